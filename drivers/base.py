@@ -1,0 +1,225 @@
+"""Device contracts: one Protocol per device kind and the events drivers emit.
+
+Money is in integer minor units (fen). Drivers push events into a sink (a plain
+callable that must not block); the composition root turns them into machine triggers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+KEYS: tuple[str, ...] = (
+    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
+    "backspace", "cancel", "confirm", "finish", "lang",
+)
+
+
+@dataclass(frozen=True)
+class DeviceEvent:
+    """Base of every event; `device` is the driver's name (e.g. "validator")."""
+
+    device: str
+
+
+@dataclass(frozen=True)
+class DeviceOnline(DeviceEvent):
+    """The device answers (again)."""
+
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DeviceOffline(DeviceEvent):
+    """The device stopped answering or its port vanished."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class NoteEscrowed(DeviceEvent):
+    """A note is held in escrow; the host must decide stack or return."""
+
+    value: int
+
+
+@dataclass(frozen=True)
+class NoteCredited(DeviceEvent):
+    """The device vouches the note is past the point of no return (ID-003 VEND VALID).
+
+    Passed to the credit-commit callback, which journals it durably before the
+    driver acknowledges it on the wire (invariant 2).
+    """
+
+    value: int
+
+
+@dataclass(frozen=True)
+class NoteStacked(DeviceEvent):
+    """The note is in the cash box (after its credit was committed)."""
+
+    value: int
+
+
+@dataclass(frozen=True)
+class NoteReturned(DeviceEvent):
+    """A note was handed back to the customer (host RETURN or device returning)."""
+
+    value: int | None = None
+
+
+@dataclass(frozen=True)
+class NoteRejected(DeviceEvent):
+    """The device refused a note (not valid, inhibited, ...)."""
+
+    reason: str
+    code: int | None = None
+
+
+@dataclass(frozen=True)
+class NoteJam(DeviceEvent):
+    """A note is stuck; `where` is "acceptor" or "stacker"."""
+
+    where: Literal["acceptor", "stacker"] = "acceptor"
+
+
+@dataclass(frozen=True)
+class JamCleared(DeviceEvent):
+    """A jam reported earlier is gone."""
+
+
+@dataclass(frozen=True)
+class StackerFull(DeviceEvent):
+    """The cash box cannot take another note."""
+
+
+@dataclass(frozen=True)
+class StackerOpened(DeviceEvent):
+    """The cash box was removed (stacker open)."""
+
+
+@dataclass(frozen=True)
+class StackerClosed(DeviceEvent):
+    """The cash box is back in place."""
+
+
+@dataclass(frozen=True)
+class ValidatorFault(DeviceEvent):
+    """A failure the device reports (failure code, cheated, pause ...)."""
+
+    kind: str
+    code: int | None = None
+
+
+@dataclass(frozen=True)
+class PowerUpWithBill(DeviceEvent):
+    """At power-up a note was found in the path: in the acceptor (returned) or stacker."""
+
+    where: Literal["acceptor", "stacker"]
+
+
+@dataclass(frozen=True)
+class KeyPressed(DeviceEvent):
+    """A key from any keypad; `key` is one of KEYS."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class PrinterStatus(DeviceEvent):
+    """DLE EOT result; None means the printer did not say (never assume "OK")."""
+
+    online: bool | None = None
+    cover_open: bool | None = None
+    paper: Literal["ok", "low", "out", "unknown"] = "unknown"
+
+
+@dataclass(frozen=True)
+class PrintDone(DeviceEvent):
+    """A print job went out completely."""
+
+    job: str = ""
+
+
+@dataclass(frozen=True)
+class PrintFailed(DeviceEvent):
+    """A print job could not be printed."""
+
+    job: str = ""
+    reason: str = ""
+
+
+EventSink = Callable[[DeviceEvent], None]
+CreditCommit = Callable[[NoteCredited], Awaitable[None]]
+
+
+@runtime_checkable
+class BillValidator(Protocol):
+    """A bill validator driver. `run` owns the port and keeps it alive until cancelled."""
+
+    name: str
+
+    async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
+        """Connect, initialise, poll and reconnect forever; emit events into `sink`.
+
+        `commit_credit` is awaited on the device's credit point (VEND VALID) and the
+        driver acknowledges the note on the wire only after it returns.
+        """
+        ...
+
+    async def set_accepting(self, enabled: bool) -> None:
+        """Enable (accept notes) or inhibit the validator; idempotent."""
+        ...
+
+    async def stack(self) -> None:
+        """Stack the note now in escrow."""
+        ...
+
+    async def return_note(self) -> None:
+        """Return the note now in escrow to the customer."""
+        ...
+
+    def denominations(self) -> tuple[int, ...]:
+        """Note values (fen) the device reported, ascending; empty before start."""
+        ...
+
+
+@runtime_checkable
+class ReceiptPrinter(Protocol):
+    """A receipt printer driver."""
+
+    name: str
+
+    async def run(self, sink: EventSink) -> None:
+        """Keep the connection and poll status; emit online/offline and PrinterStatus."""
+        ...
+
+    async def print_bytes(self, data: bytes, job: str = "") -> None:
+        """Send a rendered job; raise DeviceError when it cannot be printed."""
+        ...
+
+    async def status(self) -> PrinterStatus:
+        """Query DLE EOT now; fields are None/"unknown" when the printer does not answer."""
+        ...
+
+
+@runtime_checkable
+class Keypad(Protocol):
+    """A keypad driver; emits KeyPressed events."""
+
+    name: str
+
+    async def run(self, sink: EventSink) -> None:
+        """Read keys forever (reconnecting as needed) and emit KeyPressed."""
+        ...
+
+
+@dataclass
+class EventLog:
+    """A sink that records events; handy for tests and the demo."""
+
+    events: list[DeviceEvent] = field(default_factory=list)
+
+    def __call__(self, event: DeviceEvent) -> None:
+        self.events.append(event)

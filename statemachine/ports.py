@@ -1,0 +1,102 @@
+"""What the state machine needs from the rest of kioskd, as Protocols.
+
+The model talks to the journal, the backend, the printer side and the alerts only
+through these; kioskd implements them, the machine tests use fakes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+LookupFailure = Literal["unknown_account", "account_blocked", "unreachable"]
+PaymentStatus = Literal["credited", "pending", "flagged"]
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """A found account as the backend answered it (amounts in fen)."""
+
+    account: str
+    holder: str
+    due: int
+    balance: int
+    currency: str
+    min: int
+    max: int
+
+
+class LookupFailed(Exception):
+    """The look-up gave no payable account; `reason` is a LookupFailure."""
+
+    def __init__(self, reason: LookupFailure, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    """What became of a payment that took cash; what the customer is told."""
+
+    txn: str
+    seq: int
+    account: str
+    amount: int
+    notes: tuple[int, ...]
+    status: PaymentStatus
+    balance: int | None = None
+    ref: str | None = None
+    reason: str | None = None
+
+
+class Journal(Protocol):
+    """The money journal (kioskd.ledger)."""
+
+    async def open_payment(self, info: AccountInfo) -> str:
+        """Open a cash session for a looked-up account; returns the txn id (UUID)."""
+        ...
+
+    async def stack_requested(self, txn: str, value: int) -> None:
+        """Durably note that STACK is about to be sent for a note of `value` fen."""
+        ...
+
+    async def commit_note(self, txn: str, value: int) -> None:
+        """Durably add a stacked note to the transaction; returns after fsync."""
+        ...
+
+    async def close_payment(self, txn: str) -> bool:
+        """End the cash session: True when it took cash (now `closed`), False if cancelled."""
+        ...
+
+
+class Payments(Protocol):
+    """The backend link (kioskd.uplink)."""
+
+    async def lookup(self, account: str) -> AccountInfo:
+        """Look an account up; raise LookupFailed."""
+        ...
+
+    async def submit(self, txn: str) -> PaymentResult:
+        """Submit a closed payment (idempotent); always returns, `pending` when unknown."""
+        ...
+
+
+class ReceiptService(Protocol):
+    """Receipt printing (kioskd.receipts)."""
+
+    async def print_payment(self, result: PaymentResult, locale: str) -> bool:
+        """Print the receipt; False when it could not be printed (kept for reprint)."""
+        ...
+
+
+class AlertService(Protocol):
+    """Alert raising (kioskd.alerts)."""
+
+    def raise_alert(self, code: str, severity: str = "warning", **detail: object) -> None:
+        """Raise (or keep) the open alert `code`."""
+        ...
+
+    def clear_alert(self, code: str) -> None:
+        """Clear the open alert `code`, if any."""
+        ...
