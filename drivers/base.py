@@ -49,10 +49,15 @@ class NoteCredited(DeviceEvent):
     """The device vouches the note is past the point of no return (ID-003 VEND VALID).
 
     Passed to the credit-commit callback, which journals it durably before the
-    driver acknowledges it on the wire (invariant 2).
+    driver acknowledges it on the wire (invariant 2). `value` is None when the device
+    reports a credit it gave no value for (VEND VALID, STACKED or "power up with bill in
+    stacker" seen at start-up, before any RESET): the journal takes the value from the
+    stack intent it recorded before STACK was sent. A driver reports such an in-flight
+    credit before its first DeviceOnline event, so a stack intent still open after that
+    event is a note that did not reach the box.
     """
 
-    value: int
+    value: int | None
 
 
 @dataclass(frozen=True)
