@@ -1,0 +1,1 @@
+"""Device emulators that speak the real wire protocol on a pty."""
