@@ -1,0 +1,248 @@
+"""The async Ledger: the only way kioskd reaches the journal file.
+
+All sqlite work runs on one dedicated thread (a single-worker executor) that also
+owns the connection, so the event loop never blocks on fsync and sqlite3's
+same-thread check stays on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlite_utils import Database
+
+from kioskd.ledger import schema
+from kioskd.ledger.audit import AuditStore
+from kioskd.ledger.errors import LedgerError, StorageError
+from kioskd.ledger.journal import JournalStore
+from kioskd.ledger.outbox import OutboxStore
+from kioskd.ledger.records import OutboxItem, TxnRecord
+from statemachine.ports import AccountInfo
+
+T = TypeVar("T")
+
+
+class Ledger:
+    """Money journal, box counters, outbox and audit chain in `<state_dir>/journal.sqlite3`."""
+
+    def __init__(self, path: Path, executor: ThreadPoolExecutor, db: Database,
+                 kiosk_id: str, currency: str) -> None:
+        # use Ledger.open(); the constructor only wires parts already opened on `executor`
+        self.path = path
+        self._executor = executor
+        self._db: Database | None = db
+        self._journal = JournalStore(db, kiosk_id, currency)
+        self._outbox = OutboxStore(db)
+        self._audit = AuditStore(db)
+
+    @classmethod
+    async def open(cls, state_dir: Path, kiosk_id: str, currency: str = "CNY") -> Ledger:
+        """Open (creating and migrating as needed) the journal in `state_dir`."""
+        path = Path(state_dir) / schema.JOURNAL_FILE
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
+        try:
+            db = await asyncio.get_running_loop().run_in_executor(
+                executor, _open_sync, path, kiosk_id, currency
+            )
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        return cls(path, executor, db, kiosk_id, currency)
+
+    async def close(self) -> None:
+        """Close the connection and stop the ledger thread; idempotent."""
+        if self._db is None:
+            return
+        db, self._db = self._db, None
+        await asyncio.get_running_loop().run_in_executor(self._executor, db.close)
+        self._executor.shutdown(wait=True)
+
+    # -- statemachine.ports.Journal -------------------------------------------------
+    async def open_payment(self, info: AccountInfo) -> str:
+        """Open a cash session for a looked-up account; state open, no seq yet."""
+        return await self._run(
+            self._journal.open_payment, info.account, info.holder, info.due, info.currency
+        )
+
+    async def stack_requested(self, txn: str, value: int) -> None:
+        """Durably note that STACK is about to be sent for a note of `value` fen."""
+        await self._run(self._journal.stack_requested, txn, value)
+
+    async def commit_note(self, txn: str, value: int) -> None:
+        """Add a stacked note: note, amount, seq (first note), counters; one fsynced write."""
+        await self._run(self._journal.commit_note, txn, value)
+
+    async def close_payment(self, txn: str) -> bool:
+        """End the cash session: True when it took cash (closed), False when cancelled."""
+        return await self._run(self._journal.close_payment, txn)
+
+    # -- note in flight across a restart --------------------------------------------
+    async def commit_in_flight_note(self) -> tuple[str, int] | None:
+        """Credit the open stack intent; returns (txn now holding the note, value) or None.
+
+        When the intent's txn is still open the note joins it. When it has ended (the
+        start-up `recover()` ran first) the note becomes a new `closed` txn for the
+        same account, which the caller submits like any recovered payment.
+        """
+        return await self._run(self._journal.commit_in_flight_note)
+
+    async def drop_in_flight_note(self) -> tuple[str, int] | None:
+        """The note did not reach the box: clear the intent; returns what it was."""
+        return await self._run(self._journal.drop_in_flight_note)
+
+    # -- settlement -----------------------------------------------------------------
+    async def payment_payload(self, txn: str) -> dict:
+        """The backend-api payment object of a txn that took cash."""
+        return await self._run(self._journal.payment_payload, txn)
+
+    async def set_payload(self, txn: str, jws: str) -> None:
+        """Store the signed payload once; a different second value raises LedgerError."""
+        await self._run(self._journal.set_payload, txn, jws)
+
+    async def settle(
+        self,
+        txn: str,
+        status: str,
+        *,
+        balance: int | None = None,
+        ref: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Record the payment's outcome: credited, pending or flagged."""
+        await self._run(self._journal.settle, txn, status, balance, ref, reason)
+
+    async def mark_reprint(self, txn: str, wanted: bool) -> None:
+        """Remember whether the receipt still has to be printed."""
+        await self._run(self._journal.mark_reprint, txn, wanted)
+
+    async def transaction(self, txn_or_seq: str | int) -> TxnRecord | None:
+        """One transaction by id (str) or seq (int); None when unknown."""
+        return await self._run(self._journal.transaction, txn_or_seq)
+
+    async def transactions(
+        self,
+        *,
+        account: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        amount: int | None = None,
+        states: tuple[str, ...] | None = None,
+    ) -> list[TxnRecord]:
+        """Transactions matching all given filters (since <= started < until), oldest first."""
+        return await self._run(self._journal.transactions, account, since, until, amount, states)
+
+    async def recover(self) -> list[str]:
+        """End txns a crash left open; ids needing submit (closed or pending), oldest first."""
+        return await self._run(self._journal.recover)
+
+    async def counters(self) -> dict[int, int]:
+        """Notes per value (fen) since the last box change."""
+        return await self._run(self._journal.counters)
+
+    async def reset_counters(self, box_id: str) -> dict[int, int]:
+        """Freeze and return the counters (recorded under `box_id`), start new ones at zero."""
+        return await self._run(self._journal.reset_counters, box_id)
+
+    # -- outbox ---------------------------------------------------------------------
+    async def outbox_put(self, kind: str, key: str, body: str) -> int:
+        """Queue an item; idempotent on (kind, key): the first body and id are kept."""
+        return await self._run(self._outbox.put, kind, key, body)
+
+    async def outbox_next(self, kind: str) -> OutboxItem | None:
+        """The oldest undone item of `kind`, regardless of next_try."""
+        return await self._run(self._outbox.next, kind)
+
+    async def outbox_done(self, item_id: int, answer: str) -> None:
+        """Record the definite answer; the item is kept, no longer undone."""
+        await self._run(self._outbox.done, item_id, answer)
+
+    async def outbox_retry(self, item_id: int, next_try: str, error: str) -> None:
+        """Count a failed try; `next_try` is an RFC 3339 time."""
+        await self._run(self._outbox.retry, item_id, next_try, error)
+
+    async def outbox_depth(self) -> dict[str, int]:
+        """Undone items per kind."""
+        return await self._run(self._outbox.depth)
+
+    # -- audit chain ----------------------------------------------------------------
+    async def audit_append(self, kind: str, data: dict) -> tuple[int, str]:
+        """Append a hash-chained audit entry; returns (seq, sha256 hex)."""
+        return await self._run(self._audit.append, kind, data)
+
+    async def audit_head(self) -> tuple[int, str]:
+        """(seq, hash) of the newest audit entry; (0, 64 zeros) when empty."""
+        return await self._run(self._audit.head)
+
+    async def audit_verify(self) -> int | None:
+        """Seq of the first bad audit entry; None when the chain holds."""
+        return await self._run(self._audit.verify)
+
+    # -- maintenance ----------------------------------------------------------------
+    async def backup(self, dest: Path) -> None:
+        """Write a consistent copy of the journal to `dest` (SQLite backup API, fsynced)."""
+        await self._run(self._backup_sync, Path(dest))
+
+    def _backup_sync(self, dest: Path) -> None:
+        assert self._db is not None
+        partial = dest.with_name(dest.name + ".partial")
+        partial.unlink(missing_ok=True)
+        target = sqlite3.connect(str(partial))
+        try:
+            # one self-contained file: no -wal next to the copy
+            target.execute("PRAGMA journal_mode = DELETE")
+            self._db.conn.backup(target)
+        finally:
+            target.close()
+        _fsync_path(partial)
+        os.replace(partial, dest)  # the copy appears whole or not at all
+        _fsync_path(dest.parent)
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._db is None:
+            raise LedgerError(f"journal {self.path} is closed")
+        call = functools.partial(_translated, self.path, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+
+def _open_sync(path: Path, kiosk_id: str, currency: str) -> Database:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise StorageError(f"journal {path}: cannot create the state directory: {err}") from err
+    db = schema.connect(path)
+    try:
+        _translated(path, schema.migrate, db)
+        _translated(path, JournalStore(db, kiosk_id, currency).bind_kiosk)
+        _fsync_path(path.parent)  # the journal's directory entry must survive a power cut
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _translated(path: Path, fn: Callable[..., T], *args: Any) -> T:
+    """Run fn, turning sqlite/OS errors into one-line LedgerError/StorageError."""
+    try:
+        return fn(*args)
+    except sqlite3.IntegrityError as err:
+        # a constraint or trigger refused the write: a broken money rule, not the disk
+        raise LedgerError(f"journal {path}: refused: {err}") from err
+    except sqlite3.Error as err:
+        raise StorageError(f"journal {path}: {err}") from err
+    except OSError as err:
+        raise StorageError(f"journal {path}: {err.strerror or err}") from err
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

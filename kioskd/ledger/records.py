@@ -1,0 +1,67 @@
+"""Frozen records the ledger hands out, and the time format it stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+TXN_STATES: tuple[str, ...] = ("open", "closed", "credited", "pending", "flagged", "cancelled")
+SETTLED_STATES: tuple[str, ...] = ("credited", "pending", "flagged")
+
+
+def utc_now() -> str:
+    """Now as RFC 3339 UTC with milliseconds and a Z (fixed width, so it sorts as text)."""
+    return format_utc(datetime.now(UTC))
+
+
+def format_utc(moment: datetime) -> str:
+    """A timezone-aware datetime as the ledger's fixed-width RFC 3339 UTC text."""
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment!r}: times must carry a timezone")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def normalise_utc(text: str) -> str:
+    """Any RFC 3339 time with an offset, rewritten in the ledger's stored format."""
+    return format_utc(datetime.fromisoformat(text))
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    """One stacked note: value in fen and when its credit was committed."""
+
+    value: int
+    at: str
+
+
+@dataclass(frozen=True)
+class TxnRecord:
+    """A transaction as stored in the journal."""
+
+    id: str
+    seq: int | None
+    account: str
+    holder: str
+    due: int
+    state: str
+    amount: int
+    notes: tuple[NoteRecord, ...]
+    started: str
+    ended: str | None
+    balance: int | None
+    ref: str | None
+    reason: str | None
+    payload: str | None
+    reprint_wanted: bool
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One store-and-forward item waiting for a definite answer."""
+
+    id: int
+    kind: str
+    key: str
+    body: str
+    tries: int
+    next_try: str

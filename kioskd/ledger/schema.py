@@ -1,0 +1,211 @@
+"""Journal schema as ordered migrations, and the checked connection the ledger uses.
+
+The money rules live in the schema itself (CHECK constraints and triggers), so a bug
+elsewhere in kioskd cannot write a transaction whose amount differs from its notes,
+skip a `seq`, or drop a transaction that took cash.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from kioskd.ledger.errors import StorageError
+
+JOURNAL_FILE = "journal.sqlite3"
+
+# Seconds a statement waits for a lock held by another reader/writer (kioskctl, backup).
+BUSY_TIMEOUT = 5.0
+
+_V1_JOURNAL: tuple[str, ...] = (
+    """CREATE TABLE meta (
+        key TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL
+    )""",
+    """CREATE TABLE txns (
+        id TEXT PRIMARY KEY NOT NULL,
+        seq INTEGER UNIQUE CHECK (seq IS NULL OR (typeof(seq) = 'integer' AND seq >= 1)),
+        account TEXT NOT NULL,
+        holder TEXT NOT NULL,
+        due INTEGER NOT NULL CHECK (typeof(due) = 'integer'),
+        currency TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN
+            ('open', 'closed', 'credited', 'pending', 'flagged', 'cancelled')),
+        amount INTEGER NOT NULL DEFAULT 0 CHECK (typeof(amount) = 'integer' AND amount >= 0),
+        started TEXT NOT NULL,
+        ended TEXT,
+        balance INTEGER CHECK (balance IS NULL OR typeof(balance) = 'integer'),
+        ref TEXT,
+        reason TEXT,
+        payload TEXT,
+        reprint_wanted INTEGER NOT NULL DEFAULT 0 CHECK (reprint_wanted IN (0, 1)),
+        -- a transaction has a seq exactly when it took cash
+        CHECK ((seq IS NULL) = (amount = 0))
+    )""",
+    "CREATE INDEX txns_account ON txns(account)",
+    "CREATE INDEX txns_started ON txns(started)",
+    """CREATE TABLE notes (
+        id INTEGER PRIMARY KEY,
+        txn TEXT NOT NULL REFERENCES txns(id),
+        value INTEGER NOT NULL CHECK (typeof(value) = 'integer' AND value > 0),
+        at TEXT NOT NULL,
+        event TEXT NOT NULL
+    )""",
+    "CREATE INDEX notes_txn ON notes(txn)",
+    # At most one note is between STACK and its credit at any time.
+    """CREATE TABLE stack_intent (
+        slot INTEGER PRIMARY KEY CHECK (slot = 1),
+        txn TEXT NOT NULL REFERENCES txns(id),
+        value INTEGER NOT NULL CHECK (typeof(value) = 'integer' AND value > 0),
+        at TEXT NOT NULL
+    )""",
+    """CREATE TABLE counters (
+        value INTEGER PRIMARY KEY CHECK (typeof(value) = 'integer' AND value > 0),
+        count INTEGER NOT NULL CHECK (typeof(count) = 'integer' AND count >= 0)
+    )""",
+    """CREATE TABLE box_changes (
+        id INTEGER PRIMARY KEY,
+        box_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        last_note INTEGER NOT NULL,
+        counts TEXT NOT NULL
+    )""",
+    """CREATE TRIGGER txns_insert_empty BEFORE INSERT ON txns
+       WHEN NEW.amount != 0 OR NEW.seq IS NOT NULL OR NEW.state != 'open'
+       BEGIN SELECT RAISE(ABORT, 'a transaction starts open, empty and without seq'); END""",
+    """CREATE TRIGGER txns_amount_is_sum BEFORE UPDATE OF amount ON txns
+       WHEN NEW.amount != (SELECT COALESCE(SUM(value), 0) FROM notes WHERE txn = NEW.id)
+       BEGIN SELECT RAISE(ABORT, 'amount must equal the sum of the notes'); END""",
+    """CREATE TRIGGER txns_seq_next BEFORE UPDATE OF seq ON txns
+       WHEN NEW.seq IS NOT OLD.seq AND (OLD.seq IS NOT NULL
+            OR NEW.seq != (SELECT COALESCE(MAX(seq), 0) + 1 FROM txns))
+       BEGIN SELECT RAISE(ABORT, 'seq is assigned once, the next without gaps'); END""",
+    """CREATE TRIGGER txns_state_change BEFORE UPDATE OF state ON txns
+       WHEN NEW.state IS NOT OLD.state AND NOT (
+            (OLD.state = 'open' AND NEW.state = 'closed' AND NEW.amount > 0)
+         OR (OLD.state = 'open' AND NEW.state = 'cancelled' AND NEW.amount = 0)
+         OR (OLD.state IN ('closed', 'pending', 'flagged')
+             AND NEW.state IN ('credited', 'pending', 'flagged')))
+       BEGIN SELECT RAISE(ABORT, 'transaction state change not allowed'); END""",
+    """CREATE TRIGGER txns_payload_once BEFORE UPDATE OF payload ON txns
+       WHEN OLD.payload IS NOT NULL AND NEW.payload IS NOT OLD.payload
+       BEGIN SELECT RAISE(ABORT, 'a payment payload is stored once'); END""",
+    """CREATE TRIGGER txns_keep_cash BEFORE DELETE ON txns WHEN OLD.seq IS NOT NULL
+       BEGIN SELECT RAISE(ABORT, 'a transaction that took cash is never deleted'); END""",
+    """CREATE TRIGGER notes_into_open BEFORE INSERT ON notes
+       WHEN (SELECT state FROM txns WHERE id = NEW.txn) IS NOT 'open'
+       BEGIN SELECT RAISE(ABORT, 'notes only go into an open transaction'); END""",
+    """CREATE TRIGGER notes_no_update BEFORE UPDATE ON notes
+       BEGIN SELECT RAISE(ABORT, 'notes are never changed'); END""",
+    """CREATE TRIGGER notes_no_delete BEFORE DELETE ON notes
+       BEGIN SELECT RAISE(ABORT, 'notes are never deleted'); END""",
+    # Amount, seq (on the first note) and the box counters follow every note in the
+    # same statement, so no caller can forget one of them (invariants 3 and 5).
+    """CREATE TRIGGER notes_credit AFTER INSERT ON notes BEGIN
+         UPDATE txns SET amount = amount + NEW.value,
+                         seq = COALESCE(seq, (SELECT COALESCE(MAX(seq), 0) + 1 FROM txns))
+          WHERE id = NEW.txn;
+         INSERT INTO counters (value, count) VALUES (NEW.value, 1)
+           ON CONFLICT (value) DO UPDATE SET count = count + 1;
+       END""",
+)
+
+_V2_OUTBOX: tuple[str, ...] = (
+    """CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created TEXT NOT NULL,
+        tries INTEGER NOT NULL DEFAULT 0 CHECK (tries >= 0),
+        next_try TEXT NOT NULL,
+        last_error TEXT,
+        done TEXT,
+        answer TEXT,
+        UNIQUE (kind, key)
+    )""",
+    "CREATE INDEX outbox_undone ON outbox(kind, id) WHERE done IS NULL",
+    """CREATE TRIGGER outbox_keep_undone BEFORE DELETE ON outbox WHEN OLD.done IS NULL
+       BEGIN SELECT RAISE(ABORT, 'an outbox item is kept until a definite answer'); END""",
+    """CREATE TRIGGER outbox_body_fixed BEFORE UPDATE OF body, kind, key ON outbox
+       BEGIN SELECT RAISE(ABORT, 'an outbox item is sent byte for byte the same'); END""",
+)
+
+_V3_AUDIT: tuple[str, ...] = (
+    """CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL,
+        prev TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE
+    )""",
+    """CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+       BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END""",
+    """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+       BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END""",
+)
+
+# Index i holds the statements that take the schema from user_version i to i + 1.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1_JOURNAL, _V2_OUTBOX, _V3_AUDIT)
+LATEST_VERSION = len(MIGRATIONS)
+
+
+def connect(path: Path) -> Database:
+    """Open the journal file, set WAL + synchronous=FULL and check that they hold."""
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT)
+    except sqlite3.Error as err:
+        raise StorageError(f"journal {path}: cannot open: {err}") from err
+    try:
+        db = Database(conn, execute_plugins=False)
+        with db.ensure_autocommit_on():
+            conn.execute("PRAGMA journal_mode = WAL").fetchall()
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        check_pragmas(conn, path)
+        verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if verdict != "ok":
+            raise StorageError(f"journal {path}: corrupt: {verdict}")
+    except StorageError:
+        conn.close()
+        raise
+    except sqlite3.Error as err:
+        conn.close()
+        raise StorageError(f"journal {path}: unusable: {err}") from err
+    return db
+
+
+def check_pragmas(conn: sqlite3.Connection, path: Path | str) -> None:
+    """Raise StorageError unless WAL, synchronous=FULL and foreign keys are in force."""
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise StorageError(f"journal {path}: journal_mode is {mode}, WAL required")
+    sync = conn.execute("PRAGMA synchronous").fetchone()[0]
+    if sync < 2:  # 2 = FULL, 3 = EXTRA: fsync of the WAL on every commit
+        raise StorageError(f"journal {path}: synchronous is {sync}, FULL (2) required")
+    if conn.execute("PRAGMA foreign_keys").fetchone()[0] != 1:
+        raise StorageError(f"journal {path}: foreign_keys is off")
+
+
+def user_version(db: Database) -> int:
+    """The schema version stored in the file."""
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: Database, target: int = LATEST_VERSION) -> int:
+    """Apply the migrations after the file's version up to `target`, each one atomic."""
+    current = user_version(db)
+    if current > LATEST_VERSION:
+        raise StorageError(
+            f"journal schema version {current} is newer than this kioskd ({LATEST_VERSION})"
+        )
+    for version in range(current, target):
+        with db.atomic():
+            for statement in MIGRATIONS[version]:
+                db.execute(statement)
+            # user_version is transactional: it moves with the tables or not at all
+            db.execute(f"PRAGMA user_version = {version + 1}")
+    return user_version(db)
