@@ -1,0 +1,289 @@
+"""TOML configuration into frozen dataclasses; unknown keys and bad values are errors.
+
+The keys, types, defaults and units are the contract of shared/spec/customer-flow.md.
+A bad file stops start-up with one line naming the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+EXIT_CONFIG = 78  # EX_CONFIG; systemd's RestartPreventExitStatus=78 stops a restart loop
+
+
+class ConfigError(Exception):
+    """A configuration problem; str() is the one line shown to the installer."""
+
+    def __init__(self, file: str, key: str, problem: str) -> None:
+        super().__init__(f"config error: {file}: {key}: {problem}")
+        self.file, self.key, self.problem = file, key, problem
+
+
+def _choice(*allowed: str) -> dict[str, Any]:
+    return {"choices": allowed}
+
+
+def _positive() -> dict[str, Any]:
+    return {"min": 0, "exclusive": True}
+
+
+def _at_least(low: int | float) -> dict[str, Any]:
+    return {"min": low}
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    """[kiosk]: identity and language."""
+
+    id: str = field(metadata={"required": True, "nonempty": True})
+    name: str = field(metadata={"required": True, "nonempty": True})
+    currency: str = field(default="CNY", metadata={"pattern": "ISO 4217 code"})
+    locale: str = field(default="zh-CN", metadata=_choice("zh-CN", "en"))
+    tz: str = field(default="Asia/Shanghai", metadata={"timezone": True})
+
+
+@dataclass(frozen=True)
+class ValidatorConfig:
+    """[validator]: the bill validator."""
+
+    port: str = field(metadata={"required": True, "nonempty": True})
+    driver: str = field(default="id003", metadata=_choice("id003", "ssp", "ccnet", "cctalk"))
+    denominations: tuple[int, ...] = field(default=(), metadata={"item_min": 1})
+    poll_interval: float = field(default=0.2, metadata={"min": 0.05, "max": 1.0})
+
+
+@dataclass(frozen=True)
+class PrinterConfig:
+    """[printer]: the receipt printer."""
+
+    port: str = field(metadata={"required": True, "nonempty": True})
+    driver: str = field(default="escpos", metadata=_choice("escpos"))
+    transport: str = field(default="serial", metadata=_choice("serial", "usb", "tcp"))
+    encoding: str = field(default="gb18030", metadata=_choice("gb18030", "ascii"))
+    # What to do when the printer cannot print at idle: keep taking payments with a
+    # screen notice and an alert, or refuse payments until it is fixed.
+    when_unavailable: str = field(default="notice", metadata=_choice("notice", "unavailable"))
+
+
+@dataclass(frozen=True)
+class KeypadConfig:
+    """[keypad]: the customer's keys."""
+
+    driver: str = field(default="ascii", metadata=_choice("ascii", "evdev", "screen"))
+    port: str = ""
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """[backend]: the operator's billing system."""
+
+    url: str = field(metadata={"required": True, "url": True})
+    key_file: str = ""  # empty means <storage.path>/kiosk.key
+    timeout: float = field(default=10.0, metadata=_positive())
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    """[storage]: where the journal and the key live."""
+
+    path: str = field(default="/var/lib/kioskd", metadata={"nonempty": True})
+
+
+@dataclass(frozen=True)
+class ScreenConfig:
+    """[screen]: the customer screen's web server."""
+
+    listen: str = field(default="127.0.0.1:8080", metadata={"hostport": True})
+
+
+@dataclass(frozen=True)
+class TimeoutsConfig:
+    """[timeouts]: seconds each timed state waits for the customer."""
+
+    account: float = field(default=60.0, metadata=_positive())
+    confirm: float = field(default=60.0, metadata=_positive())
+    cash_idle: float = field(default=60.0, metadata=_positive())
+    result: float = field(default=20.0, metadata=_positive())
+    receipt: float = field(default=30.0, metadata=_positive())
+    help: float = field(default=60.0, metadata=_positive())
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """[limits]: bounds on one payment (fen, notes)."""
+
+    max_payment: int = field(default=500000, metadata=_at_least(1))
+    max_notes: int = field(default=50, metadata=_at_least(1))
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    """[account]: the local format check of account numbers."""
+
+    min_length: int = field(default=8, metadata=_at_least(1))
+    max_length: int = field(default=16, metadata=_at_least(1))
+    check_digit: str = field(default="none", metadata=_choice("none", "luhn"))
+
+
+@dataclass(frozen=True)
+class ControlConfig:
+    """[control]: the staff control socket."""
+
+    socket: str = "/run/kioskd/control.sock"
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration."""
+
+    kiosk: KioskConfig
+    validator: ValidatorConfig
+    printer: PrinterConfig
+    backend: BackendConfig
+    keypad: KeypadConfig = KeypadConfig()
+    storage: StorageConfig = StorageConfig()
+    screen: ScreenConfig = ScreenConfig()
+    timeouts: TimeoutsConfig = TimeoutsConfig()
+    limits: LimitsConfig = LimitsConfig()
+    account: AccountConfig = AccountConfig()
+    control: ControlConfig = ControlConfig()
+    source: str = field(default="", metadata={"internal": True})
+
+    @property
+    def state_dir(self) -> Path:
+        """The state directory (journal, key)."""
+        return Path(self.storage.path)
+
+    @property
+    def key_path(self) -> Path:
+        """The kiosk's Ed25519 private key file."""
+        return Path(self.backend.key_file) if self.backend.key_file else self.state_dir / "kiosk.key"
+
+
+def load(path: str | Path) -> Config:
+    """Read and check a config file; raise ConfigError naming the key."""
+    file = str(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(file, "-", "file not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(file, "-", f"not valid TOML ({err})") from None
+    return from_dict(raw, file)
+
+
+def from_dict(raw: dict[str, Any], file: str = "<dict>") -> Config:
+    """Build a Config from parsed TOML; raise ConfigError naming the key."""
+    config = _build(Config, raw, file, "")
+    config = dataclasses.replace(config, source=file)
+    _cross_checks(config, file)
+    return config
+
+
+def _build(cls: type, raw: Any, file: str, prefix: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(file, prefix.rstrip(".") or "-", "must be a table")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    for key in raw:
+        if key not in fields:
+            allowed = ", ".join(fields)
+            raise ConfigError(file, prefix + key, f"unknown key (allowed here: {allowed})")
+    values = {}
+    for name, f in fields.items():
+        key = prefix + name
+        if name not in raw:
+            missing = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            if missing:
+                raise ConfigError(file, key, "is required")
+            continue
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            values[name] = _build(hint, raw[name], file, key + ".")
+        else:
+            values[name] = _check_value(raw[name], hint, f.metadata, file, key)
+    return cls(**values)
+
+
+def _type_name(hint: Any) -> str:
+    if typing.get_origin(hint) is tuple:
+        return f"a list of {_type_name(typing.get_args(hint)[0])[2:]}s"
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+    return names.get(hint, str(hint))
+
+
+def _check_value(value: Any, hint: Any, meta: Any, file: str, key: str) -> Any:
+    if typing.get_origin(hint) is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(file, key, f"must be {_type_name(hint)}, got {value!r}")
+        item_hint = typing.get_args(hint)[0]
+        items = [_check_scalar(v, item_hint, {}, file, key) for v in value]
+        low = meta.get("item_min")
+        if low is not None and any(v < low for v in items):
+            raise ConfigError(file, key, f"every item must be >= {low}, got {value!r}")
+        return tuple(items)
+    return _check_scalar(value, hint, meta, file, key)
+
+
+def _check_scalar(value: Any, hint: Any, meta: Any, file: str, key: str) -> Any:
+    if isinstance(hint, types.UnionType):
+        hint = typing.get_args(hint)[0]
+    ok = (
+        (hint is str and isinstance(value, str))
+        or (hint is int and isinstance(value, int) and not isinstance(value, bool))
+        or (hint is float and isinstance(value, int | float) and not isinstance(value, bool))
+        or (hint is bool and isinstance(value, bool))
+    )
+    if not ok:
+        raise ConfigError(file, key, f"must be {_type_name(hint)}, got {value!r}")
+    if hint is float:
+        value = float(value)
+    _check_rules(value, meta, file, key)
+    return value
+
+
+def _check_rules(value: Any, meta: Any, file: str, key: str) -> None:
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        raise ConfigError(file, key, f"must be one of {', '.join(choices)}, got {value!r}")
+    if meta.get("nonempty") and not value.strip():
+        raise ConfigError(file, key, "must not be empty")
+    low, high = meta.get("min"), meta.get("max")
+    if low is not None and (value <= low if meta.get("exclusive") else value < low):
+        relation = ">" if meta.get("exclusive") else ">="
+        raise ConfigError(file, key, f"must be {relation} {low}, got {value!r}")
+    if high is not None and value > high:
+        raise ConfigError(file, key, f"must be <= {high}, got {value!r}")
+    if meta.get("url") and not value.startswith(("http://", "https://")):
+        raise ConfigError(file, key, f"must be an http:// or https:// URL, got {value!r}")
+    if meta.get("hostport"):
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(file, key, f"must be host:port, got {value!r}")
+    if meta.get("pattern") == "ISO 4217 code" and not (len(value) == 3 and value.isupper()):
+        raise ConfigError(file, key, f"must be an ISO 4217 code like CNY, got {value!r}")
+    if meta.get("timezone"):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(file, key, f"unknown time zone {value!r}") from None
+
+
+def _cross_checks(config: Config, file: str) -> None:
+    if config.account.min_length > config.account.max_length:
+        raise ConfigError(file, "account.min_length", "must be <= account.max_length")
+    if config.keypad.driver in ("ascii", "evdev") and not config.keypad.port:
+        # evdev may find its keypad with udev: "auto" asks for that
+        raise ConfigError(file, "keypad.port", f"is required for keypad.driver = {config.keypad.driver!r}")
+    if config.printer.transport == "tcp":
+        _check_rules(config.printer.port, {"hostport": True}, file, "printer.port")

@@ -1,0 +1,173 @@
+"""The kiosk's state chart as data: nested states, timeouts and transitions.
+
+`_` separates levels (payment_cash_waiting). Guards are model methods named
+in `conditions`/`unless`; effects are model methods in `before` (run before the
+destination's on_enter, which may depend on them) and `on_enter`/`on_exit`.
+Order matters: for one trigger, a state's own transitions are tried before the
+wildcard ones listed later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Timed states and the [timeouts] key (seconds) that bounds each.
+TIMEOUT_KEYS: dict[str, str] = {
+    "payment_account": "account",
+    "payment_confirm": "confirm",
+    "payment_cash_waiting": "cash_idle",
+    "payment_receipt": "receipt",
+    "payment_done": "result",
+    "payment_help": "help",
+}
+
+DIGITS = tuple("0123456789")
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds for each timed state (from [timeouts])."""
+
+    account: float = 60.0
+    confirm: float = 60.0
+    cash_idle: float = 60.0
+    result: float = 20.0
+    receipt: float = 30.0
+    help: float = 60.0
+
+
+def _state(name: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, **extra}
+
+
+def states(timeouts: Timeouts) -> list[dict[str, Any]]:
+    """The nested state list for HierarchicalAsyncMachine, with timeouts filled in."""
+
+    def timed(path: str, name: str, **extra: Any) -> dict[str, Any]:
+        seconds = getattr(timeouts, TIMEOUT_KEYS[path])
+        on_enter = ["mark_deadline", *([extra.pop("on_enter")] if "on_enter" in extra else [])]
+        return _state(name, timeout=seconds, on_timeout="timeout", on_enter=on_enter, **extra)
+
+    cash = _state(
+        "cash",
+        initial="waiting",
+        on_enter="enter_cash",
+        on_exit="exit_cash",
+        children=[
+            timed("payment_cash_waiting", "waiting"),
+            _state("escrow", on_enter="decide_escrow"),
+            _state("stacking"),
+        ],
+    )
+    payment = _state(
+        "payment",
+        initial="account",
+        on_exit="exit_payment",
+        children=[
+            timed("payment_account", "account"),
+            _state("lookup", on_enter="start_lookup"),
+            timed("payment_confirm", "confirm"),
+            cash,
+            _state("submit", on_enter="start_submit"),
+            timed("payment_receipt", "receipt", on_enter="start_receipt"),
+            timed("payment_done", "done"),
+            timed("payment_help", "help", on_enter="enter_help"),
+        ],
+    )
+    return [
+        _state("starting"),
+        _state("service", initial="idle", children=[_state("idle", on_enter="enter_idle")]),
+        payment,
+        _state(
+            "maintenance",
+            initial="login",
+            children=[_state("login"), _state("open"), _state("count")],
+        ),
+        _state("unavailable", on_enter="enter_unavailable"),
+    ]
+
+
+P = "payment_"
+CASH = P + "cash"
+
+
+def _t(trigger: str, source: str | list[str], dest: str | None, **extra: Any) -> dict[str, Any]:
+    return {"trigger": trigger, "source": source, "dest": dest, **extra}
+
+
+TRANSITIONS: list[dict[str, Any]] = [
+    # start-up: the daemon decides once recovery and the device probes are done
+    _t("ready", "starting", "service_idle", conditions="healthy"),
+    _t("ready", "starting", "unavailable"),
+    # idle: a digit starts account entry with that digit typed; confirm/touch starts it empty
+    _t("digit", "service_idle", P + "account", before="type_digit"),
+    _t("confirm", "service_idle", P + "account"),
+    _t("touch", "service_idle", P + "account"),
+    _t("health_changed", "service_idle", "unavailable", unless="healthy"),
+    _t("health_changed", "unavailable", "service_idle", conditions="healthy"),
+    # account entry
+    # edits re-enter the state (not internal) so that each key restarts the timer
+    _t("digit", P + "account", P + "account", before="type_digit"),
+    _t("backspace", P + "account", P + "account", before="erase_digit"),
+    _t("confirm", P + "account", P + "lookup", conditions="account_valid"),
+    _t("confirm", P + "account", P + "account", before="show_account_error"),
+    _t("cancel", P + "account", "service_idle"),
+    _t("timeout", P + "account", "service_idle"),
+    # look-up: the result comes back from a task; stale results (older gen) are ignored
+    _t("lookup_ok", P + "lookup", P + "confirm", conditions="is_current", before="store_info"),
+    _t("lookup_failed", P + "lookup", P + "help", conditions="is_current", before="store_lookup_error"),
+    _t("cancel", P + "lookup", "service_idle"),
+    # confirmation
+    _t("confirm", P + "confirm", CASH),
+    _t("cancel", P + "confirm", "service_idle"),
+    _t("timeout", P + "confirm", "service_idle"),
+    # cash: one note at a time through escrow and stacking
+    _t("note_escrowed", CASH + "_waiting", CASH + "_escrow", before="hold_escrow"),
+    _t("escrow_stack", CASH + "_escrow", CASH + "_stacking"),
+    _t("escrow_return", CASH + "_escrow", CASH + "_waiting"),
+    _t("note_stacked", CASH + "_stacking", CASH + "_waiting", before="count_note"),
+    _t("note_returned", [CASH + "_stacking", CASH + "_escrow"], CASH + "_waiting"),
+    _t("note_rejected", [CASH + "_stacking", CASH + "_escrow"], CASH + "_waiting", before="say_rejected"),
+    _t("note_rejected", CASH + "_waiting", None, before="say_rejected"),
+    _t("finish", CASH + "_waiting", P + "submit", conditions=["has_notes", "reached_min"]),
+    _t("finish", CASH + "_waiting", "service_idle", unless="has_notes"),
+    _t("finish", CASH + "_waiting", None, before="say_below_min"),
+    _t("confirm", CASH + "_waiting", P + "submit", conditions=["has_notes", "reached_min"]),
+    _t("confirm", CASH + "_waiting", "service_idle", unless="has_notes"),
+    _t("confirm", CASH + "_waiting", None, before="say_below_min"),
+    _t("cancel", CASH + "_waiting", "service_idle", unless="has_notes"),
+    _t("cancel", CASH + "_waiting", None, before="say_cancel_refused"),
+    _t("timeout", CASH + "_waiting", P + "submit", conditions="has_notes"),
+    _t("timeout", CASH + "_waiting", "service_idle"),
+    # trouble while taking cash: the counted notes stay with the payment
+    _t("note_jam", CASH, P + "help", before="help_jam"),
+    _t("validator_lost", CASH, P + "help", before="help_validator"),
+    _t("stacker_full", CASH, P + "help", before="help_stacker_full"),
+    # submit and receipt
+    _t("submitted", P + "submit", P + "receipt", conditions="is_current", before="store_result"),
+    _t("printed", P + "receipt", P + "help", conditions=["is_current", "is_flagged"], before="store_print"),
+    _t("printed", P + "receipt", P + "done", conditions="is_current", before="store_print"),
+    _t("timeout", P + "receipt", P + "help", conditions="is_flagged", before="receipt_timed_out"),
+    _t("timeout", P + "receipt", P + "done", before="receipt_timed_out"),
+    # the end screens: cash not yet submitted (a jam) is submitted before leaving
+    _t("jam_cleared", P + "help", P + "submit", conditions="cash_unsubmitted"),
+    _t("timeout", P + "help", P + "submit", conditions="cash_unsubmitted"),
+    _t("timeout", [P + "help", P + "done"], "service_idle"),
+    *[
+        t
+        for key in ("digit", "backspace", "cancel", "confirm", "finish", "touch")
+        for t in (
+            _t(key, P + "help", P + "submit", conditions="cash_unsubmitted"),
+            _t(key, [P + "help", P + "done"], "service_idle"),
+        )
+    ],
+    # maintenance (dual custody; filled in by the custody issue)
+    _t("custody_start", ["service_idle", "unavailable"], "maintenance_login"),
+    _t("custody_end", "maintenance", "service_idle", conditions="healthy"),
+    _t("custody_end", "maintenance", "unavailable"),
+    # language toggles anywhere without changing state
+    _t("lang", "*", None, before="toggle_locale"),
+]
+
+TRIGGERS: tuple[str, ...] = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))

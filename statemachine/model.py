@@ -1,0 +1,433 @@
+"""The machine's model: the customer's payment as it goes, and the callbacks.
+
+Callbacks stay short. Backend, journal-close and printer work runs in tasks the
+model owns; their results come back as triggers (`lookup_ok`, `submitted`,
+`printed`). Triggers are never wrapped in timeouts (transitions swallows outside
+cancellation); the timed states carry their own AsyncTimeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from drivers.base import BillValidator, NoteCredited
+from statemachine.definition import TIMEOUT_KEYS
+from statemachine.ports import (
+    AccountInfo,
+    AlertService,
+    Journal,
+    LookupFailed,
+    PaymentResult,
+    Payments,
+    ReceiptService,
+)
+
+log = logging.getLogger("kioskd.machine")
+
+Snapshot = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The limits and formats the model enforces (from config)."""
+
+    account_min: int = 8
+    account_max: int = 16
+    check_digit: str = "none"
+    max_payment: int = 500000
+    max_notes: int = 50
+    locale: str = "zh-CN"
+
+
+def luhn_ok(digits: str) -> bool:
+    """True when the last digit is the Luhn check digit of the others."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def account_problem(account: str, rules: Rules) -> str | None:
+    """Why an account number is not well formed, or None."""
+    if len(account) < rules.account_min:
+        return "too_short"
+    if len(account) > rules.account_max:
+        return "too_long"
+    if rules.check_digit == "luhn" and not luhn_ok(account):
+        return "check_digit"
+    return None
+
+
+class KioskModel:
+    """One customer at a time: account, look-up, cash, submit, receipt."""
+
+    state: str
+
+    def __init__(
+        self,
+        *,
+        validator: BillValidator,
+        journal: Journal,
+        payments: Payments,
+        receipts: ReceiptService,
+        alerts: AlertService,
+        rules: Rules = Rules(),
+        publish: Callable[[Snapshot], None] = lambda snapshot: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.validator, self.journal, self.payments = validator, journal, payments
+        self.receipts, self.alerts, self.rules = receipts, alerts, rules
+        self._publish, self._clock = publish, clock
+        self.machine: Any = None  # set by build_machine
+        self.locale = rules.locale
+        self.problems: dict[str, str] = {}  # what keeps the kiosk from taking cash
+        self.notices: set[str] = set()
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self._deadline: float | None = None
+        self.gen = 0
+        self._reset_payment()
+
+    def _reset_payment(self) -> None:
+        self.account = ""
+        self.account_error: str | None = None
+        self.lookup_error: str | None = None
+        self.info: AccountInfo | None = None
+        self.txn: str | None = None
+        self.notes: list[int] = []
+        self.escrow_value: int | None = None
+        self.stack_txn: str | None = None
+        self.message: str | None = None
+        self.submit_started = False
+        self.result: PaymentResult | None = None
+        self.receipt: str | None = None
+        self.help_reason: str | None = None
+
+    # --- what the screen shows -------------------------------------------------
+    @property
+    def total(self) -> int:
+        """Fen counted so far in this payment."""
+        return sum(self.notes)
+
+    def max_more(self) -> int | None:
+        """The most that can still be paid in this payment, in fen."""
+        if self.info is None:
+            return None
+        return max(0, min(self.info.max, self.rules.max_payment) - self.total)
+
+    def snapshot(self) -> Snapshot:
+        """The state the customer screen renders (contract in kioskd/screen)."""
+        timed = self.state in TIMEOUT_KEYS
+        deadline = self._deadline if timed else None
+        state_obj = self.machine.get_state(self.state) if self.machine else None
+        return {
+            "state": self.state,
+            "locale": self.locale,
+            "account": self.account,
+            "account_error": self.account_error,
+            "lookup_error": self.lookup_error,
+            "info": None if self.info is None else {
+                k: getattr(self.info, k) for k in ("holder", "due", "balance", "min", "max")
+            },
+            "denominations": list(self.validator.denominations()),
+            "notes": list(self.notes),
+            "total": self.total,
+            "max_more": self.max_more(),
+            "message": self.message,
+            "deadline": None if deadline is None else int(deadline * 1000),
+            "timeout": getattr(state_obj, "timeout", 0) if timed else 0,
+            "result": None if self.result is None else {
+                k: v for k, v in asdict(self.result).items() if k != "notes"
+            },
+            "receipt": self.receipt,
+            "help": None if self.help_reason is None else {
+                "reason": self.help_reason, "total": self.total,
+            },
+            "unavailable": {"reason": next(iter(self.problems.values()))}
+            if self.state == "unavailable" and self.problems else None,
+            "notices": sorted(self.notices),
+        }
+
+    def publish(self, *_: Any) -> None:
+        """Push the current snapshot to the screen."""
+        self._publish(self.snapshot())
+
+    def mark_deadline(self, *_: Any) -> None:
+        """Remember when the timed state just entered will time out."""
+        state_obj = self.machine.get_state(self.state)
+        self._deadline = self._clock() + state_obj.timeout
+
+    # --- health ------------------------------------------------------------------
+    def set_problem(self, key: str, reason: str | None) -> bool:
+        """Record (or clear with None) a condition that stops payments; True if changed."""
+        before = dict(self.problems)
+        if reason is None:
+            self.problems.pop(key, None)
+        else:
+            self.problems[key] = reason
+        return before != self.problems
+
+    def healthy(self, *_: Any) -> bool:
+        """True when nothing stops the kiosk from taking payments."""
+        return not self.problems
+
+    # --- tasks -------------------------------------------------------------------
+    def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
+        """Run device/backend work in a task the model owns; log its failure."""
+        task = asyncio.get_running_loop().create_task(coro, name=what)
+        self.tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self.tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.error("%s failed: %r", what, t.exception(), exc_info=t.exception())
+
+        task.add_done_callback(done)
+
+    # --- idle and unavailable --------------------------------------------------------
+    async def enter_idle(self, *_: Any) -> None:
+        """Back to the attract screen; go unavailable if something is wrong."""
+        self._reset_payment()
+        if not self.healthy():
+            await self.trigger("health_changed")
+
+    def enter_unavailable(self, *_: Any) -> None:
+        """Out of service; the reason is in the snapshot."""
+        log.warning("out of service: %s", ", ".join(sorted(self.problems.values())) or "?")
+
+    def toggle_locale(self, *_: Any) -> None:
+        """Switch the screen between zh-CN and en."""
+        self.locale = "en" if self.locale == "zh-CN" else "zh-CN"
+
+    # --- account entry ----------------------------------------------------------------
+    def type_digit(self, digit: str = "", *_: Any) -> None:
+        """Append a typed digit (up to the maximum length)."""
+        self.account_error = None
+        if digit.isdigit() and len(digit) == 1 and len(self.account) < self.rules.account_max:
+            self.account += digit
+
+    def erase_digit(self, *_: Any) -> None:
+        """Remove the last typed digit."""
+        self.account_error = None
+        self.account = self.account[:-1]
+
+    def account_valid(self, *_: Any) -> bool:
+        """The local format check passes."""
+        return account_problem(self.account, self.rules) is None
+
+    def show_account_error(self, *_: Any) -> None:
+        """Say what is wrong with the typed account number."""
+        self.account_error = account_problem(self.account, self.rules)
+
+    # --- look-up -----------------------------------------------------------------------
+    def start_lookup(self, *_: Any) -> None:
+        """Ask the backend about the account in a task."""
+        self.gen += 1
+        gen, account = self.gen, self.account
+        self.lookup_error = None
+
+        async def lookup() -> None:
+            try:
+                info = await self.payments.lookup(account)
+            except LookupFailed as err:
+                log.info("look-up of %s failed: %s", account, err)
+                await self.trigger("lookup_failed", gen, err.reason)
+            else:
+                await self.trigger("lookup_ok", gen, info)
+
+        self.spawn(lookup(), "lookup")
+
+    def is_current(self, gen: int = -1, *_: Any) -> bool:
+        """A task's result belongs to the payment now on screen."""
+        return gen == self.gen
+
+    def store_info(self, gen: int, info: AccountInfo, *_: Any) -> None:
+        """Keep the found account for confirmation."""
+        self.info = info
+
+    def store_lookup_error(self, gen: int, reason: str, *_: Any) -> None:
+        """Keep why the look-up failed; the help screen says it."""
+        self.lookup_error = reason
+        self.help_reason = "lookup"
+
+    # --- cash -------------------------------------------------------------------------------
+    async def enter_cash(self, *_: Any) -> None:
+        """Open the journal's cash session, then enable the validator (invariant 1)."""
+        assert self.info is not None
+        self.txn = await self.journal.open_payment(self.info)
+        await self._set_accepting(True)
+
+    async def exit_cash(self, *_: Any) -> None:
+        """Inhibit the validator whenever the machine leaves payment_cash."""
+        await self._set_accepting(False)
+
+    async def _set_accepting(self, enabled: bool) -> None:
+        try:
+            await self.validator.set_accepting(enabled)
+        except Exception as err:  # the driver re-applies the wanted state on reconnect
+            log.error("validator %s failed: %s", "enable" if enabled else "inhibit", err)
+
+    def hold_escrow(self, value: int, *_: Any) -> None:
+        """Remember the note in escrow."""
+        self.escrow_value = value
+        self.message = None
+
+    async def decide_escrow(self, *_: Any) -> None:
+        """Stack the note in escrow, or return it when it would break a limit."""
+        value = self.escrow_value or 0
+        refusal = self._refusal(value)
+        if refusal is None:
+            try:
+                assert self.txn is not None
+                await self.journal.stack_requested(self.txn, value)
+            except Exception as err:
+                log.error("journal refused the stack intent, returning the note: %s", err)
+                refusal = "journal"
+                self.set_problem("storage", "storage")
+        if refusal is not None:
+            self.message = refusal
+            await self.validator.return_note()
+            await self.trigger("escrow_return")
+            return
+        self.stack_txn = self.txn
+        await self.validator.stack()
+        await self.trigger("escrow_stack")
+
+    def _refusal(self, value: int) -> str | None:
+        if len(self.notes) >= self.rules.max_notes:
+            return "max_notes"
+        more = self.max_more()
+        if more is None or value > more:
+            return "note_returned_limit"
+        return None
+
+    async def commit_credit(self, event: NoteCredited) -> None:
+        """The driver's commit callback: journal the note durably before its ACK."""
+        txn = self.stack_txn or self.txn
+        if event.value is None or txn is None:
+            raise RuntimeError("a credited note with no stack intent: recovery owns it")
+        await self.journal.commit_note(txn, event.value)
+        self.notes.append(event.value)
+        self.stack_txn = None
+        self.publish()
+
+    def count_note(self, *_: Any) -> None:
+        """A note reached the box; the screen shows the new total."""
+        self.message = None
+
+    def has_notes(self, *_: Any) -> bool:
+        """The customer has inserted cash in this payment."""
+        return bool(self.notes)
+
+    def reached_min(self, *_: Any) -> bool:
+        """The payment reached the backend's minimum."""
+        return self.info is not None and self.total >= self.info.min
+
+    def say_below_min(self, *_: Any) -> None:
+        """Explain that the minimum is not reached yet."""
+        self.message = "below_min"
+
+    def say_cancel_refused(self, *_: Any) -> None:
+        """Cash is in the box: cancel is refused, finish is the way out."""
+        self.message = "cancel_refused"
+
+    def say_rejected(self, *_: Any) -> None:
+        """The validator refused a note."""
+        self.message = "note_rejected"
+
+    # --- trouble --------------------------------------------------------------------------
+    def help_jam(self, *_: Any) -> None:
+        """A stuck note: tell the customer, call the staff."""
+        self.help_reason = "note_jam"
+        self.alerts.raise_alert("note_jam", "critical", total=self.total, txn=self.txn)
+
+    def help_validator(self, *_: Any) -> None:
+        """The validator stopped answering during cash."""
+        self.help_reason = "validator_offline"
+
+    def help_stacker_full(self, *_: Any) -> None:
+        """The cash box is full: the payment ends with what was counted."""
+        self.help_reason = "stacker_full"
+
+    def enter_help(self, *_: Any) -> None:
+        """The help screen: a reason, and 'please ask the staff'."""
+        log.info("help: %s (counted %d fen)", self.help_reason, self.total)
+
+    def cash_unsubmitted(self, *_: Any) -> bool:
+        """Counted cash that has not been submitted yet."""
+        return bool(self.notes) and not self.submit_started
+
+    # --- submit and receipt -------------------------------------------------------------------
+    def start_submit(self, *_: Any) -> None:
+        """Close the cash session and submit it to the backend, in a task."""
+        assert self.txn is not None
+        self.submit_started, txn, gen = True, self.txn, self.gen
+        self.message = None
+
+        async def submit() -> None:
+            await self.journal.close_payment(txn)
+            result = await self.payments.submit(txn)
+            await self.trigger("submitted", gen, result)
+
+        self.spawn(submit(), "submit")
+
+    def store_result(self, gen: int, result: PaymentResult, *_: Any) -> None:
+        """Keep what the backend answered, to tell the customer the truth."""
+        self.result = result
+        if result.status == "flagged":
+            self.help_reason = "flagged"
+
+    def start_receipt(self, *_: Any) -> None:
+        """Print the receipt in a task."""
+        result, locale, gen = self.result, self.locale, self.gen
+        assert result is not None
+        self.receipt = "printing"
+
+        async def print_receipt() -> None:
+            ok = await self.receipts.print_payment(result, locale)
+            await self.trigger("printed", gen, ok)
+
+        self.spawn(print_receipt(), "receipt")
+
+    def is_flagged(self, *_: Any) -> bool:
+        """The backend refused the payment: staff must act."""
+        return self.result is not None and self.result.status == "flagged"
+
+    def store_print(self, gen: int = -1, ok: bool = False, *_: Any) -> None:
+        """Say whether the receipt came out."""
+        self.receipt = "printed" if ok else "failed"
+
+    def receipt_timed_out(self, *_: Any) -> None:
+        """The printer did not finish in time; the receipt is kept for reprint."""
+        self.receipt = "failed"
+
+    async def exit_payment(self, *_: Any) -> None:
+        """Leaving the payment: a cash session that took nothing is cancelled."""
+        if self.txn is not None and not self.submit_started:
+            if self.notes:  # cannot happen through the chart; never lose it anyway
+                log.critical("payment %s left with cash unsubmitted; submitting", self.txn)
+                txn = self.txn
+                self.spawn(self._late_submit(txn), "late-submit")
+            else:
+                await self.journal.close_payment(self.txn)
+
+    async def _late_submit(self, txn: str) -> None:
+        await self.journal.close_payment(txn)
+        await self.payments.submit(txn)
+
+    # --- keys --------------------------------------------------------------------------------------
+    async def press(self, key: str) -> None:
+        """Feed one key from any keypad into the machine."""
+        if key.isdigit() and len(key) == 1:
+            await self.trigger("digit", key)
+        elif key in ("backspace", "cancel", "confirm", "finish", "lang", "touch"):
+            await self.trigger(key)
+        else:
+            log.debug("ignored key %r", key)

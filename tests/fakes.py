@@ -1,0 +1,137 @@
+"""In-process fakes of the devices and services, for the machine tests."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+
+from drivers.base import CreditCommit, EventSink, NoteCredited
+from statemachine.ports import AccountInfo, LookupFailed, PaymentResult
+
+
+class FakeValidator:
+    """Records what the machine asked of it; tests play the device's side."""
+
+    name = "validator"
+
+    def __init__(self, denominations: tuple[int, ...] = (100, 500, 1000, 2000, 5000, 10000)):
+        self.accepting = False
+        self.actions: list[str] = []
+        self._denoms = denominations
+
+    async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
+        await asyncio.Event().wait()
+
+    async def set_accepting(self, enabled: bool) -> None:
+        self.accepting = enabled
+        self.actions.append("enable" if enabled else "inhibit")
+
+    async def stack(self) -> None:
+        self.actions.append("stack")
+
+    async def return_note(self) -> None:
+        self.actions.append("return")
+
+    def denominations(self) -> tuple[int, ...]:
+        return self._denoms
+
+
+@dataclass
+class FakeJournal:
+    """A journal in memory that keeps the same rules as the ledger."""
+
+    txns: dict[str, dict] = field(default_factory=dict)
+    intents: list[tuple[str, int]] = field(default_factory=list)
+    next_seq: int = 1
+
+    async def open_payment(self, info: AccountInfo) -> str:
+        txn = str(uuid.uuid4())
+        self.txns[txn] = {"account": info.account, "notes": [], "state": "open", "seq": None}
+        return txn
+
+    async def stack_requested(self, txn: str, value: int) -> None:
+        self.intents.append((txn, value))
+
+    async def commit_note(self, txn: str, value: int) -> None:
+        t = self.txns[txn]
+        assert t["state"] == "open", "note committed to a transaction that is not open"
+        if t["seq"] is None:
+            t["seq"], self.next_seq = self.next_seq, self.next_seq + 1
+        t["notes"].append(value)
+
+    async def close_payment(self, txn: str) -> bool:
+        t = self.txns[txn]
+        t["state"] = "closed" if t["notes"] else "cancelled"
+        return bool(t["notes"])
+
+
+class FakePayments:
+    """A backend: accounts by number; submit answers with `status`."""
+
+    def __init__(self, journal: FakeJournal, status: str = "credited") -> None:
+        self.journal = journal
+        self.status = status
+        self.accounts = {
+            "0012345678": AccountInfo("0012345678", "张*明", 12350, -12350, "CNY", 100, 500000),
+            "0087654321": AccountInfo("0087654321", "L*i", 500, -500, "CNY", 1000, 20000),
+        }
+        self.lookup_gate: asyncio.Event | None = None  # set to hold look-ups
+        self.submitted: list[str] = []
+
+    async def lookup(self, account: str) -> AccountInfo:
+        if self.lookup_gate is not None:
+            await self.lookup_gate.wait()
+        if account == "0099999999":
+            raise LookupFailed("account_blocked")
+        if account not in self.accounts:
+            raise LookupFailed("unknown_account")
+        return self.accounts[account]
+
+    async def submit(self, txn: str) -> PaymentResult:
+        t = self.journal.txns[txn]
+        assert t["state"] == "closed"
+        self.submitted.append(txn)
+        amount = sum(t["notes"])
+        credited = self.status == "credited"
+        return PaymentResult(
+            txn=txn, seq=t["seq"], account=t["account"], amount=amount, notes=tuple(t["notes"]),
+            status=self.status, balance=amount - 12350 if credited else None,
+            ref="B-1" if credited else None, reason=None if credited else "rejected",
+        )
+
+
+class FakeReceipts:
+    """A printer that works unless told otherwise."""
+
+    def __init__(self) -> None:
+        self.ok = True
+        self.printed: list[PaymentResult] = []
+        self.gate: asyncio.Event | None = None
+
+    async def print_payment(self, result: PaymentResult, locale: str) -> bool:
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.ok:
+            self.printed.append(result)
+        return self.ok
+
+
+class FakeAlerts:
+    """Collects raised and cleared alert codes."""
+
+    def __init__(self) -> None:
+        self.raised: list[str] = []
+        self.cleared: list[str] = []
+
+    def raise_alert(self, code: str, severity: str = "warning", **detail: object) -> None:
+        self.raised.append(code)
+
+    def clear_alert(self, code: str) -> None:
+        self.cleared.append(code)
+
+
+async def credit(model, value: int) -> None:
+    """Play a validator: commit the credit (as VEND VALID does), then report stacked."""
+    await model.commit_credit(NoteCredited("validator", value))
+    await model.trigger("note_stacked", value)

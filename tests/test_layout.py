@@ -1,0 +1,81 @@
+"""The architecture's import rules and the committed state chart, checked."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from statemachine import diagram
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imports_of(path: Path) -> set[str]:
+    """Top-level module names imported (absolute imports) by a file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def files(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+def test_nothing_outside_kioskd_imports_kioskd() -> None:
+    offenders = [
+        f"{p.relative_to(ROOT)} imports {m}"
+        for pkg in ("drivers", "statemachine")
+        for p in files(pkg)
+        for m in imports_of(p)
+        if m == "kioskd" or m.startswith("kioskd.")
+    ]
+    assert offenders == []
+
+
+def test_statemachine_reaches_drivers_only_through_base_and_errors() -> None:
+    offenders = [
+        f"{p.relative_to(ROOT)} imports {m}"
+        for p in files("statemachine")
+        for m in imports_of(p)
+        if m.startswith("drivers") and m not in ("drivers.base", "drivers.errors")
+    ]
+    assert offenders == []
+
+
+def test_drivers_never_import_each_other_or_the_machine() -> None:
+    offenders = []
+    for p in files("drivers"):
+        rel = p.relative_to(ROOT / "drivers")
+        own = rel.parts[0] if len(rel.parts) > 1 else None  # validator, printer, keypad
+        for m in imports_of(p):
+            parts = m.split(".")
+            if parts[0] == "statemachine":
+                offenders.append(f"{rel} imports {m}")
+            if parts[0] == "drivers" and len(parts) > 1 and parts[1] in ("validator", "printer", "keypad"):
+                if parts[1] != own:
+                    offenders.append(f"{rel} imports {m}")
+    assert offenders == []
+
+
+def test_codecs_import_only_the_standard_library_and_driver_errors() -> None:
+    import sys
+
+    codecs = [p for p in files("drivers") if p.stem in ("id003", "ssp", "ccnet", "cctalk")]
+    offenders = [
+        f"{p.name} imports {m}"
+        for p in codecs
+        for m in imports_of(p)
+        if m.split(".")[0] not in sys.stdlib_module_names and m != "drivers.errors"
+        and m != "__future__"
+    ]
+    assert offenders == []
+
+
+def test_the_committed_state_chart_matches_the_definition() -> None:
+    committed = diagram.DOC.read_text(encoding="utf-8")
+    assert committed == diagram.document(), "stale: run `python -m statemachine.diagram`"
