@@ -1,0 +1,45 @@
+"""Fixtures for the ledger tests: a real journal file in tmp_path."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from kioskd.ledger import Ledger
+from statemachine.ports import AccountInfo
+
+KIOSK = "K-0001"
+
+
+def account(number: str = "0012345678", due: int = 12350) -> AccountInfo:
+    """A looked-up account as the backend would answer it."""
+    return AccountInfo(
+        account=number, holder="张*明", due=due, balance=-due, currency="CNY", min=100, max=500000
+    )
+
+
+def raw(state_dir: Path) -> sqlite3.Connection:
+    """A second, plain sqlite3 connection to the journal (what an attacker or bug could do)."""
+    conn = sqlite3.connect(str(state_dir / "journal.sqlite3"), isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+@pytest.fixture
+async def ledger(tmp_path: Path) -> AsyncIterator[Ledger]:
+    opened = await Ledger.open(tmp_path, KIOSK)
+    yield opened
+    await opened.close()
+
+
+async def paid(ledger: Ledger, *values: int, number: str = "0012345678") -> str:
+    """Run a whole cash session with `values` and close it; returns the txn id."""
+    txn = await ledger.open_payment(account(number))
+    for value in values:
+        await ledger.stack_requested(txn, value)
+        await ledger.commit_note(txn, value)
+    await ledger.close_payment(txn)
+    return txn

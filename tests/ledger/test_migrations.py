@@ -1,0 +1,70 @@
+"""Opening a journal written by every earlier schema version."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from kioskd.ledger import Ledger, StorageError
+from kioskd.ledger.schema import JOURNAL_FILE, LATEST_VERSION, migrate, user_version
+from tests.ledger.conftest import KIOSK, raw
+
+
+def _journal_at(state_dir: Path, version: int) -> None:
+    """Write a journal file at schema `version`, with a paid txn when the schema has txns."""
+    db = Database(state_dir / JOURNAL_FILE)
+    migrate(db, target=version)
+    if version >= 1:
+        with db.atomic():
+            db.execute("INSERT INTO meta VALUES ('kiosk_id', ?), ('currency', 'CNY')", (KIOSK,))
+            db.execute(
+                "INSERT INTO txns (id, account, holder, due, currency, state, started)"
+                " VALUES ('old-txn', '0012345678', 'h', 100, 'CNY', 'open', '2024-01-01T00:00:00.000Z')"
+            )
+            db.execute(
+                "INSERT INTO notes (txn, value, at, event) VALUES"
+                " ('old-txn', 5000, '2024-01-01T00:00:05.000Z', 'credited')"
+            )
+            db.execute("UPDATE txns SET state = 'closed', ended = '2024-01-01T00:00:06.000Z'")
+    db.close()
+
+
+@pytest.mark.parametrize("version", range(LATEST_VERSION))
+async def test_migrates_from_each_earlier_version(tmp_path: Path, version: int) -> None:
+    _journal_at(tmp_path, version)
+    ledger = await Ledger.open(tmp_path, KIOSK)
+    conn = raw(tmp_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
+    conn.close()
+    if version >= 1:
+        old = await ledger.transaction("old-txn")
+        assert old is not None and (old.seq, old.amount, old.state) == (1, 5000, "closed")
+        assert await ledger.counters() == {5000: 1}
+    # what the later migrations added works on the migrated file
+    item = await ledger.outbox_put("payment", "old-txn", "jws")
+    assert (await ledger.outbox_next("payment")).id == item  # type: ignore[union-attr]
+    assert (await ledger.audit_append("migrated", {"from": version}))[0] == 1
+    await ledger.close()
+
+
+def test_each_migration_is_atomic(tmp_path: Path) -> None:
+    db = Database(tmp_path / JOURNAL_FILE)
+    migrate(db, target=1)
+    db.execute("CREATE TABLE outbox (x)")  # makes migration 2 fail half-way
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(db)
+    assert user_version(db) == 1
+    assert db["audit"].exists() is False
+    db.close()
+
+
+async def test_journal_from_a_newer_kioskd_is_refused(tmp_path: Path) -> None:
+    _journal_at(tmp_path, LATEST_VERSION)
+    conn = raw(tmp_path)
+    conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StorageError, match="newer"):
+        await Ledger.open(tmp_path, KIOSK)
