@@ -1,0 +1,1 @@
+"""Customer screen: aiohttp server and the static page it serves."""

@@ -1,0 +1,299 @@
+"""Customer screen server: static page, snapshot push over WebSocket, keys in.
+
+The page can send keys and nothing else. There is no staff or custody route here:
+the screen faces the public, so anything reachable from it is reachable by anyone
+standing at the kiosk (or by any web page the kiosk's browser could be lured to).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from importlib import resources
+from typing import Any, Protocol
+
+from aiohttp import WSMsgType, web
+
+from drivers.base import KEYS
+
+log = logging.getLogger(__name__)
+
+STATIC_FILES = {
+    "/": ("index.html", "text/html"),
+    "/app.js": ("app.js", "text/javascript"),
+    "/style.css": ("style.css", "text/css"),
+    "/sim": ("sim.html", "text/html"),
+    "/sim.js": ("sim.js", "text/javascript"),
+}
+SIM_PATHS = frozenset({"/sim", "/sim.js"})
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+# Page, script and style only; no framing by other sites, no outside fetches.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class SimControl(Protocol):
+    """What the /sim page drives in simulation mode (emulated validator and printer)."""
+
+    async def insert(self, value: int) -> None:
+        """Insert a note of `value` fen into the emulated validator."""
+        ...
+
+    async def fault(self, name: str, on: bool) -> None:
+        """Switch the emulator fault `name` on or off."""
+        ...
+
+    def faults(self) -> dict[str, bool]:
+        """Every fault switch and its state."""
+        ...
+
+    def latest_receipt(self) -> tuple[list[str], bytes | None] | None:
+        """The last printed receipt as text lines and a PNG image, if any."""
+        ...
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """Split "host:port" (IPv6 as "[::1]:8080") into host and port."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"screen.listen must be host:port, not {listen!r}")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def allowed_hosts(host: str, port: int) -> frozenset[str]:
+    """The Host values (and so Origins) that are this screen's own."""
+    shown = f"[{host}]" if ":" in host else host
+    names = {shown}
+    if shown in LOOPBACK_NAMES:
+        names.update(LOOPBACK_NAMES)
+    return frozenset(f"{name}:{port}" for name in names)
+
+
+def snapshot_message(snapshot_json: str, now_ms: int) -> str:
+    """The WebSocket message for an encoded snapshot; `now` lets the page correct its clock."""
+    return f'{{"type":"snapshot","now":{now_ms},"snapshot":{snapshot_json}}}'
+
+
+class _Page:
+    """One connected page: the newest snapshot not yet sent, and a wake-up."""
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.ws = ws
+        self.pending: str | None = None
+        self.wake = asyncio.Event()
+
+    def offer(self, snapshot_json: str) -> None:
+        # Latest wins: a page that is slow to read skips to the current truth.
+        self.pending = snapshot_json
+        self.wake.set()
+
+    async def pump(self) -> None:
+        """Send snapshots in order until the page goes away."""
+        while not self.ws.closed:
+            await self.wake.wait()
+            self.wake.clear()
+            data, self.pending = self.pending, None
+            if data is None:
+                continue
+            try:
+                await self.ws.send_str(snapshot_message(data, int(time.time() * 1000)))
+            except (ConnectionError, RuntimeError) as err:
+                log.debug("screen: page gone while sending: %s", err)
+                return
+
+
+class ScreenServer:
+    """aiohttp server for the customer page; `publish` pushes the machine's snapshot."""
+
+    def __init__(
+        self,
+        listen: str = "127.0.0.1:8080",
+        *,
+        on_key: Callable[[str], None],
+        sim: SimControl | None = None,
+    ) -> None:
+        self._host, self._port = parse_listen(listen)
+        self._on_key = on_key
+        self._sim = sim
+        self._snapshot_json: str | None = None
+        self._pages: set[_Page] = set()
+        self._runner: web.AppRunner | None = None
+        self._hosts: frozenset[str] = frozenset()
+        self.refused = 0  # keys or requests refused (bad key, foreign origin)
+
+    @property
+    def url(self) -> str:
+        """The page's URL (valid after start)."""
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self._port}/"
+
+    async def start(self) -> str:
+        """Bind and serve; returns the page URL."""
+        app = web.Application(middlewares=[self._guard])
+        app.router.add_get("/ws", self._ws)
+        app.router.add_post("/key", self._key)
+        for path in STATIC_FILES:
+            if path in SIM_PATHS and self._sim is None:
+                continue  # no simulation page at all on a real kiosk
+            app.router.add_get(path, self._static)
+        if self._sim is not None:
+            app.router.add_get("/sim/state", self._sim_state)
+            app.router.add_post("/sim/insert", self._sim_insert)
+            app.router.add_post("/sim/fault", self._sim_fault)
+            app.router.add_get("/sim/receipt.png", self._sim_receipt_png)
+        app.on_shutdown.append(self._close_sockets)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port)
+        await site.start()
+        if self._port == 0:  # tests bind an ephemeral port
+            self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._hosts = allowed_hosts(self._host, self._port)
+        log.info("screen: serving %s", self.url)
+        return self.url
+
+    async def stop(self) -> None:
+        """Close every page connection and stop serving."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def publish(self, snapshot: dict[str, Any]) -> None:
+        """Push `snapshot` to every connected page now; later pages get it on connect."""
+        # Encoded now: a bad value fails in the caller, and later mutation cannot leak out.
+        self._snapshot_json = json.dumps(snapshot, ensure_ascii=False, separators=(",", ":"))
+        for page in self._pages:
+            page.offer(self._snapshot_json)
+
+    @property
+    def connections(self) -> int:
+        """Pages connected right now."""
+        return sum(1 for page in self._pages if not page.ws.closed)
+
+    # -- request handling -------------------------------------------------------------
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        # A foreign Host is DNS rebinding: a page on another name resolving to us.
+        if request.host not in self._hosts:
+            self.refused += 1
+            log.warning("screen: refused Host %r for %s", request.host, request.path)
+            raise web.HTTPForbidden(text="foreign host")
+        if request.method != "GET" or request.path == "/ws":
+            origin = request.headers.get("Origin")
+            if origin not in {f"http://{h}" for h in self._hosts}:
+                self.refused += 1
+                log.warning("screen: refused Origin %r for %s", origin, request.path)
+                raise web.HTTPForbidden(text="foreign origin")
+        response = await handler(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    async def _static(self, request: web.Request) -> web.Response:
+        name, content_type = STATIC_FILES[request.path]
+        body = resources.files(__package__).joinpath("static", name).read_bytes()
+        return web.Response(body=body, content_type=content_type, charset="utf-8")
+
+    def _accept_key(self, key: object, via: str) -> bool:
+        if not isinstance(key, str) or key not in KEYS:
+            self.refused += 1
+            log.warning("screen: refused key %r from %s", key, via)
+            return False
+        self._on_key(key)
+        return True
+
+    async def _key(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        key = body.get("key") if isinstance(body, dict) else None
+        if not self._accept_key(key, "POST /key"):
+            raise web.HTTPBadRequest(text="unknown key")
+        return web.json_response({"ok": True})
+
+    async def _ws(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=4096)
+        await ws.prepare(request)
+        page = _Page(ws)
+        self._pages.add(page)
+        if self._snapshot_json is not None:
+            page.offer(self._snapshot_json)
+        pump = asyncio.create_task(page.pump(), name="screen-page-pump")
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                try:
+                    body = json.loads(msg.data)
+                except json.JSONDecodeError:
+                    body = None
+                key = body.get("key") if isinstance(body, dict) else None
+                if not self._accept_key(key, "websocket"):
+                    await ws.send_str('{"type":"error","error":"unknown_key"}')
+        finally:
+            self._pages.discard(page)
+            pump.cancel()
+        return ws
+
+    async def _close_sockets(self, _app: web.Application) -> None:
+        for page in list(self._pages):
+            await page.ws.close()
+
+    # -- simulation page (only with --simulate) ----------------------------------------
+
+    async def _sim_state(self, _request: web.Request) -> web.Response:
+        assert self._sim is not None
+        receipt = self._sim.latest_receipt()
+        return web.json_response(
+            {
+                "faults": self._sim.faults(),
+                "receipt": None if receipt is None else receipt[0],
+                "receipt_png": receipt is not None and receipt[1] is not None,
+            }
+        )
+
+    async def _sim_insert(self, request: web.Request) -> web.Response:
+        assert self._sim is not None
+        body = await _json_or_400(request)
+        value = body.get("value")
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise web.HTTPBadRequest(text="value must be a positive integer (fen)")
+        await self._sim.insert(value)
+        return web.json_response({"ok": True})
+
+    async def _sim_fault(self, request: web.Request) -> web.Response:
+        assert self._sim is not None
+        body = await _json_or_400(request)
+        name, on = body.get("name"), body.get("on")
+        if name not in self._sim.faults() or not isinstance(on, bool):
+            raise web.HTTPBadRequest(text="unknown fault or bad 'on'")
+        await self._sim.fault(name, on)
+        return web.json_response({"ok": True, "faults": self._sim.faults()})
+
+    async def _sim_receipt_png(self, _request: web.Request) -> web.Response:
+        assert self._sim is not None
+        receipt = self._sim.latest_receipt()
+        if receipt is None or receipt[1] is None:
+            raise web.HTTPNotFound(text="no receipt image yet")
+        return web.Response(body=receipt[1], content_type="image/png")
+
+
+async def _json_or_400(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise web.HTTPBadRequest(text="body must be JSON") from err
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="body must be a JSON object")
+    return body
