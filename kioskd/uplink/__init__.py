@@ -1,0 +1,1 @@
+"""Backend link: canonical JSON, JWS signing, keys, HTTP client, payments, outbox, batches."""

@@ -1,0 +1,45 @@
+"""How the kiosk reads the backend's answers to payments (spec: POST /v1/payments)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kioskd.uplink.client import Answer, is_int
+
+# Definite refusals: the backend will never credit this payload; the cash is in the box.
+FLAG_STATUSES = (400, 409, 422)
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """What a payment answer means: credited, flagged, or nothing definite yet."""
+
+    status: str  # "credited", "flagged" or "unknown"
+    balance: int | None = None
+    ref: str | None = None
+    reason: str | None = None
+
+
+def read_payment_answer(txn: str, answer: Answer) -> PaymentOutcome:
+    """Classify one answer to POST /v1/payments for `txn`."""
+    body = answer.body
+    if answer.status == 200:
+        if (
+            body.get("txn") == txn
+            and body.get("status") == "credited"
+            and is_int(body.get("balance"))
+            and isinstance(body.get("ref"), str)
+        ):
+            return PaymentOutcome("credited", balance=body["balance"], ref=body["ref"])
+        # A 200 we cannot read is not proof of credit; resending the same payload is safe.
+        return PaymentOutcome("unknown", reason=f"unreadable 200 answer: {body}")
+    if answer.status in FLAG_STATUSES:
+        return PaymentOutcome("flagged", reason=_reason(answer))
+    # 401 (key not enrolled yet, clock), 404, 429...: not a verdict on this payment.
+    return PaymentOutcome("unknown", reason=f"HTTP {answer.status} {body}")
+
+
+def _reason(answer: Answer) -> str:
+    error = answer.error or f"http_{answer.status}"
+    extra = answer.body.get("reason") or answer.body.get("detail")
+    return f"{error}: {extra}" if extra else error

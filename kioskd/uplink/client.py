@@ -1,0 +1,139 @@
+"""HTTP client of the backend API: signed look-ups, payments, alerts and batches."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+import aiohttp
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kioskd.uplink.errors import Unreachable
+from kioskd.uplink.jws import sign
+from kioskd.uplink.timefmt import utc_now
+from statemachine.ports import AccountInfo, LookupFailed
+
+log = logging.getLogger(__name__)
+
+LOOKUP_PATH = "v1/accounts/lookup"
+PAYMENTS_PATH = "v1/payments"
+ALERTS_PATH = "v1/alerts"
+BATCHES_PATH = "v1/batches"
+_ACCOUNT_INT_FIELDS = ("due", "balance", "min", "max")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A definite HTTP answer from the backend: status and the JSON object it sent."""
+
+    status: int
+    body: dict[str, Any]
+
+    @property
+    def error(self) -> str | None:
+        """The `error` field of an error answer, if any."""
+        value = self.body.get("error")
+        return value if isinstance(value, str) else None
+
+
+def is_int(value: object) -> bool:
+    """True for a JSON integer (bool is not one)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class BackendClient:
+    """One aiohttp session to the backend; every request body is a JWS signed by this kiosk."""
+
+    def __init__(
+        self, base_url: str, kiosk_id: str, key: Ed25519PrivateKey, timeout: float = 10.0
+    ) -> None:
+        # urljoin drops the last path segment of a base without a trailing slash.
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.kiosk_id = kiosk_id
+        self.key = key
+        self.timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    def sign(self, payload: dict[str, Any]) -> str:
+        """Sign a payload with the kiosk key (kid = kiosk id)."""
+        return sign(payload, self.key, self.kiosk_id)
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                headers={"Content-Type": "application/jose", "Accept": "application/json"},
+            )
+        return self._session
+
+    async def post_signed(self, path: str, jws: str) -> Answer:
+        """POST a JWS; return a definite answer (status < 500 with a JSON object) or raise Unreachable."""
+        url = urljoin(self.base_url, path)
+        try:
+            async with self._get_session().post(url, data=jws, allow_redirects=False) as resp:
+                raw = await resp.read()
+                status = resp.status
+        except TimeoutError as err:
+            raise Unreachable(f"backend {url}: no answer within {self.timeout:g} s") from err
+        except aiohttp.ClientError as err:
+            raise Unreachable(f"backend {url}: {type(err).__name__}: {err}") from err
+        if not (200 <= status < 300 or 400 <= status < 500):  # 5xx, redirects: nothing definite
+            raise Unreachable(f"backend {url}: HTTP {status}")
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as err:
+            # A proxy's HTML page is not the backend's answer.
+            raise Unreachable(f"backend {url}: HTTP {status} with a body that is not JSON") from err
+        if not isinstance(body, dict):
+            raise Unreachable(f"backend {url}: HTTP {status} with a JSON body that is not an object")
+        return Answer(status, body)
+
+    async def post_alert(self, alert: dict[str, Any]) -> Answer:
+        """Send an alert payload (without `ts`), signed now with a fresh `ts`."""
+        payload = {**alert, "type": "alert", "kiosk": self.kiosk_id, "ts": utc_now()}
+        return await self.post_signed(ALERTS_PATH, self.sign(payload))
+
+    async def lookup(self, account: str) -> AccountInfo:
+        """Look an account up; raise LookupFailed (unknown_account, account_blocked, unreachable)."""
+        payload = {"type": "lookup", "kiosk": self.kiosk_id, "account": account, "ts": utc_now()}
+        try:
+            answer = await self.post_signed(LOOKUP_PATH, self.sign(payload))
+        except Unreachable as err:
+            raise LookupFailed("unreachable", str(err)) from err
+        if answer.status == 200:
+            return _account_info(account, answer.body)
+        if answer.status == 404 and answer.error == "unknown_account":
+            raise LookupFailed("unknown_account", account)
+        if answer.status == 423 and answer.error == "account_blocked":
+            raise LookupFailed("account_blocked", str(answer.body.get("reason", "")))
+        # 401, 400, a 404 from a wrong URL...: the customer must not be told "unknown account".
+        raise LookupFailed("unreachable", f"look-up answered HTTP {answer.status} {answer.body}")
+
+
+def _account_info(account: str, body: dict[str, Any]) -> AccountInfo:
+    problems = [name for name in _ACCOUNT_INT_FIELDS if not is_int(body.get(name))]
+    problems += [name for name in ("account", "holder", "currency") if not isinstance(body.get(name), str)]
+    if problems:
+        raise LookupFailed("unreachable", f"malformed look-up answer (fields {problems}): {body}")
+    if body["account"] != account:
+        raise LookupFailed("unreachable", f"look-up for {account} answered account {body['account']}")
+    if not 0 < body["min"] <= body["max"] or body["due"] < 0:
+        raise LookupFailed("unreachable", f"look-up answer with impossible bounds: {body}")
+    return AccountInfo(
+        account=body["account"],
+        holder=body["holder"],
+        due=body["due"],
+        balance=body["balance"],
+        currency=body["currency"],
+        min=body["min"],
+        max=body["max"],
+    )

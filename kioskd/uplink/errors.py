@@ -1,0 +1,17 @@
+"""Exceptions of the backend link; every message names the backend or the key file."""
+
+
+class UplinkError(Exception):
+    """Base class for backend-link problems."""
+
+
+class BadSignature(UplinkError):
+    """A JWS that is malformed or does not verify."""
+
+
+class Unreachable(UplinkError):
+    """No definite answer from the backend (timeout, connection error, 5xx, garbage)."""
+
+
+class KeyFileError(UplinkError):
+    """The kiosk key file is missing, unsafe or unreadable."""

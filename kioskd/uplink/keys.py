@@ -1,0 +1,81 @@
+"""The kiosk's Ed25519 key: a PEM PKCS#8 file, mode 0600, never overwritten."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from kioskd.uplink.errors import KeyFileError
+from kioskd.uplink.jws import b64url, b64url_decode
+
+
+def init_key(path: Path) -> None:
+    """Create a new key at `path` (mode 0600); refuse if the file exists."""
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    try:
+        # O_EXCL: a second `keys init` must never replace an enrolled key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as err:
+        raise KeyFileError(f"key file {path} exists; refusing to overwrite it") from err
+    except OSError as err:
+        raise KeyFileError(f"key file {path}: cannot create: {err.strerror}") from err
+    try:
+        os.fchmod(fd, 0o600)  # the umask may have been looser than what O_CREAT asked
+        os.write(fd, pem)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def load_key(path: Path) -> Ed25519PrivateKey:
+    """Load the key; refuse a file that group or others may read."""
+    try:
+        mode = os.stat(path).st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise KeyFileError(
+                f"key file {path} has mode {stat.S_IMODE(mode):04o}: group/others may access it; "
+                f"run `chmod 600 {path}`"
+            )
+        data = Path(path).read_bytes()
+    except FileNotFoundError as err:
+        raise KeyFileError(f"key file {path} does not exist; run `kioskctl keys init`") from err
+    except OSError as err:
+        raise KeyFileError(f"key file {path}: {err.strerror}") from err
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as err:
+        raise KeyFileError(f"key file {path} is not an unencrypted PEM PKCS#8 key") from err
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyFileError(f"key file {path} holds a {type(key).__name__}, not Ed25519")
+    return key
+
+
+def _raw_public(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def public_b64url(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    """The raw 32-byte public key in base64url, as enrolled at the backend."""
+    return b64url(_raw_public(key))
+
+
+def public_jwk(key: Ed25519PrivateKey | Ed25519PublicKey) -> dict[str, Any]:
+    """The public key as an RFC 8037 OKP JWK."""
+    return {"kty": "OKP", "crv": "Ed25519", "x": public_b64url(key)}
+
+
+def public_key_from_b64url(text: str) -> Ed25519PublicKey:
+    """Parse a raw base64url Ed25519 public key; raise ValueError if it is not one."""
+    raw = b64url_decode(text)
+    if len(raw) != 32:
+        raise ValueError(f"an Ed25519 public key is 32 bytes, got {len(raw)}")
+    return Ed25519PublicKey.from_public_bytes(raw)

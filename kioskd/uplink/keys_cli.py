@@ -1,0 +1,48 @@
+"""`kioskctl keys init|show`: create the kiosk key, print its public half for enrolment."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from kioskd.uplink.errors import KeyFileError
+from kioskd.uplink.keys import init_key, load_key, public_b64url, public_jwk
+
+DEFAULT_KEY = Path("/var/lib/kioskd/kiosk.key")
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register `keys init [--key FILE]` and `keys show [--key FILE]`."""
+    keys = subparsers.add_parser("keys", help="the kiosk's signing key")
+    sub = keys.add_subparsers(dest="keys_command", required=True)
+    init = sub.add_parser("init", help="create a new Ed25519 key (never overwrites)")
+    init.add_argument("--key", type=Path, default=DEFAULT_KEY, help="key file (PEM PKCS#8)")
+    init.set_defaults(func=_init)
+    show = sub.add_parser("show", help="print the public key (JWK and raw base64url)")
+    show.add_argument("--key", type=Path, default=DEFAULT_KEY, help="key file (PEM PKCS#8)")
+    show.set_defaults(func=_show)
+
+
+def _init(args: argparse.Namespace) -> int:
+    try:
+        init_key(args.key)
+        key = load_key(args.key)
+    except KeyFileError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(f"created {args.key}")
+    print(f"public key (enrol at the backend): {public_b64url(key)}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    try:
+        key = load_key(args.key)
+    except KeyFileError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(json.dumps(public_jwk(key), sort_keys=True))
+    print(public_b64url(key))
+    return 0

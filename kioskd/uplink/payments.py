@@ -1,0 +1,120 @@
+"""statemachine.ports.Payments over the backend: look-ups and idempotent payment submission."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from kioskd.uplink.answers import PaymentOutcome, read_payment_answer
+from kioskd.uplink.client import PAYMENTS_PATH, BackendClient
+from kioskd.uplink.errors import Unreachable, UplinkError
+from kioskd.uplink.ledgercall import call
+from kioskd.uplink.outbox import FlaggedHook, OutboxSender
+from statemachine.ports import AccountInfo, PaymentResult
+
+log = logging.getLogger(__name__)
+
+_FIRST_RETRY = 0.25  # seconds; a refused connection is retried a few times within submit_timeout
+
+
+def payment_result(record: Any) -> PaymentResult:
+    """The PaymentResult of a settled ledger TxnRecord."""
+    return PaymentResult(
+        txn=record.id,
+        seq=record.seq,
+        account=record.account,
+        amount=record.amount,
+        notes=tuple(note.value for note in record.notes),
+        status=record.state,
+        balance=record.balance,
+        ref=record.ref,
+        reason=record.reason,
+    )
+
+
+class UplinkPayments:
+    """Look-ups and payment submission; a payment without a definite answer goes to the outbox."""
+
+    def __init__(
+        self,
+        ledger: Any,
+        client: BackendClient,
+        *,
+        submit_timeout: float = 10.0,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        outbox: OutboxSender | None = None,
+        on_flagged: FlaggedHook | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.client = client
+        self.submit_timeout = submit_timeout
+        self.now = now
+        # Sharing the sender's per-key locks keeps it from sending the same txn concurrently.
+        self.outbox = outbox
+        self.on_flagged = on_flagged
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def lookup(self, account: str) -> AccountInfo:
+        """Look an account up at the backend; raise statemachine.ports.LookupFailed."""
+        return await self.client.lookup(account)
+
+    async def submit(self, txn: str) -> PaymentResult:
+        """Submit a closed payment with its stored JWS; credited only on the backend's 200."""
+        lock = self.outbox.lock("payment", txn) if self.outbox else self._locks.setdefault(txn, asyncio.Lock())
+        async with lock:
+            record = await call(self.ledger.transaction, txn)
+            if record is None:
+                raise UplinkError(f"submit: no transaction {txn} in the journal")
+            if record.state in ("credited", "flagged"):
+                return payment_result(record)
+            jws = record.payload or await self._sign_and_store(txn)
+            outcome = await self._send_within_deadline(txn, jws)
+            await self._settle(txn, jws, outcome)
+            record = await call(self.ledger.transaction, txn)
+        if outcome.status == "unknown" and self.outbox:
+            self.outbox.wake()
+        return payment_result(record)
+
+    async def _sign_and_store(self, txn: str) -> str:
+        # Built once and stored: every retry sends these exact bytes (the idempotency key).
+        payload = await call(self.ledger.payment_payload, txn)
+        jws = self.client.sign(payload)
+        await call(self.ledger.set_payload, txn, jws)
+        return jws
+
+    async def _send_within_deadline(self, txn: str, jws: str) -> PaymentOutcome:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.submit_timeout
+        delay = _FIRST_RETRY
+        while True:
+            try:
+                async with asyncio.timeout(max(0.0, deadline - loop.time())):
+                    answer = await self.client.post_signed(PAYMENTS_PATH, jws)
+                outcome = read_payment_answer(txn, answer)
+                if outcome.status != "unknown":
+                    return outcome
+            except Unreachable as err:
+                outcome = PaymentOutcome("unknown", reason=str(err))
+            except TimeoutError:
+                outcome = PaymentOutcome("unknown", reason=f"no answer within {self.submit_timeout:g} s")
+            if deadline - loop.time() <= delay:
+                log.warning("payment %s: no definite answer (%s); kept pending", txn, outcome.reason)
+                return outcome
+            await asyncio.sleep(delay)  # backoff between attempts, bounded by the deadline
+            delay *= 2
+
+    async def _settle(self, txn: str, jws: str, outcome: PaymentOutcome) -> None:
+        if outcome.status == "credited":
+            await call(self.ledger.settle, txn, "credited", balance=outcome.balance, ref=outcome.ref, reason=None)
+        elif outcome.status == "flagged":
+            log.error("payment %s flagged: %s", txn, outcome.reason)
+            await call(self.ledger.settle, txn, "flagged", balance=None, ref=None, reason=outcome.reason)
+            if self.on_flagged:
+                self.on_flagged("payment", txn, outcome.reason or "")
+        else:
+            # pending first: should we crash before the put, recovery resubmits pending txns.
+            await call(self.ledger.settle, txn, "pending", balance=None, ref=None, reason=None)
+            await call(self.ledger.outbox_put, "payment", txn, jws)
