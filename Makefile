@@ -1,0 +1,37 @@
+# kioskd: `make run` starts the simulated kiosk, `make test` runs the tests.
+# Both create their own virtual environment in .venv (Python >= 3.11 is all they need).
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run demo test lint diagram bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/kioskd run --simulate
+
+demo: $(STAMP)
+	$(VENV)/bin/kioskd demo
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+diagram: $(STAMP)
+	$(PY) -m statemachine.diagram
+
+bench: $(STAMP)
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var artifacts

@@ -1,0 +1,88 @@
+"""`kioskd run` and `kioskd demo`: the daemon's command line (exit 78 = config error)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from kioskd import config as cfg
+
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="kioskd", description="Self-service cash payment kiosk daemon")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the kiosk")
+    run.add_argument("--config", type=Path, help="config file (default /etc/kioskd/kioskd.toml)")
+    run.add_argument("--simulate", action="store_true", help="simulated validator, printer and backend")
+    run.add_argument("--state", type=Path, help="override [storage] path")
+    run.add_argument("--listen", help="override [screen] listen (host:port)")
+    run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    demo = sub.add_parser("demo", help="a scripted customer pays one bill at a simulated kiosk")
+    demo.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return parser.parse_args(argv)
+
+
+def load_config(args: argparse.Namespace) -> cfg.Config:
+    """The config the command line names, with its overrides applied."""
+    default = REPO_CONFIG / "simulate.toml" if args.simulate else Path("/etc/kioskd/kioskd.toml")
+    config = cfg.load(args.config or default)
+    if args.state:
+        config = dataclasses.replace(config, storage=dataclasses.replace(config.storage, path=str(args.state)))
+    if args.listen:
+        cfg._check_rules(args.listen, {"hostport": True}, "--listen", "screen.listen")
+        config = dataclasses.replace(config, screen=dataclasses.replace(config.screen, listen=args.listen))
+    return config
+
+
+async def run_until_signal(coro: object) -> None:
+    """Run `coro` until SIGTERM or SIGINT, then let it clean up."""
+    task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `kioskd` console script."""
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # transitions logs every callback at INFO; the machine logs what matters itself
+    logging.getLogger("transitions").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    if args.command == "demo":
+        from kioskd.demo import demo
+
+        return asyncio.run(demo())
+    try:
+        config = load_config(args)
+    except cfg.ConfigError as err:
+        print(err, file=sys.stderr)
+        return cfg.EXIT_CONFIG
+    from kioskd.app import serve
+    from kioskd.ledger import StorageError
+    from kioskd.uplink.errors import KeyFileError
+
+    try:
+        asyncio.run(run_until_signal(serve(config, simulate=args.simulate)))
+    except (KeyFileError, StorageError) as err:
+        print(f"kioskd: {err}", file=sys.stderr)
+        return cfg.EXIT_CONFIG if isinstance(err, KeyFileError) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,311 @@
+"""The composition root: builds everything from config and pumps device events into the machine."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from drivers import base as ev
+from kioskd.alerts import Alerts
+from kioskd.config import Config
+from kioskd.devices import build_keypad, build_printer, build_validator
+from kioskd.ledger import Ledger
+from kioskd.notify import notify
+from kioskd.printing import Receipts
+from kioskd.screen.server import ScreenServer
+from kioskd.uplink.client import BackendClient
+from kioskd.uplink.keys import load_key
+from kioskd.uplink.outbox import OutboxSender
+from kioskd.uplink.payments import UplinkPayments
+from statemachine.definition import Timeouts
+from statemachine.machine import build_machine
+from statemachine.model import KioskModel, Rules
+
+log = logging.getLogger("kioskd")
+
+PROBE_SECONDS = 5.0  # how long start-up waits for the validator before going unavailable
+
+
+class Daemon:
+    """One kiosk: journal, backend link, devices, machine and screen."""
+
+    def __init__(self, config: Config, *, sim: Any = None) -> None:
+        self.config = config
+        self.sim = sim
+        self.events: asyncio.Queue[ev.DeviceEvent] = asyncio.Queue()
+        self.tasks: list[asyncio.Task[Any]] = []
+        self.validator_online = asyncio.Event()
+        self._seen_validator_online = False
+        self.ledger: Any = None
+        self.screen: ScreenServer | None = None
+        self.client: BackendClient | None = None
+
+    # --- start-up ---------------------------------------------------------------------
+    async def start(self) -> None:
+        """Open the journal, recover, probe the devices, then tell systemd we are ready."""
+        c = self.config
+        self.ledger = await Ledger.open(c.state_dir, c.kiosk.id, c.kiosk.currency)
+        key = load_key(c.key_path)
+        self.client = BackendClient(c.backend.url, c.kiosk.id, key, timeout=c.backend.timeout)
+        self.sender = OutboxSender(self.ledger, self.client, on_flagged=self._flagged)
+        self.alerts = Alerts(self.ledger, on_change=self.sender.wake)
+        self.payments = UplinkPayments(
+            self.ledger, self.client, submit_timeout=c.backend.timeout,
+            outbox=self.sender, on_flagged=self._flagged,
+        )
+        self.validator = build_validator(c)
+        self.printer = build_printer(c)
+        self.keypad = build_keypad(c)
+        self.receipts = Receipts(c, self.ledger, self.printer, key)
+        self.model = KioskModel(
+            validator=self.validator, journal=self.ledger, payments=self.payments,
+            receipts=self.receipts, alerts=self.alerts, rules=rules_from(c), publish=self._publish,
+        )
+        self.machine = build_machine(self.model, Timeouts(**vars(c.timeouts)))
+        self.screen = ScreenServer(c.screen.listen, on_key=self._screen_key, sim=self.sim)
+
+        to_submit = await self.ledger.recover()
+        if to_submit:
+            log.warning("recovery: %d payment(s) from before the restart to submit", len(to_submit))
+
+        self._spawn(self._pump(), "event-pump")
+        self._spawn(self.validator.run(self.events.put_nowait, self._commit_credit), "validator")
+        self._spawn(self.printer.run(self.events.put_nowait), "printer")
+        self._spawn(self.keypad.run(self.events.put_nowait), "keypad")
+        self._spawn(self.sender.run(), "outbox")
+        for txn in to_submit:
+            self._spawn(self._resubmit(txn), f"resubmit-{txn}")
+        url = await self.screen.start()
+
+        try:
+            await asyncio.wait_for(self.validator_online.wait(), PROBE_SECONDS)
+        except TimeoutError:
+            log.error("validator did not answer within %.0f s", PROBE_SECONDS)
+            self.model.set_problem("validator", "validator_offline")
+            self.alerts.raise_alert("validator_offline", "critical")
+        await self.model.trigger("ready")
+        self.screen_url = url
+        notify("READY=1", f"STATUS={self.model.state}")
+        log.info("ready")
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._guard(coro, name), name=name)
+        self.tasks.append(task)
+
+    async def _guard(self, coro: Any, name: str) -> None:
+        # the one catch-all at the loop boundary: a crashed task is logged, never silent
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("task %s crashed", name)
+
+    async def _resubmit(self, txn: str) -> None:
+        result = await self.payments.submit(txn)
+        log.info("recovered payment %s (seq %s): %s", txn, result.seq, result.status)
+        await self.ledger.mark_reprint(txn, True)
+
+    # --- shut-down ----------------------------------------------------------------------
+    async def stop(self) -> None:
+        """Inhibit the validator and stop every task."""
+        notify("STOPPING=1")
+        try:
+            await asyncio.wait_for(self.validator.set_accepting(False), 2)
+        except Exception as err:
+            log.warning("could not inhibit the validator on stop: %s", err)
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for task in list(self.model.tasks):
+            task.cancel()
+        if self.screen is not None:
+            await self.screen.stop()
+        if self.client is not None:
+            await self.client.close()
+        if self.ledger is not None:
+            await self.ledger.close()
+
+    # --- wiring -------------------------------------------------------------------------
+    def _publish(self, snapshot: dict[str, Any]) -> None:
+        if self.screen is not None:
+            self.screen.publish(snapshot)
+        notify(f"STATUS={status_line(snapshot)}")
+
+    def _screen_key(self, key: str) -> None:
+        self.events.put_nowait(ev.KeyPressed("screen", key))
+
+    def _flagged(self, kind: str, key: str, reason: str) -> None:
+        self.alerts.raise_alert("payment_flagged", "critical", kind=kind, key=key, reason=reason)
+
+    async def _commit_credit(self, event: ev.NoteCredited) -> None:
+        """The validator's credit point: journal first, the driver ACKs after we return."""
+        if event.value is None:
+            found = await self.ledger.commit_in_flight_note()
+            if found is None:
+                log.critical("validator credited a note with no stack intent in the journal")
+                self.alerts.raise_alert("validator_fault", "critical", detail="credit without intent")
+            else:
+                log.warning("note in flight across the restart credited: %s fen to %s", found[1], found[0])
+            return
+        await self.model.commit_credit(event)
+
+    async def _pump(self) -> None:
+        while True:
+            event = await self.events.get()
+            try:
+                await self._dispatch(event)
+            except Exception:
+                log.exception("handling %r failed", event)
+
+    async def _dispatch(self, event: ev.DeviceEvent) -> None:
+        m, a = self.model, self.alerts
+        match event:
+            case ev.KeyPressed(key=key):
+                await m.press(key)
+            case ev.NoteEscrowed(value=value):
+                await m.trigger("note_escrowed", value)
+            case ev.NoteStacked(value=value):
+                await m.trigger("note_stacked", value)
+            case ev.NoteReturned():
+                await m.trigger("note_returned")
+            case ev.NoteRejected(reason=reason):
+                await m.trigger("note_rejected", reason)
+            case ev.NoteJam(where=where):
+                a.raise_alert("note_jam", "critical", where=where, txn=m.txn or "")
+                await self._problem("jam", "validator_fault")
+                await m.trigger("note_jam")
+            case ev.JamCleared():
+                a.clear_alert("note_jam")
+                await self._problem("jam", None)
+                await m.trigger("jam_cleared")
+            case ev.StackerFull():
+                a.raise_alert("stacker_full", "critical")
+                await self._problem("stacker", "stacker_full")
+                await m.trigger("stacker_full")
+            case ev.StackerOpened():
+                # no custody session yet (custody issue): a removed box is tampering
+                a.raise_alert("box_tamper", "critical")
+                await self._problem("box", "box_tamper")
+            case ev.StackerClosed():
+                log.info("cash box back in place; out of service until a custody session")
+            case ev.ValidatorFault(kind=kind, code=code):
+                a.raise_alert("validator_fault", "critical", kind=kind, code=code)
+                await self._problem("fault", "validator_fault")
+            case ev.DeviceOffline(device="validator", reason=reason):
+                a.raise_alert("validator_offline", "critical", reason=reason)
+                await self._problem("validator", "validator_offline")
+                await m.trigger("validator_lost")
+            case ev.DeviceOnline(device="validator"):
+                await self._validator_online()
+            case ev.DeviceOffline(device="printer"):
+                await self._printer_trouble("printer_offline")
+            case ev.DeviceOnline(device="printer"):
+                await self._printer_trouble(None)
+            case ev.PrinterStatus():
+                await self._printer_status(event)
+            case ev.PowerUpWithBill(where=where):
+                log.warning("validator powered up with a note in the %s", where)
+            case _:
+                log.debug("event %r", event)
+        m.publish()
+
+    async def _problem(self, key: str, reason: str | None) -> None:
+        if self.model.set_problem(key, reason):
+            await self.model.trigger("health_changed")
+
+    async def _validator_online(self) -> None:
+        if not self._seen_validator_online:
+            self._seen_validator_online = True
+            # the driver reported any credited in-flight note before this event
+            dropped = await self.ledger.drop_in_flight_note()
+            if dropped:
+                log.warning("note in flight across the restart did not reach the box: %s fen (%s)",
+                            dropped[1], dropped[0])
+        self.alerts.clear_alert("validator_offline")
+        self.alerts.clear_alert("validator_fault")
+        for key in ("validator", "fault", "stacker", "jam"):
+            self.model.set_problem(key, None)
+        self.validator_online.set()
+        await self.model.trigger("health_changed")
+
+    async def _printer_status(self, status: ev.PrinterStatus) -> None:
+        if status.paper == "low":
+            self.alerts.raise_alert("printer_paper_low", "warning")
+        elif status.paper == "ok":
+            self.alerts.clear_alert("printer_paper_low")
+        if status.paper == "out":
+            await self._printer_trouble("printer_paper_out")
+        elif status.online and status.paper in ("ok", "low") and not status.cover_open:
+            await self._printer_trouble(None)
+
+    async def _printer_trouble(self, code: str | None) -> None:
+        """Paper out or offline: a notice and an alert, or out of service (printer.when_unavailable)."""
+        for known in ("printer_paper_out", "printer_offline"):
+            if known != code:
+                self.alerts.clear_alert(known)
+        if code is None:
+            self.model.notices.discard("printer_unavailable")
+            await self._problem("printer", None)
+            return
+        self.alerts.raise_alert(code, "warning")
+        if self.config.printer.when_unavailable == "unavailable":
+            await self._problem("printer", "printer")
+        else:
+            self.model.notices.add("printer_unavailable")
+
+
+def rules_from(config: Config) -> Rules:
+    """The model's rules from config."""
+    return Rules(
+        account_min=config.account.min_length, account_max=config.account.max_length,
+        check_digit=config.account.check_digit, max_payment=config.limits.max_payment,
+        max_notes=config.limits.max_notes, locale=config.kiosk.locale,
+    )
+
+
+def status_line(snapshot: dict[str, Any]) -> str:
+    """A short systemd STATUS= line for the state on screen."""
+    state = snapshot["state"]
+    if state.startswith("payment_cash"):
+        return f"payment accepting cash ({snapshot['total']} fen)"
+    if state == "unavailable" and snapshot.get("unavailable"):
+        return f"unavailable: {snapshot['unavailable']['reason']}"
+    return state
+
+
+async def serve(config: Config, *, simulate: bool = False, ready: asyncio.Event | None = None) -> None:
+    """Run the kiosk until cancelled (SIGTERM/SIGINT are turned into cancellation by main)."""
+    sim = None
+    if simulate:
+        from kioskd.sim import Simulation
+
+        sim = Simulation(Path(config.storage.path))
+        config = await sim.start(config)
+    daemon = Daemon(config, sim=sim)
+    try:
+        await daemon.start()
+        if simulate:
+            print_simulation_help(daemon)
+        if ready is not None:
+            ready.set()
+        await asyncio.Event().wait()
+    finally:
+        await daemon.stop()
+        if sim is not None:
+            await sim.stop()
+
+
+def print_simulation_help(daemon: Daemon) -> None:
+    """Tell the person at the terminal where the screen is and how to insert notes."""
+    url = daemon.screen_url
+    print(
+        f"\nkioskd simulated kiosk is running.\n"
+        f"  customer screen:  {url}\n"
+        f"  insert notes:     {url}sim  (buttons for each note and the fault switches)\n"
+        f"  demo accounts:    0012345678 (due ¥123.50), 0023456789, 0099999999 (blocked)\n"
+        f"  stop:             Ctrl-C\n",
+        flush=True,
+    )

@@ -1,0 +1,51 @@
+"""Build the device drivers the config names."""
+
+from __future__ import annotations
+
+from drivers.base import BillValidator, Keypad, ReceiptPrinter
+from kioskd.config import Config
+
+
+class NoKeypad:
+    """keypad.driver = "screen": the on-screen keypad is the only one."""
+
+    name = "keypad"
+
+    async def run(self, sink: object) -> None:
+        """Nothing to read: screen keys come in through the screen server."""
+        import asyncio
+
+        await asyncio.Event().wait()
+
+
+def build_validator(config: Config) -> BillValidator:
+    """The bill validator driver for [validator]."""
+    v = config.validator
+    if v.driver == "id003":
+        from drivers.validator.id003_device import Id003Validator
+
+        return Id003Validator(
+            v.port, poll_interval=v.poll_interval, denominations=v.denominations or None
+        )
+    raise NotImplementedError(f"validator.driver {v.driver!r} is not built yet (issue: more validators)")
+
+
+def build_printer(config: Config) -> ReceiptPrinter:
+    """The receipt printer driver for [printer]."""
+    from drivers.printer.escpos import EscposPrinter
+
+    return EscposPrinter(config.printer.port, transport=config.printer.transport)
+
+
+def build_keypad(config: Config) -> Keypad:
+    """The hardware keypad for [keypad] (the screen's keys arrive separately)."""
+    k = config.keypad
+    if k.driver == "ascii":
+        from drivers.keypad.ascii import AsciiKeypad
+
+        return AsciiKeypad(k.port)
+    if k.driver == "evdev":
+        from drivers.keypad.evdev import EvdevKeypad
+
+        return EvdevKeypad(None if k.port == "auto" else k.port)
+    return NoKeypad()

@@ -1,0 +1,26 @@
+"""sd_notify in plain Python over $NOTIFY_SOCKET (path and abstract sockets)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+log = logging.getLogger("kioskd.notify")
+
+
+def notify(*lines: str) -> bool:
+    """Send `READY=1`, `STATUS=...` etc. to systemd; False when not under systemd."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return False
+    if address.startswith("@"):
+        address = "\0" + address[1:]  # abstract namespace socket
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.connect(address)
+            sock.sendall("\n".join(lines).encode())
+    except OSError as err:
+        log.warning("sd_notify to %s failed: %s", address, err)
+        return False
+    return True

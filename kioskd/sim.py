@@ -1,0 +1,85 @@
+"""Simulated hardware for `kioskd run --simulate`: wire emulators on ptys and a reference backend.
+
+The real drivers open the emulators' ptys, so every demo runs the real protocol code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+from drivers.printer.emulator import EscposEmulator, render_png
+from drivers.validator.emulators.id003_emu import FAULTS as VALIDATOR_FAULTS
+from drivers.validator.emulators.id003_emu import Id003Emulator
+from kioskd.config import Config
+from kioskd.refbackend import ReferenceBackend
+from kioskd.uplink.keys import init_key, load_key, public_b64url
+
+log = logging.getLogger("kioskd.sim")
+
+PRINTER_FAULTS = ("paper_low", "paper_out", "cover_open", "offline")
+
+
+class Simulation:
+    """The simulated validator, printer and backend, and the /sim page's controls."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.validator = Id003Emulator()
+        self.printer = EscposEmulator()
+        self.backend = ReferenceBackend(state_dir / "backend.sqlite3")
+
+    async def start(self, config: Config) -> Config:
+        """Start everything; return the config pointed at the emulators and the backend."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        if not config.key_path.exists():
+            init_key(config.key_path)
+        self.backend.enroll(config.kiosk.id, public_b64url(load_key(config.key_path)))
+        url = await self.backend.start("127.0.0.1", 0)
+        await self.validator.start()
+        await self.printer.start()
+        log.info("simulated validator on %s, printer on %s, backend at %s",
+                 self.validator.port, self.printer.port, url)
+        return dataclasses.replace(
+            config,
+            validator=dataclasses.replace(config.validator, port=self.validator.port, driver="id003"),
+            printer=dataclasses.replace(config.printer, port=self.printer.port, transport="serial"),
+            backend=dataclasses.replace(config.backend, url=url),
+        )
+
+    async def stop(self) -> None:
+        """Stop the emulators and the backend."""
+        await self.validator.stop()
+        await self.printer.stop()
+        await self.backend.stop()
+
+    # --- SimControl (the /sim page) ---------------------------------------------
+    async def insert(self, value: int) -> None:
+        """Insert a note of `value` fen (-1: a counterfeit the validator refuses)."""
+        if value < 0:
+            self.validator.insert_counterfeit()
+        else:
+            self.validator.insert(value)
+
+    async def fault(self, name: str, on: bool) -> None:
+        """Switch a validator or printer fault."""
+        if name in PRINTER_FAULTS:
+            setattr(self.printer, name, on)
+        elif name in VALIDATOR_FAULTS:
+            self.validator.set_fault(name, on)
+        else:
+            raise ValueError(f"unknown fault {name!r}")
+
+    def faults(self) -> dict[str, bool]:
+        """Every fault switch and its position."""
+        switches = {name: bool(on) for name, on in self.validator.faults.items()}
+        switches.update({name: bool(getattr(self.printer, name)) for name in PRINTER_FAULTS})
+        return switches
+
+    def latest_receipt(self) -> tuple[list[str], bytes | None] | None:
+        """The last receipt the printer emulator decoded, as text lines and a PNG."""
+        if not self.printer.receipts:
+            return None
+        receipt = self.printer.receipts[-1]
+        return receipt.lines, render_png(receipt)
