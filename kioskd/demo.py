@@ -16,6 +16,7 @@ from kioskd.sim import Simulation
 ACCOUNT = "0012345678"
 NOTES = (10000, 2000, 500)
 STEP_SECONDS = 15.0  # the most one step may take before the demo gives up
+SIM_CONFIG = Path(__file__).resolve().parent.parent / "config" / "simulate.toml"
 
 
 class Watcher:
@@ -55,7 +56,7 @@ def describe(s: dict[str, Any]) -> str:
 
 async def demo() -> int:
     """Run the demo; 0 when the payment was credited and a receipt printed."""
-    config = cfg.load(Path(__file__).resolve().parent.parent / "config" / "simulate.toml")
+    config = cfg.load(SIM_CONFIG)
     with tempfile.TemporaryDirectory(prefix="kioskd-demo-") as state:
         config = dataclasses.replace(
             config,

@@ -100,6 +100,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     # start-up: the daemon decides once recovery and the device probes are done
     _t("ready", "starting", "service_idle", conditions="healthy"),
     _t("ready", "starting", "unavailable"),
+    _t("health_changed", "starting", None),  # start-up weighs health once, at `ready`
     # idle: a digit starts account entry with that digit typed; confirm/touch starts it empty
     _t("digit", "service_idle", P + "account", before="type_digit"),
     _t("confirm", "service_idle", P + "account"),
