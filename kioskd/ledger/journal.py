@@ -103,7 +103,7 @@ class JournalStore:
                 # out: the note still belongs to the customer, so it becomes its own
                 # payment for the same account instead of silently changing the first.
                 txn = self._follow_up(row)
-            self.db.execute("DELETE FROM stack_intent")
+            self._insert_note(txn, value, EVENT_IN_FLIGHT)
             if row["state"] != "open":
                 self._end(txn, "closed", self._last_note_at(txn))
             return txn, value
