@@ -77,6 +77,7 @@ class ReferenceBackend:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refbackend-store")
         self._runner: web.AppRunner | None = None
         self._keys: dict[str, Ed25519PublicKey] = {}
+        self.url: str | None = None  # base URL while serving
 
     def enroll(self, kiosk_id: str, public_key: Ed25519PublicKey | str) -> None:
         """Enrol a kiosk's public key (an object or raw base64url)."""
@@ -95,7 +96,8 @@ class ReferenceBackend:
         site = web.TCPSite(self._runner, host, port)
         await site.start()
         bound_host, bound_port = self._runner.addresses[0][:2]
-        return f"http://{bound_host}:{bound_port}/"
+        self.url = f"http://{bound_host}:{bound_port}/"
+        return self.url
 
     async def stop(self) -> None:
         """Stop serving (the store stays open: start() again serves the same data)."""
