@@ -6,6 +6,7 @@ Every state change is one `db.atomic()` block: a single COMMIT, one WAL fsync.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from typing import Any
 
@@ -20,6 +21,8 @@ from kioskd.ledger.records import (
     normalise_utc,
     utc_now,
 )
+
+log = logging.getLogger(__name__)
 
 # What the `event` column of a note says about how its credit came in.
 EVENT_CREDITED = "credited"
@@ -185,8 +188,13 @@ class JournalStore:
         with self.db.atomic():
             row = self._require_state(txn, ("closed", *SETTLED_STATES))
             if row["state"] == "credited":
-                # credited is final: only the same answer again is accepted (a retry)
-                if status == "credited" and (row["balance"], row["ref"]) == (balance, ref):
+                if status == "credited":
+                    # credited is final: a repeated answer keeps the first balance and ref
+                    if (row["balance"], row["ref"]) != (balance, ref):
+                        log.warning(
+                            "txn %s credited again with balance %s ref %s; kept %s %s",
+                            txn, balance, ref, row["balance"], row["ref"],
+                        )
                     return
                 raise LedgerError(f"txn {txn}: already credited, cannot change to {status}")
             self.db.execute(

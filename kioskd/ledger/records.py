@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from kioskd.ledger.errors import LedgerError
+
 TXN_STATES: tuple[str, ...] = ("open", "closed", "credited", "pending", "flagged", "cancelled")
 SETTLED_STATES: tuple[str, ...] = ("credited", "pending", "flagged")
 
@@ -23,7 +25,10 @@ def format_utc(moment: datetime) -> str:
 
 def normalise_utc(text: str) -> str:
     """Any RFC 3339 time with an offset, rewritten in the ledger's stored format."""
-    return format_utc(datetime.fromisoformat(text))
+    try:
+        return format_utc(datetime.fromisoformat(text))
+    except (TypeError, ValueError) as err:
+        raise LedgerError(f"not an RFC 3339 time with an offset: {text!r}") from err
 
 
 @dataclass(frozen=True)

@@ -107,10 +107,14 @@ async def test_settle_pending_then_credited_and_credited_is_final(ledger: Ledger
     assert record is not None
     assert (record.state, record.balance, record.ref) == ("credited", 2650, "B-778812")
     await ledger.settle(txn, "credited", balance=2650, ref="B-778812")  # the same 200 again
+    await ledger.settle(txn, "credited", balance=1, ref="B-other")  # a late answer: first kept
     with pytest.raises(LedgerError, match="already credited"):
         await ledger.settle(txn, "flagged", reason="rejected")
     with pytest.raises(LedgerError, match="already credited"):
-        await ledger.settle(txn, "credited", balance=1, ref="B-other")
+        await ledger.settle(txn, "pending")
+    record = await ledger.transaction(txn)
+    assert record is not None
+    assert (record.state, record.balance, record.ref) == ("credited", 2650, "B-778812")
 
 
 async def test_cannot_settle_open_cancelled_or_with_unknown_status(ledger: Ledger) -> None:

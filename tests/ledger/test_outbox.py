@@ -58,6 +58,14 @@ async def test_done_items_cannot_be_retried_and_unknown_items_are_errors(ledger:
         await ledger.outbox_done(999, "x")
 
 
+async def test_retry_time_must_carry_an_offset(ledger: Ledger) -> None:
+    item = await ledger.outbox_put("payment", "txn-1", "jws-1")
+    for bad in ("2030-01-01T00:00:00", "tomorrow"):
+        with pytest.raises(LedgerError, match="RFC 3339"):
+            await ledger.outbox_retry(item, bad, "503")
+    assert (await ledger.outbox_next("payment")).tries == 0  # type: ignore[union-attr]
+
+
 async def test_undone_items_survive_a_restart(tmp_path: Path) -> None:
     before = await Ledger.open(tmp_path, KIOSK)
     await before.outbox_put("payment", "txn-1", "jws-1")
