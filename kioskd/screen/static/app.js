@@ -268,8 +268,13 @@ function viewConfirm(s) {
 
 function viewCash(s) {
   const notes = s.notes || [];
+  // One line per denomination (up to max_notes notes must fit); the one just added flashes.
+  const counts = new Map();
+  for (const v of [...notes].sort((a, b) => b - a)) counts.set(v, (counts.get(v) || 0) + 1);
+  const fresh = notes.length > shownNotes ? notes[notes.length - 1] : null;
   const list = h("ul", { class: "notes", "data-testid": "notes" },
-    notes.map((v, i) => h("li", { class: i >= shownNotes ? "new" : null }, yuan(v))));
+    [...counts].map(([v, n]) => h("li", { class: v === fresh ? "new" : null, "data-value": v },
+      h("span", { class: "note" }, yuan(v)), h("span", { class: "count" }, `× ${n}`))));
   shownNotes = notes.length;
   let status = null;
   if (s.state === "payment_cash_escrow") status = t("cash_escrow");
