@@ -148,7 +148,13 @@ class Daemon:
                 log.critical("validator credited a note with no stack intent in the journal")
                 self.alerts.raise_alert("validator_fault", "critical", detail="credit without intent")
             else:
-                log.warning("note in flight across the restart credited: %s fen to %s", found[1], found[0])
+                txn, value = found
+                log.warning("note in flight across the restart credited: %s fen to %s", value, txn)
+                record = await self.ledger.transaction(txn)
+                if record is not None and record.state == "closed":
+                    # recovery had already closed the payment: the journal put the note in a
+                    # follow-up payment for the same account, which must be submitted too
+                    self._spawn(self._resubmit(txn), f"resubmit-{txn}")
             return
         await self.model.commit_credit(event)
 

@@ -266,7 +266,7 @@ def _check_rules(value: Any, meta: Any, file: str, key: str) -> None:
         raise ConfigError(file, key, f"must be an http:// or https:// URL, got {value!r}")
     if meta.get("hostport"):
         host, _, port = value.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        if not host or not port.isdigit() or not 0 <= int(port) < 65536:  # 0: any free port
             raise ConfigError(file, key, f"must be host:port, got {value!r}")
     if meta.get("pattern") == "ISO 4217 code" and not (len(value) == 3 and value.isupper()):
         raise ConfigError(file, key, f"must be an ISO 4217 code like CNY, got {value!r}")

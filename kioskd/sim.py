@@ -26,13 +26,13 @@ class Simulation:
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
+        state_dir.mkdir(parents=True, exist_ok=True)
         self.validator = Id003Emulator()
         self.printer = EscposEmulator()
         self.backend = ReferenceBackend(state_dir / "backend.sqlite3")
 
     async def start(self, config: Config) -> Config:
         """Start everything; return the config pointed at the emulators and the backend."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
         if not config.key_path.exists():
             init_key(config.key_path)
         self.backend.enroll(config.kiosk.id, public_b64url(load_key(config.key_path)))
