@@ -19,6 +19,7 @@ from escpos.printer import Dummy
 from drivers.base import ReceiptPrinter
 from drivers.errors import DeviceError
 from kioskd.receipt_proof import make_proof
+from statemachine.ports import PaymentResult
 
 log = logging.getLogger(__name__)
 
@@ -218,3 +219,32 @@ async def print_receipt(
         log.warning("%s: receipt %s failed: %s", printer.name, data.txn, err)
         return False
     return True
+
+
+def receipt_data(
+    result: PaymentResult,
+    *,
+    hall: str,
+    kiosk: str,
+    holder: str,
+    at: datetime,
+    duplicate: int = 0,
+    currency: str = "CNY",
+) -> ReceiptData:
+    """The receipt of a payment result (the machine's PaymentResult) plus what it does not carry."""
+    return ReceiptData(
+        hall=hall,
+        kiosk=kiosk,
+        seq=result.seq,
+        txn=result.txn,
+        time=at,
+        account=result.account,
+        holder=holder,
+        notes=result.notes,
+        total=result.amount,
+        status=result.status,
+        balance=result.balance if result.status == "credited" else None,
+        ref=result.ref if result.status == "credited" else None,
+        duplicate=duplicate,
+        currency=currency,
+    )

@@ -7,7 +7,8 @@ import dataclasses
 import pytest
 
 from kioskd.receipt_proof import make_proof
-from kioskd.receipts import format_money, render_receipt
+from kioskd.receipts import format_money, receipt_data, render_receipt
+from statemachine.ports import PaymentResult
 from tests.receipts.sample import CREDITED, KEY, PENDING
 
 ESC, GS, FS, LF = b"\x1b", b"\x1d", b"\x1c", b"\n"
@@ -145,3 +146,14 @@ def test_notes_must_add_up_to_the_total() -> None:
 )
 def test_money_is_formatted_from_integer_fen(fen: int, locale: str, shown: str) -> None:
     assert format_money(fen, "CNY", locale) == shown
+
+
+def test_receipt_from_a_payment_result_shows_its_money() -> None:
+    result = PaymentResult(
+        txn=CREDITED.txn, seq=17, account="110234567890", amount=15000, notes=(10000, 5000),
+        status="credited", balance=32050, ref="B20240501-0001",
+    )
+    data = receipt_data(result, hall="国网东城营业厅", kiosk="K-0042", holder="张*明", at=CREDITED.time)
+    assert data == CREDITED
+    pending = dataclasses.replace(result, status="pending", balance=None, ref=None)
+    assert receipt_data(pending, hall="h", kiosk="k", holder="x", at=CREDITED.time).status == "pending"
