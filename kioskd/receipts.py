@@ -104,7 +104,7 @@ def receipt_lines(data: ReceiptData, *, locale: str, tz: str = "Asia/Shanghai") 
     """The receipt's text lines in order (the header lines first), before any encoding."""
     text = _TEXT[locale]
     local = data.time.astimezone(ZoneInfo(tz))
-    when = local.strftime("%Y-%m-%d %H:%M:%S ") + local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
+    when = f"{local:%Y-%m-%d %H:%M:%S} {local.isoformat()[-6:]}"  # e.g. "... 18:30:05 +08:00"
     lines = [data.hall, text["title"]]
     if data.duplicate:
         lines.append(f"补打 DUPLICATE {data.duplicate}")
