@@ -91,7 +91,8 @@ class ReferenceBackend:
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_post("/v1/{tail:.*}", self._handle)
         # handler_cancellation=False (aiohttp's default): a commit finishes even if the client left.
-        self._runner = web.AppRunner(app, access_log=None)
+        # A short grace period: a test that delays answers must not hold up stop() for long.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
