@@ -69,7 +69,8 @@ class ReferenceBackend:
     """The reference backend: a store, an aiohttp app and fault hooks."""
 
     def __init__(self, db_path: Path, accounts_file: Path | None = None, store: BackendStore | None = None) -> None:
-        self.store: BackendStore = store if store is not None else SQLiteStore(Path(db_path))
+        self.db_path = Path(db_path)
+        self.store: BackendStore = store if store is not None else SQLiteStore(self.db_path)
         self.store.seed_accounts(load_accounts(accounts_file or DEMO_ACCOUNTS))
         self.faults = Faults()
         self.hits: Counter[str] = Counter()  # requests seen per path, for tests
