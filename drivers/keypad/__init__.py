@@ -1,0 +1,1 @@
+"""Keypad drivers: serial ASCII, evdev (USB HID numeric pad) and the on-screen keypad."""
