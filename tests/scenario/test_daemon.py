@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scenario.conftest import ROOT, RunningKiosk
+from tests.daemon import ROOT, RunningKiosk
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,110 @@
+"""Drive a whole kioskd subprocess through its external interfaces (screen, /sim)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+STEP = 20.0  # the most one step may take on a loaded CI machine before the test fails
+
+
+class RunningKiosk:
+    """A `kioskd run --simulate` subprocess, its screen URL and its latest snapshot."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, url: str, state: Path) -> None:
+        self.proc, self.url, self.state_dir = proc, url, state
+        self.origin = url.rstrip("/")
+        self.snapshot: dict[str, Any] = {}
+        self.states: list[str] = []
+        self._changed = asyncio.Condition()
+        self._session = aiohttp.ClientSession(headers={"Origin": self.origin})
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        self._ws = await self._session.ws_connect(self.url + "ws")
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self._ws is not None
+        async for msg in self._ws:
+            data = json.loads(msg.data)
+            if data.get("type") != "snapshot":
+                continue
+            async with self._changed:
+                self.snapshot = data["snapshot"]
+                if not self.states or self.states[-1] != self.snapshot["state"]:
+                    self.states.append(self.snapshot["state"])
+                self._changed.notify_all()
+
+    async def until(self, predicate: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(lambda: predicate(self.snapshot)), STEP)
+            except TimeoutError:
+                raise AssertionError(f"waited {STEP}s for {what}; screen shows {self.snapshot}") from None
+        return self.snapshot
+
+    async def press(self, *keys: str) -> None:
+        for key in keys:
+            async with self._session.post(self.url + "key", json={"key": key}) as resp:
+                assert resp.status == 200, await resp.text()
+
+    async def insert(self, value: int) -> None:
+        async with self._session.post(self.url + "sim/insert", json={"value": value}) as resp:
+            assert resp.status == 200, await resp.text()
+
+    async def fault(self, name: str, on: bool) -> None:
+        async with self._session.post(self.url + "sim/fault", json={"name": name, "on": on}) as resp:
+            assert resp.status == 200, await resp.text()
+
+    async def sim_state(self) -> dict[str, Any]:
+        async with self._session.get(self.url + "sim/state") as resp:
+            return await resp.json()
+
+    async def stop(self) -> int:
+        if self._reader is not None:
+            self._reader.cancel()
+        await self._session.close()
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.proc.wait(), STEP)
+
+
+async def start_kiosk(state: Path, *extra: str) -> RunningKiosk:
+    """Start the daemon in simulate mode and wait until it says where its screen is."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "kioskd", "run", "--simulate", "--state", str(state),
+        "--listen", "127.0.0.1:0", *extra,
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    assert proc.stdout is not None
+    url, seen = None, []
+    while url is None:
+        line = (await asyncio.wait_for(proc.stdout.readline(), STEP)).decode()
+        if not line:
+            raise AssertionError("kioskd exited before it was ready:\n" + "".join(seen))
+        seen.append(line)
+        if "customer screen:" in line:
+            url = line.split("customer screen:")[1].strip()
+    asyncio.create_task(_drain(proc.stdout))
+    kiosk = RunningKiosk(proc, url, state)
+    await kiosk.connect()
+    return kiosk
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    while await stream.readline():
+        pass
+
+
