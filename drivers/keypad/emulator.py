@@ -20,7 +20,8 @@ class KeypadEmulator:
 
     def __init__(self, link: str | None = None) -> None:
         # udev gives real keypads a stable /dev/serial/by-id name; the link plays that part
-        self.link = link or os.path.join(tempfile.mkdtemp(prefix="kioskd-keypad-"), "keypad")
+        self._own_dir = None if link else tempfile.mkdtemp(prefix="kioskd-keypad-")
+        self.link = link or os.path.join(self._own_dir, "keypad")
         self._master: int | None = None
         self._slave: int | None = None
 
@@ -66,8 +67,11 @@ class KeypadEmulator:
         os.write(self._master, data)
 
     def close(self) -> None:
-        """Unplug and remove the link."""
+        """Unplug and remove the link (and the temporary directory it made)."""
         self.unplug()
+        if self._own_dir is not None:
+            os.rmdir(self._own_dir)
+            self._own_dir = None
 
 
 def main(argv: list[str] | None = None) -> int:
