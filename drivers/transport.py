@@ -79,7 +79,8 @@ async def close_serial(writer: asyncio.StreamWriter | None) -> None:
         return
     try:
         writer.close()
-        await asyncio.wait_for(writer.wait_closed(), timeout=1.0)
+        async with asyncio.timeout(1.0):
+            await writer.wait_closed()
     except (OSError, serial.SerialException, TimeoutError):
         pass  # the port is gone already; nothing left to release
 

@@ -1,0 +1,416 @@
+"""A JCM ID-003 validator emulator on a pty: the real wire protocol, a CNY table, fault switches.
+
+In-process: ``emu = Id003Emulator(); await emu.start(); Id003Validator(emu.port)``.
+As a process (for crash tests):
+``python -m drivers.validator.emulators.id003_emu --link PATH --control SOCK [--state FILE]``
+takes JSON lines on the Unix socket SOCK: {"cmd":"insert","value":10000}, {"cmd":"counterfeit"},
+{"cmd":"fault","name":"jam_stacking","on":true}, {"cmd":"reopen"}, {"cmd":"stats"}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import random
+import time
+import tty
+from collections import deque
+from pathlib import Path
+
+from drivers.validator.id003 import (
+    ACK_REPLY,
+    SETTING_COMMANDS,
+    Cmd,
+    CurrencyEntry,
+    Frame,
+    Id003Parser,
+    Status,
+    build_frame,
+    disabled_by_mask,
+    encode_currency_table,
+)
+
+log = logging.getLogger(__name__)
+
+# CNY notes 1, 5, 10, 20, 50, 100 yuan as integer * 10**exponent (0x9C: JCM's own country byte).
+CNY_TABLE = (
+    CurrencyEntry(0x61, 0x9C, 1, 0),
+    CurrencyEntry(0x62, 0x9C, 5, 0),
+    CurrencyEntry(0x63, 0x9C, 1, 1),
+    CurrencyEntry(0x64, 0x9C, 2, 1),
+    CurrencyEntry(0x65, 0x9C, 5, 1),
+    CurrencyEntry(0x66, 0x9C, 1, 2),
+)
+FAULTS = frozenset(
+    {"jam_stacking", "jam_acceptor", "stacker_full", "box_removed", "silence", "garbage",
+     "bad_crc", "power_cycle"}
+)
+COUNTERFEIT = -1
+VERSION = b"kioskd ID-003 emulator CNY V1.0"
+_TRANSIENT = {Status.ACCEPTING, Status.STACKING, Status.REJECTING, Status.RETURNING,
+              Status.STACKED, Status.INITIALIZE}
+
+
+class Id003Emulator:
+    """An ID-003 validator on a pty pair; `port` is the path the driver opens."""
+
+    def __init__(self, delay: float = 0.0, *, link: str | None = None, seed: int = 0) -> None:
+        self.delay = delay
+        self.link = link
+        self.stacked: list[int] = []  # the emulator's own count: notes that reached the box
+        self.returned: list[int] = []  # notes handed back from escrow / acceptor
+        self.rejected: list[int] = []  # notes refused (counterfeit = -1)
+        self.log: list[tuple[int, str, int]] = []  # (monotonic_ns, "rx"/"tx", cmd/status)
+        self.ack_times: list[int] = []  # monotonic_ns of each ACK of VEND VALID received
+        self.escrow_to_stack: list[float] = []  # seconds, first ESCROW sent -> STACK received
+        self.vend_to_ack: list[float] = []  # seconds, first VEND VALID sent -> ACK received
+        self.faults: dict[str, bool] = dict.fromkeys(FAULTS, False)
+        self.on_change = None  # called after stacked/returned change (the CLI persists state)
+        self._queue: deque[int] = deque()
+        self._rng = random.Random(seed)
+        self._master: int | None = None
+        self._slave: int | None = None
+        self._slave_path = ""
+        self._parser = Id003Parser()
+        self._power_up()
+        self._status = Status.POWER_UP
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def port(self) -> str:
+        """The path the driver should open (the link if one was asked for)."""
+        return self.link or self._slave_path
+
+    async def start(self) -> None:
+        """Open the pty and start answering."""
+        self._open_pty()
+
+    async def stop(self) -> None:
+        """Stop answering and close the pty."""
+        self._close_pty()
+
+    async def close_port(self) -> None:
+        """Close the pty (the driver sees its port vanish); state is kept."""
+        self._close_pty()
+
+    async def reopen_port(self) -> None:
+        """Open a fresh pty (re-pointing the link); the device state is kept."""
+        self._close_pty()
+        self._open_pty()
+
+    def _open_pty(self) -> None:
+        master, slave = os.openpty()
+        tty.setraw(slave)  # no echo, no line discipline: bytes pass as they are
+        os.set_blocking(master, False)
+        self._master, self._slave = master, slave
+        self._slave_path = os.ttyname(slave)
+        if self.link:
+            tmp = f"{self.link}.tmp{os.getpid()}"
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            os.symlink(self._slave_path, tmp)
+            os.replace(tmp, self.link)
+        self._parser = Id003Parser()
+        asyncio.get_running_loop().add_reader(master, self._on_readable)
+
+    def _close_pty(self) -> None:
+        if self._master is None:
+            return
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().remove_reader(self._master)
+        for fd in (self._master, self._slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._master = self._slave = None
+
+    # -- the customer and the technician -----------------------------------------------------
+
+    def insert(self, value_fen: int) -> None:
+        """Queue a genuine note of `value_fen` (must be in the CNY table)."""
+        if value_fen not in {e.value_fen for e in CNY_TABLE}:
+            raise ValueError(f"id003 emulator: no CNY note of {value_fen} fen")
+        self._queue.append(value_fen)
+
+    def insert_counterfeit(self) -> None:
+        """Queue a note the emulator will refuse (photo pattern)."""
+        self._queue.append(COUNTERFEIT)
+
+    def set_fault(self, name: str, on: bool) -> None:
+        """Switch a fault on or off (see FAULTS); power_cycle on = power off, off = power on."""
+        if name not in FAULTS:
+            raise ValueError(f"id003 emulator: unknown fault {name!r}; known: {sorted(FAULTS)}")
+        was = self.faults[name]
+        self.faults[name] = on
+        if name == "power_cycle" and was and not on:
+            self._power_on()
+
+    @property
+    def status(self) -> int:
+        """The current status code."""
+        return self._status
+
+    @property
+    def accepting(self) -> bool:
+        """True when the host has enabled acceptance (C3 00)."""
+        return not self._inhibited
+
+    # -- device model ------------------------------------------------------------------------
+
+    def _power_up(self) -> None:
+        self._inhibited = True
+        self._disabled_codes: frozenset[int] = frozenset()
+        self._settings: dict[int, bytes] = {c: b"\x00" for c in SETTING_COMMANDS}
+        self._settings[Cmd.SET_DENOMINATION] = b"\x00\x00"
+        self._settings[Cmd.SET_INHIBIT] = b"\x01"
+        self._note: int | None = None  # value of the note in the path
+        self._data = b""
+        self._entered = time.monotonic()
+        self._first_sent: int | None = None
+
+    def _power_on(self) -> None:
+        note, status = self._note, self._status
+        self._power_up()
+        if status in (Status.STACKING, Status.VEND_VALID, Status.STACKER_JAM) and note:
+            self._stack_note(note)
+            self._status = Status.POWER_UP_BILL_IN_STACKER
+        elif status in (Status.ACCEPTING, Status.ESCROW, Status.HOLDING, Status.ACCEPTOR_JAM) and note:
+            self._note = note
+            self._status = Status.POWER_UP_BILL_IN_ACCEPTOR
+        else:
+            self._status = Status.POWER_UP
+
+    def _set(self, status: int, data: bytes = b"") -> None:
+        self._status, self._data = status, data
+        self._entered = time.monotonic()
+        self._first_sent = None
+
+    def _stack_note(self, value: int) -> None:
+        self.stacked.append(value)
+        self._changed()
+
+    def _return_note(self, value: int) -> None:
+        self.returned.append(value)
+        self._changed()
+
+    def _changed(self) -> None:
+        if self.on_change:
+            self.on_change()
+
+    def _code_for(self, value: int) -> int:
+        return next(e.code for e in CNY_TABLE if e.value_fen == value)
+
+    def _idle_status(self) -> int:
+        if self.faults["box_removed"]:
+            return Status.STACKER_OPEN
+        if self.faults["stacker_full"]:
+            return Status.STACKER_FULL
+        return Status.DISABLED if self._inhibited else Status.IDLING
+
+    def _advance(self) -> None:
+        """Move one step after a status reply, once the state has been held `delay` seconds."""
+        s = self._status
+        if s in _TRANSIENT and time.monotonic() - self._entered < self.delay:
+            return
+        if s == Status.INITIALIZE or s in (Status.IDLING, Status.DISABLED, Status.STACKER_FULL,
+                                           Status.STACKER_OPEN):
+            idle = self._idle_status()
+            if idle == Status.IDLING and self._queue:
+                self._note = self._queue.popleft()
+                self._set(Status.ACCEPTING)
+            elif idle != s:
+                self._set(idle)
+        elif s == Status.ACCEPTING:
+            note = self._note
+            if self.faults["jam_acceptor"]:
+                self._set(Status.ACCEPTOR_JAM)
+            elif note == COUNTERFEIT:
+                self._set(Status.REJECTING, b"\x77")
+            elif self._code_for(note) in self._disabled_codes:
+                self._set(Status.REJECTING, b"\x79")
+            else:
+                self._set(Status.ESCROW, bytes((self._code_for(note),)))
+        elif s == Status.ACCEPTOR_JAM and not self.faults["jam_acceptor"]:
+            self._set(Status.RETURNING)
+        elif s == Status.STACKING:
+            self._set(Status.STACKER_JAM if self.faults["jam_stacking"] else Status.VEND_VALID)
+        elif s == Status.STACKER_JAM and not self.faults["jam_stacking"]:
+            self._set(Status.VEND_VALID)
+        elif s == Status.REJECTING:
+            self.rejected.append(self._note)
+            self._note = None
+            self._set(self._idle_status())
+        elif s == Status.RETURNING:
+            self._return_note(self._note)
+            self._note = None
+            self._set(self._idle_status())
+        elif s == Status.STACKED:
+            self._note = None
+            self._set(self._idle_status())
+
+    def _handle(self, frame: Frame) -> bytes | None:
+        """The reply to one host frame (None: no reply)."""
+        cmd, data = frame.cmd, frame.data
+        s = self._status
+        now = time.monotonic_ns()
+        if cmd == Cmd.STATUS_REQUEST:
+            reply = build_frame(s, self._data)
+            if self._first_sent is None:
+                self._first_sent = now
+            self._advance()
+            return reply
+        if cmd == Cmd.ACK:  # the host's ACK gets no reply
+            if s == Status.VEND_VALID:
+                self.ack_times.append(now)
+                self.vend_to_ack.append((now - self._first_sent) / 1e9 if self._first_sent else 0)
+                self._stack_note(self._note)
+                self._set(Status.STACKED)
+            return None
+        if cmd in SETTING_COMMANDS:
+            if cmd == Cmd.SET_INHIBIT and data in (b"\x00", b"\x01"):
+                self._inhibited = data == b"\x01"
+            elif cmd == Cmd.SET_DENOMINATION and len(data) == 2:
+                self._disabled_codes = disabled_by_mask(data)
+            elif cmd not in (Cmd.SET_INHIBIT, Cmd.SET_DENOMINATION) and len(data) >= 1:
+                pass
+            else:
+                return build_frame(Status.INVALID_COMMAND)
+            self._settings[cmd] = data
+            return build_frame(cmd, data)  # settings are echoed
+        if 0x80 <= cmd <= 0x87:
+            return build_frame(cmd, self._settings[cmd + 0x40])
+        if cmd == Cmd.VERSION_REQUEST:
+            return build_frame(cmd, VERSION)
+        if cmd == Cmd.CURRENCY_ASSIGN:
+            return build_frame(cmd, encode_currency_table(CNY_TABLE))
+        if cmd == Cmd.RESET:
+            self._reset()
+            return build_frame(ACK_REPLY)
+        if cmd in (Cmd.STACK_1, Cmd.STACK_2) and s == Status.ESCROW:
+            if self._first_sent is not None:
+                self.escrow_to_stack.append((now - self._first_sent) / 1e9)
+            self._set(Status.STACKING)
+            return build_frame(ACK_REPLY)
+        if cmd == Cmd.RETURN and s == Status.ESCROW:
+            self._set(Status.RETURNING)
+            return build_frame(ACK_REPLY)
+        if cmd in (Cmd.HOLD, Cmd.WAIT) and s == Status.ESCROW:
+            return build_frame(ACK_REPLY)
+        return build_frame(Status.INVALID_COMMAND)
+
+    def _reset(self) -> None:
+        s, note = self._status, self._note
+        # A reset past STACK finishes stacking with no VEND VALID (README, "Notes for kioskd").
+        if note is not None and s in (Status.STACKING, Status.VEND_VALID, Status.STACKED,
+                                      Status.POWER_UP_BILL_IN_STACKER):
+            if s not in (Status.STACKED, Status.POWER_UP_BILL_IN_STACKER):
+                self._stack_note(note)
+        elif note is not None and note != COUNTERFEIT and s != Status.REJECTING:
+            self._return_note(note)
+        elif note is not None:
+            self.rejected.append(note)
+        inhibited = self._inhibited if s not in (Status.POWER_UP, Status.POWER_UP_BILL_IN_ACCEPTOR,
+                                                 Status.POWER_UP_BILL_IN_STACKER) else True
+        self._power_up()
+        self._inhibited = inhibited
+        self._set(Status.INITIALIZE)
+
+    # -- pty I/O -----------------------------------------------------------------------------
+
+    def _on_readable(self) -> None:
+        try:
+            chunk = os.read(self._master, 4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            return  # EIO: nobody has the slave open right now
+        for frame in self._parser.feed(chunk):
+            self.log.append((time.monotonic_ns(), "rx", frame.cmd))
+            if self.faults["silence"] or self.faults["power_cycle"]:
+                continue
+            reply = self._handle(frame)
+            if reply is None:
+                continue
+            if self.faults["bad_crc"]:
+                reply = reply[:-1] + bytes((reply[-1] ^ 0x5A,))
+            if self.faults["garbage"]:
+                reply = bytes(self._rng.randrange(256) for _ in range(self._rng.randrange(1, 8))) + reply
+            self.log.append((time.monotonic_ns(), "tx", reply[2]))
+            try:
+                os.write(self._master, reply)
+            except OSError as err:
+                log.debug("id003 emulator: reply lost: %s", err)
+
+
+# -- process mode ----------------------------------------------------------------------------
+
+
+def _save_state(path: Path, emu: Id003Emulator) -> None:
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w") as fh:
+        json.dump({"stacked": emu.stacked, "returned": emu.returned}, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    emu = Id003Emulator(args.delay, link=args.link)
+    state = Path(args.state) if args.state else None
+    if state and state.exists():
+        saved = json.loads(state.read_text())
+        emu.stacked[:] = saved.get("stacked", [])
+        emu.returned[:] = saved.get("returned", [])
+    if state:
+        emu.on_change = lambda: _save_state(state, emu)
+    await emu.start()
+
+    async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async for line in reader:
+            try:
+                req = json.loads(line)
+                cmd = req["cmd"]
+                if cmd == "insert":
+                    emu.insert(int(req["value"]))
+                elif cmd == "counterfeit":
+                    emu.insert_counterfeit()
+                elif cmd == "fault":
+                    emu.set_fault(req["name"], bool(req["on"]))
+                elif cmd == "reopen":
+                    await emu.reopen_port()
+                elif cmd != "stats":
+                    raise ValueError(f"unknown cmd {cmd!r}")
+                resp = {"ok": True, "stacked": emu.stacked, "returned": emu.returned,
+                        "rejected": emu.rejected, "status": emu.status, "port": emu.port}
+            except (ValueError, KeyError, TypeError) as err:
+                resp = {"ok": False, "error": str(err)}
+            writer.write(json.dumps(resp).encode() + b"\n")
+            await writer.drain()
+        writer.close()
+
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(args.control)
+    server = await asyncio.start_unix_server(client, args.control)
+    async with server:
+        await server.serve_forever()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the emulator as its own process."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--link", required=True, help="symlink to create at the pty slave path")
+    ap.add_argument("--control", required=True, help="Unix socket for JSON line commands")
+    ap.add_argument("--state", help="file that keeps the stacked notes across restarts")
+    ap.add_argument("--delay", type=float, default=0.0, help="seconds each transient state lasts")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args))
+
+
+if __name__ == "__main__":
+    main()

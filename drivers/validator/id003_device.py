@@ -1,0 +1,354 @@
+"""JCM ID-003 bill validator driver: asyncio, polled, credit committed before the ACK goes out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from drivers.base import (
+    CreditCommit,
+    DeviceEvent,
+    DeviceOffline,
+    DeviceOnline,
+    EventSink,
+    JamCleared,
+    NoteCredited,
+    NoteEscrowed,
+    NoteJam,
+    NoteRejected,
+    NoteReturned,
+    NoteStacked,
+    PowerUpWithBill,
+    StackerClosed,
+    StackerFull,
+    StackerOpened,
+    ValidatorFault,
+)
+from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
+from drivers.transport import Backoff, close_serial, open_serial
+from drivers.validator.id003 import (
+    ACK_REPLY,
+    FAILURE_CODES,
+    REJECT_REASONS,
+    Cmd,
+    CurrencyEntry,
+    Frame,
+    Id003Parser,
+    Status,
+    build_frame,
+    denomination_mask,
+    describe,
+    parse_currency_table,
+)
+
+log = logging.getLogger(__name__)
+
+RETRIES = 3  # tries per request before the device counts as gone
+_IN_STACKER = (Status.VEND_VALID, Status.STACKED, Status.POWER_UP_BILL_IN_STACKER)
+_JAMS = {Status.ACCEPTOR_JAM: "acceptor", Status.STACKER_JAM: "stacker"}
+_FAULTS = {Status.PAUSE: "pause", Status.CHEATED: "cheated", Status.FAILURE: "failure",
+           Status.COMMUNICATION_ERROR: "communication error"}
+
+
+class Id003Validator:
+    """A JCM ID-003 validator on a serial port (9600 8E1; a pty is opened 8N1)."""
+
+    def __init__(
+        self,
+        port: str,
+        *,
+        name: str = "validator",
+        poll_interval: float = 0.2,
+        denominations: tuple[int, ...] | None = None,
+        reply_timeout: float = 0.5,
+        baudrate: int = 9600,
+    ) -> None:
+        self.name = name
+        self.port = port
+        self.poll_interval = poll_interval
+        self.reply_timeout = reply_timeout
+        self.baudrate = baudrate
+        self._wanted = frozenset(denominations) if denominations is not None else None
+        self._table: tuple[CurrencyEntry, ...] = ()
+        self._accepting = False  # what the machine asked for; re-applied after reconnects
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._parser = Id003Parser()
+        self._frames: asyncio.Queue[Frame] = asyncio.Queue()
+        self._lock = asyncio.Lock()  # one request/reply exchange on the wire at a time
+        self._online = False
+        self._sink: EventSink = lambda event: None
+        self._last = -1  # last status code seen
+        self._escrow_value: int | None = None
+        self._credited = False  # the current VEND VALID was committed (re-ACK, never re-credit)
+        self._conditions: set[str] = set()
+
+    # -- public API ----------------------------------------------------------------------------
+
+    def denominations(self) -> tuple[int, ...]:
+        """Note values (fen) from the device's table, restricted to the configured ones."""
+        return tuple(sorted(v for v in (e.value_fen for e in self._table)
+                            if self._wanted is None or v in self._wanted))
+
+    async def set_accepting(self, enabled: bool) -> None:
+        """Enable or inhibit acceptance (C3, echo checked); remembered across reconnects."""
+        self._accepting = enabled
+        if self._online:
+            await self._send_setting(Cmd.SET_INHIBIT, b"\x00" if enabled else b"\x01")
+
+    async def stack(self) -> None:
+        """Send STACK-1 for the note in escrow; raises DeviceError if the device refuses."""
+        await self._operation(Cmd.STACK_1)
+
+    async def return_note(self) -> None:
+        """Send RETURN for the note in escrow; raises DeviceError if the device refuses."""
+        await self._operation(Cmd.RETURN)
+
+    async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
+        """Connect, initialise, poll, reconnect with backoff, until cancelled."""
+        self._sink = sink
+        backoff = Backoff(initial=min(0.1, self.poll_interval * 2 + 0.01), maximum=5.0)
+        offline_reason = ""
+        while True:
+            try:
+                await self._connect()
+                while True:
+                    await self._initialise(commit_credit)
+                    backoff.reset()
+                    if not self._online:
+                        self._online = True
+                        log.info("%s: online at %s", self.name, self.port)
+                        self._emit(DeviceOnline(self.name, detail=f"ID-003 at {self.port}"))
+                    try:
+                        await self._poll_forever(commit_credit)
+                    except _Restarted:
+                        continue  # the device power-cycled under us: initialise it again
+            except DeviceError as err:
+                offline_reason = str(err)
+            finally:
+                await self._disconnect()
+            if self._online:
+                self._online = False
+                log.warning("%s: offline: %s", self.name, offline_reason)
+                self._emit(DeviceOffline(self.name, reason=offline_reason))
+            await backoff.sleep()
+
+    # -- wire ----------------------------------------------------------------------------------
+
+    async def _connect(self) -> None:
+        self._reader, self._writer = await open_serial(self.port, self.baudrate, parity="E")
+        self._parser = Id003Parser()
+        self._frames = asyncio.Queue()
+        self._read_task = asyncio.create_task(self._read_loop(self._reader))
+
+    async def _disconnect(self) -> None:
+        task = getattr(self, "_read_task", None)
+        if task:
+            task.cancel()
+            await asyncio.wait([task])  # never swallows a cancellation aimed at us
+        await close_serial(self._writer)
+        self._reader = self._writer = None
+
+    async def _read_loop(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                chunk = await reader.read(256)
+                if not chunk:
+                    break
+                bad = self._parser.bad_frames
+                for frame in self._parser.feed(chunk):
+                    self._frames.put_nowait(frame)
+                if self._parser.last_dropped:
+                    log.debug("%s: dropped %s (%d bad frames so far)", self.name,
+                              self._parser.last_dropped.hex(), self._parser.bad_frames)
+                elif self._parser.bad_frames != bad:
+                    log.debug("%s: bad frame", self.name)
+        except Exception as err:  # the port vanished; the exchange waiting on us reports it
+            log.debug("%s: read ended: %s", self.name, err)
+        self._frames.put_nowait(Frame(-1))  # sentinel: port closed
+
+    async def _exchange(self, cmd: int, data: bytes = b"", *, expect: set[int] | None = None,
+                        reply: bool = True) -> Frame | None:
+        """Send one frame and wait for a matching reply, retrying; raises DeviceUnavailable."""
+        async with self._lock:
+            writer = self._writer
+            if writer is None:
+                raise DeviceUnavailable(f"{self.name}: not connected")
+            raw = build_frame(cmd, data)
+            bad_before = self._parser.bad_frames
+            for _ in range(RETRIES):
+                while not self._frames.empty():  # stale replies of an earlier timed-out request
+                    if self._frames.get_nowait().cmd == -1:
+                        raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
+                try:
+                    writer.write(raw)
+                    await writer.drain()
+                except (OSError, ConnectionError) as err:
+                    raise DeviceUnavailable(f"{self.name}: write to {self.port}: {err}") from err
+                if not reply:
+                    return None
+                frame = await self._await_reply(expect)
+                if frame is not None:
+                    return frame
+                self._parser.reset()
+            bad = self._parser.bad_frames - bad_before
+            why = f"{bad} bad frames" if bad else "no reply"
+            raise DeviceUnavailable(f"{self.name}: {why} to 0x{cmd:02x} after {RETRIES} tries")
+
+    async def _await_reply(self, expect: set[int] | None) -> Frame | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.reply_timeout
+        while (left := deadline - loop.time()) > 0:
+            try:
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+                async with asyncio.timeout(left):
+                    frame = await self._frames.get()
+            except TimeoutError:
+                return None
+            if frame.cmd == -1:
+                raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
+            if expect is None or frame.cmd in expect:
+                return frame
+            log.debug("%s: unexpected reply %s", self.name, describe(frame))
+        return None
+
+    async def _send_setting(self, cmd: int, data: bytes) -> None:
+        frame = await self._exchange(cmd, data, expect={cmd, Status.INVALID_COMMAND})
+        if frame.cmd != cmd or frame.data != data:
+            raise ProtocolError(f"{self.name}: setting 0x{cmd:02x} {data.hex()} not echoed: "
+                                f"{describe(frame)}")
+
+    async def _operation(self, cmd: int) -> None:
+        if not self._online or self._writer is None:
+            raise DeviceUnavailable(f"{self.name}: offline, cannot send 0x{cmd:02x}")
+        frame = await self._exchange(cmd, expect={ACK_REPLY, Status.INVALID_COMMAND})
+        if frame.cmd != ACK_REPLY:
+            raise ProtocolError(f"{self.name}: 0x{cmd:02x} refused: {describe(frame)}")
+
+    async def _status(self) -> Frame:
+        statuses = {s.value for s in Status}
+        return await self._exchange(Cmd.STATUS_REQUEST, expect=statuses)
+
+    # -- protocol ------------------------------------------------------------------------------
+
+    async def _initialise(self, commit_credit: CreditCommit) -> None:
+        # Status BEFORE any RESET: a reset past STACK can finish stacking silently, so a note
+        # in flight is credited from what the device says now (README, "Notes for kioskd").
+        first = await self._status()
+        if first.cmd in _IN_STACKER:
+            log.warning("%s: note in flight found in the box (%s)", self.name, describe(first))
+            await commit_credit(NoteCredited(self.name, value=None))
+            if first.cmd == Status.VEND_VALID:
+                await self._exchange(Cmd.ACK, reply=False)
+            if first.cmd == Status.POWER_UP_BILL_IN_STACKER:
+                self._emit(PowerUpWithBill(self.name, "stacker"))
+        elif first.cmd == Status.POWER_UP_BILL_IN_ACCEPTOR:
+            self._emit(PowerUpWithBill(self.name, "acceptor"))  # RESET hands it back
+        elif first.cmd == Status.ESCROW:
+            log.warning("%s: note in escrow at start-up; the reset returns it", self.name)
+        await self._operation_raw(Cmd.RESET)
+        table = await self._exchange(Cmd.CURRENCY_ASSIGN, expect={Cmd.CURRENCY_ASSIGN})
+        self._table = parse_currency_table(table.data)
+        off = {e.code for e in self._table if self._wanted is not None
+               and e.value_fen not in self._wanted}
+        await self._send_setting(Cmd.SET_DENOMINATION, denomination_mask(off))
+        await self._send_setting(Cmd.SET_INHIBIT, b"\x00" if self._accepting else b"\x01")
+        self._last, self._escrow_value, self._credited = -1, None, False
+
+    async def _operation_raw(self, cmd: int) -> None:
+        frame = await self._exchange(cmd, expect={ACK_REPLY, Status.INVALID_COMMAND})
+        if frame.cmd != ACK_REPLY:
+            raise ProtocolError(f"{self.name}: 0x{cmd:02x} refused: {describe(frame)}")
+
+    async def _poll_forever(self, commit_credit: CreditCommit) -> None:
+        while True:
+            frame = await self._status()
+            if frame.cmd in (Status.POWER_UP, Status.POWER_UP_BILL_IN_ACCEPTOR,
+                             Status.POWER_UP_BILL_IN_STACKER):
+                log.warning("%s: device restarted (%s); re-initialising", self.name,
+                            describe(frame))
+                raise _Restarted(frame)
+            await self._on_status(frame, commit_credit)
+            await asyncio.sleep(self.poll_interval)
+
+    async def _on_status(self, frame: Frame, commit_credit: CreditCommit) -> None:
+        s, data, last = frame.cmd, frame.data, self._last
+        if s != Status.VEND_VALID:
+            self._credited = False
+        if s == Status.ESCROW and last != Status.ESCROW:
+            code = data[0] if data else -1
+            entry = next((e for e in self._table if e.code == code), None)
+            if entry is None:
+                log.warning("%s: escrow code 0x%02x not in the table; returning it", self.name, code)
+                self._last = s
+                await self._exchange(Cmd.RETURN, expect={ACK_REPLY, Status.INVALID_COMMAND})
+                return
+            self._escrow_value = entry.value_fen
+            self._emit(NoteEscrowed(self.name, entry.value_fen))
+        elif s == Status.VEND_VALID:
+            if not self._credited:
+                try:
+                    await commit_credit(NoteCredited(self.name, self._escrow_value))
+                except Exception:
+                    # No ACK: the device repeats VEND VALID and the next poll retries the commit.
+                    log.exception("%s: credit commit failed; not acknowledging", self.name)
+                    self._last = s
+                    return
+                self._credited = True
+            await self._exchange(Cmd.ACK, reply=False)
+        elif s == Status.STACKED and last != Status.STACKED:
+            self._emit(NoteStacked(self.name, self._escrow_value or 0))
+            self._escrow_value = None
+        elif s == Status.REJECTING and last != Status.REJECTING:
+            code = data[0] if data else None
+            reason = REJECT_REASONS.get(code, f"unknown 0x{code:02x}" if code is not None else "")
+            self._emit(NoteRejected(self.name, reason, code))
+        elif s == Status.RETURNING and last != Status.RETURNING:
+            self._emit(NoteReturned(self.name, self._escrow_value))
+            self._escrow_value = None
+        self._conditions_from(s, data)
+        self._last = s
+
+    def _conditions_from(self, s: int, data: bytes) -> None:
+        """Emit edge events for lasting conditions: jams, stacker full/open, faults."""
+        now: set[str] = set()
+        if s in _JAMS:
+            now.add(f"jam:{_JAMS[s]}")
+        elif s == Status.STACKER_FULL:
+            now.add("full")
+        elif s == Status.STACKER_OPEN:
+            now.add("open")
+        elif s in _FAULTS:
+            now.add(f"fault:{s}:{data.hex()}")
+        for cond in sorted(now - self._conditions):
+            if cond.startswith("jam:"):
+                self._emit(NoteJam(self.name, cond[4:]))
+            elif cond == "full":
+                self._emit(StackerFull(self.name))
+            elif cond == "open":
+                self._emit(StackerOpened(self.name))
+            else:
+                kind = _FAULTS[s]
+                code = data[0] if data else None
+                if s == Status.FAILURE and code is not None:
+                    kind = f"failure: {FAILURE_CODES.get(code, hex(code))}"
+                self._emit(ValidatorFault(self.name, kind, code))
+        for cond in self._conditions - now:
+            if cond.startswith("jam:"):
+                self._emit(JamCleared(self.name))
+            elif cond == "open":
+                self._emit(StackerClosed(self.name))
+        self._conditions = now
+
+    def _emit(self, event: DeviceEvent) -> None:
+        try:
+            self._sink(event)
+        except Exception:  # a broken sink must not stop the polling that guards the money
+            log.exception("%s: event sink failed on %r", self.name, event)
+
+
+class _Restarted(DeviceError):
+    """The device reported a power-up while we were polling; re-initialise."""
+
+    def __init__(self, frame: Frame) -> None:
+        super().__init__(f"device restarted ({describe(frame)})")
