@@ -66,12 +66,12 @@ class Harness:
         self.task.cancel()
         await asyncio.gather(self.task, return_exceptions=True)
 
-    async def until(self, pred, timeout: float = TIMEOUT) -> None:
+    async def until(self, pred, within: float = TIMEOUT) -> None:
         """Wait (bounded) until pred() holds; re-checks on each event and every 10 ms."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while not pred():
             if time.monotonic() > deadline:
-                raise AssertionError(f"condition not met in {timeout}s; events: {self.events}")
+                raise AssertionError(f"condition not met in {within}s; events: {self.events}")
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), 0.01)
