@@ -1,0 +1,89 @@
+"""Signed, hash-chained batches: the backend's copy of every payment, audit entry and alert.
+
+Each batch is an outbox item (kind "batch", key = its seq as decimal text) whose body is
+the exact JWS; `prev` is the SHA-256 of the previous batch's JWS string. The chain state
+comes from the outbox itself (ledger `outbox_last` / `outbox_item`, done or not).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from kioskd.uplink.client import BATCHES_PATH, Answer, BackendClient
+from kioskd.uplink.errors import Unreachable
+from kioskd.uplink.ledgercall import call
+from kioskd.uplink.outbox import FlaggedHook
+from kioskd.uplink.timefmt import utc_now
+
+log = logging.getLogger(__name__)
+
+MAX_RECORDS = 1000  # spec: more go into the next batch
+GENESIS = "0" * 64
+
+
+def batch_digest(jws: str) -> str:
+    """Lowercase hex SHA-256 of a batch's exact JWS string (the next batch's `prev`)."""
+    return hashlib.sha256(jws.encode("ascii")).hexdigest()
+
+
+class BatchBuilder:
+    """Cuts records into chained batches in the outbox and answers the backend's 409s."""
+
+    def __init__(self, ledger: Any, client: BackendClient, *, on_flagged: FlaggedHook | None = None) -> None:
+        self.ledger = ledger
+        self.client = client
+        self.on_flagged = on_flagged
+        self._forks_told: set[str] = set()
+
+    async def add(self, records: Sequence[dict[str, Any]], audit_head: tuple[int, str]) -> list[int]:
+        """Queue `records` as one or more batches (<= 1,000 records each); returns their seqs."""
+        last = await call(self.ledger.outbox_last, "batch")
+        seq, prev = (0, GENESIS) if last is None else (int(last.key), batch_digest(last.body))
+        seqs = []
+        for start in range(0, len(records), MAX_RECORDS):
+            seq += 1
+            payload = {
+                "type": "batch", "kiosk": self.client.kiosk_id, "seq": seq, "prev": prev,
+                "records": list(records[start:start + MAX_RECORDS]),
+                "audit_head": {"seq": audit_head[0], "hash": audit_head[1]}, "ts": utc_now(),
+            }
+            jws = self.client.sign(payload)
+            await call(self.ledger.outbox_put, "batch", str(seq), jws)
+            prev = batch_digest(jws)
+            seqs.append(seq)
+        return seqs
+
+    async def handle_conflict(self, item: Any, answer: Answer) -> str | None:
+        """OutboxSender's batch_handler: resend from `expected` on a gap; keep a fork and alert."""
+        if answer.error == "gap" and isinstance(answer.body.get("expected"), int):
+            return await self._fill_gap(item, answer.body["expected"])
+        if answer.error == "fork" and item.key not in self._forks_told:
+            self._forks_told.add(item.key)  # one critical alert per batch, not per retry
+            log.critical("batch %s: backend reports a fork; batch kept", item.key)
+            if self.on_flagged:
+                self.on_flagged("batch", item.key, "fork")
+        return None  # kept: retried with backoff
+
+    async def _fill_gap(self, item: Any, expected: int) -> str | None:
+        seq = int(item.key)
+        if not 1 <= expected < seq:
+            log.error("batch %s: backend expects %s, which is not before it", seq, expected)
+            return None
+        for missing in range(expected, seq + 1):
+            older = await call(self.ledger.outbox_item, "batch", str(missing))
+            if older is None:
+                log.critical("batch %s: backend wants batch %s, which this kiosk no longer has", seq, missing)
+                return None
+            try:
+                resent = await self.client.post_signed(BATCHES_PATH, older.body)
+            except Unreachable as err:
+                log.info("batch %s: resend of %s: %s", seq, missing, err)
+                return None
+            if not (resent.status == 200 and resent.body.get("status") == "accepted"):
+                log.error("batch %s: resend of %s answered %s %s", seq, missing, resent.status, resent.body)
+                return None
+        await call(self.ledger.outbox_done, item.id, f"accepted after resending from {expected}")
+        return "done"

@@ -1,0 +1,49 @@
+"""Batch checks: chain order, repeats, gap, fork (other batch, wrong prev, rewound audit head), size."""
+
+from __future__ import annotations
+
+import hashlib
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kioskd.uplink.jws import sign
+from kioskd.uplink.timefmt import utc_now
+from tests.uplink.support import KIOSK
+
+ZERO = "0" * 64
+
+
+def batch(key: Ed25519PrivateKey, seq: int, prev: str, n: int = 1, head: tuple[int, str] = (5, "aa" * 32)) -> str:
+    records = [{"kind": "audit", "seq": i, "hash": "bb" * 32} for i in range(n)]
+    payload = {"type": "batch", "kiosk": KIOSK, "seq": seq, "prev": prev, "records": records,
+               "audit_head": {"seq": head[0], "hash": head[1]}, "ts": utc_now()}
+    return sign(payload, key, KIOSK)
+
+
+def digest(jws: str) -> str:
+    return hashlib.sha256(jws.encode()).hexdigest()
+
+
+async def test_chain_repeat_gap_and_fork(post, key: Ed25519PrivateKey) -> None:
+    one = batch(key, 1, ZERO)
+    assert await post("v1/batches", one) == (200, {"seq": 1, "status": "accepted"})
+    assert await post("v1/batches", one) == (200, {"seq": 1, "status": "accepted"})
+    assert await post("v1/batches", batch(key, 3, digest(one))) == (409, {"error": "gap", "expected": 2})
+    assert await post("v1/batches", batch(key, 1, ZERO, n=2)) == (409, {"error": "fork"})
+    assert await post("v1/batches", batch(key, 2, ZERO)) == (409, {"error": "fork"})  # prev does not match
+    two = batch(key, 2, digest(one), head=(9, "cc" * 32))
+    assert await post("v1/batches", two) == (200, {"seq": 2, "status": "accepted"})
+
+
+async def test_rewound_or_rewritten_audit_head_is_a_fork(post, key: Ed25519PrivateKey) -> None:
+    one = batch(key, 1, ZERO, head=(10, "aa" * 32))
+    assert (await post("v1/batches", one))[0] == 200
+    assert await post("v1/batches", batch(key, 2, digest(one), head=(9, "aa" * 32))) == (409, {"error": "fork"})
+    assert await post("v1/batches", batch(key, 2, digest(one), head=(10, "dd" * 32))) == (409, {"error": "fork"})
+    assert (await post("v1/batches", batch(key, 2, digest(one), head=(10, "aa" * 32))))[0] == 200
+
+
+async def test_more_than_1000_records_is_bad_request(post, key: Ed25519PrivateKey) -> None:
+    status, answer = await post("v1/batches", batch(key, 1, ZERO, n=1001))
+    assert status == 400 and "at most 1000" in answer["detail"]
+    assert (await post("v1/batches", batch(key, 1, ZERO, n=1000)))[0] == 200
