@@ -169,7 +169,7 @@ class ScreenServer:
             self._runner = None
 
     def publish(self, snapshot: dict[str, Any]) -> None:
-        """Push `snapshot` to every connected page now; later pages get it on connect."""
+        """Push `snapshot` to every connected page now; later pages get it on connect (call on the loop)."""
         # Encoded now: a bad value fails in the caller, and later mutation cannot leak out.
         self._snapshot_json = json.dumps(snapshot, ensure_ascii=False, separators=(",", ":"))
         for page in self._pages:

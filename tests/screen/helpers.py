@@ -34,9 +34,11 @@ class FakeSim:
         self.inserted: list[int] = []
         self._faults = {"jam": False, "stacker_full": False, "paper_out": False}
         self.receipt: tuple[list[str], bytes | None] | None = None
+        self.got_note = asyncio.Event()
 
     async def insert(self, value: int) -> None:
         self.inserted.append(value)
+        self.got_note.set()
 
     async def fault(self, name: str, on: bool) -> None:
         self._faults[name] = on

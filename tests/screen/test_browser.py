@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -235,3 +236,31 @@ async def test_lost_connection_is_shown_not_hidden(screen):
     await server.stop()
     await expect(page.get_by_test_id("offline")).to_be_visible()
     await expect(page.get_by_test_id("offline")).to_have_text("正在连接，请稍候…")
+
+
+async def test_sim_page_buttons_insert_notes_and_toggle_faults(browser):
+    from playwright.async_api import expect
+
+    from .helpers import FakeSim
+
+    sim = FakeSim()
+    sim.receipt = (["缴费凭条 RECEIPT", "金额 ¥150.00"], None)
+    server = ScreenServer("127.0.0.1:0", on_key=KeyRecorder(), sim=sim)
+    url = await server.start()
+    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        server.publish(snapshot(state="payment_cash_waiting", denominations=[1000, 5000], total=0))
+        await page.goto(url + "sim")
+        await expect(page.get_by_test_id("sim-state")).to_have_text("payment_cash_waiting")
+        await page.locator('button[data-insert="5000"]').click()
+        async with asyncio.timeout(5):
+            await sim.got_note.wait()
+        await page.locator('button[data-fault="jam"]').click()
+        await expect(page.locator('button[data-fault="jam"]')).to_have_text("jam: ON")
+        await expect(page.get_by_test_id("sim-receipt")).to_contain_text("金额 ¥150.00")
+        assert sim.inserted == [5000]
+        assert sim.faults()["jam"] is True
+        await page.screenshot(path=str(SHOTS / "sim.png"))
+    finally:
+        await page.close()
+        await server.stop()
