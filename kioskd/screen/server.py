@@ -74,7 +74,8 @@ def allowed_hosts(host: str, port: int) -> frozenset[str]:
     """The Host values (and so Origins) that are this screen's own."""
     shown = f"[{host}]" if ":" in host else host
     names = {shown}
-    if shown in LOOPBACK_NAMES:
+    # A wildcard bind still has only one browser that should drive it: the local one.
+    if shown in LOOPBACK_NAMES or host in ("0.0.0.0", "::"):
         names.update(LOOPBACK_NAMES)
     return frozenset(f"{name}:{port}" for name in names)
 

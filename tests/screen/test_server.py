@@ -245,3 +245,5 @@ def test_parse_listen_refuses_garbage(listen):
 def test_a_lan_address_does_not_admit_loopback_names():
     assert allowed_hosts("192.168.1.20", 8080) == frozenset({"192.168.1.20:8080"})
     assert "localhost:8080" in allowed_hosts("127.0.0.1", 8080)
+    assert allowed_hosts("0.0.0.0", 8080) >= {"127.0.0.1:8080", "localhost:8080"}
+    assert "192.168.1.20:8080" not in allowed_hosts("0.0.0.0", 8080)
