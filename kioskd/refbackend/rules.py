@@ -7,6 +7,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from kioskd.uplink.client import is_int
+
 STALE_AFTER = 300.0  # seconds; spec: look-ups and alerts only
 MAX_BATCH_RECORDS = 1000
 ZERO_HASH = "0" * 64
@@ -33,10 +35,6 @@ FIELDS: dict[str, frozenset[str]] = {
 
 class BadRequest(Exception):
     """The payload breaks the schema; the message is the `detail` of the 400 answer."""
-
-
-def _int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def parse_time(payload: dict[str, Any], name: str) -> datetime:
@@ -83,16 +81,16 @@ def _check_lookup(p: dict[str, Any]) -> None:
 
 def _check_payment(p: dict[str, Any]) -> None:
     _uuid(p["txn"], "txn")
-    _require(_int(p["seq"]) and p["seq"] >= 1, "seq: integer >= 1 required")
+    _require(is_int(p["seq"]) and p["seq"] >= 1, "seq: integer >= 1 required")
     _require(isinstance(p["account"], str) and p["account"] != "", "account: string required")
     _require(isinstance(p["currency"], str) and _CURRENCY.fullmatch(p["currency"]) is not None,
              "currency: ISO 4217 code required")
-    _require(_int(p["amount"]) and p["amount"] > 0, "amount: positive integer (minor units) required")
+    _require(is_int(p["amount"]) and p["amount"] > 0, "amount: positive integer (minor units) required")
     notes = p["notes"]
     _require(isinstance(notes, list) and len(notes) > 0, "notes: non-empty list required")
     for i, note in enumerate(notes):
         _require(isinstance(note, dict) and note.keys() == {"value", "at"}, f"notes[{i}]: {{value, at}} required")
-        _require(_int(note["value"]) and note["value"] > 0, f"notes[{i}].value: positive integer required")
+        _require(is_int(note["value"]) and note["value"] > 0, f"notes[{i}].value: positive integer required")
         parse_time(note, "at")
     _require(sum(n["value"] for n in notes) == p["amount"], "amount: differs from the sum of notes[].value")
     _require(parse_time(p, "started") <= parse_time(p, "ended"), "ended: before started")
@@ -109,7 +107,7 @@ def _check_alert(p: dict[str, Any]) -> None:
 
 
 def _check_batch(p: dict[str, Any]) -> None:
-    _require(_int(p["seq"]) and p["seq"] >= 1, "seq: integer >= 1 required")
+    _require(is_int(p["seq"]) and p["seq"] >= 1, "seq: integer >= 1 required")
     _require(isinstance(p["prev"], str) and _HEX64.fullmatch(p["prev"]) is not None,
              "prev: 64 lowercase hex digits required")
     records = p["records"]
@@ -120,7 +118,7 @@ def _check_batch(p: dict[str, Any]) -> None:
                  f"records[{i}].kind: one of {sorted(RECORD_KINDS)} required")
     head = p["audit_head"]
     _require(isinstance(head, dict) and head.keys() == {"seq", "hash"}, "audit_head: {seq, hash} required")
-    _require(_int(head["seq"]) and head["seq"] >= 0, "audit_head.seq: integer >= 0 required")
+    _require(is_int(head["seq"]) and head["seq"] >= 0, "audit_head.seq: integer >= 0 required")
     _require(isinstance(head["hash"], str) and re.fullmatch(r"[0-9a-f]+", head["hash"]) is not None,
              "audit_head.hash: lowercase hex required")
     parse_time(p, "ts")

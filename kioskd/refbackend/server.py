@@ -16,12 +16,12 @@ from typing import Any
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from kioskd.ledger.records import format_utc
 from kioskd.refbackend.rules import STALE_AFTER, BadRequest, check_payload, parse_time
 from kioskd.refbackend.store import BackendStore, SQLiteStore
 from kioskd.uplink.errors import BadSignature
 from kioskd.uplink.jws import TYP, unverified_header, verify
 from kioskd.uplink.keys import public_b64url, public_key_from_b64url
-from kioskd.uplink.timefmt import format_utc
 
 log = logging.getLogger(__name__)
 

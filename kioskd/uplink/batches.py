@@ -12,11 +12,11 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from kioskd.ledger.records import utc_now
 from kioskd.uplink.client import BATCHES_PATH, Answer, BackendClient
 from kioskd.uplink.errors import Unreachable
 from kioskd.uplink.ledgercall import call
 from kioskd.uplink.outbox import FlaggedHook
-from kioskd.uplink.timefmt import utc_now
 
 log = logging.getLogger(__name__)
 

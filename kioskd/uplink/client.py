@@ -11,9 +11,9 @@ from urllib.parse import urljoin
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from kioskd.ledger.records import utc_now
 from kioskd.uplink.errors import Unreachable
 from kioskd.uplink.jws import sign
-from kioskd.uplink.timefmt import utc_now
 from statemachine.ports import AccountInfo, LookupFailed
 
 log = logging.getLogger(__name__)

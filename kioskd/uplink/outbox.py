@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kioskd.ledger.records import format_utc
 from kioskd.uplink.answers import read_payment_answer
 from kioskd.uplink.client import BATCHES_PATH, PAYMENTS_PATH, Answer, BackendClient
 from kioskd.uplink.errors import Unreachable
 from kioskd.uplink.ledgercall import call
-from kioskd.uplink.timefmt import format_utc, parse_utc
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class OutboxSender:
         if item is None:
             await self._wait(kind, self.idle_poll)
             return
-        delay = (parse_utc(item.next_try) - self.now()).total_seconds()
+        delay = (datetime.fromisoformat(item.next_try) - self.now()).total_seconds()
         if delay > 0 and not await self._wait(kind, delay):
             return  # its time has come: the next step fetches it again
         await self.send(item)

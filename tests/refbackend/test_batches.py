@@ -6,8 +6,8 @@ import hashlib
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from kioskd.ledger.records import utc_now
 from kioskd.uplink.jws import sign
-from kioskd.uplink.timefmt import utc_now
 from tests.uplink.support import KIOSK
 
 ZERO = "0" * 64
