@@ -15,7 +15,6 @@ from typing import Any
 from kioskd.ledger.records import utc_now
 from kioskd.uplink.client import BATCHES_PATH, Answer, BackendClient
 from kioskd.uplink.errors import Unreachable
-from kioskd.uplink.ledgercall import call
 from kioskd.uplink.outbox import FlaggedHook
 
 log = logging.getLogger(__name__)
@@ -40,7 +39,7 @@ class BatchBuilder:
 
     async def add(self, records: Sequence[dict[str, Any]], audit_head: tuple[int, str]) -> list[int]:
         """Queue `records` as one or more batches (<= 1,000 records each); returns their seqs."""
-        last = await call(self.ledger.outbox_last, "batch")
+        last = await self.ledger.outbox_last("batch")
         seq, prev = (0, GENESIS) if last is None else (int(last.key), batch_digest(last.body))
         seqs = []
         for start in range(0, len(records), MAX_RECORDS):
@@ -51,7 +50,7 @@ class BatchBuilder:
                 "audit_head": {"seq": audit_head[0], "hash": audit_head[1]}, "ts": utc_now(),
             }
             jws = self.client.sign(payload)
-            await call(self.ledger.outbox_put, "batch", str(seq), jws)
+            await self.ledger.outbox_put("batch", str(seq), jws)
             prev = batch_digest(jws)
             seqs.append(seq)
         return seqs
@@ -73,7 +72,7 @@ class BatchBuilder:
             log.error("batch %s: backend expects %s, which is not before it", seq, expected)
             return None
         for missing in range(expected, seq + 1):
-            older = await call(self.ledger.outbox_item, "batch", str(missing))
+            older = await self.ledger.outbox_item("batch", str(missing))
             if older is None:
                 log.critical("batch %s: backend wants batch %s, which this kiosk no longer has", seq, missing)
                 return None
@@ -85,5 +84,5 @@ class BatchBuilder:
             if not (resent.status == 200 and resent.body.get("status") == "accepted"):
                 log.error("batch %s: resend of %s answered %s %s", seq, missing, resent.status, resent.body)
                 return None
-        await call(self.ledger.outbox_done, item.id, f"accepted after resending from {expected}")
+        await self.ledger.outbox_done(item.id, f"accepted after resending from {expected}")
         return "done"

@@ -14,7 +14,6 @@ from kioskd.ledger.records import format_utc
 from kioskd.uplink.answers import read_payment_answer
 from kioskd.uplink.client import BATCHES_PATH, PAYMENTS_PATH, Answer, BackendClient
 from kioskd.uplink.errors import Unreachable
-from kioskd.uplink.ledgercall import call
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +89,7 @@ class OutboxSender:
                 await self._wait(kind, self.first_backoff)
 
     async def _step(self, kind: str) -> None:
-        item = await call(self.ledger.outbox_next, kind)
+        item = await self.ledger.outbox_next(kind)
         if item is None:
             await self._wait(kind, self.idle_poll)
             return
@@ -129,7 +128,7 @@ class OutboxSender:
         delay *= random.uniform(0.5, 1.0)  # jitter: a hall of kiosks must not retry in lockstep
         next_try = format_utc(self.now() + timedelta(seconds=delay))
         log.info("outbox %s %s: %s; next try %s", item.kind, item.key, error, next_try)
-        await call(self.ledger.outbox_retry, item.id, next_try, error)
+        await self.ledger.outbox_retry(item.id, next_try, error)
         return "retry"
 
     async def done(self, item: Any, answer: Answer | str) -> str:
@@ -137,7 +136,7 @@ class OutboxSender:
         text = answer if isinstance(answer, str) else json.dumps(
             {"status": answer.status, "body": answer.body}, ensure_ascii=False, sort_keys=True
         )
-        await call(self.ledger.outbox_done, item.id, text)
+        await self.ledger.outbox_done(item.id, text)
         return "done"
 
     def _flag(self, kind: str, key: str, reason: str) -> None:
@@ -147,20 +146,20 @@ class OutboxSender:
 
     async def _send_payment(self, item: Any) -> str:
         async with self.lock("payment", item.key):
-            record = await call(self.ledger.transaction, item.key)
+            record = await self.ledger.transaction(item.key)
             if record is not None and record.state in ("credited", "flagged"):
                 return await self.done(item, f"already {record.state}")
             answer = await self.client.post_signed(PAYMENTS_PATH, item.body)
             outcome = read_payment_answer(item.key, answer)
             if outcome.status == "credited":
-                await call(self.ledger.settle, item.key, "credited", balance=outcome.balance,
+                await self.ledger.settle(item.key, "credited", balance=outcome.balance,
                            ref=outcome.ref, reason=None)
                 await self.done(item, answer)
                 if self.on_credited:
                     self.on_credited(item.key, outcome.balance, outcome.ref)
                 return "done"
             if outcome.status == "flagged":
-                await call(self.ledger.settle, item.key, "flagged", balance=None, ref=None,
+                await self.ledger.settle(item.key, "flagged", balance=None, ref=None,
                            reason=outcome.reason)
                 await self.done(item, answer)
                 self._flag("payment", item.key, outcome.reason or "")

@@ -11,7 +11,6 @@ from typing import Any
 from kioskd.uplink.answers import PaymentOutcome, read_payment_answer
 from kioskd.uplink.client import PAYMENTS_PATH, BackendClient
 from kioskd.uplink.errors import Unreachable, UplinkError
-from kioskd.uplink.ledgercall import call
 from kioskd.uplink.outbox import FlaggedHook, OutboxSender
 from statemachine.ports import AccountInfo, PaymentResult
 
@@ -65,7 +64,7 @@ class UplinkPayments:
         """Submit a closed payment with its stored JWS; credited only on the backend's 200."""
         lock = self.outbox.lock("payment", txn) if self.outbox else self._locks.setdefault(txn, asyncio.Lock())
         async with lock:
-            record = await call(self.ledger.transaction, txn)
+            record = await self.ledger.transaction(txn)
             if record is None:
                 raise UplinkError(f"submit: no transaction {txn} in the journal")
             if record.state in ("credited", "flagged"):
@@ -73,16 +72,16 @@ class UplinkPayments:
             jws = record.payload or await self._sign_and_store(txn)
             outcome = await self._send_within_deadline(txn, jws)
             await self._settle(txn, jws, outcome)
-            record = await call(self.ledger.transaction, txn)
+            record = await self.ledger.transaction(txn)
         if outcome.status == "unknown" and self.outbox:
             self.outbox.wake()
         return payment_result(record)
 
     async def _sign_and_store(self, txn: str) -> str:
         # Built once and stored: every retry sends these exact bytes (the idempotency key).
-        payload = await call(self.ledger.payment_payload, txn)
+        payload = await self.ledger.payment_payload(txn)
         jws = self.client.sign(payload)
-        await call(self.ledger.set_payload, txn, jws)
+        await self.ledger.set_payload(txn, jws)
         return jws
 
     async def _send_within_deadline(self, txn: str, jws: str) -> PaymentOutcome:
@@ -108,13 +107,13 @@ class UplinkPayments:
 
     async def _settle(self, txn: str, jws: str, outcome: PaymentOutcome) -> None:
         if outcome.status == "credited":
-            await call(self.ledger.settle, txn, "credited", balance=outcome.balance, ref=outcome.ref, reason=None)
+            await self.ledger.settle(txn, "credited", balance=outcome.balance, ref=outcome.ref, reason=None)
         elif outcome.status == "flagged":
             log.error("payment %s flagged: %s", txn, outcome.reason)
-            await call(self.ledger.settle, txn, "flagged", balance=None, ref=None, reason=outcome.reason)
+            await self.ledger.settle(txn, "flagged", balance=None, ref=None, reason=outcome.reason)
             if self.on_flagged:
                 self.on_flagged("payment", txn, outcome.reason or "")
         else:
             # pending first: should we crash before the put, recovery resubmits pending txns.
-            await call(self.ledger.settle, txn, "pending", balance=None, ref=None, reason=None)
-            await call(self.ledger.outbox_put, "payment", txn, jws)
+            await self.ledger.settle(txn, "pending", balance=None, ref=None, reason=None)
+            await self.ledger.outbox_put("payment", txn, jws)
