@@ -7,6 +7,8 @@ import math
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kioskd.uplink.jcs import canonicalize, es6_number
 
@@ -91,3 +93,21 @@ def test_non_string_keys_and_lone_surrogates_are_refused() -> None:
         canonicalize({1: "x"})
     with pytest.raises(ValueError):
         canonicalize("\ud800")
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_json_values)
+def test_canonical_form_parses_back_and_is_a_fixed_point(value: object) -> None:
+    text = canonicalize(value)
+    # read numbers as a JavaScript parser would: beyond 2**53 every number is a double
+    back = json.loads(text, parse_int=lambda s: int(s) if abs(int(s)) <= 2**53 else float(s))
+    assert back == value or (isinstance(value, float) and value == 0.0)  # -0.0 becomes 0
+    assert canonicalize(back) == text
