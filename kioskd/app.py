@@ -145,8 +145,9 @@ class Daemon:
         if event.value is None:
             found = await self.ledger.commit_in_flight_note()
             if found is None:
-                log.critical("validator credited a note with no stack intent in the journal")
-                self.alerts.raise_alert("validator_fault", "critical", detail="credit without intent")
+                # The journal commits a note (clearing its intent) before the ACK; a kill between
+                # the two makes the device repeat VEND VALID at start-up for a note already counted.
+                log.warning("validator repeated a credit the journal already holds; acknowledged")
             else:
                 txn, value = found
                 log.warning("note in flight across the restart credited: %s fen to %s", value, txn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from drivers.base import (
     CreditCommit,
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 
 RETRIES = 3  # tries per request before the device counts as gone
 _IN_STACKER = (Status.VEND_VALID, Status.STACKED, Status.POWER_UP_BILL_IN_STACKER)
+# Statuses on the way into the box; start-up waits them out before deciding (and before RESET).
+_SETTLING = (Status.STACKING,)
+_SETTLE_POLLS = 50
 _JAMS = {Status.ACCEPTOR_JAM: "acceptor", Status.STACKER_JAM: "stacker"}
 _FAULTS = {Status.PAUSE: "pause", Status.CHEATED: "cheated", Status.FAILURE: "failure",
            Status.COMMUNICATION_ERROR: "communication error"}
@@ -82,6 +86,9 @@ class Id003Validator:
         self._escrow_value: int | None = None
         self._credited = False  # the current VEND VALID was committed (re-ACK, never re-credit)
         self._conditions: set[str] = set()
+        # heartbeat for the daemon's watchdog: monotonic time of the last completed poll or
+        # connection attempt (a deliberate back-off wait is stamped up to its end)
+        self.last_progress = time.monotonic()
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -110,6 +117,7 @@ class Id003Validator:
         backoff = Backoff(initial=min(0.1, self.poll_interval * 2 + 0.01), maximum=5.0)
         offline_reason = ""
         while True:
+            self.last_progress = time.monotonic()
             try:
                 await self._connect()
                 while True:
@@ -131,7 +139,9 @@ class Id003Validator:
                 self._online = False
                 log.warning("%s: offline: %s", self.name, offline_reason)
                 self._emit(DeviceOffline(self.name, reason=offline_reason))
-            await backoff.sleep()
+            delay = backoff.next_delay()
+            self.last_progress = time.monotonic() + delay
+            await asyncio.sleep(delay)
 
     # -- wire ----------------------------------------------------------------------------------
 
@@ -235,6 +245,12 @@ class Id003Validator:
         # Status BEFORE any RESET: a reset past STACK can finish stacking silently, so a note
         # in flight is credited from what the device says now (README, "Notes for kioskd").
         first = await self._status()
+        # A note caught STACKING is past the point of no return: a RESET now would stack it
+        # with no VEND VALID ever reaching us. Poll until the device says where it went.
+        waited = 0
+        while first.cmd in _SETTLING and waited < _SETTLE_POLLS:
+            await asyncio.sleep(self.poll_interval)
+            first, waited = await self._status(), waited + 1
         if first.cmd in _IN_STACKER:
             log.warning("%s: note in flight found in the box (%s)", self.name, describe(first))
             await commit_credit(NoteCredited(self.name, value=None))
@@ -269,6 +285,7 @@ class Id003Validator:
                             describe(frame))
                 raise _Restarted(frame)
             await self._on_status(frame, commit_credit)
+            self.last_progress = time.monotonic()
             await asyncio.sleep(self.poll_interval)
 
     async def _on_status(self, frame: Frame, commit_credit: CreditCommit) -> None:

@@ -313,3 +313,30 @@ async def test_power_up_with_bill_in_acceptor_returns_it(emu):
         assert not second.credits and emu.returned == [2000] and emu.stacked == []
     finally:
         await second.stop()
+
+
+async def test_a_note_caught_stacking_at_start_up_is_waited_for_and_credited(tmp_path):
+    # Found by the SIGKILL harness: a RESET sent while the note is STACKING stacks it
+    # silently, so the restarted driver must poll until VEND VALID and credit it first.
+    emu = Id003Emulator(delay=0.2, link=str(tmp_path / "slow-validator"))
+    await emu.start()
+    try:
+        first = Harness(emu)
+        first.start()
+        await first.until(lambda: first.of(DeviceOnline))
+        await first.drv.set_accepting(True)
+        emu.insert(5000)
+        await first.until(lambda: emu.status == Status.STACKING)
+        await first.stop()  # the daemon dies with the note going into the box
+        second = Harness(emu)
+        second.start()
+        try:
+            await second.until(lambda: second.of(DeviceOnline))
+            assert second.credits == [NoteCredited("validator", None)]
+            kinds = [type(e) for e in second.events]
+            assert kinds.index(NoteCredited) < kinds.index(DeviceOnline)
+            assert emu.stacked == [5000]
+        finally:
+            await second.stop()
+    finally:
+        await emu.stop()
