@@ -13,6 +13,7 @@ import os
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +21,8 @@ from sqlite_utils import Database
 
 from kioskd.ledger import schema
 from kioskd.ledger.audit import AuditStore
+from kioskd.ledger.checkpoints import AuditProblem, Check, CheckpointStore, Sign
+from kioskd.ledger.custody import AuthResult, CustodyStore, Technician
 from kioskd.ledger.errors import LedgerError, StorageError
 from kioskd.ledger.journal import JournalStore
 from kioskd.ledger.outbox import OutboxStore
@@ -41,6 +44,9 @@ class Ledger:
         self._journal = JournalStore(db, kiosk_id, currency)
         self._outbox = OutboxStore(db)
         self._audit = AuditStore(db)
+        self.kiosk_id = kiosk_id
+        self._custody = CustodyStore(db, self._audit)
+        self._checkpoints = CheckpointStore(db, self._audit, kiosk_id)
 
     @classmethod
     async def open(cls, state_dir: Path, kiosk_id: str, currency: str = "CNY") -> Ledger:
@@ -183,6 +189,63 @@ class Ledger:
     async def audit_verify(self) -> int | None:
         """Seq of the first bad audit entry; None when the chain holds."""
         return await self._run(self._audit.verify)
+
+    async def audit_append_checkpointed(self, kind: str, data: dict, sign: Sign) -> tuple[int, str]:
+        """Append an entry and a signed checkpoint at it, atomically (custody session ends)."""
+        return await self._run(self._checkpoints.append_checkpointed, kind, data, sign)
+
+    async def audit_checkpoint(self, sign: Sign) -> tuple[int, str] | None:
+        """Sign a checkpoint of the present head (once per seq); None when the chain is empty."""
+        return await self._run(self._checkpoints.checkpoint, sign)
+
+    async def audit_last_checkpoint(self) -> dict | None:
+        """The newest checkpoint: {seq, hash, at, sig}, or None."""
+        return await self._run(self._checkpoints.last)
+
+    async def audit_entries(self, after: int = 0, limit: int = 1000) -> list[dict]:
+        """Audit entries with seq > `after` as batch records (kind "audit", type = entry kind)."""
+        return await self._run(self._checkpoints.entries, after, limit)
+
+    async def audit_check(self, check: Check, witness: tuple[int, str] | None = None) -> list[AuditProblem]:
+        """Chain, checkpoints (signatures checked by `check`) and an optional witnessed head."""
+        return await self._run(self._checkpoints.check, check, witness)
+
+    # -- technicians and custody sessions --------------------------------------------
+    async def tech_add(self, tech_id: str, name: str, pin: str) -> None:
+        """Add a technician (PIN >= 6 digits, stored as a salted scrypt hash); audited."""
+        await self._run(self._custody.add_technician, tech_id, name, pin)
+
+    async def tech_disable(self, tech_id: str) -> None:
+        """Disable a technician; audited."""
+        await self._run(self._custody.disable_technician, tech_id)
+
+    async def tech_list(self) -> list[Technician]:
+        """Every technician, by ID."""
+        return await self._run(self._custody.technicians)
+
+    async def tech_authenticate(
+        self, tech_id: str, pin: str, *, session: str, max_failures: int = 5,
+        lockout: float = 900.0, now: datetime | None = None,
+    ) -> AuthResult:
+        """Check ID + PIN; failures count towards a lock-out; attempt and lock-out audited."""
+        moment = now or datetime.now(UTC)
+        return await self._run(self._custody.authenticate, tech_id, pin, moment, session, max_failures, lockout)
+
+    async def custody_open(self, session: str, source: str) -> None:
+        """Record a started custody session."""
+        await self._run(self._custody.open_session, session, source)
+
+    async def custody_update(self, session: str, **fields: str | None) -> None:
+        """Set tech1/tech2/box_id/outcome/reason/ended of a custody session."""
+        await self._run(functools.partial(self._custody.update_session, session, **fields))
+
+    async def custody_session(self, session: str) -> dict | None:
+        """One custody session row."""
+        return await self._run(self._custody.session, session)
+
+    async def box_figures(self) -> dict:
+        """The box in the kiosk: {since, counts {value: notes}, payments, amount}."""
+        return await self._run(self._custody.box_figures)
 
     # -- maintenance ----------------------------------------------------------------
     async def backup(self, dest: Path) -> None:

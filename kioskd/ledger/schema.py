@@ -148,8 +148,47 @@ _V3_AUDIT: tuple[str, ...] = (
        BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END""",
 )
 
+_V4_CUSTODY: tuple[str, ...] = (
+    # PINs are kept only as scrypt hashes (hex) with their own random salt.
+    """CREATE TABLE technicians (
+        id TEXT PRIMARY KEY NOT NULL CHECK (length(id) > 0),
+        name TEXT NOT NULL,
+        pin_hash TEXT NOT NULL,
+        salt TEXT NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+        failures INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),
+        locked_until TEXT,
+        created TEXT NOT NULL
+    )""",
+    """CREATE TRIGGER technicians_no_delete BEFORE DELETE ON technicians
+       BEGIN SELECT RAISE(ABORT, 'technicians are disabled, never deleted'); END""",
+    """CREATE TABLE custody_sessions (
+        id TEXT PRIMARY KEY NOT NULL,
+        started TEXT NOT NULL,
+        source TEXT NOT NULL,
+        tech1 TEXT,
+        tech2 TEXT,
+        box_id TEXT,
+        outcome TEXT CHECK (outcome IS NULL OR outcome IN
+            ('aborted', 'match', 'mismatch')),
+        reason TEXT,
+        ended TEXT
+    )""",
+    # Signed checkpoints of the audit chain: Ed25519 over {kiosk, seq, hash, at}.
+    """CREATE TABLE audit_checkpoints (
+        seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+        hash TEXT NOT NULL,
+        at TEXT NOT NULL,
+        sig TEXT NOT NULL
+    )""",
+    """CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+       BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END""",
+    """CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+       BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END""",
+)
+
 # Index i holds the statements that take the schema from user_version i to i + 1.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1_JOURNAL, _V2_OUTBOX, _V3_AUDIT)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1_JOURNAL, _V2_OUTBOX, _V3_AUDIT, _V4_CUSTODY)
 LATEST_VERSION = len(MIGRATIONS)
 
 
