@@ -31,7 +31,7 @@ diagram: $(STAMP)
 	$(PY) -m statemachine.diagram
 
 bench: $(STAMP)
-	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@for b in bench/*.py; do m=$$(basename $$b .py); echo "== python -m bench.$$m"; $(PY) -m bench.$$m || exit 1; done
 
 clean:
 	rm -rf $(VENV) var artifacts
