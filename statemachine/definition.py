@@ -82,6 +82,7 @@ def states(timeouts: Timeouts) -> list[dict[str, Any]]:
         _state(
             "maintenance",
             initial="login",
+            on_enter="enter_maintenance",
             children=[_state("login"), _state("open"), _state("count")],
         ),
         _state("unavailable", on_enter="enter_unavailable"),
@@ -163,8 +164,10 @@ TRANSITIONS: list[dict[str, Any]] = [
             _t(key, [P + "help", P + "done"], "service_idle"),
         )
     ],
-    # maintenance (dual custody; filled in by the custody issue)
+    # maintenance (dual custody, kioskd.custody drives these): login -> open -> count -> end
     _t("custody_start", ["service_idle", "unavailable"], "maintenance_login"),
+    _t("custody_open", "maintenance_login", "maintenance_open"),
+    _t("custody_count", "maintenance_open", "maintenance_count"),
     _t("custody_end", "maintenance", "service_idle", conditions="healthy"),
     _t("custody_end", "maintenance", "unavailable"),
     # language toggles anywhere without changing state

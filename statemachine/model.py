@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from drivers.base import BillValidator, NoteCredited
+from statemachine.custody_model import CustodyModelMixin
 from statemachine.definition import TIMEOUT_KEYS
 from statemachine.ports import (
     AccountInfo,
@@ -66,7 +67,7 @@ def account_problem(account: str, rules: Rules) -> str | None:
     return None
 
 
-class KioskModel:
+class KioskModel(CustodyModelMixin):
     """One customer at a time: account, look-up, cash, submit, receipt."""
 
     state: str
@@ -153,6 +154,7 @@ class KioskModel:
             "unavailable": {"reason": next(iter(self.problems.values()))}
             if self.state == "unavailable" and self.problems else None,
             "notices": sorted(self.notices),
+            **self.custody_snapshot(),
         }
 
     def publish(self, *_: Any) -> None:
@@ -425,6 +427,8 @@ class KioskModel:
     # --- keys --------------------------------------------------------------------------------------
     async def press(self, key: str) -> None:
         """Feed one key from any keypad into the machine."""
+        if await self.press_maintenance(key):
+            return
         if key.isdigit() and len(key) == 1:
             await self.trigger("digit", key)
         elif key in ("backspace", "cancel", "confirm", "finish", "lang", "touch"):
