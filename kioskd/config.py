@@ -7,6 +7,7 @@ A bad file stops start-up with one line naming the file, the key and what is all
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import types
 import typing
@@ -69,6 +70,7 @@ class PrinterConfig:
     # What to do when the printer cannot print at idle: keep taking payments with a
     # screen notice and an alert, or refuse payments until it is fixed.
     when_unavailable: str = field(default="notice", metadata=_choice("notice", "unavailable"))
+    status_interval: float = field(default=5.0, metadata={"min": 0.1, "max": 60.0})
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,14 @@ class ControlConfig:
 
 
 @dataclass(frozen=True)
+class CloseConfig:
+    """[close]: the daily close (日结) at a local time."""
+
+    time: str = field(default="23:30", metadata={"pattern": "HH:MM"})
+    print: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -154,6 +164,7 @@ class Config:
     limits: LimitsConfig = LimitsConfig()
     account: AccountConfig = AccountConfig()
     control: ControlConfig = ControlConfig()
+    close: CloseConfig = CloseConfig()
     source: str = field(default="", metadata={"internal": True})
 
     @property
@@ -270,6 +281,8 @@ def _check_rules(value: Any, meta: Any, file: str, key: str) -> None:
             raise ConfigError(file, key, f"must be host:port, got {value!r}")
     if meta.get("pattern") == "ISO 4217 code" and not (len(value) == 3 and value.isupper()):
         raise ConfigError(file, key, f"must be an ISO 4217 code like CNY, got {value!r}")
+    if meta.get("pattern") == "HH:MM" and not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", value):
+        raise ConfigError(file, key, f"must be a local time HH:MM like 23:30, got {value!r}")
     if meta.get("timezone"):
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
