@@ -34,7 +34,8 @@ def build_printer(config: Config) -> ReceiptPrinter:
     """The receipt printer driver for [printer]."""
     from drivers.printer.escpos import EscposPrinter
 
-    return EscposPrinter(config.printer.port, transport=config.printer.transport)
+    p = config.printer
+    return EscposPrinter(p.port, transport=p.transport, status_interval=p.status_interval)
 
 
 def build_keypad(config: Config) -> Keypad:
