@@ -21,6 +21,7 @@ from sqlite_utils import Database
 
 from kioskd.ledger import schema
 from kioskd.ledger.audit import AuditStore
+from kioskd.ledger.batchlog import BatchLog
 from kioskd.ledger.checkpoints import AuditProblem, Check, CheckpointStore, Sign
 from kioskd.ledger.custody import AuthResult, CustodyStore, Technician
 from kioskd.ledger.errors import LedgerError, StorageError
@@ -43,6 +44,7 @@ class Ledger:
         self._db: Database | None = db
         self._journal = JournalStore(db, kiosk_id, currency)
         self._outbox = OutboxStore(db)
+        self._batchlog = BatchLog(db)
         self._audit = AuditStore(db)
         self.kiosk_id = kiosk_id
         self._custody = CustodyStore(db, self._audit)
@@ -176,6 +178,31 @@ class Ledger:
     async def outbox_depth(self) -> dict[str, int]:
         """Undone items per kind."""
         return await self._run(self._outbox.depth)
+
+    async def outbox_last(self, kind: str) -> OutboxItem | None:
+        """The newest item of `kind`, done or not (the batch chain's tip)."""
+        return await self._run(self._batchlog.last, kind)
+
+    async def outbox_item(self, kind: str, key: str) -> OutboxItem | None:
+        """The item (kind, key), done or not."""
+        return await self._run(self._batchlog.item, kind, key)
+
+    # -- batch records ----------------------------------------------------------------
+    async def batch_cursors(self) -> dict[str, int]:
+        """How far payments, audit entries and alerts have gone into batches."""
+        return await self._run(self._batchlog.cursors)
+
+    async def set_batch_cursors(self, cursors: dict[str, int]) -> None:
+        """Move the batch cursors once a batch is queued."""
+        await self._run(self._batchlog.set_cursors, cursors)
+
+    async def batch_payments(self, after_seq: int, limit: int = 1000) -> list[dict]:
+        """Final payments after `after_seq` as batch records, in seq order."""
+        return await self._run(self._batchlog.payments_after, after_seq, limit)
+
+    async def batch_alerts(self, after_id: int, limit: int = 1000) -> list[dict]:
+        """Alert changes after outbox id `after_id` as batch records."""
+        return await self._run(self._batchlog.alerts_after, after_id, limit)
 
     # -- audit chain ----------------------------------------------------------------
     async def audit_append(self, kind: str, data: dict) -> tuple[int, str]:

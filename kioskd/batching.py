@@ -1,0 +1,62 @@
+"""When batches go out: every 15 minutes with records, after custody and at the daily close."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from kioskd.uplink.batches import MAX_RECORDS, BatchBuilder
+
+log = logging.getLogger("kioskd.batches")
+
+INTERVAL = 15 * 60.0  # spec: at least every 15 minutes when there are records
+
+
+class BatchScheduler:
+    """Gathers what happened since the last batch and queues it as signed batches."""
+
+    def __init__(self, ledger: Any, builder: BatchBuilder, *, wake_sender: Any = None,
+                 interval: float = INTERVAL) -> None:
+        self.ledger, self.builder, self.interval = ledger, builder, interval
+        self.wake_sender = wake_sender
+        self._now = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    def flush_soon(self, why: str) -> None:
+        """Send a batch now (after a custody session, at the daily close)."""
+        log.info("batch requested: %s", why)
+        self._now.set()
+
+    async def run(self) -> None:
+        """Queue a batch every interval (or when asked) while there are records."""
+        while True:
+            try:
+                async with asyncio.timeout(self.interval):
+                    await self._now.wait()
+            except TimeoutError:
+                pass
+            self._now.clear()
+            await self.flush()
+
+    async def flush(self) -> list[int]:
+        """Queue every record not yet batched; returns the batch seqs queued."""
+        async with self._lock:
+            cursors = await self.ledger.batch_cursors()
+            payments = await self.ledger.batch_payments(cursors["batched_payment_seq"], MAX_RECORDS)
+            audit = await self.ledger.audit_entries(cursors["batched_audit_seq"], MAX_RECORDS)
+            alerts = await self.ledger.batch_alerts(cursors["batched_alert_id"], MAX_RECORDS)
+            records = payments + audit + alerts
+            if not records:
+                return []
+            seqs = await self.builder.add(records, await self.ledger.audit_head())
+            await self.ledger.set_batch_cursors({
+                "batched_payment_seq": payments[-1]["seq"] if payments else cursors["batched_payment_seq"],
+                "batched_audit_seq": audit[-1]["seq"] if audit else cursors["batched_audit_seq"],
+                "batched_alert_id": alerts[-1]["outbox_id"] if alerts else cursors["batched_alert_id"],
+            })
+            log.info("batch %s queued: %d payments, %d audit entries, %d alerts",
+                     ", ".join(map(str, seqs)), len(payments), len(audit), len(alerts))
+            if self.wake_sender is not None:
+                self.wake_sender()
+            return seqs
