@@ -1,0 +1,371 @@
+"""An ITL SSP (NV9/NV10/NV200) validator emulator on a pty: the real wire protocol, CNY channels, faults.
+
+In-process: ``emu = SspEmulator(); await emu.start(); SspValidator(emu.port)``.
+It keeps the sequence-flag rules (same flag -> repeat the last reply, SYNC resets), holds a note
+in escrow until the next POLL (accept) or REJECT, rejects it after 10 s without a command, and with
+POLL WITH ACK repeats NOTE CREDIT / NOTE CLEARED INTO CASHBOX until EVENT ACK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import time
+import tty
+from collections import deque
+
+from drivers.validator.ssp import (
+    Channel,
+    Cmd,
+    Ev,
+    Event,
+    Packet,
+    Reply,
+    Setup,
+    SspParser,
+    build_packet,
+    enabled_by_mask,
+    encode_events,
+    encode_setup,
+)
+
+log = logging.getLogger(__name__)
+
+# CNY 1, 5, 10, 20, 50, 100 yuan on channels 1-6; values in fen (channel value x multiplier 100).
+CNY_CHANNELS = tuple(Channel(i + 1, "CNY", yuan * 100) for i, yuan in enumerate((1, 5, 10, 20, 50, 100)))
+FAULTS = frozenset(
+    {"jam_stacking", "jam_acceptor", "stacker_full", "box_removed", "silence", "garbage",
+     "bad_crc", "power_cycle"}
+)
+COUNTERFEIT = -1
+ESCROW_TIMEOUT = 10.0  # seconds without a command before a held note is rejected (ITL "Hold")
+CODE_COUNTERFEIT = 0x02  # average fail: not recognised
+CODE_DISABLED_BY_HOST = 0x0C
+CODE_BY_HOST = 0x08
+CODE_ESCROW_TIMEOUT = 0x13
+CODE_JAM_RETURNED = 0x15  # no cam activate: the note never reached the validation path
+_TRANSIENT = {"reading", "stacking", "rejecting", "stacked", "credited"}
+
+
+class SspEmulator:
+    """An SSP banknote validator on a pty pair; `port` is the path the driver opens."""
+
+    def __init__(self, delay: float = 0.0, *, link: str | None = None, poll_with_ack: bool = True,
+                 seed: int = 0) -> None:
+        self.delay = delay
+        self.link = link  # a symlink kept pointing at the current pty (like a udev name)
+        self.poll_with_ack = poll_with_ack  # False: answers 0x56 "unknown command" (plain SSP)
+        self.stacked: list[int] = []  # the emulator's own count: notes that reached the box
+        self.returned: list[int] = []  # notes handed back (host reject, timeout, cleared jam)
+        self.rejected: list[int] = []  # notes refused (counterfeit = -1, inhibited channel)
+        self.ack_times: list[int] = []  # monotonic_ns when each credit was acknowledged
+        self.commands: list[int] = []  # every command executed (not repeats), for tests
+        self.faults: dict[str, bool] = dict.fromkeys(FAULTS, False)
+        self._queue: deque[int] = deque()
+        self._rng = random.Random(seed)
+        self._master: int | None = None
+        self._slave: int | None = None
+        self._slave_path = ""
+        self._parser = SspParser()
+        self._power_on(note_fate=False)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def port(self) -> str:
+        """The path the driver should open (the link if one was asked for)."""
+        return self.link or self._slave_path
+
+    async def start(self) -> None:
+        """Open the pty and start answering."""
+        self._open_pty()
+
+    async def stop(self) -> None:
+        """Stop answering and close the pty."""
+        self._close_pty()
+
+    async def close_port(self) -> None:
+        """Close the pty (the driver sees its port vanish); device state is kept."""
+        self._close_pty()
+
+    async def reopen_port(self) -> None:
+        """Open a fresh pty (re-pointing the link); the device state is kept."""
+        self._close_pty()
+        self._open_pty()
+
+    def _open_pty(self) -> None:
+        master, slave = os.openpty()
+        tty.setraw(slave)  # no echo, no line discipline: bytes pass as they are
+        os.set_blocking(master, False)
+        self._master, self._slave = master, slave
+        self._slave_path = os.ttyname(slave)
+        if self.link:
+            tmp = f"{self.link}.tmp{os.getpid()}"
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            os.symlink(self._slave_path, tmp)
+            os.replace(tmp, self.link)
+        self._parser = SspParser()
+        asyncio.get_running_loop().add_reader(master, self._on_readable)
+
+    def _close_pty(self) -> None:
+        if self._master is None:
+            return
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().remove_reader(self._master)
+        for fd in (self._master, self._slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._master = self._slave = None
+
+    # -- the customer and the technician -----------------------------------------------------
+
+    def insert(self, value_fen: int) -> None:
+        """Queue a genuine note of `value_fen` (must be a CNY channel); taken only while enabled."""
+        if value_fen not in {c.value for c in CNY_CHANNELS}:
+            raise ValueError(f"ssp emulator: no CNY note of {value_fen} fen")
+        self._queue.append(value_fen)
+
+    def insert_counterfeit(self) -> None:
+        """Queue a note the emulator will not recognise."""
+        self._queue.append(COUNTERFEIT)
+
+    def set_fault(self, name: str, on: bool) -> None:
+        """Switch a fault on or off (see FAULTS); power_cycle on = power off, off = power on."""
+        if name not in FAULTS:
+            raise ValueError(f"ssp emulator: unknown fault {name!r}; known: {sorted(FAULTS)}")
+        was = self.faults[name]
+        self.faults[name] = on
+        if name == "power_cycle" and was and not on:
+            self._power_on(note_fate=True)
+        elif name == "box_removed" and was and not on:
+            self._events.append(Event(Ev.CASHBOX_REPLACED))
+
+    @property
+    def accepting(self) -> bool:
+        """True when the host has enabled the device and at least one channel."""
+        return self._enabled and bool(self._channels_on)
+
+    @property
+    def state(self) -> str:
+        """The note path's state: idle, reading, escrow, stacking, credited, jam_front, ..."""
+        return self._state
+
+    # -- device model ------------------------------------------------------------------------
+
+    def _power_on(self, note_fate: bool) -> None:
+        """Boot: disabled, channels inhibited, SLAVE RESET queued; a note in the path is cleared."""
+        events = [Event(Ev.SLAVE_RESET)]
+        unacked: list[Event] = []
+        if note_fate and self._note not in (None, COUNTERFEIT):
+            channel = self._channel_of(self._note)
+            if self._state in ("stacking", "credited", "jam_stack", "stacked"):
+                if self._state != "stacked":  # past the credit point: it goes on into the box
+                    self.stacked.append(self._note)
+                    cleared = Event(Ev.NOTE_CLEARED_INTO_CASHBOX, channel)
+                    (unacked if self.poll_with_ack else events).append(cleared)
+            else:
+                self.returned.append(self._note)
+                events.append(Event(Ev.NOTE_CLEARED_FROM_FRONT, channel))
+        self._enabled = False
+        self._channels_on: frozenset[int] = frozenset()
+        self._protocol = 4
+        self._last_seq: int | None = None
+        self._last_reply: bytes | None = None
+        self._events: list[Event] = events
+        self._unacked: list[Event] = unacked
+        self._note: int | None = None
+        self._state = "idle"
+        self._entered = time.monotonic()
+        self._last_command = time.monotonic()
+        self._reject_code = 0
+        self._ack_pending_credit = False
+
+    def _channel_of(self, value: int) -> int:
+        return next(c.number for c in CNY_CHANNELS if c.value == value)
+
+    def _set(self, state: str) -> None:
+        self._state = state
+        self._entered = time.monotonic()
+
+    def _lasting(self) -> list[Event]:
+        """Conditions repeated on every poll while they hold."""
+        out = []
+        if self._state == "jam_front":
+            out.append(Event(Ev.UNSAFE_JAM))
+        elif self._state == "jam_stack":
+            out.append(Event(Ev.SAFE_JAM))
+        if self.faults["box_removed"]:
+            out.append(Event(Ev.CASHBOX_REMOVED))
+        if self.faults["stacker_full"]:
+            out.append(Event(Ev.STACKER_FULL))
+        if not self._enabled:
+            out.append(Event(Ev.DISABLED))
+        return out
+
+    def _reject(self, code: int, into: list[int]) -> None:
+        self._reject_code = code
+        self._reject_into = into
+        self._events.append(Event(Ev.REJECTING))
+        self._set("rejecting")
+
+    def _advance(self) -> None:
+        """One step of the note path, taken on each poll once a state was held `delay` seconds."""
+        s = self._state
+        if s in _TRANSIENT and time.monotonic() - self._entered < self.delay:
+            return
+        if s == "idle":
+            blocked = self.faults["stacker_full"] or self.faults["box_removed"]
+            if self.accepting and not blocked and self._queue:
+                self._note = self._queue.popleft()
+                self._events.append(Event(Ev.READ, 0))
+                self._set("reading")
+        elif s == "reading":
+            note = self._note
+            if self.faults["jam_acceptor"]:
+                self._set("jam_front")
+            elif note == COUNTERFEIT:
+                self._reject(CODE_COUNTERFEIT, self.rejected)
+            elif self._channel_of(note) not in self._channels_on:
+                self._reject(CODE_DISABLED_BY_HOST, self.rejected)
+            else:
+                self._events.append(Event(Ev.READ, self._channel_of(note)))
+                self._set("escrow")
+        elif s == "jam_front" and not self.faults["jam_acceptor"]:
+            self._reject(CODE_JAM_RETURNED, self.returned)
+        elif s == "stacking":
+            if self.faults["jam_stacking"]:
+                self._set("jam_stack")
+            else:
+                self._credit()
+        elif s == "jam_stack" and not self.faults["jam_stacking"]:
+            self._credit()
+        elif s == "credited" and not self._unacked:
+            self.stacked.append(self._note)
+            self._events.append(Event(Ev.STACKED))
+            self._note = None
+            self._set("idle")
+        elif s == "rejecting":
+            self._reject_into.append(self._note)
+            self._events.append(Event(Ev.REJECTED))
+            self._note = None
+            self._set("idle")
+
+    def _credit(self) -> None:
+        credit = Event(Ev.CREDIT, self._channel_of(self._note))
+        if self._ack_mode:
+            self._unacked.append(credit)  # repeated until EVENT ACK (ITL "Poll With Ack")
+        else:
+            self._events.append(credit)
+            self._ack_pending_credit = True  # the next poll acknowledges it
+        self._set("credited")
+
+    def _poll(self) -> bytes:
+        now = time.monotonic_ns()
+        if self._ack_pending_credit:
+            self.ack_times.append(now)  # plain SSP: a new poll means the credit was taken
+            self._ack_pending_credit = False
+        if self._state == "escrow":  # a POLL with a note held in escrow accepts it
+            self._events.append(Event(Ev.STACKING))
+            self._set("stacking")
+        else:
+            self._advance()
+        events = self._unacked + self._events + self._lasting()
+        self._events = []
+        return bytes((Reply.OK,)) + encode_events(events)
+
+    def _handle(self, cmd: int, data: bytes) -> bytes:
+        """The reply data for one new host command."""
+        ok = bytes((Reply.OK,))
+        self._last_command = time.monotonic()
+        if cmd == Cmd.SYNC:
+            return ok
+        if cmd == Cmd.HOST_PROTOCOL_VERSION:
+            if len(data) != 1:
+                return bytes((Reply.WRONG_PARAMETERS,))
+            if not 4 <= data[0] <= 8:
+                return bytes((Reply.FAIL,))
+            self._protocol = data[0]
+            return ok
+        if cmd == Cmd.SETUP_REQUEST:
+            setup = Setup(0, "0100", "CNY", self._protocol, CNY_CHANNELS)
+            return ok + encode_setup(setup, multiplier=100)
+        if cmd == Cmd.SET_INHIBITS:
+            if not 1 <= len(data) <= 2:
+                return bytes((Reply.WRONG_PARAMETERS,))
+            self._channels_on = enabled_by_mask(data)
+            return ok
+        if cmd in (Cmd.ENABLE, Cmd.DISABLE):
+            self._enabled = cmd == Cmd.ENABLE
+            return ok
+        if cmd == Cmd.POLL or (cmd == Cmd.POLL_WITH_ACK and self.poll_with_ack):
+            self._ack_mode = cmd == Cmd.POLL_WITH_ACK
+            return self._poll()
+        if cmd == Cmd.EVENT_ACK and self.poll_with_ack:
+            if not self._unacked:
+                return bytes((Reply.CANNOT_PROCESS,))
+            self._unacked = []
+            self.ack_times.append(time.monotonic_ns())
+            return ok
+        if cmd == Cmd.HOLD:
+            return ok if self._state == "escrow" else bytes((Reply.CANNOT_PROCESS,))
+        if cmd == Cmd.REJECT:
+            if self._state != "escrow":
+                return bytes((Reply.CANNOT_PROCESS,))
+            self._reject(CODE_BY_HOST, self.returned)
+            return ok
+        if cmd == Cmd.LAST_REJECT_CODE:
+            return ok + bytes((self._reject_code,))
+        if cmd == Cmd.GET_SERIAL_NUMBER:
+            return ok + (1873452).to_bytes(4, "big")
+        if cmd == Cmd.RESET:
+            self._power_on(note_fate=True)
+            return ok
+        return bytes((Reply.UNKNOWN_COMMAND,))
+
+    _ack_mode = True
+    _reject_into: list[int] = []
+
+    def _on_packet(self, packet: Packet) -> bytes | None:
+        if packet.addr != 0:
+            return None  # another slave on the bus
+        if self._state == "escrow" and time.monotonic() - self._last_command > ESCROW_TIMEOUT:
+            self._reject(CODE_ESCROW_TIMEOUT, self.returned)  # the host went quiet too long
+        cmd, data = packet.data[0], packet.data[1:]
+        if cmd != Cmd.SYNC and packet.seq == self._last_seq and self._last_reply is not None:
+            return self._last_reply  # same flag: the host missed our reply; repeat, do not redo
+        self.commands.append(cmd)
+        reply = build_packet(packet.seq, self._handle(cmd, data))
+        # SYNC makes the next command carry flag 0 (ITL "Sync").
+        self._last_seq = 1 if cmd == Cmd.SYNC else packet.seq
+        self._last_reply = reply
+        return reply
+
+    # -- pty I/O -----------------------------------------------------------------------------
+
+    def _on_readable(self) -> None:
+        try:
+            chunk = os.read(self._master, 4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            return  # EIO: nobody has the slave open right now
+        for packet in self._parser.feed(chunk):
+            if self.faults["silence"] or self.faults["power_cycle"]:
+                continue
+            reply = self._on_packet(packet)
+            if reply is None:
+                continue
+            if self.faults["bad_crc"]:
+                last = reply[-1] ^ 0x5A
+                reply = reply[:-1] + bytes((last if last != 0x7F else 0x00,))
+            if self.faults["garbage"]:
+                noise = bytes(self._rng.randrange(256) for _ in range(self._rng.randrange(1, 8)))
+                reply = noise + reply
+            try:
+                os.write(self._master, reply)
+            except OSError as err:
+                log.debug("ssp emulator: reply lost: %s", err)

@@ -1,0 +1,438 @@
+"""ITL SSP (NV9/NV10/NV200) bill validator driver: asyncio, polled, credit committed before its ACK.
+
+The credit point is NOTE CREDIT (0xEE). With POLL WITH ACK (0x56) the device repeats it until
+EVENT ACK (0x57), which is sent only after `commit_credit` returned; a device that refuses 0x56
+is polled with plain POLL, where the next poll is the acknowledgement, so it goes out only after
+the commit. A note in escrow is held with HOLD until the machine decides: stack -> the next POLL
+accepts it; return -> REJECT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from drivers.base import (
+    CreditCommit,
+    DeviceEvent,
+    DeviceOffline,
+    DeviceOnline,
+    EventSink,
+    JamCleared,
+    NoteCredited,
+    NoteEscrowed,
+    NoteJam,
+    NoteRejected,
+    NoteReturned,
+    NoteStacked,
+    PowerUpWithBill,
+    StackerClosed,
+    StackerFull,
+    StackerOpened,
+    ValidatorFault,
+)
+from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
+from drivers.transport import Backoff, close_serial, open_serial
+from drivers.validator.ssp import (
+    REJECT_REASONS,
+    Channel,
+    Cmd,
+    Ev,
+    Event,
+    Packet,
+    Reply,
+    SspParser,
+    build_packet,
+    describe,
+    inhibit_mask,
+    parse_events,
+    parse_setup,
+)
+
+log = logging.getLogger(__name__)
+
+RETRIES = 3  # sends of one packet (same sequence flag) before the device counts as gone
+PROTOCOL_VERSIONS = (8, 7, 6)  # highest first; 6 is the first with per-channel currencies
+_RETURNED_CODES = {0x08: "reject by host", 0x13: "escrow timeout"}
+_CONDITIONS = {Ev.UNSAFE_JAM: "jam:acceptor", Ev.SAFE_JAM: "jam:stacker",
+               Ev.STACKER_FULL: "full", Ev.NOTE_PATH_OPEN: "path_open", Ev.FRAUD_ATTEMPT: "fraud"}
+
+
+class SspValidator:
+    """An ITL SSP banknote validator (slave address 0) on a serial port, 9600 8N2."""
+
+    def __init__(
+        self,
+        port: str,
+        *,
+        name: str = "validator",
+        poll_interval: float = 0.2,
+        denominations: tuple[int, ...] | None = None,
+        reply_timeout: float = 0.5,
+        baudrate: int = 9600,
+        currency: str = "CNY",
+        encrypted: bool = False,
+    ) -> None:
+        if encrypted:
+            raise NotImplementedError("ssp: eSSP encryption (4A/4B/4C + AES-128) is not built yet")
+        self.name = name
+        self.port = port
+        self.poll_interval = poll_interval
+        self.reply_timeout = reply_timeout
+        self.baudrate = baudrate
+        self.currency = currency
+        self._wanted = frozenset(denominations) if denominations is not None else None
+        self._channels: dict[int, Channel] = {}
+        self._accepting = False  # what the machine asked for; re-applied after reconnects
+        self._writer: asyncio.StreamWriter | None = None
+        self._parser = SspParser()
+        self._packets: asyncio.Queue[Packet | None] = asyncio.Queue()
+        self._lock = asyncio.Lock()  # one request/reply exchange on the wire at a time
+        self._seq = 1
+        self._online = False
+        self._ack_mode = True
+        self._sink: EventSink = lambda event: None
+        self._wake = asyncio.Event()
+        self._escrow: int | None = None  # value (fen) of the note held in escrow, 0 if unknown
+        self._decision: str | None = None  # "stack" / "return" for the note in escrow
+        self._in_path: int | None = None  # value of a note accepted or being returned
+        self._credited: int | None = None  # value of the latest credited note, until STACKED
+        self._conditions: set[str] = set()
+        self._box_open = False
+
+    # -- public API ----------------------------------------------------------------------------
+
+    def denominations(self) -> tuple[int, ...]:
+        """Note values (fen) of the enabled channels in the device's own table, ascending."""
+        return tuple(sorted({c.value for c in self._enabled_channels()}))
+
+    async def set_accepting(self, enabled: bool) -> None:
+        """Enable or disable note acceptance; remembered across reconnects (idempotent)."""
+        self._accepting = enabled
+        if self._online:
+            await self._command(bytes((Cmd.ENABLE if enabled else Cmd.DISABLE,)))
+
+    async def stack(self) -> None:
+        """Accept the note in escrow: the next POLL (instead of HOLD) stacks it."""
+        self._decide("stack")
+
+    async def return_note(self) -> None:
+        """Hand the note in escrow back: REJECT goes out instead of the next HOLD."""
+        self._decide("return")
+
+    async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
+        """Connect, initialise, poll, reconnect with backoff, until cancelled."""
+        self._sink = sink
+        backoff = Backoff(initial=min(0.1, self.poll_interval * 2 + 0.01), maximum=5.0)
+        offline_reason = ""
+        while True:
+            try:
+                await self._connect()
+                while True:
+                    await self._initialise(commit_credit)
+                    backoff.reset()
+                    if not self._online:
+                        self._online = True
+                        log.info("%s: online at %s", self.name, self.port)
+                        mode = "poll with ack" if self._ack_mode else "poll"
+                        self._emit(DeviceOnline(self.name, detail=f"SSP ({mode}) at {self.port}"))
+                    try:
+                        await self._poll_forever(commit_credit)
+                    except _Restarted:
+                        continue  # the device reset under us: initialise it again
+            except DeviceError as err:
+                offline_reason = str(err)
+            finally:
+                await self._disconnect()
+            if self._online:
+                self._online = False
+                log.warning("%s: offline: %s", self.name, offline_reason)
+                self._emit(DeviceOffline(self.name, reason=offline_reason))
+            await backoff.sleep()
+
+    # -- wire ----------------------------------------------------------------------------------
+
+    def _decide(self, decision: str) -> None:
+        if not self._online:
+            raise DeviceUnavailable(f"{self.name}: offline, cannot {decision} the note")
+        if self._escrow is None:
+            raise ProtocolError(f"{self.name}: no note in escrow to {decision}")
+        self._decision = decision
+        self._wake.set()  # do not let the customer wait a poll interval
+
+    async def _connect(self) -> None:
+        # 8N2 on RS-232; transport opens a pty with no parity (stop bits as the pty allows).
+        reader, self._writer = await open_serial(self.port, self.baudrate, parity="N", stopbits=2)
+        self._parser = SspParser()
+        self._packets = asyncio.Queue()
+        self._read_task = asyncio.create_task(self._read_loop(reader))
+
+    async def _disconnect(self) -> None:
+        task = getattr(self, "_read_task", None)
+        if task:
+            task.cancel()
+            await asyncio.wait([task])  # never swallows a cancellation aimed at us
+        await close_serial(self._writer)
+        self._writer = None
+
+    async def _read_loop(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                chunk = await reader.read(256)
+                if not chunk:
+                    break
+                for packet in self._parser.feed(chunk):
+                    self._packets.put_nowait(packet)
+                if self._parser.last_dropped:
+                    log.debug("%s: dropped %s (%d bad packets so far)", self.name,
+                              self._parser.last_dropped.hex(), self._parser.bad_frames)
+        except Exception as err:  # the port vanished; the exchange waiting on us reports it
+            log.debug("%s: read ended: %s", self.name, err)
+        self._packets.put_nowait(None)  # sentinel: port closed
+
+    async def _exchange(self, data: bytes) -> bytes:
+        """Send one command and return the reply data; retransmits with the same flag."""
+        async with self._lock:
+            writer = self._writer
+            if writer is None:
+                raise DeviceUnavailable(f"{self.name}: not connected")
+            raw = build_packet(self._seq, data)
+            bad_before = self._parser.bad_frames
+            for _ in range(RETRIES):
+                while not self._packets.empty():  # stale replies of an earlier timed-out request
+                    if self._packets.get_nowait() is None:
+                        raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
+                try:
+                    writer.write(raw)
+                    await writer.drain()
+                except (OSError, ConnectionError) as err:
+                    raise DeviceUnavailable(f"{self.name}: write to {self.port}: {err}") from err
+                reply = await self._await_reply()
+                if reply is not None:
+                    self._seq ^= 1  # the next command is a new one
+                    return reply
+                self._parser.reset()
+            bad = self._parser.bad_frames - bad_before
+            why = f"{bad} bad packets" if bad else "no reply"
+            raise DeviceUnavailable(f"{self.name}: {why} to 0x{data[0]:02x} after {RETRIES} tries")
+
+    async def _await_reply(self) -> bytes | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.reply_timeout
+        while (left := deadline - loop.time()) > 0:
+            try:
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+                async with asyncio.timeout(left):
+                    packet = await self._packets.get()
+            except TimeoutError:
+                return None
+            if packet is None:
+                raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
+            if packet.addr == 0 and packet.seq == self._seq:
+                return packet.data
+            log.debug("%s: reply with the wrong flag or address dropped: %s", self.name, packet)
+        return None
+
+    async def _command(self, data: bytes) -> bytes:
+        """Exchange and require the generic OK; returns the data after it."""
+        reply = await self._exchange(data)
+        if reply[0] != Reply.OK:
+            raise _Refused(f"{self.name}: command 0x{data[0]:02x} refused: {describe(reply)}",
+                           reply[0])
+        return reply[1:]
+
+    # -- protocol ------------------------------------------------------------------------------
+
+    def _enabled_channels(self) -> list[Channel]:
+        return [c for c in self._channels.values() if c.country == self.currency and c.value > 0
+                and (self._wanted is None or c.value in self._wanted)]
+
+    async def _initialise(self, commit_credit: CreditCommit) -> None:
+        self._seq = 1  # SYNC goes out as 7F 80 and makes the next command carry flag 0
+        await self._command(bytes((Cmd.SYNC,)))
+        for version in PROTOCOL_VERSIONS:
+            reply = await self._exchange(bytes((Cmd.HOST_PROTOCOL_VERSION, version)))
+            if reply[0] == Reply.OK:
+                break
+        else:
+            raise ProtocolError(f"{self.name}: protocol versions {PROTOCOL_VERSIONS} all refused")
+        setup = parse_setup(await self._command(bytes((Cmd.SETUP_REQUEST,))))
+        self._channels = {c.number: c for c in setup.channels}
+        others = [c for c in setup.channels if c.country != self.currency]
+        if others:
+            log.warning("%s: channels %s are not %s; they stay inhibited", self.name,
+                        [c.number for c in others], self.currency)
+        enabled = {c.number for c in self._enabled_channels()}
+        await self._command(bytes((Cmd.SET_INHIBITS,)) + inhibit_mask(enabled, len(setup.channels)))
+        # A note left in escrow by a previous run would be ACCEPTED by our first poll without a
+        # decision (no stack intent in the journal): hand it back first. No note -> F5, harmless.
+        reply = await self._exchange(bytes((Cmd.REJECT,)))
+        if reply[0] == Reply.OK:
+            log.warning("%s: a note was waiting in escrow at start-up; returning it", self.name)
+            self._in_path = self._escrow or 0
+        self._escrow, self._decision, self._credited = None, None, None
+        self._conditions = set()
+        self._ack_mode = True
+        reply = await self._exchange(bytes((Cmd.POLL_WITH_ACK,)))
+        if reply[0] in (Reply.UNKNOWN_COMMAND, Reply.KEY_NOT_SET):
+            # Plain SSP: the next POLL is the acknowledgement of a credit (see module doc).
+            log.warning("%s: POLL WITH ACK refused (%s); using POLL", self.name, describe(reply))
+            self._ack_mode = False
+            reply = await self._exchange(bytes((Cmd.POLL,)))
+        await self._on_reply(reply, commit_credit, startup=True)
+        await self._command(bytes((Cmd.ENABLE if self._accepting else Cmd.DISABLE,)))
+
+    async def _poll_forever(self, commit_credit: CreditCommit) -> None:
+        poll = bytes((Cmd.POLL_WITH_ACK if self._ack_mode else Cmd.POLL,))
+        while True:
+            if self._escrow is not None and self._decision != "stack":
+                await self._hold_or_return()
+            else:
+                if self._escrow is not None:  # stack: this poll accepts the note
+                    self._in_path, self._escrow, self._decision = self._escrow, None, None
+                await self._on_reply(await self._exchange(poll), commit_credit)
+            await self._sleep()
+
+    async def _hold_or_return(self) -> None:
+        if self._decision == "return":
+            reply = await self._exchange(bytes((Cmd.REJECT,)))
+        else:
+            reply = await self._exchange(bytes((Cmd.HOLD,)))  # keeps the note past the 10 s
+        if reply[0] != Reply.OK or self._decision == "return":
+            if reply[0] != Reply.OK:  # no note in escrow any more (device timed it out?)
+                log.warning("%s: escrow note gone (%s)", self.name, describe(reply))
+            self._in_path, self._escrow, self._decision = self._escrow, None, None
+
+    async def _sleep(self) -> None:
+        try:
+            async with asyncio.timeout(self.poll_interval):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+        self._wake.clear()
+
+    async def _on_reply(self, reply: bytes, commit_credit: CreditCommit, *,
+                        startup: bool = False) -> None:
+        if reply[0] != Reply.OK:
+            log.warning("%s: poll refused: %s", self.name, describe(reply))
+            return
+        events = parse_events(reply[1:])
+        now: set[str] = set()
+        to_ack = False
+        for event in events:
+            code = event.code
+            if code == Ev.SLAVE_RESET and not startup:
+                log.warning("%s: device reset; re-initialising", self.name)
+                raise _Restarted(f"{self.name}: device reset")
+            if code in _CONDITIONS:
+                now.add(_CONDITIONS[code])
+            if code == Ev.READ and event.channel:
+                self._on_read(event.channel)
+            elif code == Ev.CREDIT:
+                value = None if startup else self._value_of(event.channel)
+                await self._commit(commit_credit, value)
+                # at start-up the journal prices the note; NoteStacked still wants a value
+                self._credited = value if value is not None else self._in_path
+                self._in_path = None
+                to_ack = True
+            elif code == Ev.NOTE_CLEARED_INTO_CASHBOX:
+                log.warning("%s: a note in the path went into the box at power-up", self.name)
+                await self._commit(commit_credit, None)
+                self._emit(PowerUpWithBill(self.name, "stacker"))
+                to_ack = True
+            elif code == Ev.NOTE_CLEARED_FROM_FRONT:
+                self._emit(PowerUpWithBill(self.name, "acceptor"))
+            elif code == Ev.STACKED:
+                if self._credited:
+                    self._emit(NoteStacked(self.name, self._credited))
+                self._credited = None
+            elif code == Ev.REJECTED:
+                await self._on_rejected()
+            elif code == Ev.CASHBOX_REMOVED and not self._box_open:
+                self._box_open = True
+                self._emit(StackerOpened(self.name))
+            elif code == Ev.CASHBOX_REPLACED and self._box_open:
+                self._box_open = False
+                self._emit(StackerClosed(self.name))
+            elif code == Ev.CHANNEL_DISABLE:
+                log.warning("%s: every channel is inhibited", self.name)
+            elif code not in Ev.__members__.values():
+                log.warning("%s: unknown poll event %s", self.name, event)
+        if to_ack and self._ack_mode:
+            reply = await self._exchange(bytes((Cmd.EVENT_ACK,)))  # only after the commit
+            if reply[0] != Reply.OK:
+                log.warning("%s: EVENT ACK answered %s", self.name, describe(reply))
+        self._conditions_edge(now, events)
+
+    def _on_read(self, channel: int) -> None:
+        if self._escrow is not None:
+            return  # the same note, reported again
+        value = self._value_of(channel)
+        if value is None:
+            log.warning("%s: escrow channel %d is not an enabled %s note; returning it",
+                        self.name, channel, self.currency)
+            self._escrow, self._decision = 0, "return"
+            return
+        self._escrow, self._decision = value, None
+        self._emit(NoteEscrowed(self.name, value))
+
+    def _value_of(self, channel: int | None) -> int | None:
+        c = self._channels.get(channel or 0)
+        if c is None or c.country != self.currency or c.value <= 0:
+            return None
+        return c.value
+
+    async def _commit(self, commit_credit: CreditCommit, value: int | None) -> None:
+        """Journal the credit; on failure retry (the device is not acknowledged meanwhile)."""
+        retry = Backoff(initial=0.05, maximum=2.0)
+        while True:
+            try:
+                await commit_credit(NoteCredited(self.name, value))
+                return
+            except Exception:
+                log.exception("%s: credit commit failed; not acknowledging, retrying", self.name)
+                await retry.sleep()
+
+    async def _on_rejected(self) -> None:
+        code = (await self._command(bytes((Cmd.LAST_REJECT_CODE,))))[:1]
+        code_n = code[0] if code else None
+        value, self._in_path = self._in_path, None
+        if value is not None or code_n in _RETURNED_CODES:
+            self._emit(NoteReturned(self.name, value or None))
+            return
+        reason = REJECT_REASONS.get(code_n, f"unknown 0x{code_n:02x}") if code_n is not None else ""
+        self._emit(NoteRejected(self.name, reason, code_n))
+
+    def _conditions_edge(self, now: set[str], events: list[Event]) -> None:
+        """Emit edge events for lasting conditions: jams, stacker full, note path open, fraud."""
+        for cond in sorted(now - self._conditions):
+            if cond.startswith("jam:"):
+                self._emit(NoteJam(self.name, cond[4:]))
+            elif cond == "full":
+                self._emit(StackerFull(self.name))
+            elif cond == "path_open":
+                self._emit(ValidatorFault(self.name, "note path open"))
+            elif cond == "fraud":
+                ch = next((e.channel for e in events if e.code == Ev.FRAUD_ATTEMPT), None)
+                self._emit(ValidatorFault(self.name, "fraud attempt", ch))
+        if any(c.startswith("jam:") for c in self._conditions - now):
+            self._emit(JamCleared(self.name))
+        self._conditions = now
+
+    def _emit(self, event: DeviceEvent) -> None:
+        try:
+            self._sink(event)
+        except Exception:  # a broken sink must not stop the polling that guards the money
+            log.exception("%s: event sink failed on %r", self.name, event)
+
+
+class _Refused(ProtocolError):
+    """The device answered a command with something other than OK."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Restarted(DeviceError):
+    """The device reported SLAVE RESET while we were polling; re-initialise."""

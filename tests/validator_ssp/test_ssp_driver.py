@@ -1,0 +1,374 @@
+"""The SSP driver against the SSP emulator over a real pty: what the machine and the money see."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from drivers.base import (
+    BillValidator,
+    DeviceOffline,
+    DeviceOnline,
+    JamCleared,
+    NoteCredited,
+    NoteEscrowed,
+    NoteJam,
+    NoteRejected,
+    NoteReturned,
+    NoteStacked,
+    PowerUpWithBill,
+    StackerClosed,
+    StackerFull,
+    StackerOpened,
+)
+from drivers.validator.emulators.ssp_emu import FAULTS, SspEmulator
+from drivers.validator.ssp import Cmd
+from drivers.validator.ssp_device import SspValidator
+
+TIMEOUT = 5.0
+
+
+class Harness:
+    """Runs a driver against an emulator; records events and credits; waits on conditions."""
+
+    def __init__(self, emu: SspEmulator, **kw) -> None:
+        self.emu = emu
+        self.drv = SspValidator(emu.port, poll_interval=0.02, reply_timeout=0.1, **kw)
+        self.events: list = []
+        self.credits: list[NoteCredited] = []
+        self.credit_ns: list[int] = []
+        self.on_escrow: str | None = "stack"
+        self.commit_hook = None
+        self._changed = asyncio.Event()
+        self.task: asyncio.Task | None = None
+
+    def sink(self, event) -> None:
+        self.events.append(event)
+        self._changed.set()
+        if isinstance(event, NoteEscrowed) and self.on_escrow:
+            op = self.drv.stack if self.on_escrow == "stack" else self.drv.return_note
+            asyncio.get_running_loop().create_task(op())
+
+    async def commit(self, credit: NoteCredited) -> None:
+        if self.commit_hook:
+            await self.commit_hook(credit)
+        self.credits.append(credit)
+        self.events.append(credit)  # in order with the sink's events
+        self.credit_ns.append(time.monotonic_ns())
+        self._changed.set()
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self.drv.run(self.sink, self.commit))
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+    async def until(self, pred, within: float = TIMEOUT) -> None:
+        """Wait (bounded) until pred() holds; re-checks on each event and every 10 ms."""
+        deadline = time.monotonic() + within
+        while not pred():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met in {within}s; events: {self.events}")
+            self._changed.clear()
+            try:
+                async with asyncio.timeout(0.01):
+                    await self._changed.wait()
+            except TimeoutError:
+                pass
+
+    def of(self, kind) -> list:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+@pytest.fixture
+async def emu(tmp_path):
+    e = SspEmulator(link=str(tmp_path / "validator"))
+    await e.start()
+    yield e
+    await e.stop()
+
+
+@pytest.fixture
+async def h(emu):
+    harness = Harness(emu)
+    harness.start()
+    await harness.until(lambda: harness.of(DeviceOnline))
+    yield harness
+    await harness.stop()
+
+
+def test_fault_switches_match_the_id003_emulator():
+    assert {"jam_stacking", "jam_acceptor", "stacker_full", "box_removed", "silence", "garbage",
+            "bad_crc", "power_cycle"} <= FAULTS
+
+
+async def test_setup_table_gives_fen_and_it_starts_disabled(h):
+    assert isinstance(h.drv, BillValidator)
+    assert h.drv.denominations() == (100, 500, 1000, 2000, 5000, 10000)
+    assert h.emu.commands[:2] == [Cmd.SYNC, Cmd.HOST_PROTOCOL_VERSION]
+    assert not h.emu.accepting
+    h.emu.insert(1000)
+    await h.until(lambda: h.emu.commands.count(Cmd.POLL_WITH_ACK) >= 5)
+    assert not h.of(NoteEscrowed) and h.emu.state == "idle"  # disabled: the note stays out
+    await h.drv.set_accepting(True)
+    await h.drv.set_accepting(True)  # idempotent
+    assert h.emu.accepting
+    await h.until(lambda: h.of(NoteStacked))
+    await h.drv.set_accepting(False)
+    assert not h.emu.accepting
+    assert h.of(NoteEscrowed) == [NoteEscrowed("validator", 1000)]
+    assert h.of(NoteStacked) == [NoteStacked("validator", 1000)]
+
+
+async def test_configured_denominations_only(emu):
+    h = Harness(emu, denominations=(1000, 10000))
+    h.start()
+    try:
+        await h.until(lambda: h.of(DeviceOnline))
+        assert h.drv.denominations() == (1000, 10000)
+        await h.drv.set_accepting(True)
+        emu.insert(500)
+        await h.until(lambda: h.of(NoteRejected))
+        assert h.of(NoteRejected) == [NoteRejected("validator", "disabled by host", 0x0C)]
+        assert emu.stacked == [] and emu.rejected == [500] and not h.credits
+    finally:
+        await h.stop()
+
+
+async def test_escrow_is_held_until_the_machine_decides(h):
+    h.on_escrow = None
+    await h.drv.set_accepting(True)
+    h.emu.insert(2000)
+    await h.until(lambda: h.of(NoteEscrowed))
+    holds = h.emu.commands.count(Cmd.HOLD)
+    await h.until(lambda: h.emu.commands.count(Cmd.HOLD) >= holds + 5)
+    assert h.emu.state == "escrow" and not h.credits  # HOLD, never POLL, while undecided
+    await h.drv.stack()
+    await h.until(lambda: h.of(NoteStacked))
+    assert h.credits == [NoteCredited("validator", 2000)] and h.emu.stacked == [2000]
+
+
+async def test_credit_is_committed_before_the_event_ack_reaches_the_wire(h):
+    seen_acks_during_commit = []
+
+    async def slow_commit(credit):
+        await asyncio.sleep(0.05)  # a journal fsync; the device must still be waiting
+        seen_acks_during_commit.append(len(h.emu.ack_times))
+
+    h.commit_hook = slow_commit
+    await h.drv.set_accepting(True)
+    h.emu.insert(10000)
+    await h.until(lambda: h.of(NoteStacked))
+    assert h.credits == [NoteCredited("validator", 10000)]
+    assert seen_acks_during_commit == [0]
+    assert len(h.emu.ack_times) == 1 and h.credit_ns[0] < h.emu.ack_times[0]
+    assert h.emu.stacked == [10000]
+    kinds = [type(e) for e in h.events]
+    assert kinds.index(NoteEscrowed) < kinds.index(NoteCredited) < kinds.index(NoteStacked)
+
+
+async def test_plain_poll_device_the_next_poll_waits_for_the_commit():
+    emu = SspEmulator(poll_with_ack=False)
+    await emu.start()
+    h = Harness(emu)
+    seen = []
+
+    async def slow_commit(credit):
+        await asyncio.sleep(0.05)
+        seen.append(len(emu.ack_times))
+
+    h.commit_hook = slow_commit
+    h.start()
+    try:
+        await h.until(lambda: h.of(DeviceOnline))
+        assert "SSP (poll)" in h.of(DeviceOnline)[0].detail
+        await h.drv.set_accepting(True)
+        emu.insert(5000)
+        await h.until(lambda: h.of(NoteStacked))
+        assert seen == [0] and h.credit_ns[0] < emu.ack_times[0]
+        assert h.credits == [NoteCredited("validator", 5000)] and emu.stacked == [5000]
+    finally:
+        await h.stop()
+        await emu.stop()
+
+
+async def test_failed_commit_is_not_acknowledged_and_is_retried_once_only(h):
+    calls = []
+
+    async def flaky(credit):
+        calls.append(credit)
+        if len(calls) == 1:
+            raise OSError("disk full")
+
+    h.commit_hook = flaky
+    await h.drv.set_accepting(True)
+    h.emu.insert(5000)
+    await h.until(lambda: h.of(NoteStacked))
+    assert len(calls) == 2 and h.credits == [NoteCredited("validator", 5000)]
+    assert len(h.emu.ack_times) == 1 and h.credit_ns[0] < h.emu.ack_times[0]
+    assert h.emu.stacked == [5000]
+
+
+async def test_escrow_then_return(h):
+    h.on_escrow = "return"
+    await h.drv.set_accepting(True)
+    h.emu.insert(2000)
+    await h.until(lambda: h.of(NoteReturned))
+    assert h.of(NoteReturned) == [NoteReturned("validator", 2000)]
+    assert h.emu.returned == [2000] and h.emu.stacked == [] and not h.credits
+    assert not h.of(NoteRejected)
+
+
+async def test_counterfeit_is_rejected_with_its_reason(h):
+    await h.drv.set_accepting(True)
+    h.emu.insert_counterfeit()
+    await h.until(lambda: h.of(NoteRejected))
+    assert h.of(NoteRejected) == [NoteRejected("validator", "average fail", 0x02)]
+    assert not h.of(NoteEscrowed) and not h.credits and h.emu.rejected == [-1]
+
+
+async def test_jam_while_stacking_then_cleared_credits_once(h):
+    h.emu.set_fault("jam_stacking", True)
+    await h.drv.set_accepting(True)
+    h.emu.insert(10000)
+    await h.until(lambda: h.of(NoteJam))
+    assert h.of(NoteJam) == [NoteJam("validator", "stacker")] and not h.credits
+    h.emu.set_fault("jam_stacking", False)
+    await h.until(lambda: h.of(NoteStacked))
+    assert h.of(JamCleared) and h.credits == [NoteCredited("validator", 10000)]
+    assert h.emu.stacked == [10000]
+
+
+async def test_jam_in_the_acceptor_hands_the_note_back(h):
+    h.emu.set_fault("jam_acceptor", True)
+    await h.drv.set_accepting(True)
+    h.emu.insert(100)
+    await h.until(lambda: h.of(NoteJam))
+    assert h.of(NoteJam) == [NoteJam("validator", "acceptor")]
+    h.emu.set_fault("jam_acceptor", False)
+    await h.until(lambda: h.of(JamCleared) and h.emu.returned == [100] and h.of(NoteRejected))
+    assert not h.credits and h.emu.stacked == []
+
+
+async def test_stacker_full_and_box_removed(h):
+    h.emu.set_fault("stacker_full", True)
+    await h.until(lambda: h.of(StackerFull))
+    h.emu.set_fault("stacker_full", False)
+    h.emu.set_fault("box_removed", True)
+    await h.until(lambda: h.of(StackerOpened))
+    h.emu.set_fault("box_removed", False)
+    await h.until(lambda: h.of(StackerClosed))
+    assert len(h.of(StackerFull)) == 1 and len(h.of(StackerOpened)) == 1
+
+
+async def test_garbage_on_the_line_is_dropped_and_notes_still_stack(h):
+    h.emu.set_fault("garbage", True)
+    await h.drv.set_accepting(True)
+    h.emu.insert(1000)
+    h.emu.insert(2000)
+    await h.until(lambda: len(h.of(NoteStacked)) == 2)
+    assert [c.value for c in h.credits] == [1000, 2000]
+    assert h.emu.stacked == [1000, 2000]
+    assert h.drv._parser.dropped_bytes > 0
+    assert not h.of(DeviceOffline)
+
+
+@pytest.mark.parametrize("fault", ["silence", "bad_crc"])
+async def test_offline_once_and_online_again(h, fault):
+    await h.drv.set_accepting(True)
+    h.emu.set_fault(fault, True)
+    await h.until(lambda: h.of(DeviceOffline))
+    reason = h.of(DeviceOffline)[0].reason
+    assert ("bad packets" in reason) == (fault == "bad_crc") and "validator" in reason
+    h.emu.set_fault(fault, False)
+    await h.until(lambda: len(h.of(DeviceOnline)) == 2)
+    assert len(h.of(DeviceOffline)) == 1
+    assert h.emu.accepting  # the machine's choice survives the reconnect
+
+
+async def test_reconnect_after_the_port_is_closed_and_reopened(h):
+    await h.drv.set_accepting(True)
+    await h.emu.close_port()
+    await h.until(lambda: h.of(DeviceOffline))
+    await h.emu.reopen_port()
+    await h.until(lambda: len(h.of(DeviceOnline)) == 2)
+    assert h.emu.accepting
+    h.emu.insert(500)
+    await h.until(lambda: h.of(NoteStacked))
+    assert h.emu.stacked == [500]
+
+
+async def test_power_cycle_while_idle_re_initialises(h):
+    await h.drv.set_accepting(True)
+    h.emu.set_fault("power_cycle", True)
+    h.emu.set_fault("power_cycle", False)
+    assert not h.emu.accepting
+    await h.until(lambda: h.emu.accepting)  # SLAVE RESET seen: set up again, enabled again
+    h.emu.insert(2000)
+    await h.until(lambda: h.of(NoteStacked))
+    assert h.emu.stacked == [2000] and h.credits == [NoteCredited("validator", 2000)]
+
+
+async def _crash_in_the_commit(emu) -> None:
+    """Run a driver until it sits in the commit of a NOTE CREDIT, then kill it."""
+    first = Harness(emu)
+    blocked = asyncio.Event()
+
+    async def hang(credit):
+        blocked.set()
+        await asyncio.Event().wait()  # the daemon dies here, before the EVENT ACK
+
+    first.commit_hook = hang
+    first.start()
+    await first.until(lambda: first.of(DeviceOnline))
+    await first.drv.set_accepting(True)
+    emu.insert(10000)
+    async with asyncio.timeout(TIMEOUT):
+        await blocked.wait()
+    await first.stop()
+    assert emu.state == "credited" and emu.stacked == [] and emu.ack_times == []
+
+
+@pytest.mark.parametrize("power_cycle", [False, True])
+async def test_note_in_flight_across_a_driver_restart_is_credited_once(emu, power_cycle):
+    await _crash_in_the_commit(emu)
+    if power_cycle:
+        emu.set_fault("power_cycle", True)
+        emu.set_fault("power_cycle", False)
+        assert emu.stacked == [10000]  # the device finished it into the box at power-up
+    second = Harness(emu)
+    second.start()
+    try:
+        await second.until(lambda: second.of(DeviceOnline))
+        assert second.credits == [NoteCredited("validator", None)]
+        kinds = [type(e) for e in second.events]
+        assert kinds.index(NoteCredited) < kinds.index(DeviceOnline)
+        if power_cycle:
+            assert second.of(PowerUpWithBill) == [PowerUpWithBill("validator", "stacker")]
+        await second.until(lambda: emu.stacked == [10000] and len(emu.ack_times) == 1)
+        assert not emu.accepting  # the new driver starts disabled
+        await second.until(lambda: emu.commands.count(Cmd.POLL_WITH_ACK) >= 20)
+        assert second.credits == [NoteCredited("validator", None)]  # once, not per poll
+    finally:
+        await second.stop()
+
+
+async def test_note_left_in_escrow_by_a_dead_driver_is_returned_not_taken(emu):
+    first = Harness(emu)
+    first.on_escrow = None
+    first.start()
+    await first.until(lambda: first.of(DeviceOnline))
+    await first.drv.set_accepting(True)
+    emu.insert(2000)
+    await first.until(lambda: first.of(NoteEscrowed))
+    await first.stop()
+    second = Harness(emu)
+    second.start()
+    try:
+        await second.until(lambda: second.of(NoteReturned))
+        assert emu.returned == [2000] and emu.stacked == [] and not second.credits
+    finally:
+        await second.stop()
