@@ -1,0 +1,415 @@
+"""CashCode CCNET bill validator driver: asyncio, polled, credit committed before STACKED is ACKed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from drivers.base import (
+    CreditCommit,
+    DeviceEvent,
+    DeviceOffline,
+    DeviceOnline,
+    EventSink,
+    JamCleared,
+    NoteCredited,
+    NoteEscrowed,
+    NoteJam,
+    NoteRejected,
+    NoteReturned,
+    NoteStacked,
+    PowerUpWithBill,
+    StackerClosed,
+    StackerFull,
+    StackerOpened,
+    ValidatorFault,
+)
+from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
+from drivers.transport import Backoff, close_serial, open_serial
+from drivers.validator.ccnet import (
+    FAILURE_CODES,
+    ILLEGAL_COMMAND,
+    REJECT_REASONS,
+    BillType,
+    CcnetParser,
+    Cmd,
+    Frame,
+    Identification,
+    State,
+    build_frame,
+    describe,
+    enable_data,
+    parse_bill_table,
+    parse_identification,
+)
+
+log = logging.getLogger(__name__)
+
+RETRIES = 3  # tries per request before the device counts as gone
+SETTLE = 5.0  # seconds to wait at start-up for a note on its way into the box to get there
+_ACK = build_frame(Cmd.ACK)
+_NAK = build_frame(Cmd.NAK)
+_CLOSED, _BAD = -1, -2  # read-loop sentinels: port closed, a frame with a bad CRC arrived
+_POWER_UP = (State.POWER_UP, State.POWER_UP_BILL_IN_VALIDATOR, State.POWER_UP_BILL_IN_STACKER)
+_ESCROWED = (State.ESCROW, State.HOLDING)
+_JAMS = {State.VALIDATOR_JAMMED: "acceptor", State.CASSETTE_JAMMED: "stacker"}
+_FAULTS = {State.CHEATED: "cheated", State.PAUSE: "pause", State.FAILURE: "failure"}
+
+
+class CcnetValidator:
+    """A CashCode CCNET validator (address 03) on a serial port, 9600 8N1."""
+
+    def __init__(
+        self,
+        port: str,
+        *,
+        name: str = "validator",
+        poll_interval: float = 0.2,
+        denominations: tuple[int, ...] | None = None,
+        reply_timeout: float = 0.5,
+        hold_interval: float = 5.0,
+        baudrate: int = 9600,
+    ) -> None:
+        self.name = name
+        self.port = port
+        self.poll_interval = poll_interval
+        self.reply_timeout = reply_timeout
+        # The validator returns a note left 10 s in escrow without a command (CCNET HOLD):
+        # re-send HOLD this often while the machine decides.
+        self.hold_interval = hold_interval
+        self.baudrate = baudrate
+        self.identification: Identification | None = None  # what the device said it is
+        self._wanted = frozenset(denominations) if denominations is not None else None
+        self._table: tuple[BillType, ...] = ()
+        self._accepting = False  # what the machine asked for; re-applied after reconnects
+        self._applied = False  # what the device was last told
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._read_task: asyncio.Task | None = None
+        self._parser = CcnetParser()
+        self._frames: asyncio.Queue[Frame] = asyncio.Queue()
+        self._lock = asyncio.Lock()  # one request/reply exchange on the wire at a time
+        self._online = False
+        self._sink: EventSink = lambda event: None
+        self._last = -1  # last state seen
+        self._escrow_value: int | None = None
+        self._decided = False  # the machine sent STACK/RETURN for the note in escrow
+        self._last_hold = 0.0  # loop time of the escrow's start or of the latest HOLD
+        self._credited = False  # the current STACKED was committed (re-ACK, never re-credit)
+        self._announced = False  # NoteStacked emitted for the current STACKED
+        self._conditions: set[str] = set()
+
+    # -- public API ----------------------------------------------------------------------------
+
+    def denominations(self) -> tuple[int, ...]:
+        """Note values (fen) from the device's bill table, restricted to the configured ones."""
+        return tuple(sorted({t.value_fen for t in self._accepted_types()}))
+
+    async def set_accepting(self, enabled: bool) -> None:
+        """Enable or inhibit acceptance (ENABLE BILL TYPES); remembered across reconnects."""
+        self._accepting = enabled
+        if self._online:
+            await self._command(Cmd.ENABLE_BILL_TYPES, self._enable_data())
+            self._applied = enabled
+
+    async def stack(self) -> None:
+        """Send STACK for the note in escrow; raises DeviceError if the device refuses."""
+        self._decided = True
+        await self._operation(Cmd.STACK)
+
+    async def return_note(self) -> None:
+        """Send RETURN for the note in escrow; raises DeviceError if the device refuses."""
+        self._decided = True
+        await self._operation(Cmd.RETURN)
+
+    async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
+        """Connect, initialise, poll, reconnect with backoff, until cancelled."""
+        self._sink = sink
+        backoff = Backoff(initial=min(0.1, self.poll_interval * 2 + 0.01), maximum=5.0)
+        offline_reason = ""
+        while True:
+            try:
+                await self._connect()
+                while True:
+                    await self._initialise(commit_credit)
+                    backoff.reset()
+                    if not self._online:
+                        self._online = True
+                        log.info("%s: online at %s", self.name, self.port)
+                        self._emit(DeviceOnline(self.name, detail=f"CCNET at {self.port}"))
+                    if self._applied != self._accepting:  # changed while we initialised
+                        await self.set_accepting(self._accepting)
+                    try:
+                        await self._poll_forever(commit_credit)
+                    except _Restarted:
+                        continue  # the device power-cycled under us: initialise it again
+            except DeviceError as err:
+                offline_reason = str(err)
+            finally:
+                await self._disconnect()
+            if self._online:
+                self._online = False
+                log.warning("%s: offline: %s", self.name, offline_reason)
+                self._emit(DeviceOffline(self.name, reason=offline_reason))
+            await backoff.sleep()
+
+    # -- wire ----------------------------------------------------------------------------------
+
+    async def _connect(self) -> None:
+        self._reader, self._writer = await open_serial(self.port, self.baudrate, parity="N")
+        self._parser = CcnetParser()
+        self._frames = asyncio.Queue()
+        self._read_task = asyncio.create_task(self._read_loop(self._reader))
+
+    async def _disconnect(self) -> None:
+        task, self._read_task = self._read_task, None
+        if task:
+            task.cancel()
+            await asyncio.wait([task])  # never swallows a cancellation aimed at us
+        await close_serial(self._writer)
+        self._reader = self._writer = None
+
+    async def _read_loop(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                chunk = await reader.read(256)
+                if not chunk:
+                    break
+                bad = self._parser.bad_frames
+                frames = self._parser.feed(chunk)
+                for frame in frames:
+                    self._frames.put_nowait(frame)
+                if self._parser.bad_frames != bad and not frames:
+                    self._frames.put_nowait(Frame(_BAD))  # the exchange NAKs it
+                if self._parser.last_dropped:
+                    log.debug("%s: dropped %s (%d bad frames so far)", self.name,
+                              self._parser.last_dropped.hex(), self._parser.bad_frames)
+        except Exception as err:  # the port vanished; the exchange waiting on us reports it
+            log.debug("%s: read ended: %s", self.name, err)
+        self._frames.put_nowait(Frame(_CLOSED))
+
+    async def _write(self, raw: bytes) -> None:
+        writer = self._writer
+        if writer is None:
+            raise DeviceUnavailable(f"{self.name}: not connected")
+        try:
+            writer.write(raw)
+            await writer.drain()
+        except (OSError, ConnectionError) as err:
+            raise DeviceUnavailable(f"{self.name}: write to {self.port}: {err}") from err
+
+    async def _exchange(self, cmd: int, data: bytes = b"") -> Frame:
+        """Send one command (lock held) and return the reply; NAK bad replies, retry, or raise."""
+        raw = build_frame(cmd, data)
+        while not self._frames.empty():  # stale replies of an earlier timed-out request
+            if self._frames.get_nowait().cmd == _CLOSED:
+                raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
+        send, bad = raw, 0
+        for _ in range(RETRIES):
+            await self._write(send)
+            frame = await self._await_reply()
+            if frame is None:
+                self._parser.reset()
+                send = raw  # nothing came back: ask again
+            elif frame.cmd == _BAD:
+                bad += 1
+                send = _NAK  # the reply was garbled: the device repeats it on our NAK
+            elif frame.cmd == Cmd.NAK and not frame.data:
+                send = raw  # the device could not read our frame
+            else:
+                return frame
+        why = f"{bad} bad frames" if bad else "no reply"
+        raise DeviceUnavailable(f"{self.name}: {why} to 0x{cmd:02x} after {RETRIES} tries")
+
+    async def _await_reply(self) -> Frame | None:
+        try:
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+            async with asyncio.timeout(self.reply_timeout):
+                frame = await self._frames.get()
+        except TimeoutError:
+            return None
+        if frame.cmd == _CLOSED:
+            raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
+        return frame
+
+    async def _command(self, cmd: int, data: bytes = b"") -> None:
+        """A command the device answers with ACK; raises ProtocolError when it refuses."""
+        async with self._lock:
+            frame = await self._exchange(cmd, data)
+        if frame.cmd != Cmd.ACK or frame.data:
+            what = "illegal command" if frame.cmd == ILLEGAL_COMMAND else describe(frame)
+            raise ProtocolError(f"{self.name}: 0x{cmd:02x} refused: {what}")
+
+    async def _request(self, cmd: int) -> Frame:
+        """A command the device answers with data; the data reply is ACKed."""
+        async with self._lock:
+            frame = await self._exchange(cmd)
+            await self._write(_ACK)
+        return frame
+
+    async def _operation(self, cmd: int) -> None:
+        if not self._online or self._writer is None:
+            raise DeviceUnavailable(f"{self.name}: offline, cannot send 0x{cmd:02x}")
+        await self._command(cmd)
+
+    async def _poll(self, commit_credit: CreditCommit, *, in_flight: bool = False) -> Frame:
+        """POLL; a STACKED reply is committed before it is ACKed (invariant 2), others at once."""
+        async with self._lock:
+            frame = await self._exchange(Cmd.POLL)
+            if frame.cmd != State.STACKED:
+                self._credited = self._announced = False
+            elif not self._credited:
+                # value None: a note found stacked at start-up; the journal knows its value
+                value = None if in_flight else self._value_of(frame, self._escrow_value)
+                try:
+                    await commit_credit(NoteCredited(self.name, value))
+                except Exception:
+                    # No ACK: the device repeats STACKED and the next poll retries the commit.
+                    log.exception("%s: credit commit failed; not acknowledging", self.name)
+                    return frame
+                self._credited = True
+            await self._write(_ACK)
+        return frame
+
+    # -- protocol ------------------------------------------------------------------------------
+
+    def _accepted_types(self) -> list[BillType]:
+        return [t for t in self._table if self._wanted is None or t.value_fen in self._wanted]
+
+    def _enable_data(self) -> bytes:
+        if not self._accepting:
+            return bytes(6)
+        types = [t.index for t in self._accepted_types()]
+        return enable_data(types, types)  # every enabled type stops in escrow for the machine
+
+    def _value_of(self, frame: Frame, fallback: int | None) -> int | None:
+        index = frame.data[0] if frame.data else -1
+        entry = next((t for t in self._table if t.index == index), None)
+        return entry.value_fen if entry is not None else fallback
+
+    async def _initialise(self, commit_credit: CreditCommit) -> None:
+        # POLL before any RESET: a reset past STACK can finish stacking silently, so a note in
+        # flight is credited from what the device says now (README, "Notes for kioskd").
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE
+        first = await self._poll(commit_credit, in_flight=True)
+        while first.cmd in (State.STACKING, State.CASSETTE_JAMMED) and loop.time() < deadline:
+            await asyncio.sleep(self.poll_interval)  # let the note reach the box first
+            first = await self._poll(commit_credit, in_flight=True)
+        if first.cmd == State.STACKED:
+            log.warning("%s: note in flight found stacked (%s)", self.name, describe(first))
+        elif first.cmd in (State.POWER_UP_BILL_IN_STACKER, State.CASSETTE_JAMMED):
+            # Past the point of no return; the RESET finishes stacking it.
+            log.warning("%s: note in flight in the stacker (%s)", self.name, describe(first))
+            await commit_credit(NoteCredited(self.name, value=None))
+            if first.cmd == State.POWER_UP_BILL_IN_STACKER:
+                self._emit(PowerUpWithBill(self.name, "stacker"))
+        elif first.cmd == State.POWER_UP_BILL_IN_VALIDATOR:
+            self._emit(PowerUpWithBill(self.name, "acceptor"))  # RESET hands it back
+        elif first.cmd in _ESCROWED:
+            log.warning("%s: note in escrow at start-up; the reset returns it", self.name)
+        await self._command(Cmd.RESET)
+        deadline = loop.time() + SETTLE
+        state = await self._poll(commit_credit)
+        while state.cmd in (State.INITIALIZE, State.BUSY, *_POWER_UP) and loop.time() < deadline:
+            await asyncio.sleep(self.poll_interval)
+            state = await self._poll(commit_credit)
+        ident = await self._request(Cmd.IDENTIFICATION)
+        self.identification = parse_identification(ident.payload)
+        table = await self._request(Cmd.GET_BILL_TABLE)
+        self._table = parse_bill_table(table.payload)
+        log.info("%s: %s serial %s, bill table %s", self.name, self.identification.part,
+                 self.identification.serial,
+                 ", ".join(f"{t.index}:{t.value_fen}fen {t.country}" for t in self._table))
+        accepting = self._accepting
+        await self._command(Cmd.ENABLE_BILL_TYPES, self._enable_data())
+        self._applied = accepting
+        self._last, self._escrow_value, self._decided = -1, None, False
+        self._credited = self._announced = False
+
+    async def _poll_forever(self, commit_credit: CreditCommit) -> None:
+        while True:
+            frame = await self._poll(commit_credit)
+            if frame.cmd in _POWER_UP:
+                log.warning("%s: device restarted (%s); re-initialising", self.name, describe(frame))
+                raise _Restarted(frame)
+            await self._on_state(frame)
+            await asyncio.sleep(self.poll_interval)
+
+    async def _on_state(self, frame: Frame) -> None:
+        s, data, last = frame.cmd, frame.data, self._last
+        self._last = s
+        if s == State.ESCROW and last not in _ESCROWED:
+            value = self._value_of(frame, None)
+            self._last_hold = asyncio.get_running_loop().time()
+            if value is None or (self._wanted is not None and value not in self._wanted):
+                log.warning("%s: escrow of unknown bill type %s; returning it", self.name, data.hex())
+                self._decided = True
+                await self._command(Cmd.RETURN)
+                return
+            self._escrow_value, self._decided = value, False
+            self._emit(NoteEscrowed(self.name, value))
+        elif s in _ESCROWED and not self._decided:
+            now = asyncio.get_running_loop().time()
+            if now - self._last_hold >= self.hold_interval:
+                self._last_hold = now
+                try:
+                    await self._command(Cmd.HOLD)
+                except ProtocolError as err:  # the machine's STACK/RETURN got there first
+                    log.debug("%s: HOLD refused: %s", self.name, err)
+        elif s == State.STACKED and self._credited and not self._announced:
+            self._announced = True
+            self._emit(NoteStacked(self.name, self._value_of(frame, self._escrow_value) or 0))
+            self._escrow_value = None
+        elif s == State.RETURNED and last != State.RETURNED:
+            self._emit(NoteReturned(self.name, self._value_of(frame, self._escrow_value)))
+            self._escrow_value = None
+        elif s == State.REJECTING and last != State.REJECTING:
+            code = data[0] if data else None
+            reason = REJECT_REASONS.get(code, f"unknown 0x{code:02x}" if code is not None else "")
+            self._emit(NoteRejected(self.name, reason, code))
+        self._conditions_from(s, data)
+
+    def _conditions_from(self, s: int, data: bytes) -> None:
+        """Emit edge events for lasting conditions: jams, cassette full/out, faults."""
+        now: set[str] = set()
+        if s in _JAMS:
+            now.add(f"jam:{_JAMS[s]}")
+        elif s == State.CASSETTE_FULL:
+            now.add("full")
+        elif s == State.CASSETTE_OUT:
+            now.add("open")
+        elif s in _FAULTS:
+            now.add(f"fault:{s}:{data.hex()}")
+        for cond in sorted(now - self._conditions):
+            if cond.startswith("jam:"):
+                self._emit(NoteJam(self.name, cond[4:]))
+            elif cond == "full":
+                self._emit(StackerFull(self.name))
+            elif cond == "open":
+                self._emit(StackerOpened(self.name))
+            else:
+                kind = _FAULTS[s]
+                code = data[0] if data else None
+                if s == State.FAILURE and code is not None:
+                    kind = f"failure: {FAILURE_CODES.get(code, hex(code))}"
+                self._emit(ValidatorFault(self.name, kind, code))
+        for cond in self._conditions - now:
+            if cond.startswith("jam:"):
+                self._emit(JamCleared(self.name))
+            elif cond == "open":
+                self._emit(StackerClosed(self.name))
+        self._conditions = now
+
+    def _emit(self, event: DeviceEvent) -> None:
+        try:
+            self._sink(event)
+        except Exception:  # a broken sink must not stop the polling that guards the money
+            log.exception("%s: event sink failed on %r", self.name, event)
+
+
+class _Restarted(DeviceError):
+    """The device reported a power-up while we were polling; re-initialise."""
+
+    def __init__(self, frame: Frame) -> None:
+        super().__init__(f"device restarted ({describe(frame)})")

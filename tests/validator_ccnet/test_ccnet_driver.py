@@ -1,0 +1,441 @@
+"""The CCNET driver against the emulator over a real pty: what the machine and the money see."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import pytest
+
+from drivers.base import (
+    BillValidator,
+    DeviceOffline,
+    DeviceOnline,
+    JamCleared,
+    NoteCredited,
+    NoteEscrowed,
+    NoteJam,
+    NoteRejected,
+    NoteReturned,
+    NoteStacked,
+    PowerUpWithBill,
+    StackerClosed,
+    StackerFull,
+    StackerOpened,
+)
+from drivers.transport import close_serial, open_serial
+from drivers.validator.ccnet import ILLEGAL_COMMAND, CcnetParser, Cmd, Frame, State, build_frame
+from drivers.validator.ccnet_device import CcnetValidator
+from drivers.validator.emulators.ccnet_emu import FAULTS, CcnetEmulator
+
+TIMEOUT = 5.0
+
+
+class Harness:
+    """Runs a driver against an emulator; records events and credits; waits on conditions."""
+
+    def __init__(self, emu: CcnetEmulator, **kw) -> None:
+        self.emu = emu
+        self.drv = CcnetValidator(emu.port, poll_interval=0.02, reply_timeout=0.1, **kw)
+        self.events: list = []
+        self.credits: list[NoteCredited] = []
+        self.credit_ns: list[int] = []
+        self.on_escrow: str | None = "stack"
+        self.commit_hook = None
+        self._changed = asyncio.Event()
+        self.task: asyncio.Task | None = None
+
+    def sink(self, event) -> None:
+        self.events.append(event)
+        self._changed.set()
+        if isinstance(event, NoteEscrowed) and self.on_escrow:
+            op = self.drv.stack if self.on_escrow == "stack" else self.drv.return_note
+            asyncio.get_running_loop().create_task(op())
+
+    async def commit(self, credit: NoteCredited) -> None:
+        if self.commit_hook:
+            await self.commit_hook(credit)
+        self.credits.append(credit)
+        self.events.append(credit)  # in order with the sink's events
+        self.credit_ns.append(time.monotonic_ns())
+        self._changed.set()
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self.drv.run(self.sink, self.commit))
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+    async def until(self, pred, within: float = TIMEOUT) -> None:
+        """Wait (bounded) until pred() holds; re-checks on each event and every 10 ms."""
+        deadline = time.monotonic() + within
+        while not pred():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met in {within}s; events: {self.events}")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.01):
+                    await self._changed.wait()
+
+    def of(self, kind) -> list:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+@pytest.fixture
+async def emu(tmp_path):
+    e = CcnetEmulator(link=str(tmp_path / "validator"))
+    await e.start()
+    yield e
+    await e.stop()
+
+
+@pytest.fixture
+async def h(emu):
+    harness = Harness(emu)
+    harness.start()
+    await harness.until(lambda: harness.of(DeviceOnline))
+    yield harness
+    await harness.stop()
+
+
+def test_the_emulator_has_the_id003_fault_switches():
+    assert {"jam_stacking", "jam_acceptor", "stacker_full", "box_removed", "silence", "garbage",
+            "bad_crc", "power_cycle"} <= FAULTS
+    assert set(CcnetEmulator().faults) == FAULTS
+
+
+async def test_power_up_reads_the_table_and_starts_inhibited(h):
+    assert isinstance(h.drv, BillValidator)
+    # the emulator's table puts 1 yuan at bill type 2 and 100 yuan as 1 * 10**2
+    assert h.drv.denominations() == (100, 500, 1000, 2000, 5000, 10000)
+    assert h.drv.identification.part == "KIOSKD-EMU-CN"
+    assert not h.emu.accepting
+    h.emu.insert(1000)
+    await h.until(lambda: h.emu.status == State.DISABLED)
+    assert not h.of(NoteEscrowed)  # inhibited: the slot stays shut, the note stays out
+    await h.drv.set_accepting(True)
+    await h.drv.set_accepting(True)  # idempotent
+    assert h.emu.accepting
+    await h.until(lambda: h.of(NoteStacked))
+    await h.drv.set_accepting(False)
+    assert not h.emu.accepting
+    assert h.of(NoteEscrowed) == [NoteEscrowed("validator", 1000)]
+    assert h.of(NoteStacked) == [NoteStacked("validator", 1000)]
+
+
+async def test_configured_denominations_only(emu):
+    h = Harness(emu, denominations=(1000, 10000))
+    h.start()
+    try:
+        await h.until(lambda: h.of(DeviceOnline))
+        assert h.drv.denominations() == (1000, 10000)
+        await h.drv.set_accepting(True)
+        emu.insert(500)
+        await h.until(lambda: h.of(NoteRejected))
+        assert h.of(NoteRejected) == [NoteRejected("validator", "inhibited", 0x68)]
+        assert emu.stacked == [] and not h.credits
+    finally:
+        await h.stop()
+
+
+async def test_credit_is_committed_before_the_stacked_reply_is_acknowledged(h):
+    seen_during_commit = []
+
+    async def slow_commit(credit):
+        await asyncio.sleep(0.05)  # a journal fsync; the device must still be waiting
+        seen_during_commit.append((len(h.emu.ack_times), h.emu.status, list(h.emu.stacked)))
+
+    h.commit_hook = slow_commit
+    await h.drv.set_accepting(True)
+    h.emu.insert(10000)
+    await h.until(lambda: h.of(NoteStacked) and h.emu.ack_times)
+    assert h.credits == [NoteCredited("validator", 10000)]
+    # during the commit the note sat in the box and the device still reported STACKED, un-ACKed
+    assert seen_during_commit == [(0, State.STACKED, [10000])]
+    assert len(h.emu.ack_times) == 1 and h.credit_ns[0] < h.emu.ack_times[0]
+    kinds = [type(e) for e in h.events]
+    assert kinds.index(NoteCredited) < kinds.index(NoteStacked)
+    assert h.of(NoteStacked) == [NoteStacked("validator", 10000)]
+    assert h.emu.stacked == [10000]
+
+
+async def test_failed_commit_is_not_acknowledged_and_is_retried_once_only(h):
+    calls = []
+
+    async def flaky(credit):
+        calls.append((credit, len(h.emu.ack_times)))
+        if len(calls) == 1:
+            raise OSError("disk full")
+
+    h.commit_hook = flaky
+    await h.drv.set_accepting(True)
+    h.emu.insert(5000)
+    await h.until(lambda: h.of(NoteStacked) and h.emu.ack_times)
+    assert [c for c, _ in calls] == [NoteCredited("validator", 5000)] * 2
+    assert [acks for _, acks in calls] == [0, 0]  # the failed commit left STACKED un-ACKed
+    assert h.credits == [NoteCredited("validator", 5000)]
+    assert len(h.emu.ack_times) == 1 and h.emu.stacked == [5000]
+    assert len(h.of(NoteStacked)) == 1
+
+
+async def test_escrow_then_return(h):
+    h.on_escrow = "return"
+    await h.drv.set_accepting(True)
+    h.emu.insert(2000)
+    await h.until(lambda: h.of(NoteReturned))
+    assert h.of(NoteReturned) == [NoteReturned("validator", 2000)]
+    assert h.emu.returned == [2000] and h.emu.stacked == [] and not h.credits
+
+
+async def test_hold_keeps_the_note_in_escrow_while_the_machine_decides(tmp_path):
+    emu = CcnetEmulator(link=str(tmp_path / "v"), escrow_timeout=0.3)
+    await emu.start()
+    h = Harness(emu, hold_interval=0.1)
+    h.on_escrow = None  # the machine takes its time
+    h.start()
+    try:
+        await h.until(lambda: h.of(DeviceOnline))
+        await h.drv.set_accepting(True)
+        emu.insert(5000)
+        await h.until(lambda: h.of(NoteEscrowed))
+        await h.until(lambda: emu.holds >= 6)  # > 3 escrow time-outs have passed
+        assert emu.returned == [] and emu.status in (State.ESCROW, State.HOLDING)
+        await h.drv.stack()
+        await h.until(lambda: h.of(NoteStacked))
+        assert h.credits == [NoteCredited("validator", 5000)] and emu.stacked == [5000]
+    finally:
+        await h.stop()
+        await emu.stop()
+
+
+async def test_without_a_decision_or_hold_the_device_returns_the_note(tmp_path):
+    emu = CcnetEmulator(link=str(tmp_path / "v"), escrow_timeout=0.2)
+    await emu.start()
+    h = Harness(emu, hold_interval=60.0)
+    h.on_escrow = None
+    h.start()
+    try:
+        await h.until(lambda: h.of(DeviceOnline))
+        await h.drv.set_accepting(True)
+        emu.insert(2000)
+        await h.until(lambda: h.of(NoteReturned))
+        assert h.of(NoteReturned) == [NoteReturned("validator", 2000)]
+        assert emu.returned == [2000] and not h.credits
+    finally:
+        await h.stop()
+        await emu.stop()
+
+
+async def test_counterfeit_is_rejected_with_its_reason(h):
+    await h.drv.set_accepting(True)
+    h.emu.insert_counterfeit()
+    await h.until(lambda: h.of(NoteRejected))
+    assert h.of(NoteRejected) == [NoteRejected("validator", "verification", 0x66)]
+    assert not h.of(NoteEscrowed) and not h.credits and h.emu.rejected == [-1]
+
+
+async def test_jam_while_stacking_then_cleared_credits_once(h):
+    h.emu.set_fault("jam_stacking", True)
+    await h.drv.set_accepting(True)
+    h.emu.insert(10000)
+    await h.until(lambda: h.of(NoteJam))
+    assert h.of(NoteJam) == [NoteJam("validator", "stacker")] and not h.credits
+    h.emu.set_fault("jam_stacking", False)
+    await h.until(lambda: h.of(NoteStacked))
+    assert h.of(JamCleared) and h.credits == [NoteCredited("validator", 10000)]
+    assert h.emu.stacked == [10000]
+
+
+async def test_jam_in_the_acceptor_returns_the_note(h):
+    h.emu.set_fault("jam_acceptor", True)
+    await h.drv.set_accepting(True)
+    h.emu.insert(100)
+    await h.until(lambda: h.of(NoteJam))
+    assert h.of(NoteJam) == [NoteJam("validator", "acceptor")]
+    h.emu.set_fault("jam_acceptor", False)
+    await h.until(lambda: h.of(JamCleared) and h.of(NoteReturned))
+    assert h.emu.returned == [100] and not h.credits
+
+
+async def test_stacker_full_and_box_removed(h):
+    h.emu.set_fault("stacker_full", True)
+    await h.until(lambda: h.of(StackerFull))
+    h.emu.set_fault("stacker_full", False)
+    h.emu.set_fault("box_removed", True)
+    await h.until(lambda: h.of(StackerOpened))
+    h.emu.set_fault("box_removed", False)
+    await h.until(lambda: h.of(StackerClosed))
+    assert len(h.of(StackerFull)) == 1 and len(h.of(StackerOpened)) == 1
+
+
+async def test_garbage_on_the_line_is_dropped_and_notes_still_stack(h):
+    h.emu.set_fault("garbage", True)
+    await h.drv.set_accepting(True)
+    h.emu.insert(1000)
+    h.emu.insert(2000)
+    await h.until(lambda: len(h.of(NoteStacked)) == 2)
+    assert [c.value for c in h.credits] == [1000, 2000]
+    assert h.emu.stacked == [1000, 2000]
+    assert h.drv._parser.dropped_bytes > 0
+    assert not h.of(DeviceOffline)
+
+
+@pytest.mark.parametrize("fault", ["silence", "bad_crc", "power_cycle"])
+async def test_offline_once_and_online_again(h, fault):
+    await h.drv.set_accepting(True)
+    h.emu.set_fault(fault, True)
+    await h.until(lambda: h.of(DeviceOffline))
+    reason = h.of(DeviceOffline)[0].reason
+    assert ("bad frames" in reason) == (fault == "bad_crc") and "validator" in reason
+    h.emu.set_fault(fault, False)
+    await h.until(lambda: len(h.of(DeviceOnline)) == 2)
+    assert len(h.of(DeviceOffline)) == 1
+    assert h.emu.accepting  # the machine's choice survives the reconnect (and a power cycle)
+    h.emu.insert(500)
+    await h.until(lambda: h.of(NoteStacked))
+    assert h.credits == [NoteCredited("validator", 500)]
+
+
+async def test_a_garbled_reply_is_nakked_and_repeated(h):
+    await h.drv.set_accepting(True)
+    h.on_escrow = None
+    h.emu.insert(2000)
+    await h.until(lambda: h.of(NoteEscrowed))
+    # the next two replies (to POLL or STACK) come garbled: the driver NAKs and the device repeats
+    # them (re-sending STACK instead would be refused as an illegal command)
+    h.emu.corrupt_next = 2
+    await h.drv.stack()
+    await h.until(lambda: h.of(NoteStacked))
+    assert h.drv._parser.bad_frames == 2 and not h.of(DeviceOffline)
+    assert h.credits == [NoteCredited("validator", 2000)] and h.emu.stacked == [2000]
+
+
+async def test_reconnect_after_the_port_is_closed_and_reopened(h):
+    await h.drv.set_accepting(True)
+    await h.emu.close_port()
+    await h.until(lambda: h.of(DeviceOffline))
+    await h.emu.reopen_port()
+    await h.until(lambda: len(h.of(DeviceOnline)) == 2)
+    assert h.emu.accepting
+    h.emu.insert(500)
+    await h.until(lambda: h.of(NoteStacked))
+    assert h.emu.stacked == [500]
+
+
+async def _crash_at_stacked(emu) -> None:
+    """Run a driver until it sits in the commit of a STACKED reply, then kill it."""
+    first = Harness(emu)
+    blocked = asyncio.Event()
+
+    async def hang(credit):
+        blocked.set()
+        await asyncio.Event().wait()  # the daemon dies here, before the ACK
+
+    first.commit_hook = hang
+    first.start()
+    await first.until(lambda: first.of(DeviceOnline))
+    await first.drv.set_accepting(True)
+    emu.insert(10000)
+    async with asyncio.timeout(TIMEOUT):
+        await blocked.wait()
+    await first.stop()
+    assert emu.status == State.STACKED and emu.stacked == [10000] and not emu.ack_times
+
+
+@pytest.mark.parametrize("power_cycle", [False, True])
+async def test_note_in_flight_across_a_crash_is_credited_once_without_value(emu, power_cycle):
+    await _crash_at_stacked(emu)
+    if power_cycle:
+        emu.set_fault("power_cycle", True)
+        emu.set_fault("power_cycle", False)
+        assert emu.status == State.POWER_UP_BILL_IN_STACKER
+    second = Harness(emu)
+    second.start()
+    try:
+        await second.until(lambda: second.of(DeviceOnline) and (power_cycle or emu.ack_times))
+        assert second.credits == [NoteCredited("validator", None)]
+        kinds = [type(e) for e in second.events]
+        assert kinds.index(NoteCredited) < kinds.index(DeviceOnline)
+        if power_cycle:
+            assert second.of(PowerUpWithBill) == [PowerUpWithBill("validator", "stacker")]
+        else:
+            assert len(emu.ack_times) == 1 and second.credit_ns[0] < emu.ack_times[0]
+        assert emu.stacked == [10000]  # in the box once
+        assert not emu.accepting  # the new driver starts inhibited
+        await second.drv.set_accepting(True)
+        emu.insert(100)
+        await second.until(lambda: second.of(NoteStacked))
+        assert second.credits == [NoteCredited("validator", None), NoteCredited("validator", 100)]
+    finally:
+        await second.stop()
+
+
+async def test_driver_restart_while_stacking_waits_for_the_note_to_land(tmp_path):
+    emu = CcnetEmulator(0.3, link=str(tmp_path / "v"))  # each transient state lasts 0.3 s
+    await emu.start()
+    first = Harness(emu)
+    first.start()
+    await first.until(lambda: first.of(DeviceOnline))
+    await first.drv.set_accepting(True)
+    emu.insert(5000)
+    await first.until(lambda: emu.status == State.STACKING)
+    await first.stop()  # dies between STACK and STACKED
+    second = Harness(emu)
+    second.start()
+    try:
+        await second.until(lambda: second.of(DeviceOnline))
+        assert second.credits == [NoteCredited("validator", None)]
+        kinds = [type(e) for e in second.events]
+        assert kinds.index(NoteCredited) < kinds.index(DeviceOnline)
+        assert emu.stacked == [5000] and not first.credits
+    finally:
+        await second.stop()
+        await emu.stop()
+
+
+async def test_power_up_with_bill_in_validator_returns_it(emu):
+    first = Harness(emu)
+    first.on_escrow = None  # the daemon dies while the note waits in escrow
+    first.start()
+    await first.until(lambda: first.of(DeviceOnline))
+    await first.drv.set_accepting(True)
+    emu.insert(2000)
+    await first.until(lambda: first.of(NoteEscrowed))
+    await first.stop()
+    emu.set_fault("power_cycle", True)
+    emu.set_fault("power_cycle", False)
+    second = Harness(emu)
+    second.start()
+    try:
+        await second.until(lambda: second.of(DeviceOnline))
+        assert second.of(PowerUpWithBill) == [PowerUpWithBill("validator", "acceptor")]
+        assert not second.credits and emu.returned == [2000] and emu.stacked == []
+    finally:
+        await second.stop()
+
+
+async def test_the_emulator_naks_a_garbled_host_frame_and_repeats_on_our_nak(emu):
+    reader, writer = await open_serial(emu.port)
+    parser = CcnetParser()
+
+    async def reply() -> Frame:
+        async with asyncio.timeout(TIMEOUT):
+            while True:
+                if frames := parser.feed(await reader.read(64)):
+                    return frames[0]
+
+    try:
+        bad = bytearray(build_frame(Cmd.POLL))
+        bad[-1] ^= 0x01
+        writer.write(bytes(bad))
+        assert await reply() == Frame(Cmd.NAK)
+        writer.write(build_frame(Cmd.POLL))
+        assert await reply() == Frame(State.POWER_UP)
+        writer.write(build_frame(Cmd.NAK))  # "say that again"
+        assert await reply() == Frame(State.POWER_UP)
+        writer.write(build_frame(Cmd.STACK))  # nothing in escrow
+        assert await reply() == Frame(ILLEGAL_COMMAND)
+    finally:
+        await close_serial(writer)
