@@ -23,6 +23,7 @@ from drivers.base import (
     StackerClosed,
     StackerFull,
     StackerOpened,
+    ValidatorFault,
 )
 from drivers.transport import close_serial, open_serial
 from drivers.validator.ccnet import ILLEGAL_COMMAND, CcnetParser, Cmd, Frame, State, build_frame
@@ -98,6 +99,18 @@ async def h(emu):
     await harness.until(lambda: harness.of(DeviceOnline))
     yield harness
     await harness.stop()
+
+
+async def test_a_device_failure_is_reported_with_its_code(h):
+    h.emu.set_fault("failure", True)
+    await h.until(lambda: h.of(ValidatorFault))
+    assert h.of(ValidatorFault) == [ValidatorFault("validator", "failure: stack motor", 0x50)]
+    h.emu.set_fault("failure", False)
+    await h.until(lambda: h.emu.status == State.DISABLED)
+    await h.drv.set_accepting(True)
+    h.emu.insert(1000)
+    await h.until(lambda: h.of(NoteStacked))
+    assert len(h.of(ValidatorFault)) == 1
 
 
 def test_the_emulator_has_the_id003_fault_switches():

@@ -46,8 +46,9 @@ CNY_TABLE = (
 )
 FAULTS = frozenset(
     {"jam_stacking", "jam_acceptor", "stacker_full", "box_removed", "silence", "garbage",
-     "bad_crc", "power_cycle"}
+     "bad_crc", "power_cycle", "failure"}
 )
+FAILURE_CODE = 0x50  # what the "failure" switch reports: stack motor
 COUNTERFEIT = -1
 IDENTITY = Identification("KIOSKD-EMU-CN", "000000000001", b"\x00\x00\x00\x00\x00\x00\x01")
 _TRANSIENT = {State.ACCEPTING, State.STACKING, State.REJECTING, State.RETURNING, State.INITIALIZE}
@@ -199,11 +200,17 @@ class CcnetEmulator:
         return next(t.index for t in CNY_TABLE if t.value_fen == value)
 
     def _idle_state(self) -> int:
+        if self.faults["failure"]:
+            return State.FAILURE
         if self.faults["box_removed"]:
             return State.CASSETTE_OUT
         if self.faults["stacker_full"]:
             return State.CASSETTE_FULL
         return State.IDLING if self._enabled else State.DISABLED
+
+    def _go_idle(self) -> None:
+        idle = self._idle_state()
+        self._set(idle, bytes((FAILURE_CODE,)) if idle == State.FAILURE else b"")
 
     def _advance(self) -> None:
         """Move one step after a POLL reply, once the state has been held `delay` seconds."""
@@ -212,13 +219,13 @@ class CcnetEmulator:
         if s in _TRANSIENT and held < self.delay:
             return
         if s in (State.INITIALIZE, State.IDLING, State.DISABLED, State.CASSETTE_FULL,
-                 State.CASSETTE_OUT):
+                 State.CASSETTE_OUT, State.FAILURE):
             idle = self._idle_state()
             if idle == State.IDLING and self._queue:
                 self._note = self._queue.popleft()
                 self._set(State.ACCEPTING)
             elif idle != s:
-                self._set(idle)
+                self._go_idle()
         elif s == State.ACCEPTING:
             note = self._note
             if self.faults["jam_acceptor"]:
@@ -245,7 +252,7 @@ class CcnetEmulator:
         elif s == State.REJECTING:
             self.rejected.append(self._note)
             self._note = None
-            self._set(self._idle_state())
+            self._go_idle()
         elif s == State.RETURNING:
             self.returned.append(self._note)
             self._set(State.RETURNED, bytes((self._type_for(self._note),)))
@@ -264,7 +271,7 @@ class CcnetEmulator:
             if s in _EVENTS and self._last_reply[3:4] == bytes((s,)):
                 if s == State.STACKED:
                     self.ack_times.append(time.monotonic_ns())
-                self._set(self._idle_state())
+                self._go_idle()
             return None
         if cmd == Cmd.NAK:
             return self._last_reply or None  # the host missed our reply: send it again
