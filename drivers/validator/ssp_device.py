@@ -274,8 +274,9 @@ class SspValidator:
         self._conditions = set()
         self._ack_mode = True
         reply = await self._exchange(bytes((Cmd.POLL_WITH_ACK,)))
-        if reply[0] in (Reply.UNKNOWN_COMMAND, Reply.KEY_NOT_SET):
-            # Plain SSP: the next POLL is the acknowledgement of a credit (see module doc).
+        if reply[0] != Reply.OK:
+            # e.g. F2, or FA on an NV9USB that wants eSSP for 0x56. Plain SSP: the next POLL is
+            # the acknowledgement of a credit (see module doc).
             log.warning("%s: POLL WITH ACK refused (%s); using POLL", self.name, describe(reply))
             self._ack_mode = False
             reply = await self._exchange(bytes((Cmd.POLL,)))
