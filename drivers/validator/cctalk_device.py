@@ -1,0 +1,458 @@
+"""ccTalk bill validator driver: asyncio, polled 159 event buffer, credit committed before the next read.
+
+The ccTalk device keeps its last five events and a counter; reading the next block after the one
+that carried "bill type N credited" is what acknowledges it. So the driver never sends another
+159 before `commit_credit` has returned (simple polls keep the device alive meanwhile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+
+from drivers.base import (
+    CreditCommit,
+    DeviceEvent,
+    DeviceOffline,
+    DeviceOnline,
+    EventSink,
+    JamCleared,
+    NoteCredited,
+    NoteEscrowed,
+    NoteJam,
+    NoteRejected,
+    NoteReturned,
+    NoteStacked,
+    StackerClosed,
+    StackerFull,
+    StackerOpened,
+    ValidatorFault,
+)
+from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
+from drivers.transport import Backoff, close_serial, open_serial
+from drivers.validator.cctalk import (
+    BILL_TYPES,
+    BILL_VALIDATOR,
+    HOST,
+    MODE_STACKER_AND_ESCROW,
+    ROUTE_ERRORS,
+    STATUS_EVENTS,
+    CctalkParser,
+    EventBlock,
+    EventKind,
+    Frame,
+    Header,
+    Route,
+    Scaling,
+    bill_value_fen,
+    build_frame,
+    describe,
+    describe_event,
+    inhibit_mask,
+    new_events,
+    parse_bill_id,
+    parse_event_block,
+    parse_scaling,
+)
+
+log = logging.getLogger(__name__)
+
+RETRIES = 3  # tries per request before the device counts as gone
+INHIBIT_CHECK_PERIOD = 1.0  # seconds between read-backs of the master inhibit (227)
+_CLOSED = Frame(-1, None, -1)  # sentinel: the port closed under the reader
+
+
+class CctalkValidator:
+    """A ccTalk bill validator (address 40) on a serial port (9600 8N1, single wire with echo).
+
+    `state_path` (optional) keeps the last event counter read, fsynced before the next read, so
+    a restarted driver tells a credit it never committed from one an earlier run committed.
+    """
+
+    def __init__(
+        self,
+        port: str,
+        *,
+        name: str = "validator",
+        poll_interval: float = 0.2,
+        denominations: tuple[int, ...] | None = None,
+        reply_timeout: float = 0.3,
+        checksum: str = "simple",
+        address: int = BILL_VALIDATOR,
+        state_path: str | None = None,
+        baudrate: int = 9600,
+    ) -> None:
+        if poll_interval > 0.2:
+            # TUT: a validator left unpolled for 5 s disables itself; C4J polls every 200 ms.
+            raise ValueError(f"{name}: poll_interval {poll_interval} s is above 0.2 s")
+        self.name = name
+        self.port = port
+        self.poll_interval = poll_interval
+        self.reply_timeout = reply_timeout
+        self.checksum = checksum
+        self.address = address
+        self.state_path = state_path
+        self.baudrate = baudrate
+        self._parser = CctalkParser(checksum, dests={HOST, address})
+        self._wanted = frozenset(denominations) if denominations is not None else None
+        self._table: dict[int, int] = {}  # bill type -> value in fen, from 157 + 156
+        self._accepting = False  # what the machine asked for; re-applied after reconnects
+        self._writer: asyncio.StreamWriter | None = None
+        self._frames: asyncio.Queue[Frame] = asyncio.Queue()
+        self._lock = asyncio.Lock()  # one request/reply exchange on the wire at a time
+        self._online = False
+        self._ever_online = False  # before the first DeviceOnline, credits go out with no value
+        self._sink: EventSink = lambda event: None
+        self._last_counter: int | None = None  # the counter of the last block fully handled
+        self._escrow_value: int | None = None
+        self._box_open = False
+        self._routed = False  # 154 "stack" accepted, credit event not read yet
+        self.echoes = 0  # own frames read back from the wire and dropped
+        self._read_task: asyncio.Task | None = None
+
+    # -- public API ----------------------------------------------------------------------------
+
+    def denominations(self) -> tuple[int, ...]:
+        """Note values (fen) from the device's bill table, restricted to the configured ones."""
+        return tuple(sorted(v for v in set(self._table.values())
+                            if self._wanted is None or v in self._wanted))
+
+    async def set_accepting(self, enabled: bool) -> None:
+        """Lift (True) or set (False) the master inhibit (228); remembered across reconnects."""
+        self._accepting = enabled
+        if self._online:
+            await self._command(Header.MODIFY_MASTER_INHIBIT_STATUS, bytes((int(enabled),)))
+
+    async def stack(self) -> None:
+        """Route the note in escrow to the stacker (154, 1); raises DeviceError if refused."""
+        await self._route(Route.STACK)
+
+    async def return_note(self) -> None:
+        """Route the note in escrow back to the customer (154, 0); raises DeviceError if refused."""
+        await self._route(Route.RETURN)
+
+    async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
+        """Connect, initialise, poll, reconnect with backoff, until cancelled."""
+        self._sink = sink
+        if self._last_counter is None and self.state_path:
+            self._last_counter = await asyncio.to_thread(_load_counter, self.state_path)
+        backoff = Backoff(initial=min(0.1, self.poll_interval * 2 + 0.01), maximum=5.0)
+        offline_reason = ""
+        while True:
+            try:
+                await self._connect()
+                while True:
+                    await self._initialise(commit_credit)
+                    backoff.reset()
+                    if not self._online:
+                        self._online = self._ever_online = True
+                        log.info("%s: online at %s", self.name, self.port)
+                        self._emit(DeviceOnline(self.name, detail=f"ccTalk at {self.port}"))
+                    try:
+                        await self._poll_forever(commit_credit)
+                    except _Restarted:
+                        continue  # the device reset under us: initialise it again
+            except DeviceError as err:
+                offline_reason = str(err)
+            finally:
+                await self._disconnect()
+            if self._online:
+                self._online = False
+                log.warning("%s: offline: %s", self.name, offline_reason)
+                self._emit(DeviceOffline(self.name, reason=offline_reason))
+            await backoff.sleep()
+
+    # -- wire ----------------------------------------------------------------------------------
+
+    async def _connect(self) -> None:
+        reader, self._writer = await open_serial(self.port, self.baudrate, parity="N")
+        self._parser = CctalkParser(self.checksum, dests={HOST, self.address})
+        self._frames = asyncio.Queue()
+        self._read_task = asyncio.create_task(self._read_loop(reader))
+
+    async def _disconnect(self) -> None:
+        if self._read_task:
+            self._read_task.cancel()
+            await asyncio.wait([self._read_task])  # never swallows a cancellation aimed at us
+            self._read_task = None
+        await close_serial(self._writer)
+        self._writer = None
+
+    async def _read_loop(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                chunk = await reader.read(256)
+                if not chunk:
+                    break
+                for frame in self._parser.feed(chunk):
+                    if frame.dest == self.address:
+                        self.echoes += 1  # our own request read back off the single wire
+                    else:
+                        self._frames.put_nowait(frame)
+                if self._parser.last_dropped:
+                    log.debug("%s: dropped %s (%d bad frames so far)", self.name,
+                              self._parser.last_dropped.hex(), self._parser.bad_frames)
+        except Exception as err:  # the port vanished; the exchange waiting on us reports it
+            log.debug("%s: read ended: %s", self.name, err)
+        self._frames.put_nowait(_CLOSED)
+
+    async def _exchange(self, header: int, data: bytes = b"") -> Frame:
+        """Send one request and return the device's reply (ACK or NAK); raises DeviceUnavailable."""
+        async with self._lock:
+            writer = self._writer
+            if writer is None:
+                raise DeviceUnavailable(f"{self.name}: not connected")
+            raw = build_frame(self.address, HOST, header, data, self.checksum)
+            bad_before = self._parser.bad_frames
+            for _ in range(RETRIES):
+                while not self._frames.empty():  # stale replies of an earlier timed-out request
+                    if self._frames.get_nowait() is _CLOSED:
+                        raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
+                try:
+                    writer.write(raw)
+                    await writer.drain()
+                except (OSError, ConnectionError) as err:
+                    raise DeviceUnavailable(f"{self.name}: write to {self.port}: {err}") from err
+                frame = await self._await_reply()
+                if frame is None:
+                    self._parser.reset()
+                    continue
+                if frame.header == Header.BUSY:
+                    continue  # the device asked us to try again
+                return frame
+            bad = self._parser.bad_frames - bad_before
+            why = f"{bad} bad frames" if bad else "no reply"
+            raise DeviceUnavailable(f"{self.name}: {why} to header {header} after {RETRIES} tries")
+
+    async def _await_reply(self) -> Frame | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.reply_timeout
+        while (left := deadline - loop.time()) > 0:
+            try:
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+                async with asyncio.timeout(left):
+                    frame = await self._frames.get()
+            except TimeoutError:
+                return None
+            if frame is _CLOSED:
+                raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
+            if frame.src in (None, self.address) and frame.header in (0, Header.NAK, Header.BUSY):
+                return frame
+            log.debug("%s: unexpected frame %s", self.name, describe(frame))
+        return None
+
+    async def _command(self, header: int, data: bytes = b"") -> bytes:
+        """One request that must be ACKed; returns the reply data; raises ProtocolError on NAK."""
+        frame = await self._exchange(header, data)
+        if frame.header != Header.REPLY:
+            raise ProtocolError(f"{self.name}: header {header} ({data.hex()}) refused: {describe(frame)}")
+        return frame.data
+
+    async def _route(self, code: int) -> None:
+        if not self._online or self._writer is None:
+            raise DeviceUnavailable(f"{self.name}: offline, cannot route the bill ({code})")
+        reply = await self._command(Header.ROUTE_BILL, bytes((code,)))
+        if reply:
+            why = ROUTE_ERRORS.get(reply[0], f"error {reply[0]}")
+            raise ProtocolError(f"{self.name}: route bill {code} refused: {why}")
+        self._routed = code == Route.STACK
+
+    async def _read_events(self) -> EventBlock:
+        return parse_event_block(await self._command(Header.READ_BUFFERED_BILL_EVENTS))
+
+    # -- protocol ------------------------------------------------------------------------------
+
+    async def _initialise(self, commit_credit: CreditCommit) -> None:
+        await self._command(Header.SIMPLE_POLL)
+        # Inhibit first: until the machine says otherwise no note may go in (invariant 1).
+        await self._command(Header.MODIFY_MASTER_INHIBIT_STATUS, b"\x00")
+        await self._startup_events(commit_credit)
+        await self._command(Header.MODIFY_BILL_OPERATING_MODE, bytes((MODE_STACKER_AND_ESCROW,)))
+        await self._read_table()
+        enabled = {t for t, v in self._table.items() if self._wanted is None or v in self._wanted}
+        await self._command(Header.MODIFY_INHIBIT_STATUS, inhibit_mask(enabled))
+        await self._command(Header.MODIFY_MASTER_INHIBIT_STATUS, bytes((int(self._accepting),)))
+
+    async def _read_table(self) -> None:
+        bills = {}
+        for bill_type in BILL_TYPES:
+            bill = parse_bill_id(await self._command(Header.REQUEST_BILL_ID, bytes((bill_type,))))
+            if bill is not None:
+                bills[bill_type] = bill
+        scalings: dict[str, Scaling] = {}
+        for country in sorted({b.country for b in bills.values()}):
+            reply = await self._command(Header.REQUEST_COUNTRY_SCALING_FACTOR, country.encode())
+            scalings[country] = parse_scaling(reply)
+        self._table = {t: bill_value_fen(b, scalings[b.country]) for t, b in bills.items()}
+
+    async def _startup_events(self, commit_credit: CreditCommit) -> None:
+        """Read the buffer before anything else: settle a credit or an escrow left from before."""
+        block = await self._read_events()
+        last = self._last_counter
+        if last is None:
+            # No memory of earlier reads: only the newest event can be a note still in flight.
+            fresh, lost = (list(block.events[:1]) if block.counter else []), 0
+        elif block.counter == 0:
+            fresh, lost = [], 0  # a reset emptied the buffer; nothing to settle
+            if last != 0:
+                await self._reset_seen(commit_credit)
+        else:
+            fresh, lost = new_events(last, block)
+        if lost:
+            self._lost(lost)
+        for a, b in fresh:
+            if self._ever_online:  # a reconnect: the machine still follows this note
+                await self._on_event(a, b, commit_credit)
+            elif a > 0 and b == 0:
+                # The journal takes the value from the stack intent it wrote before 154.
+                log.warning("%s: credit found at start-up (%s)", self.name, describe_event(a, b))
+                await self._commit(commit_credit, None)
+        newest = block.events[0] if block.counter else (0, 0)
+        if not self._ever_online and newest[0] > 0 and newest[1] == 1:
+            # Maybe still held (read or not by an earlier run): nobody decides on it now.
+            log.warning("%s: note may be in escrow at start-up; returning it", self.name)
+            await self._command(Header.ROUTE_BILL, bytes((Route.RETURN,)))  # 254 if gone already
+        await self._handled(block.counter)
+
+    async def _reset_seen(self, commit_credit: CreditCommit) -> None:
+        """The counter went back to 0: events since the last read are gone with the reset."""
+        log.warning("%s: event counter back to 0: the device reset", self.name)
+        if self._routed:
+            # Routed to the stacker and no credit read: the stacker finishes its stroke on a
+            # reset, so the note is most likely in the box; the journal knows its value.
+            self._emit(ValidatorFault(self.name, "events_lost", None))
+            await self._commit(commit_credit, None)
+            self._routed = False
+        elif self._escrow_value is not None:
+            self._emit(NoteReturned(self.name, self._escrow_value))  # escrow goes back on reset
+        self._escrow_value = None
+        self._last_counter = 0
+
+    async def _commit(self, commit_credit: CreditCommit, value: int | None) -> None:
+        """Journal a credit, retrying until it sticks; only simple polls go out meanwhile."""
+        while True:
+            try:
+                await commit_credit(NoteCredited(self.name, value))
+                return
+            except Exception:
+                # No 159 read: the device keeps the event and we try again (invariant 2).
+                log.exception("%s: credit commit failed; not acknowledging", self.name)
+            await asyncio.sleep(self.poll_interval)
+            await self._command(Header.SIMPLE_POLL)  # keep it from disabling itself (5 s)
+
+    async def _handled(self, counter: int) -> None:
+        if counter != self._last_counter and self.state_path:
+            await asyncio.to_thread(_save_counter, self.state_path, counter)
+        self._last_counter = counter
+
+    async def _poll_forever(self, commit_credit: CreditCommit) -> None:
+        check_every = max(1, round(INHIBIT_CHECK_PERIOD / max(self.poll_interval, 0.001)))
+        polls = 0
+        while True:
+            polls += 1
+            if polls % check_every == 0:
+                await self._check_master_inhibit()
+            block = await self._read_events()
+            last = self._last_counter or 0
+            if block.counter == 0 and last != 0:
+                await self._reset_seen(commit_credit)
+                raise _Restarted("event counter reset")
+            fresh, lost = new_events(last, block)
+            if lost:
+                self._lost(lost)
+            for a, b in fresh:
+                await self._on_event(a, b, commit_credit)
+            await self._handled(block.counter)
+            await asyncio.sleep(self.poll_interval)
+
+    async def _check_master_inhibit(self) -> None:
+        """Read 227 back: a reset with no event since, or the 5 s self-disable, shows only here."""
+        wanted = self._accepting
+        reply = await self._command(Header.REQUEST_MASTER_INHIBIT_STATUS)
+        if reply and bool(reply[0] & 1) != wanted and wanted == self._accepting:
+            log.warning("%s: master inhibit reads %d, wanted %d: device reset or self-disabled; "
+                        "re-initialising", self.name, reply[0] & 1, int(wanted))
+            raise _Restarted("master inhibit lost")
+
+    def _lost(self, lost: int) -> None:
+        log.error("%s: %d bill events lost (counter moved by more than 5)", self.name, lost)
+        self._emit(ValidatorFault(self.name, "events_lost", lost))
+
+    async def _on_event(self, a: int, b: int, commit_credit: CreditCommit) -> None:
+        log.debug("%s: event %s", self.name, describe_event(a, b))
+        if a > 0 and b == 1:
+            value = self._table.get(a)
+            if value is None or (self._wanted is not None and value not in self._wanted):
+                log.warning("%s: bill type %d not in the table; returning it", self.name, a)
+                await self._command(Header.ROUTE_BILL, bytes((Route.RETURN,)))
+                return
+            self._escrow_value = value
+            self._emit(NoteEscrowed(self.name, value))
+        elif a > 0 and b == 0:
+            value = self._table.get(a)
+            await self._commit(commit_credit, value)
+            self._emit(NoteStacked(self.name, value or 0))
+            self._escrow_value, self._routed = None, False
+        elif a > 0:
+            log.warning("%s: unknown event A=%d B=%d", self.name, a, b)
+        else:
+            self._on_status(b)
+
+    def _on_status(self, b: int) -> None:
+        kind, text = STATUS_EVENTS.get(b, (None, f"unknown status {b}"))
+        if kind == EventKind.RETURNED:
+            self._emit(NoteReturned(self.name, self._escrow_value))
+            self._escrow_value, self._routed = None, False
+        elif kind in (EventKind.REJECTED, EventKind.MASTER_INHIBIT):
+            self._emit(NoteRejected(self.name, text, b))
+        elif kind == EventKind.JAM_ACCEPTOR:
+            self._emit(NoteJam(self.name, "acceptor"))
+        elif kind == EventKind.JAM_STACKER:
+            self._emit(NoteJam(self.name, "stacker"))
+        elif kind == EventKind.JAM_CLEARED:
+            self._emit(JamCleared(self.name))
+        elif kind == EventKind.STACKER_FULL:
+            self._emit(StackerFull(self.name))
+        elif kind == EventKind.STACKER_REMOVED:
+            self._box_open = True
+            self._emit(StackerOpened(self.name))
+        elif kind in (EventKind.STACKER_INSERTED, EventKind.STACKER_OK):
+            if kind == EventKind.STACKER_INSERTED or self._box_open:
+                self._box_open = False
+                self._emit(StackerClosed(self.name))
+        else:  # faults, an unknown bill stacked (staff must count it), unknown codes
+            log.error("%s: %s (B=%d)", self.name, text, b)
+            self._emit(ValidatorFault(self.name, text, b))
+
+    def _emit(self, event: DeviceEvent) -> None:
+        try:
+            self._sink(event)
+        except Exception:  # a broken sink must not stop the polling that guards the money
+            log.exception("%s: event sink failed on %r", self.name, event)
+
+
+class _Restarted(DeviceError):
+    """The device reset while we were polling; re-initialise."""
+
+
+def _load_counter(path: str) -> int | None:
+    try:
+        with open(path) as fh:
+            counter = json.load(fh)["counter"]
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        log.error("ccTalk state %s unreadable (%s); treating the counter as unknown", path, err)
+        return None
+    return counter if isinstance(counter, int) and 0 <= counter <= 255 else None
+
+
+def _save_counter(path: str, counter: int) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as fh:
+        json.dump({"counter": counter}, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

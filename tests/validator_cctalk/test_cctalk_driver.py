@@ -1,0 +1,414 @@
+"""The ccTalk driver against the emulator over a real pty: what the machine and the money see."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from drivers.base import (
+    BillValidator,
+    DeviceOffline,
+    DeviceOnline,
+    JamCleared,
+    NoteCredited,
+    NoteEscrowed,
+    NoteJam,
+    NoteRejected,
+    NoteReturned,
+    NoteStacked,
+    StackerClosed,
+    StackerFull,
+    StackerOpened,
+    ValidatorFault,
+)
+from drivers.validator.cctalk import STATUS_EVENTS, EventKind, Header
+from drivers.validator.cctalk_device import CctalkValidator
+from drivers.validator.emulators.cctalk_emu import FAULTS, CctalkEmulator
+
+TIMEOUT = 5.0
+
+
+class Harness:
+    """Runs a driver against an emulator; records events and credits; waits on conditions."""
+
+    def __init__(self, emu: CctalkEmulator, **kw) -> None:
+        self.emu = emu
+        kw.setdefault("checksum", emu.checksum)
+        self.drv = CctalkValidator(emu.port, poll_interval=0.02, reply_timeout=0.1, **kw)
+        self.events: list = []
+        self.credits: list[NoteCredited] = []
+        self.credit_ns: list[int] = []
+        self.on_escrow: str | None = "stack"
+        self.commit_hook = None
+        self._changed = asyncio.Event()
+        self.task: asyncio.Task | None = None
+
+    def sink(self, event) -> None:
+        self.events.append(event)
+        self._changed.set()
+        if isinstance(event, NoteEscrowed) and self.on_escrow:
+            op = self.drv.stack if self.on_escrow == "stack" else self.drv.return_note
+            asyncio.get_running_loop().create_task(op())
+
+    async def commit(self, credit: NoteCredited) -> None:
+        if self.commit_hook:
+            await self.commit_hook(credit)
+        self.credits.append(credit)
+        self.events.append(credit)  # in order with the sink's events
+        self.credit_ns.append(time.monotonic_ns())
+        self._changed.set()
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self.drv.run(self.sink, self.commit))
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+    async def until(self, pred, within: float = TIMEOUT) -> None:
+        """Wait (bounded) until pred() holds; re-checks on each event and every 10 ms."""
+        deadline = time.monotonic() + within
+        while not pred():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met in {within}s; events: {self.events}")
+            self._changed.clear()
+            try:
+                async with asyncio.timeout(0.01):
+                    await self._changed.wait()
+            except TimeoutError:
+                pass
+
+    def of(self, kind) -> list:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+@pytest.fixture(params=["simple", "crc16"])
+async def emu(request, tmp_path):
+    e = CctalkEmulator(checksum=request.param, link=str(tmp_path / "validator"))
+    await e.start()
+    yield e
+    await e.stop()
+
+
+@pytest.fixture
+async def h(emu):
+    harness = Harness(emu)
+    harness.start()
+    await harness.until(lambda: harness.of(DeviceOnline))
+    yield harness
+    await harness.stop()
+
+
+async def test_power_up_reads_the_table_and_starts_inhibited(h):
+    assert isinstance(h.drv, BillValidator)
+    assert h.drv.denominations() == (100, 500, 1000, 2000, 5000, 10000)
+    assert not h.emu.accepting
+    h.emu.insert(1000)
+    polls = len(h.emu.received)
+    await h.until(lambda: len(h.emu.received) > polls + 5)
+    assert not h.of(NoteEscrowed) and h.emu.state == "idle"  # inhibited: the note stays out
+    await h.drv.set_accepting(True)
+    await h.drv.set_accepting(True)  # idempotent
+    assert h.emu.accepting
+    await h.until(lambda: h.of(NoteStacked))
+    await h.drv.set_accepting(False)
+    assert not h.emu.accepting
+    assert h.of(NoteEscrowed) == [NoteEscrowed("validator", 1000)]
+    assert h.drv.echoes > 0  # the single wire's echo was read back and dropped
+
+
+async def test_configured_denominations_only(emu):
+    h = Harness(emu, denominations=(1000, 10000))
+    h.start()
+    try:
+        await h.until(lambda: h.of(DeviceOnline))
+        assert h.drv.denominations() == (1000, 10000)
+        await h.drv.set_accepting(True)
+        emu.insert(500)
+        await h.until(lambda: h.of(NoteRejected))
+        assert h.of(NoteRejected) == [NoteRejected("validator", "inhibited bill (on serial)", 4)]
+        assert emu.stacked == [] and not h.credits and emu.rejected == [500]
+    finally:
+        await h.stop()
+
+
+async def test_credit_is_committed_before_the_next_event_read(h):
+    reads_during_commit = []
+
+    async def slow_commit(credit):
+        before = _event_reads(h.emu)
+        await asyncio.sleep(0.1)  # a journal fsync; five poll intervals pass meanwhile
+        reads_during_commit.append(_event_reads(h.emu) - before)
+
+    h.commit_hook = slow_commit
+    await h.drv.set_accepting(True)
+    h.emu.insert(10000)
+    await h.until(lambda: h.of(NoteStacked) and h.emu.ack_times)
+    assert h.credits == [NoteCredited("validator", 10000)]
+    assert reads_during_commit == [0]  # no 159 went out while the journal was writing
+    assert len(h.emu.ack_times) == 1 and h.credit_ns[0] < h.emu.ack_times[0]
+    assert h.emu.credit_times[0] < h.credit_ns[0]
+    assert h.of(NoteStacked) == [NoteStacked("validator", 10000)]
+    assert h.emu.stacked == [10000]
+
+
+def _event_reads(emu: CctalkEmulator) -> int:
+    return sum(f.header == Header.READ_BUFFERED_BILL_EVENTS for f in emu.received)
+
+
+async def test_failed_commit_is_not_acknowledged_and_is_retried_once_only(h):
+    calls = []
+
+    async def flaky(credit):
+        calls.append((credit, len(h.emu.ack_times)))
+        if len(calls) == 1:
+            raise OSError("disk full")
+
+    h.commit_hook = flaky
+    await h.drv.set_accepting(True)
+    h.emu.insert(5000)
+    await h.until(lambda: h.of(NoteStacked) and h.emu.ack_times)
+    assert [c for c, _ in calls] == [NoteCredited("validator", 5000)] * 2
+    assert [acks for _, acks in calls] == [0, 0]  # not acknowledged before it stuck
+    assert h.credits == [NoteCredited("validator", 5000)] and len(h.of(NoteStacked)) == 1
+    assert h.credit_ns[0] < h.emu.ack_times[0]
+    assert h.emu.stacked == [5000]
+
+
+async def test_escrow_then_return(h):
+    h.on_escrow = "return"
+    await h.drv.set_accepting(True)
+    h.emu.insert(2000)
+    await h.until(lambda: h.of(NoteReturned))
+    assert h.of(NoteReturned) == [NoteReturned("validator", 2000)]
+    assert h.emu.returned == [2000] and h.emu.stacked == [] and not h.credits
+
+
+async def test_stack_without_a_note_in_escrow_is_refused(h):
+    with pytest.raises(Exception, match="escrow is empty"):
+        await h.drv.stack()
+
+
+async def test_counterfeit_is_rejected_with_its_reason(h):
+    await h.drv.set_accepting(True)
+    h.emu.insert_counterfeit()
+    await h.until(lambda: h.of(NoteRejected))
+    assert h.of(NoteRejected) == [NoteRejected("validator", "invalid bill (validation fail)", 2)]
+    assert not h.of(NoteEscrowed) and not h.credits
+
+
+async def test_jam_while_stacking_then_cleared_credits_once(h):
+    h.emu.set_fault("jam_stacking", True)
+    await h.drv.set_accepting(True)
+    h.emu.insert(10000)
+    await h.until(lambda: h.of(NoteJam))
+    assert h.of(NoteJam) == [NoteJam("validator", "stacker")] and not h.credits
+    h.emu.set_fault("jam_stacking", False)
+    await h.until(lambda: h.of(NoteStacked))
+    assert h.of(JamCleared) and h.credits == [NoteCredited("validator", 10000)]
+    assert h.emu.stacked == [10000]
+
+
+async def test_jam_in_the_acceptor_hands_the_note_back(h):
+    h.emu.set_fault("jam_acceptor", True)
+    await h.drv.set_accepting(True)
+    h.emu.insert(100)
+    await h.until(lambda: h.of(NoteJam))
+    assert h.of(NoteJam) == [NoteJam("validator", "acceptor")]
+    h.emu.set_fault("jam_acceptor", False)
+    await h.until(lambda: h.of(JamCleared) and h.emu.returned == [100])
+    assert not h.credits
+
+
+async def test_stacker_full_and_box_removed(h):
+    h.emu.set_fault("stacker_full", True)
+    await h.until(lambda: h.of(StackerFull))
+    h.emu.set_fault("stacker_full", False)
+    h.emu.set_fault("box_removed", True)
+    await h.until(lambda: h.of(StackerOpened))
+    h.emu.set_fault("box_removed", False)
+    await h.until(lambda: h.of(StackerClosed))
+    assert len(h.of(StackerFull)) == 1 and len(h.of(StackerOpened)) == 1
+
+
+EXPECTED = {
+    EventKind.MASTER_INHIBIT: NoteRejected, EventKind.RETURNED: NoteReturned,
+    EventKind.REJECTED: NoteRejected, EventKind.JAM_ACCEPTOR: NoteJam,
+    EventKind.JAM_STACKER: NoteJam, EventKind.JAM_CLEARED: JamCleared,
+    EventKind.STACKER_REMOVED: StackerOpened, EventKind.STACKER_INSERTED: StackerClosed,
+    EventKind.STACKER_FULL: StackerFull, EventKind.FAULT: ValidatorFault,
+    EventKind.UNKNOWN_STACKED: ValidatorFault,
+}
+
+
+async def test_every_status_code_reaches_the_machine_as_its_event(h):
+    for code, (kind, text) in sorted(STATUS_EVENTS.items()):
+        if kind == EventKind.STACKER_OK:
+            continue  # "stacker OK" only matters after a removal (below)
+        before = len(h.events)
+        h.emu.inject_event(0, code)
+        await h.until(lambda before=before: len(h.events) > before)
+        event = h.events[before]
+        assert isinstance(event, EXPECTED[kind]), (code, event)
+        if kind in (EventKind.REJECTED, EventKind.FAULT):
+            assert (getattr(event, "reason", None) or event.kind) == text and event.code == code
+    h.emu.inject_event(0, 11)
+    await h.until(lambda: len(h.of(StackerOpened)) == 2)
+    h.emu.inject_event(0, 10)
+    await h.until(lambda: len(h.of(StackerClosed)) == 2)
+    assert not h.of(DeviceOffline) and not h.credits
+
+
+async def test_more_than_five_events_between_reads_is_a_fault(h):
+    for _ in range(7):  # no await in between: seven events pile up before the next read
+        h.emu.inject_event(0, 2)
+    await h.until(lambda: h.of(ValidatorFault))
+    assert h.of(ValidatorFault)[0] == ValidatorFault("validator", "events_lost", 2)
+    assert len(h.of(NoteRejected)) == 5  # the five the buffer still held
+
+
+async def test_garbage_on_the_line_is_dropped_and_notes_still_stack(h):
+    h.emu.set_fault("garbage", True)
+    await h.drv.set_accepting(True)
+    h.emu.insert(1000)
+    h.emu.insert(2000)
+    await h.until(lambda: len(h.of(NoteStacked)) == 2)
+    assert [c.value for c in h.credits] == [1000, 2000]
+    assert h.emu.stacked == [1000, 2000]
+    assert h.drv._parser.dropped_bytes > 0
+    assert not h.of(DeviceOffline)
+
+
+@pytest.mark.parametrize("fault", ["silence", "bad_crc"])
+async def test_offline_once_and_online_again(h, fault):
+    await h.drv.set_accepting(True)
+    h.emu.set_fault(fault, True)
+    await h.until(lambda: h.of(DeviceOffline))
+    reason = h.of(DeviceOffline)[0].reason
+    assert ("bad frames" in reason) == (fault == "bad_crc") and "validator" in reason
+    h.emu.set_fault(fault, False)
+    await h.until(lambda: len(h.of(DeviceOnline)) == 2)
+    assert len(h.of(DeviceOffline)) == 1
+    assert h.emu.accepting  # the machine's choice survives the reconnect
+
+
+async def test_reconnect_after_the_port_is_closed_and_reopened(h):
+    await h.drv.set_accepting(True)
+    await h.emu.close_port()
+    await h.until(lambda: h.of(DeviceOffline))
+    await h.emu.reopen_port()
+    await h.until(lambda: len(h.of(DeviceOnline)) == 2)
+    assert h.emu.accepting
+    h.emu.insert(500)
+    await h.until(lambda: h.of(NoteStacked))
+    assert h.emu.stacked == [500] and h.credits == [NoteCredited("validator", 500)]
+
+
+async def test_power_cycle_resets_the_device_and_the_driver_restores_it(h):
+    await h.drv.set_accepting(True)
+    h.emu.set_fault("power_cycle", True)
+    h.emu.set_fault("power_cycle", False)
+    assert h.emu.counter == 0 and not h.emu.accepting
+    await h.until(lambda: h.emu.accepting)  # re-initialised with the machine's choice
+    h.emu.insert(2000)
+    await h.until(lambda: h.of(NoteStacked))
+    assert h.credits == [NoteCredited("validator", 2000)]
+
+
+async def test_power_cycle_with_a_note_routed_to_the_stacker_credits_it_once(emu):
+    h = Harness(emu)
+    emu.delay = 0.3  # the stacker stroke takes a while: the power goes during it
+    h.start()
+    try:
+        await h.until(lambda: h.of(DeviceOnline))
+        await h.drv.set_accepting(True)
+        emu.insert(5000)
+        await h.until(lambda: emu.state == "stacking")
+        emu.set_fault("power_cycle", True)
+        emu.set_fault("power_cycle", False)
+        emu.delay = 0.0
+        await h.until(lambda: h.credits and emu.accepting)
+        assert h.credits == [NoteCredited("validator", None)]  # the journal has its value
+        assert ValidatorFault("validator", "events_lost", None) in h.events
+        assert emu.stacked == [5000]
+    finally:
+        await h.stop()
+
+
+def test_every_fault_switch_is_known():
+    assert FAULTS == {"jam_stacking", "jam_acceptor", "stacker_full", "box_removed", "silence",
+                      "garbage", "bad_crc", "power_cycle"}
+    emu = CctalkEmulator()
+    assert set(emu.faults) == FAULTS
+    with pytest.raises(ValueError):
+        emu.set_fault("tilt", True)
+
+
+async def _crash_in_the_commit(emu, state) -> None:
+    """Run a driver until it sits in the commit of a credit event, then kill it."""
+    first = Harness(emu, state_path=str(state))
+    blocked = asyncio.Event()
+
+    async def hang(credit):
+        blocked.set()
+        await asyncio.Event().wait()  # the daemon dies here, before the next 159 read
+
+    first.commit_hook = hang
+    first.start()
+    await first.until(lambda: first.of(DeviceOnline))
+    await first.drv.set_accepting(True)
+    emu.insert(10000)
+    async with asyncio.timeout(TIMEOUT):
+        await blocked.wait()
+    await first.stop()
+    assert emu.stacked == [10000] and emu.ack_times == []
+
+
+async def test_note_in_flight_across_a_driver_restart_is_credited_exactly_once(emu, tmp_path):
+    state = tmp_path / "cctalk.json"
+    await _crash_in_the_commit(emu, state)
+    for run in range(2):  # the restart credits it; a later restart must not credit it again
+        again = Harness(emu, state_path=str(state))
+        reads_before, reads_at_commit = _event_reads(emu), []
+
+        async def note_reads(credit, seen=reads_at_commit, base=reads_before):
+            seen.append(_event_reads(emu) - base)
+
+        again.commit_hook = note_reads
+        again.start()
+        try:
+            await again.until(lambda again=again: again.of(DeviceOnline))
+            polls = _event_reads(emu)
+            await again.until(lambda polls=polls: _event_reads(emu) > polls + 2)
+            if run == 0:
+                assert again.credits == [NoteCredited("validator", None)]
+                kinds = [type(e) for e in again.events]
+                assert kinds.index(NoteCredited) < kinds.index(DeviceOnline)
+                # journaled after the one start-up read that found it, before any other read
+                assert reads_at_commit == [1]
+            else:
+                assert again.credits == []
+            assert not emu.accepting  # every new driver starts inhibited
+        finally:
+            await again.stop()
+    assert emu.stacked == [10000]
+
+
+async def test_note_left_in_escrow_at_start_up_is_returned(emu, tmp_path):
+    first = Harness(emu, state_path=str(tmp_path / "s.json"))
+    first.on_escrow = None  # the daemon dies while the note waits in escrow
+    first.start()
+    await first.until(lambda: first.of(DeviceOnline))
+    await first.drv.set_accepting(True)
+    emu.insert(2000)
+    await first.until(lambda: first.of(NoteEscrowed))
+    await first.stop()
+    second = Harness(emu, state_path=str(tmp_path / "s.json"))
+    second.start()
+    try:
+        await second.until(lambda: second.of(DeviceOnline) and emu.returned)
+        assert not second.credits and emu.returned == [2000] and emu.stacked == []
+    finally:
+        await second.stop()
