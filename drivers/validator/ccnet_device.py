@@ -297,11 +297,16 @@ class CcnetValidator:
             await asyncio.sleep(self.poll_interval)  # let the note reach the box first
             first = await self._poll(commit_credit, in_flight=True)
         if first.cmd == State.STACKED:
+            if not self._credited:  # a RESET now would lose the only report of this note
+                raise _CommitFailed("credit of a note in flight not committed")
             log.warning("%s: note in flight found stacked (%s)", self.name, describe(first))
         elif first.cmd in (State.POWER_UP_BILL_IN_STACKER, State.CASSETTE_JAMMED):
             # Past the point of no return; the RESET finishes stacking it.
             log.warning("%s: note in flight in the stacker (%s)", self.name, describe(first))
-            await commit_credit(NoteCredited(self.name, value=None))
+            try:
+                await commit_credit(NoteCredited(self.name, value=None))
+            except Exception as err:  # no RESET until it is committed: retry after a backoff
+                raise _CommitFailed(f"credit of a note in flight not committed: {err}") from err
             if first.cmd == State.POWER_UP_BILL_IN_STACKER:
                 self._emit(PowerUpWithBill(self.name, "stacker"))
         elif first.cmd == State.POWER_UP_BILL_IN_VALIDATOR:
@@ -406,6 +411,10 @@ class CcnetValidator:
             self._sink(event)
         except Exception:  # a broken sink must not stop the polling that guards the money
             log.exception("%s: event sink failed on %r", self.name, event)
+
+
+class _CommitFailed(DeviceError):
+    """The journal refused a note found in flight at start-up; start again without a RESET."""
 
 
 class _Restarted(DeviceError):

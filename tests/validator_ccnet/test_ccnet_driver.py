@@ -452,3 +452,26 @@ async def test_the_emulator_naks_a_garbled_host_frame_and_repeats_on_our_nak(emu
         assert await reply() == Frame(ILLEGAL_COMMAND)
     finally:
         await close_serial(writer)
+
+
+async def test_a_failed_commit_at_start_up_sends_no_reset_and_is_retried(emu):
+    await _crash_at_stacked(emu)
+    emu.set_fault("power_cycle", True)
+    emu.set_fault("power_cycle", False)
+    second = Harness(emu)
+    calls = []
+
+    async def flaky(credit):
+        calls.append(emu.status)
+        if len(calls) == 1:
+            raise OSError("disk full")
+
+    second.commit_hook = flaky
+    second.start()
+    try:
+        await second.until(lambda: second.of(DeviceOnline))
+        # the device still said "bill in stacker" at the retry: no RESET went out in between
+        assert calls == [State.POWER_UP_BILL_IN_STACKER] * 2
+        assert second.credits == [NoteCredited("validator", None)] and emu.stacked == [10000]
+    finally:
+        await second.stop()
