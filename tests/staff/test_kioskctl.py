@@ -1,0 +1,125 @@
+"""kioskctl against a running simulated kiosk: every command, and bad control requests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from tests.daemon import ROOT, RunningKiosk
+from tests.staff.conftest import Staff, pay
+
+ACCOUNT_A, ACCOUNT_B = "0012345678", "0023456789"
+
+
+async def receipt_text(kiosk: RunningKiosk) -> str:
+    return "\n".join((await kiosk.sim_state())["receipt"] or [])
+
+
+async def test_staff_look_up_reprint_and_close_the_day(kiosk: RunningKiosk, staff: Staff) -> None:
+    first = await pay(kiosk, ACCOUNT_A, [10000, 2000, 500])
+    second = await pay(kiosk, ACCOUNT_B, [5000, 500])
+    assert first["result"]["status"] == second["result"]["status"] == "credited"
+
+    # status: state, devices, box counters, outbox, last backend contact
+    status = await staff.json("status")
+    assert status["state"] == "service_idle"
+    assert status["devices"] == {"validator": "online", "printer": "online"}
+    assert status["box"] == {"by_note": {"500": 2, "2000": 1, "5000": 1, "10000": 1}, "notes": 5, "total": 18000}
+    assert status["last_backend_contact"] is not None
+    code, text = await staff.run("status", "--lang", "en")
+    assert code == 0 and "cash box: 5 notes / 180.00 CNY" in text and "validator online" in text
+    code, text = await staff.run("status")
+    assert "钱箱: 5 张 / 180.00 元" in text
+
+    # txn list by account, by amount (yuan), by local date
+    listed = (await staff.json("txn", "list", "--account", ACCOUNT_A))["txns"]
+    assert [(t["seq"], t["amount"], t["state"]) for t in listed] == [(1, 12500, "credited")]
+    listed = (await staff.json("txn", "list", "--amount", "55"))["txns"]
+    assert [t["account"] for t in listed] == [ACCOUNT_B]
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    listed = (await staff.json("txn", "list", "--since", today, "--until", today))["txns"]
+    assert [t["seq"] for t in listed] == [1, 2]
+    assert (await staff.json("txn", "list", "--since", "2001-01-01", "--until", "2001-01-02"))["txns"] == []
+    code, text = await staff.run("txn", "list")
+    assert code == 0 and ACCOUNT_A in text and "125.00 元" in text and "55.00 元" in text
+
+    # txn show: notes with times, the backend's answer, what was sent
+    shown = (await staff.json("txn", "show", "1"))["txn"]
+    assert [n["value"] for n in shown["notes"]] == [10000, 2000, 500]
+    assert shown["ref"] == first["result"]["ref"] and shown["balance"] == first["result"]["balance"]
+    assert shown["sent"]["amount"] == 12500 and shown["sent"]["account"] == ACCOUNT_A
+    by_id = (await staff.json("txn", "show", shown["id"]))["txn"]
+    assert by_id["seq"] == 1
+    code, text = await staff.run("txn", "show", "2")
+    assert code == 0 and "50.00 元" in text and ACCOUNT_B in text
+    code, text = await staff.run("txn", "show", "99")
+    assert code == 1 and "no transaction 99" in text
+
+    # receipt reprint: a copy marked DUPLICATE n on the kiosk's printer, counted up
+    code, text = await staff.run("receipt", "reprint", "1", "--by", "guide-7")
+    assert code == 0 and "补打次数 1" in text
+    printed = await receipt_text(kiosk)
+    assert "补打 DUPLICATE 1" in printed and ACCOUNT_A in printed and "125.00" in printed
+    again = await staff.json("receipt", "reprint", shown["id"])
+    assert again["duplicate"] == 2 and again["audit"] > 0
+    assert "补打 DUPLICATE 2" in await receipt_text(kiosk)
+
+    # daily report: the figures of the two payments
+    report = (await staff.json("report", "daily"))["report"]
+    assert report["count"] == 2 and report["total"] == 18000 and report["average"] == 9000
+    assert report["by_note"] == {"500": {"count": 2, "total": 1000}, "2000": {"count": 1, "total": 2000},
+                                 "5000": {"count": 1, "total": 5000}, "10000": {"count": 1, "total": 10000}}
+    assert report["by_status"] == {"credited": {"count": 2, "total": 18000}}
+    assert sum(h["count"] for h in report["by_hour"].values()) == 2
+    assert report["pending"] == [] and report["flagged"] == []
+    assert report["box_today"] == {"notes": 5, "total": 18000}
+    code, text = await staff.run("report", "daily", "--print")
+    assert code == 0 and "缴费笔数: 2" in text and "合计: 180.00 元" in text
+    assert "日结报表" in await receipt_text(kiosk) and "合计: 180.00 元" in await receipt_text(kiosk)
+    code, text = await staff.run("report", "daily", "2001-01-01", "--lang", "en")
+    assert code == 0 and "Payments: 0" in text
+    closed = (await staff.json("report", "close"))["report"]
+    assert closed["total"] == 18000 and closed["audit"]["seq"] > again["audit"]
+
+
+async def test_sim_commands_and_bad_requests(kiosk: RunningKiosk, staff: Staff) -> None:
+    # a note inserted with kioskctl during a payment is counted on the customer's screen
+    await kiosk.press(*ACCOUNT_A, "confirm")
+    await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation screen")
+    await kiosk.press("confirm")
+    await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "the cash screen")
+    code, _ = await staff.run("sim", "insert", "20")
+    assert code == 0
+    await kiosk.until(lambda s: s["notes"] == [2000], "the note from kioskctl counted")
+    faults = (await staff.json("sim", "fault", "paper_low", "on"))["faults"]
+    assert faults["paper_low"] is True
+    code, text = await staff.run("sim", "fault", "no_such_fault", "on")
+    assert code == 1 and "unknown fault" in text
+
+    # unknown, malformed and oversized requests: an error reply each, the daemon keeps serving
+    assert (await staff.request({"cmd": "rm -rf"}))["error"].startswith("unknown cmd 'rm -rf'")
+    assert "unknown argument" in (await staff.request({"cmd": "status", "extra": 1}))["error"]
+    assert (await staff.request({"cmd": "txn_show", "ref": "'; drop table"}))["ok"] is False
+    assert "amount" in (await staff.request({"cmd": "txn_list", "amount": "12"}))["error"]
+    assert "since" in (await staff.request({"cmd": "txn_list", "since": "yesterday"}))["error"]
+    assert "date" in (await staff.request({"cmd": "report_daily", "date": "2024-02-30"}))["error"]
+    assert "value" in (await staff.request({"cmd": "sim_insert", "value": 0}))["error"]
+    reader, writer = await asyncio.open_unix_connection(staff.socket)
+    writer.write(b"{not json\n" + b'{"cmd": "' + b"a" * 70000 + b'"}\n')
+    await writer.drain()
+    replies = [json.loads(await reader.readline()) for _ in range(2)]
+    writer.close()
+    assert replies[0]["error"] == "request is not JSON (UTF-8)"
+    assert "larger than" in replies[1]["error"]
+    status = await staff.json("status")
+    assert status["state"].startswith("payment_cash")
+
+    # the installed entry point, as a separate process, with --json for scripts
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "kioskd.ctl", "status", "--json", "--socket", staff.socket,
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0 and json.loads(out)["kiosk"] == "K-SIM-01"
