@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,13 @@ from typing import Any
 from drivers import base as ev
 from kioskd.alerts import Alerts
 from kioskd.config import Config
+from kioskd.control import ControlServer
+from kioskd.control_handlers import ContactTrackingClient, Handlers
 from kioskd.devices import build_keypad, build_printer, build_validator
 from kioskd.ledger import Ledger
 from kioskd.notify import notify
 from kioskd.printing import Receipts
+from kioskd.reports import DailyClose
 from kioskd.screen.server import ScreenServer
 from kioskd.uplink.client import BackendClient
 from kioskd.uplink.keys import load_key
@@ -41,6 +45,7 @@ class Daemon:
         self.ledger: Any = None
         self.screen: ScreenServer | None = None
         self.client: BackendClient | None = None
+        self.control: ControlServer | None = None
 
     # --- start-up ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -48,9 +53,10 @@ class Daemon:
         c = self.config
         self.ledger = await Ledger.open(c.state_dir, c.kiosk.id, c.kiosk.currency)
         key = load_key(c.key_path)
-        self.client = BackendClient(c.backend.url, c.kiosk.id, key, timeout=c.backend.timeout)
+        self.client = ContactTrackingClient(c.backend.url, c.kiosk.id, key, timeout=c.backend.timeout)
         self.sender = OutboxSender(self.ledger, self.client, on_flagged=self._flagged)
-        self.alerts = Alerts(self.ledger, on_change=self.sender.wake)
+        self.alerts = Alerts(self.ledger, on_change=self.sender.wake, state_file=c.state_dir / "alerts.json")
+        await self.alerts.restore()
         self.payments = UplinkPayments(
             self.ledger, self.client, submit_timeout=c.backend.timeout,
             outbox=self.sender, on_flagged=self._flagged,
@@ -78,6 +84,10 @@ class Daemon:
         for txn in to_submit:
             self._spawn(self._resubmit(txn), f"resubmit-{txn}")
         url = await self.screen.start()
+        self.daily_close = DailyClose(self, at=c.close.time, printed=c.close.print,
+                                      state_file=c.state_dir / "daily_close.json")
+        self._spawn(self.daily_close.run(), "daily-close")
+        await self._start_control()
 
         try:
             await asyncio.wait_for(self.validator_online.wait(), PROBE_SECONDS)
@@ -89,6 +99,16 @@ class Daemon:
         self.screen_url = url
         notify("READY=1", f"STATUS={self.model.state}")
         log.info("ready")
+
+    async def _start_control(self) -> None:
+        # staff tools must not keep the kiosk from taking payments: a bad socket is logged
+        self.control = ControlServer(self.config.control.socket, Handlers(self).handle,
+                                     group=self.config.control.group)
+        try:
+            await self.control.start()
+        except Exception as err:
+            log.error("control socket %s not available: %s", self.config.control.socket, err)
+            self.control = None
 
     def _spawn(self, coro: Any, name: str) -> None:
         task = asyncio.get_running_loop().create_task(self._guard(coro, name), name=name)
@@ -121,6 +141,8 @@ class Daemon:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         for task in list(self.model.tasks):
             task.cancel()
+        if self.control is not None:
+            await self.control.stop()
         if self.screen is not None:
             await self.screen.stop()
         if self.client is not None:
@@ -291,6 +313,9 @@ async def serve(config: Config, *, simulate: bool = False, ready: asyncio.Event 
 
         sim = Simulation(Path(config.storage.path))
         config = await sim.start(config)
+        # simulated kiosks (tests run several at once) keep their control socket in their state dir
+        control = dataclasses.replace(config.control, socket=str(Path(config.storage.path) / "control.sock"))
+        config = dataclasses.replace(config, control=control)
     daemon = Daemon(config, sim=sim)
     try:
         await daemon.start()
