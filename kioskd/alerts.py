@@ -132,7 +132,7 @@ class Alerts:
             return False
         alert.state, alert.at, alert.acknowledged_by = "acknowledged", utc_now(), by
         log.info("alert acknowledged: %s %s", alert.code, f"by {by}" if by else "")
-        self._store(_copy(alert))
+        self._store(alert)
         return True
 
     def staff_clear(self, alert_id: str, by: str = "") -> bool:
@@ -168,7 +168,8 @@ class Alerts:
         self._store(cleared)
 
     def _store(self, alert: Alert) -> None:
-        self._queue.put_nowait(alert)
+        # a copy: the open alert changes later (acknowledged) while this change waits its turn
+        self._queue.put_nowait(_copy(alert))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._write(), name="alerts")
 

@@ -1,0 +1,97 @@
+"""The daily report against a real journal, and alerts' storage (outbox, audit, restart file)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from kioskd.alerts import Alerts
+from kioskd.ledger import Ledger
+from kioskd.reports import daily_report, day_bounds, report_lines
+from statemachine.ports import AccountInfo
+
+TZ = "Asia/Shanghai"
+
+
+@pytest.fixture
+async def ledger(tmp_path: Path) -> AsyncIterator[Ledger]:
+    led = await Ledger.open(tmp_path, "K-T", "CNY")
+    try:
+        yield led
+    finally:
+        await led.close()
+
+
+async def paid(ledger: Ledger, account: str, notes: list[int], status: str, reason: str | None = None) -> str:
+    txn = await ledger.open_payment(AccountInfo(account, "张*", 10000, 0, "CNY", 1, 500000))
+    for value in notes:
+        await ledger.stack_requested(txn, value)
+        await ledger.commit_note(txn, value)
+    assert await ledger.close_payment(txn)
+    if status != "closed":
+        await ledger.settle(txn, status, reason=reason)
+    return txn
+
+
+def test_day_bounds_are_the_local_midnights_in_utc() -> None:
+    day = datetime(2024, 3, 1).date()
+    assert day_bounds(day, TZ) == ("2024-02-29T16:00:00.000Z", "2024-03-01T16:00:00.000Z")
+
+
+async def test_daily_report_figures(ledger: Ledger) -> None:
+    await paid(ledger, "0011", [10000], "credited")
+    await paid(ledger, "0022", [100, 100], "pending")
+    flagged = await paid(ledger, "0033", [500, 100, 100], "flagged", reason="rejected: account closed")
+    cancelled = await ledger.open_payment(AccountInfo("0044", "李*", 0, 0, "CNY", 1, 500000))
+    assert not await ledger.close_payment(cancelled)  # took no cash: not a payment
+    today = datetime.now(ZoneInfo(TZ)).date()
+    r = await daily_report(ledger, today, tz=TZ, kiosk="K-T", currency="CNY")
+    assert r["count"] == 3 and r["total"] == 10900
+    assert r["average"] == 3633  # 10900 / 3 rounded down to the fen
+    assert r["by_note"] == {"100": {"count": 4, "total": 400}, "500": {"count": 1, "total": 500},
+                            "10000": {"count": 1, "total": 10000}}
+    assert r["by_status"] == {"credited": {"count": 1, "total": 10000}, "flagged": {"count": 1, "total": 700},
+                              "pending": {"count": 1, "total": 200}}
+    assert [p["account"] for p in r["pending"]] == ["0022"]
+    assert [(f["txn"], f["reason"]) for f in r["flagged"]] == [(flagged, "rejected: account closed")]
+    assert sum(h["count"] for h in r["by_hour"].values()) == 3
+    assert r["box"]["total"] == r["box_today"]["total"] == 10900
+    zh = "\n".join(report_lines(r, "zh-CN"))
+    assert "缴费笔数: 3" in zh and "合计: 109.00 元" in zh and "待人工处理: 1" in zh
+    en = "\n".join(report_lines(r, "en"))
+    assert "Payments: 3" in en and "Flagged for staff: 1" in en
+    yesterday = await daily_report(ledger, today - timedelta(days=1), tz=TZ, kiosk="K-T", currency="CNY")
+    assert yesterday["count"] == 0 and yesterday["average"] == 0 and yesterday["box"]["total"] == 10900
+
+
+async def test_alert_changes_go_to_outbox_audit_and_survive_a_restart(ledger: Ledger, tmp_path: Path) -> None:
+    state = tmp_path / "alerts.json"
+    alerts = Alerts(ledger, state_file=state)
+    alerts.raise_alert("stacker_full", "critical")
+    alerts.raise_alert("stacker_full", "critical")  # still open: not a second alert
+    alerts.raise_alert("printer_paper_low", "warning")
+    full = alerts.open["stacker_full"]
+    assert alerts.acknowledge(full.id, "guide-7") and not alerts.acknowledge(full.id)
+    alerts.clear_alert("printer_paper_low")
+    await alerts.drain()
+    rows = sqlite3.connect(ledger.path).execute("SELECT key, body FROM outbox WHERE kind = 'alert' ORDER BY id")
+    got = [(json.loads(body)["code"], key.split(":")[1]) for key, body in rows]
+    assert got == [("stacker_full", "raised"), ("printer_paper_low", "raised"),
+                   ("stacker_full", "acknowledged"), ("printer_paper_low", "cleared")]
+    assert (await ledger.audit_head())[0] == 4 and await ledger.audit_verify() is None
+
+    again = Alerts(ledger, state_file=state)
+    await again.restore()
+    assert [(a["id"], a["state"], a["acknowledged_by"]) for a in again.listing()] == [
+        (full.id, "acknowledged", "guide-7")]
+    assert [a["code"] for a in again.listing(include_cleared=True)] == ["stacker_full", "printer_paper_low"]
+    again.raise_alert("stacker_full", "critical")  # the cause seen again after the restart: same alert
+    assert again.open["stacker_full"].id == full.id
+    assert again.staff_clear(full.id[:8], "manager") and again.listing() == []
+    await again.drain()
