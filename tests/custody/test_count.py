@@ -1,0 +1,114 @@
+"""A whole custody session: box out and in, blind count with an over and a short denomination."""
+
+from __future__ import annotations
+
+import json
+
+from kioskd.custody import statement_lines
+from tests.custody.conftest import Site
+from tests.ledger.conftest import paid
+
+
+async def count(site: Site, counted: dict[int, int], counterfeit: int = 0) -> None:
+    """Type the count for each denomination the screen asks for, then counterfeit notes."""
+    while site.screen["custody"]["denomination"] is not None:
+        value = site.screen["custody"]["denomination"]
+        await site.keys(*str(counted.get(value, 0)), "confirm")
+    await site.keys(*str(counterfeit), "confirm")
+
+
+async def test_session_with_an_over_and_a_short_denomination(site: Site) -> None:
+    await paid(site.ledger, 10000, 10000, 5000)
+    await paid(site.ledger, 5000, 5000, 2000)
+    assert await site.ledger.counters() == {2000: 1, 5000: 3, 10000: 2}
+
+    await site.custody.start("service_key")
+    await site.login("1001")
+    await site.login("1002")
+    assert site.state == "maintenance_open"
+    statement = site.printed[0]
+    assert statement.counts == {2000: 1, 5000: 3, 10000: 2} and statement.payments == 2
+    assert statement.total == 37000
+
+    await site.custody.stacker_opened()  # expected now: no tamper alert
+    assert "box_tamper" not in site.alerts.raised and site.state == "maintenance_open"
+    await site.custody.stacker_closed()  # the new box: counting begins, counters start anew
+    assert site.state == "maintenance_count"
+    assert await site.ledger.counters() == {}
+
+    # blind: nothing on screen tells the expected figures while counting
+    screen = site.screen["custody"]
+    assert screen["result"] is None and "expected" not in json.dumps(screen)
+    await count(site, {10000: 3, 5000: 2, 2000: 1}, counterfeit=1)
+    assert site.screen["custody"]["step"] == "confirm1" and site.screen["custody"]["result"] is None
+    await site.keys(*"135790", "confirm")
+    await site.keys(*"246802", "confirm")
+
+    rows = {r["value"]: r for r in site.screen["custody"]["result"]}
+    assert (rows[10000]["verdict"], rows[10000]["diff"]) == ("over", 1)
+    assert (rows[5000]["verdict"], rows[5000]["diff"]) == ("short", -1)
+    assert rows[2000]["verdict"] == "match" and rows[100]["verdict"] == "match"
+    assert "custody_mismatch" in site.alerts.raised
+    recorded = (await site.entries("custody_count"))[0]
+    assert recorded["counterfeit"] == 1 and recorded["confirmed_by"] == ["1001", "1002"]
+
+    await site.keys("confirm")
+    assert site.state == "service_idle"
+    end = (await site.entries("custody_end"))[-1]
+    assert end["outcome"] == "mismatch"
+    assert await site.audit_problems() == []
+
+    # the new box counts from zero
+    await paid(site.ledger, 1000)
+    assert await site.ledger.counters() == {1000: 1}
+
+
+async def test_a_confirmation_needs_the_right_pin(site: Site) -> None:
+    await paid(site.ledger, 5000)
+    await site.custody.start("service_key")
+    await site.login("1001")
+    await site.login("1002")
+    await site.keys("confirm")  # count without taking the box out
+    await count(site, {5000: 1})
+    await site.keys(*"246802", "confirm")  # technician 2's PIN where technician 1 must confirm
+    assert site.screen["custody"]["step"] == "confirm1"
+    assert site.screen["custody"]["message"] == "bad_pin"
+    await site.keys(*"135790", "confirm", *"246802", "confirm")
+    assert all(r["verdict"] == "match" for r in site.screen["custody"]["result"])
+    assert "custody_mismatch" not in site.alerts.raised
+
+
+async def test_tamper_makes_the_kiosk_unavailable_until_a_custody_session(site: Site) -> None:
+    await site.custody.stacker_opened()
+    assert "box_tamper" in site.alerts.raised and site.state == "unavailable"
+    assert site.screen["unavailable"] == {"reason": "box_tamper"}
+    await site.custody.stacker_closed()
+    assert site.state == "unavailable"  # putting the box back is not enough
+
+    await site.custody.start("door")  # an aborted session is not enough either
+    await site.keys("cancel")
+    assert site.state == "unavailable"
+
+    await site.custody.start("door")
+    await site.login("1002")
+    await site.login("1003")
+    await site.keys("confirm")
+    await count(site, {})
+    await site.keys(*"246802", "confirm", *"112233", "confirm", "confirm")
+    assert site.state == "service_idle"
+    assert "box_tamper" in site.alerts.cleared
+    assert [e for e in await site.kinds() if e == "box_tamper"] == ["box_tamper"]
+
+
+def test_statement_lines_in_both_languages() -> None:
+    from kioskd.custody import Statement
+
+    s = Statement("K-0001", "K-0001-20250301-ab", "2025-02-01T00:00:00.000Z", "2025-03-01T08:00:00.000Z",
+                  {10000: 2, 5000: 3}, 4, ("1001", "张伟"), ("1002", "李娜"))
+    zh, en = statement_lines(s, "zh-CN"), statement_lines(s, "en")
+    assert zh[0] == "终端现金对账单" and en[0] == "Terminal cash statement"
+    for lines in (zh, en):
+        text = "\n".join(lines)
+        assert "K-0001-20250301-ab" in text and "¥100.00 x 2 = ¥200.00" in text
+        assert "¥50.00 x 3 = ¥150.00" in text and "¥350.00" in text
+        assert "1001 张伟" in text and "1002 李娜" in text
