@@ -147,3 +147,20 @@ async def test_a_user_outside_the_group_cannot_connect(server: ControlServer, tm
     assert os.waitstatus_to_exitcode(status) == 0
     # and the owner still can
     assert (await asyncio.to_thread(call, server.path, {"cmd": "echo", "text": "me"}))["echo"] == "me"
+
+
+async def test_sim_commands_are_refused_on_a_real_kiosk(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from kioskd.config import from_dict
+    from kioskd.control_handlers import Handlers
+
+    config = from_dict({"kiosk": {"id": "K-1", "name": "hall"}, "validator": {"port": "/dev/x"},
+                        "printer": {"port": "/dev/y"}, "backend": {"url": "http://127.0.0.1:1/"},
+                        "keypad": {"driver": "screen"}, "storage": {"path": str(tmp_path)}})
+    handlers = Handlers(SimpleNamespace(config=config, sim=None))
+    for request in ({"cmd": "sim_insert", "value": 10000}, {"cmd": "sim_fault", "name": "silence", "on": True}):
+        with pytest.raises(ControlError, match="only in simulate mode"):
+            await handlers.handle(request)
+    with pytest.raises(ControlError, match="unknown cmd 'reboot'"):
+        await handlers.handle({"cmd": "reboot"})
