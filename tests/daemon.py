@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import aiohttp
 
@@ -97,14 +97,22 @@ async def start_kiosk(state: Path, *extra: str) -> RunningKiosk:
         seen.append(line)
         if "customer screen:" in line:
             url = line.split("customer screen:")[1].strip()
-    asyncio.create_task(_drain(proc.stdout))
+    asyncio.create_task(_drain(proc.stdout, _log_file(state.parent / "daemon.log"), seen))
     kiosk = RunningKiosk(proc, url, state)
     await kiosk.connect()
     return kiosk
 
 
-async def _drain(stream: asyncio.StreamReader) -> None:
-    while await stream.readline():
-        pass
+def _log_file(path: Path) -> TextIO:
+    return open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by _drain
+
+
+async def _drain(stream: asyncio.StreamReader, out: TextIO, seen: list[str]) -> None:
+    """Keep the daemon's output next to its state directory, for a failing test to show."""
+    with out:
+        out.writelines(seen)
+        while line := await stream.readline():
+            out.write(line.decode(errors="replace"))
+            out.flush()
 
 
