@@ -7,7 +7,8 @@ import importlib
 import sys
 
 # Each module adds its own subcommands with add_commands(subparsers); func(args) -> exit code.
-COMMAND_MODULES = ("kioskd.uplink.keys_cli", "kioskd.receipts_cli", "kioskd.staff_cli")
+COMMAND_MODULES = ("kioskd.uplink.keys_cli", "kioskd.receipts_cli", "kioskd.staff_cli",
+                   "kioskd.backup_cli", "kioskd.custody_cli", "kioskd.audit_cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
