@@ -25,6 +25,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     run.add_argument("--simulate", action="store_true", help="simulated validator, printer and backend")
     run.add_argument("--state", type=Path, help="override [storage] path")
     run.add_argument("--listen", help="override [screen] listen (host:port)")
+    run.add_argument("--validator", choices=("id003", "ssp", "ccnet", "cctalk"),
+                     help="override [validator] driver (with --simulate: which emulator)")
     run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     demo = sub.add_parser("demo", help="a scripted customer pays one bill at a simulated kiosk")
     demo.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -37,6 +39,8 @@ def load_config(args: argparse.Namespace) -> cfg.Config:
     config = cfg.load(args.config or default)
     if args.state:
         config = dataclasses.replace(config, storage=dataclasses.replace(config.storage, path=str(args.state)))
+    if args.validator:
+        config = dataclasses.replace(config, validator=dataclasses.replace(config.validator, driver=args.validator))
     if args.listen:
         cfg._check_rules(args.listen, {"hostport": True}, "--listen", "screen.listen")
         config = dataclasses.replace(config, screen=dataclasses.replace(config.screen, listen=args.listen))

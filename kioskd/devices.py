@@ -21,13 +21,26 @@ class NoKeypad:
 def build_validator(config: Config) -> BillValidator:
     """The bill validator driver for [validator]."""
     v = config.validator
+    common = {"poll_interval": v.poll_interval, "denominations": v.denominations or None}
     if v.driver == "id003":
         from drivers.validator.id003_device import Id003Validator
 
-        return Id003Validator(
-            v.port, poll_interval=v.poll_interval, denominations=v.denominations or None
-        )
-    raise NotImplementedError(f"validator.driver {v.driver!r} is not built yet (issue: more validators)")
+        return Id003Validator(v.port, **common)
+    if v.driver == "ssp":
+        from drivers.validator.ssp_device import SspValidator
+
+        return SspValidator(v.port, **common)
+    if v.driver == "ccnet":
+        from drivers.validator.ccnet_device import CcnetValidator
+
+        return CcnetValidator(v.port, **common)
+    if v.driver == "cctalk":
+        from drivers.validator.cctalk_device import CctalkValidator
+
+        # the last event counter read, so a credit already journalled is not taken twice
+        state = config.state_dir / "validator-cctalk.json"
+        return CctalkValidator(v.port, state_path=str(state), **common)
+    raise ValueError(f"unknown validator.driver {v.driver!r}")  # config.py refuses it first
 
 
 def build_printer(config: Config) -> ReceiptPrinter:

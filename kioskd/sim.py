@@ -9,9 +9,10 @@ import dataclasses
 import logging
 from pathlib import Path
 
+import importlib
+from typing import Any
+
 from drivers.printer.emulator import EscposEmulator, render_png
-from drivers.validator.emulators.id003_emu import FAULTS as VALIDATOR_FAULTS
-from drivers.validator.emulators.id003_emu import Id003Emulator
 from kioskd.config import Config
 from kioskd.refbackend import ReferenceBackend
 from kioskd.uplink.keys import init_key, load_key, public_b64url
@@ -19,15 +20,29 @@ from kioskd.uplink.keys import init_key, load_key, public_b64url
 log = logging.getLogger("kioskd.sim")
 
 PRINTER_FAULTS = ("paper_low", "paper_out", "cover_open", "offline")
+# validator.driver -> (emulator module, class): each speaks its protocol on a pty
+EMULATORS = {
+    "id003": ("drivers.validator.emulators.id003_emu", "Id003Emulator"),
+    "ssp": ("drivers.validator.emulators.ssp_emu", "SspEmulator"),
+    "ccnet": ("drivers.validator.emulators.ccnet_emu", "CcnetEmulator"),
+    "cctalk": ("drivers.validator.emulators.cctalk_emu", "CctalkEmulator"),
+}
+
+
+def validator_emulator(driver: str) -> Any:
+    """A new emulator for `driver`, and the names of its fault switches."""
+    module, name = EMULATORS[driver]
+    return getattr(importlib.import_module(module), name)()
 
 
 class Simulation:
     """The simulated validator, printer and backend, and the /sim page's controls."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, validator: str = "id003") -> None:
         self.state_dir = state_dir
         state_dir.mkdir(parents=True, exist_ok=True)
-        self.validator = Id003Emulator()
+        self.driver = validator
+        self.validator = validator_emulator(validator)
         self.printer = EscposEmulator()
         self.backend = ReferenceBackend(state_dir / "backend.sqlite3")
 
@@ -43,7 +58,7 @@ class Simulation:
                  self.validator.port, self.printer.port, url)
         return dataclasses.replace(
             config,
-            validator=dataclasses.replace(config.validator, port=self.validator.port, driver="id003"),
+            validator=dataclasses.replace(config.validator, port=self.validator.port),
             printer=dataclasses.replace(config.printer, port=self.printer.port, transport="serial"),
             backend=dataclasses.replace(config.backend, url=url),
         )
@@ -66,7 +81,7 @@ class Simulation:
         """Switch a validator or printer fault."""
         if name in PRINTER_FAULTS:
             setattr(self.printer, name, on)
-        elif name in VALIDATOR_FAULTS:
+        elif name in self.validator.faults:
             self.validator.set_fault(name, on)
         else:
             raise ValueError(f"unknown fault {name!r}")
