@@ -1,6 +1,6 @@
 """SIGKILL the daemon at N seeded random moments of payments and report what was lost.
 
-    python -m bench.crash_harness [--kill-points 1000] [--seed S]
+    python -m bench.crash_harness [--kill-points 1000] [--seed S] [--validator id003|ssp|ccnet|cctalk]
 
 Prints "N kill points, L lost, D double credited" (and any other invariant breach).
 """
@@ -22,11 +22,13 @@ def main() -> int:
     parser.add_argument("--kill-points", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--verbose", action="store_true", help="print each kill point")
+    parser.add_argument("--validator", default="id003", choices=("id003", "ssp", "ccnet", "cctalk"))
     args = parser.parse_args()
-    print(f"crash harness: seed {args.seed}, {args.kill_points} kill points", flush=True)
+    print(f"crash harness ({args.validator}): seed {args.seed}, {args.kill_points} kill points", flush=True)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="kioskd-crash-") as root:
-        findings = asyncio.run(run(Path(root), args.seed, args.kill_points, report=args.verbose))
+        findings = asyncio.run(run(Path(root), args.seed, args.kill_points, report=args.verbose,
+                                       driver=args.validator))
     print(findings.line())
     for problem in findings.problems:
         print("  PROBLEM:", problem)

@@ -172,6 +172,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("custody_end", "maintenance", "unavailable"),
     # language toggles anywhere without changing state
     _t("lang", "*", None, before="toggle_locale"),
+    # a note offered where the machine cannot take it (a restart, a race with a timeout)
+    # is handed back, never left waiting in escrow
+    _t("note_escrowed", "*", None, before="refuse_escrow"),
 ]
 
 TRIGGERS: tuple[str, ...] = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))

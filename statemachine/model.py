@@ -302,6 +302,11 @@ class KioskModel(CustodyModelMixin):
         await self.validator.stack()
         await self.trigger("escrow_stack")
 
+    def refuse_escrow(self, value: int = 0, *_: Any) -> None:
+        """A note escrowed outside the cash step goes back to the customer."""
+        log.warning("note of %s fen escrowed in %s: returned", value, self.state)
+        self.spawn(self.validator.return_note(), "return-note")
+
     def _refusal(self, value: int) -> str | None:
         if len(self.notes) >= self.rules.max_notes:
             return "max_notes"

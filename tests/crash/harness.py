@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from drivers.printer.emulator import EscposEmulator
-from drivers.validator.emulators.id003_emu import Id003Emulator
 from kioskd.refbackend import ReferenceBackend
+from kioskd.sim import validator_emulator
 from kioskd.uplink.keys import init_key, load_key, public_b64url
 from tests.daemon import ROOT, STEP, RunningKiosk
 
@@ -51,10 +51,10 @@ def free_port() -> int:
 class CrashWorld:
     """Emulators + backend in this process; the daemon as a killable subprocess."""
 
-    def __init__(self, root: Path, seed: int) -> None:
-        self.root, self.rng, self.seed = root, random.Random(seed), seed
+    def __init__(self, root: Path, seed: int, driver: str = "id003") -> None:
+        self.root, self.rng, self.seed, self.driver = root, random.Random(seed), seed, driver
         self.state = root / "state"
-        self.validator = Id003Emulator()
+        self.validator = validator_emulator(driver)
         self.printer = EscposEmulator()
         self.backend = ReferenceBackend(root / "backend.sqlite3")
         self.proc: asyncio.subprocess.Process | None = None
@@ -75,6 +75,7 @@ class CrashWorld:
 id = "{KIOSK}"
 name = "Crash Hall"
 [validator]
+driver = "{self.driver}"
 port = "{self.validator.port}"
 poll_interval = 0.05
 [printer]
@@ -216,9 +217,10 @@ socket = "{self.state}/control.sock"
         self.log.close()
 
 
-async def run(root: Path, seed: int, kill_points: int, report: bool = False) -> Findings:
+async def run(root: Path, seed: int, kill_points: int, report: bool = False,
+              driver: str = "id003") -> Findings:
     """The whole harness: `kill_points` killed payments, then the final check."""
-    world = CrashWorld(root, seed)
+    world = CrashWorld(root, seed, driver)
     findings = Findings()
     try:
         await world.start()

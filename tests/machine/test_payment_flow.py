@@ -168,10 +168,23 @@ async def test_a_rejected_note_is_said_and_cash_goes_on(kiosk: Kiosk) -> None:
     assert kiosk.snapshots[-1]["message"] == "note_rejected"
 
 
-async def test_a_note_escrowed_outside_cash_is_not_taken(kiosk: Kiosk) -> None:
-    await kiosk.model.trigger("note_escrowed", 100)
-    assert kiosk.state == "service_idle"
-    assert "stack" not in kiosk.validator.actions
+@pytest.mark.parametrize("where", ["service_idle", "payment_account", "payment_confirm", "payment_done"])
+async def test_a_note_escrowed_outside_cash_is_handed_back(kiosk: Kiosk, where: str) -> None:
+    if where != "service_idle":
+        await kiosk.type("0012345678")
+    if where in ("payment_confirm", "payment_done"):
+        await kiosk.keys("confirm")
+    if where == "payment_done":
+        await kiosk.keys("confirm")
+        await kiosk.insert(100)
+        await kiosk.keys("finish")
+    assert kiosk.state == where
+    before = kiosk.validator.actions.count("stack")
+    await kiosk.model.trigger("note_escrowed", 500)
+    await kiosk.settle()
+    assert kiosk.state == where
+    assert kiosk.validator.actions[-1] == "return"
+    assert kiosk.validator.actions.count("stack") == before
 
 
 async def test_language_toggles_in_every_state_without_changing_it(kiosk: Kiosk) -> None:
