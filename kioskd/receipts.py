@@ -193,6 +193,36 @@ def _write_line(printer: Dummy, line: str, encoding: str) -> None:
         printer.text(line.encode("ascii", "replace").decode("ascii") + "\n")
 
 
+async def send_when_ready(printer: ReceiptPrinter, payload: bytes, job: str) -> bool:
+    """Send a rendered job only to a printer that says it is ready; False when not sent or failed."""
+    status = await printer.status()
+    # Only a printer that answered "online" gets the job: an unknown state is not "OK",
+    # and the customer must not be told to take a receipt that never came out.
+    if status.online is not True or status.paper == "out" or status.cover_open:
+        log.warning(
+            "%s: %s not printed: online=%s paper=%s cover_open=%s",
+            printer.name, job, status.online, status.paper, status.cover_open,
+        )
+        return False
+    try:
+        await printer.print_bytes(payload, job=job)
+    except DeviceError as err:
+        log.warning("%s: %s failed: %s", printer.name, job, err)
+        return False
+    return True
+
+
+def render_lines(lines: list[str], *, encoding: str) -> bytes:
+    """Plain text lines (reports, cash statements) as one ESC/POS job ending in a cut."""
+    out = Dummy()
+    out.hw("INIT")
+    out.charcode("CP437")
+    for line in lines:
+        _write_line(out, line, encoding)
+    out.cut()
+    return out.output
+
+
 async def print_receipt(
     printer: ReceiptPrinter,
     data: ReceiptData,
@@ -203,22 +233,8 @@ async def print_receipt(
     tz: str = "Asia/Shanghai",
 ) -> bool:
     """Print one receipt; False (nothing sent) unless the printer says it is ready, or on error."""
-    status = await printer.status()
-    # Only a printer that answered "online" gets the job: an unknown state is not "OK",
-    # and the customer must not be told to take a receipt that never came out.
-    if status.online is not True or status.paper == "out" or status.cover_open:
-        log.warning(
-            "%s: receipt %s not printed: online=%s paper=%s cover_open=%s",
-            printer.name, data.txn, status.online, status.paper, status.cover_open,
-        )
-        return False
     payload = render_receipt(data, locale=locale, encoding=encoding, key=key, tz=tz)
-    try:
-        await printer.print_bytes(payload, job=f"receipt {data.txn}")
-    except DeviceError as err:
-        log.warning("%s: receipt %s failed: %s", printer.name, data.txn, err)
-        return False
-    return True
+    return await send_when_ready(printer, payload, f"receipt {data.txn}")
 
 
 def receipt_data(

@@ -10,13 +10,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from escpos.printer import Dummy
-
 from drivers.base import ReceiptPrinter
-from drivers.errors import DeviceError
 from kioskd.alerts import read_json_file, write_json_file
 from kioskd.ledger.records import format_utc
-from kioskd.receipts import _write_line, format_money
+from kioskd.receipts import format_money, render_lines, send_when_ready
 
 log = logging.getLogger("kioskd.reports")
 
@@ -121,22 +118,9 @@ def report_lines(report: dict[str, Any], locale: str = "zh-CN") -> list[str]:
 
 async def print_report(printer: ReceiptPrinter, report: dict[str, Any], *, locale: str, encoding: str) -> bool:
     """Print the report on the receipt printer; False when the printer is not ready or fails."""
-    status = await printer.status()
-    if status.online is not True or status.paper == "out" or status.cover_open:
-        log.warning("%s: daily report %s not printed (printer not ready)", printer.name, report["date"])
-        return False
-    out = Dummy()
-    out.hw("INIT")
-    out.charcode("CP437")
-    for line in report_lines(report, "en" if encoding == "ascii" else locale):
-        _write_line(out, line, encoding)
-    out.cut()
-    try:
-        await printer.print_bytes(out.output, job=f"daily report {report['date']}")
-    except DeviceError as err:
-        log.warning("%s: daily report %s failed: %s", printer.name, report["date"], err)
-        return False
-    return True
+    lines = report_lines(report, "en" if encoding == "ascii" else locale)
+    return await send_when_ready(printer, render_lines(lines, encoding=encoding),
+                                 f"daily report {report['date']}")
 
 
 class DailyClose:
