@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint diagram bench clean
+.PHONY: run demo test lint diagram bench install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ diagram: $(STAMP)
 
 bench: $(STAMP)
 	@for b in bench/*.py; do m=$$(basename $$b .py); echo "== python -m bench.$$m"; $(PY) -m bench.$$m || exit 1; done
+
+# Into /opt/kioskd (own venv), units, udev rules, sysusers/tmpfiles, /etc/kioskd/kioskd.toml.
+# `make install DESTDIR=/tmp/stage SKIP_VENV=1` stages the files only (no system changes).
+install:
+	DESTDIR="$(DESTDIR)" PREFIX="$(or $(PREFIX),/opt/kioskd)" PYTHON="$(PYTHON)" ./install.sh
 
 clean:
 	rm -rf $(VENV) var artifacts

@@ -47,12 +47,19 @@ def load_config(args: argparse.Namespace) -> cfg.Config:
     return config
 
 
-async def run_until_signal(coro: object) -> None:
-    """Run `coro` until SIGTERM or SIGINT, then let it clean up."""
+async def run_until_signal(coro: object, stop: asyncio.Event | None = None) -> None:
+    """Run `coro`; the first SIGTERM/SIGINT sets `stop` (a graceful stop), the next cancels."""
     task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if stop is not None and not stop.is_set():
+            stop.set()
+        else:
+            task.cancel()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, task.cancel)
+        loop.add_signal_handler(sig, on_signal)
     with contextlib.suppress(asyncio.CancelledError):
         await task
 
@@ -81,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     from kioskd.uplink.errors import KeyFileError
 
     try:
-        asyncio.run(run_until_signal(serve(config, simulate=args.simulate)))
+        stop = asyncio.Event()
+        asyncio.run(run_until_signal(serve(config, simulate=args.simulate, stop=stop), stop))
     except (KeyFileError, StorageError) as err:
         print(f"kioskd: {err}", file=sys.stderr)
         return cfg.EXIT_CONFIG if isinstance(err, KeyFileError) else 1

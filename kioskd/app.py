@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from kioskd.control import ControlServer
 from kioskd.control_handlers import ContactTrackingClient, Handlers
 from kioskd.devices import build_keypad, build_printer, build_validator
 from kioskd.ledger import Ledger
-from kioskd.notify import notify
+from kioskd.notify import notify, watchdog_seconds
 from kioskd.printing import Receipts
 from kioskd.reports import DailyClose
 from kioskd.screen.server import ScreenServer
@@ -23,6 +25,7 @@ from kioskd.uplink.client import BackendClient
 from kioskd.uplink.keys import load_key
 from kioskd.uplink.outbox import OutboxSender
 from kioskd.uplink.payments import UplinkPayments
+from kioskd.watchdog import Watchdog, heartbeat_probe, task_probe
 from statemachine.definition import Timeouts
 from statemachine.machine import build_machine
 from statemachine.model import KioskModel, Rules
@@ -30,6 +33,10 @@ from statemachine.model import KioskModel, Rules
 log = logging.getLogger("kioskd")
 
 PROBE_SECONDS = 5.0  # how long start-up waits for the validator before going unavailable
+# SIGTERM: how long the payment in progress may take to finish (submit + print); the unit's
+# TimeoutStopSec=60 leaves the rest for closing the journal and the screen
+STOP_GRACE = 45.0
+SETTLE_SECONDS = 3.0  # after the inhibit: how long to wait for the validator to report a note
 
 
 class Daemon:
@@ -45,6 +52,9 @@ class Daemon:
         self.ledger: Any = None
         self.screen: ScreenServer | None = None
         self.client: BackendClient | None = None
+        self.draining = False  # SIGTERM seen: no new customers, the payment in progress ends
+        self.watchdog: Watchdog | None = None
+        self._changed = asyncio.Event()  # set on every published snapshot (state change)
         self.control: ControlServer | None = None
 
     # --- start-up ---------------------------------------------------------------------
@@ -81,6 +91,7 @@ class Daemon:
         self._spawn(self.printer.run(self.events.put_nowait), "printer")
         self._spawn(self.keypad.run(self.events.put_nowait), "keypad")
         self._spawn(self.sender.run(), "outbox")
+        self._start_watchdog()
         for txn in to_submit:
             self._spawn(self._resubmit(txn), f"resubmit-{txn}")
         url = await self.screen.start()
@@ -110,9 +121,23 @@ class Daemon:
             log.error("control socket %s not available: %s", self.config.control.socket, err)
             self.control = None
 
-    def _spawn(self, coro: Any, name: str) -> None:
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(self._guard(coro, name), name=name)
         self.tasks.append(task)
+        return task
+
+    def _start_watchdog(self) -> None:
+        """Under WatchdogSec=: ping only while the pump and the device tasks run and poll."""
+        timeout = watchdog_seconds()
+        if timeout is None:
+            return
+        watched = ("event-pump", "validator", "printer", "keypad")
+        probes = [task_probe(t.get_name(), t) for t in self.tasks if t.get_name() in watched]
+        if hasattr(self.validator, "last_progress"):
+            # half the timeout: systemd still sees a late ping before it gives up on us
+            probes.append(heartbeat_probe("validator poll", self.validator, timeout / 2))
+        self.watchdog = Watchdog(timeout, probes)
+        self._spawn(self.watchdog.run(), "watchdog")
 
     async def _guard(self, coro: Any, name: str) -> None:
         # the one catch-all at the loop boundary: a crashed task is logged, never silent
@@ -129,6 +154,59 @@ class Daemon:
         await self.ledger.mark_reprint(txn, True)
 
     # --- shut-down ----------------------------------------------------------------------
+    async def drain(self, grace: float = STOP_GRACE) -> None:
+        """SIGTERM: no new customers or notes; the note in flight and the payment end first."""
+        self.draining = True
+        notify("STOPPING=1", "STATUS=stopping: finishing the payment in progress")
+        log.info("stopping: state %s", self.model.state)
+        try:
+            async with asyncio.timeout(grace):
+                await self._inhibit_and_settle()
+                await self._finish_payment()
+        except TimeoutError:
+            # the journal keeps it: pending payments are resubmitted and receipts reprintable
+            log.error("stop: payment %s not finished within %.0f s (state %s)",
+                      self.model.txn, grace, self.model.state)
+
+    async def _inhibit_and_settle(self) -> None:
+        try:
+            await self.validator.set_accepting(False)
+        except Exception as err:
+            log.warning("could not inhibit the validator on stop: %s", err)
+        # a note inserted just before the inhibit is reported by the next polls: wait for two
+        # polls that started after it, then for the pump to hand their events to the machine
+        if hasattr(self.validator, "last_progress"):
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SETTLE_SECONDS):
+                    for _ in range(2):
+                        mark = time.monotonic()
+                        while True:  # the driver has no poll event to wait on: check its heartbeat
+                            await asyncio.sleep(self.config.validator.poll_interval / 4)
+                            if self.validator.last_progress > mark:
+                                break
+        await self.events.join()
+
+    async def _finish_payment(self) -> None:
+        m = self.model
+        timed_out: set[str] = set()
+        while True:
+            self._changed.clear()
+            state = m.state
+            if state == "payment_cash_waiting" or (state == "payment_help" and m.cash_unsubmitted()):
+                if state not in timed_out:
+                    # as if the customer walked away: counted cash is submitted, none ends the
+                    # payment. Once per state: a trigger queued behind the pump's returns at once
+                    # and would repeat (and never yield) if sent again before the state moves
+                    timed_out.add(state)
+                    await m.trigger("timeout")
+            elif not state.startswith(("payment_cash", "payment_submit", "payment_receipt")):
+                return
+            # a note on its way into the box, the backend call or the print: wait for the next
+            # state (re-checked every half second in case a change came without a snapshot)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await self._changed.wait()
+
     async def stop(self) -> None:
         """Inhibit the validator and stop every task."""
         notify("STOPPING=1")
@@ -154,7 +232,8 @@ class Daemon:
     def _publish(self, snapshot: dict[str, Any]) -> None:
         if self.screen is not None:
             self.screen.publish(snapshot)
-        notify(f"STATUS={status_line(snapshot)}")
+        self._changed.set()
+        notify(f"STATUS={'stopping: ' if self.draining else ''}{status_line(snapshot)}")
 
     def _screen_key(self, key: str) -> None:
         self.events.put_nowait(ev.KeyPressed("screen", key))
@@ -188,11 +267,13 @@ class Daemon:
                 await self._dispatch(event)
             except Exception:
                 log.exception("handling %r failed", event)
+            finally:
+                self.events.task_done()  # drain() joins the queue
 
     async def _dispatch(self, event: ev.DeviceEvent) -> None:
         m, a = self.model, self.alerts
         match event:
-            case ev.KeyPressed(key=key):
+            case ev.KeyPressed(key=key) if not self.draining:
                 await m.press(key)
             case ev.NoteEscrowed(value=value):
                 await m.trigger("note_escrowed", value)
@@ -305,8 +386,9 @@ def status_line(snapshot: dict[str, Any]) -> str:
     return state
 
 
-async def serve(config: Config, *, simulate: bool = False, ready: asyncio.Event | None = None) -> None:
-    """Run the kiosk until cancelled (SIGTERM/SIGINT are turned into cancellation by main)."""
+async def serve(config: Config, *, simulate: bool = False, ready: asyncio.Event | None = None,
+                stop: asyncio.Event | None = None) -> None:
+    """Run the kiosk until `stop` is set (main sets it on SIGTERM/SIGINT) or until cancelled."""
     sim = None
     if simulate:
         from kioskd.sim import Simulation
@@ -323,7 +405,8 @@ async def serve(config: Config, *, simulate: bool = False, ready: asyncio.Event 
             print_simulation_help(daemon)
         if ready is not None:
             ready.set()
-        await asyncio.Event().wait()
+        await (stop or asyncio.Event()).wait()
+        await daemon.drain()
     finally:
         await daemon.stop()
         if sim is not None:

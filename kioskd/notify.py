@@ -24,3 +24,14 @@ def notify(*lines: str) -> bool:
         log.warning("sd_notify to %s failed: %s", address, err)
         return False
     return True
+
+
+def watchdog_seconds() -> float | None:
+    """systemd's WatchdogSec= for this process (from $WATCHDOG_USEC), or None when it is off."""
+    usec = os.environ.get("WATCHDOG_USEC", "")
+    pid = os.environ.get("WATCHDOG_PID", "")
+    if not usec.isdigit() or int(usec) == 0:
+        return None
+    if pid and pid != str(os.getpid()):  # meant for another process (we were forked or exec'd)
+        return None
+    return int(usec) / 1_000_000
