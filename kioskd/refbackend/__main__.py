@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from kioskd.refbackend.server import ReferenceBackend
-from kioskd.refbackend.store import SQLiteStore
+from kioskd.refbackend.store import is_postgres_url, open_store
 
 
 def _listen(text: str) -> tuple[str, int]:
@@ -28,18 +28,25 @@ def _enrolment(text: str) -> tuple[str, str]:
     return kid, key
 
 
+_DB_HELP = "SQLite file, or a postgresql://USER@HOST:PORT/DBNAME URL"
+
+
+def _db(text: str) -> Path | str:
+    return text if is_postgres_url(text) else Path(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of kioskd-backend."""
     parser = argparse.ArgumentParser(prog="kioskd-backend", description="kioskd reference backend")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the backend API")
     serve.add_argument("--listen", type=_listen, default=("127.0.0.1", 8090), help="HOST:PORT")
-    serve.add_argument("--db", type=Path, required=True, help="SQLite file")
+    serve.add_argument("--db", type=_db, required=True, help=_DB_HELP)
     serve.add_argument("--accounts", type=Path, help="accounts TOML (default: the demo accounts)")
     serve.add_argument("--enroll", type=_enrolment, action="append", default=[], metavar="KID=PUBKEY_B64URL")
     serve.set_defaults(func=_serve)
     report = sub.add_parser("report", help="payments, totals per kiosk and day, alerts")
-    report.add_argument("--db", type=Path, required=True, help="SQLite file")
+    report.add_argument("--db", type=_db, required=True, help=_DB_HELP)
     report.add_argument("--json", action="store_true", help="print JSON")
     report.set_defaults(func=_report)
     return parser
@@ -72,10 +79,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    if not args.db.exists():
+    if isinstance(args.db, Path) and not args.db.exists():
         print(f"kioskd-backend: {args.db} does not exist", file=sys.stderr)
         return 1
-    store = SQLiteStore(args.db)
+    try:
+        store = open_store(args.db)
+    except OSError as err:
+        print(f"kioskd-backend: {err}", file=sys.stderr)
+        return 1
     try:
         data = store.report()
     finally:

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from kioskd.ledger.records import format_utc
 from kioskd.refbackend.rules import STALE_AFTER, BadRequest, check_payload, parse_time
-from kioskd.refbackend.store import BackendStore, SQLiteStore
+from kioskd.refbackend.store import BackendStore, is_postgres_url, open_store
 from kioskd.uplink.errors import BadSignature
 from kioskd.uplink.jws import TYP, unverified_header, verify
 from kioskd.uplink.keys import public_b64url, public_key_from_b64url
@@ -68,13 +68,14 @@ def _json(status: int, body: dict[str, Any]) -> web.Response:
 class ReferenceBackend:
     """The reference backend: a store, an aiohttp app and fault hooks."""
 
-    def __init__(self, db_path: Path, accounts_file: Path | None = None, store: BackendStore | None = None) -> None:
-        self.db_path = Path(db_path)
-        self.store: BackendStore = store if store is not None else SQLiteStore(self.db_path)
+    def __init__(self, db_path: Path | str, accounts_file: Path | None = None, store: BackendStore | None = None) -> None:
+        # A postgresql:// URL stays a string (Path would fold its "//"); anything else is a SQLite file.
+        self.db_path: Path | str = db_path if is_postgres_url(db_path) else Path(db_path)
+        self.store: BackendStore = store if store is not None else open_store(self.db_path)
         self.store.seed_accounts(load_accounts(accounts_file or DEMO_ACCOUNTS))
         self.faults = Faults()
         self.hits: Counter[str] = Counter()  # requests seen per path, for tests
-        # sqlite3 blocks: all store calls from the server run on one dedicated thread.
+        # sqlite3 and psycopg block: all store calls from the server run on one dedicated thread.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refbackend-store")
         self._runner: web.AppRunner | None = None
         self._keys: dict[str, Ed25519PublicKey] = {}

@@ -1,7 +1,7 @@
 """Storage of the reference backend: the BackendStore seam and its SQLite implementation.
 
-A PostgreSQL store implements the same Protocol (each method one transaction, rows locked
-with SELECT ... FOR UPDATE where SQLite relies on BEGIN IMMEDIATE).
+PostgresStore (pgstore.py) implements the same Protocol (each method one transaction, rows locked
+with SELECT ... FOR UPDATE where SQLite relies on BEGIN IMMEDIATE); open_store() picks one.
 """
 
 from __future__ import annotations
@@ -52,6 +52,20 @@ class BackendStore(Protocol):
     def credits(self, kiosk_id: str) -> dict[str, int]: ...
     def report(self) -> dict[str, Any]: ...
     def close(self) -> None: ...
+
+
+def is_postgres_url(target: object) -> bool:
+    """Whether a --db argument names a PostgreSQL database rather than a SQLite file."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def open_store(target: Path | str) -> BackendStore:
+    """A PostgresStore for a postgresql:// URL, else a SQLiteStore on that file."""
+    if is_postgres_url(target):
+        from kioskd.refbackend.pgstore import PostgresStore  # psycopg loads only when asked for
+
+        return PostgresStore(str(target))
+    return SQLiteStore(Path(target))
 
 
 class SQLiteStore:

@@ -1,8 +1,8 @@
-"""Fixtures: a reference backend on loopback and a raw signed-POST helper."""
+"""Fixtures: a reference backend on loopback (on SQLite and on a real PostgreSQL), a signed-POST helper."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kioskd.refbackend import ReferenceBackend
+from tests.refbackend.pgserver import ThrowawayPostgres, find_bindir
 from tests.uplink.support import KIOSK
 
 Post = Callable[[str, str], Awaitable[tuple[int, dict]]]
@@ -20,9 +21,38 @@ def key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.generate()
 
 
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[ThrowawayPostgres]:
+    """A real PostgreSQL server for the whole session, started from the installed binaries."""
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl, postgres) not found under "
+                    "/usr/lib/postgresql/*/bin or on PATH; install them: apt-get install postgresql")
+    server = ThrowawayPostgres(bindir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-async def backend(tmp_path: Path, key: Ed25519PrivateKey) -> AsyncIterator[ReferenceBackend]:
-    ref = ReferenceBackend(tmp_path / "backend.sqlite3")
+def pg_url(pg_server: ThrowawayPostgres) -> str:
+    """A postgresql:// URL of a new empty schema of the test database (a store starts empty there)."""
+    return pg_server.fresh_url()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where the backend stores: a SQLite file, or a fresh database on the test's PostgreSQL server."""
+    if request.param == "postgres":
+        return request.getfixturevalue("pg_url")
+    return tmp_path / "backend.sqlite3"
+
+
+@pytest.fixture
+async def backend(db_target: Path | str, key: Ed25519PrivateKey) -> AsyncIterator[ReferenceBackend]:
+    ref = ReferenceBackend(db_target)
     ref.enroll(KIOSK, key.public_key())
     await ref.start()
     yield ref
