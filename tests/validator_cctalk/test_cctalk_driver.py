@@ -412,3 +412,31 @@ async def test_note_left_in_escrow_at_start_up_is_returned(emu, tmp_path):
         assert not second.credits and emu.returned == [2000] and emu.stacked == []
     finally:
         await second.stop()
+
+
+async def test_note_offered_to_a_validator_left_enabled_by_a_killed_host_goes_back(emu, tmp_path):
+    """The crash harness's stuck cash step: a dead host left the master inhibit lifted."""
+    first = Harness(emu, state_path=str(tmp_path / "s.json"))
+    first.start()
+    await first.until(lambda: first.of(DeviceOnline))
+    await first.drv.set_accepting(True)
+    await first.stop()  # killed: nobody sends 228 0, the device stays enabled (under 5 s)
+    assert emu.accepting
+    emu.insert(2000)  # the customer's note goes in while the new host is starting
+    second = Harness(emu, state_path=str(tmp_path / "s.json"))
+    second.on_escrow = None  # a machine at its idle screen decides on no escrow
+    second.start()
+    try:
+        await second.until(lambda: second.of(DeviceOnline) and second.of(NoteRejected))
+        # refused with "master inhibit active": no escrow blocking the note path, no credit
+        assert second.of(NoteRejected) == [NoteRejected("validator", "master inhibit active", 0)]
+        assert not second.of(NoteEscrowed) and emu.state == "idle"
+        assert emu.rejected == [2000] and emu.stacked == [] and not second.credits
+        # the next payment's note goes straight in
+        second.on_escrow = "stack"
+        await second.drv.set_accepting(True)
+        emu.insert(1000)
+        await second.until(lambda: second.of(NoteStacked))
+        assert second.credits == [NoteCredited("validator", 1000)] and emu.stacked == [1000]
+    finally:
+        await second.stop()

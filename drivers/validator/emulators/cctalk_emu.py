@@ -226,6 +226,14 @@ class CctalkEmulator:
             if self.faults["jam_acceptor"]:
                 self._event(0, 6)
                 self._set("jam_acceptor")
+            elif not self._master_enabled:
+                # Inhibited (228 0, or the 5 s self-disable) while the note was still being
+                # validated: a real validator refuses it with "master inhibit active" (B = 0)
+                # and hands it back; it never reaches an escrow nobody asked for.
+                self.rejected.append(note)
+                self._event(0, 0)
+                self._note = None
+                self._set("idle")
             elif note == COUNTERFEIT:
                 self.rejected.append(note)
                 self._event(0, 2)
