@@ -5,6 +5,12 @@ EVENT ACK (0x57), which is sent only after `commit_credit` returned; a device th
 is polled with plain POLL, where the next poll is the acknowledgement, so it goes out only after
 the commit. A note in escrow is held with HOLD until the machine decides: stack -> the next POLL
 accepts it; return -> REJECT.
+
+eSSP (``encrypted=True``): after SYNC the driver negotiates a key (4A set generator, 4B set
+modulus, 4C request key exchange, all plain) and from then on wraps every command in AES-128
+(drivers/validator/essp_crypto.py). A reply whose eCOUNT is not the one expected (a replay or a
+reordered packet) is refused: the session is re-negotiated before anything in it is believed.
+A slave reset, a lost key (plain FA to an encrypted command) or a reconnect negotiate afresh.
 """
 
 from __future__ import annotations
@@ -33,6 +39,15 @@ from drivers.base import (
 )
 from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
 from drivers.transport import Backoff, close_serial, open_serial
+from drivers.validator.essp_crypto import (
+    DEFAULT_FIXED_KEY,
+    STEX,
+    EsspCipher,
+    KeyExchange,
+    aes_key,
+    from_u64,
+    u64,
+)
 from drivers.validator.ssp import (
     REJECT_REASONS,
     Channel,
@@ -72,10 +87,17 @@ class SspValidator:
         baudrate: int = 9600,
         currency: str = "CNY",
         encrypted: bool = False,
+        fixed_key: bytes = DEFAULT_FIXED_KEY,
     ) -> None:
-        if encrypted:
-            raise NotImplementedError("ssp: eSSP encryption (4A/4B/4C + AES-128) is not built yet")
+        if len(fixed_key) != 8:
+            raise ValueError(f"{name}: the fixed eSSP key is 8 bytes, not {len(fixed_key)}")
         self.name = name
+        self.encrypted = encrypted
+        self._fixed_key = bytes(fixed_key)
+        self._cipher: EsspCipher | None = None  # set once a key is negotiated
+        self._ecount = 0  # eCOUNT the next encrypted command carries
+        self._broken = False  # a reply on this key was refused: re-negotiate before more
+        self.negotiations = 0  # key exchanges completed (start-up, resets, refused replies)
         self.port = port
         self.poll_interval = poll_interval
         self.reply_timeout = reply_timeout
@@ -139,7 +161,11 @@ class SspValidator:
                     try:
                         await self._poll_forever(commit_credit)
                     except _Restarted:
-                        continue  # the device reset under us: initialise it again
+                        continue  # the device reset under us (or lost its key): initialise again
+                    except _Untrusted as err:
+                        # Nothing in that reply was acted on; a new key and count before more.
+                        log.warning("%s; re-negotiating", err)
+                        continue
             except DeviceError as err:
                 offline_reason = str(err)
             finally:
@@ -196,7 +222,11 @@ class SspValidator:
             writer = self._writer
             if writer is None:
                 raise DeviceUnavailable(f"{self.name}: not connected")
-            raw = build_packet(self._seq, data)
+            cipher = self._cipher
+            if cipher and self._broken:  # e.g. set_accepting after the poll loop refused a reply
+                raise _Untrusted(f"{self.name}: eSSP session refused; waiting for a new key")
+            # Wrapped once: a retransmission repeats the same bytes (same flag, same eCOUNT).
+            raw = build_packet(self._seq, cipher.wrap(data, self._ecount) if cipher else data)
             bad_before = self._parser.bad_frames
             for _ in range(RETRIES):
                 while not self._packets.empty():  # stale replies of an earlier timed-out request
@@ -210,11 +240,46 @@ class SspValidator:
                 reply = await self._await_reply()
                 if reply is not None:
                     self._seq ^= 1  # the next command is a new one
-                    return reply
+                    return self._open(reply, data[0]) if cipher else reply
                 self._parser.reset()
             bad = self._parser.bad_frames - bad_before
             why = f"{bad} bad packets" if bad else "no reply"
             raise DeviceUnavailable(f"{self.name}: {why} to 0x{data[0]:02x} after {RETRIES} tries")
+
+    def _open(self, reply: bytes, cmd: int) -> bytes:
+        """The plain reply data of an encrypted exchange; checks the eCOUNT."""
+        if reply[0] != STEX:
+            if reply[0] == Reply.KEY_NOT_SET:  # the slave lost the key (a reset we missed)
+                log.warning("%s: device lost the eSSP key; re-initialising", self.name)
+                raise _KeyLost(f"{self.name}: device answered 0x{cmd:02x} with 'key not set'")
+            raise _Untrusted(f"{self.name}: plain reply {describe(reply)} to encrypted 0x{cmd:02x}")
+        assert self._cipher is not None
+        try:
+            count, inner = self._cipher.unwrap(reply)
+        except ProtocolError as err:
+            self._broken = True
+            raise _Untrusted(f"{self.name}: reply to 0x{cmd:02x}: {err}") from err
+        expected = (self._ecount + 1) & 0xFFFF_FFFF
+        if count != expected:
+            self._broken = True  # the counts no longer agree: nothing more on this key
+            raise _Untrusted(f"{self.name}: reply to 0x{cmd:02x} carries eCOUNT {count}, "
+                             f"expected {expected} (replayed or out of order); refused")
+        self._ecount = expected
+        return inner
+
+    async def _negotiate(self) -> None:
+        """eSSP key exchange (plain 4A / 4B / 4C); every later command is encrypted."""
+        self._cipher = None
+        keys = KeyExchange.for_host()
+        await self._command(bytes((Cmd.SET_GENERATOR,)) + u64(keys.generator))
+        await self._command(bytes((Cmd.SET_MODULUS,)) + u64(keys.modulus))
+        slave_inter = from_u64(await self._command(bytes((Cmd.REQUEST_KEY_EXCHANGE,))
+                                                   + u64(keys.inter)))
+        self._cipher = EsspCipher(aes_key(self._fixed_key, keys.shared(slave_inter)))
+        self._ecount = 0  # a fresh key starts a fresh count (ITL InitiateSSPHostKeys)
+        self._broken = False
+        self.negotiations += 1
+        log.info("%s: eSSP key negotiated (#%d)", self.name, self.negotiations)
 
     async def _await_reply(self) -> bytes | None:
         loop = asyncio.get_running_loop()
@@ -249,7 +314,10 @@ class SspValidator:
 
     async def _initialise(self, commit_credit: CreditCommit) -> None:
         self._seq = 1  # SYNC goes out as 7F 80 and makes the next command carry flag 0
+        self._cipher = None  # SYNC and the key exchange travel plain
         await self._command(bytes((Cmd.SYNC,)))
+        if self.encrypted:
+            await self._negotiate()
         for version in PROTOCOL_VERSIONS:
             reply = await self._exchange(bytes((Cmd.HOST_PROTOCOL_VERSION, version)))
             if reply[0] == Reply.OK:
@@ -437,3 +505,11 @@ class _Refused(ProtocolError):
 
 class _Restarted(DeviceError):
     """The device reported SLAVE RESET while we were polling; re-initialise."""
+
+
+class _KeyLost(_Restarted):
+    """The device answered an encrypted command with 'key not set': it reset; re-initialise."""
+
+
+class _Untrusted(ProtocolError):
+    """An encrypted reply that failed its eCRC or eCOUNT check; refused, then re-negotiated."""

@@ -4,6 +4,12 @@ In-process: ``emu = SspEmulator(); await emu.start(); SspValidator(emu.port)``.
 It keeps the sequence-flag rules (same flag -> repeat the last reply, SYNC resets), holds a note
 in escrow until the next POLL (accept) or REJECT, rejects it after 10 s without a command, and with
 POLL WITH ACK repeats NOTE CREDIT / NOTE CLEARED INTO CASHBOX until EVENT ACK.
+
+eSSP: 4A / 4B / 4C negotiate a key (the slave side of drivers/validator/essp_crypto.py); an
+encrypted command is answered encrypted, with the eCOUNT checked (a command whose count is not
+the expected one is ignored, unanswered) and the reply carrying count + 1. A power cycle loses the
+key: encrypted commands then get a plain KEY NOT SET. With ``encrypted=True`` POLL WITH ACK and
+EVENT ACK are refused (KEY NOT SET) unless they come encrypted, as ITL marks them.
 """
 
 from __future__ import annotations
@@ -17,6 +23,17 @@ import time
 import tty
 from collections import deque
 
+from drivers.errors import ProtocolError
+from drivers.validator.essp_crypto import (
+    DEFAULT_FIXED_KEY,
+    STEX,
+    EsspCipher,
+    KeyExchange,
+    aes_key,
+    from_u64,
+    is_prime,
+    u64,
+)
 from drivers.validator.ssp import (
     Channel,
     Cmd,
@@ -54,8 +71,15 @@ class SspEmulator:
     """An SSP banknote validator on a pty pair; `port` is the path the driver opens."""
 
     def __init__(self, delay: float = 0.0, *, link: str | None = None, poll_with_ack: bool = True,
-                 seed: int = 0) -> None:
+                 seed: int = 0, encrypted: bool = False,
+                 fixed_key: bytes = DEFAULT_FIXED_KEY) -> None:
         self.delay = delay
+        self.encrypted = encrypted  # POLL WITH ACK / EVENT ACK only inside eSSP
+        self.fixed_key = fixed_key
+        self.negotiations = 0  # keys agreed with the host
+        self.refused_counts: list[int] = []  # eCOUNTs of encrypted commands ignored as stale
+        self.encrypted_replies: list[tuple[bytes, bytes]] = []  # (plain data, wrapped data)
+        self.inject_reply: bytes | None = None  # one-shot: wrapped data sent instead (replay)
         self.link = link  # a symlink kept pointing at the current pty (like a udev name)
         self.poll_with_ack = poll_with_ack  # False: answers 0x56 "unknown command" (plain SSP)
         self.stacked: list[int] = []  # the emulator's own count: notes that reached the box
@@ -183,6 +207,11 @@ class SspEmulator:
         self._last_command = time.monotonic()
         self._reject_code = 0
         self._ack_pending_credit = False
+        self._generator: int | None = None  # eSSP: a power cycle forgets the key
+        self._modulus: int | None = None
+        self._cipher: EsspCipher | None = None
+        self._ecount = 0
+        self._pending_key = None
 
     def _channel_of(self, value: int) -> int:
         return next(c.number for c in CNY_CHANNELS if c.value == value)
@@ -283,6 +312,30 @@ class SspEmulator:
         self._last_command = time.monotonic()
         if cmd == Cmd.SYNC:
             return ok
+        if cmd in (Cmd.SET_GENERATOR, Cmd.SET_MODULUS):
+            if len(data) != 8:
+                return bytes((Reply.WRONG_PARAMETERS,))
+            value = from_u64(data)
+            if not is_prime(value):
+                return bytes((Reply.PARAMETER_OUT_OF_RANGE,))  # ITL: must be prime
+            if cmd == Cmd.SET_GENERATOR:
+                self._generator = value
+            else:
+                self._modulus = value
+            return ok
+        if cmd == Cmd.REQUEST_KEY_EXCHANGE:
+            if len(data) != 8:
+                return bytes((Reply.WRONG_PARAMETERS,))
+            if not self._generator or not self._modulus:
+                return bytes((Reply.FAIL,))
+            slave = KeyExchange(self._generator, self._modulus,
+                                self._rng.randrange(1, 0x8000_0000))
+            self._pending_key = aes_key(self.fixed_key, slave.shared(from_u64(data)))
+            self.negotiations += 1
+            return ok + u64(slave.inter)
+        if (cmd in (Cmd.POLL_WITH_ACK, Cmd.EVENT_ACK) and self.encrypted and self.poll_with_ack
+                and not self._in_essp):
+            return bytes((Reply.KEY_NOT_SET,))  # ITL: "encryption required"
         if cmd == Cmd.HOST_PROTOCOL_VERSION:
             if len(data) != 1:
                 return bytes((Reply.WRONG_PARAMETERS,))
@@ -328,6 +381,8 @@ class SspEmulator:
 
     _ack_mode = True
     _reject_into: list[int] = []
+    _in_essp = False  # the command being handled came encrypted
+    _pending_key: bytes | None = None  # installed once the 4C reply has gone out
 
     def _on_packet(self, packet: Packet) -> bytes | None:
         if packet.addr != 0:
@@ -337,8 +392,35 @@ class SspEmulator:
         cmd, data = packet.data[0], packet.data[1:]
         if cmd != Cmd.SYNC and packet.seq == self._last_seq and self._last_reply is not None:
             return self._last_reply  # same flag: the host missed our reply; repeat, do not redo
+        cipher = self._cipher if cmd == STEX else None
+        if cmd == STEX:
+            if cipher is None:
+                reply = build_packet(packet.seq, bytes((Reply.KEY_NOT_SET,)))
+                self._last_seq, self._last_reply = packet.seq, reply
+                return reply
+            try:
+                count, inner = cipher.unwrap(packet.data)
+            except ProtocolError as err:
+                log.debug("ssp emulator: encrypted command dropped: %s", err)
+                return None
+            if count != self._ecount:
+                self.refused_counts.append(count)  # replayed or out of order: not executed
+                return None
+            self._ecount = (count + 1) & 0xFFFF_FFFF
+            cmd, data = inner[0], inner[1:]
         self.commands.append(cmd)
-        reply = build_packet(packet.seq, self._handle(cmd, data))
+        self._in_essp = cipher is not None
+        answer = self._handle(cmd, data)
+        if cipher is not None:
+            wrapped = cipher.wrap(answer, self._ecount)
+            self.encrypted_replies.append((answer, wrapped))
+            if self.inject_reply is not None:
+                wrapped, self.inject_reply = self.inject_reply, None
+            answer = wrapped
+        reply = build_packet(packet.seq, answer)
+        if self._pending_key is not None:  # 4C answered: later commands use the new key
+            self._cipher, self._ecount = EsspCipher(self._pending_key), 0
+            self._pending_key = None
         # SYNC makes the next command carry flag 0 (ITL "Sync").
         self._last_seq = 1 if cmd == Cmd.SYNC else packet.seq
         self._last_reply = reply
