@@ -12,15 +12,20 @@ from typing import Any
 
 from drivers import base as ev
 from kioskd.alerts import Alerts
-from kioskd.config import Config
+from kioskd.batching import BatchScheduler
+from kioskd.config import Config, config_changed
 from kioskd.control import ControlServer
-from kioskd.control_handlers import ContactTrackingClient, Handlers
+from kioskd.control_handlers import Handlers
+from kioskd.custody import Custody, CustodySettings, key_signer, statement_lines
 from kioskd.devices import build_keypad, build_printer, build_validator
+from kioskd.health import check_box, mark_running, mark_stopped, watch_backend
 from kioskd.ledger import Ledger
 from kioskd.notify import notify, watchdog_seconds
 from kioskd.printing import Receipts
+from kioskd.receipts import render_lines, send_when_ready
 from kioskd.reports import DailyClose
 from kioskd.screen.server import ScreenServer
+from kioskd.uplink.batches import BatchBuilder
 from kioskd.uplink.client import BackendClient
 from kioskd.uplink.keys import load_key
 from kioskd.uplink.outbox import OutboxSender
@@ -52,10 +57,10 @@ class Daemon:
         self.ledger: Any = None
         self.screen: ScreenServer | None = None
         self.client: BackendClient | None = None
+        self.control: ControlServer | None = None
         self.draining = False  # SIGTERM seen: no new customers, the payment in progress ends
         self.watchdog: Watchdog | None = None
         self._changed = asyncio.Event()  # set on every published snapshot (state change)
-        self.control: ControlServer | None = None
 
     # --- start-up ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -63,10 +68,18 @@ class Daemon:
         c = self.config
         self.ledger = await Ledger.open(c.state_dir, c.kiosk.id, c.kiosk.currency)
         key = load_key(c.key_path)
-        self.client = ContactTrackingClient(c.backend.url, c.kiosk.id, key, timeout=c.backend.timeout)
-        self.sender = OutboxSender(self.ledger, self.client, on_flagged=self._flagged)
+        self.client = BackendClient(c.backend.url, c.kiosk.id, key, timeout=c.backend.timeout)
+        self.batch_builder = BatchBuilder(self.ledger, self.client, on_flagged=self._flagged)
+        self.sender = OutboxSender(
+            self.ledger, self.client, on_flagged=self._flagged,
+            batch_handler=self.batch_builder.handle_conflict,
+        )
+        self.batches = BatchScheduler(self.ledger, self.batch_builder, wake_sender=self.sender.wake)
         self.alerts = Alerts(self.ledger, on_change=self.sender.wake, state_file=c.state_dir / "alerts.json")
         await self.alerts.restore()
+        if mark_running(c.state_dir):
+            log.warning("the previous run did not stop cleanly (power cut, crash or kill)")
+            self.alerts.raise_alert("power_restored", "info")
         self.payments = UplinkPayments(
             self.ledger, self.client, submit_timeout=c.backend.timeout,
             outbox=self.sender, on_flagged=self._flagged,
@@ -80,6 +93,13 @@ class Daemon:
             receipts=self.receipts, alerts=self.alerts, rules=rules_from(c), publish=self._publish,
         )
         self.machine = build_machine(self.model, Timeouts(**vars(c.timeouts)))
+        self.custody = Custody(
+            ledger=self.ledger, model=self.model, alerts=self.alerts, sign=key_signer(key),
+            denominations=self.validator.denominations, settings=CustodySettings(**vars(c.custody)),
+            on_statement=self._print_statement,
+            on_end=lambda outcome: self.batches.flush_soon(f"custody session {outcome}"),
+        )
+        self.model.attach_custody(self.custody)
         self.screen = ScreenServer(c.screen.listen, on_key=self._screen_key, sim=self.sim)
 
         to_submit = await self.ledger.recover()
@@ -91,6 +111,12 @@ class Daemon:
         self._spawn(self.printer.run(self.events.put_nowait), "printer")
         self._spawn(self.keypad.run(self.events.put_nowait), "keypad")
         self._spawn(self.sender.run(), "outbox")
+        self._spawn(self.batches.run(), "batches")
+        self._spawn(self.custody.run_checkpoints(), "audit-checkpoints")
+        self._spawn(watch_backend(self.client, self.alerts), "backend-watch")
+        await self._check_box()
+        await self.custody.record("restart", kiosk=c.kiosk.id)
+        await self._audit_config_change()
         self._start_watchdog()
         for txn in to_submit:
             self._spawn(self._resubmit(txn), f"resubmit-{txn}")
@@ -227,6 +253,7 @@ class Daemon:
             await self.client.close()
         if self.ledger is not None:
             await self.ledger.close()
+            mark_stopped(self.config.state_dir)  # a clean stop: no power_restored next start
 
     # --- wiring -------------------------------------------------------------------------
     def _publish(self, snapshot: dict[str, Any]) -> None:
@@ -234,6 +261,22 @@ class Daemon:
             self.screen.publish(snapshot)
         self._changed.set()
         notify(f"STATUS={'stopping: ' if self.draining else ''}{status_line(snapshot)}")
+
+    async def _audit_config_change(self) -> None:
+        """A config file that differs from the last run's is an audit entry (who changed what, when)."""
+        change = config_changed(self.config.source, self.config.state_dir)
+        if change is not None:
+            before, after = change
+            await self.custody.record("config_change", file=self.config.source, before=before, after=after)
+
+    async def _check_box(self) -> None:
+        check_box(await self.ledger.counters(), self.config.validator.box_capacity, self.alerts)
+
+    async def _print_statement(self, statement: Any) -> None:
+        """The terminal cash statement (终端现金对账单) when the box is released."""
+        lines = statement_lines(statement, self.model.locale)
+        await send_when_ready(self.printer, render_lines(lines, encoding=self.config.printer.encoding),
+                              f"cash statement {statement.box_id}")
 
     def _screen_key(self, key: str) -> None:
         self.events.put_nowait(ev.KeyPressed("screen", key))
@@ -279,6 +322,7 @@ class Daemon:
                 await m.trigger("note_escrowed", value)
             case ev.NoteStacked(value=value):
                 await m.trigger("note_stacked", value)
+                await self._check_box()
             case ev.NoteReturned():
                 await m.trigger("note_returned")
             case ev.NoteRejected(reason=reason):
@@ -296,11 +340,10 @@ class Daemon:
                 await self._problem("stacker", "stacker_full")
                 await m.trigger("stacker_full")
             case ev.StackerOpened():
-                # no custody session yet (custody issue): a removed box is tampering
-                a.raise_alert("box_tamper", "critical")
-                await self._problem("box", "box_tamper")
+                await self.custody.stacker_opened()  # expected in a session, tampering otherwise
             case ev.StackerClosed():
-                log.info("cash box back in place; out of service until a custody session")
+                await self.custody.stacker_closed()
+                await self._check_box()
             case ev.ValidatorFault(kind=kind, code=code):
                 a.raise_alert("validator_fault", "critical", kind=kind, code=code)
                 await self._problem("fault", "validator_fault")

@@ -7,6 +7,7 @@ A bad file stops start-up with one line naming the file, the key and what is all
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 import tomllib
 import types
@@ -57,6 +58,8 @@ class ValidatorConfig:
     driver: str = field(default="id003", metadata=_choice("id003", "ssp", "ccnet", "cctalk"))
     denominations: tuple[int, ...] = field(default=(), metadata={"item_min": 1})
     poll_interval: float = field(default=0.2, metadata={"min": 0.05, "max": 1.0})
+    # notes the cash box holds; stacker_near_full at 90 % (0: not configured)
+    box_capacity: int = field(default=0, metadata=_at_least(0))
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,17 @@ class AccountConfig:
 
 
 @dataclass(frozen=True)
+class CustodyConfig:
+    """[custody]: the dual-custody cash-box session."""
+
+    login_timeout: float = field(default=120.0, metadata=_positive())
+    max_failures: int = field(default=5, metadata=_at_least(1))
+    lockout: float = field(default=900.0, metadata=_positive())
+    result_timeout: float = field(default=120.0, metadata=_positive())
+    checkpoint_every: float = field(default=3600.0, metadata={"min": 60.0})
+
+
+@dataclass(frozen=True)
 class ControlConfig:
     """[control]: the staff control socket."""
 
@@ -164,6 +178,7 @@ class Config:
     limits: LimitsConfig = LimitsConfig()
     account: AccountConfig = AccountConfig()
     control: ControlConfig = ControlConfig()
+    custody: CustodyConfig = CustodyConfig()
     close: CloseConfig = CloseConfig()
     source: str = field(default="", metadata={"internal": True})
 
@@ -300,3 +315,17 @@ def _cross_checks(config: Config, file: str) -> None:
         raise ConfigError(file, "keypad.port", f"is required for keypad.driver = {config.keypad.driver!r}")
     if config.printer.transport == "tcp":
         _check_rules(config.printer.port, {"hostport": True}, file, "printer.port")
+
+
+def config_changed(source: str, state_dir: Path) -> tuple[str | None, str] | None:
+    """(old, new) SHA-256 of the config file when it differs from the last run's, else None."""
+    try:
+        digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+    except OSError:
+        return None  # a config built in code (the demo) has no file
+    seen = Path(state_dir) / "config.sha256"
+    before = seen.read_text(encoding="ascii").strip() if seen.exists() else None
+    if before == digest:
+        return None
+    seen.write_text(digest + "\n", encoding="ascii")
+    return before, digest

@@ -15,29 +15,15 @@ from typing import Any
 
 from kioskd.alerts import read_json_file, write_json_file
 from kioskd.control import ControlError
-from kioskd.ledger.records import utc_now
 from kioskd.printing import receipt_data
 from kioskd.receipts import print_receipt
 from kioskd.reports import daily_report, day_bounds, print_report
-from kioskd.uplink.client import Answer, BackendClient
 
 log = logging.getLogger("kioskd.control")
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TXN = re.compile(r"[0-9a-fA-F-]{8,36}")
 Command = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
-
-
-class ContactTrackingClient(BackendClient):
-    """A BackendClient that remembers when the backend last gave any HTTP answer (for status)."""
-
-    last_contact: str | None = None
-
-    async def post_signed(self, path: str, jws: str) -> Answer:
-        """As BackendClient.post_signed; a definite answer is a contact."""
-        answer = await super().post_signed(path, jws)
-        self.last_contact = utc_now()
-        return answer
 
 
 class Handlers:
@@ -59,6 +45,7 @@ class Handlers:
             "receipt_reprint": (self.receipt_reprint, frozenset({"ref", "by"})),
             "report_daily": (self.report_daily, frozenset({"date", "print"})),
             "report_close": (self.report_close, frozenset({"date"})),
+            "cashbox_open": (self.cashbox_open, frozenset()),
             "sim_insert": (self.sim_insert, frozenset({"value"})),
             "sim_fault": (self.sim_fault, frozenset({"name", "on"})),
         }
@@ -185,6 +172,12 @@ class Handlers:
         if closer is None:
             raise ControlError("daily close is not running in this daemon")
         return {"report": await closer.close(_date(req, self.d.config.kiosk.tz))}
+
+    async def cashbox_open(self, _req: dict[str, Any]) -> dict[str, Any]:
+        """Start a dual-custody session; the technicians then log in at the keypad."""
+        if not await self.d.custody.start("kioskctl"):
+            raise ControlError("no custody session now: a payment or a session is in progress")
+        return {"state": self.d.model.state}
 
     async def sim_insert(self, req: dict[str, Any]) -> dict[str, Any]:
         """Simulate mode: insert a note of `value` fen (-1: a counterfeit)."""

@@ -133,8 +133,10 @@ class Custody:
         self, *, ledger: Any, model: Any, alerts: Any, sign: Callable[[bytes], str],
         denominations: Callable[[], tuple[int, ...]], settings: CustodySettings = CustodySettings(),
         on_statement: Callable[[Statement], Awaitable[None]] | None = None,
+        on_end: Callable[[str], None] | None = None,
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self.on_end = on_end  # told the outcome when a session ends (the daemon sends a batch)
         self.ledger, self.model, self.alerts, self.sign = ledger, model, alerts, sign
         self.denominations, self.settings = denominations, settings
         self.on_statement, self.wall = on_statement, wall
@@ -391,6 +393,8 @@ class Custody:
             self.alerts.clear_alert("box_tamper")
             self.model.set_problem("box", None)
         log.info("custody session %s ended: %s %s", s.id, outcome, reason or "")
+        if self.on_end is not None:
+            self.on_end(outcome)
         await self.model.trigger("custody_end")
         self.model.publish()
 

@@ -6,10 +6,9 @@ The real drivers open the emulators' ptys, so every demo runs the real protocol 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
 from pathlib import Path
-
-import importlib
 from typing import Any
 
 from drivers.printer.emulator import EscposEmulator, render_png

@@ -23,13 +23,15 @@ _L = {
               "never": "无", "alerts": "告警", "no_alerts": "无告警", "notes": "张", "problems": "故障",
               "id": "编号", "code": "类型", "severity": "级别", "at": "时间", "title": "说明",
               "seq": "流水号", "account": "户号", "amount": "金额", "started": "开始", "no_txns": "无交易",
-              "acked": "已确认告警", "cleared": "已清除告警", "reprinted": "已补打凭条", "dup": "补打次数"},
+              "acked": "已确认告警", "cleared": "已清除告警", "reprinted": "已补打凭条", "dup": "补打次数",
+              "custody_started": "钱箱双人监管已开始：请两位技术员依次在键盘上输入工号和密码"},
     "en": {"state": "state", "devices": "devices", "box": "cash box", "outbox": "outbox", "contact": "last backend contact",
            "never": "never", "alerts": "alerts", "no_alerts": "no alerts", "notes": "notes", "problems": "problems",
            "id": "id", "code": "code", "severity": "severity", "at": "at", "title": "what",
            "seq": "seq", "account": "account", "amount": "amount", "started": "started", "no_txns": "no transactions",
            "acked": "acknowledged alert", "cleared": "cleared alert", "reprinted": "receipt reprinted",
-           "dup": "duplicate"},
+           "dup": "duplicate",
+           "custody_started": "custody session started: two technicians log in at the keypad in turn"},
 }
 
 
@@ -81,6 +83,13 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p = actions.add_parser("close", parents=[common], help="run the daily close now")
     p.add_argument("date", nargs="?", help="YYYY-MM-DD, local date")
     p.set_defaults(func=_run, build=lambda a: {"cmd": "report_close", "date": a.date}, show=_show_report)
+
+    cashbox = subparsers.add_parser("cashbox", help="the cash box: start a dual-custody session")
+    actions = cashbox.add_subparsers(dest="cashbox_command", required=True)
+    p = actions.add_parser("open", parents=[common],
+                           help="start a custody session; two technicians log in at the keypad")
+    p.set_defaults(func=_run, build=lambda a: {"cmd": "cashbox_open"},
+                   show=lambda r, lang: print(_L[lang]["custody_started"]))
 
     sim = subparsers.add_parser("sim", help="simulate mode only: notes and faults")
     actions = sim.add_subparsers(dest="sim_command", required=True)

@@ -71,6 +71,18 @@ class RunningKiosk:
         async with self._session.get(self.url + "sim/state") as resp:
             return await resp.json()
 
+    async def until_printed(self, text: str) -> list[str]:
+        """Wait (bounded) until the printer emulator's latest receipt holds `text`."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STEP
+        while True:
+            lines = (await self.sim_state())["receipt"] or []
+            if any(text in line for line in lines):
+                return lines
+            if loop.time() > deadline:
+                raise AssertionError(f"waited {STEP}s for a receipt with {text!r}; last: {lines}")
+            await asyncio.sleep(0.1)  # the printer emulator has no push channel: poll it
+
     async def stop(self) -> int:
         if self._reader is not None:
             self._reader.cancel()

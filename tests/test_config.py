@@ -98,3 +98,13 @@ def test_not_toml_and_missing_file(tmp_path: Path) -> None:
         config.load(write(tmp_path, "[kiosk\n"))
     with pytest.raises(config.ConfigError, match="file not found"):
         config.load(tmp_path / "absent.toml")
+
+
+def test_a_changed_config_file_is_noticed_once(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL)
+    first = config.config_changed(str(path), tmp_path)
+    assert first is not None and first[0] is None  # first run: recorded, nothing before
+    assert config.config_changed(str(path), tmp_path) is None
+    path.write_text(MINIMAL + "[limits]\nmax_notes = 20\n", encoding="utf-8")
+    before, after = config.config_changed(str(path), tmp_path)
+    assert before == first[1] and after != before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -56,6 +57,8 @@ class BackendClient:
         self.key = key
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
+        self.last_contact: str | None = None  # RFC 3339 time of the last definite answer
+        self.failing_since: float | None = None  # monotonic time of the first failure since then
 
     def sign(self, payload: dict[str, Any]) -> str:
         """Sign a payload with the kiosk key (kid = kiosk id)."""
@@ -77,6 +80,16 @@ class BackendClient:
 
     async def post_signed(self, path: str, jws: str) -> Answer:
         """POST a JWS; return a definite answer (status < 500 with a JSON object) or raise Unreachable."""
+        try:
+            answer = await self._post(path, jws)
+        except Unreachable:
+            if self.failing_since is None:
+                self.failing_since = time.monotonic()
+            raise
+        self.last_contact, self.failing_since = utc_now(), None
+        return answer
+
+    async def _post(self, path: str, jws: str) -> Answer:
         url = urljoin(self.base_url, path)
         try:
             async with self._get_session().post(url, data=jws, allow_redirects=False) as resp:

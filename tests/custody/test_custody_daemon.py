@@ -1,0 +1,89 @@
+"""A whole dual-custody session at the simulated kiosk: kioskctl, keypad, box out and back, count."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.daemon import ROOT, RunningKiosk, start_kiosk
+from tests.scenario.test_daemon import pay
+
+pytestmark = pytest.mark.slow
+
+
+def kioskctl(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kioskd.ctl", *args], cwd=ROOT, input=stdin,
+                          capture_output=True, text=True, timeout=60)
+
+
+async def keys(kiosk: RunningKiosk, *entries: str) -> None:
+    """Type each entry on the keypad and confirm it."""
+    for entry in entries:
+        await kiosk.press(*entry, "confirm")
+
+
+async def test_two_technicians_empty_the_box_and_the_count_is_reconciled(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    kiosk = await start_kiosk(state)
+    try:
+        await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
+        for tech, pin in (("7001", "246810"), ("7002", "135791")):
+            added = kioskctl("tech", "--state", str(state), "add", tech, "--name", f"Tech {tech}",
+                             "--pin-stdin", stdin=pin + "\n")
+            assert added.returncode == 0, added.stderr
+        await pay(kiosk, "0012345678", [10000, 10000, 5000])
+        await kiosk.press("cancel")
+        await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
+
+        opened = kioskctl("cashbox", "open", "--socket", str(state / "control.sock"))
+        assert opened.returncode == 0, opened.stderr
+        await kiosk.until(lambda s: s["state"] == "maintenance_login", "the technician login")
+        await keys(kiosk, "7001", "246810")
+        snap = await kiosk.until(lambda s: s["custody"]["step"] == "tech2_id", "technician 2's turn")
+        assert "expected" not in json.dumps(snap["custody"])  # blind: no expected figures shown
+        await keys(kiosk, "7002", "135791")
+        await kiosk.until(lambda s: s["state"] == "maintenance_open", "the box released")
+        await kiosk.until_printed("终端现金对账单")  # the terminal cash statement
+
+        await kiosk.fault("box_removed", True)  # expected now: no tamper
+        await kiosk.until(lambda s: s["custody"]["box_out"], "the box out")
+        await kiosk.fault("box_removed", False)
+        await kiosk.until(lambda s: s["state"] == "maintenance_count", "the count")
+        # counted per denomination (1, 5, 10, 20, 50, 100 yuan): one 100 short, one 50 over
+        await keys(kiosk, "0", "0", "0", "0", "2", "1", "0")  # ..., then 0 counterfeit
+        await keys(kiosk, "246810", "135791")  # both technicians confirm the count
+        snap = await kiosk.until(lambda s: s["custody"]["step"] == "result", "the reconciliation")
+        verdicts = {r["value"]: r["verdict"] for r in snap["custody"]["result"]}
+        assert (verdicts[10000], verdicts[5000], verdicts[100]) == ("short", "over", "match")
+        await kiosk.press("confirm")
+        await kiosk.until(lambda s: s["state"] == "service_idle", "back in service")
+    finally:
+        assert await kiosk.stop() == 0
+
+    db = sqlite3.connect(state / "journal.sqlite3")
+    kinds = [k for (k,) in db.execute("select kind from audit order by seq")]
+    assert "box_removed" in kinds and "box_tamper" not in kinds and "custody_end" in kinds
+    alerts = [json.loads(b)["code"] for (b,) in db.execute("select body from outbox where kind = 'alert'")]
+    assert "custody_mismatch" in alerts and "box_tamper" not in alerts
+    assert db.execute("select sum(count) from counters").fetchone()[0] in (0, None)  # the new box
+    verify = kioskctl("audit", "verify", "--state", str(state), "--key", str(state / "kiosk.key"))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+async def test_a_box_removed_without_custody_takes_the_kiosk_out_of_service(tmp_path: Path) -> None:
+    kiosk = await start_kiosk(tmp_path / "state")
+    try:
+        await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
+        await kiosk.fault("box_removed", True)
+        snap = await kiosk.until(lambda s: s["state"] == "unavailable", "out of service")
+        assert snap["unavailable"] == {"reason": "box_tamper"}
+        await kiosk.fault("box_removed", False)  # putting it back is not enough
+        await kiosk.press("0")
+        assert kiosk.snapshot["state"] == "unavailable"
+    finally:
+        assert await kiosk.stop() == 0

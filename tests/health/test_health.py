@@ -1,0 +1,89 @@
+"""The alerts kioskd raises from conditions: backend unreachable, box near full, power restored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kioskd.health import check_backend, check_box, mark_running, mark_stopped
+from kioskd.uplink.client import BackendClient
+from kioskd.uplink.errors import Unreachable
+from kioskd.uplink.keys import init_key, load_key
+from tests.fakes import FakeAlerts
+
+
+class Link:
+    failing_since: float | None = None
+    last_contact: str | None = "2026-11-23T08:00:00Z"
+
+
+def test_backend_unreachable_is_raised_after_the_grace_and_cleared_by_an_answer() -> None:
+    alerts, link = FakeAlerts(), Link()
+    link.failing_since = 1000.0
+    check_backend(link, alerts, now=1119.0, after=120)
+    assert alerts.raised == []
+    check_backend(link, alerts, now=1120.0, after=120)
+    assert alerts.raised == ["backend_unreachable"]
+    link.failing_since = None
+    check_backend(link, alerts, now=1200.0, after=120)
+    assert alerts.cleared == ["backend_unreachable"]
+
+
+async def test_the_client_tracks_when_the_backend_stopped_answering(tmp_path: Path) -> None:
+    init_key(tmp_path / "k")
+    client = BackendClient("http://127.0.0.1:9/", "K-1", load_key(tmp_path / "k"), timeout=1)
+    try:
+        with pytest.raises(Unreachable):
+            await client.post_signed("v1/alerts", "x.y.z")
+        first = client.failing_since
+        assert first is not None and client.last_contact is None
+        with pytest.raises(Unreachable):
+            await client.post_signed("v1/alerts", "x.y.z")
+        assert client.failing_since == first  # the first failure counts, not the latest
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize("notes,raised", [(899, False), (900, True)])
+def test_box_near_full_at_ninety_percent_of_capacity(notes: int, raised: bool) -> None:
+    alerts = FakeAlerts()
+    check_box({10000: notes - 100, 100: 100}, 1000, alerts)
+    assert (alerts.raised == ["stacker_near_full"]) is raised
+    check_box({}, 1000, alerts)  # a new, empty box clears it
+    assert alerts.cleared[-1] == "stacker_near_full"
+
+
+def test_unknown_capacity_raises_nothing() -> None:
+    alerts = FakeAlerts()
+    check_box({10000: 5000}, 0, alerts)
+    assert alerts.raised == alerts.cleared == []
+
+
+def test_a_run_that_did_not_stop_cleanly_is_noticed(tmp_path: Path) -> None:
+    assert mark_running(tmp_path) is False  # first start
+    assert mark_running(tmp_path) is True  # killed: the marker was left behind
+    mark_stopped(tmp_path)
+    assert mark_running(tmp_path) is False
+
+
+async def test_a_killed_daemon_raises_power_restored_at_the_next_start(tmp_path: Path) -> None:
+    import json
+    import sqlite3
+
+    from tests.daemon import start_kiosk
+
+    state = tmp_path / "state"
+    first = await start_kiosk(state)
+    await first.until(lambda s: s.get("state") == "service_idle", "the idle screen")
+    first.proc.kill()  # no clean stop
+    await first.stop()
+    second = await start_kiosk(state)
+    try:
+        await second.until(lambda s: s.get("state") == "service_idle", "the idle screen")
+    finally:
+        assert await second.stop() == 0
+    db = sqlite3.connect(state / "journal.sqlite3")
+    codes = [json.loads(b)["code"] for (b,) in db.execute("select body from outbox where kind = 'alert'")]
+    assert codes.count("power_restored") == 1
+    assert not (state / "running").exists()  # the second run stopped cleanly
