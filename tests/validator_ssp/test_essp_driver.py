@@ -147,3 +147,21 @@ async def test_plain_driver_on_an_essp_device_falls_back_to_plain_poll(emu):
         assert h.credits == [NoteCredited("validator", 2000)] and emu.encrypted_replies == []
     finally:
         await h.stop()
+
+
+async def test_encrypted_driver_on_a_device_that_does_not_insist_still_encrypts():
+    emu = SspEmulator()  # what `--simulate` builds today: eSSP offered, not required
+    await emu.start()
+    h = Harness(emu, encrypted=True)
+    h.start()
+    try:
+        await h.until(lambda: h.of(DeviceOnline))
+        await h.drv.set_accepting(True)
+        emu.insert(1000)
+        await h.until(lambda: h.of(NoteStacked))
+        assert emu.commands[:4] == KEY_EXCHANGE and emu.negotiations == 1
+        assert h.credits == [NoteCredited("validator", 1000)]
+        assert len(emu.encrypted_replies) == len(emu.commands) - len(KEY_EXCHANGE)
+    finally:
+        await h.stop()
+        await emu.stop()
