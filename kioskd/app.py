@@ -436,7 +436,7 @@ async def serve(config: Config, *, simulate: bool = False, ready: asyncio.Event 
     if simulate:
         from kioskd.sim import Simulation
 
-        sim = Simulation(Path(config.storage.path), config.validator.driver)
+        sim = Simulation(Path(config.storage.path), config.validator.driver, encrypted=config.validator.encrypted)
         config = await sim.start(config)
         # simulated kiosks (tests run several at once) keep their control socket in their state dir
         control = dataclasses.replace(config.control, socket=str(Path(config.storage.path) / "control.sock"))

@@ -60,6 +60,8 @@ class ValidatorConfig:
     poll_interval: float = field(default=0.2, metadata={"min": 0.05, "max": 1.0})
     # notes the cash box holds; stacker_near_full at 90 % (0: not configured)
     box_capacity: int = field(default=0, metadata=_at_least(0))
+    # eSSP: AES-128 with a negotiated key on the wire (ssp driver only)
+    encrypted: bool = False
 
 
 @dataclass(frozen=True)
@@ -308,6 +310,8 @@ def _check_rules(value: Any, meta: Any, file: str, key: str) -> None:
 
 
 def _cross_checks(config: Config, file: str) -> None:
+    if config.validator.encrypted and config.validator.driver != "ssp":
+        raise ConfigError(file, "validator.encrypted", "is only for validator.driver = \"ssp\" (eSSP)")
     if config.account.min_length > config.account.max_length:
         raise ConfigError(file, "account.min_length", "must be <= account.max_length")
     if config.keypad.driver in ("ascii", "evdev") and not config.keypad.port:

@@ -29,7 +29,7 @@ def build_validator(config: Config) -> BillValidator:
     if v.driver == "ssp":
         from drivers.validator.ssp_device import SspValidator
 
-        return SspValidator(v.port, **common)
+        return SspValidator(v.port, encrypted=v.encrypted, **common)
     if v.driver == "ccnet":
         from drivers.validator.ccnet_device import CcnetValidator
 

@@ -28,20 +28,21 @@ EMULATORS = {
 }
 
 
-def validator_emulator(driver: str) -> Any:
-    """A new emulator for `driver`, and the names of its fault switches."""
+def validator_emulator(driver: str, **options: Any) -> Any:
+    """A new wire emulator for `driver` (options such as encrypted=True for eSSP)."""
     module, name = EMULATORS[driver]
-    return getattr(importlib.import_module(module), name)()
+    return getattr(importlib.import_module(module), name)(**options)
 
 
 class Simulation:
     """The simulated validator, printer and backend, and the /sim page's controls."""
 
-    def __init__(self, state_dir: Path, validator: str = "id003") -> None:
+    def __init__(self, state_dir: Path, validator: str = "id003", *, encrypted: bool = False) -> None:
         self.state_dir = state_dir
         state_dir.mkdir(parents=True, exist_ok=True)
         self.driver = validator
-        self.validator = validator_emulator(validator)
+        # an eSSP kiosk gets a device that requires encryption, as an NV9 with eSSP on does
+        self.validator = validator_emulator(validator, **({"encrypted": True} if encrypted else {}))
         self.printer = EscposEmulator()
         self.backend = ReferenceBackend(state_dir / "backend.sqlite3")
 

@@ -85,6 +85,7 @@ def test_bad_values_name_the_file_and_the_key(tmp_path: Path, patch: str, key: s
         ('name = "Hall"', 'name = "Hall"\nlocale = "fr"', "kiosk.locale"),
         ('name = "Hall"', 'name = "Hall"\ntz = "Mars/Olympus"', "kiosk.tz"),
         ('[keypad]\ndriver = "screen"', '[keypad]\ndriver = "ascii"', "keypad.port"),
+        ('port = "/dev/ttyUSB0"', 'port = "/dev/ttyUSB0"\nencrypted = true', "validator.encrypted"),
     ],
 )
 def test_wrong_driver_names_and_missing_keys_are_refused(tmp_path: Path, old: str, new: str, key: str) -> None:

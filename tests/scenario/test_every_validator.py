@@ -6,15 +6,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon import start_kiosk
+from tests.daemon import ROOT, start_kiosk
 from tests.scenario.test_daemon import pay
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("driver", ["id003", "ssp", "ccnet", "cctalk"])
+@pytest.mark.parametrize("driver", ["id003", "ssp", "essp", "ccnet", "cctalk"])
 async def test_a_payment_through_each_protocol(tmp_path: Path, driver: str) -> None:
-    kiosk = await start_kiosk(tmp_path / "state", "--validator", driver)
+    extra: tuple[str, ...] = ()
+    if driver == "essp":  # SSP with eSSP encryption on the wire
+        conf = tmp_path / "kiosk.toml"
+        text = (ROOT / "config" / "simulate.toml").read_text(encoding="utf-8")
+        conf.write_text(text.replace('driver = "id003"', 'driver = "ssp"\nencrypted = true'), encoding="utf-8")
+        extra, driver = ("--config", str(conf)), "ssp"
+    kiosk = await start_kiosk(tmp_path / "state", "--validator", driver, *extra)
     try:
         await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
         snap = await pay(kiosk, "0012345678", [10000, 2000, 500])
