@@ -119,17 +119,23 @@ class PostgresStore:
         """Credit a payment once; a repeat gets the stored answer, a changed payload 409."""
         canonical = canonicalize(payload).decode("utf-8")
         txn = payload["txn"]
+        seen_sql = "SELECT payload, status, answer FROM payments WHERE kiosk = %s AND txn = %s"
         with self._tx() as cur:
-            # The claim: a concurrent claimant of the same txn blocks here until this one commits.
-            claimed = cur.execute(
-                "INSERT INTO payments (kiosk, txn, payload, account, amount, credited, status, answer, received)"
-                " VALUES (%s, %s, %s, %s, %s, false, 0, '', %s) ON CONFLICT (kiosk, txn) DO NOTHING RETURNING id",
-                (kiosk_id, txn, canonical, payload["account"], payload["amount"], received),
-            ).fetchone()
-            if claimed is None:
-                seen = cur.execute(
-                    "SELECT payload, status, answer FROM payments WHERE kiosk = %s AND txn = %s", (kiosk_id, txn)
+            # A repeat is answered from the stored row without touching the id sequence, which
+            # ON CONFLICT would advance (refs stay B-000001, B-000002, ... as on SQLite).
+            seen = cur.execute(seen_sql, (kiosk_id, txn)).fetchone()
+            claimed = None
+            if seen is None:
+                # The claim: a concurrent claimant of the same txn blocks here until this one commits,
+                # then gets no row (only such a lost race leaves a gap in the refs).
+                claimed = cur.execute(
+                    "INSERT INTO payments (kiosk, txn, payload, account, amount, credited, status, answer, received)"
+                    " VALUES (%s, %s, %s, %s, %s, false, 0, '', %s) ON CONFLICT (kiosk, txn) DO NOTHING RETURNING id",
+                    (kiosk_id, txn, canonical, payload["account"], payload["amount"], received),
                 ).fetchone()
+                if claimed is None:
+                    seen = cur.execute(seen_sql, (kiosk_id, txn)).fetchone()
+            if seen is not None:
                 if seen["payload"] != canonical:
                     return 409, {"error": "conflict"}
                 return seen["status"], json.loads(seen["answer"])
