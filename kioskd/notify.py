@@ -19,7 +19,8 @@ def notify(*lines: str) -> bool:
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
             sock.connect(address)
-            sock.sendall("\n".join(lines).encode())
+            # never block the event loop: a reader that fell behind loses a datagram, not the kiosk
+            sock.send("\n".join(lines).encode(), socket.MSG_DONTWAIT)
     except OSError as err:
         log.warning("sd_notify to %s failed: %s", address, err)
         return False

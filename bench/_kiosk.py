@@ -1,0 +1,101 @@
+"""A kioskd subprocess on emulators that live in the bench process, with a fake $NOTIFY_SOCKET."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+from drivers.printer.emulator import EscposEmulator
+from drivers.validator.emulators.id003_emu import Id003Emulator
+from kioskd.refbackend import ReferenceBackend
+from kioskd.uplink.keys import init_key, load_key, public_b64url
+
+ROOT = Path(__file__).resolve().parents[1]
+KIOSK = "K-BENCH-1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class BenchKiosk:
+    """Emulators + reference backend here; `kioskd run --config` as a child we can measure."""
+
+    def __init__(self, root: Path, poll_interval: float = 0.2) -> None:
+        self.root, self.poll_interval = root, poll_interval
+        self.validator, self.printer = Id003Emulator(), EscposEmulator()
+        self.backend = ReferenceBackend(root / "backend.sqlite3")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.proc: asyncio.subprocess.Process | None = None
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(str(root / "notify.sock"))
+
+    async def setup(self) -> None:
+        state = self.root / "state"
+        state.mkdir(parents=True, exist_ok=True)
+        init_key(state / "kiosk.key")
+        self.backend.enroll(KIOSK, public_b64url(load_key(state / "kiosk.key")))
+        backend_url = await self.backend.start()
+        await self.validator.start()
+        await self.printer.start()
+        (self.root / "kioskd.toml").write_text(f"""
+[kiosk]
+id = "{KIOSK}"
+name = "Bench Hall"
+[validator]
+port = "{self.validator.port}"
+poll_interval = {self.poll_interval}
+[printer]
+port = "{self.printer.port}"
+[keypad]
+driver = "screen"
+[backend]
+url = "{backend_url}"
+[storage]
+path = "{state}"
+[screen]
+listen = "127.0.0.1:{self.port}"
+[control]
+socket = "{state}/control.sock"
+""", encoding="utf-8")
+
+    async def launch(self) -> float:
+        """Start the daemon; seconds from exec to READY=1 on the notify socket."""
+        env = {**os.environ, "NOTIFY_SOCKET": str(self.root / "notify.sock")}
+        t0 = time.perf_counter()
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "kioskd", "run", "--config", str(self.root / "kioskd.toml"),
+            cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )
+        loop = asyncio.get_running_loop()
+        self.notify.setblocking(False)
+        async with asyncio.timeout(60):
+            while True:
+                data = await loop.sock_recv(self.notify, 4096)
+                if b"READY=1" in data.split(b"\n"):
+                    took = time.perf_counter() - t0
+                    self._drain = asyncio.create_task(self._read_notifications())
+                    return took
+
+    async def _read_notifications(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:  # as systemd does: keep reading, or the daemon's datagrams are dropped
+            await loop.sock_recv(self.notify, 4096)
+
+    async def stop(self) -> None:
+        if getattr(self, "_drain", None) is not None:
+            self._drain.cancel()
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.terminate()
+            await self.proc.wait()
+        await self.validator.stop()
+        await self.printer.stop()
+        await self.backend.stop()
+        self.notify.close()

@@ -1,0 +1,35 @@
+"""Benchmark: seconds from exec of `kioskd run` to READY=1 (journal open, recovery, devices probed).
+
+Run: cd /work/main && /work/venv/bin/python -m bench.startup [RUNS]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from bench._kiosk import BenchKiosk
+
+
+async def one() -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        kiosk = BenchKiosk(Path(tmp))
+        await kiosk.setup()
+        try:
+            return await kiosk.launch()
+        finally:
+            await kiosk.stop()
+
+
+async def main(runs: int) -> None:
+    times = [await one() for _ in range(runs)]
+    print(f"$ python -m bench.startup {runs}")
+    print(f"start to READY=1: n={runs} median={statistics.median(times):.2f} s "
+          f"min={min(times):.2f} s max={max(times):.2f} s (fresh state dir each run)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 5))
