@@ -49,6 +49,10 @@ _IN_STACKER = (Status.VEND_VALID, Status.STACKED, Status.POWER_UP_BILL_IN_STACKE
 # Statuses on the way into the box; start-up waits them out before deciding (and before RESET).
 _SETTLING = (Status.STACKING,)
 _SETTLE_POLLS = 50
+# Statuses of a note between slot and box (or back): polled every FAST_POLL seconds.
+_MOVING = frozenset({Status.ACCEPTING, Status.ESCROW, Status.STACKING, Status.VEND_VALID,
+                     Status.STACKED, Status.REJECTING, Status.RETURNING, Status.HOLDING})
+FAST_POLL = 0.005  # below a 9600-baud exchange (~11 ms): the wire sets the pace
 _JAMS = {Status.ACCEPTOR_JAM: "acceptor", Status.STACKER_JAM: "stacker"}
 _FAULTS = {Status.PAUSE: "pause", Status.CHEATED: "cheated", Status.FAILURE: "failure",
            Status.COMMUNICATION_ERROR: "communication error"}
@@ -286,7 +290,10 @@ class Id003Validator:
                 raise _Restarted(frame)
             await self._on_status(frame, commit_credit)
             self.last_progress = time.monotonic()
-            await asyncio.sleep(self.poll_interval)
+            # a note on the move is followed closely so software never slows the note path;
+            # an idle or disabled device is polled at the configured rate
+            moving = frame.cmd in _MOVING
+            await asyncio.sleep(min(self.poll_interval, FAST_POLL) if moving else self.poll_interval)
 
     async def _on_status(self, frame: Frame, commit_credit: CreditCommit) -> None:
         s, data, last = frame.cmd, frame.data, self._last
