@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import logging
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ from kioskd.control_handlers import Handlers
 from kioskd.custody import Custody, CustodySettings, key_signer, statement_lines
 from kioskd.devices import build_keypad, build_printer, build_validator
 from kioskd.health import check_box, mark_running, mark_stopped, watch_backend
-from kioskd.ledger import Ledger
+from kioskd.ledger import Ledger, StorageError
+from kioskd.ledger.records import utc_now
 from kioskd.notify import notify, watchdog_seconds
 from kioskd.printing import Receipts
 from kioskd.receipts import render_lines, send_when_ready
@@ -301,7 +303,13 @@ class Daemon:
                     # follow-up payment for the same account, which must be submitted too
                     self._spawn(self._resubmit(txn), f"resubmit-{txn}")
             return
-        await self.model.commit_credit(event)
+        try:
+            await self.model.commit_credit(event)
+        except StorageError:
+            # no ACK goes out (the driver retries); no new payment may start
+            self.alerts.raise_alert("validator_fault", "critical", cause="journal")
+            await self._problem("storage", "storage")
+            raise
 
     async def _pump(self) -> None:
         while True:
@@ -443,7 +451,13 @@ async def serve(config: Config, *, simulate: bool = False, ready: asyncio.Event 
         config = dataclasses.replace(config, control=control)
     daemon = Daemon(config, sim=sim)
     try:
-        await daemon.start()
+        try:
+            await daemon.start()
+        except StorageError as err:
+            # nothing may be taken without a journal; the screen says so and staff are told
+            log.error("out of service, taking no cash: %s", err)
+            await out_of_service(config, str(err), stop)
+            return
         if simulate:
             print_simulation_help(daemon)
         if ready is not None:
@@ -451,9 +465,47 @@ async def serve(config: Config, *, simulate: bool = False, ready: asyncio.Event 
         await (stop or asyncio.Event()).wait()
         await daemon.drain()
     finally:
-        await daemon.stop()
+        if daemon.ledger is not None:
+            await daemon.stop()
         if sim is not None:
             await sim.stop()
+
+
+def unavailable_snapshot(locale: str, reason: str) -> dict[str, Any]:
+    """The screen snapshot of a kiosk that cannot serve at all."""
+    return {
+        "state": "unavailable", "locale": locale, "account": "", "account_error": None,
+        "lookup_error": None, "info": None, "denominations": [], "notes": [], "total": 0,
+        "max_more": None, "message": None, "deadline": None, "timeout": 0, "result": None,
+        "receipt": None, "help": None, "unavailable": {"reason": reason}, "notices": [],
+        "custody": None,
+    }
+
+
+async def out_of_service(config: Config, detail: str, stop: asyncio.Event | None) -> None:
+    """No usable journal: show "out of service", tell the backend, take nothing, wait for stop."""
+    screen = ScreenServer(config.screen.listen, on_key=lambda key: None)
+    url = await screen.start()
+    print(f"kioskd is out of service (journal unusable); customer screen: {url}", flush=True)
+    screen.publish(unavailable_snapshot(config.kiosk.locale, "storage"))
+    notify("READY=1", "STATUS=unavailable: journal unusable")
+    client = None
+    try:
+        client = BackendClient(config.backend.url, config.kiosk.id, load_key(config.key_path),
+                               timeout=config.backend.timeout)
+        # the spec has no storage code: validator_fault says "no notes can be taken", and
+        # the detail says why (docs/decisions.md)
+        await client.post_alert({"id": str(uuid.uuid4()), "code": "validator_fault",
+                                 "severity": "critical", "state": "raised", "at": utc_now(),
+                                 "detail": {"storage": detail[:200]}})
+    except Exception as err:  # the screen and the log already say it; the backend is a bonus
+        log.warning("could not tell the backend: %s", err)
+    try:
+        await (stop or asyncio.Event()).wait()
+    finally:
+        if client is not None:
+            await client.close()
+        await screen.stop()
 
 
 def print_simulation_help(daemon: Daemon) -> None:
