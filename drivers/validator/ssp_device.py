@@ -442,6 +442,12 @@ class SspValidator:
                         self.name, channel, self.currency)
             self._escrow, self._decision = 0, "return"
             return
+        if not self._accepting or not self._online:
+            # inhibited by the host (or still starting): nobody will decide on this note, and
+            # HOLD would keep it forever; hand it back (the SIGKILL harness found this)
+            log.warning("%s: note of %d fen in escrow while inhibited; returning it", self.name, value)
+            self._escrow, self._decision = value, "return"
+            return
         self._escrow, self._decision = value, None
         self._emit(NoteEscrowed(self.name, value))
 

@@ -372,3 +372,28 @@ async def test_note_left_in_escrow_by_a_dead_driver_is_returned_not_taken(emu):
         assert emu.returned == [2000] and emu.stacked == [] and not second.credits
     finally:
         await second.stop()
+
+
+async def test_a_note_read_while_the_host_inhibits_is_handed_back_not_offered(emu):
+    # Found by the SIGKILL harness: a device left enabled by a killed host reads a note just
+    # as the new driver starts; nobody decides on it, and HOLD would keep it for ever.
+    first = Harness(emu)
+    first.start()
+    await first.until(lambda: first.of(DeviceOnline))
+    await first.drv.set_accepting(True)
+    await first.stop()  # dies with the device enabled
+    emu.insert(1000)
+    second = Harness(emu)
+    second.on_escrow = None  # a machine that would never answer
+    second.start()
+    try:
+        await second.until(lambda: emu.returned == [1000])
+        assert second.of(NoteEscrowed) == [] and emu.stacked == [] and not second.credits
+        await second.until(lambda: second.of(DeviceOnline))
+        await second.drv.set_accepting(True)  # the next customer's note goes in as usual
+        second.on_escrow = "stack"
+        emu.insert(500)
+        await second.until(lambda: emu.stacked == [500])
+        assert [c.value for c in second.credits] == [500]
+    finally:
+        await second.stop()
