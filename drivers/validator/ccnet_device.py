@@ -352,6 +352,11 @@ class CcnetValidator:
                 self._decided = True
                 await self._command(Cmd.RETURN)
                 return
+            if not self._accepting:  # inhibited: nobody will decide on it (a killed host's leftover)
+                log.warning("%s: note of %d fen in escrow while inhibited; returning it", self.name, value)
+                self._decided = True
+                await self._command(Cmd.RETURN)
+                return
             self._escrow_value, self._decided = value, False
             self._emit(NoteEscrowed(self.name, value))
         elif s in _ESCROWED and not self._decided:

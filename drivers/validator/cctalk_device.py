@@ -388,6 +388,10 @@ class CctalkValidator:
                 log.warning("%s: bill type %d not in the table; returning it", self.name, a)
                 await self._command(Header.ROUTE_BILL, bytes((Route.RETURN,)))
                 return
+            if not self._accepting:  # inhibited: nobody will decide on it (a killed host's leftover)
+                log.warning("%s: note of %d fen in escrow while inhibited; returning it", self.name, value)
+                await self._command(Header.ROUTE_BILL, bytes((Route.RETURN,)))
+                return
             self._escrow_value = value
             self._emit(NoteEscrowed(self.name, value))
         elif a > 0 and b == 0:

@@ -302,8 +302,10 @@ class Id003Validator:
         if s == Status.ESCROW and last != Status.ESCROW:
             code = data[0] if data else -1
             entry = next((e for e in self._table if e.code == code), None)
-            if entry is None:
-                log.warning("%s: escrow code 0x%02x not in the table; returning it", self.name, code)
+            if entry is None or not self._accepting:
+                # not a note we take, or inhibited: nobody will decide on it (a killed host's leftover)
+                log.warning("%s: escrow code 0x%02x while %s; returning it", self.name, code,
+                            "inhibited" if entry else "not in the table")
                 self._last = s
                 await self._exchange(Cmd.RETURN, expect={ACK_REPLY, Status.INVALID_COMMAND})
                 return
