@@ -55,7 +55,7 @@ def states(timeouts: Timeouts) -> list[dict[str, Any]]:
         on_enter="enter_cash",
         on_exit="exit_cash",
         children=[
-            timed("payment_cash_waiting", "waiting"),
+            timed("payment_cash_waiting", "waiting", on_enter="resume_finish"),
             _state("escrow", on_enter="decide_escrow"),
             _state("stacking"),
         ],
@@ -138,6 +138,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("confirm", CASH + "_waiting", P + "submit", conditions=["has_notes", "reached_min"]),
     _t("confirm", CASH + "_waiting", "service_idle", unless="has_notes"),
     _t("confirm", CASH + "_waiting", None, before="say_below_min"),
+    # finish pressed while a note is going in: done once the note has landed
+    _t("finish", [CASH + "_escrow", CASH + "_stacking"], None, before="defer_finish"),
+    _t("confirm", [CASH + "_escrow", CASH + "_stacking"], None, before="defer_finish"),
     _t("cancel", CASH + "_waiting", "service_idle", unless="has_notes"),
     _t("cancel", CASH + "_waiting", None, before="say_cancel_refused"),
     _t("timeout", CASH + "_waiting", P + "submit", conditions="has_notes"),

@@ -107,6 +107,7 @@ class KioskModel(CustodyModelMixin):
         self.stack_txn: str | None = None
         self.message: str | None = None
         self.submit_started = False
+        self.finish_pending = False
         self.result: PaymentResult | None = None
         self.receipt: str | None = None
         self.help_reason: str | None = None
@@ -336,6 +337,16 @@ class KioskModel(CustodyModelMixin):
     def reached_min(self, *_: Any) -> bool:
         """The payment reached the backend's minimum."""
         return self.info is not None and self.total >= self.info.min
+
+    def defer_finish(self, *_: Any) -> None:
+        """Finish pressed while a note is on its way: remember it for when it has landed."""
+        self.finish_pending = True
+
+    async def resume_finish(self, *_: Any) -> None:
+        """Back to waiting after a note: a finish pressed meanwhile takes effect now."""
+        if self.finish_pending:
+            self.finish_pending = False
+            await self.trigger("finish")
 
     def say_below_min(self, *_: Any) -> None:
         """Explain that the minimum is not reached yet."""

@@ -246,3 +246,17 @@ async def test_a_stale_lookup_after_cancel_is_ignored(kiosk: Kiosk) -> None:
     kiosk.payments.lookup_gate.set()
     await kiosk.settle()
     assert kiosk.state == "service_idle"
+
+
+async def test_finish_pressed_while_a_note_goes_in_takes_effect_when_it_lands(kiosk: Kiosk) -> None:
+    from tests.fakes import credit
+
+    await kiosk.to_cash()
+    await kiosk.model.trigger("note_escrowed", 2000)
+    assert kiosk.state == "payment_cash_stacking"
+    await kiosk.keys("finish")
+    assert kiosk.state == "payment_cash_stacking"  # the note is not in yet
+    await credit(kiosk.model, 2000)
+    await kiosk.settle()
+    assert kiosk.state == "payment_done"
+    assert kiosk.snapshots[-1]["result"]["amount"] == 2000
