@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
 
 import pytest
 
@@ -20,68 +18,24 @@ from drivers.base import (
     NoteReturned,
     NoteStacked,
     PowerUpWithBill,
-    StackerClosed,
-    StackerFull,
-    StackerOpened,
     ValidatorFault,
 )
 from drivers.transport import close_serial, open_serial
 from drivers.validator.ccnet import ILLEGAL_COMMAND, CcnetParser, Cmd, Frame, State, build_frame
 from drivers.validator.ccnet_device import CcnetValidator
 from drivers.validator.emulators.ccnet_emu import FAULTS, CcnetEmulator
+from tests.validator_common import (
+    TIMEOUT,
+    Harness,
+    crash_in_the_commit,
+    die_with_a_note_in_escrow,
+    online_harness_fixture,
+)
 
-TIMEOUT = 5.0
 
-
-class Harness:
-    """Runs a driver against an emulator; records events and credits; waits on conditions."""
-
-    def __init__(self, emu: CcnetEmulator, **kw) -> None:
-        self.emu = emu
-        self.drv = CcnetValidator(emu.port, poll_interval=0.02, reply_timeout=0.1, **kw)
-        self.events: list = []
-        self.credits: list[NoteCredited] = []
-        self.credit_ns: list[int] = []
-        self.on_escrow: str | None = "stack"
-        self.commit_hook = None
-        self._changed = asyncio.Event()
-        self.task: asyncio.Task | None = None
-
-    def sink(self, event) -> None:
-        self.events.append(event)
-        self._changed.set()
-        if isinstance(event, NoteEscrowed) and self.on_escrow:
-            op = self.drv.stack if self.on_escrow == "stack" else self.drv.return_note
-            asyncio.get_running_loop().create_task(op())
-
-    async def commit(self, credit: NoteCredited) -> None:
-        if self.commit_hook:
-            await self.commit_hook(credit)
-        self.credits.append(credit)
-        self.events.append(credit)  # in order with the sink's events
-        self.credit_ns.append(time.monotonic_ns())
-        self._changed.set()
-
-    def start(self) -> None:
-        self.task = asyncio.create_task(self.drv.run(self.sink, self.commit))
-
-    async def stop(self) -> None:
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
-
-    async def until(self, pred, within: float = TIMEOUT) -> None:
-        """Wait (bounded) until pred() holds; re-checks on each event and every 10 ms."""
-        deadline = time.monotonic() + within
-        while not pred():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"condition not met in {within}s; events: {self.events}")
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(0.01):
-                    await self._changed.wait()
-
-    def of(self, kind) -> list:
-        return [e for e in self.events if isinstance(e, kind)]
+def make_harness(emu, **kw) -> Harness:
+    """A harness running the driver under test against `emu`."""
+    return Harness(CcnetValidator, emu, **kw)
 
 
 @pytest.fixture
@@ -92,13 +46,7 @@ async def emu(tmp_path):
     await e.stop()
 
 
-@pytest.fixture
-async def h(emu):
-    harness = Harness(emu)
-    harness.start()
-    await harness.until(lambda: harness.of(DeviceOnline))
-    yield harness
-    await harness.stop()
+h = online_harness_fixture(make_harness)
 
 
 async def test_a_device_failure_is_reported_with_its_code(h):
@@ -139,7 +87,7 @@ async def test_power_up_reads_the_table_and_starts_inhibited(h):
 
 
 async def test_configured_denominations_only(emu):
-    h = Harness(emu, denominations=(1000, 10000))
+    h = make_harness(emu, denominations=(1000, 10000))
     h.start()
     try:
         await h.until(lambda: h.of(DeviceOnline))
@@ -193,19 +141,10 @@ async def test_failed_commit_is_not_acknowledged_and_is_retried_once_only(h):
     assert len(h.of(NoteStacked)) == 1
 
 
-async def test_escrow_then_return(h):
-    h.on_escrow = "return"
-    await h.drv.set_accepting(True)
-    h.emu.insert(2000)
-    await h.until(lambda: h.of(NoteReturned))
-    assert h.of(NoteReturned) == [NoteReturned("validator", 2000)]
-    assert h.emu.returned == [2000] and h.emu.stacked == [] and not h.credits
-
-
 async def test_hold_keeps_the_note_in_escrow_while_the_machine_decides(tmp_path):
     emu = CcnetEmulator(link=str(tmp_path / "v"), escrow_timeout=0.3)
     await emu.start()
-    h = Harness(emu, hold_interval=0.1)
+    h = make_harness(emu, hold_interval=0.1)
     h.on_escrow = None  # the machine takes its time
     h.start()
     try:
@@ -226,7 +165,7 @@ async def test_hold_keeps_the_note_in_escrow_while_the_machine_decides(tmp_path)
 async def test_without_a_decision_or_hold_the_device_returns_the_note(tmp_path):
     emu = CcnetEmulator(link=str(tmp_path / "v"), escrow_timeout=0.2)
     await emu.start()
-    h = Harness(emu, hold_interval=60.0)
+    h = make_harness(emu, hold_interval=60.0)
     h.on_escrow = None
     h.start()
     try:
@@ -249,18 +188,6 @@ async def test_counterfeit_is_rejected_with_its_reason(h):
     assert not h.of(NoteEscrowed) and not h.credits and h.emu.rejected == [-1]
 
 
-async def test_jam_while_stacking_then_cleared_credits_once(h):
-    h.emu.set_fault("jam_stacking", True)
-    await h.drv.set_accepting(True)
-    h.emu.insert(10000)
-    await h.until(lambda: h.of(NoteJam))
-    assert h.of(NoteJam) == [NoteJam("validator", "stacker")] and not h.credits
-    h.emu.set_fault("jam_stacking", False)
-    await h.until(lambda: h.of(NoteStacked))
-    assert h.of(JamCleared) and h.credits == [NoteCredited("validator", 10000)]
-    assert h.emu.stacked == [10000]
-
-
 async def test_jam_in_the_acceptor_returns_the_note(h):
     h.emu.set_fault("jam_acceptor", True)
     await h.drv.set_accepting(True)
@@ -270,29 +197,6 @@ async def test_jam_in_the_acceptor_returns_the_note(h):
     h.emu.set_fault("jam_acceptor", False)
     await h.until(lambda: h.of(JamCleared) and h.of(NoteReturned))
     assert h.emu.returned == [100] and not h.credits
-
-
-async def test_stacker_full_and_box_removed(h):
-    h.emu.set_fault("stacker_full", True)
-    await h.until(lambda: h.of(StackerFull))
-    h.emu.set_fault("stacker_full", False)
-    h.emu.set_fault("box_removed", True)
-    await h.until(lambda: h.of(StackerOpened))
-    h.emu.set_fault("box_removed", False)
-    await h.until(lambda: h.of(StackerClosed))
-    assert len(h.of(StackerFull)) == 1 and len(h.of(StackerOpened)) == 1
-
-
-async def test_garbage_on_the_line_is_dropped_and_notes_still_stack(h):
-    h.emu.set_fault("garbage", True)
-    await h.drv.set_accepting(True)
-    h.emu.insert(1000)
-    h.emu.insert(2000)
-    await h.until(lambda: len(h.of(NoteStacked)) == 2)
-    assert [c.value for c in h.credits] == [1000, 2000]
-    assert h.emu.stacked == [1000, 2000]
-    assert h.drv._parser.dropped_bytes > 0
-    assert not h.of(DeviceOffline)
 
 
 @pytest.mark.parametrize("fault", ["silence", "bad_crc", "power_cycle"])
@@ -325,35 +229,9 @@ async def test_a_garbled_reply_is_nakked_and_repeated(h):
     assert h.credits == [NoteCredited("validator", 2000)] and h.emu.stacked == [2000]
 
 
-async def test_reconnect_after_the_port_is_closed_and_reopened(h):
-    await h.drv.set_accepting(True)
-    await h.emu.close_port()
-    await h.until(lambda: h.of(DeviceOffline))
-    await h.emu.reopen_port()
-    await h.until(lambda: len(h.of(DeviceOnline)) == 2)
-    assert h.emu.accepting
-    h.emu.insert(500)
-    await h.until(lambda: h.of(NoteStacked))
-    assert h.emu.stacked == [500]
-
-
 async def _crash_at_stacked(emu) -> None:
     """Run a driver until it sits in the commit of a STACKED reply, then kill it."""
-    first = Harness(emu)
-    blocked = asyncio.Event()
-
-    async def hang(credit):
-        blocked.set()
-        await asyncio.Event().wait()  # the daemon dies here, before the ACK
-
-    first.commit_hook = hang
-    first.start()
-    await first.until(lambda: first.of(DeviceOnline))
-    await first.drv.set_accepting(True)
-    emu.insert(10000)
-    async with asyncio.timeout(TIMEOUT):
-        await blocked.wait()
-    await first.stop()
+    await crash_in_the_commit(make_harness(emu))
     assert emu.status == State.STACKED and emu.stacked == [10000] and not emu.ack_times
 
 
@@ -364,7 +242,7 @@ async def test_note_in_flight_across_a_crash_is_credited_once_without_value(emu,
         emu.set_fault("power_cycle", True)
         emu.set_fault("power_cycle", False)
         assert emu.status == State.POWER_UP_BILL_IN_STACKER
-    second = Harness(emu)
+    second = make_harness(emu)
     second.start()
     try:
         await second.until(lambda: second.of(DeviceOnline) and (power_cycle or emu.ack_times))
@@ -388,14 +266,14 @@ async def test_note_in_flight_across_a_crash_is_credited_once_without_value(emu,
 async def test_driver_restart_while_stacking_waits_for_the_note_to_land(tmp_path):
     emu = CcnetEmulator(0.3, link=str(tmp_path / "v"))  # each transient state lasts 0.3 s
     await emu.start()
-    first = Harness(emu)
+    first = make_harness(emu)
     first.start()
     await first.until(lambda: first.of(DeviceOnline))
     await first.drv.set_accepting(True)
     emu.insert(5000)
     await first.until(lambda: emu.status == State.STACKING)
     await first.stop()  # dies between STACK and STACKED
-    second = Harness(emu)
+    second = make_harness(emu)
     second.start()
     try:
         await second.until(lambda: second.of(DeviceOnline))
@@ -409,17 +287,10 @@ async def test_driver_restart_while_stacking_waits_for_the_note_to_land(tmp_path
 
 
 async def test_power_up_with_bill_in_validator_returns_it(emu):
-    first = Harness(emu)
-    first.on_escrow = None  # the daemon dies while the note waits in escrow
-    first.start()
-    await first.until(lambda: first.of(DeviceOnline))
-    await first.drv.set_accepting(True)
-    emu.insert(2000)
-    await first.until(lambda: first.of(NoteEscrowed))
-    await first.stop()
+    await die_with_a_note_in_escrow(make_harness(emu), 2000)
     emu.set_fault("power_cycle", True)
     emu.set_fault("power_cycle", False)
-    second = Harness(emu)
+    second = make_harness(emu)
     second.start()
     try:
         await second.until(lambda: second.of(DeviceOnline))
@@ -458,7 +329,7 @@ async def test_a_failed_commit_at_start_up_sends_no_reset_and_is_retried(emu):
     await _crash_at_stacked(emu)
     emu.set_fault("power_cycle", True)
     emu.set_fault("power_cycle", False)
-    second = Harness(emu)
+    second = make_harness(emu)
     calls = []
 
     async def flaky(credit):

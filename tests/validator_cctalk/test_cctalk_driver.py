@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
@@ -26,62 +25,18 @@ from drivers.base import (
 from drivers.validator.cctalk import STATUS_EVENTS, EventKind, Header
 from drivers.validator.cctalk_device import CctalkValidator
 from drivers.validator.emulators.cctalk_emu import FAULTS, CctalkEmulator
+from tests.validator_common import (
+    Harness,
+    crash_in_the_commit,
+    die_with_a_note_in_escrow,
+    online_harness_fixture,
+)
 
-TIMEOUT = 5.0
 
-
-class Harness:
-    """Runs a driver against an emulator; records events and credits; waits on conditions."""
-
-    def __init__(self, emu: CctalkEmulator, **kw) -> None:
-        self.emu = emu
-        kw.setdefault("checksum", emu.checksum)
-        self.drv = CctalkValidator(emu.port, poll_interval=0.02, reply_timeout=0.1, **kw)
-        self.events: list = []
-        self.credits: list[NoteCredited] = []
-        self.credit_ns: list[int] = []
-        self.on_escrow: str | None = "stack"
-        self.commit_hook = None
-        self._changed = asyncio.Event()
-        self.task: asyncio.Task | None = None
-
-    def sink(self, event) -> None:
-        self.events.append(event)
-        self._changed.set()
-        if isinstance(event, NoteEscrowed) and self.on_escrow:
-            op = self.drv.stack if self.on_escrow == "stack" else self.drv.return_note
-            asyncio.get_running_loop().create_task(op())
-
-    async def commit(self, credit: NoteCredited) -> None:
-        if self.commit_hook:
-            await self.commit_hook(credit)
-        self.credits.append(credit)
-        self.events.append(credit)  # in order with the sink's events
-        self.credit_ns.append(time.monotonic_ns())
-        self._changed.set()
-
-    def start(self) -> None:
-        self.task = asyncio.create_task(self.drv.run(self.sink, self.commit))
-
-    async def stop(self) -> None:
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
-
-    async def until(self, pred, within: float = TIMEOUT) -> None:
-        """Wait (bounded) until pred() holds; re-checks on each event and every 10 ms."""
-        deadline = time.monotonic() + within
-        while not pred():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"condition not met in {within}s; events: {self.events}")
-            self._changed.clear()
-            try:
-                async with asyncio.timeout(0.01):
-                    await self._changed.wait()
-            except TimeoutError:
-                pass
-
-    def of(self, kind) -> list:
-        return [e for e in self.events if isinstance(e, kind)]
+def make_harness(emu, **kw) -> Harness:
+    """A harness running the driver under test against `emu`."""
+    kw.setdefault("checksum", emu.checksum)
+    return Harness(CctalkValidator, emu, **kw)
 
 
 @pytest.fixture(params=["simple", "crc16"])
@@ -92,13 +47,7 @@ async def emu(request, tmp_path):
     await e.stop()
 
 
-@pytest.fixture
-async def h(emu):
-    harness = Harness(emu)
-    harness.start()
-    await harness.until(lambda: harness.of(DeviceOnline))
-    yield harness
-    await harness.stop()
+h = online_harness_fixture(make_harness)
 
 
 async def test_power_up_reads_the_table_and_starts_inhibited(h):
@@ -120,7 +69,7 @@ async def test_power_up_reads_the_table_and_starts_inhibited(h):
 
 
 async def test_configured_denominations_only(emu):
-    h = Harness(emu, denominations=(1000, 10000))
+    h = make_harness(emu, denominations=(1000, 10000))
     h.start()
     try:
         await h.until(lambda: h.of(DeviceOnline))
@@ -177,15 +126,6 @@ async def test_failed_commit_is_not_acknowledged_and_is_retried_once_only(h):
     assert h.emu.stacked == [5000]
 
 
-async def test_escrow_then_return(h):
-    h.on_escrow = "return"
-    await h.drv.set_accepting(True)
-    h.emu.insert(2000)
-    await h.until(lambda: h.of(NoteReturned))
-    assert h.of(NoteReturned) == [NoteReturned("validator", 2000)]
-    assert h.emu.returned == [2000] and h.emu.stacked == [] and not h.credits
-
-
 async def test_stack_without_a_note_in_escrow_is_refused(h):
     with pytest.raises(Exception, match="escrow is empty"):
         await h.drv.stack()
@@ -199,18 +139,6 @@ async def test_counterfeit_is_rejected_with_its_reason(h):
     assert not h.of(NoteEscrowed) and not h.credits
 
 
-async def test_jam_while_stacking_then_cleared_credits_once(h):
-    h.emu.set_fault("jam_stacking", True)
-    await h.drv.set_accepting(True)
-    h.emu.insert(10000)
-    await h.until(lambda: h.of(NoteJam))
-    assert h.of(NoteJam) == [NoteJam("validator", "stacker")] and not h.credits
-    h.emu.set_fault("jam_stacking", False)
-    await h.until(lambda: h.of(NoteStacked))
-    assert h.of(JamCleared) and h.credits == [NoteCredited("validator", 10000)]
-    assert h.emu.stacked == [10000]
-
-
 async def test_jam_in_the_acceptor_hands_the_note_back(h):
     h.emu.set_fault("jam_acceptor", True)
     await h.drv.set_accepting(True)
@@ -220,17 +148,6 @@ async def test_jam_in_the_acceptor_hands_the_note_back(h):
     h.emu.set_fault("jam_acceptor", False)
     await h.until(lambda: h.of(JamCleared) and h.emu.returned == [100])
     assert not h.credits
-
-
-async def test_stacker_full_and_box_removed(h):
-    h.emu.set_fault("stacker_full", True)
-    await h.until(lambda: h.of(StackerFull))
-    h.emu.set_fault("stacker_full", False)
-    h.emu.set_fault("box_removed", True)
-    await h.until(lambda: h.of(StackerOpened))
-    h.emu.set_fault("box_removed", False)
-    await h.until(lambda: h.of(StackerClosed))
-    assert len(h.of(StackerFull)) == 1 and len(h.of(StackerOpened)) == 1
 
 
 EXPECTED = {
@@ -269,31 +186,6 @@ async def test_more_than_five_events_between_reads_is_a_fault(h):
     assert len(h.of(NoteRejected)) == 5  # the five the buffer still held
 
 
-async def test_garbage_on_the_line_is_dropped_and_notes_still_stack(h):
-    h.emu.set_fault("garbage", True)
-    await h.drv.set_accepting(True)
-    h.emu.insert(1000)
-    h.emu.insert(2000)
-    await h.until(lambda: len(h.of(NoteStacked)) == 2)
-    assert [c.value for c in h.credits] == [1000, 2000]
-    assert h.emu.stacked == [1000, 2000]
-    assert h.drv._parser.dropped_bytes > 0
-    assert not h.of(DeviceOffline)
-
-
-@pytest.mark.parametrize("fault", ["silence", "bad_crc"])
-async def test_offline_once_and_online_again(h, fault):
-    await h.drv.set_accepting(True)
-    h.emu.set_fault(fault, True)
-    await h.until(lambda: h.of(DeviceOffline))
-    reason = h.of(DeviceOffline)[0].reason
-    assert ("bad frames" in reason) == (fault == "bad_crc") and "validator" in reason
-    h.emu.set_fault(fault, False)
-    await h.until(lambda: len(h.of(DeviceOnline)) == 2)
-    assert len(h.of(DeviceOffline)) == 1
-    assert h.emu.accepting  # the machine's choice survives the reconnect
-
-
 async def test_reconnect_after_the_port_is_closed_and_reopened(h):
     await h.drv.set_accepting(True)
     await h.emu.close_port()
@@ -318,7 +210,7 @@ async def test_power_cycle_resets_the_device_and_the_driver_restores_it(h):
 
 
 async def test_power_cycle_with_a_note_routed_to_the_stacker_credits_it_once(emu):
-    h = Harness(emu)
+    h = make_harness(emu)
     emu.delay = 0.3  # the stacker stroke takes a while: the power goes during it
     h.start()
     try:
@@ -348,21 +240,7 @@ def test_every_fault_switch_is_known():
 
 async def _crash_in_the_commit(emu, state) -> None:
     """Run a driver until it sits in the commit of a credit event, then kill it."""
-    first = Harness(emu, state_path=str(state))
-    blocked = asyncio.Event()
-
-    async def hang(credit):
-        blocked.set()
-        await asyncio.Event().wait()  # the daemon dies here, before the next 159 read
-
-    first.commit_hook = hang
-    first.start()
-    await first.until(lambda: first.of(DeviceOnline))
-    await first.drv.set_accepting(True)
-    emu.insert(10000)
-    async with asyncio.timeout(TIMEOUT):
-        await blocked.wait()
-    await first.stop()
+    await crash_in_the_commit(make_harness(emu, state_path=str(state)))
     assert emu.stacked == [10000] and emu.ack_times == []
 
 
@@ -370,7 +248,7 @@ async def test_note_in_flight_across_a_driver_restart_is_credited_exactly_once(e
     state = tmp_path / "cctalk.json"
     await _crash_in_the_commit(emu, state)
     for run in range(2):  # the restart credits it; a later restart must not credit it again
-        again = Harness(emu, state_path=str(state))
+        again = make_harness(emu, state_path=str(state))
         reads_before, reads_at_commit = _event_reads(emu), []
 
         async def note_reads(credit, seen=reads_at_commit, base=reads_before):
@@ -397,15 +275,8 @@ async def test_note_in_flight_across_a_driver_restart_is_credited_exactly_once(e
 
 
 async def test_note_left_in_escrow_at_start_up_is_returned(emu, tmp_path):
-    first = Harness(emu, state_path=str(tmp_path / "s.json"))
-    first.on_escrow = None  # the daemon dies while the note waits in escrow
-    first.start()
-    await first.until(lambda: first.of(DeviceOnline))
-    await first.drv.set_accepting(True)
-    emu.insert(2000)
-    await first.until(lambda: first.of(NoteEscrowed))
-    await first.stop()
-    second = Harness(emu, state_path=str(tmp_path / "s.json"))
+    await die_with_a_note_in_escrow(make_harness(emu, state_path=str(tmp_path / "s.json")), 2000)
+    second = make_harness(emu, state_path=str(tmp_path / "s.json"))
     second.start()
     try:
         await second.until(lambda: second.of(DeviceOnline) and emu.returned)
@@ -416,14 +287,14 @@ async def test_note_left_in_escrow_at_start_up_is_returned(emu, tmp_path):
 
 async def test_note_offered_to_a_validator_left_enabled_by_a_killed_host_goes_back(emu, tmp_path):
     """The crash harness's stuck cash step: a dead host left the master inhibit lifted."""
-    first = Harness(emu, state_path=str(tmp_path / "s.json"))
+    first = make_harness(emu, state_path=str(tmp_path / "s.json"))
     first.start()
     await first.until(lambda: first.of(DeviceOnline))
     await first.drv.set_accepting(True)
     await first.stop()  # killed: nobody sends 228 0, the device stays enabled (under 5 s)
     assert emu.accepting
     emu.insert(2000)  # the customer's note goes in while the new host is starting
-    second = Harness(emu, state_path=str(tmp_path / "s.json"))
+    second = make_harness(emu, state_path=str(tmp_path / "s.json"))
     second.on_escrow = None  # a machine at its idle screen decides on no escrow
     second.start()
     try:

@@ -17,7 +17,8 @@ from drivers.base import (
 from drivers.validator.emulators.ssp_emu import SspEmulator
 from drivers.validator.ssp import Cmd, Ev, parse_events
 from drivers.validator.ssp_device import SspValidator
-from tests.validator_ssp.test_ssp_driver import Harness
+from tests.validator_common import online_harness_fixture
+from tests.validator_ssp.test_ssp_driver import make_harness
 
 KEY_EXCHANGE = [Cmd.SYNC, Cmd.SET_GENERATOR, Cmd.SET_MODULUS, Cmd.REQUEST_KEY_EXCHANGE]
 
@@ -30,13 +31,7 @@ async def emu(tmp_path):
     await e.stop()
 
 
-@pytest.fixture
-async def h(emu):
-    harness = Harness(emu, encrypted=True)
-    harness.start()
-    await harness.until(lambda: harness.of(DeviceOnline))
-    yield harness
-    await harness.stop()
+h = online_harness_fixture(make_harness, encrypted=True)
 
 
 def test_fixed_key_must_be_64_bits():
@@ -136,7 +131,7 @@ async def test_reconnect_negotiates_a_new_key(h):
 
 
 async def test_plain_driver_on_an_essp_device_falls_back_to_plain_poll(emu):
-    h = Harness(emu)
+    h = make_harness(emu)
     h.start()
     try:
         await h.until(lambda: h.of(DeviceOnline))
@@ -152,7 +147,7 @@ async def test_plain_driver_on_an_essp_device_falls_back_to_plain_poll(emu):
 async def test_encrypted_driver_on_a_device_that_does_not_insist_still_encrypts():
     emu = SspEmulator()  # what `--simulate` builds today: eSSP offered, not required
     await emu.start()
-    h = Harness(emu, encrypted=True)
+    h = make_harness(emu, encrypted=True)
     h.start()
     try:
         await h.until(lambda: h.of(DeviceOnline))

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
 from drivers.base import (
     BillValidator,
-    DeviceOffline,
     DeviceOnline,
     JamCleared,
     NoteCredited,
@@ -19,68 +17,21 @@ from drivers.base import (
     NoteReturned,
     NoteStacked,
     PowerUpWithBill,
-    StackerClosed,
-    StackerFull,
-    StackerOpened,
 )
 from drivers.validator.emulators.ssp_emu import FAULTS, SspEmulator
 from drivers.validator.ssp import Cmd
 from drivers.validator.ssp_device import SspValidator
+from tests.validator_common import (
+    Harness,
+    crash_in_the_commit,
+    die_with_a_note_in_escrow,
+    online_harness_fixture,
+)
 
-TIMEOUT = 5.0
 
-
-class Harness:
-    """Runs a driver against an emulator; records events and credits; waits on conditions."""
-
-    def __init__(self, emu: SspEmulator, **kw) -> None:
-        self.emu = emu
-        self.drv = SspValidator(emu.port, poll_interval=0.02, reply_timeout=0.1, **kw)
-        self.events: list = []
-        self.credits: list[NoteCredited] = []
-        self.credit_ns: list[int] = []
-        self.on_escrow: str | None = "stack"
-        self.commit_hook = None
-        self._changed = asyncio.Event()
-        self.task: asyncio.Task | None = None
-
-    def sink(self, event) -> None:
-        self.events.append(event)
-        self._changed.set()
-        if isinstance(event, NoteEscrowed) and self.on_escrow:
-            op = self.drv.stack if self.on_escrow == "stack" else self.drv.return_note
-            asyncio.get_running_loop().create_task(op())
-
-    async def commit(self, credit: NoteCredited) -> None:
-        if self.commit_hook:
-            await self.commit_hook(credit)
-        self.credits.append(credit)
-        self.events.append(credit)  # in order with the sink's events
-        self.credit_ns.append(time.monotonic_ns())
-        self._changed.set()
-
-    def start(self) -> None:
-        self.task = asyncio.create_task(self.drv.run(self.sink, self.commit))
-
-    async def stop(self) -> None:
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
-
-    async def until(self, pred, within: float = TIMEOUT) -> None:
-        """Wait (bounded) until pred() holds; re-checks on each event and every 10 ms."""
-        deadline = time.monotonic() + within
-        while not pred():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"condition not met in {within}s; events: {self.events}")
-            self._changed.clear()
-            try:
-                async with asyncio.timeout(0.01):
-                    await self._changed.wait()
-            except TimeoutError:
-                pass
-
-    def of(self, kind) -> list:
-        return [e for e in self.events if isinstance(e, kind)]
+def make_harness(emu, **kw) -> Harness:
+    """A harness running the driver under test against `emu`."""
+    return Harness(SspValidator, emu, **kw)
 
 
 @pytest.fixture
@@ -91,13 +42,7 @@ async def emu(tmp_path):
     await e.stop()
 
 
-@pytest.fixture
-async def h(emu):
-    harness = Harness(emu)
-    harness.start()
-    await harness.until(lambda: harness.of(DeviceOnline))
-    yield harness
-    await harness.stop()
+h = online_harness_fixture(make_harness)
 
 
 def test_fault_switches_match_the_id003_emulator():
@@ -124,7 +69,7 @@ async def test_setup_table_gives_fen_and_it_starts_disabled(h):
 
 
 async def test_configured_denominations_only(emu):
-    h = Harness(emu, denominations=(1000, 10000))
+    h = make_harness(emu, denominations=(1000, 10000))
     h.start()
     try:
         await h.until(lambda: h.of(DeviceOnline))
@@ -173,7 +118,7 @@ async def test_credit_is_committed_before_the_event_ack_reaches_the_wire(h):
 async def test_plain_poll_device_the_next_poll_waits_for_the_commit():
     emu = SspEmulator(poll_with_ack=False)
     await emu.start()
-    h = Harness(emu)
+    h = make_harness(emu)
     seen = []
 
     async def slow_commit(credit):
@@ -195,23 +140,6 @@ async def test_plain_poll_device_the_next_poll_waits_for_the_commit():
         await emu.stop()
 
 
-async def test_failed_commit_is_not_acknowledged_and_is_retried_once_only(h):
-    calls = []
-
-    async def flaky(credit):
-        calls.append(credit)
-        if len(calls) == 1:
-            raise OSError("disk full")
-
-    h.commit_hook = flaky
-    await h.drv.set_accepting(True)
-    h.emu.insert(5000)
-    await h.until(lambda: h.of(NoteStacked))
-    assert len(calls) == 2 and h.credits == [NoteCredited("validator", 5000)]
-    assert len(h.emu.ack_times) == 1 and h.credit_ns[0] < h.emu.ack_times[0]
-    assert h.emu.stacked == [5000]
-
-
 async def test_escrow_then_return(h):
     h.on_escrow = "return"
     await h.drv.set_accepting(True)
@@ -230,18 +158,6 @@ async def test_counterfeit_is_rejected_with_its_reason(h):
     assert not h.of(NoteEscrowed) and not h.credits and h.emu.rejected == [-1]
 
 
-async def test_jam_while_stacking_then_cleared_credits_once(h):
-    h.emu.set_fault("jam_stacking", True)
-    await h.drv.set_accepting(True)
-    h.emu.insert(10000)
-    await h.until(lambda: h.of(NoteJam))
-    assert h.of(NoteJam) == [NoteJam("validator", "stacker")] and not h.credits
-    h.emu.set_fault("jam_stacking", False)
-    await h.until(lambda: h.of(NoteStacked))
-    assert h.of(JamCleared) and h.credits == [NoteCredited("validator", 10000)]
-    assert h.emu.stacked == [10000]
-
-
 async def test_jam_in_the_acceptor_hands_the_note_back(h):
     h.emu.set_fault("jam_acceptor", True)
     await h.drv.set_accepting(True)
@@ -251,54 +167,6 @@ async def test_jam_in_the_acceptor_hands_the_note_back(h):
     h.emu.set_fault("jam_acceptor", False)
     await h.until(lambda: h.of(JamCleared) and h.emu.returned == [100] and h.of(NoteRejected))
     assert not h.credits and h.emu.stacked == []
-
-
-async def test_stacker_full_and_box_removed(h):
-    h.emu.set_fault("stacker_full", True)
-    await h.until(lambda: h.of(StackerFull))
-    h.emu.set_fault("stacker_full", False)
-    h.emu.set_fault("box_removed", True)
-    await h.until(lambda: h.of(StackerOpened))
-    h.emu.set_fault("box_removed", False)
-    await h.until(lambda: h.of(StackerClosed))
-    assert len(h.of(StackerFull)) == 1 and len(h.of(StackerOpened)) == 1
-
-
-async def test_garbage_on_the_line_is_dropped_and_notes_still_stack(h):
-    h.emu.set_fault("garbage", True)
-    await h.drv.set_accepting(True)
-    h.emu.insert(1000)
-    h.emu.insert(2000)
-    await h.until(lambda: len(h.of(NoteStacked)) == 2)
-    assert [c.value for c in h.credits] == [1000, 2000]
-    assert h.emu.stacked == [1000, 2000]
-    assert h.drv._parser.dropped_bytes > 0
-    assert not h.of(DeviceOffline)
-
-
-@pytest.mark.parametrize("fault", ["silence", "bad_crc"])
-async def test_offline_once_and_online_again(h, fault):
-    await h.drv.set_accepting(True)
-    h.emu.set_fault(fault, True)
-    await h.until(lambda: h.of(DeviceOffline))
-    reason = h.of(DeviceOffline)[0].reason
-    assert ("bad packets" in reason) == (fault == "bad_crc") and "validator" in reason
-    h.emu.set_fault(fault, False)
-    await h.until(lambda: len(h.of(DeviceOnline)) == 2)
-    assert len(h.of(DeviceOffline)) == 1
-    assert h.emu.accepting  # the machine's choice survives the reconnect
-
-
-async def test_reconnect_after_the_port_is_closed_and_reopened(h):
-    await h.drv.set_accepting(True)
-    await h.emu.close_port()
-    await h.until(lambda: h.of(DeviceOffline))
-    await h.emu.reopen_port()
-    await h.until(lambda: len(h.of(DeviceOnline)) == 2)
-    assert h.emu.accepting
-    h.emu.insert(500)
-    await h.until(lambda: h.of(NoteStacked))
-    assert h.emu.stacked == [500]
 
 
 async def test_power_cycle_while_idle_re_initialises(h):
@@ -314,21 +182,7 @@ async def test_power_cycle_while_idle_re_initialises(h):
 
 async def _crash_in_the_commit(emu) -> None:
     """Run a driver until it sits in the commit of a NOTE CREDIT, then kill it."""
-    first = Harness(emu)
-    blocked = asyncio.Event()
-
-    async def hang(credit):
-        blocked.set()
-        await asyncio.Event().wait()  # the daemon dies here, before the EVENT ACK
-
-    first.commit_hook = hang
-    first.start()
-    await first.until(lambda: first.of(DeviceOnline))
-    await first.drv.set_accepting(True)
-    emu.insert(10000)
-    async with asyncio.timeout(TIMEOUT):
-        await blocked.wait()
-    await first.stop()
+    await crash_in_the_commit(make_harness(emu))
     assert emu.state == "credited" and emu.stacked == [] and emu.ack_times == []
 
 
@@ -339,7 +193,7 @@ async def test_note_in_flight_across_a_driver_restart_is_credited_once(emu, powe
         emu.set_fault("power_cycle", True)
         emu.set_fault("power_cycle", False)
         assert emu.stacked == [10000]  # the device finished it into the box at power-up
-    second = Harness(emu)
+    second = make_harness(emu)
     second.start()
     try:
         await second.until(lambda: second.of(DeviceOnline))
@@ -357,15 +211,8 @@ async def test_note_in_flight_across_a_driver_restart_is_credited_once(emu, powe
 
 
 async def test_note_left_in_escrow_by_a_dead_driver_is_returned_not_taken(emu):
-    first = Harness(emu)
-    first.on_escrow = None
-    first.start()
-    await first.until(lambda: first.of(DeviceOnline))
-    await first.drv.set_accepting(True)
-    emu.insert(2000)
-    await first.until(lambda: first.of(NoteEscrowed))
-    await first.stop()
-    second = Harness(emu)
+    await die_with_a_note_in_escrow(make_harness(emu), 2000)
+    second = make_harness(emu)
     second.start()
     try:
         await second.until(lambda: second.of(NoteReturned))
@@ -377,13 +224,13 @@ async def test_note_left_in_escrow_by_a_dead_driver_is_returned_not_taken(emu):
 async def test_a_note_read_while_the_host_inhibits_is_handed_back_not_offered(emu):
     # Found by the SIGKILL harness: a device left enabled by a killed host reads a note just
     # as the new driver starts; nobody decides on it, and HOLD would keep it for ever.
-    first = Harness(emu)
+    first = make_harness(emu)
     first.start()
     await first.until(lambda: first.of(DeviceOnline))
     await first.drv.set_accepting(True)
     await first.stop()  # dies with the device enabled
     emu.insert(1000)
-    second = Harness(emu)
+    second = make_harness(emu)
     second.on_escrow = None  # a machine that would never answer
     second.start()
     try:

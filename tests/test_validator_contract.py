@@ -1,0 +1,171 @@
+"""What every bill-validator driver must do alike, each against its own emulator over a real pty."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from drivers.base import (
+    BillValidator,
+    DeviceOffline,
+    DeviceOnline,
+    JamCleared,
+    NoteCredited,
+    NoteJam,
+    NoteReturned,
+    NoteStacked,
+    StackerClosed,
+    StackerFull,
+    StackerOpened,
+)
+from drivers.validator.ccnet_device import CcnetValidator
+from drivers.validator.cctalk_device import CctalkValidator
+from drivers.validator.emulators.ccnet_emu import CcnetEmulator
+from drivers.validator.emulators.cctalk_emu import CctalkEmulator
+from drivers.validator.emulators.id003_emu import Id003Emulator
+from drivers.validator.emulators.ssp_emu import SspEmulator
+from drivers.validator.id003_device import Id003Validator
+from drivers.validator.ssp_device import SspValidator
+from tests.validator_common import Harness
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """One driver and its emulator, and the few words in which they differ."""
+
+    emulator: Callable[..., object]
+    driver: Callable[..., BillValidator]
+    emulator_kw: dict = field(default_factory=dict)
+    passed_on: tuple[str, ...] = ()  # emulator settings the driver must be told (ccTalk checksum)
+    bad_replies: str = "bad frames"  # how the offline reason names replies that fail their CRC
+
+
+PROTOCOLS = {
+    "id003": Protocol(Id003Emulator, Id003Validator),
+    "ssp": Protocol(SspEmulator, SspValidator, bad_replies="bad packets"),
+    "ccnet": Protocol(CcnetEmulator, CcnetValidator),
+    "cctalk-simple": Protocol(CctalkEmulator, CctalkValidator, {"checksum": "simple"}, ("checksum",)),
+    "cctalk-crc16": Protocol(CctalkEmulator, CctalkValidator, {"checksum": "crc16"}, ("checksum",)),
+}
+CCTALK = ["cctalk-simple", "cctalk-crc16"]
+ALL = list(PROTOCOLS)
+
+
+def over(*names: str):
+    """Parametrise a test over the named protocols (`proto` feeds the emu fixture)."""
+    return pytest.mark.parametrize("proto", names)
+
+
+@pytest.fixture
+async def emu(proto, tmp_path):
+    spec = PROTOCOLS[proto]
+    e = spec.emulator(link=str(tmp_path / "validator"), **spec.emulator_kw)
+    await e.start()
+    yield e
+    await e.stop()
+
+
+@pytest.fixture
+async def h(proto, emu):
+    spec = PROTOCOLS[proto]
+    harness = Harness(spec.driver, emu, **{k: getattr(emu, k) for k in spec.passed_on})
+    harness.start()
+    await harness.until(lambda: harness.of(DeviceOnline))
+    yield harness
+    await harness.stop()
+
+
+@over("id003", "ssp")
+async def test_failed_commit_is_not_acknowledged_and_is_retried_once_only(h):
+    calls = []
+
+    async def flaky(credit):
+        calls.append(credit)
+        if len(calls) == 1:
+            raise OSError("disk full")
+
+    h.commit_hook = flaky
+    await h.drv.set_accepting(True)
+    h.emu.insert(5000)
+    await h.until(lambda: h.of(NoteStacked))
+    assert len(calls) == 2 and h.credits == [NoteCredited("validator", 5000)]
+    assert len(h.emu.ack_times) == 1 and h.credit_ns[0] < h.emu.ack_times[0]
+    assert h.emu.stacked == [5000]
+
+
+@over("id003", "ccnet", *CCTALK)
+async def test_escrow_then_return(h):
+    h.on_escrow = "return"
+    await h.drv.set_accepting(True)
+    h.emu.insert(2000)
+    await h.until(lambda: h.of(NoteReturned))
+    assert h.of(NoteReturned) == [NoteReturned("validator", 2000)]
+    assert h.emu.returned == [2000] and h.emu.stacked == [] and not h.credits
+
+
+@over(*ALL)
+async def test_jam_while_stacking_then_cleared_credits_once(h):
+    h.emu.set_fault("jam_stacking", True)
+    await h.drv.set_accepting(True)
+    h.emu.insert(10000)
+    await h.until(lambda: h.of(NoteJam))
+    assert h.of(NoteJam) == [NoteJam("validator", "stacker")] and not h.credits
+    h.emu.set_fault("jam_stacking", False)
+    await h.until(lambda: h.of(NoteStacked))
+    assert h.of(JamCleared) and h.credits == [NoteCredited("validator", 10000)]
+    assert h.emu.stacked == [10000]
+
+
+@over(*ALL)
+async def test_stacker_full_and_box_removed(h):
+    h.emu.set_fault("stacker_full", True)
+    await h.until(lambda: h.of(StackerFull))
+    h.emu.set_fault("stacker_full", False)
+    h.emu.set_fault("box_removed", True)
+    await h.until(lambda: h.of(StackerOpened))
+    h.emu.set_fault("box_removed", False)
+    await h.until(lambda: h.of(StackerClosed))
+    assert len(h.of(StackerFull)) == 1 and len(h.of(StackerOpened)) == 1
+
+
+@over(*ALL)
+async def test_garbage_on_the_line_is_dropped_and_notes_still_stack(h):
+    h.emu.set_fault("garbage", True)
+    await h.drv.set_accepting(True)
+    h.emu.insert(1000)
+    h.emu.insert(2000)
+    await h.until(lambda: len(h.of(NoteStacked)) == 2)
+    assert [c.value for c in h.credits] == [1000, 2000]
+    assert h.emu.stacked == [1000, 2000]
+    assert h.drv._parser.dropped_bytes > 0
+    assert not h.of(DeviceOffline)
+
+
+@over("id003", "ssp", *CCTALK)
+@pytest.mark.parametrize("fault", ["silence", "bad_crc"])
+async def test_offline_once_and_online_again(h, proto, fault):
+    await h.drv.set_accepting(True)
+    h.emu.set_fault(fault, True)
+    await h.until(lambda: h.of(DeviceOffline))
+    reason = h.of(DeviceOffline)[0].reason
+    bad_replies = PROTOCOLS[proto].bad_replies
+    assert (bad_replies in reason) == (fault == "bad_crc") and "validator" in reason
+    h.emu.set_fault(fault, False)
+    await h.until(lambda: len(h.of(DeviceOnline)) == 2)
+    assert len(h.of(DeviceOffline)) == 1
+    assert h.emu.accepting  # the machine's choice survives the reconnect
+
+
+@over("id003", "ssp", "ccnet")
+async def test_reconnect_after_the_port_is_closed_and_reopened(h):
+    await h.drv.set_accepting(True)
+    await h.emu.close_port()
+    await h.until(lambda: h.of(DeviceOffline))
+    await h.emu.reopen_port()
+    await h.until(lambda: len(h.of(DeviceOnline)) == 2)
+    assert h.emu.accepting
+    h.emu.insert(500)
+    await h.until(lambda: h.of(NoteStacked))
+    assert h.emu.stacked == [500]
