@@ -41,6 +41,7 @@ class Cmd(IntEnum):
     REQUEST_KEY_EXCHANGE = 0x4C
     POLL_WITH_ACK = 0x56
     EVENT_ACK = 0x57
+    GET_COUNTERS = 0x58
 
 
 class Reply(IntEnum):
@@ -430,6 +431,49 @@ def encode_setup(setup: Setup, multiplier: int = 100) -> bytes:
         out += c.country.encode("ascii")[:3]
     for c in setup.channels:
         out += (c.value // multiplier).to_bytes(4, "little")
+    return bytes(out)
+
+
+# -- counters -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    """GET COUNTERS: the device's persistent note counts (kept across power cycles)."""
+
+    stacked: int
+    stored: int = 0
+    dispensed: int = 0
+    transferred: int = 0  # from the store to the stacker
+    rejected: int = 0
+
+
+_COUNTER_FIELDS = ("stacked", "stored", "dispensed", "transferred", "rejected")
+
+
+def parse_counters(data: bytes) -> Counters:
+    """Parse GET COUNTERS reply data (after the generic OK): a count byte, then 4-byte LE values.
+
+    The order is stacked, stored, dispensed, transferred from store to stacker, rejected;
+    values a device does not report read as 0, extra ones are ignored.
+    """
+    if not data:
+        raise ProtocolError("ssp: counters reply is empty")
+    n = data[0]
+    if n < 1 or len(data) != 1 + 4 * n:
+        raise ProtocolError(f"ssp: counters reply of {len(data)} bytes for {n} counters: {data.hex()}")
+    values = [int.from_bytes(data[1 + 4 * i : 5 + 4 * i], "little") for i in range(n)]
+    return Counters(**dict(zip(_COUNTER_FIELDS, values, strict=False)))
+
+
+def encode_counters(counters: Counters) -> bytes:
+    """GET COUNTERS reply data (the emulator's side of parse_counters)."""
+    out = bytearray((len(_COUNTER_FIELDS),))
+    for field in _COUNTER_FIELDS:
+        value = getattr(counters, field)
+        if not 0 <= value <= 0xFFFF_FFFF:
+            raise ProtocolError(f"ssp: counter {field}={value} does not fit 4 bytes")
+        out += value.to_bytes(4, "little")
     return bytes(out)
 
 

@@ -11,6 +11,11 @@ modulus, 4C request key exchange, all plain) and from then on wraps every comman
 (drivers/validator/essp_crypto.py). A reply whose eCOUNT is not the one expected (a replay or a
 reordered packet) is refused: the session is re-negotiated before anything in it is believed.
 A slave reset, a lost key (plain FA to an encrypted command) or a reconnect negotiate afresh.
+
+Plain POLL reports a credit once, so a host dying between reading it and the commit would lose
+the note. With `state_path` the driver keeps the device's GET COUNTERS "stacked" count as of its
+last commit (drivers/validator/ssp_counters.py) and, at every initialisation before DeviceOnline,
+reports a note the device stacked but nobody credited as NoteCredited(name, None).
 """
 
 from __future__ import annotations
@@ -60,9 +65,11 @@ from drivers.validator.ssp import (
     build_packet,
     describe,
     inhibit_mask,
+    parse_counters,
     parse_events,
     parse_setup,
 )
+from drivers.validator.ssp_counters import CounterState, load_state, reconcile, save_state
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +95,7 @@ class SspValidator:
         currency: str = "CNY",
         encrypted: bool = False,
         fixed_key: bytes = DEFAULT_FIXED_KEY,
+        state_path: str | None = None,
     ) -> None:
         if len(fixed_key) != 8:
             raise ValueError(f"{name}: the fixed eSSP key is 8 bytes, not {len(fixed_key)}")
@@ -121,6 +129,11 @@ class SspValidator:
         self._credited: int | None = None  # value of the latest credited note, until STACKED
         self._conditions: set[str] = set()
         self._box_open = False
+        self.state_path = state_path  # where the committed stacked count is kept (fsynced)
+        self._counts: CounterState | None = None  # None: unknown (no file yet, or new device)
+        self._state_loaded = False
+        self._in_transit = False  # a credit committed whose STACKED is not seen yet
+        self._startup_credits = 0  # unattributed credits committed by this initialisation
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -145,6 +158,9 @@ class SspValidator:
     async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
         """Connect, initialise, poll, reconnect with backoff, until cancelled."""
         self._sink = sink
+        if self.state_path and not self._state_loaded:
+            self._counts = await asyncio.to_thread(load_state, self.state_path)
+            self._state_loaded = True
         backoff = Backoff(initial=min(0.1, self.poll_interval * 2 + 0.01), maximum=5.0)
         offline_reason = ""
         while True:
@@ -348,8 +364,48 @@ class SspValidator:
             log.warning("%s: POLL WITH ACK refused (%s); using POLL", self.name, describe(reply))
             self._ack_mode = False
             reply = await self._exchange(bytes((Cmd.POLL,)))
+        self._startup_credits = 0
         await self._on_reply(reply, commit_credit, startup=True)
+        if self.state_path:
+            # after the start-up poll: a credit it repeated (POLL WITH ACK) is already counted
+            await self._check_counters(commit_credit)
         await self._command(bytes((Cmd.ENABLE if self._accepting else Cmd.DISABLE,)))
+
+    async def _check_counters(self, commit_credit: CreditCommit) -> None:
+        """Credit a note the device stacked that no commit covers (a crash in plain POLL)."""
+        reply = await self._exchange(bytes((Cmd.GET_COUNTERS,)))
+        if reply[0] != Reply.OK:
+            log.warning("%s: GET COUNTERS refused (%s); a credit lost to a host crash cannot be "
+                        "detected", self.name, describe(reply))
+            return
+        try:
+            device = parse_counters(reply[1:]).stacked
+        except ProtocolError as err:
+            log.error("%s: %s; counters not checked", self.name, err)
+            return
+        reply = await self._exchange(bytes((Cmd.GET_SERIAL_NUMBER,)))
+        serial = int.from_bytes(reply[1:5], "big") if reply[0] == Reply.OK else None
+        counts = self._counts
+        if counts is not None and counts.serial != serial:
+            log.warning("%s: device serial %s, not %s as last time: a new device; its counters "
+                        "are taken as they are", self.name, serial, counts.serial)
+            counts = None
+        verdict = reconcile(counts.committed if counts else None, device, self._in_transit)
+        if verdict.missed:
+            if verdict.missed > 1 or self._startup_credits:
+                # the journal can attribute at most one note (its one open stack intent)
+                log.critical("%s: counters mismatch: %s (device %d, committed %s, %d credits "
+                             "already reported at start-up)", self.name, verdict.note, device,
+                             counts.committed if counts else None, self._startup_credits)
+                self._emit(ValidatorFault(self.name, "counters_mismatch", verdict.missed))
+            else:
+                log.warning("%s: %s: a credit lost to a host crash; crediting it now",
+                            self.name, verdict.note)
+            if not self._startup_credits:
+                await self._commit(commit_credit, None)
+        elif verdict.note:
+            log.warning("%s: %s (device %d)", self.name, verdict.note, device)
+        await self._save_counts(CounterState(serial, verdict.committed))
 
     async def _poll_forever(self, commit_credit: CreditCommit) -> None:
         poll = bytes((Cmd.POLL_WITH_ACK if self._ack_mode else Cmd.POLL,))
@@ -400,6 +456,8 @@ class SspValidator:
             elif code == Ev.CREDIT:
                 value = None if startup else self._value_of(event.channel)
                 await self._commit(commit_credit, value)
+                self._in_transit = True  # the device may count it only once it is stacked
+                self._startup_credits += startup
                 # at start-up the journal prices the note; NoteStacked still wants a value
                 self._credited = value if value is not None else self._in_path
                 self._in_path = None
@@ -407,11 +465,14 @@ class SspValidator:
             elif code == Ev.NOTE_CLEARED_INTO_CASHBOX:
                 log.warning("%s: a note in the path went into the box at power-up", self.name)
                 await self._commit(commit_credit, None)
+                self._in_transit = False  # any credited note went into the box at power-up
+                self._startup_credits += startup
                 self._emit(PowerUpWithBill(self.name, "stacker"))
                 to_ack = True
             elif code == Ev.NOTE_CLEARED_FROM_FRONT:
                 self._emit(PowerUpWithBill(self.name, "acceptor"))
             elif code == Ev.STACKED:
+                self._in_transit = False
                 if self._credited:
                     self._emit(NoteStacked(self.name, self._credited))
                 self._credited = None
@@ -463,10 +524,23 @@ class SspValidator:
         while True:
             try:
                 await commit_credit(NoteCredited(self.name, value))
-                return
+                break
             except Exception:
                 log.exception("%s: credit commit failed; not acknowledging, retrying", self.name)
                 await retry.sleep()
+        if self._counts is not None:
+            # before the acknowledgement (next POLL / EVENT ACK): no new stack intent can be
+            # open if we die before this write, so the None credit it causes settles nothing
+            await self._save_counts(CounterState(self._counts.serial, self._counts.committed + 1))
+
+    async def _save_counts(self, counts: CounterState) -> None:
+        self._counts = counts
+        if not self.state_path:
+            return
+        try:
+            await asyncio.to_thread(save_state, self.state_path, counts)
+        except OSError as err:  # the journal holds the credit; only the crash check suffers
+            log.error("%s: cannot write %s: %s", self.name, self.state_path, err)
 
     async def _on_rejected(self) -> None:
         code = (await self._command(bytes((Cmd.LAST_REJECT_CODE,))))[:1]

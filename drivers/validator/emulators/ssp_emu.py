@@ -3,7 +3,9 @@
 In-process: ``emu = SspEmulator(); await emu.start(); SspValidator(emu.port)``.
 It keeps the sequence-flag rules (same flag -> repeat the last reply, SYNC resets), holds a note
 in escrow until the next POLL (accept) or REJECT, rejects it after 10 s without a command, and with
-POLL WITH ACK repeats NOTE CREDIT / NOTE CLEARED INTO CASHBOX until EVENT ACK.
+POLL WITH ACK repeats NOTE CREDIT / NOTE CLEARED INTO CASHBOX until EVENT ACK. GET COUNTERS
+reports notes stacked (counted when a note reaches the box, after its credit; kept across power
+cycles) and notes rejected or returned.
 
 eSSP: 4A / 4B / 4C negotiate a key (the slave side of drivers/validator/essp_crypto.py); an
 encrypted command is answered encrypted, with the eCOUNT checked (a command whose count is not
@@ -14,16 +16,11 @@ EVENT ACK are refused (KEY NOT SET) unless they come encrypted, as ITL marks the
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import os
-import random
 import time
-import tty
-from collections import deque
 
 from drivers.errors import ProtocolError
+from drivers.validator.emulators.pty_device import COMMON_FAULTS, COUNTERFEIT, PtyDevice
 from drivers.validator.essp_crypto import (
     DEFAULT_FIXED_KEY,
     STEX,
@@ -37,6 +34,7 @@ from drivers.validator.essp_crypto import (
 from drivers.validator.ssp import (
     Channel,
     Cmd,
+    Counters,
     Ev,
     Event,
     Packet,
@@ -45,6 +43,7 @@ from drivers.validator.ssp import (
     SspParser,
     build_packet,
     enabled_by_mask,
+    encode_counters,
     encode_events,
     encode_setup,
 )
@@ -53,11 +52,7 @@ log = logging.getLogger(__name__)
 
 # CNY 1, 5, 10, 20, 50, 100 yuan on channels 1-6; values in fen (channel value x multiplier 100).
 CNY_CHANNELS = tuple(Channel(i + 1, "CNY", yuan * 100) for i, yuan in enumerate((1, 5, 10, 20, 50, 100)))
-FAULTS = frozenset(
-    {"jam_stacking", "jam_acceptor", "stacker_full", "box_removed", "silence", "garbage",
-     "bad_crc", "power_cycle"}
-)
-COUNTERFEIT = -1
+FAULTS = COMMON_FAULTS
 ESCROW_TIMEOUT = 10.0  # seconds without a command before a held note is rejected (ITL "Hold")
 CODE_COUNTERFEIT = 0x02  # average fail: not recognised
 CODE_DISABLED_BY_HOST = 0x0C
@@ -67,12 +62,16 @@ CODE_JAM_RETURNED = 0x15  # no cam activate: the note never reached the validati
 _TRANSIENT = {"reading", "stacking", "rejecting", "stacked", "credited"}
 
 
-class SspEmulator:
+class SspEmulator(PtyDevice):
     """An SSP banknote validator on a pty pair; `port` is the path the driver opens."""
+
+    device_name = "ssp emulator"
+    _notes_fen = frozenset(c.value for c in CNY_CHANNELS)
 
     def __init__(self, delay: float = 0.0, *, link: str | None = None, poll_with_ack: bool = True,
                  seed: int = 0, encrypted: bool = False,
                  fixed_key: bytes = DEFAULT_FIXED_KEY) -> None:
+        super().__init__(FAULTS, link=link, seed=seed)
         self.delay = delay
         self.encrypted = encrypted  # POLL WITH ACK / EVENT ACK only inside eSSP
         self.fixed_key = fixed_key
@@ -80,92 +79,26 @@ class SspEmulator:
         self.refused_counts: list[int] = []  # eCOUNTs of encrypted commands ignored as stale
         self.encrypted_replies: list[tuple[bytes, bytes]] = []  # (plain data, wrapped data)
         self.inject_reply: bytes | None = None  # one-shot: wrapped data sent instead (replay)
-        self.link = link  # a symlink kept pointing at the current pty (like a udev name)
         self.poll_with_ack = poll_with_ack  # False: answers 0x56 "unknown command" (plain SSP)
         self.stacked: list[int] = []  # the emulator's own count: notes that reached the box
+        # GET COUNTERS "stacked": non-volatile, so it survives power cycles; a test may start it
+        # at a device's history (e.g. 4711) before the first note
+        self.stacked_counter = 0
+        self.serial = 1873452  # GET SERIAL NUMBER (4 bytes, big endian)
         self.returned: list[int] = []  # notes handed back (host reject, timeout, cleared jam)
         self.rejected: list[int] = []  # notes refused (counterfeit = -1, inhibited channel)
         self.ack_times: list[int] = []  # monotonic_ns when each credit was acknowledged
         self.commands: list[int] = []  # every command executed (not repeats), for tests
-        self.faults: dict[str, bool] = dict.fromkeys(FAULTS, False)
-        self._queue: deque[int] = deque()
-        self._rng = random.Random(seed)
-        self._master: int | None = None
-        self._slave: int | None = None
-        self._slave_path = ""
-        self._parser = SspParser()
         self._power_on(note_fate=False)
 
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    @property
-    def port(self) -> str:
-        """The path the driver should open (the link if one was asked for)."""
-        return self.link or self._slave_path
-
-    async def start(self) -> None:
-        """Open the pty and start answering."""
-        self._open_pty()
-
-    async def stop(self) -> None:
-        """Stop answering and close the pty."""
-        self._close_pty()
-
-    async def close_port(self) -> None:
-        """Close the pty (the driver sees its port vanish); device state is kept."""
-        self._close_pty()
-
-    async def reopen_port(self) -> None:
-        """Open a fresh pty (re-pointing the link); the device state is kept."""
-        self._close_pty()
-        self._open_pty()
-
-    def _open_pty(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(slave)  # no echo, no line discipline: bytes pass as they are
-        os.set_blocking(master, False)
-        self._master, self._slave = master, slave
-        self._slave_path = os.ttyname(slave)
-        if self.link:
-            tmp = f"{self.link}.tmp{os.getpid()}"
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            os.symlink(self._slave_path, tmp)
-            os.replace(tmp, self.link)
-        self._parser = SspParser()
-        asyncio.get_running_loop().add_reader(master, self._on_readable)
-
-    def _close_pty(self) -> None:
-        if self._master is None:
-            return
-        with contextlib.suppress(Exception):
-            asyncio.get_running_loop().remove_reader(self._master)
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self._master = self._slave = None
+    def _new_parser(self) -> SspParser:
+        return SspParser()
 
     # -- the customer and the technician -----------------------------------------------------
 
-    def insert(self, value_fen: int) -> None:
-        """Queue a genuine note of `value_fen` (must be a CNY channel); taken only while enabled."""
-        if value_fen not in {c.value for c in CNY_CHANNELS}:
-            raise ValueError(f"ssp emulator: no CNY note of {value_fen} fen")
-        self._queue.append(value_fen)
-
-    def insert_counterfeit(self) -> None:
-        """Queue a note the emulator will not recognise."""
-        self._queue.append(COUNTERFEIT)
-
-    def set_fault(self, name: str, on: bool) -> None:
-        """Switch a fault on or off (see FAULTS); power_cycle on = power off, off = power on."""
-        if name not in FAULTS:
-            raise ValueError(f"ssp emulator: unknown fault {name!r}; known: {sorted(FAULTS)}")
-        was = self.faults[name]
-        self.faults[name] = on
-        if name == "power_cycle" and was and not on:
-            self._power_on(note_fate=True)
-        elif name == "box_removed" and was and not on:
+    def _fault_cleared(self, name: str) -> None:
+        super()._fault_cleared(name)
+        if name == "box_removed":
             self._events.append(Event(Ev.CASHBOX_REPLACED))
 
     @property
@@ -180,7 +113,7 @@ class SspEmulator:
 
     # -- device model ------------------------------------------------------------------------
 
-    def _power_on(self, note_fate: bool) -> None:
+    def _power_on(self, note_fate: bool = True) -> None:
         """Boot: disabled, channels inhibited, SLAVE RESET queued; a note in the path is cleared."""
         events = [Event(Ev.SLAVE_RESET)]
         unacked: list[Event] = []
@@ -188,7 +121,7 @@ class SspEmulator:
             channel = self._channel_of(self._note)
             if self._state in ("stacking", "credited", "jam_stack", "stacked"):
                 if self._state != "stacked":  # past the credit point: it goes on into the box
-                    self.stacked.append(self._note)
+                    self._into_box(self._note)
                     cleared = Event(Ev.NOTE_CLEARED_INTO_CASHBOX, channel)
                     (unacked if self.poll_with_ack else events).append(cleared)
             else:
@@ -273,7 +206,7 @@ class SspEmulator:
         elif s == "jam_stack" and not self.faults["jam_stacking"]:
             self._credit()
         elif s == "credited" and not self._unacked:
-            self.stacked.append(self._note)
+            self._into_box(self._note)
             self._events.append(Event(Ev.STACKED))
             self._note = None
             self._set("idle")
@@ -282,6 +215,10 @@ class SspEmulator:
             self._events.append(Event(Ev.REJECTED))
             self._note = None
             self._set("idle")
+
+    def _into_box(self, note: int) -> None:
+        self.stacked.append(note)
+        self.stacked_counter = (self.stacked_counter + 1) & 0xFFFF_FFFF
 
     def _credit(self) -> None:
         credit = Event(Ev.CREDIT, self._channel_of(self._note))
@@ -372,8 +309,11 @@ class SspEmulator:
             return ok
         if cmd == Cmd.LAST_REJECT_CODE:
             return ok + bytes((self._reject_code,))
+        if cmd == Cmd.GET_COUNTERS:
+            rejected = len(self.rejected) + len(self.returned)
+            return ok + encode_counters(Counters(self.stacked_counter, rejected=rejected))
         if cmd == Cmd.GET_SERIAL_NUMBER:
-            return ok + (1873452).to_bytes(4, "big")
+            return ok + self.serial.to_bytes(4, "big")
         if cmd == Cmd.RESET:
             self._power_on(note_fate=True)
             return ok
@@ -428,26 +368,14 @@ class SspEmulator:
 
     # -- pty I/O -----------------------------------------------------------------------------
 
-    def _on_readable(self) -> None:
-        try:
-            chunk = os.read(self._master, 4096)
-        except BlockingIOError:
-            return
-        except OSError:
-            return  # EIO: nobody has the slave open right now
+    def _received(self, chunk: bytes) -> None:
         for packet in self._parser.feed(chunk):
-            if self.faults["silence"] or self.faults["power_cycle"]:
+            if self._muted:
                 continue
             reply = self._on_packet(packet)
-            if reply is None:
-                continue
-            if self.faults["bad_crc"]:
-                last = reply[-1] ^ 0x5A
-                reply = reply[:-1] + bytes((last if last != 0x7F else 0x00,))
-            if self.faults["garbage"]:
-                noise = bytes(self._rng.randrange(256) for _ in range(self._rng.randrange(1, 8)))
-                reply = noise + reply
-            try:
-                os.write(self._master, reply)
-            except OSError as err:
-                log.debug("ssp emulator: reply lost: %s", err)
+            if reply is not None:
+                self._write(self._damage(reply))
+
+    def _corrupt_crc(self, reply: bytes) -> bytes:
+        last = reply[-1] ^ 0x5A
+        return reply[:-1] + bytes((last if last != 0x7F else 0x00,))  # never a fake STX
