@@ -9,14 +9,7 @@ reporting an event state (0x81 stacked, 0x82 returned) until the host ACKs that 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import os
-import random
 import time
-import tty
-from collections import deque
 
 from drivers.validator.ccnet import (
     ILLEGAL_COMMAND,
@@ -31,8 +24,7 @@ from drivers.validator.ccnet import (
     type_mask,
     types_in_mask,
 )
-
-log = logging.getLogger(__name__)
+from drivers.validator.emulators.pty_device import COMMON_FAULTS, COUNTERFEIT, PtyDevice
 
 # CNY notes 1, 5, 10, 20, 50, 100 yuan as digits * 10**power; types 0 and 1 left empty on
 # purpose so a driver that assumes "type n = n-th note" misprices here.
@@ -44,12 +36,8 @@ CNY_TABLE = (
     BillType(6, 5, "CHN", 1),
     BillType(7, 1, "CHN", 2),
 )
-FAULTS = frozenset(
-    {"jam_stacking", "jam_acceptor", "stacker_full", "box_removed", "silence", "garbage",
-     "bad_crc", "power_cycle", "failure"}
-)
+FAULTS = COMMON_FAULTS | {"failure"}
 FAILURE_CODE = 0x50  # what the "failure" switch reports: stack motor
-COUNTERFEIT = -1
 IDENTITY = Identification("KIOSKD-EMU-CN", "000000000001", b"\x00\x00\x00\x00\x00\x00\x01")
 _TRANSIENT = {State.ACCEPTING, State.STACKING, State.REJECTING, State.RETURNING, State.INITIALIZE}
 _ESCROWED = (State.ESCROW, State.HOLDING)
@@ -57,15 +45,18 @@ _EVENTS = (State.STACKED, State.RETURNED)  # repeated until the host ACKs them
 _POWER_UP = (State.POWER_UP, State.POWER_UP_BILL_IN_VALIDATOR, State.POWER_UP_BILL_IN_STACKER)
 
 
-class CcnetEmulator:
+class CcnetEmulator(PtyDevice):
     """A CCNET bill validator on a pty pair; `port` is the path the driver opens."""
+
+    device_name = "ccnet emulator"
+    _notes_fen = frozenset(t.value_fen for t in CNY_TABLE)
 
     def __init__(
         self, delay: float = 0.0, *, link: str | None = None, escrow_timeout: float = 10.0,
         seed: int = 0,
     ) -> None:
-        self.delay = delay
-        self.link = link  # a symlink kept pointing at the current pty (survives reopen_port)  # seconds each transient state lasts
+        super().__init__(FAULTS, link=link, seed=seed)
+        self.delay = delay  # seconds each transient state lasts
         self.escrow_timeout = escrow_timeout  # a note left in escrow this long is returned
         self.stacked: list[int] = []  # the emulator's own count: notes that reached the box
         self.returned: list[int] = []  # notes handed back from escrow / acceptor
@@ -74,86 +65,14 @@ class CcnetEmulator:
         self.holds = 0  # HOLD commands taken
         self.naks_sent = 0  # host frames refused for a bad CRC
         self.corrupt_next = 0  # garble the CRC of this many next replies (a burst of line noise)
-        self.faults: dict[str, bool] = dict.fromkeys(FAULTS, False)
-        self._queue: deque[int] = deque()
-        self._rng = random.Random(seed)
-        self._master: int | None = None
-        self._slave: int | None = None
-        self._slave_path = ""
-        self._parser = CcnetParser()
         self._last_reply = b""
         self._power_up()
         self._state = State.POWER_UP
 
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    @property
-    def port(self) -> str:
-        """The path the driver should open (the link if one was asked for)."""
-        return self.link or self._slave_path
-
-    async def start(self) -> None:
-        """Open the pty and start answering."""
-        self._open_pty()
-
-    async def stop(self) -> None:
-        """Stop answering and close the pty."""
-        self._close_pty()
-
-    async def close_port(self) -> None:
-        """Close the pty (the driver sees its port vanish); state is kept."""
-        self._close_pty()
-
-    async def reopen_port(self) -> None:
-        """Open a fresh pty (re-pointing the link); the device state is kept."""
-        self._close_pty()
-        self._open_pty()
-
-    def _open_pty(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(slave)  # no echo, no line discipline: bytes pass as they are
-        os.set_blocking(master, False)
-        self._master, self._slave = master, slave
-        self._slave_path = os.ttyname(slave)
-        if self.link:
-            tmp = f"{self.link}.tmp{os.getpid()}"
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            os.symlink(self._slave_path, tmp)
-            os.replace(tmp, self.link)
-        self._parser = CcnetParser()
-        asyncio.get_running_loop().add_reader(master, self._on_readable)
-
-    def _close_pty(self) -> None:
-        if self._master is None:
-            return
-        with contextlib.suppress(Exception):
-            asyncio.get_running_loop().remove_reader(self._master)
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self._master = self._slave = None
+    def _new_parser(self) -> CcnetParser:
+        return CcnetParser()
 
     # -- the customer and the technician -----------------------------------------------------
-
-    def insert(self, value_fen: int) -> None:
-        """Queue a genuine note of `value_fen` (must be in the CNY table)."""
-        if value_fen not in {t.value_fen for t in CNY_TABLE}:
-            raise ValueError(f"ccnet emulator: no CNY note of {value_fen} fen")
-        self._queue.append(value_fen)
-
-    def insert_counterfeit(self) -> None:
-        """Queue a note the emulator will refuse (verification)."""
-        self._queue.append(COUNTERFEIT)
-
-    def set_fault(self, name: str, on: bool) -> None:
-        """Switch a fault on or off (see FAULTS); power_cycle on = power off, off = power on."""
-        if name not in FAULTS:
-            raise ValueError(f"ccnet emulator: unknown fault {name!r}; known: {sorted(FAULTS)}")
-        was = self.faults[name]
-        self.faults[name] = on
-        if name == "power_cycle" and was and not on:
-            self._power_on()
 
     @property
     def status(self) -> int:
@@ -326,16 +245,10 @@ class CcnetEmulator:
 
     # -- pty I/O -----------------------------------------------------------------------------
 
-    def _on_readable(self) -> None:
-        try:
-            chunk = os.read(self._master, 4096)
-        except BlockingIOError:
-            return
-        except OSError:
-            return  # EIO: nobody has the slave open right now
+    def _received(self, chunk: bytes) -> None:
         bad = self._parser.bad_frames
         frames = self._parser.feed(chunk)
-        if self.faults["silence"] or self.faults["power_cycle"]:
+        if self._muted:
             return
         replies = []
         if self._parser.bad_frames != bad:
@@ -349,12 +262,7 @@ class CcnetEmulator:
                 self._last_reply = reply
             replies.append(reply)
         for reply in replies:
-            if self.faults["bad_crc"] or self.corrupt_next > 0:
+            corrupt = self.faults["bad_crc"] or self.corrupt_next > 0
+            if corrupt:
                 self.corrupt_next -= 1
-                reply = reply[:-1] + bytes((reply[-1] ^ 0x5A,))
-            if self.faults["garbage"]:
-                reply = bytes(self._rng.randrange(256) for _ in range(self._rng.randrange(1, 8))) + reply
-            try:
-                os.write(self._master, reply)
-            except OSError as err:
-                log.debug("ccnet emulator: reply lost: %s", err)
+            self._write(self._damage(reply, corrupt=corrupt))

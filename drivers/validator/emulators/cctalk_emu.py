@@ -7,13 +7,7 @@ moves on after each 159/254 poll once a state has been held `delay` seconds.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import os
-import random
 import time
-import tty
 from collections import deque
 
 from drivers.validator.cctalk import (
@@ -30,8 +24,7 @@ from drivers.validator.cctalk import (
     encode_event_block,
     next_counter,
 )
-
-log = logging.getLogger(__name__)
+from drivers.validator.emulators.pty_device import COMMON_FAULTS, COUNTERFEIT, PtyDevice
 
 # Bill types 1..6: CNY 1, 5, 10, 20, 50, 100 yuan, in units the "CN" scaling turns into fen.
 CNY_BILLS: dict[int, BillId] = {
@@ -43,23 +36,22 @@ CNY_BILLS: dict[int, BillId] = {
     6: BillId("CN", 100, "A"),
 }
 CNY_SCALING = Scaling(100, 2)  # VVVV * 100 at 2 decimal places: fen
-FAULTS = frozenset(
-    {"jam_stacking", "jam_acceptor", "stacker_full", "box_removed", "silence", "garbage",
-     "bad_crc", "power_cycle"}
-)
-COUNTERFEIT = -1
+FAULTS = COMMON_FAULTS
 SELF_DISABLE_AFTER = 5.0  # seconds unpolled before the device sets master inhibit by itself
 _TRANSIENT = {"accepting", "stacking", "returning"}
 
 
-class CctalkEmulator:
+class CctalkEmulator(PtyDevice):
     """A ccTalk bill validator on a pty pair; `port` is the path the driver opens."""
+
+    device_name = "cctalk emulator"
+    _notes_fen = frozenset(b.value * CNY_SCALING.factor for b in CNY_BILLS.values())
 
     def __init__(self, delay: float = 0.0, *, checksum: str = "simple", link: str | None = None,
                  seed: int = 0, escrow_timeout: float = 30.0) -> None:
+        self.checksum = checksum  # before the base builds the parser, which needs it
+        super().__init__(FAULTS, link=link, seed=seed)
         self.delay = delay
-        self.link = link
-        self.checksum = checksum
         self.escrow_timeout = escrow_timeout
         self.stacked: list[int] = []  # the emulator's own count: notes that reached the box
         self.returned: list[int] = []  # notes handed back from escrow / a cleared acceptor jam
@@ -67,88 +59,19 @@ class CctalkEmulator:
         self.received: list[Frame] = []  # every host frame addressed to us, in order
         self.credit_times: list[int] = []  # monotonic_ns a credit event was first read out
         self.ack_times: list[int] = []  # monotonic_ns of the 159 read that acknowledged it
-        self.faults: dict[str, bool] = dict.fromkeys(FAULTS, False)
-        self._queue: deque[int] = deque()
-        self._rng = random.Random(seed)
-        self._master: int | None = None
-        self._slave: int | None = None
-        self._slave_path = ""
-        self._parser = CctalkParser(checksum, dests={BILL_VALIDATOR, 0})
         self._last_rx = time.monotonic()
         self._box_reported = False  # "stacker removed" already in the buffer
         self._full_reported = False
         self._power_up()
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    def _new_parser(self) -> CctalkParser:
+        return CctalkParser(self.checksum, dests={BILL_VALIDATOR, 0})
 
-    @property
-    def port(self) -> str:
-        """The path the driver should open (the link if one was asked for)."""
-        return self.link or self._slave_path
-
-    async def start(self) -> None:
-        """Open the pty and start answering."""
-        self._open_pty()
-
-    async def stop(self) -> None:
-        """Stop answering and close the pty."""
-        self._close_pty()
-
-    async def close_port(self) -> None:
-        """Close the pty (the driver sees its port vanish); device state is kept."""
-        self._close_pty()
-
-    async def reopen_port(self) -> None:
-        """Open a fresh pty (re-pointing the link); device state is kept."""
-        self._close_pty()
-        self._open_pty()
-
-    def _open_pty(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(slave)  # no echo from the line discipline: the echo is ours to model
-        os.set_blocking(master, False)
-        self._master, self._slave = master, slave
-        self._slave_path = os.ttyname(slave)
-        if self.link:
-            tmp = f"{self.link}.tmp{os.getpid()}"
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            os.symlink(self._slave_path, tmp)
-            os.replace(tmp, self.link)
-        self._parser = CctalkParser(self.checksum, dests={BILL_VALIDATOR, 0})
+    def _on_open(self) -> None:
+        super()._on_open()
         self._last_rx = time.monotonic()
-        asyncio.get_running_loop().add_reader(master, self._on_readable)
-
-    def _close_pty(self) -> None:
-        if self._master is None:
-            return
-        with contextlib.suppress(Exception):
-            asyncio.get_running_loop().remove_reader(self._master)
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self._master = self._slave = None
 
     # -- the customer and the technician -----------------------------------------------------
-
-    def insert(self, value_fen: int) -> None:
-        """Queue a genuine note of `value_fen`; it goes in once the host enables acceptance."""
-        if value_fen not in self.values():
-            raise ValueError(f"cctalk emulator: no CNY note of {value_fen} fen")
-        self._queue.append(value_fen)
-
-    def insert_counterfeit(self) -> None:
-        """Queue a note the emulator will refuse (validation fail, B = 2)."""
-        self._queue.append(COUNTERFEIT)
-
-    def set_fault(self, name: str, on: bool) -> None:
-        """Switch a fault on or off (see FAULTS); power_cycle on = power off, off = power on."""
-        if name not in FAULTS:
-            raise ValueError(f"cctalk emulator: unknown fault {name!r}; known: {sorted(FAULTS)}")
-        was = self.faults[name]
-        self.faults[name] = on
-        if name == "power_cycle" and was and not on:
-            self._power_on()
 
     def inject_event(self, a: int, b: int) -> None:
         """Put one event in the buffer as the device would (rare status codes, lost events)."""
@@ -344,17 +267,13 @@ class CctalkEmulator:
 
     # -- pty I/O -----------------------------------------------------------------------------
 
-    def _on_readable(self) -> None:
-        try:
-            chunk = os.read(self._master, 4096)
-        except (BlockingIOError, OSError):
-            return  # EIO: nobody has the slave open right now
+    def _received(self, chunk: bytes) -> None:
         out = bytearray(chunk)  # the single wire: the host reads its own bytes back first
         for frame in self._parser.feed(chunk):
             if frame.dest not in (BILL_VALIDATOR, 0):
                 continue
             now = time.monotonic()
-            if self.faults["silence"] or self.faults["power_cycle"]:
+            if self._muted:
                 continue
             if now - self._last_rx > SELF_DISABLE_AFTER:
                 self._master_enabled = False  # unpolled too long: disabled until 228 again
@@ -363,12 +282,8 @@ class CctalkEmulator:
             data = self._handle(frame)
             header = Header.NAK if data is None else Header.REPLY
             reply = build_frame(frame.src or HOST, BILL_VALIDATOR, header, data or b"", self.checksum)
-            if self.faults["bad_crc"]:
-                reply = reply[:-1] + bytes((reply[-1] ^ 0x5A,))
-            if self.faults["garbage"]:
-                reply = self._rng.randbytes(self._rng.randrange(1, 8)) + reply
-            out += reply
-        try:
-            os.write(self._master, bytes(out))
-        except OSError as err:
-            log.debug("cctalk emulator: write lost: %s", err)
+            out += self._damage(reply)
+        self._write(bytes(out))
+
+    def _noise(self) -> bytes:
+        return self._rng.randbytes(self._rng.randrange(1, 8))

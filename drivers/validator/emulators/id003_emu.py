@@ -15,12 +15,10 @@ import contextlib
 import json
 import logging
 import os
-import random
 import time
-import tty
-from collections import deque
 from pathlib import Path
 
+from drivers.validator.emulators.pty_device import COMMON_FAULTS, COUNTERFEIT, PtyDevice
 from drivers.validator.id003 import (
     ACK_REPLY,
     SETTING_COMMANDS,
@@ -34,8 +32,6 @@ from drivers.validator.id003 import (
     encode_currency_table,
 )
 
-log = logging.getLogger(__name__)
-
 # CNY notes 1, 5, 10, 20, 50, 100 yuan as integer * 10**exponent (0x9C: JCM's own country byte).
 CNY_TABLE = (
     CurrencyEntry(0x61, 0x9C, 1, 0),
@@ -45,22 +41,21 @@ CNY_TABLE = (
     CurrencyEntry(0x65, 0x9C, 5, 1),
     CurrencyEntry(0x66, 0x9C, 1, 2),
 )
-FAULTS = frozenset(
-    {"jam_stacking", "jam_acceptor", "stacker_full", "box_removed", "silence", "garbage",
-     "bad_crc", "power_cycle"}
-)
-COUNTERFEIT = -1
+FAULTS = COMMON_FAULTS
 VERSION = b"kioskd ID-003 emulator CNY V1.0"
 _TRANSIENT = {Status.ACCEPTING, Status.STACKING, Status.REJECTING, Status.RETURNING,
               Status.STACKED, Status.INITIALIZE}
 
 
-class Id003Emulator:
+class Id003Emulator(PtyDevice):
     """An ID-003 validator on a pty pair; `port` is the path the driver opens."""
 
+    device_name = "id003 emulator"
+    _notes_fen = frozenset(e.value_fen for e in CNY_TABLE)
+
     def __init__(self, delay: float = 0.0, *, link: str | None = None, seed: int = 0) -> None:
+        super().__init__(FAULTS, link=link, seed=seed)
         self.delay = delay
-        self.link = link
         self.stacked: list[int] = []  # the emulator's own count: notes that reached the box
         self.returned: list[int] = []  # notes handed back from escrow / acceptor
         self.rejected: list[int] = []  # notes refused (counterfeit = -1)
@@ -68,86 +63,14 @@ class Id003Emulator:
         self.ack_times: list[int] = []  # monotonic_ns of each ACK of VEND VALID received
         self.escrow_to_stack: list[float] = []  # seconds, first ESCROW sent -> STACK received
         self.vend_to_ack: list[float] = []  # seconds, first VEND VALID sent -> ACK received
-        self.faults: dict[str, bool] = dict.fromkeys(FAULTS, False)
         self.on_change = None  # called after stacked/returned change (the CLI persists state)
-        self._queue: deque[int] = deque()
-        self._rng = random.Random(seed)
-        self._master: int | None = None
-        self._slave: int | None = None
-        self._slave_path = ""
-        self._parser = Id003Parser()
         self._power_up()
         self._status = Status.POWER_UP
 
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    @property
-    def port(self) -> str:
-        """The path the driver should open (the link if one was asked for)."""
-        return self.link or self._slave_path
-
-    async def start(self) -> None:
-        """Open the pty and start answering."""
-        self._open_pty()
-
-    async def stop(self) -> None:
-        """Stop answering and close the pty."""
-        self._close_pty()
-
-    async def close_port(self) -> None:
-        """Close the pty (the driver sees its port vanish); state is kept."""
-        self._close_pty()
-
-    async def reopen_port(self) -> None:
-        """Open a fresh pty (re-pointing the link); the device state is kept."""
-        self._close_pty()
-        self._open_pty()
-
-    def _open_pty(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(slave)  # no echo, no line discipline: bytes pass as they are
-        os.set_blocking(master, False)
-        self._master, self._slave = master, slave
-        self._slave_path = os.ttyname(slave)
-        if self.link:
-            tmp = f"{self.link}.tmp{os.getpid()}"
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            os.symlink(self._slave_path, tmp)
-            os.replace(tmp, self.link)
-        self._parser = Id003Parser()
-        asyncio.get_running_loop().add_reader(master, self._on_readable)
-
-    def _close_pty(self) -> None:
-        if self._master is None:
-            return
-        with contextlib.suppress(Exception):
-            asyncio.get_running_loop().remove_reader(self._master)
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self._master = self._slave = None
+    def _new_parser(self) -> Id003Parser:
+        return Id003Parser()
 
     # -- the customer and the technician -----------------------------------------------------
-
-    def insert(self, value_fen: int) -> None:
-        """Queue a genuine note of `value_fen` (must be in the CNY table)."""
-        if value_fen not in {e.value_fen for e in CNY_TABLE}:
-            raise ValueError(f"id003 emulator: no CNY note of {value_fen} fen")
-        self._queue.append(value_fen)
-
-    def insert_counterfeit(self) -> None:
-        """Queue a note the emulator will refuse (photo pattern)."""
-        self._queue.append(COUNTERFEIT)
-
-    def set_fault(self, name: str, on: bool) -> None:
-        """Switch a fault on or off (see FAULTS); power_cycle on = power off, off = power on."""
-        if name not in FAULTS:
-            raise ValueError(f"id003 emulator: unknown fault {name!r}; known: {sorted(FAULTS)}")
-        was = self.faults[name]
-        self.faults[name] = on
-        if name == "power_cycle" and was and not on:
-            self._power_on()
 
     @property
     def status(self) -> int:
@@ -321,29 +244,17 @@ class Id003Emulator:
 
     # -- pty I/O -----------------------------------------------------------------------------
 
-    def _on_readable(self) -> None:
-        try:
-            chunk = os.read(self._master, 4096)
-        except BlockingIOError:
-            return
-        except OSError:
-            return  # EIO: nobody has the slave open right now
+    def _received(self, chunk: bytes) -> None:
         for frame in self._parser.feed(chunk):
             self.log.append((time.monotonic_ns(), "rx", frame.cmd))
-            if self.faults["silence"] or self.faults["power_cycle"]:
+            if self._muted:
                 continue
             reply = self._handle(frame)
             if reply is None:
                 continue
-            if self.faults["bad_crc"]:
-                reply = reply[:-1] + bytes((reply[-1] ^ 0x5A,))
-            if self.faults["garbage"]:
-                reply = bytes(self._rng.randrange(256) for _ in range(self._rng.randrange(1, 8))) + reply
+            reply = self._damage(reply)
             self.log.append((time.monotonic_ns(), "tx", reply[2]))
-            try:
-                os.write(self._master, reply)
-            except OSError as err:
-                log.debug("id003 emulator: reply lost: %s", err)
+            self._write(reply)
 
 
 # -- process mode ----------------------------------------------------------------------------
