@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import pytest
 
 from drivers.base import BillValidator, DeviceOnline, NoteCredited, NoteEscrowed
 
 TIMEOUT = 5.0
+VECTORS_PATH = Path("/work/shared/protocols/vectors.json")
 
 
 class Harness:
@@ -111,3 +114,23 @@ async def die_with_a_note_in_escrow(first: Harness, value: int) -> None:
     first.emu.insert(value)
     await first.until(lambda: first.of(NoteEscrowed))
     await first.stop()
+
+
+def published_vectors(*protocols: str) -> list[dict]:
+    """The shared protocol test vectors whose `protocol` is one of `protocols`."""
+    vectors = json.loads(VECTORS_PATH.read_text())["vectors"]
+    return [v for v in vectors if v["protocol"] in protocols]
+
+
+def feed_in_chunks(parser, data: bytes, chunk: int) -> list:
+    """Feed `data` to a stream parser `chunk` bytes at a time; the frames it gave, in order."""
+    got: list = []
+    for i in range(0, len(data), chunk):
+        got += parser.feed(data[i : i + chunk])
+    return got
+
+
+def all_in_order(got: Iterable, want: Iterable) -> bool:
+    """Whether every item of `want` comes out of `got` in order (extra items in between allowed)."""
+    it = iter(got)
+    return all(any(g == w for g in it) for w in want)

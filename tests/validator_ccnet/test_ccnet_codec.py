@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,12 +26,9 @@ from drivers.validator.ccnet import (
     type_mask,
     types_in_mask,
 )
+from tests.validator_common import all_in_order, feed_in_chunks, published_vectors
 
-VECTORS = [
-    v
-    for v in json.loads(Path("/work/shared/protocols/vectors.json").read_text())["vectors"]
-    if v["protocol"] == "ccnet"
-]
+VECTORS = published_vectors("ccnet")
 
 
 def test_the_vectors_are_there():
@@ -168,9 +162,8 @@ frames_st = st.builds(Frame, st.integers(0, 255), st.binary(max_size=12))
 @given(st.binary(max_size=400))
 def test_random_bytes_raise_only_protocol_error(data):
     p = CcnetParser()
-    for i in range(0, len(data), 7):
-        for f in p.feed(data[i : i + 7]):
-            assert decode_frame(f.encode()) == f
+    for f in feed_in_chunks(p, data, 7):
+        assert decode_frame(f.encode()) == f
     try:
         decode_frame(data)
     except ProtocolError:
@@ -196,11 +189,8 @@ def test_mutated_frames_raise_only_protocol_error(frame, index, value):
 def test_valid_frames_mixed_with_garbage_are_all_recovered(pieces, chunk):
     stream = b"".join(g + f.encode() for g, f in pieces)
     p = CcnetParser()
-    got = []
-    for i in range(0, len(stream), chunk):
-        got += p.feed(stream[i : i + chunk])
+    got = feed_in_chunks(p, stream, chunk)
     want = [f for _, f in pieces]
     # every sent frame comes out, in order (noise can only add frames, with odds of 2**-16)
-    it = iter(got)
-    assert all(any(g == w for g in it) for w in want)
+    assert all_in_order(got, want)
     assert len(got) - len(want) <= 1

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,12 +30,9 @@ from drivers.validator.cctalk import (
     parse_scaling,
     simple_checksum,
 )
+from tests.validator_common import all_in_order, feed_in_chunks, published_vectors
 
-VECTORS = [
-    v
-    for v in json.loads(Path("/work/shared/protocols/vectors.json").read_text())["vectors"]
-    if v["protocol"].startswith("cctalk-")
-]
+VECTORS = published_vectors("cctalk-simple", "cctalk-crc16")
 
 
 def test_checksum_check_values():
@@ -183,9 +177,8 @@ def _as_decoded(frame: Frame, mode: str) -> Frame:
 @given(st.binary(max_size=400), modes)
 def test_random_bytes_raise_only_protocol_error(data, mode):
     p = CctalkParser(mode)
-    for i in range(0, len(data), 7):
-        for f in p.feed(data[i : i + 7]):
-            assert decode_frame(f.encode(mode), mode) == f
+    for f in feed_in_chunks(p, data, 7):
+        assert decode_frame(f.encode(mode), mode) == f
     try:
         decode_frame(data, mode)
     except ProtocolError:
@@ -209,12 +202,9 @@ def test_mutated_frames_raise_only_protocol_error(frame, mode, index, value):
 def test_crc_frames_mixed_with_garbage_are_all_recovered(pieces, chunk):
     stream = b"".join(g + f.encode("crc16") for g, f in pieces)
     p = CctalkParser("crc16")
-    got = []
-    for i in range(0, len(stream), chunk):
-        got += p.feed(stream[i : i + chunk])
+    got = feed_in_chunks(p, stream, chunk)
     want = [_as_decoded(f, "crc16") for _, f in pieces]
-    it = iter(got)  # every sent frame comes out, in order (noise can only add frames)
-    assert all(any(g == w for g in it) for w in want)
+    assert all_in_order(got, want)  # every sent frame comes out, in order (noise can only add frames)
     assert len(got) - len(want) <= 1
 
 
@@ -229,9 +219,6 @@ replies = st.builds(Frame, st.just(1), st.integers(0, 255), st.integers(0, 255),
 def test_simple_replies_mixed_with_garbage_are_all_recovered(pieces, chunk):
     stream = b"".join(g + f.encode() for g, f in pieces)
     p = CctalkParser("simple", dests={1})
-    got = []
-    for i in range(0, len(stream), chunk):
-        got += p.feed(stream[i : i + chunk])
+    got = feed_in_chunks(p, stream, chunk)
     want = [f for _, f in pieces]
-    it = iter(got)
-    assert all(any(g == w for g in it) for w in want)
+    assert all_in_order(got, want)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,12 +26,9 @@ from drivers.validator.ssp import (
     parse_events,
     parse_setup,
 )
+from tests.validator_common import all_in_order, feed_in_chunks, published_vectors
 
-VECTORS = [
-    v
-    for v in json.loads(Path("/work/shared/protocols/vectors.json").read_text())["vectors"]
-    if v["protocol"] == "ssp"
-]
+VECTORS = published_vectors("ssp")
 
 
 def test_crc_matches_the_published_check():
@@ -163,9 +157,8 @@ packets_st = st.builds(Packet, st.integers(0, 1), st.integers(0, 0x7F), st.binar
 @given(st.binary(max_size=400))
 def test_random_bytes_never_raise(data):
     p = SspParser()
-    for i in range(0, len(data), 7):
-        for f in p.feed(data[i : i + 7]):
-            assert decode_packet(f.encode()) == f
+    for f in feed_in_chunks(p, data, 7):
+        assert decode_packet(f.encode()) == f
     for decode in (decode_packet, parse_events, parse_setup):
         try:
             decode(data)
@@ -192,10 +185,7 @@ def test_valid_packets_mixed_with_garbage_are_all_recovered(pieces, chunk):
     pieces = [(g + b"\x7f" if i % 2 else g, f) for i, (g, f) in enumerate(pieces)]
     stream = b"".join(g + f.encode() for g, f in pieces)
     p = SspParser()
-    got = []
-    for i in range(0, len(stream), chunk):
-        got += p.feed(stream[i : i + chunk])
+    got = feed_in_chunks(p, stream, chunk)
     want = [f for _, f in pieces]
-    it = iter(got)
-    assert all(any(g == w for g in it) for w in want)
+    assert all_in_order(got, want)
     assert len(got) - len(want) <= 1
