@@ -29,7 +29,9 @@ def build_validator(config: Config) -> BillValidator:
     if v.driver == "ssp":
         from drivers.validator.ssp_device import SspValidator
 
-        return SspValidator(v.port, encrypted=v.encrypted, **common)
+        # the device's stacked count as of the last commit, so a credit lost to a crash is found
+        state = config.state_dir / "validator-ssp.json"
+        return SspValidator(v.port, encrypted=v.encrypted, state_path=str(state), **common)
     if v.driver == "ccnet":
         from drivers.validator.ccnet_device import CcnetValidator
 
