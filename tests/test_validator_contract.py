@@ -13,7 +13,9 @@ from drivers.base import (
     DeviceOnline,
     JamCleared,
     NoteCredited,
+    NoteEscrowed,
     NoteJam,
+    NoteRejected,
     NoteReturned,
     NoteStacked,
     StackerClosed,
@@ -28,7 +30,7 @@ from drivers.validator.emulators.id003_emu import Id003Emulator
 from drivers.validator.emulators.ssp_emu import SspEmulator
 from drivers.validator.id003_device import Id003Validator
 from drivers.validator.ssp_device import SspValidator
-from tests.validator_common import Harness
+from tests.validator_common import Harness, running
 
 
 @dataclass(frozen=True)
@@ -37,17 +39,43 @@ class Protocol:
 
     emulator: Callable[..., object]
     driver: Callable[..., BillValidator]
+    inhibited: NoteRejected  # how a note of a denomination the machine did not enable is refused
+    counterfeit: NoteRejected  # how the emulator's counterfeit is refused
     emulator_kw: dict = field(default_factory=dict)
     passed_on: tuple[str, ...] = ()  # emulator settings the driver must be told (ccTalk checksum)
     bad_replies: str = "bad frames"  # how the offline reason names replies that fail their CRC
 
 
+def _rejected(reason: str, code: int) -> NoteRejected:
+    return NoteRejected("validator", reason, code)
+
+
+_CCTALK_REFUSALS = {
+    "inhibited": _rejected("inhibited bill (on serial)", 4),
+    "counterfeit": _rejected("invalid bill (validation fail)", 2),
+}
 PROTOCOLS = {
-    "id003": Protocol(Id003Emulator, Id003Validator),
-    "ssp": Protocol(SspEmulator, SspValidator, bad_replies="bad packets"),
-    "ccnet": Protocol(CcnetEmulator, CcnetValidator),
-    "cctalk-simple": Protocol(CctalkEmulator, CctalkValidator, {"checksum": "simple"}, ("checksum",)),
-    "cctalk-crc16": Protocol(CctalkEmulator, CctalkValidator, {"checksum": "crc16"}, ("checksum",)),
+    "id003": Protocol(
+        Id003Emulator, Id003Validator,
+        inhibited=_rejected("inhibited", 0x79), counterfeit=_rejected("photo pattern", 0x77),
+    ),
+    "ssp": Protocol(
+        SspEmulator, SspValidator,
+        inhibited=_rejected("disabled by host", 0x0C), counterfeit=_rejected("average fail", 0x02),
+        bad_replies="bad packets",
+    ),
+    "ccnet": Protocol(
+        CcnetEmulator, CcnetValidator,
+        inhibited=_rejected("inhibited", 0x68), counterfeit=_rejected("verification", 0x66),
+    ),
+    "cctalk-simple": Protocol(
+        CctalkEmulator, CctalkValidator, **_CCTALK_REFUSALS,
+        emulator_kw={"checksum": "simple"}, passed_on=("checksum",),
+    ),
+    "cctalk-crc16": Protocol(
+        CctalkEmulator, CctalkValidator, **_CCTALK_REFUSALS,
+        emulator_kw={"checksum": "crc16"}, passed_on=("checksum",),
+    ),
 }
 CCTALK = ["cctalk-simple", "cctalk-crc16"]
 ALL = list(PROTOCOLS)
@@ -67,14 +95,38 @@ async def emu(proto, tmp_path):
     await e.stop()
 
 
+def make_harness(proto: str, emu, **kw) -> Harness:
+    """A harness running `proto`'s driver against `emu`."""
+    spec = PROTOCOLS[proto]
+    return Harness(spec.driver, emu, **{k: getattr(emu, k) for k in spec.passed_on}, **kw)
+
+
 @pytest.fixture
 async def h(proto, emu):
-    spec = PROTOCOLS[proto]
-    harness = Harness(spec.driver, emu, **{k: getattr(emu, k) for k in spec.passed_on})
-    harness.start()
-    await harness.until(lambda: harness.of(DeviceOnline))
-    yield harness
-    await harness.stop()
+    async with running(make_harness(proto, emu)) as harness:
+        await harness.until(lambda: harness.of(DeviceOnline))
+        yield harness
+
+
+@over(*ALL)
+async def test_configured_denominations_only(proto, emu):
+    async with running(make_harness(proto, emu, denominations=(1000, 10000))) as h:
+        await h.until(lambda: h.of(DeviceOnline))
+        assert h.drv.denominations() == (1000, 10000)
+        await h.drv.set_accepting(True)
+        emu.insert(500)
+        await h.until(lambda: h.of(NoteRejected))
+        assert h.of(NoteRejected) == [PROTOCOLS[proto].inhibited]
+        assert emu.stacked == [] and emu.rejected == [500] and not h.credits
+
+
+@over(*ALL)
+async def test_counterfeit_is_rejected_with_its_reason(h, proto):
+    await h.drv.set_accepting(True)
+    h.emu.insert_counterfeit()
+    await h.until(lambda: h.of(NoteRejected))
+    assert h.of(NoteRejected) == [PROTOCOLS[proto].counterfeit]
+    assert not h.of(NoteEscrowed) and not h.credits and h.emu.rejected == [-1]
 
 
 @over("id003", "ssp")
@@ -95,7 +147,7 @@ async def test_failed_commit_is_not_acknowledged_and_is_retried_once_only(h):
     assert h.emu.stacked == [5000]
 
 
-@over("id003", "ccnet", *CCTALK)
+@over(*ALL)
 async def test_escrow_then_return(h):
     h.on_escrow = "return"
     await h.drv.set_accepting(True)
@@ -103,6 +155,7 @@ async def test_escrow_then_return(h):
     await h.until(lambda: h.of(NoteReturned))
     assert h.of(NoteReturned) == [NoteReturned("validator", 2000)]
     assert h.emu.returned == [2000] and h.emu.stacked == [] and not h.credits
+    assert not h.of(NoteRejected)
 
 
 @over(*ALL)
@@ -158,7 +211,7 @@ async def test_offline_once_and_online_again(h, proto, fault):
     assert h.emu.accepting  # the machine's choice survives the reconnect
 
 
-@over("id003", "ssp", "ccnet")
+@over(*ALL)
 async def test_reconnect_after_the_port_is_closed_and_reopened(h):
     await h.drv.set_accepting(True)
     await h.emu.close_port()
@@ -168,4 +221,4 @@ async def test_reconnect_after_the_port_is_closed_and_reopened(h):
     assert h.emu.accepting
     h.emu.insert(500)
     await h.until(lambda: h.of(NoteStacked))
-    assert h.emu.stacked == [500]
+    assert h.emu.stacked == [500] and h.credits == [NoteCredited("validator", 500)]

@@ -87,6 +87,16 @@ def online_harness_fixture(make: Callable[..., Harness], **kw) -> Callable:
     return h
 
 
+@contextlib.asynccontextmanager
+async def running(harness: Harness):
+    """Run the harness's driver for the `async with` block; stop it however the block ends."""
+    harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+
+
 async def crash_in_the_commit(first: Harness, value: int = 10000) -> None:
     """Run `first` until it sits in the commit of a credit for `value`, then kill it."""
     blocked = asyncio.Event()

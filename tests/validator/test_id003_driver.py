@@ -13,7 +13,6 @@ from drivers.base import (
     NoteCredited,
     NoteEscrowed,
     NoteJam,
-    NoteRejected,
     NoteStacked,
     PowerUpWithBill,
 )
@@ -25,6 +24,7 @@ from tests.validator_common import (
     crash_in_the_commit,
     die_with_a_note_in_escrow,
     online_harness_fixture,
+    running,
 )
 
 
@@ -60,21 +60,6 @@ async def test_power_up_reads_the_table_and_starts_inhibited(h):
     assert h.of(NoteEscrowed) == [NoteEscrowed("validator", 1000)]
 
 
-async def test_configured_denominations_only(emu):
-    h = make_harness(emu, denominations=(1000, 10000))
-    h.start()
-    try:
-        await h.until(lambda: h.of(DeviceOnline))
-        assert h.drv.denominations() == (1000, 10000)
-        await h.drv.set_accepting(True)
-        emu.insert(500)
-        await h.until(lambda: h.of(NoteRejected))
-        assert h.of(NoteRejected) == [NoteRejected("validator", "inhibited", 0x79)]
-        assert emu.stacked == [] and not h.credits
-    finally:
-        await h.stop()
-
-
 async def test_credit_is_committed_before_the_ack_reaches_the_wire(h):
     seen_acks_during_commit = []
 
@@ -91,14 +76,6 @@ async def test_credit_is_committed_before_the_ack_reaches_the_wire(h):
     assert len(h.emu.ack_times) == 1 and h.credit_ns[0] < h.emu.ack_times[0]
     assert h.of(NoteStacked) == [NoteStacked("validator", 10000)]
     assert h.emu.stacked == [10000]
-
-
-async def test_counterfeit_is_rejected_with_its_reason(h):
-    await h.drv.set_accepting(True)
-    h.emu.insert_counterfeit()
-    await h.until(lambda: h.of(NoteRejected))
-    assert h.of(NoteRejected) == [NoteRejected("validator", "photo pattern", 0x77)]
-    assert not h.of(NoteEscrowed) and not h.credits
 
 
 async def test_jam_in_the_acceptor_returns_the_note(h):
@@ -125,9 +102,7 @@ async def test_note_in_flight_across_a_crash_is_credited_without_value(emu, powe
         emu.set_fault("power_cycle", True)
         emu.set_fault("power_cycle", False)
         assert emu.status == Status.POWER_UP_BILL_IN_STACKER
-    second = make_harness(emu)
-    second.start()
-    try:
+    async with running(make_harness(emu)) as second:
         await second.until(lambda: second.of(DeviceOnline))
         assert second.credits == [NoteCredited("validator", None)]
         kinds = [type(e) for e in second.events]
@@ -136,22 +111,16 @@ async def test_note_in_flight_across_a_crash_is_credited_without_value(emu, powe
             assert second.of(PowerUpWithBill) == [PowerUpWithBill("validator", "stacker")]
         assert emu.stacked == [10000]
         assert not emu.accepting  # the new driver starts inhibited
-    finally:
-        await second.stop()
 
 
 async def test_power_up_with_bill_in_acceptor_returns_it(emu):
     await die_with_a_note_in_escrow(make_harness(emu), 2000)
     emu.set_fault("power_cycle", True)
     emu.set_fault("power_cycle", False)
-    second = make_harness(emu)
-    second.start()
-    try:
+    async with running(make_harness(emu)) as second:
         await second.until(lambda: second.of(DeviceOnline))
         assert second.of(PowerUpWithBill) == [PowerUpWithBill("validator", "acceptor")]
         assert not second.credits and emu.returned == [2000] and emu.stacked == []
-    finally:
-        await second.stop()
 
 
 async def test_a_note_caught_stacking_at_start_up_is_waited_for_and_credited(tmp_path):
@@ -167,15 +136,11 @@ async def test_a_note_caught_stacking_at_start_up_is_waited_for_and_credited(tmp
         emu.insert(5000)
         await first.until(lambda: emu.status == Status.STACKING)
         await first.stop()  # the daemon dies with the note going into the box
-        second = make_harness(emu)
-        second.start()
-        try:
+        async with running(make_harness(emu)) as second:
             await second.until(lambda: second.of(DeviceOnline))
             assert second.credits == [NoteCredited("validator", None)]
             kinds = [type(e) for e in second.events]
             assert kinds.index(NoteCredited) < kinds.index(DeviceOnline)
             assert emu.stacked == [5000]
-        finally:
-            await second.stop()
     finally:
         await emu.stop()

@@ -14,7 +14,6 @@ from drivers.base import (
     NoteCredited,
     NoteEscrowed,
     NoteJam,
-    NoteRejected,
     NoteReturned,
     NoteStacked,
     PowerUpWithBill,
@@ -30,6 +29,7 @@ from tests.validator_common import (
     crash_in_the_commit,
     die_with_a_note_in_escrow,
     online_harness_fixture,
+    running,
 )
 
 
@@ -84,21 +84,6 @@ async def test_power_up_reads_the_table_and_starts_inhibited(h):
     assert not h.emu.accepting
     assert h.of(NoteEscrowed) == [NoteEscrowed("validator", 1000)]
     assert h.of(NoteStacked) == [NoteStacked("validator", 1000)]
-
-
-async def test_configured_denominations_only(emu):
-    h = make_harness(emu, denominations=(1000, 10000))
-    h.start()
-    try:
-        await h.until(lambda: h.of(DeviceOnline))
-        assert h.drv.denominations() == (1000, 10000)
-        await h.drv.set_accepting(True)
-        emu.insert(500)
-        await h.until(lambda: h.of(NoteRejected))
-        assert h.of(NoteRejected) == [NoteRejected("validator", "inhibited", 0x68)]
-        assert emu.stacked == [] and not h.credits
-    finally:
-        await h.stop()
 
 
 async def test_credit_is_committed_before_the_stacked_reply_is_acknowledged(h):
@@ -180,14 +165,6 @@ async def test_without_a_decision_or_hold_the_device_returns_the_note(tmp_path):
         await emu.stop()
 
 
-async def test_counterfeit_is_rejected_with_its_reason(h):
-    await h.drv.set_accepting(True)
-    h.emu.insert_counterfeit()
-    await h.until(lambda: h.of(NoteRejected))
-    assert h.of(NoteRejected) == [NoteRejected("validator", "verification", 0x66)]
-    assert not h.of(NoteEscrowed) and not h.credits and h.emu.rejected == [-1]
-
-
 async def test_jam_in_the_acceptor_returns_the_note(h):
     h.emu.set_fault("jam_acceptor", True)
     await h.drv.set_accepting(True)
@@ -242,9 +219,7 @@ async def test_note_in_flight_across_a_crash_is_credited_once_without_value(emu,
         emu.set_fault("power_cycle", True)
         emu.set_fault("power_cycle", False)
         assert emu.status == State.POWER_UP_BILL_IN_STACKER
-    second = make_harness(emu)
-    second.start()
-    try:
+    async with running(make_harness(emu)) as second:
         await second.until(lambda: second.of(DeviceOnline) and (power_cycle or emu.ack_times))
         assert second.credits == [NoteCredited("validator", None)]
         kinds = [type(e) for e in second.events]
@@ -259,8 +234,6 @@ async def test_note_in_flight_across_a_crash_is_credited_once_without_value(emu,
         emu.insert(100)
         await second.until(lambda: second.of(NoteStacked))
         assert second.credits == [NoteCredited("validator", None), NoteCredited("validator", 100)]
-    finally:
-        await second.stop()
 
 
 async def test_driver_restart_while_stacking_waits_for_the_note_to_land(tmp_path):
@@ -290,14 +263,10 @@ async def test_power_up_with_bill_in_validator_returns_it(emu):
     await die_with_a_note_in_escrow(make_harness(emu), 2000)
     emu.set_fault("power_cycle", True)
     emu.set_fault("power_cycle", False)
-    second = make_harness(emu)
-    second.start()
-    try:
+    async with running(make_harness(emu)) as second:
         await second.until(lambda: second.of(DeviceOnline))
         assert second.of(PowerUpWithBill) == [PowerUpWithBill("validator", "acceptor")]
         assert not second.credits and emu.returned == [2000] and emu.stacked == []
-    finally:
-        await second.stop()
 
 
 async def test_the_emulator_naks_a_garbled_host_frame_and_repeats_on_our_nak(emu):
@@ -338,11 +307,8 @@ async def test_a_failed_commit_at_start_up_sends_no_reset_and_is_retried(emu):
             raise OSError("disk full")
 
     second.commit_hook = flaky
-    second.start()
-    try:
+    async with running(second):
         await second.until(lambda: second.of(DeviceOnline))
         # the device still said "bill in stacker" at the retry: no RESET went out in between
         assert calls == [State.POWER_UP_BILL_IN_STACKER] * 2
         assert second.credits == [NoteCredited("validator", None)] and emu.stacked == [10000]
-    finally:
-        await second.stop()

@@ -30,6 +30,7 @@ from tests.validator_common import (
     crash_in_the_commit,
     die_with_a_note_in_escrow,
     online_harness_fixture,
+    running,
 )
 
 
@@ -66,21 +67,6 @@ async def test_power_up_reads_the_table_and_starts_inhibited(h):
     assert not h.emu.accepting
     assert h.of(NoteEscrowed) == [NoteEscrowed("validator", 1000)]
     assert h.drv.echoes > 0  # the single wire's echo was read back and dropped
-
-
-async def test_configured_denominations_only(emu):
-    h = make_harness(emu, denominations=(1000, 10000))
-    h.start()
-    try:
-        await h.until(lambda: h.of(DeviceOnline))
-        assert h.drv.denominations() == (1000, 10000)
-        await h.drv.set_accepting(True)
-        emu.insert(500)
-        await h.until(lambda: h.of(NoteRejected))
-        assert h.of(NoteRejected) == [NoteRejected("validator", "inhibited bill (on serial)", 4)]
-        assert emu.stacked == [] and not h.credits and emu.rejected == [500]
-    finally:
-        await h.stop()
 
 
 async def test_credit_is_committed_before_the_next_event_read(h):
@@ -131,14 +117,6 @@ async def test_stack_without_a_note_in_escrow_is_refused(h):
         await h.drv.stack()
 
 
-async def test_counterfeit_is_rejected_with_its_reason(h):
-    await h.drv.set_accepting(True)
-    h.emu.insert_counterfeit()
-    await h.until(lambda: h.of(NoteRejected))
-    assert h.of(NoteRejected) == [NoteRejected("validator", "invalid bill (validation fail)", 2)]
-    assert not h.of(NoteEscrowed) and not h.credits
-
-
 async def test_jam_in_the_acceptor_hands_the_note_back(h):
     h.emu.set_fault("jam_acceptor", True)
     await h.drv.set_accepting(True)
@@ -186,18 +164,6 @@ async def test_more_than_five_events_between_reads_is_a_fault(h):
     assert len(h.of(NoteRejected)) == 5  # the five the buffer still held
 
 
-async def test_reconnect_after_the_port_is_closed_and_reopened(h):
-    await h.drv.set_accepting(True)
-    await h.emu.close_port()
-    await h.until(lambda: h.of(DeviceOffline))
-    await h.emu.reopen_port()
-    await h.until(lambda: len(h.of(DeviceOnline)) == 2)
-    assert h.emu.accepting
-    h.emu.insert(500)
-    await h.until(lambda: h.of(NoteStacked))
-    assert h.emu.stacked == [500] and h.credits == [NoteCredited("validator", 500)]
-
-
 async def test_power_cycle_resets_the_device_and_the_driver_restores_it(h):
     await h.drv.set_accepting(True)
     h.emu.set_fault("power_cycle", True)
@@ -212,8 +178,7 @@ async def test_power_cycle_resets_the_device_and_the_driver_restores_it(h):
 async def test_power_cycle_with_a_note_routed_to_the_stacker_credits_it_once(emu):
     h = make_harness(emu)
     emu.delay = 0.3  # the stacker stroke takes a while: the power goes during it
-    h.start()
-    try:
+    async with running(h):
         await h.until(lambda: h.of(DeviceOnline))
         await h.drv.set_accepting(True)
         emu.insert(5000)
@@ -225,8 +190,6 @@ async def test_power_cycle_with_a_note_routed_to_the_stacker_credits_it_once(emu
         assert h.credits == [NoteCredited("validator", None)]  # the journal has its value
         assert ValidatorFault("validator", "events_lost", None) in h.events
         assert emu.stacked == [5000]
-    finally:
-        await h.stop()
 
 
 def test_every_fault_switch_is_known():
@@ -255,8 +218,7 @@ async def test_note_in_flight_across_a_driver_restart_is_credited_exactly_once(e
             seen.append(_event_reads(emu) - base)
 
         again.commit_hook = note_reads
-        again.start()
-        try:
+        async with running(again):
             await again.until(lambda again=again: again.of(DeviceOnline))
             polls = _event_reads(emu)
             await again.until(lambda polls=polls: _event_reads(emu) > polls + 2)
@@ -269,20 +231,14 @@ async def test_note_in_flight_across_a_driver_restart_is_credited_exactly_once(e
             else:
                 assert again.credits == []
             assert not emu.accepting  # every new driver starts inhibited
-        finally:
-            await again.stop()
     assert emu.stacked == [10000]
 
 
 async def test_note_left_in_escrow_at_start_up_is_returned(emu, tmp_path):
     await die_with_a_note_in_escrow(make_harness(emu, state_path=str(tmp_path / "s.json")), 2000)
-    second = make_harness(emu, state_path=str(tmp_path / "s.json"))
-    second.start()
-    try:
+    async with running(make_harness(emu, state_path=str(tmp_path / "s.json"))) as second:
         await second.until(lambda: second.of(DeviceOnline) and emu.returned)
         assert not second.credits and emu.returned == [2000] and emu.stacked == []
-    finally:
-        await second.stop()
 
 
 async def test_note_offered_to_a_validator_left_enabled_by_a_killed_host_goes_back(emu, tmp_path):
@@ -296,8 +252,7 @@ async def test_note_offered_to_a_validator_left_enabled_by_a_killed_host_goes_ba
     emu.insert(2000)  # the customer's note goes in while the new host is starting
     second = make_harness(emu, state_path=str(tmp_path / "s.json"))
     second.on_escrow = None  # a machine at its idle screen decides on no escrow
-    second.start()
-    try:
+    async with running(second):
         await second.until(lambda: second.of(DeviceOnline) and second.of(NoteRejected))
         # refused with "master inhibit active": no escrow blocking the note path, no credit
         assert second.of(NoteRejected) == [NoteRejected("validator", "master inhibit active", 0)]
@@ -309,5 +264,3 @@ async def test_note_offered_to_a_validator_left_enabled_by_a_killed_host_goes_ba
         emu.insert(1000)
         await second.until(lambda: second.of(NoteStacked))
         assert second.credits == [NoteCredited("validator", 1000)] and emu.stacked == [1000]
-    finally:
-        await second.stop()

@@ -17,7 +17,7 @@ from drivers.base import (
 from drivers.validator.emulators.ssp_emu import SspEmulator
 from drivers.validator.ssp import Cmd, Ev, parse_events
 from drivers.validator.ssp_device import SspValidator
-from tests.validator_common import online_harness_fixture
+from tests.validator_common import online_harness_fixture, running
 from tests.validator_ssp.test_ssp_driver import make_harness
 
 KEY_EXCHANGE = [Cmd.SYNC, Cmd.SET_GENERATOR, Cmd.SET_MODULUS, Cmd.REQUEST_KEY_EXCHANGE]
@@ -131,17 +131,13 @@ async def test_reconnect_negotiates_a_new_key(h):
 
 
 async def test_plain_driver_on_an_essp_device_falls_back_to_plain_poll(emu):
-    h = make_harness(emu)
-    h.start()
-    try:
+    async with running(make_harness(emu)) as h:
         await h.until(lambda: h.of(DeviceOnline))
         assert "SSP (poll)" in h.of(DeviceOnline)[0].detail  # 0x56 refused: key not set
         await h.drv.set_accepting(True)
         emu.insert(2000)
         await h.until(lambda: h.of(NoteStacked))
         assert h.credits == [NoteCredited("validator", 2000)] and emu.encrypted_replies == []
-    finally:
-        await h.stop()
 
 
 async def test_encrypted_driver_on_a_device_that_does_not_insist_still_encrypts():

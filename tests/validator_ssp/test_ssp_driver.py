@@ -26,6 +26,7 @@ from tests.validator_common import (
     crash_in_the_commit,
     die_with_a_note_in_escrow,
     online_harness_fixture,
+    running,
 )
 
 
@@ -66,21 +67,6 @@ async def test_setup_table_gives_fen_and_it_starts_disabled(h):
     assert not h.emu.accepting
     assert h.of(NoteEscrowed) == [NoteEscrowed("validator", 1000)]
     assert h.of(NoteStacked) == [NoteStacked("validator", 1000)]
-
-
-async def test_configured_denominations_only(emu):
-    h = make_harness(emu, denominations=(1000, 10000))
-    h.start()
-    try:
-        await h.until(lambda: h.of(DeviceOnline))
-        assert h.drv.denominations() == (1000, 10000)
-        await h.drv.set_accepting(True)
-        emu.insert(500)
-        await h.until(lambda: h.of(NoteRejected))
-        assert h.of(NoteRejected) == [NoteRejected("validator", "disabled by host", 0x0C)]
-        assert emu.stacked == [] and emu.rejected == [500] and not h.credits
-    finally:
-        await h.stop()
 
 
 async def test_escrow_is_held_until_the_machine_decides(h):
@@ -140,24 +126,6 @@ async def test_plain_poll_device_the_next_poll_waits_for_the_commit():
         await emu.stop()
 
 
-async def test_escrow_then_return(h):
-    h.on_escrow = "return"
-    await h.drv.set_accepting(True)
-    h.emu.insert(2000)
-    await h.until(lambda: h.of(NoteReturned))
-    assert h.of(NoteReturned) == [NoteReturned("validator", 2000)]
-    assert h.emu.returned == [2000] and h.emu.stacked == [] and not h.credits
-    assert not h.of(NoteRejected)
-
-
-async def test_counterfeit_is_rejected_with_its_reason(h):
-    await h.drv.set_accepting(True)
-    h.emu.insert_counterfeit()
-    await h.until(lambda: h.of(NoteRejected))
-    assert h.of(NoteRejected) == [NoteRejected("validator", "average fail", 0x02)]
-    assert not h.of(NoteEscrowed) and not h.credits and h.emu.rejected == [-1]
-
-
 async def test_jam_in_the_acceptor_hands_the_note_back(h):
     h.emu.set_fault("jam_acceptor", True)
     await h.drv.set_accepting(True)
@@ -193,9 +161,7 @@ async def test_note_in_flight_across_a_driver_restart_is_credited_once(emu, powe
         emu.set_fault("power_cycle", True)
         emu.set_fault("power_cycle", False)
         assert emu.stacked == [10000]  # the device finished it into the box at power-up
-    second = make_harness(emu)
-    second.start()
-    try:
+    async with running(make_harness(emu)) as second:
         await second.until(lambda: second.of(DeviceOnline))
         assert second.credits == [NoteCredited("validator", None)]
         kinds = [type(e) for e in second.events]
@@ -206,19 +172,13 @@ async def test_note_in_flight_across_a_driver_restart_is_credited_once(emu, powe
         assert not emu.accepting  # the new driver starts disabled
         await second.until(lambda: emu.commands.count(Cmd.POLL_WITH_ACK) >= 20)
         assert second.credits == [NoteCredited("validator", None)]  # once, not per poll
-    finally:
-        await second.stop()
 
 
 async def test_note_left_in_escrow_by_a_dead_driver_is_returned_not_taken(emu):
     await die_with_a_note_in_escrow(make_harness(emu), 2000)
-    second = make_harness(emu)
-    second.start()
-    try:
+    async with running(make_harness(emu)) as second:
         await second.until(lambda: second.of(NoteReturned))
         assert emu.returned == [2000] and emu.stacked == [] and not second.credits
-    finally:
-        await second.stop()
 
 
 async def test_a_note_read_while_the_host_inhibits_is_handed_back_not_offered(emu):
@@ -232,8 +192,7 @@ async def test_a_note_read_while_the_host_inhibits_is_handed_back_not_offered(em
     emu.insert(1000)
     second = make_harness(emu)
     second.on_escrow = None  # a machine that would never answer
-    second.start()
-    try:
+    async with running(second):
         await second.until(lambda: emu.returned == [1000])
         assert second.of(NoteEscrowed) == [] and emu.stacked == [] and not second.credits
         await second.until(lambda: second.of(DeviceOnline))
@@ -242,5 +201,3 @@ async def test_a_note_read_while_the_host_inhibits_is_handed_back_not_offered(em
         emu.insert(500)
         await second.until(lambda: emu.stacked == [500])
         assert [c.value for c in second.credits] == [500]
-    finally:
-        await second.stop()
