@@ -20,7 +20,7 @@ from kioskd.control_handlers import Handlers
 from kioskd.custody import Custody, CustodySettings, key_signer, statement_lines
 from kioskd.devices import build_keypad, build_printer, build_validator
 from kioskd.health import check_box, mark_running, mark_stopped, watch_backend
-from kioskd.ledger import Ledger, StorageError
+from kioskd.ledger import Ledger, LedgerError, StorageError
 from kioskd.ledger.records import utc_now
 from kioskd.notify import notify, watchdog_seconds
 from kioskd.printing import Receipts
@@ -35,7 +35,7 @@ from kioskd.uplink.payments import UplinkPayments
 from kioskd.watchdog import Watchdog, heartbeat_probe, task_probe
 from statemachine.definition import Timeouts
 from statemachine.machine import build_machine
-from statemachine.model import KioskModel, Rules
+from statemachine.model import KioskModel, NoteWithoutPayment, Rules
 
 log = logging.getLogger("kioskd")
 
@@ -295,13 +295,8 @@ class Daemon:
                 # the two makes the device repeat VEND VALID at start-up for a note already counted.
                 log.warning("validator repeated a credit the journal already holds; acknowledged")
             else:
-                txn, value = found
-                log.warning("note in flight across the restart credited: %s fen to %s", value, txn)
-                record = await self.ledger.transaction(txn)
-                if record is not None and record.state == "closed":
-                    # recovery had already closed the payment: the journal put the note in a
-                    # follow-up payment for the same account, which must be submitted too
-                    self._spawn(self._resubmit(txn), f"resubmit-{txn}")
+                log.warning("note in flight across the restart credited: %s fen to %s", found[1], found[0])
+                await self._submit_if_follow_up(found[0])
             return
         try:
             await self.model.commit_credit(event)
@@ -310,6 +305,30 @@ class Daemon:
             self.alerts.raise_alert("validator_fault", "critical", cause="journal")
             await self._problem("storage", "storage")
             raise
+        except (LedgerError, NoteWithoutPayment) as err:
+            # the payment closed or left the screen while this note was on its way (a jam
+            # cleared late): the journal's stack intent books it as a follow-up payment
+            log.warning("note of %s fen landed after its payment closed (%s)", event.value, err)
+            await self._credit_follow_up(event)
+
+    async def _credit_follow_up(self, event: ev.NoteCredited) -> None:
+        found = await self.ledger.commit_in_flight_note()
+        self.model.stack_txn = None
+        if found is not None:
+            await self._submit_if_follow_up(found[0])
+            return
+        # no intent at all: the note is in the box but belongs to no payment; staff reconcile
+        # it at the next custody count (it shows as "over"), the device must not wait for ever
+        log.critical("a %s fen note was credited with no payment and no stack intent", event.value)
+        self.alerts.raise_alert("validator_fault", "critical", cause="note without payment",
+                                value=event.value or 0)
+
+    async def _submit_if_follow_up(self, txn: str) -> None:
+        record = await self.ledger.transaction(txn)
+        if record is not None and record.state == "closed":
+            # the note's payment had already closed: the journal put the note in a follow-up
+            # payment for the same account, which must be submitted too
+            self._spawn(self._resubmit(txn), f"resubmit-{txn}")
 
     async def _pump(self) -> None:
         while True:

@@ -67,6 +67,10 @@ def account_problem(account: str, rules: Rules) -> str | None:
     return None
 
 
+class NoteWithoutPayment(RuntimeError):
+    """A note was credited after its payment left the screen."""
+
+
 class KioskModel(CustodyModelMixin):
     """One customer at a time: account, look-up, cash, submit, receipt."""
 
@@ -320,7 +324,7 @@ class KioskModel(CustodyModelMixin):
         """The driver's commit callback: journal the note durably before its ACK."""
         txn = self.stack_txn or self.txn
         if event.value is None or txn is None:
-            raise RuntimeError("a credited note with no stack intent: recovery owns it")
+            raise NoteWithoutPayment("a credited note with no payment on screen: the journal's intent decides")
         await self.journal.commit_note(txn, event.value)
         self.notes.append(event.value)
         self.stack_txn = None
