@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,6 +72,25 @@ class Harness:
     def of(self, kind) -> list:
         """The recorded events of one kind, in order."""
         return [e for e in self.events if isinstance(e, kind)]
+
+
+def emulator_fixture(
+    emulator: Callable[..., Any], vary: tuple[str, list] | None = None, **kw
+) -> Callable:
+    """A pytest fixture `emu`: emulator(**kw) on a pty linked in tmp_path, started and stopped.
+
+    vary=(name, values) runs every test once per value of that emulator setting.
+    """
+
+    @pytest.fixture(params=vary[1] if vary else None)
+    async def emu(request, tmp_path):
+        settings = {vary[0]: request.param} if vary else {}
+        e = emulator(link=str(tmp_path / "validator"), **settings, **kw)
+        await e.start()
+        yield e
+        await e.stop()
+
+    return emu
 
 
 def online_harness_fixture(make: Callable[..., Harness], **kw) -> Callable:

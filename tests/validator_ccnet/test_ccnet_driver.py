@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import pytest
 
@@ -28,24 +29,13 @@ from tests.validator_common import (
     Harness,
     crash_in_the_commit,
     die_with_a_note_in_escrow,
+    emulator_fixture,
     online_harness_fixture,
     running,
 )
 
-
-def make_harness(emu, **kw) -> Harness:
-    """A harness running the driver under test against `emu`."""
-    return Harness(CcnetValidator, emu, **kw)
-
-
-@pytest.fixture
-async def emu(tmp_path):
-    e = CcnetEmulator(link=str(tmp_path / "validator"))
-    await e.start()
-    yield e
-    await e.stop()
-
-
+make_harness = partial(Harness, CcnetValidator)  # (emu, **driver settings)
+emu = emulator_fixture(CcnetEmulator)
 h = online_harness_fixture(make_harness)
 
 

@@ -29,6 +29,7 @@ from tests.validator_common import (
     Harness,
     crash_in_the_commit,
     die_with_a_note_in_escrow,
+    emulator_fixture,
     online_harness_fixture,
     running,
 )
@@ -40,14 +41,7 @@ def make_harness(emu, **kw) -> Harness:
     return Harness(CctalkValidator, emu, **kw)
 
 
-@pytest.fixture(params=["simple", "crc16"])
-async def emu(request, tmp_path):
-    e = CctalkEmulator(checksum=request.param, link=str(tmp_path / "validator"))
-    await e.start()
-    yield e
-    await e.stop()
-
-
+emu = emulator_fixture(CctalkEmulator, vary=("checksum", ["simple", "crc16"]))
 h = online_harness_fixture(make_harness)
 
 
