@@ -97,25 +97,6 @@ async def test_credit_is_committed_before_the_stacked_reply_is_acknowledged(h):
     assert h.emu.stacked == [10000]
 
 
-async def test_failed_commit_is_not_acknowledged_and_is_retried_once_only(h):
-    calls = []
-
-    async def flaky(credit):
-        calls.append((credit, len(h.emu.ack_times)))
-        if len(calls) == 1:
-            raise OSError("disk full")
-
-    h.commit_hook = flaky
-    await h.drv.set_accepting(True)
-    h.emu.insert(5000)
-    await h.until(lambda: h.of(NoteStacked) and h.emu.ack_times)
-    assert [c for c, _ in calls] == [NoteCredited("validator", 5000)] * 2
-    assert [acks for _, acks in calls] == [0, 0]  # the failed commit left STACKED un-ACKed
-    assert h.credits == [NoteCredited("validator", 5000)]
-    assert len(h.emu.ack_times) == 1 and h.emu.stacked == [5000]
-    assert len(h.of(NoteStacked)) == 1
-
-
 async def test_hold_keeps_the_note_in_escrow_while_the_machine_decides(tmp_path):
     emu = CcnetEmulator(link=str(tmp_path / "v"), escrow_timeout=0.3)
     await emu.start()

@@ -87,25 +87,6 @@ def _event_reads(emu: CctalkEmulator) -> int:
     return sum(f.header == Header.READ_BUFFERED_BILL_EVENTS for f in emu.received)
 
 
-async def test_failed_commit_is_not_acknowledged_and_is_retried_once_only(h):
-    calls = []
-
-    async def flaky(credit):
-        calls.append((credit, len(h.emu.ack_times)))
-        if len(calls) == 1:
-            raise OSError("disk full")
-
-    h.commit_hook = flaky
-    await h.drv.set_accepting(True)
-    h.emu.insert(5000)
-    await h.until(lambda: h.of(NoteStacked) and h.emu.ack_times)
-    assert [c for c, _ in calls] == [NoteCredited("validator", 5000)] * 2
-    assert [acks for _, acks in calls] == [0, 0]  # not acknowledged before it stuck
-    assert h.credits == [NoteCredited("validator", 5000)] and len(h.of(NoteStacked)) == 1
-    assert h.credit_ns[0] < h.emu.ack_times[0]
-    assert h.emu.stacked == [5000]
-
-
 async def test_stack_without_a_note_in_escrow_is_refused(h):
     with pytest.raises(Exception, match="escrow is empty"):
         await h.drv.stack()
