@@ -197,21 +197,21 @@ def test_mutated_frames_raise_only_protocol_error(frame, mode, index, value):
     assert got.encode(mode) == bytes(raw)
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.binary(max_size=20), frames_st), max_size=12), st.integers(1, 9))
-def test_crc_frames_mixed_with_garbage_are_all_recovered(pieces, chunk):
-    stream = b"".join(g + f.encode("crc16") for g, f in pieces)
-    p = CctalkParser("crc16")
-    got = feed_in_chunks(p, stream, chunk)
-    want = [_as_decoded(f, "crc16") for _, f in pieces]
-    assert all_in_order(got, want)  # every sent frame comes out, in order (noise can only add frames)
-    assert len(got) - len(want) <= 1
-
-
 # A simple checksum passes 1 noise window in 256, so the driver only tries frames addressed to
 # the host; noise that never holds the host's address cannot then swallow a reply.
 noise = st.binary(max_size=20).map(lambda b: b.replace(b"\x01", b"\x02"))
 replies = st.builds(Frame, st.just(1), st.integers(0, 255), st.integers(0, 255), st.binary(max_size=12))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(noise, replies), max_size=12), st.integers(1, 9))
+def test_crc_replies_mixed_with_garbage_are_all_recovered(pieces, chunk):
+    # ccTalk has no sync byte, so a frame of zeros also parses as a shorter one: like the
+    # driver, the parser tries only frames addressed to the host (hypothesis found this)
+    stream = b"".join(g + f.encode("crc16") for g, f in pieces)
+    p = CctalkParser("crc16", dests={1})
+    got = feed_in_chunks(p, stream, chunk)
+    assert got == [_as_decoded(f, "crc16") for _, f in pieces]
 
 
 @settings(max_examples=300, deadline=None)
