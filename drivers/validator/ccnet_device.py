@@ -11,17 +11,12 @@ from drivers.base import (
     DeviceOffline,
     DeviceOnline,
     EventSink,
-    JamCleared,
     NoteCredited,
     NoteEscrowed,
-    NoteJam,
     NoteRejected,
     NoteReturned,
     NoteStacked,
     PowerUpWithBill,
-    StackerClosed,
-    StackerFull,
-    StackerOpened,
     ValidatorFault,
 )
 from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
@@ -42,6 +37,7 @@ from drivers.validator.ccnet import (
     parse_bill_table,
     parse_identification,
 )
+from drivers.validator.conditions import ConditionEdges
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +93,7 @@ class CcnetValidator:
         self._last_hold = 0.0  # loop time of the escrow's start or of the latest HOLD
         self._credited = False  # the current STACKED was committed (re-ACK, never re-credit)
         self._announced = False  # NoteStacked emitted for the current STACKED
-        self._conditions: set[str] = set()
+        self._edges = ConditionEdges(self.name, self._emit)
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -391,25 +387,15 @@ class CcnetValidator:
             now.add("open")
         elif s in _FAULTS:
             now.add(f"fault:{s}:{data.hex()}")
-        for cond in sorted(now - self._conditions):
-            if cond.startswith("jam:"):
-                self._emit(NoteJam(self.name, cond[4:]))
-            elif cond == "full":
-                self._emit(StackerFull(self.name))
-            elif cond == "open":
-                self._emit(StackerOpened(self.name))
-            else:
-                kind = _FAULTS[s]
-                code = data[0] if data else None
-                if s == State.FAILURE and code is not None:
-                    kind = f"failure: {FAILURE_CODES.get(code, hex(code))}"
-                self._emit(ValidatorFault(self.name, kind, code))
-        for cond in self._conditions - now:
-            if cond.startswith("jam:"):
-                self._emit(JamCleared(self.name))
-            elif cond == "open":
-                self._emit(StackerClosed(self.name))
-        self._conditions = now
+
+        def fault(cond: str) -> ValidatorFault:
+            kind = _FAULTS[s]
+            code = data[0] if data else None
+            if s == State.FAILURE and code is not None:
+                kind = f"failure: {FAILURE_CODES.get(code, hex(code))}"
+            return ValidatorFault(self.name, kind, code)
+
+        self._edges.update(now, fault)
 
     def _emit(self, event: DeviceEvent) -> None:
         try:

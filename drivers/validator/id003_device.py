@@ -12,21 +12,17 @@ from drivers.base import (
     DeviceOffline,
     DeviceOnline,
     EventSink,
-    JamCleared,
     NoteCredited,
     NoteEscrowed,
-    NoteJam,
     NoteRejected,
     NoteReturned,
     NoteStacked,
     PowerUpWithBill,
-    StackerClosed,
-    StackerFull,
-    StackerOpened,
     ValidatorFault,
 )
 from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
 from drivers.transport import Backoff, close_serial, open_serial
+from drivers.validator.conditions import ConditionEdges
 from drivers.validator.id003 import (
     ACK_REPLY,
     FAILURE_CODES,
@@ -89,7 +85,7 @@ class Id003Validator:
         self._last = -1  # last status code seen
         self._escrow_value: int | None = None
         self._credited = False  # the current VEND VALID was committed (re-ACK, never re-credit)
-        self._conditions: set[str] = set()
+        self._edges = ConditionEdges(self.name, self._emit)
         # heartbeat for the daemon's watchdog: monotonic time of the last completed poll or
         # connection attempt (a deliberate back-off wait is stamped up to its end)
         self.last_progress = time.monotonic()
@@ -346,25 +342,15 @@ class Id003Validator:
             now.add("open")
         elif s in _FAULTS:
             now.add(f"fault:{s}:{data.hex()}")
-        for cond in sorted(now - self._conditions):
-            if cond.startswith("jam:"):
-                self._emit(NoteJam(self.name, cond[4:]))
-            elif cond == "full":
-                self._emit(StackerFull(self.name))
-            elif cond == "open":
-                self._emit(StackerOpened(self.name))
-            else:
-                kind = _FAULTS[s]
-                code = data[0] if data else None
-                if s == Status.FAILURE and code is not None:
-                    kind = f"failure: {FAILURE_CODES.get(code, hex(code))}"
-                self._emit(ValidatorFault(self.name, kind, code))
-        for cond in self._conditions - now:
-            if cond.startswith("jam:"):
-                self._emit(JamCleared(self.name))
-            elif cond == "open":
-                self._emit(StackerClosed(self.name))
-        self._conditions = now
+
+        def fault(cond: str) -> ValidatorFault:
+            kind = _FAULTS[s]
+            code = data[0] if data else None
+            if s == Status.FAILURE and code is not None:
+                kind = f"failure: {FAILURE_CODES.get(code, hex(code))}"
+            return ValidatorFault(self.name, kind, code)
+
+        self._edges.update(now, fault)
 
     def _emit(self, event: DeviceEvent) -> None:
         try:

@@ -29,21 +29,19 @@ from drivers.base import (
     DeviceOffline,
     DeviceOnline,
     EventSink,
-    JamCleared,
     NoteCredited,
     NoteEscrowed,
-    NoteJam,
     NoteRejected,
     NoteReturned,
     NoteStacked,
     PowerUpWithBill,
     StackerClosed,
-    StackerFull,
     StackerOpened,
     ValidatorFault,
 )
 from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
 from drivers.transport import Backoff, close_serial, open_serial
+from drivers.validator.conditions import ConditionEdges
 from drivers.validator.essp_crypto import (
     DEFAULT_FIXED_KEY,
     STEX,
@@ -127,7 +125,7 @@ class SspValidator:
         self._decision: str | None = None  # "stack" / "return" for the note in escrow
         self._in_path: int | None = None  # value of a note accepted or being returned
         self._credited: int | None = None  # value of the latest credited note, until STACKED
-        self._conditions: set[str] = set()
+        self._edges = ConditionEdges(self.name, self._emit)
         self._box_open = False
         self.state_path = state_path  # where the committed stacked count is kept (fsynced)
         self._counts: CounterState | None = None  # None: unknown (no file yet, or new device)
@@ -355,7 +353,7 @@ class SspValidator:
             log.warning("%s: a note was waiting in escrow at start-up; returning it", self.name)
             self._in_path = self._escrow or 0
         self._escrow, self._decision, self._credited = None, None, None
-        self._conditions = set()
+        self._edges.reset()
         self._ack_mode = True
         reply = await self._exchange(bytes((Cmd.POLL_WITH_ACK,)))
         if reply[0] != Reply.OK:
@@ -554,19 +552,15 @@ class SspValidator:
 
     def _conditions_edge(self, now: set[str], events: list[Event]) -> None:
         """Emit edge events for lasting conditions: jams, stacker full, note path open, fraud."""
-        for cond in sorted(now - self._conditions):
-            if cond.startswith("jam:"):
-                self._emit(NoteJam(self.name, cond[4:]))
-            elif cond == "full":
-                self._emit(StackerFull(self.name))
-            elif cond == "path_open":
-                self._emit(ValidatorFault(self.name, "note path open"))
-            elif cond == "fraud":
+        def fault(cond: str) -> ValidatorFault | None:
+            if cond == "path_open":
+                return ValidatorFault(self.name, "note path open")
+            if cond == "fraud":
                 ch = next((e.channel for e in events if e.code == Ev.FRAUD_ATTEMPT), None)
-                self._emit(ValidatorFault(self.name, "fraud attempt", ch))
-        if any(c.startswith("jam:") for c in self._conditions - now):
-            self._emit(JamCleared(self.name))
-        self._conditions = now
+                return ValidatorFault(self.name, "fraud attempt", ch)
+            return None
+
+        self._edges.update(now, fault)
 
     def _emit(self, event: DeviceEvent) -> None:
         try:
