@@ -83,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     except cfg.ConfigError as err:
         print(err, file=sys.stderr)
         return cfg.EXIT_CONFIG
-    from kioskd.app import serve
     from kioskd.ledger import StorageError
+    from kioskd.runner import serve
     from kioskd.uplink.errors import KeyFileError
 
     try:

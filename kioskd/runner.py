@@ -1,0 +1,105 @@
+"""`kioskd run`: the daemon's life from start to stop, and the out-of-service fallback."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+from kioskd.app import Daemon
+from kioskd.config import Config
+from kioskd.ledger import StorageError
+from kioskd.ledger.records import utc_now
+from kioskd.notify import notify
+from kioskd.screen.server import ScreenServer
+from kioskd.uplink.client import BackendClient
+from kioskd.uplink.keys import load_key
+
+log = logging.getLogger("kioskd")
+
+
+async def serve(config: Config, *, simulate: bool = False, ready: asyncio.Event | None = None,
+                stop: asyncio.Event | None = None) -> None:
+    """Run the kiosk until `stop` is set (main sets it on SIGTERM/SIGINT) or until cancelled."""
+    sim = None
+    if simulate:
+        from kioskd.sim import Simulation
+
+        sim = Simulation(Path(config.storage.path), config.validator.driver, encrypted=config.validator.encrypted)
+        config = await sim.start(config)
+        # simulated kiosks (tests run several at once) keep their control socket in their state dir
+        control = dataclasses.replace(config.control, socket=str(Path(config.storage.path) / "control.sock"))
+        config = dataclasses.replace(config, control=control)
+    daemon = Daemon(config, sim=sim)
+    try:
+        try:
+            await daemon.start()
+        except StorageError as err:
+            # nothing may be taken without a journal; the screen says so and staff are told
+            log.error("out of service, taking no cash: %s", err)
+            await out_of_service(config, str(err), stop)
+            return
+        if simulate:
+            print_simulation_help(daemon)
+        if ready is not None:
+            ready.set()
+        await (stop or asyncio.Event()).wait()
+        await daemon.drain()
+    finally:
+        if daemon.ledger is not None:
+            await daemon.stop()
+        if sim is not None:
+            await sim.stop()
+
+
+def unavailable_snapshot(locale: str, reason: str) -> dict[str, Any]:
+    """The screen snapshot of a kiosk that cannot serve at all."""
+    return {
+        "state": "unavailable", "locale": locale, "account": "", "account_error": None,
+        "lookup_error": None, "info": None, "denominations": [], "notes": [], "total": 0,
+        "max_more": None, "message": None, "deadline": None, "timeout": 0, "result": None,
+        "receipt": None, "help": None, "unavailable": {"reason": reason}, "notices": [],
+        "custody": None,
+    }
+
+
+async def out_of_service(config: Config, detail: str, stop: asyncio.Event | None) -> None:
+    """No usable journal: show "out of service", tell the backend, take nothing, wait for stop."""
+    screen = ScreenServer(config.screen.listen, on_key=lambda key: None)
+    url = await screen.start()
+    print(f"kioskd is out of service (journal unusable); customer screen: {url}", flush=True)
+    screen.publish(unavailable_snapshot(config.kiosk.locale, "storage"))
+    notify("READY=1", "STATUS=unavailable: journal unusable")
+    client = None
+    try:
+        client = BackendClient(config.backend.url, config.kiosk.id, load_key(config.key_path),
+                               timeout=config.backend.timeout)
+        # the spec has no storage code: validator_fault says "no notes can be taken", and
+        # the detail says why (docs/decisions.md)
+        await client.post_alert({"id": str(uuid.uuid4()), "code": "validator_fault",
+                                 "severity": "critical", "state": "raised", "at": utc_now(),
+                                 "detail": {"storage": detail[:200]}})
+    except Exception as err:  # the screen and the log already say it; the backend is a bonus
+        log.warning("could not tell the backend: %s", err)
+    try:
+        await (stop or asyncio.Event()).wait()
+    finally:
+        if client is not None:
+            await client.close()
+        await screen.stop()
+
+
+def print_simulation_help(daemon: Daemon) -> None:
+    """Tell the person at the terminal where the screen is and how to insert notes."""
+    url = daemon.screen_url
+    print(
+        f"\nkioskd simulated kiosk is running.\n"
+        f"  customer screen:  {url}\n"
+        f"  insert notes:     {url}sim  (buttons for each note and the fault switches)\n"
+        f"  demo accounts:    0012345678 (due ¥123.50), 0023456789, 0099999999 (blocked)\n"
+        f"  stop:             Ctrl-C\n",
+        flush=True,
+    )
