@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from drivers.errors import ProtocolError
+from drivers.validator.framing import LengthPrefixedParser, crc16_kermit
 
 SYNC = 0xFC
 MIN_FRAME = 5
@@ -128,27 +129,6 @@ class Frame:
         return build_frame(self.cmd, self.data)
 
 
-def _make_table() -> list[int]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x8408 if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-_CRC_TABLE = _make_table()
-
-
-def crc16_kermit(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
-    """CRC-16/Kermit (reflected 0x1021, init 0); "123456789" gives 0x2189."""
-    table = _CRC_TABLE
-    for byte in data:
-        crc = (crc >> 8) ^ table[(crc ^ byte) & 0xFF]
-    return crc
-
-
 def build_frame(cmd: int, data: bytes = b"") -> bytes:
     """Wire bytes for `cmd` with `data`; raises ProtocolError when it cannot fit a frame."""
     if not 0 <= cmd <= 0xFF:
@@ -174,87 +154,14 @@ def decode_frame(raw: bytes) -> Frame:
     return Frame(raw[2], bytes(raw[3:-2]))
 
 
-class Id003Parser:
+class Id003Parser(LengthPrefixedParser[Frame]):
     """Incremental frame parser that resynchronises after garbage, partial frames and bad CRCs."""
 
     def __init__(self) -> None:
-        self._buf = bytearray()
-        self.dropped_bytes = 0
-        self.bad_frames = 0
-        self.frames = 0
-        self.last_dropped = b""  # the bytes dropped by the latest feed, for DEBUG logs
+        super().__init__(bytes((SYNC,)), length_at=1, min_frame=MIN_FRAME)
 
-    def reset(self) -> None:
-        """Forget any partial frame (e.g. after a reply timeout); counts it as dropped."""
-        self.dropped_bytes += len(self._buf)
-        self._buf.clear()
-
-    @property
-    def pending(self) -> int:
-        """Bytes held waiting for the rest of a frame."""
-        return len(self._buf)
-
-    def feed(self, chunk: bytes) -> list[Frame]:
-        """Add received bytes; return every complete valid frame, in order."""
-        buf = self._buf
-        buf += chunk
-        out: list[Frame] = []
-        dropped = bytearray()
-        pos = 0
-        n = len(buf)
-        while True:
-            start = buf.find(SYNC, pos)
-            if start < 0:
-                dropped += buf[pos:]
-                pos = n
-                break
-            if start > pos:
-                dropped += buf[pos:start]
-            pos = start
-            if n - pos < 2:
-                break
-            length = buf[pos + 1]
-            if length < MIN_FRAME:
-                dropped.append(SYNC)
-                pos += 1
-                continue
-            if n - pos < length:
-                # Incomplete; but if a whole valid frame starts later in the buffer, the
-                # sync byte here was noise with a large length byte: do not wait on it.
-                later = self._valid_frame_after(pos + 1)
-                if later < 0:
-                    break
-                dropped += buf[pos:later]
-                pos = later
-                continue
-            end = pos + length
-            crc = crc16_kermit(memoryview(buf)[pos : end - 2])
-            if crc != buf[end - 2] | buf[end - 1] << 8:
-                self.bad_frames += 1
-                dropped.append(SYNC)
-                pos += 1  # a real frame may begin inside the bad one
-                continue
-            out.append(Frame(buf[pos + 2], bytes(buf[pos + 3 : end - 2])))
-            pos = end
-        del buf[:pos]
-        self.frames += len(out)
-        self.dropped_bytes += len(dropped)
-        self.last_dropped = bytes(dropped)
-        return out
-
-    def _valid_frame_after(self, pos: int) -> int:
-        buf = self._buf
-        n = len(buf)
-        while True:
-            pos = buf.find(SYNC, pos)
-            if pos < 0 or n - pos < MIN_FRAME:
-                return -1
-            length = buf[pos + 1]
-            if MIN_FRAME <= length <= n - pos:
-                end = pos + length
-                if crc16_kermit(memoryview(buf)[pos : end - 2]) == buf[end - 2] | buf[end - 1] << 8:
-                    return pos
-            pos += 1
+    def _decode(self, buf: bytearray, start: int, end: int) -> Frame:
+        return Frame(buf[start + 2], bytes(buf[start + 3 : end - 2]))
 
 
 @dataclass(frozen=True, slots=True)
