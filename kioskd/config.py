@@ -166,6 +166,19 @@ class CloseConfig:
 
 
 @dataclass(frozen=True)
+class StaffPageConfig:
+    """[staff_page]: the staff web page (status and alerts), off by default."""
+
+    enabled: bool = False
+    listen: str = field(default="127.0.0.1", metadata={"nonempty": True})
+    port: int = field(default=8081, metadata={"min": 0, "max": 65535})  # 0: any free port
+    token: str = ""  # staff log in with it; at least STAFF_TOKEN_MIN characters when enabled
+
+
+STAFF_TOKEN_MIN = 16
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -182,6 +195,7 @@ class Config:
     control: ControlConfig = ControlConfig()
     custody: CustodyConfig = CustodyConfig()
     close: CloseConfig = CloseConfig()
+    staff_page: StaffPageConfig = StaffPageConfig()
     source: str = field(default="", metadata={"internal": True})
 
     @property
@@ -319,6 +333,13 @@ def _cross_checks(config: Config, file: str) -> None:
         raise ConfigError(file, "keypad.port", f"is required for keypad.driver = {config.keypad.driver!r}")
     if config.printer.transport == "tcp":
         _check_rules(config.printer.port, {"hostport": True}, file, "printer.port")
+    if config.staff_page.enabled and len(config.staff_page.token.strip()) < STAFF_TOKEN_MIN:
+        raise ConfigError(file, "staff_page.token",
+                          f"must be at least {STAFF_TOKEN_MIN} characters when staff_page.enabled = true")
+    screen_port = config.screen.listen.rpartition(":")[2]
+    if config.staff_page.enabled and config.staff_page.port and str(config.staff_page.port) == screen_port:
+        # the page staff log into must never share the public screen's origin
+        raise ConfigError(file, "staff_page.port", f"must differ from the customer screen's port {screen_port}")
 
 
 def config_changed(source: str, state_dir: Path) -> tuple[str | None, str] | None:
