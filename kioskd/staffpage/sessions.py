@@ -1,0 +1,88 @@
+"""In-memory staff sessions with an expiry, and a limit on wrong tokens per client."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+
+SESSION_LIFETIME = 12 * 3600.0  # a shift; then staff type the token again
+MAX_SESSIONS = 64  # a hall has a handful of staff; the oldest session goes first
+MAX_FAILURES = 5  # wrong tokens per client per window, then 429
+FAILURE_WINDOW = 60.0
+
+
+class Sessions:
+    """Random session ids, valid until they expire or staff log out (lost on restart)."""
+
+    def __init__(self, lifetime: float = SESSION_LIFETIME, clock: Callable[[], float] = time.monotonic) -> None:
+        self.lifetime = lifetime
+        self._clock = clock
+        self._expiry: dict[str, float] = {}
+
+    def new(self) -> str:
+        """Start a session; its id goes into the cookie."""
+        self._prune()
+        while len(self._expiry) >= MAX_SESSIONS:
+            del self._expiry[next(iter(self._expiry))]  # dicts keep insertion order: the oldest
+        sid = secrets.token_urlsafe(32)
+        self._expiry[sid] = self._clock() + self.lifetime
+        return sid
+
+    def valid(self, sid: str) -> bool:
+        """True while `sid` is a live session."""
+        expiry = self._expiry.get(sid)
+        if expiry is None:
+            return False
+        if self._clock() >= expiry:
+            del self._expiry[sid]
+            return False
+        return True
+
+    def end(self, sid: str) -> None:
+        """Log out."""
+        self._expiry.pop(sid, None)
+
+    def __len__(self) -> int:
+        self._prune()
+        return len(self._expiry)
+
+    def _prune(self) -> None:
+        now = self._clock()
+        for sid in [s for s, expiry in self._expiry.items() if now >= expiry]:
+            del self._expiry[sid]
+
+
+class LoginLimiter:
+    """Checks tokens in constant time; a client with MAX_FAILURES recent wrong ones must wait."""
+
+    def __init__(self, max_failures: int = MAX_FAILURES, window: float = FAILURE_WINDOW,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_failures, self.window = max_failures, window
+        self._clock = clock
+        self._failures: dict[str, deque[float]] = {}
+
+    def blocked_for(self, client: str) -> int:
+        """Whole seconds `client` must wait before trying again (0: may try now)."""
+        times = self._recent(client)
+        if len(times) < self.max_failures:
+            return 0
+        return max(1, int(times[0] + self.window - self._clock() + 0.999))
+
+    def check(self, client: str, given: bytes, expected: bytes) -> bool:
+        """Compare the token; a wrong one counts against `client`."""
+        if hmac.compare_digest(given, expected):
+            return True
+        self._recent(client).append(self._clock())
+        return False
+
+    def _recent(self, client: str) -> deque[float]:
+        horizon = self._clock() - self.window
+        for other in [c for c, t in self._failures.items() if not t or t[-1] <= horizon]:
+            del self._failures[other]  # forget clients whose failures all aged out
+        times = self._failures.setdefault(client, deque())
+        while times and times[0] <= horizon:
+            times.popleft()
+        return times

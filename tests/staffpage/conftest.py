@@ -1,0 +1,73 @@
+"""A staff page on an ephemeral port over the real control handlers, a real journal and real alerts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import pytest
+
+from kioskd.alerts import Alerts
+from kioskd.config import from_dict
+from kioskd.control_handlers import Handlers
+from kioskd.ledger import Ledger
+from kioskd.staffpage import StaffPage
+
+TOKEN = "hall-staff-token-2024"
+
+
+class Page:
+    """The running page, the daemon-like object behind it, and HTTP clients for it."""
+
+    def __init__(self, page: StaffPage, daemon: Any) -> None:
+        self.page, self.daemon = page, daemon
+        self.url = page.url
+        self.origin = page.url.rstrip("/")
+        self._sessions: list[aiohttp.ClientSession] = []
+
+    def client(self, **headers: str) -> aiohttp.ClientSession:
+        """A browser-like client: same-origin POSTs, a cookie jar that accepts an IP host."""
+        session = aiohttp.ClientSession(headers={"Origin": self.origin, **headers},
+                                        cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self._sessions.append(session)
+        return session
+
+    async def logged_in(self) -> aiohttp.ClientSession:
+        session = self.client()
+        async with session.post(self.url + "login", data={"token": TOKEN}) as resp:
+            assert resp.status == 200, await resp.text()
+        return session
+
+    async def close(self) -> None:
+        for session in self._sessions:
+            await session.close()
+
+
+@pytest.fixture
+async def staff_page(tmp_path: Path) -> AsyncIterator[Page]:
+    config = from_dict({
+        "kiosk": {"id": "K-TEST-01", "name": "test hall"},
+        "validator": {"port": "/dev/null"}, "printer": {"port": "/dev/null"},
+        "keypad": {"driver": "screen"}, "backend": {"url": "http://127.0.0.1:9/"},
+        "storage": {"path": str(tmp_path)},
+    })
+    ledger = await Ledger.open(tmp_path, "K-TEST-01")
+    alerts = Alerts(ledger)
+    daemon = SimpleNamespace(
+        config=config, ledger=ledger, alerts=alerts, sim=None,
+        model=SimpleNamespace(state="service_idle", problems={}, notices=set()), door=None,
+        client=SimpleNamespace(last_contact="2024-05-01T08:00:00Z"),
+    )
+    page = StaffPage(Handlers(daemon), token=TOKEN, host="127.0.0.1", port=0)
+    await page.start()
+    running = Page(page, daemon)
+    try:
+        yield running
+    finally:
+        await running.close()
+        await page.stop()
+        await alerts.drain()
+        await ledger.close()
