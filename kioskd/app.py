@@ -23,6 +23,7 @@ from kioskd.printing import Receipts
 from kioskd.receipts import render_lines, send_when_ready
 from kioskd.reports import DailyClose
 from kioskd.screen.server import ScreenServer
+from kioskd.staffpage import StaffPage, start_staff_page
 from kioskd.uplink.batches import BatchBuilder
 from kioskd.uplink.client import BackendClient
 from kioskd.uplink.keys import load_key
@@ -56,6 +57,7 @@ class Daemon:
         self.screen: ScreenServer | None = None
         self.client: BackendClient | None = None
         self.control: ControlServer | None = None
+        self.staff_page: StaffPage | None = None  # [staff_page] enabled only
         self.draining = False  # SIGTERM seen: no new customers, the payment in progress ends
         self.watchdog: Watchdog | None = None
         self._changed = asyncio.Event()  # set on every published snapshot (state change)
@@ -123,6 +125,7 @@ class Daemon:
                                       state_file=c.state_dir / "daily_close.json")
         self._spawn(self.daily_close.run(), "daily-close")
         await self._start_control()
+        self.staff_page = await start_staff_page(self)
 
         try:
             await asyncio.wait_for(self.validator_online.wait(), PROBE_SECONDS)
@@ -245,6 +248,8 @@ class Daemon:
             task.cancel()
         if self.control is not None:
             await self.control.stop()
+        if self.staff_page is not None:
+            await self.staff_page.stop()
         if self.screen is not None:
             await self.screen.stop()
         if self.client is not None:
