@@ -1,4 +1,4 @@
-"""Alerts for staff and the backend: raised once per code, cleared by their cause or by staff.
+"""Alerts for staff and the backend: one open per code and device, cleared by cause or by staff.
 
 Each change goes into the outbox (kind "alert") in the order it happened; the outbox
 sender delivers it to POST /v1/alerts. Each change is also appended to the audit chain,
@@ -32,6 +32,17 @@ CODES = (
 )
 STATES = ("raised", "acknowledged", "cleared")
 RECENT = 50  # cleared alerts kept for `kioskctl alerts`
+
+# The device each code is about, unless the caller names another (a second validator, or the
+# payment a payment_flagged alert is about: each flagged payment needs its own alert).
+DEVICES: dict[str, str] = {
+    "note_jam": "validator", "stacker_full": "validator", "stacker_near_full": "validator",
+    "validator_offline": "validator", "validator_fault": "validator",
+    "box_removed": "cashbox", "box_tamper": "cashbox", "custody_mismatch": "cashbox",
+    "printer_paper_out": "printer", "printer_paper_low": "printer", "printer_offline": "printer",
+    "backend_unreachable": "backend", "payment_flagged": "ledger", "door_open": "door",
+    "power_restored": "kiosk",
+}
 
 # What staff read (zh-CN, en) for each code.
 TITLES: dict[str, tuple[str, str]] = {
@@ -70,6 +81,12 @@ class Alert:
     detail: dict[str, Any] = field(default_factory=dict)
     raised_at: str = ""
     acknowledged_by: str = ""
+    device: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What de-duplicates: one open alert per code and device."""
+        return (self.code, self.device or DEVICES.get(self.code, ""))
 
     def view(self) -> dict[str, Any]:
         """The alert as kioskctl shows it, with its title in both languages."""
@@ -78,7 +95,7 @@ class Alert:
 
 
 class Alerts:
-    """De-duplicated alerts (one open per code), stored in the outbox and audit chain in order."""
+    """De-duplicated alerts (one open per code and device), stored in outbox and audit chain in order."""
 
     def __init__(
         self, ledger: Any, on_change: Callable[[], None] = lambda: None, *, state_file: Path | None = None,
@@ -86,7 +103,7 @@ class Alerts:
         self.ledger = ledger
         self.on_change = on_change
         self.state_file = state_file
-        self.open: dict[str, Alert] = {}
+        self.open: dict[tuple[str, str], Alert] = {}
         self.recent: deque[Alert] = deque(maxlen=RECENT)
         self._queue: asyncio.Queue[Alert] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
@@ -99,31 +116,41 @@ class Alerts:
         if not saved:
             return
         for raw in saved.get("open", []):
-            alert = Alert(**raw)
-            if alert.code in CODES and alert.code not in self.open:
-                self.open[alert.code] = alert
+            alert = _restored(raw)
+            if alert.code in CODES and alert.key not in self.open:
+                self.open[alert.key] = alert
         for raw in saved.get("recent", []):
-            self.recent.append(Alert(**raw))
+            self.recent.append(_restored(raw))
         if self.open:
-            log.warning("alerts still open from before the restart: %s", ", ".join(sorted(self.open)))
+            log.warning("alerts still open from before the restart: %s",
+                        ", ".join(sorted(f"{code} ({device})" for code, device in self.open)))
 
-    def raise_alert(self, code: str, severity: str = "warning", **detail: object) -> None:
-        """Raise `code` unless it is already open."""
+    def raise_alert(self, code: str, severity: str = "warning", *, device: str = "", **detail: object) -> None:
+        """Raise `code` for `device` (the code's usual device if not named) unless already open."""
         if code not in CODES or severity not in SEVERITIES:
             raise ValueError(f"unknown alert {code!r}/{severity!r}")
-        if code in self.open:
+        device = device or DEVICES[code]
+        if (code, device) in self.open:
             return
         now = utc_now()
-        alert = Alert(str(uuid.uuid4()), code, severity, "raised", now, _plain(detail), raised_at=now)
-        self.open[code] = alert
-        log.warning("alert raised: %s (%s) %s", code, severity, alert.detail or "")
+        # the device goes into the detail too: the backend's copy de-duplicates the same way
+        body = {**_plain(detail), "device": device}
+        alert = Alert(str(uuid.uuid4()), code, severity, "raised", now, body, raised_at=now, device=device)
+        self.open[alert.key] = alert
+        log.warning("alert raised: %s on %s (%s) %s", code, device, severity, _plain(detail) or "")
         self._store(alert)
 
-    def clear_alert(self, code: str) -> None:
-        """Clear the open alert `code`, if any (its cause went away)."""
-        alert = self.open.get(code)
+    def clear_alert(self, code: str, device: str = "") -> None:
+        """Clear the open alert `code` of `device` (the code's usual device if not named), if any."""
+        alert = self.open.get((code, device or DEVICES[code]))
         if alert is not None:
             self._clear(alert, by="")
+
+    def is_open(self, code: str, device: str = "") -> bool:
+        """Whether `code` is open for `device` (any device when not named)."""
+        if device:
+            return (code, device) in self.open
+        return any(c == code for c, _ in self.open)
 
     def acknowledge(self, alert_id: str, by: str = "") -> bool:
         """Staff saw the alert; False if no raised (unacknowledged) alert has that id."""
@@ -158,13 +185,13 @@ class Alerts:
         return [a.view() for a in shown]
 
     def _clear(self, alert: Alert, by: str) -> None:
-        self.open.pop(alert.code, None)
+        self.open.pop(alert.key, None)
         cleared = _copy(alert)
         cleared.state, cleared.at = "cleared", utc_now()
         if by:
             cleared.detail = {**cleared.detail, "cleared_by": by}
         self.recent.append(cleared)
-        log.info("alert cleared: %s%s", alert.code, f" by {by}" if by else "")
+        log.info("alert cleared: %s on %s%s", alert.code, alert.key[1], f" by {by}" if by else "")
         self._store(cleared)
 
     def _store(self, alert: Alert) -> None:
@@ -199,6 +226,13 @@ class Alerts:
         """Wait until every change so far is in the outbox."""
         while self._writer is not None and not self._writer.done():
             await self._writer
+
+
+def _restored(raw: dict[str, Any]) -> Alert:
+    """An alert from alerts.json (files written before alerts had a device get the code's)."""
+    alert = Alert(**raw)
+    alert.device = alert.device or DEVICES.get(alert.code, "")
+    return alert
 
 
 def _copy(alert: Alert) -> Alert:

@@ -285,7 +285,9 @@ class Daemon:
         self.events.put_nowait(ev.KeyPressed("screen", key))
 
     def _flagged(self, kind: str, key: str, reason: str) -> None:
-        self.alerts.raise_alert("payment_flagged", "critical", kind=kind, key=key, reason=reason)
+        # one alert per flagged item: each needs its own staff action
+        self.alerts.raise_alert("payment_flagged", "critical", device=f"{kind} {key}", kind=kind, key=key,
+                                reason=reason)
 
     async def _commit_credit(self, event: ev.NoteCredited) -> None:
         """The validator's credit point: journal first, the driver ACKs after we return."""

@@ -69,7 +69,7 @@ class Handlers:
 
     async def status(self, _req: dict[str, Any]) -> dict[str, Any]:
         """State, devices, box counters, outbox depth, last backend contact."""
-        d, open_alerts = self.d, self.d.alerts.open
+        d, alerts = self.d, self.d.alerts
         counters = await d.ledger.counters()
         return {
             "kiosk": d.config.kiosk.id,
@@ -78,15 +78,17 @@ class Handlers:
             "problems": dict(d.model.problems),
             "notices": sorted(d.model.notices),
             "devices": {
-                "validator": _device(open_alerts, "validator_offline", "validator_fault", "note_jam",
-                                     "stacker_full", "box_tamper"),
-                "printer": _device(open_alerts, "printer_offline", "printer_paper_out", "printer_paper_low"),
+                "validator": _device(alerts, "validator", "validator_offline", "validator_fault", "note_jam",
+                                     "stacker_full"),
+                "printer": _device(alerts, "printer", "printer_offline", "printer_paper_out", "printer_paper_low"),
+                # the door switch, when one is fitted: open, closed, unreadable
+                **({"door": d.door.state} if d.door is not None else {}),
             },
             "box": {"by_note": {str(v): c for v, c in sorted(counters.items())},
                     "notes": sum(counters.values()), "total": sum(v * c for v, c in counters.items())},
             "outbox": await d.ledger.outbox_depth(),
             "last_backend_contact": getattr(d.client, "last_contact", None),
-            "alerts_open": len(open_alerts),
+            "alerts_open": len(alerts.open),
             "simulate": d.sim is not None,
         }
 
@@ -219,9 +221,9 @@ class Handlers:
         return record
 
 
-def _device(open_alerts: dict[str, Any], *codes: str) -> str:
+def _device(alerts: Any, device: str, *codes: str) -> str:
     """'online' unless one of the device's alerts is open (then that code)."""
-    found = [c for c in codes if c in open_alerts]
+    found = [c for c in codes if alerts.is_open(c, device)]
     return found[0] if found else "online"
 
 

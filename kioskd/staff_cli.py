@@ -21,13 +21,13 @@ _YUAN = re.compile(r"(\d{1,9})(?:\.(\d{1,2}))?")
 _L = {
     "zh-CN": {"state": "状态", "devices": "设备", "box": "钱箱", "outbox": "待发送", "contact": "最近联系后台",
               "never": "无", "alerts": "告警", "no_alerts": "无告警", "notes": "张", "problems": "故障",
-              "id": "编号", "code": "类型", "severity": "级别", "at": "时间", "title": "说明",
+              "id": "编号", "code": "类型", "device": "设备", "severity": "级别", "at": "时间", "title": "说明",
               "seq": "流水号", "account": "户号", "amount": "金额", "started": "开始", "no_txns": "无交易",
               "acked": "已确认告警", "cleared": "已清除告警", "reprinted": "已补打凭条", "dup": "补打次数",
               "custody_started": "钱箱双人监管已开始：请两位技术员依次在键盘上输入工号和密码"},
     "en": {"state": "state", "devices": "devices", "box": "cash box", "outbox": "outbox", "contact": "last backend contact",
            "never": "never", "alerts": "alerts", "no_alerts": "no alerts", "notes": "notes", "problems": "problems",
-           "id": "id", "code": "code", "severity": "severity", "at": "at", "title": "what",
+           "id": "id", "code": "code", "device": "device", "severity": "severity", "at": "at", "title": "what",
            "seq": "seq", "account": "account", "amount": "amount", "started": "started", "no_txns": "no transactions",
            "acked": "acknowledged alert", "cleared": "cleared alert", "reprinted": "receipt reprinted",
            "dup": "duplicate",
@@ -207,9 +207,9 @@ def _show_alerts(r: dict[str, Any], lang: str) -> None:
         print(t["no_alerts"])
         return
     title = "title_zh" if lang == "zh-CN" else "title_en"
-    rows = [[a["id"][:8], a["code"], a["severity"], a["state"], a["raised_at"] or a["at"], a[title]]
+    rows = [[a["id"][:8], a["code"], a["device"], a["severity"], a["state"], a["raised_at"] or a["at"], a[title]]
             for a in r["alerts"]]
-    print(table([t["id"], t["code"], t["severity"], t["state"], t["at"], t["title"]], rows))
+    print(table([t["id"], t["code"], t["device"], t["severity"], t["state"], t["at"], t["title"]], rows))
 
 
 def _show_txns(r: dict[str, Any], lang: str) -> None:

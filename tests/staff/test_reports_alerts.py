@@ -76,7 +76,7 @@ async def test_alert_changes_go_to_outbox_audit_and_survive_a_restart(ledger: Le
     alerts.raise_alert("stacker_full", "critical")
     alerts.raise_alert("stacker_full", "critical")  # still open: not a second alert
     alerts.raise_alert("printer_paper_low", "warning")
-    full = alerts.open["stacker_full"]
+    full = alerts.open[("stacker_full", "validator")]
     assert alerts.acknowledge(full.id, "guide-7") and not alerts.acknowledge(full.id)
     alerts.clear_alert("printer_paper_low")
     await alerts.drain()
@@ -92,6 +92,42 @@ async def test_alert_changes_go_to_outbox_audit_and_survive_a_restart(ledger: Le
         (full.id, "acknowledged", "guide-7")]
     assert [a["code"] for a in again.listing(include_cleared=True)] == ["stacker_full", "printer_paper_low"]
     again.raise_alert("stacker_full", "critical")  # the cause seen again after the restart: same alert
-    assert again.open["stacker_full"].id == full.id
+    assert again.open[("stacker_full", "validator")].id == full.id
     assert again.staff_clear(full.id[:8], "manager") and again.listing() == []
     await again.drain()
+
+
+async def test_one_open_alert_per_code_and_device(ledger: Ledger, tmp_path: Path) -> None:
+    alerts = Alerts(ledger, state_file=tmp_path / "alerts.json")
+    alerts.raise_alert("payment_flagged", "critical", device="payment T-1", reason="closed")
+    alerts.raise_alert("payment_flagged", "critical", device="payment T-2", reason="closed")
+    alerts.raise_alert("payment_flagged", "critical", device="payment T-1", reason="closed")  # same: no new one
+    alerts.raise_alert("validator_offline", "critical")
+    alerts.raise_alert("validator_offline", "critical", device="validator")  # the code's own device
+    listed = alerts.listing()
+    assert sorted((a["code"], a["device"]) for a in listed) == [
+        ("payment_flagged", "payment T-1"), ("payment_flagged", "payment T-2"),
+        ("validator_offline", "validator")]
+    alerts.clear_alert("payment_flagged", "payment T-1")
+    assert alerts.is_open("payment_flagged") and not alerts.is_open("payment_flagged", "payment T-1")
+    await alerts.drain()
+    sent = [json.loads(body) for (body,) in sqlite3.connect(ledger.path).execute(
+        "SELECT body FROM outbox WHERE kind = 'alert' ORDER BY id")]
+    assert [(b["code"], b["detail"]["device"], b["state"]) for b in sent] == [
+        ("payment_flagged", "payment T-1", "raised"), ("payment_flagged", "payment T-2", "raised"),
+        ("validator_offline", "validator", "raised"), ("payment_flagged", "payment T-1", "cleared")]
+
+
+async def test_alerts_saved_before_devices_existed_are_restored(ledger: Ledger, tmp_path: Path) -> None:
+    state = tmp_path / "alerts.json"
+    old = {"id": "0c7d6f1e-1111-4222-8333-944455556666", "code": "note_jam", "severity": "critical",
+           "state": "raised", "at": "2026-11-20T08:00:00Z", "detail": {}, "raised_at": "2026-11-20T08:00:00Z",
+           "acknowledged_by": ""}
+    state.write_text(json.dumps({"open": [old], "recent": []}))
+    alerts = Alerts(ledger, state_file=state)
+    await alerts.restore()
+    alerts.raise_alert("note_jam", "critical")  # the jam seen again: the same alert, not a second
+    assert [(a["id"], a["device"]) for a in alerts.listing()] == [(old["id"], "validator")]
+    alerts.clear_alert("note_jam")
+    assert alerts.listing() == []
+    await alerts.drain()
