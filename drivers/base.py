@@ -110,6 +110,16 @@ class StackerClosed(DeviceEvent):
 
 
 @dataclass(frozen=True)
+class DoorOpened(DeviceEvent):
+    """The service door was opened (or its switch wire was cut)."""
+
+
+@dataclass(frozen=True)
+class DoorClosed(DeviceEvent):
+    """The service door is closed."""
+
+
+@dataclass(frozen=True)
 class ValidatorFault(DeviceEvent):
     """A failure the device reports (failure code, cheated, pause ...)."""
 
@@ -217,6 +227,17 @@ class Keypad(Protocol):
 
     async def run(self, sink: EventSink) -> None:
         """Read keys forever (reconnecting as needed) and emit KeyPressed."""
+        ...
+
+
+@runtime_checkable
+class DoorSensor(Protocol):
+    """The service-door switch; emits DoorOpened and DoorClosed."""
+
+    name: str
+
+    async def run(self, sink: EventSink) -> None:
+        """Watch the switch forever; report the door as it is first, then each change."""
         ...
 
 

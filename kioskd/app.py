@@ -15,7 +15,8 @@ from kioskd.config import Config, config_changed
 from kioskd.control import ControlServer
 from kioskd.control_handlers import Handlers
 from kioskd.custody import Custody, CustodySettings, key_signer, statement_lines
-from kioskd.devices import build_keypad, build_printer, build_validator
+from kioskd.devices import build_door, build_keypad, build_printer, build_validator
+from kioskd.door_watch import DoorWatch
 from kioskd.health import check_box, mark_running, mark_stopped, watch_backend
 from kioskd.ledger import Ledger, LedgerError, StorageError
 from kioskd.notify import notify, watchdog_seconds
@@ -60,7 +61,9 @@ class Daemon:
         self.staff_page: StaffPage | None = None  # [staff_page] enabled only
         self.draining = False  # SIGTERM seen: no new customers, the payment in progress ends
         self.watchdog: Watchdog | None = None
+        self.door_watch: DoorWatch | None = None
         self._changed = asyncio.Event()  # set on every published snapshot (state change)
+        self._status_sent = ""  # the last STATUS= line sent: systemd hears only changes
 
     # --- start-up ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -87,6 +90,7 @@ class Daemon:
         self.validator = build_validator(c)
         self.printer = build_printer(c)
         self.keypad = build_keypad(c)
+        self.door = build_door(c)
         self.receipts = Receipts(c, self.ledger, self.printer, key)
         self.model = KioskModel(
             validator=self.validator, journal=self.ledger, payments=self.payments,
@@ -97,9 +101,10 @@ class Daemon:
             ledger=self.ledger, model=self.model, alerts=self.alerts, sign=key_signer(key),
             denominations=self.validator.denominations, settings=CustodySettings(**vars(c.custody)),
             on_statement=self._print_statement,
-            on_end=lambda outcome: self.batches.flush_soon(f"custody session {outcome}"),
+            on_end=self._custody_ended,
         )
         self.model.attach_custody(self.custody)
+        self.door_watch = DoorWatch(self.custody, self.alerts, grace=c.door.grace)
         self.screen = ScreenServer(c.screen.listen, on_key=self._screen_key, sim=self.sim)
 
         to_submit = await self.ledger.recover()
@@ -110,6 +115,8 @@ class Daemon:
         self._spawn(self.validator.run(self.events.put_nowait, self._commit_credit), "validator")
         self._spawn(self.printer.run(self.events.put_nowait), "printer")
         self._spawn(self.keypad.run(self.events.put_nowait), "keypad")
+        if self.door is not None:
+            self._spawn(self.door.run(self.events.put_nowait), "door")
         self._spawn(self.sender.run(), "outbox")
         self._spawn(self.batches.run(), "batches")
         self._spawn(self.custody.run_checkpoints(), "audit-checkpoints")
@@ -158,11 +165,12 @@ class Daemon:
         timeout = watchdog_seconds()
         if timeout is None:
             return
-        watched = ("event-pump", "validator", "printer", "keypad")
+        watched = ("event-pump", "validator", "printer", "keypad", "door")
         probes = [task_probe(t.get_name(), t) for t in self.tasks if t.get_name() in watched]
-        if hasattr(self.validator, "last_progress"):
-            # half the timeout: systemd still sees a late ping before it gives up on us
-            probes.append(heartbeat_probe("validator poll", self.validator, timeout / 2))
+        for name, device in (("validator poll", self.validator), ("door switch", self.door)):
+            if hasattr(device, "last_progress"):
+                # half the timeout: systemd still sees a late ping before it gives up on us
+                probes.append(heartbeat_probe(name, device, timeout / 2))
         self.watchdog = Watchdog(timeout, probes)
         self._spawn(self.watchdog.run(), "watchdog")
 
@@ -246,6 +254,8 @@ class Daemon:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         for task in list(self.model.tasks):
             task.cancel()
+        if self.door_watch is not None:
+            self.door_watch.stop()
         if self.control is not None:
             await self.control.stop()
         if self.staff_page is not None:
@@ -263,7 +273,10 @@ class Daemon:
         if self.screen is not None:
             self.screen.publish(snapshot)
         self._changed.set()
-        notify(f"STATUS={'stopping: ' if self.draining else ''}{status_line(snapshot)}")
+        status = f"STATUS={'stopping: ' if self.draining else ''}{status_line(snapshot)}"
+        if status != self._status_sent:  # one datagram per change, not per snapshot
+            self._status_sent = status
+            notify(status)
 
     async def _audit_config_change(self) -> None:
         """A config file that differs from the last run's is an audit entry (who changed what, when)."""
@@ -280,6 +293,11 @@ class Daemon:
         lines = statement_lines(statement, self.model.locale)
         await send_when_ready(self.printer, render_lines(lines, encoding=self.config.printer.encoding),
                               f"cash statement {statement.box_id}")
+
+    def _custody_ended(self, outcome: str) -> None:
+        self.batches.flush_soon(f"custody session {outcome}")
+        if self.door_watch is not None:
+            self.door_watch.session_ended()
 
     def _screen_key(self, key: str) -> None:
         self.events.put_nowait(ev.KeyPressed("screen", key))
@@ -389,6 +407,12 @@ class Daemon:
                 await self._printer_trouble(None)
             case ev.PrinterStatus():
                 await self._printer_status(event)
+            case ev.DoorOpened() if self.door_watch is not None:
+                await self.door_watch.opened()
+            case ev.DoorClosed() if self.door_watch is not None:
+                await self.door_watch.closed()
+            case ev.DeviceOffline(device="door", reason=reason):
+                log.error("door switch unreadable (%s): the door is not watched", reason)
             case ev.PowerUpWithBill(where=where):
                 log.warning("validator powered up with a note in the %s", where)
             case _:

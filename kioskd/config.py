@@ -87,6 +87,16 @@ class KeypadConfig:
 
 
 @dataclass(frozen=True)
+class DoorConfig:
+    """[door]: the service-door switch (a GPIO value file); empty path: no switch fitted."""
+
+    path: str = ""
+    open_value: str = field(default="1", metadata=_choice("0", "1"))
+    poll_interval: float = field(default=0.2, metadata=_positive())
+    grace: float = field(default=120.0, metadata=_positive())  # open this long with no custody: alert
+
+
+@dataclass(frozen=True)
 class BackendConfig:
     """[backend]: the operator's billing system."""
 
@@ -187,6 +197,7 @@ class Config:
     printer: PrinterConfig
     backend: BackendConfig
     keypad: KeypadConfig = KeypadConfig()
+    door: DoorConfig = DoorConfig()
     storage: StorageConfig = StorageConfig()
     screen: ScreenConfig = ScreenConfig()
     timeouts: TimeoutsConfig = TimeoutsConfig()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drivers.base import BillValidator, Keypad, ReceiptPrinter
+from drivers.base import BillValidator, DoorSensor, Keypad, ReceiptPrinter
 from kioskd.config import Config
 
 
@@ -65,3 +65,13 @@ def build_keypad(config: Config) -> Keypad:
 
         return EvdevKeypad(None if k.port == "auto" else k.port)
     return NoKeypad()
+
+
+def build_door(config: Config) -> DoorSensor | None:
+    """The service-door switch for [door], or None when none is fitted."""
+    d = config.door
+    if not d.path:
+        return None
+    from drivers.door import DoorSwitch
+
+    return DoorSwitch(d.path, open_value=d.open_value, poll_interval=d.poll_interval)

@@ -19,6 +19,7 @@ from kioskd.uplink.keys import init_key, load_key, public_b64url
 log = logging.getLogger("kioskd.sim")
 
 PRINTER_FAULTS = ("paper_low", "paper_out", "cover_open", "offline")
+DOOR_FAULT = "door_open"  # the simulated door switch: a GPIO-style value file in the state dir
 # validator.driver -> (emulator module, class): each speaks its protocol on a pty
 EMULATORS = {
     "id003": ("drivers.validator.emulators.id003_emu", "Id003Emulator"),
@@ -45,6 +46,7 @@ class Simulation:
         self.validator = validator_emulator(validator, **({"encrypted": True} if encrypted else {}))
         self.printer = EscposEmulator()
         self.backend = ReferenceBackend(state_dir / "backend.sqlite3")
+        self.door = state_dir / "door"
 
     async def start(self, config: Config) -> Config:
         """Start everything; return the config pointed at the emulators and the backend."""
@@ -54,6 +56,7 @@ class Simulation:
         url = await self.backend.start("127.0.0.1", 0)
         await self.validator.start()
         await self.printer.start()
+        self._set_door(False)
         log.info("simulated validator on %s, printer on %s, backend at %s",
                  self.validator.port, self.printer.port, url)
         return dataclasses.replace(
@@ -61,6 +64,7 @@ class Simulation:
             validator=dataclasses.replace(config.validator, port=self.validator.port),
             printer=dataclasses.replace(config.printer, port=self.printer.port, transport="serial"),
             backend=dataclasses.replace(config.backend, url=url),
+            door=dataclasses.replace(config.door, path=str(self.door), open_value="1"),
         )
 
     async def stop(self) -> None:
@@ -81,15 +85,24 @@ class Simulation:
         """Switch a validator or printer fault."""
         if name in PRINTER_FAULTS:
             setattr(self.printer, name, on)
+        elif name == DOOR_FAULT:
+            self._set_door(on)
         elif name in self.validator.faults:
             self.validator.set_fault(name, on)
         else:
             raise ValueError(f"unknown fault {name!r}")
 
+    def _set_door(self, is_open: bool) -> None:
+        # replaced whole, as a GPIO value file never reads half-written ("1" is open)
+        temp = self.door.with_name("door.tmp")
+        temp.write_text("1\n" if is_open else "0\n", encoding="ascii")
+        temp.replace(self.door)
+
     def faults(self) -> dict[str, bool]:
         """Every fault switch and its position."""
         switches = {name: bool(on) for name, on in self.validator.faults.items()}
         switches.update({name: bool(getattr(self.printer, name)) for name in PRINTER_FAULTS})
+        switches[DOOR_FAULT] = self.door.exists() and self.door.read_text(encoding="ascii").strip() == "1"
         return switches
 
     def latest_receipt(self) -> tuple[list[str], bytes | None] | None:

@@ -127,7 +127,7 @@ class FakeAlerts:
     def raise_alert(self, code: str, severity: str = "warning", **detail: object) -> None:
         self.raised.append(code)
 
-    def clear_alert(self, code: str) -> None:
+    def clear_alert(self, code: str, device: str = "") -> None:
         self.cleared.append(code)
 
 

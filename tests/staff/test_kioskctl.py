@@ -26,7 +26,7 @@ async def test_staff_look_up_reprint_and_close_the_day(kiosk: RunningKiosk, staf
     # status: state, devices, box counters, outbox, last backend contact
     status = await staff.json("status")
     assert status["state"] == "service_idle"
-    assert status["devices"] == {"validator": "online", "printer": "online"}
+    assert status["devices"] == {"validator": "online", "printer": "online", "door": "closed"}
     assert status["box"] == {"by_note": {"500": 2, "2000": 1, "5000": 1, "10000": 1}, "notes": 5, "total": 18000}
     assert status["last_backend_contact"] is not None
     code, text = await staff.run("status", "--lang", "en")
