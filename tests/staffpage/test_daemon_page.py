@@ -1,0 +1,173 @@
+"""The staff page of a whole simulated kiosk: an emulator fault raises an alert, the page shows it,
+acknowledging it there shows in `kioskctl alerts --json`; in real Chromium too."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from tests.daemon import ROOT, STEP, RunningKiosk, start_kiosk
+from tests.screen.test_browser import ARGS, CHROMIUM
+from tests.staff.conftest import Staff
+
+from .conftest import TOKEN
+
+SHOTS = ROOT / "artifacts" / "screens" / "staff"
+pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
+os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+
+
+class StaffKiosk:
+    """A simulated kiosk with the staff page on, the page's URL and kioskctl for it."""
+
+    def __init__(self, kiosk: RunningKiosk, url: str) -> None:
+        self.kiosk, self.url, self.origin = kiosk, url, url.rstrip("/")
+        self.ctl = Staff(kiosk)
+
+    async def raise_stacker_full(self) -> dict:
+        # the box reports full: one alert until staff empty it and clear it (it cannot be sensed)
+        await self.kiosk.fault("stacker_full", True)
+        alert = await self.ctl.until_alert("stacker_full")
+        await self.kiosk.fault("stacker_full", False)
+        return alert
+
+    async def kioskctl_alert(self, code: str) -> dict:
+        reply = await self.ctl.json("alerts")
+        [alert] = [a for a in reply["alerts"] if a["code"] == code]
+        return alert
+
+
+async def staff_page_url(log: Path) -> str:
+    """The URL the daemon logged for its staff page (it chose a free port)."""
+    async with asyncio.timeout(STEP):
+        while True:
+            text = await asyncio.to_thread(log.read_text, encoding="utf-8")
+            found = re.search(r"staff page: serving (http://\S+)", text)
+            if found:
+                return found.group(1)
+            await asyncio.sleep(0.05)  # the log is another process's output: poll the file
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def staff_kiosk(tmp_path_factory) -> AsyncIterator[StaffKiosk]:
+    tmp = tmp_path_factory.mktemp("staffpage")
+    text = (ROOT / "config" / "simulate.toml").read_text(encoding="utf-8")
+    config = tmp / "kiosk.toml"
+    config.write_text(text + f'\n[staff_page]\nenabled = true\nport = 0\ntoken = "{TOKEN}"\n', encoding="utf-8")
+    kiosk = await start_kiosk(tmp / "s", "--config", str(config))
+    try:
+        await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
+        yield StaffKiosk(kiosk, await staff_page_url(tmp / "daemon.log"))
+    finally:
+        await kiosk.stop()
+
+
+async def test_page_and_kioskctl_show_the_same_alert(staff_kiosk: StaffKiosk) -> None:
+    k = staff_kiosk
+    alert = await k.raise_stacker_full()
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(headers={"Origin": k.origin}, cookie_jar=jar) as page:
+        async with page.post(k.url + "login", data={"token": TOKEN}) as resp:
+            assert resp.status == 200
+        async with page.get(k.url + "api/status") as resp:
+            shown = await resp.json()
+        # a full box takes the kiosk out of service until staff empty it
+        assert shown["status"]["kiosk"] == "K-SIM-01" and shown["status"]["state"] == "unavailable"
+        assert shown["status"]["devices"]["validator"] == "stacker_full"
+        assert [(a["id"], a["state"]) for a in shown["alerts"]] == [(alert["id"], "raised")]
+        ctl_status = (await k.ctl.json("status"))
+        for key in ("devices", "box", "alerts_open"):
+            assert shown["status"][key] == ctl_status[key]
+        async with page.post(k.url + f"api/alerts/{alert['id']}/ack") as resp:
+            assert resp.status == 200
+    acked = await k.kioskctl_alert("stacker_full")
+    assert (acked["id"], acked["state"], acked["acknowledged_by"]) == (alert["id"], "acknowledged", "staff-page")
+    code, _ = await k.ctl.run("alerts", "clear", alert["id"], "--by", "test")
+    assert code == 0
+
+
+async def test_routes_stay_on_their_own_port(staff_kiosk: StaffKiosk) -> None:
+    k = staff_kiosk
+    screen = k.kiosk.url
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
+        for path in ("ws", "sim", "sim/state", "app.js"):
+            async with client.get(k.url + path) as resp:
+                assert resp.status == 404, path
+        async with client.post(k.url + "key", json={"key": "1"}, headers={"Origin": k.origin}) as resp:
+            assert resp.status == 404
+        for path in ("api/status", "staff.js"):
+            async with client.get(screen + path) as resp:
+                assert resp.status == 404, path
+        async with client.post(screen + "login", data={"token": TOKEN},
+                               headers={"Origin": k.kiosk.origin}) as resp:
+            assert resp.status == 404 and "Set-Cookie" not in resp.headers
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed")
+async def test_staff_use_the_page_in_chromium(staff_kiosk: StaffKiosk) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    k = staff_kiosk
+    alert = await k.raise_stacker_full()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1100, "height": 700})
+            await page.goto(k.url)
+            await expect(page.get_by_test_id("login")).to_be_visible()
+            await expect(page.get_by_test_id("login-button")).to_have_text("登录")
+            # a wrong token: told so, still logged out
+            await page.get_by_test_id("token").fill("not-the-staff-token")
+            await page.get_by_test_id("login-button").click()
+            await expect(page.get_by_test_id("login-error")).to_have_text("口令错误")
+            await expect(page.get_by_test_id("dash")).to_be_hidden()
+
+            await page.get_by_test_id("token").fill(TOKEN)
+            await page.get_by_test_id("login-button").click()
+            row = page.locator('[data-testid="alert"][data-code="stacker_full"]')
+            await expect(row).to_contain_text("钱箱已满")
+            await expect(row).to_contain_text("严重")
+            await expect(row).to_contain_text("未确认")
+            await expect(page.get_by_test_id("device-validator")).to_have_text("识币器: 钱箱已满")
+            await expect(page.get_by_test_id("state")).to_have_text("暂停服务 (unavailable)")
+            await expect(page.get_by_test_id("kiosk")).to_have_text("K-SIM-01")
+            await page.screenshot(path=str(SHOTS / "alert-zh-CN.png"))
+
+            await row.get_by_test_id("ack").click()
+            await expect(row).to_have_attribute("data-state", "acknowledged")
+            await expect(row).to_contain_text("已确认（staff-page）")
+            await expect(row.get_by_test_id("ack")).to_have_count(0)
+            acked = await k.kioskctl_alert("stacker_full")
+            assert (acked["id"], acked["state"], acked["acknowledged_by"]) == (
+                alert["id"], "acknowledged", "staff-page")
+
+            await page.get_by_test_id("lang").click()
+            await expect(page.get_by_test_id("lang")).to_have_text("中文")
+            await expect(row).to_contain_text("cash box full")
+            await expect(row).to_contain_text("acknowledged (staff-page)")
+            await expect(page.get_by_test_id("device-validator")).to_have_text("note validator: cash box full")
+            await expect(page.locator("h2").first).to_have_text("Kiosk status")
+            await page.screenshot(path=str(SHOTS / "acknowledged-en.png"))
+
+            # staff clear it with kioskctl: the page's next refresh shows it gone, no reload
+            code, _ = await k.ctl.run("alerts", "clear", alert["id"], "--by", "manager")
+            assert code == 0
+            await expect(page.get_by_test_id("no-alerts")).to_have_text("No open alerts", timeout=10000)
+            await expect(page.get_by_test_id("device-validator")).to_have_text("note validator: online")
+
+            await page.get_by_test_id("logout").click()
+            await expect(page.get_by_test_id("login")).to_be_visible()
+            await page.reload()
+            await expect(page.get_by_test_id("login")).to_be_visible()
+            await expect(page.get_by_test_id("login-button")).to_have_text("Log in")  # the language is kept
+        finally:
+            await browser.close()
