@@ -120,7 +120,7 @@ class Daemon:
         self._spawn(self.sender.run(), "outbox")
         self._spawn(self.batches.run(), "batches")
         self._spawn(self.custody.run_checkpoints(), "audit-checkpoints")
-        self._spawn(watch_backend(self.client, self.alerts), "backend-watch")
+        self._spawn(watch_backend(self.client, self.alerts, c.backend.unreachable_after), "backend-watch")
         await self._check_box()
         await self.custody.record("restart", kiosk=c.kiosk.id)
         await self._audit_config_change()

@@ -103,6 +103,7 @@ class BackendConfig:
     url: str = field(metadata={"required": True, "url": True})
     key_file: str = ""  # empty means <storage.path>/kiosk.key
     timeout: float = field(default=10.0, metadata=_positive())
+    unreachable_after: float = field(default=120.0, metadata=_positive())  # failing this long: alert
 
 
 @dataclass(frozen=True)

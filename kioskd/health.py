@@ -26,11 +26,12 @@ def check_backend(client: Any, alerts: Any, now: float, after: float = UNREACHAB
         alerts.raise_alert("backend_unreachable", "warning", last_contact=client.last_contact or "never")
 
 
-async def watch_backend(client: Any, alerts: Any, interval: float = 15.0) -> None:
-    """Check the backend link every `interval` seconds."""
+async def watch_backend(client: Any, alerts: Any, after: float = UNREACHABLE_AFTER) -> None:
+    """Check the backend link a few times per `after` seconds (at most every 15 s)."""
+    interval = min(15.0, after / 4)
     while True:
         await asyncio.sleep(interval)
-        check_backend(client, alerts, time.monotonic())
+        check_backend(client, alerts, time.monotonic(), after)
 
 
 def check_box(counters: dict[int, int], capacity: int, alerts: Any) -> None:

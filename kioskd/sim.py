@@ -20,6 +20,7 @@ log = logging.getLogger("kioskd.sim")
 
 PRINTER_FAULTS = ("paper_low", "paper_out", "cover_open", "offline")
 DOOR_FAULT = "door_open"  # the simulated door switch: a GPIO-style value file in the state dir
+BACKEND_FAULT = "backend_down"  # the reference backend answers every request 503
 # validator.driver -> (emulator module, class): each speaks its protocol on a pty
 EMULATORS = {
     "id003": ("drivers.validator.emulators.id003_emu", "Id003Emulator"),
@@ -82,11 +83,13 @@ class Simulation:
             self.validator.insert(value)
 
     async def fault(self, name: str, on: bool) -> None:
-        """Switch a validator or printer fault."""
+        """Switch a validator, printer, door or backend fault."""
         if name in PRINTER_FAULTS:
             setattr(self.printer, name, on)
         elif name == DOOR_FAULT:
             self._set_door(on)
+        elif name == BACKEND_FAULT:
+            self.backend.faults.fail_5xx = 10**9 if on else 0
         elif name in self.validator.faults:
             self.validator.set_fault(name, on)
         else:
@@ -102,6 +105,7 @@ class Simulation:
         """Every fault switch and its position."""
         switches = {name: bool(on) for name, on in self.validator.faults.items()}
         switches.update({name: bool(getattr(self.printer, name)) for name in PRINTER_FAULTS})
+        switches[BACKEND_FAULT] = self.backend.faults.fail_5xx > 0
         switches[DOOR_FAULT] = self.door.exists() and self.door.read_text(encoding="ascii").strip() == "1"
         return switches
 

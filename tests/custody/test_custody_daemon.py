@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon import ROOT, RunningKiosk, start_kiosk
+from tests.daemon import ROOT, STEP, RunningKiosk, start_kiosk
 from tests.scenario.test_daemon import pay
 
 pytestmark = pytest.mark.slow
@@ -29,7 +30,11 @@ async def keys(kiosk: RunningKiosk, *entries: str) -> None:
 
 async def test_two_technicians_empty_the_box_and_the_count_is_reconciled(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    kiosk = await start_kiosk(state)
+    # a small box: the payment's three notes fill it to near full (90 % of 3)
+    text = (ROOT / "config" / "simulate.toml").read_text(encoding="utf-8")
+    config = tmp_path / "small-box.toml"
+    config.write_text(text.replace("[validator]\n", "[validator]\nbox_capacity = 3\n", 1), encoding="utf-8")
+    kiosk = await start_kiosk(state, "--config", str(config))
     try:
         await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
         for tech, pin in (("7001", "246810"), ("7002", "135791")):
@@ -39,6 +44,8 @@ async def test_two_technicians_empty_the_box_and_the_count_is_reconciled(tmp_pat
         await pay(kiosk, "0012345678", [10000, 10000, 5000])
         await kiosk.press("cancel")
         await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
+        near_full = await open_alert(state, "stacker_near_full")
+        assert near_full["detail"]["notes"] == 3  # not raised at two notes, and raised once
 
         opened = kioskctl("cashbox", "open", "--socket", str(state / "control.sock"))
         assert opened.returncode == 0, opened.stderr
@@ -62,6 +69,9 @@ async def test_two_technicians_empty_the_box_and_the_count_is_reconciled(tmp_pat
         assert (verdicts[10000], verdicts[5000], verdicts[100]) == ("short", "over", "match")
         await kiosk.press("confirm")
         await kiosk.until(lambda s: s["state"] == "service_idle", "back in service")
+        # the new, empty box cleared it
+        listed = json.loads(kioskctl("alerts", "--all", "--json", "--socket", str(state / "control.sock")).stdout)
+        assert [a["state"] for a in listed["alerts"] if a["id"] == near_full["id"]] == ["cleared"]
     finally:
         assert await kiosk.stop() == 0
 
@@ -73,6 +83,17 @@ async def test_two_technicians_empty_the_box_and_the_count_is_reconciled(tmp_pat
     assert db.execute("select sum(count) from counters").fetchone()[0] in (0, None)  # the new box
     verify = kioskctl("audit", "verify", "--state", str(state), "--key", str(state / "kiosk.key"))
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+async def open_alert(state: Path, code: str) -> dict:
+    """The open alert `code`, asked of the daemon until it is there (it lives in another process)."""
+    async with asyncio.timeout(STEP):
+        while True:
+            reply = json.loads(kioskctl("alerts", "--json", "--socket", str(state / "control.sock")).stdout)
+            found = [a for a in reply["alerts"] if a["code"] == code]
+            if found:
+                return found[0]
+            await asyncio.sleep(0.1)
 
 
 async def test_a_box_removed_without_custody_takes_the_kiosk_out_of_service(tmp_path: Path) -> None:

@@ -125,3 +125,31 @@ async def test_open_alerts_survive_a_restart(tmp_path: Path) -> None:
         assert (await staff.json("status"))["outbox"].get("alert", 0) == 0
     finally:
         await kiosk.stop()
+
+
+async def test_backend_unreachable_raised_while_it_fails_and_cleared_by_its_next_answer(tmp_path: Path) -> None:
+    text = (ROOT / "config" / "simulate.toml").read_text(encoding="utf-8")
+    config = tmp_path / "impatient.toml"
+    config.write_text(text.replace("[backend]\n", "[backend]\nunreachable_after = 0.5\n", 1), encoding="utf-8")
+    kiosk = await start_kiosk(tmp_path / "s", "--config", str(config))
+    staff = Staff(kiosk)
+    try:
+        await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
+        await kiosk.fault("backend_down", True)
+        # a customer's look-up finds the backend down: the help screen, then staff hear of it
+        await kiosk.press(*"0012345678", "confirm")
+        snap = await kiosk.until(lambda s: s["state"] == "payment_help", "the help screen")
+        assert snap["help"]["reason"] == "lookup" and snap["total"] == 0
+        alert = await staff.until_alert("backend_unreachable")
+        assert alert["severity"] == "warning" and alert["device"] == "backend"
+        await kiosk.fault("backend_down", False)
+        await kiosk.press("cancel")
+        await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
+        # the next customer's look-up is answered: the link is back, the alert clears
+        await kiosk.press(*"0012345678", "confirm")
+        await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation screen")
+        await staff.until_alert("backend_unreachable", None)
+        cleared = [a for a in await staff.alerts(True) if a["code"] == "backend_unreachable"]
+        assert [(a["id"], a["state"]) for a in cleared] == [(alert["id"], "cleared")]
+    finally:
+        assert await kiosk.stop() == 0
