@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -80,6 +81,7 @@ class Id003Validator:
         self._parser = Id003Parser()
         self._frames: asyncio.Queue[Frame] = asyncio.Queue()
         self._lock = asyncio.Lock()  # one request/reply exchange on the wire at a time
+        self._wake = asyncio.Event()  # set when the host just changed the device: poll at once
         self._online = False
         self._sink: EventSink = lambda event: None
         self._last = -1  # last status code seen
@@ -102,14 +104,18 @@ class Id003Validator:
         self._accepting = enabled
         if self._online:
             await self._send_setting(Cmd.SET_INHIBIT, b"\x00" if enabled else b"\x01")
+            if enabled:
+                self._wake.set()  # a customer may insert a note now: poll at once, then fast
 
     async def stack(self) -> None:
         """Send STACK-1 for the note in escrow; raises DeviceError if the device refuses."""
         await self._operation(Cmd.STACK_1)
+        self._wake.set()  # the note is on its way in: follow it now
 
     async def return_note(self) -> None:
         """Send RETURN for the note in escrow; raises DeviceError if the device refuses."""
         await self._operation(Cmd.RETURN)
+        self._wake.set()  # the note is on its way back: follow it now
 
     async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
         """Connect, initialise, poll, reconnect with backoff, until cancelled."""
@@ -286,10 +292,18 @@ class Id003Validator:
                 raise _Restarted(frame)
             await self._on_status(frame, commit_credit)
             self.last_progress = time.monotonic()
-            # a note on the move is followed closely so software never slows the note path;
-            # an idle or disabled device is polled at the configured rate
-            moving = frame.cmd in _MOVING
-            await asyncio.sleep(min(self.poll_interval, FAST_POLL) if moving else self.poll_interval)
+            # a note on the move, and a device enabled for a customer at the cash step (who may
+            # insert a note any moment), are followed closely so software never slows the note
+            # path; an inhibited device is polled at the configured rate
+            fast = self._accepting or frame.cmd in _MOVING
+            await self._pause(min(self.poll_interval, FAST_POLL) if fast else self.poll_interval)
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait until the next poll is due, or until the host changed the device (see _wake)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
+        self._wake.clear()
 
     async def _on_status(self, frame: Frame, commit_credit: CreditCommit) -> None:
         s, data, last = frame.cmd, frame.data, self._last
@@ -318,6 +332,7 @@ class Id003Validator:
                     return
                 self._credited = True
             await self._exchange(Cmd.ACK, reply=False)
+            self._wake.set()  # the ACK completes the note: the next poll says STACKED
         elif s == Status.STACKED and last != Status.STACKED:
             self._emit(NoteStacked(self.name, self._escrow_value or 0))
             self._escrow_value = None
