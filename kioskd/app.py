@@ -63,7 +63,6 @@ class Daemon:
         self.watchdog: Watchdog | None = None
         self.door_watch: DoorWatch | None = None
         self._changed = asyncio.Event()  # set on every published snapshot (state change)
-        self._status_sent = ""  # the last STATUS= line sent: systemd hears only changes
 
     # --- start-up ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -273,10 +272,7 @@ class Daemon:
         if self.screen is not None:
             self.screen.publish(snapshot)
         self._changed.set()
-        status = f"STATUS={'stopping: ' if self.draining else ''}{status_line(snapshot)}"
-        if status != self._status_sent:  # one datagram per change, not per snapshot
-            self._status_sent = status
-            notify(status)
+        notify(f"STATUS={'stopping: ' if self.draining else ''}{status_line(snapshot)}")
 
     async def _audit_config_change(self) -> None:
         """A config file that differs from the last run's is an audit entry (who changed what, when)."""

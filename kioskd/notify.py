@@ -8,12 +8,18 @@ import socket
 
 log = logging.getLogger("kioskd.notify")
 
+_shown: tuple[str, str] | None = None  # (socket, STATUS= line) systemd last received from us
+
 
 def notify(*lines: str) -> bool:
     """Send `READY=1`, `STATUS=...` etc. to systemd; False when not under systemd."""
     address = os.environ.get("NOTIFY_SOCKET")
     if not address:
         return False
+    global _shown
+    status = next((line for line in lines if line.startswith("STATUS=")), None)
+    if status is not None and len(lines) == 1 and _shown == (address, status):
+        return True  # systemd shows this already: the daemon publishes a status per snapshot
     if address.startswith("@"):
         address = "\0" + address[1:]  # abstract namespace socket
     try:
@@ -24,6 +30,8 @@ def notify(*lines: str) -> bool:
     except OSError as err:
         log.warning("sd_notify to %s failed: %s", address, err)
         return False
+    if status is not None:
+        _shown = (os.environ["NOTIFY_SOCKET"], status)
     return True
 
 
