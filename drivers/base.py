@@ -128,6 +128,11 @@ class ValidatorFault(DeviceEvent):
 
 
 @dataclass(frozen=True)
+class ValidatorFaultCleared(DeviceEvent):
+    """Every fault the device reported is gone (it polls normally again)."""
+
+
+@dataclass(frozen=True)
 class PowerUpWithBill(DeviceEvent):
     """At power-up a note was found in the path: in the acceptor (returned) or stacker."""
 

@@ -319,7 +319,7 @@ class Daemon:
             await self.model.commit_credit(event)
         except StorageError:
             # no ACK goes out (the driver retries); no new payment may start
-            self.alerts.raise_alert("validator_fault", "critical", cause="journal")
+            self.alerts.raise_alert("validator_fault", "critical", device="journal", cause="journal")
             await self._problem("storage", "storage")
             raise
         except (LedgerError, NoteWithoutPayment) as err:
@@ -337,7 +337,7 @@ class Daemon:
         # no intent at all: the note is in the box but belongs to no payment; staff reconcile
         # it at the next custody count (it shows as "over"), the device must not wait for ever
         log.critical("a %s fen note was credited with no payment and no stack intent", event.value)
-        self.alerts.raise_alert("validator_fault", "critical", cause="note without payment",
+        self.alerts.raise_alert("validator_fault", "critical", device="ledger", cause="note without payment",
                                 value=event.value or 0)
 
     async def _submit_if_follow_up(self, txn: str) -> None:
@@ -389,8 +389,12 @@ class Daemon:
                 await self.custody.stacker_closed()
                 await self._check_box()
             case ev.ValidatorFault(kind=kind, code=code):
-                a.raise_alert("validator_fault", "critical", kind=kind, code=code)
+                # "code" names the alert itself: the device's own code goes in as fault_code
+                a.raise_alert("validator_fault", "critical", kind=kind, fault_code=code)
                 await self._problem("fault", "validator_fault")
+            case ev.ValidatorFaultCleared():
+                a.clear_alert("validator_fault")
+                await self._problem("fault", None)
             case ev.DeviceOffline(device="validator", reason=reason):
                 a.raise_alert("validator_offline", "critical", reason=reason)
                 await self._problem("validator", "validator_offline")

@@ -4,14 +4,24 @@ A polled validator reports a condition at every poll while it lasts; the machine
 when it starts and, for jams and an open stacker, one when it ends. Condition names:
 ``jam:acceptor``/``jam:stacker`` -> NoteJam / JamCleared, ``full`` -> StackerFull,
 ``open`` -> StackerOpened / StackerClosed; any other name is a driver-specific fault whose event
-the driver builds (or None for no event).
+the driver builds (or None for no event), and ValidatorFaultCleared once none is left.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from drivers.base import DeviceEvent, JamCleared, NoteJam, StackerClosed, StackerFull, StackerOpened
+from drivers.base import (
+    DeviceEvent,
+    JamCleared,
+    NoteJam,
+    StackerClosed,
+    StackerFull,
+    StackerOpened,
+    ValidatorFaultCleared,
+)
+
+EDGE_CONDITIONS = ("full", "open")
 
 FaultEvent = Callable[[str], DeviceEvent | None]
 
@@ -47,4 +57,10 @@ class ConditionEdges:
             self._emit(JamCleared(self.name))
         if "open" in gone:
             self._emit(StackerClosed(self.name))
+        if any(_is_fault(c) for c in gone) and not any(_is_fault(c) for c in now):
+            self._emit(ValidatorFaultCleared(self.name))
         self.active = now
+
+
+def _is_fault(cond: str) -> bool:
+    return not cond.startswith("jam:") and cond not in EDGE_CONDITIONS

@@ -153,3 +153,15 @@ async def test_backend_unreachable_raised_while_it_fails_and_cleared_by_its_next
         assert [(a["id"], a["state"]) for a in cleared] == [(alert["id"], "cleared")]
     finally:
         assert await kiosk.stop() == 0
+
+
+async def test_validator_fault_raised_by_a_failure_and_cleared_when_it_is_gone(kiosk: RunningKiosk, staff: Staff) -> None:
+    await kiosk.fault("failure", True)  # ID-003 FAILURE: stacker motor
+    alert = await staff.until_alert("validator_fault")
+    assert alert["detail"]["kind"] == "failure: stacker motor" and alert["detail"]["fault_code"] == 0xA2
+    assert alert["device"] == "validator"
+    snap = await kiosk.until(lambda s: s["state"] == "unavailable", "out of service")
+    assert snap["unavailable"]["reason"] == "validator_fault"
+    await kiosk.fault("failure", False)
+    await staff.until_alert("validator_fault", None)
+    await kiosk.until(lambda s: s["state"] == "service_idle", "back in service")

@@ -41,7 +41,7 @@ CNY_TABLE = (
     CurrencyEntry(0x65, 0x9C, 5, 1),
     CurrencyEntry(0x66, 0x9C, 1, 2),
 )
-FAULTS = COMMON_FAULTS
+FAULTS = COMMON_FAULTS | {"failure"}  # failure: FAILURE (0x49) stacker motor, until switched off
 VERSION = b"kioskd ID-003 emulator CNY V1.0"
 _TRANSIENT = {Status.ACCEPTING, Status.STACKING, Status.REJECTING, Status.RETURNING,
               Status.STACKED, Status.INITIALIZE}
@@ -128,6 +128,8 @@ class Id003Emulator(PtyDevice):
         return next(e.code for e in CNY_TABLE if e.value_fen == value)
 
     def _idle_status(self) -> int:
+        if self.faults["failure"]:
+            return Status.FAILURE
         if self.faults["box_removed"]:
             return Status.STACKER_OPEN
         if self.faults["stacker_full"]:
@@ -140,13 +142,13 @@ class Id003Emulator(PtyDevice):
         if s in _TRANSIENT and time.monotonic() - self._entered < self.delay:
             return
         if s == Status.INITIALIZE or s in (Status.IDLING, Status.DISABLED, Status.STACKER_FULL,
-                                           Status.STACKER_OPEN):
+                                           Status.STACKER_OPEN, Status.FAILURE):
             idle = self._idle_status()
             if idle == Status.IDLING and self._queue:
                 self._note = self._queue.popleft()
                 self._set(Status.ACCEPTING)
             elif idle != s:
-                self._set(idle)
+                self._set(idle, b"\xa2" if idle == Status.FAILURE else b"")
         elif s == Status.ACCEPTING:
             note = self._note
             if self.faults["jam_acceptor"]:
