@@ -172,7 +172,10 @@ class ScreenServer:
     def publish(self, snapshot: dict[str, Any]) -> None:
         """Push `snapshot` to every connected page now; later pages get it on connect (call on the loop)."""
         # Encoded now: a bad value fails in the caller, and later mutation cannot leak out.
-        self._snapshot_json = json.dumps(snapshot, ensure_ascii=False, separators=(",", ":"))
+        encoded = json.dumps(snapshot, ensure_ascii=False, separators=(",", ":"))
+        if encoded == self._snapshot_json:
+            return  # the pages already show exactly this (the machine publishes after each event)
+        self._snapshot_json = encoded
         for page in self._pages:
             page.offer(self._snapshot_json)
 
