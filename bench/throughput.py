@@ -2,58 +2,95 @@
 
 Each payment: account number and confirm on the screen keypad, confirm the holder, one
 ¥100 note, finish, backend credit, printed receipt, back to idle. Goal: >= 600 per minute.
+The client is the customer page: keys go over its WebSocket (as app.js sends them) and it
+waits for every screen the customer would see before the next step. It prints the median
+time of each step next to the total.
 Run: cd /work/main && /work/venv/bin/python -m bench.throughput [SECONDS]
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
-from bench._kiosk import BenchKiosk
+from bench._kiosk import KIOSK, BenchKiosk
 from tests.daemon import RunningKiosk  # the screen + WebSocket driver the scenario tests use
 
 ACCOUNT = "0012345678"
 
 
-async def pay(kiosk: RunningKiosk, emulator: object) -> None:
-    await kiosk.press(*ACCOUNT, "confirm")
-    await kiosk.until(lambda s: s["state"] == "payment_confirm", "confirm")
-    await kiosk.press("confirm")
-    await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "cash")
-    emulator.insert(10000)  # type: ignore[attr-defined]
-    await kiosk.until(lambda s: s["total"] == 10000 and s["state"] == "payment_cash_waiting", "note")
-    await kiosk.press("finish")
-    await kiosk.until(lambda s: s["state"] == "payment_done", "done")
-    await kiosk.press("confirm")
-    await kiosk.until(lambda s: s["state"] == "service_idle", "idle")
+class CustomerPage(RunningKiosk):
+    """The customer page: keys over the snapshot WebSocket, like app.js's sendKey."""
+
+    async def press(self, *keys: str) -> None:
+        """Send keys in order on the page's WebSocket."""
+        assert self._ws is not None
+        for key in keys:
+            await self._ws.send_str(json.dumps({"key": key}))
+
+
+async def pay(page: CustomerPage, emulator: Any, steps: dict[str, list[float]]) -> None:
+    """One payment, waiting for each screen; adds each step's seconds to `steps`."""
+    t = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        steps[name].append(now - t)
+        t = now
+
+    await page.press(*ACCOUNT, "confirm")
+    await page.until(lambda s: s["state"] == "payment_confirm", "confirm")
+    lap("account + look-up")
+    await page.press("confirm")
+    await page.until(lambda s: s["state"] == "payment_cash_waiting", "cash")
+    lap("confirm -> cash")
+    emulator.insert(10000)
+    await page.until(lambda s: s["total"] == 10000 and s["state"] == "payment_cash_waiting", "note")
+    lap("note slot -> counted")
+    await page.press("finish")
+    await page.until(lambda s: s["state"] == "payment_done", "done")
+    lap("finish -> credited + printed")
+    await page.press("confirm")
+    await page.until(lambda s: s["state"] == "service_idle", "idle")
+    lap("done -> idle")
 
 
 async def main(seconds: float) -> None:
+    steps: dict[str, list[float]] = defaultdict(list)
     with tempfile.TemporaryDirectory() as tmp:
         bench = BenchKiosk(Path(tmp), poll_interval=0.05)  # the fastest [validator] poll_interval
         await bench.setup()
         try:
             await bench.launch()
             assert bench.proc is not None
-            kiosk = RunningKiosk(bench.proc, bench.url, Path(tmp) / "state")
-            await kiosk.connect()
-            await kiosk.until(lambda s: s.get("state") == "service_idle", "idle")
+            page = CustomerPage(bench.proc, bench.url, Path(tmp) / "state")
+            await page.connect()
+            await page.until(lambda s: s.get("state") == "service_idle", "idle")
             done, t0 = 0, time.monotonic()
             while time.monotonic() - t0 < seconds:
-                await pay(kiosk, bench.validator)
+                await pay(page, bench.validator, steps)
                 done += 1
             wall = time.monotonic() - t0
-            await kiosk.stop()
-            receipts = len(bench.printer.receipts)
+            await page.stop()
+            # the money really moved: notes in the emulator's box, credits in the backend's store
+            receipts, stacked = len(bench.printer.receipts), len(bench.validator.stacked)
+            credited = len(bench.backend.credits(KIOSK))
         finally:
             await bench.stop()
     print(f"$ python -m bench.throughput {seconds:g}")
     print(f"{done} payments in {wall:.1f} s = {done * 60 / wall:.0f} per minute "
-          f"(validator poll 0.05 s, zero-delay emulators, {receipts} receipts printed; goal >= 600)")
+          f"(validator poll 0.05 s, zero-delay emulators; {stacked} notes stacked, {credited} "
+          f"credited by the backend, {receipts} receipts printed; goal >= 600)")
+    for name, values in steps.items():
+        print(f"  {name:30s} median {statistics.median(values) * 1000:5.1f} ms")
 
 
 if __name__ == "__main__":
