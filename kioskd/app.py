@@ -166,10 +166,15 @@ class Daemon:
             return
         watched = ("event-pump", "validator", "printer", "keypad", "door")
         probes = [task_probe(t.get_name(), t) for t in self.tasks if t.get_name() in watched]
-        for name, device in (("validator poll", self.validator), ("door switch", self.door)):
+        heartbeats = (("validator poll", self.validator), ("printer status", self.printer),
+                      ("door switch", self.door))
+        for name, device in heartbeats:
             if hasattr(device, "last_progress"):
-                # half the timeout: systemd still sees a late ping before it gives up on us
-                probes.append(heartbeat_probe(name, device, timeout / 2))
+                # half the timeout: systemd still sees a late ping before it gives up on us; a
+                # device whose healthy loop is slower (printer: a job, then status) gets twice that
+                stall_after = max(timeout / 2, 2 * getattr(device, "progress_window", 0.0))
+                probes.append(heartbeat_probe(name, device, stall_after))
+        # the keypad task only waits for keys: "still running" is all it can show
         self.watchdog = Watchdog(timeout, probes)
         self._spawn(self.watchdog.run(), "watchdog")
 

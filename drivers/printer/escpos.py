@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 
 from drivers.base import DeviceOffline, DeviceOnline, EventSink, PrinterStatus
 from drivers.errors import DeviceError, DeviceUnavailable
@@ -120,6 +121,7 @@ class EscposPrinter:
         self.baudrate = baudrate
         self.write_timeout = write_timeout
         self.last_error = ""
+        self.last_progress = time.monotonic()  # the watchdog's heartbeat: the last status poll done
         self.bad_replies = 0  # bytes that were not status replies (counted, logged at DEBUG)
         self._link: _Link | None = None
         self._lock = asyncio.Lock()
@@ -229,6 +231,11 @@ class EscposPrinter:
                     after,
                 )
 
+    @property
+    def progress_window(self) -> float:
+        """The longest a healthy status loop goes between heartbeats: a wait, a job, three queries."""
+        return self.status_interval + self.write_timeout + 3 * self.reply_timeout
+
     async def run(self, sink: EventSink) -> None:
         """Poll status every status_interval; emit DeviceOnline/DeviceOffline and PrinterStatus changes."""
         reachable: bool | None = None
@@ -236,6 +243,7 @@ class EscposPrinter:
         try:
             while True:
                 current = await self.status()
+                self.last_progress = time.monotonic()  # answered or not: the loop goes round
                 answered = current.online is not None
                 if answered and reachable is not True:
                     log.info("%s: online (%s %s)", self.name, self.transport, self.port)

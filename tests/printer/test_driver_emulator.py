@@ -13,6 +13,7 @@ from drivers.printer.emulator import EscposEmulator
 from drivers.printer.escpos import EscposPrinter, PrinterNotReady
 from kioskd.receipt_proof import verify_proof
 from kioskd.receipts import print_receipt, receipt_lines, render_receipt
+from kioskd.watchdog import heartbeat_probe
 from tests.receipts.sample import CREDITED, KEY, PENDING
 
 FAST = {"reply_timeout": 0.1}
@@ -166,3 +167,29 @@ async def test_run_reports_offline_and_back_once_each_way(emulator: EscposEmulat
     assert isinstance(sink.events[4], DeviceOnline)
     assert sink.events[5] == ok
     assert sink.events[6] == PrinterStatus("printer", online=True, cover_open=False, paper="low")
+
+
+async def test_a_hung_printer_loop_stops_its_watchdog_heartbeat(emulator: EscposEmulator) -> None:
+    printer = EscposPrinter(emulator.port, status_interval=0.02, reply_timeout=0.05)
+    probe = heartbeat_probe("printer status", printer, stall_after=0.5)
+    sink = Events()
+    task = asyncio.create_task(printer.run(sink))
+
+    async def until_probe(healthy: bool) -> str | None:
+        async with asyncio.timeout(5):
+            # a stall is time passing without progress: there is no event to wait on
+            while (probe.check() is None) != healthy:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        return probe.check()
+
+    try:
+        await sink.wait_count(2)
+        assert await until_probe(True) is None
+        async with printer._lock:  # a job whose write never completes holds the port
+            reason = await until_probe(False)
+            assert reason is not None and reason.startswith("no progress for")
+        assert await until_probe(True) is None  # the loop goes round again
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
