@@ -1,4 +1,4 @@
-"""Receipt layout (zh-CN / en) rendered to ESC/POS with python-escpos, and printing it.
+"""Receipt layout (zh-CN / en) rendered to ESC/POS (drivers.printer.commands), and printing it.
 
 Rendering is a pure function of the receipt data: the same payment always gives the
 same bytes, so a reprint is the original with its duplicate number.
@@ -13,11 +13,10 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from escpos.constants import QR_ECLEVEL_M
-from escpos.printer import Dummy
 
 from drivers.base import ReceiptPrinter
 from drivers.errors import DeviceError
+from drivers.printer.commands import EscposJob
 from kioskd.receipt_proof import make_proof
 from statemachine.ports import PaymentResult
 
@@ -25,9 +24,6 @@ log = logging.getLogger(__name__)
 
 LOCALES = ("zh-CN", "en")
 ENCODINGS = ("gb18030", "ascii")
-# FS & / FS . select and cancel Chinese (double-byte) character mode on GB18030 printers.
-FS_CHINESE_ON = b"\x1c&"
-FS_CHINESE_OFF = b"\x1c."
 RULE = "-" * 32  # fits a 58 mm (32 columns) and an 80 mm (48 columns) roll
 QR_DOT_SIZE = 4  # dots per QR module: about 0.5 mm at 203 dpi, readable by phone cameras
 
@@ -143,7 +139,7 @@ def render_receipt(
     key: Ed25519PrivateKey,
     tz: str = "Asia/Shanghai",
 ) -> bytes:
-    """Render a receipt to ESC/POS bytes (python-escpos Dummy), with a signed QR proof.
+    """Render a receipt to ESC/POS bytes with a signed QR proof (python-escpos Dummy is the test oracle).
 
     With encoding "ascii" the printer has no Chinese font: the receipt is printed in
     English and characters outside ASCII become "?".
@@ -161,33 +157,36 @@ def render_receipt(
         lines[2] = f"DUPLICATE {data.duplicate}"
     proof = make_proof(key, kiosk=data.kiosk, txn=data.txn, seq=data.seq, amount=data.total, at=data.time)
 
-    printer = Dummy()
-    printer.hw("INIT")
-    printer.charcode("CP437")  # the default code page, said explicitly; no automatic switching
-    printer.set(align="center", bold=True, custom_size=True, width=2, height=2)
+    printer = EscposJob()
+    printer.init()
+    printer.code_page()  # CP437, the default, said explicitly; ASCII is the same bytes in it
+    printer.char_size(2, 2)
+    printer.bold(True)
+    printer.align("center")
     _write_line(printer, lines[0], encoding)
-    printer.set(custom_size=True, width=1, height=1)
+    printer.char_size(1, 1)
     _write_line(printer, lines[1], encoding)
     body_start = 2
     if data.duplicate:
         _write_line(printer, lines[2], encoding)
         body_start = 3
-    printer.set(align="left", bold=False)
+    printer.bold(False)
+    printer.align("left")
     for line in lines[body_start:-1]:
         _write_line(printer, line, encoding)
-    printer.set(align="center")
+    printer.align("center")
     _write_line(printer, lines[-1], encoding)
-    printer.qr(proof, ec=QR_ECLEVEL_M, size=QR_DOT_SIZE, native=True)
+    printer.qr(proof, ec="M", dot_size=QR_DOT_SIZE)
     printer.cut()
     return printer.output
 
 
-def _write_line(printer: Dummy, line: str, encoding: str) -> None:
+def _write_line(printer: EscposJob, line: str, encoding: str) -> None:
     if line.isascii():
         printer.text(line + "\n")
     elif encoding == "gb18030":
-        # python-escpos sends GB18030 bytes but never selects Chinese mode: do it here.
-        printer._raw(FS_CHINESE_ON + line.encode("gb18030") + FS_CHINESE_OFF)
+        # GB18030 bytes need the printer in Chinese mode, and only for this line.
+        printer.chinese(line, "gb18030")
         printer.text("\n")
     else:
         printer.text(line.encode("ascii", "replace").decode("ascii") + "\n")
@@ -214,9 +213,9 @@ async def send_when_ready(printer: ReceiptPrinter, payload: bytes, job: str) -> 
 
 def render_lines(lines: list[str], *, encoding: str) -> bytes:
     """Plain text lines (reports, cash statements) as one ESC/POS job ending in a cut."""
-    out = Dummy()
-    out.hw("INIT")
-    out.charcode("CP437")
+    out = EscposJob()
+    out.init()
+    out.code_page()
     for line in lines:
         _write_line(out, line, encoding)
     out.cut()
