@@ -42,6 +42,17 @@ SECURITY_HEADERS = {
 }
 
 
+async def serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Serve `app` on host:port; the runner (to clean up) and the port (port 0: the one bound)."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    if port == 0:  # tests bind an ephemeral port
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, port
+
+
 class SimControl(Protocol):
     """What the /sim page drives in simulation mode (emulated validator and printer)."""
 
@@ -153,12 +164,7 @@ class ScreenServer:
             app.router.add_post("/sim/fault", self._sim_fault)
             app.router.add_get("/sim/receipt.png", self._sim_receipt_png)
         app.on_shutdown.append(self._close_sockets)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        if self._port == 0:  # tests bind an ephemeral port
-            self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self._port = await serve(app, self._host, self._port)
         self._hosts = allowed_hosts(self._host, self._port)
         log.info("screen: serving %s", self.url)
         return self.url

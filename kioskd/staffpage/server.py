@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from kioskd.control import ControlError
-from kioskd.screen.server import SECURITY_HEADERS, allowed_hosts
+from kioskd.screen.server import SECURITY_HEADERS, allowed_hosts, serve
 from kioskd.staffpage.sessions import LoginLimiter, Sessions
 
 log = logging.getLogger("kioskd.staffpage")
@@ -80,12 +80,7 @@ class StaffPage:
         app.router.add_post("/logout", self._logout)
         app.router.add_get("/api/status", self._status)
         app.router.add_post("/api/alerts/{id}/ack", self._ack)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        if self._port == 0:  # tests bind an ephemeral port
-            self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self._port = await serve(app, self._host, self._port)
         self._hosts = allowed_hosts(self._host, self._port)
         log.info("staff page: serving %s", self.url)
         return self.url
