@@ -1,7 +1,11 @@
-"""Benchmark: idle RSS and CPU of the daemon, validator polled at the configured rate (0.2 s).
+"""Benchmark: idle RSS and CPU of the daemon, fresh and after it has taken payments.
 
-The emulators run in this process, so the figures are the daemon's own.
-Run: cd /work/main && /work/venv/bin/python -m bench.idle [SECONDS]
+The validator is polled at the configured rate (0.2 s). First the fresh daemon idles for
+SECONDS; then a customer page pays PAYMENTS bills (one ¥100 note each, backend credit,
+printed receipt: bench.throughput's `pay`), disconnects, and the daemon idles for SECONDS
+again. The emulators, backend and page run in this process, so the figures are the
+daemon's own.
+Run: cd /work/main && /work/venv/bin/python -m bench.idle [SECONDS] [PAYMENTS]
 """
 
 from __future__ import annotations
@@ -11,26 +15,50 @@ import os
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
-from bench._kiosk import BenchKiosk
+from bench._kiosk import KIOSK, BenchKiosk
+from bench.throughput import CustomerPage, pay
 
 TICK = os.sysconf("SC_CLK_TCK")
+SETTLE = 2.0  # seconds for start-up or payment follow-up work (batch, screen) to finish
 
 
 def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
 
 
-def rss_mb(pid: int) -> float:
+def memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """A /proc/<pid>/status memory line (VmRSS now, VmHWM peak) in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+    raise RuntimeError(f"no {field} for pid {pid}")
 
 
-async def main(seconds: float) -> None:
+class LeavingPage(CustomerPage):
+    """The customer page that can go away without stopping the daemon."""
+
+    async def disconnect(self) -> None:
+        """Close the WebSocket and the HTTP session; the daemon keeps running."""
+        if self._reader is not None:
+            self._reader.cancel()
+        await self._session.close()
+
+
+async def idle(pid: int, seconds: float) -> tuple[float, float, float]:
+    """Idle for `seconds` after settling; (CPU % of one core, RSS MB, wall seconds)."""
+    await asyncio.sleep(SETTLE)  # not measured: let follow-up work finish first
+    c0, t0 = cpu_seconds(pid), time.monotonic()
+    await asyncio.sleep(seconds)  # the measured idle period itself
+    cpu, wall = cpu_seconds(pid) - c0, time.monotonic() - t0
+    return 100 * cpu / wall, memory_mb(pid), wall
+
+
+async def main(seconds: float, payments: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         kiosk = BenchKiosk(Path(tmp), poll_interval=0.2)
         await kiosk.setup()
@@ -38,17 +66,26 @@ async def main(seconds: float) -> None:
             await kiosk.launch()
             assert kiosk.proc is not None
             pid = kiosk.proc.pid
-            await asyncio.sleep(2)  # let start-up work (first batch, screen) finish
-            c0, t0 = cpu_seconds(pid), time.monotonic()
-            await asyncio.sleep(seconds)  # the measured idle period itself
-            cpu, wall = cpu_seconds(pid) - c0, time.monotonic() - t0
-            rss = rss_mb(pid)
+            fresh = await idle(pid, seconds)
+            page = LeavingPage(kiosk.proc, kiosk.url, Path(tmp) / "state")
+            await page.connect()
+            await page.until(lambda s: s.get("state") == "service_idle", "idle")
+            steps: dict[str, list[float]] = defaultdict(list)
+            for _ in range(payments):
+                await pay(page, kiosk.validator, steps)
+            await page.disconnect()
+            after = await idle(pid, seconds)
+            peak = memory_mb(pid, "VmHWM")
+            receipts, credited = len(kiosk.printer.receipts), len(kiosk.backend.credits(KIOSK))
         finally:
             await kiosk.stop()
-    print(f"$ python -m bench.idle {seconds:g}")
-    print(f"idle over {wall:.0f} s, validator polled every 0.2 s: CPU {100 * cpu / wall:.2f} % of one core "
-          f"(goal < 1 %), RSS {rss:.1f} MB (goal < 60 MB)")
+    print(f"$ python -m bench.idle {seconds:g} {payments}")
+    for label, (cpu, rss, wall) in (("fresh", fresh), (f"after {payments} payments", after)):
+        print(f"idle over {wall:.0f} s, {label}, validator polled every 0.2 s: CPU {cpu:.2f} % of one core "
+              f"(goal < 1 %), RSS {rss:.1f} MB (goal < 60 MB)")
+    print(f"peak RSS {peak:.1f} MB; {credited} payments credited by the backend, {receipts} receipts printed")
 
 
 if __name__ == "__main__":
-    asyncio.run(main(float(sys.argv[1]) if len(sys.argv) > 1 else 60.0))
+    args = sys.argv[1:]
+    asyncio.run(main(float(args[0]) if args else 60.0, int(args[1]) if len(args) > 1 else 20))
