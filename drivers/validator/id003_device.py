@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Collection
 
 from drivers.base import (
     CreditCommit,
@@ -49,6 +50,7 @@ _SETTLE_POLLS = 50
 # Statuses of a note between slot and box (or back): polled every FAST_POLL seconds.
 _MOVING = frozenset({Status.ACCEPTING, Status.ESCROW, Status.STACKING, Status.VEND_VALID,
                      Status.STACKED, Status.REJECTING, Status.RETURNING, Status.HOLDING})
+_STATUSES = frozenset(s.value for s in Status)  # built once: the poll loop runs all day
 FAST_POLL = 0.005  # below a 9600-baud exchange (~11 ms): the wire sets the pace
 _JAMS = {Status.ACCEPTOR_JAM: "acceptor", Status.STACKER_JAM: "stacker"}
 _FAULTS = {Status.PAUSE: "pause", Status.CHEATED: "cheated", Status.FAILURE: "failure",
@@ -183,7 +185,7 @@ class Id003Validator:
             log.debug("%s: read ended: %s", self.name, err)
         self._frames.put_nowait(Frame(-1))  # sentinel: port closed
 
-    async def _exchange(self, cmd: int, data: bytes = b"", *, expect: set[int] | None = None,
+    async def _exchange(self, cmd: int, data: bytes = b"", *, expect: Collection[int] | None = None,
                         reply: bool = True) -> Frame | None:
         """Send one frame and wait for a matching reply, retrying; raises DeviceUnavailable."""
         async with self._lock:
@@ -211,7 +213,7 @@ class Id003Validator:
             why = f"{bad} bad frames" if bad else "no reply"
             raise DeviceUnavailable(f"{self.name}: {why} to 0x{cmd:02x} after {RETRIES} tries")
 
-    async def _await_reply(self, expect: set[int] | None) -> Frame | None:
+    async def _await_reply(self, expect: Collection[int] | None) -> Frame | None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.reply_timeout
         while (left := deadline - loop.time()) > 0:
@@ -242,8 +244,7 @@ class Id003Validator:
             raise ProtocolError(f"{self.name}: 0x{cmd:02x} refused: {describe(frame)}")
 
     async def _status(self) -> Frame:
-        statuses = {s.value for s in Status}
-        return await self._exchange(Cmd.STATUS_REQUEST, expect=statuses)
+        return await self._exchange(Cmd.STATUS_REQUEST, expect=_STATUSES)
 
     # -- protocol ------------------------------------------------------------------------------
 
