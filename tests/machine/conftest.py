@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Any
 
 import pytest
+from transitions.extensions.asyncio import NestedAsyncTransition
 
 from statemachine.definition import Timeouts
 from statemachine.machine import build_machine
 from statemachine.model import KioskModel, Rules
 from tests.fakes import FakeAlerts, FakeJournal, FakePayments, FakeReceipts, FakeValidator
+from tests.machine.transition_coverage import RECORDER, chart_transitions
 
 
 class Kiosk:
@@ -79,3 +83,71 @@ async def kiosk() -> Kiosk:
     await k.model.trigger("ready")
     assert k.state == "service_idle"
     return k
+
+
+# --- transition coverage: every transition of the chart is fired by some test here -----------
+# An autouse fixture records the transitions executed; at session end, if every test of this
+# directory was selected and ran, the run fails naming each transition no test fired.
+
+HERE = Path(__file__).parent
+_known: set[str] = set()  # every test item collected in this directory, before any selection
+_selected: set[str] = set()  # the ones this run kept (-k, --lf, node ids drop some)
+_finished: set[str] = set()
+_modules: set[Path] = set()
+_report: list[str] = []
+
+
+def _here(node: Any) -> bool:
+    return HERE in Path(node.path).parents
+
+
+@pytest.fixture(autouse=True)
+def record_transitions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Record each transition the machine executes during the test."""
+    execute = NestedAsyncTransition.execute
+
+    async def recording(self: NestedAsyncTransition, event_data: Any) -> bool:
+        done = await execute(self, event_data)
+        if done:
+            RECORDER.record(self, event_data.event.name)
+        return done
+
+    monkeypatch.setattr(NestedAsyncTransition, "execute", recording)
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    for node in report.result:
+        if isinstance(node, pytest.Item) and _here(node):
+            _known.add(node.nodeid)
+            _modules.add(Path(node.path))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _selected.update(item.nodeid for item in session.items if _here(item))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "teardown" and report.nodeid in _selected:
+        _finished.add(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    whole_directory = _modules == set(HERE.rglob("test_*.py")) and _selected == _known
+    if not whole_directory or _finished != _selected:
+        return  # a subset ran (or stopped early): some transitions are legitimately unfired
+    chart = chart_transitions()
+    _report.extend(str(fired) for fired in RECORDER.never_fired(chart))
+    _report.extend(f"{fired}  (fired, but not in the chart: fix transition_coverage.py)"
+                   for fired in RECORDER.outside(chart))
+    if _report:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _report:
+        terminalreporter.section("transitions no machine test fired", sep="=", red=True, bold=True)
+        for line in _report:
+            terminalreporter.line(f"  {line}", red=True)
+        terminalreporter.line(f"{len(_report)} transition(s) of statemachine/definition.py not "
+                              "fired by any test: write the behaviour test, or list it in "
+                              "tests/machine/transition_coverage.py UNREACHABLE with the reason")

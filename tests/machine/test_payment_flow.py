@@ -144,18 +144,20 @@ async def test_max_notes_returns_the_next_note() -> None:
     assert k.snapshots[-1]["message"] == "max_notes"
 
 
-async def test_finish_below_the_minimum_is_refused(kiosk: Kiosk) -> None:
+@pytest.mark.parametrize("key", ["finish", "confirm"])
+async def test_finish_below_the_minimum_is_refused(kiosk: Kiosk, key: str) -> None:
     await kiosk.type("0087654321")  # min 1000 fen
     await kiosk.keys("confirm", "confirm")
     await kiosk.insert(500)
-    await kiosk.keys("finish")
+    await kiosk.keys(key)
     assert kiosk.state == "payment_cash_waiting"
     assert kiosk.snapshots[-1]["message"] == "below_min"
 
 
-async def test_finish_with_no_notes_ends_without_a_payment(kiosk: Kiosk) -> None:
+@pytest.mark.parametrize("key", ["finish", "confirm"])
+async def test_finish_with_no_notes_ends_without_a_payment(kiosk: Kiosk, key: str) -> None:
     await kiosk.to_cash()
-    await kiosk.keys("finish")
+    await kiosk.keys(key)
     assert kiosk.state == "service_idle"
     assert [t["state"] for t in kiosk.journal.txns.values()] == ["cancelled"]
     assert kiosk.payments.submitted == []

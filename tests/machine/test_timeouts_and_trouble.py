@@ -101,6 +101,20 @@ async def test_a_receipt_that_never_finishes_times_out_to_done(slow: Kiosk) -> N
     slow.receipts.gate.set()
 
 
+async def test_a_flagged_payment_whose_receipt_never_finishes_still_asks_for_staff(slow: Kiosk) -> None:
+    slow.payments.status = "flagged"
+    slow.receipts.gate = asyncio.Event()
+    await slow.to_cash()
+    await slow.insert(1000)
+    await slow.model.press("finish")
+    await wait_for_state_no_settle(slow, "payment_receipt", 1)
+    took = await wait_for_state_no_settle(slow, "payment_help", 30)
+    assert 19.5 <= took <= 21
+    snap = slow.snapshots[-1]
+    assert (snap["receipt"], snap["help"]["reason"], snap["result"]["status"]) == ("failed", "flagged", "flagged")
+    slow.receipts.gate.set()
+
+
 async def wait_for_state_no_settle(k: Kiosk, state: str, limit: float) -> float:
     loop = asyncio.get_running_loop()
     start = loop.time()
