@@ -41,6 +41,7 @@ PROBE_SECONDS = 5.0  # how long start-up waits for the validator before going un
 # SIGTERM: how long the payment in progress may take to finish (submit + print); the unit's
 # TimeoutStopSec=60 leaves the rest for closing the journal and the screen
 STOP_GRACE = 45.0
+STOP_TASKS_SECONDS = 5.0  # how long stop waits for cancelled tasks before it closes the journal
 SETTLE_SECONDS = 3.0  # after the inhibit: how long to wait for the validator to report a note
 
 
@@ -253,11 +254,8 @@ class Daemon:
             await asyncio.wait_for(self.validator.set_accepting(False), 2)
         except Exception as err:
             log.warning("could not inhibit the validator on stop: %s", err)
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        for task in list(self.model.tasks):
-            task.cancel()
+        await cancel_all(self.tasks)
+        await cancel_all(list(self.model.tasks))
         if self.door_watch is not None:
             self.door_watch.stop()
         if self.control is not None:
@@ -467,6 +465,20 @@ class Daemon:
             await self._problem("printer", "printer")
         else:
             self.model.notices.add("printer_unavailable")
+
+
+async def cancel_all(tasks: list[asyncio.Task[Any]], within: float = STOP_TASKS_SECONDS) -> None:
+    """Cancel `tasks` and wait for them, at most `within` seconds: a stop must not hang on one."""
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return
+    # a task can swallow its cancellation (transitions catches it inside a trigger): name it
+    # and go on closing the journal rather than wait for ever
+    _, pending = await asyncio.wait(tasks, timeout=within)
+    if pending:
+        log.error("stop: %d task(s) did not end within %.0f s: %s", len(pending), within,
+                  ", ".join(sorted(t.get_name() for t in pending)))
 
 
 def rules_from(config: Config) -> Rules:
