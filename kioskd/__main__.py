@@ -14,6 +14,13 @@ from pathlib import Path
 from kioskd import config as cfg
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
+INSTALLED_CONFIG = Path(sys.prefix) / "share" / "kioskd"  # pyproject's data-files, in a venv
+
+
+def simulate_config() -> Path:
+    """config/simulate.toml of a checkout, else the copy installed beside the venv."""
+    in_repo = REPO_CONFIG / "simulate.toml"
+    return in_repo if in_repo.exists() else INSTALLED_CONFIG / "simulate.toml"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -35,7 +42,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def load_config(args: argparse.Namespace) -> cfg.Config:
     """The config the command line names, with its overrides applied."""
-    default = REPO_CONFIG / "simulate.toml" if args.simulate else Path("/etc/kioskd/kioskd.toml")
+    default = simulate_config() if args.simulate else Path("/etc/kioskd/kioskd.toml")
     config = cfg.load(args.config or default)
     if args.state:
         config = dataclasses.replace(config, storage=dataclasses.replace(config.storage, path=str(args.state)))
