@@ -78,8 +78,12 @@ async def test_two_technicians_empty_the_box_and_the_count_is_reconciled(tmp_pat
     db = sqlite3.connect(state / "journal.sqlite3")
     kinds = [k for (k,) in db.execute("select kind from audit order by seq")]
     assert "box_removed" in kinds and "box_tamper" not in kinds and "custody_end" in kinds
-    alerts = [json.loads(b)["code"] for (b,) in db.execute("select body from outbox where kind = 'alert'")]
+    changes = [(json.loads(b)["code"], json.loads(b)["state"])
+               for (b,) in db.execute("select body from outbox where kind = 'alert' order by id")]
+    alerts = [code for code, _ in changes]
     assert "custody_mismatch" in alerts and "box_tamper" not in alerts
+    # the box out under custody is an alert (info) while it is out, cleared when the new box is in
+    assert [c for c in changes if c[0] == "box_removed"] == [("box_removed", "raised"), ("box_removed", "cleared")]
     assert db.execute("select sum(count) from counters").fetchone()[0] in (0, None)  # the new box
     verify = kioskctl("audit", "verify", "--state", str(state), "--key", str(state / "kiosk.key"))
     assert verify.returncode == 0, verify.stdout + verify.stderr
