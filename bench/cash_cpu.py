@@ -12,12 +12,11 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench._kiosk import BenchKiosk
-from bench.idle import cpu_seconds
-from bench.throughput import ACCOUNT, CustomerPage
+from bench.idle import cpu_over
+from bench.throughput import ACCOUNT, open_page
 
 
 async def main(seconds: float) -> None:
@@ -27,17 +26,13 @@ async def main(seconds: float) -> None:
         try:
             await kiosk.launch()
             assert kiosk.proc is not None
-            page = CustomerPage(kiosk.proc, kiosk.url, Path(tmp) / "state")
-            await page.connect()
-            await page.until(lambda s: s.get("state") == "service_idle", "idle")
+            page = await open_page(kiosk)
             await page.press(*ACCOUNT, "confirm")
             await page.until(lambda s: s["state"] == "payment_confirm", "confirm")
             await page.press("confirm")
             await page.until(lambda s: s["state"] == "payment_cash_waiting", "cash")
             seen = len(kiosk.validator.log)
-            c0, t0 = cpu_seconds(kiosk.proc.pid), time.monotonic()
-            await asyncio.sleep(seconds)  # the measured period: a customer looking for a note
-            cpu, wall = cpu_seconds(kiosk.proc.pid) - c0, time.monotonic() - t0
+            cpu, wall = await cpu_over(kiosk.proc.pid, seconds)  # a customer looking for a note
             state = page.snapshot["state"]
             polls = sum(1 for _, way, cmd in kiosk.validator.log[seen:] if way == "rx" and cmd == 0x11)
             await page.press("cancel")
@@ -46,7 +41,7 @@ async def main(seconds: float) -> None:
         finally:
             await kiosk.stop()
     print(f"$ python -m bench.cash_cpu {seconds:g}")
-    print(f"{state} for {wall:.0f} s, validator enabled: CPU {100 * cpu / wall:.2f} % of one core, "
+    print(f"{state} for {wall:.0f} s, validator enabled: CPU {cpu:.2f} % of one core, "
           f"{polls / wall:.0f} status polls per second")
 
 

@@ -19,7 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from bench._kiosk import KIOSK, BenchKiosk
-from bench.throughput import CustomerPage, pay
+from bench.throughput import CustomerPage, open_page, pay
 
 TICK = os.sysconf("SC_CLK_TCK")
 SETTLE = 2.0  # seconds for start-up or payment follow-up work (batch, screen) to finish
@@ -49,13 +49,19 @@ class LeavingPage(CustomerPage):
         await self._session.close()
 
 
+async def cpu_over(pid: int, seconds: float) -> tuple[float, float]:
+    """The process's CPU over the next `seconds`: (% of one core, wall seconds)."""
+    c0, t0 = cpu_seconds(pid), time.monotonic()
+    await asyncio.sleep(seconds)  # the measured period itself
+    cpu, wall = cpu_seconds(pid) - c0, time.monotonic() - t0
+    return 100 * cpu / wall, wall
+
+
 async def idle(pid: int, seconds: float) -> tuple[float, float, float]:
     """Idle for `seconds` after settling; (CPU % of one core, RSS MB, wall seconds)."""
     await asyncio.sleep(SETTLE)  # not measured: let follow-up work finish first
-    c0, t0 = cpu_seconds(pid), time.monotonic()
-    await asyncio.sleep(seconds)  # the measured idle period itself
-    cpu, wall = cpu_seconds(pid) - c0, time.monotonic() - t0
-    return 100 * cpu / wall, memory_mb(pid), wall
+    cpu, wall = await cpu_over(pid, seconds)
+    return cpu, memory_mb(pid), wall
 
 
 async def main(seconds: float, payments: int) -> None:
@@ -67,9 +73,7 @@ async def main(seconds: float, payments: int) -> None:
             assert kiosk.proc is not None
             pid = kiosk.proc.pid
             fresh = await idle(pid, seconds)
-            page = LeavingPage(kiosk.proc, kiosk.url, Path(tmp) / "state")
-            await page.connect()
-            await page.until(lambda s: s.get("state") == "service_idle", "idle")
+            page = await open_page(kiosk, LeavingPage)
             steps: dict[str, list[float]] = defaultdict(list)
             for _ in range(payments):
                 await pay(page, kiosk.validator, steps)

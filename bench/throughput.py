@@ -36,6 +36,15 @@ class CustomerPage(RunningKiosk):
             await self._ws.send_str(json.dumps({"key": key}))
 
 
+async def open_page(kiosk: BenchKiosk, page_class: type[CustomerPage] = CustomerPage) -> CustomerPage:
+    """The customer page of a launched bench kiosk, connected and showing the idle screen."""
+    assert kiosk.proc is not None
+    page = page_class(kiosk.proc, kiosk.url, kiosk.root / "state")
+    await page.connect()
+    await page.until(lambda s: s.get("state") == "service_idle", "idle")
+    return page
+
+
 async def pay(page: CustomerPage, emulator: Any, steps: dict[str, list[float]]) -> None:
     """One payment, waiting for each screen; adds each step's seconds to `steps`."""
     t = time.perf_counter()
@@ -70,10 +79,7 @@ async def main(seconds: float) -> None:
         await bench.setup()
         try:
             await bench.launch()
-            assert bench.proc is not None
-            page = CustomerPage(bench.proc, bench.url, Path(tmp) / "state")
-            await page.connect()
-            await page.until(lambda s: s.get("state") == "service_idle", "idle")
+            page = await open_page(bench)
             done, t0 = 0, time.monotonic()
             while time.monotonic() - t0 < seconds:
                 await pay(page, bench.validator, steps)
