@@ -6,11 +6,9 @@ is polled with plain POLL, where the next poll is the acknowledgement, so it goe
 the commit. A note in escrow is held with HOLD until the machine decides: stack -> the next POLL
 accepts it; return -> REJECT.
 
-eSSP (``encrypted=True``): after SYNC the driver negotiates a key (4A set generator, 4B set
-modulus, 4C request key exchange, all plain) and from then on wraps every command in AES-128
-(drivers/validator/essp_crypto.py). A reply whose eCOUNT is not the one expected (a replay or a
-reordered packet) is refused: the session is re-negotiated before anything in it is believed.
-A slave reset, a lost key (plain FA to an encrypted command) or a reconnect negotiate afresh.
+The wire (sequence flag, retries, eSSP key exchange and AES) is drivers/validator/ssp_link.py;
+this module is the device. eSSP (``encrypted=True``): a reply the link refuses (a replay, a
+reordered or tampered packet) is never acted on; the poll loop re-negotiates the key first.
 
 Plain POLL reports a credit once, so a host dying between reading it and the commit would lose
 the note. With `state_path` the driver keeps the device's GET COUNTERS "stacked" count as of its
@@ -40,27 +38,17 @@ from drivers.base import (
     ValidatorFault,
 )
 from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
-from drivers.transport import Backoff, close_serial, open_serial
+from drivers.transport import Backoff
 from drivers.validator.conditions import ConditionEdges
-from drivers.validator.essp_crypto import (
-    DEFAULT_FIXED_KEY,
-    STEX,
-    EsspCipher,
-    KeyExchange,
-    aes_key,
-    from_u64,
-    u64,
-)
+from drivers.validator.essp_crypto import DEFAULT_FIXED_KEY
 from drivers.validator.ssp import (
     REJECT_REASONS,
     Channel,
     Cmd,
     Ev,
     Event,
-    Packet,
     Reply,
     SspParser,
-    build_packet,
     describe,
     inhibit_mask,
     parse_counters,
@@ -68,10 +56,10 @@ from drivers.validator.ssp import (
     parse_setup,
 )
 from drivers.validator.ssp_counters import CounterState, load_state, reconcile, save_state
+from drivers.validator.ssp_link import Restarted, SspLink, Untrusted
 
 log = logging.getLogger(__name__)
 
-RETRIES = 3  # sends of one packet (same sequence flag) before the device counts as gone
 PROTOCOL_VERSIONS = (8, 7, 6)  # highest first; 6 is the first with per-channel currencies
 _RETURNED_CODES = {0x08: "reject by host", 0x13: "escrow timeout"}
 _CONDITIONS = {Ev.UNSAFE_JAM: "jam:acceptor", Ev.SAFE_JAM: "jam:stacker",
@@ -95,28 +83,15 @@ class SspValidator:
         fixed_key: bytes = DEFAULT_FIXED_KEY,
         state_path: str | None = None,
     ) -> None:
-        if len(fixed_key) != 8:
-            raise ValueError(f"{name}: the fixed eSSP key is 8 bytes, not {len(fixed_key)}")
+        self._link = SspLink(port, name=name, baudrate=baudrate, reply_timeout=reply_timeout,
+                             encrypted=encrypted, fixed_key=fixed_key)
         self.name = name
-        self.encrypted = encrypted
-        self._fixed_key = bytes(fixed_key)
-        self._cipher: EsspCipher | None = None  # set once a key is negotiated
-        self._ecount = 0  # eCOUNT the next encrypted command carries
-        self._broken = False  # a reply on this key was refused: re-negotiate before more
-        self.negotiations = 0  # key exchanges completed (start-up, resets, refused replies)
         self.port = port
         self.poll_interval = poll_interval
-        self.reply_timeout = reply_timeout
-        self.baudrate = baudrate
         self.currency = currency
         self._wanted = frozenset(denominations) if denominations is not None else None
         self._channels: dict[int, Channel] = {}
         self._accepting = False  # what the machine asked for; re-applied after reconnects
-        self._writer: asyncio.StreamWriter | None = None
-        self._parser = SspParser()
-        self._packets: asyncio.Queue[Packet | None] = asyncio.Queue()
-        self._lock = asyncio.Lock()  # one request/reply exchange on the wire at a time
-        self._seq = 1
         self._online = False
         self._ack_mode = True
         self._sink: EventSink = lambda event: None
@@ -135,6 +110,16 @@ class SspValidator:
 
     # -- public API ----------------------------------------------------------------------------
 
+    @property
+    def negotiations(self) -> int:
+        """eSSP key exchanges completed (start-up, resets, refused replies)."""
+        return self._link.negotiations
+
+    @property
+    def _parser(self) -> SspParser:
+        # the contract tests read every driver's parser counters (dropped bytes, bad packets)
+        return self._link.parser
+
     def denominations(self) -> tuple[int, ...]:
         """Note values (fen) of the enabled channels in the device's own table, ascending."""
         return tuple(sorted({c.value for c in self._enabled_channels()}))
@@ -143,7 +128,7 @@ class SspValidator:
         """Enable or disable note acceptance; remembered across reconnects (idempotent)."""
         self._accepting = enabled
         if self._online:
-            await self._command(bytes((Cmd.ENABLE if enabled else Cmd.DISABLE,)))
+            await self._link.command(bytes((Cmd.ENABLE if enabled else Cmd.DISABLE,)))
 
     async def stack(self) -> None:
         """Accept the note in escrow: the next POLL (instead of HOLD) stacks it."""
@@ -163,7 +148,7 @@ class SspValidator:
         offline_reason = ""
         while True:
             try:
-                await self._connect()
+                await self._link.connect()
                 while True:
                     await self._initialise(commit_credit)
                     backoff.reset()
@@ -174,23 +159,23 @@ class SspValidator:
                         self._emit(DeviceOnline(self.name, detail=f"SSP ({mode}) at {self.port}"))
                     try:
                         await self._poll_forever(commit_credit)
-                    except _Restarted:
+                    except Restarted:
                         continue  # the device reset under us (or lost its key): initialise again
-                    except _Untrusted as err:
+                    except Untrusted as err:
                         # Nothing in that reply was acted on; a new key and count before more.
                         log.warning("%s; re-negotiating", err)
                         continue
             except DeviceError as err:
                 offline_reason = str(err)
             finally:
-                await self._disconnect()
+                await self._link.disconnect()
             if self._online:
                 self._online = False
                 log.warning("%s: offline: %s", self.name, offline_reason)
                 self._emit(DeviceOffline(self.name, reason=offline_reason))
             await backoff.sleep()
 
-    # -- wire ----------------------------------------------------------------------------------
+    # -- protocol ------------------------------------------------------------------------------
 
     def _decide(self, decision: str) -> None:
         if not self._online:
@@ -200,178 +185,52 @@ class SspValidator:
         self._decision = decision
         self._wake.set()  # do not let the customer wait a poll interval
 
-    async def _connect(self) -> None:
-        # 8N2 on RS-232; transport opens a pty with no parity (stop bits as the pty allows).
-        reader, self._writer = await open_serial(self.port, self.baudrate, parity="N", stopbits=2)
-        self._parser = SspParser()
-        self._packets = asyncio.Queue()
-        self._read_task = asyncio.create_task(self._read_loop(reader))
-
-    async def _disconnect(self) -> None:
-        task = getattr(self, "_read_task", None)
-        if task:
-            task.cancel()
-            await asyncio.wait([task])  # never swallows a cancellation aimed at us
-        await close_serial(self._writer)
-        self._writer = None
-
-    async def _read_loop(self, reader: asyncio.StreamReader) -> None:
-        try:
-            while True:
-                chunk = await reader.read(256)
-                if not chunk:
-                    break
-                for packet in self._parser.feed(chunk):
-                    self._packets.put_nowait(packet)
-                if self._parser.last_dropped:
-                    log.debug("%s: dropped %s (%d bad packets so far)", self.name,
-                              self._parser.last_dropped.hex(), self._parser.bad_frames)
-        except Exception as err:  # the port vanished; the exchange waiting on us reports it
-            log.debug("%s: read ended: %s", self.name, err)
-        self._packets.put_nowait(None)  # sentinel: port closed
-
-    async def _exchange(self, data: bytes) -> bytes:
-        """Send one command and return the reply data; retransmits with the same flag."""
-        async with self._lock:
-            writer = self._writer
-            if writer is None:
-                raise DeviceUnavailable(f"{self.name}: not connected")
-            cipher = self._cipher
-            if cipher and self._broken:  # e.g. set_accepting after the poll loop refused a reply
-                raise _Untrusted(f"{self.name}: eSSP session refused; waiting for a new key")
-            # Wrapped once: a retransmission repeats the same bytes (same flag, same eCOUNT).
-            raw = build_packet(self._seq, cipher.wrap(data, self._ecount) if cipher else data)
-            bad_before = self._parser.bad_frames
-            for _ in range(RETRIES):
-                while not self._packets.empty():  # stale replies of an earlier timed-out request
-                    if self._packets.get_nowait() is None:
-                        raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
-                try:
-                    writer.write(raw)
-                    await writer.drain()
-                except (OSError, ConnectionError) as err:
-                    raise DeviceUnavailable(f"{self.name}: write to {self.port}: {err}") from err
-                reply = await self._await_reply()
-                if reply is not None:
-                    self._seq ^= 1  # the next command is a new one
-                    return self._open(reply, data[0]) if cipher else reply
-                self._parser.reset()
-            bad = self._parser.bad_frames - bad_before
-            why = f"{bad} bad packets" if bad else "no reply"
-            raise DeviceUnavailable(f"{self.name}: {why} to 0x{data[0]:02x} after {RETRIES} tries")
-
-    def _open(self, reply: bytes, cmd: int) -> bytes:
-        """The plain reply data of an encrypted exchange; checks the eCOUNT."""
-        if reply[0] != STEX:
-            if reply[0] == Reply.KEY_NOT_SET:  # the slave lost the key (a reset we missed)
-                log.warning("%s: device lost the eSSP key; re-initialising", self.name)
-                raise _KeyLost(f"{self.name}: device answered 0x{cmd:02x} with 'key not set'")
-            raise _Untrusted(f"{self.name}: plain reply {describe(reply)} to encrypted 0x{cmd:02x}")
-        assert self._cipher is not None
-        try:
-            count, inner = self._cipher.unwrap(reply)
-        except ProtocolError as err:
-            self._broken = True
-            raise _Untrusted(f"{self.name}: reply to 0x{cmd:02x}: {err}") from err
-        expected = (self._ecount + 1) & 0xFFFF_FFFF
-        if count != expected:
-            self._broken = True  # the counts no longer agree: nothing more on this key
-            raise _Untrusted(f"{self.name}: reply to 0x{cmd:02x} carries eCOUNT {count}, "
-                             f"expected {expected} (replayed or out of order); refused")
-        self._ecount = expected
-        return inner
-
-    async def _negotiate(self) -> None:
-        """eSSP key exchange (plain 4A / 4B / 4C); every later command is encrypted."""
-        self._cipher = None
-        keys = KeyExchange.for_host()
-        await self._command(bytes((Cmd.SET_GENERATOR,)) + u64(keys.generator))
-        await self._command(bytes((Cmd.SET_MODULUS,)) + u64(keys.modulus))
-        slave_inter = from_u64(await self._command(bytes((Cmd.REQUEST_KEY_EXCHANGE,))
-                                                   + u64(keys.inter)))
-        self._cipher = EsspCipher(aes_key(self._fixed_key, keys.shared(slave_inter)))
-        self._ecount = 0  # a fresh key starts a fresh count (ITL InitiateSSPHostKeys)
-        self._broken = False
-        self.negotiations += 1
-        log.info("%s: eSSP key negotiated (#%d)", self.name, self.negotiations)
-
-    async def _await_reply(self) -> bytes | None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.reply_timeout
-        while (left := deadline - loop.time()) > 0:
-            try:
-                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
-                async with asyncio.timeout(left):
-                    packet = await self._packets.get()
-            except TimeoutError:
-                return None
-            if packet is None:
-                raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
-            if packet.addr == 0 and packet.seq == self._seq:
-                return packet.data
-            log.debug("%s: reply with the wrong flag or address dropped: %s", self.name, packet)
-        return None
-
-    async def _command(self, data: bytes) -> bytes:
-        """Exchange and require the generic OK; returns the data after it."""
-        reply = await self._exchange(data)
-        if reply[0] != Reply.OK:
-            raise _Refused(f"{self.name}: command 0x{data[0]:02x} refused: {describe(reply)}",
-                           reply[0])
-        return reply[1:]
-
-    # -- protocol ------------------------------------------------------------------------------
-
     def _enabled_channels(self) -> list[Channel]:
         return [c for c in self._channels.values() if c.country == self.currency and c.value > 0
                 and (self._wanted is None or c.value in self._wanted)]
 
     async def _initialise(self, commit_credit: CreditCommit) -> None:
-        self._seq = 1  # SYNC goes out as 7F 80 and makes the next command carry flag 0
-        self._cipher = None  # SYNC and the key exchange travel plain
-        await self._command(bytes((Cmd.SYNC,)))
-        if self.encrypted:
-            await self._negotiate()
+        await self._link.synchronise()
         for version in PROTOCOL_VERSIONS:
-            reply = await self._exchange(bytes((Cmd.HOST_PROTOCOL_VERSION, version)))
+            reply = await self._link.exchange(bytes((Cmd.HOST_PROTOCOL_VERSION, version)))
             if reply[0] == Reply.OK:
                 break
         else:
             raise ProtocolError(f"{self.name}: protocol versions {PROTOCOL_VERSIONS} all refused")
-        setup = parse_setup(await self._command(bytes((Cmd.SETUP_REQUEST,))))
+        setup = parse_setup(await self._link.command(bytes((Cmd.SETUP_REQUEST,))))
         self._channels = {c.number: c for c in setup.channels}
         others = [c for c in setup.channels if c.country != self.currency]
         if others:
             log.warning("%s: channels %s are not %s; they stay inhibited", self.name,
                         [c.number for c in others], self.currency)
         enabled = {c.number for c in self._enabled_channels()}
-        await self._command(bytes((Cmd.SET_INHIBITS,)) + inhibit_mask(enabled, len(setup.channels)))
+        await self._link.command(bytes((Cmd.SET_INHIBITS,)) + inhibit_mask(enabled, len(setup.channels)))
         # A note left in escrow by a previous run would be ACCEPTED by our first poll without a
         # decision (no stack intent in the journal): hand it back first. No note -> F5, harmless.
-        reply = await self._exchange(bytes((Cmd.REJECT,)))
+        reply = await self._link.exchange(bytes((Cmd.REJECT,)))
         if reply[0] == Reply.OK:
             log.warning("%s: a note was waiting in escrow at start-up; returning it", self.name)
             self._in_path = self._escrow or 0
         self._escrow, self._decision, self._credited = None, None, None
         self._edges.reset()
         self._ack_mode = True
-        reply = await self._exchange(bytes((Cmd.POLL_WITH_ACK,)))
+        reply = await self._link.exchange(bytes((Cmd.POLL_WITH_ACK,)))
         if reply[0] != Reply.OK:
             # e.g. F2, or FA on an NV9USB that wants eSSP for 0x56. Plain SSP: the next POLL is
             # the acknowledgement of a credit (see module doc).
             log.warning("%s: POLL WITH ACK refused (%s); using POLL", self.name, describe(reply))
             self._ack_mode = False
-            reply = await self._exchange(bytes((Cmd.POLL,)))
+            reply = await self._link.exchange(bytes((Cmd.POLL,)))
         self._startup_credits = 0
         await self._on_reply(reply, commit_credit, startup=True)
         if self.state_path:
             # after the start-up poll: a credit it repeated (POLL WITH ACK) is already counted
             await self._check_counters(commit_credit)
-        await self._command(bytes((Cmd.ENABLE if self._accepting else Cmd.DISABLE,)))
+        await self._link.command(bytes((Cmd.ENABLE if self._accepting else Cmd.DISABLE,)))
 
     async def _check_counters(self, commit_credit: CreditCommit) -> None:
         """Credit a note the device stacked that no commit covers (a crash in plain POLL)."""
-        reply = await self._exchange(bytes((Cmd.GET_COUNTERS,)))
+        reply = await self._link.exchange(bytes((Cmd.GET_COUNTERS,)))
         if reply[0] != Reply.OK:
             log.warning("%s: GET COUNTERS refused (%s); a credit lost to a host crash cannot be "
                         "detected", self.name, describe(reply))
@@ -381,7 +240,7 @@ class SspValidator:
         except ProtocolError as err:
             log.error("%s: %s; counters not checked", self.name, err)
             return
-        reply = await self._exchange(bytes((Cmd.GET_SERIAL_NUMBER,)))
+        reply = await self._link.exchange(bytes((Cmd.GET_SERIAL_NUMBER,)))
         serial = int.from_bytes(reply[1:5], "big") if reply[0] == Reply.OK else None
         counts = self._counts
         if counts is not None and counts.serial != serial:
@@ -413,14 +272,14 @@ class SspValidator:
             else:
                 if self._escrow is not None:  # stack: this poll accepts the note
                     self._in_path, self._escrow, self._decision = self._escrow, None, None
-                await self._on_reply(await self._exchange(poll), commit_credit)
+                await self._on_reply(await self._link.exchange(poll), commit_credit)
             await self._sleep()
 
     async def _hold_or_return(self) -> None:
         if self._decision == "return":
-            reply = await self._exchange(bytes((Cmd.REJECT,)))
+            reply = await self._link.exchange(bytes((Cmd.REJECT,)))
         else:
-            reply = await self._exchange(bytes((Cmd.HOLD,)))  # keeps the note past the 10 s
+            reply = await self._link.exchange(bytes((Cmd.HOLD,)))  # keeps the note past the 10 s
         if reply[0] != Reply.OK or self._decision == "return":
             if reply[0] != Reply.OK:  # no note in escrow any more (device timed it out?)
                 log.warning("%s: escrow note gone (%s)", self.name, describe(reply))
@@ -446,7 +305,7 @@ class SspValidator:
             code = event.code
             if code == Ev.SLAVE_RESET and not startup:
                 log.warning("%s: device reset; re-initialising", self.name)
-                raise _Restarted(f"{self.name}: device reset")
+                raise Restarted(f"{self.name}: device reset")
             if code in _CONDITIONS:
                 now.add(_CONDITIONS[code])
             if code == Ev.READ and event.channel:
@@ -487,7 +346,7 @@ class SspValidator:
             elif code not in Ev.__members__.values():
                 log.warning("%s: unknown poll event %s", self.name, event)
         if to_ack and self._ack_mode:
-            reply = await self._exchange(bytes((Cmd.EVENT_ACK,)))  # only after the commit
+            reply = await self._link.exchange(bytes((Cmd.EVENT_ACK,)))  # only after the commit
             if reply[0] != Reply.OK:
                 log.warning("%s: EVENT ACK answered %s", self.name, describe(reply))
         self._conditions_edge(now, events)
@@ -541,7 +400,7 @@ class SspValidator:
             log.error("%s: cannot write %s: %s", self.name, self.state_path, err)
 
     async def _on_rejected(self) -> None:
-        code = (await self._command(bytes((Cmd.LAST_REJECT_CODE,))))[:1]
+        code = (await self._link.command(bytes((Cmd.LAST_REJECT_CODE,))))[:1]
         code_n = code[0] if code else None
         value, self._in_path = self._in_path, None
         if value is not None or code_n in _RETURNED_CODES:
@@ -567,23 +426,3 @@ class SspValidator:
             self._sink(event)
         except Exception:  # a broken sink must not stop the polling that guards the money
             log.exception("%s: event sink failed on %r", self.name, event)
-
-
-class _Refused(ProtocolError):
-    """The device answered a command with something other than OK."""
-
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class _Restarted(DeviceError):
-    """The device reported SLAVE RESET while we were polling; re-initialise."""
-
-
-class _KeyLost(_Restarted):
-    """The device answered an encrypted command with 'key not set': it reset; re-initialise."""
-
-
-class _Untrusted(ProtocolError):
-    """An encrypted reply that failed its eCRC or eCOUNT check; refused, then re-negotiated."""
