@@ -184,6 +184,8 @@ class StaffPageConfig:
     listen: str = field(default="127.0.0.1", metadata={"nonempty": True})
     port: int = field(default=8081, metadata={"min": 0, "max": 65535})  # 0: any free port
     token: str = ""  # staff log in with it; at least STAFF_TOKEN_MIN characters when enabled
+    tls_cert: str = ""  # PEM certificate (chain): with tls_key, the page is served over HTTPS
+    tls_key: str = ""  # its PEM private key
 
 
 STAFF_TOKEN_MIN = 16
@@ -348,10 +350,21 @@ def _cross_checks(config: Config, file: str) -> None:
     if config.staff_page.enabled and len(config.staff_page.token.strip()) < STAFF_TOKEN_MIN:
         raise ConfigError(file, "staff_page.token",
                           f"must be at least {STAFF_TOKEN_MIN} characters when staff_page.enabled = true")
+    _check_staff_tls(config.staff_page, file)
     screen_port = config.screen.listen.rpartition(":")[2]
     if config.staff_page.enabled and config.staff_page.port and str(config.staff_page.port) == screen_port:
         # the page staff log into must never share the public screen's origin
         raise ConfigError(file, "staff_page.port", f"must differ from the customer screen's port {screen_port}")
+
+
+def _check_staff_tls(page: StaffPageConfig, file: str) -> None:
+    """tls_cert and tls_key go together, and name files that exist."""
+    if bool(page.tls_cert) != bool(page.tls_key):
+        missing = "staff_page.tls_key" if page.tls_cert else "staff_page.tls_cert"
+        raise ConfigError(file, missing, "is required with the other of staff_page.tls_cert / tls_key")
+    for key, path in (("staff_page.tls_cert", page.tls_cert), ("staff_page.tls_key", page.tls_key)):
+        if page.enabled and path and not Path(path).is_file():
+            raise ConfigError(file, key, f"{path}: file not found")
 
 
 def config_changed(source: str, state_dir: Path) -> tuple[str | None, str] | None:

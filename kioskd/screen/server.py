@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from importlib import resources
@@ -42,11 +43,12 @@ SECURITY_HEADERS = {
 }
 
 
-async def serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
-    """Serve `app` on host:port; the runner (to clean up) and the port (port 0: the one bound)."""
+async def serve(app: web.Application, host: str, port: int,
+                tls: ssl.SSLContext | None = None) -> tuple[web.AppRunner, int]:
+    """Serve `app` on host:port (HTTPS with `tls`); the runner and the port (port 0: the one bound)."""
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, ssl_context=tls)
     await site.start()
     if port == 0:  # tests bind an ephemeral port
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]

@@ -8,6 +8,7 @@ always show the same thing.
 from __future__ import annotations
 
 import logging
+import ssl
 from importlib import resources
 from typing import Any, Protocol
 
@@ -54,7 +55,8 @@ class StaffPage:
     """aiohttp server for the staff page on `host:port`, logging in with `token`."""
 
     def __init__(self, handlers: StaffHandlers, *, token: str, host: str = "127.0.0.1", port: int = 8081,
-                 sessions: Sessions | None = None, limiter: LoginLimiter | None = None) -> None:
+                 sessions: Sessions | None = None, limiter: LoginLimiter | None = None,
+                 tls: ssl.SSLContext | None = None) -> None:
         if not token:
             raise ValueError("the staff page needs a token")
         self._handlers = handlers
@@ -62,6 +64,8 @@ class StaffPage:
         self._host, self._port = host, port
         self.sessions = sessions or Sessions()
         self.limiter = limiter or LoginLimiter()
+        self._tls = tls
+        self._scheme = "https" if tls is not None else "http"
         self._runner: web.AppRunner | None = None
         self._hosts: frozenset[str] = frozenset()
 
@@ -69,7 +73,7 @@ class StaffPage:
     def url(self) -> str:
         """The page's URL (valid after start)."""
         host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self._port}/"
+        return f"{self._scheme}://{host}:{self._port}/"
 
     async def start(self) -> str:
         """Bind and serve; returns the page URL."""
@@ -80,7 +84,7 @@ class StaffPage:
         app.router.add_post("/logout", self._logout)
         app.router.add_get("/api/status", self._status)
         app.router.add_post("/api/alerts/{id}/ack", self._ack)
-        self._runner, self._port = await serve(app, self._host, self._port)
+        self._runner, self._port = await serve(app, self._host, self._port, self._tls)
         self._hosts = allowed_hosts(self._host, self._port)
         log.info("staff page: serving %s", self.url)
         return self.url
@@ -101,7 +105,7 @@ class StaffPage:
             raise web.HTTPForbidden(text="foreign host", headers=HEADERS)
         if request.method != "GET":
             origin = request.headers.get("Origin")
-            if origin not in {f"http://{h}" for h in self._hosts}:
+            if origin not in {f"{self._scheme}://{h}" for h in self._hosts}:
                 log.warning("staff page: refused Origin %r for %s from %s", origin, request.path, request.remote)
                 raise web.HTTPForbidden(text="foreign origin", headers=HEADERS)
         try:
@@ -138,8 +142,9 @@ class StaffPage:
         sid = self.sessions.new()
         log.info("staff page: staff logged in from %s", client)
         response = web.json_response({"ok": True})
+        # Secure over HTTPS: the browser then never sends the session over plain HTTP
         response.set_cookie(COOKIE, sid, max_age=int(self.sessions.lifetime), path="/", httponly=True,
-                            samesite="Strict")
+                            samesite="Strict", secure=self._tls is not None)
         return response
 
     async def _logout(self, request: web.Request) -> web.Response:

@@ -70,7 +70,8 @@ def test_off_by_default_and_documented() -> None:
         assert cfg.load(ROOT / "config" / name).staff_page == cfg.StaffPageConfig(
             enabled=False, listen="127.0.0.1", port=8081, token="")
     documented = tomllib.loads((ROOT / "config" / "kioskd.toml").read_text(encoding="utf-8"))["staff_page"]
-    assert documented == {"enabled": False, "listen": "127.0.0.1", "port": 8081, "token": ""}
+    assert documented == {"enabled": False, "listen": "127.0.0.1", "port": 8081, "token": "",
+                          "tls_cert": "", "tls_key": ""}
 
 
 @pytest.mark.parametrize(("table", "key"), [
