@@ -186,6 +186,9 @@ class StaffPageConfig:
     token: str = ""  # staff log in with it; at least STAFF_TOKEN_MIN characters when enabled
     tls_cert: str = ""  # PEM certificate (chain): with tls_key, the page is served over HTTPS
     tls_key: str = ""  # its PEM private key
+    # names and addresses staff type to reach the page (checked against Host, against DNS
+    # rebinding); the listen address is always one; needed when listening on 0.0.0.0
+    names: tuple[str, ...] = ()
 
 
 STAFF_TOKEN_MIN = 16

@@ -37,7 +37,7 @@ async def start_staff_page(daemon: Any) -> StaffPage | None:
     if tls is None and c.listen not in LOOPBACK:
         log.warning("staff page on %s without TLS: the staff token crosses the network in clear "
                     "(set staff_page.tls_cert and tls_key)", c.listen)
-    page = StaffPage(Handlers(daemon), token=c.token, host=c.listen, port=c.port, tls=tls)
+    page = StaffPage(Handlers(daemon), token=c.token, host=c.listen, port=c.port, tls=tls, names=c.names)
     try:
         await page.start()
     except OSError as err:

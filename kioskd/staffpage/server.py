@@ -56,7 +56,7 @@ class StaffPage:
 
     def __init__(self, handlers: StaffHandlers, *, token: str, host: str = "127.0.0.1", port: int = 8081,
                  sessions: Sessions | None = None, limiter: LoginLimiter | None = None,
-                 tls: ssl.SSLContext | None = None) -> None:
+                 tls: ssl.SSLContext | None = None, names: tuple[str, ...] = ()) -> None:
         if not token:
             raise ValueError("the staff page needs a token")
         self._handlers = handlers
@@ -65,6 +65,7 @@ class StaffPage:
         self.sessions = sessions or Sessions()
         self.limiter = limiter or LoginLimiter()
         self._tls = tls
+        self._names = names  # further names staff reach the page by (Host header)
         self._scheme = "https" if tls is not None else "http"
         self._runner: web.AppRunner | None = None
         self._hosts: frozenset[str] = frozenset()
@@ -85,7 +86,8 @@ class StaffPage:
         app.router.add_get("/api/status", self._status)
         app.router.add_post("/api/alerts/{id}/ack", self._ack)
         self._runner, self._port = await serve(app, self._host, self._port, self._tls)
-        self._hosts = allowed_hosts(self._host, self._port)
+        self._hosts = allowed_hosts(self._host, self._port).union(
+            f"[{n}]:{self._port}" if ":" in n else f"{n}:{self._port}" for n in self._names)
         log.info("staff page: serving %s", self.url)
         return self.url
 

@@ -71,7 +71,7 @@ def test_off_by_default_and_documented() -> None:
             enabled=False, listen="127.0.0.1", port=8081, token="")
     documented = tomllib.loads((ROOT / "config" / "kioskd.toml").read_text(encoding="utf-8"))["staff_page"]
     assert documented == {"enabled": False, "listen": "127.0.0.1", "port": 8081, "token": "",
-                          "tls_cert": "", "tls_key": ""}
+                          "tls_cert": "", "tls_key": "", "names": []}
 
 
 @pytest.mark.parametrize(("table", "key"), [

@@ -116,3 +116,17 @@ async def test_a_certificate_that_does_not_load_leaves_the_page_off(tmp_path: Pa
     with caplog.at_level(logging.ERROR, logger="kioskd.staffpage"):
         assert await start_staff_page(SimpleNamespace(config=config)) is None
     assert "cannot be used" in caplog.text and str(key) in caplog.text
+
+
+async def test_a_page_on_all_addresses_answers_the_names_staff_use_and_no_other() -> None:
+    page = StaffPage(Handlers(), token=TOKEN, host="0.0.0.0", port=0, names=("kiosk-07.hall.lan", "fd00::57"))
+    await page.start()
+    port = page.url.rsplit(":", 1)[1].strip("/")
+    try:
+        async with aiohttp.ClientSession() as session:
+            for host, status in (("kiosk-07.hall.lan", 200), ("[fd00::57]", 200), ("127.0.0.1", 200),
+                                 ("evil.example", 403), ("kiosk-07.hall.lan.evil.example", 403)):
+                async with session.get(f"http://127.0.0.1:{port}/", headers={"Host": f"{host}:{port}"}) as resp:
+                    assert resp.status == status, host
+    finally:
+        await page.stop()
