@@ -23,7 +23,7 @@ from drivers.base import (
     ValidatorFault,
 )
 from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
-from drivers.transport import Backoff, close_serial, open_serial
+from drivers.transport import Backoff
 from drivers.validator.conditions import ConditionEdges
 from drivers.validator.id003 import (
     ACK_REPLY,
@@ -39,6 +39,7 @@ from drivers.validator.id003 import (
     describe,
     parse_currency_table,
 )
+from drivers.validator.link import SerialLink
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +79,8 @@ class Id003Validator:
         self._wanted = frozenset(denominations) if denominations is not None else None
         self._table: tuple[CurrencyEntry, ...] = ()
         self._accepting = False  # what the machine asked for; re-applied after reconnects
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-        self._parser = Id003Parser()
-        self._frames: asyncio.Queue[Frame] = asyncio.Queue()
-        self._lock = asyncio.Lock()  # one request/reply exchange on the wire at a time
+        self._link = SerialLink[Frame](port, name=name, log=log, parser=Id003Parser,
+                                       baudrate=baudrate, parity="E", describe=describe)
         self._wake = asyncio.Event()  # set when the host just changed the device: poll at once
         self._online = False
         self._sink: EventSink = lambda event: None
@@ -93,6 +91,11 @@ class Id003Validator:
         # heartbeat for the daemon's watchdog: monotonic time of the last completed poll or
         # connection attempt (a deliberate back-off wait is stamped up to its end)
         self.last_progress = time.monotonic()
+
+    @property
+    def _parser(self) -> Id003Parser:
+        # the contract tests read every driver's parser counters (dropped bytes, bad frames)
+        return self._link.parser
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -127,7 +130,7 @@ class Id003Validator:
         while True:
             self.last_progress = time.monotonic()
             try:
-                await self._connect()
+                await self._link.connect()
                 while True:
                     await self._initialise(commit_credit)
                     backoff.reset()
@@ -142,7 +145,7 @@ class Id003Validator:
             except DeviceError as err:
                 offline_reason = str(err)
             finally:
-                await self._disconnect()
+                await self._link.disconnect()
             if self._online:
                 self._online = False
                 log.warning("%s: offline: %s", self.name, offline_reason)
@@ -153,82 +156,17 @@ class Id003Validator:
 
     # -- wire ----------------------------------------------------------------------------------
 
-    async def _connect(self) -> None:
-        self._reader, self._writer = await open_serial(self.port, self.baudrate, parity="E")
-        self._parser = Id003Parser()
-        self._frames = asyncio.Queue()
-        self._read_task = asyncio.create_task(self._read_loop(self._reader))
-
-    async def _disconnect(self) -> None:
-        task = getattr(self, "_read_task", None)
-        if task:
-            task.cancel()
-            await asyncio.wait([task])  # never swallows a cancellation aimed at us
-        await close_serial(self._writer)
-        self._reader = self._writer = None
-
-    async def _read_loop(self, reader: asyncio.StreamReader) -> None:
-        try:
-            while True:
-                chunk = await reader.read(256)
-                if not chunk:
-                    break
-                bad = self._parser.bad_frames
-                for frame in self._parser.feed(chunk):
-                    self._frames.put_nowait(frame)
-                if self._parser.last_dropped:
-                    log.debug("%s: dropped %s (%d bad frames so far)", self.name,
-                              self._parser.last_dropped.hex(), self._parser.bad_frames)
-                elif self._parser.bad_frames != bad:
-                    log.debug("%s: bad frame", self.name)
-        except Exception as err:  # the port vanished; the exchange waiting on us reports it
-            log.debug("%s: read ended: %s", self.name, err)
-        self._frames.put_nowait(Frame(-1))  # sentinel: port closed
-
     async def _exchange(self, cmd: int, data: bytes = b"", *, expect: Collection[int] | None = None,
                         reply: bool = True) -> Frame | None:
         """Send one frame and wait for a matching reply, retrying; raises DeviceUnavailable."""
-        async with self._lock:
-            writer = self._writer
-            if writer is None:
-                raise DeviceUnavailable(f"{self.name}: not connected")
+        async with self._link.lock:
             raw = build_frame(cmd, data)
-            bad_before = self._parser.bad_frames
-            for _ in range(RETRIES):
-                while not self._frames.empty():  # stale replies of an earlier timed-out request
-                    if self._frames.get_nowait().cmd == -1:
-                        raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
-                try:
-                    writer.write(raw)
-                    await writer.drain()
-                except (OSError, ConnectionError) as err:
-                    raise DeviceUnavailable(f"{self.name}: write to {self.port}: {err}") from err
-                if not reply:
-                    return None
-                frame = await self._await_reply(expect)
-                if frame is not None:
-                    return frame
-                self._parser.reset()
-            bad = self._parser.bad_frames - bad_before
-            why = f"{bad} bad frames" if bad else "no reply"
-            raise DeviceUnavailable(f"{self.name}: {why} to 0x{cmd:02x} after {RETRIES} tries")
-
-    async def _await_reply(self, expect: Collection[int] | None) -> Frame | None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.reply_timeout
-        while (left := deadline - loop.time()) > 0:
-            try:
-                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
-                async with asyncio.timeout(left):
-                    frame = await self._frames.get()
-            except TimeoutError:
+            if not reply:
+                await self._link.send(raw)
                 return None
-            if frame.cmd == -1:
-                raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
-            if expect is None or frame.cmd in expect:
-                return frame
-            log.debug("%s: unexpected reply %s", self.name, describe(frame))
-        return None
+            accept = None if expect is None else (lambda frame: frame.cmd in expect)
+            return await self._link.request(raw, within=self.reply_timeout, retries=RETRIES,
+                                            what=f"0x{cmd:02x}", accept=accept)
 
     async def _send_setting(self, cmd: int, data: bytes) -> None:
         frame = await self._exchange(cmd, data, expect={cmd, Status.INVALID_COMMAND})
@@ -237,7 +175,7 @@ class Id003Validator:
                                 f"{describe(frame)}")
 
     async def _operation(self, cmd: int) -> None:
-        if not self._online or self._writer is None:
+        if not self._online or not self._link.connected:
             raise DeviceUnavailable(f"{self.name}: offline, cannot send 0x{cmd:02x}")
         frame = await self._exchange(cmd, expect={ACK_REPLY, Status.INVALID_COMMAND})
         if frame.cmd != ACK_REPLY:
