@@ -20,7 +20,7 @@ from drivers.base import (
     ValidatorFault,
 )
 from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
-from drivers.transport import Backoff, close_serial, open_serial
+from drivers.transport import Backoff
 from drivers.validator.ccnet import (
     FAILURE_CODES,
     ILLEGAL_COMMAND,
@@ -38,6 +38,7 @@ from drivers.validator.ccnet import (
     parse_identification,
 )
 from drivers.validator.conditions import ConditionEdges
+from drivers.validator.link import SerialLink
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ RETRIES = 3  # tries per request before the device counts as gone
 SETTLE = 5.0  # seconds to wait at start-up for a note on its way into the box to get there
 _ACK = build_frame(Cmd.ACK)
 _NAK = build_frame(Cmd.NAK)
-_CLOSED, _BAD = -1, -2  # read-loop sentinels: port closed, a frame with a bad CRC arrived
+_BAD = -2  # queued by the read loop when a frame with a bad CRC arrived (and nothing else)
 _POWER_UP = (State.POWER_UP, State.POWER_UP_BILL_IN_VALIDATOR, State.POWER_UP_BILL_IN_STACKER)
 _ESCROWED = (State.ESCROW, State.HOLDING)
 _JAMS = {State.VALIDATOR_JAMMED: "acceptor", State.CASSETTE_JAMMED: "stacker"}
@@ -79,12 +80,8 @@ class CcnetValidator:
         self._table: tuple[BillType, ...] = ()
         self._accepting = False  # what the machine asked for; re-applied after reconnects
         self._applied = False  # what the device was last told
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-        self._read_task: asyncio.Task | None = None
-        self._parser = CcnetParser()
-        self._frames: asyncio.Queue[Frame] = asyncio.Queue()
-        self._lock = asyncio.Lock()  # one request/reply exchange on the wire at a time
+        self._link = SerialLink[Frame](port, name=name, log=log, parser=CcnetParser,
+                                       baudrate=baudrate, parity="N", feed=self._feed)
         self._online = False
         self._sink: EventSink = lambda event: None
         self._last = -1  # last state seen
@@ -94,6 +91,11 @@ class CcnetValidator:
         self._credited = False  # the current STACKED was committed (re-ACK, never re-credit)
         self._announced = False  # NoteStacked emitted for the current STACKED
         self._edges = ConditionEdges(self.name, self._emit)
+
+    @property
+    def _parser(self) -> CcnetParser:
+        # the contract tests read every driver's parser counters (dropped bytes, bad frames)
+        return self._link.parser
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -125,7 +127,7 @@ class CcnetValidator:
         offline_reason = ""
         while True:
             try:
-                await self._connect()
+                await self._link.connect()
                 while True:
                     await self._initialise(commit_credit)
                     backoff.reset()
@@ -142,7 +144,7 @@ class CcnetValidator:
             except DeviceError as err:
                 offline_reason = str(err)
             finally:
-                await self._disconnect()
+                await self._link.disconnect()
             if self._online:
                 self._online = False
                 log.warning("%s: offline: %s", self.name, offline_reason)
@@ -151,61 +153,25 @@ class CcnetValidator:
 
     # -- wire ----------------------------------------------------------------------------------
 
-    async def _connect(self) -> None:
-        self._reader, self._writer = await open_serial(self.port, self.baudrate, parity="N")
-        self._parser = CcnetParser()
-        self._frames = asyncio.Queue()
-        self._read_task = asyncio.create_task(self._read_loop(self._reader))
-
-    async def _disconnect(self) -> None:
-        task, self._read_task = self._read_task, None
-        if task:
-            task.cancel()
-            await asyncio.wait([task])  # never swallows a cancellation aimed at us
-        await close_serial(self._writer)
-        self._reader = self._writer = None
-
-    async def _read_loop(self, reader: asyncio.StreamReader) -> None:
-        try:
-            while True:
-                chunk = await reader.read(256)
-                if not chunk:
-                    break
-                bad = self._parser.bad_frames
-                frames = self._parser.feed(chunk)
-                for frame in frames:
-                    self._frames.put_nowait(frame)
-                if self._parser.bad_frames != bad and not frames:
-                    self._frames.put_nowait(Frame(_BAD))  # the exchange NAKs it
-                if self._parser.last_dropped:
-                    log.debug("%s: dropped %s (%d bad frames so far)", self.name,
-                              self._parser.last_dropped.hex(), self._parser.bad_frames)
-        except Exception as err:  # the port vanished; the exchange waiting on us reports it
-            log.debug("%s: read ended: %s", self.name, err)
-        self._frames.put_nowait(Frame(_CLOSED))
-
-    async def _write(self, raw: bytes) -> None:
-        writer = self._writer
-        if writer is None:
-            raise DeviceUnavailable(f"{self.name}: not connected")
-        try:
-            writer.write(raw)
-            await writer.drain()
-        except (OSError, ConnectionError) as err:
-            raise DeviceUnavailable(f"{self.name}: write to {self.port}: {err}") from err
+    def _feed(self, chunk: bytes) -> list[Frame]:
+        """The frames in `chunk`; a bad-CRC frame alone becomes a _BAD frame, for the NAK."""
+        parser = self._link.parser
+        bad = parser.bad_frames
+        frames = parser.feed(chunk)
+        if parser.bad_frames != bad and not frames:
+            frames.append(Frame(_BAD))  # the exchange NAKs it
+        return frames
 
     async def _exchange(self, cmd: int, data: bytes = b"") -> Frame:
         """Send one command (lock held) and return the reply; NAK bad replies, retry, or raise."""
         raw = build_frame(cmd, data)
-        while not self._frames.empty():  # stale replies of an earlier timed-out request
-            if self._frames.get_nowait().cmd == _CLOSED:
-                raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
+        self._link.drop_stale()  # stale replies of an earlier timed-out request
         send, bad = raw, 0
         for _ in range(RETRIES):
-            await self._write(send)
-            frame = await self._await_reply()
+            await self._link.write(send)
+            frame = await self._link.reply(self.reply_timeout)
             if frame is None:
-                self._parser.reset()
+                self._link.parser.reset()
                 send = raw  # nothing came back: ask again
             elif frame.cmd == _BAD:
                 bad += 1
@@ -217,20 +183,9 @@ class CcnetValidator:
         why = f"{bad} bad frames" if bad else "no reply"
         raise DeviceUnavailable(f"{self.name}: {why} to 0x{cmd:02x} after {RETRIES} tries")
 
-    async def _await_reply(self) -> Frame | None:
-        try:
-            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
-            async with asyncio.timeout(self.reply_timeout):
-                frame = await self._frames.get()
-        except TimeoutError:
-            return None
-        if frame.cmd == _CLOSED:
-            raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
-        return frame
-
     async def _command(self, cmd: int, data: bytes = b"") -> None:
         """A command the device answers with ACK; raises ProtocolError when it refuses."""
-        async with self._lock:
+        async with self._link.lock:
             frame = await self._exchange(cmd, data)
         if frame.cmd != Cmd.ACK or frame.data:
             what = "illegal command" if frame.cmd == ILLEGAL_COMMAND else describe(frame)
@@ -238,19 +193,19 @@ class CcnetValidator:
 
     async def _request(self, cmd: int) -> Frame:
         """A command the device answers with data; the data reply is ACKed."""
-        async with self._lock:
+        async with self._link.lock:
             frame = await self._exchange(cmd)
-            await self._write(_ACK)
+            await self._link.write(_ACK)
         return frame
 
     async def _operation(self, cmd: int) -> None:
-        if not self._online or self._writer is None:
+        if not self._online or not self._link.connected:
             raise DeviceUnavailable(f"{self.name}: offline, cannot send 0x{cmd:02x}")
         await self._command(cmd)
 
     async def _poll(self, commit_credit: CreditCommit, *, in_flight: bool = False) -> Frame:
         """POLL; a STACKED reply is committed before it is ACKed (invariant 2), others at once."""
-        async with self._lock:
+        async with self._link.lock:
             frame = await self._exchange(Cmd.POLL)
             if frame.cmd != State.STACKED:
                 self._credited = self._announced = False
@@ -264,7 +219,7 @@ class CcnetValidator:
                     log.exception("%s: credit commit failed; not acknowledging", self.name)
                     return frame
                 self._credited = True
-            await self._write(_ACK)
+            await self._link.write(_ACK)
         return frame
 
     # -- protocol ------------------------------------------------------------------------------
