@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import os
+from collections.abc import Iterator
 
 from drivers.base import (
     CreditCommit,
@@ -31,7 +32,7 @@ from drivers.base import (
     ValidatorFault,
 )
 from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
-from drivers.transport import Backoff, close_serial, open_serial
+from drivers.transport import Backoff
 from drivers.validator.cctalk import (
     BILL_TYPES,
     BILL_VALIDATOR,
@@ -56,12 +57,12 @@ from drivers.validator.cctalk import (
     parse_event_block,
     parse_scaling,
 )
+from drivers.validator.link import SerialLink
 
 log = logging.getLogger(__name__)
 
 RETRIES = 3  # tries per request before the device counts as gone
 INHIBIT_CHECK_PERIOD = 1.0  # seconds between read-backs of the master inhibit (227)
-_CLOSED = Frame(-1, None, -1)  # sentinel: the port closed under the reader
 
 
 class CctalkValidator:
@@ -95,13 +96,13 @@ class CctalkValidator:
         self.address = address
         self.state_path = state_path
         self.baudrate = baudrate
-        self._parser = CctalkParser(checksum, dests={HOST, address})
+        self._link = SerialLink[Frame](
+            port, name=name, log=log, baudrate=baudrate, parity="N", feed=self._replies,
+            parser=lambda: CctalkParser(self.checksum, dests={HOST, self.address}),
+            describe=describe, unexpected="%s: unexpected frame %s")
         self._wanted = frozenset(denominations) if denominations is not None else None
         self._table: dict[int, int] = {}  # bill type -> value in fen, from 157 + 156
         self._accepting = False  # what the machine asked for; re-applied after reconnects
-        self._writer: asyncio.StreamWriter | None = None
-        self._frames: asyncio.Queue[Frame] = asyncio.Queue()
-        self._lock = asyncio.Lock()  # one request/reply exchange on the wire at a time
         self._online = False
         self._ever_online = False  # before the first DeviceOnline, credits go out with no value
         self._sink: EventSink = lambda event: None
@@ -110,7 +111,11 @@ class CctalkValidator:
         self._box_open = False
         self._routed = False  # 154 "stack" accepted, credit event not read yet
         self.echoes = 0  # own frames read back from the wire and dropped
-        self._read_task: asyncio.Task | None = None
+
+    @property
+    def _parser(self) -> CctalkParser:
+        # the contract tests read every driver's parser counters (dropped bytes, bad frames)
+        return self._link.parser
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -142,7 +147,7 @@ class CctalkValidator:
         offline_reason = ""
         while True:
             try:
-                await self._connect()
+                await self._link.connect()
                 while True:
                     await self._initialise(commit_credit)
                     backoff.reset()
@@ -157,7 +162,7 @@ class CctalkValidator:
             except DeviceError as err:
                 offline_reason = str(err)
             finally:
-                await self._disconnect()
+                await self._link.disconnect()
             if self._online:
                 self._online = False
                 log.warning("%s: offline: %s", self.name, offline_reason)
@@ -166,82 +171,24 @@ class CctalkValidator:
 
     # -- wire ----------------------------------------------------------------------------------
 
-    async def _connect(self) -> None:
-        reader, self._writer = await open_serial(self.port, self.baudrate, parity="N")
-        self._parser = CctalkParser(self.checksum, dests={HOST, self.address})
-        self._frames = asyncio.Queue()
-        self._read_task = asyncio.create_task(self._read_loop(reader))
-
-    async def _disconnect(self) -> None:
-        if self._read_task:
-            self._read_task.cancel()
-            await asyncio.wait([self._read_task])  # never swallows a cancellation aimed at us
-            self._read_task = None
-        await close_serial(self._writer)
-        self._writer = None
-
-    async def _read_loop(self, reader: asyncio.StreamReader) -> None:
-        try:
-            while True:
-                chunk = await reader.read(256)
-                if not chunk:
-                    break
-                for frame in self._parser.feed(chunk):
-                    if frame.dest == self.address:
-                        self.echoes += 1  # our own request read back off the single wire
-                    else:
-                        self._frames.put_nowait(frame)
-                if self._parser.last_dropped:
-                    log.debug("%s: dropped %s (%d bad frames so far)", self.name,
-                              self._parser.last_dropped.hex(), self._parser.bad_frames)
-        except Exception as err:  # the port vanished; the exchange waiting on us reports it
-            log.debug("%s: read ended: %s", self.name, err)
-        self._frames.put_nowait(_CLOSED)
+    def _replies(self, chunk: bytes) -> Iterator[Frame]:
+        """The frames in `chunk` but our own requests, which the single wire echoes back."""
+        for frame in self._link.parser.feed(chunk):
+            if frame.dest == self.address:
+                self.echoes += 1  # our own request read back off the single wire
+            else:
+                yield frame
 
     async def _exchange(self, header: int, data: bytes = b"") -> Frame:
         """Send one request and return the device's reply (ACK or NAK); raises DeviceUnavailable."""
-        async with self._lock:
-            writer = self._writer
-            if writer is None:
-                raise DeviceUnavailable(f"{self.name}: not connected")
+        async with self._link.lock:
             raw = build_frame(self.address, HOST, header, data, self.checksum)
-            bad_before = self._parser.bad_frames
-            for _ in range(RETRIES):
-                while not self._frames.empty():  # stale replies of an earlier timed-out request
-                    if self._frames.get_nowait() is _CLOSED:
-                        raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
-                try:
-                    writer.write(raw)
-                    await writer.drain()
-                except (OSError, ConnectionError) as err:
-                    raise DeviceUnavailable(f"{self.name}: write to {self.port}: {err}") from err
-                frame = await self._await_reply()
-                if frame is None:
-                    self._parser.reset()
-                    continue
-                if frame.header == Header.BUSY:
-                    continue  # the device asked us to try again
-                return frame
-            bad = self._parser.bad_frames - bad_before
-            why = f"{bad} bad frames" if bad else "no reply"
-            raise DeviceUnavailable(f"{self.name}: {why} to header {header} after {RETRIES} tries")
+            return await self._link.request(raw, within=self.reply_timeout, retries=RETRIES,
+                                            what=f"header {header}", accept=self._from_device,
+                                            again=_busy)
 
-    async def _await_reply(self) -> Frame | None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.reply_timeout
-        while (left := deadline - loop.time()) > 0:
-            try:
-                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
-                async with asyncio.timeout(left):
-                    frame = await self._frames.get()
-            except TimeoutError:
-                return None
-            if frame is _CLOSED:
-                raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
-            if frame.src in (None, self.address) and frame.header in (0, Header.NAK, Header.BUSY):
-                return frame
-            log.debug("%s: unexpected frame %s", self.name, describe(frame))
-        return None
+    def _from_device(self, frame: Frame) -> bool:
+        return frame.src in (None, self.address) and frame.header in (0, Header.NAK, Header.BUSY)
 
     async def _command(self, header: int, data: bytes = b"") -> bytes:
         """One request that must be ACKed; returns the reply data; raises ProtocolError on NAK."""
@@ -251,7 +198,7 @@ class CctalkValidator:
         return frame.data
 
     async def _route(self, code: int) -> None:
-        if not self._online or self._writer is None:
+        if not self._online or not self._link.connected:
             raise DeviceUnavailable(f"{self.name}: offline, cannot route the bill ({code})")
         reply = await self._command(Header.ROUTE_BILL, bytes((code,)))
         if reply:
@@ -439,6 +386,10 @@ class CctalkValidator:
 
 class _Restarted(DeviceError):
     """The device reset while we were polling; re-initialise."""
+
+
+def _busy(frame: Frame) -> bool:
+    return frame.header == Header.BUSY  # the device asked us to try again
 
 
 def _load_counter(path: str) -> int | None:
