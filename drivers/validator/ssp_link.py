@@ -13,12 +13,11 @@ reconnect negotiate afresh.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
-from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
-from drivers.transport import close_serial, open_serial
+from drivers.errors import DeviceError, ProtocolError
 from drivers.validator.essp_crypto import STEX, EsspCipher, KeyExchange, aes_key, from_u64, u64
+from drivers.validator.link import SerialLink
 from drivers.validator.ssp import Cmd, Packet, Reply, SspParser, build_packet, describe
 
 # One logger for the whole SSP driver (ssp_device's): the link's lines stay where they were.
@@ -27,7 +26,7 @@ log = logging.getLogger("drivers.validator.ssp_device")
 RETRIES = 3  # sends of one packet (same sequence flag) before the device counts as gone
 
 
-class SspLink:
+class SspLink(SerialLink[Packet]):
     """Request/reply exchanges with an SSP slave (address 0) on a serial port, 8N2, plain or eSSP."""
 
     def __init__(
@@ -42,9 +41,10 @@ class SspLink:
     ) -> None:
         if len(fixed_key) != 8:
             raise ValueError(f"{name}: the fixed eSSP key is 8 bytes, not {len(fixed_key)}")
-        self.name = name
-        self.port = port
-        self.baudrate = baudrate
+        # 8N2 on RS-232; transport opens a pty with no parity (stop bits as the pty allows).
+        super().__init__(port, name=name, log=log, parser=SspParser, baudrate=baudrate,
+                         parity="N", stopbits=2, noun="packets",
+                         unexpected="%s: reply with the wrong flag or address dropped: %s")
         self.reply_timeout = reply_timeout
         self.encrypted = encrypted
         self._fixed_key = bytes(fixed_key)
@@ -52,29 +52,7 @@ class SspLink:
         self._ecount = 0  # eCOUNT the next encrypted command carries
         self._broken = False  # a reply on this key was refused: re-negotiate before more
         self.negotiations = 0  # key exchanges completed (start-up, resets, refused replies)
-        self._writer: asyncio.StreamWriter | None = None
-        self.parser = SspParser()
-        self._packets: asyncio.Queue[Packet | None] = asyncio.Queue()
-        self._lock = asyncio.Lock()  # one request/reply exchange on the wire at a time
         self._seq = 1
-        self._read_task: asyncio.Task[None] | None = None
-
-    async def connect(self) -> None:
-        """Open the port and start reading packets from it."""
-        # 8N2 on RS-232; transport opens a pty with no parity (stop bits as the pty allows).
-        reader, self._writer = await open_serial(self.port, self.baudrate, parity="N", stopbits=2)
-        self.parser = SspParser()
-        self._packets = asyncio.Queue()
-        self._read_task = asyncio.create_task(self._read_loop(reader))
-
-    async def disconnect(self) -> None:
-        """Stop reading and close the port (safe when never connected)."""
-        task = self._read_task
-        if task:
-            task.cancel()
-            await asyncio.wait([task])  # never swallows a cancellation aimed at us
-        await close_serial(self._writer)
-        self._writer = None
 
     async def synchronise(self) -> None:
         """SYNC (the sequence flag starts afresh) and, with eSSP, negotiate a new key."""
@@ -86,33 +64,17 @@ class SspLink:
 
     async def exchange(self, data: bytes) -> bytes:
         """Send one command and return the reply data; retransmits with the same flag."""
-        async with self._lock:
-            writer = self._writer
-            if writer is None:
-                raise DeviceUnavailable(f"{self.name}: not connected")
+        async with self.lock:
+            self.require_writer()  # "not connected" comes before an eSSP refusal
             cipher = self._cipher
             if cipher and self._broken:  # e.g. set_accepting after the poll loop refused a reply
                 raise Untrusted(f"{self.name}: eSSP session refused; waiting for a new key")
             # Wrapped once: a retransmission repeats the same bytes (same flag, same eCOUNT).
             raw = build_packet(self._seq, cipher.wrap(data, self._ecount) if cipher else data)
-            bad_before = self.parser.bad_frames
-            for _ in range(RETRIES):
-                while not self._packets.empty():  # stale replies of an earlier timed-out request
-                    if self._packets.get_nowait() is None:
-                        raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
-                try:
-                    writer.write(raw)
-                    await writer.drain()
-                except (OSError, ConnectionError) as err:
-                    raise DeviceUnavailable(f"{self.name}: write to {self.port}: {err}") from err
-                reply = await self._await_reply()
-                if reply is not None:
-                    self._seq ^= 1  # the next command is a new one
-                    return self._open(reply, data[0]) if cipher else reply
-                self.parser.reset()
-            bad = self.parser.bad_frames - bad_before
-            why = f"{bad} bad packets" if bad else "no reply"
-            raise DeviceUnavailable(f"{self.name}: {why} to 0x{data[0]:02x} after {RETRIES} tries")
+            reply = await self.request(raw, within=self.reply_timeout, retries=RETRIES,
+                                       what=f"0x{data[0]:02x}", accept=self._is_reply)
+            self._seq ^= 1  # the next command is a new one
+            return self._open(reply.data, data[0]) if cipher else reply.data
 
     async def command(self, data: bytes) -> bytes:
         """Exchange and require the generic OK; returns the data after it."""
@@ -121,21 +83,6 @@ class SspLink:
             raise Refused(f"{self.name}: command 0x{data[0]:02x} refused: {describe(reply)}",
                           reply[0])
         return reply[1:]
-
-    async def _read_loop(self, reader: asyncio.StreamReader) -> None:
-        try:
-            while True:
-                chunk = await reader.read(256)
-                if not chunk:
-                    break
-                for packet in self.parser.feed(chunk):
-                    self._packets.put_nowait(packet)
-                if self.parser.last_dropped:
-                    log.debug("%s: dropped %s (%d bad packets so far)", self.name,
-                              self.parser.last_dropped.hex(), self.parser.bad_frames)
-        except Exception as err:  # the port vanished; the exchange waiting on us reports it
-            log.debug("%s: read ended: %s", self.name, err)
-        self._packets.put_nowait(None)  # sentinel: port closed
 
     def _open(self, reply: bytes, cmd: int) -> bytes:
         """The plain reply data of an encrypted exchange; checks the eCOUNT."""
@@ -172,22 +119,8 @@ class SspLink:
         self.negotiations += 1
         log.info("%s: eSSP key negotiated (#%d)", self.name, self.negotiations)
 
-    async def _await_reply(self) -> bytes | None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.reply_timeout
-        while (left := deadline - loop.time()) > 0:
-            try:
-                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
-                async with asyncio.timeout(left):
-                    packet = await self._packets.get()
-            except TimeoutError:
-                return None
-            if packet is None:
-                raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
-            if packet.addr == 0 and packet.seq == self._seq:
-                return packet.data
-            log.debug("%s: reply with the wrong flag or address dropped: %s", self.name, packet)
-        return None
+    def _is_reply(self, packet: Packet) -> bool:
+        return packet.addr == 0 and packet.seq == self._seq
 
 
 class Refused(ProtocolError):
