@@ -183,9 +183,9 @@ class CctalkValidator:
         """Send one request and return the device's reply (ACK or NAK); raises DeviceUnavailable."""
         async with self._link.lock:
             raw = build_frame(self.address, HOST, header, data, self.checksum)
-            return await self._link.request(raw, within=self.reply_timeout, retries=RETRIES,
-                                            what=f"header {header}", accept=self._from_device,
-                                            again=_busy)
+            return await self._link.request(raw, header, within=self.reply_timeout, retries=RETRIES,
+                                            accept=self._from_device, again=_busy,
+                                            what="header {}")
 
     def _from_device(self, frame: Frame) -> bool:
         return frame.src in (None, self.address) and frame.header in (0, Header.NAK, Header.BUSY)

@@ -165,8 +165,8 @@ class Id003Validator:
                 await self._link.send(raw)
                 return None
             accept = None if expect is None else (lambda frame: frame.cmd in expect)
-            return await self._link.request(raw, within=self.reply_timeout, retries=RETRIES,
-                                            what=f"0x{cmd:02x}", accept=accept)
+            return await self._link.request(raw, cmd, within=self.reply_timeout, retries=RETRIES,
+                                            accept=accept)
 
     async def _send_setting(self, cmd: int, data: bytes) -> None:
         frame = await self._exchange(cmd, data, expect={cmd, Status.INVALID_COMMAND})

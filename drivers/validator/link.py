@@ -110,10 +110,9 @@ class SerialLink(Generic[FrameT]):
             if frames.get_nowait() is _CLOSED:
                 raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
 
-    async def write(self, raw: bytes, writer: asyncio.StreamWriter | None = None) -> None:
-        """Write `raw` (to `writer`, else the open port's); raises DeviceUnavailable."""
-        if writer is None:
-            writer = self.require_writer()
+    async def write(self, raw: bytes) -> None:
+        """Write `raw` to the open port; raises DeviceUnavailable."""
+        writer = self.require_writer()
         try:
             writer.write(raw)
             await writer.drain()
@@ -122,30 +121,36 @@ class SerialLink(Generic[FrameT]):
 
     async def send(self, raw: bytes) -> None:
         """Write one request that has no reply, after dropping stale replies."""
-        writer = self.require_writer()
+        self.require_writer()  # "not connected" before "port closed", as in request()
         self.drop_stale()
-        await self.write(raw, writer)
+        await self.write(raw)
 
     async def request(
         self,
         raw: bytes,
+        code: int,
         *,
         within: float,
         retries: int,
-        what: str,
         accept: Callable[[FrameT], bool] | None = None,
         again: Callable[[FrameT], bool] | None = None,
+        what: str = "0x{:02x}",
     ) -> FrameT:
         """Send `raw` until an accepted reply comes (up to `retries` sends); raises DeviceUnavailable.
 
         Each send waits `within` s for the reply. A reply `again` is true of (the device is
-        busy) is sent again at once; no reply resets the parser's partial frame before the next. `what` names the request in the error.
+        busy) is sent again at once; no reply resets the parser's partial frame before the next.
+        The error names the request as `what` formatted with `code` (only then: a hot path).
         """
         writer = self.require_writer()
         bad_before = self.parser.bad_frames
         for _ in range(retries):
             self.drop_stale()
-            await self.write(raw, writer)
+            try:  # inline, not self.write: one coroutine less on every poll
+                writer.write(raw)
+                await writer.drain()
+            except (OSError, ConnectionError) as err:
+                raise DeviceUnavailable(f"{self.name}: write to {self.port}: {err}") from err
             frame = await self.reply(within, accept)
             if frame is None:
                 self.parser.reset()
@@ -153,7 +158,7 @@ class SerialLink(Generic[FrameT]):
                 return frame
         bad = self.parser.bad_frames - bad_before
         why = f"{bad} bad {self._noun}" if bad else "no reply"
-        raise DeviceUnavailable(f"{self.name}: {why} to {what} after {retries} tries")
+        raise DeviceUnavailable(f"{self.name}: {why} to {what.format(code)} after {retries} tries")
 
     async def reply(self, within: float,
                     accept: Callable[[FrameT], bool] | None = None) -> FrameT | None:

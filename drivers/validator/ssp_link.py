@@ -71,8 +71,8 @@ class SspLink(SerialLink[Packet]):
                 raise Untrusted(f"{self.name}: eSSP session refused; waiting for a new key")
             # Wrapped once: a retransmission repeats the same bytes (same flag, same eCOUNT).
             raw = build_packet(self._seq, cipher.wrap(data, self._ecount) if cipher else data)
-            reply = await self.request(raw, within=self.reply_timeout, retries=RETRIES,
-                                       what=f"0x{data[0]:02x}", accept=self._is_reply)
+            reply = await self.request(raw, data[0], within=self.reply_timeout, retries=RETRIES,
+                                       accept=self._is_reply)
             self._seq ^= 1  # the next command is a new one
             return self._open(reply.data, data[0]) if cipher else reply.data
 
