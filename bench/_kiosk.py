@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import sys
+import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from drivers.printer.emulator import EscposEmulator
@@ -34,6 +37,7 @@ class BenchKiosk:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.proc: asyncio.subprocess.Process | None = None
+        self.ready_after = 0.0  # seconds from exec to READY=1 (set by launched())
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(str(root / "notify.sock"))
 
@@ -99,3 +103,16 @@ socket = "{state}/control.sock"
         await self.printer.stop()
         await self.backend.stop()
         self.notify.close()
+
+
+@contextlib.asynccontextmanager
+async def launched(poll_interval: float = 0.2) -> AsyncIterator[BenchKiosk]:
+    """A bench kiosk in a temporary directory, running (READY=1 seen) until the block ends."""
+    with tempfile.TemporaryDirectory() as tmp:
+        kiosk = BenchKiosk(Path(tmp), poll_interval)
+        await kiosk.setup()
+        try:
+            kiosk.ready_after = await kiosk.launch()
+            yield kiosk
+        finally:
+            await kiosk.stop()

@@ -11,35 +11,27 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import tempfile
-from pathlib import Path
 
-from bench._kiosk import BenchKiosk
+from bench._kiosk import launched
 from bench.idle import cpu_over
 from bench.throughput import ACCOUNT, open_page
 
 
 async def main(seconds: float) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        kiosk = BenchKiosk(Path(tmp), poll_interval=0.2)
-        await kiosk.setup()
-        try:
-            await kiosk.launch()
-            assert kiosk.proc is not None
-            page = await open_page(kiosk)
-            await page.press(*ACCOUNT, "confirm")
-            await page.until(lambda s: s["state"] == "payment_confirm", "confirm")
-            await page.press("confirm")
-            await page.until(lambda s: s["state"] == "payment_cash_waiting", "cash")
-            seen = len(kiosk.validator.log)
-            cpu, wall = await cpu_over(kiosk.proc.pid, seconds)  # a customer looking for a note
-            state = page.snapshot["state"]
-            polls = sum(1 for _, way, cmd in kiosk.validator.log[seen:] if way == "rx" and cmd == 0x11)
-            await page.press("cancel")
-            await page.until(lambda s: s["state"] == "service_idle", "idle")
-            await page.stop()
-        finally:
-            await kiosk.stop()
+    async with launched(poll_interval=0.2) as kiosk:
+        assert kiosk.proc is not None
+        page = await open_page(kiosk)
+        await page.press(*ACCOUNT, "confirm")
+        await page.until(lambda s: s["state"] == "payment_confirm", "confirm")
+        await page.press("confirm")
+        await page.until(lambda s: s["state"] == "payment_cash_waiting", "cash")
+        seen = len(kiosk.validator.log)
+        cpu, wall = await cpu_over(kiosk.proc.pid, seconds)  # a customer looking for a note
+        state = page.snapshot["state"]
+        polls = sum(1 for _, way, cmd in kiosk.validator.log[seen:] if way == "rx" and cmd == 0x11)
+        await page.press("cancel")
+        await page.until(lambda s: s["state"] == "service_idle", "idle")
+        await page.stop()
     print(f"$ python -m bench.cash_cpu {seconds:g}")
     print(f"{state} for {wall:.0f} s, validator enabled: CPU {cpu:.2f} % of one core, "
           f"{polls / wall:.0f} status polls per second")

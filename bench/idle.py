@@ -13,12 +13,11 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
-from bench._kiosk import KIOSK, BenchKiosk
+from bench._kiosk import KIOSK, launched
 from bench.throughput import CustomerPage, open_page, pay
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -65,24 +64,18 @@ async def idle(pid: int, seconds: float) -> tuple[float, float, float]:
 
 
 async def main(seconds: float, payments: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        kiosk = BenchKiosk(Path(tmp), poll_interval=0.2)
-        await kiosk.setup()
-        try:
-            await kiosk.launch()
-            assert kiosk.proc is not None
-            pid = kiosk.proc.pid
-            fresh = await idle(pid, seconds)
-            page = await open_page(kiosk, LeavingPage)
-            steps: dict[str, list[float]] = defaultdict(list)
-            for _ in range(payments):
-                await pay(page, kiosk.validator, steps)
-            await page.disconnect()
-            after = await idle(pid, seconds)
-            peak = memory_mb(pid, "VmHWM")
-            receipts, credited = len(kiosk.printer.receipts), len(kiosk.backend.credits(KIOSK))
-        finally:
-            await kiosk.stop()
+    async with launched(poll_interval=0.2) as kiosk:
+        assert kiosk.proc is not None
+        pid = kiosk.proc.pid
+        fresh = await idle(pid, seconds)
+        page = await open_page(kiosk, LeavingPage)
+        steps: dict[str, list[float]] = defaultdict(list)
+        for _ in range(payments):
+            await pay(page, kiosk.validator, steps)
+        await page.disconnect()
+        after = await idle(pid, seconds)
+        peak = memory_mb(pid, "VmHWM")
+        receipts, credited = len(kiosk.printer.receipts), len(kiosk.backend.credits(KIOSK))
     print(f"$ python -m bench.idle {seconds:g} {payments}")
     for label, (cpu, rss, wall) in (("fresh", fresh), (f"after {payments} payments", after)):
         print(f"idle over {wall:.0f} s, {label}, validator polled every 0.2 s: CPU {cpu:.2f} % of one core "

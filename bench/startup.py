@@ -8,20 +8,13 @@ from __future__ import annotations
 import asyncio
 import statistics
 import sys
-import tempfile
-from pathlib import Path
 
-from bench._kiosk import BenchKiosk
+from bench._kiosk import launched
 
 
 async def one() -> float:
-    with tempfile.TemporaryDirectory() as tmp:
-        kiosk = BenchKiosk(Path(tmp))
-        await kiosk.setup()
-        try:
-            return await kiosk.launch()
-        finally:
-            await kiosk.stop()
+    async with launched() as kiosk:
+        return kiosk.ready_after
 
 
 async def main(runs: int) -> None:

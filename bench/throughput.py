@@ -14,13 +14,11 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import time
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
-from bench._kiosk import KIOSK, BenchKiosk
+from bench._kiosk import KIOSK, BenchKiosk, launched
 from tests.daemon import RunningKiosk  # the screen + WebSocket driver the scenario tests use
 
 ACCOUNT = "0012345678"
@@ -74,23 +72,18 @@ async def pay(page: CustomerPage, emulator: Any, steps: dict[str, list[float]]) 
 
 async def main(seconds: float) -> None:
     steps: dict[str, list[float]] = defaultdict(list)
-    with tempfile.TemporaryDirectory() as tmp:
-        bench = BenchKiosk(Path(tmp), poll_interval=0.05)  # the fastest [validator] poll_interval
-        await bench.setup()
-        try:
-            await bench.launch()
-            page = await open_page(bench)
-            done, t0 = 0, time.monotonic()
-            while time.monotonic() - t0 < seconds:
-                await pay(page, bench.validator, steps)
-                done += 1
-            wall = time.monotonic() - t0
-            await page.stop()
-            # the money really moved: notes in the emulator's box, credits in the backend's store
-            receipts, stacked = len(bench.printer.receipts), len(bench.validator.stacked)
-            credited = len(bench.backend.credits(KIOSK))
-        finally:
-            await bench.stop()
+    # the fastest [validator] poll_interval
+    async with launched(poll_interval=0.05) as bench:
+        page = await open_page(bench)
+        done, t0 = 0, time.monotonic()
+        while time.monotonic() - t0 < seconds:
+            await pay(page, bench.validator, steps)
+            done += 1
+        wall = time.monotonic() - t0
+        await page.stop()
+        # the money really moved: notes in the emulator's box, credits in the backend's store
+        receipts, stacked = len(bench.printer.receipts), len(bench.validator.stacked)
+        credited = len(bench.backend.credits(KIOSK))
     print(f"$ python -m bench.throughput {seconds:g}")
     print(f"{done} payments in {wall:.1f} s = {done * 60 / wall:.0f} per minute "
           f"(validator poll 0.05 s, zero-delay emulators; {stacked} notes stacked, {credited} "
