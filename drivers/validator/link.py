@@ -11,6 +11,7 @@ expects, with a deadline, dropping frames that are not it. What a protocol does 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from typing import Generic, Protocol, TypeVar
@@ -21,6 +22,20 @@ from drivers.transport import close_serial, open_serial
 FrameT = TypeVar("FrameT")
 FrameT_co = TypeVar("FrameT_co", covariant=True)
 _CLOSED = None  # queued by the read task when the port closes under it
+FAST_POLL = 0.005  # below a 9600-baud exchange (~11 ms): the wire sets the pace
+
+
+async def pause(wake: asyncio.Event, interval: float, *, fast: bool = False) -> None:
+    """Wait until the next poll is due (`interval`, at most FAST_POLL if `fast`) or `wake` is set.
+
+    A driver polls `fast` while a customer may insert a note or one is moving, so software never
+    slows the note path; it sets `wake` when the host just changed the device (enabled it, decided
+    on the escrow, acknowledged a credit) so the next poll goes out at once. `wake` is cleared.
+    """
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(min(interval, FAST_POLL) if fast else interval):
+            await wake.wait()
+    wake.clear()
 
 
 class FrameParser(Protocol[FrameT_co]):

@@ -41,6 +41,7 @@ from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
 from drivers.transport import Backoff
 from drivers.validator.conditions import ConditionEdges
 from drivers.validator.essp_crypto import DEFAULT_FIXED_KEY
+from drivers.validator.link import pause
 from drivers.validator.ssp import (
     REJECT_REASONS,
     Channel,
@@ -95,7 +96,7 @@ class SspValidator:
         self._online = False
         self._ack_mode = True
         self._sink: EventSink = lambda event: None
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # set when the host just changed the device: poll at once
         self._escrow: int | None = None  # value (fen) of the note held in escrow, 0 if unknown
         self._decision: str | None = None  # "stack" / "return" for the note in escrow
         self._in_path: int | None = None  # value of a note accepted or being returned
@@ -129,6 +130,8 @@ class SspValidator:
         self._accepting = enabled
         if self._online:
             await self._link.command(bytes((Cmd.ENABLE if enabled else Cmd.DISABLE,)))
+            if enabled:
+                self._wake.set()  # a customer may insert a note now: poll at once, then fast
 
     async def stack(self) -> None:
         """Accept the note in escrow: the next POLL (instead of HOLD) stacks it."""
@@ -273,7 +276,7 @@ class SspValidator:
                 if self._escrow is not None:  # stack: this poll accepts the note
                     self._in_path, self._escrow, self._decision = self._escrow, None, None
                 await self._on_reply(await self._link.exchange(poll), commit_credit)
-            await self._sleep()
+            await self._pause()
 
     async def _hold_or_return(self) -> None:
         if self._decision == "return":
@@ -285,13 +288,14 @@ class SspValidator:
                 log.warning("%s: escrow note gone (%s)", self.name, describe(reply))
             self._in_path, self._escrow, self._decision = self._escrow, None, None
 
-    async def _sleep(self) -> None:
-        try:
-            async with asyncio.timeout(self.poll_interval):
-                await self._wake.wait()
-        except TimeoutError:
-            pass
-        self._wake.clear()
+    async def _pause(self) -> None:
+        """Wait until the next poll is due, or until the host changed the device (see _wake)."""
+        # a device enabled for a customer at the cash step (who may insert a note any moment),
+        # and a note in escrow, in the path or credited but not yet stacked, are followed closely;
+        # a disabled device that is idle or stuck (jam, box full) is polled at the configured rate
+        moving = not self._edges.active and (
+            self._escrow is not None or self._in_path is not None or self._credited is not None)
+        await pause(self._wake, self.poll_interval, fast=self._accepting or moving)
 
     async def _on_reply(self, reply: bytes, commit_credit: CreditCommit, *,
                         startup: bool = False) -> None:
@@ -349,6 +353,10 @@ class SspValidator:
             reply = await self._link.exchange(bytes((Cmd.EVENT_ACK,)))  # only after the commit
             if reply[0] != Reply.OK:
                 log.warning("%s: EVENT ACK answered %s", self.name, describe(reply))
+        if to_ack:
+            # committed (and acknowledged with EVENT ACK, or by the next POLL in plain SSP):
+            # the next poll says STACKED
+            self._wake.set()
         self._conditions_edge(now, events)
 
     def _on_read(self, channel: int) -> None:
