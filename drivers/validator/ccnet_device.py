@@ -38,7 +38,7 @@ from drivers.validator.ccnet import (
     parse_identification,
 )
 from drivers.validator.conditions import ConditionEdges
-from drivers.validator.link import SerialLink
+from drivers.validator.link import SerialLink, pause
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,9 @@ _NAK = build_frame(Cmd.NAK)
 _BAD = -2  # queued by the read loop when a frame with a bad CRC arrived (and nothing else)
 _POWER_UP = (State.POWER_UP, State.POWER_UP_BILL_IN_VALIDATOR, State.POWER_UP_BILL_IN_STACKER)
 _ESCROWED = (State.ESCROW, State.HOLDING)
+# States of a note between slot and box (or back): polled every FAST_POLL seconds (link.pause).
+_MOVING = frozenset({State.ACCEPTING, State.ESCROW, State.HOLDING, State.STACKING, State.STACKED,
+                     State.RETURNING, State.RETURNED, State.REJECTING})
 _JAMS = {State.VALIDATOR_JAMMED: "acceptor", State.CASSETTE_JAMMED: "stacker"}
 _FAULTS = {State.CHEATED: "cheated", State.PAUSE: "pause", State.FAILURE: "failure"}
 
@@ -82,6 +85,7 @@ class CcnetValidator:
         self._applied = False  # what the device was last told
         self._link = SerialLink[Frame](port, name=name, log=log, parser=CcnetParser,
                                        baudrate=baudrate, parity="N", feed=self._feed)
+        self._wake = asyncio.Event()  # set when the host just changed the device: poll at once
         self._online = False
         self._sink: EventSink = lambda event: None
         self._last = -1  # last state seen
@@ -109,16 +113,20 @@ class CcnetValidator:
         if self._online:
             await self._command(Cmd.ENABLE_BILL_TYPES, self._enable_data())
             self._applied = enabled
+            if enabled:
+                self._wake.set()  # a customer may insert a note now: poll at once, then fast
 
     async def stack(self) -> None:
         """Send STACK for the note in escrow; raises DeviceError if the device refuses."""
         self._decided = True
         await self._operation(Cmd.STACK)
+        self._wake.set()  # the note is on its way in: follow it now
 
     async def return_note(self) -> None:
         """Send RETURN for the note in escrow; raises DeviceError if the device refuses."""
         self._decided = True
         await self._operation(Cmd.RETURN)
+        self._wake.set()  # the note is on its way back: follow it now
 
     async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
         """Connect, initialise, poll, reconnect with backoff, until cancelled."""
@@ -220,6 +228,8 @@ class CcnetValidator:
                     return frame
                 self._credited = True
             await self._link.write(_ACK)
+        if self._credited:
+            self._wake.set()  # STACKED committed and ACKed: the device moves on, follow it now
         return frame
 
     # -- protocol ------------------------------------------------------------------------------
@@ -290,7 +300,15 @@ class CcnetValidator:
                 log.warning("%s: device restarted (%s); re-initialising", self.name, describe(frame))
                 raise _Restarted(frame)
             await self._on_state(frame)
-            await asyncio.sleep(self.poll_interval)
+            await self._pause(frame.cmd)
+
+    async def _pause(self, state: int) -> None:
+        """Wait until the next poll is due, or until the host changed the device (see _wake)."""
+        # a note on the move, and a device enabled for a customer at the cash step (who may
+        # insert a note any moment), are followed closely so software never slows the note
+        # path; an inhibited device is polled at the configured rate
+        fast = self._accepting or state in _MOVING
+        await pause(self._wake, self.poll_interval, fast=fast)
 
     async def _on_state(self, frame: Frame) -> None:
         s, data, last = frame.cmd, frame.data, self._last
