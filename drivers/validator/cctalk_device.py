@@ -57,7 +57,7 @@ from drivers.validator.cctalk import (
     parse_event_block,
     parse_scaling,
 )
-from drivers.validator.link import SerialLink
+from drivers.validator.link import SerialLink, pause
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,7 @@ class CctalkValidator:
         self._wanted = frozenset(denominations) if denominations is not None else None
         self._table: dict[int, int] = {}  # bill type -> value in fen, from 157 + 156
         self._accepting = False  # what the machine asked for; re-applied after reconnects
+        self._wake = asyncio.Event()  # set when the host just changed the device: poll at once
         self._online = False
         self._ever_online = False  # before the first DeviceOnline, credits go out with no value
         self._sink: EventSink = lambda event: None
@@ -129,6 +130,8 @@ class CctalkValidator:
         self._accepting = enabled
         if self._online:
             await self._command(Header.MODIFY_MASTER_INHIBIT_STATUS, bytes((int(enabled),)))
+            if enabled:
+                self._wake.set()  # a customer may insert a note now: poll at once, then fast
 
     async def stack(self) -> None:
         """Route the note in escrow to the stacker (154, 1); raises DeviceError if refused."""
@@ -205,6 +208,7 @@ class CctalkValidator:
             why = ROUTE_ERRORS.get(reply[0], f"error {reply[0]}")
             raise ProtocolError(f"{self.name}: route bill {code} refused: {why}")
         self._routed = code == Route.STACK
+        self._wake.set()  # the note is on its way (in or back): read its events now
 
     async def _read_events(self) -> EventBlock:
         return parse_event_block(await self._command(Header.READ_BUFFERED_BILL_EVENTS))
@@ -295,11 +299,12 @@ class CctalkValidator:
         self._last_counter = counter
 
     async def _poll_forever(self, commit_credit: CreditCommit) -> None:
-        check_every = max(1, round(INHIBIT_CHECK_PERIOD / max(self.poll_interval, 0.001)))
-        polls = 0
+        loop = asyncio.get_running_loop()
+        checked = loop.time()
         while True:
-            polls += 1
-            if polls % check_every == 0:
+            # by the clock, not a count of polls: the poll rate changes with _pause
+            if loop.time() - checked >= INHIBIT_CHECK_PERIOD:
+                checked = loop.time()
                 await self._check_master_inhibit()
             block = await self._read_events()
             last = self._last_counter or 0
@@ -312,7 +317,15 @@ class CctalkValidator:
             for a, b in fresh:
                 await self._on_event(a, b, commit_credit)
             await self._handled(block.counter)
-            await asyncio.sleep(self.poll_interval)
+            await self._pause()
+
+    async def _pause(self) -> None:
+        """Wait until the next 159 read is due, or until the host changed the device (see _wake)."""
+        # a device enabled for a customer at the cash step (who may insert a note any moment),
+        # and a note in escrow or routed to the stacker, are followed closely so software never
+        # slows the note path; an inhibited device is read at the configured rate
+        moving = self._escrow_value is not None or self._routed
+        await pause(self._wake, self.poll_interval, fast=self._accepting or moving)
 
     async def _check_master_inhibit(self) -> None:
         """Read 227 back: a reset with no event since, or the 5 s self-disable, shows only here."""
@@ -346,6 +359,7 @@ class CctalkValidator:
             await self._commit(commit_credit, value)
             self._emit(NoteStacked(self.name, value or 0))
             self._escrow_value, self._routed = None, False
+            self._wake.set()  # committed: the next 159 read, which acknowledges it, goes out now
         elif a > 0:
             log.warning("%s: unknown event A=%d B=%d", self.name, a, b)
         else:
