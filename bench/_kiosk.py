@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from drivers.printer.emulator import EscposEmulator
-from drivers.validator.emulators.id003_emu import Id003Emulator
 from kioskd.refbackend import ReferenceBackend
+from kioskd.sim import validator_emulator
 from kioskd.uplink.keys import init_key, load_key, public_b64url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,9 +30,10 @@ def free_port() -> int:
 class BenchKiosk:
     """Emulators + reference backend here; `kioskd run --config` as a child we can measure."""
 
-    def __init__(self, root: Path, poll_interval: float = 0.2) -> None:
-        self.root, self.poll_interval = root, poll_interval
-        self.validator, self.printer = Id003Emulator(), EscposEmulator()
+    def __init__(self, root: Path, poll_interval: float = 0.2, validator: str = "id003") -> None:
+        self.root, self.poll_interval, self.driver = root, poll_interval, validator
+        # the same wire emulator `kioskd run --simulate` would give that [validator] driver
+        self.validator, self.printer = validator_emulator(validator), EscposEmulator()
         self.backend = ReferenceBackend(root / "backend.sqlite3")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
@@ -54,6 +55,7 @@ class BenchKiosk:
 id = "{KIOSK}"
 name = "Bench Hall"
 [validator]
+driver = "{self.driver}"
 port = "{self.validator.port}"
 poll_interval = {self.poll_interval}
 [printer]
@@ -106,10 +108,11 @@ socket = "{state}/control.sock"
 
 
 @contextlib.asynccontextmanager
-async def launched(poll_interval: float = 0.2) -> AsyncIterator[BenchKiosk]:
-    """A bench kiosk in a temporary directory, running (READY=1 seen) until the block ends."""
+async def launched(poll_interval: float = 0.2, validator: str = "id003") -> AsyncIterator[BenchKiosk]:
+    """A bench kiosk (with `validator`'s driver and emulator) in a temporary directory, running
+    (READY=1 seen) until the block ends."""
     with tempfile.TemporaryDirectory() as tmp:
-        kiosk = BenchKiosk(Path(tmp), poll_interval)
+        kiosk = BenchKiosk(Path(tmp), poll_interval, validator)
         await kiosk.setup()
         try:
             kiosk.ready_after = await kiosk.launch()

@@ -5,15 +5,16 @@ Each payment: account number and confirm on the screen keypad, confirm the holde
 The client is the customer page: keys go over its WebSocket (as app.js sends them) and it
 waits for every screen the customer would see before the next step. It prints the median
 time of each step next to the total.
-Run: cd /work/main && /work/venv/bin/python -m bench.throughput [SECONDS]
+Run: cd /work/main && /work/venv/bin/python -m bench.throughput [SECONDS] [--validator DRIVER]
+(DRIVER: id003 (default), ssp, ccnet or cctalk; the daemon runs that driver on its emulator).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import statistics
-import sys
 import time
 from collections import defaultdict
 from typing import Any
@@ -70,10 +71,13 @@ async def pay(page: CustomerPage, emulator: Any, steps: dict[str, list[float]]) 
     lap("done -> idle")
 
 
-async def main(seconds: float) -> None:
+VALIDATORS = ("id003", "ssp", "ccnet", "cctalk")  # kioskd.sim's emulators, config's drivers
+
+
+async def main(seconds: float, validator: str = "id003") -> None:
     steps: dict[str, list[float]] = defaultdict(list)
     # the fastest [validator] poll_interval
-    async with launched(poll_interval=0.05) as bench:
+    async with launched(poll_interval=0.05, validator=validator) as bench:
         page = await open_page(bench)
         done, t0 = 0, time.monotonic()
         while time.monotonic() - t0 < seconds:
@@ -84,13 +88,18 @@ async def main(seconds: float) -> None:
         # the money really moved: notes in the emulator's box, credits in the backend's store
         receipts, stacked = len(bench.printer.receipts), len(bench.validator.stacked)
         credited = len(bench.backend.credits(KIOSK))
-    print(f"$ python -m bench.throughput {seconds:g}")
+    print(f"$ python -m bench.throughput {seconds:g} --validator {validator}")
     print(f"{done} payments in {wall:.1f} s = {done * 60 / wall:.0f} per minute "
-          f"(validator poll 0.05 s, zero-delay emulators; {stacked} notes stacked, {credited} "
+          f"({validator}, validator poll 0.05 s, zero-delay emulators; {stacked} notes stacked, {credited} "
           f"credited by the backend, {receipts} receipts printed; goal >= 600)")
     for name, values in steps.items():
         print(f"  {name:30s} median {statistics.median(values) * 1000:5.1f} ms")
 
 
 if __name__ == "__main__":
-    asyncio.run(main(float(sys.argv[1]) if len(sys.argv) > 1 else 30.0))
+    parser = argparse.ArgumentParser(description="Whole payments per minute through kioskd.")
+    parser.add_argument("seconds", nargs="?", type=float, default=30.0)
+    parser.add_argument("--validator", choices=VALIDATORS, default="id003",
+                        help="the [validator] driver, run on its wire emulator")
+    args = parser.parse_args()
+    asyncio.run(main(args.seconds, args.validator))
