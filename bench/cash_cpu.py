@@ -1,6 +1,6 @@
 """Benchmark: the daemon's CPU while a customer stands at the cash screen (validator enabled).
 
-Enabled, the ID-003 driver polls every 5 ms (drivers/validator/id003_device.FAST_POLL) so a
+Enabled, the ID-003 driver polls every 5 ms (drivers/validator/link.FAST_POLL) so a
 note is seen as soon as it goes in; inhibited, it polls at the configured rate (bench.idle).
 This prints what that costs: the daemon waits in payment_cash_waiting for SECONDS with no
 note, then the customer walks away (cancel).

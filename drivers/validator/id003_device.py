@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Collection
@@ -39,7 +38,7 @@ from drivers.validator.id003 import (
     describe,
     parse_currency_table,
 )
-from drivers.validator.link import SerialLink
+from drivers.validator.link import SerialLink, pause
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +47,10 @@ _IN_STACKER = (Status.VEND_VALID, Status.STACKED, Status.POWER_UP_BILL_IN_STACKE
 # Statuses on the way into the box; start-up waits them out before deciding (and before RESET).
 _SETTLING = (Status.STACKING,)
 _SETTLE_POLLS = 50
-# Statuses of a note between slot and box (or back): polled every FAST_POLL seconds.
+# Statuses of a note between slot and box (or back): polled every FAST_POLL seconds (link.pause).
 _MOVING = frozenset({Status.ACCEPTING, Status.ESCROW, Status.STACKING, Status.VEND_VALID,
                      Status.STACKED, Status.REJECTING, Status.RETURNING, Status.HOLDING})
 _STATUSES = frozenset(s.value for s in Status)  # built once: the poll loop runs all day
-FAST_POLL = 0.005  # below a 9600-baud exchange (~11 ms): the wire sets the pace
 _JAMS = {Status.ACCEPTOR_JAM: "acceptor", Status.STACKER_JAM: "stacker"}
 _FAULTS = {Status.PAUSE: "pause", Status.CHEATED: "cheated", Status.FAILURE: "failure",
            Status.COMMUNICATION_ERROR: "communication error"}
@@ -234,15 +232,11 @@ class Id003Validator:
             # a note on the move, and a device enabled for a customer at the cash step (who may
             # insert a note any moment), are followed closely so software never slows the note
             # path; an inhibited device is polled at the configured rate
-            fast = self._accepting or frame.cmd in _MOVING
-            await self._pause(min(self.poll_interval, FAST_POLL) if fast else self.poll_interval)
+            await self._pause(frame.cmd)
 
-    async def _pause(self, seconds: float) -> None:
+    async def _pause(self, status: int) -> None:
         """Wait until the next poll is due, or until the host changed the device (see _wake)."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._wake.wait()
-        self._wake.clear()
+        await pause(self._wake, self.poll_interval, fast=self._accepting or status in _MOVING)
 
     async def _on_status(self, frame: Frame, commit_credit: CreditCommit) -> None:
         s, data, last = frame.cmd, frame.data, self._last
