@@ -17,7 +17,6 @@ from drivers.base import (
     NoteReturned,
     NoteStacked,
     PowerUpWithBill,
-    ValidatorFault,
 )
 from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
 from drivers.transport import Backoff
@@ -37,7 +36,7 @@ from drivers.validator.ccnet import (
     parse_bill_table,
     parse_identification,
 )
-from drivers.validator.conditions import ConditionEdges
+from drivers.validator.conditions import ConditionEdges, StatusTable
 from drivers.validator.link import SerialLink, pause
 
 log = logging.getLogger(__name__)
@@ -54,6 +53,8 @@ _MOVING = frozenset({State.ACCEPTING, State.ESCROW, State.HOLDING, State.STACKIN
                      State.RETURNING, State.RETURNED, State.REJECTING})
 _JAMS = {State.VALIDATOR_JAMMED: "acceptor", State.CASSETTE_JAMMED: "stacker"}
 _FAULTS = {State.CHEATED: "cheated", State.PAUSE: "pause", State.FAILURE: "failure"}
+_CONDITIONS = StatusTable(jams=_JAMS, full=State.CASSETTE_FULL, open=State.CASSETTE_OUT, faults=_FAULTS,
+                          failure=State.FAILURE, failure_codes=FAILURE_CODES)
 
 
 class CcnetValidator:
@@ -347,28 +348,7 @@ class CcnetValidator:
             code = data[0] if data else None
             reason = REJECT_REASONS.get(code, f"unknown 0x{code:02x}" if code is not None else "")
             self._emit(NoteRejected(self.name, reason, code))
-        self._conditions_from(s, data)
-
-    def _conditions_from(self, s: int, data: bytes) -> None:
-        """Emit edge events for lasting conditions: jams, cassette full/out, faults."""
-        now: set[str] = set()
-        if s in _JAMS:
-            now.add(f"jam:{_JAMS[s]}")
-        elif s == State.CASSETTE_FULL:
-            now.add("full")
-        elif s == State.CASSETTE_OUT:
-            now.add("open")
-        elif s in _FAULTS:
-            now.add(f"fault:{s}:{data.hex()}")
-
-        def fault(cond: str) -> ValidatorFault:
-            kind = _FAULTS[s]
-            code = data[0] if data else None
-            if s == State.FAILURE and code is not None:
-                kind = f"failure: {FAILURE_CODES.get(code, hex(code))}"
-            return ValidatorFault(self.name, kind, code)
-
-        self._edges.update(now, fault)
+        self._edges.update_status(_CONDITIONS, s, data)  # jams, cassette full/out, faults
 
     def _emit(self, event: DeviceEvent) -> None:
         try:

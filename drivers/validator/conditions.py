@@ -9,7 +9,8 @@ the driver builds (or None for no event), and ValidatorFaultCleared once none is
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from drivers.base import (
     DeviceEvent,
@@ -18,6 +19,7 @@ from drivers.base import (
     StackerClosed,
     StackerFull,
     StackerOpened,
+    ValidatorFault,
     ValidatorFaultCleared,
 )
 
@@ -60,6 +62,42 @@ class ConditionEdges:
         if any(_is_fault(c) for c in gone) and not any(_is_fault(c) for c in now):
             self._emit(ValidatorFaultCleared(self.name))
         self.active = now
+
+    def update_status(self, table: StatusTable, status: int, data: bytes) -> None:
+        """update() for one status reply of a protocol described by `table`."""
+        self.update(table.conditions(status, data), lambda _cond: table.fault(self.name, status, data))
+
+
+@dataclass(frozen=True)
+class StatusTable:
+    """Which codes of a one-status-byte protocol (ID-003, CCNET) are lasting conditions."""
+
+    jams: Mapping[int, str]  # status -> "acceptor" or "stacker"
+    full: int
+    open: int
+    faults: Mapping[int, str]  # status -> the fault's kind
+    failure: int  # the fault whose first data byte is a failure code
+    failure_codes: Mapping[int, str]
+
+    def conditions(self, status: int, data: bytes) -> set[str]:
+        """The condition names a status reports (none for a normal status)."""
+        if status in self.jams:
+            return {f"jam:{self.jams[status]}"}
+        if status == self.full:
+            return {"full"}
+        if status == self.open:
+            return {"open"}
+        if status in self.faults:
+            return {f"fault:{status}:{data.hex()}"}
+        return set()
+
+    def fault(self, name: str, status: int, data: bytes) -> ValidatorFault:
+        """The ValidatorFault event of a fault status, failure codes spelled out."""
+        kind = self.faults[status]
+        code = data[0] if data else None
+        if status == self.failure and code is not None:
+            kind = f"failure: {self.failure_codes.get(code, hex(code))}"
+        return ValidatorFault(name, kind, code)
 
 
 def _is_fault(cond: str) -> bool:

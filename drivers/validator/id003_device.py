@@ -19,11 +19,10 @@ from drivers.base import (
     NoteReturned,
     NoteStacked,
     PowerUpWithBill,
-    ValidatorFault,
 )
 from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
 from drivers.transport import Backoff
-from drivers.validator.conditions import ConditionEdges
+from drivers.validator.conditions import ConditionEdges, StatusTable
 from drivers.validator.id003 import (
     ACK_REPLY,
     FAILURE_CODES,
@@ -54,6 +53,8 @@ _STATUSES = frozenset(s.value for s in Status)  # built once: the poll loop runs
 _JAMS = {Status.ACCEPTOR_JAM: "acceptor", Status.STACKER_JAM: "stacker"}
 _FAULTS = {Status.PAUSE: "pause", Status.CHEATED: "cheated", Status.FAILURE: "failure",
            Status.COMMUNICATION_ERROR: "communication error"}
+_CONDITIONS = StatusTable(jams=_JAMS, full=Status.STACKER_FULL, open=Status.STACKER_OPEN, faults=_FAULTS,
+                          failure=Status.FAILURE, failure_codes=FAILURE_CODES)
 
 
 class Id003Validator:
@@ -276,29 +277,8 @@ class Id003Validator:
         elif s == Status.RETURNING and last != Status.RETURNING:
             self._emit(NoteReturned(self.name, self._escrow_value))
             self._escrow_value = None
-        self._conditions_from(s, data)
+        self._edges.update_status(_CONDITIONS, s, data)  # jams, stacker full/open, faults
         self._last = s
-
-    def _conditions_from(self, s: int, data: bytes) -> None:
-        """Emit edge events for lasting conditions: jams, stacker full/open, faults."""
-        now: set[str] = set()
-        if s in _JAMS:
-            now.add(f"jam:{_JAMS[s]}")
-        elif s == Status.STACKER_FULL:
-            now.add("full")
-        elif s == Status.STACKER_OPEN:
-            now.add("open")
-        elif s in _FAULTS:
-            now.add(f"fault:{s}:{data.hex()}")
-
-        def fault(cond: str) -> ValidatorFault:
-            kind = _FAULTS[s]
-            code = data[0] if data else None
-            if s == Status.FAILURE and code is not None:
-                kind = f"failure: {FAILURE_CODES.get(code, hex(code))}"
-            return ValidatorFault(self.name, kind, code)
-
-        self._edges.update(now, fault)
 
     def _emit(self, event: DeviceEvent) -> None:
         try:
