@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from drivers.printer.emulator import EscposEmulator
-from kioskd.refbackend import ReferenceBackend
-from kioskd.sim import validator_emulator
+from kioskd.sim.hardware import validator_emulator
 from kioskd.uplink.keys import init_key, load_key, public_b64url
+from refbackend import ReferenceBackend
 
 ROOT = Path(__file__).resolve().parents[1]
 KIOSK = "K-BENCH-1"

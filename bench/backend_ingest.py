@@ -19,12 +19,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
+from backend_api.jws import sign, verify  # noqa: E402
 from kioskd.ledger.records import utc_now  # noqa: E402
-from kioskd.refbackend import ReferenceBackend  # noqa: E402
-from kioskd.refbackend.rules import check_payload  # noqa: E402
 from kioskd.uplink.batches import GENESIS, batch_digest  # noqa: E402
 from kioskd.uplink.client import BATCHES_PATH, PAYMENTS_PATH, BackendClient  # noqa: E402
-from kioskd.uplink.jws import sign, verify  # noqa: E402
+from refbackend import ReferenceBackend  # noqa: E402
+from refbackend.rules import check_payload  # noqa: E402
 
 KIOSK = "K-BENCH"
 

@@ -71,7 +71,7 @@ async def pay(page: CustomerPage, emulator: Any, steps: dict[str, list[float]]) 
     lap("done -> idle")
 
 
-VALIDATORS = ("id003", "ssp", "ccnet", "cctalk")  # kioskd.sim's emulators, config's drivers
+VALIDATORS = ("id003", "ssp", "ccnet", "cctalk")  # kioskd.sim.hardware's emulators, config's drivers
 
 
 async def main(seconds: float, validator: str = "id003") -> None:

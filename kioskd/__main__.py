@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     # transitions logs every callback at INFO; the machine logs what matters itself
     logging.getLogger("transitions").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     if args.command == "demo":
-        from kioskd.demo import demo
+        from kioskd.sim.demo import demo
 
         return asyncio.run(demo())
     try:

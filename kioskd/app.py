@@ -9,28 +9,28 @@ import time
 from typing import Any
 
 from drivers import base as ev
-from kioskd.alerts import Alerts
-from kioskd.batching import BatchScheduler
 from kioskd.config import Config, config_changed
-from kioskd.control import ControlServer
-from kioskd.control_handlers import Handlers
-from kioskd.custody import Custody, CustodySettings, key_signer, statement_lines
+from kioskd.control.handlers import Handlers
+from kioskd.control.server import ControlServer
+from kioskd.custody.door import DoorWatch
+from kioskd.custody.session import Custody, CustodySettings, key_signer, statement_lines
+from kioskd.customer.receipts.layout import render_lines, send_when_ready
+from kioskd.customer.receipts.printing import Receipts
+from kioskd.customer.screen.server import ScreenServer
 from kioskd.devices import build_door, build_keypad, build_printer, build_validator
-from kioskd.door_watch import DoorWatch
-from kioskd.health import check_box, mark_running, mark_stopped, watch_backend
+from kioskd.hall.alerts import Alerts
+from kioskd.hall.page import StaffPage, start_staff_page
+from kioskd.hall.reports import DailyClose
 from kioskd.ledger import Ledger, LedgerError, StorageError
-from kioskd.notify import notify, watchdog_seconds
-from kioskd.printing import Receipts
-from kioskd.receipts import render_lines, send_when_ready
-from kioskd.reports import DailyClose
-from kioskd.screen.server import ScreenServer
-from kioskd.staffpage import StaffPage, start_staff_page
+from kioskd.system.health import check_box, mark_running, mark_stopped, watch_backend
+from kioskd.system.notify import notify, watchdog_seconds
+from kioskd.system.watchdog import Watchdog, heartbeat_probe, task_probe
 from kioskd.uplink.batches import BatchBuilder
 from kioskd.uplink.client import BackendClient
 from kioskd.uplink.keys import load_key
 from kioskd.uplink.outbox import OutboxSender
 from kioskd.uplink.payments import UplinkPayments
-from kioskd.watchdog import Watchdog, heartbeat_probe, task_probe
+from kioskd.uplink.scheduler import BatchScheduler
 from statemachine.definition import Timeouts
 from statemachine.machine import build_machine
 from statemachine.model import KioskModel, NoteWithoutPayment, Rules

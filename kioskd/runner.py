@@ -11,10 +11,10 @@ from typing import Any
 
 from kioskd.app import Daemon
 from kioskd.config import Config
+from kioskd.customer.screen.server import ScreenServer
 from kioskd.ledger import StorageError
 from kioskd.ledger.records import utc_now
-from kioskd.notify import notify
-from kioskd.screen.server import ScreenServer
+from kioskd.system.notify import notify
 from kioskd.uplink.client import BackendClient
 from kioskd.uplink.keys import load_key
 
@@ -26,7 +26,7 @@ async def serve(config: Config, *, simulate: bool = False, ready: asyncio.Event 
     """Run the kiosk until `stop` is set (main sets it on SIGTERM/SIGINT) or until cancelled."""
     sim = None
     if simulate:
-        from kioskd.sim import Simulation
+        from kioskd.sim.hardware import Simulation
 
         sim = Simulation(Path(config.storage.path), config.validator.driver, encrypted=config.validator.encrypted)
         config = await sim.start(config)

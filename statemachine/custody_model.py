@@ -1,6 +1,6 @@
 """The model's side of the dual-custody `maintenance` states: key routing, snapshot, inhibit.
 
-The custody logic itself (technicians, count, audit) lives in kioskd.custody; the model
+The custody logic itself (technicians, count, audit) lives in kioskd.custody.session; the model
 only knows it through the CustodyView protocol, so the machine tests can use a fake.
 """
 

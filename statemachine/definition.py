@@ -167,7 +167,7 @@ TRANSITIONS: list[dict[str, Any]] = [
             _t(key, [P + "help", P + "done"], "service_idle"),
         )
     ],
-    # maintenance (dual custody, kioskd.custody drives these): login -> open -> count -> end
+    # maintenance (dual custody, kioskd.custody.session drives these): login -> open -> count -> end
     _t("custody_start", ["service_idle", "unavailable"], "maintenance_login"),
     _t("custody_open", "maintenance_login", "maintenance_open"),
     _t("custody_count", "maintenance_open", "maintenance_count"),

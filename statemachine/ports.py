@@ -83,7 +83,7 @@ class Payments(Protocol):
 
 
 class ReceiptService(Protocol):
-    """Receipt printing (kioskd.receipts)."""
+    """Receipt printing (kioskd.customer.receipts.layout)."""
 
     async def print_payment(self, result: PaymentResult, locale: str) -> bool:
         """Print the receipt; False when it could not be printed (kept for reprint)."""
@@ -91,7 +91,7 @@ class ReceiptService(Protocol):
 
 
 class AlertService(Protocol):
-    """Alert raising (kioskd.alerts)."""
+    """Alert raising (kioskd.hall.alerts)."""
 
     def raise_alert(self, code: str, severity: str = "warning", **detail: object) -> None:
         """Raise (or keep) the open alert `code`."""

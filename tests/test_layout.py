@@ -80,3 +80,22 @@ def test_codecs_import_only_the_standard_library_and_driver_errors() -> None:
 def test_the_committed_state_chart_matches_the_definition() -> None:
     committed = diagram.DOC.read_text(encoding="utf-8")
     assert committed == diagram.document(), "stale: run `python -m statemachine.diagram`"
+
+
+def test_the_wire_contract_and_the_reference_backend_stand_apart_from_the_kiosk() -> None:
+    """backend_api imports neither side; refbackend never imports kioskd; only kioskd.sim runs it."""
+    offenders = [
+        f"{p.relative_to(ROOT)} imports {m}"
+        for pkg, banned in (("backend_api", ("kioskd", "refbackend", "drivers", "statemachine")),
+                            ("refbackend", ("kioskd", "drivers", "statemachine")))
+        for p in files(pkg)
+        for m in imports_of(p)
+        if m.split(".")[0] in banned
+    ]
+    offenders += [
+        f"{p.relative_to(ROOT)} imports {m}"
+        for p in files("kioskd")
+        for m in imports_of(p)
+        if m.split(".")[0] == "refbackend" and p.parent.name != "sim"
+    ]
+    assert offenders == []

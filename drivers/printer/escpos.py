@@ -1,6 +1,6 @@
 """ESC/POS receipt printer driver: our own async transport (serial, USB printer class, TCP) and DLE EOT status.
 
-Jobs arrive already rendered (kioskd.receipts renders them with drivers.printer.commands); this
+Jobs arrive already rendered (kioskd.customer.receipts.layout renders them with drivers.printer.commands); this
 module only moves bytes and asks the printer how it is. DLE EOT n (Epson ESC/POS
 reference, "DLE EOT: transmit real-time status") is answered by the printer even while
 it is offline, so no answer at all means we cannot reach it, never "all is well".

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from backend_api.fields import format_utc
 from kioskd.ledger.errors import LedgerError
 
 TXN_STATES: tuple[str, ...] = ("open", "closed", "credited", "pending", "flagged", "cancelled")
@@ -14,13 +15,6 @@ SETTLED_STATES: tuple[str, ...] = ("credited", "pending", "flagged")
 def utc_now() -> str:
     """Now as RFC 3339 UTC with milliseconds and a Z (fixed width, so it sorts as text)."""
     return format_utc(datetime.now(UTC))
-
-
-def format_utc(moment: datetime) -> str:
-    """A timezone-aware datetime as the ledger's fixed-width RFC 3339 UTC text."""
-    if moment.tzinfo is None:
-        raise ValueError(f"naive datetime {moment!r}: times must carry a timezone")
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def normalise_utc(text: str) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kioskd.uplink.client import Answer, is_int
+from backend_api.fields import is_int
+from kioskd.uplink.client import Answer
 
 # Definite refusals: the backend will never credit this payload; the cash is in the box.
 FLAG_STATUSES = (400, 409, 422)

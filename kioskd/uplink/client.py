@@ -12,9 +12,10 @@ from urllib.parse import urljoin
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from backend_api.fields import is_int
+from backend_api.jws import sign
 from kioskd.ledger.records import utc_now
 from kioskd.uplink.errors import Unreachable
-from kioskd.uplink.jws import sign
 from statemachine.ports import AccountInfo, LookupFailed
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,6 @@ class Answer:
         """The `error` field of an error answer, if any."""
         value = self.body.get("error")
         return value if isinstance(value, str) else None
-
-
-def is_int(value: object) -> bool:
-    """True for a JSON integer (bool is not one)."""
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class BackendClient:

@@ -5,10 +5,6 @@ class UplinkError(Exception):
     """Base class for backend-link problems."""
 
 
-class BadSignature(UplinkError):
-    """A JWS that is malformed or does not verify."""
-
-
 class Unreachable(UplinkError):
     """No definite answer from the backend (timeout, connection error, 5xx, garbage)."""
 

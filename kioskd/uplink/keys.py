@@ -10,8 +10,9 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from backend_api.keys import public_b64url
+from backend_api.keys import public_key_from_b64url as public_key_from_b64url  # re-exported
 from kioskd.uplink.errors import KeyFileError
-from kioskd.uplink.jws import b64url, b64url_decode
 
 
 def init_key(path: Path) -> None:
@@ -58,24 +59,6 @@ def load_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
-def _raw_public(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
-    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def public_b64url(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
-    """The raw 32-byte public key in base64url, as enrolled at the backend."""
-    return b64url(_raw_public(key))
-
-
 def public_jwk(key: Ed25519PrivateKey | Ed25519PublicKey) -> dict[str, Any]:
     """The public key as an RFC 8037 OKP JWK."""
     return {"kty": "OKP", "crv": "Ed25519", "x": public_b64url(key)}
-
-
-def public_key_from_b64url(text: str) -> Ed25519PublicKey:
-    """Parse a raw base64url Ed25519 public key; raise ValueError if it is not one."""
-    raw = b64url_decode(text)
-    if len(raw) != 32:
-        raise ValueError(f"an Ed25519 public key is 32 bytes, got {len(raw)}")
-    return Ed25519PublicKey.from_public_bytes(raw)

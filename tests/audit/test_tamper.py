@@ -13,12 +13,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kioskd import audit_cli
-from kioskd.audit_cli import signature_checker
-from kioskd.custody import key_signer
+from kioskd.cli import audit as audit_cli
+from kioskd.cli.audit import signature_checker
+from kioskd.custody.session import key_signer
 from kioskd.ledger import Ledger
 from kioskd.ledger.audit import chain_hash
-from kioskd.refbackend.rules import batch_verdict
+from refbackend.rules import batch_verdict
 from tests.ledger.conftest import KIOSK, raw
 
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 
 def kioskctl(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kioskd.ctl", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "kioskd.cli.main", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kioskd.batching import BatchScheduler
+from backend_api.jws import verify
 from kioskd.ledger import Ledger
-from kioskd.refbackend import ReferenceBackend
 from kioskd.uplink.batches import BatchBuilder, batch_digest
 from kioskd.uplink.client import BackendClient
-from kioskd.uplink.jws import verify
 from kioskd.uplink.keys import init_key, load_key
 from kioskd.uplink.outbox import OutboxSender, alert_body
 from kioskd.uplink.payments import UplinkPayments
+from kioskd.uplink.scheduler import BatchScheduler
+from refbackend import ReferenceBackend
 from statemachine.ports import AccountInfo
 
 KIOSK = "K-BATCH"

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from drivers.printer.emulator import EscposEmulator
-from kioskd.refbackend import ReferenceBackend
-from kioskd.sim import validator_emulator
+from kioskd.sim.hardware import validator_emulator
 from kioskd.uplink.keys import init_key, load_key, public_b64url
+from refbackend import ReferenceBackend
 from tests.daemon import ROOT, STEP, RunningKiosk
 
 KIOSK = "K-CRASH-1"

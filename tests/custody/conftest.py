@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kioskd.audit_cli import signature_checker
-from kioskd.custody import Custody, CustodySettings, Statement, key_signer
+from kioskd.cli.audit import signature_checker
+from kioskd.custody.session import Custody, CustodySettings, Statement, key_signer
 from kioskd.ledger import Ledger
 from tests.fakes import FakeAlerts
 from tests.ledger.conftest import KIOSK

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 def kioskctl(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kioskd.ctl", *args], cwd=ROOT, input=stdin,
+    return subprocess.run([sys.executable, "-m", "kioskd.cli.main", *args], cwd=ROOT, input=stdin,
                           capture_output=True, text=True, timeout=60)
 
 

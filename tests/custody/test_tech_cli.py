@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kioskd import custody_cli
+from kioskd.cli import custody as custody_cli
 
 
 def run(monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = "") -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kioskd.health import check_backend, check_box, mark_running, mark_stopped
+from kioskd.system.health import check_backend, check_box, mark_running, mark_stopped
 from kioskd.uplink.client import BackendClient
 from kioskd.uplink.errors import Unreachable
 from kioskd.uplink.keys import init_key, load_key

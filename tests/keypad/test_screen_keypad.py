@@ -10,7 +10,7 @@ import pytest
 
 from drivers.base import KEYS, DeviceOnline, Keypad
 from drivers.keypad.screen import ScreenKeypad
-from kioskd.screen.server import ScreenServer
+from kioskd.customer.screen.server import ScreenServer
 
 from .helpers import WaitingSink
 

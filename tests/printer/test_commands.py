@@ -21,8 +21,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drivers.printer.commands import EscposJob
-from kioskd.receipt_proof import make_proof
-from kioskd.receipts import QR_DOT_SIZE, ReceiptData, receipt_lines, render_lines, render_receipt
+from kioskd.customer.receipts.layout import (
+    QR_DOT_SIZE,
+    ReceiptData,
+    receipt_lines,
+    render_lines,
+    render_receipt,
+)
+from kioskd.customer.receipts.proof import make_proof
 from tests.receipts.sample import CREDITED, KEY, PENDING
 
 ROOT = Path(__file__).resolve().parents[2]

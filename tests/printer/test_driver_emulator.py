@@ -11,9 +11,9 @@ from drivers.base import DeviceEvent, DeviceOffline, DeviceOnline, PrinterStatus
 from drivers.errors import DeviceUnavailable
 from drivers.printer.emulator import EscposEmulator
 from drivers.printer.escpos import EscposPrinter, PrinterNotReady
-from kioskd.receipt_proof import verify_proof
-from kioskd.receipts import print_receipt, receipt_lines, render_receipt
-from kioskd.watchdog import heartbeat_probe
+from kioskd.customer.receipts.layout import print_receipt, receipt_lines, render_receipt
+from kioskd.customer.receipts.proof import verify_proof
+from kioskd.system.watchdog import heartbeat_probe
 from tests.receipts.sample import CREDITED, KEY, PENDING
 
 FAST = {"reply_timeout": 0.1}

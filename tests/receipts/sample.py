@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kioskd.receipts import ReceiptData
+from kioskd.customer.receipts.layout import ReceiptData
 
 # A fixed seed: Ed25519 signatures are deterministic, so receipts are byte-for-byte stable.
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

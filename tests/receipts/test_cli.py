@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from kioskd.receipt_proof import make_proof
-from kioskd.receipts_cli import add_commands
+from kioskd.cli.receipts import add_commands
+from kioskd.customer.receipts.proof import make_proof
 from tests.receipts.sample import KEY, OTHER_KEY, PAID_AT, TXN
 
 PROOF = make_proof(KEY, kiosk="K-0042", txn=TXN, seq=17, amount=15000, at=PAID_AT)

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kioskd.refbackend import ReferenceBackend
+from refbackend import ReferenceBackend
 from tests.refbackend.pgserver import ThrowawayPostgres, find_bindir
 from tests.uplink.support import KIOSK
 

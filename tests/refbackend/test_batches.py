@@ -6,8 +6,8 @@ import hashlib
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from backend_api.jws import sign
 from kioskd.ledger.records import utc_now
-from kioskd.uplink.jws import sign
 from tests.uplink.support import KIOSK
 
 ZERO = "0" * 64

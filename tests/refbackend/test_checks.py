@@ -11,11 +11,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jws as jose_jws
 from joserfc.jwk import OKPKey
 
+from backend_api.jcs import canonicalize
+from backend_api.jws import b64url, sign
 from kioskd.ledger.records import format_utc, utc_now
-from kioskd.refbackend import ReferenceBackend
-from kioskd.uplink.jcs import canonicalize
-from kioskd.uplink.jws import b64url, sign
 from kioskd.uplink.keys import public_jwk
+from refbackend import ReferenceBackend
 from tests.uplink.support import BLOCKED, KIOSK, ZHANG, lookup_token, payment_payload
 
 pytestmark = pytest.mark.filterwarnings("ignore:EdDSA is deprecated")

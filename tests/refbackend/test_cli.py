@@ -11,9 +11,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kioskd.refbackend.__main__ import main
 from kioskd.uplink.client import PAYMENTS_PATH, BackendClient
 from kioskd.uplink.keys import public_b64url
+from refbackend.__main__ import main
 from tests.uplink.support import KIOSK, ZHANG, payment_payload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +23,7 @@ async def test_serve_then_report(tmp_path: Path, capsys) -> None:
     key = Ed25519PrivateKey.generate()
     db = tmp_path / "backend.sqlite3"
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "kioskd.refbackend", "serve", "--listen", "127.0.0.1:0", "--db", str(db),
+        sys.executable, "-m", "refbackend", "serve", "--listen", "127.0.0.1:0", "--db", str(db),
         "--enroll", f"{KIOSK}={public_b64url(key)}",
         stdout=asyncio.subprocess.PIPE, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )

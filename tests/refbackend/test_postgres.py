@@ -17,13 +17,13 @@ import aiohttp
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kioskd.refbackend import ReferenceBackend
-from kioskd.refbackend.__main__ import main
-from kioskd.refbackend.pgstore import PostgresStore
-from kioskd.refbackend.server import DEMO_ACCOUNTS, load_accounts
-from kioskd.refbackend.store import BackendStore, SQLiteStore, open_store
-from kioskd.uplink.jws import sign
+from backend_api.jws import sign
 from kioskd.uplink.keys import public_b64url
+from refbackend import ReferenceBackend
+from refbackend.__main__ import main
+from refbackend.pgstore import PostgresStore
+from refbackend.server import DEMO_ACCOUNTS, load_accounts
+from refbackend.store import BackendStore, SQLiteStore, open_store
 from tests.uplink.support import KIOSK, ZHANG, payment_payload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,7 +182,7 @@ async def test_two_backends_on_one_database_credit_a_txn_once(pg_url: str) -> No
 async def test_serve_and_report_on_postgres(pg_url: str, capsys) -> None:
     key = Ed25519PrivateKey.generate()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "kioskd.refbackend", "serve", "--listen", "127.0.0.1:0", "--db", pg_url,
+        sys.executable, "-m", "refbackend", "serve", "--listen", "127.0.0.1:0", "--db", pg_url,
         "--enroll", f"{KIOSK}={public_b64url(key)}",
         stdout=asyncio.subprocess.PIPE, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )

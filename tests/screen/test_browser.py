@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 
 from drivers.base import KEYS
-from kioskd.screen.server import ScreenServer
+from kioskd.customer.screen.server import ScreenServer
 
 from .helpers import INFO, KeyRecorder, snapshot
 

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from drivers.base import KEYS
-from kioskd.screen.server import ScreenServer, allowed_hosts, parse_listen
+from kioskd.customer.screen.server import ScreenServer, allowed_hosts, parse_listen
 
 from .helpers import FakeSim, KeyRecorder, snapshot
 

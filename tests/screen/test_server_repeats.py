@@ -7,7 +7,7 @@ import asyncio
 import aiohttp
 import pytest
 
-from kioskd.screen.server import ScreenServer
+from kioskd.customer.screen.server import ScreenServer
 
 from .helpers import KeyRecorder, snapshot
 

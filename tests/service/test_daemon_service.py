@@ -14,7 +14,7 @@ import pytest
 from drivers.base import KeyPressed
 from kioskd import config as cfg
 from kioskd.app import Daemon
-from kioskd.sim import Simulation
+from kioskd.sim.hardware import Simulation
 from tests.crash.harness import CrashWorld, Findings
 from tests.daemon import STEP
 from tests.service.notify_socket import NotifySocket

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from kioskd.notify import notify, watchdog_seconds
-from kioskd.watchdog import Watchdog, heartbeat_probe, task_probe
+from kioskd.system.notify import notify, watchdog_seconds
+from kioskd.system.watchdog import Watchdog, heartbeat_probe, task_probe
 from tests.service.notify_socket import NotifySocket
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kioskd.notify import notify
+from kioskd.system.notify import notify
 from tests.service.notify_socket import NotifySocket
 
 

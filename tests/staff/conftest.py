@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from kioskd import ctl
-from kioskd.control import call
+from kioskd.cli import main as ctl
+from kioskd.control.server import call
 from tests.daemon import STEP, RunningKiosk, start_kiosk
 
 

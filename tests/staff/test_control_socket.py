@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from kioskd.control import MAX_REQUEST, ControlError, ControlServer, call
+from kioskd.control.server import MAX_REQUEST, ControlError, ControlServer, call
 
 
 async def handler(request: dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +153,7 @@ async def test_sim_commands_are_refused_on_a_real_kiosk(tmp_path: Path) -> None:
     from types import SimpleNamespace
 
     from kioskd.config import from_dict
-    from kioskd.control_handlers import Handlers
+    from kioskd.control.handlers import Handlers
 
     config = from_dict({"kiosk": {"id": "K-1", "name": "hall"}, "validator": {"port": "/dev/x"},
                         "printer": {"port": "/dev/y"}, "backend": {"url": "http://127.0.0.1:1/"},

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kioskd.door_watch import DoorWatch
+from kioskd.custody.door import DoorWatch
 from tests.daemon import ROOT, RunningKiosk, start_kiosk
 from tests.fakes import FakeAlerts
 from tests.staff.conftest import Staff

@@ -119,7 +119,7 @@ async def test_sim_commands_and_bad_requests(kiosk: RunningKiosk, staff: Staff) 
 
     # the installed entry point, as a separate process, with --json for scripts
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "kioskd.ctl", "status", "--json", "--socket", staff.socket,
+        sys.executable, "-m", "kioskd.cli.main", "status", "--json", "--socket", staff.socket,
         cwd=ROOT, stdout=asyncio.subprocess.PIPE)
     out, _ = await proc.communicate()
     assert proc.returncode == 0 and json.loads(out)["kiosk"] == "K-SIM-01"

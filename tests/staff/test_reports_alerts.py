@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kioskd.alerts import Alerts
+from kioskd.hall.alerts import Alerts
+from kioskd.hall.reports import daily_report, day_bounds, report_lines
 from kioskd.ledger import Ledger
-from kioskd.reports import daily_report, day_bounds, report_lines
 from statemachine.ports import AccountInfo
 
 TZ = "Asia/Shanghai"

@@ -10,11 +10,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from kioskd.alerts import Alerts
 from kioskd.config import from_dict
-from kioskd.control_handlers import Handlers
+from kioskd.control.handlers import Handlers
+from kioskd.hall.alerts import Alerts
+from kioskd.hall.page import StaffPage
 from kioskd.ledger import Ledger
-from kioskd.staffpage import StaffPage
 
 TOKEN = "hall-staff-token-2024"
 

@@ -6,7 +6,7 @@ import logging
 
 import aiohttp
 
-from kioskd.screen.server import ScreenServer
+from kioskd.customer.screen.server import ScreenServer
 
 from .conftest import TOKEN, Page
 
@@ -54,7 +54,7 @@ async def test_logout_ends_the_session(staff_page: Page) -> None:
 
 async def test_wrong_tokens_are_logged_and_limited(staff_page: Page, caplog) -> None:
     session = staff_page.client()
-    caplog.set_level(logging.WARNING, logger="kioskd.staffpage")
+    caplog.set_level(logging.WARNING, logger="kioskd.hall.page")
     for wrong in ("", "hall-staff-token-2023", TOKEN[:-1], TOKEN + "x", TOKEN.upper()):
         async with session.post(staff_page.url + "login", data={"token": wrong}) as resp:
             assert resp.status == 401

@@ -10,8 +10,8 @@ import pytest
 
 from kioskd import config as cfg
 from kioskd.__main__ import main
-from kioskd.staffpage import start_staff_page
-from kioskd.staffpage.sessions import LoginLimiter, Sessions
+from kioskd.hall.page import start_staff_page
+from kioskd.hall.page.sessions import LoginLimiter, Sessions
 from tests.daemon import ROOT
 
 

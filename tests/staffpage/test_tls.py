@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from kioskd.config import ConfigError, from_dict
-from kioskd.staffpage import StaffPage, server_tls, start_staff_page
+from kioskd.hall.page import StaffPage, server_tls, start_staff_page
 
 from .conftest import TOKEN
 
@@ -113,7 +113,7 @@ async def test_a_certificate_that_does_not_load_leaves_the_page_off(tmp_path: Pa
     key.write_text("not a key\n")
     config = SimpleNamespace(staff_page=SimpleNamespace(enabled=True, listen="127.0.0.1", port=0, token=TOKEN,
                                                         tls_cert=str(cert), tls_key=str(key)))
-    with caplog.at_level(logging.ERROR, logger="kioskd.staffpage"):
+    with caplog.at_level(logging.ERROR, logger="kioskd.hall.page"):
         assert await start_staff_page(SimpleNamespace(config=config)) is None
     assert "cannot be used" in caplog.text and str(key) in caplog.text
 

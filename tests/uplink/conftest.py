@@ -9,10 +9,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kioskd.ledger import Ledger
-from kioskd.refbackend import ReferenceBackend
 from kioskd.uplink.client import BackendClient
 from kioskd.uplink.outbox import OutboxSender
 from kioskd.uplink.payments import UplinkPayments
+from refbackend import ReferenceBackend
 from tests.uplink.support import KIOSK
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from backend_api.jws import sign
 from kioskd.ledger import Ledger
 from kioskd.ledger.records import utc_now
-from kioskd.uplink.jws import sign
 from statemachine.ports import AccountInfo
 
 KIOSK = "K-0001"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from kioskd.refbackend import ReferenceBackend
+from backend_api.jws import b64url, b64url_decode, verify
 from kioskd.uplink.batches import GENESIS, BatchBuilder, batch_digest
 from kioskd.uplink.client import BackendClient
-from kioskd.uplink.jws import b64url, b64url_decode, verify
 from kioskd.uplink.outbox import OutboxSender
+from refbackend import ReferenceBackend
 from tests.uplink.fake_outbox import FakeOutbox
 
 HEAD = (12, "ab" * 32)

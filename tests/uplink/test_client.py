@@ -9,10 +9,10 @@ import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kioskd.refbackend import ReferenceBackend
+from backend_api.jws import verify
 from kioskd.uplink.client import BackendClient
 from kioskd.uplink.errors import Unreachable
-from kioskd.uplink.jws import verify
+from refbackend import ReferenceBackend
 from statemachine.ports import AccountInfo, LookupFailed
 from tests.uplink.support import BLOCKED, KIOSK, ZHANG
 

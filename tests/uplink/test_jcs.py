@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kioskd.uplink.jcs import canonicalize, es6_number
+from backend_api.jcs import canonicalize, es6_number
 
 
 def test_rfc8785_sample_object() -> None:

@@ -10,9 +10,9 @@ from joserfc import jws as jose_jws
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import OKPKey
 
-from kioskd.uplink.errors import BadSignature
-from kioskd.uplink.jcs import canonicalize
-from kioskd.uplink.jws import b64url, b64url_decode, sign, unverified_header, verify
+from backend_api.errors import BadSignature
+from backend_api.jcs import canonicalize
+from backend_api.jws import b64url, b64url_decode, sign, unverified_header, verify
 from kioskd.uplink.keys import public_jwk
 from tests.uplink.support import KIOSK, payment_payload
 

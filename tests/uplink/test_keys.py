@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from backend_api.jws import sign, verify
+from kioskd.cli.keys import add_commands
 from kioskd.uplink.errors import KeyFileError
-from kioskd.uplink.jws import sign, verify
 from kioskd.uplink.keys import init_key, load_key, public_b64url, public_jwk, public_key_from_b64url
-from kioskd.uplink.keys_cli import add_commands
 
 
 def test_init_creates_a_0600_pkcs8_key_and_refuses_to_overwrite(tmp_path: Path) -> None:

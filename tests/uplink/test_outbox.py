@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 import pytest
 
 from kioskd.ledger import Ledger
-from kioskd.refbackend import ReferenceBackend
 from kioskd.uplink.client import BackendClient
 from kioskd.uplink.outbox import OutboxSender, alert_body
 from kioskd.uplink.payments import UplinkPayments
+from refbackend import ReferenceBackend
 from tests.uplink.support import KIOSK, paid
 
 

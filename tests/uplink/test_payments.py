@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+from backend_api.jws import verify
 from kioskd.ledger import Ledger
-from kioskd.refbackend import ReferenceBackend
 from kioskd.uplink.client import PAYMENTS_PATH, BackendClient
-from kioskd.uplink.jws import verify
 from kioskd.uplink.outbox import OutboxSender
 from kioskd.uplink.payments import UplinkPayments
+from refbackend import ReferenceBackend
 from tests.uplink.support import BLOCKED, KIOSK, LOW_MAX, ZHANG, paid
 
 

@@ -1,0 +1,88 @@
+"""Compact JWS (RFC 7515) with EdDSA/Ed25519 (RFC 8037) over JCS payloads."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from backend_api.errors import BadSignature
+from backend_api.jcs import canonicalize
+
+TYP = "kioskd+jws"
+ALG = "EdDSA"
+
+
+def b64url(data: bytes) -> str:
+    """Base64url without padding (RFC 7515 section 2)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Decode unpadded base64url; raise ValueError on anything else."""
+    if "=" in text or not text.isascii():
+        raise ValueError("not unpadded base64url")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error as err:
+        raise ValueError(f"bad base64url: {err}") from err
+
+
+def sign(payload: dict[str, Any], key: Ed25519PrivateKey, kid: str) -> str:
+    """Sign the JCS form of `payload`; deterministic: same input, same token."""
+    header = canonicalize({"alg": ALG, "kid": kid, "typ": TYP})
+    signing_input = f"{b64url(header)}.{b64url(canonicalize(payload))}"
+    signature = key.sign(signing_input.encode("ascii"))
+    return f"{signing_input}.{b64url(signature)}"
+
+
+def _json_object(raw: bytes, what: str) -> dict[str, Any]:
+    def no_constants(name: str) -> None:
+        raise ValueError(f"{name} is not JSON")
+
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_constant=no_constants)
+    except (UnicodeDecodeError, ValueError) as err:
+        raise BadSignature(f"JWS {what} is not JSON: {err}") from err
+    if not isinstance(value, dict):
+        raise BadSignature(f"JWS {what} is not a JSON object")
+    return value
+
+
+def _split(token: str) -> tuple[str, str, str]:
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise BadSignature("JWS is not in compact serialization (3 parts)")
+    return parts[0], parts[1], parts[2]
+
+
+def unverified_header(token: str) -> dict[str, Any]:
+    """The protected header, NOT verified: only to pick the key by `kid`."""
+    header_b64, _, _ = _split(token)
+    try:
+        return _json_object(b64url_decode(header_b64), "header")
+    except ValueError as err:
+        raise BadSignature(f"JWS header: {err}") from err
+
+
+def verify(token: str, public_key: Ed25519PublicKey) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Verify `token` with `public_key`; return (header, payload) or raise BadSignature."""
+    header_b64, payload_b64, sig_b64 = _split(token)
+    try:
+        header_raw, payload_raw, signature = map(b64url_decode, (header_b64, payload_b64, sig_b64))
+    except ValueError as err:
+        raise BadSignature(f"JWS: {err}") from err
+    header = _json_object(header_raw, "header")
+    if header.get("alg") != ALG:
+        raise BadSignature(f"JWS alg {header.get('alg')!r} is not {ALG}")
+    if "crit" in header:
+        raise BadSignature("JWS crit header parameters are not supported")
+    try:
+        public_key.verify(signature, f"{header_b64}.{payload_b64}".encode("ascii"))
+    except InvalidSignature as err:
+        raise BadSignature("JWS signature does not verify") from err
+    return header, _json_object(payload_raw, "payload")

@@ -1,0 +1,1 @@
+"""kioskctl: the command line for staff, technicians and installers, a module per audience."""

@@ -1,0 +1,103 @@
+"""`kioskctl audit verify|head`: walk the audit chain and its signed checkpoints."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import binascii
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from backend_api.jws import b64url_decode
+from kioskd.cli.receipts import load_public_key
+from kioskd.ledger import Ledger, LedgerError
+from kioskd.ledger.checkpoints import AuditProblem
+from kioskd.ledger.custody import read_identity
+
+EXIT_OK, EXIT_BAD, EXIT_USAGE = 0, 1, 2
+DEFAULT_STATE = Path("/var/lib/kioskd")
+
+_TEXT = {
+    "zh-CN": {"ok": "审计链完整", "bad": "审计链被改动，第一个有问题的条目", "entries": "条目",
+              "checkpoints": "签名检查点", "no_journal": "找不到账本", "bad_key": "无法读取公钥"},
+    "en": {"ok": "audit chain intact", "bad": "audit chain altered; first bad entry", "entries": "entries",
+           "checkpoints": "signed checkpoints", "no_journal": "no journal found", "bad_key": "cannot read the public key"},
+}
+
+
+def signature_checker(public_key: Ed25519PublicKey) -> Callable[[bytes, str], bool]:
+    """A `check` callable for the ledger: Ed25519 over the message, signature base64url."""
+
+    def check(message: bytes, sig: str) -> bool:
+        try:
+            public_key.verify(b64url_decode(sig), message)
+        except (InvalidSignature, ValueError, binascii.Error):
+            return False
+        return True
+
+    return check
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register `audit verify [--state DIR] [--key FILE | --pubkey B64] [--witness SEQ:HASH]`."""
+    audit = subparsers.add_parser("audit", help="the tamper-evident audit chain")
+    sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = sub.add_parser("verify", help="walk the chain and the signed checkpoints; name the first bad entry")
+    verify.add_argument("--state", type=Path, default=DEFAULT_STATE, help="state directory (journal)")
+    key = verify.add_mutually_exclusive_group()
+    key.add_argument("--key", help="PEM key file (default: <state>/kiosk.key)")
+    key.add_argument("--pubkey", help="the kiosk's Ed25519 public key, base64url")
+    verify.add_argument("--witness", help="SEQ:HASH the backend witnessed, checked too")
+    verify.add_argument("--lang", choices=tuple(_TEXT), default="zh-CN")
+    verify.set_defaults(func=verify_command)
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    """Exit 0 when chain and checkpoints hold, 1 naming the first bad entry, 2 on usage errors."""
+    text = _TEXT[args.lang]
+    try:
+        public_key = load_public_key(pubkey=args.pubkey, key_file=args.key or str(args.state / "kiosk.key"))
+    except (OSError, ValueError, binascii.Error) as err:
+        print(f"{text['bad_key']}: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    witness = None
+    if args.witness:
+        seq, _, digest = args.witness.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            print("--witness must be SEQ:HASH (64 hex digits)", file=sys.stderr)
+            return EXIT_USAGE
+        witness = (int(seq), digest.lower())
+    identity = read_identity(args.state)
+    if identity is None:
+        print(f"{text['no_journal']}: {args.state}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        problems, head, checkpoint = asyncio.run(_check(args.state, identity, public_key, witness))
+    except LedgerError as err:
+        print(f"kioskctl: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    if problems:
+        first = problems[0]
+        print(f"{text['bad']}: {first.seq}: {first.reason}")
+        for other in problems[1:]:
+            print(f"  {other.seq}: {other.reason}")
+        return EXIT_BAD
+    print(f"{text['ok']}: {head[0]} {text['entries']}, head {head[1]}")
+    if checkpoint is not None:
+        print(f"{text['checkpoints']}: last at entry {checkpoint['seq']} ({checkpoint['at']})")
+    return EXIT_OK
+
+
+async def _check(
+    state: Path, identity: tuple[str, str], public_key: Ed25519PublicKey, witness: tuple[int, str] | None
+) -> tuple[list[AuditProblem], tuple[int, str], dict | None]:
+    ledger = await Ledger.open(state, *identity)
+    try:
+        problems = await ledger.audit_check(signature_checker(public_key), witness)
+        return problems, await ledger.audit_head(), await ledger.audit_last_checkpoint()
+    finally:
+        await ledger.close()

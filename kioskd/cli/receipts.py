@@ -1,0 +1,94 @@
+"""`receipt verify`: check the signed proof from a receipt's QR code (kioskctl subcommand)."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import sys
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from kioskd.customer.receipts.proof import ProofError, verify_proof
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+_MESSAGES = {
+    "zh-CN": {
+        "valid": "凭条签名有效",
+        "invalid": "凭条证明无效（被改动或不是本终端签发）",
+        "kiosk": "终端号",
+        "txn": "交易号",
+        "seq": "流水号",
+        "amount": "金额",
+        "at": "时间 (UTC)",
+        "bad_key": "无法读取公钥",
+    },
+    "en": {
+        "valid": "receipt signature is valid",
+        "invalid": "receipt proof is NOT valid (altered, or not signed by this kiosk)",
+        "kiosk": "kiosk",
+        "txn": "transaction",
+        "seq": "serial no.",
+        "amount": "amount",
+        "at": "time (UTC)",
+        "bad_key": "cannot read the public key",
+    },
+}
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register `receipt verify TEXT --pubkey B64URL | --key FILE` on a kioskctl parser."""
+    receipt = subparsers.add_parser("receipt", help="receipts: verify a QR proof")
+    actions = receipt.add_subparsers(dest="receipt_command", required=True)
+    verify = actions.add_parser("verify", help="check the signed proof read from a receipt's QR code")
+    verify.add_argument("text", help="the QR code's text (K1....)")
+    key = verify.add_mutually_exclusive_group(required=True)
+    key.add_argument("--pubkey", help="the kiosk's Ed25519 public key, 32 bytes base64url")
+    key.add_argument("--key", help="PEM file: the kiosk's public key or its PKCS#8 private key")
+    verify.add_argument("--lang", choices=tuple(_MESSAGES), default="zh-CN", help="language of the output")
+    verify.set_defaults(func=verify_command)
+
+
+def load_public_key(*, pubkey: str | None = None, key_file: str | None = None) -> Ed25519PublicKey:
+    """An Ed25519 public key from base64url raw bytes or a PEM file (public or private key)."""
+    if pubkey is not None:
+        raw = base64.urlsafe_b64decode(pubkey + "=" * (-len(pubkey) % 4))
+        return Ed25519PublicKey.from_public_bytes(raw)
+    assert key_file is not None
+    with open(key_file, "rb") as fh:
+        pem = fh.read()
+    if b"PRIVATE KEY" in pem:
+        private = serialization.load_pem_private_key(pem, password=None)
+        if not isinstance(private, Ed25519PrivateKey):
+            raise ValueError(f"{key_file}: not an Ed25519 key")
+        return private.public_key()
+    public = serialization.load_pem_public_key(pem)
+    if not isinstance(public, Ed25519PublicKey):
+        raise ValueError(f"{key_file}: not an Ed25519 key")
+    return public
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    """Print the verified fields (exit 0) or say the proof is not valid (exit 1)."""
+    text = _MESSAGES[args.lang]
+    try:
+        public_key = load_public_key(pubkey=args.pubkey, key_file=args.key)
+    except (OSError, ValueError, binascii.Error) as err:
+        print(f"{text['bad_key']}: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        fields = verify_proof(args.text, public_key)
+    except ProofError as err:
+        print(f"{text['invalid']}: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    amount = fields["amount"]
+    assert isinstance(amount, int)
+    print(text["valid"])
+    print(f"{text['kiosk']}: {fields['kiosk']}")
+    print(f"{text['txn']}: {fields['txn']}")
+    print(f"{text['seq']}: {fields['seq']}")
+    print(f"{text['amount']}: {amount // 100}.{amount % 100:02d} ({amount} fen)")
+    print(f"{text['at']}: {fields['at']}")
+    return EXIT_OK

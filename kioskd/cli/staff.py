@@ -1,0 +1,246 @@
+"""kioskctl staff commands: status, alerts, txn, receipt reprint, report, sim (via the control socket)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from kioskd.control.server import ControlError, call
+from kioskd.customer.receipts.layout import format_money
+from kioskd.hall.reports import report_lines
+
+DEFAULT_SOCKET = "/run/kioskd/control.sock"
+EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 1, 3
+_YUAN = re.compile(r"(\d{1,9})(?:\.(\d{1,2}))?")
+
+_L = {
+    "zh-CN": {"state": "状态", "devices": "设备", "box": "钱箱", "outbox": "待发送", "contact": "最近联系后台",
+              "never": "无", "alerts": "告警", "no_alerts": "无告警", "notes": "张", "problems": "故障",
+              "id": "编号", "code": "类型", "device": "设备", "severity": "级别", "at": "时间", "title": "说明",
+              "seq": "流水号", "account": "户号", "amount": "金额", "started": "开始", "no_txns": "无交易",
+              "acked": "已确认告警", "cleared": "已清除告警", "reprinted": "已补打凭条", "dup": "补打次数",
+              "custody_started": "钱箱双人监管已开始：请两位技术员依次在键盘上输入工号和密码"},
+    "en": {"state": "state", "devices": "devices", "box": "cash box", "outbox": "outbox", "contact": "last backend contact",
+           "never": "never", "alerts": "alerts", "no_alerts": "no alerts", "notes": "notes", "problems": "problems",
+           "id": "id", "code": "code", "device": "device", "severity": "severity", "at": "at", "title": "what",
+           "seq": "seq", "account": "account", "amount": "amount", "started": "started", "no_txns": "no transactions",
+           "acked": "acknowledged alert", "cleared": "cleared alert", "reprinted": "receipt reprinted",
+           "dup": "duplicate",
+           "custody_started": "custody session started: two technicians log in at the keypad in turn"},
+}
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register the staff commands on a kioskctl parser."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--socket", help=f"control socket (default: from --config, else {DEFAULT_SOCKET})")
+    common.add_argument("--config", type=Path, help="kioskd config file naming [control] socket")
+    common.add_argument("--json", action="store_true", help="print the daemon's JSON reply")
+    common.add_argument("--lang", choices=tuple(_L), default="zh-CN", help="language of the output")
+
+    p = subparsers.add_parser("status", parents=[common], help="state, devices, cash box, outbox, backend")
+    p.set_defaults(func=_run, build=lambda a: {"cmd": "status"}, show=_show_status)
+
+    p = subparsers.add_parser("alerts", parents=[common], help="list alerts; ack/clear ID")
+    p.add_argument("action", nargs="?", choices=("list", "ack", "clear"), default="list")
+    p.add_argument("id", nargs="?", help="alert id (or its first 8+ characters)")
+    p.add_argument("--all", action="store_true", help="also recently cleared alerts")
+    p.add_argument("--by", default="", help="who acknowledges (staff name or number)")
+    p.set_defaults(func=_run, build=_alerts_request, show=_show_alerts)
+
+    txn = subparsers.add_parser("txn", help="look payments up (disputes)")
+    actions = txn.add_subparsers(dest="txn_command", required=True)
+    p = actions.add_parser("list", parents=[common], help="payments by account, time, amount")
+    p.add_argument("--account")
+    p.add_argument("--since", help="YYYY-MM-DD (local) or RFC 3339 time")
+    p.add_argument("--until", help="YYYY-MM-DD (local, inclusive) or RFC 3339 time (exclusive)")
+    p.add_argument("--amount", type=yuan_to_fen, help="amount in yuan, e.g. 125.00")
+    p.set_defaults(func=_run, build=_txn_list_request, show=_show_txns)
+    p = actions.add_parser("show", parents=[common], help="one payment: notes, times, backend answers")
+    p.add_argument("ref", help="serial number (seq) or transaction id")
+    p.set_defaults(func=_run, build=lambda a: {"cmd": "txn_show", "ref": a.ref}, show=_show_txn)
+
+    receipt = subparsers.choices.get("receipt") or subparsers.add_parser("receipt", help="receipts")
+    p = _subactions(receipt, "receipt_command").add_parser(
+        "reprint", parents=[common], help="print a copy marked 补打 DUPLICATE n")
+    p.add_argument("ref", help="serial number (seq) or transaction id")
+    p.add_argument("--by", default="", help="who asked for the copy")
+    p.set_defaults(func=_run, build=lambda a: {"cmd": "receipt_reprint", "ref": a.ref, "by": a.by or None},
+                   show=_show_reprint)
+
+    report = subparsers.add_parser("report", help="daily report (日结)")
+    actions = report.add_subparsers(dest="report_command", required=True)
+    p = actions.add_parser("daily", parents=[common], help="the figures of a day (default today)")
+    p.add_argument("date", nargs="?", help="YYYY-MM-DD, local date")
+    p.add_argument("--print", action="store_true", help="also print it on the receipt printer")
+    p.set_defaults(func=_run, build=lambda a: {"cmd": "report_daily", "date": a.date, "print": a.print},
+                   show=_show_report)
+    p = actions.add_parser("close", parents=[common], help="run the daily close now")
+    p.add_argument("date", nargs="?", help="YYYY-MM-DD, local date")
+    p.set_defaults(func=_run, build=lambda a: {"cmd": "report_close", "date": a.date}, show=_show_report)
+
+    cashbox = subparsers.add_parser("cashbox", help="the cash box: start a dual-custody session")
+    actions = cashbox.add_subparsers(dest="cashbox_command", required=True)
+    p = actions.add_parser("open", parents=[common],
+                           help="start a custody session; two technicians log in at the keypad")
+    p.set_defaults(func=_run, build=lambda a: {"cmd": "cashbox_open"},
+                   show=lambda r, lang: print(_L[lang]["custody_started"]))
+
+    sim = subparsers.add_parser("sim", help="simulate mode only: notes and faults")
+    actions = sim.add_subparsers(dest="sim_command", required=True)
+    p = actions.add_parser("insert", parents=[common], help="insert a note (yuan; -1 = counterfeit)")
+    p.add_argument("value", help="note value in yuan, e.g. 100, or -1")
+    p.set_defaults(func=_run, build=_sim_insert_request, show=lambda r, lang: print(f"ok {r['inserted']}"))
+    p = actions.add_parser("fault", parents=[common], help="switch an emulator fault")
+    p.add_argument("name")
+    p.add_argument("position", choices=("on", "off"))
+    p.set_defaults(func=_run, build=lambda a: {"cmd": "sim_fault", "name": a.name, "on": a.position == "on"},
+                   show=lambda r, lang: print(" ".join(f"{k}={'on' if v else 'off'}"
+                                                       for k, v in sorted(r["faults"].items()))))
+
+
+def _subactions(parser: argparse.ArgumentParser, dest: str) -> argparse._SubParsersAction:
+    """The parser's subcommand action (another module may have created `receipt` first)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(dest=dest, required=True)
+
+
+def yuan_to_fen(text: str) -> int:
+    """'125', '125.5', '125.50' yuan -> fen, exactly (no floats)."""
+    m = _YUAN.fullmatch(text.strip())
+    if not m:
+        raise argparse.ArgumentTypeError(f"an amount in yuan like 125.00, got {text!r}")
+    return int(m[1]) * 100 + int((m[2] or "0").ljust(2, "0"))
+
+
+def socket_path(args: argparse.Namespace) -> str:
+    """--socket, else the config's [control] socket, else the packaged default."""
+    if args.socket:
+        return args.socket
+    if args.config:
+        from kioskd.config import load
+
+        return load(args.config).control.socket
+    return DEFAULT_SOCKET
+
+
+def _run(args: argparse.Namespace) -> int:
+    request = {k: v for k, v in args.build(args).items() if v is not None}
+    try:
+        reply = call(socket_path(args), request)
+    except ControlError as err:
+        print(f"kioskctl: {err}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    if args.json:
+        print(json.dumps(reply, ensure_ascii=False, indent=2))
+        return EXIT_OK if reply.get("ok") else EXIT_REFUSED
+    if not reply.get("ok"):
+        print(f"kioskctl: {reply.get('error', 'refused')}", file=sys.stderr)
+        return EXIT_REFUSED
+    args.show(reply, args.lang)
+    return EXIT_OK
+
+
+def _alerts_request(a: argparse.Namespace) -> dict[str, Any]:
+    if a.action == "list":
+        return {"cmd": "alerts", "all": a.all}
+    if not a.id:
+        raise SystemExit(f"kioskctl: alerts {a.action} needs an alert id")
+    return {"cmd": f"alert_{a.action}", "id": a.id, "by": a.by or None}
+
+
+def _txn_list_request(a: argparse.Namespace) -> dict[str, Any]:
+    return {"cmd": "txn_list", "account": a.account, "since": a.since, "until": a.until, "amount": a.amount}
+
+
+def _sim_insert_request(a: argparse.Namespace) -> dict[str, Any]:
+    return {"cmd": "sim_insert", "value": -1 if a.value.strip() == "-1" else yuan_to_fen(a.value)}
+
+
+# --- output -------------------------------------------------------------------------------
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """A plain text table whose columns line up with Chinese text too."""
+    widths = [max(_width(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(str(c) + " " * (w - _width(str(c))) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def _show_status(r: dict[str, Any], lang: str) -> None:
+    t = _L[lang]
+    money = lambda fen: format_money(fen, r["currency"], lang)  # noqa: E731
+    print(f"{r['kiosk']}  {t['state']}: {r['state']}" + ("  (simulate)" if r["simulate"] else ""))
+    if r["problems"]:
+        print(f"{t['problems']}: {', '.join(sorted(r['problems'].values()))}")
+    print(f"{t['devices']}: " + ", ".join(f"{k} {v}" for k, v in r["devices"].items()))
+    box = r["box"]
+    notes = ", ".join(f"{money(int(v))}x{c}" for v, c in box["by_note"].items())
+    print(f"{t['box']}: {box['notes']} {t['notes']} / {money(box['total'])}" + (f"  ({notes})" if notes else ""))
+    depth = ", ".join(f"{k} {v}" for k, v in r["outbox"].items()) or "0"
+    print(f"{t['outbox']}: {depth}")
+    print(f"{t['contact']}: {r['last_backend_contact'] or t['never']}")
+    print(f"{t['alerts']}: {r['alerts_open']}")
+
+
+def _show_alerts(r: dict[str, Any], lang: str) -> None:
+    t = _L[lang]
+    if "alert" in r:
+        print(f"{t['acked']} {r['alert']['id']} ({r['alert']['code']})")
+        return
+    if "cleared" in r:
+        print(f"{t['cleared']} {r['cleared']} ({r['code']})")
+        return
+    if not r["alerts"]:
+        print(t["no_alerts"])
+        return
+    title = "title_zh" if lang == "zh-CN" else "title_en"
+    rows = [[a["id"][:8], a["code"], a["device"], a["severity"], a["state"], a["raised_at"] or a["at"], a[title]]
+            for a in r["alerts"]]
+    print(table([t["id"], t["code"], t["device"], t["severity"], t["state"], t["at"], t["title"]], rows))
+
+
+def _show_txns(r: dict[str, Any], lang: str) -> None:
+    t = _L[lang]
+    if not r["txns"]:
+        print(t["no_txns"])
+        return
+    rows = [[str(x["seq"]), x["txn"], x["account"], format_money(x["amount"], "CNY", lang), x["state"], x["started"]]
+            for x in r["txns"]]
+    print(table([t["seq"], "txn", t["account"], t["amount"], t["state"], t["started"]], rows))
+
+
+def _show_txn(r: dict[str, Any], lang: str) -> None:
+    x = r["txn"]
+    money = lambda fen: format_money(fen, "CNY", lang)  # noqa: E731
+    for key in ("seq", "id", "account", "holder", "state", "started", "ended", "ref", "reason"):
+        print(f"{key:>8}: {x[key] if x[key] is not None else '-'}")
+    print(f"{'amount':>8}: {money(x['amount'])}  (due {money(x['due'])})")
+    if x["balance"] is not None:
+        print(f"{'balance':>8}: {money(x['balance'])}")
+    print(f"{'notes':>8}:")
+    for n in x["notes"]:
+        print(f"          {n['at']}  {money(n['value'])}")
+    if x["sent"] is not None:
+        print(f"{'sent':>8}: {json.dumps(x['sent'], ensure_ascii=False)}")
+
+
+def _show_reprint(r: dict[str, Any], lang: str) -> None:
+    t = _L[lang]
+    print(f"{t['reprinted']} #{r['seq']} ({t['dup']} {r['duplicate']})")
+
+
+def _show_report(r: dict[str, Any], lang: str) -> None:
+    print("\n".join(report_lines(r["report"], lang)))

@@ -1,0 +1,1 @@
+"""The Unix-socket control API that kioskctl and the staff page call."""

@@ -1,0 +1,303 @@
+"""What the control socket's commands do, given the running Daemon (kioskd/app.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from kioskd.control.server import ControlError
+from kioskd.customer.receipts.layout import print_receipt
+from kioskd.customer.receipts.printing import receipt_data
+from kioskd.hall.alerts import read_json_file, write_json_file
+from kioskd.hall.reports import daily_report, day_bounds, print_report
+
+log = logging.getLogger("kioskd.control.server")
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TXN = re.compile(r"[0-9a-fA-F-]{8,36}")
+Command = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class Handlers:
+    """The control commands; `handle` is the ControlServer's handler."""
+
+    def __init__(self, daemon: Any) -> None:
+        self.d = daemon
+        self.reprints_file = Path(daemon.config.state_dir) / "reprints.json"
+        self._reprint_lock = asyncio.Lock()
+        # cmd -> (function, allowed argument names)
+        self.commands: dict[str, tuple[Command, frozenset[str]]] = {
+            "ping": (self.ping, frozenset()),
+            "status": (self.status, frozenset()),
+            "alerts": (self.alerts, frozenset({"all"})),
+            "alert_ack": (self.alert_ack, frozenset({"id", "by"})),
+            "alert_clear": (self.alert_clear, frozenset({"id", "by"})),
+            "txn_list": (self.txn_list, frozenset({"account", "since", "until", "amount"})),
+            "txn_show": (self.txn_show, frozenset({"ref"})),
+            "receipt_reprint": (self.receipt_reprint, frozenset({"ref", "by"})),
+            "report_daily": (self.report_daily, frozenset({"date", "print"})),
+            "report_close": (self.report_close, frozenset({"date"})),
+            "cashbox_open": (self.cashbox_open, frozenset()),
+            "sim_insert": (self.sim_insert, frozenset({"value"})),
+            "sim_fault": (self.sim_fault, frozenset({"name", "on"})),
+        }
+
+    async def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Validate the request's command and arguments, then run it."""
+        cmd = request["cmd"]
+        entry = self.commands.get(cmd)
+        if entry is None:
+            raise ControlError(f"unknown cmd {cmd!r} (known: {', '.join(sorted(self.commands))})")
+        func, allowed = entry
+        extra = set(request) - allowed - {"cmd"}
+        if extra:
+            raise ControlError(f"{cmd}: unknown argument(s) {sorted(extra)}")
+        return await func(request)
+
+    # --- commands ---------------------------------------------------------------------
+    async def ping(self, _req: dict[str, Any]) -> dict[str, Any]:
+        """Liveness."""
+        return {"kiosk": self.d.config.kiosk.id}
+
+    async def status(self, _req: dict[str, Any]) -> dict[str, Any]:
+        """State, devices, box counters, outbox depth, last backend contact."""
+        d, alerts = self.d, self.d.alerts
+        counters = await d.ledger.counters()
+        return {
+            "kiosk": d.config.kiosk.id,
+            "currency": d.config.kiosk.currency,
+            "state": d.model.state,
+            "problems": dict(d.model.problems),
+            "notices": sorted(d.model.notices),
+            "devices": {
+                "validator": _device(alerts, "validator", "validator_offline", "validator_fault", "note_jam",
+                                     "stacker_full"),
+                "printer": _device(alerts, "printer", "printer_offline", "printer_paper_out", "printer_paper_low"),
+                # the door switch, when one is fitted: open, closed, unreadable
+                **({"door": d.door.state} if d.door is not None else {}),
+            },
+            "box": {"by_note": {str(v): c for v, c in sorted(counters.items())},
+                    "notes": sum(counters.values()), "total": sum(v * c for v, c in counters.items())},
+            "outbox": await d.ledger.outbox_depth(),
+            "last_backend_contact": getattr(d.client, "last_contact", None),
+            "alerts_open": len(alerts.open),
+            "simulate": d.sim is not None,
+        }
+
+    async def alerts(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Open alerts (and recently cleared ones with all=true)."""
+        return {"alerts": self.d.alerts.listing(include_cleared=_bool(req, "all", False))}
+
+    async def alert_ack(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Acknowledge a raised alert by id."""
+        alert_id, by = _str(req, "id"), _str(req, "by", "")
+        alert = self.d.alerts.find(alert_id)
+        if alert is None:
+            raise ControlError(f"no open alert with id {alert_id!r}")
+        if not self.d.alerts.acknowledge(alert.id, by):
+            raise ControlError(f"alert {alert.id} ({alert.code}) is already acknowledged")
+        await self.d.alerts.drain()
+        return {"alert": alert.view()}
+
+    async def alert_clear(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Clear an alert staff have dealt with (one the kiosk cannot sense going away)."""
+        alert_id, by = _str(req, "id"), _str(req, "by", "")
+        alert = self.d.alerts.find(alert_id)
+        if alert is None or not self.d.alerts.staff_clear(alert.id, by):
+            raise ControlError(f"no open alert with id {alert_id!r}")
+        await self.d.alerts.drain()
+        return {"cleared": alert.id, "code": alert.code}
+
+    async def txn_list(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Payments that took cash, filtered by account, time and amount (fen)."""
+        tz = self.d.config.kiosk.tz
+        since = _time(req, "since", tz, end=False)
+        until = _time(req, "until", tz, end=True)
+        amount = _int(req, "amount", None)
+        account = _str(req, "account", None)
+        records = await self.d.ledger.transactions(
+            account=account, since=since, until=until, amount=amount,
+            states=("closed", "credited", "pending", "flagged"))
+        return {"txns": [_summary(r) for r in records]}
+
+    async def txn_show(self, req: dict[str, Any]) -> dict[str, Any]:
+        """One transaction in full: notes with times, what was sent, what the backend answered."""
+        record = await self._record(req)
+        full = asdict(record)
+        full["sent"] = _jws_payload(record.payload) if record.payload else None
+        return {"txn": full}
+
+    async def receipt_reprint(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Print a copy marked 补打 DUPLICATE n, recorded in the audit chain."""
+        record = await self._record(req)
+        if record.seq is None or record.state not in ("credited", "pending", "flagged"):
+            raise ControlError(f"transaction {record.id} is {record.state}: no receipt to reprint")
+        d, c = self.d, self.d.config
+        async with self._reprint_lock:
+            counts = (await asyncio.to_thread(read_json_file, self.reprints_file)) or {}
+            n = int(counts.get(record.id, 0)) + 1
+            data = receipt_data(c, record, duplicate=n)
+            ok = await print_receipt(d.printer, data, locale=c.kiosk.locale, encoding=c.printer.encoding,
+                                     key=d.receipts.key, tz=c.kiosk.tz)
+            if not ok:
+                raise ControlError(f"receipt {record.seq} not printed: the printer is not ready")
+            counts[record.id] = n
+            await asyncio.to_thread(write_json_file, self.reprints_file, counts)
+            seq, _ = await d.ledger.audit_append(
+                "reprint", {"txn": record.id, "seq": record.seq, "duplicate": n, "by": _str(req, "by", "")})
+            if record.reprint_wanted:
+                await d.ledger.mark_reprint(record.id, False)
+        return {"seq": record.seq, "txn": record.id, "duplicate": n, "audit": seq}
+
+    async def report_daily(self, req: dict[str, Any]) -> dict[str, Any]:
+        """The daily report of a local date (default today); printed with print=true."""
+        c = self.d.config
+        report = await daily_report(self.d.ledger, _date(req, c.kiosk.tz), tz=c.kiosk.tz,
+                                    kiosk=c.kiosk.id, currency=c.kiosk.currency)
+        if _bool(req, "print", False):
+            if not await print_report(self.d.printer, report, locale=c.kiosk.locale, encoding=c.printer.encoding):
+                raise ControlError(f"daily report {report['date']} not printed: the printer is not ready")
+            report["printed"] = True
+        return {"report": report}
+
+    async def report_close(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Run the daily close now for a date (default today)."""
+        closer = getattr(self.d, "daily_close", None)
+        if closer is None:
+            raise ControlError("daily close is not running in this daemon")
+        return {"report": await closer.close(_date(req, self.d.config.kiosk.tz))}
+
+    async def cashbox_open(self, _req: dict[str, Any]) -> dict[str, Any]:
+        """Start a dual-custody session; the technicians then log in at the keypad."""
+        if not await self.d.custody.start("kioskctl"):
+            raise ControlError("no custody session now: a payment or a session is in progress")
+        return {"state": self.d.model.state}
+
+    async def sim_insert(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Simulate mode: insert a note of `value` fen (-1: a counterfeit)."""
+        sim = self._sim()
+        value = _int(req, "value")
+        if value == 0 or value < -1:
+            raise ControlError("value: a note value in fen, or -1 for a counterfeit")
+        await sim.insert(value)
+        return {"inserted": value}
+
+    async def sim_fault(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Simulate mode: switch an emulator fault on or off."""
+        sim = self._sim()
+        name, on = _str(req, "name"), _bool(req, "on")
+        if name not in sim.faults():
+            raise ControlError(f"unknown fault {name!r} (known: {', '.join(sorted(sim.faults()))})")
+        await sim.fault(name, on)
+        return {"faults": sim.faults()}
+
+    # --- helpers ----------------------------------------------------------------------
+    def _sim(self) -> Any:
+        if self.d.sim is None:
+            raise ControlError("sim commands work only in simulate mode (kioskd run --simulate)")
+        return self.d.sim
+
+    async def _record(self, req: dict[str, Any]) -> Any:
+        ref = req.get("ref")
+        if isinstance(ref, int) and not isinstance(ref, bool) and ref > 0:
+            key: int | str = ref
+        elif isinstance(ref, str) and ref.isdigit():
+            key = int(ref)
+        elif isinstance(ref, str) and _TXN.fullmatch(ref):
+            key = ref.lower()
+        else:
+            raise ControlError("ref: a serial number (seq) or a transaction id is required")
+        record = await self.d.ledger.transaction(key)
+        if record is None:
+            raise ControlError(f"no transaction {ref}")
+        return record
+
+
+def _device(alerts: Any, device: str, *codes: str) -> str:
+    """'online' unless one of the device's alerts is open (then that code)."""
+    found = [c for c in codes if alerts.is_open(c, device)]
+    return found[0] if found else "online"
+
+
+def _summary(r: Any) -> dict[str, Any]:
+    return {"seq": r.seq, "txn": r.id, "account": r.account, "holder": r.holder, "amount": r.amount,
+            "state": r.state, "started": r.started, "ended": r.ended, "notes": len(r.notes), "ref": r.ref}
+
+
+def _jws_payload(jws: str) -> Any:
+    """The payload of a compact JWS we signed ourselves (shown, not verified)."""
+    try:
+        part = jws.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (IndexError, ValueError):
+        return jws
+
+
+_MISSING = object()
+
+
+def _arg(req: dict[str, Any], name: str, default: Any, ok: Callable[[Any], bool], what: str) -> Any:
+    value = req.get(name, _MISSING)
+    if value is _MISSING or value is None:
+        if default is _MISSING:
+            raise ControlError(f"{name}: {what} required")
+        return default
+    if not ok(value):
+        raise ControlError(f"{name}: {what} required, got {value!r}")
+    return value
+
+
+def _str(req: dict[str, Any], name: str, default: Any = _MISSING) -> Any:
+    return _arg(req, name, default, lambda v: isinstance(v, str) and 0 < len(v) <= 200, "a string")
+
+
+def _int(req: dict[str, Any], name: str, default: Any = _MISSING) -> Any:
+    return _arg(req, name, default, lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer")
+
+
+def _bool(req: dict[str, Any], name: str, default: Any = _MISSING) -> Any:
+    return _arg(req, name, default, lambda v: isinstance(v, bool), "true or false")
+
+
+def _date(req: dict[str, Any], tz: str) -> date:
+    text = _str(req, "date", None)
+    if text is None:
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo(tz)).date()
+    try:
+        return date.fromisoformat(text) if _DATE.fullmatch(text) else _bad_date(text)
+    except ValueError:
+        return _bad_date(text)
+
+
+def _bad_date(text: str) -> date:
+    raise ControlError(f"date: YYYY-MM-DD required, got {text!r}")
+
+
+def _time(req: dict[str, Any], name: str, tz: str, *, end: bool) -> str | None:
+    """RFC 3339 with an offset, or a local date (its start; for `until` the next day's start)."""
+    text = _str(req, name, None)
+    if text is None:
+        return None
+    if _DATE.fullmatch(text):
+        try:
+            since, until = day_bounds(date.fromisoformat(text), tz)
+        except ValueError:
+            raise ControlError(f"{name}: not a date: {text!r}") from None
+        return until if end else since
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ControlError(f"{name}: RFC 3339 time or YYYY-MM-DD required, got {text!r}") from None
+    if moment.tzinfo is None:
+        raise ControlError(f"{name}: the time needs an offset (Z or +08:00), got {text!r}")
+    return moment.isoformat()

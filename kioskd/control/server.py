@@ -1,0 +1,183 @@
+"""The staff control socket: newline-delimited JSON requests, one JSON reply each.
+
+A request is `{"cmd": "...", ...}` on one line (at most MAX_REQUEST bytes); the reply is
+`{"ok": true, ...}` or `{"ok": false, "error": "..."}`. A bad request gets an error reply
+and a log line; nothing a client sends can stop the daemon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import grp
+import json
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("kioskd.control.server")
+
+MAX_REQUEST = 64 * 1024  # bytes per request line; kioskctl's requests are far smaller
+SOCKET_MODE = 0o660  # owner and the staff group; others cannot connect
+IDLE_SECONDS = 300.0  # a connection that sends nothing for this long is closed
+
+Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class ControlError(Exception):
+    """A request the daemon refuses; str() is the reply's `error`."""
+
+
+class ControlServer:
+    """Serves the control socket at `path` with `handler` (request dict -> reply fields)."""
+
+    def __init__(self, path: str | Path, handler: Handler, *, group: str = "") -> None:
+        self.path = Path(path)
+        self.handler = handler
+        self.group = group
+        self._server: asyncio.Server | None = None
+        self._clients: set[asyncio.Task[Any]] = set()
+
+    async def start(self) -> None:
+        """Bind the socket (mode 0660, chgrp when a group is set); replace a stale one."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(self.path)
+        # bind under a temporary name and rename: the socket never exists with a wider mode
+        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        temp.unlink(missing_ok=True)
+        try:
+            self._server = await asyncio.start_unix_server(self._serve, path=str(temp), limit=MAX_REQUEST)
+            os.chmod(temp, SOCKET_MODE)
+            if self.group:
+                os.chown(temp, -1, _gid(self.group))
+            os.replace(temp, self.path)
+        except BaseException:
+            await self.stop()
+            temp.unlink(missing_ok=True)
+            raise
+        log.info("control socket at %s", self.path)
+
+    async def stop(self) -> None:
+        """Stop listening, close open connections and remove the socket file."""
+        if self._server is None:
+            return
+        server, self._server = self._server, None
+        server.close()
+        for task in list(self._clients):
+            task.cancel()
+        await asyncio.gather(*self._clients, return_exceptions=True)
+        await server.wait_closed()
+        with contextlib.suppress(FileNotFoundError):
+            if self.path.is_socket():
+                self.path.unlink()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._clients.add(task)
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout(IDLE_SECONDS):
+                        line = await reader.readuntil(b"\n")
+                except asyncio.IncompleteReadError as err:
+                    if err.partial.strip():
+                        await _reply(writer, self._bad("request not terminated by a newline"))
+                    return
+                except asyncio.LimitOverrunError:
+                    # the rest of the line cannot be told apart from the next request: close
+                    await _reply(writer, self._bad(f"request larger than {MAX_REQUEST} bytes"))
+                    return
+                except TimeoutError:
+                    return
+                await _reply(writer, await self.answer(line))
+        except (ConnectionError, BrokenPipeError):
+            return
+        finally:
+            self._clients.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def answer(self, line: bytes) -> dict[str, Any]:
+        """The reply to one request line."""
+        try:
+            request = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return self._bad("request is not JSON (UTF-8)")
+        if not isinstance(request, dict):
+            return self._bad("request must be a JSON object")
+        cmd = request.get("cmd")
+        if not isinstance(cmd, str) or not cmd:
+            return self._bad("request needs a string 'cmd'")
+        try:
+            fields = await self.handler(request)
+        except ControlError as err:
+            log.warning("control: %s refused: %s", cmd, err)
+            return {"ok": False, "error": str(err)}
+        except Exception:  # the loop boundary of one request: log, answer, keep serving
+            log.exception("control: %s failed", cmd)
+            return {"ok": False, "error": f"{cmd}: internal error (see the daemon's log)"}
+        log.info("control: %s", cmd)
+        return {"ok": True, **fields}
+
+    def _bad(self, error: str) -> dict[str, Any]:
+        log.warning("control: bad request: %s", error)
+        return {"ok": False, "error": error}
+
+
+async def _reply(writer: asyncio.StreamWriter, reply: dict[str, Any]) -> None:
+    writer.write(json.dumps(reply, ensure_ascii=False).encode("utf-8") + b"\n")
+    await writer.drain()
+
+
+def _gid(group: str) -> int:
+    try:
+        return grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise ControlError(f"control.group: no group named {group!r}") from None
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove a socket file no daemon listens on; refuse to take over a live one."""
+    if not path.exists() and not path.is_symlink():
+        return
+    if not path.is_socket():
+        raise ControlError(f"control socket {path}: exists and is not a socket")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        path.unlink(missing_ok=True)  # left by a daemon that died
+        return
+    finally:
+        probe.close()
+    raise ControlError(f"control socket {path}: another kioskd is listening on it")
+
+
+def call(path: str | Path, request: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
+    """Send one request to the daemon and return its reply (blocking; for kioskctl)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(path))
+        except FileNotFoundError:
+            raise ControlError(f"no control socket at {path}: is kioskd running?") from None
+        except PermissionError:
+            raise ControlError(f"control socket {path}: permission denied (are you in the staff group?)") from None
+        except ConnectionRefusedError:
+            raise ControlError(f"control socket {path}: nobody listening (kioskd stopped?)") from None
+        sock.sendall(json.dumps(request, ensure_ascii=False).encode("utf-8") + b"\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ControlError(f"control socket {path}: the daemon closed the connection")
+            data += chunk
+    reply = json.loads(data.decode("utf-8"))
+    if not isinstance(reply, dict):
+        raise ControlError(f"control socket {path}: reply is not a JSON object")
+    return reply

@@ -1,0 +1,1 @@
+"""Field technicians: dual-custody cash-box sessions and the service door."""

@@ -1,0 +1,441 @@
+"""Dual-custody cash-box sessions: two distinct technicians, blind count, reconciliation.
+
+Flow (keypad: digits, `confirm` submits, `backspace` erases, `cancel` clears or aborts):
+technician 1 types ID, confirm, PIN, confirm; then a different technician 2 within
+`login_timeout` seconds. Then the box may be removed (statement rendered, no tamper
+alert); when a box is inserted again, or `confirm` is pressed, the count begins: notes per
+denomination, then counterfeit notes, both technicians confirm with their PINs, and only
+then the reconciliation is shown. Every step is an audit entry; the session's end is
+written together with a signed checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from backend_api.jws import b64url
+from kioskd.ledger.records import format_utc
+
+log = logging.getLogger("kioskd.custody.session")
+
+LOGIN_STEPS = ("tech1_id", "tech1_pin", "tech2_id", "tech2_pin")
+PIN_STEPS = ("tech1_pin", "tech2_pin", "confirm1", "confirm2")
+MAX_ENTRY = 12  # digits in one field (IDs, PINs, counts)
+
+
+@dataclass(frozen=True)
+class CustodySettings:
+    """[custody] settings: seconds and attempts."""
+
+    login_timeout: float = 120.0  # for technician 1 after the start, technician 2 after technician 1
+    max_failures: int = 5
+    lockout: float = 900.0
+    result_timeout: float = 120.0  # the reconciliation stays on screen this long
+    checkpoint_every: float = 3600.0
+
+
+@dataclass(frozen=True)
+class Statement:
+    """The terminal cash statement (终端现金对账单) of the box being emptied."""
+
+    kiosk: str
+    box_id: str
+    since: str | None
+    until: str
+    counts: dict[int, int]
+    payments: int
+    tech1: tuple[str, str]
+    tech2: tuple[str, str]
+
+    @property
+    def total(self) -> int:
+        """Fen in the box by the terminal's counters."""
+        return sum(value * n for value, n in self.counts.items())
+
+
+@dataclass
+class Session:
+    """One custody session as it goes."""
+
+    id: str
+    source: str
+    step: str = "tech1_id"
+    entry: str = ""
+    tech_id: str = ""  # the ID typed, waiting for its PIN
+    tech1: tuple[str, str] | None = None
+    tech2: tuple[str, str] | None = None
+    message: str | None = None
+    statement: Statement | None = None
+    expected: dict[int, int] = field(default_factory=dict)
+    denominations: list[int] = field(default_factory=list)
+    entered: dict[int, int] = field(default_factory=dict)
+    counterfeit: int | None = None
+    box_out: bool = False
+    counters_reset: bool = False
+    result: list[dict[str, Any]] | None = None
+
+
+def key_signer(key: Ed25519PrivateKey) -> Callable[[bytes], str]:
+    """A `sign` callable for ledger checkpoints: Ed25519 with the kiosk key, base64url."""
+    return lambda message: b64url(key.sign(message))
+
+
+def yuan(fen: int) -> str:
+    """Fen as ¥ text with two decimals (integer arithmetic)."""
+    sign = "-" if fen < 0 else ""
+    return f"{sign}¥{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+_LABELS = {
+    "zh-CN": {"title": "终端现金对账单", "kiosk": "终端号", "box": "钱箱号", "period": "期间",
+              "value": "面额", "notes": "张数", "amount": "金额", "total": "合计",
+              "payments": "缴费笔数", "tech1": "技术员一", "tech2": "技术员二", "time": "时间 (UTC)"},
+    "en": {"title": "Terminal cash statement", "kiosk": "Kiosk", "box": "Box", "period": "Period",
+           "value": "Note", "notes": "Notes", "amount": "Amount", "total": "Total",
+           "payments": "Payments", "tech1": "Technician 1", "tech2": "Technician 2", "time": "Time (UTC)"},
+}
+
+
+def statement_lines(s: Statement, locale: str = "zh-CN") -> list[str]:
+    """The statement as text lines in zh-CN or en; the integrator prints them."""
+    t = _LABELS[locale]
+    lines = [t["title"], f"{t['kiosk']}: {s.kiosk}", f"{t['box']}: {s.box_id}",
+             f"{t['period']}: {s.since or '-'} .. {s.until}", f"{t['value']} / {t['notes']} / {t['amount']}"]
+    lines += [f"{yuan(v)} x {n} = {yuan(v * n)}" for v, n in sorted(s.counts.items())]
+    lines += [f"{t['total']}: {sum(s.counts.values())} / {yuan(s.total)}", f"{t['payments']}: {s.payments}",
+              f"{t['tech1']}: {s.tech1[0]} {s.tech1[1]}", f"{t['tech2']}: {s.tech2[0]} {s.tech2[1]}",
+              f"{t['time']}: {s.until}"]
+    return lines
+
+
+def reconcile(expected: dict[int, int], counted: dict[int, int]) -> list[dict[str, Any]]:
+    """Per denomination: expected, counted, difference (notes) and match/over/short."""
+    rows = []
+    for value in sorted(set(expected) | set(counted)):
+        want, got = expected.get(value, 0), counted.get(value, 0)
+        verdict = "match" if got == want else "over" if got > want else "short"
+        rows.append({"value": value, "expected": want, "counted": got, "diff": got - want, "verdict": verdict})
+    return rows
+
+
+class Custody:
+    """Custody sessions for one kiosk; the daemon routes keys and stacker events here."""
+
+    def __init__(
+        self, *, ledger: Any, model: Any, alerts: Any, sign: Callable[[bytes], str],
+        denominations: Callable[[], tuple[int, ...]], settings: CustodySettings = CustodySettings(),
+        on_statement: Callable[[Statement], Awaitable[None]] | None = None,
+        on_end: Callable[[str], None] | None = None,
+        wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.on_end = on_end  # told the outcome when a session ends (the daemon sends a batch)
+        self.ledger, self.model, self.alerts, self.sign = ledger, model, alerts, sign
+        self.denominations, self.settings = denominations, settings
+        self.on_statement, self.wall = on_statement, wall
+        self.session: Session | None = None
+        self._timer: asyncio.Task[None] | None = None
+        # keys, box events and timers run one at a time: a timeout cannot end a session
+        # half-way through a PIN check that would otherwise open the box afterwards
+        self._lock = asyncio.Lock()
+
+    # --- what the screen shows ---------------------------------------------------------
+    def view(self) -> dict[str, Any] | None:
+        """The snapshot's `custody` object; expected figures only after the count is confirmed."""
+        s = self.session
+        if s is None:
+            return None
+        count_step = s.step == "count" and len(s.entered) < len(s.denominations)
+        return {
+            "session": s.id,
+            "step": s.step,
+            # a PIN shows as its length only
+            "entry": "*" * len(s.entry) if s.step in PIN_STEPS else s.entry,
+            "tech1": None if s.tech1 is None else s.tech1[0],
+            "tech2": None if s.tech2 is None else s.tech2[0],
+            "message": s.message,
+            "box_out": s.box_out,
+            "denomination": s.denominations[len(s.entered)] if count_step else None,
+            "entered": {str(v): n for v, n in s.entered.items()},
+            "counterfeit": s.counterfeit,
+            "result": s.result,
+        }
+
+    # --- start ----------------------------------------------------------------------------
+    async def start(self, source: str) -> bool:
+        """Begin a session (service key, door switch, kioskctl); False when one cannot start now."""
+        async with self._lock:
+            return await self._start(source)
+
+    async def _start(self, source: str) -> bool:
+        if self.session is not None or self.model.state not in ("service_idle", "unavailable"):
+            return False
+        session = Session(str(uuid.uuid4()), source)
+        self.session = session
+        await self.ledger.custody_open(session.id, source)
+        await self._audit("custody_start", source=source)
+        await self.model.trigger("custody_start")
+        if not self.model.state.startswith("maintenance"):
+            self.session = None
+            return False
+        self._arm(self.settings.login_timeout, self._login_expired)
+        self.model.publish()
+        return True
+
+    # --- keys -------------------------------------------------------------------------------
+    async def press(self, key: str) -> None:
+        """One key of the session's keypad entry."""
+        async with self._lock:
+            await self._press(key)
+
+    async def _press(self, key: str) -> None:
+        s = self.session
+        if s is None:
+            return
+        if key.isdigit() and len(key) == 1:
+            if len(s.entry) < MAX_ENTRY:
+                s.entry += key
+            s.message = None
+        elif key == "backspace":
+            s.entry = s.entry[:-1]
+        elif key == "cancel":
+            if s.step in LOGIN_STEPS:
+                await self._end("aborted", "cancelled")
+                return
+            s.entry = ""
+        elif key == "confirm":
+            await self._confirm(s)
+        self.model.publish()
+
+    async def _confirm(self, s: Session) -> None:
+        entry, s.entry = s.entry, ""
+        if s.step in ("tech1_id", "tech2_id"):
+            if not entry:
+                return
+            if s.step == "tech2_id" and s.tech1 is not None and entry == s.tech1[0]:
+                await self._audit("custody_same_technician", tech=entry)
+                await self._end("aborted", "same_technician")
+                return
+            s.tech_id, s.step = entry, s.step.replace("_id", "_pin")
+        elif s.step in ("tech1_pin", "tech2_pin"):
+            await self._login(s, entry)
+        elif s.step == "open":
+            await self._begin_count(s)
+        elif s.step == "count":
+            await self._enter_count(s, entry)
+        elif s.step in ("confirm1", "confirm2"):
+            await self._confirm_count(s, entry)
+        elif s.step == "result":
+            await self._result_expired()
+
+    async def _login(self, s: Session, pin: str) -> None:
+        result = await self.ledger.tech_authenticate(
+            s.tech_id, pin, session=s.id, max_failures=self.settings.max_failures,
+            lockout=self.settings.lockout, now=self.wall(),
+        )
+        if result.verdict in ("disabled", "locked") or result.locked_now:
+            await self._end("aborted", "locked" if result.verdict != "disabled" else "disabled")
+            return
+        if result.verdict != "ok":
+            s.message = result.verdict  # "unknown" or "bad_pin": type the ID again
+            s.step = s.step.replace("_pin", "_id")
+            return
+        if s.step == "tech1_pin":
+            s.tech1, s.step = (result.tech, result.name), "tech2_id"
+            await self.ledger.custody_update(s.id, tech1=result.tech)
+            self._arm(self.settings.login_timeout, self._login_expired)  # the second has its own 120 s
+            return
+        s.tech2 = (result.tech, result.name)
+        await self.ledger.custody_update(s.id, tech2=result.tech)
+        await self._open(s)
+
+    async def _open(self, s: Session) -> None:
+        """Both present: freeze the counters, render the statement, expect the box out."""
+        self._disarm()
+        assert s.tech1 is not None and s.tech2 is not None
+        figures = await self.ledger.box_figures()
+        s.expected = {int(v): n for v, n in figures["counts"].items()}
+        now = format_utc(self.wall())
+        box_id = f"{self.ledger.kiosk_id}-{now[:10].replace('-', '')}-{s.id[:8]}"
+        s.statement = Statement(self.ledger.kiosk_id, box_id, figures["since"], now, dict(s.expected),
+                                figures["payments"], s.tech1, s.tech2)
+        s.denominations = sorted(set(self.denominations()) | set(s.expected))
+        s.step = "open"
+        await self.ledger.custody_update(s.id, box_id=box_id)
+        await self._audit("custody_open", tech1=s.tech1[0], tech2=s.tech2[0], box_id=box_id,
+                          since=figures["since"], counts={str(v): n for v, n in s.expected.items()},
+                          payments=figures["payments"], amount=figures["amount"])
+        await self.model.trigger("custody_open")
+        if self.on_statement is not None:
+            try:
+                await self.on_statement(s.statement)
+            except Exception as err:  # the statement stays in the audit chain; printing may be retried
+                log.error("custody statement could not be printed: %s", err)
+
+    # --- the box ------------------------------------------------------------------------------
+    async def stacker_opened(self) -> None:
+        """The box left the validator: expected in an open session, tampering otherwise."""
+        async with self._lock:
+            await self._stacker_opened()
+
+    async def _stacker_opened(self) -> None:
+        s = self.session
+        if s is not None and s.step not in LOGIN_STEPS:
+            s.box_out = True
+            await self._audit("box_removed")
+            self.alerts.raise_alert("box_removed", "info", session=s.id)
+            self.model.publish()
+            return
+        await self._audit("box_tamper", session=None if s is None else s.id)
+        self.alerts.raise_alert("box_tamper", "critical")
+        if self.model.set_problem("box", "box_tamper"):
+            await self.model.trigger("health_changed")
+
+    async def stacker_closed(self) -> None:
+        """A box is back: in an open session it is the new box and the count begins."""
+        async with self._lock:
+            await self._stacker_closed()
+
+    async def _stacker_closed(self) -> None:
+        s = self.session
+        await self._audit("box_inserted", session=None if s is None else s.id)
+        self.alerts.clear_alert("box_removed")
+        if s is None or s.step in LOGIN_STEPS:
+            return  # still out of service until a custody session
+        s.box_out = False
+        if s.step == "open":
+            await self._begin_count(s)
+        self.model.publish()
+
+    async def _begin_count(self, s: Session) -> None:
+        assert s.statement is not None
+        if not s.counters_reset:
+            # the new box starts from zero; the old box's counts are kept under its id
+            frozen = await self.ledger.reset_counters(s.statement.box_id)
+            s.counters_reset = True
+            if frozen != s.expected:  # cannot happen while the validator is inhibited
+                log.critical("counters moved during custody: %s != %s", frozen, s.expected)
+                s.expected = frozen
+        s.step = "count"
+        await self._audit("custody_count_start", box_id=s.statement.box_id)
+        await self.model.trigger("custody_count")
+
+    # --- count -----------------------------------------------------------------------------------
+    async def _enter_count(self, s: Session, entry: str) -> None:
+        if not entry:
+            return
+        if len(s.entered) < len(s.denominations):
+            s.entered[s.denominations[len(s.entered)]] = int(entry)
+            return
+        s.counterfeit = int(entry)
+        s.step = "confirm1"
+
+    async def _confirm_count(self, s: Session, pin: str) -> None:
+        tech = s.tech1 if s.step == "confirm1" else s.tech2
+        assert tech is not None
+        result = await self.ledger.tech_authenticate(
+            tech[0], pin, session=s.id, max_failures=self.settings.max_failures,
+            lockout=self.settings.lockout, now=self.wall(),
+        )
+        if result.verdict != "ok":
+            if result.locked_now or result.verdict in ("locked", "disabled"):
+                await self._end("aborted", "locked")
+                return
+            s.message = "bad_pin"
+            return
+        if s.step == "confirm1":
+            s.step = "confirm2"
+            return
+        await self._reconcile(s)
+
+    async def _reconcile(self, s: Session) -> None:
+        assert s.statement is not None
+        s.result = reconcile(s.expected, s.entered)
+        s.step = "result"
+        over = [r["value"] for r in s.result if r["verdict"] == "over"]
+        short = [r["value"] for r in s.result if r["verdict"] == "short"]
+        await self._audit("custody_count", box_id=s.statement.box_id, rows=s.result,
+                          counterfeit=s.counterfeit or 0, confirmed_by=[s.tech1[0], s.tech2[0]])  # type: ignore[index]
+        if over or short:
+            self.alerts.raise_alert("custody_mismatch", "critical", session=s.id, box_id=s.statement.box_id,
+                                    over=",".join(map(str, over)), short=",".join(map(str, short)))
+        self._arm(self.settings.result_timeout, self._result_expired)
+
+    @staticmethod
+    def _mismatched(s: Session) -> bool:
+        return any(r["verdict"] != "match" for r in s.result or [])
+
+    # --- end ---------------------------------------------------------------------------------------
+    async def _end(self, outcome: str, reason: str | None) -> None:
+        """Close the session: audit entry + signed checkpoint, then leave maintenance."""
+        s = self.session
+        if s is None:
+            return
+        self._disarm()
+        self.session = None
+        now = format_utc(self.wall())
+        await self.ledger.custody_update(s.id, outcome=outcome, reason=reason, ended=now)
+        await self.ledger.audit_append_checkpointed(
+            "custody_end",
+            {"session": s.id, "outcome": outcome, "reason": reason,
+             "tech1": None if s.tech1 is None else s.tech1[0], "tech2": None if s.tech2 is None else s.tech2[0]},
+            self.sign,
+        )
+        if outcome != "aborted":
+            # a completed session is the one thing that ends a tamper out-of-service
+            self.alerts.clear_alert("box_tamper")
+            self.model.set_problem("box", None)
+        log.info("custody session %s ended: %s %s", s.id, outcome, reason or "")
+        if self.on_end is not None:
+            self.on_end(outcome)
+        await self.model.trigger("custody_end")
+        self.model.publish()
+
+    async def _login_expired(self) -> None:
+        await self._end("aborted", "timeout")
+
+    async def _result_expired(self) -> None:
+        s = self.session
+        await self._end("mismatch" if s is not None and self._mismatched(s) else "match", None)
+
+    def _arm(self, seconds: float, on_expire: Callable[[], Awaitable[None]]) -> None:
+        self._disarm()
+
+        session = self.session
+
+        async def expire() -> None:
+            await asyncio.sleep(seconds)
+            async with self._lock:
+                if self.session is session and self._timer is asyncio.current_task():
+                    self._timer = None  # _end must not cancel the task it runs in
+                    await on_expire()
+
+        self._timer = asyncio.get_running_loop().create_task(expire(), name="custody-timer")
+
+    def _disarm(self) -> None:
+        if self._timer is not None and self._timer is not asyncio.current_task():
+            self._timer.cancel()
+        self._timer = None
+
+    # --- audit --------------------------------------------------------------------------------------
+    async def _audit(self, kind: str, **data: Any) -> None:
+        if self.session is not None and "session" not in data:
+            data["session"] = self.session.id
+        await self.ledger.audit_append(kind, data)
+
+    async def record(self, kind: str, **data: Any) -> None:
+        """An audit entry for the daemon (restart, config change, reprint)."""
+        await self.ledger.audit_append(kind, data)
+
+    async def run_checkpoints(self) -> None:
+        """Sign a checkpoint now and then every `checkpoint_every` seconds, until cancelled."""
+        while True:
+            await self.ledger.audit_checkpoint(self.sign)
+            await asyncio.sleep(self.settings.checkpoint_every)

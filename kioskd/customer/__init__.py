@@ -1,0 +1,1 @@
+"""The person paying: the screen, receipts and what they are told."""

@@ -1,0 +1,1 @@
+"""Receipts: layout, printing with retries, and the signed QR proof."""

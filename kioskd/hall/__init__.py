@@ -1,0 +1,1 @@
+"""Hall staff: alerts, the daily close and reports, the staff page."""

@@ -1,0 +1,271 @@
+"""Alerts for staff and the backend: one open per code and device, cleared by cause or by staff.
+
+Each change goes into the outbox (kind "alert") in the order it happened; the outbox
+sender delivers it to POST /v1/alerts. Each change is also appended to the audit chain,
+and the open alerts are kept in a small JSON file so they survive a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kioskd.uplink.outbox import alert_body
+
+log = logging.getLogger("kioskd.hall.alerts")
+
+SEVERITIES = ("info", "warning", "critical")
+CODES = (
+    "note_jam", "stacker_full", "stacker_near_full", "box_removed", "box_tamper",
+    "validator_offline", "validator_fault", "printer_paper_out", "printer_paper_low",
+    "printer_offline", "backend_unreachable", "payment_flagged", "custody_mismatch",
+    "door_open", "power_restored",
+)
+STATES = ("raised", "acknowledged", "cleared")
+RECENT = 50  # cleared alerts kept for `kioskctl alerts`
+
+# The device each code is about, unless the caller names another (a second validator, or the
+# payment a payment_flagged alert is about: each flagged payment needs its own alert).
+DEVICES: dict[str, str] = {
+    "note_jam": "validator", "stacker_full": "validator", "stacker_near_full": "validator",
+    "validator_offline": "validator", "validator_fault": "validator",
+    "box_removed": "cashbox", "box_tamper": "cashbox", "custody_mismatch": "cashbox",
+    "printer_paper_out": "printer", "printer_paper_low": "printer", "printer_offline": "printer",
+    "backend_unreachable": "backend", "payment_flagged": "ledger", "door_open": "door",
+    "power_restored": "kiosk",
+}
+
+# What staff read (zh-CN, en) for each code.
+TITLES: dict[str, tuple[str, str]] = {
+    "note_jam": ("卡币", "note jammed"),
+    "stacker_full": ("钱箱已满", "cash box full"),
+    "stacker_near_full": ("钱箱将满", "cash box nearly full"),
+    "box_removed": ("钱箱已取出（有授权）", "cash box removed (custody)"),
+    "box_tamper": ("钱箱被异常取出", "cash box removed without custody"),
+    "validator_offline": ("识币器离线", "validator offline"),
+    "validator_fault": ("识币器故障", "validator fault"),
+    "printer_paper_out": ("打印机缺纸", "printer out of paper"),
+    "printer_paper_low": ("打印纸将尽", "printer paper low"),
+    "printer_offline": ("打印机离线", "printer offline"),
+    "backend_unreachable": ("后台无法连接", "backend unreachable"),
+    "payment_flagged": ("缴费需人工处理", "payment flagged for staff"),
+    "custody_mismatch": ("清点不符", "cash count mismatch"),
+    "door_open": ("机门打开", "door open"),
+    "power_restored": ("电源恢复", "power restored"),
+}
+
+
+def utc_now() -> str:
+    """Now as RFC 3339 UTC with a Z."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+
+
+@dataclass
+class Alert:
+    """One alert and its present state."""
+
+    id: str
+    code: str
+    severity: str
+    state: str
+    at: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    raised_at: str = ""
+    acknowledged_by: str = ""
+    device: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What de-duplicates: one open alert per code and device."""
+        return (self.code, self.device or DEVICES.get(self.code, ""))
+
+    def view(self) -> dict[str, Any]:
+        """The alert as kioskctl shows it, with its title in both languages."""
+        zh, en = TITLES.get(self.code, (self.code, self.code))
+        return {**asdict(self), "title_zh": zh, "title_en": en}
+
+
+class Alerts:
+    """De-duplicated alerts (one open per code and device), stored in outbox and audit chain in order."""
+
+    def __init__(
+        self, ledger: Any, on_change: Callable[[], None] = lambda: None, *, state_file: Path | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.on_change = on_change
+        self.state_file = state_file
+        self.open: dict[tuple[str, str], Alert] = {}
+        self.recent: deque[Alert] = deque(maxlen=RECENT)
+        self._queue: asyncio.Queue[Alert] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+
+    async def restore(self) -> None:
+        """Load the alerts open before a restart (their causes re-raise or clear them)."""
+        if self.state_file is None:
+            return
+        saved = await asyncio.to_thread(read_json_file, self.state_file)
+        if not saved:
+            return
+        for raw in saved.get("open", []):
+            alert = _restored(raw)
+            if alert.code in CODES and alert.key not in self.open:
+                self.open[alert.key] = alert
+        for raw in saved.get("recent", []):
+            self.recent.append(_restored(raw))
+        if self.open:
+            log.warning("alerts still open from before the restart: %s",
+                        ", ".join(sorted(f"{code} ({device})" for code, device in self.open)))
+
+    def raise_alert(self, code: str, severity: str = "warning", *, device: str = "", **detail: object) -> None:
+        """Raise `code` for `device` (the code's usual device if not named) unless already open."""
+        if code not in CODES or severity not in SEVERITIES:
+            raise ValueError(f"unknown alert {code!r}/{severity!r}")
+        device = device or DEVICES[code]
+        if (code, device) in self.open:
+            return
+        now = utc_now()
+        # the device goes into the detail too: the backend's copy de-duplicates the same way
+        body = {**_plain(detail), "device": device}
+        alert = Alert(str(uuid.uuid4()), code, severity, "raised", now, body, raised_at=now, device=device)
+        self.open[alert.key] = alert
+        log.warning("alert raised: %s on %s (%s) %s", code, device, severity, _plain(detail) or "")
+        self._store(alert)
+
+    def clear_alert(self, code: str, device: str = "") -> None:
+        """Clear the open alert `code` of `device` (the code's usual device if not named), if any."""
+        alert = self.open.get((code, device or DEVICES[code]))
+        if alert is not None:
+            self._clear(alert, by="")
+
+    def is_open(self, code: str, device: str = "") -> bool:
+        """Whether `code` is open for `device` (any device when not named)."""
+        if device:
+            return (code, device) in self.open
+        return any(c == code for c, _ in self.open)
+
+    def acknowledge(self, alert_id: str, by: str = "") -> bool:
+        """Staff saw the alert; False if no raised (unacknowledged) alert has that id."""
+        alert = self.find(alert_id)
+        if alert is None or alert.state != "raised":
+            return False
+        alert.state, alert.at, alert.acknowledged_by = "acknowledged", utc_now(), by
+        log.info("alert acknowledged: %s %s", alert.code, f"by {by}" if by else "")
+        self._store(alert)
+        return True
+
+    def staff_clear(self, alert_id: str, by: str = "") -> bool:
+        """Staff fixed what cannot be sensed (box back, stacker emptied); False if not open."""
+        alert = self.find(alert_id)
+        if alert is None:
+            return False
+        self._clear(alert, by=by)
+        return True
+
+    def find(self, alert_id: str) -> Alert | None:
+        """The open alert with this id (or a unique id prefix of at least 8 characters)."""
+        matches = [a for a in self.open.values()
+                   if a.id == alert_id or (len(alert_id) >= 8 and a.id.startswith(alert_id))]
+        return matches[0] if len(matches) == 1 else None
+
+    def listing(self, include_cleared: bool = False) -> list[dict[str, Any]]:
+        """Open alerts (critical first, then oldest), and the recently cleared ones if asked."""
+        rank = {s: i for i, s in enumerate(reversed(SEVERITIES))}
+        shown = sorted(self.open.values(), key=lambda a: (rank[a.severity], a.raised_at))
+        if include_cleared:
+            shown += list(reversed(self.recent))
+        return [a.view() for a in shown]
+
+    def _clear(self, alert: Alert, by: str) -> None:
+        self.open.pop(alert.key, None)
+        cleared = _copy(alert)
+        cleared.state, cleared.at = "cleared", utc_now()
+        if by:
+            cleared.detail = {**cleared.detail, "cleared_by": by}
+        self.recent.append(cleared)
+        log.info("alert cleared: %s on %s%s", alert.code, alert.key[1], f" by {by}" if by else "")
+        self._store(cleared)
+
+    def _store(self, alert: Alert) -> None:
+        # a copy: the open alert changes later (acknowledged) while this change waits its turn
+        self._queue.put_nowait(_copy(alert))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write(), name="alerts")
+
+    async def _write(self) -> None:
+        while not self._queue.empty():
+            a = self._queue.get_nowait()
+            body = alert_body(a.id, a.code, a.severity, a.state, a.at, a.detail)
+            try:
+                await self.ledger.outbox_put("alert", f"{a.id}:{a.state}", body)
+                await self.ledger.audit_append("alert", json.loads(body))
+            except Exception as err:  # the alert is still logged and shown
+                log.error("could not store alert %s %s: %s", a.code, a.state, err)
+            await self._save()
+            self.on_change()
+
+    async def _save(self) -> None:
+        if self.state_file is None:
+            return
+        snapshot = {"open": [asdict(a) for a in self.open.values()],
+                    "recent": [asdict(a) for a in self.recent]}
+        try:
+            await asyncio.to_thread(write_json_file, self.state_file, snapshot)
+        except OSError as err:
+            log.error("could not save alerts to %s: %s", self.state_file, err)
+
+    async def drain(self) -> None:
+        """Wait until every change so far is in the outbox."""
+        while self._writer is not None and not self._writer.done():
+            await self._writer
+
+
+def _restored(raw: dict[str, Any]) -> Alert:
+    """An alert from alerts.json (files written before alerts had a device get the code's)."""
+    alert = Alert(**raw)
+    alert.device = alert.device or DEVICES.get(alert.code, "")
+    return alert
+
+
+def _copy(alert: Alert) -> Alert:
+    return Alert(**{**asdict(alert), "detail": dict(alert.detail)})
+
+
+def _plain(detail: dict[str, object]) -> dict[str, Any]:
+    return {k: v for k, v in detail.items() if isinstance(v, str | int | bool) or v is None}
+
+
+def read_json_file(path: Path) -> dict[str, Any] | None:
+    """A small JSON state file, or None when missing or unreadable (logged)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:
+        log.error("state file %s unreadable, ignored: %s", path, err)
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_json_file(path: Path, data: dict[str, Any]) -> None:
+    """Replace a small JSON state file atomically and durably (write, fsync, rename, fsync dir)."""
+    path = Path(path)
+    temp = path.with_name(path.name + ".tmp")
+    with open(temp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(temp, path)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,171 @@
+"""The daily report (日结) from the journal, its printout, and the daily close at a set local time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from drivers.base import ReceiptPrinter
+from kioskd.customer.receipts.layout import format_money, render_lines, send_when_ready
+from kioskd.hall.alerts import read_json_file, write_json_file
+from kioskd.ledger.records import format_utc
+
+log = logging.getLogger("kioskd.hall.reports")
+
+TOOK_CASH = ("closed", "credited", "pending", "flagged")  # every state of a txn with notes
+
+_TEXT = {
+    "zh-CN": {
+        "title": "日结报表", "kiosk": "终端号", "date": "日期", "count": "缴费笔数", "total": "合计",
+        "average": "平均", "by_status": "按状态", "by_note": "按面额", "by_hour": "按小时",
+        "pending": "待确认", "flagged": "待人工处理", "box": "钱箱（自上次清机）", "box_today": "今日入箱",
+        "notes": "张", "none": "无", "credited": "已入账", "closed": "待提交",
+    },
+    "en": {
+        "title": "Daily report", "kiosk": "Kiosk", "date": "Date", "count": "Payments", "total": "Total",
+        "average": "Average", "by_status": "By status", "by_note": "By note", "by_hour": "By hour",
+        "pending": "Pending", "flagged": "Flagged for staff", "box": "Cash box (since last change)",
+        "box_today": "Into the box today", "notes": "notes", "none": "none", "credited": "credited",
+        "closed": "to submit",
+    },
+}
+
+
+def day_bounds(day: date, tz: str) -> tuple[str, str]:
+    """The local day as UTC [since, until) in the ledger's time format."""
+    zone = ZoneInfo(tz)
+    start = datetime.combine(day, time(0), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    return format_utc(start), format_utc(end)
+
+
+async def daily_report(ledger: Any, day: date, *, tz: str, kiosk: str, currency: str) -> dict[str, Any]:
+    """The figures of one local day: payments, notes, hours, pending/flagged, cash box."""
+    since, until = day_bounds(day, tz)
+    txns = await ledger.transactions(since=since, until=until, states=TOOK_CASH)
+    zone = ZoneInfo(tz)
+    notes: Counter[int] = Counter()
+    hours: dict[int, dict[str, int]] = {}
+    status: dict[str, dict[str, int]] = {}
+    for t in txns:
+        notes.update(n.value for n in t.notes)
+        hour = datetime.fromisoformat(t.started.replace("Z", "+00:00")).astimezone(zone).hour
+        h = hours.setdefault(hour, {"count": 0, "total": 0})
+        h["count"] += 1
+        h["total"] += t.amount
+        s = status.setdefault(t.state, {"count": 0, "total": 0})
+        s["count"] += 1
+        s["total"] += t.amount
+    total = sum(t.amount for t in txns)
+    box = await ledger.counters()
+    return {
+        "kiosk": kiosk, "date": day.isoformat(), "tz": tz, "since": since, "until": until,
+        "currency": currency,
+        "count": len(txns), "total": total,
+        # integer fen, rounded down: money stays integral
+        "average": total // len(txns) if txns else 0,
+        "by_status": {k: status[k] for k in sorted(status)},
+        "by_note": {str(v): {"count": c, "total": v * c} for v, c in sorted(notes.items())},
+        "by_hour": {f"{h:02d}": hours[h] for h in sorted(hours)},
+        "pending": [_brief(t) for t in txns if t.state in ("pending", "closed")],
+        "flagged": [_brief(t) for t in txns if t.state == "flagged"],
+        "box_today": {"notes": sum(notes.values()), "total": sum(v * c for v, c in notes.items())},
+        "box": {
+            "by_note": {str(v): c for v, c in sorted(box.items())},
+            "notes": sum(box.values()), "total": sum(v * c for v, c in box.items()),
+        },
+    }
+
+
+def _brief(t: Any) -> dict[str, Any]:
+    return {"seq": t.seq, "txn": t.id, "account": t.account, "amount": t.amount, "state": t.state,
+            "started": t.started, "reason": t.reason}
+
+
+def report_lines(report: dict[str, Any], locale: str = "zh-CN") -> list[str]:
+    """The report as text lines (screen table and printout), in zh-CN or en."""
+    t = _TEXT[locale]
+    cur = report["currency"]
+
+    def money(fen: int) -> str:
+        return format_money(fen, cur, locale)
+
+    lines = [t["title"], f"{t['kiosk']}: {report['kiosk']}", f"{t['date']}: {report['date']} ({report['tz']})",
+             "-" * 32, f"{t['count']}: {report['count']}", f"{t['total']}: {money(report['total'])}",
+             f"{t['average']}: {money(report['average'])}", "", t["by_status"] + ":"]
+    for state, fig in report["by_status"].items():
+        lines.append(f"  {t.get(state, state)}: {fig['count']} / {money(fig['total'])}")
+    lines += ["", t["by_note"] + ":"]
+    for value, fig in report["by_note"].items():
+        lines.append(f"  {money(int(value))} x {fig['count']} = {money(fig['total'])}")
+    lines += ["", t["by_hour"] + ":"]
+    for hour, fig in report["by_hour"].items():
+        lines.append(f"  {hour}:00  {fig['count']} / {money(fig['total'])}")
+    for key in ("pending", "flagged"):
+        lines += ["", f"{t[key]}: {len(report[key]) or t['none']}"]
+        lines += [f"  #{b['seq']} {b['account']} {money(b['amount'])}" for b in report[key]]
+    today, box = report["box_today"], report["box"]
+    lines += ["", f"{t['box_today']}: {today['notes']} {t['notes']} / {money(today['total'])}",
+              f"{t['box']}: {box['notes']} {t['notes']} / {money(box['total'])}"]
+    lines += [f"  {money(int(v))} x {c}" for v, c in box["by_note"].items()]
+    return lines
+
+
+async def print_report(printer: ReceiptPrinter, report: dict[str, Any], *, locale: str, encoding: str) -> bool:
+    """Print the report on the receipt printer; False when the printer is not ready or fails."""
+    lines = report_lines(report, "en" if encoding == "ascii" else locale)
+    return await send_when_ready(printer, render_lines(lines, encoding=encoding),
+                                 f"daily report {report['date']}")
+
+
+class DailyClose:
+    """Closes each local day at `at` (HH:MM): report stored in the audit chain, printed if set."""
+
+    def __init__(self, daemon: Any, *, at: str, printed: bool, state_file: Path) -> None:
+        self.daemon = daemon
+        self.at = time.fromisoformat(at)
+        self.printed = printed
+        self.state_file = state_file
+        self.closed: set[str] = set()
+
+    async def run(self) -> None:
+        """Close today if its time has passed and it is not closed yet, then every day at `at`."""
+        saved = await asyncio.to_thread(read_json_file, self.state_file) or {}
+        self.closed = set(saved.get("closed", []))
+        while True:
+            zone = ZoneInfo(self.daemon.config.kiosk.tz)
+            now = datetime.now(zone)
+            due = datetime.combine(now.date(), self.at, tzinfo=zone)
+            if now >= due and now.date().isoformat() not in self.closed:
+                await self.close(now.date())
+                continue
+            if now >= due:
+                due += timedelta(days=1)
+            # a long sleep is fine: the daemon cancels this task on stop
+            await asyncio.sleep(max(1.0, (due - now).total_seconds()))
+
+    async def close(self, day: date) -> dict[str, Any]:
+        """Close `day`: build the report, append it to the audit chain, print it if configured."""
+        d = self.daemon
+        c = d.config
+        report = await daily_report(d.ledger, day, tz=c.kiosk.tz, kiosk=c.kiosk.id, currency=c.kiosk.currency)
+        seq, digest = await d.ledger.audit_append("daily_close", report)
+        report = {**report, "audit": {"seq": seq, "hash": digest}}
+        # the report's audit entry goes to the backend in a batch sent now (spec: at the daily close)
+        batches = getattr(d, "batches", None)
+        if batches is not None:
+            batches.flush_soon(f"daily close {day}")
+        else:
+            log.warning("daily close %s: no batch scheduler in this daemon; the report waits in the audit chain", day)
+        log.info("daily close %s: %d payments, %d fen (audit #%d)", day, report["count"], report["total"], seq)
+        self.closed.add(day.isoformat())
+        await asyncio.to_thread(write_json_file, self.state_file, {"closed": sorted(self.closed)[-60:]})
+        if self.printed:
+            report["printed"] = await print_report(
+                d.printer, report, locale=c.kiosk.locale, encoding=c.printer.encoding)
+        return report

@@ -1,5 +1,0 @@
-"""Reference backend: a strict implementation of shared/spec/backend-api.md for tests and demos."""
-
-from kioskd.refbackend.server import Faults, ReferenceBackend
-
-__all__ = ["Faults", "ReferenceBackend"]

@@ -1,0 +1,1 @@
+"""Simulated hardware behind --simulate, and the scripted demo."""

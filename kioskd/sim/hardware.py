@@ -1,0 +1,117 @@
+"""Simulated hardware for `kioskd run --simulate`: wire emulators on ptys and a reference backend.
+
+The real drivers open the emulators' ptys, so every demo runs the real protocol code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from drivers.printer.emulator import EscposEmulator, render_png
+from kioskd.config import Config
+from kioskd.uplink.keys import init_key, load_key, public_b64url
+from refbackend import ReferenceBackend
+
+log = logging.getLogger("kioskd.sim.hardware")
+
+PRINTER_FAULTS = ("paper_low", "paper_out", "cover_open", "offline")
+DOOR_FAULT = "door_open"  # the simulated door switch: a GPIO-style value file in the state dir
+BACKEND_FAULT = "backend_down"  # the reference backend answers every request 503
+# validator.driver -> (emulator module, class): each speaks its protocol on a pty
+EMULATORS = {
+    "id003": ("drivers.validator.emulators.id003_emu", "Id003Emulator"),
+    "ssp": ("drivers.validator.emulators.ssp_emu", "SspEmulator"),
+    "ccnet": ("drivers.validator.emulators.ccnet_emu", "CcnetEmulator"),
+    "cctalk": ("drivers.validator.emulators.cctalk_emu", "CctalkEmulator"),
+}
+
+
+def validator_emulator(driver: str, **options: Any) -> Any:
+    """A new wire emulator for `driver` (options such as encrypted=True for eSSP)."""
+    module, name = EMULATORS[driver]
+    return getattr(importlib.import_module(module), name)(**options)
+
+
+class Simulation:
+    """The simulated validator, printer and backend, and the /sim page's controls."""
+
+    def __init__(self, state_dir: Path, validator: str = "id003", *, encrypted: bool = False) -> None:
+        self.state_dir = state_dir
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.driver = validator
+        # an eSSP kiosk gets a device that requires encryption, as an NV9 with eSSP on does
+        self.validator = validator_emulator(validator, **({"encrypted": True} if encrypted else {}))
+        self.printer = EscposEmulator()
+        self.backend = ReferenceBackend(state_dir / "backend.sqlite3")
+        self.door = state_dir / "door"
+
+    async def start(self, config: Config) -> Config:
+        """Start everything; return the config pointed at the emulators and the backend."""
+        if not config.key_path.exists():
+            init_key(config.key_path)
+        self.backend.enroll(config.kiosk.id, public_b64url(load_key(config.key_path)))
+        url = await self.backend.start("127.0.0.1", 0)
+        await self.validator.start()
+        await self.printer.start()
+        self._set_door(False)
+        log.info("simulated validator on %s, printer on %s, backend at %s",
+                 self.validator.port, self.printer.port, url)
+        return dataclasses.replace(
+            config,
+            validator=dataclasses.replace(config.validator, port=self.validator.port),
+            printer=dataclasses.replace(config.printer, port=self.printer.port, transport="serial"),
+            backend=dataclasses.replace(config.backend, url=url),
+            door=dataclasses.replace(config.door, path=str(self.door), open_value="1"),
+        )
+
+    async def stop(self) -> None:
+        """Stop the emulators and the backend."""
+        await self.validator.stop()
+        await self.printer.stop()
+        await self.backend.stop()
+
+    # --- SimControl (the /sim page) ---------------------------------------------
+    async def insert(self, value: int) -> None:
+        """Insert a note of `value` fen (-1: a counterfeit the validator refuses)."""
+        if value < 0:
+            self.validator.insert_counterfeit()
+        else:
+            self.validator.insert(value)
+
+    async def fault(self, name: str, on: bool) -> None:
+        """Switch a validator, printer, door or backend fault."""
+        if name in PRINTER_FAULTS:
+            setattr(self.printer, name, on)
+        elif name == DOOR_FAULT:
+            self._set_door(on)
+        elif name == BACKEND_FAULT:
+            self.backend.faults.fail_5xx = 10**9 if on else 0
+        elif name in self.validator.faults:
+            self.validator.set_fault(name, on)
+        else:
+            raise ValueError(f"unknown fault {name!r}")
+
+    def _set_door(self, is_open: bool) -> None:
+        # replaced whole, as a GPIO value file never reads half-written ("1" is open)
+        temp = self.door.with_name("door.tmp")
+        temp.write_text("1\n" if is_open else "0\n", encoding="ascii")
+        temp.replace(self.door)
+
+    def faults(self) -> dict[str, bool]:
+        """Every fault switch and its position."""
+        switches = {name: bool(on) for name, on in self.validator.faults.items()}
+        switches.update({name: bool(getattr(self.printer, name)) for name in PRINTER_FAULTS})
+        switches[BACKEND_FAULT] = self.backend.faults.fail_5xx > 0
+        switches[DOOR_FAULT] = self.door.exists() and self.door.read_text(encoding="ascii").strip() == "1"
+        return switches
+
+    def latest_receipt(self) -> tuple[list[str], bytes | None] | None:
+        """The last receipt the printer emulator decoded, as text lines and a PNG."""
+        if not self.printer.receipts:
+            return None
+        receipt = self.printer.receipts[-1]
+        return receipt.lines, render_png(receipt)

@@ -1,0 +1,58 @@
+"""Alerts from conditions no device reports by itself: backend unreachable, box near full,
+power restored after an unclean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("kioskd.system.health")
+
+UNREACHABLE_AFTER = 120.0  # seconds of failed requests before staff hear of it
+NEAR_FULL = 0.9  # share of [validator] box_capacity that raises stacker_near_full
+RUN_MARKER = "running"  # present while kioskd runs; left behind by a crash or power cut
+
+
+def check_backend(client: Any, alerts: Any, now: float, after: float = UNREACHABLE_AFTER) -> None:
+    """Raise backend_unreachable after `after` seconds of failures; clear on the next answer."""
+    since = client.failing_since
+    if since is None:
+        alerts.clear_alert("backend_unreachable")
+    elif now - since >= after:
+        alerts.raise_alert("backend_unreachable", "warning", last_contact=client.last_contact or "never")
+
+
+async def watch_backend(client: Any, alerts: Any, after: float = UNREACHABLE_AFTER) -> None:
+    """Check the backend link a few times per `after` seconds (at most every 15 s)."""
+    interval = min(15.0, after / 4)
+    while True:
+        await asyncio.sleep(interval)
+        check_backend(client, alerts, time.monotonic(), after)
+
+
+def check_box(counters: dict[int, int], capacity: int, alerts: Any) -> None:
+    """stacker_near_full when the box holds NEAR_FULL of its capacity (0: capacity unknown)."""
+    if capacity <= 0:
+        return
+    notes = sum(counters.values())
+    if notes >= capacity * NEAR_FULL:
+        alerts.raise_alert("stacker_near_full", "warning", notes=notes, capacity=capacity)
+    else:
+        alerts.clear_alert("stacker_near_full")
+
+
+def mark_running(state_dir: Path) -> bool:
+    """Leave the run marker; True when the previous run did not stop cleanly."""
+    marker = Path(state_dir) / RUN_MARKER
+    unclean = marker.exists()
+    marker.write_text(f"{os.getpid()}\n", encoding="ascii")
+    return unclean
+
+
+def mark_stopped(state_dir: Path) -> None:
+    """A clean stop removes the run marker."""
+    (Path(state_dir) / RUN_MARKER).unlink(missing_ok=True)

@@ -1,0 +1,5 @@
+"""Reference backend: a strict implementation of shared/spec/backend-api.md for tests and demos."""
+
+from refbackend.server import Faults, ReferenceBackend
+
+__all__ = ["Faults", "ReferenceBackend"]

@@ -1,0 +1,159 @@
+"""Pure checks of the backend API: payload schemas and the verdicts on payments and batches."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Any
+
+from backend_api.fields import is_int
+
+STALE_AFTER = 300.0  # seconds; spec: look-ups and alerts only
+MAX_BATCH_RECORDS = 1000
+ZERO_HASH = "0" * 64
+ALERT_CODES = frozenset({
+    "note_jam", "stacker_full", "stacker_near_full", "box_removed", "box_tamper",
+    "validator_offline", "validator_fault", "printer_paper_out", "printer_paper_low",
+    "printer_offline", "backend_unreachable", "payment_flagged", "custody_mismatch",
+    "door_open", "power_restored",
+})
+SEVERITIES = frozenset({"info", "warning", "critical"})
+ALERT_STATES = frozenset({"raised", "acknowledged", "cleared"})
+RECORD_KINDS = frozenset({"payment", "audit", "alert"})
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+FIELDS: dict[str, frozenset[str]] = {
+    "lookup": frozenset({"type", "kiosk", "account", "ts"}),
+    "payment": frozenset({"type", "kiosk", "txn", "seq", "account", "amount", "currency", "notes",
+                          "started", "ended"}),
+    "alert": frozenset({"type", "kiosk", "id", "code", "severity", "state", "at", "ts", "detail"}),
+    "batch": frozenset({"type", "kiosk", "seq", "prev", "records", "audit_head", "ts"}),
+}
+
+
+class BadRequest(Exception):
+    """The payload breaks the schema; the message is the `detail` of the 400 answer."""
+
+
+def parse_time(payload: dict[str, Any], name: str) -> datetime:
+    """An RFC 3339 UTC field with a Z, or BadRequest."""
+    value = payload.get(name)
+    if not isinstance(value, str) or not value.endswith("Z") or "T" not in value:
+        raise BadRequest(f"{name}: RFC 3339 UTC time with Z required")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as err:
+        raise BadRequest(f"{name}: {err}") from err
+
+
+def _require(cond: bool, detail: str) -> None:
+    if not cond:
+        raise BadRequest(detail)
+
+
+def _uuid(value: object, name: str) -> None:
+    try:
+        _require(isinstance(value, str) and str(uuid.UUID(value)) == value.lower(), f"{name}: UUID required")
+    except ValueError as err:
+        raise BadRequest(f"{name}: UUID required") from err
+
+
+def check_payload(payload: dict[str, Any], expected_type: str) -> None:
+    """Raise BadRequest unless `payload` is a well-formed `expected_type` object."""
+    kind = payload.get("type")
+    _require(kind in FIELDS, f"type: unknown {kind!r}")
+    _require(kind == expected_type, f"type: {kind!r} sent to the {expected_type} endpoint")
+    missing = FIELDS[kind] - payload.keys()
+    _require(not missing, f"missing fields: {sorted(missing)}")
+    extra = payload.keys() - FIELDS[kind]
+    _require(not extra, f"unknown fields: {sorted(extra)}")
+    _require(isinstance(payload["kiosk"], str) and payload["kiosk"] != "", "kiosk: string required")
+    {"lookup": _check_lookup, "payment": _check_payment, "alert": _check_alert,
+     "batch": _check_batch}[kind](payload)
+
+
+def _check_lookup(p: dict[str, Any]) -> None:
+    _require(isinstance(p["account"], str) and p["account"] != "", "account: string required")
+    parse_time(p, "ts")
+
+
+def _check_payment(p: dict[str, Any]) -> None:
+    _uuid(p["txn"], "txn")
+    _require(is_int(p["seq"]) and p["seq"] >= 1, "seq: integer >= 1 required")
+    _require(isinstance(p["account"], str) and p["account"] != "", "account: string required")
+    _require(isinstance(p["currency"], str) and _CURRENCY.fullmatch(p["currency"]) is not None,
+             "currency: ISO 4217 code required")
+    _require(is_int(p["amount"]) and p["amount"] > 0, "amount: positive integer (minor units) required")
+    notes = p["notes"]
+    _require(isinstance(notes, list) and len(notes) > 0, "notes: non-empty list required")
+    for i, note in enumerate(notes):
+        _require(isinstance(note, dict) and note.keys() == {"value", "at"}, f"notes[{i}]: {{value, at}} required")
+        _require(is_int(note["value"]) and note["value"] > 0, f"notes[{i}].value: positive integer required")
+        parse_time(note, "at")
+    _require(sum(n["value"] for n in notes) == p["amount"], "amount: differs from the sum of notes[].value")
+    _require(parse_time(p, "started") <= parse_time(p, "ended"), "ended: before started")
+
+
+def _check_alert(p: dict[str, Any]) -> None:
+    _uuid(p["id"], "id")
+    _require(p["code"] in ALERT_CODES, f"code: unknown {p['code']!r}")
+    _require(p["severity"] in SEVERITIES, f"severity: one of {sorted(SEVERITIES)} required")
+    _require(p["state"] in ALERT_STATES, f"state: one of {sorted(ALERT_STATES)} required")
+    _require(isinstance(p["detail"], dict), "detail: object required")
+    parse_time(p, "at")
+    parse_time(p, "ts")
+
+
+def _check_batch(p: dict[str, Any]) -> None:
+    _require(is_int(p["seq"]) and p["seq"] >= 1, "seq: integer >= 1 required")
+    _require(isinstance(p["prev"], str) and _HEX64.fullmatch(p["prev"]) is not None,
+             "prev: 64 lowercase hex digits required")
+    records = p["records"]
+    _require(isinstance(records, list), "records: list required")
+    _require(len(records) <= MAX_BATCH_RECORDS, f"records: at most {MAX_BATCH_RECORDS}")
+    for i, record in enumerate(records):
+        _require(isinstance(record, dict) and record.get("kind") in RECORD_KINDS,
+                 f"records[{i}].kind: one of {sorted(RECORD_KINDS)} required")
+    head = p["audit_head"]
+    _require(isinstance(head, dict) and head.keys() == {"seq", "hash"}, "audit_head: {seq, hash} required")
+    _require(is_int(head["seq"]) and head["seq"] >= 0, "audit_head.seq: integer >= 0 required")
+    _require(isinstance(head["hash"], str) and re.fullmatch(r"[0-9a-f]+", head["hash"]) is not None,
+             "audit_head.hash: lowercase hex required")
+    parse_time(p, "ts")
+
+
+def payment_refusal(account: dict[str, Any] | None, payload: dict[str, Any]) -> str | None:
+    """Why a well-formed payment will not be credited (422 reason), or None to credit it."""
+    if account is None:
+        return "unknown_account"
+    if account["status"] != "open":
+        return f"account_{account['status']}"
+    if payload["currency"] != account["currency"]:
+        return "currency"
+    if payload["amount"] > account["max"]:
+        return "over_max"
+    return None
+
+
+def batch_verdict(
+    seq: int, prev: str, digest: str, audit_head: dict[str, Any],
+    last: tuple[int, str] | None, same_seq_digest: str | None, last_head: tuple[int, str] | None,
+) -> tuple[int, dict[str, Any]]:
+    """The answer to a batch, given what is stored: (status, body); 200 new means store it."""
+    last_seq, last_digest = last or (0, ZERO_HASH)
+    if seq <= last_seq:
+        if same_seq_digest == digest:
+            return 200, {"seq": seq, "status": "accepted"}
+        return 409, {"error": "fork"}
+    if seq > last_seq + 1:
+        return 409, {"error": "gap", "expected": last_seq + 1}
+    if prev != last_digest:
+        return 409, {"error": "fork"}
+    if last_head is not None:
+        head_seq, head_hash = last_head
+        # The witnessed audit head may only move forward, and never be rewritten.
+        if audit_head["seq"] < head_seq or (audit_head["seq"] == head_seq and audit_head["hash"] != head_hash):
+            return 409, {"error": "fork"}
+    return 200, {"seq": seq, "status": "accepted"}
