@@ -1,6 +1,6 @@
 """Reference-backend ingest figures on one core: verified payments/s and batch verifications/s.
 
-Run: /work/venv/bin/python bench/backend_ingest.py [--payments N] [--batches N]
+Run from the repository root: .venv/bin/python -m bench.backend_ingest [--payments N] [--batches N]
 Prints figures; asserts nothing about speed.
 """
 

@@ -4,7 +4,7 @@ Enabled, the ID-003 driver polls every 5 ms (drivers/validator/link.FAST_POLL) s
 note is seen as soon as it goes in; inhibited, it polls at the configured rate (bench.idle).
 This prints what that costs: the daemon waits in payment_cash_waiting for SECONDS with no
 note, then the customer walks away (cancel).
-Run: cd /work/main && /work/venv/bin/python -m bench.cash_cpu [SECONDS]
+Run from the repository root, in its venv (`make test` builds it): .venv/bin/python -m bench.cash_cpu [SECONDS]
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Benchmark: push >= 1,000,000 random CCNET frames through CcnetParser; prints frames/s.
 
 Two streams: clean frames, and the same frames with random garbage between one frame in ten
-(the parser must resynchronise). Run: cd /work/main && /work/venv/bin/python -m bench.ccnet_codec [N]
+(the parser must resynchronise). Run from the repository root, in its venv (`make test` builds it): .venv/bin/python -m bench.ccnet_codec [N]
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Benchmark: push >= 1,000,000 random ccTalk frames through CctalkParser; prints frames/s.
 
 Both checksum modes; the stream holds replies to the host (dest 1) like the driver reads.
-Run: cd /work/main && /work/venv/bin/python -m bench.cctalk_codec [N]
+Run from the repository root, in its venv (`make test` builds it): .venv/bin/python -m bench.cctalk_codec [N]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Benchmark: push >= 1,000,000 random ID-003 frames through Id003Parser; prints frames/s.
 
-Run: cd /work/main && /work/venv/bin/python -m bench.id003_codec [N]
+Run from the repository root, in its venv (`make test` builds it): .venv/bin/python -m bench.id003_codec [N]
 """
 
 from __future__ import annotations

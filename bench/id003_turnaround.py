@@ -2,7 +2,7 @@
 
 Prints p50/p99/max of first ESCROW sent -> STACK received and of first VEND VALID sent ->
 ACK received, with a real write+fsync in the credit commit (a stand-in for the journal).
-Run: cd /work/main && /work/venv/bin/python -m bench.id003_turnaround [NOTES]
+Run from the repository root, in its venv (`make test` builds it): .venv/bin/python -m bench.id003_turnaround [NOTES]
 """
 
 from __future__ import annotations

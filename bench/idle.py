@@ -5,7 +5,7 @@ SECONDS; then a customer page pays PAYMENTS bills (one ¥100 note each, backend 
 printed receipt: bench.throughput's `pay`), disconnects, and the daemon idles for SECONDS
 again. The emulators, backend and page run in this process, so the figures are the
 daemon's own.
-Run: cd /work/main && /work/venv/bin/python -m bench.idle [SECONDS] [PAYMENTS]
+Run from the repository root, in its venv (`make test` builds it): .venv/bin/python -m bench.idle [SECONDS] [PAYMENTS]
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Both run in the same directory (same disk) in the same run, so the ratio says how
 much the journal costs over the one fsync a durable note needs at the very least.
-Run: /work/venv/bin/python bench/journal_commit.py [--notes N] [--dir PATH]
+Run from the repository root: .venv/bin/python -m bench.journal_commit [--notes N] [--dir PATH]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Benchmark: push >= 1,000,000 random SSP packets through SspParser; prints packets/s.
 
-Run: cd /work/main && /work/venv/bin/python -m bench.ssp_codec [N]
+Run from the repository root, in its venv (`make test` builds it): .venv/bin/python -m bench.ssp_codec [N]
 """
 
 from __future__ import annotations

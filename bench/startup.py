@@ -1,6 +1,6 @@
 """Benchmark: seconds from exec of `kioskd run` to READY=1 (journal open, recovery, devices probed).
 
-Run: cd /work/main && /work/venv/bin/python -m bench.startup [RUNS]
+Run from the repository root, in its venv (`make test` builds it): .venv/bin/python -m bench.startup [RUNS]
 """
 
 from __future__ import annotations

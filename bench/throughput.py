@@ -5,7 +5,7 @@ Each payment: account number and confirm on the screen keypad, confirm the holde
 The client is the customer page: keys go over its WebSocket (as app.js sends them) and it
 waits for every screen the customer would see before the next step. It prints the median
 time of each step next to the total.
-Run: cd /work/main && /work/venv/bin/python -m bench.throughput [SECONDS] [--validator DRIVER]
+Run from the repository root, in its venv (`make test` builds it): .venv/bin/python -m bench.throughput [SECONDS] [--validator DRIVER]
 (DRIVER: id003 (default), ssp, ccnet or cctalk; the daemon runs that driver on its emulator).
 """
 

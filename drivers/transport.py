@@ -38,7 +38,7 @@ def is_pty(port: str) -> bool:
 def effective_parity(port: str, parity: str) -> str:
     """The parity to open `port` with: "N" on a pty, `parity` on anything else."""
     # Linux ptys drop the parity flag and a later tcsetattr with PARENB fails with
-    # EINVAL (shared/protocols/README.md, "Notes for kioskd"); real RS-232 keeps it.
+    # EINVAL (docs/protocols.md, "Notes for kioskd"); real RS-232 keeps it.
     return "N" if is_pty(port) else parity
 
 

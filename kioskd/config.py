@@ -1,6 +1,6 @@
 """TOML configuration into frozen dataclasses; unknown keys and bad values are errors.
 
-The keys, types, defaults and units are the contract of shared/spec/customer-flow.md.
+The keys, types, defaults and units are the contract of docs/spec/customer-flow.md.
 A bad file stops start-up with one line naming the file, the key and what is allowed.
 """
 

@@ -1,4 +1,4 @@
-"""Reference backend: a strict implementation of shared/spec/backend-api.md for tests and demos."""
+"""Reference backend: a strict implementation of docs/spec/backend-api.md for tests and demos."""
 
 from refbackend.server import Faults, ReferenceBackend
 

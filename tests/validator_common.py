@@ -15,7 +15,7 @@ import pytest
 from drivers.base import BillValidator, DeviceOnline, NoteCredited, NoteEscrowed
 
 TIMEOUT = 5.0
-VECTORS_PATH = Path("/work/shared/protocols/vectors.json")
+VECTORS_PATH = Path(__file__).resolve().parent / "vectors" / "protocols.json"
 
 
 class Harness:

@@ -2,7 +2,7 @@
 
 Pure functions of bytes (stdlib + drivers.errors only). Frame: ``02 | ADR | LNG | CMD | DATA |
 CRC_L CRC_H`` where LNG counts the whole frame and the CRC covers SYNC..DATA
-(shared/protocols/README.md, §4). A reply's first byte plays the CMD role: a state code, ACK (00),
+(docs/protocols.md, §4). A reply's first byte plays the CMD role: a state code, ACK (00),
 NAK (FF), ILLEGAL COMMAND (30) or the first byte of a data block (identification, bill table).
 """
 

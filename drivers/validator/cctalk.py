@@ -3,7 +3,7 @@
 Pure functions of bytes (stdlib + drivers.errors only). Frame: ``DEST | N | SRC | HEADER | DATA | CHK``
 where N counts the data bytes only. Simple checksum: every byte sums to 0 mod 256. CRC-16 variant:
 CRC-16/XMODEM over DEST, N, HEADER, DATA with its LSB in the SRC slot and its MSB as the last byte
-(shared/protocols/README.md, section 0 and 2).
+(docs/protocols.md, section 0 and 2).
 """
 
 from __future__ import annotations

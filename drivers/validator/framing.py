@@ -2,7 +2,7 @@
 
 Pure functions of bytes (stdlib + drivers.errors only). A frame is ``HEADER | ... | LNG | ... |
 CRC_L CRC_H`` where HEADER starts with a sync byte, LNG (at a fixed offset) counts the whole frame
-and the CRC covers everything before it (ID-003 and CCNET, shared/protocols/README.md §1, §4).
+and the CRC covers everything before it (ID-003 and CCNET, docs/protocols.md §1, §4).
 """
 
 from __future__ import annotations

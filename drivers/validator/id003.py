@@ -1,7 +1,7 @@
 """JCM ID-003 codec: CRC-16/Kermit, frame building, an incremental resynchronising parser, tables.
 
 Pure functions of bytes (stdlib + drivers.errors only). Frame: ``FC | LNG | CMD | DATA | CRC_L CRC_H``
-where LNG counts the whole frame and the CRC covers SYNC..DATA (shared/protocols/README.md, §1).
+where LNG counts the whole frame and the CRC covers SYNC..DATA (docs/protocols.md, §1).
 """
 
 from __future__ import annotations

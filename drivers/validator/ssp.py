@@ -3,7 +3,7 @@
 Pure functions of bytes (stdlib + drivers.errors only). Packet on the wire:
 ``7F | SEQ·ADDR | LEN | DATA | CRCL CRCH`` where LEN counts DATA, the CRC (poly 0x8005, seed 0xFFFF,
 MSB first) covers SEQ·ADDR..DATA and is computed before stuffing, and every 0x7F after the STX is
-sent doubled (shared/protocols/README.md, §3; ITL SSP manual GA138).
+sent doubled (docs/protocols.md, §3; ITL SSP manual GA138).
 """
 
 from __future__ import annotations
