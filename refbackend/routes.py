@@ -1,0 +1,100 @@
+"""The kiosk-facing API (/v1/...): each verified request answered from the store, fault hooks first."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from refbackend.faults import Faults
+from refbackend.verification import Refusal, SignedRequest, Verifier
+
+PATHS = {
+    "/v1/accounts/lookup": "lookup",
+    "/v1/payments": "payment",
+    "/v1/alerts": "alert",
+    "/v1/batches": "batch",
+}
+InStore = Callable[..., Awaitable[Any]]  # runs a blocking store method off the event loop
+
+
+def json_answer(status: int, body: dict[str, Any]) -> web.Response:
+    """A JSON answer (UTF-8, not ASCII-escaped)."""
+    return web.Response(status=status, text=json.dumps(body, ensure_ascii=False), content_type="application/json")
+
+
+class KioskApi:
+    """Handlers of the kiosk API over one store (reached through `in_store`)."""
+
+    def __init__(self, store: Any, in_store: InStore, verifier: Verifier, faults: Faults) -> None:
+        self.store, self.in_store, self.verifier, self.faults = store, in_store, verifier, faults
+        self.hits: Counter[str] = Counter()  # requests seen per path, for tests
+
+    def add_to(self, app: web.Application) -> None:
+        """Route every POST under /v1/ here."""
+        app.router.add_post("/v1/{tail:.*}", self.handle)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """One POST: fault hooks, then the answer."""
+        path = request.path
+        self.hits[path] += 1
+        faults = self.faults if self.faults.applies(path) else Faults()
+        if faults.delay:
+            await asyncio.sleep(faults.delay)
+        if faults.fail_5xx > 0:
+            faults.fail_5xx -= 1
+            return json_answer(503, {"error": "unavailable"})
+        if faults.drop_before > 0:
+            faults.drop_before -= 1
+            return _drop(request)
+        kind = PATHS.get(path)
+        if kind is None:
+            return json_answer(404, {"error": "not_found"})
+        response = await self._answer(request, kind)
+        if faults.drop_after > 0:
+            faults.drop_after -= 1
+            return _drop(request)
+        if faults.delay_after:
+            await asyncio.sleep(faults.delay_after)
+        return response
+
+    async def _answer(self, request: web.Request, kind: str) -> web.Response:
+        token = (await request.read()).decode("ascii", errors="replace").strip()
+        try:
+            signed = await self.verifier.check(token, kind)
+        except Refusal as refusal:
+            return json_answer(refusal.status, refusal.body)
+        return json_answer(*await self._apply(signed))
+
+    async def _apply(self, r: SignedRequest) -> tuple[int, dict[str, Any]]:
+        if r.kind == "lookup":
+            return await self._lookup(r.payload["account"])
+        if r.kind == "payment":
+            return await self.in_store(self.store.apply_payment, r.kid, r.payload, r.received)
+        if r.kind == "alert":
+            await self.in_store(self.store.record_alert, r.kid, r.payload, r.received)
+            return 200, {"id": r.payload["id"]}
+        return await self.in_store(self.store.apply_batch, r.kid, r.payload, r.token, r.received)
+
+    async def _lookup(self, number: str) -> tuple[int, dict[str, Any]]:
+        account = await self.in_store(self.store.account, number)
+        if account is None:
+            return 404, {"error": "unknown_account"}
+        if account["status"] != "open":
+            return 423, {"error": "account_blocked", "reason": account["status"]}
+        return 200, {
+            "account": number, "holder": account["holder"], "due": max(0, -account["balance"]),
+            "balance": account["balance"], "currency": account["currency"],
+            "min": account["min"], "max": account["max"],
+        }
+
+
+def _drop(request: web.Request) -> web.Response:
+    # Closing the socket under aiohttp: the client sees the connection end with no answer.
+    if request.transport is not None:
+        request.transport.abort()
+    return web.Response(status=500)

@@ -1,0 +1,98 @@
+"""Whether a signed request may be answered: the kiosk's key, the JWS, the schema, freshness."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from backend_api.errors import BadSignature
+from backend_api.fields import format_utc
+from backend_api.jws import TYP, unverified_header, verify
+from backend_api.keys import public_key_from_b64url
+from refbackend.rules import STALE_AFTER, BadRequest, check_payload, parse_time
+
+log = logging.getLogger(__name__)
+
+# Several worker processes each keep their own key cache: an enrolment change made by another
+# process (kioskd-backend kiosk disable) is seen within this many seconds.
+KEY_CACHE_SECONDS = 5.0
+FRESH_KINDS = ("lookup", "alert")  # spec: only these carry a ts that must be near our clock
+
+KeyLookup = Callable[[str], Awaitable[str | None]]
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """A request whose signature, schema and freshness hold."""
+
+    kid: str
+    kind: str
+    payload: dict[str, Any]
+    token: str  # the exact JWS (a batch's digest is taken over it)
+    received: str  # RFC 3339 UTC time the backend took it
+
+
+class Refusal(Exception):
+    """A definite refusal: the HTTP status and JSON body to answer with."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(f"{status} {body}")
+        self.status, self.body = status, body
+
+
+class Verifier:
+    """Checks signed requests against enrolled keys (cached for KEY_CACHE_SECONDS)."""
+
+    def __init__(self, key_lookup: KeyLookup, clock: Callable[[], float] = time.monotonic) -> None:
+        self._key_lookup = key_lookup
+        self._clock = clock
+        self._keys: dict[str, tuple[float, Ed25519PublicKey]] = {}
+
+    def forget(self, kid: str) -> None:
+        """Drop a cached key (after this process changed the kiosk's enrolment)."""
+        self._keys.pop(kid, None)
+
+    async def check(self, token: str, kind: str) -> SignedRequest:
+        """The verified request, or Refusal (401 bad_signature or stale, 400 bad_request)."""
+        try:
+            kid, header, payload = await self._authenticate(token)
+        except BadSignature as err:
+            log.info("401 bad_signature: %s", err)
+            raise Refusal(401, {"error": "bad_signature"}) from err
+        now = datetime.now(UTC)
+        try:
+            if header.get("typ") != TYP:
+                raise BadRequest(f"typ: {TYP!r} required")
+            check_payload(payload, kind)
+        except BadRequest as err:
+            raise Refusal(400, {"error": "bad_request", "detail": str(err)}) from err
+        if kind in FRESH_KINDS and abs((now - parse_time(payload, "ts")).total_seconds()) > STALE_AFTER:
+            raise Refusal(401, {"error": "stale"})
+        return SignedRequest(kid, kind, payload, token, format_utc(now))
+
+    async def _authenticate(self, token: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        kid = unverified_header(token).get("kid")
+        if not isinstance(kid, str):
+            raise BadSignature("no kid")
+        header, payload = verify(token, await self._key(kid))
+        if payload.get("kiosk") != kid:
+            raise BadSignature(f"payload kiosk {payload.get('kiosk')!r} is not kid {kid!r}")
+        return kid, header, payload
+
+    async def _key(self, kid: str) -> Ed25519PublicKey:
+        cached = self._keys.get(kid)
+        if cached is not None and self._clock() - cached[0] < KEY_CACHE_SECONDS:
+            return cached[1]
+        text = await self._key_lookup(kid)
+        if text is None:
+            self._keys.pop(kid, None)
+            raise BadSignature(f"kid {kid!r} is not enrolled")
+        key = public_key_from_b64url(text)
+        self._keys[kid] = (self._clock(), key)
+        return key
