@@ -13,6 +13,9 @@ from typing import Literal, Protocol, runtime_checkable
 KEYS: tuple[str, ...] = (
     "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
     "backspace", "cancel", "confirm", "finish", "lang",
+    # soft keys (on-screen buttons where they apply; letters / F-keys on physical keypads):
+    # the result screen's rating and invoice choice, self-service reprint, large text
+    "rate_good", "rate_fair", "rate_poor", "invoice", "reprint", "large_text",
 )
 
 

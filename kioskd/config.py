@@ -130,6 +130,10 @@ class TimeoutsConfig:
     result: float = field(default=20.0, metadata=_positive())
     receipt: float = field(default=30.0, metadata=_positive())
     help: float = field(default=60.0, metadata=_positive())
+    # a stuck note: how long the payment waits for it before the counted notes go without it
+    jam_wait: float = field(default=600.0, metadata=_positive())
+    # the large-text key multiplies the customer's timeouts by this for the visit
+    large_text_factor: float = field(default=2.0, metadata={"min": 1.0, "max": 5.0})
 
 
 @dataclass(frozen=True)

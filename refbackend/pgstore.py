@@ -42,6 +42,9 @@ CREATE TABLE IF NOT EXISTS batches (
     kiosk TEXT NOT NULL, seq BIGINT NOT NULL, digest TEXT NOT NULL, jws TEXT NOT NULL,
     records INTEGER NOT NULL, audit_seq BIGINT NOT NULL, audit_hash TEXT NOT NULL,
     received TEXT NOT NULL, PRIMARY KEY (kiosk, seq));
+CREATE TABLE IF NOT EXISTS ratings (
+    kiosk TEXT NOT NULL, txn TEXT NOT NULL, seq BIGINT NOT NULL, rating TEXT NOT NULL,
+    at TEXT NOT NULL, PRIMARY KEY (kiosk, txn));
 """
 # Any constant shared by every backend process on the database: "kioskd-r" as a bigint.
 _SCHEMA_LOCK = 0x6B696F736B642D72
@@ -195,6 +198,10 @@ class PostgresStore:
                     "INSERT INTO batches VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                     (kiosk_id, seq, digest, jws, len(payload["records"]), head["seq"], head["hash"], received),
                 )
+                for r in payload["records"]:
+                    if r["kind"] == "rating":  # the customer's one rating of a payment
+                        cur.execute("INSERT INTO ratings VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                                   (kiosk_id, r["txn"], r["seq"], r["rating"], r["at"]))
             return status, answer
 
     def credits(self, kiosk_id: str) -> dict[str, int]:
@@ -204,7 +211,7 @@ class PostgresStore:
         return {row["txn"]: row["amount"] for row in rows}
 
     def report(self) -> dict[str, Any]:
-        """Payments, totals per kiosk and UTC day, alerts and witnessed audit heads."""
+        """Payments, totals per kiosk and UTC day, alerts, witnessed audit heads and customers' ratings."""
         with self._tx() as cur:
             payments = cur.execute(
                 "SELECT kiosk, txn, account, amount, status, received, answer::jsonb ->> 'ref' AS ref,"
@@ -217,7 +224,8 @@ class PostgresStore:
             heads = cur.execute(
                 "SELECT DISTINCT ON (kiosk) kiosk, seq AS batch_seq, audit_seq, audit_hash FROM batches"
                 " ORDER BY kiosk, seq DESC").fetchall()
-        return {"payments": payments, "totals": totals, "alerts": alerts, "audit_heads": heads}
+            ratings = cur.execute("SELECT kiosk, txn, seq, rating, at FROM ratings ORDER BY kiosk, seq").fetchall()
+        return {"payments": payments, "totals": totals, "alerts": alerts, "audit_heads": heads, "ratings": ratings}
 
 
 def _redacted(url: str) -> str:

@@ -20,7 +20,8 @@ ALERT_CODES = frozenset({
 })
 SEVERITIES = frozenset({"info", "warning", "critical"})
 ALERT_STATES = frozenset({"raised", "acknowledged", "cleared"})
-RECORD_KINDS = frozenset({"payment", "audit", "alert"})
+RECORD_KINDS = frozenset({"payment", "audit", "alert", "rating"})
+RATINGS = frozenset({"good", "fair", "poor"})
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
@@ -116,12 +117,21 @@ def _check_batch(p: dict[str, Any]) -> None:
     for i, record in enumerate(records):
         _require(isinstance(record, dict) and record.get("kind") in RECORD_KINDS,
                  f"records[{i}].kind: one of {sorted(RECORD_KINDS)} required")
+        if record["kind"] == "rating":
+            _check_rating(record, f"records[{i}]")
     head = p["audit_head"]
     _require(isinstance(head, dict) and head.keys() == {"seq", "hash"}, "audit_head: {seq, hash} required")
     _require(is_int(head["seq"]) and head["seq"] >= 0, "audit_head.seq: integer >= 0 required")
     _require(isinstance(head["hash"], str) and re.fullmatch(r"[0-9a-f]+", head["hash"]) is not None,
              "audit_head.hash: lowercase hex required")
     parse_time(p, "ts")
+
+
+def _check_rating(r: dict[str, Any], where: str) -> None:
+    _uuid(r.get("txn"), f"{where}.txn")
+    _require(is_int(r.get("seq")) and r["seq"] >= 1, f"{where}.seq: integer >= 1 required")
+    _require(r.get("rating") in RATINGS, f"{where}.rating: one of {sorted(RATINGS)} required")
+    parse_time(r, "at")
 
 
 def payment_refusal(account: dict[str, Any] | None, payload: dict[str, Any]) -> str | None:

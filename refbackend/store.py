@@ -36,6 +36,9 @@ CREATE TABLE IF NOT EXISTS batches (
     kiosk TEXT NOT NULL, seq INTEGER NOT NULL, digest TEXT NOT NULL, jws TEXT NOT NULL,
     records INTEGER NOT NULL, audit_seq INTEGER NOT NULL, audit_hash TEXT NOT NULL,
     received TEXT NOT NULL, PRIMARY KEY (kiosk, seq));
+CREATE TABLE IF NOT EXISTS ratings (
+    kiosk TEXT NOT NULL, txn TEXT NOT NULL, seq BIGINT NOT NULL, rating TEXT NOT NULL,
+    at TEXT NOT NULL, PRIMARY KEY (kiosk, txn));
 """
 
 
@@ -176,6 +179,10 @@ class SQLiteStore:
                     "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (kiosk_id, seq, digest, jws, len(payload["records"]), head["seq"], head["hash"], received),
                 )
+                for r in payload["records"]:
+                    if r["kind"] == "rating":  # the customer's one rating of a payment
+                        db.execute("INSERT INTO ratings VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                   (kiosk_id, r["txn"], r["seq"], r["rating"], r["at"]))
             return status, answer
 
     def credits(self, kiosk_id: str) -> dict[str, int]:
@@ -187,7 +194,7 @@ class SQLiteStore:
         return {row["txn"]: row["amount"] for row in rows}
 
     def report(self) -> dict[str, Any]:
-        """Payments, totals per kiosk and UTC day, alerts and witnessed audit heads."""
+        """Payments, totals per kiosk and UTC day, alerts, witnessed audit heads and customers' ratings."""
         with self._tx() as db:
             payments = [dict(r) for r in db.execute(
                 "SELECT kiosk, txn, account, amount, status, received, json_extract(answer, '$.ref') AS ref,"
@@ -199,7 +206,9 @@ class SQLiteStore:
                 "SELECT kiosk, id, code, severity, state, at FROM alerts ORDER BY at, kiosk")]
             heads = [dict(r) for r in db.execute(
                 "SELECT kiosk, max(seq) AS batch_seq, audit_seq, audit_hash FROM batches GROUP BY kiosk")]
-        return {"payments": payments, "totals": totals, "alerts": alerts, "audit_heads": heads}
+            ratings = [dict(r) for r in db.execute(
+                "SELECT kiosk, txn, seq, rating, at FROM ratings ORDER BY kiosk, seq")]
+        return {"payments": payments, "totals": totals, "alerts": alerts, "audit_heads": heads, "ratings": ratings}
 
 
 class _Transaction:

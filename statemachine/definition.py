@@ -35,6 +35,11 @@ class Timeouts:
     result: float = 20.0
     receipt: float = 30.0
     help: float = 60.0
+    # the help screen of a stuck note waits this long for the note before the counted cash
+    # is submitted without it
+    jam_wait: float = 600.0
+    # large text (the accessibility key) multiplies every customer timeout by this
+    large_text_factor: float = 2.0
 
 
 def _state(name: str, **extra: Any) -> dict[str, Any]:
@@ -155,6 +160,10 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("printed", P + "receipt", P + "done", conditions="is_current", before="store_print"),
     _t("timeout", P + "receipt", P + "help", conditions="is_flagged", before="receipt_timed_out"),
     _t("timeout", P + "receipt", P + "done", before="receipt_timed_out"),
+    # the result screen: one optional rating per payment; a digit on the done screen starts
+    # the next customer's account entry with that digit (never swallowed)
+    _t("rate", [P + "receipt", P + "done", P + "help"], None, conditions="can_rate", before="store_rating"),
+    _t("digit", P + "done", P + "account", conditions="healthy", before="next_customer"),
     # the end screens: cash not yet submitted (a jam) is submitted before leaving
     _t("jam_cleared", P + "help", P + "submit", conditions="cash_unsubmitted"),
     _t("timeout", P + "help", P + "submit", conditions="cash_unsubmitted"),
@@ -173,8 +182,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("custody_count", "maintenance_open", "maintenance_count"),
     _t("custody_end", "maintenance", "service_idle", conditions="healthy"),
     _t("custody_end", "maintenance", "unavailable"),
-    # language toggles anywhere without changing state
+    # language and large text toggle anywhere without changing state
     _t("lang", "*", None, before="toggle_locale"),
+    _t("large_text", "*", None, before="toggle_large_text"),
     # a note offered where the machine cannot take it (a restart, a race with a timeout)
     # is handed back, never left waiting in escrow
     _t("note_escrowed", "*", None, before="refuse_escrow"),

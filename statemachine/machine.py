@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from transitions.extensions.asyncio import AsyncTimeout, HierarchicalAsyncMachine
 
 from statemachine.definition import TRANSITIONS, Timeouts, states
@@ -9,7 +12,34 @@ from statemachine.model import KioskModel
 
 
 class KioskState(AsyncTimeout, HierarchicalAsyncMachine.state_cls):  # type: ignore[misc,name-defined]
-    """A nested async state that may carry a timeout."""
+    """A nested async state that may carry a timeout, stretched or replaced per visit by the model."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._entered_with: dict[int, Any] = {}
+
+    def create_timer(self, event_data: Any) -> asyncio.Task[None]:
+        """AsyncTimeout's timer, for as long as the model says (large text, a stuck note)."""
+        model = event_data.model
+        self._entered_with[id(model)] = event_data
+        seconds = model.timeout_seconds(model.state, self.timeout)
+
+        async def _timeout() -> None:
+            try:
+                await asyncio.sleep(seconds)
+                await asyncio.shield(self._process_timeout(event_data))
+            except asyncio.CancelledError:
+                pass
+
+        return asyncio.create_task(_timeout())
+
+    def restart_timer(self, model: Any) -> None:
+        """Start this state's timeout afresh for `model` (its visit's timeouts changed)."""
+        task, event_data = self.runner.get(id(model)), self._entered_with.get(id(model))
+        if task is None or task.done() or event_data is None:
+            return
+        task.cancel()
+        self.runner[id(model)] = self.create_timer(event_data)
 
 
 class KioskMachine(HierarchicalAsyncMachine):
@@ -30,5 +60,5 @@ def build_machine(model: KioskModel, timeouts: Timeouts = Timeouts()) -> KioskMa
         auto_transitions=False,
         after_state_change="publish",
     )
-    model.machine = machine
+    model.machine, model.timeouts = machine, timeouts
     return machine

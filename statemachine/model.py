@@ -17,7 +17,7 @@ from typing import Any
 
 from drivers.base import BillValidator, NoteCredited
 from statemachine.custody_model import CustodyModelMixin
-from statemachine.definition import TIMEOUT_KEYS
+from statemachine.definition import TIMEOUT_KEYS, TRIGGERS
 from statemachine.ports import (
     AccountInfo,
     AlertService,
@@ -27,10 +27,16 @@ from statemachine.ports import (
     Payments,
     ReceiptService,
 )
+from statemachine.visit_model import VisitMixin
 
 log = logging.getLogger("kioskd.machine")
 
 Snapshot = dict[str, Any]
+
+# keys that fire the trigger of the same name (digits and ratings carry their value); a soft
+# key the chart has no transition for yet is ignored
+KEY_TRIGGERS = frozenset({"backspace", "cancel", "confirm", "finish", "lang", "touch", "large_text",
+                          "reprint", "invoice"}) & frozenset(TRIGGERS)
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ class NoteWithoutPayment(RuntimeError):
     """A note was credited after its payment left the screen."""
 
 
-class KioskModel(CustodyModelMixin):
+class KioskModel(CustodyModelMixin, VisitMixin):
     """One customer at a time: account, look-up, cash, submit, receipt."""
 
     state: str
@@ -115,6 +121,7 @@ class KioskModel(CustodyModelMixin):
         self.result: PaymentResult | None = None
         self.receipt: str | None = None
         self.help_reason: str | None = None
+        self.rating: str | None = None
 
     # --- what the screen shows -------------------------------------------------
     @property
@@ -148,11 +155,13 @@ class KioskModel(CustodyModelMixin):
             "max_more": self.max_more(),
             "message": self.message,
             "deadline": None if deadline is None else int(deadline * 1000),
-            "timeout": getattr(state_obj, "timeout", 0) if timed else 0,
+            "timeout": self.timeout_seconds(self.state, getattr(state_obj, "timeout", 0)) if timed else 0,
             "result": None if self.result is None else {
                 k: v for k, v in asdict(self.result).items() if k != "notes"
             },
             "receipt": self.receipt,
+            "rating": self.rating,
+            "large_text": self.text_enlarged,
             "help": None if self.help_reason is None else {
                 "reason": self.help_reason, "total": self.total,
             },
@@ -169,7 +178,7 @@ class KioskModel(CustodyModelMixin):
     def mark_deadline(self, *_: Any) -> None:
         """Remember when the timed state just entered will time out."""
         state_obj = self.machine.get_state(self.state)
-        self._deadline = self._clock() + state_obj.timeout
+        self._deadline = self._clock() + self.timeout_seconds(self.state, state_obj.timeout)
 
     # --- health ------------------------------------------------------------------
     def set_problem(self, key: str, reason: str | None) -> bool:
@@ -202,6 +211,7 @@ class KioskModel(CustodyModelMixin):
     async def enter_idle(self, *_: Any) -> None:
         """Back to the attract screen; go unavailable if something is wrong."""
         self._reset_payment()
+        self.end_visit()
         if not self.healthy():
             await self.trigger("health_changed")
 
@@ -451,7 +461,9 @@ class KioskModel(CustodyModelMixin):
             return
         if key.isdigit() and len(key) == 1:
             await self.trigger("digit", key)
-        elif key in ("backspace", "cancel", "confirm", "finish", "lang", "touch"):
+        elif key.startswith("rate_"):
+            await self.trigger("rate", key.removeprefix("rate_"))
+        elif key in KEY_TRIGGERS:
             await self.trigger(key)
         else:
             log.debug("ignored key %r", key)

@@ -69,6 +69,10 @@ class Journal(Protocol):
         """End the cash session: True when it took cash (now `closed`), False if cancelled."""
         ...
 
+    async def rate_payment(self, txn: str, rating: str) -> None:
+        """Keep the customer's rating (good, fair, poor) of a payment that took cash; once."""
+        ...
+
 
 class Payments(Protocol):
     """The backend link (kioskd.uplink)."""

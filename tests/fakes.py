@@ -44,6 +44,7 @@ class FakeJournal:
     txns: dict[str, dict] = field(default_factory=dict)
     intents: list[tuple[str, int]] = field(default_factory=list)
     next_seq: int = 1
+    ratings: dict[str, str] = field(default_factory=dict)
 
     async def open_payment(self, info: AccountInfo) -> str:
         txn = str(uuid.uuid4())
@@ -64,6 +65,11 @@ class FakeJournal:
         t = self.txns[txn]
         t["state"] = "closed" if t["notes"] else "cancelled"
         return bool(t["notes"])
+
+    async def rate_payment(self, txn: str, rating: str) -> None:
+        assert self.txns[txn]["seq"] is not None, "only a payment that took cash is rated"
+        assert txn not in self.ratings, "a payment is rated once"
+        self.ratings[txn] = rating
 
 
 class FakePayments:

@@ -1,6 +1,7 @@
 """Serial ASCII keypad: one byte per key press, no framing, nothing sent back.
 
-Map: "0"-"9" digits, CR confirm, ESC cancel, BS backspace, "F" finish, "L" language.
+Map: "0"-"9" digits, CR confirm, ESC cancel, BS backspace, "F" finish, "L" language; the soft
+keys "A"/"B"/"C" ratings, "I" invoice, "R" reprint, "T" large text (docs/spec/customer-flow.md).
 Any other byte (LF after CR, line noise at power-up) is ignored and counted.
 """
 
@@ -23,6 +24,12 @@ BYTE_KEYS: dict[int, str] = {
     0x08: "backspace",
     ord("F"): "finish",
     ord("L"): "lang",
+    ord("A"): "rate_good",
+    ord("B"): "rate_fair",
+    ord("C"): "rate_poor",
+    ord("I"): "invoice",
+    ord("R"): "reprint",
+    ord("T"): "large_text",
 }
 KEY_BYTES: dict[str, bytes] = {key: bytes([b]) for b, key in BYTE_KEYS.items()}
 

@@ -35,6 +35,13 @@ CODE_KEYS: dict[int, str] = {
     ecodes.KEY_KPPLUS: "finish",
     ecodes.KEY_KPASTERISK: "lang",
     ecodes.KEY_KPSLASH: "lang",
+    # soft keys (docs/spec/customer-flow.md): F1-F3 ratings, F4 invoice, F5 reprint, F6 large text
+    ecodes.KEY_F1: "rate_good",
+    ecodes.KEY_F2: "rate_fair",
+    ecodes.KEY_F3: "rate_poor",
+    ecodes.KEY_F4: "invoice",
+    ecodes.KEY_F5: "reprint",
+    ecodes.KEY_F6: "large_text",
 }
 KEYPAD_DIGITS = frozenset(getattr(ecodes, f"KEY_KP{d}") for d in range(10))
 

@@ -25,6 +25,7 @@ _TEXT = {
         "average": "平均", "by_status": "按状态", "by_note": "按面额", "by_hour": "按小时",
         "pending": "待确认", "flagged": "待人工处理", "box": "钱箱（自上次清机）", "box_today": "今日入箱",
         "notes": "张", "none": "无", "credited": "已入账", "closed": "待提交",
+        "ratings": "客户评价", "good": "满意", "fair": "一般", "poor": "不满意",
     },
     "en": {
         "title": "Daily report", "kiosk": "Kiosk", "date": "Date", "count": "Payments", "total": "Total",
@@ -32,6 +33,7 @@ _TEXT = {
         "pending": "Pending", "flagged": "Flagged for staff", "box": "Cash box (since last change)",
         "box_today": "Into the box today", "notes": "notes", "none": "none", "credited": "credited",
         "closed": "to submit",
+        "ratings": "Customer ratings", "good": "satisfied", "fair": "neutral", "poor": "dissatisfied",
     },
 }
 
@@ -75,6 +77,8 @@ async def daily_report(ledger: Any, day: date, *, tz: str, kiosk: str, currency:
         "pending": [_brief(t) for t in txns if t.state in ("pending", "closed")],
         "flagged": [_brief(t) for t in txns if t.state == "flagged"],
         "box_today": {"notes": sum(notes.values()), "total": sum(v * c for v, c in notes.items())},
+        # the customers' optional ratings of the day's payments (满意/一般/不满意)
+        "ratings": await ledger.ratings_between(since, until),
         "box": {
             "by_note": {str(v): c for v, c in sorted(box.items())},
             "notes": sum(box.values()), "total": sum(v * c for v, c in box.items()),
@@ -109,6 +113,8 @@ def report_lines(report: dict[str, Any], locale: str = "zh-CN") -> list[str]:
     for key in ("pending", "flagged"):
         lines += ["", f"{t[key]}: {len(report[key]) or t['none']}"]
         lines += [f"  #{b['seq']} {b['account']} {money(b['amount'])}" for b in report[key]]
+    ratings = report["ratings"]
+    lines += ["", f"{t['ratings']}: " + ", ".join(f"{t[k]} {ratings[k]}" for k in ("good", "fair", "poor"))]
     today, box = report["box_today"], report["box"]
     lines += ["", f"{t['box_today']}: {today['notes']} {t['notes']} / {money(today['total'])}",
               f"{t['box']}: {box['notes']} {t['notes']} / {money(box['total'])}"]

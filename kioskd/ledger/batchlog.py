@@ -1,4 +1,4 @@
-"""What the next batch must carry: cursors over payments, audit entries and alerts.
+"""What the next batch must carry: cursors over payments, audit entries, alerts and ratings.
 
 Cursors live in the meta table. A payment goes into a batch once its status is final
 (credited or flagged); payments are batched in seq order, so a pending one holds the
@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from kioskd.ledger.records import OutboxItem
 
-CURSORS = ("batched_payment_seq", "batched_audit_seq", "batched_alert_id")
+CURSORS = ("batched_payment_seq", "batched_audit_seq", "batched_alert_id", "batched_rating_id")
 FINAL = ("credited", "flagged")
 
 
@@ -34,9 +34,9 @@ class BatchLog:
         self.db = db
 
     def cursors(self) -> dict[str, int]:
-        """The three cursors (0 when never batched)."""
+        """The cursors (0 when never batched)."""
         rows = {r["key"]: r["value"] for r in self.db.query(
-            "SELECT key, value FROM meta WHERE key IN (?, ?, ?)", CURSORS)}
+            f"SELECT key, value FROM meta WHERE key IN ({', '.join('?' * len(CURSORS))})", CURSORS)}
         return {key: int(rows.get(key, 0)) for key in CURSORS}
 
     def set_cursors(self, cursors: dict[str, int]) -> None:

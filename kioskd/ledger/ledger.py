@@ -27,6 +27,7 @@ from kioskd.ledger.custody import AuthResult, CustodyStore, Technician
 from kioskd.ledger.errors import LedgerError, StorageError
 from kioskd.ledger.journal import JournalStore
 from kioskd.ledger.outbox import OutboxStore
+from kioskd.ledger.ratings import RatingStore
 from kioskd.ledger.records import OutboxItem, TxnRecord
 from statemachine.ports import AccountInfo
 
@@ -45,6 +46,7 @@ class Ledger:
         self._journal = JournalStore(db, kiosk_id, currency)
         self._outbox = OutboxStore(db)
         self._batchlog = BatchLog(db)
+        self._ratings = RatingStore(db)
         self._audit = AuditStore(db)
         self.kiosk_id = kiosk_id
         self._custody = CustodyStore(db, self._audit)
@@ -90,6 +92,18 @@ class Ledger:
     async def close_payment(self, txn: str) -> bool:
         """End the cash session: True when it took cash (closed), False when cancelled."""
         return await self._run(self._journal.close_payment, txn)
+
+    async def rate_payment(self, txn: str, rating: str) -> None:
+        """Keep the customer's rating (good, fair, poor) of a payment; once per payment."""
+        await self._run(self._ratings.rate, txn, rating)
+
+    async def batch_ratings(self, after_id: int, limit: int = 1000) -> list[dict]:
+        """Rating records after id `after_id` for the next batch."""
+        return await self._run(self._ratings.after, after_id, limit)
+
+    async def ratings_between(self, since: str, until: str) -> dict[str, int]:
+        """Ratings of the payments started in [since, until), by rating."""
+        return await self._run(self._ratings.between, since, until)
 
     # -- note in flight across a restart --------------------------------------------
     async def commit_in_flight_note(self) -> tuple[str, int] | None:

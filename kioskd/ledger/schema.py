@@ -187,8 +187,25 @@ _V4_CUSTODY: tuple[str, ...] = (
        BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END""",
 )
 
+_V5_RATINGS: tuple[str, ...] = (
+    # the customer's optional rating of a payment on the result screen; batched by id
+    """CREATE TABLE ratings (
+        id INTEGER PRIMARY KEY,
+        txn TEXT NOT NULL UNIQUE REFERENCES txns(id),
+        rating TEXT NOT NULL CHECK (rating IN ('good', 'fair', 'poor')),
+        at TEXT NOT NULL
+    )""",
+    """CREATE TRIGGER ratings_only_payments BEFORE INSERT ON ratings
+       WHEN (SELECT seq FROM txns WHERE id = NEW.txn) IS NULL
+       BEGIN SELECT RAISE(ABORT, 'only a payment that took cash is rated'); END""",
+    """CREATE TRIGGER ratings_no_update BEFORE UPDATE ON ratings
+       BEGIN SELECT RAISE(ABORT, 'a rating is never changed'); END""",
+    """CREATE TRIGGER ratings_no_delete BEFORE DELETE ON ratings
+       BEGIN SELECT RAISE(ABORT, 'a rating is never deleted'); END""",
+)
+
 # Index i holds the statements that take the schema from user_version i to i + 1.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1_JOURNAL, _V2_OUTBOX, _V3_AUDIT, _V4_CUSTODY)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1_JOURNAL, _V2_OUTBOX, _V3_AUDIT, _V4_CUSTODY, _V5_RATINGS)
 LATEST_VERSION = len(MIGRATIONS)
 
 

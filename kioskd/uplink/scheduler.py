@@ -46,7 +46,8 @@ class BatchScheduler:
             payments = await self.ledger.batch_payments(cursors["batched_payment_seq"], MAX_RECORDS)
             audit = await self.ledger.audit_entries(cursors["batched_audit_seq"], MAX_RECORDS)
             alerts = await self.ledger.batch_alerts(cursors["batched_alert_id"], MAX_RECORDS)
-            records = payments + audit + alerts
+            ratings = await self.ledger.batch_ratings(cursors["batched_rating_id"], MAX_RECORDS)
+            records = payments + audit + alerts + ratings
             if not records:
                 return []
             seqs = await self.builder.add(records, await self.ledger.audit_head())
@@ -54,9 +55,10 @@ class BatchScheduler:
                 "batched_payment_seq": payments[-1]["seq"] if payments else cursors["batched_payment_seq"],
                 "batched_audit_seq": audit[-1]["seq"] if audit else cursors["batched_audit_seq"],
                 "batched_alert_id": alerts[-1]["outbox_id"] if alerts else cursors["batched_alert_id"],
+                "batched_rating_id": ratings[-1]["id"] if ratings else cursors["batched_rating_id"],
             })
-            log.info("batch %s queued: %d payments, %d audit entries, %d alerts",
-                     ", ".join(map(str, seqs)), len(payments), len(audit), len(alerts))
+            log.info("batch %s queued: %d payments, %d audit entries, %d alerts, %d ratings",
+                     ", ".join(map(str, seqs)), len(payments), len(audit), len(alerts), len(ratings))
             if self.wake_sender is not None:
                 self.wake_sender()
             return seqs

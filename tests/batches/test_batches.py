@@ -86,3 +86,35 @@ async def test_a_pending_payment_holds_later_ones_back_until_answered(tmp_path: 
         assert [r["status"] for r in await ledger.batch_payments(0)] == ["credited"]
     finally:
         await ledger.close()
+
+
+async def test_a_customers_rating_reaches_the_backend_once_in_the_next_batch(tmp_path: Path) -> None:
+    init_key(tmp_path / "kiosk.key")
+    key = load_key(tmp_path / "kiosk.key")
+    backend = ReferenceBackend(tmp_path / "backend.sqlite3")
+    backend.enroll(KIOSK, key.public_key())
+    url = await backend.start()
+    ledger = await Ledger.open(tmp_path, KIOSK)
+    client = BackendClient(url, KIOSK, key, timeout=5)
+    try:
+        builder = BatchBuilder(ledger, client)
+        sender = OutboxSender(ledger, client, batch_handler=builder.handle_conflict)
+        scheduler = BatchScheduler(ledger, builder)
+        payments = UplinkPayments(ledger, client, outbox=sender)
+        txn = await pay(ledger, payments, [5000])
+        assert await scheduler.flush() == [1]  # the payment went before the customer chose
+        await ledger.rate_payment(txn, "poor")
+        assert await scheduler.flush() == [2]
+        assert await scheduler.flush() == []
+        two = await ledger.outbox_item("batch", "2")
+        _, payload = verify(two.body, key.public_key())
+        assert [(r["kind"], r["txn"], r["seq"], r["rating"]) for r in payload["records"]] == [
+            ("rating", txn, 1, "poor")]
+        for seq in ("1", "2"):
+            assert await sender.send(await ledger.outbox_item("batch", seq)) == "done"
+        stored = backend.store.report()["ratings"]
+        assert [(r["kiosk"], r["txn"], r["seq"], r["rating"]) for r in stored] == [(KIOSK, txn, 1, "poor")]
+    finally:
+        await client.close()
+        await ledger.close()
+        await backend.stop()

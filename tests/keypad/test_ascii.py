@@ -15,8 +15,9 @@ from .helpers import WaitingSink
 
 TABLE = [
     (b"0", "0"), (b"5", "5"), (b"9", "9"), (b"\r", "confirm"), (b"\x1b", "cancel"),
-    (b"\x08", "backspace"), (b"F", "finish"), (b"L", "lang"),
-    (b"\n", None), (b"f", None), (b"l", None), (b"\x7f", None), (b"\x00", None), (b"A", None),
+    (b"\x08", "backspace"), (b"F", "finish"), (b"L", "lang"), (b"A", "rate_good"), (b"C", "rate_poor"),
+    (b"R", "reprint"), (b"T", "large_text"),
+    (b"\n", None), (b"f", None), (b"l", None), (b"\x7f", None), (b"\x00", None), (b"a", None),
     (b"*", None), (b"#", None), (b"\xff", None),
 ]
 

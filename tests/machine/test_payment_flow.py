@@ -91,7 +91,7 @@ async def test_a_full_payment(kiosk: Kiosk) -> None:
     assert (result["status"], result["amount"], result["ref"], result["seq"]) == ("credited", 15000, "B-1", 1)
     assert kiosk.snapshots[-1]["receipt"] == "printed"
     assert [r.amount for r in kiosk.receipts.printed] == [15000]
-    await kiosk.keys("0")
+    await kiosk.keys("cancel")
     assert kiosk.state == "service_idle"
     assert kiosk.snapshots[-1]["total"] == 0
 

@@ -47,3 +47,17 @@ async def test_more_than_1000_records_is_bad_request(post, key: Ed25519PrivateKe
     status, answer = await post("v1/batches", batch(key, 1, ZERO, n=1001))
     assert status == 400 and "at most 1000" in answer["detail"]
     assert (await post("v1/batches", batch(key, 1, ZERO, n=1000)))[0] == 200
+
+
+async def test_a_malformed_rating_record_is_refused_and_a_good_one_stored(post, key: Ed25519PrivateKey) -> None:
+    txn = "3f2b1c4e-0000-4000-8000-000000000001"
+    good = {"kind": "rating", "id": 1, "txn": txn, "seq": 4, "rating": "fair", "at": utc_now()}
+    for bad, why in [({**good, "rating": "5 stars"}, "rating"), ({**good, "txn": "x"}, "txn"),
+                     ({**good, "seq": 0}, "seq")]:
+        payload = {"type": "batch", "kiosk": KIOSK, "seq": 1, "prev": ZERO, "records": [bad],
+                   "audit_head": {"seq": 1, "hash": "aa" * 32}, "ts": utc_now()}
+        status, answer = await post("v1/batches", sign(payload, key, KIOSK))
+        assert status == 400 and why in answer["detail"]
+    payload = {"type": "batch", "kiosk": KIOSK, "seq": 1, "prev": ZERO, "records": [good],
+               "audit_head": {"seq": 1, "hash": "aa" * 32}, "ts": utc_now()}
+    assert (await post("v1/batches", sign(payload, key, KIOSK)))[0] == 200

@@ -66,6 +66,8 @@ BASE: dict[str, Any] = {
     "timeout": None,
     "result": None,
     "receipt": None,
+    "rating": None,
+    "large_text": False,
     "help": None,
     "unavailable": None,
     "notices": [],

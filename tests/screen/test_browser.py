@@ -171,12 +171,35 @@ async def test_each_note_appears_as_it_is_accepted(screen):
     await expect(page.get_by_test_id("total")).to_have_text("¥270.00")
 
 
+SOFT = ("rate_good", "rate_fair", "rate_poor", "invoice", "reprint")
+
+
 async def test_keypad_buttons_send_their_keys(screen):
     server, keys, page = screen
     server.publish(snapshot(state="payment_account"))
-    for key in KEYS:
-        await page.locator(f'button[data-key="{key}"]').click()
-    assert await keys.wait_for(len(KEYS)) == list(KEYS)
+    pad = [key for key in KEYS if key not in SOFT]
+    for key in pad:
+        await page.locator(f'.keypad button[data-key="{key}"]').click()
+    assert await keys.wait_for(len(pad)) == pad
+
+
+async def test_the_result_screen_offers_one_rating_then_thanks(screen):
+    from playwright.async_api import expect
+
+    server, keys, page = screen
+    server.publish(snapshot(state="payment_account"))
+    for key in SOFT:  # no soft key where it does not apply
+        await expect(page.locator(f'button[data-key="{key}"]')).to_be_hidden()
+    server.publish(snapshot(state="payment_done", result=CREDITED, receipt="printed"))
+    await expect(page.get_by_test_id("rating-ask")).to_have_text("请评价本次服务（可选）")
+    for key, label in [("rate_good", "满意"), ("rate_fair", "一般"), ("rate_poor", "不满意")]:
+        await expect(page.locator(f'button[data-key="{key}"]')).to_have_text(label)
+    await page.locator('button[data-key="rate_fair"]').click()
+    assert await keys.wait_for(1) == ["rate_fair"]  # the soft key, not a touch that starts a payment
+    server.publish(snapshot(state="payment_done", result=CREDITED, receipt="printed", rating="fair"))
+    await expect(page.get_by_test_id("rating")).to_have_text("感谢您的评价：一般")
+    await expect(page.locator('button[data-key="rate_good"]')).to_be_hidden()
+    await page.screenshot(path=str(SHOTS / "rated-zh-CN.png"), animations="disabled")
 
 
 async def test_touching_the_attract_screen_starts_like_confirm(screen):

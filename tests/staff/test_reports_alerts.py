@@ -45,9 +45,11 @@ def test_day_bounds_are_the_local_midnights_in_utc() -> None:
 
 
 async def test_daily_report_figures(ledger: Ledger) -> None:
-    await paid(ledger, "0011", [10000], "credited")
-    await paid(ledger, "0022", [100, 100], "pending")
+    credited = await paid(ledger, "0011", [10000], "credited")
+    await ledger.rate_payment(credited, "good")
+    await ledger.rate_payment(await paid(ledger, "0022", [100, 100], "pending"), "good")
     flagged = await paid(ledger, "0033", [500, 100, 100], "flagged", reason="rejected: account closed")
+    await ledger.rate_payment(flagged, "poor")
     cancelled = await ledger.open_payment(AccountInfo("0044", "李*", 0, 0, "CNY", 1, 500000))
     assert not await ledger.close_payment(cancelled)  # took no cash: not a payment
     today = datetime.now(ZoneInfo(TZ)).date()
@@ -62,10 +64,13 @@ async def test_daily_report_figures(ledger: Ledger) -> None:
     assert [(f["txn"], f["reason"]) for f in r["flagged"]] == [(flagged, "rejected: account closed")]
     assert sum(h["count"] for h in r["by_hour"].values()) == 3
     assert r["box"]["total"] == r["box_today"]["total"] == 10900
+    assert r["ratings"] == {"good": 2, "fair": 0, "poor": 1}
     zh = "\n".join(report_lines(r, "zh-CN"))
     assert "缴费笔数: 3" in zh and "合计: 109.00 元" in zh and "待人工处理: 1" in zh
+    assert "客户评价: 满意 2, 一般 0, 不满意 1" in zh
     en = "\n".join(report_lines(r, "en"))
     assert "Payments: 3" in en and "Flagged for staff: 1" in en
+    assert "Customer ratings: satisfied 2, neutral 0, dissatisfied 1" in en
     yesterday = await daily_report(ledger, today - timedelta(days=1), tz=TZ, kiosk="K-T", currency="CNY")
     assert yesterday["count"] == 0 and yesterday["average"] == 0 and yesterday["box"]["total"] == 10900
 

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 STATIC_FILES = {
     "/": ("index.html", "text/html"),
+    "/text.js": ("text.js", "text/javascript"),
+    "/views.js": ("views.js", "text/javascript"),
     "/app.js": ("app.js", "text/javascript"),
     "/style.css": ("style.css", "text/css"),
     "/sim": ("sim.html", "text/html"),

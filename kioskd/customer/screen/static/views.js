@@ -1,0 +1,189 @@
+// Customer views: one function per state, from the snapshot to DOM nodes (built with h()).
+"use strict";
+
+function title(key) {
+  return h("h1", { "data-testid": "title" }, t(key));
+}
+
+function row(labelKey, value, testid) {
+  return h("div", { class: "row" }, h("span", { class: "label" }, t(labelKey)),
+    h("span", { class: "value", "data-testid": testid }, value));
+}
+
+function noteChips(values, cls) {
+  return h("ul", { class: cls }, (values || []).map((v) => h("li", {}, yuan(v))));
+}
+
+function viewIdle(s) {
+  return [
+    title("idle_title"),
+    h("p", { class: "lead" }, t("idle_body")),
+    h("p", { class: "start", "data-testid": "start" }, t("idle_start")),
+    h("p", { class: "small" }, t("idle_notes")),
+    noteChips(s.denominations, "chips"),
+  ];
+}
+
+function viewAccount(s) {
+  const typed = s.account || "";
+  const err = s.account_error ? t(`err_${s.account_error}`) : null;
+  return [
+    title("account_title"),
+    h("div", { class: "entry" + (typed ? "" : " empty"), "data-testid": "account" },
+      typed || t("account_empty")),
+    err && h("p", { class: "error", "data-testid": "account-error" }, err),
+    h("p", { class: "hint" }, t("account_hint")),
+  ];
+}
+
+function viewLookup(s) {
+  return [title("lookup_title"), h("div", { class: "entry" }, s.account || ""),
+    h("p", { class: "lead spinner" }, t("lookup_body"))];
+}
+
+function viewConfirm(s) {
+  const info = s.info || {};
+  return [
+    title("confirm_title"),
+    h("div", { class: "card" },
+      row("account", s.account || "", "confirm-account"),
+      row("holder", info.holder || "", "holder"),
+      row("due", yuan(info.due), "due"),
+      row("balance", yuan(info.balance), "balance")),
+    info.min !== undefined && h("p", { class: "small" }, t("limits", yuan(info.min), yuan(info.max))),
+    h("p", { class: "hint" }, t("confirm_hint")),
+  ];
+}
+
+function viewCash(s) {
+  const notes = s.notes || [];
+  // One line per denomination (up to max_notes notes must fit); the one just added flashes.
+  const counts = new Map();
+  for (const v of [...notes].sort((a, b) => b - a)) counts.set(v, (counts.get(v) || 0) + 1);
+  const fresh = notes.length > shownNotes ? notes[notes.length - 1] : null;
+  const list = h("ul", { class: "notes", "data-testid": "notes" },
+    [...counts].map(([v, n]) => h("li", { class: v === fresh ? "new" : null, "data-value": v },
+      h("span", { class: "note" }, yuan(v)), h("span", { class: "count" }, `× ${n}`))));
+  shownNotes = notes.length;
+  let status = null;
+  if (s.state === "payment_cash_escrow") status = t("cash_escrow");
+  if (s.state === "payment_cash_stacking") status = t("cash_stacking");
+  return [
+    title("cash_title"),
+    h("div", { class: "cash" },
+      h("div", { class: "totalbox" },
+        h("span", { class: "label" }, t("cash_total")),
+        h("span", { class: "total", "data-testid": "total" }, yuan(s.total || 0)),
+        h("span", { class: "small", "data-testid": "note-count" }, t("cash_notes", notes.length))),
+      list),
+    status && h("p", { class: "lead spinner", "data-testid": "cash-status" }, status),
+    s.max_more !== null && s.max_more !== undefined &&
+      h("p", { class: "small", "data-testid": "max-more" }, t("cash_more", yuan(s.max_more))),
+    h("p", { class: "small" }, t("cash_accepts")),
+    noteChips(s.denominations, "chips"),
+    h("p", { class: "hint" }, t("cash_hint")),
+  ];
+}
+
+function viewSubmit(s) {
+  return [title("submit_title"), h("p", { class: "total", "data-testid": "total" }, yuan(s.total || 0)),
+    h("p", { class: "lead spinner" }, t("submit_body"))];
+}
+
+function receiptLine(s) {
+  if (!s.receipt) return null;
+  return h("p", { class: `receipt ${s.receipt}`, "data-testid": "receipt" }, t(`receipt_${s.receipt}`));
+}
+
+function resultCard(r) {
+  return h("div", { class: "card" },
+    row("amount", yuan(r.amount), "result-amount"),
+    r.status === "credited" && r.balance !== null && r.balance !== undefined &&
+      row("balance_after", yuan(r.balance), "result-balance"),
+    row("reference", r.ref || String(r.seq), "result-ref"));
+}
+
+const RESULT_STATES = ["payment_receipt", "payment_done", "payment_help"];
+
+function canRate(s) {
+  return Boolean(s.result) && !s.rating && RESULT_STATES.includes(s.state);
+}
+
+// Soft keys shown on this screen (docs/spec/customer-flow.md, "Keys"): key -> applies(snapshot).
+const SOFT_KEYS = {
+  rate_good: canRate,
+  rate_fair: canRate,
+  rate_poor: canRate,
+};
+
+// The rating prompt above the rating keys, or the thanks once the customer has chosen.
+function ratingLine(s) {
+  if (s.rating) {
+    return h("p", { class: "hint", "data-testid": "rating" }, t("rating_thanks", t(`key_rate_${s.rating}`)));
+  }
+  return canRate(s) ? h("p", { class: "hint", "data-testid": "rating-ask" }, t("rating_ask")) : null;
+}
+
+function viewResult(s) {
+  const r = s.result;
+  if (!r) return [title("submit_title")];
+  const head = { credited: "paid_title", pending: "pending_title", flagged: "flagged_title" }[r.status];
+  return [
+    h("h1", { "data-testid": "title", class: `status-${r.status}` }, t(head || "pending_title")),
+    r.status === "pending" && h("p", { class: "lead" }, t("pending_body")),
+    r.status === "flagged" && h("p", { class: "lead" }, t("flagged_body")),
+    resultCard(r),
+    receiptLine(s),
+    s.state === "payment_done" && h("p", { class: "hint" }, t("done_hint")),
+    ratingLine(s),
+  ];
+}
+
+function viewHelp(s) {
+  const help = s.help || {};
+  const reason = help.reason === "lookup" && s.lookup_error ? s.lookup_error : help.reason;
+  const total = help.total ?? s.total;
+  return [
+    title("help_title"),
+    h("p", { class: "lead", "data-testid": "reason" }, reasonText("help_reason", reason, "help_default")),
+    total ? h("div", { class: "card" }, row("help_total", yuan(total), "help-total")) : null,
+    s.result && resultCard(s.result),
+    receiptLine(s),
+    h("p", { class: "hint" }, t("help_body")),
+    ratingLine(s),
+  ];
+}
+
+function viewUnavailable(s) {
+  const reason = s.unavailable && s.unavailable.reason;
+  return [title("unavailable_title"),
+    h("p", { class: "lead", "data-testid": "reason" }, reasonText("unavailable_reason", reason, "unavailable_default")),
+    h("p", { class: "hint" }, t("unavailable_body"))];
+}
+
+function viewFor(state) {
+  if (state === "starting") return () => [title("starting_title"), h("p", { class: "lead" }, t("starting_body"))];
+  if (state === "service_idle") return viewIdle;
+  if (state === "payment_account") return viewAccount;
+  if (state === "payment_lookup") return viewLookup;
+  if (state === "payment_confirm") return viewConfirm;
+  if (state.startsWith("payment_cash")) return viewCash;
+  if (state === "payment_submit") return viewSubmit;
+  if (state === "payment_receipt" || state === "payment_done") return viewResult;
+  if (state === "payment_help") return viewHelp;
+  if (state === "unavailable") return viewUnavailable;
+  if (state.startsWith("maintenance")) {
+    return () => [title("maintenance_title"), h("p", { class: "lead" }, t("maintenance_body"))];
+  }
+  return () => [title("wait_title")];
+}
+
+function messageText(s) {
+  const info = s.info || {};
+  switch (s.message) {
+    case "below_min": return t("msg_below_min", yuan(info.min));
+    case "note_returned_limit": return t("msg_note_returned_limit", yuan(s.max_more ?? 0));
+    case null: case undefined: return null;
+    default: return TEXT[locale][`msg_${s.message}`] ? t(`msg_${s.message}`) : null;
+  }
+}

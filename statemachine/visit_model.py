@@ -1,0 +1,62 @@
+"""The model's side of one customer's visit: rating, large text, the next customer's first digit."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from statemachine.definition import Timeouts
+
+log = logging.getLogger("kioskd.machine")
+
+RATINGS = ("good", "fair", "poor")  # 满意 / 一般 / 不满意: the rate_* keys
+
+
+class VisitMixin:
+    """Mixed into KioskModel: what belongs to the person at the kiosk rather than to the money."""
+
+    state: str
+    machine: Any
+    journal: Any
+    result: Any
+    timeouts: Timeouts = Timeouts()
+    text_enlarged = False  # the accessibility key: large type, longer timeouts, this visit only
+    rating: str | None = None
+
+    def end_visit(self) -> None:
+        """The person has gone: the next one starts with the default text size."""
+        self.text_enlarged = False
+
+    # --- timeouts ------------------------------------------------------------------------------
+    def timeout_seconds(self, state: str, base: float) -> float:
+        """How long the timed `state` waits this visit (its configured `base`, stretched for large text)."""
+        return base * self.timeouts.large_text_factor if self.text_enlarged else base
+
+    def toggle_large_text(self, *_: Any) -> None:
+        """The accessibility key: large text and longer timeouts, or back; the running timer restarts."""
+        self.text_enlarged = not self.text_enlarged
+        state_obj = self.machine.get_state(self.state)
+        if getattr(state_obj, "timeout", 0):
+            state_obj.restart_timer(self)
+            self.mark_deadline()
+
+    # --- the result screen ---------------------------------------------------------------------
+    def can_rate(self, rating: str = "", *_: Any) -> bool:
+        """A payment is on screen and its customer has not rated it yet."""
+        return rating in RATINGS and self.result is not None and self.rating is None
+
+    def store_rating(self, rating: str, *_: Any) -> None:
+        """Keep the customer's one rating with the payment (journal, then the batch)."""
+        self.rating = rating
+        txn = self.result.txn
+
+        async def keep() -> None:
+            await self.journal.rate_payment(txn, rating)
+
+        self.spawn(keep(), "rating")
+
+    def next_customer(self, digit: str = "", *_: Any) -> None:
+        """A digit on the done screen: the last result goes, the new account starts with it."""
+        self._reset_payment()
+        self.end_visit()
+        self.type_digit(digit)
