@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 from kioskd.app import Daemon
+from kioskd.cli.where import kioskctl_line
 from kioskd.config import Config
 from kioskd.customer.screen.server import ScreenServer
 from kioskd.ledger import StorageError
@@ -93,13 +95,26 @@ async def out_of_service(config: Config, detail: str, stop: asyncio.Event | None
 
 
 def print_simulation_help(daemon: Daemon) -> None:
-    """Tell the person at the terminal where the screen is and how to insert notes."""
+    """Tell the person at the terminal where the screen is, how to insert notes and use kioskctl."""
     url = daemon.screen_url
+    staff = kioskctl_line(kioskctl_program(), daemon.config, socket=daemon.config.control.socket)
     print(
         f"\nkioskd simulated kiosk is running.\n"
         f"  customer screen:  {url}\n"
         f"  insert notes:     {url}sim  (buttons for each note and the fault switches)\n"
         f"  demo accounts:    0012345678 (due ¥123.50), 0023456789, 0099999999 (blocked)\n"
+        f"  staff commands:   {staff}\n"
         f"  stop:             Ctrl-C\n",
         flush=True,
     )
+
+
+def kioskctl_program() -> str:
+    """The kioskctl beside this kioskd (.venv/bin/kioskctl in a checkout), as short as it is exact."""
+    program = Path(sys.executable).parent / "kioskctl"
+    if not program.exists():
+        return "kioskctl"
+    try:
+        return str(program.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(program)

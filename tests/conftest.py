@@ -13,3 +13,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """In CI (KIOSKD_REQUIRE_BROWSER=1) a missing Chromium is an error, not a skip."""
     if os.environ.get("KIOSKD_REQUIRE_BROWSER") and not os.path.exists(CHROMIUM):
         raise pytest.UsageError(f"KIOSKD_REQUIRE_BROWSER is set but {CHROMIUM} is missing")
+
+
+@pytest.fixture(autouse=True)
+def _no_kioskd_config_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kioskctl reads $KIOSKD_CONFIG; a value in the tester's shell must not steer the tests."""
+    monkeypatch.delenv("KIOSKD_CONFIG", raising=False)
+

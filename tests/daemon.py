@@ -29,6 +29,8 @@ class RunningKiosk:
         self._session = aiohttp.ClientSession(headers={"Origin": self.origin})
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._reader: asyncio.Task[None] | None = None
+        self.output: list[str] = []  # what it printed up to its help's last line
+        self.drain: asyncio.Task[None] | None = None  # copies the rest to daemon.log
 
     async def connect(self) -> None:
         self._ws = await self._session.ws_connect(self.url + "ws")
@@ -101,16 +103,18 @@ async def start_kiosk(state: Path, *extra: str) -> RunningKiosk:
         cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     assert proc.stdout is not None
-    url, seen = None, []
-    while url is None:
+    url, seen, helping = None, [], False
+    while url is None or helping:  # the simulated kiosk's help ends with its "stop:" line
         line = (await asyncio.wait_for(proc.stdout.readline(), STEP)).decode()
         if not line:
             raise AssertionError("kioskd exited before it was ready:\n" + "".join(seen))
         seen.append(line)
+        helping = (helping or "simulated kiosk is running" in line) and "stop:" not in line
         if "customer screen:" in line:
             url = line.split("customer screen:")[1].strip()
-    asyncio.create_task(_drain(proc.stdout, _log_file(state.parent / "daemon.log"), seen))
     kiosk = RunningKiosk(proc, url, state)
+    kiosk.output = list(seen)
+    kiosk.drain = asyncio.create_task(_drain(proc.stdout, _log_file(state.parent / "daemon.log"), seen))
     await kiosk.connect()
     return kiosk
 

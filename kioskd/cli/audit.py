@@ -14,18 +14,23 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from backend_api.jws import b64url_decode
 from kioskd.cli.receipts import load_public_key
+from kioskd.cli.where import resolve
 from kioskd.ledger import Ledger, LedgerError
 from kioskd.ledger.checkpoints import AuditProblem
 from kioskd.ledger.custody import read_identity
 
 EXIT_OK, EXIT_BAD, EXIT_USAGE = 0, 1, 2
-DEFAULT_STATE = Path("/var/lib/kioskd")
 
 _TEXT = {
     "zh-CN": {"ok": "审计链完整", "bad": "审计链被改动，第一个有问题的条目", "entries": "条目",
-              "checkpoints": "签名检查点", "no_journal": "找不到账本", "bad_key": "无法读取公钥"},
+              "checkpoints": "签名检查点", "no_journal": "找不到账本", "bad_key": "无法读取终端密钥",
+              "key_fix": "请以 kioskd 组成员运行，或用 --key 文件 / --pubkey 公钥（kioskctl keys show 输出）指定",
+              "journal_fix": "请用 --state 目录 或 --config 配置文件 指定终端的状态目录"},
     "en": {"ok": "audit chain intact", "bad": "audit chain altered; first bad entry", "entries": "entries",
-           "checkpoints": "signed checkpoints", "no_journal": "no journal found", "bad_key": "cannot read the public key"},
+           "checkpoints": "signed checkpoints", "no_journal": "no journal found", "bad_key": "cannot read the kiosk key",
+           "key_fix": "run as a member of the kioskd group, or give --key FILE or --pubkey B64 "
+                      "(the public key `kioskctl keys show` prints)",
+           "journal_fix": "name the kiosk's state folder with --state DIR or --config FILE"},
 }
 
 
@@ -43,13 +48,12 @@ def signature_checker(public_key: Ed25519PublicKey) -> Callable[[bytes, str], bo
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Register `audit verify [--state DIR] [--key FILE | --pubkey B64] [--witness SEQ:HASH]`."""
+    """Register `audit verify [--key FILE | --pubkey B64] [--witness SEQ:HASH]` (journal of --state)."""
     audit = subparsers.add_parser("audit", help="the tamper-evident audit chain")
     sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = sub.add_parser("verify", help="walk the chain and the signed checkpoints; name the first bad entry")
-    verify.add_argument("--state", type=Path, default=DEFAULT_STATE, help="state directory (journal)")
     key = verify.add_mutually_exclusive_group()
-    key.add_argument("--key", help="PEM key file (default: <state>/kiosk.key)")
+    key.add_argument("--key", help="PEM key file (default: the config's key, <state>/kiosk.key)")
     key.add_argument("--pubkey", help="the kiosk's Ed25519 public key, base64url")
     verify.add_argument("--witness", help="SEQ:HASH the backend witnessed, checked too")
     verify.add_argument("--lang", choices=tuple(_TEXT), default="zh-CN")
@@ -59,10 +63,14 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
 def verify_command(args: argparse.Namespace) -> int:
     """Exit 0 when chain and checkpoints hold, 1 naming the first bad entry, 2 on usage errors."""
     text = _TEXT[args.lang]
+    target = resolve(args)
+    key_file = args.key or str(target.key)
     try:
-        public_key = load_public_key(pubkey=args.pubkey, key_file=args.key or str(args.state / "kiosk.key"))
+        public_key = load_public_key(pubkey=args.pubkey, key_file=key_file)
     except (OSError, ValueError, binascii.Error) as err:
-        print(f"{text['bad_key']}: {err}", file=sys.stderr)
+        what = "--pubkey" if args.pubkey else key_file
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        print(f"kioskctl: {text['bad_key']} ({what}: {reason}): {text['key_fix']}", file=sys.stderr)
         return EXIT_USAGE
     witness = None
     if args.witness:
@@ -71,12 +79,13 @@ def verify_command(args: argparse.Namespace) -> int:
             print("--witness must be SEQ:HASH (64 hex digits)", file=sys.stderr)
             return EXIT_USAGE
         witness = (int(seq), digest.lower())
-    identity = read_identity(args.state)
+    identity = read_identity(target.state)
     if identity is None:
-        print(f"{text['no_journal']}: {args.state}", file=sys.stderr)
+        print(f"kioskctl: {text['no_journal']}: {target.state.absolute()} [{target.describe()}]: "
+              f"{text['journal_fix']}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        problems, head, checkpoint = asyncio.run(_check(args.state, identity, public_key, witness))
+        problems, head, checkpoint = asyncio.run(_check(target.state, identity, public_key, witness))
     except LedgerError as err:
         print(f"kioskctl: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import shutil
 import sys
@@ -12,9 +13,9 @@ import time
 from pathlib import Path
 
 from kioskd import config as cfg
+from kioskd.cli.where import resolve
 from kioskd.ledger import Ledger, LedgerError
 
-DEFAULT_CONFIG = Path("/etc/kioskd/kioskd.toml")
 JOURNAL = "journal.sqlite3"
 
 
@@ -22,20 +23,21 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register `backup DEST` and `restore SRC`."""
     backup = sub.add_parser("backup", help="write a consistent copy of the journal (safe while running)")
     backup.add_argument("dest", type=Path, help="file to write")
-    backup.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     backup.set_defaults(func=run_backup)
     restore = sub.add_parser("restore", help="put a backup in place of the journal (kioskd stopped)")
     restore.add_argument("src", type=Path, help="a file written by kioskctl backup")
-    restore.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     restore.set_defaults(func=run_restore)
 
 
-def _config(path: Path) -> cfg.Config | None:
-    try:
-        return cfg.load(path)
-    except cfg.ConfigError as err:
-        print(err, file=sys.stderr)
+def _config(args: argparse.Namespace) -> cfg.Config | None:
+    """The kiosk's config (its id and currency name the journal), with --state applied."""
+    target = resolve(args)
+    if target.loaded is None:
+        print(f"kioskctl: {target.describe()}: name the kiosk's config with --config FILE", file=sys.stderr)
         return None
+    config = target.loaded
+    storage = dataclasses.replace(config.storage, path=str(target.state))
+    return dataclasses.replace(config, storage=storage)
 
 
 async def _summary(state_dir: Path, kiosk: str, currency: str) -> str:
@@ -51,7 +53,7 @@ async def _summary(state_dir: Path, kiosk: str, currency: str) -> str:
 
 def run_backup(args: argparse.Namespace) -> int:
     """Copy the journal with SQLite's backup API; the copy opens on its own."""
-    config = _config(args.config)
+    config = _config(args)
     if config is None:
         return cfg.EXIT_CONFIG
 
@@ -76,7 +78,7 @@ def run_backup(args: argparse.Namespace) -> int:
 
 def run_restore(args: argparse.Namespace) -> int:
     """Check a backup, keep the present journal aside, and put the backup in its place."""
-    config = _config(args.config)
+    config = _config(args)
     if config is None:
         return cfg.EXIT_CONFIG
     with tempfile.TemporaryDirectory() as tmp:

@@ -6,20 +6,18 @@ import argparse
 import asyncio
 import getpass
 import sys
-from pathlib import Path
 from typing import Any
 
+from kioskd.cli.where import resolve
 from kioskd.ledger import Ledger, LedgerError
 from kioskd.ledger.custody import pin_problem, read_identity
 
-DEFAULT_STATE = Path("/var/lib/kioskd")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Register `tech add ID --name NAME [--pin-stdin]`, `tech disable ID`, `tech list`."""
+    """Register `tech add ID --name NAME [--pin-stdin]`, `tech disable ID`, `tech list` (on --state's journal)."""
     tech = subparsers.add_parser("tech", help="technicians who open the cash box (two at a time)")
-    tech.add_argument("--state", type=Path, default=DEFAULT_STATE, help="state directory (journal)")
     tech.add_argument("--kiosk", help="kiosk id, only for a journal that does not exist yet")
     sub = tech.add_subparsers(dest="tech_command", required=True)
     add = sub.add_parser("add", help="add a technician; the PIN (>= 6 digits) is asked twice")
@@ -64,7 +62,10 @@ def _disable(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     async def show(ledger: Ledger) -> None:
-        for t in await ledger.tech_list():
+        techs = await ledger.tech_list()
+        if not techs:
+            print("none")
+        for t in techs:
             state = "enabled" if t.enabled else "disabled"
             if t.locked_until:
                 state += f", locked until {t.locked_until}"
@@ -74,15 +75,18 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _with_ledger(args: argparse.Namespace, action: Any, done: str | None) -> int:
-    identity = read_identity(args.state)
+    target = resolve(args)
+    identity = read_identity(target.state)
     if identity is None:
         if not args.kiosk:
-            print(f"no journal in {args.state}: start kioskd once, or pass --kiosk ID", file=sys.stderr)
+            print(f"kioskctl: no journal in {target.state.absolute()} [from {target.describe()}]: "
+                  "start kioskd once, name its state folder with --state DIR or --config FILE, "
+                  "or pass --kiosk ID to create one", file=sys.stderr)
             return EXIT_USAGE
         identity = (args.kiosk, "CNY")
 
     async def run() -> None:
-        ledger = await Ledger.open(args.state, *identity)
+        ledger = await Ledger.open(target.state, *identity)
         try:
             await action(ledger)
         finally:

@@ -7,10 +7,9 @@ import json
 import sys
 from pathlib import Path
 
+from kioskd.cli.where import resolve
 from kioskd.uplink.errors import KeyFileError
 from kioskd.uplink.keys import init_key, load_key, public_b64url, public_jwk
-
-DEFAULT_KEY = Path("/var/lib/kioskd/kiosk.key")
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -18,30 +17,36 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     keys = subparsers.add_parser("keys", help="the kiosk's signing key")
     sub = keys.add_subparsers(dest="keys_command", required=True)
     init = sub.add_parser("init", help="create a new Ed25519 key (never overwrites)")
-    init.add_argument("--key", type=Path, default=DEFAULT_KEY, help="key file (PEM PKCS#8)")
+    init.add_argument("--key", type=Path, help="key file (PEM PKCS#8; default: the config's key)")
     init.set_defaults(func=_init)
     show = sub.add_parser("show", help="print the public key (JWK and raw base64url)")
-    show.add_argument("--key", type=Path, default=DEFAULT_KEY, help="key file (PEM PKCS#8)")
+    show.add_argument("--key", type=Path, help="key file (PEM PKCS#8; default: the config's key)")
     show.set_defaults(func=_show)
 
 
+def key_file(args: argparse.Namespace) -> Path:
+    """--key, else the key of the config kioskctl reads (<state>/kiosk.key by default)."""
+    return args.key or resolve(args).key
+
+
 def _init(args: argparse.Namespace) -> int:
+    path = key_file(args)
     try:
-        init_key(args.key)
-        key = load_key(args.key)
+        init_key(path)
+        key = load_key(path)
     except KeyFileError as err:
-        print(err, file=sys.stderr)
+        print(f"kioskctl: {err}", file=sys.stderr)
         return 1
-    print(f"created {args.key}")
+    print(f"created {path}")
     print(f"public key (enrol at the backend): {public_b64url(key)}")
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
     try:
-        key = load_key(args.key)
+        key = load_key(key_file(args))
     except KeyFileError as err:
-        print(err, file=sys.stderr)
+        print(f"kioskctl: {err}", file=sys.stderr)
         return 1
     print(json.dumps(public_jwk(key), sort_keys=True))
     print(public_b64url(key))

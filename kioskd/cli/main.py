@@ -6,7 +6,12 @@ import argparse
 import importlib
 import sys
 
+from kioskd import config as cfg
+from kioskd.cli.where import add_everywhere, add_place_options
+
 # Each module adds its own subcommands with add_commands(subparsers); func(args) -> exit code.
+# The place options (--config, --socket, --state) are added here to every subcommand: a module
+# reads them with kioskd.cli.where.resolve(args), never by options of its own.
 COMMAND_MODULES = ("kioskd.cli.keys", "kioskd.cli.receipts", "kioskd.cli.staff",
                    "kioskd.cli.backup", "kioskd.cli.custody", "kioskd.cli.audit")
 
@@ -14,9 +19,11 @@ COMMAND_MODULES = ("kioskd.cli.keys", "kioskd.cli.receipts", "kioskd.cli.staff",
 def build_parser() -> argparse.ArgumentParser:
     """The kioskctl argument parser with every area's subcommands."""
     parser = argparse.ArgumentParser(prog="kioskctl", description="kioskd staff and installer commands")
+    add_place_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_commands(sub)
+    add_everywhere(parser)
     return parser
 
 
@@ -27,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except KeyboardInterrupt:
         return 130
+    except cfg.ConfigError as err:
+        print(f"kioskctl: {err} (or name another with --config FILE)", file=sys.stderr)
+        return cfg.EXIT_CONFIG
     except OSError as err:
         print(f"kioskctl: {err}", file=sys.stderr)
         return 1

@@ -10,6 +10,7 @@ import sys
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from kioskd.cli.where import resolve
 from kioskd.customer.receipts.proof import ProofError, verify_proof
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -24,6 +25,7 @@ _MESSAGES = {
         "amount": "金额",
         "at": "时间 (UTC)",
         "bad_key": "无法读取公钥",
+        "key_fix": "请用 --pubkey 公钥 或 --key 文件 指定签发凭条的终端",
     },
     "en": {
         "valid": "receipt signature is valid",
@@ -34,6 +36,7 @@ _MESSAGES = {
         "amount": "amount",
         "at": "time (UTC)",
         "bad_key": "cannot read the public key",
+        "key_fix": "name the kiosk that signed the receipt with --pubkey B64 or --key FILE",
     },
 }
 
@@ -44,9 +47,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     actions = receipt.add_subparsers(dest="receipt_command", required=True)
     verify = actions.add_parser("verify", help="check the signed proof read from a receipt's QR code")
     verify.add_argument("text", help="the QR code's text (K1....)")
-    key = verify.add_mutually_exclusive_group(required=True)
+    key = verify.add_mutually_exclusive_group()
     key.add_argument("--pubkey", help="the kiosk's Ed25519 public key, 32 bytes base64url")
-    key.add_argument("--key", help="PEM file: the kiosk's public key or its PKCS#8 private key")
+    key.add_argument("--key", help="PEM file: the kiosk's public key or its PKCS#8 private key "
+                                   "(default: the config's key)")
     verify.add_argument("--lang", choices=tuple(_MESSAGES), default="zh-CN", help="language of the output")
     verify.set_defaults(func=verify_command)
 
@@ -73,10 +77,13 @@ def load_public_key(*, pubkey: str | None = None, key_file: str | None = None) -
 def verify_command(args: argparse.Namespace) -> int:
     """Print the verified fields (exit 0) or say the proof is not valid (exit 1)."""
     text = _MESSAGES[args.lang]
+    key_file = args.key or (None if args.pubkey else str(resolve(args).key))
     try:
-        public_key = load_public_key(pubkey=args.pubkey, key_file=args.key)
+        public_key = load_public_key(pubkey=args.pubkey, key_file=key_file)
     except (OSError, ValueError, binascii.Error) as err:
-        print(f"{text['bad_key']}: {err}", file=sys.stderr)
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        print(f"kioskctl: {text['bad_key']} ({key_file or '--pubkey'}: {reason}): {text['key_fix']}",
+              file=sys.stderr)
         return EXIT_USAGE
     try:
         fields = verify_proof(args.text, public_key)

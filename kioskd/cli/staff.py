@@ -7,14 +7,13 @@ import json
 import re
 import sys
 import unicodedata
-from pathlib import Path
 from typing import Any
 
+from kioskd.cli.where import resolve, unreachable
 from kioskd.control.server import ControlError, call
 from kioskd.customer.receipts.layout import format_money
 from kioskd.hall.reports import report_lines
 
-DEFAULT_SOCKET = "/run/kioskd/control.sock"
 EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 1, 3
 _YUAN = re.compile(r"(\d{1,9})(?:\.(\d{1,2}))?")
 
@@ -38,8 +37,6 @@ _L = {
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register the staff commands on a kioskctl parser."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--socket", help=f"control socket (default: from --config, else {DEFAULT_SOCKET})")
-    common.add_argument("--config", type=Path, help="kioskd config file naming [control] socket")
     common.add_argument("--json", action="store_true", help="print the daemon's JSON reply")
     common.add_argument("--lang", choices=tuple(_L), default="zh-CN", help="language of the output")
 
@@ -120,23 +117,13 @@ def yuan_to_fen(text: str) -> int:
     return int(m[1]) * 100 + int((m[2] or "0").ljust(2, "0"))
 
 
-def socket_path(args: argparse.Namespace) -> str:
-    """--socket, else the config's [control] socket, else the packaged default."""
-    if args.socket:
-        return args.socket
-    if args.config:
-        from kioskd.config import load
-
-        return load(args.config).control.socket
-    return DEFAULT_SOCKET
-
-
 def _run(args: argparse.Namespace) -> int:
     request = {k: v for k, v in args.build(args).items() if v is not None}
+    target = resolve(args)
     try:
-        reply = call(socket_path(args), request)
+        reply = call(target.socket, request)
     except ControlError as err:
-        print(f"kioskctl: {err}", file=sys.stderr)
+        print(f"kioskctl: {unreachable(target, err)}", file=sys.stderr)
         return EXIT_UNREACHABLE
     if args.json:
         print(json.dumps(reply, ensure_ascii=False, indent=2))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -13,8 +12,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kioskd.cli import audit as audit_cli
 from kioskd.cli.audit import signature_checker
+from kioskd.cli.main import main as kioskctl
 from kioskd.custody.session import key_signer
 from kioskd.ledger import Ledger
 from kioskd.ledger.audit import chain_hash
@@ -100,10 +99,7 @@ TAMPERS = {
 
 async def verify(state: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:
     """Run `kioskctl audit verify` (its own asyncio.run, so in a thread) and capture what it prints."""
-    parser = argparse.ArgumentParser(prog="kioskctl")
-    audit_cli.add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["audit", "verify", "--state", str(state), "--lang", "en", *extra])
-    code = await asyncio.to_thread(args.func, args)
+    code = await asyncio.to_thread(kioskctl, ["audit", "verify", "--state", str(state), "--lang", "en", *extra])
     return code, capsys.readouterr().out
 
 

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 from pathlib import Path
 
 import pytest
 
-from kioskd.cli import custody as custody_cli
+from kioskd.cli.main import main as kioskctl
 
 
 def run(monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = "") -> int:
-    parser = argparse.ArgumentParser(prog="kioskctl")
-    custody_cli.add_commands(parser.add_subparsers(dest="command", required=True))
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    args = parser.parse_args(list(argv))
-    return args.func(args)
+    return kioskctl(list(argv))
 
 
 def test_add_list_disable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

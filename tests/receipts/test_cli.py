@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import base64
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from kioskd.cli.receipts import add_commands
+from kioskd.cli.main import main as kioskctl
 from kioskd.customer.receipts.proof import make_proof
 from tests.receipts.sample import KEY, OTHER_KEY, PAID_AT, TXN
 
@@ -20,10 +19,7 @@ PUBKEY = base64.urlsafe_b64encode(
 
 
 def run(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="kioskctl")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(list(argv))
-    return args.func(args)
+    return kioskctl(list(argv))
 
 
 def test_valid_proof_prints_the_fields(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import stat
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from backend_api.jws import sign, verify
-from kioskd.cli.keys import add_commands
+from kioskd.cli.main import main as kioskctl
 from kioskd.uplink.errors import KeyFileError
 from kioskd.uplink.keys import init_key, load_key, public_b64url, public_jwk, public_key_from_b64url
 
@@ -52,10 +51,7 @@ def test_public_jwk_is_an_rfc8037_okp_key(tmp_path: Path) -> None:
 
 
 def _run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="kioskctl")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return kioskctl(argv)
 
 
 def test_keys_init_and_show_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

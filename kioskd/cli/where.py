@@ -1,0 +1,137 @@
+"""Where kioskctl finds its kiosk: one config, read the same way by every subcommand.
+
+The config is `--config FILE`, else `$KIOSKD_CONFIG`, else the installed
+/etc/kioskd/kioskd.toml, else (in a checkout) the config/simulate.toml that `make run`
+uses, else none (the packaged defaults). The control socket, state folder and key are
+read from it; `--socket` and `--state` override them, before or after the subcommand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from kioskd import config as cfg
+
+ENV_CONFIG = "KIOSKD_CONFIG"
+INSTALLED_CONFIG = Path("/etc/kioskd/kioskd.toml")
+CHECKOUT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "simulate.toml"
+SOCKET_NAME = "control.sock"  # a simulated kiosk keeps its socket in its state folder
+
+
+@dataclass(frozen=True)
+class Target:
+    """The kiosk a kioskctl command acts on, and how it was found (for error lines)."""
+
+    config: Path | None
+    found_by: str
+    socket: str
+    state: Path
+    key: Path
+    loaded: cfg.Config | None = None  # the config file's contents (None: no file)
+
+    def describe(self) -> str:
+        """Which config was read and why, for one-line errors."""
+        if self.config is None:
+            return f"no config: {INSTALLED_CONFIG} does not exist"
+        return self.found_by.format(path=self.config)
+
+
+def add_place_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """--config/--socket/--state on `parser`; below the top they only override when given."""
+    default = None if top else argparse.SUPPRESS
+    known = parser._option_string_actions
+    if "--config" not in known:
+        parser.add_argument("--config", type=Path, default=default,
+                            help=f"kioskd config file (default: ${ENV_CONFIG}, else {INSTALLED_CONFIG})")
+    if "--socket" not in known:
+        parser.add_argument("--socket", default=default, help="control socket (default: the config's [control] socket)")
+    if "--state" not in known:
+        parser.add_argument("--state", type=Path, default=default,
+                            help="state folder: journal and key (default: the config's [storage] path)")
+
+
+def add_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Give every subcommand (at every depth) the place options, so they may follow it."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                add_place_options(sub, top=False)
+                add_everywhere(sub)
+
+
+def config_path(given: Path | None) -> tuple[Path | None, str]:
+    """The config file kioskctl reads, and how it was chosen."""
+    if given is not None:
+        return given, "--config {path}"
+    if os.environ.get(ENV_CONFIG):
+        return Path(os.environ[ENV_CONFIG]), f"${ENV_CONFIG}={{path}}"
+    if INSTALLED_CONFIG.exists():
+        return INSTALLED_CONFIG, "{path}, the installed config"
+    if CHECKOUT_CONFIG.exists():
+        return CHECKOUT_CONFIG, "{path}, the simulated kiosk `make run` starts"
+    return None, "no config"
+
+
+def resolve(args: argparse.Namespace) -> Target:
+    """The kiosk the command line names; raises cfg.ConfigError (one line) on a bad config."""
+    path, found_by = config_path(getattr(args, "config", None))
+    config = _load(path) if path is not None else None
+    state = getattr(args, "state", None) or (config.state_dir if config else Path(cfg.StorageConfig().path))
+    socket = getattr(args, "socket", None)
+    if not socket:
+        beside_state = Path(state) / SOCKET_NAME
+        if getattr(args, "state", None) and beside_state.exists():
+            socket = str(beside_state)  # `--state DIR` of a simulated kiosk names its socket too
+        else:
+            socket = config.control.socket if config else cfg.ControlConfig().socket
+    if config is None or not config.backend.key_file:
+        key = Path(state) / "kiosk.key"
+    else:
+        key = config.key_path
+    return Target(path, found_by, socket, Path(state), key, config)
+
+
+def _load(path: Path) -> cfg.Config:
+    try:
+        return cfg.load(path)
+    except PermissionError as err:
+        raise cfg.ConfigError(str(path), "-", f"cannot read it ({err.strerror}): run kioskctl as a "
+                              "member of the kioskd group, or name the folder with --state DIR") from None
+
+
+def kioskctl_line(program: str, config: cfg.Config, *, socket: str) -> str:
+    """The shortest kioskctl command line that reaches a daemon run with `config`."""
+    flags: list[str] = []
+    wanted = {"state": config.state_dir, "socket": socket}
+
+    def current() -> Target:
+        return resolve(argparse.Namespace(**_flag_values(flags)))
+
+    if config.source and not _same(config_path(None)[0], Path(config.source)):
+        flags += ["--config", str(Path(config.source).resolve())]
+    if not _same(current().state, wanted["state"]):
+        flags += ["--state", str(wanted["state"])]
+    if not _same(Path(current().socket), Path(wanted["socket"])):
+        flags += ["--socket", str(wanted["socket"])]
+    return " ".join([program, *flags, "status"])
+
+
+def _flag_values(flags: list[str]) -> dict[str, object]:
+    values: dict[str, object] = {"config": None, "state": None, "socket": None}
+    for name, value in zip(flags[::2], flags[1::2], strict=True):
+        values[name.lstrip("-")] = value if name == "--socket" else Path(value)
+    return values
+
+
+def _same(a: Path | None, b: Path) -> bool:
+    return a is not None and a.resolve() == b.resolve()
+
+
+def unreachable(target: Target, err: Exception) -> str:
+    """One line for a control socket kioskctl cannot use: the path tried, and how to name another."""
+    return (f"{err} [tried {Path(target.socket).absolute()}, from {target.describe()}]; for another "
+            f"kiosk give its config (--config FILE or ${ENV_CONFIG}) or its socket (--socket PATH); "
+            "`make run` prints the kioskctl line for its kiosk")
