@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from drivers.printer.fonts import find_cjk_font
 from kioskd.app import Daemon
 from kioskd.cli.where import kioskctl_line
 from kioskd.config import Config
@@ -26,6 +27,7 @@ log = logging.getLogger("kioskd")
 async def serve(config: Config, *, simulate: bool = False, ready: asyncio.Event | None = None,
                 stop: asyncio.Event | None = None) -> None:
     """Run the kiosk until `stop` is set (main sets it on SIGTERM/SIGINT) or until cancelled."""
+    warn_without_cjk_font()
     sim = None
     if simulate:
         from kioskd.sim.hardware import Simulation
@@ -55,6 +57,13 @@ async def serve(config: Config, *, simulate: bool = False, ready: asyncio.Event 
             await daemon.stop()
         if sim is not None:
             await sim.stop()
+
+
+def warn_without_cjk_font() -> None:
+    """One line when no font has Chinese glyphs: the zh-CN screen would show empty boxes."""
+    if find_cjk_font() is None:
+        log.warning("no Chinese (CJK) font installed: the screen, /sim and receipt pictures show Chinese "
+                    "as empty boxes; install one (Debian: sudo apt-get install fonts-noto-cjk)")
 
 
 def unavailable_snapshot(locale: str, reason: str) -> dict[str, Any]:

@@ -4,30 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFont
 
+from drivers.printer.fonts import find_cjk_font
+
 if TYPE_CHECKING:
     from drivers.printer.emulator import Line
 
-# Fonts with Chinese glyphs, first found wins (Debian: fonts-wqy-microhei, fonts-noto-cjk, ...).
-CJK_FONTS = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-)
 DOTS_PER_ROW = 24  # font A is 12 x 24 dots; a CJK character is 24 x 24
 MARGIN = 16
 QR_DOT_SIZE = 4
-
-
-def find_cjk_font() -> str | None:
-    """Path of an installed font that has Chinese glyphs, or None."""
-    return next((path for path in CJK_FONTS if Path(path).exists()), None)
 
 
 @lru_cache(maxsize=8)

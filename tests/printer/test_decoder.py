@@ -7,7 +7,7 @@ import io
 from PIL import Image
 
 from drivers.printer.emulator import EscposDecoder, Receipt, render_png
-from drivers.printer.picture import find_cjk_font
+from drivers.printer.fonts import find_cjk_font
 
 JOB = (
     b"\x1b@\x1bt\x00\x1ba\x01\x1bE\x01\x1d!\x11"
