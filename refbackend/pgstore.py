@@ -21,7 +21,10 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from backend_api.jcs import canonicalize
+from refbackend.fleetstore import FleetStore, touch
+from refbackend.records import file_records
 from refbackend.rules import batch_verdict, payment_refusal
+from refbackend.sql import Sql, upgrade
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kiosks (kid TEXT PRIMARY KEY, public_key TEXT NOT NULL);
@@ -54,7 +57,7 @@ class StoreUnavailable(OSError):
     """The PostgreSQL server cannot be reached, refused the connection, or the URL is malformed."""
 
 
-class PostgresStore:
+class PostgresStore(FleetStore):
     """BackendStore on one PostgreSQL connection; each method one READ COMMITTED transaction."""
 
     def __init__(self, url: str) -> None:
@@ -66,6 +69,7 @@ class PostgresStore:
                 # Two backends starting at once must not both run CREATE TABLE (pg_type races).
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
                 cur.execute(_SCHEMA)
+                upgrade(Sql(cur, postgres=True))
         except psycopg.Error as err:  # e.g. no CREATE right on the schema
             self._conn.close()
             raise StoreUnavailable(f"PostgreSQL store {_redacted(url)}: creating the tables: {err}") from err
@@ -90,19 +94,10 @@ class PostgresStore:
             with self._conn.transaction(), self._conn.cursor() as cur:
                 yield cur
 
-    def enroll(self, kiosk_id: str, public_key_b64url: str) -> None:
-        """Enrol (or re-key) a kiosk."""
+    @contextmanager
+    def _sql(self) -> Iterator[Sql]:
         with self._tx() as cur:
-            cur.execute(
-                "INSERT INTO kiosks VALUES (%s, %s) ON CONFLICT (kid) DO UPDATE SET public_key = EXCLUDED.public_key",
-                (kiosk_id, public_key_b64url),
-            )
-
-    def public_key(self, kiosk_id: str) -> str | None:
-        """The enrolled raw base64url public key of a kiosk."""
-        with self._tx() as cur:
-            row = cur.execute("SELECT public_key FROM kiosks WHERE kid = %s", (kiosk_id,)).fetchone()
-        return None if row is None else row["public_key"]
+            yield Sql(cur, postgres=True)
 
     def seed_accounts(self, accounts: Iterable[dict[str, Any]]) -> None:
         """Add accounts that are not there yet (a restart keeps balances)."""
@@ -132,9 +127,10 @@ class PostgresStore:
                 # The claim: a concurrent claimant of the same txn blocks here until this one commits,
                 # then gets no row (only such a lost race leaves a gap in the refs).
                 claimed = cur.execute(
-                    "INSERT INTO payments (kiosk, txn, payload, account, amount, credited, status, answer, received)"
-                    " VALUES (%s, %s, %s, %s, %s, false, 0, '', %s) ON CONFLICT (kiosk, txn) DO NOTHING RETURNING id",
-                    (kiosk_id, txn, canonical, payload["account"], payload["amount"], received),
+                    "INSERT INTO payments (kiosk, txn, payload, account, amount, credited, status, answer, received,"
+                    " ended) VALUES (%s, %s, %s, %s, %s, false, 0, '', %s, %s)"
+                    " ON CONFLICT (kiosk, txn) DO NOTHING RETURNING id",
+                    (kiosk_id, txn, canonical, payload["account"], payload["amount"], received, payload["ended"]),
                 ).fetchone()
                 if claimed is None:
                     seen = cur.execute(seen_sql, (kiosk_id, txn)).fetchone()
@@ -159,6 +155,7 @@ class PostgresStore:
                 "UPDATE payments SET credited = %s, status = %s, answer = %s WHERE id = %s",
                 (refusal is None, status, json.dumps(answer), claimed["id"]),
             )
+            touch(Sql(cur, postgres=True), kiosk_id, received)
             return status, answer
 
     def record_alert(self, kiosk_id: str, payload: dict[str, Any], received: str) -> bool:
@@ -170,7 +167,9 @@ class PostgresStore:
                 (kiosk_id, payload["id"], payload["state"], payload["code"], payload["severity"],
                  payload["at"], json.dumps(payload["detail"], ensure_ascii=False), received),
             )
-            return cur.rowcount == 1
+            new = cur.rowcount == 1
+            touch(Sql(cur, postgres=True), kiosk_id, received)
+            return new
 
     def apply_batch(self, kiosk_id: str, payload: dict[str, Any], jws: str, received: str) -> tuple[int, dict[str, Any]]:
         """Accept the next batch of the chain, or answer gap/fork; witness its audit head."""
@@ -202,6 +201,8 @@ class PostgresStore:
                     if r["kind"] == "rating":  # the customer's one rating of a payment
                         cur.execute("INSERT INTO ratings VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                                    (kiosk_id, r["txn"], r["seq"], r["rating"], r["at"]))
+                file_records(Sql(cur, postgres=True), kiosk_id, seq, payload["records"])
+            touch(Sql(cur, postgres=True), kiosk_id, received)
             return status, answer
 
     def credits(self, kiosk_id: str) -> dict[str, int]:

@@ -18,6 +18,7 @@ PATHS = {
     "/v1/payments": "payment",
     "/v1/alerts": "alert",
     "/v1/batches": "batch",
+    "/v1/status": "status",
 }
 InStore = Callable[..., Awaitable[Any]]  # runs a blocking store method off the event loop
 
@@ -78,6 +79,9 @@ class KioskApi:
         if r.kind == "alert":
             await self.in_store(self.store.record_alert, r.kid, r.payload, r.received)
             return 200, {"id": r.payload["id"]}
+        if r.kind == "status":
+            await self.in_store(self.store.record_status, r.kid, r.payload, r.received)
+            return 200, {"status": "recorded"}
         return await self.in_store(self.store.apply_batch, r.kid, r.payload, r.token, r.received)
 
     async def _lookup(self, number: str) -> tuple[int, dict[str, Any]]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from backend_api.fields import is_int
+from refbackend.records import KINDS
 
 STALE_AFTER = 300.0  # seconds; spec: look-ups and alerts only
 MAX_BATCH_RECORDS = 1000
@@ -20,8 +21,9 @@ ALERT_CODES = frozenset({
 })
 SEVERITIES = frozenset({"info", "warning", "critical"})
 ALERT_STATES = frozenset({"raised", "acknowledged", "cleared"})
-RECORD_KINDS = frozenset({"payment", "audit", "alert", "rating"})
+RECORD_KINDS = frozenset(KINDS)
 RATINGS = frozenset({"good", "fair", "poor"})
+PAPER_STATES = frozenset({"ok", "low", "out", "offline"})
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
@@ -31,6 +33,8 @@ FIELDS: dict[str, frozenset[str]] = {
                           "started", "ended"}),
     "alert": frozenset({"type", "kiosk", "id", "code", "severity", "state", "at", "ts", "detail"}),
     "batch": frozenset({"type", "kiosk", "seq", "prev", "records", "audit_head", "ts"}),
+    "status": frozenset({"type", "kiosk", "ts", "state", "box", "paper", "pending", "flagged", "outbox",
+                         "alerts_open"}),
 }
 
 
@@ -72,7 +76,7 @@ def check_payload(payload: dict[str, Any], expected_type: str) -> None:
     _require(not extra, f"unknown fields: {sorted(extra)}")
     _require(isinstance(payload["kiosk"], str) and payload["kiosk"] != "", "kiosk: string required")
     {"lookup": _check_lookup, "payment": _check_payment, "alert": _check_alert,
-     "batch": _check_batch}[kind](payload)
+     "batch": _check_batch, "status": _check_status}[kind](payload)
 
 
 def _check_lookup(p: dict[str, Any]) -> None:
@@ -132,6 +136,35 @@ def _check_rating(r: dict[str, Any], where: str) -> None:
     _require(is_int(r.get("seq")) and r["seq"] >= 1, f"{where}.seq: integer >= 1 required")
     _require(r.get("rating") in RATINGS, f"{where}.rating: one of {sorted(RATINGS)} required")
     parse_time(r, "at")
+
+
+def _count(value: object, name: str) -> None:
+    _require(is_int(value) and value >= 0, f"{name}: integer >= 0 required")
+
+
+def _check_status(p: dict[str, Any]) -> None:
+    parse_time(p, "ts")
+    _require(isinstance(p["state"], str) and 0 < len(p["state"]) <= 64, "state: string required")
+    box = p["box"]
+    _require(isinstance(box, dict) and box.keys() == {"notes", "amount", "capacity", "since", "by_note"},
+             "box: {notes, amount, capacity, since, by_note} required")
+    for name in ("notes", "amount", "capacity"):
+        _count(box[name], f"box.{name}")
+    if box["since"] is not None:
+        parse_time(box, "since")
+    by_note = box["by_note"]
+    _require(isinstance(by_note, dict), "box.by_note: object required")
+    for value, count in by_note.items():
+        _require(value.isdigit() and int(value) > 0, f"box.by_note: {value!r} is not a note value")
+        _count(count, f"box.by_note.{value}")
+    _require(p["paper"] in PAPER_STATES, f"paper: one of {sorted(PAPER_STATES)} required")
+    for name in ("pending", "flagged"):
+        money = p[name]
+        _require(isinstance(money, dict) and money.keys() == {"count", "amount"}, f"{name}: {{count, amount}} required")
+        _count(money["count"], f"{name}.count")
+        _count(money["amount"], f"{name}.amount")
+    _count(p["outbox"], "outbox")
+    _count(p["alerts_open"], "alerts_open")
 
 
 def payment_refusal(account: dict[str, Any] | None, payload: dict[str, Any]) -> str | None:

@@ -12,8 +12,8 @@ from typing import Any
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from backend_api.keys import public_b64url, public_key_from_b64url
 from refbackend.accounts import DEMO_ACCOUNTS, load_accounts
+from refbackend.enrolment import enroll
 from refbackend.faults import Faults
 from refbackend.routes import KioskApi
 from refbackend.store import BackendStore, is_postgres_url, open_store
@@ -33,7 +33,7 @@ class ReferenceBackend:
         self.faults = Faults()
         # sqlite3 and psycopg block: all store calls from the server run on one dedicated thread.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refbackend-store")
-        self.verifier = Verifier(lambda kid: self._in_store(self.store.public_key, kid))
+        self.verifier = Verifier(lambda kid: self._in_store(self.store.kiosk, kid))
         self.api = KioskApi(self.store, self._in_store, self.verifier, self.faults)
         self._runner: web.AppRunner | None = None
         self.url: str | None = None  # base URL while serving
@@ -43,11 +43,15 @@ class ReferenceBackend:
         """Requests seen per path, for tests."""
         return self.api.hits
 
-    def enroll(self, kiosk_id: str, public_key: Ed25519PublicKey | str) -> None:
-        """Enrol a kiosk's public key (an object or raw base64url)."""
-        text = public_key if isinstance(public_key, str) else public_b64url(public_key)
-        public_key_from_b64url(text)  # reject garbage at enrolment, not at the first request
-        self.store.enroll(kiosk_id, text)
+    def enroll(self, kiosk_id: str, public_key: Ed25519PublicKey | str, hall: str | None = None) -> None:
+        """Enrol a kiosk's public key (an object or raw base64url), in a hall (None: keep its hall)."""
+        enroll(self.store, kiosk_id, public_key, hall)
+        self.verifier.forget(kiosk_id)
+
+    def disable(self, kiosk_id: str) -> None:
+        """Disable an enrolled kiosk: its requests are refused with 401 kiosk_disabled."""
+        if not self.store.set_enabled(kiosk_id, False):
+            raise ValueError(f"kiosk {kiosk_id!r} is not enrolled")
         self.verifier.forget(kiosk_id)
 
     def build_app(self) -> web.Application:

@@ -10,12 +10,16 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 from backend_api.jcs import canonicalize
+from refbackend.fleetstore import FleetStore, touch
+from refbackend.records import file_records
 from refbackend.rules import batch_verdict, payment_refusal
+from refbackend.sql import Sql, upgrade
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kiosks (kid TEXT PRIMARY KEY, public_key TEXT NOT NULL);
@@ -45,8 +49,16 @@ CREATE TABLE IF NOT EXISTS ratings (
 class BackendStore(Protocol):
     """What the reference backend needs from storage; each method is one transaction."""
 
-    def enroll(self, kiosk_id: str, public_key_b64url: str) -> None: ...
+    def enroll(self, kiosk_id: str, public_key_b64url: str, hall: str | None = None, at: str | None = None) -> None: ...
+    def set_enabled(self, kiosk_id: str, enabled: bool) -> bool: ...
+    def kiosk(self, kiosk_id: str) -> dict[str, Any] | None: ...
+    def kiosks(self, hall: str | None = None) -> list[dict[str, Any]]: ...
     def public_key(self, kiosk_id: str) -> str | None: ...
+    def record_status(self, kiosk_id: str, payload: dict[str, Any], received: str) -> None: ...
+    def fleet_rows(self, hall: str | None = None) -> dict[str, list[dict[str, Any]]]: ...
+    def payments_ended(self, start: str, end: str, hall: str | None = None) -> list[dict[str, Any]]: ...
+    def credited_between(self, kiosk_id: str, start: str | None, end: str) -> int: ...
+    def audit_records(self, types: tuple[str, ...], kiosk: str | None = None) -> list[dict[str, Any]]: ...
     def seed_accounts(self, accounts: Iterable[dict[str, Any]]) -> None: ...
     def account(self, number: str) -> dict[str, Any] | None: ...
     def apply_payment(self, kiosk_id: str, payload: dict[str, Any], received: str) -> tuple[int, dict[str, Any]]: ...
@@ -71,16 +83,19 @@ def open_store(target: Path | str) -> BackendStore:
     return SQLiteStore(Path(target))
 
 
-class SQLiteStore:
+class SQLiteStore(FleetStore):
     """BackendStore on one SQLite file (WAL, synchronous=FULL); thread-safe by one lock."""
 
     def __init__(self, path: Path) -> None:
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        # timeout: other worker processes on the same file wait for the write lock, not fail
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # an answered credit survives power loss
         self._db.executescript(_SCHEMA)
+        with self._sql() as sql:
+            upgrade(sql)
 
     def close(self) -> None:
         """Close the database."""
@@ -90,16 +105,10 @@ class SQLiteStore:
     def _tx(self) -> _Transaction:
         return _Transaction(self._db, self._lock)
 
-    def enroll(self, kiosk_id: str, public_key_b64url: str) -> None:
-        """Enrol (or re-key) a kiosk."""
+    @contextmanager
+    def _sql(self) -> Iterator[Sql]:
         with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO kiosks VALUES (?, ?)", (kiosk_id, public_key_b64url))
-
-    def public_key(self, kiosk_id: str) -> str | None:
-        """The enrolled raw base64url public key of a kiosk."""
-        with self._tx() as db:
-            row = db.execute("SELECT public_key FROM kiosks WHERE kid = ?", (kiosk_id,)).fetchone()
-        return None if row is None else row[0]
+            yield Sql(db, postgres=False)
 
     def seed_accounts(self, accounts: Iterable[dict[str, Any]]) -> None:
         """Add accounts that are not there yet (a restart keeps balances)."""
@@ -133,9 +142,11 @@ class SQLiteStore:
             refusal = payment_refusal(None if row is None else dict(row), payload)
             cur = db.execute(
                 "INSERT INTO payments (kiosk, txn, payload, account, amount, credited, status, answer,"
-                " received) VALUES (?, ?, ?, ?, ?, ?, 0, '', ?)",
-                (kiosk_id, txn, canonical, payload["account"], payload["amount"], int(refusal is None), received),
+                " received, ended) VALUES (?, ?, ?, ?, ?, ?, 0, '', ?, ?)",
+                (kiosk_id, txn, canonical, payload["account"], payload["amount"], int(refusal is None), received,
+                 payload["ended"]),
             )
+            touch(Sql(db, postgres=False), kiosk_id, received)
             if refusal is not None:
                 status, answer = 422, {"error": "rejected", "reason": refusal}
             else:
@@ -155,6 +166,7 @@ class SQLiteStore:
                 (kiosk_id, payload["id"], payload["state"], payload["code"], payload["severity"],
                  payload["at"], json.dumps(payload["detail"], ensure_ascii=False), received),
             )
+            touch(Sql(db, postgres=False), kiosk_id, received)
             return cur.rowcount == 1
 
     def apply_batch(self, kiosk_id: str, payload: dict[str, Any], jws: str, received: str) -> tuple[int, dict[str, Any]]:
@@ -183,6 +195,8 @@ class SQLiteStore:
                     if r["kind"] == "rating":  # the customer's one rating of a payment
                         db.execute("INSERT INTO ratings VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                    (kiosk_id, r["txn"], r["seq"], r["rating"], r["at"]))
+                file_records(Sql(db, postgres=False), kiosk_id, seq, payload["records"])
+            touch(Sql(db, postgres=False), kiosk_id, received)
             return status, answer
 
     def credits(self, kiosk_id: str) -> dict[str, int]:

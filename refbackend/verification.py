@@ -22,9 +22,14 @@ log = logging.getLogger(__name__)
 # Several worker processes each keep their own key cache: an enrolment change made by another
 # process (kioskd-backend kiosk disable) is seen within this many seconds.
 KEY_CACHE_SECONDS = 5.0
-FRESH_KINDS = ("lookup", "alert")  # spec: only these carry a ts that must be near our clock
+FRESH_KINDS = ("lookup", "alert", "status")  # spec: only these carry a ts that must be near our clock
 
-KeyLookup = Callable[[str], Awaitable[str | None]]
+# kiosk id -> {"public_key": raw base64url, "enabled": bool, ...}, or None when not enrolled
+KioskLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
+
+
+class NotEnrolled(Exception):
+    """The kid names no enrolled kiosk."""
 
 
 @dataclass(frozen=True)
@@ -49,22 +54,27 @@ class Refusal(Exception):
 class Verifier:
     """Checks signed requests against enrolled keys (cached for KEY_CACHE_SECONDS)."""
 
-    def __init__(self, key_lookup: KeyLookup, clock: Callable[[], float] = time.monotonic) -> None:
-        self._key_lookup = key_lookup
+    def __init__(self, kiosk_lookup: KioskLookup, clock: Callable[[], float] = time.monotonic) -> None:
+        self._kiosk_lookup = kiosk_lookup
         self._clock = clock
-        self._keys: dict[str, tuple[float, Ed25519PublicKey]] = {}
+        self._keys: dict[str, tuple[float, Ed25519PublicKey, bool]] = {}  # kid -> (when, key, enabled)
 
     def forget(self, kid: str) -> None:
         """Drop a cached key (after this process changed the kiosk's enrolment)."""
         self._keys.pop(kid, None)
 
     async def check(self, token: str, kind: str) -> SignedRequest:
-        """The verified request, or Refusal (401 bad_signature or stale, 400 bad_request)."""
+        """The verified request, or Refusal (401 bad_signature, unknown_kiosk, kiosk_disabled or stale; 400)."""
         try:
-            kid, header, payload = await self._authenticate(token)
+            kid, header, payload, enabled = await self._authenticate(token)
+        except NotEnrolled as err:
+            log.info("401 unknown_kiosk: %s", err)
+            raise Refusal(401, {"error": "unknown_kiosk"}) from err
         except BadSignature as err:
             log.info("401 bad_signature: %s", err)
             raise Refusal(401, {"error": "bad_signature"}) from err
+        if not enabled:  # told only to the holder of the kiosk's key: the signature verified
+            raise Refusal(401, {"error": "kiosk_disabled"})
         now = datetime.now(UTC)
         try:
             if header.get("typ") != TYP:
@@ -76,23 +86,24 @@ class Verifier:
             raise Refusal(401, {"error": "stale"})
         return SignedRequest(kid, kind, payload, token, format_utc(now))
 
-    async def _authenticate(self, token: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    async def _authenticate(self, token: str) -> tuple[str, dict[str, Any], dict[str, Any], bool]:
         kid = unverified_header(token).get("kid")
         if not isinstance(kid, str):
             raise BadSignature("no kid")
-        header, payload = verify(token, await self._key(kid))
+        key, enabled = await self._key(kid)
+        header, payload = verify(token, key)
         if payload.get("kiosk") != kid:
             raise BadSignature(f"payload kiosk {payload.get('kiosk')!r} is not kid {kid!r}")
-        return kid, header, payload
+        return kid, header, payload, enabled
 
-    async def _key(self, kid: str) -> Ed25519PublicKey:
+    async def _key(self, kid: str) -> tuple[Ed25519PublicKey, bool]:
         cached = self._keys.get(kid)
         if cached is not None and self._clock() - cached[0] < KEY_CACHE_SECONDS:
-            return cached[1]
-        text = await self._key_lookup(kid)
-        if text is None:
+            return cached[1], cached[2]
+        kiosk = await self._kiosk_lookup(kid)
+        if kiosk is None:
             self._keys.pop(kid, None)
-            raise BadSignature(f"kid {kid!r} is not enrolled")
-        key = public_key_from_b64url(text)
-        self._keys[kid] = (self._clock(), key)
-        return key
+            raise NotEnrolled(f"kid {kid[:64]!r} is not enrolled")
+        key, enabled = public_key_from_b64url(kiosk["public_key"]), bool(kiosk["enabled"])
+        self._keys[kid] = (self._clock(), key, enabled)
+        return key, enabled

@@ -1,0 +1,116 @@
+"""What the operator's side keeps, on either engine: enrolment, kiosk status, contact, fleet reads.
+
+FleetStore is mixed into SQLiteStore and PostgresStore; each gives it `_sql()`, one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from contextlib import AbstractContextManager
+from typing import Any
+
+from refbackend.records import audit_records
+from refbackend.sql import Sql
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")  # kiosk and hall ids (docs/spec/fleet.md)
+
+
+def touch(sql: Sql, kiosk: str, received: str) -> None:
+    """Record contact from a kiosk (in the transaction of what it sent)."""
+    sql.run("UPDATE kiosks SET last_contact = ? WHERE kid = ? AND (last_contact IS NULL OR last_contact < ?)",
+            (received, kiosk, received))
+
+
+class FleetStore:
+    """Enrolment, status and the reads behind the operator's view and exports."""
+
+    def _sql(self) -> AbstractContextManager[Sql]:
+        raise NotImplementedError
+
+    # -- enrolment ---------------------------------------------------------------------
+    def enroll(self, kiosk_id: str, public_key_b64url: str, hall: str | None = None, at: str | None = None) -> None:
+        """Enrol, re-key or move a kiosk (hall None: keep its hall); enabled afterwards."""
+        with self._sql() as sql:
+            if sql.one("SELECT kid FROM kiosks WHERE kid = ?", (kiosk_id,)) is None:
+                sql.run("INSERT INTO kiosks (kid, public_key, hall, enabled, enrolled) VALUES (?, ?, ?, 1, ?)",
+                        (kiosk_id, public_key_b64url, hall or "", at))
+            else:
+                sql.run("UPDATE kiosks SET public_key = ?, hall = COALESCE(?, hall), enabled = 1 WHERE kid = ?",
+                        (public_key_b64url, hall, kiosk_id))
+
+    def set_enabled(self, kiosk_id: str, enabled: bool) -> bool:
+        """Enable or disable an enrolled kiosk; False when it is not enrolled."""
+        with self._sql() as sql:
+            return sql.run("UPDATE kiosks SET enabled = ? WHERE kid = ?", (int(enabled), kiosk_id)) == 1
+
+    def kiosk(self, kiosk_id: str) -> dict[str, Any] | None:
+        """One enrolled kiosk: kid, public_key, hall, enabled, enrolled, last_contact."""
+        with self._sql() as sql:
+            return sql.one("SELECT kid, public_key, hall, enabled, enrolled, last_contact FROM kiosks WHERE kid = ?",
+                           (kiosk_id,))
+
+    def public_key(self, kiosk_id: str) -> str | None:
+        """The enrolled raw base64url public key of a kiosk."""
+        kiosk = self.kiosk(kiosk_id)
+        return None if kiosk is None else kiosk["public_key"]
+
+    def kiosks(self, hall: str | None = None) -> list[dict[str, Any]]:
+        """Every enrolled kiosk (of one hall), by hall and id."""
+        with self._sql() as sql:
+            return sql.rows("SELECT kid, public_key, hall, enabled, enrolled, last_contact FROM kiosks"
+                            + (" WHERE hall = ?" if hall is not None else "") + " ORDER BY hall, kid",
+                            (hall,) if hall is not None else ())
+
+    # -- status -----------------------------------------------------------------------
+    def record_status(self, kiosk_id: str, payload: dict[str, Any], received: str) -> None:
+        """Keep the newest status report of a kiosk."""
+        report = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        with self._sql() as sql:
+            if sql.run("UPDATE kiosk_status SET report = ?, received = ? WHERE kid = ?",
+                       (report, received, kiosk_id)) == 0:
+                sql.run("INSERT INTO kiosk_status (kid, report, received) VALUES (?, ?, ?)",
+                        (kiosk_id, report, received))
+            touch(sql, kiosk_id, received)
+
+    # -- reads for the operator's view --------------------------------------------------
+    def fleet_rows(self, hall: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """Kiosks with their last status, and their open alerts (one consistent read)."""
+        where, params = ("WHERE k.hall = ?", (hall,)) if hall is not None else ("", ())
+        with self._sql() as sql:
+            kiosks = sql.rows(
+                "SELECT k.kid, k.hall, k.enabled, k.enrolled, k.last_contact, s.report, s.received"
+                f" FROM kiosks k LEFT JOIN kiosk_status s ON s.kid = k.kid {where} ORDER BY k.hall, k.kid", params)
+            alerts = sql.rows(
+                "SELECT a.kiosk, a.id, a.code, a.severity, a.at, a.detail, k.hall,"
+                " EXISTS (SELECT 1 FROM alerts x WHERE x.kiosk = a.kiosk AND x.id = a.id AND x.state = 'acknowledged')"
+                " AS acknowledged FROM alerts a JOIN kiosks k ON k.kid = a.kiosk"
+                " WHERE a.state = 'raised' AND NOT EXISTS (SELECT 1 FROM alerts c WHERE c.kiosk = a.kiosk"
+                f" AND c.id = a.id AND c.state = 'cleared') {where.replace('WHERE', 'AND')}", params)
+        return {"kiosks": kiosks, "alerts": alerts}
+
+    def payments_ended(self, start: str, end: str, hall: str | None = None) -> list[dict[str, Any]]:
+        """Payments whose `ended` is in [start, end) (UTC text), with the kiosk's hall."""
+        where, params = "p.ended >= ? AND p.ended < ?", [start, end]
+        if hall is not None:
+            where += " AND k.hall = ?"
+            params.append(hall)
+        with self._sql() as sql:
+            rows = sql.rows(
+                "SELECT k.hall, p.kiosk, p.txn, p.payload, p.credited, p.status, p.answer, p.received"
+                f" FROM payments p JOIN kiosks k ON k.kid = p.kiosk WHERE {where}", params)
+        for r in rows:
+            r["payload"], r["answer"], r["credited"] = json.loads(r["payload"]), json.loads(r["answer"]), bool(r["credited"])
+        return rows
+
+    def credited_between(self, kiosk_id: str, start: str | None, end: str) -> int:
+        """Fen credited for a kiosk's payments that ended in (start, end]."""
+        with self._sql() as sql:
+            row = sql.one("SELECT COALESCE(SUM(amount), 0) AS total FROM payments WHERE kiosk = ? AND credited"
+                          " AND ended > ? AND ended <= ?", (kiosk_id, start or "", end))
+        return int(row["total"]) if row else 0
+
+    def audit_records(self, types: tuple[str, ...], kiosk: str | None = None) -> list[dict[str, Any]]:
+        """Audit records of these types from accepted batches, each with its kiosk."""
+        with self._sql() as sql:
+            return audit_records(sql, types, kiosk)

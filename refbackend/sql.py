@@ -1,0 +1,83 @@
+"""One transaction, one SQL text for SQLite and PostgreSQL; the fleet's tables and their upgrade.
+
+The money path (payments, batch chain) keeps its engine-specific SQL in store.py and pgstore.py;
+what the operator's side adds is written once, with ? placeholders, through Sql.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+# Tables of the operator's side (docs/spec/fleet.md); portable DDL.
+FLEET_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS kiosk_status (kid TEXT PRIMARY KEY, report TEXT NOT NULL, received TEXT NOT NULL)",
+    # Every record of every accepted batch as it came: a new record kind needs no new table.
+    "CREATE TABLE IF NOT EXISTS batch_records (kiosk TEXT NOT NULL, batch_seq BIGINT NOT NULL, idx INTEGER NOT NULL,"
+    " kind TEXT NOT NULL, type TEXT, at TEXT, body TEXT NOT NULL, PRIMARY KEY (kiosk, batch_seq, idx))",
+    "CREATE INDEX IF NOT EXISTS batch_records_by_type ON batch_records (kind, type, at)",
+    "CREATE TABLE IF NOT EXISTS operators (login TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL,"
+    " enabled INTEGER NOT NULL, created TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS operator_sessions (sid TEXT PRIMARY KEY, login TEXT NOT NULL, expires TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS login_failures (client TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)",
+)
+# Columns added to the money tables of a store made before the fleet (name, table, DDL type).
+ADDED_COLUMNS = (
+    ("kiosks", "hall", "TEXT NOT NULL DEFAULT ''"),
+    ("kiosks", "enabled", "INTEGER NOT NULL DEFAULT 1"),
+    ("kiosks", "enrolled", "TEXT"),
+    ("kiosks", "last_contact", "TEXT"),
+    ("payments", "ended", "TEXT"),
+)
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS payments_by_ended ON payments (ended)",
+    "CREATE INDEX IF NOT EXISTS alerts_by_state ON alerts (state, kiosk)",
+)
+
+
+class Sql:
+    """Statements inside one open transaction of either engine; rows come back as dicts."""
+
+    def __init__(self, cursor: Any, postgres: bool) -> None:
+        self._cur, self.postgres = cursor, postgres
+
+    def _text(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgres else sql
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """All rows of a query."""
+        return [dict(r) for r in self._cur.execute(self._text(sql), params).fetchall()]
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        """The first row of a query, or None."""
+        row = self._cur.execute(self._text(sql), params).fetchone()
+        return None if row is None else dict(row)
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Execute a statement; the number of rows it changed."""
+        return self._cur.execute(self._text(sql), params).rowcount
+
+    def many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        """Execute a statement once per parameter tuple."""
+        self._cur.executemany(self._text(sql), list(params))
+
+    def columns(self, table: str) -> set[str]:
+        """The column names of a table."""
+        if self.postgres:
+            return {r["column_name"] for r in self.rows(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_schema = current_schema() AND table_name = ?", (table,))}
+        return {r["name"] for r in self.rows(f"PRAGMA table_info({table})")}
+
+
+def upgrade(sql: Sql) -> None:
+    """Create the fleet's tables and add its columns to an older store (idempotent)."""
+    for statement in FLEET_SCHEMA:
+        sql.run(statement)
+    for table, column, ddl in ADDED_COLUMNS:
+        if column not in sql.columns(table):
+            sql.run(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
+    ended = "payload::jsonb ->> 'ended'" if sql.postgres else "json_extract(payload, '$.ended')"
+    sql.run(f"UPDATE payments SET ended = {ended} WHERE ended IS NULL")
+    for statement in INDEXES:
+        sql.run(statement)
