@@ -1,6 +1,6 @@
 """What the operator's side keeps, on either engine: enrolment, kiosk status, contact, fleet reads.
 
-FleetStore is mixed into SQLiteStore and PostgresStore; each gives it `_sql()`, one transaction.
+FleetStore is mixed into SQLiteStore and PostgresStore; each gives it `transaction()`, one transaction.
 """
 
 from __future__ import annotations
@@ -25,13 +25,14 @@ def touch(sql: Sql, kiosk: str, received: str) -> None:
 class FleetStore:
     """Enrolment, status and the reads behind the operator's view and exports."""
 
-    def _sql(self) -> AbstractContextManager[Sql]:
+    def transaction(self) -> AbstractContextManager[Sql]:
+        """One transaction: committed when the block ends, rolled back on an error."""
         raise NotImplementedError
 
     # -- enrolment ---------------------------------------------------------------------
     def enroll(self, kiosk_id: str, public_key_b64url: str, hall: str | None = None, at: str | None = None) -> None:
         """Enrol, re-key or move a kiosk (hall None: keep its hall); enabled afterwards."""
-        with self._sql() as sql:
+        with self.transaction() as sql:
             if sql.one("SELECT kid FROM kiosks WHERE kid = ?", (kiosk_id,)) is None:
                 sql.run("INSERT INTO kiosks (kid, public_key, hall, enabled, enrolled) VALUES (?, ?, ?, 1, ?)",
                         (kiosk_id, public_key_b64url, hall or "", at))
@@ -41,12 +42,12 @@ class FleetStore:
 
     def set_enabled(self, kiosk_id: str, enabled: bool) -> bool:
         """Enable or disable an enrolled kiosk; False when it is not enrolled."""
-        with self._sql() as sql:
+        with self.transaction() as sql:
             return sql.run("UPDATE kiosks SET enabled = ? WHERE kid = ?", (int(enabled), kiosk_id)) == 1
 
     def kiosk(self, kiosk_id: str) -> dict[str, Any] | None:
         """One enrolled kiosk: kid, public_key, hall, enabled, enrolled, last_contact."""
-        with self._sql() as sql:
+        with self.transaction() as sql:
             return sql.one("SELECT kid, public_key, hall, enabled, enrolled, last_contact FROM kiosks WHERE kid = ?",
                            (kiosk_id,))
 
@@ -57,7 +58,7 @@ class FleetStore:
 
     def kiosks(self, hall: str | None = None) -> list[dict[str, Any]]:
         """Every enrolled kiosk (of one hall), by hall and id."""
-        with self._sql() as sql:
+        with self.transaction() as sql:
             return sql.rows("SELECT kid, public_key, hall, enabled, enrolled, last_contact FROM kiosks"
                             + (" WHERE hall = ?" if hall is not None else "") + " ORDER BY hall, kid",
                             (hall,) if hall is not None else ())
@@ -66,7 +67,7 @@ class FleetStore:
     def record_status(self, kiosk_id: str, payload: dict[str, Any], received: str) -> None:
         """Keep the newest status report of a kiosk."""
         report = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        with self._sql() as sql:
+        with self.transaction() as sql:
             if sql.run("UPDATE kiosk_status SET report = ?, received = ? WHERE kid = ?",
                        (report, received, kiosk_id)) == 0:
                 sql.run("INSERT INTO kiosk_status (kid, report, received) VALUES (?, ?, ?)",
@@ -77,7 +78,7 @@ class FleetStore:
     def fleet_rows(self, hall: str | None = None) -> dict[str, list[dict[str, Any]]]:
         """Kiosks with their last status, and their open alerts (one consistent read)."""
         where, params = ("WHERE k.hall = ?", (hall,)) if hall is not None else ("", ())
-        with self._sql() as sql:
+        with self.transaction() as sql:
             kiosks = sql.rows(
                 "SELECT k.kid, k.hall, k.enabled, k.enrolled, k.last_contact, s.report, s.received"
                 f" FROM kiosks k LEFT JOIN kiosk_status s ON s.kid = k.kid {where} ORDER BY k.hall, k.kid", params)
@@ -95,7 +96,7 @@ class FleetStore:
         if hall is not None:
             where += " AND k.hall = ?"
             params.append(hall)
-        with self._sql() as sql:
+        with self.transaction() as sql:
             rows = sql.rows(
                 "SELECT k.hall, p.kiosk, p.txn, p.payload, p.credited, p.status, p.answer, p.received"
                 f" FROM payments p JOIN kiosks k ON k.kid = p.kiosk WHERE {where}", params)
@@ -104,13 +105,13 @@ class FleetStore:
         return rows
 
     def credited_between(self, kiosk_id: str, start: str | None, end: str) -> int:
-        """Fen credited for a kiosk's payments that ended in (start, end]."""
-        with self._sql() as sql:
+        """Fen credited for a kiosk's payments that ended in [start, end]."""
+        with self.transaction() as sql:
             row = sql.one("SELECT COALESCE(SUM(amount), 0) AS total FROM payments WHERE kiosk = ? AND credited"
-                          " AND ended > ? AND ended <= ?", (kiosk_id, start or "", end))
+                          " AND ended >= ? AND ended <= ?", (kiosk_id, start or "", end))
         return int(row["total"]) if row else 0
 
     def audit_records(self, types: tuple[str, ...], kiosk: str | None = None) -> list[dict[str, Any]]:
         """Audit records of these types from accepted batches, each with its kiosk."""
-        with self._sql() as sql:
+        with self.transaction() as sql:
             return audit_records(sql, types, kiosk)

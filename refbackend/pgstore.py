@@ -95,7 +95,7 @@ class PostgresStore(FleetStore):
                 yield cur
 
     @contextmanager
-    def _sql(self) -> Iterator[Sql]:
+    def transaction(self) -> Iterator[Sql]:
         with self._tx() as cur:
             yield Sql(cur, postgres=True)
 

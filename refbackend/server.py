@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from refbackend.accounts import DEMO_ACCOUNTS, load_accounts
 from refbackend.enrolment import enroll
 from refbackend.faults import Faults
+from refbackend.fleet.config import FleetConfig
+from refbackend.page import OperatorPage
 from refbackend.routes import KioskApi
 from refbackend.store import BackendStore, is_postgres_url, open_store
 from refbackend.verification import Verifier
@@ -25,7 +27,8 @@ __all__ = ["DEMO_ACCOUNTS", "Faults", "ReferenceBackend", "load_accounts"]
 class ReferenceBackend:
     """The reference backend: a store, an aiohttp app and fault hooks."""
 
-    def __init__(self, db_path: Path | str, accounts_file: Path | None = None, store: BackendStore | None = None) -> None:
+    def __init__(self, db_path: Path | str, accounts_file: Path | None = None, store: BackendStore | None = None,
+                 fleet: FleetConfig | None = None) -> None:
         # A postgresql:// URL stays a string (Path would fold its "//"); anything else is a SQLite file.
         self.db_path: Path | str = db_path if is_postgres_url(db_path) else Path(db_path)
         self.store: BackendStore = store if store is not None else open_store(self.db_path)
@@ -35,6 +38,7 @@ class ReferenceBackend:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refbackend-store")
         self.verifier = Verifier(lambda kid: self._in_store(self.store.kiosk, kid))
         self.api = KioskApi(self.store, self._in_store, self.verifier, self.faults)
+        self.page = OperatorPage(self.store, self._in_store, fleet or FleetConfig())
         self._runner: web.AppRunner | None = None
         self.url: str | None = None  # base URL while serving
 
@@ -55,9 +59,10 @@ class ReferenceBackend:
         self.verifier.forget(kiosk_id)
 
     def build_app(self) -> web.Application:
-        """The aiohttp application: the kiosk API."""
+        """The aiohttp application: the kiosk API and the operator's page."""
         app = web.Application(client_max_size=8 * 1024 * 1024)
         self.api.add_to(app)
+        self.page.add_to(app)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None) -> str:

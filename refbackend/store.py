@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -50,6 +50,7 @@ class BackendStore(Protocol):
     """What the reference backend needs from storage; each method is one transaction."""
 
     def enroll(self, kiosk_id: str, public_key_b64url: str, hall: str | None = None, at: str | None = None) -> None: ...
+    def transaction(self) -> AbstractContextManager[Sql]: ...
     def set_enabled(self, kiosk_id: str, enabled: bool) -> bool: ...
     def kiosk(self, kiosk_id: str) -> dict[str, Any] | None: ...
     def kiosks(self, hall: str | None = None) -> list[dict[str, Any]]: ...
@@ -94,7 +95,7 @@ class SQLiteStore(FleetStore):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # an answered credit survives power loss
         self._db.executescript(_SCHEMA)
-        with self._sql() as sql:
+        with self.transaction() as sql:
             upgrade(sql)
 
     def close(self) -> None:
@@ -106,7 +107,7 @@ class SQLiteStore(FleetStore):
         return _Transaction(self._db, self._lock)
 
     @contextmanager
-    def _sql(self) -> Iterator[Sql]:
+    def transaction(self) -> Iterator[Sql]:
         with self._tx() as db:
             yield Sql(db, postgres=False)
 

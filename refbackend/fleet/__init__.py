@@ -1,0 +1,1 @@
+"""The operator's side: the fleet's configuration, view, forecasts, exports and collection list."""
