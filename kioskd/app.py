@@ -1,11 +1,13 @@
-"""The composition root: builds everything from config and pumps device events into the machine."""
+"""The composition root: builds everything from config, starts it, and stops it in reverse order."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import time
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from drivers import base as ev
@@ -21,8 +23,9 @@ from kioskd.devices import build_door, build_keypad, build_printer, build_valida
 from kioskd.hall.alerts import Alerts
 from kioskd.hall.page import StaffPage, start_staff_page
 from kioskd.hall.reports import DailyClose
-from kioskd.ledger import Ledger, LedgerError, StorageError
-from kioskd.system.health import check_box, mark_running, mark_stopped, watch_backend
+from kioskd.ledger import Ledger
+from kioskd.pump import EventPump
+from kioskd.system.health import mark_running, mark_stopped, watch_backend
 from kioskd.system.notify import notify, watchdog_seconds
 from kioskd.system.watchdog import Watchdog, heartbeat_probe, task_probe
 from kioskd.uplink.batches import BatchBuilder
@@ -33,7 +36,7 @@ from kioskd.uplink.payments import UplinkPayments
 from kioskd.uplink.scheduler import BatchScheduler
 from statemachine.definition import Timeouts
 from statemachine.machine import build_machine
-from statemachine.model import KioskModel, NoteWithoutPayment, Rules
+from statemachine.model import KioskModel, Rules
 
 log = logging.getLogger("kioskd")
 
@@ -43,6 +46,7 @@ PROBE_SECONDS = 5.0  # how long start-up waits for the validator before going un
 STOP_GRACE = 45.0
 STOP_TASKS_SECONDS = 5.0  # how long stop waits for cancelled tasks before it closes the journal
 SETTLE_SECONDS = 3.0  # after the inhibit: how long to wait for the validator to report a note
+INHIBIT_SECONDS = 2.0  # stop: how long the validator may take to confirm the inhibit
 
 
 class Daemon:
@@ -53,8 +57,6 @@ class Daemon:
         self.sim = sim
         self.events: asyncio.Queue[ev.DeviceEvent] = asyncio.Queue()
         self.tasks: list[asyncio.Task[Any]] = []
-        self.validator_online = asyncio.Event()
-        self._seen_validator_online = False
         self.ledger: Any = None
         self.screen: ScreenServer | None = None
         self.client: BackendClient | None = None
@@ -64,14 +66,19 @@ class Daemon:
         self.watchdog: Watchdog | None = None
         self.door_watch: DoorWatch | None = None
         self._changed = asyncio.Event()  # set on every published snapshot (state change)
+        # every start below registers its own stop here; stop() runs them in reverse order
+        self._stops = contextlib.AsyncExitStack()
+        self.stop_errors: list[str] = []  # the stops that failed (each logged with its traceback)
 
     # --- start-up ---------------------------------------------------------------------
     async def start(self) -> None:
         """Open the journal, recover, probe the devices, then tell systemd we are ready."""
         c = self.config
         self.ledger = await Ledger.open(c.state_dir, c.kiosk.id, c.kiosk.currency)
+        self.on_stop("journal", self._close_journal)
         key = load_key(c.key_path)
         self.client = BackendClient(c.backend.url, c.kiosk.id, key, timeout=c.backend.timeout)
+        self.on_stop("backend client", self.client.close)
         self.batch_builder = BatchBuilder(self.ledger, self.client, on_flagged=self._flagged)
         self.sender = OutboxSender(
             self.ledger, self.client, on_flagged=self._flagged,
@@ -105,57 +112,88 @@ class Daemon:
         )
         self.model.attach_custody(self.custody)
         self.door_watch = DoorWatch(self.custody, self.alerts, grace=c.door.grace)
+        self.on_stop("door watch", self.door_watch.stop)
+        self.pump = EventPump(
+            events=self.events, model=self.model, alerts=self.alerts, ledger=self.ledger,
+            custody=self.custody, door_watch=self.door_watch, box_capacity=c.validator.box_capacity,
+            printer_when_unavailable=c.printer.when_unavailable, draining=lambda: self.draining,
+            resubmit=lambda txn: self.spawn(self._resubmit(txn), f"resubmit-{txn}"),
+        )
         self.screen = ScreenServer(c.screen.listen, on_key=self._screen_key, sim=self.sim)
 
         to_submit = await self.ledger.recover()
         if to_submit:
             log.warning("recovery: %d payment(s) from before the restart to submit", len(to_submit))
 
-        self._spawn(self._pump(), "event-pump")
-        self._spawn(self.validator.run(self.events.put_nowait, self._commit_credit), "validator")
-        self._spawn(self.printer.run(self.events.put_nowait), "printer")
-        self._spawn(self.keypad.run(self.events.put_nowait), "keypad")
+        # the tasks stop after the servers and the inhibit, before the journal closes
+        self.on_stop("tasks", self._cancel_tasks)
+        self.spawn(self.pump.run(), "event-pump")
+        self.spawn(self.validator.run(self.events.put_nowait, self.pump.commit_credit), "validator")
+        self.on_stop("validator inhibit", self._inhibit)
+        self.spawn(self.printer.run(self.events.put_nowait), "printer")
+        self.spawn(self.keypad.run(self.events.put_nowait), "keypad")
         if self.door is not None:
-            self._spawn(self.door.run(self.events.put_nowait), "door")
-        self._spawn(self.sender.run(), "outbox")
-        self._spawn(self.batches.run(), "batches")
-        self._spawn(self.custody.run_checkpoints(), "audit-checkpoints")
-        self._spawn(watch_backend(self.client, self.alerts, c.backend.unreachable_after), "backend-watch")
-        await self._check_box()
+            self.spawn(self.door.run(self.events.put_nowait), "door")
+        self.spawn(self.sender.run(), "outbox")
+        self.spawn(self.batches.run(), "batches")
+        self.spawn(self.custody.run_checkpoints(), "audit-checkpoints")
+        self.spawn(watch_backend(self.client, self.alerts, c.backend.unreachable_after), "backend-watch")
+        await self.pump.check_box()
         await self.custody.record("restart", kiosk=c.kiosk.id)
         await self._audit_config_change()
         self._start_watchdog()
         for txn in to_submit:
-            self._spawn(self._resubmit(txn), f"resubmit-{txn}")
-        url = await self.screen.start()
+            self.spawn(self._resubmit(txn), f"resubmit-{txn}")
+        self.screen_url = await self.screen.start()
+        self.on_stop("screen", self.screen.stop)
         self.daily_close = DailyClose(self, at=c.close.time, printed=c.close.print,
                                       state_file=c.state_dir / "daily_close.json")
-        self._spawn(self.daily_close.run(), "daily-close")
+        self.spawn(self.daily_close.run(), "daily-close")
         await self._start_control()
         self.staff_page = await start_staff_page(self)
+        if self.staff_page is not None:
+            self.on_stop("staff page", self.staff_page.stop)
 
         try:
-            await asyncio.wait_for(self.validator_online.wait(), PROBE_SECONDS)
+            async with asyncio.timeout(PROBE_SECONDS):
+                await self.pump.validator_online.wait()
         except TimeoutError:
             log.error("validator did not answer within %.0f s", PROBE_SECONDS)
             self.model.set_problem("validator", "validator_offline")
             self.alerts.raise_alert("validator_offline", "critical")
         await self.model.trigger("ready")
-        self.screen_url = url
         notify("READY=1", f"STATUS={self.model.state}")
         log.info("ready")
 
     async def _start_control(self) -> None:
         # staff tools must not keep the kiosk from taking payments: a bad socket is logged
-        self.control = ControlServer(self.config.control.socket, Handlers(self).handle,
-                                     group=self.config.control.group)
+        control = ControlServer(self.config.control.socket, Handlers(self).handle,
+                                group=self.config.control.group)
         try:
-            await self.control.start()
+            await control.start()
         except Exception as err:
             log.error("control socket %s not available: %s", self.config.control.socket, err)
-            self.control = None
+            return
+        self.control = control
+        self.on_stop("control socket", control.stop)
 
-    def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
+    def on_stop(self, name: str, stop: Callable[[], Awaitable[object] | object]) -> None:
+        """Register what undoes a start: stop() runs it, last registered first; a failure is logged."""
+        self._stops.push_async_callback(self._run_stop, name, stop)
+
+    async def _run_stop(self, name: str, stop: Callable[[], Awaitable[object] | object]) -> None:
+        # one failing stop must not keep the others (above all the journal's close) from running
+        log.debug("stop: %s", name)
+        try:
+            result = stop()
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception("stop: %s failed", name)
+            self.stop_errors.append(name)
+
+    def spawn(self, coro: Coroutine[Any, Any, object], name: str) -> asyncio.Task[Any]:
+        """Run `coro` as a named task until stop; a crash is logged, never silent."""
         task = asyncio.get_running_loop().create_task(self._guard(coro, name), name=name)
         self.tasks.append(task)
         return task
@@ -177,9 +215,9 @@ class Daemon:
                 probes.append(heartbeat_probe(name, device, stall_after))
         # the keypad task only waits for keys: "still running" is all it can show
         self.watchdog = Watchdog(timeout, probes)
-        self._spawn(self.watchdog.run(), "watchdog")
+        self.spawn(self.watchdog.run(), "watchdog")
 
-    async def _guard(self, coro: Any, name: str) -> None:
+    async def _guard(self, coro: Coroutine[Any, Any, object], name: str) -> None:
         # the one catch-all at the loop boundary: a crashed task is logged, never silent
         try:
             await coro
@@ -248,27 +286,27 @@ class Daemon:
                     await self._changed.wait()
 
     async def stop(self) -> None:
-        """Inhibit the validator and stop every task."""
+        """Undo start() in reverse order: servers, the validator inhibit, tasks, then the journal."""
         notify("STOPPING=1")
+        await self._stops.aclose()
+        if self.stop_errors:
+            log.error("stop: %d step(s) failed: %s", len(self.stop_errors), ", ".join(self.stop_errors))
+
+    async def _inhibit(self) -> None:
+        # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
         try:
-            await asyncio.wait_for(self.validator.set_accepting(False), 2)
+            async with asyncio.timeout(INHIBIT_SECONDS):
+                await self.validator.set_accepting(False)
         except Exception as err:
             log.warning("could not inhibit the validator on stop: %s", err)
+
+    async def _cancel_tasks(self) -> None:
         await cancel_all(self.tasks)
         await cancel_all(list(self.model.tasks))
-        if self.door_watch is not None:
-            self.door_watch.stop()
-        if self.control is not None:
-            await self.control.stop()
-        if self.staff_page is not None:
-            await self.staff_page.stop()
-        if self.screen is not None:
-            await self.screen.stop()
-        if self.client is not None:
-            await self.client.close()
-        if self.ledger is not None:
-            await self.ledger.close()
-            mark_stopped(self.config.state_dir)  # a clean stop: no power_restored next start
+
+    async def _close_journal(self) -> None:
+        await self.ledger.close()
+        mark_stopped(self.config.state_dir)  # a clean stop: no power_restored next start
 
     # --- wiring -------------------------------------------------------------------------
     def _publish(self, snapshot: dict[str, Any]) -> None:
@@ -283,9 +321,6 @@ class Daemon:
         if change is not None:
             before, after = change
             await self.custody.record("config_change", file=self.config.source, before=before, after=after)
-
-    async def _check_box(self) -> None:
-        check_box(await self.ledger.counters(), self.config.validator.box_capacity, self.alerts)
 
     async def _print_statement(self, statement: Any) -> None:
         """The terminal cash statement (终端现金对账单) when the box is released."""
@@ -305,166 +340,6 @@ class Daemon:
         # one alert per flagged item: each needs its own staff action
         self.alerts.raise_alert("payment_flagged", "critical", device=f"{kind} {key}", kind=kind, key=key,
                                 reason=reason)
-
-    async def _commit_credit(self, event: ev.NoteCredited) -> None:
-        """The validator's credit point: journal first, the driver ACKs after we return."""
-        if event.value is None:
-            found = await self.ledger.commit_in_flight_note()
-            if found is None:
-                # The journal commits a note (clearing its intent) before the ACK; a kill between
-                # the two makes the device repeat VEND VALID at start-up for a note already counted.
-                log.warning("validator repeated a credit the journal already holds; acknowledged")
-            else:
-                log.warning("note in flight across the restart credited: %s fen to %s", found[1], found[0])
-                await self._submit_if_follow_up(found[0])
-            return
-        try:
-            await self.model.commit_credit(event)
-        except StorageError:
-            # no ACK goes out (the driver retries); no new payment may start
-            self.alerts.raise_alert("validator_fault", "critical", device="journal", cause="journal")
-            await self._problem("storage", "storage")
-            raise
-        except (LedgerError, NoteWithoutPayment) as err:
-            # the payment closed or left the screen while this note was on its way (a jam
-            # cleared late): the journal's stack intent books it as a follow-up payment
-            log.warning("note of %s fen landed after its payment closed (%s)", event.value, err)
-            await self._credit_follow_up(event)
-
-    async def _credit_follow_up(self, event: ev.NoteCredited) -> None:
-        found = await self.ledger.commit_in_flight_note()
-        self.model.stack_txn = None
-        if found is not None:
-            await self._submit_if_follow_up(found[0])
-            return
-        # no intent at all: the note is in the box but belongs to no payment; staff reconcile
-        # it at the next custody count (it shows as "over"), the device must not wait for ever
-        log.critical("a %s fen note was credited with no payment and no stack intent", event.value)
-        self.alerts.raise_alert("validator_fault", "critical", device="ledger", cause="note without payment",
-                                value=event.value or 0)
-
-    async def _submit_if_follow_up(self, txn: str) -> None:
-        record = await self.ledger.transaction(txn)
-        if record is not None and record.state == "closed":
-            # the note's payment had already closed: the journal put the note in a follow-up
-            # payment for the same account, which must be submitted too
-            self._spawn(self._resubmit(txn), f"resubmit-{txn}")
-
-    async def _pump(self) -> None:
-        while True:
-            event = await self.events.get()
-            try:
-                await self._dispatch(event)
-            except Exception:
-                log.exception("handling %r failed", event)
-            finally:
-                self.events.task_done()  # drain() joins the queue
-
-    async def _dispatch(self, event: ev.DeviceEvent) -> None:
-        m, a = self.model, self.alerts
-        match event:
-            case ev.KeyPressed(key=key) if not self.draining:
-                await m.press(key)
-            case ev.NoteEscrowed(value=value):
-                await m.trigger("note_escrowed", value)
-            case ev.NoteStacked(value=value):
-                await m.trigger("note_stacked", value)
-                await self._check_box()
-            case ev.NoteReturned():
-                await m.trigger("note_returned")
-            case ev.NoteRejected(reason=reason):
-                await m.trigger("note_rejected", reason)
-            case ev.NoteJam(where=where):
-                a.raise_alert("note_jam", "critical", where=where, txn=m.txn or "")
-                await self._problem("jam", "validator_fault")
-                await m.trigger("note_jam")
-            case ev.JamCleared():
-                a.clear_alert("note_jam")
-                await self._problem("jam", None)
-                await m.trigger("jam_cleared")
-            case ev.StackerFull():
-                a.raise_alert("stacker_full", "critical")
-                await self._problem("stacker", "stacker_full")
-                await m.trigger("stacker_full")
-            case ev.StackerOpened():
-                await self.custody.stacker_opened()  # expected in a session, tampering otherwise
-            case ev.StackerClosed():
-                await self.custody.stacker_closed()
-                await self._check_box()
-            case ev.ValidatorFault(kind=kind, code=code):
-                # "code" names the alert itself: the device's own code goes in as fault_code
-                a.raise_alert("validator_fault", "critical", kind=kind, fault_code=code)
-                await self._problem("fault", "validator_fault")
-            case ev.ValidatorFaultCleared():
-                a.clear_alert("validator_fault")
-                await self._problem("fault", None)
-            case ev.DeviceOffline(device="validator", reason=reason):
-                a.raise_alert("validator_offline", "critical", reason=reason)
-                await self._problem("validator", "validator_offline")
-                await m.trigger("validator_lost")
-            case ev.DeviceOnline(device="validator"):
-                await self._validator_online()
-            case ev.DeviceOffline(device="printer"):
-                await self._printer_trouble("printer_offline")
-            case ev.DeviceOnline(device="printer"):
-                await self._printer_trouble(None)
-            case ev.PrinterStatus():
-                await self._printer_status(event)
-            case ev.DoorOpened() if self.door_watch is not None:
-                await self.door_watch.opened()
-            case ev.DoorClosed() if self.door_watch is not None:
-                await self.door_watch.closed()
-            case ev.DeviceOffline(device="door", reason=reason):
-                log.error("door switch unreadable (%s): the door is not watched", reason)
-            case ev.PowerUpWithBill(where=where):
-                log.warning("validator powered up with a note in the %s", where)
-            case _:
-                log.debug("event %r", event)
-        m.publish()
-
-    async def _problem(self, key: str, reason: str | None) -> None:
-        if self.model.set_problem(key, reason):
-            await self.model.trigger("health_changed")
-
-    async def _validator_online(self) -> None:
-        if not self._seen_validator_online:
-            self._seen_validator_online = True
-            # the driver reported any credited in-flight note before this event
-            dropped = await self.ledger.drop_in_flight_note()
-            if dropped:
-                log.warning("note in flight across the restart did not reach the box: %s fen (%s)",
-                            dropped[1], dropped[0])
-        self.alerts.clear_alert("validator_offline")
-        self.alerts.clear_alert("validator_fault")
-        for key in ("validator", "fault", "stacker", "jam"):
-            self.model.set_problem(key, None)
-        self.validator_online.set()
-        await self.model.trigger("health_changed")
-
-    async def _printer_status(self, status: ev.PrinterStatus) -> None:
-        if status.paper == "low":
-            self.alerts.raise_alert("printer_paper_low", "warning")
-        elif status.paper == "ok":
-            self.alerts.clear_alert("printer_paper_low")
-        if status.paper == "out":
-            await self._printer_trouble("printer_paper_out")
-        elif status.online and status.paper in ("ok", "low") and not status.cover_open:
-            await self._printer_trouble(None)
-
-    async def _printer_trouble(self, code: str | None) -> None:
-        """Paper out or offline: a notice and an alert, or out of service (printer.when_unavailable)."""
-        for known in ("printer_paper_out", "printer_offline"):
-            if known != code:
-                self.alerts.clear_alert(known)
-        if code is None:
-            self.model.notices.discard("printer_unavailable")
-            await self._problem("printer", None)
-            return
-        self.alerts.raise_alert(code, "warning")
-        if self.config.printer.when_unavailable == "unavailable":
-            await self._problem("printer", "printer")
-        else:
-            self.model.notices.add("printer_unavailable")
 
 
 async def cancel_all(tasks: list[asyncio.Task[Any]], within: float = STOP_TASKS_SECONDS) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from backend_api.serving import Served, serve
 from refbackend.accounts import DEMO_ACCOUNTS, load_accounts
 from refbackend.enrolment import enroll
 from refbackend.faults import Faults
@@ -39,7 +40,7 @@ class ReferenceBackend:
         self.verifier = Verifier(lambda kid: self._in_store(self.store.kiosk, kid))
         self.api = KioskApi(self.store, self._in_store, self.verifier, self.faults)
         self.page = OperatorPage(self.store, self._in_store, fleet or FleetConfig())
-        self._runner: web.AppRunner | None = None
+        self._served: Served | None = None
         self.url: str | None = None  # base URL while serving
 
     @property
@@ -69,19 +70,15 @@ class ReferenceBackend:
         """Serve on host:port (0 = any free port), or on a bound `sock`; return the base URL with a trailing /."""
         # handler_cancellation=False (aiohttp's default): a commit finishes even if the client left.
         # A short grace period: a test that delays answers must not hold up stop() for long.
-        self._runner = web.AppRunner(self.build_app(), access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site: web.BaseSite = web.SockSite(self._runner, sock) if sock is not None else web.TCPSite(self._runner, host, port)
-        await site.start()
-        bound_host, bound_port = self._runner.addresses[0][:2]
-        self.url = f"http://{bound_host}:{bound_port}/"
+        self._served = await serve(self.build_app(), host, port, sock=sock, shutdown_timeout=0.5)
+        self.url = f"http://{self._served.host}:{self._served.port}/"
         return self.url
 
     async def stop(self) -> None:
         """Stop serving (the store stays open: start() again serves the same data)."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._served is not None:
+            await self._served.close()
+            self._served = None
 
     def close(self) -> None:
         """Release the store and its thread."""

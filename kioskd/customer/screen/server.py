@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import ssl
 import time
 from collections.abc import Callable
 from importlib import resources
@@ -18,6 +17,7 @@ from typing import Any, Protocol
 
 from aiohttp import WSMsgType, web
 
+from backend_api.serving import Served, serve
 from drivers.base import KEYS
 
 log = logging.getLogger(__name__)
@@ -43,18 +43,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-
-
-async def serve(app: web.Application, host: str, port: int,
-                tls: ssl.SSLContext | None = None) -> tuple[web.AppRunner, int]:
-    """Serve `app` on host:port (HTTPS with `tls`); the runner and the port (port 0: the one bound)."""
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port, ssl_context=tls)
-    await site.start()
-    if port == 0:  # tests bind an ephemeral port
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, port
 
 
 class SimControl(Protocol):
@@ -143,7 +131,7 @@ class ScreenServer:
         self._sim = sim
         self._snapshot_json: str | None = None
         self._pages: set[_Page] = set()
-        self._runner: web.AppRunner | None = None
+        self._served: Served | None = None
         self._hosts: frozenset[str] = frozenset()
         self.refused = 0  # keys or requests refused (bad key, foreign origin)
 
@@ -168,16 +156,17 @@ class ScreenServer:
             app.router.add_post("/sim/fault", self._sim_fault)
             app.router.add_get("/sim/receipt.png", self._sim_receipt_png)
         app.on_shutdown.append(self._close_sockets)
-        self._runner, self._port = await serve(app, self._host, self._port)
+        self._served = await serve(app, self._host, self._port)
+        self._port = self._served.port
         self._hosts = allowed_hosts(self._host, self._port)
         log.info("screen: serving %s", self.url)
         return self.url
 
     async def stop(self) -> None:
         """Close every page connection and stop serving."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._served is not None:
+            await self._served.close()
+            self._served = None
 
     def publish(self, snapshot: dict[str, Any]) -> None:
         """Push `snapshot` to every connected page now; later pages get it on connect (call on the loop)."""

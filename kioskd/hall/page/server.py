@@ -14,8 +14,9 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from backend_api.serving import Served, serve
 from kioskd.control.server import ControlError
-from kioskd.customer.screen.server import SECURITY_HEADERS, allowed_hosts, serve
+from kioskd.customer.screen.server import SECURITY_HEADERS, allowed_hosts
 from kioskd.hall.page.sessions import LoginLimiter, Sessions
 
 log = logging.getLogger("kioskd.hall.page")
@@ -67,7 +68,7 @@ class StaffPage:
         self._tls = tls
         self._names = names  # further names staff reach the page by (Host header)
         self._scheme = "https" if tls is not None else "http"
-        self._runner: web.AppRunner | None = None
+        self._served: Served | None = None
         self._hosts: frozenset[str] = frozenset()
 
     @property
@@ -85,7 +86,8 @@ class StaffPage:
         app.router.add_post("/logout", self._logout)
         app.router.add_get("/api/status", self._status)
         app.router.add_post("/api/alerts/{id}/ack", self._ack)
-        self._runner, self._port = await serve(app, self._host, self._port, self._tls)
+        self._served = await serve(app, self._host, self._port, tls=self._tls)
+        self._port = self._served.port
         self._hosts = allowed_hosts(self._host, self._port).union(
             f"[{n}]:{self._port}" if ":" in n else f"{n}:{self._port}" for n in self._names)
         log.info("staff page: serving %s", self.url)
@@ -93,9 +95,9 @@ class StaffPage:
 
     async def stop(self) -> None:
         """Stop serving."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._served is not None:
+            await self._served.close()
+            self._served = None
 
     # -- request handling -------------------------------------------------------------
 

@@ -1,0 +1,210 @@
+"""The event pump: device events into the machine, and the validator's credit point into the journal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from drivers import base as ev
+from kioskd.custody.door import DoorWatch
+from kioskd.custody.session import Custody
+from kioskd.hall.alerts import Alerts
+from kioskd.ledger import Ledger, LedgerError, StorageError
+from kioskd.system.health import check_box
+from statemachine.model import KioskModel, NoteWithoutPayment
+
+log = logging.getLogger("kioskd")
+
+
+class EventPump:
+    """Hands each device event to the machine, alerts and custody, one at a time, in order."""
+
+    def __init__(self, *, events: asyncio.Queue[ev.DeviceEvent], model: KioskModel, alerts: Alerts,
+                 ledger: Ledger, custody: Custody, door_watch: DoorWatch | None, box_capacity: int,
+                 printer_when_unavailable: str, draining: Callable[[], bool],
+                 resubmit: Callable[[str], None]) -> None:
+        self.events = events
+        self.model = model
+        self.alerts = alerts
+        self.ledger = ledger
+        self.custody = custody
+        self.door_watch = door_watch
+        self.box_capacity = box_capacity
+        self.printer_when_unavailable = printer_when_unavailable  # "notice" or "unavailable"
+        self.draining = draining  # SIGTERM seen: keys are ignored
+        self.resubmit = resubmit  # submit a follow-up payment in the background
+        self.validator_online = asyncio.Event()
+        self._seen_validator_online = False
+
+    async def run(self) -> None:
+        """Dispatch events until cancelled; a failing event is logged and the next one goes on."""
+        this = asyncio.current_task()
+        while True:
+            event = await self.events.get()
+            try:
+                await self.dispatch(event)
+            except Exception:
+                log.exception("handling %r failed", event)
+            finally:
+                self.events.task_done()  # drain() joins the queue
+            if this is not None and this.cancelling():
+                # transitions swallows a cancellation that lands inside a trigger: honour it here,
+                # or stop would wait its full bound for a pump blocked on the next event
+                raise asyncio.CancelledError
+
+    async def check_box(self) -> None:
+        """Raise or clear the box-nearly-full alert from the journal's counters."""
+        check_box(await self.ledger.counters(), self.box_capacity, self.alerts)
+
+    async def dispatch(self, event: ev.DeviceEvent) -> None:
+        """One event into the machine (and alerts, custody, the door watch); then publish."""
+        m, a = self.model, self.alerts
+        match event:
+            case ev.KeyPressed(key=key) if not self.draining():
+                await m.press(key)
+            case ev.NoteEscrowed(value=value):
+                await m.trigger("note_escrowed", value)
+            case ev.NoteStacked(value=value):
+                await m.trigger("note_stacked", value)
+                await self.check_box()
+            case ev.NoteReturned():
+                await m.trigger("note_returned")
+            case ev.NoteRejected(reason=reason):
+                await m.trigger("note_rejected", reason)
+            case ev.NoteJam(where=where):
+                a.raise_alert("note_jam", "critical", where=where, txn=m.txn or "")
+                await self._problem("jam", "validator_fault")
+                await m.trigger("note_jam")
+            case ev.JamCleared():
+                a.clear_alert("note_jam")
+                await self._problem("jam", None)
+                await m.trigger("jam_cleared")
+            case ev.StackerFull():
+                a.raise_alert("stacker_full", "critical")
+                await self._problem("stacker", "stacker_full")
+                await m.trigger("stacker_full")
+            case ev.StackerOpened():
+                await self.custody.stacker_opened()  # expected in a session, tampering otherwise
+            case ev.StackerClosed():
+                await self.custody.stacker_closed()
+                await self.check_box()
+            case ev.ValidatorFault(kind=kind, code=code):
+                # "code" names the alert itself: the device's own code goes in as fault_code
+                a.raise_alert("validator_fault", "critical", kind=kind, fault_code=code)
+                await self._problem("fault", "validator_fault")
+            case ev.ValidatorFaultCleared():
+                a.clear_alert("validator_fault")
+                await self._problem("fault", None)
+            case ev.DeviceOffline(device="validator", reason=reason):
+                a.raise_alert("validator_offline", "critical", reason=reason)
+                await self._problem("validator", "validator_offline")
+                await m.trigger("validator_lost")
+            case ev.DeviceOnline(device="validator"):
+                await self._validator_online()
+            case ev.DeviceOffline(device="printer"):
+                await self._printer_trouble("printer_offline")
+            case ev.DeviceOnline(device="printer"):
+                await self._printer_trouble(None)
+            case ev.PrinterStatus():
+                await self._printer_status(event)
+            case ev.DoorOpened() if self.door_watch is not None:
+                await self.door_watch.opened()
+            case ev.DoorClosed() if self.door_watch is not None:
+                await self.door_watch.closed()
+            case ev.DeviceOffline(device="door", reason=reason):
+                log.error("door switch unreadable (%s): the door is not watched", reason)
+            case ev.PowerUpWithBill(where=where):
+                log.warning("validator powered up with a note in the %s", where)
+            case _:
+                log.debug("event %r", event)
+        m.publish()
+
+    async def _problem(self, key: str, reason: str | None) -> None:
+        if self.model.set_problem(key, reason):
+            await self.model.trigger("health_changed")
+
+    async def _validator_online(self) -> None:
+        if not self._seen_validator_online:
+            self._seen_validator_online = True
+            # the driver reported any credited in-flight note before this event
+            dropped = await self.ledger.drop_in_flight_note()
+            if dropped:
+                log.warning("note in flight across the restart did not reach the box: %s fen (%s)",
+                            dropped[1], dropped[0])
+        self.alerts.clear_alert("validator_offline")
+        self.alerts.clear_alert("validator_fault")
+        for key in ("validator", "fault", "stacker", "jam"):
+            self.model.set_problem(key, None)
+        self.validator_online.set()
+        await self.model.trigger("health_changed")
+
+    async def _printer_status(self, status: ev.PrinterStatus) -> None:
+        if status.paper == "low":
+            self.alerts.raise_alert("printer_paper_low", "warning")
+        elif status.paper == "ok":
+            self.alerts.clear_alert("printer_paper_low")
+        if status.paper == "out":
+            await self._printer_trouble("printer_paper_out")
+        elif status.online and status.paper in ("ok", "low") and not status.cover_open:
+            await self._printer_trouble(None)
+
+    async def _printer_trouble(self, code: str | None) -> None:
+        """Paper out or offline: a notice and an alert, or out of service (printer.when_unavailable)."""
+        for known in ("printer_paper_out", "printer_offline"):
+            if known != code:
+                self.alerts.clear_alert(known)
+        if code is None:
+            self.model.notices.discard("printer_unavailable")
+            await self._problem("printer", None)
+            return
+        self.alerts.raise_alert(code, "warning")
+        if self.printer_when_unavailable == "unavailable":
+            await self._problem("printer", "printer")
+        else:
+            self.model.notices.add("printer_unavailable")
+
+    # --- the credit point ---------------------------------------------------------------
+    async def commit_credit(self, event: ev.NoteCredited) -> None:
+        """The validator's credit point: journal first, the driver ACKs after we return."""
+        if event.value is None:
+            found = await self.ledger.commit_in_flight_note()
+            if found is None:
+                # The journal commits a note (clearing its intent) before the ACK; a kill between
+                # the two makes the device repeat VEND VALID at start-up for a note already counted.
+                log.warning("validator repeated a credit the journal already holds; acknowledged")
+            else:
+                log.warning("note in flight across the restart credited: %s fen to %s", found[1], found[0])
+                await self._submit_if_follow_up(found[0])
+            return
+        try:
+            await self.model.commit_credit(event)
+        except StorageError:
+            # no ACK goes out (the driver retries); no new payment may start
+            self.alerts.raise_alert("validator_fault", "critical", device="journal", cause="journal")
+            await self._problem("storage", "storage")
+            raise
+        except (LedgerError, NoteWithoutPayment) as err:
+            # the payment closed or left the screen while this note was on its way (a jam
+            # cleared late): the journal's stack intent books it as a follow-up payment
+            log.warning("note of %s fen landed after its payment closed (%s)", event.value, err)
+            await self._credit_follow_up(event)
+
+    async def _credit_follow_up(self, event: ev.NoteCredited) -> None:
+        found = await self.ledger.commit_in_flight_note()
+        self.model.stack_txn = None
+        if found is not None:
+            await self._submit_if_follow_up(found[0])
+            return
+        # no intent at all: the note is in the box but belongs to no payment; staff reconcile
+        # it at the next custody count (it shows as "over"), the device must not wait for ever
+        log.critical("a %s fen note was credited with no payment and no stack intent", event.value)
+        self.alerts.raise_alert("validator_fault", "critical", device="ledger", cause="note without payment",
+                                value=event.value or 0)
+
+    async def _submit_if_follow_up(self, txn: str) -> None:
+        record = await self.ledger.transaction(txn)
+        if record is not None and record.state == "closed":
+            # the note's payment had already closed: the journal put the note in a follow-up
+            # payment for the same account, which must be submitted too
+            self.resubmit(txn)

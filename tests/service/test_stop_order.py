@@ -1,0 +1,57 @@
+"""Stopping the daemon: each start's stop runs in reverse order, and one failing stop loses nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+import pytest
+
+from kioskd import config as cfg
+from kioskd.app import Daemon
+from kioskd.customer.screen.server import ScreenServer
+from kioskd.sim.hardware import Simulation
+from kioskd.system.health import RUN_MARKER
+
+SIMULATE_TOML = Path(__file__).resolve().parents[2] / "config/simulate.toml"
+
+
+async def test_a_failing_screen_stop_is_logged_and_the_journal_still_closes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = cfg.load(SIMULATE_TOML)
+    config = dataclasses.replace(
+        config, storage=dataclasses.replace(config.storage, path=str(tmp_path / "state")),
+        screen=dataclasses.replace(config.screen, listen="127.0.0.1:0"),
+        control=dataclasses.replace(config.control, socket=str(tmp_path / "control.sock")),
+    )
+    real_screen_stop = ScreenServer.stop
+
+    async def broken_screen_stop(self: ScreenServer) -> None:
+        await real_screen_stop(self)
+        raise OSError("socket already gone")
+
+    monkeypatch.setattr(ScreenServer, "stop", broken_screen_stop)
+    sim = Simulation(tmp_path / "state")
+    daemon = Daemon(await sim.start(config), sim=sim)
+    try:
+        await daemon.start()
+        assert (tmp_path / "state" / RUN_MARKER).exists()
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="kioskd"):
+            await daemon.stop()
+    finally:
+        await sim.stop()
+
+    steps = [r.getMessage().removeprefix("stop: ") for r in caplog.records
+             if r.name == "kioskd" and r.levelno == logging.DEBUG and r.getMessage().startswith("stop: ")]
+    # the reverse of start: outside doors first, the inhibit before the tasks, the journal last
+    assert steps == ["control socket", "screen", "validator inhibit", "tasks", "door watch",
+                     "backend client", "journal"]
+    assert daemon.stop_errors == ["screen"]
+    assert any(r.getMessage() == "stop: screen failed" and r.exc_info for r in caplog.records)
+    assert not (tmp_path / "state" / RUN_MARKER).exists()  # the journal closed cleanly all the same
+    assert all(t.done() for t in daemon.tasks)
+    # the pump ends when cancelled even if the cancel lands inside a machine trigger
+    assert not [r for r in caplog.records if "did not end" in r.getMessage()]
