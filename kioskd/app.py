@@ -34,6 +34,7 @@ from kioskd.uplink.keys import load_key
 from kioskd.uplink.outbox import OutboxSender
 from kioskd.uplink.payments import UplinkPayments
 from kioskd.uplink.scheduler import BatchScheduler
+from kioskd.uplink.status import report_status
 from statemachine.definition import Timeouts
 from statemachine.machine import build_machine
 from statemachine.model import KioskModel, Rules
@@ -138,6 +139,7 @@ class Daemon:
         self.spawn(self.batches.run(), "batches")
         self.spawn(self.custody.run_checkpoints(), "audit-checkpoints")
         self.spawn(watch_backend(self.client, self.alerts, c.backend.unreachable_after), "backend-watch")
+        self.spawn(report_status(self, c.backend.status_every), "status-report")
         await self.pump.check_box()
         await self.custody.record("restart", kiosk=c.kiosk.id)
         await self._audit_config_change()

@@ -104,6 +104,7 @@ class BackendConfig:
     key_file: str = ""  # empty means <storage.path>/kiosk.key
     timeout: float = field(default=10.0, metadata=_positive())
     unreachable_after: float = field(default=120.0, metadata=_positive())  # failing this long: alert
+    status_every: float = field(default=60.0, metadata=_positive())  # seconds between status reports
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ LOOKUP_PATH = "v1/accounts/lookup"
 PAYMENTS_PATH = "v1/payments"
 ALERTS_PATH = "v1/alerts"
 BATCHES_PATH = "v1/batches"
+STATUS_PATH = "v1/status"
 _ACCOUNT_INT_FIELDS = ("due", "balance", "min", "max")
 
 
@@ -55,6 +56,11 @@ class BackendClient:
         self._session: aiohttp.ClientSession | None = None
         self.last_contact: str | None = None  # RFC 3339 time of the last definite answer
         self.failing_since: float | None = None  # monotonic time of the first failure since then
+
+    @staticmethod
+    def now() -> str:
+        """The signing time (`ts`) of a request signed now."""
+        return utc_now()
 
     def sign(self, payload: dict[str, Any]) -> str:
         """Sign a payload with the kiosk key (kid = kiosk id)."""

@@ -52,7 +52,7 @@ class OperatorPage:
         app.middlewares.append(self._guard)
         for path in STATIC_FILES:
             app.router.add_get(PREFIX + path, self._static)
-        app.router.add_get(PREFIX, lambda _r: web.HTTPFound(PREFIX + "/"))
+        app.router.add_get(PREFIX, self._to_page)
         app.router.add_post(PREFIX + "/login", self._login)
         app.router.add_post(PREFIX + "/logout", self._logout)
         app.router.add_get(PREFIX + "/api/fleet", self._fleet)
@@ -80,6 +80,10 @@ class OperatorPage:
         if found is None:
             raise web.HTTPUnauthorized(text='{"error":"login"}', content_type="application/json")
         return found
+
+    @staticmethod
+    async def _to_page(_request: web.Request) -> web.Response:
+        raise web.HTTPFound(PREFIX + "/")
 
     async def _static(self, request: web.Request) -> web.Response:
         name, content_type = STATIC_FILES[request.path[len(PREFIX):]]

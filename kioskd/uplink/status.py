@@ -1,0 +1,60 @@
+"""The kiosk's status for the operator's view (POST /v1/status): box, paper, money not credited."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from kioskd.uplink.client import STATUS_PATH, BackendClient
+from kioskd.uplink.errors import Unreachable
+
+log = logging.getLogger(__name__)
+
+# The printer's worst open alert decides the paper state (spec: ok, low, out, offline).
+PAPER_BY_ALERT = (("printer_offline", "offline"), ("printer_paper_out", "out"), ("printer_paper_low", "low"))
+
+
+async def build_status(ledger: Any, alerts: Any, state: str, capacity: int) -> dict[str, Any]:
+    """The status payload without kiosk and ts (the client adds them when it signs)."""
+    box = await ledger.box_figures()
+    counts = box["counts"]
+    money = {"pending": {"count": 0, "amount": 0}, "flagged": {"count": 0, "amount": 0}}
+    for record in await ledger.transactions(states=("pending", "flagged")):
+        money[record.state]["count"] += 1
+        money[record.state]["amount"] += record.amount
+    paper = next((name for code, name in PAPER_BY_ALERT if alerts.is_open(code)), "ok")
+    return {
+        "state": state, "paper": paper, **money,
+        "box": {"notes": sum(counts.values()), "amount": sum(int(v) * n for v, n in counts.items()),
+                "capacity": capacity, "since": box["since"],
+                "by_note": {str(v): n for v, n in sorted(counts.items())}},
+        "outbox": sum((await ledger.outbox_depth()).values()), "alerts_open": len(alerts.open),
+    }
+
+
+async def send_status(client: BackendClient, status: dict[str, Any]) -> bool:
+    """Send one status; False when it did not get through (the next one replaces it)."""
+    try:
+        answer = await client.post_signed(STATUS_PATH, client.sign(
+            {**status, "type": "status", "kiosk": client.kiosk_id, "ts": client.now()}))
+    except Unreachable as err:
+        log.debug("status not sent: %s", err)
+        return False
+    if answer.status != 200:
+        log.info("status refused: HTTP %s %s", answer.status, answer.body)
+    return answer.status == 200
+
+
+async def report_status(daemon: Any, every: float) -> None:
+    """Send the daemon's status now and then every `every` seconds, until cancelled."""
+    while True:
+        try:
+            status = await build_status(daemon.ledger, daemon.alerts, daemon.model.state,
+                                        daemon.config.validator.box_capacity)
+            await send_status(daemon.client, status)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a report must never stop the kiosk: log, try again next time
+            log.exception("status report failed")
+        await asyncio.sleep(every)
