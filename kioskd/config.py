@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from drivers.statefile import write_file
+
 EXIT_CONFIG = 78  # EX_CONFIG; systemd's RestartPreventExitStatus=78 stops a restart loop
 
 
@@ -385,5 +387,5 @@ def config_changed(source: str, state_dir: Path) -> tuple[str | None, str] | Non
     before = seen.read_text(encoding="ascii").strip() if seen.exists() else None
     if before == digest:
         return None
-    seen.write_text(digest + "\n", encoding="ascii")
+    write_file(seen, (digest + "\n").encode("ascii"))  # durable: else a power cut reads as a change
     return before, digest

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from collections.abc import Iterator
 
 from drivers.base import (
@@ -32,6 +31,7 @@ from drivers.base import (
     ValidatorFault,
 )
 from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
+from drivers.statefile import write_json
 from drivers.transport import Backoff
 from drivers.validator.cctalk import (
     BILL_TYPES,
@@ -419,9 +419,4 @@ def _load_counter(path: str) -> int | None:
 
 
 def _save_counter(path: str, counter: int) -> None:
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as fh:
-        json.dump({"counter": counter}, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_json(path, {"counter": counter})

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
+
+from drivers.statefile import write_json
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +73,5 @@ def load_state(path: str) -> CounterState | None:
 
 
 def save_state(path: str, state: CounterState) -> None:
-    """Write the state file atomically and durably (temp file, fsync, rename, fsync the folder)."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as fh:
-        json.dump({"serial": state.serial, "committed": state.committed}, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-    try:
-        os.fsync(fd)  # the rename itself must survive a power cut
-    finally:
-        os.close(fd)
+    """Write the state file atomically and durably."""
+    write_json(path, {"serial": state.serial, "committed": state.committed})

@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from drivers.statefile import fsync_dir
 from kioskd import config as cfg
 from kioskd.cli.where import resolve
 from kioskd.ledger import Ledger, LedgerError
@@ -99,5 +100,6 @@ def run_restore(args: argparse.Namespace) -> int:
     with open(partial, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(partial, target)
+    fsync_dir(target.parent)  # else a power cut could bring the old journal back
     print(f"restored {args.src} ({summary}); the previous journal is kept as {aside}")
     return 0

@@ -13,10 +13,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from drivers.statefile import read_json as read_json_file
+from drivers.statefile import write_json as write_json_file
 from kioskd.control.server import ControlError
 from kioskd.customer.receipts.layout import print_receipt
 from kioskd.customer.receipts.printing import receipt_data
-from kioskd.hall.alerts import read_json_file, write_json_file
 from kioskd.hall.reports import daily_report, day_bounds, print_report
 
 log = logging.getLogger("kioskd.control.server")

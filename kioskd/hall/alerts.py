@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -19,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from drivers.statefile import read_json as read_json_file
+from drivers.statefile import write_json as write_json_file
 from kioskd.uplink.outbox import alert_body
 
 log = logging.getLogger("kioskd.hall.alerts")
@@ -241,31 +242,3 @@ def _copy(alert: Alert) -> Alert:
 
 def _plain(detail: dict[str, object]) -> dict[str, Any]:
     return {k: v for k, v in detail.items() if isinstance(v, str | int | bool) or v is None}
-
-
-def read_json_file(path: Path) -> dict[str, Any] | None:
-    """A small JSON state file, or None when missing or unreadable (logged)."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as err:
-        log.error("state file %s unreadable, ignored: %s", path, err)
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def write_json_file(path: Path, data: dict[str, Any]) -> None:
-    """Replace a small JSON state file atomically and durably (write, fsync, rename, fsync dir)."""
-    path = Path(path)
-    temp = path.with_name(path.name + ".tmp")
-    with open(temp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(temp, path)
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -11,8 +11,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from drivers.base import ReceiptPrinter
+from drivers.statefile import read_json as read_json_file
+from drivers.statefile import write_json as write_json_file
 from kioskd.customer.receipts.layout import format_money, render_lines, send_when_ready
-from kioskd.hall.alerts import read_json_file, write_json_file
 from kioskd.ledger.records import format_utc
 
 log = logging.getLogger("kioskd.hall.reports")

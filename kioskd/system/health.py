@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from drivers.statefile import remove_file, write_file
+
 log = logging.getLogger("kioskd.system.health")
 
 UNREACHABLE_AFTER = 120.0  # seconds of failed requests before staff hear of it
@@ -49,10 +51,10 @@ def mark_running(state_dir: Path) -> bool:
     """Leave the run marker; True when the previous run did not stop cleanly."""
     marker = Path(state_dir) / RUN_MARKER
     unclean = marker.exists()
-    marker.write_text(f"{os.getpid()}\n", encoding="ascii")
+    write_file(marker, f"{os.getpid()}\n".encode("ascii"))  # durable: the next start must see it
     return unclean
 
 
 def mark_stopped(state_dir: Path) -> None:
     """A clean stop removes the run marker."""
-    (Path(state_dir) / RUN_MARKER).unlink(missing_ok=True)
+    remove_file(Path(state_dir) / RUN_MARKER)

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from backend_api.keys import public_b64url
 from backend_api.keys import public_key_from_b64url as public_key_from_b64url  # re-exported
+from drivers.statefile import create_file
 from kioskd.uplink.errors import KeyFileError
 
 
@@ -22,18 +23,12 @@ def init_key(path: Path) -> None:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     try:
-        # O_EXCL: a second `keys init` must never replace an enrolled key.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # exclusive: a second `keys init` must never replace an enrolled key
+        create_file(path, pem, 0o600)
     except FileExistsError as err:
         raise KeyFileError(f"key file {path} exists; refusing to overwrite it") from err
     except OSError as err:
         raise KeyFileError(f"key file {path}: cannot create: {err.strerror}") from err
-    try:
-        os.fchmod(fd, 0o600)  # the umask may have been looser than what O_CREAT asked
-        os.write(fd, pem)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def load_key(path: Path) -> Ed25519PrivateKey:

@@ -37,8 +37,8 @@ class Findings:
     double_credited: int = 0
     problems: list[str] = field(default_factory=list)
 
-    def line(self) -> str:
-        return (f"{self.kill_points} kill points, {self.lost} lost, "
+    def line(self, what: str = "kill points") -> str:
+        return (f"{self.kill_points} {what}, {self.lost} lost, "
                 f"{self.double_credited} double credited")
 
 
@@ -54,6 +54,8 @@ class CrashWorld:
     def __init__(self, root: Path, seed: int, driver: str = "id003") -> None:
         self.root, self.rng, self.seed, self.driver = root, random.Random(seed), seed, driver
         self.state = root / "state"
+        self.control_socket = self.state / "control.sock"
+        self.env: dict[str, str] = {}  # added to the daemon's environment
         self.validator = validator_emulator(driver)
         self.printer = EscposEmulator()
         self.backend = ReferenceBackend(root / "backend.sqlite3")
@@ -90,14 +92,14 @@ path = "{self.state}"
 [screen]
 listen = "127.0.0.1:{self.port}"
 [control]
-socket = "{self.state}/control.sock"
+socket = "{self.control_socket}"
 """, encoding="utf-8")
 
     async def launch(self) -> RunningKiosk:
         """Start the daemon and wait for its idle screen."""
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "kioskd", "run", "--config", str(self.root / "kioskd.toml"),
-            cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
             stdout=self.log, stderr=asyncio.subprocess.PIPE,
         )
         assert self.proc.stderr is not None

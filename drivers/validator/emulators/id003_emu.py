@@ -18,6 +18,7 @@ import os
 import time
 from pathlib import Path
 
+from drivers.statefile import write_json
 from drivers.validator.emulators.pty_device import COMMON_FAULTS, COUNTERFEIT, PtyDevice
 from drivers.validator.id003 import (
     ACK_REPLY,
@@ -263,12 +264,7 @@ class Id003Emulator(PtyDevice):
 
 
 def _save_state(path: Path, emu: Id003Emulator) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w") as fh:
-        json.dump({"stacked": emu.stacked, "returned": emu.returned}, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_json(path, {"stacked": emu.stacked, "returned": emu.returned})
 
 
 async def _serve(args: argparse.Namespace) -> None:
