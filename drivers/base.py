@@ -244,6 +244,11 @@ class DoorSensor(Protocol):
 
     name: str
 
+    @property
+    def state(self) -> str:
+        """What staff see: "open", "closed", "unreadable" or "unknown" (not read yet)."""
+        ...
+
     async def run(self, sink: EventSink) -> None:
         """Watch the switch forever; report the door as it is first, then each change."""
         ...

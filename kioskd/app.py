@@ -8,14 +8,15 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drivers import base as ev
+from drivers.base import BillValidator, DoorSensor, Keypad, ReceiptPrinter
 from kioskd.config import Config, config_changed
 from kioskd.control.handlers import Handlers
 from kioskd.control.server import ControlServer
 from kioskd.custody.door import DoorWatch
-from kioskd.custody.session import Custody, CustodySettings, key_signer, statement_lines
+from kioskd.custody.session import Custody, CustodySettings, Statement, key_signer, statement_lines
 from kioskd.customer.receipts.layout import render_lines, send_when_ready
 from kioskd.customer.receipts.printing import Receipts
 from kioskd.customer.screen.server import ScreenServer
@@ -39,6 +40,9 @@ from statemachine.definition import Timeouts
 from statemachine.machine import build_machine
 from statemachine.model import KioskModel, Rules
 
+if TYPE_CHECKING:
+    from kioskd.sim.hardware import Simulation
+
 log = logging.getLogger("kioskd")
 
 PROBE_SECONDS = 5.0  # how long start-up waits for the validator before going unavailable
@@ -53,22 +57,40 @@ INHIBIT_SECONDS = 2.0  # stop: how long the validator may take to confirm the in
 class Daemon:
     """One kiosk: journal, backend link, devices, machine and screen."""
 
-    def __init__(self, config: Config, *, sim: Any = None) -> None:
+    # built by start(), in this order
+    ledger: Ledger
+    client: BackendClient
+    batch_builder: BatchBuilder
+    sender: OutboxSender
+    batches: BatchScheduler
+    alerts: Alerts
+    payments: UplinkPayments
+    validator: BillValidator
+    printer: ReceiptPrinter
+    keypad: Keypad
+    door: DoorSensor | None
+    receipts: Receipts
+    model: KioskModel
+    custody: Custody
+    pump: EventPump
+    screen_url: str
+
+    def __init__(self, config: Config, *, sim: Simulation | None = None) -> None:
         self.config = config
         self.sim = sim
         self.events: asyncio.Queue[ev.DeviceEvent] = asyncio.Queue()
-        self.tasks: list[asyncio.Task[Any]] = []
-        self.ledger: Any = None
+        self.tasks: list[asyncio.Task[None]] = []
         self.screen: ScreenServer | None = None
-        self.client: BackendClient | None = None
         self.control: ControlServer | None = None
         self.staff_page: StaffPage | None = None  # [staff_page] enabled only
+        self.daily_close: DailyClose | None = None
         self.draining = False  # SIGTERM seen: no new customers, the payment in progress ends
         self.watchdog: Watchdog | None = None
         self.door_watch: DoorWatch | None = None
         self._changed = asyncio.Event()  # set on every published snapshot (state change)
         # every start below registers its own stop here; stop() runs them in reverse order
         self._stops = contextlib.AsyncExitStack()
+        self._opened = False  # the journal opened: stop() has something to undo
         self.stop_errors: list[str] = []  # the stops that failed (each logged with its traceback)
 
     # --- start-up ---------------------------------------------------------------------
@@ -76,6 +98,7 @@ class Daemon:
         """Open the journal, recover, probe the devices, then tell systemd we are ready."""
         c = self.config
         self.ledger = await Ledger.open(c.state_dir, c.kiosk.id, c.kiosk.currency)
+        self._opened = True
         self.on_stop("journal", self._close_journal)
         key = load_key(c.key_path)
         self.client = BackendClient(c.backend.url, c.kiosk.id, key, timeout=c.backend.timeout)
@@ -118,7 +141,7 @@ class Daemon:
             events=self.events, model=self.model, alerts=self.alerts, ledger=self.ledger,
             custody=self.custody, door_watch=self.door_watch, box_capacity=c.validator.box_capacity,
             printer_when_unavailable=c.printer.when_unavailable, draining=lambda: self.draining,
-            resubmit=lambda txn: self.spawn(self._resubmit(txn), f"resubmit-{txn}"),
+            resubmit=self._resubmit_soon,
         )
         self.screen = ScreenServer(c.screen.listen, on_key=self._screen_key, sim=self.sim)
 
@@ -145,14 +168,17 @@ class Daemon:
         await self._audit_config_change()
         self._start_watchdog()
         for txn in to_submit:
-            self.spawn(self._resubmit(txn), f"resubmit-{txn}")
+            self._resubmit_soon(txn)
         self.screen_url = await self.screen.start()
         self.on_stop("screen", self.screen.stop)
-        self.daily_close = DailyClose(self, at=c.close.time, printed=c.close.print,
-                                      state_file=c.state_dir / "daily_close.json")
+        self.daily_close = DailyClose(
+            self.ledger, self.printer, kiosk=c.kiosk, encoding=c.printer.encoding,
+            flush=self.batches.flush_soon, at=c.close.time, printed=c.close.print,
+            state_file=c.state_dir / "daily_close.json",
+        )
         self.spawn(self.daily_close.run(), "daily-close")
         await self._start_control()
-        self.staff_page = await start_staff_page(self)
+        self.staff_page = await start_staff_page(c.staff_page, Handlers(self))
         if self.staff_page is not None:
             self.on_stop("staff page", self.staff_page.stop)
 
@@ -228,6 +254,9 @@ class Daemon:
         except Exception:
             log.exception("task %s crashed", name)
 
+    def _resubmit_soon(self, txn: str) -> None:
+        self.spawn(self._resubmit(txn), f"resubmit-{txn}")
+
     async def _resubmit(self, txn: str) -> None:
         result = await self.payments.submit(txn)
         log.info("recovered payment %s (seq %s): %s", txn, result.seq, result.status)
@@ -289,6 +318,8 @@ class Daemon:
 
     async def stop(self) -> None:
         """Undo start() in reverse order: servers, the validator inhibit, tasks, then the journal."""
+        if not self._opened:
+            return  # no journal, nothing started (the runner's out-of-service screen has its own stop)
         notify("STOPPING=1")
         await self._stops.aclose()
         if self.stop_errors:
@@ -324,7 +355,7 @@ class Daemon:
             before, after = change
             await self.custody.record("config_change", file=self.config.source, before=before, after=after)
 
-    async def _print_statement(self, statement: Any) -> None:
+    async def _print_statement(self, statement: Statement) -> None:
         """The terminal cash statement (终端现金对账单) when the box is released."""
         lines = statement_lines(statement, self.model.locale)
         await send_when_ready(self.printer, render_lines(lines, encoding=self.config.printer.encoding),

@@ -53,8 +53,7 @@ async def serve(config: Config, *, simulate: bool = False, ready: asyncio.Event 
         await (stop or asyncio.Event()).wait()
         await daemon.drain()
     finally:
-        if daemon.ledger is not None:
-            await daemon.stop()
+        await daemon.stop()
         if sim is not None:
             await sim.stop()
 

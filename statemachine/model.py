@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -81,6 +81,8 @@ class KioskModel(CustodyModelMixin, VisitMixin):
     """One customer at a time: account, look-up, cash, submit, receipt."""
 
     state: str
+    # added by transitions (build_machine): fire a trigger by name; False when it did not apply
+    trigger: Callable[..., Awaitable[bool]]
 
     def __init__(
         self,

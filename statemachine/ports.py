@@ -97,7 +97,7 @@ class ReceiptService(Protocol):
 class AlertService(Protocol):
     """Alert raising (kioskd.hall.alerts)."""
 
-    def raise_alert(self, code: str, severity: str = "warning", **detail: object) -> None:
+    def raise_alert(self, code: str, severity: str = "warning", *, device: str = "", **detail: object) -> None:
         """Raise (or keep) the open alert `code`."""
         ...
 

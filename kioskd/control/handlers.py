@@ -1,4 +1,4 @@
-"""What the control socket's commands do, given the running Daemon (kioskd/app.py)."""
+"""What the control socket's commands do, given the parts of the running kiosk they use."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
@@ -20,6 +20,18 @@ from kioskd.customer.receipts.layout import print_receipt
 from kioskd.customer.receipts.printing import receipt_data
 from kioskd.hall.reports import daily_report, day_bounds, print_report
 
+if TYPE_CHECKING:
+    from drivers.base import DoorSensor, ReceiptPrinter
+    from kioskd.config import Config
+    from kioskd.custody.session import Custody
+    from kioskd.customer.receipts.printing import Receipts
+    from kioskd.customer.screen.server import SimControl
+    from kioskd.hall.alerts import Alerts
+    from kioskd.hall.reports import DailyClose
+    from kioskd.ledger import Ledger, TxnRecord
+    from kioskd.uplink.client import BackendClient
+    from statemachine.model import KioskModel
+
 log = logging.getLogger("kioskd.control.server")
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -27,10 +39,37 @@ _TXN = re.compile(r"[0-9a-fA-F-]{8,36}")
 Command = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
+class Kiosk(Protocol):
+    """The parts of the running kiosk (kioskd/app.py's Daemon) the control commands use."""
+
+    @property
+    def config(self) -> Config: ...
+    @property
+    def alerts(self) -> Alerts: ...
+    @property
+    def ledger(self) -> Ledger: ...
+    @property
+    def model(self) -> KioskModel: ...
+    @property
+    def custody(self) -> Custody: ...
+    @property
+    def printer(self) -> ReceiptPrinter: ...
+    @property
+    def receipts(self) -> Receipts: ...
+    @property
+    def door(self) -> DoorSensor | None: ...
+    @property
+    def client(self) -> BackendClient | None: ...
+    @property
+    def sim(self) -> SimControl | None: ...
+    @property
+    def daily_close(self) -> DailyClose | None: ...
+
+
 class Handlers:
     """The control commands; `handle` is the ControlServer's handler."""
 
-    def __init__(self, daemon: Any) -> None:
+    def __init__(self, daemon: Kiosk) -> None:
         self.d = daemon
         self.reprints_file = Path(daemon.config.state_dir) / "reprints.json"
         self._reprint_lock = asyncio.Lock()
@@ -171,7 +210,7 @@ class Handlers:
 
     async def report_close(self, req: dict[str, Any]) -> dict[str, Any]:
         """Run the daily close now for a date (default today)."""
-        closer = getattr(self.d, "daily_close", None)
+        closer = self.d.daily_close
         if closer is None:
             raise ControlError("daily close is not running in this daemon")
         return {"report": await closer.close(_date(req, self.d.config.kiosk.tz))}
@@ -201,12 +240,12 @@ class Handlers:
         return {"faults": sim.faults()}
 
     # --- helpers ----------------------------------------------------------------------
-    def _sim(self) -> Any:
+    def _sim(self) -> SimControl:
         if self.d.sim is None:
             raise ControlError("sim commands work only in simulate mode (kioskd run --simulate)")
         return self.d.sim
 
-    async def _record(self, req: dict[str, Any]) -> Any:
+    async def _record(self, req: dict[str, Any]) -> TxnRecord:
         ref = req.get("ref")
         if isinstance(ref, int) and not isinstance(ref, bool) and ref > 0:
             key: int | str = ref
@@ -222,13 +261,13 @@ class Handlers:
         return record
 
 
-def _device(alerts: Any, device: str, *codes: str) -> str:
+def _device(alerts: Alerts, device: str, *codes: str) -> str:
     """'online' unless one of the device's alerts is open (then that code)."""
     found = [c for c in codes if alerts.is_open(c, device)]
     return found[0] if found else "online"
 
 
-def _summary(r: Any) -> dict[str, Any]:
+def _summary(r: TxnRecord) -> dict[str, Any]:
     return {"seq": r.seq, "txn": r.id, "account": r.account, "holder": r.holder, "amount": r.amount,
             "state": r.state, "started": r.started, "ended": r.ended, "notes": len(r.notes), "ref": r.ref}
 

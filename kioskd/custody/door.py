@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kioskd.custody.session import Custody
+    from kioskd.hall.alerts import Alerts
 
 log = logging.getLogger("kioskd.door")
 
@@ -13,7 +17,7 @@ class DoorWatch:
     """door_open is raised when the door stays open `grace` seconds with no custody session
     both technicians have joined, and cleared when the door closes."""
 
-    def __init__(self, custody: Any, alerts: Any, grace: float) -> None:
+    def __init__(self, custody: Custody, alerts: Alerts, grace: float) -> None:
         self.custody, self.alerts, self.grace = custody, alerts, grace
         self.is_open = False
         self._timer: asyncio.Task[None] | None = None

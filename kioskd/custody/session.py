@@ -17,12 +17,17 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from backend_api.jws import b64url
 from kioskd.ledger.records import format_utc
+
+if TYPE_CHECKING:
+    from kioskd.hall.alerts import Alerts
+    from kioskd.ledger import Ledger
+    from statemachine.model import KioskModel
 
 log = logging.getLogger("kioskd.custody.session")
 
@@ -130,7 +135,7 @@ class Custody:
     """Custody sessions for one kiosk; the daemon routes keys and stacker events here."""
 
     def __init__(
-        self, *, ledger: Any, model: Any, alerts: Any, sign: Callable[[bytes], str],
+        self, *, ledger: Ledger, model: KioskModel, alerts: Alerts, sign: Callable[[bytes], str],
         denominations: Callable[[], tuple[int, ...]], settings: CustodySettings = CustodySettings(),
         on_statement: Callable[[Statement], Awaitable[None]] | None = None,
         on_end: Callable[[str], None] | None = None,

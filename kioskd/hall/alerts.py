@@ -16,11 +16,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
 from kioskd.uplink.outbox import alert_body
+
+if TYPE_CHECKING:
+    from kioskd.ledger import Ledger
 
 log = logging.getLogger("kioskd.hall.alerts")
 
@@ -99,7 +102,7 @@ class Alerts:
     """De-duplicated alerts (one open per code and device), stored in outbox and audit chain in order."""
 
     def __init__(
-        self, ledger: Any, on_change: Callable[[], None] = lambda: None, *, state_file: Path | None = None,
+        self, ledger: Ledger, on_change: Callable[[], None] = lambda: None, *, state_file: Path | None = None,
     ) -> None:
         self.ledger = ledger
         self.on_change = on_change

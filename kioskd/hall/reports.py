@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from drivers.base import ReceiptPrinter
@@ -15,6 +16,10 @@ from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
 from kioskd.customer.receipts.layout import format_money, render_lines, send_when_ready
 from kioskd.ledger.records import format_utc
+
+if TYPE_CHECKING:
+    from kioskd.config import KioskConfig
+    from kioskd.ledger import Ledger, TxnRecord
 
 log = logging.getLogger("kioskd.hall.reports")
 
@@ -47,7 +52,7 @@ def day_bounds(day: date, tz: str) -> tuple[str, str]:
     return format_utc(start), format_utc(end)
 
 
-async def daily_report(ledger: Any, day: date, *, tz: str, kiosk: str, currency: str) -> dict[str, Any]:
+async def daily_report(ledger: Ledger, day: date, *, tz: str, kiosk: str, currency: str) -> dict[str, Any]:
     """The figures of one local day: payments, notes, hours, pending/flagged, cash box."""
     since, until = day_bounds(day, tz)
     txns = await ledger.transactions(since=since, until=until, states=TOOK_CASH)
@@ -87,7 +92,7 @@ async def daily_report(ledger: Any, day: date, *, tz: str, kiosk: str, currency:
     }
 
 
-def _brief(t: Any) -> dict[str, Any]:
+def _brief(t: TxnRecord) -> dict[str, Any]:
     return {"seq": t.seq, "txn": t.id, "account": t.account, "amount": t.amount, "state": t.state,
             "started": t.started, "reason": t.reason}
 
@@ -133,8 +138,13 @@ async def print_report(printer: ReceiptPrinter, report: dict[str, Any], *, local
 class DailyClose:
     """Closes each local day at `at` (HH:MM): report stored in the audit chain, printed if set."""
 
-    def __init__(self, daemon: Any, *, at: str, printed: bool, state_file: Path) -> None:
-        self.daemon = daemon
+    def __init__(self, ledger: Ledger, printer: ReceiptPrinter, *, kiosk: KioskConfig, encoding: str,
+                 flush: Callable[[str], None], at: str, printed: bool, state_file: Path) -> None:
+        self.ledger = ledger
+        self.printer = printer
+        self.kiosk = kiosk  # id, currency, time zone and locale of the report
+        self.encoding = encoding  # the printer's
+        self.flush = flush  # send the audit chain to the backend now (the batch scheduler)
         self.at = time.fromisoformat(at)
         self.printed = printed
         self.state_file = state_file
@@ -145,7 +155,7 @@ class DailyClose:
         saved = await asyncio.to_thread(read_json_file, self.state_file) or {}
         self.closed = set(saved.get("closed", []))
         while True:
-            zone = ZoneInfo(self.daemon.config.kiosk.tz)
+            zone = ZoneInfo(self.kiosk.tz)
             now = datetime.now(zone)
             due = datetime.combine(now.date(), self.at, tzinfo=zone)
             if now >= due and now.date().isoformat() not in self.closed:
@@ -158,21 +168,16 @@ class DailyClose:
 
     async def close(self, day: date) -> dict[str, Any]:
         """Close `day`: build the report, append it to the audit chain, print it if configured."""
-        d = self.daemon
-        c = d.config
-        report = await daily_report(d.ledger, day, tz=c.kiosk.tz, kiosk=c.kiosk.id, currency=c.kiosk.currency)
-        seq, digest = await d.ledger.audit_append("daily_close", report)
+        k = self.kiosk
+        report = await daily_report(self.ledger, day, tz=k.tz, kiosk=k.id, currency=k.currency)
+        seq, digest = await self.ledger.audit_append("daily_close", report)
         report = {**report, "audit": {"seq": seq, "hash": digest}}
         # the report's audit entry goes to the backend in a batch sent now (spec: at the daily close)
-        batches = getattr(d, "batches", None)
-        if batches is not None:
-            batches.flush_soon(f"daily close {day}")
-        else:
-            log.warning("daily close %s: no batch scheduler in this daemon; the report waits in the audit chain", day)
+        self.flush(f"daily close {day}")
         log.info("daily close %s: %d payments, %d fen (audit #%d)", day, report["count"], report["total"], seq)
         self.closed.add(day.isoformat())
         await asyncio.to_thread(write_json_file, self.state_file, {"closed": sorted(self.closed)[-60:]})
         if self.printed:
             report["printed"] = await print_report(
-                d.printer, report, locale=c.kiosk.locale, encoding=c.printer.encoding)
+                self.printer, report, locale=k.locale, encoding=self.encoding)
         return report

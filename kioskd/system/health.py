@@ -8,7 +8,11 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kioskd.hall.alerts import Alerts
+    from kioskd.uplink.client import BackendClient
 
 from drivers.statefile import remove_file, write_file
 
@@ -19,7 +23,7 @@ NEAR_FULL = 0.9  # share of [validator] box_capacity that raises stacker_near_fu
 RUN_MARKER = "running"  # present while kioskd runs; left behind by a crash or power cut
 
 
-def check_backend(client: Any, alerts: Any, now: float, after: float = UNREACHABLE_AFTER) -> None:
+def check_backend(client: BackendClient, alerts: Alerts, now: float, after: float = UNREACHABLE_AFTER) -> None:
     """Raise backend_unreachable after `after` seconds of failures; clear on the next answer."""
     since = client.failing_since
     if since is None:
@@ -28,7 +32,7 @@ def check_backend(client: Any, alerts: Any, now: float, after: float = UNREACHAB
         alerts.raise_alert("backend_unreachable", "warning", last_contact=client.last_contact or "never")
 
 
-async def watch_backend(client: Any, alerts: Any, after: float = UNREACHABLE_AFTER) -> None:
+async def watch_backend(client: BackendClient, alerts: Alerts, after: float = UNREACHABLE_AFTER) -> None:
     """Check the backend link a few times per `after` seconds (at most every 15 s)."""
     interval = min(15.0, after / 4)
     while True:
@@ -36,7 +40,7 @@ async def watch_backend(client: Any, alerts: Any, after: float = UNREACHABLE_AFT
         check_backend(client, alerts, time.monotonic(), after)
 
 
-def check_box(counters: dict[int, int], capacity: int, alerts: Any) -> None:
+def check_box(counters: dict[int, int], capacity: int, alerts: Alerts) -> None:
     """stacker_near_full when the box holds NEAR_FULL of its capacity (0: capacity unknown)."""
     if capacity <= 0:
         return

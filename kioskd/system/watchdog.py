@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from kioskd.system.notify import notify
 
@@ -22,12 +22,21 @@ class Probe:
     check: Callable[[], str | None]
 
 
+class Progressing(Protocol):
+    """A device loop that stamps its progress (drivers: each completed poll or read)."""
+
+    @property
+    def last_progress(self) -> float:
+        """time.monotonic() of the last completed poll."""
+        ...
+
+
 def task_probe(name: str, task: asyncio.Task[Any]) -> Probe:
     """Healthy while the task runs (a device task that ended, even by a crash, polls no more)."""
     return Probe(name, lambda: "task ended" if task.done() else None)
 
 
-def heartbeat_probe(name: str, device: Any, stall_after: float) -> Probe:
+def heartbeat_probe(name: str, device: Progressing, stall_after: float) -> Probe:
     """Healthy while `device.last_progress` (monotonic seconds) is at most `stall_after` old."""
 
     def check() -> str | None:

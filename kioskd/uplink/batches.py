@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kioskd.ledger.records import utc_now
 from kioskd.uplink.client import BATCHES_PATH, Answer, BackendClient
 from kioskd.uplink.errors import Unreachable
 from kioskd.uplink.outbox import FlaggedHook
+
+if TYPE_CHECKING:
+    from kioskd.ledger import Ledger, OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +34,7 @@ def batch_digest(jws: str) -> str:
 class BatchBuilder:
     """Cuts records into chained batches in the outbox and answers the backend's 409s."""
 
-    def __init__(self, ledger: Any, client: BackendClient, *, on_flagged: FlaggedHook | None = None) -> None:
+    def __init__(self, ledger: Ledger, client: BackendClient, *, on_flagged: FlaggedHook | None = None) -> None:
         self.ledger = ledger
         self.client = client
         self.on_flagged = on_flagged
@@ -55,7 +58,7 @@ class BatchBuilder:
             seqs.append(seq)
         return seqs
 
-    async def handle_conflict(self, item: Any, answer: Answer) -> str | None:
+    async def handle_conflict(self, item: OutboxItem, answer: Answer) -> str | None:
         """OutboxSender's batch_handler: resend from `expected` on a gap; keep a fork and alert."""
         if answer.error == "gap" and isinstance(answer.body.get("expected"), int):
             return await self._fill_gap(item, answer.body["expected"])
@@ -66,7 +69,7 @@ class BatchBuilder:
                 self.on_flagged("batch", item.key, "fork")
         return None  # kept: retried with backoff
 
-    async def _fill_gap(self, item: Any, expected: int) -> str | None:
+    async def _fill_gap(self, item: OutboxItem, expected: int) -> str | None:
         seq = int(item.key)
         if not 1 <= expected < seq:
             log.error("batch %s: backend expects %s, which is not before it", seq, expected)

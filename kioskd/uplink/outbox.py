@@ -8,19 +8,22 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kioskd.ledger.records import format_utc
 from kioskd.uplink.answers import read_payment_answer
 from kioskd.uplink.client import BATCHES_PATH, PAYMENTS_PATH, Answer, BackendClient
 from kioskd.uplink.errors import Unreachable
 
+if TYPE_CHECKING:
+    from kioskd.ledger import Ledger, OutboxItem
+
 log = logging.getLogger(__name__)
 
 KINDS = ("payment", "alert", "batch")
 FlaggedHook = Callable[[str, str, str], None]  # (kind, key, reason): raise an alert for staff
 CreditedHook = Callable[[str, int, str], None]  # (txn, balance, ref): a pending payment got credited
-BatchHandler = Callable[[Any, Answer], Awaitable[str | None]]
+BatchHandler = Callable[["OutboxItem", Answer], Awaitable[str | None]]
 
 
 def alert_body(
@@ -39,7 +42,7 @@ class OutboxSender:
 
     def __init__(
         self,
-        ledger: Any,
+        ledger: Ledger,
         client: BackendClient,
         *,
         on_flagged: FlaggedHook | None = None,
@@ -109,7 +112,7 @@ class OutboxSender:
         event.clear()
         return True
 
-    async def send(self, item: Any) -> str:
+    async def send(self, item: OutboxItem) -> str:
         """Send one item now; returns "done" or "retry"."""
         try:
             if item.kind == "payment":
@@ -122,7 +125,7 @@ class OutboxSender:
         except Unreachable as err:
             return await self.retry(item, str(err))
 
-    async def retry(self, item: Any, error: str) -> str:
+    async def retry(self, item: OutboxItem, error: str) -> str:
         """Schedule the item again after an exponential backoff with jitter."""
         delay = min(self.backoff_cap, self.first_backoff * 2 ** min(item.tries, 30))
         delay *= random.uniform(0.5, 1.0)  # jitter: a hall of kiosks must not retry in lockstep
@@ -131,7 +134,7 @@ class OutboxSender:
         await self.ledger.outbox_retry(item.id, next_try, error)
         return "retry"
 
-    async def done(self, item: Any, answer: Answer | str) -> str:
+    async def done(self, item: OutboxItem, answer: Answer | str) -> str:
         """Mark the item answered (definitely); it is never sent again."""
         text = answer if isinstance(answer, str) else json.dumps(
             {"status": answer.status, "body": answer.body}, ensure_ascii=False, sort_keys=True
@@ -144,7 +147,7 @@ class OutboxSender:
         if self.on_flagged:
             self.on_flagged(kind, key, reason)
 
-    async def _send_payment(self, item: Any) -> str:
+    async def _send_payment(self, item: OutboxItem) -> str:
         async with self.lock("payment", item.key):
             record = await self.ledger.transaction(item.key)
             if record is not None and record.state in ("credited", "flagged"):
@@ -166,7 +169,7 @@ class OutboxSender:
                 return "done"
             return await self.retry(item, outcome.reason or "no definite answer")
 
-    async def _finish_alert(self, item: Any, answer: Answer) -> str:
+    async def _finish_alert(self, item: OutboxItem, answer: Answer) -> str:
         if answer.status == 200:
             return await self.done(item, answer)
         if answer.status == 400:
@@ -176,7 +179,7 @@ class OutboxSender:
         # 401 stale (our clock?) or anything else: re-signed with a fresh ts next time.
         return await self.retry(item, f"HTTP {answer.status} {answer.body}")
 
-    async def _finish_batch(self, item: Any, answer: Answer) -> str:
+    async def _finish_batch(self, item: OutboxItem, answer: Answer) -> str:
         if answer.status == 200 and answer.body.get("status") == "accepted":
             return await self.done(item, answer)
         if answer.status == 400:

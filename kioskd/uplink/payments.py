@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kioskd.uplink.answers import PaymentOutcome, read_payment_answer
 from kioskd.uplink.client import PAYMENTS_PATH, BackendClient
@@ -14,12 +14,15 @@ from kioskd.uplink.errors import Unreachable, UplinkError
 from kioskd.uplink.outbox import FlaggedHook, OutboxSender
 from statemachine.ports import AccountInfo, PaymentResult
 
+if TYPE_CHECKING:
+    from kioskd.ledger import Ledger, TxnRecord
+
 log = logging.getLogger(__name__)
 
 _FIRST_RETRY = 0.25  # seconds; a refused connection is retried a few times within submit_timeout
 
 
-def payment_result(record: Any) -> PaymentResult:
+def payment_result(record: TxnRecord) -> PaymentResult:
     """The PaymentResult of a settled ledger TxnRecord."""
     return PaymentResult(
         txn=record.id,
@@ -39,7 +42,7 @@ class UplinkPayments:
 
     def __init__(
         self,
-        ledger: Any,
+        ledger: Ledger,
         client: BackendClient,
         *,
         submit_timeout: float = 10.0,

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kioskd.uplink.batches import MAX_RECORDS, BatchBuilder
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kioskd.ledger import Ledger
 
 log = logging.getLogger("kioskd.batches")
 
@@ -16,7 +21,7 @@ INTERVAL = 15 * 60.0  # spec: at least every 15 minutes when there are records
 class BatchScheduler:
     """Gathers what happened since the last batch and queues it as signed batches."""
 
-    def __init__(self, ledger: Any, builder: BatchBuilder, *, wake_sender: Any = None,
+    def __init__(self, ledger: Ledger, builder: BatchBuilder, *, wake_sender: Callable[[], None] | None = None,
                  interval: float = INTERVAL) -> None:
         self.ledger, self.builder, self.interval = ledger, builder, interval
         self.wake_sender = wake_sender

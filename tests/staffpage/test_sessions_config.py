@@ -96,5 +96,4 @@ def test_a_sixteen_character_token_enables_it(tmp_path: Path) -> None:
 
 
 async def test_disabled_page_is_not_started() -> None:
-    daemon = SimpleNamespace(config=SimpleNamespace(staff_page=cfg.StaffPageConfig()))
-    assert await start_staff_page(daemon) is None
+    assert await start_staff_page(cfg.StaffPageConfig(), handlers=SimpleNamespace()) is None

@@ -114,7 +114,7 @@ async def test_a_certificate_that_does_not_load_leaves_the_page_off(tmp_path: Pa
     config = SimpleNamespace(staff_page=SimpleNamespace(enabled=True, listen="127.0.0.1", port=0, token=TOKEN,
                                                         tls_cert=str(cert), tls_key=str(key)))
     with caplog.at_level(logging.ERROR, logger="kioskd.hall.page"):
-        assert await start_staff_page(SimpleNamespace(config=config)) is None
+        assert await start_staff_page(config.staff_page, Handlers()) is None
     assert "cannot be used" in caplog.text and str(key) in caplog.text
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -12,6 +12,9 @@ from drivers.base import ReceiptPrinter
 from kioskd.config import Config
 from kioskd.customer.receipts.layout import ReceiptData, print_receipt
 from statemachine.ports import PaymentResult
+
+if TYPE_CHECKING:
+    from kioskd.ledger import Ledger, TxnRecord
 
 log = logging.getLogger("kioskd.customer.receipts.layout")
 
@@ -23,7 +26,7 @@ def parse_utc(text: str | None) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def receipt_data(config: Config, record: Any, duplicate: int = 0) -> ReceiptData:
+def receipt_data(config: Config, record: TxnRecord, duplicate: int = 0) -> ReceiptData:
     """What a receipt says about a journal transaction."""
     return ReceiptData(
         hall=config.kiosk.name, kiosk=config.kiosk.id, seq=record.seq, txn=record.id,
@@ -38,7 +41,7 @@ def receipt_data(config: Config, record: Any, duplicate: int = 0) -> ReceiptData
 class Receipts:
     """Prints payment receipts; a receipt that did not come out is marked for reprint."""
 
-    def __init__(self, config: Config, ledger: Any, printer: ReceiptPrinter, key: Ed25519PrivateKey) -> None:
+    def __init__(self, config: Config, ledger: Ledger, printer: ReceiptPrinter, key: Ed25519PrivateKey) -> None:
         self.config, self.ledger, self.printer, self.key = config, ledger, printer, key
         self.last_lines: list[str] = []
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 import ssl
-from typing import Any
 
-from kioskd.control.handlers import Handlers
-from kioskd.hall.page.server import StaffPage
+from kioskd.config import StaffPageConfig
+from kioskd.hall.page.server import StaffHandlers, StaffPage
 
 log = logging.getLogger("kioskd.hall.page")
 
@@ -23,9 +22,8 @@ def server_tls(cert: str, key: str) -> ssl.SSLContext:
     return context
 
 
-async def start_staff_page(daemon: Any) -> StaffPage | None:
-    """Start the page for a running Daemon when [staff_page] enables it; None otherwise."""
-    c = daemon.config.staff_page
+async def start_staff_page(c: StaffPageConfig, handlers: StaffHandlers) -> StaffPage | None:
+    """Start the page when [staff_page] enables it; None otherwise (or when it cannot start)."""
     if not c.enabled:
         return None
     try:
@@ -37,7 +35,7 @@ async def start_staff_page(daemon: Any) -> StaffPage | None:
     if tls is None and c.listen not in LOOPBACK:
         log.warning("staff page on %s without TLS: the staff token crosses the network in clear "
                     "(set staff_page.tls_cert and tls_key)", c.listen)
-    page = StaffPage(Handlers(daemon), token=c.token, host=c.listen, port=c.port, tls=tls, names=c.names)
+    page = StaffPage(handlers, token=c.token, host=c.listen, port=c.port, tls=tls, names=c.names)
     try:
         await page.start()
     except OSError as err:
