@@ -58,7 +58,7 @@ def _kiosk(row: dict[str, Any], config: FleetConfig, now: datetime, session: dic
         "state": report["state"] if report else None, "paper": report["paper"] if report else None,
         "box": box, "pending": report["pending"] if report else None, "flagged": report["flagged"] if report else None,
         "outbox": report["outbox"] if report else None, "status_at": row["received"],
-        "last_contact": row["last_contact"], "silent": bool(row["enabled"]) and silent_for is not None
+        "last_contact": row["last_contact"], "enrolled": row["enrolled"], "silent": bool(row["enabled"]) and silent_for is not None
         and silent_for > config.silent_after, "silent_for": None if silent_for is None else int(silent_for),
         "alerts": sorted(a["code"] for a in alerts),
         "custody": None if session is None else {k: session[k] for k in ("session", "ended", "outcome", "counted",
@@ -71,7 +71,7 @@ def _own_alerts(kiosk: dict[str, Any], config: FleetConfig) -> list[dict[str, An
     out = []
     base = {"kiosk": kiosk["kiosk"], "hall": kiosk["hall"], "source": "fleet", "acknowledged": False}
     if kiosk["silent"]:
-        out.append({**base, "code": "silent", "severity": "critical", "since": kiosk["last_contact"],
+        out.append({**base, "code": "silent", "severity": "critical", "since": kiosk["last_contact"] or kiosk["enrolled"],
                     "detail": {"seconds": kiosk["silent_for"]}})
     box = kiosk["box"]
     if kiosk["enabled"] and box and box["fill"] is not None and box["fill"] >= config.box_alert_at:
