@@ -30,8 +30,10 @@ def free_port() -> int:
 class BenchKiosk:
     """Emulators + reference backend here; `kioskd run --config` as a child we can measure."""
 
-    def __init__(self, root: Path, poll_interval: float = 0.2, validator: str = "id003") -> None:
+    def __init__(self, root: Path, poll_interval: float = 0.2, validator: str = "id003",
+                 extra: str = "[voice]\nenabled = false\n") -> None:
         self.root, self.poll_interval, self.driver = root, poll_interval, validator
+        self.extra = extra  # more config: by default the benches run a silent kiosk
         # the same wire emulator `kioskd run --simulate` would give that [validator] driver
         self.validator, self.printer = validator_emulator(validator), EscposEmulator()
         self.backend = ReferenceBackend(root / "backend.sqlite3")
@@ -70,7 +72,7 @@ path = "{state}"
 listen = "127.0.0.1:{self.port}"
 [control]
 socket = "{state}/control.sock"
-""", encoding="utf-8")
+{self.extra}""", encoding="utf-8")
 
     async def launch(self) -> float:
         """Start the daemon; seconds from exec to READY=1 on the notify socket."""
@@ -108,11 +110,12 @@ socket = "{state}/control.sock"
 
 
 @contextlib.asynccontextmanager
-async def launched(poll_interval: float = 0.2, validator: str = "id003") -> AsyncIterator[BenchKiosk]:
-    """A bench kiosk (with `validator`'s driver and emulator) in a temporary directory, running
-    (READY=1 seen) until the block ends."""
+async def launched(poll_interval: float = 0.2, validator: str = "id003",
+                   extra: str | None = None) -> AsyncIterator[BenchKiosk]:
+    """A bench kiosk (with `validator`'s driver and emulator, `extra` config) in a temporary
+    directory, running (READY=1 seen) until the block ends."""
     with tempfile.TemporaryDirectory() as tmp:
-        kiosk = BenchKiosk(Path(tmp), poll_interval, validator)
+        kiosk = BenchKiosk(Path(tmp), poll_interval, validator, *([] if extra is None else [extra]))
         await kiosk.setup()
         try:
             kiosk.ready_after = await kiosk.launch()

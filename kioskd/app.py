@@ -20,6 +20,7 @@ from kioskd.custody.session import Custody, CustodySettings, Statement, key_sign
 from kioskd.customer.receipts.layout import render_lines, send_when_ready
 from kioskd.customer.receipts.printing import Receipts
 from kioskd.customer.screen.server import ScreenServer
+from kioskd.customer.voice.announcer import Announcer, announcer_from
 from kioskd.devices import build_door, build_keypad, build_printer, build_validator
 from kioskd.hall.alerts import Alerts
 from kioskd.hall.page import StaffPage, start_staff_page
@@ -87,6 +88,7 @@ class Daemon:
         self.draining = False  # SIGTERM seen: no new customers, the payment in progress ends
         self.watchdog: Watchdog | None = None
         self.door_watch: DoorWatch | None = None
+        self.voice: Announcer | None = None  # [voice] enabled only
         self._changed = asyncio.Event()  # set on every published snapshot (state change)
         # every start below registers its own stop here; stop() runs them in reverse order
         self._stops = contextlib.AsyncExitStack()
@@ -137,11 +139,13 @@ class Daemon:
         self.model.attach_custody(self.custody)
         self.door_watch = DoorWatch(self.custody, self.alerts, grace=c.door.grace)
         self.on_stop("door watch", self.door_watch.stop)
+        self.voice = announcer_from(c)
         self.pump = EventPump(
             events=self.events, model=self.model, alerts=self.alerts, ledger=self.ledger,
             custody=self.custody, door_watch=self.door_watch, box_capacity=c.validator.box_capacity,
             printer_when_unavailable=c.printer.when_unavailable, draining=lambda: self.draining,
             resubmit=self._resubmit_soon,
+            note_returned=None if self.voice is None else self.voice.note_returned,
         )
         self.screen = ScreenServer(c.screen.listen, on_key=self._screen_key, sim=self.sim)
 
@@ -159,6 +163,8 @@ class Daemon:
         if self.door is not None:
             self.spawn(self.door.run(self.events.put_nowait), "door")
         self.spawn(self.sender.run(), "outbox")
+        if self.voice is not None:
+            self.spawn(self.voice.run(), "voice")
         self.spawn(self.batches.run(), "batches")
         self.spawn(self.custody.run_checkpoints(), "audit-checkpoints")
         self.spawn(watch_backend(self.client, self.alerts, c.backend.unreachable_after), "backend-watch")
@@ -345,6 +351,8 @@ class Daemon:
     def _publish(self, snapshot: dict[str, Any]) -> None:
         if self.screen is not None:
             self.screen.publish(snapshot)
+        if self.voice is not None:
+            self.voice.observe(snapshot)
         self._changed.set()
         notify(f"STATUS={'stopping: ' if self.draining else ''}{status_line(snapshot)}")
 

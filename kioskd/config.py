@@ -202,6 +202,18 @@ STAFF_TOKEN_MIN = 16
 
 
 @dataclass(frozen=True)
+class VoiceConfig:
+    """[voice]: spoken announcements (唱收唱付) on the kiosk's speaker."""
+
+    enabled: bool = True
+    volume: int = field(default=80, metadata={"min": 0, "max": 100})  # percent of full scale
+    rate: int = field(default=175, metadata={"min": 80, "max": 400})  # words per minute (espeak-ng -s)
+    device: str = "default"  # ALSA PCM for aplay -D; "" plays nowhere (record only)
+    cache: str = ""  # rendered clips; "" = <storage.path>/voice
+    record: str = ""  # also keep each announcement as WAV + a JSON line here; "" = not kept
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -220,6 +232,7 @@ class Config:
     custody: CustodyConfig = CustodyConfig()
     close: CloseConfig = CloseConfig()
     staff_page: StaffPageConfig = StaffPageConfig()
+    voice: VoiceConfig = VoiceConfig()
     source: str = field(default="", metadata={"internal": True})
 
     @property

@@ -23,7 +23,8 @@ class EventPump:
     def __init__(self, *, events: asyncio.Queue[ev.DeviceEvent], model: KioskModel, alerts: Alerts,
                  ledger: Ledger, custody: Custody, door_watch: DoorWatch | None, box_capacity: int,
                  printer_when_unavailable: str, draining: Callable[[], bool],
-                 resubmit: Callable[[str], None]) -> None:
+                 resubmit: Callable[[str], None],
+                 note_returned: Callable[[int | None, bool], None] | None = None) -> None:
         self.events = events
         self.model = model
         self.alerts = alerts
@@ -34,6 +35,7 @@ class EventPump:
         self.printer_when_unavailable = printer_when_unavailable  # "notice" or "unavailable"
         self.draining = draining  # SIGTERM seen: keys are ignored
         self.resubmit = resubmit  # submit a follow-up payment in the background
+        self.note_returned = note_returned  # (value, recognised): the voice says it
         self.validator_online = asyncio.Event()
         self._seen_validator_online = False
 
@@ -68,10 +70,14 @@ class EventPump:
             case ev.NoteStacked(value=value):
                 await m.trigger("note_stacked", value)
                 await self.check_box()
-            case ev.NoteReturned():
+            case ev.NoteReturned(value=value):
                 await m.trigger("note_returned")
+                if self.note_returned is not None:
+                    self.note_returned(value, True)
             case ev.NoteRejected(reason=reason):
                 await m.trigger("note_rejected", reason)
+                if self.note_returned is not None:
+                    self.note_returned(None, False)
             case ev.NoteJam(where=where):
                 a.raise_alert("note_jam", "critical", where=where, txn=m.txn or "")
                 await self._problem("jam", "validator_fault")

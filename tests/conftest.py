@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
+VOICE_TOOLS = ("espeak-ng", "sox", "soxi", "aplay")  # Debian: espeak-ng, sox, alsa-utils
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """In CI (KIOSKD_REQUIRE_BROWSER=1) a missing Chromium is an error, not a skip."""
+    """In CI (KIOSKD_REQUIRE_BROWSER=1, KIOSKD_REQUIRE_VOICE=1) a missing tool is an error, not a skip."""
     if os.environ.get("KIOSKD_REQUIRE_BROWSER") and not os.path.exists(CHROMIUM):
         raise pytest.UsageError(f"KIOSKD_REQUIRE_BROWSER is set but {CHROMIUM} is missing")
+    missing = [tool for tool in VOICE_TOOLS if shutil.which(tool) is None]
+    if os.environ.get("KIOSKD_REQUIRE_VOICE") and missing:
+        raise pytest.UsageError(f"KIOSKD_REQUIRE_VOICE is set but {', '.join(missing)} missing")
 
 
 @pytest.fixture(autouse=True)

@@ -93,6 +93,8 @@ path = "{self.state}"
 listen = "127.0.0.1:{self.port}"
 [control]
 socket = "{self.control_socket}"
+[voice]
+enabled = false
 """, encoding="utf-8")
 
     async def launch(self) -> RunningKiosk:

@@ -82,7 +82,7 @@ def test_service_contract() -> None:
     assert int(s["TimeoutStopSec"][0]) >= STOP_GRACE + 10
     assert s["DevicePolicy"] == ["closed"]
     assert s["RestrictAddressFamilies"] == ["AF_UNIX AF_INET AF_INET6 AF_NETLINK"]
-    assert set(s["SupplementaryGroups"][0].split()) >= {"dialout", "lp"}
+    assert set(s["SupplementaryGroups"][0].split()) >= {"dialout", "lp", "audio"}
     # the default config's paths are inside the unit's writable directories
     config = tomllib.loads((ROOT / "config/kioskd.toml").read_text())
     assert config["storage"]["path"] == "/var/lib/" + s["StateDirectory"][0]
@@ -110,7 +110,7 @@ def test_sysusers_creates_the_user_in_the_device_groups(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     groups = {line.split(":")[0]: line.split(":")[3].split(",")
               for line in (tmp_path / "etc/group").read_text().splitlines()}
-    assert "kioskd" in groups["dialout"] and "kioskd" in groups["lp"]
+    assert all("kioskd" in groups[g] for g in ("dialout", "lp", "audio"))
     passwd = (tmp_path / "etc/passwd").read_text()
     assert re.search(r"^kioskd:x:\d+:\d+:.*:/var/lib/kioskd:/usr/sbin/nologin$", passwd, re.M)
 

@@ -1,0 +1,159 @@
+"""Announcements rendered to WAV and measured with sox: not silent, the right clips in the right order."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from kioskd.customer.voice import phrases
+from kioskd.customer.voice.announcer import Announcer
+from kioskd.customer.voice.clips import ClipStore
+from kioskd.customer.voice.output import AlsaOutput, Played, Recorder
+from kioskd.customer.voice.pcm import wav_bytes
+from tests.voice.conftest import needs_voice, sox_split, sox_stat
+
+pytestmark = needs_voice
+
+
+def write(tmp_path: Path, name: str, sound: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(wav_bytes(sound))
+    return path
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_a_note_announcement_is_its_clips_in_order_and_audible(clips: ClipStore, tmp_path: Path,
+                                                               locale: str) -> None:
+    said = phrases.note_accepted((10000,), 12000, locale)
+    assert said.text == {"zh-CN": "收到壹佰元，共计壹佰贰拾元",
+                         "en": "Received one hundred yuan. Total one hundred and twenty yuan."}[locale]
+    heard = write(tmp_path, "note.wav", clips.compose(said))
+    whole = sox_stat(heard)
+    assert whole["rms"] > 0.03, "the announcement is (nearly) silent"
+    assert whole["max"] <= 0.81, "louder than [voice] volume = 80 allows"
+    # sox cuts the sound at its silences: one part per clip, each as long as that clip
+    parts = sox_split(heard, tmp_path / "parts")
+    expected = [w.say for w in said.words if w.say]
+    assert len(parts) == len(expected), f"{len(parts)} sounds heard, {len(expected)} clips expected"
+    for part, say in zip(parts, expected, strict=True):
+        clip = sox_stat(clips.path(locale, say))
+        got = sox_stat(part)
+        assert abs(got["length"] - clip["length"]) < 0.03, f"{say!r}: {got['length']} s, clip {clip['length']} s"
+        # the cached clip is at full scale, the announcement at volume 80
+        assert got["rms"] == pytest.approx(clip["rms"] * 0.8, rel=0.15), say
+
+
+def test_different_amounts_sound_different(clips: ClipStore, tmp_path: Path) -> None:
+    one = sox_split(write(tmp_path, "a.wav", clips.compose(phrases.note_accepted((10000,), 10000, "zh-CN"))),
+                    tmp_path / "a")
+    two = sox_split(write(tmp_path, "b.wav", clips.compose(phrases.note_accepted((2000,), 12000, "zh-CN"))),
+                    tmp_path / "b")
+    # 收到 壹佰 元 (the first note is the total)  against  收到 贰拾 元 ，共计 壹佰 贰拾 元
+    assert (len(one), len(two)) == (3, 7)
+    assert abs(sox_stat(one[1])["length"] - sox_stat(two[1])["length"]) > 0.01
+
+
+def test_volume_scales_the_sound(clips: ClipStore, tmp_path: Path) -> None:
+    quiet = ClipStore(clips.directory, volume=40, rate=clips.rate)
+    said = phrases.result("credited", 12000, "zh-CN")
+    loud_rms = sox_stat(write(tmp_path, "loud.wav", clips.compose(said)))["rms"]
+    quiet_rms = sox_stat(write(tmp_path, "quiet.wav", quiet.compose(said)))["rms"]
+    assert quiet_rms == pytest.approx(loud_rms / 2, rel=0.05)
+
+
+class HeldOutput:
+    """A speaker whose first announcement lasts until the test lets it end, so others queue up."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.playing = asyncio.Event()
+
+    async def play(self, segments: list[bytes], cut_from: int, cut: asyncio.Event) -> Played:
+        self.playing.set()
+        await self.release.wait()
+        return Played(0.0, len(segments))
+
+
+async def test_the_announcer_says_notes_returns_and_the_result_in_order(clips: ClipStore, tmp_path: Path) -> None:
+    output = HeldOutput()
+    announcer = Announcer(clips, output, Recorder(tmp_path / "rec"))
+    task = asyncio.create_task(announcer.run())
+    try:
+        cash = {"state": "payment_cash_waiting", "locale": "zh-CN", "result": None}
+        announcer.observe({**cash, "notes": [10000], "total": 10000})
+        await asyncio.wait_for(output.playing.wait(), 30)
+        # while the first is heard, two more notes and a returned one: the notes are said together
+        announcer.observe({**cash, "notes": [10000, 2000], "total": 12000})
+        announcer.observe({**cash, "notes": [10000, 2000, 500], "total": 12500})
+        announcer.note_returned(10000)
+        announcer.observe({**cash, "state": "payment_receipt", "notes": [10000, 2000, 500], "total": 12500,
+                           "result": {"txn": "t-1", "status": "credited", "amount": 12500}})
+        announcer.observe({**cash, "state": "payment_done", "notes": [10000, 2000, 500], "total": 12500,
+                           "result": {"txn": "t-1", "status": "credited", "amount": 12500}})
+        output.release.set()
+        await asyncio.wait_for(announcer.quiet.wait(), 30)
+    finally:
+        task.cancel()
+    lines = (tmp_path / "rec" / "announcements.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [json.loads(line)["text"] for line in lines]
+    assert texts == [
+        "收到壹佰元",
+        "收到贰拾元、伍元，共计壹佰贰拾伍元",
+        "退回壹佰元",
+        "缴费成功，共计壹佰贰拾伍元，谢谢",
+    ]
+    for line in lines:
+        assert sox_stat(tmp_path / "rec" / json.loads(line)["file"])["rms"] > 0.03
+
+
+class StepOutput:
+    """A speaker that plays one announcement per release, and honours a cut set meanwhile."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Semaphore(0)
+        self.started = asyncio.Semaphore(0)
+
+    async def play(self, segments: list[bytes], cut_from: int, cut: asyncio.Event) -> Played:
+        self.started.release()
+        await self.release.acquire()
+        return Played(0.0, cut_from if cut.is_set() else len(segments))
+
+
+async def test_a_newer_note_cuts_the_running_total_short(clips: ClipStore, tmp_path: Path) -> None:
+    output = StepOutput()
+    announcer = Announcer(clips, output, Recorder(tmp_path / "rec"))
+    task = asyncio.create_task(announcer.run())
+    cash = {"state": "payment_cash_waiting", "locale": "zh-CN", "result": None}
+    try:
+        announcer.observe({**cash, "notes": [10000], "total": 10000})
+        await asyncio.wait_for(output.started.acquire(), 30)
+        announcer.observe({**cash, "notes": [10000, 2000], "total": 12000})
+        output.release.release()
+        await asyncio.wait_for(output.started.acquire(), 30)  # 收到贰拾元，共计… is being said
+        announcer.observe({**cash, "notes": [10000, 2000, 500], "total": 12500})
+        output.release.release()
+        await asyncio.wait_for(output.started.acquire(), 30)
+        output.release.release()
+        await asyncio.wait_for(announcer.quiet.wait(), 30)
+    finally:
+        task.cancel()
+    heard = [json.loads(line) for line in (tmp_path / "rec" / "announcements.jsonl").read_text().splitlines()]
+    assert [h["clips"] for h in heard] == [
+        ["shou1 dao4", "yi4 bai3", "yuan2"],
+        ["shou1 dao4", "er4 shi2", "yuan2"],  # its total 壹佰贰拾元 was out of date: not said
+        ["shou1 dao4", "wu3", "yuan2", "", "gong4 ji4", "yi4 bai3", "er4 shi2", "wu3", "yuan2"],
+    ]
+
+
+async def test_the_alsa_output_plays_up_to_the_cut(clips: ClipStore) -> None:
+    segments = clips.segments(phrases.note_accepted((2000,), 12000, "zh-CN"))
+    said = phrases.note_accepted((2000,), 12000, "zh-CN")
+    speaker = AlsaOutput("null")  # ALSA's null device: aplay runs, nothing is heard
+    cut = asyncio.Event()
+    whole = await speaker.play(segments, said.cut_from, cut)
+    cut.set()
+    short = await speaker.play(segments, said.cut_from, cut)
+    assert (whole.segments, short.segments) == (len(segments), 3)
