@@ -27,7 +27,7 @@ from kioskd.hall.page import StaffPage, start_staff_page
 from kioskd.hall.reports import DailyClose
 from kioskd.ledger import Ledger
 from kioskd.pump import EventPump
-from kioskd.system.health import mark_running, mark_stopped, watch_backend
+from kioskd.system.health import mark_running, mark_stopped, report_clock, watch_backend
 from kioskd.system.notify import notify, watchdog_seconds
 from kioskd.system.watchdog import Watchdog, heartbeat_probe, task_probe
 from kioskd.uplink.batches import BatchBuilder
@@ -113,6 +113,7 @@ class Daemon:
         self.batches = BatchScheduler(self.ledger, self.batch_builder, wake_sender=self.sender.wake)
         self.alerts = Alerts(self.ledger, on_change=self.sender.wake, state_file=c.state_dir / "alerts.json")
         await self.alerts.restore()
+        report_clock(self.alerts)
         if mark_running(c.state_dir):
             log.warning("the previous run did not stop cleanly (power cut, crash or kill)")
             self.alerts.raise_alert("power_restored", "info")

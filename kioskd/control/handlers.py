@@ -19,6 +19,7 @@ from kioskd.control.server import ControlError
 from kioskd.customer.receipts.layout import print_receipt
 from kioskd.customer.receipts.printing import receipt_data
 from kioskd.hall.reports import daily_report, day_bounds, print_report
+from kioskd.system.clock import wall_now
 
 if TYPE_CHECKING:
     from drivers.base import DoorSensor, ReceiptPrinter
@@ -312,7 +313,7 @@ def _date(req: dict[str, Any], tz: str) -> date:
     if text is None:
         from zoneinfo import ZoneInfo
 
-        return datetime.now(ZoneInfo(tz)).date()
+        return wall_now().astimezone(ZoneInfo(tz)).date()
     try:
         return date.fromisoformat(text) if _DATE.fullmatch(text) else _bad_date(text)
     except ValueError:

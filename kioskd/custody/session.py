@@ -16,13 +16,14 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from backend_api.jws import b64url
 from kioskd.ledger.records import format_utc
+from kioskd.system.clock import wall_now
 
 if TYPE_CHECKING:
     from kioskd.hall.alerts import Alerts
@@ -139,7 +140,7 @@ class Custody:
         denominations: Callable[[], tuple[int, ...]], settings: CustodySettings = CustodySettings(),
         on_statement: Callable[[Statement], Awaitable[None]] | None = None,
         on_end: Callable[[str], None] | None = None,
-        wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+        wall: Callable[[], datetime] = wall_now,
     ) -> None:
         self.on_end = on_end  # told the outcome when a session ends (the daemon sends a batch)
         self.ledger, self.model, self.alerts, self.sign = ledger, model, alerts, sign

@@ -14,12 +14,12 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
+from kioskd.system.clock import wall_now
 from kioskd.uplink.outbox import alert_body
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ CODES = (
     "note_jam", "stacker_full", "stacker_near_full", "box_removed", "box_tamper",
     "validator_offline", "validator_fault", "printer_paper_out", "printer_paper_low",
     "printer_offline", "backend_unreachable", "payment_flagged", "custody_mismatch",
-    "door_open", "power_restored",
+    "door_open", "power_restored", "clock_skew",
 )
 STATES = ("raised", "acknowledged", "cleared")
 RECENT = 50  # cleared alerts kept for `kioskctl alerts`
@@ -46,6 +46,7 @@ DEVICES: dict[str, str] = {
     "printer_paper_out": "printer", "printer_paper_low": "printer", "printer_offline": "printer",
     "backend_unreachable": "backend", "payment_flagged": "ledger", "door_open": "door",
     "power_restored": "kiosk",
+    "clock_skew": "kiosk",
 }
 
 # What staff read (zh-CN, en) for each code.
@@ -65,12 +66,13 @@ TITLES: dict[str, tuple[str, str]] = {
     "custody_mismatch": ("清点不符", "cash count mismatch"),
     "door_open": ("机门打开", "door open"),
     "power_restored": ("电源恢复", "power restored"),
+    "clock_skew": ("时钟偏差", "clock off the backend's"),
 }
 
 
 def utc_now() -> str:
     """Now as RFC 3339 UTC with a Z."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+    return wall_now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
 
 
 @dataclass

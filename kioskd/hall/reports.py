@@ -16,6 +16,7 @@ from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
 from kioskd.customer.receipts.layout import format_money, render_lines, send_when_ready
 from kioskd.ledger.records import format_utc
+from kioskd.system.clock import wall_now
 
 if TYPE_CHECKING:
     from kioskd.config import KioskConfig
@@ -156,15 +157,15 @@ class DailyClose:
         self.closed = set(saved.get("closed", []))
         while True:
             zone = ZoneInfo(self.kiosk.tz)
-            now = datetime.now(zone)
+            now = wall_now().astimezone(zone)
             due = datetime.combine(now.date(), self.at, tzinfo=zone)
             if now >= due and now.date().isoformat() not in self.closed:
                 await self.close(now.date())
                 continue
             if now >= due:
                 due += timedelta(days=1)
-            # a long sleep is fine: the daemon cancels this task on stop
-            await asyncio.sleep(max(1.0, (due - now).total_seconds()))
+            # a minute at most: a clock stepped or corrected meanwhile moves the close with it
+            await asyncio.sleep(min(60.0, max(1.0, (due - now).total_seconds())))
 
     async def close(self, day: date) -> dict[str, Any]:
         """Close `day`: build the report, append it to the audit chain, print it if configured."""

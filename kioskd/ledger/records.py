@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from backend_api.fields import format_utc
 from kioskd.ledger.errors import LedgerError
+from kioskd.system.clock import wall_now
 
 TXN_STATES: tuple[str, ...] = ("open", "closed", "credited", "pending", "flagged", "cancelled")
 SETTLED_STATES: tuple[str, ...] = ("credited", "pending", "flagged")
@@ -14,7 +15,7 @@ SETTLED_STATES: tuple[str, ...] = ("credited", "pending", "flagged")
 
 def utc_now() -> str:
     """Now as RFC 3339 UTC with milliseconds and a Z (fixed width, so it sorts as text)."""
-    return format_utc(datetime.now(UTC))
+    return format_utc(wall_now())  # the backend's time when the system clock is off
 
 
 def normalise_utc(text: str) -> str:

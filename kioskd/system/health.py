@@ -8,13 +8,14 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kioskd.hall.alerts import Alerts
     from kioskd.uplink.client import BackendClient
 
 from drivers.statefile import remove_file, write_file
+from kioskd.system.clock import CLOCK
 
 log = logging.getLogger("kioskd.system.health")
 
@@ -49,6 +50,18 @@ def check_box(counters: dict[int, int], capacity: int, alerts: Alerts) -> None:
         alerts.raise_alert("stacker_near_full", "warning", notes=notes, capacity=capacity)
     else:
         alerts.clear_alert("stacker_near_full")
+
+
+def report_clock(alerts: Any) -> None:
+    """clock_skew while the system clock is off the backend's (detail: seconds it is behind)."""
+
+    def changed(state: str, skew: int | None) -> None:
+        if state == "sane":
+            alerts.clear_alert("clock_skew")
+        else:
+            alerts.raise_alert("clock_skew", "warning", behind_s="unknown" if skew is None else skew)
+
+    CLOCK.on_change = changed
 
 
 def mark_running(state_dir: Path) -> bool:

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from backend_api.fields import is_int
 from backend_api.jws import sign
 from kioskd.ledger.records import utc_now
+from kioskd.system.clock import CLOCK
 from kioskd.uplink.errors import Unreachable
 from statemachine.ports import AccountInfo, LookupFailed
 
@@ -34,6 +35,7 @@ class Answer:
 
     status: int
     body: dict[str, Any]
+    clock_corrected: bool = False  # its Date header moved our clock (a `stale` may be ours)
 
     @property
     def error(self) -> str | None:
@@ -97,6 +99,7 @@ class BackendClient:
             async with self._get_session().post(url, data=jws, allow_redirects=False) as resp:
                 raw = await resp.read()
                 status = resp.status
+                corrected = CLOCK.observe(resp.headers.get("Date"))  # ours may be the wrong clock
         except TimeoutError as err:
             raise Unreachable(f"backend {url}: no answer within {self.timeout:g} s") from err
         except aiohttp.ClientError as err:
@@ -110,7 +113,9 @@ class BackendClient:
             raise Unreachable(f"backend {url}: HTTP {status} with a body that is not JSON") from err
         if not isinstance(body, dict):
             raise Unreachable(f"backend {url}: HTTP {status} with a JSON body that is not an object")
-        return Answer(status, body)
+        if status == 401 and body.get("error") == "stale" and not corrected:
+            CLOCK.stale_answer()
+        return Answer(status, body, corrected)
 
     async def post_alert(self, alert: dict[str, Any]) -> Answer:
         """Send an alert payload (without `ts`), signed now with a fresh `ts`."""
@@ -119,9 +124,11 @@ class BackendClient:
 
     async def lookup(self, account: str) -> AccountInfo:
         """Look an account up; raise LookupFailed (unknown_account, account_blocked, unreachable)."""
-        payload = {"type": "lookup", "kiosk": self.kiosk_id, "account": account, "ts": utc_now()}
         try:
-            answer = await self.post_signed(LOOKUP_PATH, self.sign(payload))
+            answer = await self._lookup_once(account)
+            if answer.status == 401 and answer.error == "stale" and answer.clock_corrected:
+                # the answer's Date corrected our clock: the customer need not see the skew
+                answer = await self._lookup_once(account)
         except Unreachable as err:
             raise LookupFailed("unreachable", str(err)) from err
         if answer.status == 200:
@@ -132,6 +139,11 @@ class BackendClient:
             raise LookupFailed("account_blocked", str(answer.body.get("reason", "")))
         # 401, 400, a 404 from a wrong URL...: the customer must not be told "unknown account".
         raise LookupFailed("unreachable", f"look-up answered HTTP {answer.status} {answer.body}")
+
+
+    async def _lookup_once(self, account: str) -> Answer:
+        payload = {"type": "lookup", "kiosk": self.kiosk_id, "account": account, "ts": utc_now()}
+        return await self.post_signed(LOOKUP_PATH, self.sign(payload))
 
 
 def _account_info(account: str, body: dict[str, Any]) -> AccountInfo:

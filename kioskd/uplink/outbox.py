@@ -7,10 +7,11 @@ import json
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from kioskd.ledger.records import format_utc
+from kioskd.system.clock import wall_now
 from kioskd.uplink.answers import read_payment_answer
 from kioskd.uplink.client import BATCHES_PATH, PAYMENTS_PATH, Answer, BackendClient
 from kioskd.uplink.errors import Unreachable
@@ -51,7 +52,7 @@ class OutboxSender:
         first_backoff: float = 1.0,
         backoff_cap: float = 300.0,
         idle_poll: float = 60.0,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = wall_now,
     ) -> None:
         self.ledger = ledger
         self.client = client
@@ -96,7 +97,8 @@ class OutboxSender:
         if item is None:
             await self._wait(kind, self.idle_poll)
             return
-        delay = (datetime.fromisoformat(item.next_try) - self.now()).total_seconds()
+        # capped: a clock stepped back by hours must not hold an item back for hours
+        delay = min(self.backoff_cap, (datetime.fromisoformat(item.next_try) - self.now()).total_seconds())
         if delay > 0 and not await self._wait(kind, delay):
             return  # its time has come: the next step fetches it again
         await self.send(item)

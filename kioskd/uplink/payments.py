@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from kioskd.system.clock import wall_now
 from kioskd.uplink.answers import PaymentOutcome, read_payment_answer
 from kioskd.uplink.client import PAYMENTS_PATH, BackendClient
 from kioskd.uplink.errors import Unreachable, UplinkError
@@ -46,7 +47,7 @@ class UplinkPayments:
         client: BackendClient,
         *,
         submit_timeout: float = 10.0,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = wall_now,
         outbox: OutboxSender | None = None,
         on_flagged: FlaggedHook | None = None,
     ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from drivers.base import ReceiptPrinter
 from kioskd.config import Config
 from kioskd.customer.receipts.layout import ReceiptData, print_receipt
+from kioskd.system.clock import wall_now
 from statemachine.ports import PaymentResult
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ log = logging.getLogger("kioskd.customer.receipts.layout")
 def parse_utc(text: str | None) -> datetime:
     """An RFC 3339 UTC time from the journal (now when missing)."""
     if not text:
-        return datetime.now(UTC)
+        return wall_now()
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 

@@ -1,0 +1,71 @@
+"""The kiosk's wall time: the system clock, corrected by the backend's when they disagree.
+
+A kiosk may boot with its clock years off (a flat RTC battery, no NTP in the hall) or see
+it stepped by hours while running. Timeouts never read the wall clock (asyncio's loop time
+and time.monotonic() are monotonic). The times people read or that are stored (journal,
+receipts, alerts, reports, the daily close) come from `now()`: the system clock plus the
+offset learned from the backend's `Date` header whenever the two differ by more than
+SKEW_LIMIT seconds. The same answer tells staff (`clock_skew`) through `on_change`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+log = logging.getLogger(__name__)
+
+SKEW_LIMIT = 60.0  # seconds; the backend refuses a look-up's ts beyond 300 s (spec: stale)
+
+
+class Clock:
+    """System time plus the offset to the backend's clock (0 while they agree)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0  # seconds to add to the system clock
+        # ("skewed", seconds the backend is ahead, or None when unknown) or ("sane", None)
+        self.on_change: Callable[[str, int | None], None] = lambda state, skew: None
+
+    def now(self) -> datetime:
+        """The corrected time (UTC)."""
+        return datetime.now(UTC) + timedelta(seconds=self.offset)
+
+    def observe(self, date_header: str | None) -> bool:
+        """Compare with the backend's `Date` header (RFC 9110); True when the offset moved."""
+        if not date_header:
+            return False
+        try:
+            theirs = parsedate_to_datetime(date_header)
+        except (TypeError, ValueError):
+            return False  # a proxy's odd header is no reason to move the clock
+        if theirs.tzinfo is None:
+            return False
+        skew = (theirs - datetime.now(UTC)).total_seconds()
+        if abs(skew) <= SKEW_LIMIT:
+            if self.offset:
+                log.warning("system clock agrees with the backend again; offset %+.0f s dropped", self.offset)
+                self.offset = 0.0
+                self.on_change("sane", None)
+                return True
+            return False
+        if abs(skew - self.offset) <= SKEW_LIMIT / 2:
+            return False
+        log.warning("system clock is %+.0f s off the backend's; times now follow the backend", -skew)
+        self.offset = float(round(skew))
+        self.on_change("skewed", round(skew))
+        return True
+
+    def stale_answer(self) -> None:
+        """The backend called a signed time stale but sent no usable Date: say so, keep the clock."""
+        log.warning("the backend says our time is stale and sent no Date header to correct it")
+        self.on_change("skewed", None)
+
+
+CLOCK = Clock()  # one per process: the journal, the uplink and the reports share it
+
+
+def wall_now() -> datetime:
+    """Now (UTC), corrected (see Clock)."""
+    return CLOCK.now()
