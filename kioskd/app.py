@@ -40,6 +40,7 @@ from kioskd.uplink.status import report_status
 from statemachine.definition import Timeouts
 from statemachine.machine import build_machine
 from statemachine.model import KioskModel, Rules
+from statemachine.rules import Site
 
 if TYPE_CHECKING:
     from kioskd.sim.hardware import Simulation
@@ -129,6 +130,7 @@ class Daemon:
         self.model = KioskModel(
             validator=self.validator, journal=self.ledger, payments=self.payments,
             receipts=self.receipts, alerts=self.alerts, rules=rules_from(c), publish=self._publish,
+            site=Site(hall=c.kiosk.name, hall_en=c.kiosk.name_en, hotline=c.kiosk.hotline),
         )
         self.machine = build_machine(self.model, Timeouts(**vars(c.timeouts)))
         self.custody = Custody(

@@ -50,6 +50,9 @@ class KioskConfig:
     currency: str = field(default="CNY", metadata={"pattern": "ISO 4217 code"})
     locale: str = field(default="zh-CN", metadata=_choice("zh-CN", "en"))
     tz: str = field(default="Asia/Shanghai", metadata={"timezone": True})
+    # shown to the customer on the idle, help and result screens and printed on the receipt
+    name_en: str = ""  # the hall's name on the English screen and receipt ("" = `name`)
+    hotline: str = field(default="", metadata={"pattern": "phone"})  # service hotline ("" = none)
 
 
 @dataclass(frozen=True)
@@ -349,6 +352,8 @@ def _check_rules(value: Any, meta: Any, file: str, key: str) -> None:
             raise ConfigError(file, key, f"must be host:port, got {value!r}")
     if meta.get("pattern") == "ISO 4217 code" and not (len(value) == 3 and value.isupper()):
         raise ConfigError(file, key, f"must be an ISO 4217 code like CNY, got {value!r}")
+    if meta.get("pattern") == "phone" and not re.fullmatch(r"[0-9][0-9 ()+-]{0,23}|", value):
+        raise ConfigError(file, key, f"must be a phone number like 95598 or 400-800-1234, got {value!r}")
     if meta.get("pattern") == "HH:MM" and not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", value):
         raise ConfigError(file, key, f"must be a local time HH:MM like 23:30, got {value!r}")
     if meta.get("timezone"):

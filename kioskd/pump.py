@@ -197,9 +197,15 @@ class EventPump:
             await self._credit_follow_up(event)
 
     async def _credit_follow_up(self, event: ev.NoteCredited) -> None:
+        original = self.model.stack_txn or self.model.txn
         found = await self.ledger.commit_in_flight_note()
         self.model.stack_txn = None
         if found is not None:
+            record = await self.ledger.transaction(found[0])
+            if original is not None and record is not None and found[0] != original:
+                # that customer may still be reading the result: it says where the note went
+                self.model.landed_after_submit(original, found[1], record.seq)
+                self.model.publish()
             await self._submit_if_follow_up(found[0])
             return
         # no intent at all: the note is in the box but belongs to no payment; staff reconcile

@@ -102,6 +102,16 @@ def _t(trigger: str, source: str | list[str], dest: str | None, **extra: Any) ->
     return {"trigger": trigger, "source": source, "dest": dest, **extra}
 
 
+# the keys that leave an end screen (help, done)
+END_KEYS = ("digit", "backspace", "cancel", "confirm", "finish", "touch")
+# events that may settle a stuck note, and the model method that records what each settled
+SETTLING: tuple[tuple[str, str | None], ...] = (
+    ("jam_cleared", "unjam"),  # the jam is over (the note may still be on its way)
+    ("note_stacked", None),  # credited: commit_credit already counted it
+    ("note_returned", "note_gone"),
+    ("note_rejected", "note_gone"),
+)
+
 TRANSITIONS: list[dict[str, Any]] = [
     # start-up: the daemon decides once recovery and the device probes are done
     _t("ready", "starting", "service_idle", conditions="healthy"),
@@ -134,7 +144,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("escrow_stack", CASH + "_escrow", CASH + "_stacking"),
     _t("escrow_return", CASH + "_escrow", CASH + "_waiting"),
     _t("note_stacked", CASH + "_stacking", CASH + "_waiting", before="count_note"),
-    _t("note_returned", [CASH + "_stacking", CASH + "_escrow"], CASH + "_waiting"),
+    _t("note_returned", [CASH + "_stacking", CASH + "_escrow"], CASH + "_waiting", before="note_gone"),
     _t("note_rejected", [CASH + "_stacking", CASH + "_escrow"], CASH + "_waiting", before="say_rejected"),
     _t("note_rejected", CASH + "_waiting", None, before="say_rejected"),
     _t("finish", CASH + "_waiting", P + "submit", conditions=["has_notes", "reached_min"]),
@@ -164,13 +174,36 @@ TRANSITIONS: list[dict[str, Any]] = [
     # the next customer's account entry with that digit (never swallowed)
     _t("rate", [P + "receipt", P + "done", P + "help"], None, conditions="can_rate", before="store_rating"),
     _t("digit", P + "done", P + "account", conditions="healthy", before="next_customer"),
-    # the end screens: cash not yet submitted (a jam) is submitted before leaving
-    _t("jam_cleared", P + "help", P + "submit", conditions="cash_unsubmitted"),
+    # a stuck note: one visit, one payment. The payment stays open on the help screen until
+    # the note in the transport is settled (credited, handed back); `prepare` records what the
+    # event settles before the guards look. Settled with cash counted: submitted, every note in
+    # it; with nothing counted: the help screen again, with its own timeout
+    *[
+        t
+        for trigger, settles in SETTLING
+        for t in (
+            _t(trigger, P + "help", P + "submit", conditions=["note_settled", "cash_unsubmitted"],
+               **({"prepare": settles} if settles else {})),
+            # (a credited note is counted: STACKED never settles a payment with nothing in it)
+            *([_t(trigger, P + "help", P + "help", conditions="note_settled", before="jam_over")]
+              if settles else []),
+        )
+    ],
+    # while the note is stuck, keys wait with it; after timeouts.jam_wait, or when staff end the
+    # payment (kioskctl payment end), the counted notes are submitted without it (a note that
+    # lands later becomes a follow-up payment)
+    *[_t(key, P + "help", None, conditions="waiting_for_note") for key in END_KEYS],
+    _t("timeout", P + "help", P + "submit", conditions=["waiting_for_note", "cash_unsubmitted"],
+       before="leave_note_behind"),
+    _t("staff_end", P + "help", P + "submit", conditions=["waiting_for_note", "cash_unsubmitted"],
+       before="leave_note_behind"),
+    _t("staff_end", P + "help", "service_idle", conditions="waiting_for_note"),
+    # the end screens: cash not yet submitted (validator lost, box full) is submitted before leaving
     _t("timeout", P + "help", P + "submit", conditions="cash_unsubmitted"),
     _t("timeout", [P + "help", P + "done"], "service_idle"),
     *[
         t
-        for key in ("digit", "backspace", "cancel", "confirm", "finish", "touch")
+        for key in END_KEYS
         for t in (
             _t(key, P + "help", P + "submit", conditions="cash_unsubmitted"),
             _t(key, [P + "help", P + "done"], "service_idle"),

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 from drivers.base import BillValidator, NoteCredited
@@ -27,6 +27,9 @@ from statemachine.ports import (
     Payments,
     ReceiptService,
 )
+from statemachine.reasons import lookup_reason, payment_reason
+from statemachine.rules import DEFAULT_RULES, DEFAULT_SITE, Rules, Site, account_problem
+from statemachine.trouble_model import TroubleMixin
 from statemachine.visit_model import VisitMixin
 
 log = logging.getLogger("kioskd.machine")
@@ -39,45 +42,11 @@ KEY_TRIGGERS = frozenset({"backspace", "cancel", "confirm", "finish", "lang", "t
                           "reprint", "invoice"}) & frozenset(TRIGGERS)
 
 
-@dataclass(frozen=True)
-class Rules:
-    """The limits and formats the model enforces (from config)."""
-
-    account_min: int = 8
-    account_max: int = 16
-    check_digit: str = "none"
-    max_payment: int = 500000
-    max_notes: int = 50
-    locale: str = "zh-CN"
-
-
-def luhn_ok(digits: str) -> bool:
-    """True when the last digit is the Luhn check digit of the others."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def account_problem(account: str, rules: Rules) -> str | None:
-    """Why an account number is not well formed, or None."""
-    if len(account) < rules.account_min:
-        return "too_short"
-    if len(account) > rules.account_max:
-        return "too_long"
-    if rules.check_digit == "luhn" and not luhn_ok(account):
-        return "check_digit"
-    return None
-
-
 class NoteWithoutPayment(RuntimeError):
     """A note was credited after its payment left the screen."""
 
 
-class KioskModel(CustodyModelMixin, VisitMixin):
+class KioskModel(CustodyModelMixin, VisitMixin, TroubleMixin):
     """One customer at a time: account, look-up, cash, submit, receipt."""
 
     state: str
@@ -92,12 +61,13 @@ class KioskModel(CustodyModelMixin, VisitMixin):
         payments: Payments,
         receipts: ReceiptService,
         alerts: AlertService,
-        rules: Rules = Rules(),
+        rules: Rules = DEFAULT_RULES,
+        site: Site = DEFAULT_SITE,
         publish: Callable[[Snapshot], None] = lambda snapshot: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.validator, self.journal, self.payments = validator, journal, payments
-        self.receipts, self.alerts, self.rules = receipts, alerts, rules
+        self.receipts, self.alerts, self.rules, self.site = receipts, alerts, rules, site
         self._publish, self._clock = publish, clock
         self.machine: Any = None  # set by build_machine
         self.locale = rules.locale
@@ -123,7 +93,9 @@ class KioskModel(CustodyModelMixin, VisitMixin):
         self.result: PaymentResult | None = None
         self.receipt: str | None = None
         self.help_reason: str | None = None
+        self.help_detail: str | None = None  # which refusal or look-up failure (statemachine.reasons)
         self.rating: str | None = None
+        self._reset_trouble()
 
     # --- what the screen shows -------------------------------------------------
     @property
@@ -159,17 +131,21 @@ class KioskModel(CustodyModelMixin, VisitMixin):
             "deadline": None if deadline is None else int(deadline * 1000),
             "timeout": self.timeout_seconds(self.state, getattr(state_obj, "timeout", 0)) if timed else 0,
             "result": None if self.result is None else {
-                k: v for k, v in asdict(self.result).items() if k != "notes"
+                **{k: v for k, v in asdict(self.result).items() if k != "notes"},
+                "reason_code": payment_reason(self.result.status, self.result.reason),
             },
             "receipt": self.receipt,
             "rating": self.rating,
             "large_text": self.text_enlarged,
             "help": None if self.help_reason is None else {
-                "reason": self.help_reason, "total": self.total,
+                "reason": self.help_reason, "detail": self.help_detail, "total": self.total,
             },
             "unavailable": {"reason": next(iter(self.problems.values()))}
             if self.state == "unavailable" and self.problems else None,
             "notices": sorted(self.notices),
+            "site": {"hall": self.site.hall, "hall_en": self.site.hall_en or self.site.hall,
+                     "hotline": self.site.hotline},
+            **self.jam_snapshot(),
             **self.custody_snapshot(),
         }
 
@@ -257,7 +233,7 @@ class KioskModel(CustodyModelMixin, VisitMixin):
                 info = await self.payments.lookup(account)
             except LookupFailed as err:
                 log.info("look-up of %s failed: %s", account, err)
-                await self.trigger("lookup_failed", gen, err.reason)
+                await self.trigger("lookup_failed", gen, lookup_reason(err.reason, err.detail))
             else:
                 await self.trigger("lookup_ok", gen, info)
 
@@ -273,7 +249,7 @@ class KioskModel(CustodyModelMixin, VisitMixin):
 
     def store_lookup_error(self, gen: int, reason: str, *_: Any) -> None:
         """Keep why the look-up failed; the help screen says it."""
-        self.lookup_error = reason
+        self.lookup_error = self.help_detail = reason
         self.help_reason = "lookup"
 
     # --- cash -------------------------------------------------------------------------------
@@ -295,7 +271,7 @@ class KioskModel(CustodyModelMixin, VisitMixin):
 
     def hold_escrow(self, value: int, *_: Any) -> None:
         """Remember the note in escrow."""
-        self.escrow_value = value
+        self.escrow_value = self.loose_note = value
         self.message = None
 
     async def decide_escrow(self, *_: Any) -> None:
@@ -312,6 +288,7 @@ class KioskModel(CustodyModelMixin, VisitMixin):
                 self.set_problem("storage", "storage")
         if refusal is not None:
             self.message = refusal
+            self.loose_note = None  # handed back by our decision
             await self.validator.return_note()
             await self.trigger("escrow_return")
             return
@@ -339,7 +316,7 @@ class KioskModel(CustodyModelMixin, VisitMixin):
             raise NoteWithoutPayment("a credited note with no payment on screen: the journal's intent decides")
         await self.journal.commit_note(txn, event.value)
         self.notes.append(event.value)
-        self.stack_txn = None
+        self.stack_txn = self.loose_note = None
         self.publish()
 
     def count_note(self, *_: Any) -> None:
@@ -373,30 +350,9 @@ class KioskModel(CustodyModelMixin, VisitMixin):
         self.message = "cancel_refused"
 
     def say_rejected(self, *_: Any) -> None:
-        """The validator refused a note."""
+        """The validator refused a note (and handed it back)."""
         self.message = "note_rejected"
-
-    # --- trouble --------------------------------------------------------------------------
-    def help_jam(self, *_: Any) -> None:
-        """A stuck note: tell the customer, call the staff."""
-        self.help_reason = "note_jam"
-        self.alerts.raise_alert("note_jam", "critical", total=self.total, txn=self.txn)
-
-    def help_validator(self, *_: Any) -> None:
-        """The validator stopped answering during cash."""
-        self.help_reason = "validator_offline"
-
-    def help_stacker_full(self, *_: Any) -> None:
-        """The cash box is full: the payment ends with what was counted."""
-        self.help_reason = "stacker_full"
-
-    def enter_help(self, *_: Any) -> None:
-        """The help screen: a reason, and 'please ask the staff'."""
-        log.info("help: %s (counted %d fen)", self.help_reason, self.total)
-
-    def cash_unsubmitted(self, *_: Any) -> bool:
-        """Counted cash that has not been submitted yet."""
-        return bool(self.notes) and not self.submit_started
+        self.loose_note = None
 
     # --- submit and receipt -------------------------------------------------------------------
     def start_submit(self, *_: Any) -> None:
@@ -417,6 +373,7 @@ class KioskModel(CustodyModelMixin, VisitMixin):
         self.result = result
         if result.status == "flagged":
             self.help_reason = "flagged"
+            self.help_detail = payment_reason(result.status, result.reason)
 
     def start_receipt(self, *_: Any) -> None:
         """Print the receipt in a task."""

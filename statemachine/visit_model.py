@@ -22,6 +22,7 @@ class VisitMixin:
     timeouts: Timeouts = Timeouts()
     text_enlarged = False  # the accessibility key: large type, longer timeouts, this visit only
     rating: str | None = None
+    stuck_timeout: Any
 
     def end_visit(self) -> None:
         """The person has gone: the next one starts with the default text size."""
@@ -29,7 +30,10 @@ class VisitMixin:
 
     # --- timeouts ------------------------------------------------------------------------------
     def timeout_seconds(self, state: str, base: float) -> float:
-        """How long the timed `state` waits this visit (its configured `base`, stretched for large text)."""
+        """How long the timed `state` waits this visit: its `base`, stretched for large text; a stuck note's wait."""
+        stuck = self.stuck_timeout(state, base)  # TroubleMixin
+        if stuck is not None:
+            return stuck
         return base * self.timeouts.large_text_factor if self.text_enlarged else base
 
     def toggle_large_text(self, *_: Any) -> None:

@@ -83,6 +83,7 @@ class FakePayments:
             "0087654321": AccountInfo("0087654321", "L*i", 500, -500, "CNY", 1000, 20000),
         }
         self.lookup_gate: asyncio.Event | None = None  # set to hold look-ups
+        self.refusal = "rejected: account_closed"  # the reason of a flagged payment
         self.submitted: list[str] = []
 
     async def lookup(self, account: str) -> AccountInfo:
@@ -90,6 +91,8 @@ class FakePayments:
             await self.lookup_gate.wait()
         if account == "0099999999":
             raise LookupFailed("account_blocked")
+        if account == "0088888888":
+            raise LookupFailed("account_blocked", "frozen")
         if account not in self.accounts:
             raise LookupFailed("unknown_account")
         return self.accounts[account]
@@ -103,7 +106,7 @@ class FakePayments:
         return PaymentResult(
             txn=txn, seq=t["seq"], account=t["account"], amount=amount, notes=tuple(t["notes"]),
             status=self.status, balance=amount - 12350 if credited else None,
-            ref="B-1" if credited else None, reason=None if credited else "rejected",
+            ref="B-1" if credited else None, reason=None if credited else self.refusal,
         )
 
 

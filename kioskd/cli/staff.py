@@ -34,11 +34,17 @@ _L = {
 }
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register the staff commands on a kioskctl parser."""
+def common_options() -> argparse.ArgumentParser:
+    """The options every control-socket command takes (a parent parser)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print the daemon's JSON reply")
     common.add_argument("--lang", choices=tuple(_L), default="zh-CN", help="language of the output")
+    return common
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register the staff commands on a kioskctl parser."""
+    common = common_options()
 
     p = subparsers.add_parser("status", parents=[common], help="state, devices, cash box, outbox, backend")
     p.set_defaults(func=_run, build=lambda a: {"cmd": "status"}, show=_show_status)

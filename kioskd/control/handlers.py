@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
 from kioskd.control.server import ControlError
+from kioskd.customer.commands import customer_commands
 from kioskd.customer.receipts.layout import print_receipt
 from kioskd.customer.receipts.printing import receipt_data
 from kioskd.hall.reports import daily_report, day_bounds, print_report
@@ -89,6 +90,7 @@ class Handlers:
             "cashbox_open": (self.cashbox_open, frozenset()),
             "sim_insert": (self.sim_insert, frozenset({"value"})),
             "sim_fault": (self.sim_fault, frozenset({"name", "on"})),
+            **customer_commands(daemon),
         }
 
     async def handle(self, request: dict[str, Any]) -> dict[str, Any]:

@@ -170,7 +170,7 @@ async def test_a_jam_keeps_the_counted_notes_and_submits_when_cleared(slow: Kios
     await slow.model.trigger("note_jam")
     assert slow.state == "payment_help"
     snap = slow.snapshots[-1]
-    assert snap["help"] == {"reason": "note_jam", "total": 2000}
+    assert snap["help"] == {"reason": "note_jam", "detail": None, "total": 2000}
     assert slow.validator.accepting is False
     assert "note_jam" in slow.alerts.raised
     await slow.model.trigger("jam_cleared")
@@ -179,11 +179,12 @@ async def test_a_jam_keeps_the_counted_notes_and_submits_when_cleared(slow: Kios
     assert slow.snapshots[-1]["result"]["amount"] == 2000
 
 
-async def test_a_jam_is_submitted_at_the_latest_when_help_times_out(slow: Kiosk) -> None:
+async def test_a_validator_lost_is_submitted_at_the_latest_when_help_times_out(slow: Kiosk) -> None:
     await slow.to_cash()
     await slow.insert(2000)
-    await slow.model.trigger("note_jam")
-    await wait_for_state(slow, "payment_done", 70)
+    await slow.model.trigger("validator_lost")
+    took = await wait_for_state(slow, "payment_done", 70)
+    assert 59.5 <= took <= 61
     assert len(slow.payments.submitted) == 1
 
 

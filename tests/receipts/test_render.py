@@ -157,3 +157,15 @@ def test_receipt_from_a_payment_result_shows_its_money() -> None:
     assert data == CREDITED
     pending = dataclasses.replace(result, status="pending", balance=None, ref=None)
     assert receipt_data(pending, hall="h", kiosk="k", holder="x", at=CREDITED.time).status == "pending"
+
+
+@pytest.mark.parametrize(("locale", "hall", "hotline"), [
+    ("zh-CN", "国网东城营业厅", "服务热线: 95598"), ("en", "Dongcheng Hall", "Hotline: 95598")])
+def test_the_hall_in_the_receipts_language_and_the_hotline_above_keep(locale: str, hall: str, hotline: str) -> None:
+    from kioskd.customer.receipts.layout import receipt_lines
+
+    data = dataclasses.replace(CREDITED, hall_en="Dongcheng Hall", hotline="95598")
+    lines = receipt_lines(data, locale=locale)
+    assert lines[0] == hall
+    assert lines[-2:] == [hotline, "请妥善保管此凭条" if locale == "zh-CN" else "Please keep this receipt."]
+    assert not any("95598" in line for line in receipt_lines(CREDITED, locale=locale))

@@ -71,12 +71,15 @@ SCREENS = [
     ("done", {"state": "payment_done", "result": CREDITED, "receipt": "printed"},
      ["缴费成功", "¥150.00", "¥26.50", "B-1", "请取走凭条"],
      ["Payment successful", "Balance after payment", "¥26.50", "B-1", "Please take your receipt"]),
-    ("pending", {"state": "payment_done", "result": PENDING, "receipt": "failed"},
-     ["入账处理中", "43", "凭条未能打印", "补打"],
-     ["crediting is pending", "43", "could not be printed", "reprint"]),
-    ("help", {"state": "payment_help", "help": {"reason": "note_jam", "total": 5000}, "total": 5000},
-     ["请联系工作人员", "纸币卡住了", "¥50.00"], ["Please ask the staff", "A note is stuck", "¥50.00"]),
-    ("help-lookup", {"state": "payment_help", "help": {"reason": "lookup"}, "lookup_error": "unknown_account"},
+    ("pending", {"state": "payment_done", "result": {**PENDING, "reason_code": "unreachable"}, "receipt": "failed"},
+     ["暂时无法连接缴费系统", "自动入账", "43", "凭条未能打印", "补打"],
+     ["cannot be reached", "credited automatically", "43", "could not be printed", "reprint"]),
+    ("help", {"state": "payment_help", "help": {"reason": "note_jam", "detail": None, "total": 5000}, "total": 5000,
+              "jam": {"waiting": True, "note": 2000, "left_behind": None}},
+     ["工作人员马上就到", "纸币卡在机器里", "目前已收 ¥50.00", "卡住的纸币", "¥20.00"],
+     ["the staff are coming", "A note is stuck", "¥50.00 counted so far", "The stuck note", "¥20.00"]),
+    ("help-lookup", {"state": "payment_help", "help": {"reason": "lookup", "detail": "unknown_account", "total": 0},
+                     "lookup_error": "unknown_account"},
      ["未找到该户号"], ["account number was not found"]),
     ("unavailable", {"state": "unavailable", "unavailable": {"reason": "validator_offline"}},
      ["暂停服务", "收款器暂时无法使用", "人工窗口"], ["Out of service", "note acceptor", "counter"]),
@@ -105,10 +108,13 @@ async def screen(browser):
     server = ScreenServer("127.0.0.1:0", on_key=keys)
     url = await server.start()
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
     await page.goto(url)
     yield server, keys, page
     await page.close()
     await server.stop()
+    assert errors == [], errors  # a script error leaves a stale screen that tests may still pass
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
@@ -191,13 +197,13 @@ async def test_the_result_screen_offers_one_rating_then_thanks(screen):
     for key in SOFT:  # no soft key where it does not apply
         await expect(page.locator(f'button[data-key="{key}"]')).to_be_hidden()
     server.publish(snapshot(state="payment_done", result=CREDITED, receipt="printed"))
-    await expect(page.get_by_test_id("rating-ask")).to_have_text("请评价本次服务（可选）")
+    await expect(page.get_by_test_id("softkeys-label")).to_have_text("请评价本次服务（可选）")
     for key, label in [("rate_good", "满意"), ("rate_fair", "一般"), ("rate_poor", "不满意")]:
         await expect(page.locator(f'button[data-key="{key}"]')).to_have_text(label)
     await page.locator('button[data-key="rate_fair"]').click()
     assert await keys.wait_for(1) == ["rate_fair"]  # the soft key, not a touch that starts a payment
     server.publish(snapshot(state="payment_done", result=CREDITED, receipt="printed", rating="fair"))
-    await expect(page.get_by_test_id("rating")).to_have_text("感谢您的评价：一般")
+    await expect(page.get_by_test_id("softkeys-label")).to_have_text("感谢您的评价：一般")
     await expect(page.locator('button[data-key="rate_good"]')).to_be_hidden()
     await page.screenshot(path=str(SHOTS / "rated-zh-CN.png"), animations="disabled")
 

@@ -165,7 +165,9 @@ class Id003Emulator(PtyDevice):
         elif s == Status.STACKING:
             self._set(Status.STACKER_JAM if self.faults["jam_stacking"] else Status.VEND_VALID)
         elif s == Status.STACKER_JAM and not self.faults["jam_stacking"]:
-            self._set(Status.VEND_VALID)
+            # freed: the transport moves the note on (STACKING again) before it is vended, so
+            # the host sees the jam end a poll before the credit, as on a real unit
+            self._set(Status.STACKING)
         elif s == Status.REJECTING:
             self.rejected.append(self._note)
             self._note = None

@@ -204,7 +204,8 @@ class SspEmulator(PtyDevice):
             else:
                 self._credit()
         elif s == "jam_stack" and not self.faults["jam_stacking"]:
-            self._credit()
+            # freed: the note moves on (a poll without SAFE JAM) before it is credited
+            self._set("stacking")
         elif s == "credited" and not self._unacked:
             self._into_box(self._note)
             self._events.append(Event(Ev.STACKED))

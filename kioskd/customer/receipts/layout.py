@@ -48,6 +48,8 @@ class ReceiptData:
     ref: str | None = None  # backend reference (credited only)
     duplicate: int = 0  # 0 = the original; n > 0 = the n-th reprint
     currency: str = "CNY"
+    hall_en: str = ""  # the hall's name on an English receipt ("" = hall)
+    hotline: str = ""  # the service hotline ("" = no line)
 
 
 _TEXT: dict[str, dict[str, str]] = {
@@ -67,6 +69,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "pending": "入账处理中，参考号 {0}",
         "flagged": "待工作人员核查，参考号 {0}",
         "keep": "请妥善保管此凭条",
+        "hotline": "服务热线: {0}",
     },
     "en": {
         "title": "PAYMENT RECEIPT",
@@ -84,6 +87,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "pending": "Crediting pending, reference {0}",
         "flagged": "Held for staff review, reference {0}",
         "keep": "Please keep this receipt.",
+        "hotline": "Hotline: {0}",
     },
 }
 
@@ -101,7 +105,8 @@ def receipt_lines(data: ReceiptData, *, locale: str, tz: str = "Asia/Shanghai") 
     text = _TEXT[locale]
     local = data.time.astimezone(ZoneInfo(tz))
     when = f"{local:%Y-%m-%d %H:%M:%S} {local.isoformat()[-6:]}"  # e.g. "... 18:30:05 +08:00"
-    lines = [data.hall, text["title"]]
+    hall = data.hall_en if locale == "en" and data.hall_en else data.hall
+    lines = [hall, text["title"]]
     if data.duplicate:
         lines.append(f"补打 DUPLICATE {data.duplicate}")
     lines += [
@@ -127,7 +132,10 @@ def receipt_lines(data: ReceiptData, *, locale: str, tz: str = "Asia/Shanghai") 
     else:
         # No backend reference yet: the serial number is what staff look the payment up by.
         lines.append(text[data.status].format(data.seq))
-    lines += [RULE, text["keep"]]
+    lines.append(RULE)
+    if data.hotline:
+        lines.append(text["hotline"].format(data.hotline))
+    lines.append(text["keep"])
     return lines
 
 

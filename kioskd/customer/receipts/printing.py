@@ -35,7 +35,7 @@ def receipt_data(config: Config, record: TxnRecord, duplicate: int = 0) -> Recei
         holder=record.holder, notes=tuple(n.value for n in record.notes), total=record.amount,
         status=record.state if record.state in ("credited", "pending", "flagged") else "pending",
         balance=record.balance, ref=record.ref, duplicate=duplicate,
-        currency=config.kiosk.currency,
+        currency=config.kiosk.currency, hall_en=config.kiosk.name_en, hotline=config.kiosk.hotline,
     )
 
 

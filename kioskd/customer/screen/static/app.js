@@ -56,6 +56,9 @@ function render() {
     const applies = SOFT_KEYS[button.dataset.key];
     button.hidden = !(applies && applies(s));
   }
+  const label = document.querySelector("[data-testid=softkeys-label]");
+  label.textContent = softKeysLabel(s);
+  label.hidden = !label.textContent;
   const msg = document.querySelector("[data-testid=message]");
   const text = messageText(s);
   msg.hidden = !text;
@@ -63,7 +66,20 @@ function render() {
   document.querySelector("[data-testid=notices]").replaceChildren(
     ...(s.notices || []).map((n) => h("li", { "data-notice": n }, TEXT[locale].notice[n] || n)));
   for (const el of document.querySelectorAll("[data-label]")) el.textContent = t(el.dataset.label);
+  renderContact(s);
   tick();
+}
+
+// The hall and its hotline, where a customer may need someone: idle, help, result, out of service.
+const CONTACT_STATES = ["service_idle", "payment_receipt", "payment_done", "payment_help", "unavailable"];
+
+function renderContact(s) {
+  const el = document.querySelector("[data-testid=contact]");
+  const site = s.site || {};
+  const hall = locale === "en" ? site.hall_en || site.hall : site.hall;
+  const parts = [hall, site.hotline && t("hotline", site.hotline)].filter(Boolean);
+  el.hidden = !(parts.length && CONTACT_STATES.includes(s.state));
+  el.textContent = parts.join(" · ");
 }
 
 // The countdown is recomputed from the deadline, so it stays right after a missed frame.

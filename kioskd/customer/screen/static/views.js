@@ -51,8 +51,24 @@ function viewConfirm(s) {
       row("due", yuan(info.due), "due"),
       row("balance", yuan(info.balance), "balance")),
     info.min !== undefined && h("p", { class: "small" }, t("limits", yuan(info.min), yuan(info.max))),
+    noChange(),
     h("p", { class: "hint" }, t("confirm_hint")),
   ];
+}
+
+// The kiosk gives no change: said on the confirmation and on the cash screen before the first note.
+function noChange() {
+  return h("p", { class: "rule", "data-testid": "no-change" }, t("no_change"));
+}
+
+// Received so far against the bill: what is still due, or where the amount over it goes.
+function dueLine(s) {
+  const due = (s.info || {}).due;
+  if (!Number.isSafeInteger(due) || due <= 0) return null;
+  const total = s.total || 0;
+  if (total < due) return h("p", { class: "due", "data-testid": "still-due" }, t("still_due", yuan(due - total)));
+  if (total === due) return h("p", { class: "due paid", "data-testid": "still-due" }, t("due_paid"));
+  return h("p", { class: "due over", "data-testid": "still-due" }, t("over_due", yuan(total - due)));
 }
 
 function viewCash(s) {
@@ -76,6 +92,8 @@ function viewCash(s) {
         h("span", { class: "total", "data-testid": "total" }, yuan(s.total || 0)),
         h("span", { class: "small", "data-testid": "note-count" }, t("cash_notes", notes.length))),
       list),
+    dueLine(s),
+    notes.length === 0 && noChange(),
     status && h("p", { class: "lead spinner", "data-testid": "cash-status" }, status),
     s.max_more !== null && s.max_more !== undefined &&
       h("p", { class: "small", "data-testid": "max-more" }, t("cash_more", yuan(s.max_more))),
@@ -116,12 +134,25 @@ const SOFT_KEYS = {
   rate_poor: canRate,
 };
 
-// The rating prompt above the rating keys, or the thanks once the customer has chosen.
-function ratingLine(s) {
-  if (s.rating) {
-    return h("p", { class: "hint", "data-testid": "rating" }, t("rating_thanks", t(`key_rate_${s.rating}`)));
-  }
-  return canRate(s) ? h("p", { class: "hint", "data-testid": "rating-ask" }, t("rating_ask")) : null;
+// What the soft keys on show are for: the rating prompt, or the thanks once the customer has chosen.
+function softKeysLabel(s) {
+  if (s.rating && RESULT_STATES.includes(s.state)) return t("rating_thanks", t(`key_rate_${s.rating}`));
+  return canRate(s) ? t("rating_ask") : "";
+}
+
+// A stuck note left out of this payment, or one that landed after it was sent.
+function jamNotices(s) {
+  const jam = s.jam || {};
+  return [
+    jam.left_behind && h("p", { class: "notice", "data-testid": "left-behind" }, t("jam_left_behind", yuan(jam.left_behind))),
+    s.follow_up && h("p", { class: "notice", "data-testid": "follow-up" },
+      t("follow_up", yuan(s.follow_up.amount), s.follow_up.seq)),
+  ];
+}
+
+// Why the payment is not (yet) credited, in words (docs/spec/customer-flow.md, "Reasons").
+function refusalText(code) {
+  return reasonText("refused_reason", code, "refused_default");
 }
 
 function viewResult(s) {
@@ -130,27 +161,53 @@ function viewResult(s) {
   const head = { credited: "paid_title", pending: "pending_title", flagged: "flagged_title" }[r.status];
   return [
     h("h1", { "data-testid": "title", class: `status-${r.status}` }, t(head || "pending_title")),
-    r.status === "pending" && h("p", { class: "lead" }, t("pending_body")),
-    r.status === "flagged" && h("p", { class: "lead" }, t("flagged_body")),
+    r.status === "pending" && h("p", { class: "lead", "data-testid": "reason" }, t("pending_body")),
+    r.status === "flagged" && h("p", { class: "lead", "data-testid": "reason" }, refusalText(r.reason_code)),
+    r.status === "flagged" && h("p", { class: "hint" }, t("flagged_body")),
     resultCard(r),
+    ...jamNotices(s),
     receiptLine(s),
     s.state === "payment_done" && h("p", { class: "hint" }, t("done_hint")),
-    ratingLine(s),
   ];
+}
+
+// A stuck note: the payment waits for it; the customer is told what happens and what was counted.
+function viewJam(s) {
+  const jam = s.jam || {};
+  const total = (s.help || {}).total ?? s.total;
+  if (!jam.waiting) {
+    return [title("help_title"), h("p", { class: "lead", "data-testid": "reason" }, t("jam_settled")),
+      h("p", { class: "hint" }, t("help_body"))];
+  }
+  return [
+    title("jam_title"),
+    h("p", { class: "lead", "data-testid": "reason" }, t("jam_waiting", yuan(total || 0))),
+    h("div", { class: "card" },
+      row("help_total", yuan(total || 0), "help-total"),
+      jam.note && row("jam_note", yuan(jam.note), "jam-note")),
+    h("p", { class: "hint" }, t("jam_hint")),
+  ];
+}
+
+function helpReason(help) {
+  if (help.reason === "lookup") return reasonText("lookup_reason", help.detail, "lookup_default");
+  if (help.reason === "flagged") return refusalText(help.detail);
+  return reasonText("help_reason", help.reason, "help_default");
 }
 
 function viewHelp(s) {
   const help = s.help || {};
-  const reason = help.reason === "lookup" && s.lookup_error ? s.lookup_error : help.reason;
+  if (help.reason === "note_jam") return viewJam(s);
   const total = help.total ?? s.total;
   return [
     title("help_title"),
-    h("p", { class: "lead", "data-testid": "reason" }, reasonText("help_reason", reason, "help_default")),
-    total ? h("div", { class: "card" }, row("help_total", yuan(total), "help-total")) : null,
+    h("p", { class: "lead", "data-testid": "reason" }, helpReason(help)),
+    help.reason === "flagged" && h("p", { class: "hint" }, t("flagged_body")),
+    total && !s.result ? h("div", { class: "card" }, row("help_total", yuan(total), "help-total")) : null,
     s.result && resultCard(s.result),
+    ...(s.result ? jamNotices(s) : []),
     receiptLine(s),
-    h("p", { class: "hint" }, t("help_body")),
-    ratingLine(s),
+    help.reason !== "flagged" && h("p", { class: "hint" }, t("help_body")),
   ];
 }
 

@@ -1,0 +1,102 @@
+"""The model's side of trouble during cash: a stuck note, the validator lost, the box full.
+
+One visit, one payment: after a jam the payment stays open on the help screen until the note
+in the transport is settled (credited, handed back, or staff end the payment), at most
+`timeouts.jam_wait`; only then are the counted notes submitted. A note that lands after that
+becomes a follow-up payment (kioskd), and the customer's screen says so while it is shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+log = logging.getLogger("kioskd.machine")
+
+
+class TroubleMixin:
+    """Mixed into KioskModel: the help screen's reasons and the stuck-note wait."""
+
+    state: str
+    alerts: Any
+    txn: str | None
+    notes: list[int]
+    help_reason: str | None
+    submit_started: bool
+    timeouts: Any
+
+    def _reset_trouble(self) -> None:
+        self.jammed = False  # the validator reports a jam (NoteJam, no JamCleared yet)
+        self.loose_note: int | None = None  # escrowed, neither credited nor handed back yet
+        self.left_behind: int | None = None  # submitted without this stuck note (fen)
+        self.follow_up: dict[str, Any] | None = None  # a note that landed after the submit
+
+    def jam_snapshot(self) -> dict[str, Any]:
+        """The `jam` and `follow_up` keys of the screen snapshot."""
+        jam = None
+        if self.help_reason == "note_jam" or self.left_behind is not None:
+            jam = {"waiting": self.waiting_for_note(), "note": self.loose_note, "left_behind": self.left_behind}
+        return {"jam": jam, "follow_up": self.follow_up}
+
+    # --- the help screen's reasons ---------------------------------------------------------
+    def help_jam(self, *_: Any) -> None:
+        """A stuck note: tell the customer, call the staff, keep the payment open for the note."""
+        self.help_reason = "note_jam"
+        self.jammed = True
+        self.alerts.raise_alert("note_jam", "critical", total=sum(self.notes), txn=self.txn)
+
+    def help_validator(self, *_: Any) -> None:
+        """The validator stopped answering during cash."""
+        self.help_reason = "validator_offline"
+
+    def help_stacker_full(self, *_: Any) -> None:
+        """The cash box is full: the payment ends with what was counted."""
+        self.help_reason = "stacker_full"
+
+    def enter_help(self, *_: Any) -> None:
+        """The help screen: a reason, and 'please ask the staff'."""
+        waiting = " (waiting for the stuck note)" if self.waiting_for_note() else ""
+        log.info("help: %s (counted %d fen)%s", self.help_reason, sum(self.notes), waiting)
+
+    def cash_unsubmitted(self, *_: Any) -> bool:
+        """Counted cash that has not been submitted yet."""
+        return bool(self.notes) and not self.submit_started
+
+    # --- the stuck note ----------------------------------------------------------------------
+    def waiting_for_note(self, *_: Any) -> bool:
+        """A jam stopped this payment and the note in the transport is not settled yet."""
+        return (self.help_reason == "note_jam" and not self.submit_started
+                and (self.jammed or self.loose_note is not None))
+
+    def note_settled(self, *_: Any) -> bool:
+        """The jam is over and no note is between escrow and the box or the customer."""
+        return self.help_reason == "note_jam" and not self.jammed and self.loose_note is None
+
+    def unjam(self, *_: Any) -> None:
+        """The validator reports the jam cleared (the note may still be on its way)."""
+        self.jammed = False
+
+    def note_gone(self, *_: Any) -> None:
+        """The note in the transport went back to the customer (returned or rejected)."""
+        self.loose_note = None
+
+    def leave_note_behind(self, *_: Any) -> None:
+        """The wait is over (jam_wait, or staff ended it): the counted notes go without the stuck one."""
+        self.left_behind = self.loose_note
+        log.warning("payment %s submitted without the stuck note (%s fen)", self.txn, self.loose_note)
+
+    def jam_over(self, *_: Any) -> None:
+        """The stuck note was settled and nothing was counted: the help screen's own timeout now."""
+        log.info("stuck note settled; nothing counted in payment %s", self.txn)
+
+    def stuck_timeout(self, state: str, base: float) -> float | None:
+        """The help screen waits `jam_wait` for a stuck note instead of its own timeout."""
+        if state == "payment_help" and self.waiting_for_note():
+            return float(self.timeouts.jam_wait)
+        return None
+
+    def landed_after_submit(self, txn: str, value: int, seq: int | None) -> None:
+        """A note of payment `txn` landed after it was submitted: it became payment `seq`."""
+        if self.txn == txn:  # that customer's result is still on screen: tell them
+            self.follow_up = {"amount": value, "seq": seq}
+            self.loose_note = None
