@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kioskd.control.server import ControlError
+
+if TYPE_CHECKING:
+    from kioskd.ledger import Ledger
+    from statemachine.model import KioskModel
 
 Command = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
-def customer_commands(daemon: Any) -> dict[str, tuple[Command, frozenset[str]]]:
+class CustomerSide(Protocol):
+    """The parts of the running kiosk these commands use."""
+
+    @property
+    def model(self) -> KioskModel: ...
+    @property
+    def ledger(self) -> Ledger: ...
+
+
+def customer_commands(daemon: CustomerSide) -> dict[str, tuple[Command, frozenset[str]]]:
     """The customer area's control commands: name -> (function, allowed arguments)."""
 
     async def payment_end(req: dict[str, Any]) -> dict[str, Any]:
