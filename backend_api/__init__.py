@@ -1,1 +1,1 @@
-"""The wire contract both sides share: canonical JSON (RFC 8785), JWS (EdDSA), key and field encodings."""
+"""The wire contract both sides share: canonical JSON (RFC 8785), JWS (EdDSA), key and field encodings, receipt proofs."""

@@ -109,6 +109,8 @@ class BackendConfig:
     key_file: str = ""  # empty means <storage.path>/kiosk.key
     timeout: float = field(default=10.0, metadata=_positive())
     unreachable_after: float = field(default=120.0, metadata=_positive())  # failing this long: alert
+    # the receipt's QR code opens <receipt_url><proof> on a phone; "" = the QR holds the proof alone
+    receipt_url: str = field(default="", metadata={"url": True, "optional": True})
     status_every: float = field(default=60.0, metadata=_positive())  # seconds between status reports
 
 
@@ -344,7 +346,7 @@ def _check_rules(value: Any, meta: Any, file: str, key: str) -> None:
         raise ConfigError(file, key, f"must be {relation} {low}, got {value!r}")
     if high is not None and value > high:
         raise ConfigError(file, key, f"must be <= {high}, got {value!r}")
-    if meta.get("url") and not value.startswith(("http://", "https://")):
+    if meta.get("url") and not value.startswith(("http://", "https://")) and (value or not meta.get("optional")):
         raise ConfigError(file, key, f"must be an http:// or https:// URL, got {value!r}")
     if meta.get("hostport"):
         host, _, port = value.rpartition(":")
@@ -368,6 +370,8 @@ def _check_rules(value: Any, meta: Any, file: str, key: str) -> None:
 def _cross_checks(config: Config, file: str) -> None:
     if config.validator.encrypted and config.validator.driver != "ssp":
         raise ConfigError(file, "validator.encrypted", "is only for validator.driver = \"ssp\" (eSSP)")
+    if config.backend.receipt_url and not config.backend.receipt_url.endswith("/"):
+        raise ConfigError(file, "backend.receipt_url", "must end with / (the proof is its last path segment)")
     if config.account.min_length > config.account.max_length:
         raise ConfigError(file, "account.min_length", "must be <= account.max_length")
     if config.keypad.driver in ("ascii", "evdev") and not config.keypad.port:

@@ -22,6 +22,7 @@ from psycopg.rows import dict_row
 
 from backend_api.jcs import canonicalize
 from refbackend.fleetstore import FleetStore, touch
+from refbackend.invoices import InvoiceStore
 from refbackend.records import file_records
 from refbackend.rules import batch_verdict, payment_refusal
 from refbackend.sql import Sql, upgrade
@@ -57,7 +58,7 @@ class StoreUnavailable(OSError):
     """The PostgreSQL server cannot be reached, refused the connection, or the URL is malformed."""
 
 
-class PostgresStore(FleetStore):
+class PostgresStore(FleetStore, InvoiceStore):
     """BackendStore on one PostgreSQL connection; each method one READ COMMITTED transaction."""
 
     def __init__(self, url: str) -> None:

@@ -31,6 +31,7 @@ KINDS: dict[str, RecordKind] = {
     "audit": RecordKind(type_of=_text("type"), at_of=_text("at")),  # custody_open, custody_count, ...
     "alert": RecordKind(type_of=_text("code"), at_of=_text("at")),
     "rating": RecordKind(type_of=_text("rating"), at_of=_text("at")),  # the customer's rating of a payment
+    "invoice": RecordKind(type_of=_text("status"), at_of=_text("requested")),  # an invoice the customer asked for
 }
 
 

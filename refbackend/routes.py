@@ -19,6 +19,7 @@ PATHS = {
     "/v1/alerts": "alert",
     "/v1/batches": "batch",
     "/v1/status": "status",
+    "/v1/invoices": "invoice",
 }
 InStore = Callable[..., Awaitable[Any]]  # runs a blocking store method off the event loop
 
@@ -69,9 +70,9 @@ class KioskApi:
             signed = await self.verifier.check(token, kind)
         except Refusal as refusal:
             return json_answer(refusal.status, refusal.body)
-        return json_answer(*await self._apply(signed))
+        return json_answer(*await self._apply(signed, f"{request.scheme}://{request.host}/"))
 
-    async def _apply(self, r: SignedRequest) -> tuple[int, dict[str, Any]]:
+    async def _apply(self, r: SignedRequest, base_url: str) -> tuple[int, dict[str, Any]]:
         if r.kind == "lookup":
             return await self._lookup(r.payload["account"])
         if r.kind == "payment":
@@ -79,6 +80,8 @@ class KioskApi:
         if r.kind == "alert":
             await self.in_store(self.store.record_alert, r.kid, r.payload, r.received)
             return 200, {"id": r.payload["id"]}
+        if r.kind == "invoice":  # the invoice's link names this backend as the kiosk reached it
+            return await self.in_store(self.store.issue_invoice, r.kid, r.payload, r.received, base_url)
         if r.kind == "status":
             await self.in_store(self.store.record_status, r.kid, r.payload, r.received)
             return 200, {"status": "recorded"}

@@ -22,6 +22,7 @@ ALERT_CODES = frozenset({
 SEVERITIES = frozenset({"info", "warning", "critical"})
 ALERT_STATES = frozenset({"raised", "acknowledged", "cleared"})
 RECORD_KINDS = frozenset(KINDS)
+INVOICE_STATES = frozenset({"requested", "issued", "refused"})  # an invoice record's status
 RATINGS = frozenset({"good", "fair", "poor"})
 PAPER_STATES = frozenset({"ok", "low", "out", "offline"})
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -33,6 +34,7 @@ FIELDS: dict[str, frozenset[str]] = {
                           "started", "ended"}),
     "alert": frozenset({"type", "kiosk", "id", "code", "severity", "state", "at", "ts", "detail"}),
     "batch": frozenset({"type", "kiosk", "seq", "prev", "records", "audit_head", "ts"}),
+    "invoice": frozenset({"type", "kiosk", "txn", "seq", "account", "amount", "currency", "requested"}),
     "status": frozenset({"type", "kiosk", "ts", "state", "box", "paper", "pending", "flagged", "outbox",
                          "alerts_open"}),
 }
@@ -76,7 +78,7 @@ def check_payload(payload: dict[str, Any], expected_type: str) -> None:
     _require(not extra, f"unknown fields: {sorted(extra)}")
     _require(isinstance(payload["kiosk"], str) and payload["kiosk"] != "", "kiosk: string required")
     {"lookup": _check_lookup, "payment": _check_payment, "alert": _check_alert,
-     "batch": _check_batch, "status": _check_status}[kind](payload)
+     "batch": _check_batch, "status": _check_status, "invoice": _check_invoice}[kind](payload)
 
 
 def _check_lookup(p: dict[str, Any]) -> None:
@@ -84,13 +86,18 @@ def _check_lookup(p: dict[str, Any]) -> None:
     parse_time(p, "ts")
 
 
-def _check_payment(p: dict[str, Any]) -> None:
+def _check_payment_fields(p: dict[str, Any]) -> None:
+    """txn, seq, account, currency and amount: what a payment and its invoice request share."""
     _uuid(p["txn"], "txn")
     _require(is_int(p["seq"]) and p["seq"] >= 1, "seq: integer >= 1 required")
     _require(isinstance(p["account"], str) and p["account"] != "", "account: string required")
     _require(isinstance(p["currency"], str) and _CURRENCY.fullmatch(p["currency"]) is not None,
              "currency: ISO 4217 code required")
     _require(is_int(p["amount"]) and p["amount"] > 0, "amount: positive integer (minor units) required")
+
+
+def _check_payment(p: dict[str, Any]) -> None:
+    _check_payment_fields(p)
     notes = p["notes"]
     _require(isinstance(notes, list) and len(notes) > 0, "notes: non-empty list required")
     for i, note in enumerate(notes):
@@ -99,6 +106,22 @@ def _check_payment(p: dict[str, Any]) -> None:
         parse_time(note, "at")
     _require(sum(n["value"] for n in notes) == p["amount"], "amount: differs from the sum of notes[].value")
     _require(parse_time(p, "started") <= parse_time(p, "ended"), "ended: before started")
+
+
+def _check_invoice(p: dict[str, Any]) -> None:
+    _check_payment_fields(p)
+    parse_time(p, "requested")
+
+
+def invoice_refusal(payment: dict[str, Any], payload: dict[str, Any]) -> str | None:
+    """Why an invoice for this (stored, 'credited' 0/1) payment will not be issued, or None."""
+    if not payment["credited"]:
+        return "payment_refused"
+    if payload["amount"] != payment["amount"]:
+        return "amount_mismatch"
+    if payload["account"] != payment["account"]:
+        return "account_mismatch"
+    return None
 
 
 def _check_alert(p: dict[str, Any]) -> None:
@@ -123,6 +146,8 @@ def _check_batch(p: dict[str, Any]) -> None:
                  f"records[{i}].kind: one of {sorted(RECORD_KINDS)} required")
         if record["kind"] == "rating":
             _check_rating(record, f"records[{i}]")
+        elif record["kind"] == "invoice":
+            _check_invoice_record(record, f"records[{i}]")
     head = p["audit_head"]
     _require(isinstance(head, dict) and head.keys() == {"seq", "hash"}, "audit_head: {seq, hash} required")
     _require(is_int(head["seq"]) and head["seq"] >= 0, "audit_head.seq: integer >= 0 required")
@@ -136,6 +161,15 @@ def _check_rating(r: dict[str, Any], where: str) -> None:
     _require(is_int(r.get("seq")) and r["seq"] >= 1, f"{where}.seq: integer >= 1 required")
     _require(r.get("rating") in RATINGS, f"{where}.rating: one of {sorted(RATINGS)} required")
     parse_time(r, "at")
+
+
+def _check_invoice_record(r: dict[str, Any], where: str) -> None:
+    _uuid(r.get("txn"), f"{where}.txn")
+    _require(is_int(r.get("seq")) and r["seq"] >= 1, f"{where}.seq: integer >= 1 required")
+    _require(is_int(r.get("amount")) and r["amount"] > 0, f"{where}.amount: positive integer required")
+    _require(r.get("status") in INVOICE_STATES, f"{where}.status: one of {sorted(INVOICE_STATES)} required")
+    _require(r.get("number") is None or isinstance(r["number"], str), f"{where}.number: string or null required")
+    parse_time(r, "requested")
 
 
 def _count(value: object, name: str) -> None:

@@ -18,6 +18,7 @@ from refbackend.enrolment import enroll
 from refbackend.faults import Faults
 from refbackend.fleet.config import FleetConfig
 from refbackend.page import OperatorPage
+from refbackend.receipt import ReceiptPages
 from refbackend.routes import KioskApi
 from refbackend.store import BackendStore, is_postgres_url, open_store
 from refbackend.verification import Verifier
@@ -40,6 +41,7 @@ class ReferenceBackend:
         self.verifier = Verifier(lambda kid: self._in_store(self.store.kiosk, kid))
         self.api = KioskApi(self.store, self._in_store, self.verifier, self.faults)
         self.page = OperatorPage(self.store, self._in_store, fleet or FleetConfig())
+        self.receipts = ReceiptPages(self.store, self._in_store, self.verifier, fleet or FleetConfig())
         self._served: Served | None = None
         self.url: str | None = None  # base URL while serving
 
@@ -60,10 +62,11 @@ class ReferenceBackend:
         self.verifier.forget(kiosk_id)
 
     def build_app(self) -> web.Application:
-        """The aiohttp application: the kiosk API and the operator's page."""
+        """The aiohttp application: the kiosk API, the operator's page, the customer's receipt pages."""
         app = web.Application(client_max_size=8 * 1024 * 1024)
         self.api.add_to(app)
         self.page.add_to(app)
+        self.receipts.add_to(app)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None) -> str:

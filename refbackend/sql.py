@@ -20,6 +20,13 @@ FLEET_SCHEMA = (
     " enabled INTEGER NOT NULL, created TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS operator_sessions (sid TEXT PRIMARY KEY, login TEXT NOT NULL, expires TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS login_failures (client TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)",
+    # Electronic invoices (docs/spec/backend-api.md, POST /v1/invoices): one per (kiosk, txn), the
+    # answer kept for repeats; numbers from a one-row counter (its UPDATE serialises issuers)
+    "CREATE TABLE IF NOT EXISTS invoices (kiosk TEXT NOT NULL, txn TEXT NOT NULL, payload TEXT NOT NULL,"
+    " status INTEGER NOT NULL, answer TEXT NOT NULL, number TEXT UNIQUE, token TEXT UNIQUE,"
+    " received TEXT NOT NULL, PRIMARY KEY (kiosk, txn))",
+    "CREATE TABLE IF NOT EXISTS invoice_counter (id INTEGER PRIMARY KEY, last BIGINT NOT NULL)",
+    "INSERT INTO invoice_counter (id, last) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM invoice_counter WHERE id = 1)",
 )
 # Columns added to the money tables of a store made before the fleet (name, table, DDL type).
 ADDED_COLUMNS = (

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from backend_api.jcs import canonicalize
 from refbackend.fleetstore import FleetStore, touch
+from refbackend.invoices import InvoiceStore
 from refbackend.records import file_records
 from refbackend.rules import batch_verdict, payment_refusal
 from refbackend.sql import Sql, upgrade
@@ -66,6 +67,10 @@ class BackendStore(Protocol):
     def record_alert(self, kiosk_id: str, payload: dict[str, Any], received: str) -> bool: ...
     def apply_batch(self, kiosk_id: str, payload: dict[str, Any], jws: str, received: str) -> tuple[int, dict[str, Any]]: ...
     def credits(self, kiosk_id: str) -> dict[str, int]: ...
+    def issue_invoice(self, kiosk_id: str, payload: dict[str, Any], received: str,
+                      base_url: str) -> tuple[int, dict[str, Any]]: ...
+    def receipt_facts(self, kiosk_id: str, txn: str) -> dict[str, Any] | None: ...
+    def invoice_facts(self, token: str) -> dict[str, Any] | None: ...
     def report(self) -> dict[str, Any]: ...
     def close(self) -> None: ...
 
@@ -84,7 +89,7 @@ def open_store(target: Path | str) -> BackendStore:
     return SQLiteStore(Path(target))
 
 
-class SQLiteStore(FleetStore):
+class SQLiteStore(FleetStore, InvoiceStore):
     """BackendStore on one SQLite file (WAL, synchronous=FULL); thread-safe by one lock."""
 
     def __init__(self, path: Path) -> None:

@@ -96,6 +96,10 @@ class Verifier:
             raise BadSignature(f"payload kiosk {payload.get('kiosk')!r} is not kid {kid!r}")
         return kid, header, payload, enabled
 
+    async def public_key(self, kid: str) -> Ed25519PublicKey:
+        """The enrolled key of a kiosk, enabled or not (a receipt it issued stays verifiable); NotEnrolled."""
+        return (await self._key(kid))[0]
+
     async def _key(self, kid: str) -> tuple[Ed25519PublicKey, bool]:
         cached = self._keys.get(kid)
         if cached is not None and self._clock() - cached[0] < KEY_CACHE_SECONDS:

@@ -10,8 +10,8 @@ import sys
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from backend_api.receipt_proof import ProofError, proof_in, verify_proof
 from kioskd.cli.where import resolve
-from kioskd.customer.receipts.proof import ProofError, verify_proof
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -46,7 +46,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     receipt = subparsers.add_parser("receipt", help="receipts: verify a QR proof")
     actions = receipt.add_subparsers(dest="receipt_command", required=True)
     verify = actions.add_parser("verify", help="check the signed proof read from a receipt's QR code")
-    verify.add_argument("text", help="the QR code's text (K1....)")
+    verify.add_argument("text", help="the QR code's text: the proof (K1....) or the receipt URL holding it")
     key = verify.add_mutually_exclusive_group()
     key.add_argument("--pubkey", help="the kiosk's Ed25519 public key, 32 bytes base64url")
     key.add_argument("--key", help="PEM file: the kiosk's public key or its PKCS#8 private key "
@@ -86,7 +86,7 @@ def verify_command(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     try:
-        fields = verify_proof(args.text, public_key)
+        fields = verify_proof(proof_in(args.text), public_key)
     except ProofError as err:
         print(f"{text['invalid']}: {err}", file=sys.stderr)
         return EXIT_INVALID

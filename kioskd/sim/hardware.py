@@ -64,7 +64,8 @@ class Simulation:
             config,
             validator=dataclasses.replace(config.validator, port=self.validator.port),
             printer=dataclasses.replace(config.printer, port=self.printer.port, transport="serial"),
-            backend=dataclasses.replace(config.backend, url=url),
+            # the receipt's QR code opens the receipt page of the simulated backend
+            backend=dataclasses.replace(config.backend, url=url, receipt_url=config.backend.receipt_url or url + "r/"),
             door=dataclasses.replace(config.door, path=str(self.door), open_value="1"),
         )
 
@@ -108,6 +109,10 @@ class Simulation:
         switches[BACKEND_FAULT] = self.backend.faults.fail_5xx > 0
         switches[DOOR_FAULT] = self.door.exists() and self.door.read_text(encoding="ascii").strip() == "1"
         return switches
+
+    def latest_qr(self) -> list[str]:
+        """The QR codes' texts of the last receipt the printer emulator decoded."""
+        return list(self.printer.receipts[-1].qr) if self.printer.receipts else []
 
     def latest_receipt(self) -> tuple[list[str], bytes | None] | None:
         """The last receipt the printer emulator decoded, as text lines and a PNG."""

@@ -20,6 +20,7 @@ from escpos.printer import Dummy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from backend_api.receipt_proof import make_proof
 from drivers.printer.commands import EscposJob
 from kioskd.customer.receipts.layout import (
     QR_DOT_SIZE,
@@ -28,7 +29,6 @@ from kioskd.customer.receipts.layout import (
     render_lines,
     render_receipt,
 )
-from kioskd.customer.receipts.proof import make_proof
 from tests.receipts.sample import CREDITED, KEY, PENDING
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
 
+from backend_api.receipt_proof import proof_in, verify_proof
 from drivers.base import DeviceEvent, DeviceOffline, DeviceOnline, PrinterStatus
 from drivers.errors import DeviceUnavailable
 from drivers.printer.emulator import EscposEmulator
 from drivers.printer.escpos import EscposPrinter, PrinterNotReady
 from kioskd.customer.receipts.layout import print_receipt, receipt_lines, render_receipt
-from kioskd.customer.receipts.proof import verify_proof
 from kioskd.system.watchdog import heartbeat_probe
 from tests.receipts.sample import CREDITED, KEY, PENDING
 
@@ -45,6 +46,17 @@ async def test_zh_receipt_prints_and_decodes_back_to_the_same_lines(
     # The QR the customer holds verifies with the kiosk's public key.
     [proof] = receipt.qr
     assert verify_proof(proof, KEY.public_key())["amount"] == 15000
+
+
+async def test_with_a_receipt_url_the_qr_code_opens_the_receipt_at_the_backend(
+    emulator: EscposEmulator, printer: EscposPrinter
+) -> None:
+    linked = dataclasses.replace(CREDITED, link="https://billing.example/r/")
+    assert await print_receipt(printer, linked, locale="zh-CN", encoding="gb18030", key=KEY)
+    await emulator.wait_until(lambda: emulator.receipts)
+    [url] = emulator.receipts[0].qr
+    assert url.startswith("https://billing.example/r/K1.")
+    assert verify_proof(proof_in(url), KEY.public_key())["seq"] == CREDITED.seq
 
 
 @pytest.mark.parametrize("tcp", [False, True], ids=["pty-usb-file", "tcp"])

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from backend_api.receipt_proof import make_proof, receipt_link
 from kioskd.cli.main import main as kioskctl
-from kioskd.customer.receipts.proof import make_proof
 from tests.receipts.sample import KEY, OTHER_KEY, PAID_AT, TXN
 
 PROOF = make_proof(KEY, kiosk="K-0042", txn=TXN, seq=17, amount=15000, at=PAID_AT)
@@ -79,3 +79,12 @@ def test_wrong_kiosk_key_file_is_invalid(tmp_path: Path) -> None:
 def test_unreadable_key_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("receipt", "verify", PROOF, "--key", str(tmp_path / "missing.pem"), "--lang", "en") == 2
     assert "cannot read the public key" in capsys.readouterr().err
+
+
+def test_the_receipt_url_from_the_qr_code_verifies_too(capsys: pytest.CaptureFixture[str]) -> None:
+    url = receipt_link("https://billing.example/r/", PROOF)
+    assert url.startswith("https://billing.example/r/K1.K-0042.")
+    assert run("receipt", "verify", url, "--pubkey", PUBKEY, "--lang", "en") == 0
+    assert "serial no.: 17" in capsys.readouterr().out
+    tampered = url.replace(".15000.", ".15001.")
+    assert run("receipt", "verify", tampered, "--pubkey", PUBKEY) == 1

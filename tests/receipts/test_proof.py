@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kioskd.customer.receipts.proof import ProofError, make_proof, verify_proof
+from backend_api.receipt_proof import ProofError, make_proof, verify_proof
 from tests.receipts.sample import KEY, OTHER_KEY, PAID_AT, TXN
 
 

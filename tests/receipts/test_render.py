@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
+from backend_api.receipt_proof import make_proof
 from kioskd.customer.receipts.layout import format_money, receipt_data, render_receipt
-from kioskd.customer.receipts.proof import make_proof
 from statemachine.ports import PaymentResult
 from tests.receipts.sample import CREDITED, KEY, PENDING
 

@@ -49,6 +49,9 @@ class FakeSim:
     def latest_receipt(self) -> tuple[list[str], bytes | None] | None:
         return self.receipt
 
+    def latest_qr(self) -> list[str]:
+        return []
+
 
 BASE: dict[str, Any] = {
     "state": "service_idle",

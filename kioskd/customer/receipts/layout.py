@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from backend_api.receipt_proof import make_proof, receipt_link
 from drivers.base import ReceiptPrinter
 from drivers.errors import DeviceError
 from drivers.printer.commands import EscposJob
-from kioskd.customer.receipts.proof import make_proof
 from statemachine.ports import PaymentResult
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class ReceiptData:
     currency: str = "CNY"
     hall_en: str = ""  # the hall's name on an English receipt ("" = hall)
     hotline: str = ""  # the service hotline ("" = no line)
+    link: str = ""  # [backend] receipt_url: the QR code opens the receipt there ("" = the proof alone)
 
 
 _TEXT: dict[str, dict[str, str]] = {
@@ -184,7 +185,7 @@ def render_receipt(
         _write_line(printer, line, encoding)
     printer.align("center")
     _write_line(printer, lines[-1], encoding)
-    printer.qr(proof, ec="M", dot_size=QR_DOT_SIZE)
+    printer.qr(receipt_link(data.link, proof), ec="M", dot_size=QR_DOT_SIZE)
     printer.cut()
     return printer.output
 

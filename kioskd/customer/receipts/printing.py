@@ -36,6 +36,7 @@ def receipt_data(config: Config, record: TxnRecord, duplicate: int = 0) -> Recei
         status=record.state if record.state in ("credited", "pending", "flagged") else "pending",
         balance=record.balance, ref=record.ref, duplicate=duplicate,
         currency=config.kiosk.currency, hall_en=config.kiosk.name_en, hotline=config.kiosk.hotline,
+        link=config.backend.receipt_url,
     )
 
 

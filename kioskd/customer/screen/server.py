@@ -64,6 +64,10 @@ class SimControl(Protocol):
         """The last printed receipt as text lines and a PNG image, if any."""
         ...
 
+    def latest_qr(self) -> list[str]:
+        """The texts of the last printed receipt's QR codes."""
+        ...
+
 
 def parse_listen(listen: str) -> tuple[str, int]:
     """Split "host:port" (IPv6 as "[::1]:8080") into host and port."""
@@ -262,6 +266,7 @@ class ScreenServer:
             {
                 "faults": self._sim.faults(),
                 "receipt": None if receipt is None else receipt[0],
+                "qr": self._sim.latest_qr(),
                 "receipt_png": receipt is not None and receipt[1] is not None,
             }
         )

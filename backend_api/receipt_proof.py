@@ -9,6 +9,10 @@ kiosk's serial number, `amount` the total in fen, `unix` the payment time in who
 seconds since the epoch (UTC), `signature` the Ed25519 signature (86 base64url
 characters) over everything before its dot, prefixed with a domain tag. The kiosk id
 may itself contain dots: the numeric fields are taken from the right.
+
+With a receipt URL configured the QR code holds `<url><proof>` (the proof percent-encoded as
+one path segment), which opens the backend's receipt page on a phone
+(docs/spec/backend-api.md, "The receipt page"); `proof_in` finds the proof in either form.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import binascii
 import re
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import quote, unquote, urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -103,3 +108,16 @@ def verify_proof(text: str, public_key: Ed25519PublicKey) -> dict[str, object]:
     except InvalidSignature as err:
         raise ProofError("receipt proof: signature does not match (altered, or another kiosk's key)") from err
     return fields
+
+
+def receipt_link(url: str, proof: str) -> str:
+    """What the QR code holds: the proof alone (`url` empty) or `url` followed by the proof."""
+    return url + quote(proof, safe="") if url else proof
+
+
+def proof_in(text: str) -> str:
+    """The proof in a QR code's text: the text itself, or the last path segment of a receipt URL."""
+    text = text.strip()
+    if text.startswith(("http://", "https://")):
+        return unquote(urlsplit(text).path.rsplit("/", 1)[-1])
+    return text
