@@ -29,6 +29,7 @@ from kioskd.ledger import Ledger
 from kioskd.pump import EventPump
 from kioskd.system.health import mark_running, mark_stopped, report_clock, watch_backend
 from kioskd.system.notify import notify, watchdog_seconds
+from kioskd.system.storage import StorageWatch
 from kioskd.system.watchdog import Watchdog, heartbeat_probe, task_probe
 from kioskd.uplink.batches import BatchBuilder
 from kioskd.uplink.client import BackendClient
@@ -118,9 +119,11 @@ class Daemon:
         if mark_running(c.state_dir):
             log.warning("the previous run did not stop cleanly (power cut, crash or kill)")
             self.alerts.raise_alert("power_restored", "info")
+        self.storage = StorageWatch(state_dir=c.state_dir, ledger=self.ledger, alerts=self.alerts,
+                                    resubmit=self._resubmit_soon)
         self.payments = UplinkPayments(
             self.ledger, self.client, submit_timeout=c.backend.timeout,
-            outbox=self.sender, on_flagged=self._flagged,
+            outbox=self.sender, on_flagged=self._flagged, on_refused=self.storage.refused,
         )
         self.validator = build_validator(c)
         self.printer = build_printer(c)
@@ -133,6 +136,7 @@ class Daemon:
             site=Site(hall=c.kiosk.name, hall_en=c.kiosk.name_en, hotline=c.kiosk.hotline),
         )
         self.machine = build_machine(self.model, Timeouts(**vars(c.timeouts)))
+        self.storage.model = self.model
         self.custody = Custody(
             ledger=self.ledger, model=self.model, alerts=self.alerts, sign=key_signer(key),
             denominations=self.validator.denominations, settings=CustodySettings(**vars(c.custody)),
@@ -171,6 +175,7 @@ class Daemon:
         self.spawn(self.batches.run(), "batches")
         self.spawn(self.custody.run_checkpoints(), "audit-checkpoints")
         self.spawn(watch_backend(self.client, self.alerts, c.backend.unreachable_after), "backend-watch")
+        self.spawn(self.storage.run(), "storage-watch")
         self.spawn(report_status(self, c.backend.status_every), "status-report")
         await self.pump.check_box()
         await self.custody.record("restart", kiosk=c.kiosk.id)

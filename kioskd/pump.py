@@ -16,6 +16,8 @@ from statemachine.model import KioskModel, NoteWithoutPayment
 
 log = logging.getLogger("kioskd")
 
+STORAGE_RETRY = 1.0  # seconds between journal attempts for a note whose credit was refused
+
 
 class EventPump:
     """Hands each device event to the machine, alerts and custody, one at a time, in order."""
@@ -185,16 +187,37 @@ class EventPump:
             return
         try:
             await self.model.commit_credit(event)
-        except StorageError:
-            # no ACK goes out (the driver retries); no new payment may start
-            self.alerts.raise_alert("validator_fault", "critical", device="journal", cause="journal")
-            await self._problem("storage", "storage")
-            raise
+        except StorageError as err:
+            await self._commit_when_writable(event, err)
         except (LedgerError, NoteWithoutPayment) as err:
             # the payment closed or left the screen while this note was on its way (a jam
             # cleared late): the journal's stack intent books it as a follow-up payment
             log.warning("note of %s fen landed after its payment closed (%s)", event.value, err)
             await self._credit_follow_up(event)
+
+    async def _commit_when_writable(self, event: ev.NoteCredited, err: StorageError) -> None:
+        """Disk full or read-only at the credit point: no ACK until the note is journalled."""
+        log.error("journal refused a %s fen note (%s): it is not acknowledged until journalled",
+                  event.value, err)
+        self.alerts.raise_alert("validator_fault", "critical", device="journal", cause="journal",
+                                error=str(err)[:200])
+        await self._problem("storage", "storage")  # out of service once this payment ends
+        self.model.notices.add("storage_wait")  # the customer is told to wait for the note
+        self.model.publish()
+        try:
+            while True:
+                await asyncio.sleep(STORAGE_RETRY)  # the driver waits in this call: no ACK meanwhile
+                try:
+                    await self.model.commit_credit(event)
+                except StorageError:
+                    continue
+                except (LedgerError, NoteWithoutPayment):
+                    await self._credit_follow_up(event)
+                log.warning("journal writable again: the %s fen note is recorded", event.value)
+                return
+        finally:
+            self.model.notices.discard("storage_wait")
+            self.model.publish()
 
     async def _credit_follow_up(self, event: ev.NoteCredited) -> None:
         original = self.model.stack_txn or self.model.txn

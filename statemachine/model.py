@@ -362,7 +362,11 @@ class KioskModel(CustodyModelMixin, VisitMixin, TroubleMixin):
         self.message = None
 
         async def submit() -> None:
-            await self.journal.close_payment(txn)
+            try:
+                await self.journal.close_payment(txn)
+            except Exception as err:  # disk full, read-only: the notes are journalled already
+                log.error("payment %s could not be closed (%s): told pending", txn, err)
+                self.set_problem("storage", "storage")  # out of service once this payment ends
             result = await self.payments.submit(txn)
             await self.trigger("submitted", gen, result)
 

@@ -113,6 +113,7 @@ class Alerts:
         self.recent: deque[Alert] = deque(maxlen=RECENT)
         self._queue: asyncio.Queue[Alert] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
+        self._unstored: list[Alert] = []  # changes the journal could not take yet
 
     async def restore(self) -> None:
         """Load the alerts open before a restart (their causes re-raise or clear them)."""
@@ -207,14 +208,18 @@ class Alerts:
             self._writer = asyncio.get_running_loop().create_task(self._write(), name="alerts")
 
     async def _write(self) -> None:
-        while not self._queue.empty():
-            a = self._queue.get_nowait()
+        while self._unstored or not self._queue.empty():
+            # changes the journal refused (disk full) go first, in order, once it takes writes again
+            a = self._unstored.pop(0) if self._unstored else self._queue.get_nowait()
             body = alert_body(a.id, a.code, a.severity, a.state, a.at, a.detail)
             try:
                 await self.ledger.outbox_put("alert", f"{a.id}:{a.state}", body)
                 await self.ledger.audit_append("alert", json.loads(body))
-            except Exception as err:  # the alert is still logged and shown
+            except Exception as err:  # the alert is still logged and shown; stored with the next change
                 log.error("could not store alert %s %s: %s", a.code, a.state, err)
+                self._unstored.insert(0, a)
+                await self._save()
+                break
             await self._save()
             self.on_change()
 

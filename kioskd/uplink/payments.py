@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from kioskd.ledger import StorageError
 from kioskd.system.clock import wall_now
 from kioskd.uplink.answers import PaymentOutcome, read_payment_answer
 from kioskd.uplink.client import PAYMENTS_PATH, BackendClient
@@ -50,6 +52,7 @@ class UplinkPayments:
         now: Callable[[], datetime] = wall_now,
         outbox: OutboxSender | None = None,
         on_flagged: FlaggedHook | None = None,
+        on_refused: Callable[[Exception], None] = lambda err: None,
     ) -> None:
         self.ledger = ledger
         self.client = client
@@ -58,6 +61,7 @@ class UplinkPayments:
         # Sharing the sender's per-key locks keeps it from sending the same txn concurrently.
         self.outbox = outbox
         self.on_flagged = on_flagged
+        self.on_refused = on_refused  # the journal refused a write (disk full, read-only)
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def lookup(self, account: str) -> AccountInfo:
@@ -73,9 +77,18 @@ class UplinkPayments:
                 raise UplinkError(f"submit: no transaction {txn} in the journal")
             if record.state in ("credited", "flagged"):
                 return payment_result(record)
-            jws = record.payload or await self._sign_and_store(txn)
-            outcome = await self._send_within_deadline(txn, jws)
-            await self._settle(txn, jws, outcome)
+            if record.state == "open":  # the journal could not close it: the notes are in it
+                return replace(payment_result(record), status="pending")
+            try:
+                jws = record.payload or await self._sign_and_store(txn)
+                outcome = await self._send_within_deadline(txn, jws)
+                await self._settle(txn, jws, outcome)
+            except StorageError as err:
+                # told pending, the truth: the notes are journalled; it is settled once the
+                # journal takes writes again (StorageWatch resubmits it)
+                log.error("payment %s: the journal refused its settlement: %s", txn, err)
+                self.on_refused(err)
+                return replace(payment_result(record), status="pending")
             record = await self.ledger.transaction(txn)
         if outcome.status == "unknown" and self.outbox:
             self.outbox.wake()

@@ -47,6 +47,7 @@ const TEXT = {
     msg_note_returned_limit: (m) => `该纸币已退回：超过可缴金额，最多还可缴纳 ${m}`,
     msg_note_rejected: "该纸币无法识别，已退回，请换一张",
     msg_max_notes: "本次纸币张数已达上限，该纸币已退回；请按“完成”",
+    msg_journal: "该纸币已退回：设备暂时无法记录新的纸币；已计入的纸币不受影响，请按“完成”",
     submit_title: "正在提交缴费",
     submit_body: "请稍候，请勿离开…",
     paid_title: "缴费成功",
@@ -112,6 +113,7 @@ const TEXT = {
     notice: {
       printer_unavailable: "打印机暂不可用：本次缴费将无法打印凭条",
       backend_offline: "缴费系统连接较慢，缴费可能稍后入账",
+      storage_wait: "正在记录您的纸币，请稍候，不要离开",
     },
   },
   en: {
@@ -158,6 +160,7 @@ const TEXT = {
     msg_note_returned_limit: (m) => `That note was returned: it would exceed the limit. You can pay up to ${m} more`,
     msg_note_rejected: "That note was not recognised and was returned; please try another",
     msg_max_notes: "The most notes for one payment has been reached; that note was returned. Press Finish",
+    msg_journal: "That note was returned: the machine cannot record new notes right now. The notes already counted are safe; press Finish",
     submit_title: "Sending your payment",
     submit_body: "Please wait, do not leave…",
     paid_title: "Payment successful",
@@ -223,6 +226,7 @@ const TEXT = {
     notice: {
       printer_unavailable: "The printer is unavailable: no receipt can be printed for this payment",
       backend_offline: "The billing system is slow; your payment may be credited later",
+      storage_wait: "Recording your note, please wait and do not leave",
     },
   },
 };

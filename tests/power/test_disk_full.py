@@ -1,0 +1,99 @@
+"""The state folder fills up or turns read-only under the running daemon (a FUSE file system).
+
+A note on its way is not acknowledged until the journal holds it, and the customer is told
+to wait; a note offered while nothing can be recorded is handed back with the reason; the
+kiosk goes out of service after the payment with an alert, and comes back by itself once
+the folder takes writes again. Nothing is lost or credited twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from tests.crash.harness import Findings
+from tests.daemon import STEP, RunningKiosk
+from tests.power.harness import PowerWorld
+
+pytestmark = pytest.mark.slow
+
+
+async def start_payment(kiosk: RunningKiosk) -> None:
+    await kiosk.press(*"0012345678", "confirm")
+    await kiosk.until(lambda s: s["state"] == "payment_confirm", "the holder and amount due")
+    await kiosk.press("confirm")
+    await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "the cash step")
+
+
+async def insert_counted(world: PowerWorld, kiosk: RunningKiosk, value: int) -> None:
+    counted = len(kiosk.snapshot["notes"])
+    world.validator.insert(value)
+    await kiosk.until(lambda s: len(s["notes"]) > counted, f"the {value} fen note counted")
+
+
+async def finish(kiosk: RunningKiosk) -> dict:
+    await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "ready to finish")
+    await kiosk.press("finish")
+    return await kiosk.until(lambda s: s["state"] in ("payment_done", "payment_help"), "the result")
+
+
+def intent(world: PowerWorld) -> int | None:
+    """The note the journal expects in the box next (its stack intent), if any."""
+    with world._journal() as db:
+        row = db.execute("select value from stack_intent").fetchone()
+    return row[0] if row else None
+
+
+async def until(condition: Callable[[], object], what: str) -> None:
+    """Poll another process's state until `condition`, for at most STEP seconds."""
+    deadline = asyncio.get_running_loop().time() + STEP
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, f"waited {STEP}s for {what}"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_full_then_read_only_state_folder(fuse: None, tmp_path) -> None:
+    world = PowerWorld(tmp_path, seed=1)
+    try:
+        await world.start()
+        kiosk = await world.launch()
+        await start_payment(kiosk)
+        await insert_counted(world, kiosk, 2000)
+
+        # the disk fills while a note is being stacked: its credit cannot be journalled
+        world.validator.delay = 0.5  # the device takes its time: the disk fills meanwhile
+        world.validator.insert(5000)
+        await until(lambda: intent(world) == 5000, "the stack intent journalled")
+        await world.mount.command("full")
+        snap = await kiosk.until(lambda s: "storage_wait" in s["notices"], "the customer told to wait")
+        assert snap["notes"] == [2000] and world.validator.stacked == [2000]  # not acknowledged
+        await world.mount.command("space")
+        snap = await kiosk.until(lambda s: s["notes"] == [2000, 5000], "the note recorded")
+        world.validator.delay = 0.0
+        done = await finish(kiosk)
+        assert done["result"]["status"] == "credited" and done["result"]["amount"] == 7000
+
+        # read-only: a note offered now is handed back, with the reason on the screen
+        await kiosk.press("cancel")
+        await kiosk.until(lambda s: s["state"] in ("service_idle", "unavailable"), "after the payment")
+        await kiosk.until(lambda s: s["state"] == "service_idle", "back in service")
+        await start_payment(kiosk)
+        await insert_counted(world, kiosk, 1000)
+        await world.mount.command("ro")
+        world.validator.insert(500)
+        snap = await kiosk.until(lambda s: s["message"] == "journal", "the note handed back, and why")
+        await until(lambda: world.validator.returned == [500], "the note back in the customer's hand")
+        done = await finish(kiosk)  # the journal cannot even close it: the truth is "pending"
+        assert done["result"]["status"] == "pending" and done["result"]["amount"] == 1000
+        await kiosk.press("cancel")
+        snap = await kiosk.until(lambda s: s["state"] == "unavailable", "out of service after the payment")
+        assert snap["unavailable"] == {"reason": "storage"}
+        await world.mount.command("rw")
+        await kiosk.until(lambda s: s["state"] == "service_idle", "back in service by itself")
+        await world.settle()
+        findings = world.check(Findings())
+    finally:
+        await world.close()
+    assert findings.problems == [] and (findings.lost, findings.double_credited) == (0, 0)
