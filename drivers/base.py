@@ -207,6 +207,13 @@ class BillValidator(Protocol):
         """Note values (fen) the device reported, ascending; empty before start."""
         ...
 
+    def report_again(self, event: type[DeviceEvent]) -> None:
+        """Emit `event` (StackerFull, NoteJam, ...) again at the next poll if its condition lasts.
+
+        Staff cleared its alert: a cause still present must raise it again at once.
+        """
+        ...
+
 
 @runtime_checkable
 class ReceiptPrinter(Protocol):

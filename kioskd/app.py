@@ -298,16 +298,21 @@ class Daemon:
             log.warning("could not inhibit the validator on stop: %s", err)
         # a note inserted just before the inhibit is reported by the next polls: wait for two
         # polls that started after it, then for the pump to hand their events to the machine
-        if hasattr(self.validator, "last_progress"):
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(SETTLE_SECONDS):
-                    for _ in range(2):
-                        mark = time.monotonic()
-                        while True:  # the driver has no poll event to wait on: check its heartbeat
-                            await asyncio.sleep(self.config.validator.poll_interval / 4)
-                            if self.validator.last_progress > mark:
-                                break
+        await self.validator_polled(2)
         await self.events.join()
+
+    async def validator_polled(self, polls: int) -> None:
+        """Wait (at most SETTLE_SECONDS) for `polls` validator polls that started after now."""
+        if not hasattr(self.validator, "last_progress"):
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SETTLE_SECONDS):
+                for _ in range(polls):
+                    mark = time.monotonic()
+                    while True:  # the driver has no poll event to wait on: check its heartbeat
+                        await asyncio.sleep(self.config.validator.poll_interval / 4)
+                        if self.validator.last_progress > mark:
+                            break
 
     async def _finish_payment(self) -> None:
         m = self.model

@@ -128,6 +128,11 @@ class EventPump:
                 log.debug("event %r", event)
         m.publish()
 
+    async def solved(self, key: str) -> None:
+        """Staff solved problem `key` (the box emptied): no longer a reason to be out of service."""
+        await self._problem(key, None)
+        self.model.publish()
+
     async def _problem(self, key: str, reason: str | None) -> None:
         if self.model.set_problem(key, reason):
             await self.model.trigger("health_changed")

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass, field
 
-from drivers.base import CreditCommit, EventSink, NoteCredited
+from drivers.base import CreditCommit, DeviceEvent, EventSink, NoteCredited
 from statemachine.ports import AccountInfo, LookupFailed, PaymentResult
 
 
@@ -35,6 +35,9 @@ class FakeValidator:
 
     def denominations(self) -> tuple[int, ...]:
         return self._denoms
+
+    def report_again(self, event: type[DeviceEvent]) -> None:
+        self.actions.append(f"report_again {event.__name__}")
 
 
 @dataclass

@@ -108,6 +108,10 @@ class CcnetValidator:
         """Note values (fen) from the device's bill table, restricted to the configured ones."""
         return tuple(sorted({t.value_fen for t in self._accepted_types()}))
 
+    def report_again(self, event: type[DeviceEvent]) -> None:
+        """Forget the lasting condition behind `event`: the next poll emits it again if it lasts."""
+        self._edges.forget(event)
+
     async def set_accepting(self, enabled: bool) -> None:
         """Enable or inhibit acceptance (ENABLE BILL TYPES); remembered across reconnects."""
         self._accepting = enabled

@@ -125,6 +125,10 @@ class CctalkValidator:
         return tuple(sorted(v for v in set(self._table.values())
                             if self._wanted is None or v in self._wanted))
 
+    def report_again(self, event: type[DeviceEvent]) -> None:
+        """Nothing to forget: ccTalk reports stacker full and faults as one-off buffered events, and
+        the device reports a still-full stacker again at its next attempt to stack."""
+
     async def set_accepting(self, enabled: bool) -> None:
         """Lift (True) or set (False) the master inhibit (228); remembered across reconnects."""
         self._accepting = enabled

@@ -40,6 +40,12 @@ class ConditionEdges:
         """Forget the conditions seen so far (a fresh session reports them again)."""
         self.active = set()
 
+    def forget(self, event: type[DeviceEvent]) -> None:
+        """Forget the lasting condition behind `event`: the next poll reports it again if it lasts."""
+        lasting = _CONDITION_OF.get(event)
+        if lasting is not None:
+            self.active = {cond for cond in self.active if not lasting(cond)}
+
     def update(self, now: set[str], fault: FaultEvent) -> None:
         """Emit events for conditions new in `now` (sorted by name) and for jams/open gone."""
         for cond in sorted(now - self.active):
@@ -102,3 +108,12 @@ class StatusTable:
 
 def _is_fault(cond: str) -> bool:
     return not cond.startswith("jam:") and cond not in EDGE_CONDITIONS
+
+
+# the conditions each event reports the start of (for forget)
+_CONDITION_OF: dict[type[DeviceEvent], Callable[[str], bool]] = {
+    StackerFull: lambda cond: cond == "full",
+    StackerOpened: lambda cond: cond == "open",
+    NoteJam: lambda cond: cond.startswith("jam:"),
+    ValidatorFault: _is_fault,
+}

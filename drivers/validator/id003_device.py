@@ -103,6 +103,10 @@ class Id003Validator:
         return tuple(sorted(v for v in (e.value_fen for e in self._table)
                             if self._wanted is None or v in self._wanted))
 
+    def report_again(self, event: type[DeviceEvent]) -> None:
+        """Forget the lasting condition behind `event`: the next poll emits it again if it lasts."""
+        self._edges.forget(event)
+
     async def set_accepting(self, enabled: bool) -> None:
         """Enable or inhibit acceptance (C3, echo checked); remembered across reconnects."""
         self._accepting = enabled

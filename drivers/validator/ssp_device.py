@@ -125,6 +125,10 @@ class SspValidator:
         """Note values (fen) of the enabled channels in the device's own table, ascending."""
         return tuple(sorted({c.value for c in self._enabled_channels()}))
 
+    def report_again(self, event: type[DeviceEvent]) -> None:
+        """Forget the lasting condition behind `event`: the next poll emits it again if it lasts."""
+        self._edges.forget(event)
+
     async def set_accepting(self, enabled: bool) -> None:
         """Enable or disable note acceptance; remembered across reconnects (idempotent)."""
         self._accepting = enabled

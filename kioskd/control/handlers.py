@@ -19,6 +19,7 @@ from kioskd.control.server import ControlError
 from kioskd.customer.commands import customer_commands
 from kioskd.customer.receipts.layout import print_receipt
 from kioskd.customer.receipts.printing import receipt_data
+from kioskd.hall.recheck import staff_cleared
 from kioskd.hall.reports import daily_report, day_bounds, print_report
 from kioskd.system.clock import wall_now
 
@@ -156,6 +157,7 @@ class Handlers:
         alert = self.d.alerts.find(alert_id)
         if alert is None or not self.d.alerts.staff_clear(alert.id, by):
             raise ControlError(f"no open alert with id {alert_id!r}")
+        await staff_cleared(self.d, alert)
         await self.d.alerts.drain()
         return {"cleared": alert.id, "code": alert.code}
 

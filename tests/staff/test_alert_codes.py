@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from tests.daemon import ROOT, RunningKiosk, start_kiosk
-from tests.staff.conftest import Staff
+from tests.staff.conftest import Staff, pay
 
 PRINTER_WAIT = 10.0
 
@@ -74,6 +74,34 @@ async def test_validator_alerts(kiosk: RunningKiosk, staff: Staff) -> None:
     assert code == 0 and "无告警" in text
     code, text = await staff.run("alerts", "clear", full["id"])
     assert code == 1 and "no open alert" in text
+
+
+async def test_a_cleared_alert_whose_cause_lasts_is_raised_again_and_an_emptied_box_serves(
+        kiosk: RunningKiosk, staff: Staff) -> None:
+    await kiosk.fault("stacker_full", True)
+    first = await staff.until_alert("stacker_full")
+    await kiosk.until(lambda s: s["state"] == "unavailable", "out of service")
+    # cleared by staff while the box is still full: raised again at once, still out of service
+    code, _ = await staff.run("alerts", "clear", first["id"], "--by", "manager")
+    assert code == 0
+    again = await staff.until_alert("stacker_full")
+    assert again["id"] != first["id"]
+    assert "service_idle" not in kiosk.states[kiosk.states.index("unavailable"):]  # never served meanwhile
+    # switched off and on faster than the device is polled, then cleared: the box is full at
+    # every look, so the alert comes back
+    await kiosk.fault("stacker_full", False)
+    await kiosk.fault("stacker_full", True)
+    code, _ = await staff.run("alerts", "clear", again["id"], "--by", "manager")
+    assert code == 0
+    third = await staff.until_alert("stacker_full")
+    assert third["id"] not in (first["id"], again["id"])
+    # the box emptied, then the alert cleared: the kiosk serves again and takes notes
+    await kiosk.fault("stacker_full", False)
+    code, _ = await staff.run("alerts", "clear", third["id"], "--by", "manager")
+    assert code == 0
+    await kiosk.until(lambda s: s["state"] == "service_idle", "the kiosk back in service")
+    assert (await pay(kiosk, "0012345678", [10000]))["result"]["status"] == "credited"
+    assert [a["code"] for a in await staff.alerts()] == []
 
 
 async def test_printer_alerts(tmp_path: Path) -> None:

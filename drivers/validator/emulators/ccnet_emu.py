@@ -40,6 +40,8 @@ FAULTS = COMMON_FAULTS | {"failure"}
 FAILURE_CODE = 0x50  # what the "failure" switch reports: stack motor
 IDENTITY = Identification("KIOSKD-EMU-CN", "000000000001", b"\x00\x00\x00\x00\x00\x00\x01")
 _TRANSIENT = {State.ACCEPTING, State.STACKING, State.REJECTING, State.RETURNING, State.INITIALIZE}
+# at rest: the state says only what the fault switches and the enable say
+_RESTING = (State.IDLING, State.DISABLED, State.CASSETTE_FULL, State.CASSETTE_OUT, State.FAILURE)
 _ESCROWED = (State.ESCROW, State.HOLDING)
 _EVENTS = (State.STACKED, State.RETURNED)  # repeated until the host ACKs them
 _POWER_UP = (State.POWER_UP, State.POWER_UP_BILL_IN_VALIDATOR, State.POWER_UP_BILL_IN_STACKER)
@@ -131,14 +133,20 @@ class CcnetEmulator(PtyDevice):
         idle = self._idle_state()
         self._set(idle, bytes((FAILURE_CODE,)) if idle == State.FAILURE else b"")
 
+    def set_fault(self, name: str, on: bool) -> None:
+        """Switch a fault; a resting device shows a lasting condition (full, box out, failure) and
+        its end in its very next POLL reply, as its sensors would."""
+        super().set_fault(name, on)
+        if self._state in _RESTING and self._idle_state() != self._state:
+            self._go_idle()
+
     def _advance(self) -> None:
         """Move one step after a POLL reply, once the state has been held `delay` seconds."""
         s = self._state
         held = time.monotonic() - self._entered
         if s in _TRANSIENT and held < self.delay:
             return
-        if s in (State.INITIALIZE, State.IDLING, State.DISABLED, State.CASSETTE_FULL,
-                 State.CASSETTE_OUT, State.FAILURE):
+        if s == State.INITIALIZE or s in _RESTING:
             idle = self._idle_state()
             if idle == State.IDLING and self._queue:
                 self._note = self._queue.popleft()

@@ -46,6 +46,8 @@ FAULTS = COMMON_FAULTS | {"failure"}  # failure: FAILURE (0x49) stacker motor, u
 VERSION = b"kioskd ID-003 emulator CNY V1.0"
 _TRANSIENT = {Status.ACCEPTING, Status.STACKING, Status.REJECTING, Status.RETURNING,
               Status.STACKED, Status.INITIALIZE}
+# at rest: the status says only what the fault switches and the inhibit say
+_RESTING = (Status.IDLING, Status.DISABLED, Status.STACKER_FULL, Status.STACKER_OPEN, Status.FAILURE)
 
 
 class Id003Emulator(PtyDevice):
@@ -137,13 +139,20 @@ class Id003Emulator(PtyDevice):
             return Status.STACKER_FULL
         return Status.DISABLED if self._inhibited else Status.IDLING
 
+    def set_fault(self, name: str, on: bool) -> None:
+        """Switch a fault; a resting device shows a lasting condition (full, box out, failure) and
+        its end in its very next status reply, as its sensors would."""
+        super().set_fault(name, on)
+        if self._status in _RESTING and self._idle_status() != self._status:
+            idle = self._idle_status()
+            self._set(idle, b"\xa2" if idle == Status.FAILURE else b"")
+
     def _advance(self) -> None:
         """Move one step after a status reply, once the state has been held `delay` seconds."""
         s = self._status
         if s in _TRANSIENT and time.monotonic() - self._entered < self.delay:
             return
-        if s == Status.INITIALIZE or s in (Status.IDLING, Status.DISABLED, Status.STACKER_FULL,
-                                           Status.STACKER_OPEN, Status.FAILURE):
+        if s == Status.INITIALIZE or s in _RESTING:
             idle = self._idle_status()
             if idle == Status.IDLING and self._queue:
                 self._note = self._queue.popleft()
