@@ -6,12 +6,12 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
-import logging
 import signal
 import sys
 from pathlib import Path
 
 from kioskd import config as cfg
+from kioskd.system import logs
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 INSTALLED_CONFIG = Path(sys.prefix) / "share" / "kioskd"  # pyproject's data-files, in a venv
@@ -74,13 +74,14 @@ async def run_until_signal(coro: object, stop: asyncio.Event | None = None) -> N
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `kioskd` console script."""
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # transitions logs every callback at INFO; the machine logs what matters itself
-    logging.getLogger("transitions").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    repeats = logs.setup(args.verbose)
+    try:
+        return _run(args)
+    finally:
+        repeats.flush()  # the counts of warnings still being counted
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from kioskd.sim.demo import demo
 
@@ -90,14 +91,18 @@ def main(argv: list[str] | None = None) -> int:
     except cfg.ConfigError as err:
         print(err, file=sys.stderr)
         return cfg.EXIT_CONFIG
+    from backend_api.serving import PortInUse
     from kioskd.ledger import StorageError
     from kioskd.runner import serve
     from kioskd.uplink.errors import KeyFileError
+    from kioskd.uplink.keys import load_key
 
     try:
+        if not args.simulate:  # (a simulated kiosk makes its own key) checked before any device is touched
+            load_key(config.key_path)
         stop = asyncio.Event()
         asyncio.run(run_until_signal(serve(config, simulate=args.simulate, stop=stop), stop))
-    except (KeyFileError, StorageError) as err:
+    except (KeyFileError, StorageError, PortInUse) as err:
         print(f"kioskd: {err}", file=sys.stderr)
         return cfg.EXIT_CONFIG if isinstance(err, KeyFileError) else 1
     return 0

@@ -38,6 +38,9 @@ async def serve(config: Config, *, simulate: bool = False, ready: asyncio.Event 
         control = dataclasses.replace(config.control, socket=str(Path(config.storage.path) / "control.sock"))
         config = dataclasses.replace(config, control=control)
     daemon = Daemon(config, sim=sim)
+    if sim is not None:
+        # a note offered anywhere but the cash step is handed back (money rule 1)
+        sim.taking_notes = lambda: daemon.model.state.startswith("payment_cash")
     try:
         try:
             await daemon.start()

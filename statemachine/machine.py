@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from transitions.extensions.asyncio import AsyncTimeout, HierarchicalAsyncMachine
 
 from statemachine.definition import TRANSITIONS, Timeouts, states
 from statemachine.model import KioskModel
+
+log = logging.getLogger("kioskd.machine")
 
 
 class KioskState(AsyncTimeout, HierarchicalAsyncMachine.state_cls):  # type: ignore[misc,name-defined]
@@ -46,6 +49,17 @@ class KioskMachine(HierarchicalAsyncMachine):
     """The kiosk's machine: nested states with timeouts, queued triggers."""
 
     state_cls = KioskState
+
+    def _check_event_result(self, res: Any, model: Any, trigger: str) -> Any:
+        """An event the state does not take is ignored by design: a debug line, not a warning.
+
+        Keys a screen ignores (cancel at idle) and device news a state has no use for
+        (health_changed while a note is stacking) come all the time; transitions would warn.
+        """
+        if res is None:
+            log.debug("%s ignored in %s", trigger, getattr(model, self.model_attribute))
+            return False
+        return res
 
 
 def build_machine(model: KioskModel, timeouts: Timeouts = Timeouts()) -> KioskMachine:

@@ -61,9 +61,11 @@ class RunningKiosk:
             async with self._session.post(self.url + "key", json={"key": key}) as resp:
                 assert resp.status == 200, await resp.text()
 
-    async def insert(self, value: int) -> None:
+    async def insert(self, value: int) -> dict[str, Any]:
+        """Offer a note at the simulated validator; the /sim page's answer (handed_back: not taken)."""
         async with self._session.post(self.url + "sim/insert", json={"value": value}) as resp:
             assert resp.status == 200, await resp.text()
+            return await resp.json()
 
     async def fault(self, name: str, on: bool) -> None:
         async with self._session.post(self.url + "sim/fault", json={"name": name, "on": on}) as resp:

@@ -23,14 +23,18 @@ _L = {
               "id": "编号", "code": "类型", "device": "设备", "severity": "级别", "at": "时间", "title": "说明",
               "seq": "流水号", "account": "户号", "amount": "金额", "started": "开始", "no_txns": "无交易",
               "acked": "已确认告警", "cleared": "已清除告警", "reprinted": "已补打凭条", "dup": "补打次数",
-              "custody_started": "钱箱双人监管已开始：请两位技术员依次在键盘上输入工号和密码"},
+              "custody_started": "钱箱双人监管已开始：请两位技术员依次在键盘上输入工号和密码",
+              "inserted": "已放入", "counterfeit": "一张假币", "handed_back": "退回",
+              "not_taking": "终端现在不收钞（状态 {state}），只在缴费放钞步骤收钞"},
     "en": {"state": "state", "devices": "devices", "box": "cash box", "outbox": "outbox", "contact": "last backend contact",
            "never": "never", "alerts": "alerts", "no_alerts": "no alerts", "notes": "notes", "problems": "problems",
            "id": "id", "code": "code", "device": "device", "severity": "severity", "at": "at", "title": "what",
            "seq": "seq", "account": "account", "amount": "amount", "started": "started", "no_txns": "no transactions",
            "acked": "acknowledged alert", "cleared": "cleared alert", "reprinted": "receipt reprinted",
            "dup": "duplicate",
-           "custody_started": "custody session started: two technicians log in at the keypad in turn"},
+           "custody_started": "custody session started: two technicians log in at the keypad in turn",
+           "inserted": "inserted", "counterfeit": "a counterfeit note", "handed_back": "handed back",
+           "not_taking": "the kiosk takes no notes now (state {state}), only at a payment's cash step"},
 }
 
 
@@ -98,7 +102,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     actions = sim.add_subparsers(dest="sim_command", required=True)
     p = actions.add_parser("insert", parents=[common], help="insert a note (yuan; -1 = counterfeit)")
     p.add_argument("value", help="note value in yuan, e.g. 100, or -1")
-    p.set_defaults(func=_run, build=_sim_insert_request, show=lambda r, lang: print(f"ok {r['inserted']}"))
+    p.set_defaults(func=_run, build=_sim_insert_request, show=_show_inserted)
     p = actions.add_parser("fault", parents=[common], help="switch an emulator fault")
     p.add_argument("name")
     p.add_argument("position", choices=("on", "off"))
@@ -228,6 +232,15 @@ def _show_txn(r: dict[str, Any], lang: str) -> None:
         print(f"          {n['at']}  {money(n['value'])}")
     if x["sent"] is not None:
         print(f"{'sent':>8}: {json.dumps(x['sent'], ensure_ascii=False)}")
+
+
+def _show_inserted(r: dict[str, Any], lang: str) -> None:
+    t = _L[lang]
+    if r.get("handed_back"):
+        print(f"{t['handed_back']}: {t['not_taking'].format(state=r['state'])}")
+        return
+    value = r["inserted"]
+    print(f"{t['inserted']} {t['counterfeit'] if value == -1 else format_money(value, 'CNY', lang)}")
 
 
 def _show_reprint(r: dict[str, Any], lang: str) -> None:

@@ -230,10 +230,13 @@ class Handlers:
         """Simulate mode: insert a note of `value` fen (-1: a counterfeit)."""
         sim = self._sim()
         value = _int(req, "value")
-        if value == 0 or value < -1:
-            raise ControlError("value: a note value in fen, or -1 for a counterfeit")
-        await sim.insert(value)
-        return {"inserted": value}
+        notes = sim.notes()
+        if value != -1 and value not in notes:
+            known = ", ".join(f"{n // 100}" if n % 100 == 0 else f"{n / 100:.2f}" for n in notes)
+            raise ControlError(f"no note of {value} fen: the validator takes notes of {known} yuan "
+                               "(or -1 for a counterfeit)")
+        taken = await sim.insert(value)
+        return {"inserted": value if taken else None, "handed_back": not taken, "state": self.d.model.state}
 
     async def sim_fault(self, req: dict[str, Any]) -> dict[str, Any]:
         """Simulate mode: switch an emulator fault on or off."""

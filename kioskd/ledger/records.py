@@ -54,6 +54,16 @@ class TxnRecord:
     payload: str | None
     reprint_wanted: bool
 
+    def end_line(self) -> str:
+        """The payment's end for the log: seq, txn, account (masked), amount, state, backend ref."""
+        return (f"payment #{self.seq} {self.state}: txn {self.id}, account {mask_account(self.account)}, "
+                f"{self.amount} fen, ref {self.ref or '-'}" + (f", reason {self.reason}" if self.reason else ""))
+
+
+def mask_account(account: str) -> str:
+    """An account number for logs: only its last four characters shown."""
+    return "*" * max(0, len(account) - 4) + account[-4:]
+
 
 @dataclass(frozen=True)
 class OutboxItem:

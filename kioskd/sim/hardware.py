@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,8 @@ class Simulation:
         self.printer = EscposEmulator()
         self.backend = ReferenceBackend(state_dir / "backend.sqlite3")
         self.door = state_dir / "door"
+        # whether the kiosk takes notes now (the runner asks its machine); a bare Simulation does
+        self.taking_notes: Callable[[], bool] = lambda: True
 
     async def start(self, config: Config) -> Config:
         """Start everything; return the config pointed at the emulators and the backend."""
@@ -76,12 +79,27 @@ class Simulation:
         await self.backend.stop()
 
     # --- SimControl (the /sim page) ---------------------------------------------
-    async def insert(self, value: int) -> None:
-        """Insert a note of `value` fen (-1: a counterfeit the validator refuses)."""
+    def notes(self) -> list[int]:
+        """The note values (fen) the simulated validator knows, smallest first."""
+        return self.validator.notes_fen
+
+    async def insert(self, value: int) -> bool:
+        """Offer a note of `value` fen (-1: a counterfeit the validator refuses) at the slot.
+
+        False when the kiosk is taking no notes (not at its cash step): the customer keeps the
+        note, as at an inhibited validator, rather than leave it queued for the next customer.
+        Raises ValueError for a value the validator does not know.
+        """
+        if value != -1 and value not in self.notes():
+            raise ValueError(f"no note of {value} fen")
+        if not self.taking_notes():
+            log.info("sim: a %s fen note offered while the kiosk takes none is handed back", value)
+            return False
         if value < 0:
             self.validator.insert_counterfeit()
         else:
             self.validator.insert(value)
+        return True
 
     async def fault(self, name: str, on: bool) -> None:
         """Switch a validator, printer, door or backend fault."""

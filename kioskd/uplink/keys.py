@@ -42,7 +42,8 @@ def load_key(path: Path) -> Ed25519PrivateKey:
             )
         data = Path(path).read_bytes()
     except FileNotFoundError as err:
-        raise KeyFileError(f"key file {path} does not exist; run `kioskctl keys init`") from err
+        raise KeyFileError(f"key file {path} does not exist; create it with `kioskctl keys init --key {path}` "
+                           "and enrol its public key at the backend") from err
     except OSError as err:
         raise KeyFileError(f"key file {path}: {err.strerror}") from err
     try:

@@ -159,6 +159,7 @@ class OutboxSender:
             if outcome.status == "credited":
                 await self.ledger.settle(item.key, "credited", balance=outcome.balance,
                            ref=outcome.ref, reason=None)
+                await self._log_end(item.key)
                 await self.done(item, answer)
                 if self.on_credited:
                     self.on_credited(item.key, outcome.balance, outcome.ref)
@@ -166,10 +167,17 @@ class OutboxSender:
             if outcome.status == "flagged":
                 await self.ledger.settle(item.key, "flagged", balance=None, ref=None,
                            reason=outcome.reason)
+                await self._log_end(item.key)
                 await self.done(item, answer)
                 self._flag("payment", item.key, outcome.reason or "")
                 return "done"
             return await self.retry(item, outcome.reason or "no definite answer")
+
+    async def _log_end(self, txn: str) -> None:
+        """The INFO line of a pending payment's end (the backend answered at last)."""
+        record = await self.ledger.transaction(txn)
+        if record is not None:
+            log.info("%s (from the outbox)", record.end_line())
 
     async def _finish_alert(self, item: OutboxItem, answer: Answer) -> str:
         if answer.status == 200:

@@ -90,6 +90,7 @@ class UplinkPayments:
                 self.on_refused(err)
                 return replace(payment_result(record), status="pending")
             record = await self.ledger.transaction(txn)
+            log.info("%s", record.end_line())
         if outcome.status == "unknown" and self.outbox:
             self.outbox.wake()
         return payment_result(record)

@@ -46,14 +46,17 @@ async def test_a_customer_pays_a_bill_end_to_end(kiosk: RunningKiosk) -> None:
 
 
 async def test_a_note_offered_before_the_cash_step_is_taken_only_in_it(kiosk: RunningKiosk) -> None:
-    # the inhibited validator leaves the note at the slot until the machine enables it
-    await kiosk.insert(10000)
+    # the inhibited validator hands the note back (money rule 1): nothing waits for the next customer
+    assert await kiosk.insert(10000) == {"ok": True, "handed_back": True}
     await kiosk.press(*"0012345678", "confirm")
     snap = await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation screen")
     assert snap["notes"] == [] and snap["total"] == 0
+    assert await kiosk.insert(10000) == {"ok": True, "handed_back": True}
     await kiosk.press("confirm")
+    await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "the cash screen")
+    assert await kiosk.insert(10000) == {"ok": True, "handed_back": False}
     snap = await kiosk.until(lambda s: s["notes"] == [10000], "the note counted in the cash step")
-    assert snap["state"].startswith("payment_cash")
+    assert snap["state"].startswith("payment_cash") and snap["total"] == 10000
 
 
 async def test_unknown_account_is_told_and_takes_no_cash(kiosk: RunningKiosk) -> None:

@@ -106,7 +106,7 @@ async def test_sim_commands_and_bad_requests(kiosk: RunningKiosk, staff: Staff) 
     assert "amount" in (await staff.request({"cmd": "txn_list", "amount": "12"}))["error"]
     assert "since" in (await staff.request({"cmd": "txn_list", "since": "yesterday"}))["error"]
     assert "date" in (await staff.request({"cmd": "report_daily", "date": "2024-02-30"}))["error"]
-    assert "value" in (await staff.request({"cmd": "sim_insert", "value": 0}))["error"]
+    assert "no note of 0 fen" in (await staff.request({"cmd": "sim_insert", "value": 0}))["error"]
     reader, writer = await asyncio.open_unix_connection(staff.socket)
     writer.write(b"{not json\n" + b'{"cmd": "' + b"a" * 70000 + b'"}\n')
     await writer.drain()

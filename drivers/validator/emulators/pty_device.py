@@ -95,6 +95,11 @@ class PtyDevice:
 
     # -- the customer and the technician -----------------------------------------------------
 
+    @property
+    def notes_fen(self) -> list[int]:
+        """The genuine notes `insert` takes, smallest first."""
+        return sorted(self._notes_fen)
+
     def insert(self, value_fen: int) -> None:
         """Queue a genuine note of `value_fen` (one the device knows); it goes in when enabled."""
         if value_fen not in self._notes_fen:

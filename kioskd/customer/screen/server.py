@@ -48,8 +48,8 @@ SECURITY_HEADERS = {
 class SimControl(Protocol):
     """What the /sim page drives in simulation mode (emulated validator and printer)."""
 
-    async def insert(self, value: int) -> None:
-        """Insert a note of `value` fen into the emulated validator."""
+    async def insert(self, value: int) -> bool:
+        """Offer a note of `value` fen to the emulated validator; False: handed back."""
         ...
 
     async def fault(self, name: str, on: bool) -> None:
@@ -160,7 +160,8 @@ class ScreenServer:
             app.router.add_post("/sim/fault", self._sim_fault)
             app.router.add_get("/sim/receipt.png", self._sim_receipt_png)
         app.on_shutdown.append(self._close_sockets)
-        self._served = await serve(app, self._host, self._port)
+        self._served = await serve(app, self._host, self._port,
+                                   setting=f"kioskd run --listen {self._host}:PORT ([screen] listen)")
         self._port = self._served.port
         self._hosts = allowed_hosts(self._host, self._port)
         log.info("screen: serving %s", self.url)
@@ -277,8 +278,11 @@ class ScreenServer:
         value = body.get("value")
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise web.HTTPBadRequest(text="value must be a positive integer (fen)")
-        await self._sim.insert(value)
-        return web.json_response({"ok": True})
+        try:
+            taken = await self._sim.insert(value)
+        except ValueError as err:
+            raise web.HTTPBadRequest(text=str(err)) from None
+        return web.json_response({"ok": True, "handed_back": not taken})
 
     async def _sim_fault(self, request: web.Request) -> web.Response:
         assert self._sim is not None

@@ -86,7 +86,8 @@ class StaffPage:
         app.router.add_post("/logout", self._logout)
         app.router.add_get("/api/status", self._status)
         app.router.add_post("/api/alerts/{id}/ack", self._ack)
-        self._served = await serve(app, self._host, self._port, tls=self._tls)
+        self._served = await serve(app, self._host, self._port, tls=self._tls,
+                                   setting="[staff_page] port in the config")
         self._port = self._served.port
         self._hosts = allowed_hosts(self._host, self._port).union(
             f"[{n}]:{self._port}" if ":" in n else f"{n}:{self._port}" for n in self._names)
