@@ -21,6 +21,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from backend_api.jcs import canonicalize
+from refbackend.corrections import superseded
 from refbackend.fleetstore import FleetStore, touch
 from refbackend.invoices import InvoiceStore
 from refbackend.records import file_records
@@ -143,6 +144,8 @@ class PostgresStore(FleetStore, InvoiceStore):
                 "SELECT * FROM accounts WHERE account = %s FOR UPDATE", (payload["account"],)
             ).fetchone()
             refusal = payment_refusal(row, payload)
+            if superseded(Sql(cur, postgres=True), kiosk_id, txn):
+                refusal = "recredited"  # a case re-credited this cash: the payment never credits
             if refusal is not None:
                 status, answer = 422, {"error": "rejected", "reason": refusal}
             else:

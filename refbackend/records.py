@@ -32,6 +32,7 @@ KINDS: dict[str, RecordKind] = {
     "alert": RecordKind(type_of=_text("code"), at_of=_text("at")),
     "rating": RecordKind(type_of=_text("rating"), at_of=_text("at")),  # the customer's rating of a payment
     "invoice": RecordKind(type_of=_text("status"), at_of=_text("requested")),  # an invoice the customer asked for
+    "case": RecordKind(type_of=_text("step"), at_of=_text("at")),  # one step of a case (差错/投诉)
 }
 
 

@@ -7,9 +7,11 @@ import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from refbackend.corrections import apply_recredit, apply_void
 from refbackend.faults import Faults
 from refbackend.verification import Refusal, SignedRequest, Verifier
 
@@ -20,6 +22,8 @@ PATHS = {
     "/v1/batches": "batch",
     "/v1/status": "status",
     "/v1/invoices": "invoice",
+    "/v1/recredits": "recredit",
+    "/v1/voids": "void",
 }
 InStore = Callable[..., Awaitable[Any]]  # runs a blocking store method off the event loop
 
@@ -32,8 +36,10 @@ def json_answer(status: int, body: dict[str, Any]) -> web.Response:
 class KioskApi:
     """Handlers of the kiosk API over one store (reached through `in_store`)."""
 
-    def __init__(self, store: Any, in_store: InStore, verifier: Verifier, faults: Faults) -> None:
+    def __init__(self, store: Any, in_store: InStore, verifier: Verifier, faults: Faults,
+                 zone: ZoneInfo | None = None) -> None:
         self.store, self.in_store, self.verifier, self.faults = store, in_store, verifier, faults
+        self.zone = zone or ZoneInfo("Asia/Shanghai")  # the halls' day, for the void rule "same day"
         self.hits: Counter[str] = Counter()  # requests seen per path, for tests
 
     def add_to(self, app: web.Application) -> None:
@@ -85,6 +91,10 @@ class KioskApi:
         if r.kind == "status":
             await self.in_store(self.store.record_status, r.kid, r.payload, r.received)
             return 200, {"status": "recorded"}
+        if r.kind == "recredit":
+            return await self.in_store(apply_recredit, self.store, r.kid, r.payload, r.received)
+        if r.kind == "void":
+            return await self.in_store(apply_void, self.store, r.kid, r.payload, r.received, self.zone)
         return await self.in_store(self.store.apply_batch, r.kid, r.payload, r.token, r.received)
 
     async def _lookup(self, number: str) -> tuple[int, dict[str, Any]]:

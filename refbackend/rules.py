@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-import uuid
-from datetime import datetime
 from typing import Any
 
 from backend_api.fields import is_int
+from refbackend.caserules import check_case_record, check_recredit, check_void
+from refbackend.fieldchecks import BadRequest, parse_time  # noqa: F401 - BadRequest: rules' callers import it here
+from refbackend.fieldchecks import check_uuid as _uuid
+from refbackend.fieldchecks import require as _require
 from refbackend.records import KINDS
 
 STALE_AFTER = 300.0  # seconds; spec: look-ups and alerts only
@@ -17,7 +19,7 @@ ALERT_CODES = frozenset({
     "note_jam", "stacker_full", "stacker_near_full", "box_removed", "box_tamper",
     "validator_offline", "validator_fault", "printer_paper_out", "printer_paper_low",
     "printer_offline", "backend_unreachable", "payment_flagged", "custody_mismatch",
-    "door_open", "power_restored", "clock_skew",
+    "door_open", "power_restored", "clock_skew", "cash_without_case",
 })
 SEVERITIES = frozenset({"info", "warning", "critical"})
 ALERT_STATES = frozenset({"raised", "acknowledged", "cleared"})
@@ -37,34 +39,11 @@ FIELDS: dict[str, frozenset[str]] = {
     "invoice": frozenset({"type", "kiosk", "txn", "seq", "account", "amount", "currency", "requested"}),
     "status": frozenset({"type", "kiosk", "ts", "state", "box", "paper", "pending", "flagged", "outbox",
                          "alerts_open"}),
+    "recredit": frozenset({"type", "kiosk", "id", "case", "txn", "seq", "claim", "account", "amount", "currency",
+                           "reason", "by", "at"}),
+    "void": frozenset({"type", "kiosk", "id", "case", "txn", "seq", "account", "to", "amount", "currency",
+                       "reason", "by", "at"}),
 }
-
-
-class BadRequest(Exception):
-    """The payload breaks the schema; the message is the `detail` of the 400 answer."""
-
-
-def parse_time(payload: dict[str, Any], name: str) -> datetime:
-    """An RFC 3339 UTC field with a Z, or BadRequest."""
-    value = payload.get(name)
-    if not isinstance(value, str) or not value.endswith("Z") or "T" not in value:
-        raise BadRequest(f"{name}: RFC 3339 UTC time with Z required")
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError as err:
-        raise BadRequest(f"{name}: {err}") from err
-
-
-def _require(cond: bool, detail: str) -> None:
-    if not cond:
-        raise BadRequest(detail)
-
-
-def _uuid(value: object, name: str) -> None:
-    try:
-        _require(isinstance(value, str) and str(uuid.UUID(value)) == value.lower(), f"{name}: UUID required")
-    except ValueError as err:
-        raise BadRequest(f"{name}: UUID required") from err
 
 
 def check_payload(payload: dict[str, Any], expected_type: str) -> None:
@@ -78,7 +57,8 @@ def check_payload(payload: dict[str, Any], expected_type: str) -> None:
     _require(not extra, f"unknown fields: {sorted(extra)}")
     _require(isinstance(payload["kiosk"], str) and payload["kiosk"] != "", "kiosk: string required")
     {"lookup": _check_lookup, "payment": _check_payment, "alert": _check_alert,
-     "batch": _check_batch, "status": _check_status, "invoice": _check_invoice}[kind](payload)
+     "batch": _check_batch, "status": _check_status, "invoice": _check_invoice, "recredit": check_recredit,
+     "void": check_void}[kind](payload)
 
 
 def _check_lookup(p: dict[str, Any]) -> None:
@@ -148,6 +128,8 @@ def _check_batch(p: dict[str, Any]) -> None:
             _check_rating(record, f"records[{i}]")
         elif record["kind"] == "invoice":
             _check_invoice_record(record, f"records[{i}]")
+        elif record["kind"] == "case":
+            check_case_record(record, f"records[{i}]")
     head = p["audit_head"]
     _require(isinstance(head, dict) and head.keys() == {"seq", "hash"}, "audit_head: {seq, hash} required")
     _require(is_int(head["seq"]) and head["seq"] >= 0, "audit_head.seq: integer >= 0 required")

@@ -39,9 +39,10 @@ class ReferenceBackend:
         # sqlite3 and psycopg block: all store calls from the server run on one dedicated thread.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refbackend-store")
         self.verifier = Verifier(lambda kid: self._in_store(self.store.kiosk, kid))
-        self.api = KioskApi(self.store, self._in_store, self.verifier, self.faults)
-        self.page = OperatorPage(self.store, self._in_store, fleet or FleetConfig())
-        self.receipts = ReceiptPages(self.store, self._in_store, self.verifier, fleet or FleetConfig())
+        fleet = fleet or FleetConfig()
+        self.api = KioskApi(self.store, self._in_store, self.verifier, self.faults, fleet.zone)
+        self.page = OperatorPage(self.store, self._in_store, fleet)
+        self.receipts = ReceiptPages(self.store, self._in_store, self.verifier, fleet)
         self._served: Served | None = None
         self.url: str | None = None  # base URL while serving
 

@@ -27,6 +27,15 @@ FLEET_SCHEMA = (
     " received TEXT NOT NULL, PRIMARY KEY (kiosk, txn))",
     "CREATE TABLE IF NOT EXISTS invoice_counter (id INTEGER PRIMARY KEY, last BIGINT NOT NULL)",
     "INSERT INTO invoice_counter (id, last) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM invoice_counter WHERE id = 1)",
+    # Re-credits and voids of the kiosks' cases (corrections.py): one credit stands per cash.
+    "CREATE TABLE IF NOT EXISTS recredits (kiosk TEXT NOT NULL, id TEXT NOT NULL, payload TEXT NOT NULL,"
+    " cash TEXT NOT NULL, account TEXT NOT NULL, amount BIGINT NOT NULL, credited INTEGER NOT NULL DEFAULT 0,"
+    " status INTEGER NOT NULL, answer TEXT NOT NULL, received TEXT NOT NULL, PRIMARY KEY (kiosk, id))",
+    "CREATE UNIQUE INDEX IF NOT EXISTS recredits_one_per_cash ON recredits (kiosk, cash) WHERE credited = 1",
+    "CREATE TABLE IF NOT EXISTS voids (kiosk TEXT NOT NULL, id TEXT NOT NULL, payload TEXT NOT NULL,"
+    " cash TEXT NOT NULL, account TEXT NOT NULL, amount BIGINT NOT NULL, accepted INTEGER NOT NULL DEFAULT 0,"
+    " status INTEGER NOT NULL, answer TEXT NOT NULL, received TEXT NOT NULL, PRIMARY KEY (kiosk, id))",
+    "CREATE UNIQUE INDEX IF NOT EXISTS voids_one_per_cash ON voids (kiosk, cash) WHERE accepted = 1",
 )
 # Columns added to the money tables of a store made before the fleet (name, table, DDL type).
 ADDED_COLUMNS = (

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from backend_api.jcs import canonicalize
+from refbackend.corrections import superseded
 from refbackend.fleetstore import FleetStore, touch
 from refbackend.invoices import InvoiceStore
 from refbackend.records import file_records
@@ -146,6 +147,8 @@ class SQLiteStore(FleetStore, InvoiceStore):
                 return seen["status"], json.loads(seen["answer"])
             row = db.execute("SELECT * FROM accounts WHERE account = ?", (payload["account"],)).fetchone()
             refusal = payment_refusal(None if row is None else dict(row), payload)
+            if superseded(Sql(db, postgres=False), kiosk_id, txn):
+                refusal = "recredited"  # a case re-credited this cash: the payment never credits
             cur = db.execute(
                 "INSERT INTO payments (kiosk, txn, payload, account, amount, credited, status, answer,"
                 " received, ended) VALUES (?, ?, ?, ?, ?, ?, 0, '', ?, ?)",

@@ -1,7 +1,7 @@
 """What the next batch must carry: cursors over payments, audit entries, alerts and ratings.
 
 Cursors live in the meta table. A payment goes into a batch once its status is final
-(credited or flagged); payments are batched in seq order, so a pending one holds the
+(credited or flagged, or pending with its cash re-credited by a case); payments are batched in seq order, so a pending one holds the
 later ones back until it is answered. Cursors move only after the batch is queued, so a
 crash in between repeats records in the next batch (the backend stores records by
 their ids) rather than losing them.
@@ -17,7 +17,8 @@ from sqlite_utils import Database
 
 from kioskd.ledger.records import OutboxItem
 
-CURSORS = ("batched_payment_seq", "batched_audit_seq", "batched_alert_id", "batched_rating_id")
+CURSORS = ("batched_payment_seq", "batched_audit_seq", "batched_alert_id", "batched_rating_id",
+           "batched_case_step_id")
 FINAL = ("credited", "flagged")
 
 
@@ -51,9 +52,11 @@ class BatchLog:
         """Final payments after `seq`, in seq order, stopping at the first one not final."""
         out: list[dict[str, Any]] = []
         for row in self.db.query(
-            "SELECT id, seq, state, payload, balance, ref, reason FROM txns"
+            "SELECT id, seq, state, payload, balance, ref, reason, EXISTS (SELECT 1 FROM case_outcomes o"
+            " WHERE o.cash = txns.id AND o.kind = 'recredit' AND o.state = 'done') AS recredited FROM txns"
             " WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)):
-            if row["state"] not in FINAL or row["payload"] is None:
+            # a pending payment whose cash a case re-credited will never be answered: final as it is
+            if (row["state"] not in FINAL and not row["recredited"]) or row["payload"] is None:
                 break
             # the payment exactly as signed and sent to /v1/payments, with its final status
             out.append({**jws_payload(row["payload"]), "kind": "payment", "status": row["state"],

@@ -22,6 +22,8 @@ from sqlite_utils import Database
 from kioskd.ledger import schema
 from kioskd.ledger.audit import AuditStore
 from kioskd.ledger.batchlog import BatchLog
+from kioskd.ledger.casebook import CaseBook
+from kioskd.ledger.cases import CaseStore
 from kioskd.ledger.checkpoints import AuditProblem, Check, CheckpointStore, Sign
 from kioskd.ledger.custody import AuthResult, CustodyStore, Technician
 from kioskd.ledger.errors import LedgerError, StorageError
@@ -51,6 +53,7 @@ class Ledger:
         self.kiosk_id = kiosk_id
         self._custody = CustodyStore(db, self._audit)
         self._checkpoints = CheckpointStore(db, self._audit, kiosk_id)
+        self.cases = CaseBook(self._run, CaseStore(db, self._audit))  # cases, their outcomes and figures
 
     @classmethod
     async def open(cls, state_dir: Path, kiosk_id: str, currency: str = "CNY") -> Ledger:
@@ -213,6 +216,10 @@ class Ledger:
     async def batch_payments(self, after_seq: int, limit: int = 1000) -> list[dict]:
         """Final payments after `after_seq` as batch records, in seq order."""
         return await self._run(self._batchlog.payments_after, after_seq, limit)
+
+    async def batch_case_steps(self, after_id: int, limit: int = 1000) -> list[dict]:
+        """Case step records after step id `after_id` for the next batch."""
+        return await self.cases.steps_after(after_id, limit)
 
     async def batch_alerts(self, after_id: int, limit: int = 1000) -> list[dict]:
         """Alert changes after outbox id `after_id` as batch records."""

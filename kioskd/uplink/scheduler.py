@@ -52,7 +52,8 @@ class BatchScheduler:
             audit = await self.ledger.audit_entries(cursors["batched_audit_seq"], MAX_RECORDS)
             alerts = await self.ledger.batch_alerts(cursors["batched_alert_id"], MAX_RECORDS)
             ratings = await self.ledger.batch_ratings(cursors["batched_rating_id"], MAX_RECORDS)
-            records = payments + audit + alerts + ratings
+            steps = await self.ledger.batch_case_steps(cursors["batched_case_step_id"], MAX_RECORDS)
+            records = payments + audit + alerts + ratings + steps
             if not records:
                 return []
             seqs = await self.builder.add(records, await self.ledger.audit_head())
@@ -61,9 +62,10 @@ class BatchScheduler:
                 "batched_audit_seq": audit[-1]["seq"] if audit else cursors["batched_audit_seq"],
                 "batched_alert_id": alerts[-1]["outbox_id"] if alerts else cursors["batched_alert_id"],
                 "batched_rating_id": ratings[-1]["id"] if ratings else cursors["batched_rating_id"],
+                "batched_case_step_id": steps[-1]["id"] if steps else cursors["batched_case_step_id"],
             })
-            log.info("batch %s queued: %d payments, %d audit entries, %d alerts, %d ratings",
-                     ", ".join(map(str, seqs)), len(payments), len(audit), len(alerts), len(ratings))
+            log.info("batch %s queued: %d payments, %d audit entries, %d alerts, %d ratings, %d case steps",
+                     ", ".join(map(str, seqs)), len(payments), len(audit), len(alerts), len(ratings), len(steps))
             if self.wake_sender is not None:
                 self.wake_sender()
             return seqs
