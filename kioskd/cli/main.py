@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from kioskd import config as cfg
 from kioskd.cli.where import add_everywhere, add_place_options
@@ -16,9 +17,17 @@ COMMAND_MODULES = ("kioskd.cli.keys", "kioskd.cli.receipts", "kioskd.cli.staff",
                    "kioskd.cli.backup", "kioskd.cli.custody", "kioskd.cli.audit", "kioskd.cli.payments")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line that says where the help is."""
+
+    def error(self, message: str) -> NoReturn:
+        """Exit 2 with `kioskctl CMD: MESSAGE (see kioskctl CMD --help)`."""
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The kioskctl argument parser with every area's subcommands."""
-    parser = argparse.ArgumentParser(prog="kioskctl", description="kioskd staff and installer commands")
+    """The kioskctl argument parser with every area's subcommands (their parsers are OneLineParsers)."""
+    parser = OneLineParser(prog="kioskctl", description="kioskd staff and installer commands")
     add_place_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:

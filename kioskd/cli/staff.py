@@ -101,7 +101,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     sim = subparsers.add_parser("sim", help="simulate mode only: notes and faults")
     actions = sim.add_subparsers(dest="sim_command", required=True)
     p = actions.add_parser("insert", parents=[common], help="insert a note (yuan; -1 = counterfeit)")
-    p.add_argument("value", help="note value in yuan, e.g. 100, or -1")
+    p.add_argument("value", type=note_value, help="note value in yuan, e.g. 100, or -1")
     p.set_defaults(func=_run, build=_sim_insert_request, show=_show_inserted)
     p = actions.add_parser("fault", parents=[common], help="switch an emulator fault")
     p.add_argument("name")
@@ -158,7 +158,12 @@ def _txn_list_request(a: argparse.Namespace) -> dict[str, Any]:
 
 
 def _sim_insert_request(a: argparse.Namespace) -> dict[str, Any]:
-    return {"cmd": "sim_insert", "value": -1 if a.value.strip() == "-1" else yuan_to_fen(a.value)}
+    return {"cmd": "sim_insert", "value": a.value}
+
+
+def note_value(text: str) -> int:
+    """A note's value in yuan -> fen; '-1' (a counterfeit) stays -1."""
+    return -1 if text.strip() == "-1" else yuan_to_fen(text)
 
 
 # --- output -------------------------------------------------------------------------------
