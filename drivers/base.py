@@ -183,6 +183,18 @@ class BillValidator(Protocol):
 
     name: str
 
+    @property
+    def last_progress(self) -> float:
+        """The watchdog's heartbeat: time.monotonic() of the last completed poll."""
+        ...
+
+    async def settle(self, polls: int = 2) -> None:
+        """Return once `polls` polls from now have completed (at once when offline).
+
+        A stopping daemon awaits it after the inhibit: those polls report a note inserted just
+        before it."""
+        ...
+
     async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
         """Connect, initialise, poll and reconnect forever; emit events into `sink`.
 
@@ -221,6 +233,16 @@ class ReceiptPrinter(Protocol):
 
     name: str
 
+    @property
+    def last_progress(self) -> float:
+        """The watchdog's heartbeat: time.monotonic() of the last status poll."""
+        ...
+
+    @property
+    def progress_window(self) -> float:
+        """The longest a healthy loop goes between heartbeats (a job, then a status poll)."""
+        ...
+
     async def run(self, sink: EventSink) -> None:
         """Keep the connection and poll status; emit online/offline and PrinterStatus."""
         ...
@@ -250,6 +272,11 @@ class DoorSensor(Protocol):
     """The service-door switch; emits DoorOpened and DoorClosed."""
 
     name: str
+
+    @property
+    def last_progress(self) -> float:
+        """The watchdog's heartbeat: time.monotonic() of the last read."""
+        ...
 
     @property
     def state(self) -> str:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import inspect
 import logging
-import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -247,14 +246,14 @@ class Daemon:
             return
         watched = ("event-pump", "validator", "printer", "keypad", "door")
         probes = [task_probe(t.get_name(), t) for t in self.tasks if t.get_name() in watched]
-        heartbeats = (("validator poll", self.validator), ("printer status", self.printer),
-                      ("door switch", self.door))
-        for name, device in heartbeats:
-            if hasattr(device, "last_progress"):
-                # half the timeout: systemd still sees a late ping before it gives up on us; a
-                # device whose healthy loop is slower (printer: a job, then status) gets twice that
-                stall_after = max(timeout / 2, 2 * getattr(device, "progress_window", 0.0))
-                probes.append(heartbeat_probe(name, device, stall_after))
+        # half the timeout: systemd still sees a late ping before it gives up on us; a device
+        # whose healthy loop is slower (printer: a job, then status) gets twice its window
+        half = timeout / 2
+        probes.append(heartbeat_probe("validator poll", self.validator, half))
+        probes.append(heartbeat_probe("printer status", self.printer,
+                                      max(half, 2 * self.printer.progress_window)))
+        if self.door is not None:
+            probes.append(heartbeat_probe("door switch", self.door, half))
         # the keypad task only waits for keys: "still running" is all it can show
         self.watchdog = Watchdog(timeout, probes)
         self.spawn(self.watchdog.run(), "watchdog")
@@ -303,16 +302,9 @@ class Daemon:
 
     async def validator_polled(self, polls: int) -> None:
         """Wait (at most SETTLE_SECONDS) for `polls` validator polls that started after now."""
-        if not hasattr(self.validator, "last_progress"):
-            return
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(SETTLE_SECONDS):
-                for _ in range(polls):
-                    mark = time.monotonic()
-                    while True:  # the driver has no poll event to wait on: check its heartbeat
-                        await asyncio.sleep(self.config.validator.poll_interval / 4)
-                        if self.validator.last_progress > mark:
-                            break
+                await self.validator.settle(polls)
 
     async def _finish_payment(self) -> None:
         m = self.model

@@ -8,9 +8,6 @@ import logging
 from drivers.base import (
     CreditCommit,
     DeviceEvent,
-    DeviceOffline,
-    DeviceOnline,
-    EventSink,
     NoteCredited,
     NoteEscrowed,
     NoteRejected,
@@ -19,7 +16,6 @@ from drivers.base import (
     PowerUpWithBill,
 )
 from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
-from drivers.transport import Backoff
 from drivers.validator.ccnet import (
     FAILURE_CODES,
     ILLEGAL_COMMAND,
@@ -37,7 +33,8 @@ from drivers.validator.ccnet import (
     parse_identification,
 )
 from drivers.validator.conditions import ConditionEdges, StatusTable
-from drivers.validator.link import SerialLink, pause
+from drivers.validator.link import SerialLink
+from drivers.validator.supervise import Restarted, Supervised
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +54,7 @@ _CONDITIONS = StatusTable(jams=_JAMS, full=State.CASSETTE_FULL, open=State.CASSE
                           failure=State.FAILURE, failure_codes=FAILURE_CODES)
 
 
-class CcnetValidator:
+class CcnetValidator(Supervised[Frame]):
     """A CashCode CCNET validator (address 03) on a serial port, 9600 8N1."""
 
     def __init__(
@@ -71,24 +68,18 @@ class CcnetValidator:
         hold_interval: float = 5.0,
         baudrate: int = 9600,
     ) -> None:
-        self.name = name
-        self.port = port
-        self.poll_interval = poll_interval
+        link = SerialLink[Frame](port, name=name, log=log, parser=CcnetParser, baudrate=baudrate,
+                                 parity="N", feed=self._feed)
+        super().__init__(link, name=name, port=port, poll_interval=poll_interval,
+                         denominations=denominations, log=log, after_initialise=self._reapply)
         self.reply_timeout = reply_timeout
         # The validator returns a note left 10 s in escrow without a command (CCNET HOLD):
         # re-send HOLD this often while the machine decides.
         self.hold_interval = hold_interval
         self.baudrate = baudrate
         self.identification: Identification | None = None  # what the device said it is
-        self._wanted = frozenset(denominations) if denominations is not None else None
         self._table: tuple[BillType, ...] = ()
-        self._accepting = False  # what the machine asked for; re-applied after reconnects
         self._applied = False  # what the device was last told
-        self._link = SerialLink[Frame](port, name=name, log=log, parser=CcnetParser,
-                                       baudrate=baudrate, parity="N", feed=self._feed)
-        self._wake = asyncio.Event()  # set when the host just changed the device: poll at once
-        self._online = False
-        self._sink: EventSink = lambda event: None
         self._last = -1  # last state seen
         self._escrow_value: int | None = None
         self._decided = False  # the machine sent STACK/RETURN for the note in escrow
@@ -96,11 +87,6 @@ class CcnetValidator:
         self._credited = False  # the current STACKED was committed (re-ACK, never re-credit)
         self._announced = False  # NoteStacked emitted for the current STACKED
         self._edges = ConditionEdges(self.name, self._emit)
-
-    @property
-    def _parser(self) -> CcnetParser:
-        # the contract tests read every driver's parser counters (dropped bytes, bad frames)
-        return self._link.parser
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -112,57 +98,26 @@ class CcnetValidator:
         """Forget the lasting condition behind `event`: the next poll emits it again if it lasts."""
         self._edges.forget(event)
 
-    async def set_accepting(self, enabled: bool) -> None:
-        """Enable or inhibit acceptance (ENABLE BILL TYPES); remembered across reconnects."""
-        self._accepting = enabled
-        if self._online:
-            await self._command(Cmd.ENABLE_BILL_TYPES, self._enable_data())
-            self._applied = enabled
-            if enabled:
-                self._wake.set()  # a customer may insert a note now: poll at once, then fast
+    async def _apply_accepting(self, enabled: bool) -> None:
+        """ENABLE BILL TYPES: every wanted type, or none."""
+        await self._command(Cmd.ENABLE_BILL_TYPES, self._enable_data())
+        self._applied = enabled
 
     async def stack(self) -> None:
         """Send STACK for the note in escrow; raises DeviceError if the device refuses."""
         self._decided = True
         await self._operation(Cmd.STACK)
-        self._wake.set()  # the note is on its way in: follow it now
+        self.supervisor.wake()  # the note is on its way in: follow it now
 
     async def return_note(self) -> None:
         """Send RETURN for the note in escrow; raises DeviceError if the device refuses."""
         self._decided = True
         await self._operation(Cmd.RETURN)
-        self._wake.set()  # the note is on its way back: follow it now
+        self.supervisor.wake()  # the note is on its way back: follow it now
 
-    async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
-        """Connect, initialise, poll, reconnect with backoff, until cancelled."""
-        self._sink = sink
-        backoff = Backoff(initial=min(0.1, self.poll_interval * 2 + 0.01), maximum=5.0)
-        offline_reason = ""
-        while True:
-            try:
-                await self._link.connect()
-                while True:
-                    await self._initialise(commit_credit)
-                    backoff.reset()
-                    if not self._online:
-                        self._online = True
-                        log.info("%s: online at %s", self.name, self.port)
-                        self._emit(DeviceOnline(self.name, detail=f"CCNET at {self.port}"))
-                    if self._applied != self._accepting:  # changed while we initialised
-                        await self.set_accepting(self._accepting)
-                    try:
-                        await self._poll_forever(commit_credit)
-                    except _Restarted:
-                        continue  # the device power-cycled under us: initialise it again
-            except DeviceError as err:
-                offline_reason = str(err)
-            finally:
-                await self._link.disconnect()
-            if self._online:
-                self._online = False
-                log.warning("%s: offline: %s", self.name, offline_reason)
-                self._emit(DeviceOffline(self.name, reason=offline_reason))
-            await backoff.sleep()
+    async def _reapply(self) -> None:
+        if self._applied != self._accepting:  # changed while we initialised
+            await self.set_accepting(self._accepting)
 
     # -- wire ----------------------------------------------------------------------------------
 
@@ -212,7 +167,7 @@ class CcnetValidator:
         return frame
 
     async def _operation(self, cmd: int) -> None:
-        if not self._online or not self._link.connected:
+        if not self.supervisor.online or not self._link.connected:
             raise DeviceUnavailable(f"{self.name}: offline, cannot send 0x{cmd:02x}")
         await self._command(cmd)
 
@@ -234,7 +189,7 @@ class CcnetValidator:
                 self._credited = True
             await self._link.write(_ACK)
         if self._credited:
-            self._wake.set()  # STACKED committed and ACKed: the device moves on, follow it now
+            self.supervisor.wake()  # STACKED committed and ACKed: the device moves on, follow it now
         return frame
 
     # -- protocol ------------------------------------------------------------------------------
@@ -253,7 +208,12 @@ class CcnetValidator:
         entry = next((t for t in self._table if t.index == index), None)
         return entry.value_fen if entry is not None else fallback
 
-    async def _initialise(self, commit_credit: CreditCommit) -> None:
+    def online_detail(self) -> str:
+        """What DeviceOnline says."""
+        return f"CCNET at {self.port}"
+
+    async def initialise(self, commit_credit: CreditCommit) -> None:
+        """Settle a note in flight (POLL before any RESET), reset, identify, read the table, enable."""
         # POLL before any RESET: a reset past STACK can finish stacking silently, so a note in
         # flight is credited from what the device says now (README, "Notes for kioskd").
         loop = asyncio.get_running_loop()
@@ -298,22 +258,14 @@ class CcnetValidator:
         self._last, self._escrow_value, self._decided = -1, None, False
         self._credited = self._announced = False
 
-    async def _poll_forever(self, commit_credit: CreditCommit) -> None:
-        while True:
-            frame = await self._poll(commit_credit)
-            if frame.cmd in _POWER_UP:
-                log.warning("%s: device restarted (%s); re-initialising", self.name, describe(frame))
-                raise _Restarted(frame)
-            await self._on_state(frame)
-            await self._pause(frame.cmd)
-
-    async def _pause(self, state: int) -> None:
-        """Wait until the next poll is due, or until the host changed the device (see _wake)."""
-        # a note on the move, and a device enabled for a customer at the cash step (who may
-        # insert a note any moment), are followed closely so software never slows the note
-        # path; an inhibited device is polled at the configured rate
-        fast = self._accepting or state in _MOVING
-        await pause(self._wake, self.poll_interval, fast=fast)
+    async def poll_once(self, commit_credit: CreditCommit) -> bool:
+        """POLL and its handling; fast next while enabled or a note is moving."""
+        frame = await self._poll(commit_credit)
+        if frame.cmd in _POWER_UP:
+            log.warning("%s: device restarted (%s); re-initialising", self.name, describe(frame))
+            raise Restarted(f"device restarted ({describe(frame)})")
+        await self._on_state(frame)
+        return self._accepting or frame.cmd in _MOVING
 
     async def _on_state(self, frame: Frame) -> None:
         s, data, last = frame.cmd, frame.data, self._last
@@ -354,19 +306,6 @@ class CcnetValidator:
             self._emit(NoteRejected(self.name, reason, code))
         self._edges.update_status(_CONDITIONS, s, data)  # jams, cassette full/out, faults
 
-    def _emit(self, event: DeviceEvent) -> None:
-        try:
-            self._sink(event)
-        except Exception:  # a broken sink must not stop the polling that guards the money
-            log.exception("%s: event sink failed on %r", self.name, event)
-
 
 class _CommitFailed(DeviceError):
     """The journal refused a note found in flight at start-up; start again without a RESET."""
-
-
-class _Restarted(DeviceError):
-    """The device reported a power-up while we were polling; re-initialise."""
-
-    def __init__(self, frame: Frame) -> None:
-        super().__init__(f"device restarted ({describe(frame)})")

@@ -15,9 +15,6 @@ from collections.abc import Iterator
 from drivers.base import (
     CreditCommit,
     DeviceEvent,
-    DeviceOffline,
-    DeviceOnline,
-    EventSink,
     JamCleared,
     NoteCredited,
     NoteEscrowed,
@@ -30,9 +27,8 @@ from drivers.base import (
     StackerOpened,
     ValidatorFault,
 )
-from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
+from drivers.errors import DeviceUnavailable, ProtocolError
 from drivers.statefile import write_json
-from drivers.transport import Backoff
 from drivers.validator.cctalk import (
     BILL_TYPES,
     BILL_VALIDATOR,
@@ -57,7 +53,8 @@ from drivers.validator.cctalk import (
     parse_event_block,
     parse_scaling,
 )
-from drivers.validator.link import SerialLink, pause
+from drivers.validator.link import SerialLink
+from drivers.validator.supervise import Restarted, Supervised
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +62,7 @@ RETRIES = 3  # tries per request before the device counts as gone
 INHIBIT_CHECK_PERIOD = 1.0  # seconds between read-backs of the master inhibit (227)
 
 
-class CctalkValidator:
+class CctalkValidator(Supervised[Frame]):
     """A ccTalk bill validator (address 40) on a serial port (9600 8N1, single wire with echo).
 
     `state_path` (optional) keeps the last event counter read, fsynced before the next read, so
@@ -88,35 +85,25 @@ class CctalkValidator:
         if poll_interval > 0.2:
             # TUT: a validator left unpolled for 5 s disables itself; C4J polls every 200 ms.
             raise ValueError(f"{name}: poll_interval {poll_interval} s is above 0.2 s")
-        self.name = name
-        self.port = port
-        self.poll_interval = poll_interval
-        self.reply_timeout = reply_timeout
         self.checksum = checksum
-        self.address = address
-        self.state_path = state_path
-        self.baudrate = baudrate
-        self._link = SerialLink[Frame](
+        self.address = address  # set before the link: its parser filters on them
+        link = SerialLink[Frame](
             port, name=name, log=log, baudrate=baudrate, parity="N", feed=self._replies,
             parser=lambda: CctalkParser(self.checksum, dests={HOST, self.address}),
             describe=describe, unexpected="%s: unexpected frame %s")
-        self._wanted = frozenset(denominations) if denominations is not None else None
+        super().__init__(link, name=name, port=port, poll_interval=poll_interval,
+                         denominations=denominations, log=log)
+        self.reply_timeout = reply_timeout
+        self.state_path = state_path
+        self.baudrate = baudrate
         self._table: dict[int, int] = {}  # bill type -> value in fen, from 157 + 156
-        self._accepting = False  # what the machine asked for; re-applied after reconnects
-        self._wake = asyncio.Event()  # set when the host just changed the device: poll at once
-        self._online = False
-        self._ever_online = False  # before the first DeviceOnline, credits go out with no value
-        self._sink: EventSink = lambda event: None
+        self._state_loaded = False  # the counter kept by an earlier run was read
+        self._inhibit_checked = 0.0  # loop time of the last master inhibit read-back
         self._last_counter: int | None = None  # the counter of the last block fully handled
         self._escrow_value: int | None = None
         self._box_open = False
         self._routed = False  # 154 "stack" accepted, credit event not read yet
         self.echoes = 0  # own frames read back from the wire and dropped
-
-    @property
-    def _parser(self) -> CctalkParser:
-        # the contract tests read every driver's parser counters (dropped bytes, bad frames)
-        return self._link.parser
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -129,13 +116,9 @@ class CctalkValidator:
         """Nothing to forget: ccTalk reports stacker full and faults as one-off buffered events, and
         the device reports a still-full stacker again at its next attempt to stack."""
 
-    async def set_accepting(self, enabled: bool) -> None:
-        """Lift (True) or set (False) the master inhibit (228); remembered across reconnects."""
-        self._accepting = enabled
-        if self._online:
-            await self._command(Header.MODIFY_MASTER_INHIBIT_STATUS, bytes((int(enabled),)))
-            if enabled:
-                self._wake.set()  # a customer may insert a note now: poll at once, then fast
+    async def _apply_accepting(self, enabled: bool) -> None:
+        """Lift (True) or set (False) the master inhibit (228)."""
+        await self._command(Header.MODIFY_MASTER_INHIBIT_STATUS, bytes((int(enabled),)))
 
     async def stack(self) -> None:
         """Route the note in escrow to the stacker (154, 1); raises DeviceError if refused."""
@@ -144,37 +127,6 @@ class CctalkValidator:
     async def return_note(self) -> None:
         """Route the note in escrow back to the customer (154, 0); raises DeviceError if refused."""
         await self._route(Route.RETURN)
-
-    async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
-        """Connect, initialise, poll, reconnect with backoff, until cancelled."""
-        self._sink = sink
-        if self._last_counter is None and self.state_path:
-            self._last_counter = await asyncio.to_thread(_load_counter, self.state_path)
-        backoff = Backoff(initial=min(0.1, self.poll_interval * 2 + 0.01), maximum=5.0)
-        offline_reason = ""
-        while True:
-            try:
-                await self._link.connect()
-                while True:
-                    await self._initialise(commit_credit)
-                    backoff.reset()
-                    if not self._online:
-                        self._online = self._ever_online = True
-                        log.info("%s: online at %s", self.name, self.port)
-                        self._emit(DeviceOnline(self.name, detail=f"ccTalk at {self.port}"))
-                    try:
-                        await self._poll_forever(commit_credit)
-                    except _Restarted:
-                        continue  # the device reset under us: initialise it again
-            except DeviceError as err:
-                offline_reason = str(err)
-            finally:
-                await self._link.disconnect()
-            if self._online:
-                self._online = False
-                log.warning("%s: offline: %s", self.name, offline_reason)
-                self._emit(DeviceOffline(self.name, reason=offline_reason))
-            await backoff.sleep()
 
     # -- wire ----------------------------------------------------------------------------------
 
@@ -205,21 +157,30 @@ class CctalkValidator:
         return frame.data
 
     async def _route(self, code: int) -> None:
-        if not self._online or not self._link.connected:
+        if not self.supervisor.online or not self._link.connected:
             raise DeviceUnavailable(f"{self.name}: offline, cannot route the bill ({code})")
         reply = await self._command(Header.ROUTE_BILL, bytes((code,)))
         if reply:
             why = ROUTE_ERRORS.get(reply[0], f"error {reply[0]}")
             raise ProtocolError(f"{self.name}: route bill {code} refused: {why}")
         self._routed = code == Route.STACK
-        self._wake.set()  # the note is on its way (in or back): read its events now
+        self.supervisor.wake()  # the note is on its way (in or back): read its events now
 
     async def _read_events(self) -> EventBlock:
         return parse_event_block(await self._command(Header.READ_BUFFERED_BILL_EVENTS))
 
     # -- protocol ------------------------------------------------------------------------------
 
-    async def _initialise(self, commit_credit: CreditCommit) -> None:
+    def online_detail(self) -> str:
+        """What DeviceOnline says."""
+        return f"ccTalk at {self.port}"
+
+    async def initialise(self, commit_credit: CreditCommit) -> None:
+        """Inhibit, settle the events left from before, set the mode, read the table, enable."""
+        if not self._state_loaded and self.state_path:
+            self._state_loaded = True
+            if self._last_counter is None:
+                self._last_counter = await asyncio.to_thread(_load_counter, self.state_path)
         await self._command(Header.SIMPLE_POLL)
         # Inhibit first: until the machine says otherwise no note may go in (invariant 1).
         await self._command(Header.MODIFY_MASTER_INHIBIT_STATUS, b"\x00")
@@ -229,6 +190,7 @@ class CctalkValidator:
         enabled = {t for t, v in self._table.items() if self._wanted is None or v in self._wanted}
         await self._command(Header.MODIFY_INHIBIT_STATUS, inhibit_mask(enabled))
         await self._command(Header.MODIFY_MASTER_INHIBIT_STATUS, bytes((int(self._accepting),)))
+        self._inhibit_checked = asyncio.get_running_loop().time()
 
     async def _read_table(self) -> None:
         bills = {}
@@ -258,14 +220,14 @@ class CctalkValidator:
         if lost:
             self._lost(lost)
         for a, b in fresh:
-            if self._ever_online:  # a reconnect: the machine still follows this note
+            if self.supervisor.been_online:  # a reconnect: the machine still follows this note
                 await self._on_event(a, b, commit_credit)
             elif a > 0 and b == 0:
                 # The journal takes the value from the stack intent it wrote before 154.
                 log.warning("%s: credit found at start-up (%s)", self.name, describe_event(a, b))
                 await self._commit(commit_credit, None)
         newest = block.events[0] if block.counter else (0, 0)
-        if not self._ever_online and newest[0] > 0 and newest[1] == 1:
+        if not self.supervisor.been_online and newest[0] > 0 and newest[1] == 1:
             # Maybe still held (read or not by an earlier run): nobody decides on it now.
             log.warning("%s: note may be in escrow at start-up; returning it", self.name)
             await self._command(Header.ROUTE_BILL, bytes((Route.RETURN,)))  # 254 if gone already
@@ -302,34 +264,27 @@ class CctalkValidator:
             await asyncio.to_thread(_save_counter, self.state_path, counter)
         self._last_counter = counter
 
-    async def _poll_forever(self, commit_credit: CreditCommit) -> None:
+    async def poll_once(self, commit_credit: CreditCommit) -> bool:
+        """Read the 159 event buffer and act on its new events; fast while enabled or a note moves."""
         loop = asyncio.get_running_loop()
-        checked = loop.time()
-        while True:
-            # by the clock, not a count of polls: the poll rate changes with _pause
-            if loop.time() - checked >= INHIBIT_CHECK_PERIOD:
-                checked = loop.time()
-                await self._check_master_inhibit()
-            block = await self._read_events()
-            last = self._last_counter or 0
-            if block.counter == 0 and last != 0:
-                await self._reset_seen(commit_credit)
-                raise _Restarted("event counter reset")
-            fresh, lost = new_events(last, block)
-            if lost:
-                self._lost(lost)
-            for a, b in fresh:
-                await self._on_event(a, b, commit_credit)
-            await self._handled(block.counter)
-            await self._pause()
-
-    async def _pause(self) -> None:
-        """Wait until the next 159 read is due, or until the host changed the device (see _wake)."""
+        # by the clock, not a count of polls: the poll rate changes with the pace
+        if loop.time() - self._inhibit_checked >= INHIBIT_CHECK_PERIOD:
+            self._inhibit_checked = loop.time()
+            await self._check_master_inhibit()
+        block = await self._read_events()
+        last = self._last_counter or 0
+        if block.counter == 0 and last != 0:
+            await self._reset_seen(commit_credit)
+            raise Restarted("event counter reset")
+        fresh, lost = new_events(last, block)
+        if lost:
+            self._lost(lost)
+        for a, b in fresh:
+            await self._on_event(a, b, commit_credit)
+        await self._handled(block.counter)
         # a device enabled for a customer at the cash step (who may insert a note any moment),
-        # and a note in escrow or routed to the stacker, are followed closely so software never
-        # slows the note path; an inhibited device is read at the configured rate
-        moving = self._escrow_value is not None or self._routed
-        await pause(self._wake, self.poll_interval, fast=self._accepting or moving)
+        # and a note in escrow or routed to the stacker, are followed closely
+        return self._accepting or self._escrow_value is not None or self._routed
 
     async def _check_master_inhibit(self) -> None:
         """Read 227 back: a reset with no event since, or the 5 s self-disable, shows only here."""
@@ -338,7 +293,7 @@ class CctalkValidator:
         if reply and bool(reply[0] & 1) != wanted and wanted == self._accepting:
             log.warning("%s: master inhibit reads %d, wanted %d: device reset or self-disabled; "
                         "re-initialising", self.name, reply[0] & 1, int(wanted))
-            raise _Restarted("master inhibit lost")
+            raise Restarted("master inhibit lost")
 
     def _lost(self, lost: int) -> None:
         log.error("%s: %d bill events lost (counter moved by more than 5)", self.name, lost)
@@ -363,7 +318,7 @@ class CctalkValidator:
             await self._commit(commit_credit, value)
             self._emit(NoteStacked(self.name, value or 0))
             self._escrow_value, self._routed = None, False
-            self._wake.set()  # committed: the next 159 read, which acknowledges it, goes out now
+            self.supervisor.wake()  # committed: the next 159 read, which acknowledges it, goes out now
         elif a > 0:
             log.warning("%s: unknown event A=%d B=%d", self.name, a, b)
         else:
@@ -394,16 +349,6 @@ class CctalkValidator:
         else:  # faults, an unknown bill stacked (staff must count it), unknown codes
             log.error("%s: %s (B=%d)", self.name, text, b)
             self._emit(ValidatorFault(self.name, text, b))
-
-    def _emit(self, event: DeviceEvent) -> None:
-        try:
-            self._sink(event)
-        except Exception:  # a broken sink must not stop the polling that guards the money
-            log.exception("%s: event sink failed on %r", self.name, event)
-
-
-class _Restarted(DeviceError):
-    """The device reset while we were polling; re-initialise."""
 
 
 def _busy(frame: Frame) -> bool:

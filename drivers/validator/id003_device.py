@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Collection
 
 from drivers.base import (
     CreditCommit,
     DeviceEvent,
-    DeviceOffline,
-    DeviceOnline,
-    EventSink,
     NoteCredited,
     NoteEscrowed,
     NoteRejected,
@@ -20,8 +16,7 @@ from drivers.base import (
     NoteStacked,
     PowerUpWithBill,
 )
-from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
-from drivers.transport import Backoff
+from drivers.errors import DeviceUnavailable, ProtocolError
 from drivers.validator.conditions import ConditionEdges, StatusTable
 from drivers.validator.id003 import (
     ACK_REPLY,
@@ -37,7 +32,8 @@ from drivers.validator.id003 import (
     describe,
     parse_currency_table,
 )
-from drivers.validator.link import SerialLink, pause
+from drivers.validator.link import SerialLink
+from drivers.validator.supervise import Restarted, Supervised
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +53,7 @@ _CONDITIONS = StatusTable(jams=_JAMS, full=Status.STACKER_FULL, open=Status.STAC
                           failure=Status.FAILURE, failure_codes=FAILURE_CODES)
 
 
-class Id003Validator:
+class Id003Validator(Supervised[Frame]):
     """A JCM ID-003 validator on a serial port (9600 8E1; a pty is opened 8N1)."""
 
     def __init__(
@@ -70,31 +66,17 @@ class Id003Validator:
         reply_timeout: float = 0.5,
         baudrate: int = 9600,
     ) -> None:
-        self.name = name
-        self.port = port
-        self.poll_interval = poll_interval
+        link = SerialLink[Frame](port, name=name, log=log, parser=Id003Parser, baudrate=baudrate,
+                                 parity="E", describe=describe)
+        super().__init__(link, name=name, port=port, poll_interval=poll_interval,
+                         denominations=denominations, log=log)
         self.reply_timeout = reply_timeout
         self.baudrate = baudrate
-        self._wanted = frozenset(denominations) if denominations is not None else None
         self._table: tuple[CurrencyEntry, ...] = ()
-        self._accepting = False  # what the machine asked for; re-applied after reconnects
-        self._link = SerialLink[Frame](port, name=name, log=log, parser=Id003Parser,
-                                       baudrate=baudrate, parity="E", describe=describe)
-        self._wake = asyncio.Event()  # set when the host just changed the device: poll at once
-        self._online = False
-        self._sink: EventSink = lambda event: None
         self._last = -1  # last status code seen
         self._escrow_value: int | None = None
         self._credited = False  # the current VEND VALID was committed (re-ACK, never re-credit)
         self._edges = ConditionEdges(self.name, self._emit)
-        # heartbeat for the daemon's watchdog: monotonic time of the last completed poll or
-        # connection attempt (a deliberate back-off wait is stamped up to its end)
-        self.last_progress = time.monotonic()
-
-    @property
-    def _parser(self) -> Id003Parser:
-        # the contract tests read every driver's parser counters (dropped bytes, bad frames)
-        return self._link.parser
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -107,55 +89,19 @@ class Id003Validator:
         """Forget the lasting condition behind `event`: the next poll emits it again if it lasts."""
         self._edges.forget(event)
 
-    async def set_accepting(self, enabled: bool) -> None:
-        """Enable or inhibit acceptance (C3, echo checked); remembered across reconnects."""
-        self._accepting = enabled
-        if self._online:
-            await self._send_setting(Cmd.SET_INHIBIT, b"\x00" if enabled else b"\x01")
-            if enabled:
-                self._wake.set()  # a customer may insert a note now: poll at once, then fast
+    async def _apply_accepting(self, enabled: bool) -> None:
+        """SET INHIBIT (C3), echo checked."""
+        await self._send_setting(Cmd.SET_INHIBIT, b"\x00" if enabled else b"\x01")
 
     async def stack(self) -> None:
         """Send STACK-1 for the note in escrow; raises DeviceError if the device refuses."""
         await self._operation(Cmd.STACK_1)
-        self._wake.set()  # the note is on its way in: follow it now
+        self.supervisor.wake()  # the note is on its way in: follow it now
 
     async def return_note(self) -> None:
         """Send RETURN for the note in escrow; raises DeviceError if the device refuses."""
         await self._operation(Cmd.RETURN)
-        self._wake.set()  # the note is on its way back: follow it now
-
-    async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
-        """Connect, initialise, poll, reconnect with backoff, until cancelled."""
-        self._sink = sink
-        backoff = Backoff(initial=min(0.1, self.poll_interval * 2 + 0.01), maximum=5.0)
-        offline_reason = ""
-        while True:
-            self.last_progress = time.monotonic()
-            try:
-                await self._link.connect()
-                while True:
-                    await self._initialise(commit_credit)
-                    backoff.reset()
-                    if not self._online:
-                        self._online = True
-                        log.info("%s: online at %s", self.name, self.port)
-                        self._emit(DeviceOnline(self.name, detail=f"ID-003 at {self.port}"))
-                    try:
-                        await self._poll_forever(commit_credit)
-                    except _Restarted:
-                        continue  # the device power-cycled under us: initialise it again
-            except DeviceError as err:
-                offline_reason = str(err)
-            finally:
-                await self._link.disconnect()
-            if self._online:
-                self._online = False
-                log.warning("%s: offline: %s", self.name, offline_reason)
-                self._emit(DeviceOffline(self.name, reason=offline_reason))
-            delay = backoff.next_delay()
-            self.last_progress = time.monotonic() + delay
-            await asyncio.sleep(delay)
+        self.supervisor.wake()  # the note is on its way back: follow it now
 
     # -- wire ----------------------------------------------------------------------------------
 
@@ -178,7 +124,7 @@ class Id003Validator:
                                 f"{describe(frame)}")
 
     async def _operation(self, cmd: int) -> None:
-        if not self._online or not self._link.connected:
+        if not self.supervisor.online or not self._link.connected:
             raise DeviceUnavailable(f"{self.name}: offline, cannot send 0x{cmd:02x}")
         frame = await self._exchange(cmd, expect={ACK_REPLY, Status.INVALID_COMMAND})
         if frame.cmd != ACK_REPLY:
@@ -189,7 +135,12 @@ class Id003Validator:
 
     # -- protocol ------------------------------------------------------------------------------
 
-    async def _initialise(self, commit_credit: CreditCommit) -> None:
+    def online_detail(self) -> str:
+        """What DeviceOnline says."""
+        return f"ID-003 at {self.port}"
+
+    async def initialise(self, commit_credit: CreditCommit) -> None:
+        """Settle a note in flight (status before any RESET), reset, read the table, set up."""
         # Status BEFORE any RESET: a reset past STACK can finish stacking silently, so a note
         # in flight is credited from what the device says now (README, "Notes for kioskd").
         first = await self._status()
@@ -224,24 +175,16 @@ class Id003Validator:
         if frame.cmd != ACK_REPLY:
             raise ProtocolError(f"{self.name}: 0x{cmd:02x} refused: {describe(frame)}")
 
-    async def _poll_forever(self, commit_credit: CreditCommit) -> None:
-        while True:
-            frame = await self._status()
-            if frame.cmd in (Status.POWER_UP, Status.POWER_UP_BILL_IN_ACCEPTOR,
-                             Status.POWER_UP_BILL_IN_STACKER):
-                log.warning("%s: device restarted (%s); re-initialising", self.name,
-                            describe(frame))
-                raise _Restarted(frame)
-            await self._on_status(frame, commit_credit)
-            self.last_progress = time.monotonic()
-            # a note on the move, and a device enabled for a customer at the cash step (who may
-            # insert a note any moment), are followed closely so software never slows the note
-            # path; an inhibited device is polled at the configured rate
-            await self._pause(frame.cmd)
-
-    async def _pause(self, status: int) -> None:
-        """Wait until the next poll is due, or until the host changed the device (see _wake)."""
-        await pause(self._wake, self.poll_interval, fast=self._accepting or status in _MOVING)
+    async def poll_once(self, commit_credit: CreditCommit) -> bool:
+        """STATUS REQUEST and its handling; fast next while enabled or a note is moving."""
+        frame = await self._status()
+        if frame.cmd in (Status.POWER_UP, Status.POWER_UP_BILL_IN_ACCEPTOR,
+                         Status.POWER_UP_BILL_IN_STACKER):
+            log.warning("%s: device restarted (%s); re-initialising", self.name,
+                        describe(frame))
+            raise Restarted(f"device restarted ({describe(frame)})")
+        await self._on_status(frame, commit_credit)
+        return self._accepting or frame.cmd in _MOVING
 
     async def _on_status(self, frame: Frame, commit_credit: CreditCommit) -> None:
         s, data, last = frame.cmd, frame.data, self._last
@@ -270,7 +213,7 @@ class Id003Validator:
                     return
                 self._credited = True
             await self._exchange(Cmd.ACK, reply=False)
-            self._wake.set()  # the ACK completes the note: the next poll says STACKED
+            self.supervisor.wake()  # the ACK completes the note: the next poll says STACKED
         elif s == Status.STACKED and last != Status.STACKED:
             self._emit(NoteStacked(self.name, self._escrow_value or 0))
             self._escrow_value = None
@@ -283,16 +226,3 @@ class Id003Validator:
             self._escrow_value = None
         self._edges.update_status(_CONDITIONS, s, data)  # jams, stacker full/open, faults
         self._last = s
-
-    def _emit(self, event: DeviceEvent) -> None:
-        try:
-            self._sink(event)
-        except Exception:  # a broken sink must not stop the polling that guards the money
-            log.exception("%s: event sink failed on %r", self.name, event)
-
-
-class _Restarted(DeviceError):
-    """The device reported a power-up while we were polling; re-initialise."""
-
-    def __init__(self, frame: Frame) -> None:
-        super().__init__(f"device restarted ({describe(frame)})")

@@ -24,9 +24,6 @@ import logging
 from drivers.base import (
     CreditCommit,
     DeviceEvent,
-    DeviceOffline,
-    DeviceOnline,
-    EventSink,
     NoteCredited,
     NoteEscrowed,
     NoteRejected,
@@ -37,19 +34,18 @@ from drivers.base import (
     StackerOpened,
     ValidatorFault,
 )
-from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
+from drivers.errors import DeviceUnavailable, ProtocolError
 from drivers.transport import Backoff
 from drivers.validator.conditions import ConditionEdges
 from drivers.validator.essp_crypto import DEFAULT_FIXED_KEY
-from drivers.validator.link import pause
 from drivers.validator.ssp import (
     REJECT_REASONS,
     Channel,
     Cmd,
     Ev,
     Event,
+    Packet,
     Reply,
-    SspParser,
     describe,
     inhibit_mask,
     parse_counters,
@@ -57,7 +53,8 @@ from drivers.validator.ssp import (
     parse_setup,
 )
 from drivers.validator.ssp_counters import CounterState, load_state, reconcile, save_state
-from drivers.validator.ssp_link import Restarted, SspLink, Untrusted
+from drivers.validator.ssp_link import SspLink, Untrusted
+from drivers.validator.supervise import Restarted, Supervised
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +64,7 @@ _CONDITIONS = {Ev.UNSAFE_JAM: "jam:acceptor", Ev.SAFE_JAM: "jam:stacker",
                Ev.STACKER_FULL: "full", Ev.NOTE_PATH_OPEN: "path_open", Ev.FRAUD_ATTEMPT: "fraud"}
 
 
-class SspValidator:
+class SspValidator(Supervised[Packet]):
     """An ITL SSP banknote validator (slave address 0) on a serial port, 9600 8N2."""
 
     def __init__(
@@ -84,19 +81,14 @@ class SspValidator:
         fixed_key: bytes = DEFAULT_FIXED_KEY,
         state_path: str | None = None,
     ) -> None:
-        self._link = SspLink(port, name=name, baudrate=baudrate, reply_timeout=reply_timeout,
-                             encrypted=encrypted, fixed_key=fixed_key)
-        self.name = name
-        self.port = port
-        self.poll_interval = poll_interval
+        link = SspLink(port, name=name, baudrate=baudrate, reply_timeout=reply_timeout,
+                       encrypted=encrypted, fixed_key=fixed_key)
+        super().__init__(link, name=name, port=port, poll_interval=poll_interval,
+                         denominations=denominations, log=log)
+        self._link: SspLink = link
         self.currency = currency
-        self._wanted = frozenset(denominations) if denominations is not None else None
         self._channels: dict[int, Channel] = {}
-        self._accepting = False  # what the machine asked for; re-applied after reconnects
-        self._online = False
         self._ack_mode = True
-        self._sink: EventSink = lambda event: None
-        self._wake = asyncio.Event()  # set when the host just changed the device: poll at once
         self._escrow: int | None = None  # value (fen) of the note held in escrow, 0 if unknown
         self._decision: str | None = None  # "stack" / "return" for the note in escrow
         self._in_path: int | None = None  # value of a note accepted or being returned
@@ -116,11 +108,6 @@ class SspValidator:
         """eSSP key exchanges completed (start-up, resets, refused replies)."""
         return self._link.negotiations
 
-    @property
-    def _parser(self) -> SspParser:
-        # the contract tests read every driver's parser counters (dropped bytes, bad packets)
-        return self._link.parser
-
     def denominations(self) -> tuple[int, ...]:
         """Note values (fen) of the enabled channels in the device's own table, ascending."""
         return tuple(sorted({c.value for c in self._enabled_channels()}))
@@ -129,13 +116,9 @@ class SspValidator:
         """Forget the lasting condition behind `event`: the next poll emits it again if it lasts."""
         self._edges.forget(event)
 
-    async def set_accepting(self, enabled: bool) -> None:
-        """Enable or disable note acceptance; remembered across reconnects (idempotent)."""
-        self._accepting = enabled
-        if self._online:
-            await self._link.command(bytes((Cmd.ENABLE if enabled else Cmd.DISABLE,)))
-            if enabled:
-                self._wake.set()  # a customer may insert a note now: poll at once, then fast
+    async def _apply_accepting(self, enabled: bool) -> None:
+        """ENABLE or DISABLE."""
+        await self._link.command(bytes((Cmd.ENABLE if enabled else Cmd.DISABLE,)))
 
     async def stack(self) -> None:
         """Accept the note in escrow: the next POLL (instead of HOLD) stacks it."""
@@ -145,58 +128,30 @@ class SspValidator:
         """Hand the note in escrow back: REJECT goes out instead of the next HOLD."""
         self._decide("return")
 
-    async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
-        """Connect, initialise, poll, reconnect with backoff, until cancelled."""
-        self._sink = sink
-        if self.state_path and not self._state_loaded:
-            self._counts = await asyncio.to_thread(load_state, self.state_path)
-            self._state_loaded = True
-        backoff = Backoff(initial=min(0.1, self.poll_interval * 2 + 0.01), maximum=5.0)
-        offline_reason = ""
-        while True:
-            try:
-                await self._link.connect()
-                while True:
-                    await self._initialise(commit_credit)
-                    backoff.reset()
-                    if not self._online:
-                        self._online = True
-                        log.info("%s: online at %s", self.name, self.port)
-                        mode = "poll with ack" if self._ack_mode else "poll"
-                        self._emit(DeviceOnline(self.name, detail=f"SSP ({mode}) at {self.port}"))
-                    try:
-                        await self._poll_forever(commit_credit)
-                    except Restarted:
-                        continue  # the device reset under us (or lost its key): initialise again
-                    except Untrusted as err:
-                        # Nothing in that reply was acted on; a new key and count before more.
-                        log.warning("%s; re-negotiating", err)
-                        continue
-            except DeviceError as err:
-                offline_reason = str(err)
-            finally:
-                await self._link.disconnect()
-            if self._online:
-                self._online = False
-                log.warning("%s: offline: %s", self.name, offline_reason)
-                self._emit(DeviceOffline(self.name, reason=offline_reason))
-            await backoff.sleep()
-
     # -- protocol ------------------------------------------------------------------------------
 
     def _decide(self, decision: str) -> None:
-        if not self._online:
+        if not self.supervisor.online:
             raise DeviceUnavailable(f"{self.name}: offline, cannot {decision} the note")
         if self._escrow is None:
             raise ProtocolError(f"{self.name}: no note in escrow to {decision}")
         self._decision = decision
-        self._wake.set()  # do not let the customer wait a poll interval
+        self.supervisor.wake()  # do not let the customer wait a poll interval
 
     def _enabled_channels(self) -> list[Channel]:
         return [c for c in self._channels.values() if c.country == self.currency and c.value > 0
                 and (self._wanted is None or c.value in self._wanted)]
 
-    async def _initialise(self, commit_credit: CreditCommit) -> None:
+    def online_detail(self) -> str:
+        """What DeviceOnline says (and whether credits are acknowledged with EVENT ACK)."""
+        mode = "poll with ack" if self._ack_mode else "poll"
+        return f"SSP ({mode}) at {self.port}"
+
+    async def initialise(self, commit_credit: CreditCommit) -> None:
+        """SYNC (and eSSP key), protocol version, channels, inhibits; settle what the device holds."""
+        if self.state_path and not self._state_loaded:
+            self._counts = await asyncio.to_thread(load_state, self.state_path)
+            self._state_loaded = True
         await self._link.synchronise()
         for version in PROTOCOL_VERSIONS:
             reply = await self._link.exchange(bytes((Cmd.HOST_PROTOCOL_VERSION, version)))
@@ -271,16 +226,26 @@ class SspValidator:
             log.warning("%s: %s (device %d)", self.name, verdict.note, device)
         await self._save_counts(CounterState(serial, verdict.committed))
 
-    async def _poll_forever(self, commit_credit: CreditCommit) -> None:
-        poll = bytes((Cmd.POLL_WITH_ACK if self._ack_mode else Cmd.POLL,))
-        while True:
+    async def poll_once(self, commit_credit: CreditCommit) -> bool:
+        """HOLD/REJECT a note in escrow, else POLL (WITH ACK); fast while enabled or a note moves."""
+        try:
             if self._escrow is not None and self._decision != "stack":
                 await self._hold_or_return()
             else:
                 if self._escrow is not None:  # stack: this poll accepts the note
                     self._in_path, self._escrow, self._decision = self._escrow, None, None
-                await self._on_reply(await self._link.exchange(poll), commit_credit)
-            await self._pause()
+                poll = Cmd.POLL_WITH_ACK if self._ack_mode else Cmd.POLL
+                await self._on_reply(await self._link.exchange(bytes((poll,))), commit_credit)
+        except Untrusted as err:
+            # Nothing in that reply was acted on; a new key and count before more.
+            log.warning("%s; re-negotiating", err)
+            raise Restarted(str(err)) from err
+        # a device enabled for a customer at the cash step (who may insert a note any moment),
+        # and a note in escrow, in the path or credited but not yet stacked, are followed closely;
+        # a disabled device that is idle or stuck (jam, box full) is polled at the configured rate
+        moving = not self._edges.active and (
+            self._escrow is not None or self._in_path is not None or self._credited is not None)
+        return self._accepting or moving
 
     async def _hold_or_return(self) -> None:
         if self._decision == "return":
@@ -291,15 +256,6 @@ class SspValidator:
             if reply[0] != Reply.OK:  # no note in escrow any more (device timed it out?)
                 log.warning("%s: escrow note gone (%s)", self.name, describe(reply))
             self._in_path, self._escrow, self._decision = self._escrow, None, None
-
-    async def _pause(self) -> None:
-        """Wait until the next poll is due, or until the host changed the device (see _wake)."""
-        # a device enabled for a customer at the cash step (who may insert a note any moment),
-        # and a note in escrow, in the path or credited but not yet stacked, are followed closely;
-        # a disabled device that is idle or stuck (jam, box full) is polled at the configured rate
-        moving = not self._edges.active and (
-            self._escrow is not None or self._in_path is not None or self._credited is not None)
-        await pause(self._wake, self.poll_interval, fast=self._accepting or moving)
 
     async def _on_reply(self, reply: bytes, commit_credit: CreditCommit, *,
                         startup: bool = False) -> None:
@@ -360,7 +316,7 @@ class SspValidator:
         if to_ack:
             # committed (and acknowledged with EVENT ACK, or by the next POLL in plain SSP):
             # the next poll says STACKED
-            self._wake.set()
+            self.supervisor.wake()
         self._conditions_edge(now, events)
 
     def _on_read(self, channel: int) -> None:
@@ -372,7 +328,7 @@ class SspValidator:
                         self.name, channel, self.currency)
             self._escrow, self._decision = 0, "return"
             return
-        if not self._accepting or not self._online:
+        if not self._accepting or not self.supervisor.online:
             # inhibited by the host (or still starting): nobody will decide on this note, and
             # HOLD would keep it forever; hand it back (the SIGKILL harness found this)
             log.warning("%s: note of %d fen in escrow while inhibited; returning it", self.name, value)
@@ -432,9 +388,3 @@ class SspValidator:
             return None
 
         self._edges.update(now, fault)
-
-    def _emit(self, event: DeviceEvent) -> None:
-        try:
-            self._sink(event)
-        except Exception:  # a broken sink must not stop the polling that guards the money
-            log.exception("%s: event sink failed on %r", self.name, event)

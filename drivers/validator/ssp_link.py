@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 
-from drivers.errors import DeviceError, ProtocolError
+from drivers.errors import ProtocolError
+from drivers.validator import supervise
 from drivers.validator.essp_crypto import STEX, EsspCipher, KeyExchange, aes_key, from_u64, u64
 from drivers.validator.link import SerialLink
 from drivers.validator.ssp import Cmd, Packet, Reply, SspParser, build_packet, describe
@@ -131,7 +132,7 @@ class Refused(ProtocolError):
         self.code = code
 
 
-class Restarted(DeviceError):
+class Restarted(supervise.Restarted):
     """The device reported SLAVE RESET while we were polling; re-initialise."""
 
 

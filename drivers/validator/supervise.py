@@ -1,0 +1,232 @@
+"""The validator supervision loop, one for every protocol: connect, initialise, poll, reconnect.
+
+A protocol's driver gives two steps: `initialise` (after each connect, and again when the device
+restarted under us) and `poll_once` (one poll and what follows from its reply, the credit commit
+included; it says whether to poll fast next). The loop owns the rest, alike for all four:
+
+- the port's life and the online/offline edges (DeviceOnline once, DeviceOffline once);
+- the back-off between connection attempts (doubling, jittered, reset once initialised);
+- the heartbeat the daemon's watchdog reads (`last_progress`: each completed poll, each
+  connection attempt, and a back-off wait up to its end), so a poll stuck in a hung journal
+  commit stops it;
+- `settle`, which a stopping daemon awaits after the inhibit: the polls that report a note
+  inserted just before it;
+- `wake`, which brings the next poll forward when the host just changed the device;
+- the guard around the event sink: a broken sink must not stop the polling that guards the money.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from typing import Generic, Protocol
+
+from drivers.base import CreditCommit, DeviceEvent, DeviceOffline, DeviceOnline, EventSink
+from drivers.errors import DeviceError
+from drivers.transport import Backoff
+from drivers.validator.link import FrameParser, FrameT, SerialLink, pause
+
+
+class Restarted(DeviceError):
+    """The device restarted (or must be set up afresh) while we polled: initialise it again."""
+
+
+class Port(Protocol):
+    """The part of a driver's link the loop drives."""
+
+    async def connect(self) -> None:
+        """Open the port and start reading."""
+        ...
+
+    async def disconnect(self) -> None:
+        """Stop reading and close the port (safe when never connected)."""
+        ...
+
+
+class Steps(Protocol):
+    """What a protocol plugs into the loop."""
+
+    poll_interval: float  # seconds between polls of an idle device (read at every poll)
+
+    async def initialise(self, commit_credit: CreditCommit) -> None:
+        """Bring the device from whatever state it is in to polling; settle a note in flight."""
+        ...
+
+    async def poll_once(self, commit_credit: CreditCommit) -> bool:
+        """One poll and its events; True to poll again at once (FAST_POLL), False at the rate.
+
+        Raise Restarted when the device restarted, DeviceError when it cannot be reached.
+        """
+        ...
+
+    def online_detail(self) -> str:
+        """What DeviceOnline says about the device, e.g. "ID-003 at /dev/ttyUSB0"."""
+        ...
+
+
+class Supervisor:
+    """Keeps one validator connected, initialised and polled until cancelled."""
+
+    def __init__(self, steps: Steps, port: Port, *, name: str, where: str, log: logging.Logger,
+                 after_initialise: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.steps = steps
+        self.port = port
+        self.name = name
+        self.where = where  # the port's name, for the log
+        self.log = log  # the driver's logger: its lines stay under the driver's name
+        self.after_initialise = after_initialise  # e.g. re-apply what changed while initialising
+        self.online = False
+        self.been_online = False  # online at least once in this run (a reconnect, not a start)
+        # the watchdog's heartbeat: monotonic time of the last completed poll or connection
+        # attempt (a deliberate back-off wait is stamped up to its end)
+        self.last_progress = time.monotonic()
+        self._sink: EventSink = lambda event: None
+        self._wake = asyncio.Event()
+        self._begun = 0  # polls started
+        self._done = 0  # polls completed
+        self._settling: list[tuple[int, asyncio.Future[None]]] = []
+
+    def emit(self, event: DeviceEvent) -> None:
+        """Hand `event` to the sink; a failing sink is logged and polling goes on."""
+        try:
+            self._sink(event)
+        except Exception:  # a broken sink must not stop the polling that guards the money
+            self.log.exception("%s: event sink failed on %r", self.name, event)
+
+    def wake(self) -> None:
+        """Poll at once: the host just changed the device (enabled it, decided, acknowledged)."""
+        self._wake.set()
+
+    async def settle(self, polls: int = 2) -> None:
+        """Return once `polls` polls that start from now have completed, or the device is offline."""
+        if not self.online:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._settling.append((self._begun + polls, waiter))
+        await waiter
+
+    async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
+        """Connect, initialise, poll, reconnect with back-off, until cancelled."""
+        self._sink = sink
+        backoff = Backoff(initial=min(0.1, self.steps.poll_interval * 2 + 0.01), maximum=5.0)
+        offline_reason = ""
+        while True:
+            self.last_progress = time.monotonic()
+            try:
+                await self.port.connect()
+                while True:
+                    await self.steps.initialise(commit_credit)
+                    backoff.reset()
+                    if not self.online:
+                        self.online = self.been_online = True
+                        self.log.info("%s: online at %s", self.name, self.where)
+                        self.emit(DeviceOnline(self.name, detail=self.steps.online_detail()))
+                    if self.after_initialise is not None:
+                        await self.after_initialise()
+                    try:
+                        await self._poll_forever(commit_credit)
+                    except Restarted:
+                        continue  # the device restarted under us: initialise it again
+            except DeviceError as err:
+                offline_reason = str(err)
+            finally:
+                await self.port.disconnect()
+            if self.online:
+                self.online = False
+                self._progressed()  # a stop waiting to settle waits no more for this device
+                self.log.warning("%s: offline: %s", self.name, offline_reason)
+                self.emit(DeviceOffline(self.name, reason=offline_reason))
+            delay = backoff.next_delay()
+            self.last_progress = time.monotonic() + delay
+            await asyncio.sleep(delay)
+
+    async def _poll_forever(self, commit_credit: CreditCommit) -> None:
+        steps, wake = self.steps, self._wake
+        while True:
+            self._begun += 1
+            fast = await steps.poll_once(commit_credit)
+            self._done += 1
+            self.last_progress = time.monotonic()
+            if self._settling:
+                self._progressed()
+            # a note on the move, and a device enabled for a customer at the cash step (who may
+            # insert a note any moment), are followed closely so software never slows the note
+            # path; an inhibited idle device is polled at the configured rate
+            await pause(wake, steps.poll_interval, fast=fast)
+
+    def _progressed(self) -> None:
+        waiting = []
+        for target, waiter in self._settling:
+            if waiter.done():
+                continue
+            if self._done >= target or not self.online:
+                waiter.set_result(None)
+            else:
+                waiting.append((target, waiter))
+        self._settling = waiting
+
+
+class Supervised(ABC, Generic[FrameT]):
+    """The part every validator driver shares: settings, its link and Supervisor, the public API.
+
+    A driver calls `__init__` with its link, gives the Steps (initialise, poll_once,
+    online_detail) and `_apply_accepting`, and keeps its protocol to itself.
+    """
+
+    def __init__(self, link: SerialLink[FrameT], *, name: str, port: str, poll_interval: float,
+                 denominations: tuple[int, ...] | None, log: logging.Logger,
+                 after_initialise: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.name = name
+        self.port = port
+        self.poll_interval = poll_interval
+        self._wanted = frozenset(denominations) if denominations is not None else None
+        self._accepting = False  # what the machine asked for; re-applied after reconnects
+        self._link = link
+        self.supervisor = Supervisor(self, link, name=name, where=port, log=log,
+                                     after_initialise=after_initialise)
+        self._emit = self.supervisor.emit
+
+    @property
+    def _parser(self) -> FrameParser[FrameT]:
+        # the contract tests read every driver's parser counters (dropped bytes, bad frames)
+        return self._link.parser
+
+    @property
+    def last_progress(self) -> float:
+        """The watchdog's heartbeat: monotonic time of the last completed poll."""
+        return self.supervisor.last_progress
+
+    async def settle(self, polls: int = 2) -> None:
+        """Return once `polls` polls from now have completed (or the device is offline)."""
+        await self.supervisor.settle(polls)
+
+    async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
+        """Connect, initialise, poll, reconnect with back-off, until cancelled."""
+        await self.supervisor.run(sink, commit_credit)
+
+    async def set_accepting(self, enabled: bool) -> None:
+        """Enable (accept notes) or inhibit the validator; remembered across reconnects."""
+        self._accepting = enabled
+        if self.supervisor.online:
+            await self._apply_accepting(enabled)
+            if enabled:
+                self.supervisor.wake()  # a customer may insert a note now: poll at once, then fast
+
+    @abstractmethod
+    async def initialise(self, commit_credit: CreditCommit) -> None:
+        """Bring the device from whatever state it is in to polling (Steps.initialise)."""
+
+    @abstractmethod
+    async def poll_once(self, commit_credit: CreditCommit) -> bool:
+        """One poll and its events; True to poll fast next (Steps.poll_once)."""
+
+    @abstractmethod
+    def online_detail(self) -> str:
+        """What DeviceOnline says about the device."""
+
+    @abstractmethod
+    async def _apply_accepting(self, enabled: bool) -> None:
+        """Tell the device (online) to accept notes or not: the protocol's command."""
