@@ -26,6 +26,7 @@ from kioskd.hall.page import StaffPage, start_staff_page
 from kioskd.hall.reports import DailyClose
 from kioskd.ledger import Ledger
 from kioskd.pump import EventPump
+from kioskd.system.drain import finish_payment_in_progress, polls_after_now
 from kioskd.system.health import mark_running, mark_stopped, report_clock, watch_backend
 from kioskd.system.notify import notify, watchdog_seconds
 from kioskd.system.storage import StorageWatch
@@ -52,7 +53,6 @@ PROBE_SECONDS = 5.0  # how long start-up waits for the validator before going un
 # TimeoutStopSec=60 leaves the rest for closing the journal and the screen
 STOP_GRACE = 45.0
 STOP_TASKS_SECONDS = 5.0  # how long stop waits for cancelled tasks before it closes the journal
-SETTLE_SECONDS = 3.0  # after the inhibit: how long to wait for the validator to report a note
 INHIBIT_SECONDS = 2.0  # stop: how long the validator may take to confirm the inhibit
 
 
@@ -281,51 +281,11 @@ class Daemon:
         self.draining = True
         notify("STOPPING=1", "STATUS=stopping: finishing the payment in progress")
         log.info("stopping: state %s", self.model.state)
-        try:
-            async with asyncio.timeout(grace):
-                await self._inhibit_and_settle()
-                await self._finish_payment()
-        except TimeoutError:
-            # the journal keeps it: pending payments are resubmitted and receipts reprintable
-            log.error("stop: payment %s not finished within %.0f s (state %s)",
-                      self.model.txn, grace, self.model.state)
-
-    async def _inhibit_and_settle(self) -> None:
-        try:
-            await self.validator.set_accepting(False)
-        except Exception as err:
-            log.warning("could not inhibit the validator on stop: %s", err)
-        # a note inserted just before the inhibit is reported by the next polls: wait for two
-        # polls that started after it, then for the pump to hand their events to the machine
-        await self.validator_polled(2)
-        await self.events.join()
+        await finish_payment_in_progress(self.validator, self.events, self.model, self._changed, grace)
 
     async def validator_polled(self, polls: int) -> None:
         """Wait (at most SETTLE_SECONDS) for `polls` validator polls that started after now."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(SETTLE_SECONDS):
-                await self.validator.settle(polls)
-
-    async def _finish_payment(self) -> None:
-        m = self.model
-        timed_out: set[str] = set()
-        while True:
-            self._changed.clear()
-            state = m.state
-            if state == "payment_cash_waiting" or (state == "payment_help" and m.cash_unsubmitted()):
-                if state not in timed_out:
-                    # as if the customer walked away: counted cash is submitted, none ends the
-                    # payment. Once per state: a trigger queued behind the pump's returns at once
-                    # and would repeat (and never yield) if sent again before the state moves
-                    timed_out.add(state)
-                    await m.trigger("timeout")
-            elif not state.startswith(("payment_cash", "payment_submit", "payment_receipt")):
-                return
-            # a note on its way into the box, the backend call or the print: wait for the next
-            # state (re-checked every half second in case a change came without a snapshot)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(0.5):
-                    await self._changed.wait()
+        await polls_after_now(self.validator, polls)
 
     async def stop(self) -> None:
         """Undo start() in reverse order: servers, the validator inhibit, tasks, then the journal."""
