@@ -22,6 +22,8 @@ from kioskd.customer.screen.server import ScreenServer
 from kioskd.customer.voice.announcer import Announcer, announcer_from
 from kioskd.devices import build_door, build_keypad, build_printer, build_validator
 from kioskd.hall.alerts import Alerts
+from kioskd.hall.cases.devicelog import DeviceLog
+from kioskd.hall.cases.wiring import claims_after_count, start_cases
 from kioskd.hall.page import StaffPage, start_staff_page
 from kioskd.hall.reports import DailyClose
 from kioskd.ledger import Ledger
@@ -44,6 +46,7 @@ from statemachine.model import KioskModel, Rules
 from statemachine.rules import Site
 
 if TYPE_CHECKING:
+    from kioskd.hall.cases import Cases
     from kioskd.sim.hardware import Simulation
 
 log = logging.getLogger("kioskd")
@@ -74,6 +77,7 @@ class Daemon:
     receipts: Receipts
     model: KioskModel
     custody: Custody
+    cases: Cases
     pump: EventPump
     screen_url: str
 
@@ -152,10 +156,12 @@ class Daemon:
             printer_when_unavailable=c.printer.when_unavailable, draining=lambda: self.draining,
             resubmit=self._resubmit_soon,
             note_returned=None if self.voice is None else self.voice.note_returned,
+            observe=DeviceLog(c.state_dir).record,
         )
         self.screen = ScreenServer(c.screen.listen, on_key=self._screen_key, sim=self.sim)
 
-        to_submit = await self.ledger.recover()
+        held = await self.ledger.cases.held_cash()  # a re-credit took their cash over: never sent again
+        to_submit = [txn for txn in await self.ledger.recover() if txn not in held]
         if to_submit:
             log.warning("recovery: %d payment(s) from before the restart to submit", len(to_submit))
 
@@ -176,6 +182,7 @@ class Daemon:
         self.spawn(watch_backend(self.client, self.alerts, c.backend.unreachable_after), "backend-watch")
         self.spawn(self.storage.run(), "storage-watch")
         self.spawn(report_status(self, c.backend.status_every), "status-report")
+        self.cases = start_cases(self, self.spawn)
         await self.pump.check_box()
         await self.custody.record("restart", kiosk=c.kiosk.id)
         await self._audit_config_change()
@@ -336,6 +343,7 @@ class Daemon:
 
     def _custody_ended(self, outcome: str) -> None:
         self.batches.flush_soon(f"custody session {outcome}")
+        claims_after_count(self, self.spawn)
         if self.door_watch is not None:
             self.door_watch.session_ended()
 

@@ -207,6 +207,15 @@ STAFF_TOKEN_MIN = 16
 
 
 @dataclass(frozen=True)
+class CasesConfig:
+    """[cases]: what goes wrong with a payment, to the end (差错/投诉)."""
+
+    alert_after: float = field(default=86400.0, metadata=_positive())  # seconds: flagged/pending cash with no case
+    contact_retention_days: int = field(default=30, metadata=_at_least(0))  # a phone kept after the case closed
+    sweep_every: float = field(default=600.0, metadata={"min": 10.0})  # seconds between those checks
+
+
+@dataclass(frozen=True)
 class VoiceConfig:
     """[voice]: spoken announcements (唱收唱付) on the kiosk's speaker."""
 
@@ -238,6 +247,7 @@ class Config:
     close: CloseConfig = CloseConfig()
     staff_page: StaffPageConfig = StaffPageConfig()
     voice: VoiceConfig = VoiceConfig()
+    cases: CasesConfig = CasesConfig()
     source: str = field(default="", metadata={"internal": True})
 
     @property

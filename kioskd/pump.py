@@ -26,7 +26,8 @@ class EventPump:
                  ledger: Ledger, custody: Custody, door_watch: DoorWatch | None, box_capacity: int,
                  printer_when_unavailable: str, draining: Callable[[], bool],
                  resubmit: Callable[[str], None],
-                 note_returned: Callable[[int | None, bool], None] | None = None) -> None:
+                 note_returned: Callable[[int | None, bool], None] | None = None,
+                 observe: Callable[[ev.DeviceEvent], None] | None = None) -> None:
         self.events = events
         self.model = model
         self.alerts = alerts
@@ -38,6 +39,7 @@ class EventPump:
         self.draining = draining  # SIGTERM seen: keys are ignored
         self.resubmit = resubmit  # submit a follow-up payment in the background
         self.note_returned = note_returned  # (value, recognised): the voice says it
+        self.observe = observe  # the device log: every event, for a case's evidence
         self.validator_online = asyncio.Event()
         self._seen_validator_online = False
 
@@ -47,6 +49,8 @@ class EventPump:
         while True:
             event = await self.events.get()
             try:
+                if self.observe is not None:
+                    self.observe(event)
                 await self.dispatch(event)
             except Exception:
                 log.exception("handling %r failed", event)

@@ -32,7 +32,7 @@ CODES = (
     "note_jam", "stacker_full", "stacker_near_full", "box_removed", "box_tamper",
     "validator_offline", "validator_fault", "printer_paper_out", "printer_paper_low",
     "printer_offline", "backend_unreachable", "payment_flagged", "custody_mismatch",
-    "door_open", "power_restored", "clock_skew",
+    "door_open", "power_restored", "clock_skew", "cash_without_case",
 )
 STATES = ("raised", "acknowledged", "cleared")
 RECENT = 50  # cleared alerts kept for `kioskctl alerts`
@@ -47,6 +47,7 @@ DEVICES: dict[str, str] = {
     "backend_unreachable": "backend", "payment_flagged": "ledger", "door_open": "door",
     "power_restored": "kiosk",
     "clock_skew": "kiosk",
+    "cash_without_case": "ledger",  # named per payment: "payment <txn>"
 }
 
 # What staff read (zh-CN, en) for each code.
@@ -67,6 +68,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "door_open": ("机门打开", "door open"),
     "power_restored": ("电源恢复", "power restored"),
     "clock_skew": ("时钟偏差", "clock off the backend's"),
+    "cash_without_case": ("待处理款项无人跟进", "cash not credited and no case"),
 }
 
 

@@ -15,6 +15,7 @@ from drivers.base import ReceiptPrinter
 from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
 from kioskd.customer.receipts.layout import format_money, render_lines, send_when_ready
+from kioskd.hall.cases.report import case_lines
 from kioskd.ledger.records import format_utc
 from kioskd.system.clock import wall_now
 
@@ -86,6 +87,8 @@ async def daily_report(ledger: Ledger, day: date, *, tz: str, kiosk: str, curren
         "box_today": {"notes": sum(notes.values()), "total": sum(v * c for v, c in notes.items())},
         # the customers' optional ratings of the day's payments (满意/一般/不满意)
         "ratings": await ledger.ratings_between(since, until),
+        # cases of the day, and the balance of the day's cash: box - refunds == credited + unresolved + written off
+        "cases": await ledger.cases.day_figures(since, until),
         "box": {
             "by_note": {str(v): c for v, c in sorted(box.items())},
             "notes": sum(box.values()), "total": sum(v * c for v, c in box.items()),
@@ -122,6 +125,7 @@ def report_lines(report: dict[str, Any], locale: str = "zh-CN") -> list[str]:
         lines += [f"  #{b['seq']} {b['account']} {money(b['amount'])}" for b in report[key]]
     ratings = report["ratings"]
     lines += ["", f"{t['ratings']}: " + ", ".join(f"{t[k]} {ratings[k]}" for k in ("good", "fair", "poor"))]
+    lines += case_lines(report["cases"], locale, money)
     today, box = report["box_today"], report["box"]
     lines += ["", f"{t['box_today']}: {today['notes']} {t['notes']} / {money(today['total'])}",
               f"{t['box']}: {box['notes']} {t['notes']} / {money(box['total'])}"]
@@ -176,6 +180,9 @@ class DailyClose:
         # the report's audit entry goes to the backend in a batch sent now (spec: at the daily close)
         self.flush(f"daily close {day}")
         log.info("daily close %s: %d payments, %d fen (audit #%d)", day, report["count"], report["total"], seq)
+        if not report["cases"]["balance"]["balanced"]:
+            # a yuan with two outcomes, or none recorded: the journal says so, staff must look
+            log.critical("daily close %s: the day's cash does not balance: %s", day, report["cases"]["balance"])
         self.closed.add(day.isoformat())
         await asyncio.to_thread(write_json_file, self.state_file, {"closed": sorted(self.closed)[-60:]})
         if self.printed:

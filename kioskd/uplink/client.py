@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urljoin
 
 import aiohttp
@@ -164,3 +166,37 @@ def _account_info(account: str, body: dict[str, Any]) -> AccountInfo:
         min=body["min"],
         max=body["max"],
     )
+
+
+class Outcome(Protocol):
+    """What an answer means to its caller; `status` "unknown" is no definite answer yet."""
+
+    @property
+    def status(self) -> str: ...
+
+
+OutcomeT = TypeVar("OutcomeT", bound=Outcome)
+FIRST_RETRY = 0.25  # seconds; a refused connection is retried a few times within the deadline
+
+
+async def post_until_definite(client: BackendClient, path: str, jws: str, read: Callable[[Answer], OutcomeT],
+                              unknown: Callable[[str], OutcomeT], within: float) -> OutcomeT:
+    """POST the same JWS until `read` finds a definite answer or `within` seconds are up (backoff between)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    delay = FIRST_RETRY
+    while True:
+        try:
+            async with asyncio.timeout(max(0.0, deadline - loop.time())):
+                answer = await client.post_signed(path, jws)
+            outcome = read(answer)
+            if outcome.status != "unknown":
+                return outcome
+        except Unreachable as err:
+            outcome = unknown(str(err))
+        except TimeoutError:
+            outcome = unknown(f"no answer within {within:g} s")
+        if deadline - loop.time() <= delay:
+            return outcome
+        await asyncio.sleep(delay)  # backoff between attempts, bounded by the deadline
+        delay *= 2

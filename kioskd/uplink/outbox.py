@@ -21,10 +21,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KINDS = ("payment", "alert", "batch")
+KINDS = ("payment", "alert", "batch", "case")
 FlaggedHook = Callable[[str, str, str], None]  # (kind, key, reason): raise an alert for staff
 CreditedHook = Callable[[str, int, str], None]  # (txn, balance, ref): a pending payment got credited
 BatchHandler = Callable[["OutboxItem", Answer], Awaitable[str | None]]
+# a case's re-credit or void request: sends it, records a definite answer (None), else why to retry
+CaseHandler = Callable[["OutboxItem"], Awaitable[str | None]]
 
 
 def alert_body(
@@ -49,6 +51,7 @@ class OutboxSender:
         on_flagged: FlaggedHook | None = None,
         on_credited: CreditedHook | None = None,
         batch_handler: BatchHandler | None = None,
+        case_handler: CaseHandler | None = None,
         first_backoff: float = 1.0,
         backoff_cap: float = 300.0,
         idle_poll: float = 60.0,
@@ -60,6 +63,7 @@ class OutboxSender:
         self.on_credited = on_credited
         # batches.py answers 409 gap/fork; without it a batch is kept and retried.
         self.batch_handler = batch_handler
+        self.case_handler = case_handler  # kioskd.hall.cases: re-credits and voids
         self.first_backoff = first_backoff
         self.backoff_cap = backoff_cap
         self.idle_poll = idle_poll
@@ -122,10 +126,19 @@ class OutboxSender:
             if item.kind == "alert":
                 answer = await self.client.post_alert(json.loads(item.body))
                 return await self._finish_alert(item, answer)
+            if item.kind == "case":
+                return await self._send_case(item)
             answer = await self.client.post_signed(BATCHES_PATH, item.body)
             return await self._finish_batch(item, answer)
         except Unreachable as err:
             return await self.retry(item, str(err))
+
+    async def _send_case(self, item: OutboxItem) -> str:
+        if self.case_handler is None:
+            return await self.retry(item, "no case handler in this daemon")
+        async with self.lock("case", item.key):
+            why = await self.case_handler(item)
+        return "done" if why is None else await self.retry(item, why)
 
     async def retry(self, item: OutboxItem, error: str) -> str:
         """Schedule the item again after an exponential backoff with jitter."""

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from kioskd.ledger import StorageError
 from kioskd.system.clock import wall_now
 from kioskd.uplink.answers import PaymentOutcome, read_payment_answer
-from kioskd.uplink.client import PAYMENTS_PATH, BackendClient
-from kioskd.uplink.errors import Unreachable, UplinkError
+from kioskd.uplink.client import PAYMENTS_PATH, BackendClient, post_until_definite
+from kioskd.uplink.errors import UplinkError
 from kioskd.uplink.outbox import FlaggedHook, OutboxSender
 from statemachine.ports import AccountInfo, PaymentResult
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_FIRST_RETRY = 0.25  # seconds; a refused connection is retried a few times within submit_timeout
 
 
 def payment_result(record: TxnRecord) -> PaymentResult:
@@ -103,25 +102,12 @@ class UplinkPayments:
         return jws
 
     async def _send_within_deadline(self, txn: str, jws: str) -> PaymentOutcome:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.submit_timeout
-        delay = _FIRST_RETRY
-        while True:
-            try:
-                async with asyncio.timeout(max(0.0, deadline - loop.time())):
-                    answer = await self.client.post_signed(PAYMENTS_PATH, jws)
-                outcome = read_payment_answer(txn, answer)
-                if outcome.status != "unknown":
-                    return outcome
-            except Unreachable as err:
-                outcome = PaymentOutcome("unknown", reason=str(err))
-            except TimeoutError:
-                outcome = PaymentOutcome("unknown", reason=f"no answer within {self.submit_timeout:g} s")
-            if deadline - loop.time() <= delay:
-                log.warning("payment %s: no definite answer (%s); kept pending", txn, outcome.reason)
-                return outcome
-            await asyncio.sleep(delay)  # backoff between attempts, bounded by the deadline
-            delay *= 2
+        outcome = await post_until_definite(
+            self.client, PAYMENTS_PATH, jws, lambda answer: read_payment_answer(txn, answer),
+            lambda reason: PaymentOutcome("unknown", reason=reason), self.submit_timeout)
+        if outcome.status == "unknown":
+            log.warning("payment %s: no definite answer (%s); kept pending", txn, outcome.reason)
+        return outcome
 
     async def _settle(self, txn: str, jws: str, outcome: PaymentOutcome) -> None:
         if outcome.status == "credited":

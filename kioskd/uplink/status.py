@@ -19,10 +19,7 @@ async def build_status(ledger: Any, alerts: Any, state: str, capacity: int) -> d
     """The status payload without kiosk and ts (the client adds them when it signs)."""
     box = await ledger.box_figures()
     counts = box["counts"]
-    money = {"pending": {"count": 0, "amount": 0}, "flagged": {"count": 0, "amount": 0}}
-    for record in await ledger.transactions(states=("pending", "flagged")):
-        money[record.state]["count"] += 1
-        money[record.state]["amount"] += record.amount
+    money = await ledger.cases.unresolved_money()  # cash a case settled is no longer the operator's worry
     paper = next((name for code, name in PAPER_BY_ALERT if alerts.is_open(code)), "ok")
     return {
         "state": state, "paper": paper, **money,
