@@ -29,7 +29,13 @@ from kioskd.hall.reports import DailyClose
 from kioskd.ledger import Ledger
 from kioskd.pump import EventPump
 from kioskd.system.drain import finish_payment_in_progress, polls_after_now
-from kioskd.system.health import mark_running, mark_stopped, report_clock, watch_backend
+from kioskd.system.health import (
+    mark_running,
+    mark_stopped,
+    report_clock,
+    watch_backend,
+    watch_pending,
+)
 from kioskd.system.notify import notify, watchdog_seconds
 from kioskd.system.storage import StorageWatch
 from kioskd.system.watchdog import Watchdog, heartbeat_probe, task_probe
@@ -115,6 +121,7 @@ class Daemon:
             self.ledger, self.client, on_flagged=self._flagged,
             batch_handler=self.batch_builder.handle_conflict,
         )
+        self.client.on_back = self.sender.wake
         self.batches = BatchScheduler(self.ledger, self.batch_builder, wake_sender=self.sender.wake)
         self.alerts = Alerts(self.ledger, on_change=self.sender.wake, state_file=c.state_dir / "alerts.json")
         await self.alerts.restore()
@@ -181,6 +188,7 @@ class Daemon:
         self.spawn(self.custody.run_checkpoints(), "audit-checkpoints")
         self.spawn(watch_backend(self.client, self.alerts, c.backend.unreachable_after), "backend-watch")
         self.spawn(self.storage.run(), "storage-watch")
+        self.spawn(watch_pending(self.ledger, self.model, c.backend.max_pending), "pending-watch")
         self.spawn(report_status(self, c.backend.status_every), "status-report")
         self.cases = start_cases(self, self.spawn)
         await self.pump.check_box()

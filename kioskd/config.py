@@ -112,6 +112,8 @@ class BackendConfig:
     # the receipt's QR code opens <receipt_url><proof> on a phone; "" = the QR holds the proof alone
     receipt_url: str = field(default="", metadata={"url": True, "optional": True})
     status_every: float = field(default=60.0, metadata=_positive())  # seconds between status reports
+    # out of service while this much money (fen) waits for the backend's credit; 0: no limit
+    max_pending: int = field(default=0, metadata={"min": 0})
 
 
 @dataclass(frozen=True)

@@ -217,6 +217,12 @@ class JournalStore:
         row = _one(self.db, f"SELECT {_TXN_COLUMNS} FROM txns WHERE {column} = ?", (txn_or_seq,))
         return None if row is None else self._record(row)
 
+    def pending_money(self) -> int:
+        """Sum of the amounts of closed and pending txns."""
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(amount), 0) FROM txns WHERE state IN ('closed', 'pending')").fetchone()
+        return int(row[0])
+
     def transactions(
         self,
         account: str | None,

@@ -163,6 +163,10 @@ class Ledger:
         """Transactions matching all given filters (since <= started < until), oldest first."""
         return await self._run(self._journal.transactions, account, since, until, amount, states)
 
+    async def pending_money(self) -> int:
+        """Fen taken in payments not yet credited (closed or pending): what an outage holds."""
+        return await self._run(self._journal.pending_money)
+
     async def recover(self) -> list[str]:
         """End txns a crash left open; ids needing submit (closed or pending), oldest first."""
         return await self._run(self._journal.recover)

@@ -52,6 +52,22 @@ def check_box(counters: dict[int, int], capacity: int, alerts: Alerts) -> None:
         alerts.clear_alert("stacker_near_full")
 
 
+PENDING_EVERY = 5.0  # seconds between checks of the money waiting for the backend
+
+
+async def watch_pending(ledger: Any, model: Any, limit: int, every: float = PENDING_EVERY) -> None:
+    """Out of service (reason backend) while `limit` fen or more wait for the backend's credit."""
+    if limit <= 0:
+        return
+    while True:
+        waiting = await ledger.pending_money()
+        if model.set_problem("pending", "backend" if waiting >= limit else None):
+            log.warning("%s fen wait for the backend's credit (limit %s): %s", waiting, limit,
+                        "out of service after the payment" if waiting >= limit else "back in service")
+            await model.trigger("health_changed")
+        await asyncio.sleep(every)
+
+
 def report_clock(alerts: Any) -> None:
     """clock_skew while the system clock is off the backend's (detail: seconds it is behind)."""
 

@@ -60,6 +60,7 @@ class BackendClient:
         self._session: aiohttp.ClientSession | None = None
         self.last_contact: str | None = None  # RFC 3339 time of the last definite answer
         self.failing_since: float | None = None  # monotonic time of the first failure since then
+        self.on_back: Callable[[], None] = lambda: None  # a definite answer after failures
 
     @staticmethod
     def now() -> str:
@@ -92,7 +93,10 @@ class BackendClient:
             if self.failing_since is None:
                 self.failing_since = time.monotonic()
             raise
+        was_failing = self.failing_since is not None
         self.last_contact, self.failing_since = utc_now(), None
+        if was_failing:
+            self.on_back()  # the backend is back: what waits in the outbox need not wait its backoff
         return answer
 
     async def _post(self, path: str, jws: str) -> Answer:

@@ -56,6 +56,7 @@ class CrashWorld:
         self.state = root / "state"
         self.control_socket = self.state / "control.sock"
         self.env: dict[str, str] = {}  # added to the daemon's environment
+        self.backend_config = "timeout = 2.0"  # the [backend] keys after url
         self.validator = validator_emulator(driver)
         self.printer = EscposEmulator()
         self.backend = ReferenceBackend(root / "backend.sqlite3")
@@ -86,7 +87,7 @@ port = "{self.printer.port}"
 driver = "screen"
 [backend]
 url = "{url}"
-timeout = 2.0
+{self.backend_config}
 [storage]
 path = "{self.state}"
 [screen]
