@@ -33,7 +33,7 @@ from tests.power.outage import (
 async def main(payments: int) -> int:
     with tempfile.TemporaryDirectory(prefix="kioskd-outage-") as tmp:
         world = CrashWorld(Path(tmp), seed=1)
-        world.backend_config = "timeout = 0.2\nstatus_every = 5.0"
+        world.backend_config = "timeout = 0.5\nstatus_every = 5.0"  # look-ups must answer under load
         try:
             await world.start()
             kiosk = await world.launch()

@@ -110,7 +110,8 @@ class Daemon:
     async def start(self) -> None:
         """Open the journal, recover, probe the devices, then tell systemd we are ready."""
         c = self.config
-        self.ledger = await Ledger.open(c.state_dir, c.kiosk.id, c.kiosk.currency)
+        # the page check runs after READY (StorageWatch.check_pages): O(size), seconds for a year
+        self.ledger = await Ledger.open(c.state_dir, c.kiosk.id, c.kiosk.currency, quick_check=False)
         self._opened = True
         self.on_stop("journal", self._close_journal)
         key = load_key(c.key_path)
@@ -188,6 +189,7 @@ class Daemon:
         self.spawn(self.custody.run_checkpoints(), "audit-checkpoints")
         self.spawn(watch_backend(self.client, self.alerts, c.backend.unreachable_after), "backend-watch")
         self.spawn(self.storage.run(), "storage-watch")
+        self.spawn(self.storage.check_pages(), "journal-check")
         self.spawn(watch_pending(self.ledger, self.model, c.backend.max_pending), "pending-watch")
         self.spawn(report_status(self, c.backend.status_every), "status-report")
         self.cases = start_cases(self, self.spawn)

@@ -133,6 +133,7 @@ class Handlers:
             "outbox": await d.ledger.outbox_depth(),
             "last_backend_contact": getattr(d.client, "last_contact", None),
             "alerts_open": len(alerts.open),
+            "tasks": len(asyncio.all_tasks()),  # a number that must not grow over weeks (bench.soak)
             "simulate": d.sim is not None,
         }
 

@@ -56,13 +56,14 @@ class Ledger:
         self.cases = CaseBook(self._run, CaseStore(db, self._audit))  # cases, their outcomes and figures
 
     @classmethod
-    async def open(cls, state_dir: Path, kiosk_id: str, currency: str = "CNY") -> Ledger:
+    async def open(cls, state_dir: Path, kiosk_id: str, currency: str = "CNY",
+                   quick_check: bool = True) -> Ledger:
         """Open (creating and migrating as needed) the journal in `state_dir`."""
         path = Path(state_dir) / schema.JOURNAL_FILE
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
         try:
             db = await asyncio.get_running_loop().run_in_executor(
-                executor, _open_sync, path, kiosk_id, currency
+                executor, _open_sync, path, kiosk_id, currency, quick_check
             )
         except BaseException:
             executor.shutdown(wait=False)
@@ -238,6 +239,10 @@ class Ledger:
         """(seq, hash) of the newest audit entry; (0, 64 zeros) when empty."""
         return await self._run(self._audit.head)
 
+    async def check_pages(self) -> None:
+        """PRAGMA quick_check on a read-only connection of its own: the ledger thread stays free."""
+        await asyncio.to_thread(_check_pages_sync, self.path)
+
     async def audit_verify(self) -> int | None:
         """Seq of the first bad audit entry; None when the chain holds."""
         return await self._run(self._audit.verify)
@@ -326,12 +331,12 @@ class Ledger:
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
 
-def _open_sync(path: Path, kiosk_id: str, currency: str) -> Database:
+def _open_sync(path: Path, kiosk_id: str, currency: str, quick_check: bool = True) -> Database:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise StorageError(f"journal {path}: cannot create the state directory: {err}") from err
-    db = schema.connect(path)
+    db = schema.connect(path, quick_check)
     try:
         _translated(path, schema.migrate, db)
         _translated(path, JournalStore(db, kiosk_id, currency).bind_kiosk)
@@ -340,6 +345,14 @@ def _open_sync(path: Path, kiosk_id: str, currency: str) -> Database:
         db.close()
         raise
     return db
+
+
+def _check_pages_sync(path: Path) -> None:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=schema.BUSY_TIMEOUT)
+    try:
+        _translated(path, schema.check_pages, conn, path)
+    finally:
+        conn.close()
 
 
 def _translated(path: Path, fn: Callable[..., T], *args: Any) -> T:

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from kioskd.ledger import Ledger
+from kioskd.ledger.schema import JOURNAL_FILE
 from tests.crash.harness import Findings
-from tests.daemon import STEP, RunningKiosk
+from tests.daemon import STEP, RunningKiosk, start_kiosk
+from tests.ledger.conftest import paid
 from tests.power.harness import PowerWorld
 
 pytestmark = pytest.mark.slow
@@ -54,7 +58,7 @@ async def until(condition: Callable[[], object], what: str) -> None:
         await asyncio.sleep(0.01)
 
 
-async def test_a_full_then_read_only_state_folder(fuse: None, tmp_path) -> None:
+async def test_a_full_then_read_only_state_folder(fuse: None, tmp_path: Path) -> None:
     world = PowerWorld(tmp_path, seed=1)
     try:
         await world.start()
@@ -100,3 +104,26 @@ async def test_a_full_then_read_only_state_folder(fuse: None, tmp_path) -> None:
     finally:
         await world.close()
     assert findings.problems == [] and (findings.lost, findings.double_credited) == (0, 0)
+
+
+async def test_a_damaged_page_found_after_ready_takes_the_kiosk_out_of_service(tmp_path: Path) -> None:
+    # the page check runs after READY (a year's journal takes seconds); it still decides
+    state = tmp_path / "state"
+    ledger = await Ledger.open(state, "K-SIM-01")
+    for _ in range(30):
+        await paid(ledger, 100, 500)
+    await ledger.close()
+    path = state / JOURNAL_FILE
+    data = bytearray(path.read_bytes())
+    data[3 * 4096: 4 * 4096] = b"\xa5" * 4096  # a torn page in the middle
+    path.write_bytes(bytes(data))
+    kiosk = await start_kiosk(state)
+    try:
+        snap = await kiosk.until(lambda s: s.get("state") == "unavailable", "out of service")
+        assert snap["unavailable"] == {"reason": "storage"}
+        await kiosk.press("0", "confirm")  # keys lead nowhere; no cash is taken
+        assert kiosk.snapshot["state"] == "unavailable"
+    finally:
+        assert await kiosk.stop() == 0
+    log = (tmp_path / "daemon.log").read_text(encoding="utf-8")
+    assert "journal check failed" in log or "out of service, taking no cash" in log
