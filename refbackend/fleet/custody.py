@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from refbackend.fleet.cases import Case, box_known
 from refbackend.store import BackendStore
 
 CUSTODY_TYPES = ("custody_open", "custody_count", "custody_end")
@@ -38,10 +39,14 @@ def _fen(counts: object) -> int | None:
     return sum(int(value) * int(n) for value, n in counts.items())
 
 
-def with_credited(store: BackendStore, session: dict[str, Any]) -> dict[str, Any]:
-    """The session with `credited` (backend, payments ended in (since, opened]) and `difference`."""
-    credited = None
+def with_credited(store: BackendStore, session: dict[str, Any], books: dict[str, dict[str, Case]]) -> dict[str, Any]:
+    """The session with what its box is known to hold (payments ended in (since, opened]: `credited`,
+    `refused`; `other`: never received, claims its count found) and `difference` (counted minus all that)."""
+    known = {"credited": None, "refused": None, "other": None}
     if session["opened"] is not None:
-        credited = store.credited_between(session["kiosk"], session["since"], session["opened"])
-    difference = None if credited is None or session["counted"] is None else session["counted"] - credited
-    return {**session, "credited": credited, "difference": difference}
+        known = box_known(store, session["kiosk"], session["since"], session["opened"], session["session"],
+                          books.get(session["kiosk"], {}))
+    difference = None
+    if known["credited"] is not None and session["counted"] is not None:
+        difference = session["counted"] - known["credited"] - known["refused"] - known["other"]
+    return {**session, **known, "difference": difference}

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from backend_api.fields import format_utc
+from refbackend.fleet.cases import case_books
 from refbackend.fleet.config import FleetConfig
 from refbackend.fleet.custody import custody_sessions, with_credited
 from refbackend.fleet.forecast import DAY, day_bounds_utc, forecast, local_day
@@ -17,7 +18,7 @@ from refbackend.store import BackendStore
 PAYMENT_COLUMNS = ("day", "hall", "kiosk", "seq", "txn", "account", "amount", "currency", "notes", "started",
                    "ended", "received", "outcome", "ref", "reason")
 CUSTODY_COLUMNS = ("day", "hall", "kiosk", "session", "opened", "ended", "outcome", "box_id", "since", "expected",
-                   "counted", "credited", "difference")
+                   "counted", "credited", "refused", "other", "difference")
 COLLECTION_COLUMNS = ("day", "hall", "kiosk", "reason", "notes", "amount", "capacity", "fill", "forecast_fill",
                       "full_on")
 
@@ -51,10 +52,10 @@ def custody_rows(store: BackendStore, config: FleetConfig, day: date, hall: str 
     """One row per custody session that ended on the local `day`: counted against credited."""
     start, end = (format_utc(t) for t in day_bounds_utc(day, config.zone))
     halls = {k["kid"]: k["hall"] for k in store.kiosks(hall)}
-    rows = []
+    rows, books = [], case_books(store)
     for s in custody_sessions(store):
         if s["kiosk"] in halls and start <= s["ended"] < end:
-            rows.append({"day": day.isoformat(), "hall": halls[s["kiosk"]], **with_credited(store, s)})
+            rows.append({"day": day.isoformat(), "hall": halls[s["kiosk"]], **with_credited(store, s, books)})
     return sorted(rows, key=lambda r: (r["hall"], r["kiosk"], r["ended"]))
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from backend_api.fields import format_utc
+from refbackend.fleet.cases import Case, case_books, day_balances
 from refbackend.fleet.config import FleetConfig
 from refbackend.fleet.custody import custody_sessions, with_credited
 from refbackend.fleet.forecast import day_bounds_utc, forecast, local_day
@@ -20,7 +21,8 @@ def fleet_view(store: BackendStore, config: FleetConfig, now: datetime, hall: st
     """Everything the operator's page shows, for the local day of `now`."""
     day = local_day(now, config.zone)
     rows = store.fleet_rows(hall)
-    sessions = [with_credited(store, s) for s in custody_sessions(store)]
+    books = case_books(store)
+    sessions = [with_credited(store, s, books) for s in custody_sessions(store)]
     last_session = {s["kiosk"]: s for s in sessions}  # sessions are oldest first
     kiosk_alerts = defaultdict(list)
     for a in rows["alerts"]:
@@ -37,7 +39,7 @@ def fleet_view(store: BackendStore, config: FleetConfig, now: datetime, hall: st
     fleet_alerts.sort(key=lambda a: (SEVERITY_RANK.get(a["severity"], 3), a["since"] or "", a["kiosk"]))
     return {"now": format_utc(now), "day": day.isoformat(), "timezone": config.timezone,
             "silent_after": config.silent_after, "alerts": fleet_alerts,
-            "halls": hall_days(store, config, day, kiosks, sessions, hall), "kiosks": kiosks}
+            "halls": hall_days(store, config, day, kiosks, sessions, books, hall), "kiosks": kiosks}
 
 
 def _kiosk(row: dict[str, Any], config: FleetConfig, now: datetime, session: dict[str, Any] | None,
@@ -81,15 +83,18 @@ def _own_alerts(kiosk: dict[str, Any], config: FleetConfig) -> list[dict[str, An
 
 
 def hall_days(store: BackendStore, config: FleetConfig, day: Any, kiosks: list[dict[str, Any]],
-              sessions: list[dict[str, Any]], hall: str | None = None) -> list[dict[str, Any]]:
-    """Per hall, the local day's takings, payments, refusals, differences and cases."""
+              sessions: list[dict[str, Any]], books: dict[str, dict[str, Case]],
+              hall: str | None = None) -> list[dict[str, Any]]:
+    """Per hall, the local day's takings, payments, refusals, differences, cases, outcomes and balance."""
     start, end = (format_utc(t) for t in day_bounds_utc(day, config.zone))
     halls: dict[str, dict[str, Any]] = {}
 
     def of(name: str) -> dict[str, Any]:
         return halls.setdefault(name, {"hall": name, "kiosks": 0, "takings": 0, "payments": 0, "refused": 0,
                                        "refused_amount": 0, "flagged": 0, "sessions": 0, "differences": 0,
-                                       "mismatches": 0, "cases": 0})
+                                       "mismatches": 0, "cases": 0, "cases_open": 0,
+                                       **{k: {"count": 0, "total": 0} for k in ("recredits", "refunds", "writeoffs")},
+                                       "balanced": True, "unbalanced": []})
 
     hall_of = {}
     for k in kiosks:
@@ -111,6 +116,27 @@ def hall_days(store: BackendStore, config: FleetConfig, day: Any, kiosks: list[d
             h["sessions"] += 1
             h["differences"] += s["difference"] or 0
             h["mismatches"] += s["outcome"] == "mismatch"
-    for h in halls.values():
-        h["cases"] = h["refused"] + h["flagged"] + h["mismatches"]
+    _case_figures(halls, hall_of, books, start, end)
+    for kiosk, balance in day_balances(store, start, end, books).items():
+        if kiosk in hall_of and not balance["balanced"]:
+            h = halls[hall_of[kiosk]]
+            h["balanced"] = False
+            h["unbalanced"].append(kiosk)
     return sorted(halls.values(), key=lambda h: h["hall"])
+
+
+def _case_figures(halls: dict[str, dict[str, Any]], hall_of: dict[str, str], books: dict[str, dict[str, Case]],
+                  start: str, end: str) -> None:
+    """Cases opened that day and still open, and the day's re-credits, refunds and write-offs, per hall."""
+    names = {"recredit": "recredits", "refund": "refunds", "writeoff": "writeoffs"}
+    for kiosk, book in books.items():
+        if kiosk not in hall_of:
+            continue
+        h = halls[hall_of[kiosk]]
+        for case in book.values():
+            h["cases"] += start <= (case.opened or "") < end
+            h["cases_open"] += case.status in ("open", "waiting")
+            for o in case.final():
+                if o["kind"] in names and start <= o["at"] < end:
+                    h[names[o["kind"]]]["count"] += 1
+                    h[names[o["kind"]]]["total"] += o["amount"]

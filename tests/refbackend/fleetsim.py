@@ -65,6 +65,10 @@ class SimKiosk:
             self.audit_seq += 1
             records.append({"kind": "audit", "seq": self.audit_seq, "at": at, "type": kind, "data": data,
                             "prev": "00" * 32, "hash": f"{self.audit_seq:064x}"})
+        return self.batch(records)
+
+    def batch(self, records: list[dict]) -> tuple[dict, str]:
+        """The next batch of the chain with these records; returns (payload, its JWS)."""
         self.batch_seq += 1
         payload = {"type": "batch", "kiosk": self.kid, "seq": self.batch_seq, "prev": self.prev, "records": records,
                    "audit_head": {"seq": self.audit_seq, "hash": f"{self.audit_seq:064x}"}, "ts": ago(seconds=0)}

@@ -7,7 +7,8 @@ const TEXT = {
     title: "终端运营总览", other_lang: "English", logout: "退出登录", login_name: "账号", password: "密码",
     login: "登录", hall: "营业厅", all_halls: "全部", only_problems: "只看有问题的终端", alerts: "告警",
     severity: "级别", kiosk: "终端", alert: "告警", since: "开始时间", no_alerts: "无告警", halls: "营业厅今日",
-    takings: "收款", payments: "笔数", differences: "差异", cases: "待处理", exports: "导出", kiosks: "终端",
+    takings: "收款", payments: "笔数", differences: "差异", cases: "差错单", exports: "导出", kiosks: "终端",
+    cases_open: (n) => `未结 ${n}`, unbalanced: "现金不平", outcomes_of: (r, f, w) => `改入 ${r} · 退款 ${f} · 核销 ${w}`,
     updated: "更新于", bad_login: "账号或密码错误", too_many: (s) => `错误次数过多，请 ${s} 秒后再试`,
     offline: "无法连接后台，稍后自动重试", never: "从未", none: "无", no_hall: "（未分配）",
     state: "状态", box: "钱箱", full_on: "预计满箱", paper: "纸张", custody: "上次清机", money: "待入账/异常",
@@ -26,6 +27,7 @@ const TEXT = {
       validator_offline: "识币器离线", validator_fault: "识币器故障", printer_paper_out: "打印机缺纸",
       printer_paper_low: "打印纸将尽", printer_offline: "打印机离线", backend_unreachable: "后台不可达",
       payment_flagged: "缴费异常", custody_mismatch: "清机不符", door_open: "机门未关", power_restored: "恢复供电", clock_skew: "时钟偏差",
+      cash_without_case: "款项无人跟进",
     },
     disabled: "已停用",
   },
@@ -34,6 +36,8 @@ const TEXT = {
     login: "Log in", hall: "Hall", all_halls: "all", only_problems: "Only kiosks with problems", alerts: "Alerts",
     severity: "Severity", kiosk: "Kiosk", alert: "Alert", since: "Since", no_alerts: "No open alerts",
     halls: "Halls today", takings: "Takings", payments: "Payments", differences: "Differences", cases: "Cases",
+    cases_open: (n) => `${n} open`, unbalanced: "cash does not balance",
+    outcomes_of: (r, f, w) => `re-credited ${r} · refunded ${f} · written off ${w}`,
     exports: "Exports", kiosks: "Kiosks", updated: "Updated", bad_login: "Wrong login or password",
     too_many: (s) => `Too many wrong passwords, try again in ${s} s`, offline: "Cannot reach the backend; retrying",
     never: "never", none: "none", no_hall: "(no hall)", state: "State", box: "Cash box", full_on: "Full on",
@@ -53,6 +57,7 @@ const TEXT = {
       validator_offline: "validator offline", validator_fault: "validator fault", printer_paper_out: "printer out of paper",
       printer_paper_low: "printer paper low", printer_offline: "printer offline", backend_unreachable: "backend unreachable",
       payment_flagged: "payment flagged", custody_mismatch: "custody count mismatch", door_open: "door open", power_restored: "power restored", clock_skew: "clock off",
+      cash_without_case: "cash without a case",
     },
     disabled: "disabled",
   },
@@ -131,7 +136,15 @@ function renderHalls(halls) {
   byTest("halls").querySelector("tbody").replaceChildren(...halls.map((h) => el("tr", { "data-hall": h.hall },
     el("td", {}, `${hallName(h.hall)} (${h.kiosks})`), el("td", { class: "num" }, money(h.takings)),
     el("td", { class: "num" }, h.payments + (h.refused ? ` · ${t("refused")(h.refused)}` : "")),
-    el("td", { class: "num" }, money(h.differences)), el("td", { class: "num" }, h.cases), exportLinks(h.hall))));
+    el("td", { class: "num" }, money(h.differences)), casesCell(h), exportLinks(h.hall))));
+}
+
+function casesCell(h) {
+  // cases opened today, those still open, the day's outcomes, and a warning when the day's cash does not balance
+  const outcomes = t("outcomes_of")(money(h.recredits.total), money(h.refunds.total), money(h.writeoffs.total));
+  return el("td", { class: "num", title: outcomes }, `${h.cases} · ${t("cases_open")(h.cases_open)}`,
+    ...(h.balanced ? [] : [el("br"), el("strong", { class: "unbalanced", "data-testid": "unbalanced" },
+      `${t("unbalanced")}: ${h.unbalanced.join(", ")}`)]));
 }
 
 function fillBar(box) {
