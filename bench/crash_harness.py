@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from drivers.registry import NAMES
 from tests.crash.harness import run
 
 
@@ -22,7 +23,7 @@ def main() -> int:
     parser.add_argument("--kill-points", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--verbose", action="store_true", help="print each kill point")
-    parser.add_argument("--validator", default="id003", choices=("id003", "ssp", "ccnet", "cctalk"))
+    parser.add_argument("--validator", default="id003", choices=NAMES)
     args = parser.parse_args()
     print(f"crash harness ({args.validator}): seed {args.seed}, {args.kill_points} kill points", flush=True)
     started = time.monotonic()

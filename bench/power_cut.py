@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from drivers.registry import NAMES
 from tests.power.harness import run
 from tests.power.mount import fuse_missing
 
@@ -26,7 +27,7 @@ def main() -> int:
     parser.add_argument("--cuts", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--verbose", action="store_true", help="print each cut")
-    parser.add_argument("--validator", default="id003", choices=("id003", "ssp", "ccnet", "cctalk"))
+    parser.add_argument("--validator", default="id003", choices=NAMES)
     args = parser.parse_args()
     missing = fuse_missing()
     if missing:

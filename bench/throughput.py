@@ -20,6 +20,7 @@ from collections import defaultdict
 from typing import Any
 
 from bench._kiosk import KIOSK, BenchKiosk, launched
+from drivers.registry import NAMES
 from tests.daemon import RunningKiosk  # the screen + WebSocket driver the scenario tests use
 
 ACCOUNT = "0012345678"
@@ -71,9 +72,6 @@ async def pay(page: CustomerPage, emulator: Any, steps: dict[str, list[float]]) 
     lap("done -> idle")
 
 
-VALIDATORS = ("id003", "ssp", "ccnet", "cctalk")  # kioskd.sim.hardware's emulators, config's drivers
-
-
 async def main(seconds: float, validator: str = "id003") -> None:
     steps: dict[str, list[float]] = defaultdict(list)
     # the fastest [validator] poll_interval
@@ -99,7 +97,7 @@ async def main(seconds: float, validator: str = "id003") -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Whole payments per minute through kioskd.")
     parser.add_argument("seconds", nargs="?", type=float, default=30.0)
-    parser.add_argument("--validator", choices=VALIDATORS, default="id003",
+    parser.add_argument("--validator", choices=NAMES, default="id003",
                         help="the [validator] driver, run on its wire emulator")
     args = parser.parse_args()
     asyncio.run(main(args.seconds, args.validator))

@@ -10,6 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
+from drivers.registry import NAMES
 from kioskd import config as cfg
 from kioskd.system import logs
 
@@ -32,7 +33,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     run.add_argument("--simulate", action="store_true", help="simulated validator, printer and backend")
     run.add_argument("--state", type=Path, help="override [storage] path")
     run.add_argument("--listen", help="override [screen] listen (host:port)")
-    run.add_argument("--validator", choices=("id003", "ssp", "ccnet", "cctalk"),
+    run.add_argument("--validator", choices=NAMES,
                      help="override [validator] driver (with --simulate: which emulator)")
     run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     demo = sub.add_parser("demo", help="a scripted customer pays one bill at a simulated kiosk")

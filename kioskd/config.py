@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from drivers.registry import VALIDATORS
 from drivers.statefile import write_file
 
 EXIT_CONFIG = 78  # EX_CONFIG; systemd's RestartPreventExitStatus=78 stops a restart loop
@@ -60,7 +61,7 @@ class ValidatorConfig:
     """[validator]: the bill validator."""
 
     port: str = field(metadata={"required": True, "nonempty": True})
-    driver: str = field(default="id003", metadata=_choice("id003", "ssp", "ccnet", "cctalk"))
+    driver: str = field(default="id003", metadata=_choice(*VALIDATORS))
     denominations: tuple[int, ...] = field(default=(), metadata={"item_min": 1})
     poll_interval: float = field(default=0.2, metadata={"min": 0.05, "max": 1.0})
     # notes the cash box holds; stacker_near_full at 90 % (0: not configured)
@@ -380,8 +381,10 @@ def _check_rules(value: Any, meta: Any, file: str, key: str) -> None:
 
 
 def _cross_checks(config: Config, file: str) -> None:
-    if config.validator.encrypted and config.validator.driver != "ssp":
-        raise ConfigError(file, "validator.encrypted", "is only for validator.driver = \"ssp\" (eSSP)")
+    for option, default in (("encrypted", False),):  # [validator] keys only some drivers take
+        if getattr(config.validator, option) != default and option not in VALIDATORS[config.validator.driver].options:
+            takers = " or ".join(f'"{k.name}"' for k in VALIDATORS.values() if option in k.options)
+            raise ConfigError(file, f"validator.{option}", f"is only for validator.driver = {takers}")
     if config.backend.receipt_url and not config.backend.receipt_url.endswith("/"):
         raise ConfigError(file, "backend.receipt_url", "must end with / (the proof is its last path segment)")
     if config.account.min_length > config.account.max_length:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drivers.base import BillValidator, DoorSensor, Keypad, ReceiptPrinter
+from drivers.registry import VALIDATORS
 from kioskd.config import Config
 
 
@@ -19,30 +22,17 @@ class NoKeypad:
 
 
 def build_validator(config: Config) -> BillValidator:
-    """The bill validator driver for [validator]."""
+    """The bill validator driver for [validator], from the driver table (drivers/registry.py)."""
     v = config.validator
-    common = {"poll_interval": v.poll_interval, "denominations": v.denominations or None}
-    if v.driver == "id003":
-        from drivers.validator.id003_device import Id003Validator
-
-        return Id003Validator(v.port, **common)
-    if v.driver == "ssp":
-        from drivers.validator.ssp_device import SspValidator
-
-        # the device's stacked count as of the last commit, so a credit lost to a crash is found
-        state = config.state_dir / "validator-ssp.json"
-        return SspValidator(v.port, encrypted=v.encrypted, state_path=str(state), **common)
-    if v.driver == "ccnet":
-        from drivers.validator.ccnet_device import CcnetValidator
-
-        return CcnetValidator(v.port, **common)
-    if v.driver == "cctalk":
-        from drivers.validator.cctalk_device import CctalkValidator
-
-        # the last event counter read, so a credit already journalled is not taken twice
-        state = config.state_dir / "validator-cctalk.json"
-        return CctalkValidator(v.port, state_path=str(state), **common)
-    raise ValueError(f"unknown validator.driver {v.driver!r}")  # config.py refuses it first
+    kind = VALIDATORS[v.driver]  # config.py refused any other name
+    options: dict[str, Any] = {option: getattr(v, option) for option in kind.options}
+    if kind.state_file:
+        # what the driver keeps across a crash (SSP: the stacked count as of the last commit;
+        # ccTalk: the last event counter read), so a credit is neither lost nor taken twice
+        options["state_path"] = str(config.state_dir / kind.state_file)
+    validator: BillValidator = kind.driver_class()(
+        v.port, poll_interval=v.poll_interval, denominations=v.denominations or None, **options)
+    return validator
 
 
 def build_printer(config: Config) -> ReceiptPrinter:

@@ -99,3 +99,25 @@ def test_the_wire_contract_and_the_reference_backend_stand_apart_from_the_kiosk(
         if m.split(".")[0] == "refbackend" and p.parent.name != "sim"
     ]
     assert offenders == []
+
+
+def test_the_validator_drivers_are_listed_in_the_driver_table_only() -> None:
+    """A fifth protocol is a row in drivers/registry.py plus its own files: no other list to edit."""
+    from drivers.registry import NAMES
+
+    offenders = []
+    for pkg in ("kioskd", "drivers", "bench", "refbackend"):
+        for p in files(pkg):
+            if p == ROOT / "drivers" / "registry.py":
+                continue
+            for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Dict):
+                    items = node.keys
+                elif isinstance(node, ast.Call):
+                    items = node.args  # _choice("id003", "ssp", ...)
+                else:
+                    items = getattr(node, "elts", [])
+                named = {i.value for i in items if isinstance(i, ast.Constant) and i.value in NAMES}
+                if len(named) >= 2:
+                    offenders.append(f"{p.relative_to(ROOT)}:{node.lineno} lists {sorted(named)}")
+    assert offenders == []

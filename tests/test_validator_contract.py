@@ -22,20 +22,13 @@ from drivers.base import (
     StackerFull,
     StackerOpened,
 )
-from drivers.validator.ccnet_device import CcnetValidator
-from drivers.validator.cctalk_device import CctalkValidator
-from drivers.validator.emulators.ccnet_emu import CcnetEmulator
-from drivers.validator.emulators.cctalk_emu import CctalkEmulator
-from drivers.validator.emulators.id003_emu import Id003Emulator
-from drivers.validator.emulators.ssp_emu import SspEmulator
-from drivers.validator.id003_device import Id003Validator
-from drivers.validator.ssp_device import SspValidator
+from drivers.registry import VALIDATORS
 from tests.validator_common import Harness, running
 
 
 @dataclass(frozen=True)
 class Protocol:
-    """One driver and its emulator, and the few words in which they differ."""
+    """One driver and its emulator (drivers/registry.py), and the few words in which they differ."""
 
     emulator: Callable[..., object]
     driver: Callable[..., BillValidator]
@@ -49,39 +42,26 @@ class Protocol:
     late_ack: bool = False
 
 
-def _rejected(reason: str, code: int) -> NoteRejected:
-    return NoteRejected("validator", reason, code)
+def _rejected(refusal: tuple[str, int]) -> NoteRejected:
+    return NoteRejected("validator", *refusal)
 
 
-_CCTALK_REFUSALS = {
-    "inhibited": _rejected("inhibited bill (on serial)", 4),
-    "counterfeit": _rejected("invalid bill (validation fail)", 2),
-}
-PROTOCOLS = {
-    "id003": Protocol(
-        Id003Emulator, Id003Validator,
-        inhibited=_rejected("inhibited", 0x79), counterfeit=_rejected("photo pattern", 0x77),
-    ),
-    "ssp": Protocol(
-        SspEmulator, SspValidator,
-        inhibited=_rejected("disabled by host", 0x0C), counterfeit=_rejected("average fail", 0x02),
-        bad_replies="bad packets",
-    ),
-    "ccnet": Protocol(
-        CcnetEmulator, CcnetValidator,
-        inhibited=_rejected("inhibited", 0x68), counterfeit=_rejected("verification", 0x66),
-        late_ack=True,
-    ),
-    "cctalk-simple": Protocol(
-        CctalkEmulator, CctalkValidator, **_CCTALK_REFUSALS,
-        emulator_kw={"checksum": "simple"}, passed_on=("checksum",), late_ack=True,
-    ),
-    "cctalk-crc16": Protocol(
-        CctalkEmulator, CctalkValidator, **_CCTALK_REFUSALS,
-        emulator_kw={"checksum": "crc16"}, passed_on=("checksum",), late_ack=True,
-    ),
-}
-CCTALK = ["cctalk-simple", "cctalk-crc16"]
+def _protocols() -> dict[str, Protocol]:
+    """Every row of the driver table, once per emulator variant (ccTalk: each checksum)."""
+    found = {}
+    for kind in VALIDATORS.values():
+        emulator, driver = kind.emulator_class(), kind.driver_class()
+        for variant, settings in emulator.variants.items():
+            found[f"{kind.name}-{variant}" if variant else kind.name] = Protocol(
+                emulator, driver, inhibited=_rejected(emulator.refusals["inhibited"]),
+                counterfeit=_rejected(emulator.refusals["counterfeit"]), emulator_kw=settings,
+                passed_on=tuple(settings), bad_replies=f"bad {kind.frames}",
+                late_ack=kind.acked_after_stacked)
+    return found
+
+
+PROTOCOLS = _protocols()
+CCTALK = [name for name in PROTOCOLS if name.startswith("cctalk-")]
 ALL = list(PROTOCOLS)
 
 

@@ -6,13 +6,13 @@ The real drivers open the emulators' ptys, so every demo runs the real protocol 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from drivers.printer.emulator import EscposEmulator, render_png
+from drivers.registry import VALIDATORS
 from kioskd.config import Config
 from kioskd.uplink.keys import init_key, load_key, public_b64url
 from refbackend import ReferenceBackend
@@ -22,19 +22,9 @@ log = logging.getLogger("kioskd.sim.hardware")
 PRINTER_FAULTS = ("paper_low", "paper_out", "cover_open", "offline")
 DOOR_FAULT = "door_open"  # the simulated door switch: a GPIO-style value file in the state dir
 BACKEND_FAULT = "backend_down"  # the reference backend answers every request 503
-# validator.driver -> (emulator module, class): each speaks its protocol on a pty
-EMULATORS = {
-    "id003": ("drivers.validator.emulators.id003_emu", "Id003Emulator"),
-    "ssp": ("drivers.validator.emulators.ssp_emu", "SspEmulator"),
-    "ccnet": ("drivers.validator.emulators.ccnet_emu", "CcnetEmulator"),
-    "cctalk": ("drivers.validator.emulators.cctalk_emu", "CctalkEmulator"),
-}
-
-
 def validator_emulator(driver: str, **options: Any) -> Any:
     """A new wire emulator for `driver` (options such as encrypted=True for eSSP)."""
-    module, name = EMULATORS[driver]
-    return getattr(importlib.import_module(module), name)(**options)
+    return VALIDATORS[driver].emulator_class()(**options)
 
 
 class Simulation:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from drivers.registry import NAMES
 from tests.daemon import start_kiosk
 
 pytestmark = pytest.mark.slow
 ACCOUNT = "0012345678"  # reference backend demo account, ¥123.50 due
 
 
-@pytest.mark.parametrize("driver", ["id003", "ssp", "ccnet", "cctalk"])
+@pytest.mark.parametrize("driver", NAMES)
 async def test_sigterm_waits_for_the_note_in_flight(tmp_path: Path, driver: str) -> None:
     kiosk = await start_kiosk(tmp_path / "state", "--validator", driver)
     try:

@@ -52,6 +52,8 @@ class CcnetEmulator(PtyDevice):
 
     device_name = "ccnet emulator"
     _notes_fen = frozenset(t.value_fen for t in CNY_TABLE)
+    # the driver's NoteRejected (reason, code) for a denomination not enabled and for a counterfeit
+    refusals = {"inhibited": ("inhibited", 0x68), "counterfeit": ("verification", 0x66)}
 
     def __init__(
         self, delay: float = 0.0, *, link: str | None = None, escrow_timeout: float = 10.0,

@@ -46,6 +46,9 @@ class CctalkEmulator(PtyDevice):
 
     device_name = "cctalk emulator"
     _notes_fen = frozenset(b.value * CNY_SCALING.factor for b in CNY_BILLS.values())
+    # the driver's NoteRejected (reason, code) for a denomination not enabled and for a counterfeit
+    refusals = {"inhibited": ("inhibited bill (on serial)", 4), "counterfeit": ("invalid bill (validation fail)", 2)}
+    variants = {"simple": {"checksum": "simple"}, "crc16": {"checksum": "crc16"}}  # settings the contract tests run the driver and emulator under
 
     def __init__(self, delay: float = 0.0, *, checksum: str = "simple", link: str | None = None,
                  seed: int = 0, escrow_timeout: float = 30.0) -> None:

@@ -55,6 +55,8 @@ class Id003Emulator(PtyDevice):
 
     device_name = "id003 emulator"
     _notes_fen = frozenset(e.value_fen for e in CNY_TABLE)
+    # the driver's NoteRejected (reason, code) for a denomination not enabled and for a counterfeit
+    refusals = {"inhibited": ("inhibited", 0x79), "counterfeit": ("photo pattern", 0x77)}
 
     def __init__(self, delay: float = 0.0, *, link: str | None = None, seed: int = 0) -> None:
         super().__init__(FAULTS, link=link, seed=seed)

@@ -30,6 +30,11 @@ class PtyDevice:
 
     device_name = "pty device"  # names the device in error and log messages
     _notes_fen: frozenset[int] = frozenset()  # the genuine notes `insert` takes
+    # how the driver reports a refused note: "inhibited" (denomination not enabled) and
+    # "counterfeit", as NoteRejected (reason, code); the contract tests check them
+    refusals: dict[str, tuple[str, int]] = {}
+    # named settings (passed to the emulator and to the driver) the contract tests run under
+    variants: dict[str, dict[str, Any]] = {"": {}}
 
     def __init__(self, faults: Iterable[str], *, link: str | None = None, seed: int = 0) -> None:
         self.link = link  # a symlink kept pointing at the current pty (survives reopen_port)

@@ -67,6 +67,8 @@ class SspEmulator(PtyDevice):
 
     device_name = "ssp emulator"
     _notes_fen = frozenset(c.value for c in CNY_CHANNELS)
+    # the driver's NoteRejected (reason, code) for a denomination not enabled and for a counterfeit
+    refusals = {"inhibited": ("disabled by host", 0x0C), "counterfeit": ("average fail", 0x02)}
 
     def __init__(self, delay: float = 0.0, *, link: str | None = None, poll_with_ack: bool = True,
                  seed: int = 0, encrypted: bool = False,

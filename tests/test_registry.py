@@ -1,0 +1,52 @@
+"""The driver table (drivers/registry.py) and everything it feeds: config, the CLI, the factory, the simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from drivers.base import BillValidator
+from drivers.registry import NAMES, VALIDATORS
+from kioskd.__main__ import parse_args
+from kioskd.config import ConfigError, from_dict
+from kioskd.devices import build_validator
+from kioskd.sim.hardware import validator_emulator
+
+
+def kiosk(tmp_path: Path, **validator: object) -> dict:
+    return {"kiosk": {"id": "K-1", "name": "hall"}, "validator": {"port": "/dev/x", **validator},
+            "printer": {"port": "/dev/y"}, "backend": {"url": "http://127.0.0.1:1/"},
+            "keypad": {"driver": "screen"}, "storage": {"path": str(tmp_path)}}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_row_is_a_driver_the_config_the_cli_and_the_simulator_take(tmp_path: Path, name: str) -> None:
+    kind = VALIDATORS[name]
+    config = from_dict(kiosk(tmp_path, driver=name))
+    driver = build_validator(config)
+    assert isinstance(driver, BillValidator) and type(driver) is kind.driver_class()
+    if kind.state_file:  # what the driver keeps across a crash lives in the state folder
+        assert driver.state_path == str(tmp_path / kind.state_file)  # type: ignore[attr-defined]
+    assert parse_args(["run", "--validator", name]).validator == name
+    emulator = validator_emulator(name)
+    assert type(emulator) is kind.emulator_class()
+    assert set(emulator.refusals) == {"inhibited", "counterfeit"}  # the contract tests' words
+
+
+def test_a_name_not_in_the_table_is_refused_with_the_names_it_has(tmp_path: Path, capsys) -> None:
+    with pytest.raises(ConfigError) as err:
+        from_dict(kiosk(tmp_path, driver="mdb"))
+    assert err.value.key == "validator.driver" and all(name in str(err.value) for name in NAMES)
+    with pytest.raises(SystemExit):
+        parse_args(["run", "--validator", "mdb"])
+    assert "invalid choice: 'mdb'" in capsys.readouterr().err
+
+
+def test_an_option_only_some_drivers_take_is_refused_for_the_others(tmp_path: Path) -> None:
+    takers = [name for name in NAMES if "encrypted" in VALIDATORS[name].options]
+    assert takers == ["ssp"]
+    from_dict(kiosk(tmp_path, driver="ssp", encrypted=True))
+    with pytest.raises(ConfigError) as err:
+        from_dict(kiosk(tmp_path, driver="id003", encrypted=True))
+    assert err.value.key == "validator.encrypted" and '"ssp"' in str(err.value)
