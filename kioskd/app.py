@@ -16,6 +16,7 @@ from kioskd.control.handlers import Handlers
 from kioskd.control.server import ControlServer
 from kioskd.custody.door import DoorWatch
 from kioskd.custody.session import Custody, CustodySettings, Statement, key_signer, statement_lines
+from kioskd.customer.invoices import InvoiceDesk
 from kioskd.customer.receipts.layout import render_lines, send_when_ready
 from kioskd.customer.receipts.printing import Receipts
 from kioskd.customer.screen.server import ScreenServer
@@ -41,6 +42,7 @@ from kioskd.system.storage import StorageWatch
 from kioskd.system.watchdog import Watchdog, heartbeat_probe, task_probe
 from kioskd.uplink.batches import BatchBuilder
 from kioskd.uplink.client import BackendClient
+from kioskd.uplink.invoices import Invoices
 from kioskd.uplink.keys import load_key
 from kioskd.uplink.outbox import OutboxSender
 from kioskd.uplink.payments import UplinkPayments
@@ -118,11 +120,13 @@ class Daemon:
         self.client = BackendClient(c.backend.url, c.kiosk.id, key, timeout=c.backend.timeout)
         self.on_stop("backend client", self.client.close)
         self.batch_builder = BatchBuilder(self.ledger, self.client, on_flagged=self._flagged)
+        self.invoices = Invoices(self.ledger, self.client, timeout=c.backend.timeout, on_flagged=self._flagged)
         self.sender = OutboxSender(
             self.ledger, self.client, on_flagged=self._flagged,
-            batch_handler=self.batch_builder.handle_conflict,
+            batch_handler=self.batch_builder.handle_conflict, invoice_handler=self.invoices.send,
         )
         self.client.on_back = self.sender.wake
+        self.invoices.outbox = self.sender
         self.batches = BatchScheduler(self.ledger, self.batch_builder, wake_sender=self.sender.wake)
         self.alerts = Alerts(self.ledger, on_change=self.sender.wake, state_file=c.state_dir / "alerts.json")
         await self.alerts.restore()
@@ -155,6 +159,7 @@ class Daemon:
             on_end=self._custody_ended,
         )
         self.model.attach_custody(self.custody)
+        self.model.attach_invoices(InvoiceDesk(self.invoices, self.printer, c, key))
         self.door_watch = DoorWatch(self.custody, self.alerts, grace=c.door.grace)
         self.on_stop("door watch", self.door_watch.stop)
         self.voice = announcer_from(c)

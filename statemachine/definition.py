@@ -173,6 +173,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     # the result screen: one optional rating per payment; a digit on the done screen starts
     # the next customer's account entry with that digit (never swallowed)
     _t("rate", [P + "receipt", P + "done", P + "help"], None, conditions="can_rate", before="store_rating"),
+    # the invoice (发票): asked once per payment; the answer comes back from a task
+    _t("invoice", P + "done", None, conditions="can_invoice", before="request_invoice"),
+    _t("invoice_answered", P + "done", None, conditions="is_current", before="store_invoice"),
     _t("digit", P + "done", P + "account", conditions="healthy", before="next_customer"),
     # a stuck note: one visit, one payment. The payment stays open on the help screen until
     # the note in the transport is settled (credited, handed back); `prepare` records what the

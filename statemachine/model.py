@@ -18,6 +18,7 @@ from typing import Any
 from drivers.base import BillValidator, NoteCredited
 from statemachine.custody_model import CustodyModelMixin
 from statemachine.definition import TIMEOUT_KEYS, TRIGGERS
+from statemachine.invoice_model import InvoiceMixin
 from statemachine.ports import (
     AccountInfo,
     AlertService,
@@ -46,7 +47,7 @@ class NoteWithoutPayment(RuntimeError):
     """A note was credited after its payment left the screen."""
 
 
-class KioskModel(CustodyModelMixin, VisitMixin, TroubleMixin):
+class KioskModel(CustodyModelMixin, VisitMixin, InvoiceMixin, TroubleMixin):
     """One customer at a time: account, look-up, cash, submit, receipt."""
 
     state: str
@@ -95,6 +96,7 @@ class KioskModel(CustodyModelMixin, VisitMixin, TroubleMixin):
         self.help_reason: str | None = None
         self.help_detail: str | None = None  # which refusal or look-up failure (statemachine.reasons)
         self.rating: str | None = None
+        self.invoice_asked = None
         self._reset_trouble()
 
     # --- what the screen shows -------------------------------------------------
@@ -136,6 +138,7 @@ class KioskModel(CustodyModelMixin, VisitMixin, TroubleMixin):
             },
             "receipt": self.receipt,
             "rating": self.rating,
+            "invoice": self.invoice_asked,
             "large_text": self.text_enlarged,
             "help": None if self.help_reason is None else {
                 "reason": self.help_reason, "detail": self.help_detail, "total": self.total,

@@ -94,6 +94,14 @@ class ReceiptService(Protocol):
         ...
 
 
+class InvoiceDesk(Protocol):
+    """Electronic invoices (kioskd.customer.invoices): request, then print the slip."""
+
+    async def request(self, result: PaymentResult, locale: str) -> tuple[str, str | None]:
+        """Ask for the payment's invoice and print its slip: (issued | pending | refused, number)."""
+        ...
+
+
 class AlertService(Protocol):
     """Alert raising (kioskd.hall.alerts)."""
 

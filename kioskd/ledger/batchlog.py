@@ -18,7 +18,8 @@ from sqlite_utils import Database
 from kioskd.ledger.records import OutboxItem
 
 CURSORS = ("batched_payment_seq", "batched_audit_seq", "batched_alert_id", "batched_rating_id",
-           "batched_case_step_id")
+           "batched_case_step_id",
+           "batched_invoice_id")
 FINAL = ("credited", "flagged")
 
 

@@ -27,6 +27,7 @@ from kioskd.ledger.cases import CaseStore
 from kioskd.ledger.checkpoints import AuditProblem, Check, CheckpointStore, Sign
 from kioskd.ledger.custody import AuthResult, CustodyStore, Technician
 from kioskd.ledger.errors import LedgerError, StorageError
+from kioskd.ledger.invoices import InvoiceStore
 from kioskd.ledger.journal import JournalStore
 from kioskd.ledger.outbox import OutboxStore
 from kioskd.ledger.ratings import RatingStore
@@ -49,6 +50,7 @@ class Ledger:
         self._outbox = OutboxStore(db)
         self._batchlog = BatchLog(db)
         self._ratings = RatingStore(db)
+        self._invoices = InvoiceStore(db)
         self._audit = AuditStore(db)
         self.kiosk_id = kiosk_id
         self._custody = CustodyStore(db, self._audit)
@@ -104,6 +106,23 @@ class Ledger:
     async def batch_ratings(self, after_id: int, limit: int = 1000) -> list[dict]:
         """Rating records after id `after_id` for the next batch."""
         return await self._run(self._ratings.after, after_id, limit)
+
+    async def request_invoice(self, txn: str) -> dict:
+        """The customer's invoice request of a payment (made once; with its audit entry)."""
+        return await self._run(self._invoices.request, txn)
+
+    async def invoice(self, txn: str) -> dict | None:
+        """A payment's invoice request and its state, or None."""
+        return await self._run(self._invoices.get, txn)
+
+    async def settle_invoice(self, txn: str, state: str, *, number: str | None = None, url: str | None = None,
+                             reason: str | None = None) -> None:
+        """The backend's definite answer to an invoice request."""
+        await self._run(lambda: self._invoices.settle(txn, state, number=number, url=url, reason=reason))
+
+    async def batch_invoices(self, after_id: int, limit: int = 1000) -> list[dict]:
+        """Batch records of answered invoice requests after `after_id`."""
+        return await self._run(self._invoices.after, after_id, limit)
 
     async def ratings_between(self, since: str, until: str) -> dict[str, int]:
         """Ratings of the payments started in [since, until), by rating."""

@@ -21,12 +21,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KINDS = ("payment", "alert", "batch", "case")
+KINDS = ("payment", "alert", "batch", "case", "invoice")
 FlaggedHook = Callable[[str, str, str], None]  # (kind, key, reason): raise an alert for staff
 CreditedHook = Callable[[str, int, str], None]  # (txn, balance, ref): a pending payment got credited
 BatchHandler = Callable[["OutboxItem", Answer], Awaitable[str | None]]
 # a case's re-credit or void request: sends it, records a definite answer (None), else why to retry
 CaseHandler = Callable[["OutboxItem"], Awaitable[str | None]]
+ItemHandler = Callable[["OutboxItem"], Awaitable[str]]  # sends one item of its own kind: "done"/"retry"
 
 
 def alert_body(
@@ -52,6 +53,7 @@ class OutboxSender:
         on_credited: CreditedHook | None = None,
         batch_handler: BatchHandler | None = None,
         case_handler: CaseHandler | None = None,
+        invoice_handler: ItemHandler | None = None,
         first_backoff: float = 1.0,
         backoff_cap: float = 300.0,
         idle_poll: float = 60.0,
@@ -64,6 +66,7 @@ class OutboxSender:
         # batches.py answers 409 gap/fork; without it a batch is kept and retried.
         self.batch_handler = batch_handler
         self.case_handler = case_handler  # kioskd.hall.cases: re-credits and voids
+        self.invoice_handler = invoice_handler  # kioskd.uplink.invoices; without it invoices wait
         self.first_backoff = first_backoff
         self.backoff_cap = backoff_cap
         self.idle_poll = idle_poll
@@ -128,6 +131,10 @@ class OutboxSender:
                 return await self._finish_alert(item, answer)
             if item.kind == "case":
                 return await self._send_case(item)
+            if item.kind == "invoice":
+                if self.invoice_handler is None:
+                    return await self.retry(item, "no invoice handler")
+                return await self.invoice_handler(item)
             answer = await self.client.post_signed(BATCHES_PATH, item.body)
             return await self._finish_batch(item, answer)
         except Unreachable as err:
@@ -176,6 +183,7 @@ class OutboxSender:
                 await self.done(item, answer)
                 if self.on_credited:
                     self.on_credited(item.key, outcome.balance, outcome.ref)
+                self._wake["invoice"].set()  # an invoice request may have waited for this credit
                 return "done"
             if outcome.status == "flagged":
                 await self.ledger.settle(item.key, "flagged", balance=None, ref=None,

@@ -53,7 +53,8 @@ class BatchScheduler:
             alerts = await self.ledger.batch_alerts(cursors["batched_alert_id"], MAX_RECORDS)
             ratings = await self.ledger.batch_ratings(cursors["batched_rating_id"], MAX_RECORDS)
             steps = await self.ledger.batch_case_steps(cursors["batched_case_step_id"], MAX_RECORDS)
-            records = payments + audit + alerts + ratings + steps
+            invoices = await self.ledger.batch_invoices(cursors["batched_invoice_id"], MAX_RECORDS)
+            records = payments + audit + alerts + ratings + steps + invoices
             if not records:
                 return []
             seqs = await self.builder.add(records, await self.ledger.audit_head())
@@ -63,6 +64,7 @@ class BatchScheduler:
                 "batched_alert_id": alerts[-1]["outbox_id"] if alerts else cursors["batched_alert_id"],
                 "batched_rating_id": ratings[-1]["id"] if ratings else cursors["batched_rating_id"],
                 "batched_case_step_id": steps[-1]["id"] if steps else cursors["batched_case_step_id"],
+                "batched_invoice_id": invoices[-1]["id"] if invoices else cursors["batched_invoice_id"],
             })
             log.info("batch %s queued: %d payments, %d audit entries, %d alerts, %d ratings, %d case steps",
                      ", ".join(map(str, seqs)), len(payments), len(audit), len(alerts), len(ratings), len(steps))

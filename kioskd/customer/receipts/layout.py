@@ -220,13 +220,17 @@ async def send_when_ready(printer: ReceiptPrinter, payload: bytes, job: str) -> 
     return True
 
 
-def render_lines(lines: list[str], *, encoding: str) -> bytes:
-    """Plain text lines (reports, cash statements) as one ESC/POS job ending in a cut."""
+def render_lines(lines: list[str], *, encoding: str, qr: str = "") -> bytes:
+    """Plain text lines (reports, cash statements, invoice slips) as one ESC/POS job ending in a
+    cut; with `qr`, a QR code of it after the lines."""
     out = EscposJob()
     out.init()
     out.code_page()
     for line in lines:
         _write_line(out, line, encoding)
+    if qr:
+        out.align("center")
+        out.qr(qr, ec="M", dot_size=QR_DOT_SIZE)
     out.cut()
     return out.output
 

@@ -26,6 +26,7 @@ STATIC_FILES = {
     "/": ("index.html", "text/html"),
     "/text.js": ("text.js", "text/javascript"),
     "/views.js": ("views.js", "text/javascript"),
+    "/invoice.js": ("invoice.js", "text/javascript"),
     "/app.js": ("app.js", "text/javascript"),
     "/style.css": ("style.css", "text/css"),
     "/sim": ("sim.html", "text/html"),

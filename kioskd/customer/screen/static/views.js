@@ -127,6 +127,10 @@ function canRate(s) {
   return Boolean(s.result) && !s.rating && RESULT_STATES.includes(s.state);
 }
 
+// More lines of the result and help screens, each (snapshot) -> element or null; other files
+// (invoice.js) add theirs.
+const RESULT_LINES = [];
+
 // Soft keys shown on this screen (docs/spec/customer-flow.md, "Keys"): key -> applies(snapshot).
 const SOFT_KEYS = {
   rate_good: canRate,
@@ -165,6 +169,7 @@ function viewResult(s) {
     r.status === "flagged" && h("p", { class: "lead", "data-testid": "reason" }, refusalText(r.reason_code)),
     r.status === "flagged" && h("p", { class: "hint" }, t("flagged_body")),
     resultCard(r),
+    ...RESULT_LINES.map((line) => line(s)),
     ...jamNotices(s),
     receiptLine(s),
     s.state === "payment_done" && h("p", { class: "hint" }, t("done_hint")),
@@ -207,6 +212,7 @@ function viewHelp(s) {
     s.result && resultCard(s.result),
     ...(s.result ? jamNotices(s) : []),
     receiptLine(s),
+    ...RESULT_LINES.map((line) => line(s)),
     help.reason !== "flagged" && h("p", { class: "hint" }, t("help_body")),
   ];
 }
