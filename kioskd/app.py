@@ -163,13 +163,14 @@ class Daemon:
         self.door_watch = DoorWatch(self.custody, self.alerts, grace=c.door.grace)
         self.on_stop("door watch", self.door_watch.stop)
         self.voice = announcer_from(c)
+        self.device_log = DeviceLog(c.state_dir)  # what the devices reported, for cases' evidence
         self.pump = EventPump(
             events=self.events, model=self.model, alerts=self.alerts, ledger=self.ledger,
             custody=self.custody, door_watch=self.door_watch, box_capacity=c.validator.box_capacity,
             printer_when_unavailable=c.printer.when_unavailable, draining=lambda: self.draining,
             resubmit=self._resubmit_soon,
             note_returned=None if self.voice is None else self.voice.note_returned,
-            observe=DeviceLog(c.state_dir).record,
+            observe=self.device_log.record,
         )
         self.screen = ScreenServer(c.screen.listen, on_key=self._screen_key, sim=self.sim)
 
