@@ -15,13 +15,15 @@ from kioskd.config import Config, config_changed
 from kioskd.control.handlers import Handlers
 from kioskd.control.server import ControlServer
 from kioskd.custody.door import DoorWatch
-from kioskd.custody.session import Custody, CustodySettings, Statement, key_signer, statement_lines
+from kioskd.custody.session import Custody, CustodySettings, key_signer
+from kioskd.custody.statement import Statement, statement_lines
 from kioskd.customer.invoices import InvoiceDesk
 from kioskd.customer.receipts.layout import render_lines, send_when_ready
 from kioskd.customer.receipts.printing import Receipts
 from kioskd.customer.screen.server import ScreenServer
 from kioskd.customer.voice.announcer import Announcer, announcer_from
 from kioskd.devices import build_door, build_keypad, build_printer, build_validator
+from kioskd.hall.accounts import Accounts
 from kioskd.hall.alerts import Alerts
 from kioskd.hall.cases.devicelog import DeviceLog
 from kioskd.hall.cases.wiring import claims_after_count, start_cases
@@ -98,6 +100,7 @@ class Daemon:
         self.control: ControlServer | None = None
         self.staff_page: StaffPage | None = None  # [staff_page] enabled only
         self.daily_close: DailyClose | None = None
+        self.accounts: Accounts | None = None
         self.draining = False  # SIGTERM seen: no new customers, the payment in progress ends
         self.watchdog: Watchdog | None = None
         self.door_watch: DoorWatch | None = None
@@ -152,9 +155,10 @@ class Daemon:
         )
         self.machine = build_machine(self.model, Timeouts(**vars(c.timeouts)))
         self.storage.model = self.model
+        self.accounts = Accounts(self.ledger, max_failures=c.custody.max_failures, lockout=c.custody.lockout)
         self.custody = Custody(
-            ledger=self.ledger, model=self.model, alerts=self.alerts, sign=key_signer(key),
-            denominations=self.validator.denominations, settings=CustodySettings(**vars(c.custody)),
+            ledger=self.ledger, accounts=self.accounts, model=self.model, alerts=self.alerts, sign=key_signer(key),
+            denominations=self.validator.denominations, settings=custody_settings(c),
             on_statement=self._print_statement,
             on_end=self._custody_ended,
         )
@@ -384,6 +388,13 @@ async def cancel_all(tasks: list[asyncio.Task[Any]], within: float = STOP_TASKS_
     if pending:
         log.error("stop: %d task(s) did not end within %.0f s: %s", len(pending), within,
                   ", ".join(sorted(t.get_name() for t in pending)))
+
+
+def custody_settings(config: Config) -> CustodySettings:
+    """The custody session's times from [custody] (its lock-out rules are the Accounts')."""
+    c = config.custody
+    return CustodySettings(login_timeout=c.login_timeout, result_timeout=c.result_timeout,
+                           checkpoint_every=c.checkpoint_every)
 
 
 def rules_from(config: Config) -> Rules:

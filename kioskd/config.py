@@ -193,12 +193,12 @@ class CloseConfig:
 
 @dataclass(frozen=True)
 class StaffPageConfig:
-    """[staff_page]: the staff web page (status and alerts), off by default."""
+    """[staff_page]: the staff web page (each person logs in with their staff account), off by default."""
 
     enabled: bool = False
     listen: str = field(default="127.0.0.1", metadata={"nonempty": True})
     port: int = field(default=8081, metadata={"min": 0, "max": 65535})  # 0: any free port
-    token: str = ""  # staff log in with it; at least STAFF_TOKEN_MIN characters when enabled
+    token: str = ""  # an installer's emergency login (audited, alerted); empty: none; else >= STAFF_TOKEN_MIN
     tls_cert: str = ""  # PEM certificate (chain): with tls_key, the page is served over HTTPS
     tls_key: str = ""  # its PEM private key
     # names and addresses staff type to reach the page (checked against Host, against DNS
@@ -394,9 +394,9 @@ def _cross_checks(config: Config, file: str) -> None:
         raise ConfigError(file, "keypad.port", f"is required for keypad.driver = {config.keypad.driver!r}")
     if config.printer.transport == "tcp":
         _check_rules(config.printer.port, {"hostport": True}, file, "printer.port")
-    if config.staff_page.enabled and len(config.staff_page.token.strip()) < STAFF_TOKEN_MIN:
+    if config.staff_page.token and len(config.staff_page.token.strip()) < STAFF_TOKEN_MIN:
         raise ConfigError(file, "staff_page.token",
-                          f"must be at least {STAFF_TOKEN_MIN} characters when staff_page.enabled = true")
+                          f"must be empty (no emergency login) or at least {STAFF_TOKEN_MIN} characters")
     _check_staff_tls(config.staff_page, file)
     screen_port = config.screen.listen.rpartition(":")[2]
     if config.staff_page.enabled and config.staff_page.port and str(config.staff_page.port) == screen_port:

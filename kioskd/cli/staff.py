@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import re
 import sys
@@ -12,6 +13,7 @@ from typing import Any
 from kioskd.cli.where import resolve, unreachable
 from kioskd.control.server import ControlError, call
 from kioskd.customer.receipts.layout import format_money
+from kioskd.hall.accounts import ROLE_NAMES
 from kioskd.hall.reports import report_lines
 
 EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 1, 3
@@ -43,12 +45,19 @@ def common_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print the daemon's JSON reply")
     common.add_argument("--lang", choices=tuple(_L), default="zh-CN", help="language of the output")
+    common.add_argument("--as", dest="as_staff", metavar="ID",
+                        help="act as this staff account (its PIN or password is asked, or read with "
+                             "--secret-stdin); without it you act as the local user")
+    common.add_argument("--secret-stdin", action="store_true", help="read the PIN or password from stdin")
     return common
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register the staff commands on a kioskctl parser."""
     common = common_options()
+
+    p = subparsers.add_parser("whoami", parents=[common], help="who the daemon takes you for, and your role")
+    p.set_defaults(func=_run, build=lambda a: {"cmd": "whoami"}, show=_show_whoami)
 
     p = subparsers.add_parser("status", parents=[common], help="state, devices, cash box, outbox, backend")
     p.set_defaults(func=_run, build=lambda a: {"cmd": "status"}, show=_show_status)
@@ -130,6 +139,10 @@ def yuan_to_fen(text: str) -> int:
 def _run(args: argparse.Namespace) -> int:
     request = {k: v for k, v in args.build(args).items() if v is not None}
     target = resolve(args)
+    if args.as_staff:
+        secret = sys.stdin.readline().rstrip("\r\n") if args.secret_stdin else getpass.getpass(
+            f"staff {args.as_staff}, PIN or password: ")
+        request.update(staff=args.as_staff, secret=secret)
     try:
         reply = call(target.socket, request)
     except ControlError as err:
@@ -179,6 +192,11 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
         return "  ".join(str(c) + " " * (w - _width(str(c))) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def _show_whoami(r: dict[str, Any], lang: str) -> None:
+    p = r["person"]
+    print(f"{p['label']}  {ROLE_NAMES[lang][p['role']]}  ({p['via']})")
 
 
 def _show_status(r: dict[str, Any], lang: str) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import logging
+import os
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
@@ -15,10 +16,19 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
-from kioskd.control.server import ControlError
+from kioskd.control.server import ControlError, NotPermitted, Peer
 from kioskd.customer.commands import customer_commands
 from kioskd.customer.receipts.layout import print_receipt
 from kioskd.customer.receipts.printing import receipt_data
+from kioskd.hall.accounts import (
+    MONEY_ALERTS,
+    Accounts,
+    NotAllowed,
+    Person,
+    Refusal,
+    require_role,
+    socket_caller,
+)
 from kioskd.hall.recheck import staff_cleared
 from kioskd.hall.reports import daily_report, day_bounds, print_report
 from kioskd.system.clock import wall_now
@@ -39,7 +49,7 @@ log = logging.getLogger("kioskd.control.server")
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TXN = re.compile(r"[0-9a-fA-F-]{8,36}")
-Command = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+Command = Callable[[dict[str, Any], Person], Awaitable[dict[str, Any]]]
 
 
 class Kiosk(Protocol):
@@ -70,48 +80,90 @@ class Kiosk(Protocol):
 
 
 class Handlers:
-    """The control commands; `handle` is the ControlServer's handler."""
+    """The control commands; `handle` is the ControlServer's handler, `run` the staff page's."""
 
     def __init__(self, daemon: Kiosk) -> None:
         self.d = daemon
         self.reprints_file = Path(daemon.config.state_dir) / "reprints.json"
         self._reprint_lock = asyncio.Lock()
-        # cmd -> (function, allowed argument names)
-        self.commands: dict[str, tuple[Command, frozenset[str]]] = {
-            "ping": (self.ping, frozenset()),
-            "status": (self.status, frozenset()),
-            "alerts": (self.alerts, frozenset({"all"})),
-            "alert_ack": (self.alert_ack, frozenset({"id", "by"})),
-            "alert_clear": (self.alert_clear, frozenset({"id", "by"})),
-            "txn_list": (self.txn_list, frozenset({"account", "since", "until", "amount"})),
-            "txn_show": (self.txn_show, frozenset({"ref"})),
-            "receipt_reprint": (self.receipt_reprint, frozenset({"ref", "by"})),
-            "report_daily": (self.report_daily, frozenset({"date", "print"})),
-            "report_close": (self.report_close, frozenset({"date"})),
-            "cashbox_open": (self.cashbox_open, frozenset()),
-            "sim_insert": (self.sim_insert, frozenset({"value"})),
-            "sim_fault": (self.sim_fault, frozenset({"name", "on"})),
-            **customer_commands(daemon),
+        self.accounts = accounts_of(daemon)
+        # cmd -> (function, allowed argument names, the action the caller's role must allow;
+        # None: anyone who can reach the socket may, as today: liveness, status and alerts)
+        self.commands: dict[str, tuple[Command, frozenset[str], str | None]] = {
+            "ping": (self.ping, frozenset(), None),
+            "whoami": (self.whoami, frozenset(), None),
+            "status": (self.status, frozenset(), None),
+            "alerts": (self.alerts, frozenset({"all"}), None),
+            "alert_ack": (self.alert_ack, frozenset({"id", "by"}), "alert_ack"),
+            "alert_clear": (self.alert_clear, frozenset({"id", "by"}), "alert_clear"),
+            "txn_list": (self.txn_list, frozenset({"account", "since", "until", "amount"}), "txn_view"),
+            "txn_show": (self.txn_show, frozenset({"ref"}), "txn_view"),
+            "receipt_reprint": (self.receipt_reprint, frozenset({"ref", "by"}), "receipt_reprint"),
+            "report_daily": (self.report_daily, frozenset({"date", "print"}), "report_view"),
+            "report_close": (self.report_close, frozenset({"date"}), "report_close"),
+            "cashbox_open": (self.cashbox_open, frozenset(), "cashbox_open"),
+            "sim_insert": (self.sim_insert, frozenset({"value"}), None),
+            "sim_fault": (self.sim_fault, frozenset({"name", "on"}), None),
+            **{name: (_as_actor(fn), allowed | {"by"}, name)
+               for name, (fn, allowed) in customer_commands(daemon).items()},
         }
 
-    async def handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Validate the request's command and arguments, then run it."""
-        cmd = request["cmd"]
+    async def handle(self, request: dict[str, Any], peer: Peer | None = None) -> dict[str, Any]:
+        """A control-socket request: who is asking (--as staff + secret, else the socket's
+        peer), then `run`."""
+        actor = await self._caller(request, peer)
+        args = {k: v for k, v in request.items() if k not in ("cmd", "staff", "secret")}
+        return await self.run(request["cmd"], args, actor)
+
+    async def run(self, cmd: str, args: dict[str, Any], actor: Person) -> dict[str, Any]:
+        """Validate the command and its arguments, check the actor's role, then run it."""
         entry = self.commands.get(cmd)
         if entry is None:
             raise ControlError(f"unknown cmd {cmd!r} (known: {', '.join(sorted(self.commands))})")
-        func, allowed = entry
-        extra = set(request) - allowed - {"cmd"}
+        func, allowed, action = entry
+        extra = set(args) - allowed
         if extra:
             raise ControlError(f"{cmd}: unknown argument(s) {sorted(extra)}")
-        return await func(request)
+        if action is not None:
+            await self.require(actor, action)
+        return await func({"cmd": cmd, **args}, actor)
+
+    async def require(self, actor: Person, action: str) -> None:
+        """NotAllowed (as a refusal, and an audit entry naming who tried) unless the role may."""
+        try:
+            require_role(actor, action)
+        except NotAllowed as err:
+            await self.d.ledger.audit_append("staff_refused", {"action": action, **actor.audit()})
+            raise NotPermitted(str(err)) from None
+
+    async def emergency_login(self, client: str) -> None:
+        """The staff page's emergency token was used: an audit entry and an alert, every time."""
+        await self.d.ledger.audit_append("staff_emergency_login", {"client": client, "via": "page"})
+        self.d.alerts.raise_alert("staff_emergency_login", "warning", client=client)
+        await self.d.alerts.drain()
+
+    async def _caller(self, request: dict[str, Any], peer: Peer | None) -> Person:
+        staff, secret = request.get("staff"), request.get("secret")
+        if staff is None and secret is None:
+            return socket_caller(os.getuid() if peer is None else peer.uid)
+        if not isinstance(staff, str) or not isinstance(secret, str) or not staff or len(secret) > 200:
+            raise ControlError("staff and secret: a staff ID and its PIN or password, both strings")
+        found = await self.accounts.authenticate(
+            staff, secret, via="kioskctl", **({} if peer is None else {"uid": peer.uid}))
+        if isinstance(found, Refusal):
+            raise ControlError(found.text("en", self.d.config.kiosk.tz))
+        return found
 
     # --- commands ---------------------------------------------------------------------
-    async def ping(self, _req: dict[str, Any]) -> dict[str, Any]:
+    async def ping(self, _req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Liveness."""
         return {"kiosk": self.d.config.kiosk.id}
 
-    async def status(self, _req: dict[str, Any]) -> dict[str, Any]:
+    async def whoami(self, _req: dict[str, Any], actor: Person) -> dict[str, Any]:
+        """Who the daemon takes the caller for, and the role's name."""
+        return {"person": actor.view()}
+
+    async def status(self, _req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """State, devices, box counters, outbox depth, last backend contact."""
         d, alerts = self.d, self.d.alerts
         counters = await d.ledger.counters()
@@ -137,32 +189,35 @@ class Handlers:
             "simulate": d.sim is not None,
         }
 
-    async def alerts(self, req: dict[str, Any]) -> dict[str, Any]:
+    async def alerts(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Open alerts (and recently cleared ones with all=true)."""
         return {"alerts": self.d.alerts.listing(include_cleared=_bool(req, "all", False))}
 
-    async def alert_ack(self, req: dict[str, Any]) -> dict[str, Any]:
+    async def alert_ack(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Acknowledge a raised alert by id."""
-        alert_id, by = _str(req, "id"), _str(req, "by", "")
+        alert_id = _str(req, "id")
         alert = self.d.alerts.find(alert_id)
         if alert is None:
             raise ControlError(f"no open alert with id {alert_id!r}")
-        if not self.d.alerts.acknowledge(alert.id, by):
+        if not self.d.alerts.acknowledge(alert.id, _label(actor, req)):
             raise ControlError(f"alert {alert.id} ({alert.code}) is already acknowledged")
         await self.d.alerts.drain()
         return {"alert": alert.view()}
 
-    async def alert_clear(self, req: dict[str, Any]) -> dict[str, Any]:
-        """Clear an alert staff have dealt with (one the kiosk cannot sense going away)."""
-        alert_id, by = _str(req, "id"), _str(req, "by", "")
+    async def alert_clear(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
+        """Clear an alert staff have dealt with (one the kiosk cannot sense going away);
+        a money alert (flagged payment, count difference) is a manager's to clear."""
+        alert_id = _str(req, "id")
         alert = self.d.alerts.find(alert_id)
-        if alert is None or not self.d.alerts.staff_clear(alert.id, by):
+        if alert is not None and alert.code in MONEY_ALERTS:
+            await self.require(actor, "alert_clear_money")
+        if alert is None or not self.d.alerts.staff_clear(alert.id, _label(actor, req)):
             raise ControlError(f"no open alert with id {alert_id!r}")
         await staff_cleared(self.d, alert)
         await self.d.alerts.drain()
         return {"cleared": alert.id, "code": alert.code}
 
-    async def txn_list(self, req: dict[str, Any]) -> dict[str, Any]:
+    async def txn_list(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Payments that took cash, filtered by account, time and amount (fen)."""
         tz = self.d.config.kiosk.tz
         since = _time(req, "since", tz, end=False)
@@ -174,14 +229,14 @@ class Handlers:
             states=("closed", "credited", "pending", "flagged"))
         return {"txns": [_summary(r) for r in records]}
 
-    async def txn_show(self, req: dict[str, Any]) -> dict[str, Any]:
+    async def txn_show(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """One transaction in full: notes with times, what was sent, what the backend answered."""
         record = await self._record(req)
         full = asdict(record)
         full["sent"] = _jws_payload(record.payload) if record.payload else None
         return {"txn": full}
 
-    async def receipt_reprint(self, req: dict[str, Any]) -> dict[str, Any]:
+    async def receipt_reprint(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Print a copy marked 补打 DUPLICATE n, recorded in the audit chain."""
         record = await self._record(req)
         if record.seq is None or record.state not in ("credited", "pending", "flagged"):
@@ -198,36 +253,37 @@ class Handlers:
             counts[record.id] = n
             await asyncio.to_thread(write_json_file, self.reprints_file, counts)
             seq, _ = await d.ledger.audit_append(
-                "reprint", {"txn": record.id, "seq": record.seq, "duplicate": n, "by": _str(req, "by", "")})
+                "reprint", {"txn": record.id, "seq": record.seq, "duplicate": n, **_who(actor, req)})
             if record.reprint_wanted:
                 await d.ledger.mark_reprint(record.id, False)
         return {"seq": record.seq, "txn": record.id, "duplicate": n, "audit": seq}
 
-    async def report_daily(self, req: dict[str, Any]) -> dict[str, Any]:
+    async def report_daily(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """The daily report of a local date (default today); printed with print=true."""
         c = self.d.config
         report = await daily_report(self.d.ledger, _date(req, c.kiosk.tz), tz=c.kiosk.tz,
                                     kiosk=c.kiosk.id, currency=c.kiosk.currency)
         if _bool(req, "print", False):
+            await self.require(actor, "report_print")
             if not await print_report(self.d.printer, report, locale=c.kiosk.locale, encoding=c.printer.encoding):
                 raise ControlError(f"daily report {report['date']} not printed: the printer is not ready")
             report["printed"] = True
         return {"report": report}
 
-    async def report_close(self, req: dict[str, Any]) -> dict[str, Any]:
+    async def report_close(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Run the daily close now for a date (default today)."""
         closer = self.d.daily_close
         if closer is None:
             raise ControlError("daily close is not running in this daemon")
         return {"report": await closer.close(_date(req, self.d.config.kiosk.tz))}
 
-    async def cashbox_open(self, _req: dict[str, Any]) -> dict[str, Any]:
+    async def cashbox_open(self, _req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Start a dual-custody session; the technicians then log in at the keypad."""
-        if not await self.d.custody.start("kioskctl"):
+        if not await self.d.custody.start("kioskctl", by=actor):
             raise ControlError("no custody session now: a payment or a session is in progress")
         return {"state": self.d.model.state}
 
-    async def sim_insert(self, req: dict[str, Any]) -> dict[str, Any]:
+    async def sim_insert(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Simulate mode: insert a note of `value` fen (-1: a counterfeit)."""
         sim = self._sim()
         value = _int(req, "value")
@@ -239,7 +295,7 @@ class Handlers:
         taken = await sim.insert(value)
         return {"inserted": value if taken else None, "handed_back": not taken, "state": self.d.model.state}
 
-    async def sim_fault(self, req: dict[str, Any]) -> dict[str, Any]:
+    async def sim_fault(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Simulate mode: switch an emulator fault on or off."""
         sim = self._sim()
         name, on = _str(req, "name"), _bool(req, "on")
@@ -268,6 +324,35 @@ class Handlers:
         if record is None:
             raise ControlError(f"no transaction {ref}")
         return record
+
+
+def accounts_of(daemon: Kiosk) -> Accounts:
+    """The daemon's Accounts, or one on its journal with the [custody] lock-out rules."""
+    found = getattr(daemon, "accounts", None)
+    if found is not None:
+        return found
+    c = daemon.config.custody
+    return Accounts(getattr(daemon, "ledger", None), max_failures=c.max_failures, lockout=c.lockout)
+
+
+def _as_actor(command: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]) -> Command:
+    """Another area's command, told who acts: its `by` is the person (with the name claimed, if any)."""
+    async def run(req: dict[str, Any], actor: Person) -> dict[str, Any]:
+        return await command({**req, "by": _label(actor, req)})
+
+    return run
+
+
+def _who(actor: Person, req: dict[str, Any]) -> dict[str, Any]:
+    """The audit fields of the actor, with the name the installer's shell claimed (--by), if any."""
+    claimed = _str(req, "by", None)
+    return {**actor.audit(), **({"claimed": claimed} if claimed else {})}
+
+
+def _label(actor: Person, req: dict[str, Any]) -> str:
+    """Who acknowledged or cleared, as staff and the backend read it."""
+    claimed = _str(req, "by", None)
+    return f"{actor.label} for {claimed}" if claimed and claimed != actor.id else actor.label
 
 
 def _device(alerts: Alerts, device: str, *codes: str) -> str:

@@ -2,7 +2,8 @@
 
 A request is `{"cmd": "...", ...}` on one line (at most MAX_REQUEST bytes); the reply is
 `{"ok": true, ...}` or `{"ok": false, "error": "..."}`. A bad request gets an error reply
-and a log line; nothing a client sends can stop the daemon.
+and a log line; nothing a client sends can stop the daemon. The handler is told who is on
+the other end (the kernel's SO_PEERCRED: pid, uid, gid), which no client can forge.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import json
 import logging
 import os
 import socket
+import struct
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +27,26 @@ MAX_REQUEST = 64 * 1024  # bytes per request line; kioskctl's requests are far s
 SOCKET_MODE = 0o660  # owner and the staff group; others cannot connect
 IDLE_SECONDS = 300.0  # a connection that sends nothing for this long is closed
 
-Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Peer:
+    """The process on the other end of a control connection, as the kernel reports it."""
+
+    pid: int
+    uid: int
+    gid: int
+
+
+Handler = Callable[[dict[str, Any], Peer], Awaitable[dict[str, Any]]]
 
 
 class ControlError(Exception):
     """A request the daemon refuses; str() is the reply's `error`."""
+
+
+class NotPermitted(ControlError):
+    """Refused because the caller's role may not do it (the staff page answers 403)."""
 
 
 class ControlServer:
@@ -78,6 +96,7 @@ class ControlServer:
         task = asyncio.current_task()
         assert task is not None
         self._clients.add(task)
+        peer = peer_of(writer)
         try:
             while True:
                 try:
@@ -93,7 +112,7 @@ class ControlServer:
                     return
                 except TimeoutError:
                     return
-                await _reply(writer, await self.answer(line))
+                await _reply(writer, await self.answer(line, peer))
         except (ConnectionError, BrokenPipeError):
             return
         finally:
@@ -102,8 +121,8 @@ class ControlServer:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def answer(self, line: bytes) -> dict[str, Any]:
-        """The reply to one request line."""
+    async def answer(self, line: bytes, peer: Peer) -> dict[str, Any]:
+        """The reply to one request line from `peer`."""
         try:
             request = json.loads(line.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
@@ -114,7 +133,7 @@ class ControlServer:
         if not isinstance(cmd, str) or not cmd:
             return self._bad("request needs a string 'cmd'")
         try:
-            fields = await self.handler(request)
+            fields = await self.handler(request, peer)
         except ControlError as err:
             log.warning("control: %s refused: %s", cmd, err)
             return {"ok": False, "error": str(err)}
@@ -132,6 +151,13 @@ class ControlServer:
 async def _reply(writer: asyncio.StreamWriter, reply: dict[str, Any]) -> None:
     writer.write(json.dumps(reply, ensure_ascii=False).encode("utf-8") + b"\n")
     await writer.drain()
+
+
+def peer_of(writer: asyncio.StreamWriter) -> Peer:
+    """The connecting process's credentials (SO_PEERCRED, Linux)."""
+    sock = writer.get_extra_info("socket")
+    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return Peer(*struct.unpack("3i", raw))
 
 
 def _gid(group: str) -> int:

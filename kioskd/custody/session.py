@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from backend_api.jws import b64url
+from kioskd.custody.statement import Statement, reconcile
+from kioskd.hall.accounts import Accounts, Person, Refusal
 from kioskd.ledger.records import format_utc
 from kioskd.system.clock import wall_now
 
@@ -42,29 +44,8 @@ class CustodySettings:
     """[custody] settings: seconds and attempts."""
 
     login_timeout: float = 120.0  # for technician 1 after the start, technician 2 after technician 1
-    max_failures: int = 5
-    lockout: float = 900.0
     result_timeout: float = 120.0  # the reconciliation stays on screen this long
     checkpoint_every: float = 3600.0
-
-
-@dataclass(frozen=True)
-class Statement:
-    """The terminal cash statement (终端现金对账单) of the box being emptied."""
-
-    kiosk: str
-    box_id: str
-    since: str | None
-    until: str
-    counts: dict[int, int]
-    payments: int
-    tech1: tuple[str, str]
-    tech2: tuple[str, str]
-
-    @property
-    def total(self) -> int:
-        """Fen in the box by the terminal's counters."""
-        return sum(value * n for value, n in self.counts.items())
 
 
 @dataclass
@@ -79,6 +60,7 @@ class Session:
     tech1: tuple[str, str] | None = None
     tech2: tuple[str, str] | None = None
     message: str | None = None
+    refusal: Refusal | None = None  # the last failed PIN: tries left, locked until
     statement: Statement | None = None
     expected: dict[int, int] = field(default_factory=dict)
     denominations: list[int] = field(default_factory=list)
@@ -94,49 +76,12 @@ def key_signer(key: Ed25519PrivateKey) -> Callable[[bytes], str]:
     return lambda message: b64url(key.sign(message))
 
 
-def yuan(fen: int) -> str:
-    """Fen as ¥ text with two decimals (integer arithmetic)."""
-    sign = "-" if fen < 0 else ""
-    return f"{sign}¥{abs(fen) // 100}.{abs(fen) % 100:02d}"
-
-
-_LABELS = {
-    "zh-CN": {"title": "终端现金对账单", "kiosk": "终端号", "box": "钱箱号", "period": "期间",
-              "value": "面额", "notes": "张数", "amount": "金额", "total": "合计",
-              "payments": "缴费笔数", "tech1": "技术员一", "tech2": "技术员二", "time": "时间 (UTC)"},
-    "en": {"title": "Terminal cash statement", "kiosk": "Kiosk", "box": "Box", "period": "Period",
-           "value": "Note", "notes": "Notes", "amount": "Amount", "total": "Total",
-           "payments": "Payments", "tech1": "Technician 1", "tech2": "Technician 2", "time": "Time (UTC)"},
-}
-
-
-def statement_lines(s: Statement, locale: str = "zh-CN") -> list[str]:
-    """The statement as text lines in zh-CN or en; the integrator prints them."""
-    t = _LABELS[locale]
-    lines = [t["title"], f"{t['kiosk']}: {s.kiosk}", f"{t['box']}: {s.box_id}",
-             f"{t['period']}: {s.since or '-'} .. {s.until}", f"{t['value']} / {t['notes']} / {t['amount']}"]
-    lines += [f"{yuan(v)} x {n} = {yuan(v * n)}" for v, n in sorted(s.counts.items())]
-    lines += [f"{t['total']}: {sum(s.counts.values())} / {yuan(s.total)}", f"{t['payments']}: {s.payments}",
-              f"{t['tech1']}: {s.tech1[0]} {s.tech1[1]}", f"{t['tech2']}: {s.tech2[0]} {s.tech2[1]}",
-              f"{t['time']}: {s.until}"]
-    return lines
-
-
-def reconcile(expected: dict[int, int], counted: dict[int, int]) -> list[dict[str, Any]]:
-    """Per denomination: expected, counted, difference (notes) and match/over/short."""
-    rows = []
-    for value in sorted(set(expected) | set(counted)):
-        want, got = expected.get(value, 0), counted.get(value, 0)
-        verdict = "match" if got == want else "over" if got > want else "short"
-        rows.append({"value": value, "expected": want, "counted": got, "diff": got - want, "verdict": verdict})
-    return rows
-
-
 class Custody:
     """Custody sessions for one kiosk; the daemon routes keys and stacker events here."""
 
     def __init__(
-        self, *, ledger: Ledger, model: KioskModel, alerts: Alerts, sign: Callable[[bytes], str],
+        self, *, ledger: Ledger, accounts: Accounts, model: KioskModel, alerts: Alerts,
+        sign: Callable[[bytes], str],
         denominations: Callable[[], tuple[int, ...]], settings: CustodySettings = CustodySettings(),
         on_statement: Callable[[Statement], Awaitable[None]] | None = None,
         on_end: Callable[[str], None] | None = None,
@@ -144,6 +89,7 @@ class Custody:
     ) -> None:
         self.on_end = on_end  # told the outcome when a session ends (the daemon sends a batch)
         self.ledger, self.model, self.alerts, self.sign = ledger, model, alerts, sign
+        self.accounts = accounts  # technicians are staff accounts with the role technician
         self.denominations, self.settings = denominations, settings
         self.on_statement, self.wall = on_statement, wall
         self.session: Session | None = None
@@ -175,18 +121,18 @@ class Custody:
         }
 
     # --- start ----------------------------------------------------------------------------
-    async def start(self, source: str) -> bool:
-        """Begin a session (service key, door switch, kioskctl); False when one cannot start now."""
+    async def start(self, source: str, by: Person | None = None) -> bool:
+        """Begin a session (service key, door switch, kioskctl by someone); False when one cannot start now."""
         async with self._lock:
-            return await self._start(source)
+            return await self._start(source, by)
 
-    async def _start(self, source: str) -> bool:
+    async def _start(self, source: str, by: Person | None) -> bool:
         if self.session is not None or self.model.state not in ("service_idle", "unavailable"):
             return False
         session = Session(str(uuid.uuid4()), source)
         self.session = session
         await self.ledger.custody_open(session.id, source)
-        await self._audit("custody_start", source=source)
+        await self._audit("custody_start", source=source, **({} if by is None else by.audit()))
         await self.model.trigger("custody_start")
         if not self.model.state.startswith("maintenance"):
             self.session = None
@@ -242,25 +188,38 @@ class Custody:
             await self._result_expired()
 
     async def _login(self, s: Session, pin: str) -> None:
-        result = await self.ledger.tech_authenticate(
-            s.tech_id, pin, session=s.id, max_failures=self.settings.max_failures,
-            lockout=self.settings.lockout, now=self.wall(),
-        )
-        if result.verdict in ("disabled", "locked") or result.locked_now:
-            await self._end("aborted", "locked" if result.verdict != "disabled" else "disabled")
-            return
-        if result.verdict != "ok":
-            s.message = result.verdict  # "unknown" or "bad_pin": type the ID again
-            s.step = s.step.replace("_pin", "_id")
+        found = await self._technician(s, s.tech_id, pin)
+        if found is None:
+            if self.session is s:
+                s.step = s.step.replace("_pin", "_id")  # type the ID again
             return
         if s.step == "tech1_pin":
-            s.tech1, s.step = (result.tech, result.name), "tech2_id"
-            await self.ledger.custody_update(s.id, tech1=result.tech)
+            s.tech1, s.step = (found.id, found.name), "tech2_id"
+            await self.ledger.custody_update(s.id, tech1=found.id)
             self._arm(self.settings.login_timeout, self._login_expired)  # the second has its own 120 s
             return
-        s.tech2 = (result.tech, result.name)
-        await self.ledger.custody_update(s.id, tech2=result.tech)
+        s.tech2 = (found.id, found.name)
+        await self.ledger.custody_update(s.id, tech2=found.id)
         await self._open(s)
+
+    async def _technician(self, s: Session, tech_id: str, pin: str) -> Person | None:
+        """The technician with this ID and PIN; else None with the reason on screen, and the
+        session ended when the account is locked or disabled."""
+        found = await self.accounts.authenticate(tech_id, pin, via="keypad", session=s.id)
+        if isinstance(found, Refusal):
+            s.refusal = found
+            if found.reason in ("locked", "disabled"):
+                await self._end("aborted", found.reason)
+            else:
+                s.message = "bad_pin" if found.reason == "bad_secret" else found.reason
+            return None
+        if found.role != "technician":
+            # hall staff and managers do not open the box: a refusal, not a wrong PIN
+            await self._audit("staff_refused", action="custody", **found.audit())
+            s.message = "not_technician"
+            return None
+        s.refusal = None
+        return found
 
     async def _open(self, s: Session) -> None:
         """Both present: freeze the counters, render the statement, expect the box out."""
@@ -346,15 +305,7 @@ class Custody:
     async def _confirm_count(self, s: Session, pin: str) -> None:
         tech = s.tech1 if s.step == "confirm1" else s.tech2
         assert tech is not None
-        result = await self.ledger.tech_authenticate(
-            tech[0], pin, session=s.id, max_failures=self.settings.max_failures,
-            lockout=self.settings.lockout, now=self.wall(),
-        )
-        if result.verdict != "ok":
-            if result.locked_now or result.verdict in ("locked", "disabled"):
-                await self._end("aborted", "locked")
-                return
-            s.message = "bad_pin"
+        if await self._technician(s, tech[0], pin) is None:
             return
         if s.step == "confirm1":
             s.step = "confirm2"

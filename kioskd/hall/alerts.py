@@ -32,7 +32,7 @@ CODES = (
     "note_jam", "stacker_full", "stacker_near_full", "box_removed", "box_tamper",
     "validator_offline", "validator_fault", "printer_paper_out", "printer_paper_low",
     "printer_offline", "backend_unreachable", "payment_flagged", "custody_mismatch",
-    "door_open", "power_restored", "clock_skew", "cash_without_case",
+    "door_open", "power_restored", "clock_skew", "cash_without_case", "staff_emergency_login",
 )
 STATES = ("raised", "acknowledged", "cleared")
 RECENT = 50  # cleared alerts kept for `kioskctl alerts`
@@ -48,6 +48,7 @@ DEVICES: dict[str, str] = {
     "power_restored": "kiosk",
     "clock_skew": "kiosk",
     "cash_without_case": "ledger",  # named per payment: "payment <txn>"
+    "staff_emergency_login": "kiosk",
 }
 
 # What staff read (zh-CN, en) for each code.
@@ -69,6 +70,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "power_restored": ("电源恢复", "power restored"),
     "clock_skew": ("时钟偏差", "clock off the backend's"),
     "cash_without_case": ("待处理款项无人跟进", "cash not credited and no case"),
+    "staff_emergency_login": ("有人使用应急口令登录", "emergency token used to log in"),
 }
 
 
@@ -167,6 +169,8 @@ class Alerts:
         if alert is None or alert.state != "raised":
             return False
         alert.state, alert.at, alert.acknowledged_by = "acknowledged", utc_now(), by
+        if by:  # who, in the audit chain and for the backend
+            alert.detail = {**alert.detail, "acknowledged_by": by}
         log.info("alert acknowledged: %s %s", alert.code, f"by {by}" if by else "")
         self._store(alert)
         return True

@@ -25,13 +25,14 @@ from kioskd.ledger.batchlog import BatchLog
 from kioskd.ledger.casebook import CaseBook
 from kioskd.ledger.cases import CaseStore
 from kioskd.ledger.checkpoints import AuditProblem, Check, CheckpointStore, Sign
-from kioskd.ledger.custody import AuthResult, CustodyStore, Technician
+from kioskd.ledger.custody import CustodyStore
 from kioskd.ledger.errors import LedgerError, StorageError
 from kioskd.ledger.invoices import InvoiceStore
 from kioskd.ledger.journal import JournalStore
 from kioskd.ledger.outbox import OutboxStore
 from kioskd.ledger.ratings import RatingStore
 from kioskd.ledger.records import OutboxItem, TxnRecord
+from kioskd.ledger.staff import AuthResult, StaffMember, StaffStore
 from statemachine.ports import AccountInfo
 
 T = TypeVar("T")
@@ -54,6 +55,7 @@ class Ledger:
         self._audit = AuditStore(db)
         self.kiosk_id = kiosk_id
         self._custody = CustodyStore(db, self._audit)
+        self._staff = StaffStore(db, self._audit)
         self._checkpoints = CheckpointStore(db, self._audit, kiosk_id)
         self.cases = CaseBook(self._run, CaseStore(db, self._audit))  # cases, their outcomes and figures
 
@@ -286,27 +288,28 @@ class Ledger:
         """Chain, checkpoints (signatures checked by `check`) and an optional witnessed head."""
         return await self._run(self._checkpoints.check, check, witness)
 
-    # -- technicians and custody sessions --------------------------------------------
-    async def tech_add(self, tech_id: str, name: str, pin: str) -> None:
-        """Add a technician (PIN >= 6 digits, stored as a salted scrypt hash); audited."""
-        await self._run(self._custody.add_technician, tech_id, name, pin)
+    # -- staff accounts (kioskd.hall.accounts is the API the rest of kioskd uses) -----
+    async def staff_add(self, staff_id: str, name: str, role: str, secret: str, by: dict[str, Any]) -> None:
+        """Add a staff account (secret stored as a salted scrypt hash); audited with `by`."""
+        await self._run(self._staff.add, staff_id, name, role, secret, by)
 
-    async def tech_disable(self, tech_id: str) -> None:
-        """Disable a technician; audited."""
-        await self._run(self._custody.disable_technician, tech_id)
+    async def staff_disable(self, staff_id: str, by: dict[str, Any]) -> None:
+        """Disable a staff account for good; audited with `by`."""
+        await self._run(self._staff.disable, staff_id, by)
 
-    async def tech_list(self) -> list[Technician]:
-        """Every technician, by ID."""
-        return await self._run(self._custody.technicians)
+    async def staff_list(self, role: str | None = None) -> list[StaffMember]:
+        """Every staff account (of `role` when given), by ID."""
+        return await self._run(self._staff.members, role)
 
-    async def tech_authenticate(
-        self, tech_id: str, pin: str, *, session: str, max_failures: int = 5,
+    async def staff_authenticate(
+        self, staff_id: str, secret: str, *, context: dict[str, Any], max_failures: int = 5,
         lockout: float = 900.0, now: datetime | None = None,
     ) -> AuthResult:
-        """Check ID + PIN; failures count towards a lock-out; attempt and lock-out audited."""
+        """Check ID + secret; failures count towards a lock-out; attempt and lock-out audited."""
         moment = now or datetime.now(UTC)
-        return await self._run(self._custody.authenticate, tech_id, pin, moment, session, max_failures, lockout)
+        return await self._run(self._staff.authenticate, staff_id, secret, moment, context, max_failures, lockout)
 
+    # -- custody sessions -----------------------------------------------------------
     async def custody_open(self, session: str, source: str) -> None:
         """Record a started custody session."""
         await self._run(self._custody.open_session, session, source)

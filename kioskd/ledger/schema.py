@@ -309,6 +309,24 @@ _V6_CASES: tuple[str, ...] = (
        BEGIN SELECT RAISE(ABORT, 'case outcomes are never deleted'); END""",
 )
 
+_V8_STAFF: tuple[str, ...] = (
+    # The technicians become staff accounts with the role technician; hall staff and
+    # managers join them. A role is fixed for the life of an account (disable, add anew).
+    "ALTER TABLE technicians RENAME TO staff",
+    """ALTER TABLE staff ADD COLUMN role TEXT NOT NULL DEFAULT 'technician'
+        CHECK (role IN ('hall', 'manager', 'technician'))""",
+    "DROP TRIGGER technicians_no_delete",
+    """CREATE TRIGGER staff_no_delete BEFORE DELETE ON staff
+       BEGIN SELECT RAISE(ABORT, 'staff accounts are disabled, never deleted'); END""",
+    """CREATE TRIGGER staff_fixed BEFORE UPDATE OF id, role, name, created ON staff
+       WHEN NEW.id IS NOT OLD.id OR NEW.role IS NOT OLD.role OR NEW.name IS NOT OLD.name
+            OR NEW.created IS NOT OLD.created
+       BEGIN SELECT RAISE(ABORT, 'a staff account keeps its id, role and name'); END""",
+    """CREATE TRIGGER staff_stays_disabled BEFORE UPDATE OF enabled ON staff
+       WHEN OLD.enabled = 0 AND NEW.enabled != 0
+       BEGIN SELECT RAISE(ABORT, 'a disabled staff account stays disabled'); END""",
+)
+
 # Index i holds the statements that take the schema from user_version i to i + 1.
 _V7_INVOICES: tuple[str, ...] = (
     # the customer's request for an electronic invoice of a payment (one per payment), and what
@@ -326,7 +344,7 @@ _V7_INVOICES: tuple[str, ...] = (
 )
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1_JOURNAL, _V2_OUTBOX, _V3_AUDIT, _V4_CUSTODY, _V5_RATINGS,
-                                           _V6_CASES, _V7_INVOICES)
+                                           _V6_CASES, _V7_INVOICES, _V8_STAFF)
 LATEST_VERSION = len(MIGRATIONS)
 
 

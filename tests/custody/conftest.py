@@ -11,7 +11,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kioskd.cli.audit import signature_checker
-from kioskd.custody.session import Custody, CustodySettings, Statement, key_signer
+from kioskd.custody.session import Custody, CustodySettings, key_signer
+from kioskd.custody.statement import Statement
+from kioskd.hall.accounts import Accounts
 from kioskd.ledger import Ledger
 from tests.fakes import FakeAlerts
 from tests.ledger.conftest import KIOSK
@@ -39,6 +41,7 @@ class Site:
     key: Ed25519PrivateKey
     clock: Clock
     printed: list[Statement]
+    accounts: Accounts
 
     async def keys(self, *keys: str) -> None:
         for key in keys:
@@ -70,7 +73,7 @@ class Site:
 async def site(tmp_path: Path) -> AsyncIterator[Site]:
     ledger = await Ledger.open(tmp_path, KIOSK)
     for tech, (name, pin) in TECHS.items():
-        await ledger.tech_add(tech, name, pin)
+        await ledger.staff_add(tech, name, "technician", pin, {"by": "test"})
     kiosk = Kiosk()
     alerts = FakeAlerts()
     kiosk.model.alerts = alerts
@@ -81,13 +84,14 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     async def print_statement(statement: Statement) -> None:
         printed.append(statement)
 
+    accounts = Accounts(ledger, wall=clock)
     custody = Custody(
-        ledger=ledger, model=kiosk.model, alerts=alerts, sign=key_signer(key),
+        ledger=ledger, accounts=accounts, model=kiosk.model, alerts=alerts, sign=key_signer(key),
         denominations=kiosk.validator.denominations, settings=CustodySettings(),
         on_statement=print_statement, wall=clock,
     )
     kiosk.model.attach_custody(custody)
     await kiosk.model.trigger("ready")
     assert kiosk.state == "service_idle"
-    yield Site(ledger, kiosk, alerts, custody, key, clock, printed)
+    yield Site(ledger, kiosk, alerts, custody, key, clock, printed, accounts)
     await ledger.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from kioskd.custody.session import statement_lines
+from kioskd.custody.statement import statement_lines
 from tests.custody.conftest import Site
 from tests.ledger.conftest import paid
 
@@ -101,7 +101,7 @@ async def test_tamper_makes_the_kiosk_unavailable_until_a_custody_session(site: 
 
 
 def test_statement_lines_in_both_languages() -> None:
-    from kioskd.custody.session import Statement
+    from kioskd.custody.statement import Statement
 
     s = Statement("K-0001", "K-0001-20250301-ab", "2025-02-01T00:00:00.000Z", "2025-03-01T08:00:00.000Z",
                   {10000: 2, 5000: 3}, 4, ("1001", "张伟"), ("1002", "李娜"))

@@ -96,8 +96,8 @@ async def test_five_wrong_pins_lock_the_technician_out_for_15_minutes(site: Site
         assert site.state == "maintenance_login"
     await site.login("1001", "000000")  # the fifth
     assert site.state == "service_idle"
-    locked = await site.entries("tech_locked")
-    assert locked and locked[0]["tech"] == "1001"
+    locked = await site.entries("staff_locked")
+    assert locked and (locked[0]["staff"], locked[0]["via"]) == ("1001", "keypad")
     assert (await site.entries("custody_end"))[-1]["reason"] == "locked"
 
     # the right PIN does not help while locked
@@ -105,8 +105,8 @@ async def test_five_wrong_pins_lock_the_technician_out_for_15_minutes(site: Site
     await site.login("1001")
     assert site.state == "service_idle"
     assert not await released(site)
-    results = [e["result"] for e in await site.entries("tech_auth")]
-    assert results == ["bad_pin"] * 5 + ["locked"]
+    results = [e["result"] for e in await site.entries("staff_auth")]
+    assert results == ["bad_secret"] * 5 + ["locked"]
 
     site.clock.now += timedelta(minutes=15, seconds=1)
     await site.custody.start("service_key")
@@ -117,7 +117,7 @@ async def test_five_wrong_pins_lock_the_technician_out_for_15_minutes(site: Site
 
 async def test_a_locked_out_second_technician_does_not_release_the_box(site: Site) -> None:
     for _ in range(5):
-        await site.ledger.tech_authenticate("1002", "999999", session="s", now=site.clock.now)
+        await site.accounts.authenticate("1002", "999999", via="page")
     await site.custody.start("service_key")
     await site.login("1001")
     await site.login("1002")
@@ -126,7 +126,7 @@ async def test_a_locked_out_second_technician_does_not_release_the_box(site: Sit
 
 
 async def test_a_disabled_technician_ends_the_session(site: Site) -> None:
-    await site.ledger.tech_disable("1003")
+    await site.ledger.staff_disable("1003", {"by": "test"})
     await site.custody.start("kioskctl")
     await site.login("1001")
     await site.login("1003")

@@ -68,3 +68,26 @@ async def test_journal_from_a_newer_kioskd_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(StorageError, match="newer"):
         await Ledger.open(tmp_path, KIOSK)
+
+
+async def test_technicians_become_staff_with_the_technician_role(tmp_path: Path) -> None:
+    from kioskd.hall.accounts import Accounts
+    from kioskd.ledger.custody import hash_pin
+
+    _journal_at(tmp_path, 4)
+    db = Database(tmp_path / JOURNAL_FILE)
+    salt = bytes(16)
+    with db.atomic():
+        db.execute("INSERT INTO technicians (id, name, pin_hash, salt, failures, created) VALUES (?, ?, ?, ?, ?, ?)",
+                   ("1001", "张伟", hash_pin("135790", salt, 2**10), salt.hex(), 2, "2024-01-01T00:00:00.000Z"))
+    db.close()
+    ledger = await Ledger.open(tmp_path, KIOSK)
+    [member] = await ledger.staff_list()
+    assert (member.id, member.name, member.role, member.enabled, member.failures) == (
+        "1001", "张伟", "technician", True, 2)
+    accounts = Accounts(ledger)
+    wrong = await accounts.authenticate("1001", "000000", via="keypad")
+    assert (wrong.reason, wrong.tries_left) == ("bad_secret", 2)  # the two failures before carried over
+    person = await accounts.authenticate("1001", "135790", via="keypad")
+    assert (person.id, person.role) == ("1001", "technician")
+    await ledger.close()

@@ -15,7 +15,7 @@ import pytest
 from kioskd.control.server import MAX_REQUEST, ControlError, ControlServer, call
 
 
-async def handler(request: dict[str, Any]) -> dict[str, Any]:
+async def handler(request: dict[str, Any], peer: Any) -> dict[str, Any]:
     if request["cmd"] == "echo":
         return {"echo": request.get("text")}
     if request["cmd"] == "refuse":

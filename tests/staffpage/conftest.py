@@ -16,7 +16,10 @@ from kioskd.hall.alerts import Alerts
 from kioskd.hall.page import StaffPage
 from kioskd.ledger import Ledger
 
-TOKEN = "hall-staff-token-2024"
+TOKEN = "hall-staff-token-2024"  # the installer's emergency login
+# staff ID -> (name, role, PIN or password)
+STAFF = {"2001": ("王芳", "hall", "hall-pass-2001"), "2002": ("陈静", "hall", "246813"),
+         "3001": ("赵经理", "manager", "864209"), "1001": ("张伟", "technician", "135790")}
 
 
 class Page:
@@ -35,9 +38,10 @@ class Page:
         self._sessions.append(session)
         return session
 
-    async def logged_in(self) -> aiohttp.ClientSession:
+    async def logged_in(self, staff: str = "2001") -> aiohttp.ClientSession:
+        """A client logged in as the staff member `staff` (their own ID and secret)."""
         session = self.client()
-        async with session.post(self.url + "login", data={"token": TOKEN}) as resp:
+        async with session.post(self.url + "login", data={"staff": staff, "secret": STAFF[staff][2]}) as resp:
             assert resp.status == 200, await resp.text()
         return session
 
@@ -55,6 +59,8 @@ async def staff_page(tmp_path: Path) -> AsyncIterator[Page]:
         "storage": {"path": str(tmp_path)},
     })
     ledger = await Ledger.open(tmp_path, "K-TEST-01")
+    for staff, (name, role, secret) in STAFF.items():
+        await ledger.staff_add(staff, name, role, secret, {"by": "test"})
     alerts = Alerts(ledger)
     daemon = SimpleNamespace(
         config=config, ledger=ledger, alerts=alerts, sim=None,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from tests.daemon import ROOT, STEP, RunningKiosk, start_kiosk
 from tests.screen.test_browser import ARGS, CHROMIUM
 from tests.staff.conftest import Staff
 
-from .conftest import TOKEN
+from .conftest import STAFF, TOKEN
 
 SHOTS = ROOT / "artifacts" / "screens" / "staff"
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
@@ -44,6 +46,15 @@ class StaffKiosk:
         return alert
 
 
+def add_staff(state: Path) -> None:
+    """The hall's staff accounts, added with kioskctl as an installer would."""
+    for staff, (name, role, secret) in STAFF.items():
+        done = subprocess.run([sys.executable, "-m", "kioskd.cli.main", "staff", "--state", str(state), "add",
+                               staff, "--name", name, "--role", role, "--secret-stdin"],
+                              cwd=ROOT, input=secret + "\n", capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+
+
 async def staff_page_url(log: Path) -> str:
     """The URL the daemon logged for its staff page (it chose a free port)."""
     async with asyncio.timeout(STEP):
@@ -64,6 +75,7 @@ async def staff_kiosk(tmp_path_factory) -> AsyncIterator[StaffKiosk]:
     kiosk = await start_kiosk(tmp / "s", "--config", str(config))
     try:
         await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
+        add_staff(tmp / "s")
         yield StaffKiosk(kiosk, await staff_page_url(tmp / "daemon.log"))
     finally:
         await kiosk.stop()
@@ -74,7 +86,7 @@ async def test_page_and_kioskctl_show_the_same_alert(staff_kiosk: StaffKiosk) ->
     alert = await k.raise_stacker_full()
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(headers={"Origin": k.origin}, cookie_jar=jar) as page:
-        async with page.post(k.url + "login", data={"token": TOKEN}) as resp:
+        async with page.post(k.url + "login", data={"staff": "2001", "secret": STAFF["2001"][2]}) as resp:
             assert resp.status == 200
         async with page.get(k.url + "api/status") as resp:
             shown = await resp.json()
@@ -88,7 +100,7 @@ async def test_page_and_kioskctl_show_the_same_alert(staff_kiosk: StaffKiosk) ->
         async with page.post(k.url + f"api/alerts/{alert['id']}/ack") as resp:
             assert resp.status == 200
     acked = await k.kioskctl_alert("stacker_full")
-    assert (acked["id"], acked["state"], acked["acknowledged_by"]) == (alert["id"], "acknowledged", "staff-page")
+    assert (acked["id"], acked["state"], acked["acknowledged_by"]) == (alert["id"], "acknowledged", "2001 王芳")
     code, _ = await k.ctl.run("alerts", "clear", alert["id"], "--by", "test")
     assert code == 0
 
@@ -105,7 +117,7 @@ async def test_routes_stay_on_their_own_port(staff_kiosk: StaffKiosk) -> None:
         for path in ("api/status", "staff.js"):
             async with client.get(screen + path) as resp:
                 assert resp.status == 404, path
-        async with client.post(screen + "login", data={"token": TOKEN},
+        async with client.post(screen + "login", data={"staff": "2001", "secret": STAFF["2001"][2]},
                                headers={"Origin": k.kiosk.origin}) as resp:
             assert resp.status == 404 and "Set-Cookie" not in resp.headers
 
@@ -125,14 +137,17 @@ async def test_staff_use_the_page_in_chromium(staff_kiosk: StaffKiosk) -> None:
             await page.goto(k.url)
             await expect(page.get_by_test_id("login")).to_be_visible()
             await expect(page.get_by_test_id("login-button")).to_have_text("登录")
-            # a wrong token: told so, still logged out
-            await page.get_by_test_id("token").fill("not-the-staff-token")
+            # a wrong password: told so, with the tries left, still logged out
+            await page.get_by_test_id("staff-id").fill("2001")
+            await page.get_by_test_id("secret").fill("not-the-password")
             await page.get_by_test_id("login-button").click()
-            await expect(page.get_by_test_id("login-error")).to_have_text("口令错误")
+            await expect(page.get_by_test_id("login-error")).to_have_text("工号或密码错误，还可再试 4 次")
             await expect(page.get_by_test_id("dash")).to_be_hidden()
 
-            await page.get_by_test_id("token").fill(TOKEN)
+            await page.get_by_test_id("staff-id").fill("2001")
+            await page.get_by_test_id("secret").fill(STAFF["2001"][2])
             await page.get_by_test_id("login-button").click()
+            await expect(page.get_by_test_id("me")).to_have_text("2001 王芳 · 大厅工作人员")
             row = page.locator('[data-testid="alert"][data-code="stacker_full"]')
             await expect(row).to_contain_text("钱箱已满")
             await expect(row).to_contain_text("严重")
@@ -144,16 +159,16 @@ async def test_staff_use_the_page_in_chromium(staff_kiosk: StaffKiosk) -> None:
 
             await row.get_by_test_id("ack").click()
             await expect(row).to_have_attribute("data-state", "acknowledged")
-            await expect(row).to_contain_text("已确认（staff-page）")
+            await expect(row).to_contain_text("已确认（2001 王芳）")
             await expect(row.get_by_test_id("ack")).to_have_count(0)
             acked = await k.kioskctl_alert("stacker_full")
             assert (acked["id"], acked["state"], acked["acknowledged_by"]) == (
-                alert["id"], "acknowledged", "staff-page")
+                alert["id"], "acknowledged", "2001 王芳")
 
             await page.get_by_test_id("lang").click()
             await expect(page.get_by_test_id("lang")).to_have_text("中文")
             await expect(row).to_contain_text("cash box full")
-            await expect(row).to_contain_text("acknowledged (staff-page)")
+            await expect(row).to_contain_text("acknowledged (2001 王芳)")
             await expect(page.get_by_test_id("device-validator")).to_have_text("note validator: cash box full")
             await expect(page.locator("h2").first).to_have_text("Kiosk status")
             await page.screenshot(path=str(SHOTS / "acknowledged-en.png"))

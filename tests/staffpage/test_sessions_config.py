@@ -26,8 +26,8 @@ class Clock:
 def test_a_session_lives_twelve_hours_then_needs_a_new_login() -> None:
     clock = Clock()
     sessions = Sessions(clock=clock)
-    sid = sessions.new()
-    assert sessions.valid(sid) and not sessions.valid(sid[:-1] + "x") and not sessions.valid("")
+    sid = sessions.new("2001")
+    assert sessions.person(sid) == "2001" and sessions.valid(sid) and not sessions.valid(sid[:-1] + "x") and not sessions.valid("")
     clock.now += 12 * 3600 - 1
     assert sessions.valid(sid)
     clock.now += 1
@@ -36,7 +36,7 @@ def test_a_session_lives_twelve_hours_then_needs_a_new_login() -> None:
 
 def test_session_ids_are_random_and_bounded() -> None:
     sessions = Sessions()
-    ids = [sessions.new() for _ in range(100)]
+    ids = [sessions.new(str(n)) for n in range(100)]
     assert len(set(ids)) == 100 and all(len(i) >= 40 for i in ids)
     assert len(sessions) == 64 and sessions.valid(ids[-1]) and not sessions.valid(ids[0])
 
@@ -75,7 +75,6 @@ def test_off_by_default_and_documented() -> None:
 
 
 @pytest.mark.parametrize(("table", "key"), [
-    ('enabled = true\n', "staff_page.token"),
     ('enabled = true\ntoken = "fifteen-chars-x"\n', "staff_page.token"),
     ('enabled = true\ntoken = "                    "\n', "staff_page.token"),
     ('enabled = true\ntoken = "sixteen-chars-xx"\nport = 8080\n', "staff_page.port"),
@@ -90,9 +89,10 @@ def test_bad_staff_page_config_exits_78_naming_the_key(tmp_path: Path, table: st
     assert f"{path}: {key}:" in err
 
 
-def test_a_sixteen_character_token_enables_it(tmp_path: Path) -> None:
+def test_the_page_needs_no_token_and_a_sixteen_character_one_is_an_emergency_login(tmp_path: Path) -> None:
+    assert cfg.load(simulate_config(tmp_path, 'enabled = true\nport = 0\n')).staff_page.enabled
     path = simulate_config(tmp_path, 'enabled = true\ntoken = "sixteen-chars-xx"\nport = 0\n')
-    assert cfg.load(path).staff_page.enabled
+    assert cfg.load(path).staff_page.token == "sixteen-chars-xx"
 
 
 async def test_disabled_page_is_not_started() -> None:

@@ -1,4 +1,4 @@
-"""The staff web page: status and alerts with acknowledge, on its own port, off by default."""
+"""The staff web page: each person logs in as themselves; on its own port, off by default."""
 
 from __future__ import annotations
 
@@ -33,8 +33,10 @@ async def start_staff_page(c: StaffPageConfig, handlers: StaffHandlers) -> Staff
                   c.tls_cert, c.tls_key, err)
         return None
     if tls is None and c.listen not in LOOPBACK:
-        log.warning("staff page on %s without TLS: the staff token crosses the network in clear "
+        log.warning("staff page on %s without TLS: staff PINs and passwords cross the network in clear "
                     "(set staff_page.tls_cert and tls_key)", c.listen)
+    if c.token:
+        log.warning("staff page: the emergency token is set; each log-in with it is audited and alerted")
     page = StaffPage(handlers, token=c.token, host=c.listen, port=c.port, tls=tls, names=c.names)
     try:
         await page.start()

@@ -1,12 +1,15 @@
-"""Staff page server: token login, then status and alerts as JSON, and acknowledge.
+"""Staff page server: each person logs in with their staff ID and PIN or password, then works
+through the JSON API (kioskd.hall.page.routes) as themselves.
 
 It serves on its own port, never the customer screen's: the screen faces the public, this
-page is for hall staff. The data comes from the control handlers, so the page and kioskctl
-always show the same thing.
+page is for hall staff. The data and the role checks come from the control handlers, so the
+page and kioskctl always show and allow the same thing. The optional `[staff_page] token` is
+an installer's emergency login only: each use is audited and raises an alert.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import ssl
 from importlib import resources
@@ -15,14 +18,15 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from backend_api.serving import Served, serve
-from kioskd.control.server import ControlError
+from kioskd.control.server import ControlError, NotPermitted
 from kioskd.customer.screen.server import SECURITY_HEADERS, allowed_hosts
+from kioskd.hall.accounts import ACTIONS, Accounts, Person, Refusal, installer, may
+from kioskd.hall.page.routes import ROUTES, Route
 from kioskd.hall.page.sessions import LoginLimiter, Sessions
 
 log = logging.getLogger("kioskd.hall.page")
 
 COOKIE = "kioskd_staff"
-ACK_BY = "staff-page"  # who acknowledged, as kioskctl and the backend see it
 STATIC_FILES = {
     "/": ("index.html", "text/html"),
     "/staff.js": ("staff.js", "text/javascript"),
@@ -34,36 +38,33 @@ HEADERS = {
     "Content-Security-Policy": SECURITY_HEADERS["Content-Security-Policy"].replace(
         "form-action 'none'", "form-action 'self'"),
 }
+MAX_FIELD = 200  # characters in a login field
 
 
 class StaffHandlers(Protocol):
     """What the page needs of kioskd.control.handlers.Handlers."""
 
-    async def status(self, req: dict[str, Any]) -> dict[str, Any]:
-        """State, devices, box counters, outbox depth, last backend contact."""
+    accounts: Accounts
+
+    async def run(self, cmd: str, args: dict[str, Any], actor: Person) -> dict[str, Any]:
+        """Run a control command as `actor` (role checked, audited)."""
         ...
 
-    async def alerts(self, req: dict[str, Any]) -> dict[str, Any]:
-        """The open alerts."""
-        ...
-
-    async def alert_ack(self, req: dict[str, Any]) -> dict[str, Any]:
-        """Acknowledge a raised alert by id."""
+    async def emergency_login(self, client: str) -> None:
+        """Audit an emergency-token login and raise its alert."""
         ...
 
 
 class StaffPage:
-    """aiohttp server for the staff page on `host:port`, logging in with `token`."""
+    """aiohttp server for the staff page on `host:port`."""
 
-    def __init__(self, handlers: StaffHandlers, *, token: str, host: str = "127.0.0.1", port: int = 8081,
-                 sessions: Sessions | None = None, limiter: LoginLimiter | None = None,
+    def __init__(self, handlers: StaffHandlers, *, token: str = "", host: str = "127.0.0.1", port: int = 8081,
+                 sessions: Sessions[Person] | None = None, limiter: LoginLimiter | None = None,
                  tls: ssl.SSLContext | None = None, names: tuple[str, ...] = ()) -> None:
-        if not token:
-            raise ValueError("the staff page needs a token")
         self._handlers = handlers
-        self._token = token.encode()
+        self._token = token.encode()  # empty: no emergency login
         self._host, self._port = host, port
-        self.sessions = sessions or Sessions()
+        self.sessions: Sessions[Person] = sessions or Sessions()
         self.limiter = limiter or LoginLimiter()
         self._tls = tls
         self._names = names  # further names staff reach the page by (Host header)
@@ -85,7 +86,8 @@ class StaffPage:
         app.router.add_post("/login", self._login)
         app.router.add_post("/logout", self._logout)
         app.router.add_get("/api/status", self._status)
-        app.router.add_post("/api/alerts/{id}/ack", self._ack)
+        for route in ROUTES:
+            app.router.add_route(route.method, route.path, self._command(route))
         self._served = await serve(app, self._host, self._port, tls=self._tls,
                                    setting="[staff_page] port in the config")
         self._port = self._served.port
@@ -121,11 +123,11 @@ class StaffPage:
         response.headers.update(HEADERS)
         return response
 
-    def _session(self, request: web.Request) -> str:
-        sid = request.cookies.get(COOKIE, "")
-        if not self.sessions.valid(sid):
+    def _person(self, request: web.Request) -> Person:
+        person = self.sessions.person(request.cookies.get(COOKIE, ""))
+        if person is None:
             raise web.HTTPUnauthorized(text='{"error":"login"}', content_type="application/json")
-        return sid
+        return person
 
     async def _static(self, request: web.Request) -> web.Response:
         name, content_type = STATIC_FILES[request.path]
@@ -136,17 +138,36 @@ class StaffPage:
         client = request.remote or "?"
         wait = self.limiter.blocked_for(client)
         if wait:
-            log.warning("staff page: login from %s refused, too many wrong tokens (retry in %d s)", client, wait)
+            log.warning("staff page: login from %s refused, too many wrong log-ins (retry in %d s)", client, wait)
             return web.json_response({"error": "too_many", "retry_after": wait}, status=429,
                                      headers={"Retry-After": str(wait)})
         form = await request.post()
-        token = form.get("token")
-        if not isinstance(token, str) or not self.limiter.check(client, token.encode(), self._token):
+        staff, secret, token = (_field(form, name) for name in ("staff", "secret", "token"))
+        if token is not None and not staff:
+            return await self._emergency(client, token)
+        if not staff or secret is None:
+            return web.json_response({"error": "missing"}, status=400)
+        found = await self._handlers.accounts.authenticate(staff, secret, via="page", client=client)
+        if isinstance(found, Refusal):
+            self.limiter.failed(client)
+            log.warning("staff page: log-in as %s from %s refused: %s", staff, client, found.reason)
+            return web.json_response({"error": found.reason, "tries_left": found.tries_left,
+                                      "locked_until": found.locked_until}, status=401)
+        log.info("staff page: %s (%s) logged in from %s", found.label, found.role, client)
+        return self._logged_in(found)
+
+    async def _emergency(self, client: str, token: str) -> web.Response:
+        """The installer's emergency token: audited and alerted each time it is used."""
+        if not self._token or not self.limiter.check(client, token.encode(), self._token):
             log.warning("staff page: wrong token from %s", client)
             return web.json_response({"error": "bad_token"}, status=401)
-        sid = self.sessions.new()
-        log.info("staff page: staff logged in from %s", client)
-        response = web.json_response({"ok": True})
+        log.warning("staff page: EMERGENCY TOKEN login from %s", client)
+        await self._handlers.emergency_login(client)
+        return self._logged_in(installer("emergency", f"emergency token from {client}"))
+
+    def _logged_in(self, person: Person) -> web.Response:
+        sid = self.sessions.new(person)
+        response = web.json_response({"ok": True, "me": person.view()})
         # Secure over HTTPS: the browser then never sends the session over plain HTTP
         response.set_cookie(COOKIE, sid, max_age=int(self.sessions.lifetime), path="/", httponly=True,
                             samesite="Strict", secure=self._tls is not None)
@@ -159,18 +180,41 @@ class StaffPage:
         return response
 
     async def _status(self, request: web.Request) -> web.Response:
-        self._session(request)
-        status = await self._handlers.status({"cmd": "status"})
-        alerts = await self._handlers.alerts({"cmd": "alerts"})
-        return web.json_response({"status": status, "alerts": alerts["alerts"]})
+        person = self._person(request)
+        status = await self._handlers.run("status", {}, person)
+        alerts = await self._handlers.run("alerts", {}, person)
+        return web.json_response({"status": status, "alerts": alerts["alerts"], "me": person.view(),
+                                  "may": sorted(a for a in ACTIONS if may(person, a))})
 
-    async def _ack(self, request: web.Request) -> web.Response:
-        self._session(request)
-        alert_id = request.match_info["id"]
-        try:
-            answer = await self._handlers.alert_ack({"cmd": "alert_ack", "id": alert_id, "by": ACK_BY})
-        except ControlError as err:
-            # already acknowledged or cleared meanwhile: the page refreshes and shows why
-            return web.json_response({"error": str(err)}, status=409)
-        log.info("staff page: alert %s acknowledged", alert_id)
-        return web.json_response(answer)
+    def _command(self, route: Route) -> Any:
+        async def handle(request: web.Request) -> web.Response:
+            person = self._person(request)
+            body = await _json_body(request)
+            cmd, args = route.build(request, body)
+            try:
+                answer = await self._handlers.run(cmd, args, person)
+            except ControlError as err:
+                # refused by role (403), or already done / not found / printer not ready (409)
+                status = 403 if isinstance(err, NotPermitted) else 409
+                return web.json_response({"error": str(err), "forbidden": status == 403}, status=status)
+            log.info("staff page: %s by %s", cmd, person.label)
+            return web.json_response(answer)
+
+        return handle
+
+
+def _field(form: Any, name: str) -> str | None:
+    value = form.get(name)
+    return value[:MAX_FIELD] if isinstance(value, str) else None
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    if request.method == "GET" or not request.can_read_body:
+        return {}
+    try:
+        body = json.loads(await request.text())
+    except ValueError:
+        raise web.HTTPBadRequest(text='{"error":"body: JSON object"}', content_type="application/json") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text='{"error":"body: JSON object"}', content_type="application/json")
+    return body

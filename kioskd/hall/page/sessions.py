@@ -1,4 +1,4 @@
-"""In-memory staff sessions with an expiry, and a limit on wrong tokens per client."""
+"""In-memory staff sessions (each a logged-in person) with an expiry, and a limit on wrong log-ins per client."""
 
 from __future__ import annotations
 
@@ -7,29 +7,38 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
-SESSION_LIFETIME = 12 * 3600.0  # a shift; then staff type the token again
+Who = TypeVar("Who")
+
+SESSION_LIFETIME = 12 * 3600.0  # a shift; then staff log in again
 MAX_SESSIONS = 64  # a hall has a handful of staff; the oldest session goes first
-MAX_FAILURES = 5  # wrong tokens per client per window, then 429
+MAX_FAILURES = 5  # wrong log-ins per client per window, then 429
 FAILURE_WINDOW = 60.0
 
 
-class Sessions:
-    """Random session ids, valid until they expire or staff log out (lost on restart)."""
+class Sessions(Generic[Who]):
+    """Random session ids, each for one person, valid until they expire or staff log out (lost on restart)."""
 
     def __init__(self, lifetime: float = SESSION_LIFETIME, clock: Callable[[], float] = time.monotonic) -> None:
         self.lifetime = lifetime
         self._clock = clock
         self._expiry: dict[str, float] = {}
+        self._who: dict[str, Who] = {}
 
-    def new(self) -> str:
-        """Start a session; its id goes into the cookie."""
+    def new(self, who: Who) -> str:
+        """Start a session for `who`; its id goes into the cookie."""
         self._prune()
         while len(self._expiry) >= MAX_SESSIONS:
-            del self._expiry[next(iter(self._expiry))]  # dicts keep insertion order: the oldest
+            self.end(next(iter(self._expiry)))  # dicts keep insertion order: the oldest
         sid = secrets.token_urlsafe(32)
         self._expiry[sid] = self._clock() + self.lifetime
+        self._who[sid] = who
         return sid
+
+    def person(self, sid: str) -> Who | None:
+        """Who is logged in with `sid`, while it is a live session."""
+        return self._who.get(sid) if self.valid(sid) else None
 
     def valid(self, sid: str) -> bool:
         """True while `sid` is a live session."""
@@ -37,13 +46,14 @@ class Sessions:
         if expiry is None:
             return False
         if self._clock() >= expiry:
-            del self._expiry[sid]
+            self.end(sid)
             return False
         return True
 
     def end(self, sid: str) -> None:
         """Log out."""
         self._expiry.pop(sid, None)
+        self._who.pop(sid, None)
 
     def __len__(self) -> int:
         self._prune()
@@ -52,11 +62,12 @@ class Sessions:
     def _prune(self) -> None:
         now = self._clock()
         for sid in [s for s, expiry in self._expiry.items() if now >= expiry]:
-            del self._expiry[sid]
+            self.end(sid)
 
 
 class LoginLimiter:
-    """Checks tokens in constant time; a client with MAX_FAILURES recent wrong ones must wait."""
+    """Counts wrong log-ins per client (tokens compared in constant time); a client with
+    MAX_FAILURES recent wrong ones must wait."""
 
     def __init__(self, max_failures: int = MAX_FAILURES, window: float = FAILURE_WINDOW,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -75,8 +86,12 @@ class LoginLimiter:
         """Compare the token; a wrong one counts against `client`."""
         if hmac.compare_digest(given, expected):
             return True
-        self._recent(client).append(self._clock())
+        self.failed(client)
         return False
+
+    def failed(self, client: str) -> None:
+        """Count a wrong log-in (a token, or a staff ID and secret) against `client`."""
+        self._recent(client).append(self._clock())
 
     def _recent(self, client: str) -> deque[float]:
         horizon = self._clock() - self.window

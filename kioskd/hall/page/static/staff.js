@@ -1,11 +1,22 @@
-// Staff page: log in with the staff token, then show status and alerts (refreshed), acknowledge.
+// Staff page: each person logs in with their staff ID and PIN or password, then sees status and
+// alerts (refreshed) and acts as themselves; what their role may not do the kiosk refuses.
 "use strict";
 
 const REFRESH_MS = 3000;
 const TEXT = {
   "zh-CN": {
-    title: "终端工作人员页面", other_lang: "English", logout: "退出登录", token: "工作人员口令",
-    login: "登录", status: "终端状态", state: "状态",
+    title: "终端工作人员页面", other_lang: "English", logout: "退出登录", token: "应急口令",
+    login: "登录", staff_id: "工号", secret: "密码",
+    emergency: "安装维护人员应急登录", emergency_note: "应急口令的每次使用都会记录并告警。",
+    roles: { hall: "大厅工作人员", manager: "经理", technician: "技术员", installer: "安装维护人员（应急）" },
+    login_errors: {
+      unknown: () => "工号或密码错误",
+      bad_secret: (b) => `工号或密码错误，还可再试 ${b.tries_left} 次`,
+      locked: (b) => `该工号已锁定，请于 ${clock(b.locked_until)} 后再试`,
+      disabled: () => "该工号已停用",
+      missing: () => "请输入工号和密码",
+    },
+    clear: "解除", forbidden: "无权操作：", clear_failed: "解除失败：", status: "终端状态", state: "状态",
     devices: "设备", box: "钱箱", outbox: "待发送", backend: "后台最近联系", alerts: "告警", alert: "告警",
     severity: "级别", since: "发生时间", alert_state: "处理状态", no_alerts: "无告警",
     updated: "更新于", ack: "确认", never: "从未",
@@ -24,8 +35,18 @@ const TEXT = {
     },
   },
   en: {
-    title: "Kiosk staff page", other_lang: "中文", logout: "Log out", token: "Staff token",
-    login: "Log in", status: "Kiosk status", state: "State",
+    title: "Kiosk staff page", other_lang: "中文", logout: "Log out", token: "Emergency token",
+    login: "Log in", staff_id: "Staff ID", secret: "PIN or password",
+    emergency: "Installer's emergency login", emergency_note: "Every use of the emergency token is recorded and raises an alert.",
+    roles: { hall: "hall staff", manager: "manager", technician: "technician", installer: "installer (emergency)" },
+    login_errors: {
+      unknown: () => "Wrong staff ID or password",
+      bad_secret: (b) => `Wrong staff ID or password, ${b.tries_left} tries left`,
+      locked: (b) => `This staff ID is locked until ${clock(b.locked_until)}`,
+      disabled: () => "This staff ID is disabled",
+      missing: () => "Type your staff ID and password",
+    },
+    clear: "Clear", forbidden: "Not allowed: ", clear_failed: "Not cleared: ", status: "Kiosk status", state: "State",
     devices: "Devices", box: "Cash box", outbox: "Waiting to send", backend: "Last backend contact", alerts: "Alerts",
     alert: "Alert", severity: "Severity", since: "Since", alert_state: "State", no_alerts: "No open alerts",
     updated: "Updated", ack: "Acknowledge", never: "never",
@@ -60,6 +81,11 @@ function money(fen, currency) {
   const whole = Math.floor(abs / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   const symbol = currency === "CNY" ? "¥" : `${currency} `;
   return `${sign}${symbol}${whole}.${String(abs % 100).padStart(2, "0")}`;
+}
+
+function clock(iso) {
+  const d = new Date(iso);
+  return isNaN(d) ? iso : d.toLocaleTimeString(lang, { hour12: false, hour: "2-digit", minute: "2-digit" });
 }
 
 function when(iso) {
@@ -99,12 +125,14 @@ function show(view) {
   $("login").hidden = view !== "login";
   $("dash").hidden = view !== "dash";
   $("logout").hidden = view !== "dash";
+  byTest("me").hidden = view !== "dash";
 }
 
-function message(name, text) {
+function message(name, text, kind = "") {
   const el = byTest(name);
   el.textContent = text || "";
   el.hidden = !text;
+  el.dataset.kind = kind;
 }
 
 function translateStatic() {
@@ -119,6 +147,9 @@ function render() {
   const s = last.status;
   const alerts = last.alerts;
   byTest("kiosk").textContent = s.kiosk;
+  const me = byTest("me");
+  me.textContent = `${last.me.label} · ${t("roles")[last.me.role] || last.me.role}`;
+  me.dataset.role = last.me.role;
   const stateEl = byTest("state");
   stateEl.textContent = stateText(s.state);
   stateEl.dataset.state = s.state;
@@ -153,16 +184,23 @@ function alertRow(a) {
     row.append(td);
   }
   const action = document.createElement("td");
-  if (a.state === "raised") {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.dataset.testid = "ack";
-    button.textContent = t("ack");
-    button.addEventListener("click", () => acknowledge(a.id, button));
-    action.append(button);
+  if (a.state === "raised" && last.may.includes("alert_ack")) {
+    action.append(actionButton("ack", t("ack"), () => alertAction(a.id, "ack", t("ack_failed"))));
+  }
+  if (last.may.includes("alert_clear")) {
+    action.append(actionButton("clear", t("clear"), () => alertAction(a.id, "clear", t("clear_failed"))));
   }
   row.append(action);
   return row;
+}
+
+function actionButton(testid, label, onClick) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.dataset.testid = testid;
+  button.textContent = label;
+  button.addEventListener("click", () => { button.disabled = true; onClick(); });
+  return button;
 }
 
 async function refresh() {
@@ -170,7 +208,7 @@ async function refresh() {
   try {
     response = await fetch("/api/status", { cache: "no-store" });
   } catch (err) {
-    message("error", t("offline"));
+    message("error", t("offline"), "offline");
     return;
   }
   if (response.status === 401) {
@@ -179,21 +217,23 @@ async function refresh() {
     return;
   }
   if (!response.ok) {
-    message("error", t("offline"));
+    message("error", t("offline"), "offline");
     return;
   }
   last = await response.json();
-  message("error", "");
+  if (byTest("error").dataset.kind === "offline") message("error", ""); // back online
   show("dash");
   render();
 }
 
-async function acknowledge(id, button) {
-  button.disabled = true;
-  const response = await fetch(`/api/alerts/${encodeURIComponent(id)}/ack`, { method: "POST" });
+async function alertAction(id, verb, failed) {
+  const response = await fetch(`/api/alerts/${encodeURIComponent(id)}/${verb}`, { method: "POST" });
   if (!response.ok && response.status !== 401) {
     const body = await response.json().catch(() => ({}));
-    message("error", t("ack_failed") + (body.error || response.status));
+    // the kiosk's own words: who may not do what, or why it could not be done
+    message("error", (response.status === 403 ? t("forbidden") : failed) + (body.error || response.status));
+  } else {
+    message("error", "");
   }
   await refresh();
 }
@@ -209,7 +249,9 @@ async function login(event) {
     return;
   }
   const body = await response.json().catch(() => ({}));
-  message("login-error", response.status === 429 ? t("too_many")(body.retry_after || 60) : t("bad_token"));
+  const says = t("login_errors")[body.error];
+  message("login-error", response.status === 429 ? t("too_many")(body.retry_after || 60)
+    : says ? says(body) : t("bad_token"));
 }
 
 async function logout() {
@@ -228,6 +270,7 @@ function switchLanguage() {
 document.addEventListener("DOMContentLoaded", () => {
   translateStatic();
   $("login-form").addEventListener("submit", login);
+  $("token-form").addEventListener("submit", login);
   $("logout").addEventListener("click", logout);
   $("lang").addEventListener("click", switchLanguage);
   refresh();

@@ -1,0 +1,156 @@
+"""`kioskctl staff add|disable|list` (and `tech`, the same for technicians): staff accounts,
+directly on the journal, each change recorded with the caller's identity (the local user)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import sys
+from dataclasses import asdict
+from typing import Any
+
+from kioskd.cli.where import resolve
+from kioskd.hall.accounts import ROLE_NAMES, socket_caller
+from kioskd.ledger import Ledger, LedgerError
+from kioskd.ledger.custody import read_identity
+from kioskd.ledger.staff import ROLES, id_problem, secret_problem
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register `staff add|disable|list` and its technicians-only alias `tech add|disable|list`."""
+    staff = subparsers.add_parser("staff", parents=[_common(leaf=False)],
+                                  help="staff accounts: hall staff, managers, technicians")
+    _actions(staff, "staff_command", role=None)
+    tech = subparsers.add_parser("tech", parents=[_common(leaf=False)],
+                                 help="technicians who open the cash box (staff with the role technician)")
+    _actions(tech, "tech_command", role="technician")
+
+
+def _common(leaf: bool) -> argparse.ArgumentParser:
+    """The options, accepted before and after the action (`staff --kiosk K add ... --json`);
+    --config/--state come from kioskd.cli.where, as for every subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    # on the action, an option not given must not hide the one given before it
+    keep = {"default": argparse.SUPPRESS} if leaf else {}
+    common.add_argument("--kiosk", help="kiosk id, only for a journal that does not exist yet", **keep)
+    common.add_argument("--json", action="store_true", help="print the result as JSON", **keep)
+    return common
+
+
+def _actions(parser: argparse.ArgumentParser, dest: str, role: str | None) -> None:
+    sub = parser.add_subparsers(dest=dest, required=True)
+    leaf = _common(leaf=True)
+    add = sub.add_parser("add", parents=[leaf], help="add an account; the PIN or password is asked twice")
+    add.add_argument("id", help="staff ID (digits, typed on the kiosk keypad too)")
+    add.add_argument("--name", required=True, help="full name as printed on statements and shown to staff")
+    if role is None:
+        add.add_argument("--role", required=True, choices=ROLES,
+                         help="hall (hall staff), manager, or technician (the cash box)")
+    add.add_argument("--pin-stdin", "--secret-stdin", dest="secret_stdin", action="store_true",
+                     help="read the PIN or password from the first line of stdin")
+    add.set_defaults(func=_add, role=role)
+    disable = sub.add_parser("disable", parents=[leaf], help="disable an account for good (kept in the record)")
+    disable.add_argument("id")
+    disable.set_defaults(func=_disable)
+    listing = sub.add_parser("list", parents=[leaf], help="list the accounts")
+    listing.set_defaults(func=_list, only=role)
+
+
+def _read_secret(args: argparse.Namespace) -> str | None:
+    if args.secret_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    hint = "PIN (at least 6 digits)" if args.role == "technician" else "PIN (6+ digits) or password (8+)"
+    first = getpass.getpass(f"{hint}: ")
+    if getpass.getpass("again: ") != first:
+        print("the two entries differ", file=sys.stderr)
+        return None
+    return first
+
+
+def _add(args: argparse.Namespace) -> int:
+    problem = id_problem(args.id)
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    secret = _read_secret(args)
+    if secret is None:
+        return EXIT_USAGE
+    problem = secret_problem(secret, args.role)
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_USAGE
+
+    async def add(ledger: Ledger) -> dict[str, Any]:
+        await ledger.staff_add(args.id, args.name, args.role, secret, _caller())
+        return {"added": args.id, "role": args.role}
+
+    return _with_ledger(args, add, lambda r: f"added {ROLE_NAMES['en'][r['role']]} {r['added']}")
+
+
+def _disable(args: argparse.Namespace) -> int:
+    async def disable(ledger: Ledger) -> dict[str, Any]:
+        await ledger.staff_disable(args.id, _caller())
+        return {"disabled": args.id}
+
+    return _with_ledger(args, disable, lambda r: f"disabled {r['disabled']}")
+
+
+def _list(args: argparse.Namespace) -> int:
+    async def listing(ledger: Ledger) -> dict[str, Any]:
+        return {"staff": [asdict(m) for m in await ledger.staff_list(args.only)]}
+
+    def text(reply: dict[str, Any]) -> str:
+        lines = []
+        for m in reply["staff"]:
+            state = "enabled" if m["enabled"] else "disabled"
+            if m["locked_until"]:
+                state += f", locked until {m['locked_until']}"
+            lines.append(f"{m['id']}\t{m['name']}\t{m['role']}\t{state}\tfailures={m['failures']}\t"
+                         f"since {m['created']}")
+        return "\n".join(lines)
+
+    return _with_ledger(args, listing, text)
+
+
+def _caller() -> dict[str, Any]:
+    """Who runs kioskctl on the journal: the local user (an installer's job)."""
+    return socket_caller(os.getuid()).audit()
+
+
+def _with_ledger(args: argparse.Namespace, action: Any, show: Any) -> int:
+    target = resolve(args)
+    state = target.state
+    identity = read_identity(state)
+    if identity is None:
+        if not args.kiosk:
+            print(f"kioskctl: no journal in {state.absolute()} [from {target.describe()}]: start kioskd once, "
+                  "name its state folder with --state DIR or --config FILE, or pass --kiosk ID to create one",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        identity = (args.kiosk, "CNY")
+
+    async def run() -> dict[str, Any]:
+        ledger = await Ledger.open(state, *identity)
+        try:
+            return await action(ledger)
+        finally:
+            await ledger.close()
+
+    try:
+        reply = asyncio.run(run())
+    except LedgerError as err:
+        if args.json:
+            print(json.dumps({"ok": False, "error": str(err)}, ensure_ascii=False))
+        else:
+            print(f"kioskctl: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps({"ok": True, **reply}, ensure_ascii=False, indent=2))
+    else:
+        print(show(reply))
+    return EXIT_OK

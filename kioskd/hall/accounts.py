@@ -1,0 +1,177 @@
+"""Staff identity: who acts, and whether their role allows it. The API the rest of kioskd uses.
+
+    found = await accounts.authenticate("2001", secret, via="page")
+    if isinstance(found, Refusal):          # unknown, disabled, locked (until), bad_secret (tries left)
+        ... show found.text(lang) ...
+    require_role(found, "alert_ack")        # NotAllowed unless the person's role may do it
+    await ledger.audit_append("reprint", {"txn": ..., **found.audit()})
+
+Roles: `hall` (hall staff: acknowledge, reprint, look up, open cases), `manager` (all that, and
+approves: refunds, differences, money alerts, the daily close) and `technician` (the cash box under
+dual custody). `installer` is no account: the kiosk's own operator (root or the kioskd user at the
+control socket, or the page's emergency token); it may do everything and is always named so.
+A caller with no role (another member of the socket's group, without --as) may only read.
+To add an action, add it to ACTIONS with the roles that may do it (cases and registers do so).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kioskd.ledger.staff import ROLES
+
+INSTALLER = "installer"
+HALL_UP = frozenset({"hall", "manager"})
+MANAGER = frozenset({"manager"})
+ANY_STAFF = frozenset(ROLES)
+
+# action -> the roles that may do it (the installer may do every one)
+ACTIONS: dict[str, frozenset[str]] = {
+    # everyday hall work
+    "alert_ack": HALL_UP,
+    "alert_clear": HALL_UP,  # device alerts the kiosk cannot sense going away (box emptied)
+    "receipt_reprint": HALL_UP,
+    "txn_view": HALL_UP,
+    "report_view": HALL_UP,
+    "report_print": HALL_UP,
+    "case_open": HALL_UP,  # cases (issue 17) add theirs here
+    "payment_end": HALL_UP,  # a note stuck: the customer's counted notes are submitted without it
+    # a manager's approvals
+    "alert_clear_money": MANAGER,  # payment_flagged, custody_mismatch: money is not where it should be
+    "report_close": MANAGER,
+    "refund_approve": MANAGER,
+    "difference_approve": MANAGER,
+    # the cash box
+    "cashbox_open": ANY_STAFF,  # starts a session; the two technicians then log in at the keypad
+    "custody": frozenset({"technician"}),
+}
+# Alerts whose clearing says money is accounted for: a manager's decision.
+MONEY_ALERTS = frozenset({"payment_flagged", "custody_mismatch"})
+
+ROLE_NAMES = {
+    "zh-CN": {"hall": "大厅工作人员", "manager": "经理", "technician": "技术员", INSTALLER: "安装维护人员", "": "无角色"},
+    "en": {"hall": "hall staff", "manager": "manager", "technician": "technician", INSTALLER: "installer",
+           "": "no role"},
+}
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone acting on the kiosk: a staff account, or the installer."""
+
+    id: str
+    name: str
+    role: str  # hall, manager, technician, installer, or "" (may only read)
+    via: str  # page, kioskctl, keypad, emergency
+
+    @property
+    def label(self) -> str:
+        """How the person is named to staff and the backend ("2001 王芳")."""
+        return f"{self.id} {self.name}".strip()
+
+    def audit(self) -> dict[str, Any]:
+        """The fields every audit entry of this person's action carries."""
+        return {"by": self.id, "by_name": self.name, "by_role": self.role, "via": self.via}
+
+    def view(self) -> dict[str, Any]:
+        """The person as kioskctl --json and the staff page show it."""
+        return {"id": self.id, "name": self.name, "role": self.role, "via": self.via, "label": self.label}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A failed log-in: unknown, disabled, locked (until), bad_secret (tries left)."""
+
+    staff: str
+    reason: str
+    tries_left: int | None = None
+    locked_until: str | None = None
+
+    def text(self, lang: str = "en", tz: str = "UTC") -> str:
+        """The refusal in plain words."""
+        until = local_time(self.locked_until, tz) if self.locked_until else ""
+        if lang == "zh-CN":
+            return {
+                "unknown": "工号或密码错误",
+                "disabled": f"工号 {self.staff} 已停用",
+                "locked": f"工号 {self.staff} 已锁定，请于 {until} 后再试",
+                "bad_secret": f"工号或密码错误，还可再试 {self.tries_left} 次",
+            }.get(self.reason, "登录失败")
+        return {
+            "unknown": "wrong staff ID or secret",
+            "disabled": f"staff {self.staff} is disabled",
+            "locked": f"staff {self.staff} is locked until {until}",
+            "bad_secret": f"wrong staff ID or secret, {self.tries_left} tries left",
+        }.get(self.reason, "log-in refused")
+
+
+class NotAllowed(Exception):
+    """The person's role may not do the action; str() says who, role and action."""
+
+    def __init__(self, person: Person, action: str) -> None:
+        super().__init__(f"{person.label} ({ROLE_NAMES['en'][person.role]}) may not {action.replace('_', ' ')}")
+        self.person, self.action = person, action
+
+
+def may(person: Person, action: str) -> bool:
+    """Whether `person` may do `action` (an unknown action: nobody but the installer)."""
+    return person.role == INSTALLER or person.role in ACTIONS.get(action, frozenset())
+
+
+def require_role(person: Person, action: str) -> None:
+    """Raise NotAllowed unless `person` may do `action`."""
+    if not may(person, action):
+        raise NotAllowed(person, action)
+
+
+def installer(via: str, detail: str) -> Person:
+    """The installer acting through `via` (kioskctl as root, the emergency token), named by `detail`."""
+    return Person(INSTALLER, detail, INSTALLER, via)
+
+
+def socket_caller(uid: int, own_uid: int | None = None) -> Person:
+    """The person behind a control-socket connection without --as: root or the daemon's own
+    user is the installer; any other user (the socket's group) may only read."""
+    try:
+        user = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        user = "?"
+    if uid in (0, os.getuid() if own_uid is None else own_uid):
+        return installer("kioskctl", f"{user} (uid {uid})")
+    return Person(f"uid:{uid}", user, "", "kioskctl")
+
+
+def local_time(utc_text: str, tz: str) -> str:
+    """An RFC 3339 UTC time as local HH:MM (the lock-out's end as staff read it)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        moment = datetime.fromisoformat(utc_text.replace("Z", "+00:00"))
+    except ValueError:
+        return utc_text
+    return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M")
+
+
+class Accounts:
+    """Authenticates staff against the journal's accounts, with the lock-out rules of [custody]."""
+
+    def __init__(self, ledger: Any, *, max_failures: int = 5, lockout: float = 900.0,
+                 wall: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.ledger = ledger
+        self.max_failures, self.lockout, self.wall = max_failures, lockout, wall
+
+    async def authenticate(self, staff_id: str, secret: str, *, via: str, **context: Any) -> Person | Refusal:
+        """The person with this ID and secret, or why not; every attempt is audited with `context`."""
+        result = await self.ledger.staff_authenticate(
+            staff_id, secret, context={"via": via, **context}, max_failures=self.max_failures,
+            lockout=self.lockout, now=self.wall())
+        if result.verdict == "ok":
+            return Person(result.staff, result.name, result.role, via)
+        if result.locked_now:
+            return Refusal(staff_id, "locked", 0, result.locked_until)
+        return Refusal(staff_id, result.verdict, result.tries_left, result.locked_until)

@@ -1,0 +1,68 @@
+"""The staff page's JSON API: each route turns an HTTP request into one control command.
+
+The command's checks (arguments, the person's role, the audit entry naming who did it) are
+the control handlers' (kioskd.control.handlers), so the page and kioskctl always agree.
+To add a screen for cases or registers: add the control commands, then a Route here
+(method, path, build), where `build(request, body)` returns (cmd, args); the page answers
+200 with the command's reply, 403 when the role may not, 409 with the refusal otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+Build = Callable[[web.Request, dict[str, Any]], tuple[str, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One API route: the HTTP method and path, and how it becomes a control command."""
+
+    method: str
+    path: str
+    build: Build
+
+
+def _query(request: web.Request, *names: str) -> dict[str, Any]:
+    """The named query parameters that are present and not empty."""
+    return {n: request.query[n] for n in names if request.query.get(n)}
+
+
+def _amount(request: web.Request) -> dict[str, Any]:
+    """`amount` in fen from the query (the page converts yuan); the handler checks the rest."""
+    text = request.query.get("amount", "")
+    if not text:
+        return {}
+    if not text.isdigit() or len(text) > 12:
+        raise web.HTTPBadRequest(text='{"error":"amount: fen as digits"}', content_type="application/json")
+    return {"amount": int(text)}
+
+
+def _txn_search(request: web.Request, _body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    ref = request.query.get("ref", "").strip()
+    if ref:  # a serial number or transaction id: that one payment
+        return "txn_show", {"ref": ref}
+    return "txn_list", {**_query(request, "account", "since", "until"), **_amount(request)}
+
+
+def _report(request: web.Request, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    args = _query(request, "date")
+    if body.get("print") is True:
+        args["print"] = True
+    return "report_daily", args
+
+
+ROUTES: list[Route] = [
+    Route("POST", "/api/alerts/{id}/ack", lambda r, _b: ("alert_ack", {"id": r.match_info["id"]})),
+    Route("POST", "/api/alerts/{id}/clear", lambda r, _b: ("alert_clear", {"id": r.match_info["id"]})),
+    Route("GET", "/api/txns", _txn_search),
+    Route("GET", "/api/txns/{ref}", lambda r, _b: ("txn_show", {"ref": r.match_info["ref"]})),
+    Route("POST", "/api/txns/{ref}/reprint", lambda r, _b: ("receipt_reprint", {"ref": r.match_info["ref"]})),
+    Route("GET", "/api/reports/daily", _report),
+    Route("POST", "/api/reports/daily", _report),
+    # cases (issue 17) and registers (issue 18) add their routes here
+]
