@@ -112,7 +112,7 @@ def _list(args: argparse.Namespace) -> int:
                 state += f", locked until {m['locked_until']}"
             lines.append(f"{m['id']}\t{m['name']}\t{m['role']}\t{state}\tfailures={m['failures']}\t"
                          f"since {m['created']}")
-        return "\n".join(lines)
+        return "\n".join(lines) or "none"
 
     return _with_ledger(args, listing, text)
 

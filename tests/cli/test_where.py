@@ -24,7 +24,7 @@ def leaf_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -
         words = list(path)
         for a in parser._actions:
             if a.required and a.option_strings:
-                words += [a.option_strings[0], "1"]
+                words += [a.option_strings[0], str(a.choices[0]) if a.choices else "1"]
             elif not a.option_strings and a.nargs != "?":
                 words.append(str(a.choices[0]) if a.choices else "1")
         return [tuple(words)]
