@@ -394,6 +394,7 @@ def custody_settings(config: Config) -> CustodySettings:
     """The custody session's times from [custody] (its lock-out rules are the Accounts')."""
     c = config.custody
     return CustodySettings(login_timeout=c.login_timeout, result_timeout=c.result_timeout,
+                           result_guard=c.result_guard,
                            checkpoint_every=c.checkpoint_every)
 
 

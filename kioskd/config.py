@@ -172,6 +172,7 @@ class CustodyConfig:
     max_failures: int = field(default=5, metadata=_at_least(1))
     lockout: float = field(default=900.0, metadata=_positive())
     result_timeout: float = field(default=120.0, metadata=_positive())
+    result_guard: float = field(default=3.0, metadata={"min": 1.0, "max": 60.0})
     checkpoint_every: float = field(default=3600.0, metadata={"min": 60.0})
 
 

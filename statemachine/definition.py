@@ -88,7 +88,7 @@ def states(timeouts: Timeouts) -> list[dict[str, Any]]:
             "maintenance",
             initial="login",
             on_enter="enter_maintenance",
-            children=[_state("login"), _state("open"), _state("count")],
+            children=[_state("login"), _state("open"), _state("count"), _state("result")],
         ),
         _state("unavailable", on_enter="enter_unavailable"),
     ]
@@ -212,12 +212,14 @@ TRANSITIONS: list[dict[str, Any]] = [
             _t(key, [P + "help", P + "done"], "service_idle"),
         )
     ],
-    # maintenance (dual custody, kioskd.custody.session drives these): login -> open -> count -> end
-    _t("custody_start", ["service_idle", "unavailable"], "maintenance_login"),
+    # maintenance (dual custody, kioskd.custody.session drives these): login -> open -> count -> result;
+    # the result (how it ended) keeps every key typed after a session from customer account entry
+    _t("custody_start", ["service_idle", "unavailable", "maintenance_result"], "maintenance_login"),
     _t("custody_open", "maintenance_login", "maintenance_open"),
     _t("custody_count", "maintenance_open", "maintenance_count"),
-    _t("custody_end", "maintenance", "service_idle", conditions="healthy"),
-    _t("custody_end", "maintenance", "unavailable"),
+    _t("custody_end", ["maintenance_login", "maintenance_open", "maintenance_count"], "maintenance_result"),
+    _t("custody_done", "maintenance_result", "service_idle", conditions="healthy"),
+    _t("custody_done", "maintenance_result", "unavailable"),
     # language and large text toggle anywhere without changing state
     _t("lang", "*", None, before="toggle_locale"),
     _t("large_text", "*", None, before="toggle_large_text"),

@@ -88,8 +88,10 @@ class FakePayments:
         self.lookup_gate: asyncio.Event | None = None  # set to hold look-ups
         self.refusal = "rejected: account_closed"  # the reason of a flagged payment
         self.submitted: list[str] = []
+        self.looked_up: list[str] = []  # every account asked for, as the backend would see it
 
     async def lookup(self, account: str) -> AccountInfo:
+        self.looked_up.append(account)
         if self.lookup_gate is not None:
             await self.lookup_gate.wait()
         if account == "0099999999":

@@ -3,26 +3,34 @@
 Flow (keypad: digits, `confirm` submits, `backspace` erases, `cancel` clears or aborts):
 technician 1 types ID, confirm, PIN, confirm; then a different technician 2 within
 `login_timeout` seconds. Then the box may be removed (statement rendered, no tamper
-alert); when a box is inserted again, or `confirm` is pressed, the count begins: notes per
-denomination, then counterfeit notes, both technicians confirm with their PINs, and only
-then the reconciliation is shown. Every step is an audit entry; the session's end is
-written together with a signed checkpoint.
+alert); when a box is inserted again, or `confirm` is pressed, the count begins: the lines
+of kioskd.custody.count one at a time (`backspace` on an empty line goes back one), both
+technicians confirm with their PINs, and only then the reconciliation is shown. Every step is
+an audit entry; the session's end is written together with a signed checkpoint.
+
+After any end (reconciled, cancelled, timed out, locked out) the screen stays on the result
+(the `maintenance_result` state): keys typed then are the technicians', never a customer's.
+It leaves `result_guard` seconds after the last key once a key was pressed, or after
+`result_timeout` seconds when nobody touches it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from backend_api.jws import b64url
+from kioskd.custody.count import COUNTERFEIT, count_lines, counted_notes
 from kioskd.custody.statement import Statement, reconcile
+from kioskd.custody.steps import LOGIN_STEPS, MAX_ENTRY, Ended, Session
 from kioskd.hall.accounts import Accounts, Person, Refusal
 from kioskd.ledger.records import format_utc
 from kioskd.system.clock import wall_now
@@ -34,41 +42,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kioskd.custody.session")
 
-LOGIN_STEPS = ("tech1_id", "tech1_pin", "tech2_id", "tech2_pin")
-PIN_STEPS = ("tech1_pin", "tech2_pin", "confirm1", "confirm2")
-MAX_ENTRY = 12  # digits in one field (IDs, PINs, counts)
-
-
 @dataclass(frozen=True)
 class CustodySettings:
     """[custody] settings: seconds and attempts."""
 
     login_timeout: float = 120.0  # for technician 1 after the start, technician 2 after technician 1
-    result_timeout: float = 120.0  # the reconciliation stays on screen this long
+    result_timeout: float = 120.0  # the result stays on screen this long when nobody touches it
+    result_guard: float = 3.0  # ... and this long after the last key once someone did
     checkpoint_every: float = 3600.0
-
-
-@dataclass
-class Session:
-    """One custody session as it goes."""
-
-    id: str
-    source: str
-    step: str = "tech1_id"
-    entry: str = ""
-    tech_id: str = ""  # the ID typed, waiting for its PIN
-    tech1: tuple[str, str] | None = None
-    tech2: tuple[str, str] | None = None
-    message: str | None = None
-    refusal: Refusal | None = None  # the last failed PIN: tries left, locked until
-    statement: Statement | None = None
-    expected: dict[int, int] = field(default_factory=dict)
-    denominations: list[int] = field(default_factory=list)
-    entered: dict[int, int] = field(default_factory=dict)
-    counterfeit: int | None = None
-    box_out: bool = False
-    counters_reset: bool = False
-    result: list[dict[str, Any]] | None = None
 
 
 def key_signer(key: Ed25519PrivateKey) -> Callable[[bytes], str]:
@@ -93,32 +74,19 @@ class Custody:
         self.denominations, self.settings = denominations, settings
         self.on_statement, self.wall = on_statement, wall
         self.session: Session | None = None
+        self.ended: Ended | None = None  # on screen after a session, until the technicians leave
         self._timer: asyncio.Task[None] | None = None
+        self._deadline = 0.0  # wall-clock end of the running timer (the screen's countdown)
         # keys, box events and timers run one at a time: a timeout cannot end a session
         # half-way through a PIN check that would otherwise open the box afterwards
         self._lock = asyncio.Lock()
 
     # --- what the screen shows ---------------------------------------------------------
     def view(self) -> dict[str, Any] | None:
-        """The snapshot's `custody` object; expected figures only after the count is confirmed."""
-        s = self.session
-        if s is None:
-            return None
-        count_step = s.step == "count" and len(s.entered) < len(s.denominations)
-        return {
-            "session": s.id,
-            "step": s.step,
-            # a PIN shows as its length only
-            "entry": "*" * len(s.entry) if s.step in PIN_STEPS else s.entry,
-            "tech1": None if s.tech1 is None else s.tech1[0],
-            "tech2": None if s.tech2 is None else s.tech2[0],
-            "message": s.message,
-            "box_out": s.box_out,
-            "denomination": s.denominations[len(s.entered)] if count_step else None,
-            "entered": {str(v): n for v, n in s.entered.items()},
-            "counterfeit": s.counterfeit,
-            "result": s.result,
-        }
+        """The snapshot's `custody` object: the session as it goes, or how it ended."""
+        if self.session is not None:
+            return self.session.view(int(self._deadline * 1000))
+        return None if self.ended is None else self.ended.view()
 
     # --- start ----------------------------------------------------------------------------
     async def start(self, source: str, by: Person | None = None) -> bool:
@@ -127,10 +95,11 @@ class Custody:
             return await self._start(source, by)
 
     async def _start(self, source: str, by: Person | None) -> bool:
-        if self.session is not None or self.model.state not in ("service_idle", "unavailable"):
+        if self.session is not None or self.model.state not in ("service_idle", "unavailable",
+                                                                 "maintenance_result"):
             return False
         session = Session(str(uuid.uuid4()), source)
-        self.session = session
+        self.session, self.ended = session, None
         await self.ledger.custody_open(session.id, source)
         await self._audit("custody_start", source=source, **({} if by is None else by.audit()))
         await self.model.trigger("custody_start")
@@ -150,13 +119,20 @@ class Custody:
     async def _press(self, key: str) -> None:
         s = self.session
         if s is None:
+            if self.ended is not None:  # the result on screen: every key is swallowed here
+                self.ended.acknowledged = True
+                self._arm(self.settings.result_guard, self._dismiss)
+                self.model.publish()
             return
         if key.isdigit() and len(key) == 1:
             if len(s.entry) < MAX_ENTRY:
                 s.entry += key
             s.message = None
         elif key == "backspace":
-            s.entry = s.entry[:-1]
+            if s.entry:
+                s.entry = s.entry[:-1]
+            else:
+                self._back(s)
         elif key == "cancel":
             if s.step in LOGIN_STEPS:
                 await self._end("aborted", "cancelled")
@@ -184,8 +160,6 @@ class Custody:
             await self._enter_count(s, entry)
         elif s.step in ("confirm1", "confirm2"):
             await self._confirm_count(s, entry)
-        elif s.step == "result":
-            await self._result_expired()
 
     async def _login(self, s: Session, pin: str) -> None:
         found = await self._technician(s, s.tech_id, pin)
@@ -231,7 +205,7 @@ class Custody:
         box_id = f"{self.ledger.kiosk_id}-{now[:10].replace('-', '')}-{s.id[:8]}"
         s.statement = Statement(self.ledger.kiosk_id, box_id, figures["since"], now, dict(s.expected),
                                 figures["payments"], s.tech1, s.tech2)
-        s.denominations = sorted(set(self.denominations()) | set(s.expected))
+        s.lines = count_lines(sorted(set(self.denominations()) | set(s.expected)))
         s.step = "open"
         await self.ledger.custody_update(s.id, box_id=box_id)
         await self._audit("custody_open", tech1=s.tech1[0], tech2=s.tech2[0], box_id=box_id,
@@ -241,8 +215,10 @@ class Custody:
         if self.on_statement is not None:
             try:
                 await self.on_statement(s.statement)
+                s.printed = "printed"
             except Exception as err:  # the statement stays in the audit chain; printing may be retried
                 log.error("custody statement could not be printed: %s", err)
+                s.printed = "failed"
 
     # --- the box ------------------------------------------------------------------------------
     async def stacker_opened(self) -> None:
@@ -296,11 +272,16 @@ class Custody:
     async def _enter_count(self, s: Session, entry: str) -> None:
         if not entry:
             return
-        if len(s.entered) < len(s.denominations):
-            s.entered[s.denominations[len(s.entered)]] = int(entry)
-            return
-        s.counterfeit = int(entry)
-        s.step = "confirm1"
+        s.entered[s.lines[len(s.entered)].key] = int(entry)
+        if len(s.entered) == len(s.lines):
+            s.step = "confirm1"
+
+    def _back(self, s: Session) -> None:
+        """Backspace on an empty entry in the count: the line before is typed again."""
+        if s.step in ("count", "confirm1") and s.entered:
+            line = s.lines[len(s.entered) - 1]
+            s.entry = str(s.entered.pop(line.key))
+            s.step, s.message = "count", None
 
     async def _confirm_count(self, s: Session, pin: str) -> None:
         tech = s.tech1 if s.step == "confirm1" else s.tech2
@@ -313,30 +294,30 @@ class Custody:
         await self._reconcile(s)
 
     async def _reconcile(self, s: Session) -> None:
-        assert s.statement is not None
-        s.result = reconcile(s.expected, s.entered)
-        s.step = "result"
-        over = [r["value"] for r in s.result if r["verdict"] == "over"]
-        short = [r["value"] for r in s.result if r["verdict"] == "short"]
-        await self._audit("custody_count", box_id=s.statement.box_id, rows=s.result,
-                          counterfeit=s.counterfeit or 0, confirmed_by=[s.tech1[0], s.tech2[0]])  # type: ignore[index]
+        assert s.statement is not None and s.tech1 is not None and s.tech2 is not None
+        rows = reconcile(s.expected, counted_notes(s.lines, s.entered))
+        over = [r["value"] for r in rows if r["verdict"] == "over"]
+        short = [r["value"] for r in rows if r["verdict"] == "short"]
+        counterfeit = s.entered.get(COUNTERFEIT, 0)
+        await self._audit("custody_count", box_id=s.statement.box_id, rows=rows, counterfeit=counterfeit,
+                          entered=dict(s.entered), confirmed_by=[s.tech1[0], s.tech2[0]])
         if over or short:
             self.alerts.raise_alert("custody_mismatch", "critical", session=s.id, box_id=s.statement.box_id,
                                     over=",".join(map(str, over)), short=",".join(map(str, short)))
-        self._arm(self.settings.result_timeout, self._result_expired)
-
-    @staticmethod
-    def _mismatched(s: Session) -> bool:
-        return any(r["verdict"] != "match" for r in s.result or [])
+        await self._end("mismatch" if over or short else "match", None, result=rows, counterfeit=counterfeit)
 
     # --- end ---------------------------------------------------------------------------------------
-    async def _end(self, outcome: str, reason: str | None) -> None:
-        """Close the session: audit entry + signed checkpoint, then leave maintenance."""
+    async def _end(self, outcome: str, reason: str | None, **shown: Any) -> None:
+        """Close the session: audit entry + signed checkpoint, then show how it ended."""
         s = self.session
         if s is None:
             return
         self._disarm()
         self.session = None
+        refusal = s.refusal if reason in ("locked", "disabled") else None
+        self.ended = Ended(s.id, outcome, reason, s.tech1, s.tech2, statement=s.printed,
+                           staff=None if refusal is None else refusal.staff,
+                           locked_until=None if refusal is None else refusal.locked_until, **shown)
         now = format_utc(self.wall())
         await self.ledger.custody_update(s.id, outcome=outcome, reason=reason, ended=now)
         await self.ledger.audit_append_checkpointed(
@@ -353,24 +334,27 @@ class Custody:
         if self.on_end is not None:
             self.on_end(outcome)
         await self.model.trigger("custody_end")
+        self._arm(self.settings.result_timeout, self._dismiss)
+        self.model.publish()
+
+    async def _dismiss(self) -> None:
+        """The result has been seen (or nobody came): back to customers, or out of service."""
+        self.ended = None
+        await self.model.trigger("custody_done")
         self.model.publish()
 
     async def _login_expired(self) -> None:
         await self._end("aborted", "timeout")
 
-    async def _result_expired(self) -> None:
-        s = self.session
-        await self._end("mismatch" if s is not None and self._mismatched(s) else "match", None)
-
     def _arm(self, seconds: float, on_expire: Callable[[], Awaitable[None]]) -> None:
         self._disarm()
-
-        session = self.session
+        owner = self.session or self.ended  # a timer dies with the session or result it was set for
+        self._deadline = time.time() + seconds
 
         async def expire() -> None:
             await asyncio.sleep(seconds)
             async with self._lock:
-                if self.session is session and self._timer is asyncio.current_task():
+                if (self.session or self.ended) is owner and self._timer is asyncio.current_task():
                     self._timer = None  # _end must not cancel the task it runs in
                     await on_expire()
 

@@ -309,6 +309,21 @@ _V6_CASES: tuple[str, ...] = (
        BEGIN SELECT RAISE(ABORT, 'case outcomes are never deleted'); END""",
 )
 
+_V7_INVOICES: tuple[str, ...] = (
+    # the customer's request for an electronic invoice of a payment (one per payment), and what
+    # the backend answered; the signed request is the outbox body (kind "invoice", key txn)
+    """CREATE TABLE invoices (
+        id INTEGER PRIMARY KEY,
+        txn TEXT NOT NULL UNIQUE REFERENCES txns(id),
+        requested TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('requested', 'issued', 'refused')),
+        number TEXT,
+        url TEXT,
+        reason TEXT,
+        answered TEXT
+    )""",
+)
+
 _V8_STAFF: tuple[str, ...] = (
     # The technicians become staff accounts with the role technician; hall staff and
     # managers join them. A role is fixed for the life of an account (disable, add anew).
@@ -328,21 +343,6 @@ _V8_STAFF: tuple[str, ...] = (
 )
 
 # Index i holds the statements that take the schema from user_version i to i + 1.
-_V7_INVOICES: tuple[str, ...] = (
-    # the customer's request for an electronic invoice of a payment (one per payment), and what
-    # the backend answered; the signed request is the outbox body (kind "invoice", key txn)
-    """CREATE TABLE invoices (
-        id INTEGER PRIMARY KEY,
-        txn TEXT NOT NULL UNIQUE REFERENCES txns(id),
-        requested TEXT NOT NULL,
-        state TEXT NOT NULL CHECK (state IN ('requested', 'issued', 'refused')),
-        number TEXT,
-        url TEXT,
-        reason TEXT,
-        answered TEXT
-    )""",
-)
-
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1_JOURNAL, _V2_OUTBOX, _V3_AUDIT, _V4_CUSTODY, _V5_RATINGS,
                                            _V6_CASES, _V7_INVOICES, _V8_STAFF)
 LATEST_VERSION = len(MIGRATIONS)

@@ -122,6 +122,10 @@ class Simulation:
         """The QR codes' texts of the last receipt the printer emulator decoded."""
         return list(self.printer.receipts[-1].qr) if self.printer.receipts else []
 
+    def backend_hits(self) -> dict[str, int]:
+        """Requests the reference backend received, per path (a look-up is /v1/accounts/lookup)."""
+        return dict(self.backend.hits)
+
     def latest_receipt(self) -> tuple[list[str], bytes | None] | None:
         """The last receipt the printer emulator decoded, as text lines and a PNG."""
         if not self.printer.receipts:

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from kioskd.custody.statement import statement_lines
 from tests.custody.conftest import Site
 from tests.ledger.conftest import paid
 
 
 async def count(site: Site, counted: dict[int, int], counterfeit: int = 0) -> None:
-    """Type the count for each denomination the screen asks for, then counterfeit notes."""
-    while site.screen["custody"]["denomination"] is not None:
-        value = site.screen["custody"]["denomination"]
-        await site.keys(*str(counted.get(value, 0)), "confirm")
-    await site.keys(*str(counterfeit), "confirm")
+    """Type the figure of each line the screen asks for: notes per denomination, then counterfeits."""
+    while site.screen["custody"]["line"] is not None:
+        line = site.screen["custody"]["lines"][site.screen["custody"]["line"]]
+        figure = counterfeit if line["kind"] == "counterfeit" else counted.get(line["value"], 0)
+        await site.keys(*str(figure), "confirm")
 
 
+@pytest.mark.looptime
 async def test_session_with_an_over_and_a_short_denomination(site: Site) -> None:
     await paid(site.ledger, 10000, 10000, 5000)
     await paid(site.ledger, 5000, 5000, 2000)
@@ -38,13 +41,21 @@ async def test_session_with_an_over_and_a_short_denomination(site: Site) -> None
 
     # blind: nothing on screen tells the expected figures while counting
     screen = site.screen["custody"]
-    assert screen["result"] is None and "expected" not in json.dumps(screen)
+    assert [(line["kind"], line["value"]) for line in screen["lines"]] == [
+        ("notes", v) for v in (100, 500, 1000, 2000, 5000, 10000)] + [("counterfeit", None)]
+    assert "result" not in screen and "expected" not in json.dumps(screen)
     await count(site, {10000: 3, 5000: 2, 2000: 1}, counterfeit=1)
-    assert site.screen["custody"]["step"] == "confirm1" and site.screen["custody"]["result"] is None
+    screen = site.screen["custody"]
+    assert screen["step"] == "confirm1" and "result" not in screen
+    assert screen["entered"] == {"100": 0, "500": 0, "1000": 0, "2000": 1, "5000": 2, "10000": 3, "counterfeit": 1}
     await site.keys(*"135790", "confirm")
     await site.keys(*"246802", "confirm")
 
-    rows = {r["value"]: r for r in site.screen["custody"]["result"]}
+    assert site.state == "maintenance_result"
+    shown = site.screen["custody"]
+    assert (shown["step"], shown["outcome"], shown["counterfeit"], shown["statement"]) == (
+        "ended", "mismatch", 1, "printed")
+    rows = {r["value"]: r for r in shown["result"]}
     assert (rows[10000]["verdict"], rows[10000]["diff"]) == ("over", 1)
     assert (rows[5000]["verdict"], rows[5000]["diff"]) == ("short", -1)
     assert rows[2000]["verdict"] == "match" and rows[100]["verdict"] == "match"
@@ -52,10 +63,10 @@ async def test_session_with_an_over_and_a_short_denomination(site: Site) -> None
     recorded = (await site.entries("custody_count"))[0]
     assert recorded["counterfeit"] == 1 and recorded["confirmed_by"] == ["1001", "1002"]
 
-    await site.keys("confirm")
-    assert site.state == "service_idle"
     end = (await site.entries("custody_end"))[-1]
     assert end["outcome"] == "mismatch"
+    await site.leave()
+    assert site.state == "service_idle"
     assert await site.audit_problems() == []
 
     # the new box counts from zero
@@ -78,6 +89,22 @@ async def test_a_confirmation_needs_the_right_pin(site: Site) -> None:
     assert "custody_mismatch" not in site.alerts.raised
 
 
+async def test_backspace_on_an_empty_line_goes_back_to_the_line_before(site: Site) -> None:
+    await paid(site.ledger, 5000)
+    await site.custody.start("service_key")
+    await site.login("1001")
+    await site.login("1002")
+    await site.keys("confirm")
+    await site.keys("2", "confirm", "1", "2")  # 2 one-yuan notes, then typing the five-yuan line
+    assert (site.screen["custody"]["line"], site.screen["custody"]["entry"]) == (1, "12")
+    await site.keys("backspace", "backspace", "backspace")  # the line emptied, then back to the first
+    assert (site.screen["custody"]["line"], site.screen["custody"]["entry"]) == (0, "2")
+    assert site.screen["custody"]["entered"] == {}
+    await site.keys("backspace", "0", "confirm")
+    assert site.screen["custody"]["entered"] == {"100": 0}
+
+
+@pytest.mark.looptime
 async def test_tamper_makes_the_kiosk_unavailable_until_a_custody_session(site: Site) -> None:
     await site.custody.stacker_opened()
     assert "box_tamper" in site.alerts.raised and site.state == "unavailable"
@@ -87,6 +114,7 @@ async def test_tamper_makes_the_kiosk_unavailable_until_a_custody_session(site: 
 
     await site.custody.start("door")  # an aborted session is not enough either
     await site.keys("cancel")
+    await site.leave()
     assert site.state == "unavailable"
 
     await site.custody.start("door")
@@ -94,7 +122,8 @@ async def test_tamper_makes_the_kiosk_unavailable_until_a_custody_session(site: 
     await site.login("1003")
     await site.keys("confirm")
     await count(site, {})
-    await site.keys(*"246802", "confirm", *"112233", "confirm", "confirm")
+    await site.keys(*"246802", "confirm", *"112233", "confirm")
+    await site.leave()
     assert site.state == "service_idle"
     assert "box_tamper" in site.alerts.cleared
     assert [e for e in await site.kinds() if e == "box_tamper"] == ["box_tamper"]

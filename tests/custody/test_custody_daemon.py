@@ -64,10 +64,11 @@ async def test_two_technicians_empty_the_box_and_the_count_is_reconciled(tmp_pat
         # counted per denomination (1, 5, 10, 20, 50, 100 yuan): one 100 short, one 50 over
         await keys(kiosk, "0", "0", "0", "0", "2", "1", "0")  # ..., then 0 counterfeit
         await keys(kiosk, "246810", "135791")  # both technicians confirm the count
-        snap = await kiosk.until(lambda s: s["custody"]["step"] == "result", "the reconciliation")
+        snap = await kiosk.until(lambda s: s["custody"]["step"] == "ended", "the reconciliation")
         verdicts = {r["value"]: r["verdict"] for r in snap["custody"]["result"]}
         assert (verdicts[10000], verdicts[5000], verdicts[100]) == ("short", "over", "match")
-        await kiosk.press("confirm")
+        assert snap["state"] == "maintenance_result" and snap["custody"]["outcome"] == "mismatch"
+        await kiosk.press("confirm")  # seen: back to customers once the guard time has passed
         await kiosk.until(lambda s: s["state"] == "service_idle", "back in service")
         # the new, empty box cleared it
         listed = json.loads(kioskctl("alerts", "--all", "--json", "--socket", str(state / "control.sock")).stdout)

@@ -19,7 +19,7 @@ async def test_two_distinct_technicians_release_the_box_and_both_are_recorded(si
     assert site.state == "maintenance_login"
     await site.login("1001")
     assert site.screen["custody"]["step"] == "tech2_id"
-    assert site.screen["custody"]["tech1"] == "1001"
+    assert site.screen["custody"]["tech1"] == {"id": "1001", "name": "张伟"}
     await site.login("1002")
     assert site.state == "maintenance_open"
     assert site.kiosk.validator.accepting is False
@@ -38,10 +38,13 @@ async def test_pin_is_never_shown_on_screen(site: Site) -> None:
     assert "135" not in str(site.screen)
 
 
+@pytest.mark.looptime
 async def test_the_same_technician_twice_ends_the_session(site: Site) -> None:
     await site.custody.start("door")
     await site.login("1001")
     await site.keys(*"1001", "confirm")
+    assert site.state == "maintenance_result"
+    await site.leave()
     assert site.state == "service_idle"
     assert not await released(site)
     end = (await site.entries("custody_end"))[-1]
@@ -60,6 +63,8 @@ async def test_one_technician_alone_times_out(site: Site) -> None:
     assert "box_tamper" in site.alerts.raised
     assert "box_removed" not in site.alerts.raised
     await site.custody._timer  # the session's own 120 s timer
+    assert site.state == "maintenance_result" and site.screen["custody"]["reason"] == "timeout"
+    await site.leave()
     assert site.state == "unavailable"
     assert not await released(site)
     assert (await site.entries("custody_end"))[-1]["reason"] == "timeout"
@@ -72,8 +77,8 @@ async def test_second_technician_at_the_121st_second_is_too_late(site: Site) -> 
     t0 = asyncio.get_running_loop().time()
     await asyncio.sleep(121)
     assert asyncio.get_running_loop().time() - t0 >= 121
-    await site.login("1002")
-    assert not site.state.startswith("maintenance")
+    await site.login("1002")  # typed onto the timed-out session's result: swallowed
+    assert site.state == "maintenance_result" and site.screen["custody"]["reason"] == "timeout"
     assert not await released(site)
     assert (await site.entries("custody_end"))[-1]["reason"] == "timeout"
 
@@ -93,9 +98,10 @@ async def test_five_wrong_pins_lock_the_technician_out_for_15_minutes(site: Site
     for attempt in range(4):
         await site.login("1001", "000000")
         assert site.screen["custody"]["message"] == "bad_pin", attempt
+        assert site.screen["custody"]["tries_left"] == 4 - attempt
         assert site.state == "maintenance_login"
     await site.login("1001", "000000")  # the fifth
-    assert site.state == "service_idle"
+    assert site.state == "maintenance_result"
     locked = await site.entries("staff_locked")
     assert locked and (locked[0]["staff"], locked[0]["via"]) == ("1001", "keypad")
     assert (await site.entries("custody_end"))[-1]["reason"] == "locked"
@@ -103,7 +109,7 @@ async def test_five_wrong_pins_lock_the_technician_out_for_15_minutes(site: Site
     # the right PIN does not help while locked
     await site.custody.start("service_key")
     await site.login("1001")
-    assert site.state == "service_idle"
+    assert site.state == "maintenance_result" and site.screen["custody"]["reason"] == "locked"
     assert not await released(site)
     results = [e["result"] for e in await site.entries("staff_auth")]
     assert results == ["bad_secret"] * 5 + ["locked"]
@@ -121,7 +127,8 @@ async def test_a_locked_out_second_technician_does_not_release_the_box(site: Sit
     await site.custody.start("service_key")
     await site.login("1001")
     await site.login("1002")
-    assert site.state == "service_idle"
+    assert site.state == "maintenance_result"
+    assert (site.screen["custody"]["reason"], site.screen["custody"]["staff"]) == ("locked", "1002")
     assert not await released(site)
 
 
@@ -130,7 +137,7 @@ async def test_a_disabled_technician_ends_the_session(site: Site) -> None:
     await site.custody.start("kioskctl")
     await site.login("1001")
     await site.login("1003")
-    assert site.state == "service_idle"
+    assert site.state == "maintenance_result"
     assert not await released(site)
     assert (await site.entries("custody_end"))[-1]["reason"] == "disabled"
 
@@ -138,7 +145,7 @@ async def test_a_disabled_technician_ends_the_session(site: Site) -> None:
 async def test_cancel_during_login_ends_the_session_recorded(site: Site) -> None:
     await site.custody.start("service_key")
     await site.keys("1", "cancel")
-    assert site.state == "service_idle"
+    assert site.state == "maintenance_result"
     assert (await site.entries("custody_end"))[-1]["reason"] == "cancelled"
 
 

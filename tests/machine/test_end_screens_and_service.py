@@ -105,10 +105,28 @@ async def test_a_custody_session_inhibits_cash_and_ends_where_health_says(
     assert k.validator.actions[-1] == "inhibit"
     if not healthy_at_end:
         k.model.set_problem("stacker", "stacker_full")
-    await k.model.trigger("custody_end")
+    await k.model.trigger("custody_end")  # the session's result stays on screen, keys go to custody
+    assert k.state == "maintenance_result" and k.validator.accepting is False
+    await k.model.trigger("custody_done")
     assert k.state == ("service_idle" if healthy_at_end else "unavailable")
     if not healthy_at_end:
         assert k.snapshots[-1]["unavailable"] == {"reason": "stacker_full"}
+
+
+@pytest.mark.parametrize("during", ["maintenance_login", "maintenance_open", "maintenance_count"])
+async def test_a_session_ending_at_any_step_shows_its_result_and_a_new_one_may_start_there(
+    kiosk: Kiosk, during: str
+) -> None:
+    await kiosk.model.trigger("ready")
+    for trigger, state in [("custody_start", "maintenance_login"), ("custody_open", "maintenance_open"),
+                           ("custody_count", "maintenance_count")]:
+        await kiosk.model.trigger(trigger)
+        if state == during:
+            break
+    await kiosk.model.trigger("custody_end")
+    assert kiosk.state == "maintenance_result" and kiosk.validator.accepting is False
+    await kiosk.model.trigger("custody_start")  # the door opened again: a new session, no customer between
+    assert kiosk.state == "maintenance_login"
 
 
 async def test_custody_cannot_start_in_the_middle_of_a_payment(kiosk: Kiosk) -> None:
@@ -121,14 +139,16 @@ async def at(where: str) -> Kiosk:
     k = Kiosk()
     if where == "unavailable":
         return await out_of_service()
-    if where == "maintenance_login":
+    if where.startswith("maintenance"):
         await k.model.trigger("ready")
         await k.model.trigger("custody_start")
+    if where == "maintenance_result":
+        await k.model.trigger("custody_end")
     assert k.state == where
     return k
 
 
-@pytest.mark.parametrize("where", ["starting", "unavailable", "maintenance_login"])
+@pytest.mark.parametrize("where", ["starting", "unavailable", "maintenance_login", "maintenance_result"])
 async def test_where_no_payment_is_taken_a_note_is_handed_back_and_lang_still_works(where: str) -> None:
     k = await at(where)
     await k.model.trigger("note_escrowed", 1000)

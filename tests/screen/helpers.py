@@ -52,6 +52,9 @@ class FakeSim:
     def latest_qr(self) -> list[str]:
         return []
 
+    def backend_hits(self) -> dict[str, int]:
+        return {}
+
 
 BASE: dict[str, Any] = {
     "state": "service_idle",

@@ -104,6 +104,8 @@ async def test_door_opened_at_the_kiosk_without_custody(tmp_path: Path) -> None:
         assert alert["severity"] == "critical" and alert["device"] == "door" and alert["title_zh"] == "机门打开"
         assert (await staff.json("status"))["devices"]["door"] == "open"
         await kiosk.press("cancel")  # nobody logs in: the session is abandoned, the door still open
+        await kiosk.until(lambda s: s["state"] == "maintenance_result", "the session's result")
+        await kiosk.press("confirm")  # seen: the idle screen once the guard time has passed
         await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
         assert [a["id"] for a in await staff.alerts() if a["code"] == "door_open"] == [alert["id"]]
         await kiosk.fault("door_open", False)

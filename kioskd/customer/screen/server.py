@@ -29,6 +29,8 @@ STATIC_FILES = {
     "/invoice.js": ("invoice.js", "text/javascript"),
     "/app.js": ("app.js", "text/javascript"),
     "/style.css": ("style.css", "text/css"),
+    "/maintenance.js": ("maintenance.js", "text/javascript"),  # the technicians' custody screen
+    "/maintenance.css": ("maintenance.css", "text/css"),
     "/sim": ("sim.html", "text/html"),
     "/sim.js": ("sim.js", "text/javascript"),
 }
@@ -67,6 +69,9 @@ class SimControl(Protocol):
 
     def latest_qr(self) -> list[str]:
         """The texts of the last printed receipt's QR codes."""
+
+    def backend_hits(self) -> dict[str, int]:
+        """Requests the simulated backend received, per path (what reached it, for tests)."""
         ...
 
 
@@ -270,6 +275,7 @@ class ScreenServer:
                 "receipt": None if receipt is None else receipt[0],
                 "qr": self._sim.latest_qr(),
                 "receipt_png": receipt is not None and receipt[1] is not None,
+                "backend_hits": self._sim.backend_hits(),
             }
         )
 

@@ -235,9 +235,7 @@ function viewFor(state) {
   if (state === "payment_receipt" || state === "payment_done") return viewResult;
   if (state === "payment_help") return viewHelp;
   if (state === "unavailable") return viewUnavailable;
-  if (state.startsWith("maintenance")) {
-    return () => [title("maintenance_title"), h("p", { class: "lead" }, t("maintenance_body"))];
-  }
+  if (state.startsWith("maintenance")) return viewMaintenance; // maintenance.js: the technicians' screen
   return () => [title("wait_title")];
 }
 
