@@ -5,10 +5,12 @@ The door and the box are the emulators' (/sim), as the technicians' hands would 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -60,6 +62,15 @@ class Display:
         return (await self.kiosk.sim_state())["backend_hits"].get(LOOKUP, 0)
 
 
+def add_technicians(state: Path) -> None:
+    """The two technicians, added with kioskctl as an installer would."""
+    for tech, (name, pin) in TECHS.items():
+        done = subprocess.run([sys.executable, "-m", "kioskd.cli.main", "tech", "--state", str(state),
+                               "add", tech, "--name", name, "--pin-stdin"],
+                              cwd=ROOT, input=pin + "\n", capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+
+
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def display(tmp_path_factory) -> AsyncIterator[Display]:
     from playwright.async_api import async_playwright
@@ -68,11 +79,7 @@ async def display(tmp_path_factory) -> AsyncIterator[Display]:
     kiosk = await start_kiosk(tmp / "s")
     try:
         await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
-        for tech, (name, pin) in TECHS.items():
-            done = subprocess.run([sys.executable, "-m", "kioskd.cli.main", "tech", "--state", str(tmp / "s"),
-                                   "add", tech, "--name", name, "--pin-stdin"],
-                                  cwd=ROOT, input=pin + "\n", capture_output=True, text=True, timeout=60)
-            assert done.returncode == 0, done.stderr
+        await asyncio.to_thread(add_technicians, tmp / "s")
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = await browser.new_page(viewport={"width": 1280, "height": 800})
