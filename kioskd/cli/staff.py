@@ -14,6 +14,7 @@ from kioskd.cli.where import resolve, unreachable
 from kioskd.control.server import ControlError, call
 from kioskd.customer.receipts.layout import format_money
 from kioskd.hall.accounts import ROLE_NAMES
+from kioskd.hall.range_report import range_lines
 from kioskd.hall.reports import report_lines
 
 EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 1, 3
@@ -96,6 +97,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--print", action="store_true", help="also print it on the receipt printer")
     p.set_defaults(func=_run, build=lambda a: {"cmd": "report_daily", "date": a.date, "print": a.print},
                    show=_show_report)
+    p = actions.add_parser("range", parents=[common], help="the figures of a range of days (default the last 7)")
+    p.add_argument("since", nargs="?", help="YYYY-MM-DD, first local date")
+    p.add_argument("until", nargs="?", help="YYYY-MM-DD, last local date (default today)")
+    p.set_defaults(func=_run, build=lambda a: {"cmd": "report_range", "since": a.since, "until": a.until},
+                   show=lambda r, lang: print("\n".join(range_lines(r["report"], lang))))
     p = actions.add_parser("close", parents=[common], help="run the daily close now")
     p.add_argument("date", nargs="?", help="YYYY-MM-DD, local date")
     p.set_defaults(func=_run, build=lambda a: {"cmd": "report_close", "date": a.date}, show=_show_report)

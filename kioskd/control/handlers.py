@@ -10,17 +10,23 @@ import os
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
+from kioskd.control.args import bool_arg as _bool
+from kioskd.control.args import date_arg as _date
+from kioskd.control.args import int_arg as _int
+from kioskd.control.args import str_arg as _str
+from kioskd.control.args import time_arg as _time
 from kioskd.control.server import ControlError, NotPermitted, Peer
 from kioskd.customer.commands import customer_commands
 from kioskd.customer.receipts.layout import print_receipt
 from kioskd.customer.receipts.printing import receipt_data
 from kioskd.hall.accounts import (
+    ACTIONS,
     MONEY_ALERTS,
     Accounts,
     NotAllowed,
@@ -29,9 +35,9 @@ from kioskd.hall.accounts import (
     require_role,
     socket_caller,
 )
+from kioskd.hall.range_report import range_problem, range_report
 from kioskd.hall.recheck import staff_cleared
-from kioskd.hall.reports import daily_report, day_bounds, print_report
-from kioskd.system.clock import wall_now
+from kioskd.hall.reports import daily_report, print_report
 
 if TYPE_CHECKING:
     from drivers.base import DoorSensor, ReceiptPrinter
@@ -47,7 +53,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kioskd.control.server")
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TXN = re.compile(r"[0-9a-fA-F-]{8,36}")
 Command = Callable[[dict[str, Any], Person], Awaitable[dict[str, Any]]]
 
@@ -100,6 +105,7 @@ class Handlers:
             "txn_show": (self.txn_show, frozenset({"ref"}), "txn_view"),
             "receipt_reprint": (self.receipt_reprint, frozenset({"ref", "by"}), "receipt_reprint"),
             "report_daily": (self.report_daily, frozenset({"date", "print"}), "report_view"),
+            "report_range": (self.report_range, frozenset({"since", "until"}), "report_view"),
             "report_close": (self.report_close, frozenset({"date"}), "report_close"),
             "cashbox_open": (self.cashbox_open, frozenset(), "cashbox_open"),
             "sim_insert": (self.sim_insert, frozenset({"value"}), None),
@@ -134,7 +140,7 @@ class Handlers:
             require_role(actor, action)
         except NotAllowed as err:
             await self.d.ledger.audit_append("staff_refused", {"action": action, **actor.audit()})
-            raise NotPermitted(str(err)) from None
+            raise NotPermitted(str(err), action, tuple(sorted(ACTIONS.get(action, ())))) from None
 
     async def emergency_login(self, client: str) -> None:
         """The staff page's emergency token was used: an audit entry and an alert, every time."""
@@ -170,6 +176,8 @@ class Handlers:
         return {
             "kiosk": d.config.kiosk.id,
             "currency": d.config.kiosk.currency,
+            "tz": d.config.kiosk.tz,  # where the kiosk is: its dates and times are read there
+            "today": _date({}, d.config.kiosk.tz).isoformat(),
             "state": d.model.state,
             "problems": dict(d.model.problems),
             "notices": sorted(d.model.notices),
@@ -269,6 +277,17 @@ class Handlers:
                 raise ControlError(f"daily report {report['date']} not printed: the printer is not ready")
             report["printed"] = True
         return {"report": report}
+
+    async def report_range(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
+        """The report of the local days since..until (inclusive; default: the last 7 days to today)."""
+        c = self.d.config
+        last = _date(req, c.kiosk.tz, "until")
+        first = _date(req, c.kiosk.tz, "since") if req.get("since") is not None else last - timedelta(days=6)
+        problem = range_problem(first, last)
+        if problem:
+            raise ControlError(f"report range {first}..{last}: {problem}")
+        return {"report": await range_report(self.d.ledger, first, last, tz=c.kiosk.tz, kiosk=c.kiosk.id,
+                                             currency=c.kiosk.currency)}
 
     async def report_close(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Run the daily close now for a date (default today)."""
@@ -373,65 +392,3 @@ def _jws_payload(jws: str) -> Any:
         return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
     except (IndexError, ValueError):
         return jws
-
-
-_MISSING = object()
-
-
-def _arg(req: dict[str, Any], name: str, default: Any, ok: Callable[[Any], bool], what: str) -> Any:
-    value = req.get(name, _MISSING)
-    if value is _MISSING or value is None:
-        if default is _MISSING:
-            raise ControlError(f"{name}: {what} required")
-        return default
-    if not ok(value):
-        raise ControlError(f"{name}: {what} required, got {value!r}")
-    return value
-
-
-def _str(req: dict[str, Any], name: str, default: Any = _MISSING) -> Any:
-    return _arg(req, name, default, lambda v: isinstance(v, str) and 0 < len(v) <= 200, "a string")
-
-
-def _int(req: dict[str, Any], name: str, default: Any = _MISSING) -> Any:
-    return _arg(req, name, default, lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer")
-
-
-def _bool(req: dict[str, Any], name: str, default: Any = _MISSING) -> Any:
-    return _arg(req, name, default, lambda v: isinstance(v, bool), "true or false")
-
-
-def _date(req: dict[str, Any], tz: str) -> date:
-    text = _str(req, "date", None)
-    if text is None:
-        from zoneinfo import ZoneInfo
-
-        return wall_now().astimezone(ZoneInfo(tz)).date()
-    try:
-        return date.fromisoformat(text) if _DATE.fullmatch(text) else _bad_date(text)
-    except ValueError:
-        return _bad_date(text)
-
-
-def _bad_date(text: str) -> date:
-    raise ControlError(f"date: YYYY-MM-DD required, got {text!r}")
-
-
-def _time(req: dict[str, Any], name: str, tz: str, *, end: bool) -> str | None:
-    """RFC 3339 with an offset, or a local date (its start; for `until` the next day's start)."""
-    text = _str(req, name, None)
-    if text is None:
-        return None
-    if _DATE.fullmatch(text):
-        try:
-            since, until = day_bounds(date.fromisoformat(text), tz)
-        except ValueError:
-            raise ControlError(f"{name}: not a date: {text!r}") from None
-        return until if end else since
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ControlError(f"{name}: RFC 3339 time or YYYY-MM-DD required, got {text!r}") from None
-    if moment.tzinfo is None:
-        raise ControlError(f"{name}: the time needs an offset (Z or +08:00), got {text!r}")
-    return moment.isoformat()

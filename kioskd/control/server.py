@@ -46,7 +46,11 @@ class ControlError(Exception):
 
 
 class NotPermitted(ControlError):
-    """Refused because the caller's role may not do it (the staff page answers 403)."""
+    """Refused because the caller's role may not do `action` (the staff page answers 403)."""
+
+    def __init__(self, message: str, action: str = "", roles: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.action, self.roles = action, roles  # what was refused, and the roles that may
 
 
 class ControlServer:

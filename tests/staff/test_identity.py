@@ -126,6 +126,8 @@ async def test_kioskctl_acts_as_the_person_who_types_their_secret(kiosk: Running
     assert code == 1 and "4 tries left" in reply["error"]
     code, reply = kioskctl(socket, "report", "close", "--as", "3001", "--secret-stdin", secret=STAFF["3001"][2])
     assert code == 0 and reply["report"]["count"] == 1
+    code, reply = kioskctl(socket, "report", "range", "--as", "2001", "--secret-stdin", secret=STAFF["2001"][2])
+    assert code == 0 and reply["report"]["count"] == 1 and len(reply["report"]["days"]) == 7
 
     db = sqlite3.connect(state / "journal.sqlite3")
     entries = [(k, json.loads(d)) for k, d in db.execute("select kind, data from audit order by seq")]
@@ -137,5 +139,6 @@ async def test_kioskctl_acts_as_the_person_who_types_their_secret(kiosk: Running
     assert (refused["by"], refused["action"]) == ("2001", "report_close")
     auth = [(d["staff"], d["result"], d["via"], d["uid"]) for k, d in entries if k == "staff_auth"]
     assert auth == [("2001", "ok", "kioskctl", os.getuid())] * 3 + [
-        ("1001", "bad_secret", "kioskctl", os.getuid()), ("3001", "ok", "kioskctl", os.getuid())]
+        ("1001", "bad_secret", "kioskctl", os.getuid()), ("3001", "ok", "kioskctl", os.getuid()),
+        ("2001", "ok", "kioskctl", os.getuid())]
     assert not any(secret in json.dumps(entries, ensure_ascii=False) for _, _, secret in STAFF.values())

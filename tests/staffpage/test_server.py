@@ -234,3 +234,31 @@ async def test_no_staff_route_on_the_customer_port() -> None:
 def raise_stacker_full(staff_page: Page) -> str:
     staff_page.daemon.alerts.raise_alert("stacker_full", "critical")
     return staff_page.daemon.alerts.listing()[0]["id"]
+
+
+async def test_payments_and_reports_through_the_api_as_the_role_allows(staff_page: Page) -> None:
+    hall, technician = await staff_page.logged_in("2001"), await staff_page.logged_in("1001")
+    async with hall.get(staff_page.url + "api/txns?since=2024-05-01T10:00&until=2024-05-01&amount=15000") as resp:
+        assert resp.status == 200 and (await resp.json()) == {"txns": []}  # a local time needs no offset
+    for query, status, says in (("amount=12.50", 400, "amount"), ("since=yesterday", 409, "since"),
+                                ("ref=99", 409, "no transaction 99")):
+        async with hall.get(staff_page.url + "api/txns?" + query) as resp:
+            assert resp.status == status and says in (await resp.json())["error"], query
+    async with hall.post(staff_page.url + "api/txns/99/reprint") as resp:
+        assert resp.status == 409 and "no transaction 99" in (await resp.json())["error"]
+    async with hall.get(staff_page.url + "api/reports/daily?date=2024-05-01") as resp:
+        report = (await resp.json())["report"]
+    assert (report["date"], report["count"], report["total"]) == ("2024-05-01", 0, 0)
+    async with hall.get(staff_page.url + "api/reports/range?since=2024-05-01&until=2024-05-03") as resp:
+        report = (await resp.json())["report"]
+    assert list(report["days"]) == ["2024-05-01", "2024-05-02", "2024-05-03"] and report["count"] == 0
+    for query in ("since=2024-05-03&until=2024-05-01", "since=2023-01-01&until=2024-05-01"):
+        async with hall.get(staff_page.url + "api/reports/range?" + query) as resp:
+            assert resp.status == 409, query
+    async with hall.post(staff_page.url + "api/reports/daily", data="[1]") as resp:
+        assert resp.status == 400
+    # a technician opens the box; looking up customers' payments is the hall's work
+    for path in ("api/txns?account=0012345678", "api/reports/daily"):
+        async with technician.get(staff_page.url + path) as resp:
+            body = await resp.json()
+            assert resp.status == 403 and body["roles"] == ["hall", "manager"], path

@@ -64,5 +64,6 @@ ROUTES: list[Route] = [
     Route("POST", "/api/txns/{ref}/reprint", lambda r, _b: ("receipt_reprint", {"ref": r.match_info["ref"]})),
     Route("GET", "/api/reports/daily", _report),
     Route("POST", "/api/reports/daily", _report),
+    Route("GET", "/api/reports/range", lambda r, _b: ("report_range", _query(r, "since", "until"))),
     # cases (issue 17) and registers (issue 18) add their routes here
 ]

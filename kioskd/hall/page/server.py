@@ -29,8 +29,10 @@ log = logging.getLogger("kioskd.hall.page")
 COOKIE = "kioskd_staff"
 STATIC_FILES = {
     "/": ("index.html", "text/html"),
-    "/staff.js": ("staff.js", "text/javascript"),
     "/staff.css": ("staff.css", "text/css"),
+    # the core, then one file per tab (cases and registers add theirs), then the start
+    **{f"/{name}": (name, "text/javascript") for name in (
+        "staff-text.js", "staff.js", "staff-status.js", "staff-txns.js", "staff-reports.js", "staff-start.js")},
 }
 # As the customer screen's, but the login form posts to this page itself.
 HEADERS = {
@@ -193,10 +195,11 @@ class StaffPage:
             cmd, args = route.build(request, body)
             try:
                 answer = await self._handlers.run(cmd, args, person)
-            except ControlError as err:
-                # refused by role (403), or already done / not found / printer not ready (409)
-                status = 403 if isinstance(err, NotPermitted) else 409
-                return web.json_response({"error": str(err), "forbidden": status == 403}, status=status)
+            except NotPermitted as err:  # the role may not: what, and which roles may
+                return web.json_response({"error": str(err), "forbidden": True, "action": err.action,
+                                          "roles": list(err.roles)}, status=403)
+            except ControlError as err:  # already done, not found, the printer not ready
+                return web.json_response({"error": str(err)}, status=409)
             log.info("staff page: %s by %s", cmd, person.label)
             return web.json_response(answer)
 

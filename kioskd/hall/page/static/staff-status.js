@@ -1,0 +1,75 @@
+// Staff page tab: the kiosk's status and its alerts (refreshed), acknowledge and clear.
+"use strict";
+
+(() => {
+  function alertTitle(a) {
+    return lang === "en" ? a.title_en : a.title_zh;
+  }
+
+  function stateText(state) {
+    const names = t("kiosk_states");
+    const key = Object.keys(names).find((k) => state === k || state.startsWith(k + "_"));
+    return key ? `${names[key]} (${state})` : state;
+  }
+
+  function deviceRow([name, value], alerts) {
+    // "online", a door position, or the code of the open alert that keeps it from working
+    const alert = alerts.find((a) => a.code === value);
+    const text = t("device_states")[value] || (alert ? alertTitle(alert) : value);
+    return h("li", { "data-testid": `device-${name}`, "data-value": value,
+      class: value === "online" || value === "closed" ? "ok" : "trouble" },
+    `${t("device_names")[name] || name}: ${text}`);
+  }
+
+  async function act(alert, verb) {
+    const answer = await api("POST", `/api/alerts/${encodeURIComponent(alert.id)}/${verb}`);
+    if (answer.ok) say(`${t(verb === "ack" ? "acked" : "cleared")}: ${alertTitle(alert)}`);
+    else if (answer.status !== 401) sayRefusal(answer);
+    await refresh();
+  }
+
+  function alertCard(a) {
+    const state = a.state === "acknowledged" && a.acknowledged_by ? t("acked_by", a.acknowledged_by)
+      : (t("alert_states")[a.state] || a.state);
+    const buttons = [];
+    if (a.state === "raised" && may("alert_ack")) {
+      buttons.push(h("button", { type: "button", "data-testid": "ack", onclick: (e) => {
+        e.target.disabled = true; act(a, "ack");
+      } }, t("ack")));
+    }
+    if (may("alert_clear")) {
+      buttons.push(h("button", { type: "button", "data-testid": "clear", onclick: (e) => {
+        e.target.disabled = true; act(a, "clear");
+      } }, t("clear")));
+    }
+    return h("li", { class: `alert sev-${a.severity}`, "data-testid": "alert", "data-code": a.code,
+      "data-state": a.state },
+    h("strong", {}, alertTitle(a)),
+    h("span", { class: "meta" }, `${t("severities")[a.severity] || a.severity} · ${when(a.raised_at || a.at)}`),
+    h("span", { class: "meta" }, state),
+    buttons.length ? h("span", { class: "actions" }, buttons) : null);
+  }
+
+  function render(panel) {
+    if (!last) return;
+    const s = last.status;
+    const alerts = last.alerts;
+    const depth = Object.values(s.outbox || {}).reduce((sum, n) => sum + n, 0);
+    panel.replaceChildren(
+      h("h2", {}, t("status")),
+      h("dl", { class: "figures" },
+        h("dt", {}, t("state")), h("dd", { "data-testid": "state", "data-state": s.state }, stateText(s.state)),
+        h("dt", {}, t("devices")),
+        h("dd", {}, h("ul", { class: "devices", "data-testid": "devices" },
+          Object.entries(s.devices).map((d) => deviceRow(d, alerts)))),
+        h("dt", {}, t("box")), h("dd", { "data-testid": "box" }, t("notes", s.box.notes, money(s.box.total, s.currency))),
+        h("dt", {}, t("outbox")), h("dd", { "data-testid": "outbox" }, t("items", depth)),
+        h("dt", {}, t("backend")), h("dd", { "data-testid": "backend" }, when(s.last_backend_contact))),
+      h("h2", {}, t("alerts")),
+      alerts.length ? h("ul", { class: "alerts", "data-testid": "alerts" }, alerts.map(alertCard))
+        : h("p", { "data-testid": "no-alerts" }, t("no_alerts")));
+  }
+
+  registerTab({ id: "status", label: "tab_status", action: null, render,
+    refresh: () => render($("panels").querySelector('[data-tab="status"]')) });
+})();

@@ -1,0 +1,191 @@
+"""Two people use the staff page on a phone against a whole simulated kiosk, in Chromium: hall staff
+acknowledge an alert, find a payment, reprint its receipt and are refused a manager's action; the
+manager clears it and reads the reports; the audit chain names who did what."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import pytest_asyncio
+
+from tests.daemon import ROOT, RunningKiosk, start_kiosk
+from tests.screen.test_browser import ARGS, CHROMIUM
+from tests.staff.conftest import Staff, pay
+from tests.staffpage.test_daemon_page import add_staff, staff_page_url
+
+from .conftest import STAFF
+
+SHOTS = ROOT / "artifacts" / "screens" / "staff"
+PHONE = {"width": 390, "height": 844}  # a phone held upright, CSS pixels
+pytestmark = [
+    pytest.mark.slow, pytest.mark.browser, pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed"),
+]
+os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def hall(tmp_path_factory) -> AsyncIterator[tuple[RunningKiosk, str]]:
+    tmp = tmp_path_factory.mktemp("phone")
+    text = (ROOT / "config" / "simulate.toml").read_text(encoding="utf-8")
+    config = tmp / "kiosk.toml"
+    config.write_text(text + "\n[staff_page]\nenabled = true\nport = 0\n", encoding="utf-8")
+    kiosk = await start_kiosk(tmp / "s", "--config", str(config))
+    try:
+        await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
+        await asyncio.to_thread(add_staff, tmp / "s")
+        yield kiosk, await staff_page_url(tmp / "daemon.log")
+    finally:
+        await kiosk.stop()
+
+
+async def flagged_payment(kiosk: RunningKiosk, account: str, value: int) -> None:
+    """A payment whose account the operator closes while the cash goes in: flagged for staff."""
+    await kiosk.press(*account, "confirm")
+    await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation")
+    await kiosk.press("confirm")
+    await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "the cash step")
+    await kiosk.insert(value)
+    await kiosk.until(lambda s: s["notes"] == [value], "the note counted")
+    with sqlite3.connect(kiosk.state_dir / "backend.sqlite3") as backend:
+        backend.execute("UPDATE accounts SET status = 'closed' WHERE account = ?", (account,))
+    await kiosk.press("finish")
+    await kiosk.until(lambda s: s["state"] == "payment_help", "the help screen")
+    await kiosk.press("confirm")
+    await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
+
+
+class Phone:
+    """A phone's browser on the staff page."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+
+    async def login(self, staff: str) -> None:
+        from playwright.async_api import expect
+
+        await expect(self.page.get_by_test_id("login")).to_be_visible()
+        await self.page.get_by_test_id("staff-id").fill(staff)
+        await self.page.get_by_test_id("secret").fill(STAFF[staff][2])
+        await self.page.get_by_test_id("login-button").click()
+        await expect(self.page.get_by_test_id("me")).to_contain_text(f"{staff} {STAFF[staff][0]}")
+
+    def alert(self, code: str):
+        return self.page.locator(f'[data-testid="alert"][data-code="{code}"]')
+
+    async def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        await self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+async def test_two_people_do_the_days_work_on_a_phone(hall: tuple[RunningKiosk, str]) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    kiosk, url = hall
+    paid = await pay(kiosk, "0012345678", [10000, 5000])
+    seq = paid["result"]["seq"]
+    await flagged_payment(kiosk, "0023456789", 2000)
+    await kiosk.fault("stacker_full", True)  # the box reports full: staff empty it and clear it
+    ctl = Staff(kiosk)
+    await ctl.until_alert("stacker_full")
+    await ctl.until_alert("payment_flagged")
+    await kiosk.fault("stacker_full", False)
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+            phone = Phone(await context.new_page())
+            await phone.page.goto(url)
+            await phone.shot("phone-login-zh-CN")
+            await phone.login("2001")
+            await expect(phone.page.get_by_test_id("me")).to_have_text("2001 王芳 · 大厅工作人员")
+
+            # hall staff acknowledge the full box
+            full = phone.alert("stacker_full")
+            await full.get_by_test_id("ack").click()
+            await expect(full).to_have_attribute("data-state", "acknowledged")
+            await expect(full).to_contain_text("已确认（2001 王芳）")
+            # ... and may not clear the flagged payment's alert: that is a manager's decision
+            flagged = phone.alert("payment_flagged")
+            await flagged.get_by_test_id("clear").click()
+            await expect(phone.page.get_by_test_id("error")).to_have_text(
+                "无权操作：解除涉及款项的告警（需要经理）")
+            await expect(flagged).to_have_attribute("data-state", "raised")
+            await phone.shot("phone-refused-zh-CN")
+
+            # a customer asks about their payment: found by account, opened, the receipt reprinted
+            await phone.page.get_by_test_id("tab-txns").click()
+            await phone.page.get_by_test_id("q-account").fill("0012345678")
+            await phone.page.get_by_test_id("q-amount").fill("150")
+            await phone.page.get_by_test_id("txn-search-button").click()
+            await expect(phone.page.get_by_test_id("txn-count")).to_have_text("找到 1 笔")
+            await phone.shot("phone-search-zh-CN")
+            await phone.page.locator(f'[data-testid="txn"][data-seq="{seq}"]').click()
+            detail = phone.page.get_by_test_id("txn-detail")
+            await expect(detail.get_by_test_id("d-amount")).to_have_text("¥150.00")
+            await expect(detail.get_by_test_id("d-notes")).to_contain_text("¥100.00")
+            await expect(detail.get_by_test_id("d-state")).to_have_text("已入账")
+            await detail.get_by_test_id("reprint").click()
+            await expect(phone.page.get_by_test_id("done")).to_have_text("凭条已补打（第 1 份）")
+            await kiosk.until_printed("补打 DUPLICATE 1")
+            await phone.shot("phone-reprint-zh-CN")
+            # by serial number straight to the payment, and by a time window that holds it
+            await phone.page.get_by_test_id("back").click()
+            await phone.page.get_by_test_id("q-account").fill("")
+            await phone.page.get_by_test_id("q-amount").fill("")
+            await phone.page.get_by_test_id("q-ref").fill(str(seq))
+            await phone.page.get_by_test_id("txn-search-button").click()
+            await expect(phone.page.get_by_test_id("d-seq")).to_have_text(str(seq))
+            # by the time the customer remembers, on the kiosk's clock: both payments of the day
+            today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+            await phone.page.get_by_test_id("back").click()
+            await phone.page.get_by_test_id("q-ref").fill("")
+            for name, value in (("from_date", today), ("from_time", "00:00"), ("to_date", today),
+                                ("to_time", "23:59")):
+                await phone.page.get_by_test_id(f"q-{name}").fill(value)
+            await phone.page.get_by_test_id("txn-search-button").click()
+            await expect(phone.page.get_by_test_id("txn-count")).to_have_text("找到 2 笔")
+            await phone.page.get_by_test_id("logout").click()
+
+            # the manager, on the same phone
+            await phone.login("3001")
+            await expect(phone.page.get_by_test_id("me")).to_have_text("3001 赵经理 · 经理")
+            await phone.alert("payment_flagged").get_by_test_id("clear").click()
+            await expect(phone.page.get_by_test_id("done")).to_contain_text("已解除告警")
+            await expect(phone.alert("payment_flagged")).to_have_count(0)
+            await phone.page.get_by_test_id("tab-reports").click()
+            await phone.page.get_by_test_id("daily-show").click()
+            await expect(phone.page.get_by_test_id("daily-count")).to_have_text("2")
+            await expect(phone.page.get_by_test_id("daily-total")).to_have_text("¥170.00")
+            await phone.page.get_by_test_id("range-show").click()
+            await expect(phone.page.get_by_test_id("range-count")).to_have_text("2")
+            await phone.shot("phone-reports-zh-CN")
+            await phone.page.get_by_test_id("lang").click()
+            await expect(phone.page.get_by_test_id("tab-reports")).to_have_text("Reports")
+            await phone.shot("phone-reports-en")
+        finally:
+            await browser.close()
+
+    # the audit chain names who did what
+    db = sqlite3.connect(kiosk.state_dir / "journal.sqlite3")
+    entries = [(k, json.loads(d)) for k, d in db.execute("select kind, data from audit order by seq")]
+    db.close()
+    logins = [(d["staff"], d["result"]) for k, d in entries if k == "staff_auth" and d["via"] == "page"]
+    assert logins == [("2001", "ok"), ("3001", "ok")]
+    acked = [d for k, d in entries if k == "alert" and d["state"] == "acknowledged"]
+    assert [(a["code"], a["detail"]["acknowledged_by"]) for a in acked] == [("stacker_full", "2001 王芳")]
+    [refused] = [d for k, d in entries if k == "staff_refused"]
+    assert (refused["by"], refused["by_role"], refused["action"], refused["via"]) == (
+        "2001", "hall", "alert_clear_money", "page")
+    [reprint] = [d for k, d in entries if k == "reprint"]
+    assert (reprint["seq"], reprint["by"], reprint["by_name"], reprint["via"]) == (seq, "2001", "王芳", "page")
+    cleared = [d for k, d in entries if k == "alert" and d["state"] == "cleared" and d["code"] == "payment_flagged"]
+    assert [c["detail"]["cleared_by"] for c in cleared] == ["3001 赵经理"]
