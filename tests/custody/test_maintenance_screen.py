@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
 from tests.daemon import ROOT, RunningKiosk, start_kiosk
 from tests.screen.test_browser import ARGS, CHROMIUM
-from tests.staff.conftest import pay
+from tests.staff.conftest import add_staff, pay
 
 SHOTS = ROOT / "artifacts" / "screens" / "maintenance"
 TECHS = {"7001": ("张伟", "246810"), "7002": ("李娜", "135791")}
@@ -62,15 +59,6 @@ class Display:
         return (await self.kiosk.sim_state())["backend_hits"].get(LOOKUP, 0)
 
 
-def add_technicians(state: Path) -> None:
-    """The two technicians, added with kioskctl as an installer would."""
-    for tech, (name, pin) in TECHS.items():
-        done = subprocess.run([sys.executable, "-m", "kioskd.cli.main", "tech", "--state", str(state),
-                               "add", tech, "--name", name, "--pin-stdin"],
-                              cwd=ROOT, input=pin + "\n", capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-
-
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def display(tmp_path_factory) -> AsyncIterator[Display]:
     from playwright.async_api import async_playwright
@@ -79,7 +67,8 @@ async def display(tmp_path_factory) -> AsyncIterator[Display]:
     kiosk = await start_kiosk(tmp / "s")
     try:
         await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
-        await asyncio.to_thread(add_technicians, tmp / "s")
+        await asyncio.to_thread(add_staff, tmp / "s",
+                                {tech: (name, "technician", pin) for tech, (name, pin) in TECHS.items()})
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = await browser.new_page(viewport={"width": 1280, "height": 800})

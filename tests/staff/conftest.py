@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import io
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ import pytest
 
 from kioskd.cli import main as ctl
 from kioskd.control.server import call
-from tests.daemon import STEP, RunningKiosk, start_kiosk
+from tests.daemon import ROOT, STEP, RunningKiosk, start_kiosk
 
 
 class Staff:
@@ -71,6 +73,15 @@ class Staff:
                 return not found
             return found[0] if found and found[0]["state"] == state else None
         return await self.until(check, f"alert {code} {state or 'cleared'}")
+
+
+def add_staff(state: Path, accounts: dict[str, tuple[str, str, str]]) -> None:
+    """Staff accounts (ID -> name, role, secret) added with kioskctl, as an installer would (blocking)."""
+    for staff, (name, role, secret) in accounts.items():
+        done = subprocess.run([sys.executable, "-m", "kioskd.cli.main", "staff", "--state", str(state), "add",
+                               staff, "--name", name, "--role", role, "--secret-stdin"],
+                              cwd=ROOT, input=secret + "\n", capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
 
 
 async def pay(kiosk: RunningKiosk, account: str, notes: list[int]) -> dict[str, Any]:

@@ -3,6 +3,7 @@ only read; roles decide, refusals and actions name the person in the audit chain
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -21,7 +22,7 @@ from kioskd.hall.accounts import ACTIONS, Person, may, require_role
 from kioskd.hall.alerts import Alerts
 from kioskd.ledger import Ledger
 from tests.daemon import ROOT, RunningKiosk
-from tests.staff.conftest import pay
+from tests.staff.conftest import add_staff, pay
 
 STAFF = {"2001": ("王芳", "hall", "hall-pass-2001"), "3001": ("赵经理", "manager", "864209"),
          "1001": ("张伟", "technician", "135790")}
@@ -102,18 +103,10 @@ def kioskctl(socket: str, *args: str, secret: str = "") -> tuple[int, dict]:
     return done.returncode, json.loads(done.stdout)
 
 
-def add_staff(state: Path) -> None:
-    for staff, (name, role, secret) in STAFF.items():
-        done = subprocess.run([sys.executable, "-m", "kioskd.cli.main", "staff", "--state", str(state), "add",
-                               staff, "--name", name, "--role", role, "--secret-stdin"],
-                              cwd=ROOT, input=secret + "\n", capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-
-
 async def test_kioskctl_acts_as_the_person_who_types_their_secret(kiosk: RunningKiosk) -> None:
     state = kiosk.state_dir
     socket = str(state / "control.sock")
-    add_staff(state)
+    await asyncio.to_thread(add_staff, state, STAFF)
     await pay(kiosk, "0012345678", [10000])
     code, me = kioskctl(socket, "whoami", "--as", "2001", "--secret-stdin", secret=STAFF["2001"][2])
     assert code == 0 and me["person"]["label"] == "2001 王芳" and me["person"]["via"] == "kioskctl"

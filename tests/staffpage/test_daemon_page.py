@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,7 +15,7 @@ import pytest_asyncio
 
 from tests.daemon import ROOT, STEP, RunningKiosk, start_kiosk
 from tests.screen.test_browser import ARGS, CHROMIUM
-from tests.staff.conftest import Staff
+from tests.staff.conftest import Staff, add_staff
 
 from .conftest import STAFF, TOKEN
 
@@ -46,15 +44,6 @@ class StaffKiosk:
         return alert
 
 
-def add_staff(state: Path) -> None:
-    """The hall's staff accounts, added with kioskctl as an installer would."""
-    for staff, (name, role, secret) in STAFF.items():
-        done = subprocess.run([sys.executable, "-m", "kioskd.cli.main", "staff", "--state", str(state), "add",
-                               staff, "--name", name, "--role", role, "--secret-stdin"],
-                              cwd=ROOT, input=secret + "\n", capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-
-
 async def staff_page_url(log: Path) -> str:
     """The URL the daemon logged for its staff page (it chose a free port)."""
     async with asyncio.timeout(STEP):
@@ -75,7 +64,7 @@ async def staff_kiosk(tmp_path_factory) -> AsyncIterator[StaffKiosk]:
     kiosk = await start_kiosk(tmp / "s", "--config", str(config))
     try:
         await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
-        add_staff(tmp / "s")
+        await asyncio.to_thread(add_staff, tmp / "s", STAFF)
         yield StaffKiosk(kiosk, await staff_page_url(tmp / "daemon.log"))
     finally:
         await kiosk.stop()

@@ -17,8 +17,8 @@ import pytest_asyncio
 
 from tests.daemon import ROOT, RunningKiosk, start_kiosk
 from tests.screen.test_browser import ARGS, CHROMIUM
-from tests.staff.conftest import Staff, pay
-from tests.staffpage.test_daemon_page import add_staff, staff_page_url
+from tests.staff.conftest import Staff, add_staff, pay
+from tests.staffpage.test_daemon_page import staff_page_url
 
 from .conftest import STAFF
 
@@ -40,7 +40,7 @@ async def hall(tmp_path_factory) -> AsyncIterator[tuple[RunningKiosk, str]]:
     kiosk = await start_kiosk(tmp / "s", "--config", str(config))
     try:
         await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
-        await asyncio.to_thread(add_staff, tmp / "s")
+        await asyncio.to_thread(add_staff, tmp / "s", STAFF)
         yield kiosk, await staff_page_url(tmp / "daemon.log")
     finally:
         await kiosk.stop()
