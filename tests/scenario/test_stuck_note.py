@@ -6,6 +6,9 @@ payment waits for the freed note, the receipt shows every note, the backend cred
 
 from __future__ import annotations
 
+import json
+import os
+import pwd
 import sqlite3
 from pathlib import Path
 
@@ -122,4 +125,7 @@ async def test_staff_end_the_payment_and_the_audit_names_them(tmp_path: Path) ->
         assert await kiosk.stop() == 0
     with journal(state) as db:
         [(data,)] = db.execute("select data from audit where kind = 'payment_ended'").fetchall()
-    assert '"by":"guide-7"' in data.replace(" ", "") and '"counted":5000' in data.replace(" ", "")
+    # who ended it: the caller the control socket knows (the installer's shell) and the name given
+    ended = json.loads(data)
+    assert ended["by"] == f"installer {pwd.getpwuid(os.getuid()).pw_name} (uid {os.getuid()}) for guide-7"
+    assert (ended["counted"], ended["stuck_note"]) == (5000, 2000)
