@@ -20,6 +20,7 @@ from kioskd.custody.statement import Statement, statement_lines
 from kioskd.customer.invoices import InvoiceDesk
 from kioskd.customer.receipts.layout import render_lines, send_when_ready
 from kioskd.customer.receipts.printing import Receipts
+from kioskd.customer.receipts.reprint import Duplicates
 from kioskd.customer.screen.server import ScreenServer
 from kioskd.customer.voice.announcer import Announcer, announcer_from
 from kioskd.devices import build_door, build_keypad, build_printer, build_validator
@@ -85,6 +86,7 @@ class Daemon:
     keypad: Keypad
     door: DoorSensor | None
     receipts: Receipts
+    duplicates: Duplicates
     model: KioskModel
     custody: Custody
     cases: Cases
@@ -148,10 +150,12 @@ class Daemon:
         self.keypad = build_keypad(c)
         self.door = build_door(c)
         self.receipts = Receipts(c, self.ledger, self.printer, key)
+        self.duplicates = Duplicates(self.receipts, c.state_dir)
         self.model = KioskModel(
             validator=self.validator, journal=self.ledger, payments=self.payments,
             receipts=self.receipts, alerts=self.alerts, rules=rules_from(c), publish=self._publish,
             site=Site(hall=c.kiosk.name, hall_en=c.kiosk.name_en, hotline=c.kiosk.hotline),
+            reprints=self.duplicates,
         )
         self.machine = build_machine(self.model, Timeouts(**vars(c.timeouts)))
         self.storage.model = self.model

@@ -20,6 +20,9 @@ TIMEOUT_KEYS: dict[str, str] = {
     "payment_receipt": "receipt",
     "payment_done": "result",
     "payment_help": "help",
+    "service_reprint_account": "account",
+    "service_reprint_choose": "confirm",
+    "service_reprint_done": "result",
 }
 
 DIGITS = tuple("0123456789")
@@ -80,9 +83,21 @@ def states(timeouts: Timeouts) -> list[dict[str, Any]]:
             timed("payment_help", "help", on_enter="enter_help"),
         ],
     )
+    # the customer's own copy of a recent receipt (补打凭条), from the idle screen
+    reprint = _state(
+        "reprint",
+        initial="account",
+        children=[
+            timed("service_reprint_account", "account"),
+            _state("lookup", on_enter="start_reprint_lookup"),
+            timed("service_reprint_choose", "choose"),
+            _state("printing", on_enter="start_reprint"),
+            timed("service_reprint_done", "done"),
+        ],
+    )
     return [
         _state("starting"),
-        _state("service", initial="idle", children=[_state("idle", on_enter="enter_idle")]),
+        _state("service", initial="idle", children=[_state("idle", on_enter="enter_idle"), reprint]),
         payment,
         _state(
             "maintenance",
@@ -96,6 +111,7 @@ def states(timeouts: Timeouts) -> list[dict[str, Any]]:
 
 P = "payment_"
 CASH = P + "cash"
+R = "service_reprint_"
 
 
 def _t(trigger: str, source: str | list[str], dest: str | None, **extra: Any) -> dict[str, Any]:
@@ -212,6 +228,22 @@ TRANSITIONS: list[dict[str, Any]] = [
             _t(key, [P + "help", P + "done"], "service_idle"),
         )
     ],
+    # self-service reprint: the account number, then a digit picks one of its payments of the
+    # last 24 h; each payment once by the customer (a duplicate, audited), anything else is staff's
+    _t("reprint", "service_idle", R + "account", conditions="can_reprint"),
+    _t("digit", R + "account", R + "account", before="type_digit"),
+    _t("backspace", R + "account", R + "account", before="erase_digit"),
+    _t("confirm", R + "account", R + "lookup", conditions="account_valid"),
+    _t("confirm", R + "account", R + "account", before="show_account_error"),
+    _t("reprints_listed", R + "lookup", R + "choose", conditions=["is_current", "has_choices"],
+       before="store_choices"),
+    _t("reprints_listed", R + "lookup", R + "done", conditions="is_current", before="say_none"),
+    _t("digit", R + "choose", R + "printing", conditions="choice_open", before="pick_reprint"),
+    _t("digit", R + "choose", R + "done", conditions="choice_used", before="say_already"),
+    _t("reprint_printed", R + "printing", R + "done", conditions="is_current", before="store_reprint_outcome"),
+    _t("cancel", [R + "account", R + "lookup", R + "choose"], "service_idle"),
+    _t("timeout", [R + "account", R + "choose", R + "done"], "service_idle"),
+    *[_t(key, R + "done", "service_idle") for key in END_KEYS],
     # maintenance (dual custody, kioskd.custody.session drives these): login -> open -> count -> result;
     # the result (how it ended) keeps every key typed after a session from customer account entry
     _t("custody_start", ["service_idle", "unavailable", "maintenance_result"], "maintenance_login"),

@@ -27,8 +27,11 @@ from statemachine.ports import (
     PaymentResult,
     Payments,
     ReceiptService,
+    Reprints,
 )
 from statemachine.reasons import lookup_reason, payment_reason
+from statemachine.reprint_model import ReprintMixin
+from statemachine.result_model import ResultMixin
 from statemachine.rules import DEFAULT_RULES, DEFAULT_SITE, Rules, Site, account_problem
 from statemachine.trouble_model import TroubleMixin
 from statemachine.visit_model import VisitMixin
@@ -47,7 +50,7 @@ class NoteWithoutPayment(RuntimeError):
     """A note was credited after its payment left the screen."""
 
 
-class KioskModel(CustodyModelMixin, VisitMixin, InvoiceMixin, TroubleMixin):
+class KioskModel(CustodyModelMixin, VisitMixin, InvoiceMixin, TroubleMixin, ReprintMixin, ResultMixin):
     """One customer at a time: account, look-up, cash, submit, receipt."""
 
     state: str
@@ -64,11 +67,13 @@ class KioskModel(CustodyModelMixin, VisitMixin, InvoiceMixin, TroubleMixin):
         alerts: AlertService,
         rules: Rules = DEFAULT_RULES,
         site: Site = DEFAULT_SITE,
+        reprints: Reprints | None = None,
         publish: Callable[[Snapshot], None] = lambda snapshot: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.validator, self.journal, self.payments = validator, journal, payments
         self.receipts, self.alerts, self.rules, self.site = receipts, alerts, rules, site
+        self.reprints = reprints  # None: no self-service reprint on this kiosk
         self._publish, self._clock = publish, clock
         self.machine: Any = None  # set by build_machine
         self.locale = rules.locale
@@ -98,6 +103,7 @@ class KioskModel(CustodyModelMixin, VisitMixin, InvoiceMixin, TroubleMixin):
         self.rating: str | None = None
         self.invoice_asked = None
         self._reset_trouble()
+        self._reset_reprint()
 
     # --- what the screen shows -------------------------------------------------
     @property
@@ -149,6 +155,7 @@ class KioskModel(CustodyModelMixin, VisitMixin, InvoiceMixin, TroubleMixin):
             "site": {"hall": self.site.hall, "hall_en": self.site.hall_en or self.site.hall,
                      "hotline": self.site.hotline},
             **self.jam_snapshot(),
+            **self.reprint_snapshot(),
             **self.custody_snapshot(),
         }
 
@@ -356,55 +363,6 @@ class KioskModel(CustodyModelMixin, VisitMixin, InvoiceMixin, TroubleMixin):
         """The validator refused a note (and handed it back)."""
         self.message = "note_rejected"
         self.loose_note = None
-
-    # --- submit and receipt -------------------------------------------------------------------
-    def start_submit(self, *_: Any) -> None:
-        """Close the cash session and submit it to the backend, in a task."""
-        assert self.txn is not None
-        self.submit_started, txn, gen = True, self.txn, self.gen
-        self.message = None
-
-        async def submit() -> None:
-            try:
-                await self.journal.close_payment(txn)
-            except Exception as err:  # disk full, read-only: the notes are journalled already
-                log.error("payment %s could not be closed (%s): told pending", txn, err)
-                self.set_problem("storage", "storage")  # out of service once this payment ends
-            result = await self.payments.submit(txn)
-            await self.trigger("submitted", gen, result)
-
-        self.spawn(submit(), "submit")
-
-    def store_result(self, gen: int, result: PaymentResult, *_: Any) -> None:
-        """Keep what the backend answered, to tell the customer the truth."""
-        self.result = result
-        if result.status == "flagged":
-            self.help_reason = "flagged"
-            self.help_detail = payment_reason(result.status, result.reason)
-
-    def start_receipt(self, *_: Any) -> None:
-        """Print the receipt in a task."""
-        result, locale, gen = self.result, self.locale, self.gen
-        assert result is not None
-        self.receipt = "printing"
-
-        async def print_receipt() -> None:
-            ok = await self.receipts.print_payment(result, locale)
-            await self.trigger("printed", gen, ok)
-
-        self.spawn(print_receipt(), "receipt")
-
-    def is_flagged(self, *_: Any) -> bool:
-        """The backend refused the payment: staff must act."""
-        return self.result is not None and self.result.status == "flagged"
-
-    def store_print(self, gen: int = -1, ok: bool = False, *_: Any) -> None:
-        """Say whether the receipt came out."""
-        self.receipt = "printed" if ok else "failed"
-
-    def receipt_timed_out(self, *_: Any) -> None:
-        """The printer did not finish in time; the receipt is kept for reprint."""
-        self.receipt = "failed"
 
     async def exit_payment(self, *_: Any) -> None:
         """Leaving the payment: a cash session that took nothing is cancelled."""

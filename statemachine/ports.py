@@ -50,6 +50,18 @@ class PaymentResult:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class ReprintChoice:
+    """A recent payment a customer may reprint at the kiosk (what the list shows, no names)."""
+
+    txn: str
+    seq: int
+    amount: int
+    status: PaymentStatus
+    local_time: str  # "MM-DD HH:MM" in the kiosk's time zone
+    used: bool  # the customer already had their one copy of it
+
+
 class Journal(Protocol):
     """The money journal (kioskd.ledger)."""
 
@@ -99,6 +111,18 @@ class InvoiceDesk(Protocol):
 
     async def request(self, result: PaymentResult, locale: str) -> tuple[str, str | None]:
         """Ask for the payment's invoice and print its slip: (issued | pending | refused, number)."""
+        ...
+
+
+class Reprints(Protocol):
+    """Self-service reprints (kioskd.customer.receipts.reprint)."""
+
+    async def recent_payments(self, account: str) -> list[ReprintChoice]:
+        """The account's payments of the last 24 hours, newest first (at most 5)."""
+        ...
+
+    async def for_customer(self, txn: str, locale: str) -> str:
+        """Print the customer's one copy: "printed", "already", "refused" or "failed"."""
         ...
 
 

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from drivers.base import CreditCommit, DeviceEvent, EventSink, NoteCredited
-from statemachine.ports import AccountInfo, LookupFailed, PaymentResult
+from statemachine.ports import AccountInfo, LookupFailed, PaymentResult, ReprintChoice
 
 
 class FakeValidator:
@@ -129,6 +129,33 @@ class FakeReceipts:
         if self.ok:
             self.printed.append(result)
         return self.ok
+
+
+class FakeReprints:
+    """Recent payments per account; the customer's copies, with the outcome a test sets."""
+
+    def __init__(self) -> None:
+        self.recent: dict[str, list[ReprintChoice]] = {
+            "0012345678": [
+                ReprintChoice("t-2", 2, 5000, "credited", "12-02 18:30", used=False),
+                ReprintChoice("t-1", 1, 2000, "pending", "12-02 09:05", used=True),
+            ],
+        }
+        self.outcome = "printed"
+        self.printed: list[tuple[str, str]] = []
+        self.gate: asyncio.Event | None = None
+
+    async def recent_payments(self, account: str) -> list[ReprintChoice]:
+        if self.gate is not None:
+            await self.gate.wait()
+        return list(self.recent.get(account, []))
+
+    async def for_customer(self, txn: str, locale: str) -> str:
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.outcome == "printed":
+            self.printed.append((txn, locale))
+        return self.outcome
 
 
 class FakeAlerts:

@@ -11,11 +11,8 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from drivers.statefile import read_json as read_json_file
-from drivers.statefile import write_json as write_json_file
 from kioskd.control.args import bool_arg as _bool
 from kioskd.control.args import date_arg as _date
 from kioskd.control.args import int_arg as _int
@@ -23,8 +20,6 @@ from kioskd.control.args import str_arg as _str
 from kioskd.control.args import time_arg as _time
 from kioskd.control.server import ControlError, NotPermitted, Peer
 from kioskd.customer.commands import customer_commands
-from kioskd.customer.receipts.layout import print_receipt
-from kioskd.customer.receipts.printing import receipt_data
 from kioskd.hall.accounts import (
     ACTIONS,
     MONEY_ALERTS,
@@ -44,6 +39,7 @@ if TYPE_CHECKING:
     from kioskd.config import Config
     from kioskd.custody.session import Custody
     from kioskd.customer.receipts.printing import Receipts
+    from kioskd.customer.receipts.reprint import Duplicates
     from kioskd.customer.screen.server import SimControl
     from kioskd.hall.alerts import Alerts
     from kioskd.hall.reports import DailyClose
@@ -75,6 +71,8 @@ class Kiosk(Protocol):
     @property
     def receipts(self) -> Receipts: ...
     @property
+    def duplicates(self) -> Duplicates: ...
+    @property
     def door(self) -> DoorSensor | None: ...
     @property
     def client(self) -> BackendClient | None: ...
@@ -89,8 +87,6 @@ class Handlers:
 
     def __init__(self, daemon: Kiosk) -> None:
         self.d = daemon
-        self.reprints_file = Path(daemon.config.state_dir) / "reprints.json"
-        self._reprint_lock = asyncio.Lock()
         self.accounts = accounts_of(daemon)
         # cmd -> (function, allowed argument names, the action the caller's role must allow;
         # None: anyone who can reach the socket may, as today: liveness, status and alerts)
@@ -249,21 +245,10 @@ class Handlers:
         record = await self._record(req)
         if record.seq is None or record.state not in ("credited", "pending", "flagged"):
             raise ControlError(f"transaction {record.id} is {record.state}: no receipt to reprint")
-        d, c = self.d, self.d.config
-        async with self._reprint_lock:
-            counts = (await asyncio.to_thread(read_json_file, self.reprints_file)) or {}
-            n = int(counts.get(record.id, 0)) + 1
-            data = receipt_data(c, record, duplicate=n)
-            ok = await print_receipt(d.printer, data, locale=c.kiosk.locale, encoding=c.printer.encoding,
-                                     key=d.receipts.key, tz=c.kiosk.tz)
-            if not ok:
-                raise ControlError(f"receipt {record.seq} not printed: the printer is not ready")
-            counts[record.id] = n
-            await asyncio.to_thread(write_json_file, self.reprints_file, counts)
-            seq, _ = await d.ledger.audit_append(
-                "reprint", {"txn": record.id, "seq": record.seq, "duplicate": n, **_who(actor, req)})
-            if record.reprint_wanted:
-                await d.ledger.mark_reprint(record.id, False)
+        printed = await self.d.duplicates.print_copy(record, _who(actor, req))
+        if printed is None:
+            raise ControlError(f"receipt {record.seq} not printed: the printer is not ready")
+        n, seq = printed
         return {"seq": record.seq, "txn": record.id, "duplicate": n, "audit": seq}
 
     async def report_daily(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from kioskd.ledger.journal import JournalStore
 from kioskd.ledger.outbox import OutboxStore
 from kioskd.ledger.ratings import RatingStore
 from kioskd.ledger.records import OutboxItem, TxnRecord
+from kioskd.ledger.reprints import SelfReprintStore
 from kioskd.ledger.staff import AuthResult, StaffMember, StaffStore
 from statemachine.ports import AccountInfo
 
@@ -52,6 +53,7 @@ class Ledger:
         self._batchlog = BatchLog(db)
         self._ratings = RatingStore(db)
         self._invoices = InvoiceStore(db)
+        self._self_reprints = SelfReprintStore(db)
         self._audit = AuditStore(db)
         self.kiosk_id = kiosk_id
         self._custody = CustodyStore(db, self._audit)
@@ -129,6 +131,14 @@ class Ledger:
     async def ratings_between(self, since: str, until: str) -> dict[str, int]:
         """Ratings of the payments started in [since, until), by rating."""
         return await self._run(self._ratings.between, since, until)
+
+    async def self_reprinted(self, txns: list[str]) -> set[str]:
+        """Which of `txns` the customer has already reprinted at the kiosk."""
+        return await self._run(self._self_reprints.reprinted, txns)
+
+    async def mark_self_reprint(self, txn: str) -> None:
+        """Record the customer's one copy of payment `txn` (LedgerError for a second)."""
+        await self._run(self._self_reprints.mark, txn)
 
     # -- note in flight across a restart --------------------------------------------
     async def commit_in_flight_note(self) -> tuple[str, int] | None:

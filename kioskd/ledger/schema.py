@@ -342,9 +342,24 @@ _V8_STAFF: tuple[str, ...] = (
        BEGIN SELECT RAISE(ABORT, 'a disabled staff account stays disabled'); END""",
 )
 
+_V9_SELF_REPRINTS: tuple[str, ...] = (
+    # a customer's own copy of a receipt at the kiosk (补打凭条): one per payment that took cash
+    """CREATE TABLE self_reprints (
+        txn TEXT PRIMARY KEY NOT NULL REFERENCES txns(id),
+        at TEXT NOT NULL
+    )""",
+    """CREATE TRIGGER self_reprints_only_payments BEFORE INSERT ON self_reprints
+       WHEN (SELECT seq FROM txns WHERE id = NEW.txn) IS NULL
+       BEGIN SELECT RAISE(ABORT, 'only a payment that took cash has a receipt to reprint'); END""",
+    """CREATE TRIGGER self_reprints_no_update BEFORE UPDATE ON self_reprints
+       BEGIN SELECT RAISE(ABORT, 'a reprint is never changed'); END""",
+    """CREATE TRIGGER self_reprints_no_delete BEFORE DELETE ON self_reprints
+       BEGIN SELECT RAISE(ABORT, 'a reprint is never deleted'); END""",
+)
+
 # Index i holds the statements that take the schema from user_version i to i + 1.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1_JOURNAL, _V2_OUTBOX, _V3_AUDIT, _V4_CUSTODY, _V5_RATINGS,
-                                           _V6_CASES, _V7_INVOICES, _V8_STAFF)
+                                           _V6_CASES, _V7_INVOICES, _V8_STAFF, _V9_SELF_REPRINTS)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -12,7 +12,14 @@ from transitions.extensions.asyncio import NestedAsyncTransition
 from statemachine.definition import Timeouts
 from statemachine.machine import build_machine
 from statemachine.model import KioskModel, Rules
-from tests.fakes import FakeAlerts, FakeJournal, FakePayments, FakeReceipts, FakeValidator
+from tests.fakes import (
+    FakeAlerts,
+    FakeJournal,
+    FakePayments,
+    FakeReceipts,
+    FakeReprints,
+    FakeValidator,
+)
 from tests.machine.transition_coverage import RECORDER, chart_transitions
 
 
@@ -25,10 +32,11 @@ class Kiosk:
         self.payments = FakePayments(self.journal)
         self.receipts = FakeReceipts()
         self.alerts = FakeAlerts()
+        self.reprints = FakeReprints()
         self.snapshots: list[dict] = []
         self.model = KioskModel(
             validator=self.validator, journal=self.journal, payments=self.payments,
-            receipts=self.receipts, alerts=self.alerts, rules=rules, publish=self._seen,
+            receipts=self.receipts, alerts=self.alerts, rules=rules, publish=self._seen, reprints=self.reprints,
         )
         self.machine = build_machine(self.model, timeouts)
 

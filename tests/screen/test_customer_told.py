@@ -223,3 +223,60 @@ async def test_a_receipt_the_printer_could_not_print_is_told(idle: Customer) -> 
     finally:
         await c.kiosk.fault("paper_out", False)
         await c.kiosk.until(lambda s: "printer_unavailable" not in s["notices"], "the printer back")
+
+
+async def test_the_customer_reprints_a_recent_receipt_once(idle: Customer) -> None:
+    c = idle
+    await to_cash(c, "0045678901")
+    await insert(c, 10000, 1)
+    await c.press("finish")
+    await c.sees_state("payment_done")
+    seq = c.kiosk.snapshot["result"]["seq"]
+    await c.press("cancel")
+    await c.sees_state("service_idle")
+    for attempt in ("printed", "already"):
+        await c.press("reprint")
+        await c.sees_state("service_reprint_account")
+        await c.press(*"0045678901", "confirm")
+        await c.sees_state("service_reprint_choose", "told-reprint-choose" if attempt == "printed" else None)
+        text = await shows(c, "¥100.00", f"流水号 {seq}")
+        assert ("已补打过" in text) == (attempt == "already")
+        await c.press("1")
+        await c.sees_state("service_reprint_done")
+        if attempt == "printed":
+            await shows(c, "凭条副本已打印")
+            lines = await c.kiosk.until_printed("补打 DUPLICATE 1")
+            assert f"流水号: {seq}" in lines and "合计: 100.00 元" in lines
+            await c.page.screenshot(path=str(SHOTS / "told-reprint-printed.png"))
+            await save_receipt(c, "told-reprint-receipt")
+        else:
+            await shows(c, "已自助补打过一次", "请联系工作人员")
+            await c.page.screenshot(path=str(SHOTS / "told-reprint-already.png"))
+        await c.press("confirm")
+        await c.sees_state("service_idle")
+    with sqlite3.connect(f"file:{c.kiosk.state_dir / 'journal.sqlite3'}?mode=ro", uri=True) as db:
+        rows = db.execute("select data from audit where kind = 'reprint'").fetchall()
+    assert [r for (r,) in rows if '"customer"' in r and f'"seq": {seq}' in r.replace('"seq":', '"seq": ')]
+
+
+async def test_large_text_for_this_visit_with_longer_timeouts(idle: Customer) -> None:
+    c = idle
+    await c.press("large_text")
+    await c.page.wait_for_selector("html.large")
+    await c.page.screenshot(path=str(SHOTS / "told-large-idle.png"))
+    await c.press(*"0012345678")
+    await c.sees_state("payment_account")
+    assert c.kiosk.snapshot["timeout"] == 120  # [timeouts] account 60 s x large_text_factor 2
+    seconds = int(await c.page.get_attribute('[data-testid="countdown"]', "data-seconds"))
+    assert 60 < seconds <= 120
+    await c.press("confirm")
+    await c.sees_state("payment_confirm")
+    await c.press("confirm")
+    await c.sees_state("payment_cash_waiting")
+    await shows(c, "本机不找零")
+    await c.page.screenshot(path=str(SHOTS / "told-large-cash.png"))
+    title = await c.page.get_by_test_id("title").bounding_box()
+    assert title is not None and title["y"] >= 0  # the title stays on screen in large type
+    await c.press("cancel")
+    await c.sees_state("service_idle")
+    await c.page.wait_for_selector("html:not(.large)")  # the next customer: normal text

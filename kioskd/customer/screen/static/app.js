@@ -65,13 +65,16 @@ function render() {
   msg.textContent = text || "";
   document.querySelector("[data-testid=notices]").replaceChildren(
     ...(s.notices || []).map((n) => h("li", { "data-notice": n }, TEXT[locale].notice[n] || n)));
+  const large = document.querySelector('button[data-key="large_text"]');
+  large.dataset.label = s.large_text ? "key_normal_text" : "key_large_text";
   for (const el of document.querySelectorAll("[data-label]")) el.textContent = t(el.dataset.label);
   renderContact(s);
   tick();
 }
 
 // The hall and its hotline, where a customer may need someone: idle, help, result, out of service.
-const CONTACT_STATES = ["service_idle", "payment_receipt", "payment_done", "payment_help", "unavailable"];
+const CONTACT_STATES = ["service_idle", "payment_receipt", "payment_done", "payment_help", "unavailable",
+  "service_reprint_done"];
 
 function renderContact(s) {
   const el = document.querySelector("[data-testid=contact]");

@@ -133,6 +133,7 @@ const RESULT_LINES = [];
 
 // Soft keys shown on this screen (docs/spec/customer-flow.md, "Keys"): key -> applies(snapshot).
 const SOFT_KEYS = {
+  reprint: (s) => s.state === "service_idle",
   rate_good: canRate,
   rate_fair: canRate,
   rate_poor: canRate,
@@ -217,6 +218,37 @@ function viewHelp(s) {
   ];
 }
 
+// Self-service reprint (补打凭条): the account, its payments of the last 24 h, the outcome.
+function viewReprintAccount(s) {
+  return [title("reprint_title"), ...viewAccount(s).slice(1)];
+}
+
+function viewReprintChoose(s) {
+  const choices = (s.reprint || {}).choices || [];
+  return [
+    title("reprint_choose_title"),
+    h("ol", { class: "choices", "data-testid": "reprint-choices" }, choices.map((c) =>
+      h("li", { class: c.used ? "used" : null, "data-n": c.n },
+        h("span", { class: "n" }, String(c.n)),
+        h("span", { class: "when" }, c.local_time),
+        h("span", { class: "amount" }, yuan(c.amount)),
+        h("span", { class: "seq" }, t("reprint_seq", c.seq)),
+        h("span", { class: "status" }, c.used ? t("reprint_used") : t(`reprint_status_${c.status}`))))),
+    h("p", { class: "hint" }, t("reprint_choose_hint")),
+  ];
+}
+
+function viewReprintDone(s) {
+  const r = s.reprint || {};
+  const printed = r.outcome === "printed";
+  return [
+    h("h1", { "data-testid": "title", class: printed ? "status-credited" : "status-pending" },
+      t(printed ? "reprint_printed_title" : "help_title")),
+    h("p", { class: "lead", "data-testid": "reason" }, reasonText("reprint_outcome", r.outcome, "reprint_outcome_default")),
+    h("p", { class: "hint" }, t("done_hint")),
+  ];
+}
+
 function viewUnavailable(s) {
   const reason = s.unavailable && s.unavailable.reason;
   return [title("unavailable_title"),
@@ -227,6 +259,11 @@ function viewUnavailable(s) {
 function viewFor(state) {
   if (state === "starting") return () => [title("starting_title"), h("p", { class: "lead" }, t("starting_body"))];
   if (state === "service_idle") return viewIdle;
+  if (state === "service_reprint_account") return viewReprintAccount;
+  if (state === "service_reprint_lookup") return () => [title("reprint_title"), h("p", { class: "lead spinner" }, t("lookup_body"))];
+  if (state === "service_reprint_choose") return viewReprintChoose;
+  if (state === "service_reprint_printing") return () => [title("reprint_title"), h("p", { class: "lead spinner" }, t("reprint_printing"))];
+  if (state === "service_reprint_done") return viewReprintDone;
   if (state === "payment_account") return viewAccount;
   if (state === "payment_lookup") return viewLookup;
   if (state === "payment_confirm") return viewConfirm;
