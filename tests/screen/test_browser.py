@@ -73,7 +73,7 @@ SCREENS = [
      ["Payment successful", "Balance after payment", "¥26.50", "B-1", "Please take your receipt"]),
     ("pending", {"state": "payment_done", "result": {**PENDING, "reason_code": "unreachable"}, "receipt": "failed"},
      ["暂时无法连接缴费系统", "自动入账", "43", "凭条未能打印", "补打"],
-     ["cannot be reached", "credited automatically", "43", "could not be printed", "reprint"]),
+     ["cannot be reached", "credited automatically", "43", "could not be printed", "Reprint a receipt"]),
     ("help", {"state": "payment_help", "help": {"reason": "note_jam", "detail": None, "total": 5000}, "total": 5000,
               "jam": {"waiting": True, "note": 2000, "left_behind": None}},
      ["工作人员马上就到", "纸币卡在机器里", "目前已收 ¥50.00", "卡住的纸币", "¥20.00"],
