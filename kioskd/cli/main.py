@@ -14,7 +14,8 @@ from kioskd.cli.where import add_everywhere, add_place_options
 # The place options (--config, --socket, --state) are added here to every subcommand: a module
 # reads them with kioskd.cli.where.resolve(args), never by options of its own.
 COMMAND_MODULES = ("kioskd.cli.keys", "kioskd.cli.receipts", "kioskd.cli.staff",
-                   "kioskd.cli.backup", "kioskd.cli.accounts", "kioskd.cli.audit", "kioskd.cli.payments")
+                   "kioskd.cli.backup", "kioskd.cli.accounts", "kioskd.cli.audit", "kioskd.cli.payments",
+                   "kioskd.cli.cases")
 
 
 class OneLineParser(argparse.ArgumentParser):

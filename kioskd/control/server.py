@@ -42,7 +42,11 @@ Handler = Callable[[dict[str, Any], Peer], Awaitable[dict[str, Any]]]
 
 
 class ControlError(Exception):
-    """A request the daemon refuses; str() is the reply's `error`."""
+    """A request the daemon refuses; str() is the reply's `error`, `zh` (when given) its `error_zh`."""
+
+    def __init__(self, message: str, zh: str | None = None) -> None:
+        super().__init__(message)
+        self.zh = zh
 
 
 class NotPermitted(ControlError):
@@ -140,7 +144,7 @@ class ControlServer:
             fields = await self.handler(request, peer)
         except ControlError as err:
             log.warning("control: %s refused: %s", cmd, err)
-            return {"ok": False, "error": str(err)}
+            return {"ok": False, "error": str(err), **({"error_zh": err.zh} if err.zh else {})}
         except Exception:  # the loop boundary of one request: log, answer, keep serving
             log.exception("control: %s failed", cmd)
             return {"ok": False, "error": f"{cmd}: internal error (see the daemon's log)"}

@@ -39,12 +39,21 @@ ACTIONS: dict[str, frozenset[str]] = {
     "txn_view": HALL_UP,
     "report_view": HALL_UP,
     "report_print": HALL_UP,
-    "case_open": HALL_UP,  # cases (issue 17) add theirs here
+    # cases (issue 17): hall staff follow them; money leaves only with a manager's approval
+    "case_view": HALL_UP,
+    "case_open": HALL_UP,
+    "case_note": HALL_UP,
+    "case_recredit": HALL_UP,  # the backend credits the right account, once
+    "case_void": HALL_UP,  # the backend decides by its rules
+    "case_refund": HALL_UP,  # pays it out; a manager, someone else, approves (refund_approve)
+    "case_close": HALL_UP,
+    "case_voucher": HALL_UP,
     "payment_end": HALL_UP,  # a note stuck: the customer's counted notes are submitted without it
     # a manager's approvals
     "alert_clear_money": MANAGER,  # payment_flagged, custody_mismatch: money is not where it should be
     "report_close": MANAGER,
     "refund_approve": MANAGER,
+    "case_writeoff": MANAGER,  # the cash stays with the operator, unallocated
     "difference_approve": MANAGER,
     # the cash box
     "cashbox_open": ANY_STAFF,  # starts a session; the two technicians then log in at the keypad

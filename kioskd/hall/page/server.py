@@ -32,7 +32,8 @@ STATIC_FILES = {
     "/staff.css": ("staff.css", "text/css"),
     # the core, then one file per tab (cases and registers add theirs), then the start
     **{f"/{name}": (name, "text/javascript") for name in (
-        "staff-text.js", "staff.js", "staff-status.js", "staff-txns.js", "staff-reports.js", "staff-start.js")},
+        "staff-text.js", "staff.js", "staff-status.js", "staff-txns.js", "staff-reports.js", "staff-cases.js",
+        "staff-start.js")},
 }
 # As the customer screen's, but the login form posts to this page itself.
 HEADERS = {
@@ -199,7 +200,8 @@ class StaffPage:
                 return web.json_response({"error": str(err), "forbidden": True, "action": err.action,
                                           "roles": list(err.roles)}, status=403)
             except ControlError as err:  # already done, not found, the printer not ready
-                return web.json_response({"error": str(err)}, status=409)
+                return web.json_response({"error": str(err), **({"error_zh": err.zh} if err.zh else {})},
+                                         status=409)
             log.info("staff page: %s by %s", cmd, person.label)
             return web.json_response(answer)
 
