@@ -73,7 +73,8 @@ class _CaseCommands:
         lang = _lang(req)
         found = await _refused(gather(self.cases, _no(req), getattr(self.d, "device_log", None)))
         await self.d.ledger.audit_append("case_evidence", {"no": _no(req), **actor.audit()})
-        return {"evidence": found, "text": evidence_text(found, lang)}
+        return {"evidence": found, "text": evidence_text(found, lang or self.d.config.kiosk.locale,
+                                                         self.d.config.kiosk.tz)}
 
     async def lookup(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """The holder of an account, for staff to confirm before a re-credit or void."""

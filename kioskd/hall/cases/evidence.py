@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from backend_api.fields import format_utc
 from kioskd.customer.receipts.layout import format_money, receipt_lines
@@ -56,6 +57,7 @@ async def gather(cases: Cases, no: int, device_log: DeviceLog | None) -> dict[st
         "journal": [{"seq": t.seq, "txn": t.id, "account": t.account, "amount": t.amount, "state": t.state,
                      "started": t.started, "ended": t.ended, "notes": [{"value": n.value, "at": n.at} for n in t.notes]}
                     for t in nearby],
+        "tz": config.kiosk.tz,
         "devices": [] if device_log is None else device_log.between(since, until),
         "receipts": receipts, "audit": audit,
     }
@@ -72,42 +74,48 @@ _H = {
 }
 
 
-def evidence_text(e: dict[str, Any], lang: str = "zh-CN") -> str:
-    """The evidence as plain text (UTF-8), section by section."""
+def evidence_text(e: dict[str, Any], lang: str = "zh-CN", tz: str = "UTC") -> str:
+    """The evidence as plain text (UTF-8), section by section, times as the kiosk's clock reads them."""
     h = _H[lang]
     c, p = e["case"], e["payment"]
+    zone = ZoneInfo(tz)
+
+    def at(text: str | None) -> str:
+        if not text:
+            return "-"
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
     def money(fen: int) -> str:
         return format_money(fen, "CNY", lang)
 
-    out = [f"{h['title']} — {e['kiosk']} — {h['case']} {c['no']}", f"{h['window']}: {e['window']['since']} .. "
-           f"{e['window']['until']}", "", f"== {h['case']} {c['no']} ({c['kind']}, {c['status']})",
-           f"amount {money(c['amount'])}  account {c['account'] or '-'}  opened {c['opened']} by {c['opened_by']}"
+    out = [f"{h['title']} — {e['kiosk']} — {h['case']} {c['no']}", f"{h['window']} ({tz}): {at(e['window']['since'])} .. "
+           f"{at(e['window']['until'])}", "", f"== {h['case']} {c['no']} ({c['kind']}, {c['status']})",
+           f"amount {money(c['amount'])}  account {c['account'] or '-'}  opened {at(c['opened'])} by {c['opened_by']}"
            f"  contact {c['contact']}"]
     if c["claimed_at"]:
-        out.append(f"claimed at {c['claimed_at']}; count {c['count_session'] or '-'} found {c['found']}")
+        out.append(f"claimed at {at(c['claimed_at'])}; count {c['count_session'] or '-'} found {c['found']}")
     if p is not None:
         out += ["", f"== {h['payment']} #{p['seq']} {p['txn']}",
-                f"{p['account']} {p['holder']} {money(p['amount'])} {p['state']} {p['started']} .. {p['ended']}",
+                f"{p['account']} {p['holder']} {money(p['amount'])} {p['state']} {at(p['started'])} .. {at(p['ended'])}",
                 f"{h['answer']}: ref {p['ref'] or '-'} reason {p['reason'] or '-'}", f"{h['notes']}:"]
-        out += [f"  {n['at']}  {money(n['value'])}" for n in p["notes"]]
-    out += ["", f"== {h['journal']}"] + ([f"  #{t['seq']} {t['started']} {t['account']} {money(t['amount'])} "
+        out += [f"  {at(n['at'])}  {money(n['value'])}" for n in p["notes"]]
+    out += ["", f"== {h['journal']}"] + ([f"  #{t['seq']} {at(t['started'])} {t['account']} {money(t['amount'])} "
                                           f"{t['state']} [{', '.join(money(n['value']) for n in t['notes'])}]"
                                           for t in e["journal"]] or [f"  {h['none']}"])
-    out += ["", f"== {h['devices']}"] + ([f"  {d['at']}  {d['event']} " + json.dumps(
+    out += ["", f"== {h['devices']}"] + ([f"  {at(d['at'])}  {d['event']} " + json.dumps(
         {k: v for k, v in d.items() if k not in ('at', 'event')}, ensure_ascii=False) for d in e["devices"]]
         or [f"  {h['none']}"])
     receipt = e["receipts"]
     if receipt.get("lines"):
         out += ["", f"== {h['receipt']}"] + [f"  | {line}" for line in receipt["lines"]]
     out += [f"{h['reprints']}: {len(receipt.get('reprints', []))}"]
-    out += ["", f"== {h['steps']}"] + [f"  {s['at']}  {s['step']:<14} {s['by']:<10} {s['status']:<9} "
+    out += ["", f"== {h['steps']}"] + [f"  {at(s['at'])}  {s['step']:<14} {s['by']:<10} {s['status']:<9} "
                                        + json.dumps(s["data"], ensure_ascii=False) for s in e["steps"]]
-    out += ["", f"== {h['outcomes']}"] + ([f"  {o['at']}  {o['kind']} {o['state']} {money(o['amount'])} "
+    out += ["", f"== {h['outcomes']}"] + ([f"  {at(o['at'])}  {o['kind']} {o['state']} {money(o['amount'])} "
                                            f"{o['account'] or ''} ref {o['ref'] or '-'} {h['answer']} "
                                            + json.dumps(o["answer"], ensure_ascii=False) for o in e["outcomes"]]
                                           or [f"  {h['none']}"])
-    out += ["", f"== {h['audit']}"] + [f"  #{a['seq']} {a['at']} {a['kind']} "
+    out += ["", f"== {h['audit']}"] + [f"  #{a['seq']} {at(a['at'])} {a['kind']} "
                                        + json.dumps(a["data"], ensure_ascii=False)[:300] for a in e["audit"]]
     return "\n".join(out) + "\n"
 

@@ -56,6 +56,34 @@ def _report(request: web.Request, body: dict[str, Any]) -> tuple[str, dict[str, 
     return "report_daily", args
 
 
+def _body(*names: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The named fields of a JSON body that are present (the handler checks their types)."""
+    return lambda body: {n: body[n] for n in names if body.get(n) is not None}
+
+
+def _case(cmd: str, *fields: str) -> Build:
+    """A case command on the case in the path, with these fields of the body."""
+    return lambda r, b: (cmd, {"no": r.match_info["no"], **_body(*fields)(b)})
+
+
+CASE_ROUTES = [
+    Route("GET", "/api/cases", lambda r, _b: ("case_list", _query(r, "status"))),
+    Route("POST", "/api/cases", lambda _r, b: ("case_open", _body("ref", "claim", "when", "account", "phone",
+                                                                   "note")(b))),
+    Route("GET", "/api/cases/{no}", lambda r, _b: ("case_show", {"no": r.match_info["no"]})),
+    Route("GET", "/api/cases/{no}/evidence", lambda r, _b: ("case_evidence", {"no": r.match_info["no"],
+                                                                              **_query(r, "lang")})),
+    Route("GET", "/api/accounts/{account}", lambda r, _b: ("case_lookup", {"account": r.match_info["account"]})),
+    Route("POST", "/api/cases/{no}/note", _case("case_note", "text")),
+    Route("POST", "/api/cases/{no}/recredit", _case("case_recredit", "account", "holder", "reason")),
+    Route("POST", "/api/cases/{no}/void", _case("case_void", "to", "holder", "reason")),
+    Route("POST", "/api/cases/{no}/refund", _case("case_refund", "amount", "reason", "approver", "approver_secret",
+                                                  "lang")),
+    Route("POST", "/api/cases/{no}/writeoff", _case("case_writeoff", "reason")),
+    Route("POST", "/api/cases/{no}/close", _case("case_close", "reason", "reject")),
+    Route("POST", "/api/cases/{no}/voucher", _case("case_voucher", "lang")),
+]
+
 ROUTES: list[Route] = [
     Route("POST", "/api/alerts/{id}/ack", lambda r, _b: ("alert_ack", {"id": r.match_info["id"]})),
     Route("POST", "/api/alerts/{id}/clear", lambda r, _b: ("alert_clear", {"id": r.match_info["id"]})),
@@ -65,5 +93,6 @@ ROUTES: list[Route] = [
     Route("GET", "/api/reports/daily", _report),
     Route("POST", "/api/reports/daily", _report),
     Route("GET", "/api/reports/range", lambda r, _b: ("report_range", _query(r, "since", "until"))),
-    # cases (issue 17) and registers (issue 18) add their routes here
+    *CASE_ROUTES,
+    # registers (issue 18) add their routes here
 ]

@@ -101,7 +101,8 @@ function sayRefusal(answer) {
     say(t("forbidden") + (t("actions")[b.action] || b.action) + (roles ? t("needs", roles) : ""), "error");
     return;
   }
-  say((answer.status === 403 ? t("forbidden") : t("failed")) + (b.error || answer.status), "error");
+  const error = (lang === "zh-CN" && b.error_zh) || b.error; // the kiosk's own words, in Chinese when it has them
+  say((answer.status === 403 ? t("forbidden") : t("failed")) + (error || answer.status), "error");
 }
 
 function registerTab(tab) {
