@@ -8,6 +8,7 @@ so they outlive every kill and keep their own independent counts. The daemon run
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import socket
@@ -188,6 +189,8 @@ enabled = false
                 "select n.value from notes n join txns t on t.id = n.txn "
                 "where t.state in ('credited', 'pending', 'flagged')"))
             counters = Counter({v: c for v, c in db.execute("select value, count from counters") if c})
+            for (counts,) in db.execute("select counts from box_changes"):  # boxes emptied since
+                counters.update({int(v): c for v, c in json.loads(counts).items() if c})
             credited = dict(db.execute("select id, amount from txns where state = 'credited'"))
             flagged = db.execute("select seq, reason from txns where state = 'flagged'").fetchall()
         backend = self.backend.credits(KIOSK)
@@ -201,7 +204,8 @@ enabled = false
             findings.problems.append("journal notes outside credited/pending/flagged payments: "
                                      f"{dict(journal - in_payments)}")
         if counters != stacked:
-            findings.problems.append(f"cash-box counters {dict(counters)} != stacked {dict(stacked)}")
+            findings.problems.append(f"cash-box counters (this box and those emptied) {dict(counters)} "
+                                     f"!= stacked {dict(stacked)}")
         extra = set(backend) - set(credited)
         findings.double_credited = len(extra)
         if backend != credited:

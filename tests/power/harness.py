@@ -18,10 +18,21 @@ import sys
 from pathlib import Path
 
 from tests.crash.harness import CrashWorld, Findings
-from tests.daemon import ROOT
+from tests.daemon import ROOT, RunningKiosk
 from tests.power.mount import LazyMount
 
 UNCLEAN = "did not stop cleanly"
+CUSTODY_SHARE = 0.08  # of the rounds: a custody session instead of a payment
+TECHS = (("7001", "246810"), ("7002", "135791"))
+CUSTODY_STEPS = ("open", "login", "box_out", "box_in", "count", "end")
+
+
+async def kioskctl(*args: str, stdin: str = "") -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "kioskd.cli.main", *args, cwd=ROOT, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await proc.communicate(stdin.encode())
+    assert proc.returncode == 0, f"kioskctl {' '.join(args)}: {out.decode()}"
 
 
 class PowerWorld(CrashWorld):
@@ -33,6 +44,7 @@ class PowerWorld(CrashWorld):
         self.mount = LazyMount(self.state, root / "lazyfs.log")
         self.cuts = 0
         self.backup: asyncio.subprocess.Process | None = None
+        self.techs_added = False
 
     async def start(self) -> None:
         await self.mount.start()
@@ -52,6 +64,8 @@ class PowerWorld(CrashWorld):
     async def payment_with_a_kill(self) -> str:
         if self.kiosk is None:
             await self.launch()
+        if self.rng.random() < CUSTODY_SHARE:
+            return await self.custody_with_a_cut()
         if self.rng.random() < 0.2:
             self.backup = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "kioskd.cli.main", "backup", str(self.state / "backup.sqlite3"),
@@ -60,6 +74,52 @@ class PowerWorld(CrashWorld):
             )
             return "backup running; " + await super().payment_with_a_kill()
         return await super().payment_with_a_kill()
+
+    async def custody_with_a_cut(self) -> str:
+        """A dual-custody session (box out and back, blind count) cut at a random step."""
+        kiosk = self.kiosk
+        assert kiosk is not None
+        if not self.techs_added:
+            for tech, pin in TECHS:
+                await kioskctl("tech", "--state", str(self.state), "add", tech, "--name", f"Tech {tech}",
+                               "--pin-stdin", stdin=pin + "\n")
+            self.techs_added = True
+        cut_after = self.rng.randint(1, len(CUSTODY_STEPS))
+        for step, name in enumerate(CUSTODY_STEPS, 1):
+            await getattr(self, f"_custody_{name}")(kiosk)
+            if step == cut_after:
+                break
+        await asyncio.sleep(self.rng.uniform(0.0, 0.1))  # the cut moment
+        await self.kill()
+        self.validator.faults["box_removed"] = False  # the technician puts the box back
+        return f"custody session, cut after {CUSTODY_STEPS[cut_after - 1]}"
+
+    async def _custody_open(self, kiosk: RunningKiosk) -> None:
+        await kioskctl("cashbox", "open", "--socket", str(self.control_socket))
+        await kiosk.until(lambda s: s["state"] == "maintenance_login", "the technician login")
+
+    async def _custody_login(self, kiosk: RunningKiosk) -> None:
+        for tech, pin in TECHS:
+            await kiosk.press(*tech, "confirm", *pin, "confirm")
+        await kiosk.until(lambda s: s["state"] == "maintenance_open", "the box released")
+
+    async def _custody_box_out(self, kiosk: RunningKiosk) -> None:
+        self.validator.faults["box_removed"] = True
+        await kiosk.until(lambda s: s["custody"]["box_out"], "the box out")
+
+    async def _custody_box_in(self, kiosk: RunningKiosk) -> None:
+        self.validator.faults["box_removed"] = False
+        await kiosk.until(lambda s: s["state"] == "maintenance_count", "the count")
+
+    async def _custody_count(self, kiosk: RunningKiosk) -> None:
+        for _ in range(7):  # each denomination, then counterfeit: a blind count of zeros
+            await kiosk.press("0", "confirm")
+        await kiosk.press(*TECHS[0][1], "confirm", *TECHS[1][1], "confirm")
+        await kiosk.until(lambda s: s["custody"]["step"] == "result", "the reconciliation")
+
+    async def _custody_end(self, kiosk: RunningKiosk) -> None:
+        await kiosk.press("confirm")
+        await kiosk.until(lambda s: s["state"] == "service_idle", "back in service")
 
     def check(self, findings: Findings) -> Findings:
         """The crash harness's money checks, then what the restarts told and kept."""
