@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -72,16 +73,27 @@ class OutboxSender:
         self.idle_poll = idle_poll
         self.now = now
         self._wake = {kind: asyncio.Event() for kind in KINDS}
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        # (lock, holders and waiters) per item while in use; forgotten after, or weeks of
+        # payments would pile up one lock each (bench.soak)
+        self._locks: dict[tuple[str, str], list[Any]] = {}
 
     def wake(self) -> None:
         """Try every kind's oldest item now, even before its backoff has run out."""
         for event in self._wake.values():
             event.set()
 
-    def lock(self, kind: str, key: str) -> asyncio.Lock:
-        """The lock held while an item (e.g. a payment) is being sent and settled."""
-        return self._locks.setdefault((kind, key), asyncio.Lock())
+    @contextlib.asynccontextmanager
+    async def lock(self, kind: str, key: str) -> AsyncIterator[None]:
+        """Hold the item's lock (e.g. a payment being sent and settled)."""
+        entry = self._locks.setdefault((kind, key), [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._locks[(kind, key)]
 
     async def run(self) -> None:
         """Send forever, one task per kind so a stuck batch does not hold up payments."""
