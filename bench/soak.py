@@ -50,7 +50,7 @@ async def custody_session(page: CustomerPage, bench: BenchKiosk) -> None:
     for count in ("0", "0", "0", "0", "0", "0", "0"):  # per denomination, then counterfeit
         await page.press(*count, "confirm")
     await page.press(*TECHS[0][1], "confirm", *TECHS[1][1], "confirm")
-    await page.until(lambda s: s["custody"]["step"] == "result", "the reconciliation")
+    await page.until(lambda s: s["custody"]["step"] == "ended", "the reconciliation")
     await page.press("confirm")
     await page.until(lambda s: s["state"] == "service_idle", "back in service")
 

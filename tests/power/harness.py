@@ -115,7 +115,7 @@ class PowerWorld(CrashWorld):
         for _ in range(7):  # each denomination, then counterfeit: a blind count of zeros
             await kiosk.press("0", "confirm")
         await kiosk.press(*TECHS[0][1], "confirm", *TECHS[1][1], "confirm")
-        await kiosk.until(lambda s: s["custody"]["step"] == "result", "the reconciliation")
+        await kiosk.until(lambda s: s["custody"]["step"] == "ended", "the reconciliation")
 
     async def _custody_end(self, kiosk: RunningKiosk) -> None:
         await kiosk.press("confirm")
