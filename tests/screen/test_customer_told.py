@@ -156,6 +156,12 @@ async def test_one_key_rates_the_payment(idle: Customer) -> None:
     txn = c.kiosk.snapshot["result"]["txn"]
     with sqlite3.connect(f"file:{c.kiosk.state_dir / 'journal.sqlite3'}?mode=ro", uri=True) as db:
         assert db.execute("select rating from ratings where txn = ?", (txn,)).fetchall() == [("good",)]
+    # the next customer starts typing on the result screen: the digit is theirs, the result gone
+    await c.press("0")
+    await c.sees_state("payment_account")
+    assert (await c.page.inner_text('[data-testid="account"]')).strip() == "0"
+    text = await c.text()
+    assert "¥10.00" not in text and "缴费成功" not in text
 
 
 @pytest.mark.parametrize(("name", "account", "status", "words"), [
