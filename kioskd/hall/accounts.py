@@ -174,6 +174,10 @@ class Accounts:
         self.ledger = ledger
         self.max_failures, self.lockout, self.wall = max_failures, lockout, wall
 
+    async def still_allowed(self, person: Person) -> bool:
+        """Whether a person logged in earlier may still act: their account is not disabled since."""
+        return person.role == INSTALLER or await self.ledger.staff_enabled(person.id)
+
     async def authenticate(self, staff_id: str, secret: str, *, via: str, **context: Any) -> Person | Refusal:
         """The person with this ID and secret, or why not; every attempt is audited with `context`."""
         result = await self.ledger.staff_authenticate(

@@ -307,6 +307,10 @@ class Ledger:
         """Disable a staff account for good; audited with `by`."""
         await self._run(self._staff.disable, staff_id, by)
 
+    async def staff_enabled(self, staff_id: str) -> bool:
+        """Whether the staff account exists and is not disabled."""
+        return await self._run(self._staff.enabled, staff_id)
+
     async def staff_list(self, role: str | None = None) -> list[StaffMember]:
         """Every staff account (of `role` when given), by ID."""
         return await self._run(self._staff.members, role)

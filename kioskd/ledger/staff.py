@@ -118,6 +118,11 @@ class StaffStore:
             self.db.execute("UPDATE staff SET enabled = 0 WHERE id = ?", (staff_id,))
             self.audit.append("staff_disabled", {"staff": staff_id, **by})
 
+    def enabled(self, staff_id: str) -> bool:
+        """Whether the account exists and is not disabled."""
+        row = self._row(staff_id)
+        return row is not None and bool(row["enabled"])
+
     def members(self, role: str | None = None) -> list[StaffMember]:
         """Every account (of `role` when given), by ID."""
         where, params = ("WHERE role = ?", (role,)) if role else ("", ())

@@ -81,6 +81,17 @@ async def test_wrong_secrets_say_how_many_tries_are_left_then_lock_the_account(s
     assert STAFF["2002"][2] not in str(entries)
 
 
+async def test_an_account_disabled_while_logged_in_acts_no_more(staff_page: Page) -> None:
+    session = await staff_page.logged_in("2002")
+    async with session.get(staff_page.url + "api/status") as resp:
+        assert resp.status == 200
+    await staff_page.daemon.ledger.staff_disable("2002", {"by": "test"})
+    async with session.get(staff_page.url + "api/status") as resp:
+        assert resp.status == 401
+    async with session.post(staff_page.url + "api/alerts/any/ack") as resp:
+        assert resp.status == 401
+
+
 async def test_unknown_and_disabled_accounts_are_refused(staff_page: Page) -> None:
     session = staff_page.client()
     await staff_page.daemon.ledger.staff_disable("2002", {"by": "test"})

@@ -126,8 +126,13 @@ class StaffPage:
         response.headers.update(HEADERS)
         return response
 
-    def _person(self, request: web.Request) -> Person:
-        person = self.sessions.person(request.cookies.get(COOKIE, ""))
+    async def _person(self, request: web.Request) -> Person:
+        sid = request.cookies.get(COOKIE, "")
+        person = self.sessions.person(sid)
+        if person is not None and not await self._handlers.accounts.still_allowed(person):
+            log.warning("staff page: %s was disabled: session ended", person.label)
+            self.sessions.end(sid)  # an account disabled meanwhile acts no more, at once
+            person = None
         if person is None:
             raise web.HTTPUnauthorized(text='{"error":"login"}', content_type="application/json")
         return person
@@ -183,7 +188,7 @@ class StaffPage:
         return response
 
     async def _status(self, request: web.Request) -> web.Response:
-        person = self._person(request)
+        person = await self._person(request)
         status = await self._handlers.run("status", {}, person)
         alerts = await self._handlers.run("alerts", {}, person)
         return web.json_response({"status": status, "alerts": alerts["alerts"], "me": person.view(),
@@ -191,7 +196,7 @@ class StaffPage:
 
     def _command(self, route: Route) -> Any:
         async def handle(request: web.Request) -> web.Response:
-            person = self._person(request)
+            person = await self._person(request)
             body = await _json_body(request)
             cmd, args = route.build(request, body)
             try:
