@@ -281,7 +281,7 @@ class Handlers:
         closer = self.d.daily_close
         if closer is None:
             raise ControlError("daily close is not running in this daemon")
-        return {"report": await closer.close(_date(req, self.d.config.kiosk.tz))}
+        return {"report": await closer.close(_date(req, self.d.config.kiosk.tz), by=actor.audit())}
 
     async def cashbox_open(self, _req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Start a dual-custody session; the technicians then log in at the keypad."""

@@ -171,11 +171,12 @@ class DailyClose:
             # a minute at most: a clock stepped or corrected meanwhile moves the close with it
             await asyncio.sleep(min(60.0, max(1.0, (due - now).total_seconds())))
 
-    async def close(self, day: date) -> dict[str, Any]:
-        """Close `day`: build the report, append it to the audit chain, print it if configured."""
+    async def close(self, day: date, by: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Close `day`: build the report, append it to the audit chain (with `by`, the person who
+        ran it, when not the schedule), print it if configured."""
         k = self.kiosk
         report = await daily_report(self.ledger, day, tz=k.tz, kiosk=k.id, currency=k.currency)
-        seq, digest = await self.ledger.audit_append("daily_close", report)
+        seq, digest = await self.ledger.audit_append("daily_close", {**report, **(by or {})})
         report = {**report, "audit": {"seq": seq, "hash": digest}}
         # the report's audit entry goes to the backend in a batch sent now (spec: at the daily close)
         self.flush(f"daily close {day}")
