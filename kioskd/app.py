@@ -162,7 +162,7 @@ class Daemon:
         self.accounts = Accounts(self.ledger, max_failures=c.custody.max_failures, lockout=c.custody.lockout)
         self.custody = Custody(
             ledger=self.ledger, accounts=self.accounts, model=self.model, alerts=self.alerts, sign=key_signer(key),
-            denominations=self.validator.denominations, settings=custody_settings(c),
+            denominations=self.validator.denominations, settings=CustodySettings.of(c.custody),
             on_statement=self._print_statement,
             on_end=self._custody_ended,
         )
@@ -392,14 +392,6 @@ async def cancel_all(tasks: list[asyncio.Task[Any]], within: float = STOP_TASKS_
     if pending:
         log.error("stop: %d task(s) did not end within %.0f s: %s", len(pending), within,
                   ", ".join(sorted(t.get_name() for t in pending)))
-
-
-def custody_settings(config: Config) -> CustodySettings:
-    """The custody session's times from [custody] (its lock-out rules are the Accounts')."""
-    c = config.custody
-    return CustodySettings(login_timeout=c.login_timeout, result_timeout=c.result_timeout,
-                           result_guard=c.result_guard,
-                           checkpoint_every=c.checkpoint_every)
 
 
 def rules_from(config: Config) -> Rules:

@@ -51,6 +51,12 @@ class CustodySettings:
     result_guard: float = 3.0  # ... and this long after the last key once someone did
     checkpoint_every: float = 3600.0
 
+    @classmethod
+    def of(cls, c: Any) -> CustodySettings:
+        """From [custody] (its lock-out keys are the staff accounts', kioskd.hall.accounts)."""
+        return cls(login_timeout=c.login_timeout, result_timeout=c.result_timeout, result_guard=c.result_guard,
+                   checkpoint_every=c.checkpoint_every)
+
 
 def key_signer(key: Ed25519PrivateKey) -> Callable[[bytes], str]:
     """A `sign` callable for ledger checkpoints: Ed25519 with the kiosk key, base64url."""
