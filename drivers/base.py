@@ -19,6 +19,9 @@ KEYS: tuple[str, ...] = (
 )
 
 
+JamPlace = Literal["acceptor", "stacker"]  # where in the validator a note is stuck
+PaperState = Literal["ok", "low", "out", "unknown"]  # the receipt printer's paper sensor
+
 @dataclass(frozen=True)
 class DeviceEvent:
     """Base of every event; `device` is the driver's name (e.g. "validator")."""
@@ -89,7 +92,7 @@ class NoteRejected(DeviceEvent):
 class NoteJam(DeviceEvent):
     """A note is stuck; `where` is "acceptor" or "stacker"."""
 
-    where: Literal["acceptor", "stacker"] = "acceptor"
+    where: JamPlace = "acceptor"
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,7 @@ class ValidatorFaultCleared(DeviceEvent):
 class PowerUpWithBill(DeviceEvent):
     """At power-up a note was found in the path: in the acceptor (returned) or stacker."""
 
-    where: Literal["acceptor", "stacker"]
+    where: JamPlace
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ class PrinterStatus(DeviceEvent):
 
     online: bool | None = None
     cover_open: bool | None = None
-    paper: Literal["ok", "low", "out", "unknown"] = "unknown"
+    paper: PaperState = "unknown"
 
 
 @dataclass(frozen=True)

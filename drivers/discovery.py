@@ -59,7 +59,7 @@ def _hex(text: str | None) -> int | None:
 
 def scan_sysfs(sysfs_root: str = "/sys", dev_root: str = "/dev") -> list[FoundPort]:
     """Every tty under sysfs_root/class/tty that sits on a USB device, with its ids."""
-    found = []
+    found: list[FoundPort] = []
     tty_dir = Path(sysfs_root, "class", "tty")
     if not tty_dir.is_dir():
         return found

@@ -8,7 +8,9 @@ import contextlib
 import dataclasses
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from drivers.registry import NAMES
 from kioskd import config as cfg
@@ -55,9 +57,9 @@ def load_config(args: argparse.Namespace) -> cfg.Config:
     return config
 
 
-async def run_until_signal(coro: object, stop: asyncio.Event | None = None) -> None:
+async def run_until_signal(coro: Coroutine[Any, Any, None], stop: asyncio.Event | None = None) -> None:
     """Run `coro`; the first SIGTERM/SIGINT sets `stop` (a graceful stop), the next cancels."""
-    task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    task = asyncio.ensure_future(coro)
     loop = asyncio.get_running_loop()
 
     def on_signal() -> None:

@@ -53,8 +53,8 @@ from kioskd.uplink.scheduler import BatchScheduler
 from kioskd.uplink.status import report_status
 from statemachine.definition import Timeouts
 from statemachine.machine import build_machine
-from statemachine.model import KioskModel, Rules
-from statemachine.rules import Site
+from statemachine.model import KioskModel
+from statemachine.rules import Rules, Site
 
 if TYPE_CHECKING:
     from kioskd.hall.cases import Cases

@@ -304,7 +304,7 @@ def _build(cls: type, raw: Any, file: str, prefix: str) -> Any:
                 raise ConfigError(file, key, "is required")
             continue
         hint = hints[name]
-        if dataclasses.is_dataclass(hint):
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             values[name] = _build(hint, raw[name], file, key + ".")
         else:
             values[name] = _check_value(raw[name], hint, f.metadata, file, key)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
-from transitions.extensions.asyncio import AsyncTimeout, HierarchicalAsyncMachine
+from transitions.extensions.asyncio import AsyncTimeout, HierarchicalAsyncMachine, NestedAsyncState
 
 from statemachine.definition import TRANSITIONS, Timeouts, states
 from statemachine.model import KioskModel
@@ -14,7 +14,7 @@ from statemachine.model import KioskModel
 log = logging.getLogger("kioskd.machine")
 
 
-class KioskState(AsyncTimeout, HierarchicalAsyncMachine.state_cls):  # type: ignore[misc,name-defined]
+class KioskState(AsyncTimeout, NestedAsyncState):  # HierarchicalAsyncMachine.state_cls
     """A nested async state that may carry a timeout, stretched or replaced per visit by the model."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

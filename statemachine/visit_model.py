@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from statemachine.definition import Timeouts
@@ -22,7 +23,12 @@ class VisitMixin:
     timeouts: Timeouts = Timeouts()
     text_enlarged = False  # the accessibility key: large type, longer timeouts, this visit only
     rating: str | None = None
-    stuck_timeout: Any
+    # the host's (KioskModel, TroubleMixin): declared so the calls below are checked
+    stuck_timeout: Callable[[str, float], float | None]
+    mark_deadline: Callable[..., None]
+    spawn: Callable[[Coroutine[Any, Any, Any], str], None]
+    _reset_payment: Callable[[], None]
+    type_digit: Callable[..., None]
 
     def end_visit(self) -> None:
         """The person has gone: the next one starts with the default text size."""

@@ -20,8 +20,11 @@ class KeypadEmulator:
 
     def __init__(self, link: str | None = None) -> None:
         # udev gives real keypads a stable /dev/serial/by-id name; the link plays that part
-        self._own_dir = None if link else tempfile.mkdtemp(prefix="kioskd-keypad-")
-        self.link = link or os.path.join(self._own_dir, "keypad")
+        self._own_dir: str | None = None
+        if not link:
+            self._own_dir = tempfile.mkdtemp(prefix="kioskd-keypad-")
+            link = os.path.join(self._own_dir, "keypad")
+        self.link = link
         self._master: int | None = None
         self._slave: int | None = None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import evdev
 from evdev import ecodes
@@ -65,7 +65,7 @@ def find_keypad() -> str | None:
 
     context = pyudev.Context()
     for device in context.list_devices(subsystem="input", ID_INPUT_KEY="1"):
-        node = device.device_node
+        node: str | None = device.device_node
         if not node or not node.startswith("/dev/input/event"):
             continue
         try:
@@ -101,7 +101,7 @@ class EvdevKeypad:
         path: str | None,
         *,
         name: str = "keypad",
-        open_device: Callable[[str], InputDevice] = evdev.InputDevice,
+        open_device: Callable[[str], InputDevice] = lambda path: cast(InputDevice, evdev.InputDevice(path)),
         find: Callable[[], str | None] = find_keypad,
     ) -> None:
         self.name = name

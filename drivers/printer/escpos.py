@@ -14,7 +14,7 @@ import logging
 import os
 import time
 
-from drivers.base import DeviceOffline, DeviceOnline, EventSink, PrinterStatus
+from drivers.base import DeviceOffline, DeviceOnline, EventSink, PaperState, PrinterStatus
 from drivers.errors import DeviceError, DeviceUnavailable
 from drivers.transport import close_serial, open_serial
 
@@ -44,7 +44,7 @@ def parse_status(name: str, printer: int | None, offline: int | None, paper: int
     """Turn the DLE EOT 1, 2 and 4 replies (None = no answer) into a PrinterStatus."""
     online = None if printer is None else not printer & 0x08  # n=1 bit 3: offline
     cover_open = None if offline is None else bool(offline & 0x04)  # n=2 bit 2: cover open
-    paper_state = "unknown"
+    paper_state: PaperState = "unknown"
     if paper is not None:
         if paper & 0x60:  # n=4 bits 5,6: roll paper end
             paper_state = "out"

@@ -35,7 +35,8 @@ def _qr_image(payload: str) -> Image.Image:
     code = qrcode.QRCode(border=2, box_size=QR_DOT_SIZE, error_correction=qrcode.constants.ERROR_CORRECT_M)
     code.add_data(payload)
     code.make(fit=True)
-    return code.make_image(fill_color="black", back_color="white").get_image().convert("L")
+    image: Image.Image = code.make_image(fill_color="black", back_color="white").get_image().convert("L")
+    return image
 
 
 def _placeholder(payload: str) -> Image.Image:
@@ -63,11 +64,11 @@ def draw_receipt(layout: Sequence[Line], width: int = 576) -> Image.Image:
     canvas = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(canvas)
     y = MARGIN
-    for image, line in pieces:
-        if image is not None:
-            x = _x(line.align, image.width, width)
-            canvas.paste(image, (x, y))
-            y += image.height + 8
+    for picture, line in pieces:
+        if picture is not None:
+            x = _x(line.align, picture.width, width)
+            canvas.paste(picture, (x, y))
+            y += picture.height + 8
             continue
         font = _font(DOTS_PER_ROW * line.scale)
         text_width = int(draw.textlength(line.text, font=font))

@@ -188,8 +188,8 @@ class BillType:
             value, rest = divmod(self.digits * 100, 10**places)
             if rest:
                 raise ProtocolError(f"ccnet: bill type {self.index} is worth a fraction of a fen")
-            return value
-        return self.digits * 10**places * 100
+            return int(value)
+        return int(self.digits * 10**places * 100)
 
 
 def parse_bill_table(data: bytes) -> tuple[BillType, ...]:

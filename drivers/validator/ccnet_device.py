@@ -48,8 +48,8 @@ _ESCROWED = (State.ESCROW, State.HOLDING)
 # States of a note between slot and box (or back): polled every FAST_POLL seconds (link.pause).
 _MOVING = frozenset({State.ACCEPTING, State.ESCROW, State.HOLDING, State.STACKING, State.STACKED,
                      State.RETURNING, State.RETURNED, State.REJECTING})
-_JAMS = {State.VALIDATOR_JAMMED: "acceptor", State.CASSETTE_JAMMED: "stacker"}
-_FAULTS = {State.CHEATED: "cheated", State.PAUSE: "pause", State.FAILURE: "failure"}
+_JAMS: dict[int, str] = {State.VALIDATOR_JAMMED: "acceptor", State.CASSETTE_JAMMED: "stacker"}
+_FAULTS: dict[int, str] = {State.CHEATED: "cheated", State.PAUSE: "pause", State.FAILURE: "failure"}
 _CONDITIONS = StatusTable(jams=_JAMS, full=State.CASSETTE_FULL, open=State.CASSETTE_OUT, faults=_FAULTS,
                           failure=State.FAILURE, failure_codes=FAILURE_CODES)
 
@@ -125,7 +125,7 @@ class CcnetValidator(Supervised[Frame]):
         """The frames in `chunk`; a bad-CRC frame alone becomes a _BAD frame, for the NAK."""
         parser = self._link.parser
         bad = parser.bad_frames
-        frames = parser.feed(chunk)
+        frames = list(parser.feed(chunk))
         if parser.bad_frames != bad and not frames:
             frames.append(Frame(_BAD))  # the exchange NAKs it
         return frames
@@ -301,9 +301,9 @@ class CcnetValidator(Supervised[Frame]):
             self._emit(NoteReturned(self.name, self._value_of(frame, self._escrow_value)))
             self._escrow_value = None
         elif s == State.REJECTING and last != State.REJECTING:
-            code = data[0] if data else None
-            reason = REJECT_REASONS.get(code, f"unknown 0x{code:02x}" if code is not None else "")
-            self._emit(NoteRejected(self.name, reason, code))
+            why = data[0] if data else None
+            reason = REJECT_REASONS.get(why, f"unknown 0x{why:02x}") if why is not None else ""
+            self._emit(NoteRejected(self.name, reason, why))
         self._edges.update_status(_CONDITIONS, s, data)  # jams, cassette full/out, faults
 
 

@@ -369,11 +369,11 @@ def bill_value_fen(bill: BillId, scaling: Scaling, minor_digits: int = 2) -> int
     amount = bill.value * scaling.factor
     shift = minor_digits - scaling.decimals
     if shift >= 0:
-        return amount * 10**shift
+        return int(amount * 10**shift)  # int: mypy cannot tell shift >= 0 here
     value, rest = divmod(amount, 10**-shift)
     if rest:
         raise ProtocolError(f"cctalk: {bill.country}{bill.value:04d} is worth a fraction of a fen")
-    return value
+    return int(value)
 
 
 def inhibit_mask(enabled_types: set[int] | frozenset[int]) -> bytes:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import cast
 
 from drivers.base import (
     DeviceEvent,
     JamCleared,
+    JamPlace,
     NoteJam,
     StackerClosed,
     StackerFull,
@@ -50,7 +52,7 @@ class ConditionEdges:
         """Emit events for conditions new in `now` (sorted by name) and for jams/open gone."""
         for cond in sorted(now - self.active):
             if cond.startswith("jam:"):
-                self._emit(NoteJam(self.name, cond[4:]))
+                self._emit(NoteJam(self.name, cast(JamPlace, cond[4:])))  # "jam:" + a table value
             elif cond == "full":
                 self._emit(StackerFull(self.name))
             elif cond == "open":

@@ -178,7 +178,7 @@ class CurrencyEntry:
         """The note's value in fen: integer * 10**exponent yuan * 100."""
         if self.exponent + 2 < 0:
             raise ProtocolError(f"id003: note code 0x{self.code:02x} is worth a fraction of a fen")
-        return self.integer * 10 ** (self.exponent + 2)
+        return int(self.integer * 10 ** (self.exponent + 2))  # exponent + 2 >= 0: exact
 
 
 def parse_currency_table(data: bytes) -> tuple[CurrencyEntry, ...]:

@@ -46,8 +46,8 @@ _SETTLE_POLLS = 50
 _MOVING = frozenset({Status.ACCEPTING, Status.ESCROW, Status.STACKING, Status.VEND_VALID,
                      Status.STACKED, Status.REJECTING, Status.RETURNING, Status.HOLDING})
 _STATUSES = frozenset(s.value for s in Status)  # built once: the poll loop runs all day
-_JAMS = {Status.ACCEPTOR_JAM: "acceptor", Status.STACKER_JAM: "stacker"}
-_FAULTS = {Status.PAUSE: "pause", Status.CHEATED: "cheated", Status.FAILURE: "failure",
+_JAMS: dict[int, str] = {Status.ACCEPTOR_JAM: "acceptor", Status.STACKER_JAM: "stacker"}
+_FAULTS: dict[int, str] = {Status.PAUSE: "pause", Status.CHEATED: "cheated", Status.FAILURE: "failure",
            Status.COMMUNICATION_ERROR: "communication error"}
 _CONDITIONS = StatusTable(jams=_JAMS, full=Status.STACKER_FULL, open=Status.STACKER_OPEN, faults=_FAULTS,
                           failure=Status.FAILURE, failure_codes=FAILURE_CODES)
@@ -105,17 +105,19 @@ class Id003Validator(Supervised[Frame]):
 
     # -- wire ----------------------------------------------------------------------------------
 
-    async def _exchange(self, cmd: int, data: bytes = b"", *, expect: Collection[int] | None = None,
-                        reply: bool = True) -> Frame | None:
+    async def _exchange(self, cmd: int, data: bytes = b"", *,
+                        expect: Collection[int] | None = None) -> Frame:
         """Send one frame and wait for a matching reply, retrying; raises DeviceUnavailable."""
         async with self._link.lock:
             raw = build_frame(cmd, data)
-            if not reply:
-                await self._link.send(raw)
-                return None
             accept = None if expect is None else (lambda frame: frame.cmd in expect)
             return await self._link.request(raw, cmd, within=self.reply_timeout, retries=RETRIES,
                                             accept=accept)
+
+    async def _ack(self) -> None:
+        """ACK a VEND VALID: a frame the device does not answer."""
+        async with self._link.lock:
+            await self._link.send(build_frame(Cmd.ACK))
 
     async def _send_setting(self, cmd: int, data: bytes) -> None:
         frame = await self._exchange(cmd, data, expect={cmd, Status.INVALID_COMMAND})
@@ -154,7 +156,7 @@ class Id003Validator(Supervised[Frame]):
             log.warning("%s: note in flight found in the box (%s)", self.name, describe(first))
             await commit_credit(NoteCredited(self.name, value=None))
             if first.cmd == Status.VEND_VALID:
-                await self._exchange(Cmd.ACK, reply=False)
+                await self._ack()
             if first.cmd == Status.POWER_UP_BILL_IN_STACKER:
                 self._emit(PowerUpWithBill(self.name, "stacker"))
         elif first.cmd == Status.POWER_UP_BILL_IN_ACCEPTOR:
@@ -212,15 +214,15 @@ class Id003Validator(Supervised[Frame]):
                     self._last = s
                     return
                 self._credited = True
-            await self._exchange(Cmd.ACK, reply=False)
+            await self._ack()
             self.supervisor.wake()  # the ACK completes the note: the next poll says STACKED
         elif s == Status.STACKED and last != Status.STACKED:
             self._emit(NoteStacked(self.name, self._escrow_value or 0))
             self._escrow_value = None
         elif s == Status.REJECTING and last != Status.REJECTING:
-            code = data[0] if data else None
-            reason = REJECT_REASONS.get(code, f"unknown 0x{code:02x}" if code is not None else "")
-            self._emit(NoteRejected(self.name, reason, code))
+            why = data[0] if data else None
+            reason = REJECT_REASONS.get(why, f"unknown 0x{why:02x}") if why is not None else ""
+            self._emit(NoteRejected(self.name, reason, why))
         elif s == Status.RETURNING and last != Status.RETURNING:
             self._emit(NoteReturned(self.name, self._escrow_value))
             self._escrow_value = None

@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 
 PROTOCOL_VERSIONS = (8, 7, 6)  # highest first; 6 is the first with per-channel currencies
 _RETURNED_CODES = {0x08: "reject by host", 0x13: "escrow timeout"}
-_CONDITIONS = {Ev.UNSAFE_JAM: "jam:acceptor", Ev.SAFE_JAM: "jam:stacker",
+_CONDITIONS: dict[int, str] = {Ev.UNSAFE_JAM: "jam:acceptor", Ev.SAFE_JAM: "jam:stacker",
                Ev.STACKER_FULL: "full", Ev.NOTE_PATH_OPEN: "path_open", Ev.FRAUD_ATTEMPT: "fraud"}
 
 

@@ -47,7 +47,7 @@ def signature_checker(public_key: Ed25519PublicKey) -> Callable[[bytes, str], bo
     return check
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register `audit verify [--key FILE | --pubkey B64] [--witness SEQ:HASH]` (journal of --state)."""
     audit = subparsers.add_parser("audit", help="the tamper-evident audit chain")
     sub = audit.add_subparsers(dest="audit_command", required=True)

@@ -46,7 +46,7 @@ async def _summary(state_dir: Path, kiosk: str, currency: str) -> str:
     try:
         txns = await ledger.transactions()
         paid = [t for t in txns if t.seq is not None]
-        last = max((t.seq for t in paid), default=0)
+        last = max((t.number for t in paid), default=0)
         return f"{len(paid)} payments (last seq {last}), {sum(t.amount for t in paid)} fen"
     finally:
         await ledger.close()

@@ -12,7 +12,7 @@ from kioskd.uplink.errors import KeyFileError
 from kioskd.uplink.keys import init_key, load_key, public_b64url, public_jwk
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register `keys init [--key FILE]` and `keys show [--key FILE]`."""
     keys = subparsers.add_parser("keys", help="the kiosk's signing key")
     sub = keys.add_subparsers(dest="keys_command", required=True)

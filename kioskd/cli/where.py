@@ -105,17 +105,16 @@ def _load(path: Path) -> cfg.Config:
 def kioskctl_line(program: str, config: cfg.Config, *, socket: str) -> str:
     """The shortest kioskctl command line that reaches a daemon run with `config`."""
     flags: list[str] = []
-    wanted = {"state": config.state_dir, "socket": socket}
 
     def current() -> Target:
         return resolve(argparse.Namespace(**_flag_values(flags)))
 
     if config.source and not _same(config_path(None)[0], Path(config.source)):
         flags += ["--config", str(Path(config.source).resolve())]
-    if not _same(current().state, wanted["state"]):
-        flags += ["--state", str(wanted["state"])]
-    if not _same(Path(current().socket), Path(wanted["socket"])):
-        flags += ["--socket", str(wanted["socket"])]
+    if not _same(current().state, config.state_dir):
+        flags += ["--state", str(config.state_dir)]
+    if not _same(Path(current().socket), Path(socket)):
+        flags += ["--socket", socket]
     return " ".join([program, *flags, "status"])
 
 

@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from backend_api.fields import format_utc
 from backend_api.jws import b64url
 from kioskd.custody.count import COUNTERFEIT, count_lines, counted_notes
 from kioskd.custody.statement import Statement, reconcile
 from kioskd.custody.steps import LOGIN_STEPS, MAX_ENTRY, Ended, Session
 from kioskd.hall.accounts import Accounts, Person, Refusal
-from kioskd.ledger.records import format_utc
 from kioskd.system.clock import wall_now
 
 if TYPE_CHECKING:

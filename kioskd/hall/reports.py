@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from backend_api.fields import format_utc
 from drivers.base import ReceiptPrinter
 from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
 from kioskd.customer.receipts.layout import format_money, render_lines, send_when_ready
 from kioskd.hall.cases.report import case_lines
-from kioskd.ledger.records import format_utc
 from kioskd.system.clock import wall_now
 
 if TYPE_CHECKING:

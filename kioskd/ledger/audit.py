@@ -48,7 +48,7 @@ class AuditStore:
                 "INSERT INTO audit (seq, at, kind, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?)",
                 (entry["seq"], entry["at"], kind, data_json, prev, digest),
             )
-        return entry["seq"], digest
+        return seq + 1, digest
 
     def head(self) -> tuple[int, str]:
         """(seq, hash) of the newest entry; (0, 64 zeros) when there is none."""
@@ -70,7 +70,7 @@ class AuditStore:
             except (ValueError, LedgerError):
                 good = False
             if not good:
-                return row["seq"]
+                return int(row["seq"])
             prev, expected_seq = row["hash"], expected_seq + 1
         return None
 

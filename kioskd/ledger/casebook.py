@@ -20,7 +20,8 @@ class CaseBook:
         self._run, self._store = run, store
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await self._run(functools.partial(fn, *args, **kwargs))
+        result: T = await self._run(functools.partial(fn, *args, **kwargs))
+        return result
 
     # -- writes ---------------------------------------------------------------------
     async def open(self, **fields: Any) -> CaseRecord:

@@ -16,12 +16,12 @@ from sqlite_utils import Database
 TOOK_CASH = ("closed", "credited", "pending", "flagged")
 
 
-def _sum(db: Database, sql: str, params: tuple) -> tuple[int, int]:
+def _sum(db: Database, sql: str, params: tuple[Any, ...]) -> tuple[int, int]:
     row = next(iter(db.query(f"SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS total FROM ({sql})", params)))
     return row["n"], row["total"]
 
 
-def _figure(db: Database, sql: str, params: tuple) -> dict[str, int]:
+def _figure(db: Database, sql: str, params: tuple[Any, ...]) -> dict[str, int]:
     count, total = _sum(db, sql, params)
     return {"count": count, "total": total}
 

@@ -75,8 +75,14 @@ class OutcomeRecord:
     payload: str | None
 
 
-def _one(db: Database, sql: str, params: tuple = ()) -> dict[str, Any] | None:
+def _one(db: Database, sql: str, params: tuple[Any, ...] = ()) -> dict[str, Any] | None:
     return next(iter(db.query(sql, params)), None)
+
+
+def _the(db: Database, sql: str, params: tuple[Any, ...] = ()) -> dict[str, Any]:
+    """The one row a query that cannot come back empty returns."""
+    row: dict[str, Any] = next(iter(db.query(sql, params)))
+    return row
 
 
 class CaseStore:
@@ -92,13 +98,13 @@ class CaseStore:
         with self.db.atomic():
             if txn is not None and (held := self._open_on(txn)) is not None:
                 raise LedgerError(f"case {held} is already open on this payment")
-            no = _one(self.db, "SELECT COALESCE(MAX(no), 0) + 1 AS no FROM cases")["no"]
+            no = _the(self.db, "SELECT COALESCE(MAX(no), 0) + 1 AS no FROM cases")["no"]
             now = utc_now()
             self.db.execute(
                 "INSERT INTO cases (id, no, kind, txn, account, amount, claimed_at, phone, opened, opened_by, status)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')",
                 (case_id, no, kind, txn, account, amount, claimed_at, phone, now, by["by"]))
-            seq = None if txn is None else _one(self.db, "SELECT seq FROM txns WHERE id = ?", (txn,))["seq"]
+            seq = None if txn is None else _the(self.db, "SELECT seq FROM txns WHERE id = ?", (txn,))["seq"]
             data = {"kind": kind, "txn": txn, "seq": seq, "account": account, "amount": amount,
                     "contact": phone is not None}
             if claimed_at is not None:
@@ -217,7 +223,7 @@ class CaseStore:
 
     def cases(self, statuses: tuple[str, ...] | None = None) -> list[CaseRecord]:
         """Cases (of the given statuses), newest first."""
-        where, params = "", ()
+        where, params = "", ()  # type: tuple[str, tuple[str, ...]]
         if statuses:
             where, params = f" WHERE status IN ({', '.join('?' * len(statuses))})", tuple(statuses)
         return [_case_record(r) for r in self.db.query(f"SELECT * FROM cases{where} ORDER BY no DESC", params)]
@@ -309,7 +315,7 @@ class CaseStore:
             self.db.execute("UPDATE cases SET status = ?, closed = ? WHERE id = ?", (status, closed, case.id))
 
     def _step(self, case_id: str, step: str, by: dict[str, Any], status: str, data: dict[str, Any]) -> None:
-        no = _one(self.db, "SELECT no FROM cases WHERE id = ?", (case_id,))["no"]
+        no = _the(self.db, "SELECT no FROM cases WHERE id = ?", (case_id,))["no"]
         cursor = self.db.execute(
             "INSERT INTO case_steps (case_id, step, at, by, status, data) VALUES (?, ?, ?, ?, ?, ?)",
             (case_id, step, utc_now(), by["by"], status, json.dumps(data, ensure_ascii=False, sort_keys=True)))

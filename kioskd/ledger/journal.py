@@ -34,8 +34,14 @@ _TXN_COLUMNS = (
 )
 
 
-def _one(db: Database, sql: str, params: tuple | dict = ()) -> dict[str, Any] | None:
+def _one(db: Database, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> dict[str, Any] | None:
     return next(iter(db.query(sql, params)), None)
+
+
+def _the(db: Database, sql: str, params: tuple[Any, ...] = ()) -> dict[str, Any]:
+    """The one row an aggregate query always returns."""
+    row: dict[str, Any] = next(iter(db.query(sql, params)))
+    return row
 
 
 class JournalStore:
@@ -126,8 +132,8 @@ class JournalStore:
             row = self._require_state(txn, TXN_STATES)
             if row["state"] == "open":
                 self._end(txn, "closed" if row["amount"] > 0 else "cancelled", utc_now())
-                return row["amount"] > 0
-            return row["state"] != "cancelled"
+                return bool(row["amount"] > 0)
+            return bool(row["state"] != "cancelled")
 
     def recover(self) -> list[str]:
         """End every open txn left by a crash; ids of txns still to submit, oldest first."""
@@ -232,7 +238,8 @@ class JournalStore:
         states: tuple[str, ...] | None,
     ) -> list[TxnRecord]:
         """Transactions matching every given filter, oldest first (since <= started < until)."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if account is not None:
             where.append("account = ?")
             params.append(account)
@@ -269,7 +276,7 @@ class JournalStore:
         """Freeze the counters under `box_id`, start from zero; returns the frozen counts."""
         with self.db.atomic():
             frozen = self.counters()
-            last = _one(self.db, "SELECT COALESCE(MAX(id), 0) AS last FROM notes")
+            last = _the(self.db, "SELECT COALESCE(MAX(id), 0) AS last FROM notes")
             self.db.execute(
                 "INSERT INTO box_changes (box_id, at, last_note, counts) VALUES (?, ?, ?, ?)",
                 (box_id, utc_now(), last["last"], json.dumps(frozen, sort_keys=True)),

@@ -107,7 +107,7 @@ class Ledger:
         """Keep the customer's rating (good, fair, poor) of a payment; once per payment."""
         await self._run(self._ratings.rate, txn, rating)
 
-    async def batch_ratings(self, after_id: int, limit: int = 1000) -> list[dict]:
+    async def batch_ratings(self, after_id: int, limit: int = 1000) -> list[dict[str, Any]]:
         """Rating records after id `after_id` for the next batch."""
         return await self._run(self._ratings.after, after_id, limit)
 
@@ -155,7 +155,7 @@ class Ledger:
         return await self._run(self._journal.drop_in_flight_note)
 
     # -- settlement -----------------------------------------------------------------
-    async def payment_payload(self, txn: str) -> dict:
+    async def payment_payload(self, txn: str) -> dict[str, Any]:
         """The backend-api payment object of a txn that took cash."""
         return await self._run(self._journal.payment_payload, txn)
 
@@ -249,20 +249,20 @@ class Ledger:
         """Move the batch cursors once a batch is queued."""
         await self._run(self._batchlog.set_cursors, cursors)
 
-    async def batch_payments(self, after_seq: int, limit: int = 1000) -> list[dict]:
+    async def batch_payments(self, after_seq: int, limit: int = 1000) -> list[dict[str, Any]]:
         """Final payments after `after_seq` as batch records, in seq order."""
         return await self._run(self._batchlog.payments_after, after_seq, limit)
 
-    async def batch_case_steps(self, after_id: int, limit: int = 1000) -> list[dict]:
+    async def batch_case_steps(self, after_id: int, limit: int = 1000) -> list[dict[str, Any]]:
         """Case step records after step id `after_id` for the next batch."""
         return await self.cases.steps_after(after_id, limit)
 
-    async def batch_alerts(self, after_id: int, limit: int = 1000) -> list[dict]:
+    async def batch_alerts(self, after_id: int, limit: int = 1000) -> list[dict[str, Any]]:
         """Alert changes after outbox id `after_id` as batch records."""
         return await self._run(self._batchlog.alerts_after, after_id, limit)
 
     # -- audit chain ----------------------------------------------------------------
-    async def audit_append(self, kind: str, data: dict) -> tuple[int, str]:
+    async def audit_append(self, kind: str, data: dict[str, Any]) -> tuple[int, str]:
         """Append a hash-chained audit entry; returns (seq, sha256 hex)."""
         return await self._run(self._audit.append, kind, data)
 
@@ -278,7 +278,7 @@ class Ledger:
         """Seq of the first bad audit entry; None when the chain holds."""
         return await self._run(self._audit.verify)
 
-    async def audit_append_checkpointed(self, kind: str, data: dict, sign: Sign) -> tuple[int, str]:
+    async def audit_append_checkpointed(self, kind: str, data: dict[str, Any], sign: Sign) -> tuple[int, str]:
         """Append an entry and a signed checkpoint at it, atomically (custody session ends)."""
         return await self._run(self._checkpoints.append_checkpointed, kind, data, sign)
 
@@ -286,11 +286,11 @@ class Ledger:
         """Sign a checkpoint of the present head (once per seq); None when the chain is empty."""
         return await self._run(self._checkpoints.checkpoint, sign)
 
-    async def audit_last_checkpoint(self) -> dict | None:
+    async def audit_last_checkpoint(self) -> dict[str, Any] | None:
         """The newest checkpoint: {seq, hash, at, sig}, or None."""
         return await self._run(self._checkpoints.last)
 
-    async def audit_entries(self, after: int = 0, limit: int = 1000) -> list[dict]:
+    async def audit_entries(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         """Audit entries with seq > `after` as batch records (kind "audit", type = entry kind)."""
         return await self._run(self._checkpoints.entries, after, limit)
 
@@ -332,11 +332,11 @@ class Ledger:
         """Set tech1/tech2/box_id/outcome/reason/ended of a custody session."""
         await self._run(functools.partial(self._custody.update_session, session, **fields))
 
-    async def custody_session(self, session: str) -> dict | None:
+    async def custody_session(self, session: str) -> dict[str, Any] | None:
         """One custody session row."""
         return await self._run(self._custody.session, session)
 
-    async def box_figures(self) -> dict:
+    async def box_figures(self) -> dict[str, Any]:
         """The box in the kiosk: {since, counts {value: notes}, payments, amount}."""
         return await self._run(self._custody.box_figures)
 

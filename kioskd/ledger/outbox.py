@@ -6,6 +6,8 @@ show what the backend said.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlite_utils import Database
 
 from kioskd.ledger.errors import LedgerError
@@ -32,7 +34,7 @@ class OutboxStore:
                 "INSERT INTO outbox (kind, key, body, created, next_try) VALUES (?, ?, ?, ?, ?)",
                 (kind, key, body, now, now),
             )
-            return int(cursor.lastrowid)
+            return int(cursor.lastrowid or 0)  # sqlite3 always sets it after an INSERT
 
     def next(self, kind: str) -> OutboxItem | None:
         """The oldest undone item of `kind`, whatever its next_try."""
@@ -79,7 +81,7 @@ class OutboxStore:
             )
         }
 
-    def _require(self, item_id: int) -> dict:
+    def _require(self, item_id: int) -> dict[str, Any]:
         row = next(iter(self.db.query("SELECT * FROM outbox WHERE id = ?", (item_id,))), None)
         if row is None:
             raise LedgerError(f"unknown outbox item {item_id}")

@@ -54,6 +54,13 @@ class TxnRecord:
     payload: str | None
     reprint_wanted: bool
 
+    @property
+    def number(self) -> int:
+        """The receipt number (seq) of a payment that took cash; ValueError for one that did not."""
+        if self.seq is None:
+            raise ValueError(f"payment {self.id} has no receipt number")
+        return self.seq
+
     def end_line(self) -> str:
         """The payment's end for the log: seq, txn, account (masked), amount, state, backend ref."""
         return (f"payment #{self.seq} {self.state}: txn {self.id}, account {mask_account(self.account)}, "

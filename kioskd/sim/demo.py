@@ -68,7 +68,12 @@ async def demo() -> int:
         daemon = Daemon(config, sim=sim)
         watch = Watcher()
         publish = daemon._publish
-        daemon._publish = lambda snap: (publish(snap), watch(snap))  # type: ignore[method-assign]
+
+        def publish_and_watch(snapshot: dict[str, Any]) -> None:
+            publish(snapshot)
+            watch(snapshot)
+
+        daemon._publish = publish_and_watch  # type: ignore[method-assign]
         try:
             print("kioskd demo: a customer pays an electricity bill in cash\n", flush=True)
             await daemon.start()

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from kioskd.ledger.records import format_utc
+from backend_api.fields import format_utc
 from kioskd.system.clock import wall_now
 from kioskd.uplink.answers import read_payment_answer
 from kioskd.uplink.client import BATCHES_PATH, PAYMENTS_PATH, Answer, BackendClient
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 KINDS = ("payment", "alert", "batch", "case", "invoice")
 FlaggedHook = Callable[[str, str, str], None]  # (kind, key, reason): raise an alert for staff
-CreditedHook = Callable[[str, int, str], None]  # (txn, balance, ref): a pending payment got credited
+CreditedHook = Callable[[str, int | None, str | None], None]  # (txn, balance, ref): a pending payment got credited
 BatchHandler = Callable[["OutboxItem", Answer], Awaitable[str | None]]
 # a case's re-credit or void request: sends it, records a definite answer (None), else why to retry
 CaseHandler = Callable[["OutboxItem"], Awaitable[str | None]]

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from kioskd.ledger import StorageError
 from kioskd.system.clock import wall_now
@@ -15,7 +15,7 @@ from kioskd.uplink.answers import PaymentOutcome, read_payment_answer
 from kioskd.uplink.client import PAYMENTS_PATH, BackendClient, post_until_definite
 from kioskd.uplink.errors import UplinkError
 from kioskd.uplink.outbox import FlaggedHook, OutboxSender
-from statemachine.ports import AccountInfo, PaymentResult
+from statemachine.ports import AccountInfo, PaymentResult, PaymentStatus
 
 if TYPE_CHECKING:
     from kioskd.ledger import Ledger, TxnRecord
@@ -24,15 +24,17 @@ log = logging.getLogger(__name__)
 
 
 
-def payment_result(record: TxnRecord) -> PaymentResult:
-    """The PaymentResult of a settled ledger TxnRecord."""
+def payment_result(record: TxnRecord | None) -> PaymentResult:
+    """The PaymentResult of a settled ledger TxnRecord (credited, pending or flagged)."""
+    if record is None:
+        raise RuntimeError("the payment just submitted is not in the journal")
     return PaymentResult(
         txn=record.id,
-        seq=record.seq,
+        seq=record.number,
         account=record.account,
         amount=record.amount,
         notes=tuple(note.value for note in record.notes),
-        status=record.state,
+        status=cast(PaymentStatus, record.state),  # settled: one of the three
         balance=record.balance,
         ref=record.ref,
         reason=record.reason,
@@ -89,7 +91,8 @@ class UplinkPayments:
                 self.on_refused(err)
                 return replace(payment_result(record), status="pending")
             record = await self.ledger.transaction(txn)
-            log.info("%s", record.end_line())
+            if record is not None:
+                log.info("%s", record.end_line())
         if outcome.status == "unknown" and self.outbox:
             self.outbox.wake()
         return payment_result(record)

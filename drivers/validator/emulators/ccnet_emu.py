@@ -71,7 +71,7 @@ class CcnetEmulator(PtyDevice):
         self.corrupt_next = 0  # garble the CRC of this many next replies (a burst of line noise)
         self._last_reply = b""
         self._power_up()
-        self._state = State.POWER_UP
+        self._state: int = State.POWER_UP
 
     def _new_parser(self) -> CcnetParser:
         return CcnetParser()
@@ -156,7 +156,7 @@ class CcnetEmulator(PtyDevice):
             elif idle != s:
                 self._go_idle()
         elif s == State.ACCEPTING:
-            note = self._note
+            note = self._held()
             if self.faults["jam_acceptor"]:
                 self._set(State.VALIDATOR_JAMMED)
             elif note == COUNTERFEIT:
@@ -179,17 +179,17 @@ class CcnetEmulator(PtyDevice):
         elif s == State.CASSETTE_JAMMED and not self.faults["jam_stacking"]:
             self._into_box()
         elif s == State.REJECTING:
-            self.rejected.append(self._note)
+            self.rejected.append(self._held())
             self._note = None
             self._go_idle()
         elif s == State.RETURNING:
-            self.returned.append(self._note)
-            self._set(State.RETURNED, bytes((self._type_for(self._note),)))
+            self.returned.append(self._held())
+            self._set(State.RETURNED, bytes((self._type_for(self._held()),)))
             self._note = None
 
     def _into_box(self) -> None:
-        self._stack_note(self._note)
-        self._set(State.STACKED, bytes((self._type_for(self._note),)))
+        self._stack_note(self._held())
+        self._set(State.STACKED, bytes((self._type_for(self._held()),)))
         self._note = None
 
     def _handle(self, frame: Frame) -> bytes | None:

@@ -133,7 +133,7 @@ class CctalkEmulator(PtyDevice):
         self._entered = time.monotonic()
 
     def _stack(self) -> None:
-        value = self._note
+        value = self._held()
         self.stacked.append(value)
         self._event(self.values()[value], 0)
         self._note = None
@@ -148,7 +148,7 @@ class CctalkEmulator(PtyDevice):
         if s == "idle":
             self._idle_step()
         elif s == "accepting":
-            note = self._note
+            note = self._held()
             if self.faults["jam_acceptor"]:
                 self._event(0, 6)
                 self._set("jam_acceptor")
@@ -188,11 +188,11 @@ class CctalkEmulator(PtyDevice):
             self._stack()
         elif s == "jam_acceptor" and not self.faults["jam_acceptor"]:
             self._event(0, 22)
-            self.returned.append(self._note)
+            self.returned.append(self._held())
             self._note = None
             self._set("idle")
         elif s == "returning":
-            self.returned.append(self._note)
+            self.returned.append(self._held())
             self._event(0, 1)
             self._note = None
             self._set("idle")

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from drivers.statefile import write_json
@@ -68,9 +69,9 @@ class Id003Emulator(PtyDevice):
         self.ack_times: list[int] = []  # monotonic_ns of each ACK of VEND VALID received
         self.escrow_to_stack: list[float] = []  # seconds, first ESCROW sent -> STACK received
         self.vend_to_ack: list[float] = []  # seconds, first VEND VALID sent -> ACK received
-        self.on_change = None  # called after stacked/returned change (the CLI persists state)
+        self.on_change: Callable[[], None] | None = None  # after stacked/returned change (the CLI persists state)
         self._power_up()
-        self._status = Status.POWER_UP
+        self._status: int = Status.POWER_UP
 
     def _new_parser(self) -> Id003Parser:
         return Id003Parser()
@@ -162,7 +163,7 @@ class Id003Emulator(PtyDevice):
             elif idle != s:
                 self._set(idle, b"\xa2" if idle == Status.FAILURE else b"")
         elif s == Status.ACCEPTING:
-            note = self._note
+            note = self._held()
             if self.faults["jam_acceptor"]:
                 self._set(Status.ACCEPTOR_JAM)
             elif note == COUNTERFEIT:
@@ -180,11 +181,11 @@ class Id003Emulator(PtyDevice):
             # the host sees the jam end a poll before the credit, as on a real unit
             self._set(Status.STACKING)
         elif s == Status.REJECTING:
-            self.rejected.append(self._note)
+            self.rejected.append(self._held())
             self._note = None
             self._set(self._idle_status())
         elif s == Status.RETURNING:
-            self._return_note(self._note)
+            self._return_note(self._held())
             self._note = None
             self._set(self._idle_status())
         elif s == Status.STACKED:
@@ -206,7 +207,7 @@ class Id003Emulator(PtyDevice):
             if s == Status.VEND_VALID:
                 self.ack_times.append(now)
                 self.vend_to_ack.append((now - self._first_sent) / 1e9 if self._first_sent else 0)
-                self._stack_note(self._note)
+                self._stack_note(self._held())
                 self._set(Status.STACKED)
             return None
         if cmd in SETTING_COMMANDS:

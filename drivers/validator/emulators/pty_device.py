@@ -30,6 +30,7 @@ class PtyDevice:
 
     device_name = "pty device"  # names the device in error and log messages
     _notes_fen: frozenset[int] = frozenset()  # the genuine notes `insert` takes
+    _note: int | None  # value of the note in the transport (COUNTERFEIT for a fake), set by the subclass
     # how the driver reports a refused note: "inhibited" (denomination not enabled) and
     # "counterfeit", as NoteRejected (reason, code); the contract tests check them
     refusals: dict[str, tuple[str, int]] = {}
@@ -94,9 +95,15 @@ class PtyDevice:
         with contextlib.suppress(Exception):
             asyncio.get_running_loop().remove_reader(self._master)
         for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
         self._master = self._slave = None
+
+    def _held(self) -> int:
+        """The note in the transport, in a state that has one."""
+        assert self._note is not None, f"{self.device_name}: no note in the transport"
+        return self._note
 
     # -- the customer and the technician -----------------------------------------------------
 
@@ -157,6 +164,8 @@ class PtyDevice:
         return self.faults["silence"] or self.faults["power_cycle"]
 
     def _on_readable(self) -> None:
+        if self._master is None:
+            return  # closed since the loop saw it readable
         try:
             chunk = os.read(self._master, 4096)
         except OSError:
@@ -178,6 +187,9 @@ class PtyDevice:
         return bytes(self._rng.randrange(256) for _ in range(self._rng.randrange(1, 8)))
 
     def _write(self, data: bytes) -> None:
+        if self._master is None:
+            self._log.debug("%s: reply lost: the port is closed", self.device_name)
+            return
         try:
             os.write(self._master, data)
         except OSError as err:

@@ -137,7 +137,7 @@ class SspEmulator(PtyDevice):
         self._events: list[Event] = events
         self._unacked: list[Event] = unacked
         self._note: int | None = None
-        self._state = "idle"
+        self._state: str = "idle"
         self._entered = time.monotonic()
         self._last_command = time.monotonic()
         self._reject_code = 0
@@ -188,7 +188,7 @@ class SspEmulator(PtyDevice):
                 self._events.append(Event(Ev.READ, 0))
                 self._set("reading")
         elif s == "reading":
-            note = self._note
+            note = self._held()
             if self.faults["jam_acceptor"]:
                 self._set("jam_front")
             elif note == COUNTERFEIT:
@@ -209,12 +209,12 @@ class SspEmulator(PtyDevice):
             # freed: the note moves on (a poll without SAFE JAM) before it is credited
             self._set("stacking")
         elif s == "credited" and not self._unacked:
-            self._into_box(self._note)
+            self._into_box(self._held())
             self._events.append(Event(Ev.STACKED))
             self._note = None
             self._set("idle")
         elif s == "rejecting":
-            self._reject_into.append(self._note)
+            self._reject_into.append(self._held())
             self._events.append(Event(Ev.REJECTED))
             self._note = None
             self._set("idle")
@@ -224,7 +224,7 @@ class SspEmulator(PtyDevice):
         self.stacked_counter = (self.stacked_counter + 1) & 0xFFFF_FFFF
 
     def _credit(self) -> None:
-        credit = Event(Ev.CREDIT, self._channel_of(self._note))
+        credit = Event(Ev.CREDIT, self._channel_of(self._held()))
         if self._ack_mode:
             self._unacked.append(credit)  # repeated until EVENT ACK (ITL "Poll With Ack")
         else:

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from drivers.base import ReceiptPrinter
 from kioskd.config import Config
-from kioskd.customer.receipts.layout import ReceiptData, print_receipt
+from kioskd.customer.receipts.layout import ReceiptData, ReceiptStatus, print_receipt
 from kioskd.system.clock import wall_now
 from statemachine.ports import PaymentResult
 
@@ -27,13 +27,17 @@ def parse_utc(text: str | None) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+# what a receipt says of a payment in each journal state (any other: pending)
+_RECEIPT_STATUS: dict[str, ReceiptStatus] = {"credited": "credited", "pending": "pending", "flagged": "flagged"}
+
+
 def receipt_data(config: Config, record: TxnRecord, duplicate: int = 0) -> ReceiptData:
     """What a receipt says about a journal transaction."""
     return ReceiptData(
-        hall=config.kiosk.name, kiosk=config.kiosk.id, seq=record.seq, txn=record.id,
+        hall=config.kiosk.name, kiosk=config.kiosk.id, seq=record.number, txn=record.id,
         time=parse_utc(record.ended or record.started), account=record.account,
         holder=record.holder, notes=tuple(n.value for n in record.notes), total=record.amount,
-        status=record.state if record.state in ("credited", "pending", "flagged") else "pending",
+        status=_RECEIPT_STATUS.get(record.state, "pending"),
         balance=record.balance, ref=record.ref, duplicate=duplicate,
         currency=config.kiosk.currency, hall_en=config.kiosk.name_en, hotline=config.kiosk.hotline,
         link=config.backend.receipt_url,

@@ -51,6 +51,10 @@ SECURITY_HEADERS = {
 class SimControl(Protocol):
     """What the /sim page drives in simulation mode (emulated validator and printer)."""
 
+    def notes(self) -> list[int]:
+        """The note values (fen) the emulated validator takes."""
+        ...
+
     async def insert(self, value: int) -> bool:
         """Offer a note of `value` fen to the emulated validator; False: handed back."""
         ...

@@ -146,7 +146,8 @@ class Cases:
         # the payment's own sender must not be half-way through sending it while its cash is taken over
         hold = txn is not None and txn.state == "pending"
         async with self._payment_lock(case.txn if hold else None):
-            if hold and (await self.ledger.transaction(txn.id)).state != "pending":
+            latest = await self.ledger.transaction(txn.id) if hold and txn is not None else None
+            if txn is not None and latest is not None and latest.state != "pending":
                 raise CaseError(f"payment #{txn.seq} was just answered by the backend: look at it again",
                                 f"缴费 #{txn.seq} 刚收到后台答复，请重新查看")
             await self.ledger.cases.request(case.id, outcome, actor.audit(), step=step,
@@ -164,7 +165,7 @@ class Cases:
         info = await self._confirmed(to, holder, case.amount)
         outcome_id, at = str(uuid.uuid4()), utc_now()
         jws = self.client.sign(void_payload(
-            kiosk=self.config.kiosk.id, outcome=outcome_id, case=case.id, txn=txn.id, seq=txn.seq,
+            kiosk=self.config.kiosk.id, outcome=outcome_id, case=case.id, txn=txn.id, seq=txn.number,
             account=txn.account, to=info.account, amount=case.amount, currency=self.config.kiosk.currency,
             reason=reason, by=actor.id, at=at))
         step = {"outcome": outcome_id, "state": "requested", "txn": txn.id, "account": txn.account,
