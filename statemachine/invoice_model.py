@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from statemachine.ports import InvoiceDesk
@@ -15,6 +16,9 @@ INVOICEABLE = ("credited", "pending")  # a refused (flagged) payment is for staf
 class InvoiceMixin:
     """Mixed into KioskModel: the invoice key, the request in a task, what the screen shows of it."""
 
+    # the host's (KioskModel): declared so the calls below are checked
+    trigger: Callable[..., Awaitable[bool]]
+    spawn: Callable[[Coroutine[Any, Any, Any], str], None]
     result: Any
     locale: str
     gen: int

@@ -8,6 +8,7 @@ once this way, marked as a duplicate and audited (kioskd). Anything else goes to
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict
 from typing import Any
 
@@ -19,6 +20,9 @@ log = logging.getLogger("kioskd.machine")
 class ReprintMixin:
     """Mixed into KioskModel: the service_reprint states."""
 
+    # the host's (KioskModel): declared so the calls below are checked
+    trigger: Callable[..., Awaitable[bool]]
+    spawn: Callable[[Coroutine[Any, Any, Any], str], None]
     state: str
     account: str
     locale: str

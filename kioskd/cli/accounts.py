@@ -21,7 +21,7 @@ from kioskd.ledger.staff import ROLES, id_problem, secret_problem
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register `staff add|disable|list` and its technicians-only alias `tech add|disable|list`."""
     staff = subparsers.add_parser("staff", parents=[_common(leaf=False)],
                                   help="staff accounts: hall staff, managers, technicians")
@@ -36,7 +36,7 @@ def _common(leaf: bool) -> argparse.ArgumentParser:
     --config/--state come from kioskd.cli.where, as for every subcommand."""
     common = argparse.ArgumentParser(add_help=False)
     # on the action, an option not given must not hide the one given before it
-    keep = {"default": argparse.SUPPRESS} if leaf else {}
+    keep: dict[str, Any] = {"default": argparse.SUPPRESS} if leaf else {}
     common.add_argument("--kiosk", help="kiosk id, only for a journal that does not exist yet", **keep)
     common.add_argument("--json", action="store_true", help="print the result as JSON", **keep)
     return common

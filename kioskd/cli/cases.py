@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from kioskd.cli.staff import _run, common_options, table, yuan_to_fen
 from kioskd.customer.receipts.layout import format_money
 
-_L = {
+_L: dict[str, dict[str, Any]] = {
     "zh-CN": {"case": "差错单", "payment": "缴费", "claim": "客户申诉：纸币未计入", "status": "状态", "may": "可执行",
               "steps": "经过", "outcomes": "处理结果", "none": "无", "no_cases": "无差错单", "opened": "开单",
               "contact": "联系电话", "erased": "已删除", "count": "钱箱清点", "found": "找到该纸币",
@@ -36,7 +36,7 @@ _L = {
 }
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register `kioskctl case ...`."""
     common = common_options()
     case = subparsers.add_parser("case", help="cases (差错/投诉): open, follow, settle a payment that went wrong")

@@ -111,11 +111,11 @@ class Ledger:
         """Rating records after id `after_id` for the next batch."""
         return await self._run(self._ratings.after, after_id, limit)
 
-    async def request_invoice(self, txn: str) -> dict:
+    async def request_invoice(self, txn: str) -> dict[str, Any]:
         """The customer's invoice request of a payment (made once; with its audit entry)."""
         return await self._run(self._invoices.request, txn)
 
-    async def invoice(self, txn: str) -> dict | None:
+    async def invoice(self, txn: str) -> dict[str, Any] | None:
         """A payment's invoice request and its state, or None."""
         return await self._run(self._invoices.get, txn)
 
@@ -124,7 +124,7 @@ class Ledger:
         """The backend's definite answer to an invoice request."""
         await self._run(lambda: self._invoices.settle(txn, state, number=number, url=url, reason=reason))
 
-    async def batch_invoices(self, after_id: int, limit: int = 1000) -> list[dict]:
+    async def batch_invoices(self, after_id: int, limit: int = 1000) -> list[dict[str, Any]]:
         """Batch records of answered invoice requests after `after_id`."""
         return await self._run(self._invoices.after, after_id, limit)
 

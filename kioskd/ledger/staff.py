@@ -14,10 +14,11 @@ from typing import Any, Literal
 
 from sqlite_utils import Database
 
+from backend_api.fields import format_utc
 from kioskd.ledger.audit import AuditStore
 from kioskd.ledger.custody import SCRYPT_N, hash_pin, pin_matches
 from kioskd.ledger.errors import LedgerError
-from kioskd.ledger.records import format_utc, utc_now
+from kioskd.ledger.records import utc_now
 
 ROLES = ("hall", "manager", "technician")
 ID_MAX_DIGITS = 12  # IDs are typed on the kiosk keypad too

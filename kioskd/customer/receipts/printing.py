@@ -28,7 +28,7 @@ def parse_utc(text: str | None) -> datetime:
 
 
 # what a receipt says of a payment in each journal state (any other: pending)
-_RECEIPT_STATUS: dict[str, ReceiptStatus] = {"credited": "credited", "pending": "pending", "flagged": "flagged"}
+RECEIPT_STATUS: dict[str, ReceiptStatus] = {"credited": "credited", "pending": "pending", "flagged": "flagged"}
 
 
 def receipt_data(config: Config, record: TxnRecord, duplicate: int = 0) -> ReceiptData:
@@ -37,7 +37,7 @@ def receipt_data(config: Config, record: TxnRecord, duplicate: int = 0) -> Recei
         hall=config.kiosk.name, kiosk=config.kiosk.id, seq=record.number, txn=record.id,
         time=parse_utc(record.ended or record.started), account=record.account,
         holder=record.holder, notes=tuple(n.value for n in record.notes), total=record.amount,
-        status=_RECEIPT_STATUS.get(record.state, "pending"),
+        status=RECEIPT_STATUS.get(record.state, "pending"),
         balance=record.balance, ref=record.ref, duplicate=duplicate,
         currency=config.kiosk.currency, hall_en=config.kiosk.name_en, hotline=config.kiosk.hotline,
         link=config.backend.receipt_url,

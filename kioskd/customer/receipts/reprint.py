@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from backend_api.fields import format_utc
 from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
 from kioskd.customer.receipts.layout import print_receipt
-from kioskd.customer.receipts.printing import Receipts, parse_utc, receipt_data
-from kioskd.ledger.records import format_utc
+from kioskd.customer.receipts.printing import RECEIPT_STATUS, Receipts, parse_utc, receipt_data
 from kioskd.system.clock import wall_now
 from statemachine.ports import ReprintChoice
 
@@ -72,7 +72,7 @@ class Duplicates:
         newest = sorted(records, key=lambda r: r.started, reverse=True)[:MAX_CHOICES]
         used = await ledger.self_reprinted([r.id for r in newest])
         return [
-            ReprintChoice(txn=r.id, seq=r.seq or 0, amount=r.amount, status=r.state,
+            ReprintChoice(txn=r.id, seq=r.seq or 0, amount=r.amount, status=RECEIPT_STATUS[r.state],
                           local_time=_local(r.ended or r.started, tz), used=r.id in used)
             for r in newest
         ]
