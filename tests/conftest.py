@@ -25,3 +25,9 @@ def _no_kioskd_config_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
     """kioskctl reads $KIOSKD_CONFIG; a value in the tester's shell must not steer the tests."""
     monkeypatch.delenv("KIOSKD_CONFIG", raising=False)
 
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """The random order's seed (pytest-randomly), printed with -q too, to repeat a failing order."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int) and config.pluginmanager.hasplugin("randomly"):
+        terminalreporter.write_line(f"tests ran in a random order: repeat it with --randomly-seed={seed}")
