@@ -59,7 +59,7 @@ class BackendClient:
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
         self.last_contact: str | None = None  # RFC 3339 time of the last definite answer
-        self.failing_since: float | None = None  # monotonic time of the first failure since then
+        self.failing_since: float | None = None  # monotonic send time of the first failed request
         self.on_back: Callable[[], None] = lambda: None  # a definite answer after failures
 
     @staticmethod
@@ -87,15 +87,17 @@ class BackendClient:
 
     async def post_signed(self, path: str, jws: str) -> Answer:
         """POST a JWS; return a definite answer (status < 500 with a JSON object) or raise Unreachable."""
+        sent = time.monotonic()
         try:
             answer = await self._post(path, jws)
         except Unreachable:
             if self.failing_since is None:
-                self.failing_since = time.monotonic()
+                self.failing_since = sent
             raise
-        was_failing = self.failing_since is not None
-        self.last_contact, self.failing_since = utc_now(), None
-        if was_failing:
+        self.last_contact = utc_now()
+        # an answer to a request sent before the first failure does not say the link is back
+        if self.failing_since is not None and sent >= self.failing_since:
+            self.failing_since = None
             self.on_back()  # the backend is back: what waits in the outbox need not wait its backoff
         return answer
 

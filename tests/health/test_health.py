@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
+from backend_api.serving import serve
 from kioskd.system.health import check_backend, check_box, mark_running, mark_stopped
 from kioskd.uplink.client import BackendClient
 from kioskd.uplink.errors import Unreachable
@@ -87,3 +90,38 @@ async def test_a_killed_daemon_raises_power_restored_at_the_next_start(tmp_path:
     codes = [json.loads(b)["code"] for (b,) in db.execute("select body from outbox where kind = 'alert'")]
     assert codes.count("power_restored") == 1
     assert not (state / "running").exists()  # the second run stopped cleanly
+
+
+async def test_an_answer_to_a_request_sent_before_the_failure_does_not_say_the_link_is_back(
+        tmp_path: Path) -> None:
+    # the status report sent at start is answered after the customer's look-up met a 503: the
+    # backend is still failing, and backend_unreachable must still be raised in time
+    release = asyncio.Event()
+
+    async def slow(_request: web.Request) -> web.Response:
+        await release.wait()
+        return web.json_response({"ok": True})
+
+    async def down(_request: web.Request) -> web.Response:
+        return web.json_response({"error": "unavailable"}, status=503)
+
+    app = web.Application()
+    app.router.add_post("/v1/slow", slow)
+    app.router.add_post("/v1/down", down)
+    served = await serve(app, "127.0.0.1", 0)
+    init_key(tmp_path / "k")
+    client = BackendClient(f"http://127.0.0.1:{served.port}/", "K-1", load_key(tmp_path / "k"), timeout=5)
+    try:
+        early = asyncio.create_task(client.post_signed("v1/slow", "x.y.z"))
+        await asyncio.sleep(0)  # the early request is on its way
+        with pytest.raises(Unreachable):
+            await client.post_signed("v1/down", "x.y.z")
+        failing = client.failing_since
+        release.set()
+        assert (await early).status == 200
+        assert client.failing_since == failing and client.last_contact is not None
+        assert (await client.post_signed("v1/slow", "x.y.z")).status == 200  # sent after it: back
+        assert client.failing_since is None
+    finally:
+        await client.close()
+        await served.close()
