@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from drivers.base import (
     CreditCommit,
@@ -43,6 +44,7 @@ SETTLE = 5.0  # seconds to wait at start-up for a note on its way into the box t
 _ACK = build_frame(Cmd.ACK)
 _NAK = build_frame(Cmd.NAK)
 _BAD = -2  # queued by the read loop when a frame with a bad CRC arrived (and nothing else)
+_COMMAND_REPLIES = frozenset({Cmd.ACK, Cmd.NAK, ILLEGAL_COMMAND, _BAD})  # what answers a command
 _POWER_UP = (State.POWER_UP, State.POWER_UP_BILL_IN_VALIDATOR, State.POWER_UP_BILL_IN_STACKER)
 _ESCROWED = (State.ESCROW, State.HOLDING)
 # States of a note between slot and box (or back): polled every FAST_POLL seconds (link.pause).
@@ -130,14 +132,16 @@ class CcnetValidator(Supervised[Frame]):
             frames.append(Frame(_BAD))  # the exchange NAKs it
         return frames
 
-    async def _exchange(self, cmd: int, data: bytes = b"") -> Frame:
-        """Send one command (lock held) and return the reply; NAK bad replies, retry, or raise."""
+    async def _exchange(self, cmd: int, data: bytes = b"",
+                        accept: Callable[[Frame], bool] | None = None) -> Frame:
+        """Send one command (lock held) and return the reply `accept` takes (the others are late
+        replies of an earlier request, dropped); NAK bad replies, retry, or raise."""
         raw = build_frame(cmd, data)
         self._link.drop_stale()  # stale replies of an earlier timed-out request
         send, bad = raw, 0
         for _ in range(RETRIES):
             await self._link.write(send)
-            frame = await self._link.reply(self.reply_timeout)
+            frame = await self._link.reply(self.reply_timeout, accept)
             if frame is None:
                 self._link.parser.reset()
                 send = raw  # nothing came back: ask again
@@ -154,7 +158,8 @@ class CcnetValidator(Supervised[Frame]):
     async def _command(self, cmd: int, data: bytes = b"") -> None:
         """A command the device answers with ACK; raises ProtocolError when it refuses."""
         async with self._link.lock:
-            frame = await self._exchange(cmd, data)
+            # a state frame here is the late reply of a retried POLL (CCNET has no request ids)
+            frame = await self._exchange(cmd, data, accept=lambda f: f.cmd in _COMMAND_REPLIES)
         if frame.cmd != Cmd.ACK or frame.data:
             what = "illegal command" if frame.cmd == ILLEGAL_COMMAND else describe(frame)
             raise ProtocolError(f"{self.name}: 0x{cmd:02x} refused: {what}")

@@ -283,3 +283,21 @@ async def test_a_failed_commit_at_start_up_sends_no_reset_and_is_retried(emu):
         # the device still said "bill in stacker" at the retry: no RESET went out in between
         assert calls == [State.POWER_UP_BILL_IN_STACKER] * 2
         assert second.credits == [NoteCredited("validator", None)] and emu.stacked == [10000]
+
+
+async def test_a_late_poll_reply_is_not_taken_for_a_commands_answer(h):
+    # under load a retried POLL's second reply can arrive after the exchange ended: CCNET has no
+    # request ids, so the enable that follows must not read that state frame as its refusal
+    handle = h.emu._handle
+
+    def late_poll_reply_first(frame: Frame) -> bytes | None:
+        reply = handle(frame)
+        if frame.cmd == Cmd.ENABLE_BILL_TYPES and reply is not None:
+            return build_frame(State.DISABLED) + reply
+        return reply
+
+    h.emu._handle = late_poll_reply_first
+    await h.drv.set_accepting(True)
+    h.emu.insert(1000)
+    await h.until(lambda: h.of(NoteStacked))
+    assert h.credits == [NoteCredited("validator", 1000)]
