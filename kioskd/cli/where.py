@@ -131,6 +131,10 @@ def _same(a: Path | None, b: Path) -> bool:
 
 def unreachable(target: Target, err: Exception) -> str:
     """One line for a control socket kioskctl cannot use: the path tried, and how to name another."""
+    if target.config == CHECKOUT_CONFIG and not Path(target.socket).is_absolute() and \
+            Path.cwd() != CHECKOUT_CONFIG.parents[1]:
+        return (f"{err} [tried {Path(target.socket).absolute()}]: `make run` keeps its kiosk in the "
+                f"checkout, run kioskctl from {CHECKOUT_CONFIG.parents[1]}, or give --config FILE or --socket PATH")
     return (f"{err} [tried {Path(target.socket).absolute()}, from {target.describe()}]; for another "
             f"kiosk give its config (--config FILE or ${ENV_CONFIG}) or its socket (--socket PATH); "
             "`make run` prints the kioskctl line for its kiosk")

@@ -78,12 +78,22 @@ def test_a_checkout_without_an_installed_config_reaches_make_runs_kiosk() -> Non
     assert found.config == where.CHECKOUT_CONFIG and found.socket == "var/sim/control.sock"
 
 
-def test_errors_are_one_line_that_say_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors_are_one_line_that_say_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     config = write_config(tmp_path / "k.toml", tmp_path / "state", tmp_path / "gone.sock")
     assert kioskctl(["status", "--config", str(config)]) == 3
     [line] = capsys.readouterr().err.splitlines()
     assert f"no control socket at {tmp_path / 'gone.sock'}" in line
     assert f"from --config {config}" in line and "--socket PATH" in line and "`make run`" in line
+
+    # the checkout's simulated kiosk from another folder: its paths are the checkout's
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(where, "INSTALLED_CONFIG", tmp_path / "no-installed.toml")
+    assert kioskctl(["status"]) == 3
+    [line] = capsys.readouterr().err.splitlines()
+    assert line == (f"kioskctl: no control socket at var/sim/control.sock: is kioskd running? [tried "
+                    f"{tmp_path / 'var/sim/control.sock'}]: `make run` keeps its kiosk in the checkout, run "
+                    f"kioskctl from {ROOT}, or give --config FILE or --socket PATH")
 
     assert kioskctl(["--config", str(config), "audit", "verify", "--lang", "en"]) == 2
     [line] = capsys.readouterr().err.splitlines()
