@@ -52,7 +52,7 @@ def load_config(args: argparse.Namespace) -> cfg.Config:
     if args.validator:
         config = dataclasses.replace(config, validator=dataclasses.replace(config.validator, driver=args.validator))
     if args.listen:
-        cfg._check_rules(args.listen, {"hostport": True}, "--listen", "screen.listen")
+        cfg.check_rules(args.listen, {"hostport": True}, "--listen", "screen.listen")
         config = dataclasses.replace(config, screen=dataclasses.replace(config.screen, listen=args.listen))
     return config
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import inspect
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from drivers import base as ev
@@ -40,6 +37,7 @@ from kioskd.system.health import (
     watch_backend,
     watch_pending,
 )
+from kioskd.system.lifecycle import Lifecycle, cancel_all
 from kioskd.system.notify import notify, watchdog_seconds
 from kioskd.system.storage import StorageWatch
 from kioskd.system.watchdog import Watchdog, heartbeat_probe, task_probe
@@ -66,7 +64,6 @@ PROBE_SECONDS = 5.0  # how long start-up waits for the validator before going un
 # SIGTERM: how long the payment in progress may take to finish (submit + print); the unit's
 # TimeoutStopSec=60 leaves the rest for closing the journal and the screen
 STOP_GRACE = 45.0
-STOP_TASKS_SECONDS = 5.0  # how long stop waits for cancelled tasks before it closes the journal
 INHIBIT_SECONDS = 2.0  # stop: how long the validator may take to confirm the inhibit
 
 
@@ -97,7 +94,10 @@ class Daemon:
         self.config = config
         self.sim = sim
         self.events: asyncio.Queue[ev.DeviceEvent] = asyncio.Queue()
-        self.tasks: list[asyncio.Task[None]] = []
+        # every start registers its own stop; stop() runs them in reverse order (lifecycle.py)
+        self.life = Lifecycle()
+        self.tasks, self.stop_errors = self.life.tasks, self.life.stop_errors
+        self.on_stop, self.spawn = self.life.on_stop, self.life.spawn
         self.screen: ScreenServer | None = None
         self.control: ControlServer | None = None
         self.staff_page: StaffPage | None = None  # [staff_page] enabled only
@@ -108,10 +108,7 @@ class Daemon:
         self.door_watch: DoorWatch | None = None
         self.voice: Announcer | None = None  # [voice] enabled only
         self._changed = asyncio.Event()  # set on every published snapshot (state change)
-        # every start below registers its own stop here; stop() runs them in reverse order
-        self._stops = contextlib.AsyncExitStack()
         self._opened = False  # the journal opened: stop() has something to undo
-        self.stop_errors: list[str] = []  # the stops that failed (each logged with its traceback)
 
     # --- start-up ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -249,27 +246,6 @@ class Daemon:
         self.control = control
         self.on_stop("control socket", control.stop)
 
-    def on_stop(self, name: str, stop: Callable[[], Awaitable[object] | object]) -> None:
-        """Register what undoes a start: stop() runs it, last registered first; a failure is logged."""
-        self._stops.push_async_callback(self._run_stop, name, stop)
-
-    async def _run_stop(self, name: str, stop: Callable[[], Awaitable[object] | object]) -> None:
-        # one failing stop must not keep the others (above all the journal's close) from running
-        log.debug("stop: %s", name)
-        try:
-            result = stop()
-            if inspect.isawaitable(result):
-                await result
-        except Exception:
-            log.exception("stop: %s failed", name)
-            self.stop_errors.append(name)
-
-    def spawn(self, coro: Coroutine[Any, Any, object], name: str) -> asyncio.Task[Any]:
-        """Run `coro` as a named task until stop; a crash is logged, never silent."""
-        task = asyncio.get_running_loop().create_task(self._guard(coro, name), name=name)
-        self.tasks.append(task)
-        return task
-
     def _start_watchdog(self) -> None:
         """Under WatchdogSec=: ping only while the pump and the device tasks run and poll."""
         timeout = watchdog_seconds()
@@ -288,15 +264,6 @@ class Daemon:
         # the keypad task only waits for keys: "still running" is all it can show
         self.watchdog = Watchdog(timeout, probes)
         self.spawn(self.watchdog.run(), "watchdog")
-
-    async def _guard(self, coro: Coroutine[Any, Any, object], name: str) -> None:
-        # the one catch-all at the loop boundary: a crashed task is logged, never silent
-        try:
-            await coro
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("task %s crashed", name)
 
     def _resubmit_soon(self, txn: str) -> None:
         self.spawn(self._resubmit(txn), f"resubmit-{txn}")
@@ -323,9 +290,7 @@ class Daemon:
         if not self._opened:
             return  # no journal, nothing started (the runner's out-of-service screen has its own stop)
         notify("STOPPING=1")
-        await self._stops.aclose()
-        if self.stop_errors:
-            log.error("stop: %d step(s) failed: %s", len(self.stop_errors), ", ".join(self.stop_errors))
+        await self.life.close()
 
     async def _inhibit(self) -> None:
         # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
@@ -378,20 +343,6 @@ class Daemon:
         # one alert per flagged item: each needs its own staff action
         self.alerts.raise_alert("payment_flagged", "critical", device=f"{kind} {key}", kind=kind, key=key,
                                 reason=reason)
-
-
-async def cancel_all(tasks: list[asyncio.Task[Any]], within: float = STOP_TASKS_SECONDS) -> None:
-    """Cancel `tasks` and wait for them, at most `within` seconds: a stop must not hang on one."""
-    for task in tasks:
-        task.cancel()
-    if not tasks:
-        return
-    # a task can swallow its cancellation (transitions catches it inside a trigger): name it
-    # and go on closing the journal rather than wait for ever
-    _, pending = await asyncio.wait(tasks, timeout=within)
-    if pending:
-        log.error("stop: %d task(s) did not end within %.0f s: %s", len(pending), within,
-                  ", ".join(sorted(t.get_name() for t in pending)))
 
 
 def rules_from(config: Config) -> Rules:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
-import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -26,13 +24,14 @@ from kioskd.ledger.casebook import CaseBook
 from kioskd.ledger.cases import CaseStore
 from kioskd.ledger.checkpoints import AuditProblem, Check, CheckpointStore, Sign
 from kioskd.ledger.custody import CustodyStore
-from kioskd.ledger.errors import LedgerError, StorageError
+from kioskd.ledger.errors import LedgerError
 from kioskd.ledger.invoices import InvoiceStore
 from kioskd.ledger.journal import JournalStore
 from kioskd.ledger.outbox import OutboxStore
 from kioskd.ledger.ratings import RatingStore
 from kioskd.ledger.records import OutboxItem, TxnRecord
 from kioskd.ledger.reprints import SelfReprintStore
+from kioskd.ledger.sqlite import backup_sync, check_pages_sync, open_sync, translated
 from kioskd.ledger.staff import AuthResult, StaffMember, StaffStore
 from statemachine.ports import AccountInfo
 
@@ -69,7 +68,7 @@ class Ledger:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
         try:
             db = await asyncio.get_running_loop().run_in_executor(
-                executor, _open_sync, path, kiosk_id, currency, quick_check
+                executor, open_sync, path, kiosk_id, currency, quick_check
             )
         except BaseException:
             executor.shutdown(wait=False)
@@ -272,7 +271,7 @@ class Ledger:
 
     async def check_pages(self) -> None:
         """PRAGMA quick_check on a read-only connection of its own: the ledger thread stays free."""
-        await asyncio.to_thread(_check_pages_sync, self.path)
+        await asyncio.to_thread(check_pages_sync, self.path)
 
     async def audit_verify(self) -> int | None:
         """Seq of the first bad audit entry; None when the chain holds."""
@@ -343,70 +342,11 @@ class Ledger:
     # -- maintenance ----------------------------------------------------------------
     async def backup(self, dest: Path) -> None:
         """Write a consistent copy of the journal to `dest` (SQLite backup API, fsynced)."""
-        await self._run(self._backup_sync, Path(dest))
-
-    def _backup_sync(self, dest: Path) -> None:
         assert self._db is not None
-        partial = dest.with_name(dest.name + ".partial")
-        partial.unlink(missing_ok=True)
-        target = sqlite3.connect(str(partial))
-        try:
-            # one self-contained file: no -wal next to the copy
-            target.execute("PRAGMA journal_mode = DELETE")
-            self._db.conn.backup(target)
-        finally:
-            target.close()
-        _fsync_path(partial)
-        os.replace(partial, dest)  # the copy appears whole or not at all
-        _fsync_path(dest.parent)
+        await self._run(backup_sync, self._db, Path(dest))
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._db is None:
             raise LedgerError(f"journal {self.path} is closed")
-        call = functools.partial(_translated, self.path, fn, *args)
+        call = functools.partial(translated, self.path, fn, *args)
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
-
-
-def _open_sync(path: Path, kiosk_id: str, currency: str, quick_check: bool = True) -> Database:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise StorageError(f"journal {path}: cannot create the state directory: {err}") from err
-    db = schema.connect(path, quick_check)
-    try:
-        _translated(path, schema.migrate, db)
-        _translated(path, JournalStore(db, kiosk_id, currency).bind_kiosk)
-        _fsync_path(path.parent)  # the journal's directory entry must survive a power cut
-    except BaseException:
-        db.close()
-        raise
-    return db
-
-
-def _check_pages_sync(path: Path) -> None:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=schema.BUSY_TIMEOUT)
-    try:
-        _translated(path, schema.check_pages, conn, path)
-    finally:
-        conn.close()
-
-
-def _translated(path: Path, fn: Callable[..., T], *args: Any) -> T:
-    """Run fn, turning sqlite/OS errors into one-line LedgerError/StorageError."""
-    try:
-        return fn(*args)
-    except sqlite3.IntegrityError as err:
-        # a constraint or trigger refused the write: a broken money rule, not the disk
-        raise LedgerError(f"journal {path}: refused: {err}") from err
-    except sqlite3.Error as err:
-        raise StorageError(f"journal {path}: {err}") from err
-    except OSError as err:
-        raise StorageError(f"journal {path}: {err.strerror or err}") from err
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

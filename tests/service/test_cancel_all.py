@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from kioskd.app import cancel_all
+from kioskd.system.lifecycle import cancel_all
 
 pytestmark = pytest.mark.looptime
 
