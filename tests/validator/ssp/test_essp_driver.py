@@ -17,8 +17,8 @@ from drivers.base import (
 from drivers.validator.emulators.ssp_emu import SspEmulator
 from drivers.validator.ssp import Cmd, Ev, parse_events
 from drivers.validator.ssp_device import SspValidator
+from tests.validator.ssp.test_ssp_driver import make_harness
 from tests.validator_common import emulator_fixture, online_harness_fixture, running
-from tests.validator_ssp.test_ssp_driver import make_harness
 
 KEY_EXCHANGE = [Cmd.SYNC, Cmd.SET_GENERATOR, Cmd.SET_MODULUS, Cmd.REQUEST_KEY_EXCHANGE]
 
