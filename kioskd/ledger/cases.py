@@ -170,6 +170,11 @@ class CaseStore:
             self._step(case.id, outcome.kind, KIOSKD, status, step)
             self.db.execute("UPDATE outbox SET done = ?, answer = ? WHERE kind = 'case' AND key = ? AND done IS NULL",
                             (now, json.dumps(answer, ensure_ascii=False, sort_keys=True), outcome_id))
+            if state == "refused" and outcome.kind == "recredit" and case.txn is not None:
+                # the re-credit did not take the cash over: a payment still pending is sent again
+                self.db.execute("UPDATE outbox SET done = NULL, answer = NULL, next_try = ? WHERE kind = 'payment'"
+                                " AND key = ? AND answer LIKE 'held by case %' AND EXISTS (SELECT 1 FROM txns"
+                                " WHERE id = ? AND state = 'pending')", (now, case.txn, case.txn))
             return self._case(case.id), self._outcome(outcome_id)
 
     def close(self, case_id: str, status: str, reason: str, by: dict[str, Any]) -> CaseRecord:

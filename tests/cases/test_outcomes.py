@@ -189,3 +189,32 @@ async def test_a_refused_void_leaves_the_cash_where_it_is(kiosk: dict[str, Any])
     assert (outcome.state, outcome.answer["body"]["reason"]) == ("refused", "balance")
     assert (await cases.case(1)).status == "open"
     await cases.close(1, "void refused (credit used); customer referred to the operator", HALL)
+
+
+async def test_a_refused_recredit_of_a_pending_payment_lets_it_be_sent_again(kiosk: dict[str, Any]) -> None:
+    k, cases, backend = kiosk, kiosk["cases"], kiosk["backend"]
+    backend.store.seed_accounts([{"account": "0077777777", "holder": "外*币", "balance": 0, "currency": "USD"}])
+    backend.faults.fail_5xx, backend.faults.paths = 10**6, ("/v1/payments",)
+    result = await pay(k, ZHANG, 2000)
+    clear(backend)
+    await cases.open_payment(result.seq, HALL)
+    outcome = await cases.recredit(1, "0077777777", "外*币", "the customer's other account", HALL)
+    assert (outcome.state, outcome.answer["body"]["reason"]) == ("refused", "currency")
+    assert await k["ledger"].cases.held_cash() == set()
+    item = await k["ledger"].outbox_next("payment")  # the payment is the kiosk's to send again
+    assert item is not None and item.key == result.txn
+    assert await k["sender"].send(item) == "done"
+    assert (await k["ledger"].transaction(result.txn)).state == "credited"
+    assert (await cases.view(1))["may"] == ["note", "void", "close", "reject"]
+
+
+async def test_the_status_counts_only_cash_no_outcome_settled(kiosk: dict[str, Any]) -> None:
+    from kioskd.uplink.status import build_status
+
+    k, cases = kiosk, kiosk["cases"]
+    for _ in range(2):
+        await pay(k, BLOCKED, 5000)
+    await cases.open_payment(1, HALL)
+    await cases.writeoff(1, "never came back", MANAGER)
+    status = await build_status(k["ledger"], k["alerts"], "service_idle", 0)
+    assert status["flagged"] == {"count": 1, "amount": 5000}
