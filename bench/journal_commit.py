@@ -1,7 +1,11 @@
-"""Note commits per second through the Ledger next to raw write+fsync per second.
+"""Note credits through the Ledger (chain entry included) next to raw write+fsync, and start-up checks.
 
-Both run in the same directory (same disk) in the same run, so the ratio says how
-much the journal costs over the one fsync a durable note needs at the very least.
+Both run in the same directory (same disk) in the same run, interleaved note by note, so
+the ratio says how much the journal costs over the one fsync a durable note needs at the
+very least, under the same disk load. The journal is first warmed up with `--warm` notes,
+as a kiosk's journal is after its first day (SQLite then reuses its WAL file in place).
+Then a journal of `--verify-notes` notes is built and the start-up check timed (from the
+last signed checkpoint, as start-up does; and the whole chain, as `kioskctl audit verify`).
 Run from the repository root: .venv/bin/python -m bench.journal_commit [--notes N] [--dir PATH]
 """
 
@@ -10,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -17,65 +22,124 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+
+from kioskd.custody.session import key_signer  # noqa: E402
 from kioskd.ledger import Ledger  # noqa: E402
+from kioskd.uplink.keys import signature_checker  # noqa: E402
 from statemachine.ports import AccountInfo  # noqa: E402
 
+INFO = AccountInfo("0012345678", "张*明", 0, 0, "CNY", 100, 10**12)
+NOTES_PER_PAYMENT = 10
 
-def raw_fsyncs(directory: Path, count: int) -> float:
-    """Appends of a 64-byte record, each followed by fsync; returns per second."""
-    path = directory / "raw.bin"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    record = b"n" * 63 + b"\n"
-    try:
+
+class RawLog:
+    """Appends of a 64-byte record, each followed by fsync: the least a durable note costs."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / "raw.bin"
+        self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+
+    def write(self) -> float:
         start = time.perf_counter()
-        for _ in range(count):
-            os.write(fd, record)
-            os.fsync(fd)
-        elapsed = time.perf_counter() - start
-    finally:
-        os.close(fd)
-        path.unlink()
-    return count / elapsed
+        os.write(self.fd, b"n" * 63 + b"\n")
+        os.fsync(self.fd)
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        os.close(self.fd)
+        self.path.unlink()
 
 
-async def ledger_commits(directory: Path, count: int) -> tuple[float, float]:
-    """(note commits/s alone, stack_requested + commit_note pairs/s) through the Ledger."""
+async def credits(directory: Path, count: int, warm: int, with_intent: bool) -> tuple[list[float], list[float]]:
+    """(raw times, ledger times): one raw write+fsync, then one note credit, `count` times."""
     ledger = await Ledger.open(directory, "K-BENCH")
-    info = AccountInfo("0012345678", "h", 0, 0, "CNY", 100, 10**12)
+    raw = RawLog(directory)
+    raw_times: list[float] = []
+    note_times: list[float] = []
     try:
-        txn = await ledger.open_payment(info)
-        start = time.perf_counter()
-        for _ in range(count):
+        txn = await ledger.open_payment(INFO)
+        for i in range(warm + count):
+            if i and i % NOTES_PER_PAYMENT == 0:
+                await ledger.close_payment(txn)
+                txn = await ledger.open_payment(INFO)
+            raw_time = raw.write()
+            start = time.perf_counter()
+            if with_intent:
+                await ledger.stack_requested(txn, 1000)
             await ledger.commit_note(txn, 1000)
-        commits = count / (time.perf_counter() - start)
+            if i >= warm:
+                raw_times.append(raw_time)
+                note_times.append(time.perf_counter() - start)
+        await ledger.close_payment(txn)
+    finally:
+        raw.close()
+        await ledger.close()
+    return raw_times, note_times
 
-        txn = await ledger.open_payment(info)
-        start = time.perf_counter()
-        for _ in range(count):
-            await ledger.stack_requested(txn, 1000)
-            await ledger.commit_note(txn, 1000)
-        pairs = count / (time.perf_counter() - start)
+
+async def verification(directory: Path, notes: int) -> tuple[float, float, int]:
+    """Build a journal of `notes` credited notes (fsync off while building); time both checks."""
+    key = Ed25519PrivateKey.generate()
+    ledger = await Ledger.open(directory, "K-BENCH")
+    try:
+        await ledger.start_run(key_signer(key), {"kiosk": "K-BENCH"})
+        await ledger._run(lambda: ledger._db.execute("PRAGMA synchronous = OFF"))  # building only
+        for i in range(0, notes, NOTES_PER_PAYMENT):
+            txn = await ledger.open_payment(INFO)
+            for _ in range(min(NOTES_PER_PAYMENT, notes - i)):
+                await ledger.stack_requested(txn, 1000)
+                await ledger.commit_note(txn, 1000)
+            await ledger.close_payment(txn)
+            await ledger.settle(txn, "credited", balance=0, ref=f"B-{i}", reason=None)
+            if i % 10_000 == 0:
+                await ledger.audit_checkpoint(key_signer(key))
+        await ledger.audit_checkpoint(key_signer(key))
+        entries = (await ledger.audit_head())[0]
     finally:
         await ledger.close()
-    return commits, pairs
+    check = signature_checker(key.public_key())
+    timings = []
+    for full in (False, True):
+        ledger = await Ledger.open(directory, "K-BENCH")  # as start-up: open, then check
+        try:
+            start = time.perf_counter()
+            problems = await ledger.audit_check(check, full=full)
+            timings.append(time.perf_counter() - start)
+        finally:
+            await ledger.close()
+        assert problems == [], problems
+    return timings[0], timings[1], entries
+
+
+def report(label: str, raw: list[float], ledger: list[float]) -> None:
+    """Print per-second figures (total time) and medians, and the ratio to raw write+fsync."""
+    raw_rate, rate = len(raw) / sum(raw), len(ledger) / sum(ledger)
+    print(f"{label:34s}{rate:9.1f} /s  ratio to raw {rate / raw_rate:.2f}  (median {statistics.median(ledger) * 1e6:.0f} us,"
+          f" raw {raw_rate:.1f} /s, median {statistics.median(raw) * 1e6:.0f} us)")
 
 
 def main() -> None:
     """Print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--notes", type=int, default=500)
+    parser.add_argument("--notes", type=int, default=1000)
+    parser.add_argument("--warm", type=int, default=1000, help="notes credited before measuring")
+    parser.add_argument("--verify-notes", type=int, default=100_000)
     parser.add_argument("--dir", type=Path, default=None, help="directory on the disk to test")
     args = parser.parse_args()
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}"
+          f" (notes per run: {args.notes}, after {args.warm} to warm up)")
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
-        directory = Path(tmp)
-        raw_before = raw_fsyncs(directory, args.notes)
-        commits, pairs = asyncio.run(ledger_commits(directory, args.notes))
-        raw_after = raw_fsyncs(directory, args.notes)
-    raw = (raw_before + raw_after) / 2
-    print(f"directory: {directory} (notes per run: {args.notes})")
-    print(f"raw write+fsync:              {raw:10.1f} /s  (before {raw_before:.1f}, after {raw_after:.1f})")
-    print(f"ledger commit_note:           {commits:10.1f} /s  ratio to raw {commits / raw:.2f}")
-    print(f"ledger stack_requested+commit:{pairs:10.1f} /s  ratio to raw {pairs / raw:.2f}")
+        raw, notes = asyncio.run(credits(Path(tmp), args.notes, args.warm, with_intent=False))
+        report("note credited (chain entry incl.)", raw, notes)
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        raw, pairs = asyncio.run(credits(Path(tmp), args.notes, args.warm, with_intent=True))
+        report("stack intent + note credited", raw, pairs)
+    if args.verify_notes:
+        with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+            quick, full, entries = asyncio.run(verification(Path(tmp), args.verify_notes))
+        print(f"start-up check, {args.verify_notes} notes ({entries} entries): {quick:.3f} s from the last"
+              f" checkpoint, {full:.3f} s the whole chain")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,9 @@ from kioskd.hall.cases.devicelog import DeviceLog
 from kioskd.hall.cases.wiring import claims_after_count, start_cases
 from kioskd.hall.page import StaffPage, start_staff_page
 from kioskd.hall.reports import DailyClose
-from kioskd.ledger import Ledger
+from kioskd.ledger import JournalTampered, Ledger
+from kioskd.ledger.integrity import describe_problems
+from kioskd.ledger.lock import JournalLock
 from kioskd.pump import EventPump
 from kioskd.system.drain import finish_payment_in_progress, polls_after_now
 from kioskd.system.health import (
@@ -44,7 +46,7 @@ from kioskd.system.watchdog import Watchdog, heartbeat_probe, task_probe
 from kioskd.uplink.batches import BatchBuilder
 from kioskd.uplink.client import BackendClient
 from kioskd.uplink.invoices import Invoices
-from kioskd.uplink.keys import load_key
+from kioskd.uplink.keys import load_key, signature_checker
 from kioskd.uplink.outbox import OutboxSender
 from kioskd.uplink.payments import UplinkPayments
 from kioskd.uplink.scheduler import BatchScheduler
@@ -109,16 +111,20 @@ class Daemon:
         self.voice: Announcer | None = None  # [voice] enabled only
         self._changed = asyncio.Event()  # set on every published snapshot (state change)
         self._opened = False  # the journal opened: stop() has something to undo
+        self.journal_lock = JournalLock(config.state_dir)
 
     # --- start-up ---------------------------------------------------------------------
     async def start(self) -> None:
         """Open the journal, recover, probe the devices, then tell systemd we are ready."""
         c = self.config
+        key = load_key(c.key_path)
+        self.journal_lock.acquire()  # held until the process ends: no restore under our feet
         # the page check runs after READY (StorageWatch.check_pages): O(size), seconds for a year
         self.ledger = await Ledger.open(c.state_dir, c.kiosk.id, c.kiosk.currency, quick_check=False)
         self._opened = True
+        self.on_stop("journal lock", self.journal_lock.release)
         self.on_stop("journal", self._close_journal)
-        key = load_key(c.key_path)
+        await self._verify_journal(key)
         self.client = BackendClient(c.backend.url, c.kiosk.id, key, timeout=c.backend.timeout)
         self.on_stop("backend client", self.client.close)
         self.batch_builder = BatchBuilder(self.ledger, self.client, on_flagged=self._flagged)
@@ -205,7 +211,6 @@ class Daemon:
         self.spawn(report_status(self, c.backend.status_every), "status-report")
         self.cases = start_cases(self, self.spawn)
         await self.pump.check_box()
-        await self.custody.record("restart", kiosk=c.kiosk.id)
         await self._audit_config_change()
         self._start_watchdog()
         for txn in to_submit:
@@ -303,6 +308,16 @@ class Daemon:
     async def _cancel_tasks(self) -> None:
         await cancel_all(self.tasks)
         await cancel_all(list(self.model.tasks))
+
+    async def _verify_journal(self, key: Any) -> None:
+        """Schema, chain, checkpoints and money tables; any problem: out of service, nothing signed."""
+        problems = await self.ledger.audit_check(signature_checker(key.public_key()),
+                                                 full=self.config.storage.verify_all)
+        if problems:
+            await self.ledger.close()
+            raise JournalTampered(f"journal {self.ledger.path}: {describe_problems(problems)}")
+        # only a verified chain is signed: the restart entry and a checkpoint right after it
+        await self.ledger.start_run(key_signer(key), {"kiosk": self.config.kiosk.id})
 
     async def _close_journal(self) -> None:
         await self.ledger.close()

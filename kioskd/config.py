@@ -114,6 +114,8 @@ class StorageConfig:
     """[storage]: where the journal and the key live."""
 
     path: str = field(default="/var/lib/kioskd", metadata={"nonempty": True})
+    # start-up recomputes the chain's hashes from the last signed checkpoint; true: all of them
+    verify_all: bool = False
 
 
 @dataclass(frozen=True)

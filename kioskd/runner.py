@@ -15,7 +15,8 @@ from kioskd.app import Daemon
 from kioskd.cli.where import kioskctl_line
 from kioskd.config import Config
 from kioskd.customer.screen.server import ScreenServer
-from kioskd.ledger import StorageError
+from kioskd.ledger import JournalTampered, StorageError
+from kioskd.ledger.errors import JournalLocked
 from kioskd.ledger.records import utc_now
 from kioskd.system.notify import notify
 from kioskd.uplink.client import BackendClient
@@ -44,10 +45,12 @@ async def serve(config: Config, *, simulate: bool = False, ready: asyncio.Event 
     try:
         try:
             await daemon.start()
+        except JournalLocked:
+            raise  # a second kioskd, or a restore under way: exit, leave the screen to the holder
         except StorageError as err:
             # nothing may be taken without a journal; the screen says so and staff are told
             log.error("out of service, taking no cash: %s", err)
-            await out_of_service(config, str(err), stop)
+            await out_of_service(config, str(err), stop, tampered=isinstance(err, JournalTampered))
             return
         if simulate:
             print_simulation_help(daemon)
@@ -79,7 +82,8 @@ def unavailable_snapshot(locale: str, reason: str) -> dict[str, Any]:
     }
 
 
-async def out_of_service(config: Config, detail: str, stop: asyncio.Event | None) -> None:
+async def out_of_service(config: Config, detail: str, stop: asyncio.Event | None, *,
+                         tampered: bool = False) -> None:
     """No usable journal: show "out of service", tell the backend, take nothing, wait for stop."""
     screen = ScreenServer(config.screen.listen, on_key=lambda key: None)
     url = await screen.start()
@@ -90,11 +94,12 @@ async def out_of_service(config: Config, detail: str, stop: asyncio.Event | None
     try:
         client = BackendClient(config.backend.url, config.kiosk.id, load_key(config.key_path),
                                timeout=config.backend.timeout)
-        # the spec has no storage code: validator_fault says "no notes can be taken", and
-        # the detail says why (docs/decisions.md)
-        await client.post_alert({"id": str(uuid.uuid4()), "code": "validator_fault",
+        # a journal that disagrees with its signed chain is journal_tampered; the spec has no
+        # code for a broken disk: validator_fault says "no notes can be taken", the detail why
+        code, key = ("journal_tampered", "integrity") if tampered else ("validator_fault", "storage")
+        await client.post_alert({"id": str(uuid.uuid4()), "code": code,
                                  "severity": "critical", "state": "raised", "at": utc_now(),
-                                 "detail": {"storage": detail[:200]}})
+                                 "detail": {key: detail[:200]}})
     except Exception as err:  # the screen and the log already say it; the backend is a bonus
         log.warning("could not tell the backend: %s", err)
     try:

@@ -25,7 +25,7 @@ from refbackend.corrections import superseded
 from refbackend.fleetstore import FleetStore, touch
 from refbackend.invoices import InvoiceStore
 from refbackend.records import file_records
-from refbackend.rules import batch_verdict, payment_refusal
+from refbackend.rules import batch_verdict, payment_refusal, seq_taken
 from refbackend.sql import Sql, upgrade
 
 _SCHEMA = """
@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS batches (
 CREATE TABLE IF NOT EXISTS ratings (
     kiosk TEXT NOT NULL, txn TEXT NOT NULL, seq BIGINT NOT NULL, rating TEXT NOT NULL,
     at TEXT NOT NULL, PRIMARY KEY (kiosk, txn));
+CREATE INDEX IF NOT EXISTS payments_seq ON payments (kiosk, ((payload::jsonb ->> 'seq')::bigint));
 """
 # Any constant shared by every backend process on the database: "kioskd-r" as a bigint.
 _SCHEMA_LOCK = 0x6B696F736B642D72
@@ -126,6 +127,11 @@ class PostgresStore(FleetStore, InvoiceStore):
             seen = cur.execute(seen_sql, (kiosk_id, txn)).fetchone()
             claimed = None
             if seen is None:
+                other = cur.execute(
+                    "SELECT txn FROM payments WHERE kiosk = %s AND (payload::jsonb ->> 'seq')::bigint = %s",
+                    (kiosk_id, payload["seq"])).fetchone()
+                if other is not None:  # a kiosk put back to an older journal: never credit a seq twice
+                    return seq_taken(payload["seq"], other["txn"])
                 # The claim: a concurrent claimant of the same txn blocks here until this one commits,
                 # then gets no row (only such a lost race leaves a gap in the refs).
                 claimed = cur.execute(
@@ -194,6 +200,7 @@ class PostgresStore(FleetStore, InvoiceStore):
                 None if last is None else (last["seq"], last["digest"]),
                 None if same is None else same["digest"],
                 None if last is None else (last["audit_seq"], last["audit_hash"]),
+                payload["records"],
             )
             if status == 200 and same is None:
                 head = payload["audit_head"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -14,6 +15,9 @@ from aiohttp import web
 from refbackend.corrections import apply_recredit, apply_void
 from refbackend.faults import Faults
 from refbackend.verification import Refusal, SignedRequest, Verifier
+from refbackend.witness import refusal_alert
+
+log = logging.getLogger(__name__)
 
 PATHS = {
     "/v1/accounts/lookup": "lookup",
@@ -76,7 +80,17 @@ class KioskApi:
             signed = await self.verifier.check(token, kind)
         except Refusal as refusal:
             return json_answer(refusal.status, refusal.body)
-        return json_answer(*await self._apply(signed, f"{request.scheme}://{request.host}/"))
+        status, answer = await self._apply(signed, f"{request.scheme}://{request.host}/")
+        if status == 409 and "reason" in answer:
+            await self._refused(signed, answer["reason"])
+        return json_answer(status, answer)
+
+    async def _refused(self, r: SignedRequest, reason: str) -> None:
+        """A fork or a rollback: the operator must look at this kiosk (one alert per batch or seq)."""
+        subject = f"{'payment seq' if r.kind == 'payment' else 'batch'} {r.payload['seq']}"
+        log.warning("kiosk %s: %s refused: %s", r.kid, subject, reason)
+        alert = refusal_alert(r.kid, subject, reason, r.received)
+        await self.in_store(self.store.record_alert, r.kid, alert, r.received)
 
     async def _apply(self, r: SignedRequest, base_url: str) -> tuple[int, dict[str, Any]]:
         if r.kind == "lookup":

@@ -11,6 +11,7 @@ from refbackend.fieldchecks import BadRequest, parse_time  # noqa: F401 - BadReq
 from refbackend.fieldchecks import check_uuid as _uuid
 from refbackend.fieldchecks import require as _require
 from refbackend.records import KINDS
+from refbackend.witness import audit_continuity
 
 STALE_AFTER = 300.0  # seconds; spec: look-ups and alerts only
 MAX_BATCH_RECORDS = 1000
@@ -19,7 +20,7 @@ ALERT_CODES = frozenset({
     "note_jam", "stacker_full", "stacker_near_full", "box_removed", "box_tamper",
     "validator_offline", "validator_fault", "printer_paper_out", "printer_paper_low",
     "printer_offline", "backend_unreachable", "payment_flagged", "custody_mismatch",
-    "door_open", "power_restored", "clock_skew", "cash_without_case", "staff_emergency_login",
+    "door_open", "power_restored", "clock_skew", "cash_without_case", "staff_emergency_login", "journal_tampered",
 })
 SEVERITIES = frozenset({"info", "warning", "critical"})
 ALERT_STATES = frozenset({"raised", "acknowledged", "cleared"})
@@ -199,20 +200,29 @@ def payment_refusal(account: dict[str, Any] | None, payload: dict[str, Any]) -> 
 def batch_verdict(
     seq: int, prev: str, digest: str, audit_head: dict[str, Any],
     last: tuple[int, str] | None, same_seq_digest: str | None, last_head: tuple[int, str] | None,
+    records: list[dict[str, Any]] | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """The answer to a batch, given what is stored: (status, body); 200 new means store it."""
+    """The answer to a batch, given what is stored: (status, body); 200 new means store it.
+
+    A 409 fork carries a `reason`; the batch's audit records must continue the witnessed head.
+    """
     last_seq, last_digest = last or (0, ZERO_HASH)
     if seq <= last_seq:
         if same_seq_digest == digest:
             return 200, {"seq": seq, "status": "accepted"}
-        return 409, {"error": "fork"}
+        if seq < last_seq:
+            return 409, {"error": "fork", "reason": f"rollback: batch {seq} is behind the last accepted {last_seq}"}
+        return 409, {"error": "fork", "reason": f"another batch {seq} was accepted"}
     if seq > last_seq + 1:
         return 409, {"error": "gap", "expected": last_seq + 1}
     if prev != last_digest:
-        return 409, {"error": "fork"}
-    if last_head is not None:
-        head_seq, head_hash = last_head
-        # The witnessed audit head may only move forward, and never be rewritten.
-        if audit_head["seq"] < head_seq or (audit_head["seq"] == head_seq and audit_head["hash"] != head_hash):
-            return 409, {"error": "fork"}
+        return 409, {"error": "fork", "reason": f"prev is not the digest of batch {last_seq}"}
+    problem = audit_continuity(records or [], audit_head, last_head)
+    if problem is not None:
+        return 409, {"error": "fork", "reason": problem}
     return 200, {"seq": seq, "status": "accepted"}
+
+
+def seq_taken(seq: int, other_txn: str) -> tuple[int, dict[str, Any]]:
+    """The answer to a payment whose seq another txn of the same kiosk already holds."""
+    return 409, {"error": "conflict", "reason": f"rollback: seq {seq} belongs to txn {other_txn}"}

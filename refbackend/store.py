@@ -20,7 +20,7 @@ from refbackend.corrections import superseded
 from refbackend.fleetstore import FleetStore, touch
 from refbackend.invoices import InvoiceStore
 from refbackend.records import file_records
-from refbackend.rules import batch_verdict, payment_refusal
+from refbackend.rules import batch_verdict, payment_refusal, seq_taken
 from refbackend.sql import Sql, upgrade
 
 _SCHEMA = """
@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS batches (
 CREATE TABLE IF NOT EXISTS ratings (
     kiosk TEXT NOT NULL, txn TEXT NOT NULL, seq BIGINT NOT NULL, rating TEXT NOT NULL,
     at TEXT NOT NULL, PRIMARY KEY (kiosk, txn));
+CREATE INDEX IF NOT EXISTS payments_seq ON payments (kiosk, json_extract(payload, '$.seq'));
 """
 
 
@@ -145,6 +146,10 @@ class SQLiteStore(FleetStore, InvoiceStore):
                 if seen["payload"] != canonical:
                     return 409, {"error": "conflict"}
                 return seen["status"], json.loads(seen["answer"])
+            other = db.execute("SELECT txn FROM payments WHERE kiosk = ? AND json_extract(payload, '$.seq') = ?",
+                               (kiosk_id, payload["seq"])).fetchone()
+            if other is not None:  # a kiosk put back to an older journal: never credit a seq twice
+                return seq_taken(payload["seq"], other["txn"])
             row = db.execute("SELECT * FROM accounts WHERE account = ?", (payload["account"],)).fetchone()
             refusal = payment_refusal(None if row is None else dict(row), payload)
             if superseded(Sql(db, postgres=False), kiosk_id, txn):
@@ -193,6 +198,7 @@ class SQLiteStore(FleetStore, InvoiceStore):
                 None if last is None else (last["seq"], last["digest"]),
                 None if same is None else same["digest"],
                 None if last is None else (last["audit_seq"], last["audit_hash"]),
+                payload["records"],
             )
             if status == 200 and same is None:
                 head = payload["audit_head"]

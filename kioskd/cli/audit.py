@@ -6,27 +6,28 @@ import argparse
 import asyncio
 import binascii
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from backend_api.jws import b64url_decode
 from kioskd.cli.receipts import load_public_key
 from kioskd.cli.where import resolve
 from kioskd.ledger import Ledger, LedgerError
 from kioskd.ledger.checkpoints import AuditProblem
 from kioskd.ledger.custody import read_identity
+from kioskd.uplink.keys import signature_checker
+
+__all__ = ["add_commands", "signature_checker", "verify_command"]
 
 EXIT_OK, EXIT_BAD, EXIT_USAGE = 0, 1, 2
 
 _TEXT = {
-    "zh-CN": {"ok": "审计链完整", "bad": "审计链被改动，第一个有问题的条目", "entries": "条目",
+    "zh-CN": {"ok": "审计链完整", "bad": "审计链被改动，第一个有问题的条目", "altered": "账本被改动", "entries": "条目",
               "checkpoints": "签名检查点", "no_journal": "找不到账本", "bad_key": "无法读取终端密钥",
               "key_fix": "请以 kioskd 组成员运行，或用 --key 文件 / --pubkey 公钥（kioskctl keys show 输出）指定",
               "journal_fix": "请用 --state 目录 或 --config 配置文件 指定终端的状态目录"},
-    "en": {"ok": "audit chain intact", "bad": "audit chain altered; first bad entry", "entries": "entries",
+    "en": {"ok": "audit chain intact", "bad": "audit chain altered; first bad entry", "altered": "journal altered",
+           "entries": "entries",
            "checkpoints": "signed checkpoints", "no_journal": "no journal found", "bad_key": "cannot read the kiosk key",
            "key_fix": "run as a member of the kioskd group, or give --key FILE or --pubkey B64 "
                       "(the public key `kioskctl keys show` prints)",
@@ -34,20 +35,7 @@ _TEXT = {
 }
 
 
-def signature_checker(public_key: Ed25519PublicKey) -> Callable[[bytes, str], bool]:
-    """A `check` callable for the ledger: Ed25519 over the message, signature base64url."""
-
-    def check(message: bytes, sig: str) -> bool:
-        try:
-            public_key.verify(b64url_decode(sig), message)
-        except (InvalidSignature, ValueError, binascii.Error):
-            return False
-        return True
-
-    return check
-
-
-def add_commands(subparsers: argparse._SubParsersAction) -> None:
+def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register `audit verify [--key FILE | --pubkey B64] [--witness SEQ:HASH]` (journal of --state)."""
     audit = subparsers.add_parser("audit", help="the tamper-evident audit chain")
     sub = audit.add_subparsers(dest="audit_command", required=True)
@@ -56,6 +44,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     key.add_argument("--key", help="PEM key file (default: the config's key, <state>/kiosk.key)")
     key.add_argument("--pubkey", help="the kiosk's Ed25519 public key, base64url")
     verify.add_argument("--witness", help="SEQ:HASH the backend witnessed, checked too")
+    verify.add_argument("--quick", action="store_true",
+                        help="re-hash only from the last signed checkpoint, as start-up does")
     verify.add_argument("--lang", choices=tuple(_TEXT), default="zh-CN")
     verify.set_defaults(func=verify_command)
 
@@ -85,15 +75,16 @@ def verify_command(args: argparse.Namespace) -> int:
               f"{text['journal_fix']}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        problems, head, checkpoint = asyncio.run(_check(target.state, identity, public_key, witness))
+        problems, head, checkpoint = asyncio.run(_check(target.state, identity, public_key, witness,
+                                                        full=not args.quick))
     except LedgerError as err:
         print(f"kioskctl: {err}", file=sys.stderr)
         return EXIT_USAGE
     if problems:
-        first = problems[0]
-        print(f"{text['bad']}: {first.seq}: {first.reason}")
-        for other in problems[1:]:
-            print(f"  {other.seq}: {other.reason}")
+        for i, problem in enumerate(problems):
+            label = text["bad"] if problem.seq else text["altered"]
+            where = f"{problem.seq}: " if problem.seq else ""
+            print(f"{label}: {where}{problem.reason}" if i == 0 else f"  {where}{problem.reason}")
         return EXIT_BAD
     print(f"{text['ok']}: {head[0]} {text['entries']}, head {head[1]}")
     if checkpoint is not None:
@@ -102,11 +93,12 @@ def verify_command(args: argparse.Namespace) -> int:
 
 
 async def _check(
-    state: Path, identity: tuple[str, str], public_key: Ed25519PublicKey, witness: tuple[int, str] | None
+    state: Path, identity: tuple[str, str], public_key: Ed25519PublicKey, witness: tuple[int, str] | None,
+    *, full: bool,
 ) -> tuple[list[AuditProblem], tuple[int, str], dict | None]:
     ledger = await Ledger.open(state, *identity)
     try:
-        problems = await ledger.audit_check(signature_checker(public_key), witness)
+        problems = await ledger.audit_check(signature_checker(public_key), witness, full=full)
         return problems, await ledger.audit_head(), await ledger.audit_last_checkpoint()
     finally:
         await ledger.close()

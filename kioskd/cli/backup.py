@@ -10,12 +10,17 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from drivers.statefile import fsync_dir
 from kioskd import config as cfg
 from kioskd.cli.where import resolve
-from kioskd.ledger import Ledger, LedgerError
+from kioskd.ledger import Ledger, LedgerError, StorageError
+from kioskd.ledger.integrity import describe_problems
+from kioskd.ledger.lock import JournalLock
+from kioskd.uplink.errors import KeyFileError
+from kioskd.uplink.keys import load_key, signature_checker
 
 JOURNAL = "journal.sqlite3"
 
@@ -44,12 +49,15 @@ def _config(args: argparse.Namespace) -> cfg.Config | None:
 async def _summary(state_dir: Path, kiosk: str, currency: str) -> str:
     ledger = await Ledger.open(state_dir, kiosk, currency)
     try:
-        txns = await ledger.transactions()
-        paid = [t for t in txns if t.seq is not None]
-        last = max((t.number for t in paid), default=0)
-        return f"{len(paid)} payments (last seq {last}), {sum(t.amount for t in paid)} fen"
+        return await _summary_of(ledger)
     finally:
         await ledger.close()
+
+
+async def _summary_of(ledger: Ledger) -> str:
+    paid = [t for t in await ledger.transactions() if t.seq is not None]
+    last = max((t.seq for t in paid if t.seq is not None), default=0)
+    return f"{len(paid)} payments (last seq {last}), {sum(t.amount for t in paid)} fen"
 
 
 def run_backup(args: argparse.Namespace) -> int:
@@ -78,28 +86,80 @@ def run_backup(args: argparse.Namespace) -> int:
 
 
 def run_restore(args: argparse.Namespace) -> int:
-    """Check a backup, keep the present journal aside, and put the backup in its place."""
+    """Check a backup against its signed chain, keep the present journal aside, put the backup in place."""
     config = _config(args)
     if config is None:
         return cfg.EXIT_CONFIG
+    lock = JournalLock(config.state_dir)
+    try:
+        lock.acquire()
+    except StorageError as err:
+        print(f"kioskctl restore: {err}; stop kioskd first", file=sys.stderr)
+        return 1
+    try:
+        return _restore(args.src, config)
+    finally:
+        lock.release()
+
+
+def _restore(src: Path, config: cfg.Config) -> int:
     with tempfile.TemporaryDirectory() as tmp:
-        shutil.copyfile(args.src, Path(tmp) / JOURNAL)
+        shutil.copyfile(src, Path(tmp) / JOURNAL)
         try:
             summary = asyncio.run(_summary(Path(tmp), config.kiosk.id, config.kiosk.currency))
         except LedgerError as err:
-            print(f"kioskctl restore: {args.src} is not a usable journal: {err}", file=sys.stderr)
+            print(f"kioskctl restore: {src} is not a usable journal: {err}", file=sys.stderr)
             return 1
+        try:  # the backup is checked against the signatures of this kiosk's key
+            check = signature_checker(load_key(config.key_path).public_key())
+        except KeyFileError as err:
+            print(f"kioskctl restore: {err}", file=sys.stderr)
+            return cfg.EXIT_CONFIG
+        problems = asyncio.run(_problems(Path(tmp), config, check))
+    if problems:
+        print(f"kioskctl restore: {src} fails the integrity check: {describe_problems(problems)}",
+              file=sys.stderr)
+        return 1
     target = config.state_dir / JOURNAL
     aside = target.with_name(f"{JOURNAL}.before-restore-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+    kept = []
     for suffix in ("", "-wal", "-shm"):
         old = Path(str(target) + suffix)
         if old.exists():
             os.replace(old, Path(str(aside) + suffix))
-    partial = target.with_name(JOURNAL + ".restoring")
-    shutil.copyfile(args.src, partial)
-    with open(partial, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(partial, target)
+            kept.append(suffix)
+    _private_copy(src, target)
     fsync_dir(target.parent)  # else a power cut could bring the old journal back
-    print(f"restored {args.src} ({summary}); the previous journal is kept as {aside}")
+    asyncio.run(_record_restore(config, src, summary))
+    where = f"; the previous journal is kept as {aside}" if "" in kept else ""
+    print(f"restored {src} ({summary}){where}")
     return 0
+
+
+async def _problems(state_dir: Path, config: cfg.Config, check: Callable[[bytes, str], bool]) -> list:
+    ledger = await Ledger.open(state_dir, config.kiosk.id, config.kiosk.currency)
+    try:
+        return await ledger.audit_check(check, full=True)
+    finally:
+        await ledger.close()
+
+
+async def _record_restore(config: cfg.Config, src: Path, summary: str) -> None:
+    """The restore is itself an audit entry in the journal put back: who, from which file, what."""
+    ledger = await Ledger.open(config.state_dir, config.kiosk.id, config.kiosk.currency)
+    try:
+        await ledger.audit_append("restore", {"from": str(src), "uid": os.getuid(), "summary": summary})
+    finally:
+        await ledger.close()
+
+
+def _private_copy(src: Path, dest: Path) -> None:
+    """Copy `src` to `dest` (mode 0600, fsynced, appearing whole)."""
+    partial = dest.with_name(dest.name + ".restoring")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+        shutil.copyfileobj(inp, out)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(partial, dest)

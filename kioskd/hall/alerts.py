@@ -32,7 +32,7 @@ CODES = (
     "note_jam", "stacker_full", "stacker_near_full", "box_removed", "box_tamper",
     "validator_offline", "validator_fault", "printer_paper_out", "printer_paper_low",
     "printer_offline", "backend_unreachable", "payment_flagged", "custody_mismatch",
-    "door_open", "power_restored", "clock_skew", "cash_without_case", "staff_emergency_login",
+    "door_open", "power_restored", "clock_skew", "cash_without_case", "staff_emergency_login", "journal_tampered",
 )
 STATES = ("raised", "acknowledged", "cleared")
 RECENT = 50  # cleared alerts kept for `kioskctl alerts`
@@ -49,6 +49,7 @@ DEVICES: dict[str, str] = {
     "clock_skew": "kiosk",
     "cash_without_case": "ledger",  # named per payment: "payment <txn>"
     "staff_emergency_login": "kiosk",
+    "journal_tampered": "ledger",
 }
 
 # What staff read (zh-CN, en) for each code.
@@ -71,6 +72,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "clock_skew": ("时钟偏差", "clock off the backend's"),
     "cash_without_case": ("待处理款项无人跟进", "cash not credited and no case"),
     "staff_emergency_login": ("有人使用应急口令登录", "emergency token used to log in"),
+    "journal_tampered": ("账本与签名审计链不符", "journal does not match its signed audit chain"),
 }
 
 

@@ -1,9 +1,10 @@
-"""Signed checkpoints of the audit chain and the full check of chain + checkpoints.
+"""Signed checkpoints of the audit chain, and the checks of chain + checkpoints + money tables.
 
 The chain hash alone has no key: someone with the file could rewrite an entry and
-re-hash everything after it. A checkpoint is the kiosk's Ed25519 signature over
-{kiosk, seq, hash, at} of the head at that moment, kept in its own append-only table;
-a rewritten or truncated chain no longer matches the hashes the checkpoints signed.
+re-hash everything after it. A checkpoint is a chain entry of kind `checkpoint` ({n, after})
+and the kiosk's Ed25519 signature over {kiosk, seq, hash, at} of that entry, kept in its own
+append-only table; a rewritten or truncated chain no longer matches the hashes the
+checkpoints signed, and a deleted signature leaves its entry unsigned.
 The ledger never holds the key: callers pass `sign` / `check` callables.
 """
 
@@ -11,33 +12,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
-from kioskd.ledger.audit import GENESIS, AuditStore, canonical_json, chain_hash
-from kioskd.ledger.errors import LedgerError
-from kioskd.ledger.records import utc_now
+from kioskd.ledger.audit import AuditStore, append_entry, head_of
+from kioskd.ledger.integrity import CHECKPOINT, Check, check_journal, checkpoint_message
+from kioskd.ledger.records import AuditProblem, utc_now
 
 Sign = Callable[[bytes], str]  # message -> signature (base64url)
-Check = Callable[[bytes, str], bool]  # message, signature -> valid
 
-# Entries of these kinds are written together with a checkpoint at their own seq.
-CHECKPOINTED_KINDS = frozenset({"custody_end"})
-
-
-@dataclass(frozen=True)
-class AuditProblem:
-    """Something wrong in the audit record; `seq` is the first entry it concerns."""
-
-    seq: int
-    reason: str
-
-
-def checkpoint_message(kiosk: str, seq: int, digest: str, at: str) -> bytes:
-    """The exact bytes a checkpoint signs."""
-    return canonical_json({"kiosk": kiosk, "seq": seq, "hash": digest, "at": at}).encode("utf-8")
+__all__ = ["AuditProblem", "Check", "CheckpointStore", "Sign", "checkpoint_message"]
 
 
 class CheckpointStore:
@@ -47,22 +32,27 @@ class CheckpointStore:
         self.db, self.audit, self.kiosk = db, audit, kiosk
 
     def checkpoint(self, sign: Sign) -> tuple[int, str] | None:
-        """Sign the present head (once per seq); returns it, or None for an empty chain."""
+        """Sign the present head (a new checkpoint entry unless the head is one); None for an empty chain."""
         with self.db.atomic():
-            seq, digest = self.audit.head()
+            conn = self.db.conn
+            seq, digest = head_of(conn)
             if seq == 0:
                 return None
-            if next(iter(self.db.query("SELECT 1 FROM audit_checkpoints WHERE seq = ?", (seq,))), None):
+            kind = conn.execute("SELECT kind FROM audit WHERE seq = ?", (seq,)).fetchone()[0]
+            if kind == CHECKPOINT and conn.execute(
+                    "SELECT 1 FROM audit_checkpoints WHERE seq = ?", (seq,)).fetchone() is not None:
                 return seq, digest
+            count = conn.execute("SELECT COUNT(*) FROM audit WHERE kind = ?", (CHECKPOINT,)).fetchone()[0]
+            after = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints").fetchone()[0]
+            seq, digest = append_entry(conn, CHECKPOINT, {"n": count + 1, "after": after})
             at = utc_now()
             sig = sign(checkpoint_message(self.kiosk, seq, digest, at))
-            self.db.execute(
-                "INSERT INTO audit_checkpoints (seq, hash, at, sig) VALUES (?, ?, ?, ?)", (seq, digest, at, sig)
-            )
+            conn.execute("INSERT INTO audit_checkpoints (seq, hash, at, sig) VALUES (?, ?, ?, ?)",
+                         (seq, digest, at, sig))
         return seq, digest
 
     def append_checkpointed(self, kind: str, data: dict[str, Any], sign: Sign) -> tuple[int, str]:
-        """Append an entry and sign a checkpoint at it, in one transaction."""
+        """Append an entry and a signed checkpoint right after it, in one transaction."""
         with self.db.atomic():
             head = self.audit.append(kind, data)
             self.checkpoint(sign)
@@ -80,65 +70,14 @@ class CheckpointStore:
             for r in self.db.query("SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
         ]
 
-    def check(self, check_sig: Check, witness: tuple[int, str] | None = None) -> list[AuditProblem]:
-        """Every problem found, first bad entry first; empty when chain and checkpoints hold."""
-        hashes: dict[int, str] = {}
-        kinds: dict[int, str] = {}
-        problems = _walk_chain(self.db, hashes, kinds)
-        problems += self._check_checkpoints(check_sig, hashes, kinds)
+    def check(self, check_sig: Check, witness: tuple[int, str] | None = None, *,
+              full: bool = True) -> list[AuditProblem]:
+        """Every problem in schema, chain, checkpoints and money tables, first bad entry first."""
+        problems = check_journal(self.db.conn, self.kiosk, check_sig, full=full)
         if witness is not None:
             seq, digest = witness
-            if seq > 0 and hashes.get(seq) != digest:
-                what = "is missing" if seq not in hashes else "differs"
+            stored = self.db.conn.execute("SELECT hash FROM audit WHERE seq = ?", (seq,)).fetchone()
+            if seq > 0 and (stored is None or stored[0] != digest):
+                what = "is missing" if stored is None else "differs"
                 problems.append(AuditProblem(seq, f"entry {seq} {what} from the head the backend witnessed"))
-        return sorted(problems, key=lambda p: p.seq)
-
-    def _check_checkpoints(self, check_sig: Check, hashes: dict[int, str],
-                           kinds: dict[int, str]) -> list[AuditProblem]:
-        problems: list[AuditProblem] = []
-        good_upto, top = 0, max(hashes, default=0)
-        signed: set[int] = set()
-        for cp in self.db.query("SELECT * FROM audit_checkpoints ORDER BY seq"):
-            seq = cp["seq"]
-            message = checkpoint_message(self.kiosk, seq, cp["hash"], cp["at"])
-            if not check_sig(message, cp["sig"]):
-                problems.append(AuditProblem(seq, f"checkpoint at entry {seq} has a bad signature"))
-                continue
-            signed.add(seq)
-            if seq not in hashes:
-                if seq > top:
-                    problems.append(AuditProblem(
-                        top + 1, f"entries {top + 1}..{seq} are missing: a signed checkpoint covers entry {seq}"))
-                continue
-            if hashes[seq] != cp["hash"]:
-                problems.append(AuditProblem(
-                    good_upto + 1,
-                    f"entries {good_upto + 1}..{seq} were rewritten: the checkpoint at entry {seq} "
-                    f"signed a different hash"))
-                continue
-            good_upto = seq
-        for seq, kind in kinds.items():
-            if kind in CHECKPOINTED_KINDS and seq not in signed:
-                problems.append(AuditProblem(seq, f"entry {seq} ({kind}) has no signed checkpoint"))
-        return problems
-
-
-def _walk_chain(db: Database, hashes: dict[int, str], kinds: dict[int, str]) -> list[AuditProblem]:
-    """Walk the chain; fill seq -> hash (and kind) of the entries that hold; stop at the first bad one."""
-    prev, expected = GENESIS, 1
-    for row in db.query("SELECT * FROM audit ORDER BY seq"):
-        seq = row["seq"]
-        if seq != expected:
-            return [AuditProblem(expected, f"entry {expected} is missing (the next entry is {seq})")]
-        if row["prev"] != prev:
-            return [AuditProblem(seq, f"entry {seq} does not link to entry {seq - 1}")]
-        try:
-            entry = {"seq": seq, "at": row["at"], "kind": row["kind"], "data": json.loads(row["data"])}
-            good = row["hash"] == chain_hash(prev, entry)
-        except (ValueError, LedgerError):
-            good = False
-        if not good:
-            return [AuditProblem(seq, f"entry {seq} does not match its hash (edited)")]
-        hashes[seq], kinds[seq] = row["hash"], row["kind"]
-        prev, expected = row["hash"], expected + 1
-    return []
+        return sorted(problems, key=lambda p: (p.seq == 0, p.seq))

@@ -9,3 +9,11 @@ class LedgerError(Exception):
 
 class StorageError(LedgerError):
     """The journal file cannot be used: disk full, read-only, corrupt, pragma check failed."""
+
+
+class JournalTampered(StorageError):
+    """The journal disagrees with its signed chain (schema, entries, checkpoints or money tables)."""
+
+
+class JournalLocked(StorageError):
+    """Another process (a running kioskd, a restore) holds the journal's lock."""

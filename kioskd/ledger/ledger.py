@@ -27,6 +27,7 @@ from kioskd.ledger.custody import CustodyStore
 from kioskd.ledger.errors import LedgerError
 from kioskd.ledger.invoices import InvoiceStore
 from kioskd.ledger.journal import JournalStore
+from kioskd.ledger.lookups import TxnQueries
 from kioskd.ledger.outbox import OutboxStore
 from kioskd.ledger.ratings import RatingStore
 from kioskd.ledger.records import OutboxItem, TxnRecord
@@ -48,6 +49,7 @@ class Ledger:
         self._executor = executor
         self._db: Database | None = db
         self._journal = JournalStore(db, kiosk_id, currency)
+        self._queries = TxnQueries(db)
         self._outbox = OutboxStore(db)
         self._batchlog = BatchLog(db)
         self._ratings = RatingStore(db)
@@ -180,7 +182,7 @@ class Ledger:
 
     async def transaction(self, txn_or_seq: str | int) -> TxnRecord | None:
         """One transaction by id (str) or seq (int); None when unknown."""
-        return await self._run(self._journal.transaction, txn_or_seq)
+        return await self._run(self._queries.transaction, txn_or_seq)
 
     async def transactions(
         self,
@@ -192,7 +194,7 @@ class Ledger:
         states: tuple[str, ...] | None = None,
     ) -> list[TxnRecord]:
         """Transactions matching all given filters (since <= started < until), oldest first."""
-        return await self._run(self._journal.transactions, account, since, until, amount, states)
+        return await self._run(self._queries.transactions, account, since, until, amount, states)
 
     async def pending_money(self) -> int:
         """Fen taken in payments not yet credited (closed or pending): what an outage holds."""
@@ -273,6 +275,10 @@ class Ledger:
         """PRAGMA quick_check on a read-only connection of its own: the ledger thread stays free."""
         await asyncio.to_thread(check_pages_sync, self.path)
 
+    async def audit_entry_head(self, seq: int) -> tuple[int, str]:
+        """(seq, hash) of entry `seq`; (0, 64 zeros) for 0."""
+        return await self._run(self._audit.entry_head, seq)
+
     async def audit_verify(self) -> int | None:
         """Seq of the first bad audit entry; None when the chain holds."""
         return await self._run(self._audit.verify)
@@ -293,9 +299,17 @@ class Ledger:
         """Audit entries with seq > `after` as batch records (kind "audit", type = entry kind)."""
         return await self._run(self._checkpoints.entries, after, limit)
 
-    async def audit_check(self, check: Check, witness: tuple[int, str] | None = None) -> list[AuditProblem]:
-        """Chain, checkpoints (signatures checked by `check`) and an optional witnessed head."""
-        return await self._run(self._checkpoints.check, check, witness)
+    async def audit_check(self, check: Check, witness: tuple[int, str] | None = None, *,
+                          full: bool = True) -> list[AuditProblem]:
+        """Schema, chain, checkpoints (signatures checked by `check`), money tables, a witnessed head.
+
+        `full=False` (start-up) recomputes hashes from the last signed checkpoint only.
+        """
+        return await self._run(functools.partial(self._checkpoints.check, check, witness, full=full))
+
+    async def start_run(self, sign: Sign, data: dict) -> tuple[int, str]:
+        """The daemon starts serving: a `restart` entry and a signed checkpoint right after it."""
+        return await self._run(self._checkpoints.append_checkpointed, "restart", data, sign)
 
     # -- staff accounts (kioskd.hall.accounts is the API the rest of kioskd uses) -----
     async def staff_add(self, staff_id: str, name: str, role: str, secret: str, by: dict[str, Any]) -> None:

@@ -27,6 +27,14 @@ def normalise_utc(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class AuditProblem:
+    """Something wrong in the journal; `seq` is the first chain entry it concerns (0: none, e.g. the schema)."""
+
+    seq: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class NoteRecord:
     """One stacked note: value in fen and when its credit was committed."""
 

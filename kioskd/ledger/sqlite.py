@@ -23,6 +23,8 @@ def backup_sync(db: Database, dest: Path) -> None:
     """A consistent copy of `db` at `dest`: SQLite's backup API into a .partial file, fsynced, renamed."""
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
+    # the copy holds PIN hashes and every payment: only the kiosk's user may read it
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     target = sqlite3.connect(str(partial))
     try:
         # one self-contained file: no -wal next to the copy

@@ -40,16 +40,26 @@ class BatchBuilder:
         self.on_flagged = on_flagged
         self._forks_told: set[str] = set()
 
-    async def add(self, records: Sequence[dict[str, Any]], audit_head: tuple[int, str]) -> list[int]:
-        """Queue `records` as one or more batches (<= 1,000 records each); returns their seqs."""
+    async def add(self, records: Sequence[dict[str, Any]], batched_head: tuple[int, str]) -> list[int]:
+        """Queue `records` as one or more batches (<= 1,000 records each); returns their seqs.
+
+        `batched_head` is the (seq, hash) of the last audit entry already batched: each batch's
+        `audit_head` is its own last audit entry (or the one before it), so the backend sees every
+        batch continue from the head it witnessed last.
+        """
         last = await self.ledger.outbox_last("batch")
         seq, prev = (0, GENESIS) if last is None else (int(last.key), batch_digest(last.body))
         seqs = []
+        audit_head = batched_head
         for start in range(0, len(records), MAX_RECORDS):
             seq += 1
+            chunk = list(records[start:start + MAX_RECORDS])
+            for record in chunk:
+                if record.get("kind") == "audit":
+                    audit_head = (record["seq"], record["hash"])
             payload = {
                 "type": "batch", "kiosk": self.client.kiosk_id, "seq": seq, "prev": prev,
-                "records": list(records[start:start + MAX_RECORDS]),
+                "records": chunk,
                 "audit_head": {"seq": audit_head[0], "hash": audit_head[1]}, "ts": utc_now(),
             }
             jws = self.client.sign(payload)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from backend_api.jws import b64url_decode
 from backend_api.keys import public_b64url
 from backend_api.keys import public_key_from_b64url as public_key_from_b64url  # re-exported
 from drivers.statefile import create_file
@@ -58,3 +61,16 @@ def load_key(path: Path) -> Ed25519PrivateKey:
 def public_jwk(key: Ed25519PrivateKey | Ed25519PublicKey) -> dict[str, Any]:
     """The public key as an RFC 8037 OKP JWK."""
     return {"kty": "OKP", "crv": "Ed25519", "x": public_b64url(key)}
+
+
+def signature_checker(public_key: Ed25519PublicKey) -> Callable[[bytes, str], bool]:
+    """A `check` callable for the ledger's checkpoints: Ed25519 over the message, signature base64url."""
+
+    def check(message: bytes, sig: str) -> bool:
+        try:
+            public_key.verify(b64url_decode(sig), message)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+    return check

@@ -57,7 +57,8 @@ class BatchScheduler:
             records = payments + audit + alerts + ratings + steps + invoices
             if not records:
                 return []
-            seqs = await self.builder.add(records, await self.ledger.audit_head())
+            batched = await self.ledger.audit_entry_head(cursors["batched_audit_seq"])
+            seqs = await self.builder.add(records, batched)
             await self.ledger.set_batch_cursors({
                 "batched_payment_seq": payments[-1]["seq"] if payments else cursors["batched_payment_seq"],
                 "batched_audit_seq": audit[-1]["seq"] if audit else cursors["batched_audit_seq"],

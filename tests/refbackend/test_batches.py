@@ -8,13 +8,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from backend_api.jws import sign
 from kioskd.ledger.records import utc_now
+from tests.refbackend.test_witness import entries
 from tests.uplink.support import KIOSK
 
 ZERO = "0" * 64
 
 
-def batch(key: Ed25519PrivateKey, seq: int, prev: str, n: int = 1, head: tuple[int, str] = (5, "aa" * 32)) -> str:
-    records = [{"kind": "audit", "seq": i, "hash": "bb" * 32} for i in range(n)]
+def batch(key: Ed25519PrivateKey, seq: int, prev: str, n: int = 1, head: tuple[int, str] | None = None,
+          first: int = 1, after: str = ZERO) -> str:
+    """Batch `seq` carrying `n` real audit entries from `first` (linked to `after`); head: the last."""
+    records = [{"kind": "alert", "outbox_id": i} for i in range(n)] if first == 0 else entries(first, n, after)
+    last = (records[-1]["seq"], records[-1]["hash"]) if first else (0, ZERO)
+    head = head or last
     payload = {"type": "batch", "kiosk": KIOSK, "seq": seq, "prev": prev, "records": records,
                "audit_head": {"seq": head[0], "hash": head[1]}, "ts": utc_now()}
     return sign(payload, key, KIOSK)
@@ -29,18 +34,23 @@ async def test_chain_repeat_gap_and_fork(post, key: Ed25519PrivateKey) -> None:
     assert await post("v1/batches", one) == (200, {"seq": 1, "status": "accepted"})
     assert await post("v1/batches", one) == (200, {"seq": 1, "status": "accepted"})
     assert await post("v1/batches", batch(key, 3, digest(one))) == (409, {"error": "gap", "expected": 2})
-    assert await post("v1/batches", batch(key, 1, ZERO, n=2)) == (409, {"error": "fork"})
-    assert await post("v1/batches", batch(key, 2, ZERO)) == (409, {"error": "fork"})  # prev does not match
-    two = batch(key, 2, digest(one), head=(9, "cc" * 32))
+    assert (await post("v1/batches", batch(key, 1, ZERO, n=2)))[1]["error"] == "fork"
+    assert (await post("v1/batches", batch(key, 2, ZERO)))[1]["error"] == "fork"  # prev does not match
+    head = entries(1, 1, ZERO)[0]["hash"]
+    two = batch(key, 2, digest(one), n=8, first=2, after=head)
     assert await post("v1/batches", two) == (200, {"seq": 2, "status": "accepted"})
 
 
 async def test_rewound_or_rewritten_audit_head_is_a_fork(post, key: Ed25519PrivateKey) -> None:
-    one = batch(key, 1, ZERO, head=(10, "aa" * 32))
+    chain = entries(1, 10, ZERO)
+    one = batch(key, 1, ZERO, n=10)
     assert (await post("v1/batches", one))[0] == 200
-    assert await post("v1/batches", batch(key, 2, digest(one), head=(9, "aa" * 32))) == (409, {"error": "fork"})
-    assert await post("v1/batches", batch(key, 2, digest(one), head=(10, "dd" * 32))) == (409, {"error": "fork"})
-    assert (await post("v1/batches", batch(key, 2, digest(one), head=(10, "aa" * 32))))[0] == 200
+    status, body = await post("v1/batches", batch(key, 2, digest(one), n=0, first=0, head=(9, chain[8]["hash"])))
+    assert (status, body["error"]) == (409, "fork") and "rollback" in body["reason"]
+    status, body = await post("v1/batches", batch(key, 2, digest(one), n=0, first=0, head=(10, "dd" * 32)))
+    assert (status, body["error"]) == (409, "fork")
+    same = batch(key, 2, digest(one), n=0, first=0, head=(10, chain[9]["hash"]))  # only alerts: head stays
+    assert (await post("v1/batches", same))[0] == 200
 
 
 async def test_more_than_1000_records_is_bad_request(post, key: Ed25519PrivateKey) -> None:
