@@ -176,7 +176,7 @@ async def test_truncation_after_the_last_checkpoint_is_caught_by_the_witnessed_h
     assert problems and problems[0].seq == 14  # the witnessed entry is gone
     status, body = batch_verdict(2, "0" * 64, "d" * 64, {"seq": rewound[0], "hash": rewound[1]},
                                  (1, "0" * 64), None, witnessed)
-    assert (status, body) == (409, {"error": "fork"})
+    assert (status, body["error"]) == (409, "fork")
 
 
 async def test_a_rewritten_suffix_is_refused_by_the_backend_witness(tmp_path: Path) -> None:
@@ -191,5 +191,5 @@ async def test_a_rewritten_suffix_is_refused_by_the_backend_witness(tmp_path: Pa
     assert new_head[0] == head[0] and new_head[1] != head[1]
     status, body = batch_verdict(2, "0" * 64, "d" * 64, {"seq": new_head[0], "hash": new_head[1]},
                                  (1, "0" * 64), None, head)
-    assert (status, body) == (409, {"error": "fork"})
+    assert (status, body["error"]) == (409, "fork")
 

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from backend_api.fields import format_utc
 from backend_api.jws import sign
 from refbackend import ReferenceBackend
+from refbackend.witness import record_hash
 
 ZHANG, BLOCKED = "0012345678", "0099999999"
 
@@ -33,6 +34,7 @@ class SimKiosk:
     batch_seq: int = 0
     prev: str = "0" * 64
     audit_seq: int = 0
+    audit_hash: str = "0" * 64
 
     def payment(self, amount: int, account: str = ZHANG, ended: str | None = None) -> dict:
         self.seq += 1
@@ -61,17 +63,19 @@ class SimKiosk:
                    ("custody_count", opened, {"session": session, "rows": rows}),
                    ("custody_end", ended, {"session": session, "outcome": outcome})]
         records = []
-        for kind, at, data in entries:
+        for kind, at, data in entries:  # chained as a kiosk chains them: the backend checks each hash
             self.audit_seq += 1
-            records.append({"kind": "audit", "seq": self.audit_seq, "at": at, "type": kind, "data": data,
-                            "prev": "00" * 32, "hash": f"{self.audit_seq:064x}"})
+            record = {"kind": "audit", "seq": self.audit_seq, "at": at, "type": kind, "data": data,
+                      "prev": self.audit_hash}
+            self.audit_hash = record["hash"] = record_hash(record)
+            records.append(record)
         return self.batch(records)
 
     def batch(self, records: list[dict]) -> tuple[dict, str]:
         """The next batch of the chain with these records; returns (payload, its JWS)."""
         self.batch_seq += 1
         payload = {"type": "batch", "kiosk": self.kid, "seq": self.batch_seq, "prev": self.prev, "records": records,
-                   "audit_head": {"seq": self.audit_seq, "hash": f"{self.audit_seq:064x}"}, "ts": ago(seconds=0)}
+                   "audit_head": {"seq": self.audit_seq, "hash": self.audit_hash}, "ts": ago(seconds=0)}
         token = sign(payload, self.key, self.kid)
         self.prev = hashlib.sha256(token.encode()).hexdigest()
         return payload, token

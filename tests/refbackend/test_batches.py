@@ -65,9 +65,10 @@ async def test_a_malformed_rating_record_is_refused_and_a_good_one_stored(post, 
     for bad, why in [({**good, "rating": "5 stars"}, "rating"), ({**good, "txn": "x"}, "txn"),
                      ({**good, "seq": 0}, "seq")]:
         payload = {"type": "batch", "kiosk": KIOSK, "seq": 1, "prev": ZERO, "records": [bad],
-                   "audit_head": {"seq": 1, "hash": "aa" * 32}, "ts": utc_now()}
+                   "audit_head": {"seq": 0, "hash": ZERO}, "ts": utc_now()}
         status, answer = await post("v1/batches", sign(payload, key, KIOSK))
         assert status == 400 and why in answer["detail"]
+    # no audit entry in it: the audit head stays where it was (nothing witnessed yet)
     payload = {"type": "batch", "kiosk": KIOSK, "seq": 1, "prev": ZERO, "records": [good],
-               "audit_head": {"seq": 1, "hash": "aa" * 32}, "ts": utc_now()}
+               "audit_head": {"seq": 0, "hash": ZERO}, "ts": utc_now()}
     assert (await post("v1/batches", sign(payload, key, KIOSK)))[0] == 200

@@ -108,8 +108,9 @@ async def test_payments_are_idempotent_and_conflicts_409(post, key: Ed25519Priva
 
 
 async def test_422_for_blocked_unknown_and_over_max_credits_nothing(post, key: Ed25519PrivateKey, backend: ReferenceBackend) -> None:
-    for account_no, reason in ((BLOCKED, "account_blocked"), ("0000000001", "unknown_account"), ("0045678901", "over_max")):
-        payload = payment_payload(amount=105000, account_no=account_no)
+    for seq, (account_no, reason) in enumerate(
+            ((BLOCKED, "account_blocked"), ("0000000001", "unknown_account"), ("0045678901", "over_max")), 1):
+        payload = payment_payload(amount=105000, account_no=account_no, seq=seq)  # a seq is used once
         assert await post("v1/payments", sign(payload, key, KIOSK)) == (422, {"error": "rejected", "reason": reason})
         assert await post("v1/payments", sign(payload, key, KIOSK)) == (422, {"error": "rejected", "reason": reason})
     assert backend.credited_total(KIOSK) == 0

@@ -115,7 +115,8 @@ def exercise(store: BackendStore) -> None:
     """The same history for any store: payments (credited, repeated, 422, 409), alerts, a chain."""
     store.seed_accounts(load_accounts(DEMO_ACCOUNTS))
     for i, (amount, account_no) in enumerate([(15000, ZHANG), (5000, "0099999999"), (10000, ZHANG)]):
-        payload = payment_payload(txn=f"00000000-0000-4000-8000-00000000000{i}", amount=amount, account_no=account_no)
+        payload = payment_payload(txn=f"00000000-0000-4000-8000-00000000000{i}", amount=amount, account_no=account_no,
+                                  seq=i + 1)
         if i == 2:
             payload["ended"] = "2026-11-24T00:00:01.000Z"  # the next UTC day
         store.apply_payment(KIOSK, payload, RECEIVED)
