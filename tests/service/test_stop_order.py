@@ -47,8 +47,9 @@ async def test_a_failing_screen_stop_is_logged_and_the_journal_still_closes(
     steps = [r.getMessage().removeprefix("stop: ") for r in caplog.records
              if r.name == "kioskd" and r.levelno == logging.DEBUG and r.getMessage().startswith("stop: ")]
     # the reverse of start: outside doors first, the inhibit before the tasks, the journal last
+    # and then its lock (a restore may start only once the journal is closed)
     assert steps == ["control socket", "screen", "validator inhibit", "tasks", "door watch",
-                     "backend client", "journal"]
+                     "backend client", "journal", "journal lock"]
     assert daemon.stop_errors == ["screen"]
     assert any(r.getMessage() == "stop: screen failed" and r.exc_info for r in caplog.records)
     assert not (tmp_path / "state" / RUN_MARKER).exists()  # the journal closed cleanly all the same
