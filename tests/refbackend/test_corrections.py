@@ -162,7 +162,7 @@ async def test_case_records_are_checked_and_filed(post, key: Ed25519PrivateKey, 
 
     def batch(records: list[dict]) -> str:
         return sign({"type": "batch", "kiosk": KIOSK, "seq": 1, "prev": "0" * 64, "records": records,
-                     "audit_head": {"seq": 1, "hash": "aa" * 32}, "ts": utc_now()}, key, KIOSK)
+                     "audit_head": {"seq": 0, "hash": "0" * 64}, "ts": utc_now()}, key, KIOSK)
 
     status, answer = await post("v1/batches", batch([opened, refund]))
     assert status == 400 and "not the one who paid" in answer["detail"]

@@ -38,7 +38,7 @@ async def paid(tmp_path: Path) -> AsyncIterator[tuple[ReferenceBackend, str, str
     txn = str(uuid.uuid4())
     headers = {"Content-Type": "application/jose"}
     async with aiohttp.ClientSession(headers=headers) as session:
-        for path, body in (("v1/payments", payment_payload(txn, amount=20000)),
+        for path, body in (("v1/payments", payment_payload(txn, amount=20000, seq=1)),
                            ("v1/invoices", invoice_payload(txn, amount=20000))):
             async with session.post(ref.url + path, data=sign(body, key, KIOSK)) as resp:
                 assert resp.status == 200, await resp.text()

@@ -30,7 +30,7 @@ async def page(backend: ReferenceBackend, path: str) -> tuple[int, str, dict]:
 async def test_a_verified_receipt_shows_the_backends_record_and_its_invoice(
         backend: ReferenceBackend, post: Post, key: Ed25519PrivateKey) -> None:
     txn = str(uuid.uuid4())
-    assert (await post("v1/payments", sign(payment_payload(txn), key, KIOSK)))[0] == 200
+    assert (await post("v1/payments", sign(payment_payload(txn, seq=1), key, KIOSK)))[0] == 200
     proof = make_proof(key, kiosk=KIOSK, txn=txn, seq=1, amount=15000, at=PAID_AT)
     link = receipt_link(backend.url + "r/", proof)
     status, html, headers = await page(backend, link.removeprefix(backend.url))
@@ -61,7 +61,7 @@ async def test_a_receipt_whose_payment_has_not_arrived_says_crediting_is_pending
 async def test_an_altered_or_foreign_receipt_is_not_shown(backend: ReferenceBackend, post: Post,
                                                           key: Ed25519PrivateKey) -> None:
     txn = str(uuid.uuid4())
-    assert (await post("v1/payments", sign(payment_payload(txn), key, KIOSK)))[0] == 200
+    assert (await post("v1/payments", sign(payment_payload(txn, seq=1), key, KIOSK)))[0] == 200
     proof = make_proof(key, kiosk=KIOSK, txn=txn, seq=1, amount=15000, at=PAID_AT)
     altered = proof.replace(".15000.", ".15500.")
     foreign = make_proof(Ed25519PrivateKey.generate(), kiosk=KIOSK, txn=txn, seq=1, amount=15000, at=PAID_AT)
@@ -80,7 +80,7 @@ async def test_an_invoice_is_issued_once_per_payment(backend: ReferenceBackend, 
     txn = str(uuid.uuid4())
     # asked before the payment arrived: not a verdict, the kiosk sends it again
     assert await post("v1/invoices", sign(invoice_payload(txn), key, KIOSK)) == (409, {"error": "payment_unknown"})
-    assert (await post("v1/payments", sign(payment_payload(txn), key, KIOSK)))[0] == 200
+    assert (await post("v1/payments", sign(payment_payload(txn, seq=1), key, KIOSK)))[0] == 200
     first = await post("v1/invoices", sign(invoice_payload(txn), key, KIOSK))
     again = await post("v1/invoices", sign(invoice_payload(txn), key, KIOSK))
     assert first == again and first[0] == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from typing import Any
 
@@ -33,11 +34,18 @@ async def paid(ledger: Ledger, *values: int, number: str = ZHANG) -> str:
     return txn
 
 
-def payment_payload(txn: str | None = None, amount: int = 15000, account_no: str = ZHANG, seq: int = 1) -> dict[str, Any]:
-    """A well-formed payment payload of notes of 5000 fen (amount must be a multiple)."""
+_SEQS = itertools.count(1_000_000)  # far from the seqs tests give: those mean something to them
+
+
+def payment_payload(txn: str | None = None, amount: int = 15000, account_no: str = ZHANG,
+                    seq: int | None = None) -> dict[str, Any]:
+    """A well-formed payment payload of notes of 5000 fen (amount must be a multiple).
+
+    Without a seq each payload gets one of its own: a backend credits a kiosk's seq once.
+    """
     at = "2026-11-23T02:00:00.000Z"
     return {
-        "type": "payment", "kiosk": KIOSK, "txn": txn or str(uuid.uuid4()), "seq": seq,
+        "type": "payment", "kiosk": KIOSK, "txn": txn or str(uuid.uuid4()), "seq": next(_SEQS) if seq is None else seq,
         "account": account_no, "amount": amount, "currency": "CNY",
         "notes": [{"value": 5000, "at": at}] * (amount // 5000),
         "started": at, "ended": "2026-11-23T02:01:00.000Z",
