@@ -35,7 +35,7 @@ _TEXT = {
 }
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register `audit verify [--key FILE | --pubkey B64] [--witness SEQ:HASH]` (journal of --state)."""
     audit = subparsers.add_parser("audit", help="the tamper-evident audit chain")
     sub = audit.add_subparsers(dest="audit_command", required=True)

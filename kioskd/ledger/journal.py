@@ -117,9 +117,9 @@ class JournalStore:
         """End the cash session: closed when it took cash, else cancelled; idempotent."""
         with self.db.atomic():
             row = self._require_state(txn, TXN_STATES)
-            took_cash = row["amount"] > 0
+            took_cash = bool(row["amount"] > 0)
             if row["state"] != "open":
-                return row["state"] != "cancelled"
+                return bool(row["state"] != "cancelled")
             self._end(txn, "closed" if took_cash else "cancelled", utc_now())
         # copy the WAL into the database now, between customers, so that SQLite's automatic
         # checkpoint (and its extra fsyncs) does not fall on a note's credit: one fsync per note.

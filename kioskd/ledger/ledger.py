@@ -307,7 +307,7 @@ class Ledger:
         """
         return await self._run(functools.partial(self._checkpoints.check, check, witness, full=full))
 
-    async def start_run(self, sign: Sign, data: dict) -> tuple[int, str]:
+    async def start_run(self, sign: Sign, data: dict[str, Any]) -> tuple[int, str]:
         """The daemon starts serving: a `restart` entry and a signed checkpoint right after it."""
         return await self._run(self._checkpoints.append_checkpointed, "restart", data, sign)
 

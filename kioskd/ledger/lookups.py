@@ -15,7 +15,7 @@ TXN_COLUMNS = (
 )
 
 
-def one(db: Database, sql: str, params: tuple | dict = ()) -> dict[str, Any] | None:
+def one(db: Database, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> dict[str, Any] | None:
     """The first row of a query as a dict, or None."""
     return next(iter(db.query(sql, params)), None)
 
@@ -49,7 +49,8 @@ class TxnQueries:
         states: tuple[str, ...] | None,
     ) -> list[TxnRecord]:
         """Transactions matching every given filter, oldest first (since <= started < until)."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if account is not None:
             where.append("account = ?")
             params.append(account)
