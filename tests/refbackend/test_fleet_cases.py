@@ -4,30 +4,12 @@ that know refused cash is in the box, and each kiosk's day balance from its batc
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import aiohttp
-import pytest
-
-from refbackend import ReferenceBackend
-from refbackend.fleet.config import FleetConfig
 from refbackend.fleet.exports import custody_rows
 from refbackend.fleet.overview import fleet_view
-from tests.refbackend.fleetsim import BLOCKED, ZHANG, FleetClient, SimKiosk, ago
-
-CONFIG = FleetConfig(timezone="UTC")
-
-
-@pytest.fixture
-async def fleet(db_target: Path | str) -> AsyncIterator[tuple[ReferenceBackend, FleetClient]]:
-    ref = ReferenceBackend(db_target, fleet=CONFIG)
-    await ref.start()
-    async with aiohttp.ClientSession() as session:
-        yield ref, FleetClient(ref, session)
-    await ref.stop()
-    ref.close()
+from tests.refbackend.fleetsim import BLOCKED, ZHANG, SimKiosk, ago
+from tests.refbackend.test_fleet import CONFIG, fleet  # noqa: F401 - fleet: a backend on either store
 
 
 def step(n: int, case: str, no: int, name: str, status: str, data: dict) -> dict:
@@ -39,7 +21,7 @@ def paid(payment: dict, status: str) -> dict:
     return {**payment, "kind": "payment", "status": status, "balance": None, "ref": None, "reason": None}
 
 
-async def test_cases_outcomes_differences_and_the_day_balance(fleet) -> None:
+async def test_cases_outcomes_differences_and_the_day_balance(fleet) -> None:  # noqa: F811
     ref, net = fleet
     k = net.enrol(SimKiosk("K-C1", "H-C"))
     credited, recredited, refunded = (k.payment(a, acct) for a, acct in ((10000, ZHANG), (5000, BLOCKED),

@@ -28,8 +28,8 @@ from kioskd.cli import main as ctl
 from refbackend.fleet.cases import case_books, day_balances
 from refbackend.fleet.forecast import day_bounds_utc
 from refbackend.store import SQLiteStore
-from tests.daemon import STEP, RunningKiosk, start_kiosk
-from tests.staff.conftest import add_staff
+from tests.daemon import RunningKiosk, start_kiosk
+from tests.staff.conftest import Staff, add_staff
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
@@ -94,7 +94,7 @@ class Hall:
 
         async def batched() -> bool:
             return self.backend().execute("SELECT COALESCE(MAX(audit_seq), 0) FROM batches").fetchone()[0] >= head
-        await until(batched, "the daily close's batch at the backend")
+        await Staff(self.kiosk).until(batched, "the daily close's batch at the backend")
         store = SQLiteStore(self.state / "backend.sqlite3")
         try:
             day = datetime.now(HALL_ZONE).date()
@@ -104,19 +104,6 @@ class Hall:
             store.close()
         assert balance["balanced"], balance
         return None
-
-
-async def until(check: Any, what: str) -> Any:
-    """Ask again every 0.1 s until `check()` is truthy, at most STEP (the answer is in another process)."""
-    try:
-        async with asyncio.timeout(STEP):
-            while True:
-                found = await check()
-                if found:
-                    return found
-                await asyncio.sleep(0.1)
-    except TimeoutError:
-        raise AssertionError(f"waited {STEP}s for {what}") from None
 
 
 def money_records(state: Path) -> tuple:
@@ -277,7 +264,7 @@ async def test_a_claim_is_borne_out_by_the_count_and_recredited(hall: Hall) -> N
     async def checked() -> dict[str, Any] | None:
         case = (await hall.ok("2001", "case", "show", no))["case"]
         return case if case["found"] is not None else None
-    case = await until(checked, "the claim checked against the count")  # when the session ends
+    case = await Staff(kiosk).until(checked, "the claim checked against the count")  # when the session ends
     assert case["found"] is True and case["count_session"]
     zhang = hall.balance(ZHANG)
     done = await hall.ok("2001", "case", "recredit", no, "--account", ZHANG, "--holder", "张*明",

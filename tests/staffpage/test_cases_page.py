@@ -4,18 +4,13 @@ PIN, its voucher printed; a claim; in zh-CN and English; the page never raises a
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sqlite3
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 
-from tests.daemon import ROOT, RunningKiosk, start_kiosk
+from tests.daemon import ROOT, RunningKiosk
 from tests.screen.test_browser import ARGS, CHROMIUM
-from tests.staff.conftest import add_staff
-from tests.staffpage.test_daemon_page import staff_page_url
+from tests.staffpage.test_phone import flagged_payment, hall  # noqa: F401 - hall: the module's kiosk fixture
 
 from .conftest import STAFF
 
@@ -27,46 +22,12 @@ pytestmark = [
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def hall(tmp_path_factory) -> AsyncIterator[tuple[RunningKiosk, str]]:
-    tmp = tmp_path_factory.mktemp("cases-page")
-    text = (ROOT / "config" / "simulate.toml").read_text(encoding="utf-8")
-    config = tmp / "kiosk.toml"
-    config.write_text(text + "\n[staff_page]\nenabled = true\nport = 0\n", encoding="utf-8")
-    kiosk = await start_kiosk(tmp / "s", "--config", str(config))
-    try:
-        await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
-        await asyncio.to_thread(add_staff, tmp / "s", STAFF)
-        yield kiosk, await staff_page_url(tmp / "daemon.log")
-    finally:
-        await kiosk.stop()
-
-
-async def flagged_payment(kiosk: RunningKiosk, account: str, notes: list[int]) -> None:
-    """A payment whose account the operator closes while the cash goes in: flagged (422); reopened after."""
-    await kiosk.press(*account, "confirm")
-    await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation")
-    await kiosk.press("confirm")
-    await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "the cash step")
-    for i, value in enumerate(notes, 1):
-        await kiosk.insert(value)
-        await kiosk.until(lambda s, n=i: len(s["notes"]) == n, "the note counted")
-    with sqlite3.connect(kiosk.state_dir / "backend.sqlite3") as backend:
-        backend.execute("UPDATE accounts SET status = 'closed' WHERE account = ?", (account,))
-    await kiosk.press("finish")
-    await kiosk.until(lambda s: s["state"] == "payment_help", "the help screen")
-    with sqlite3.connect(kiosk.state_dir / "backend.sqlite3") as backend:
-        backend.execute("UPDATE accounts SET status = 'open' WHERE account = ?", (account,))
-    await kiosk.press("cancel")
-    await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
-
-
-async def test_a_case_from_opening_to_its_outcome_in_the_browser(hall: tuple[RunningKiosk, str]) -> None:
+async def test_a_case_from_opening_to_its_outcome_in_the_browser(hall: tuple[RunningKiosk, str]) -> None:  # noqa: F811
     from playwright.async_api import async_playwright, expect
 
     kiosk, url = hall
-    await flagged_payment(kiosk, "0012345678", [10000, 5000])
-    await flagged_payment(kiosk, "0023456789", [2000])
+    await flagged_payment(kiosk, "0012345678", 10000)
+    await flagged_payment(kiosk, "0023456789", 2000)
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -100,7 +61,7 @@ async def test_a_case_from_opening_to_its_outcome_in_the_browser(hall: tuple[Run
             await page.screenshot(path=str(SHOTS / "case-open-zh-CN.png"), full_page=True)
             await page.get_by_test_id("ca-recredit-go").click()
             await expect(detail).to_have_attribute("data-status", "resolved")
-            await expect(page.get_by_test_id("cd-outcomes")).to_contain_text("改入正确户号 · 完成 · ¥150.00 → 0034567890 王*")
+            await expect(page.get_by_test_id("cd-outcomes")).to_contain_text("改入正确户号 · 完成 · ¥100.00 → 0034567890 王*")
             await expect(page.get_by_test_id("cd-steps").locator("li")).to_have_count(4)
             await page.get_by_test_id("case-evidence").click()
             await expect(page.get_by_test_id("case-evidence-text")).to_contain_text("差错单证据")
