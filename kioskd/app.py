@@ -208,7 +208,8 @@ class Daemon:
         self.spawn(self.storage.run(), "storage-watch")
         self.spawn(self.storage.check_pages(), "journal-check")
         self.spawn(watch_pending(self.ledger, self.model, c.backend.max_pending), "pending-watch")
-        self.spawn(report_status(self, c.backend.status_every), "status-report")
+        self.spawn(report_status(self.ledger, self.alerts, self.client, lambda: self.model.state,
+                                 c.validator.box_capacity, c.backend.status_every), "status-report")
         self.cases = start_cases(self, self.spawn)
         await self.pump.check_box()
         await self._audit_config_change()

@@ -32,7 +32,7 @@ from kioskd.hall.accounts import (
     socket_caller,
 )
 from kioskd.hall.range_report import range_problem, range_report
-from kioskd.hall.recheck import staff_cleared
+from kioskd.hall.recheck import Recheck, staff_cleared
 from kioskd.hall.reports import daily_report, print_report
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ _TXN = re.compile(r"[0-9a-fA-F-]{8,36}")
 Command = Callable[[dict[str, Any], Person], Awaitable[dict[str, Any]]]
 
 
-class Kiosk(Protocol):
+class Kiosk(Recheck, Protocol):
     """The parts of the running kiosk (kioskd/app.py's Daemon) the control commands use."""
 
     @property

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from drivers import base as ev
 from kioskd.hall.alerts import Alert
+
+if TYPE_CHECKING:
+    from drivers.base import BillValidator
+    from kioskd.hall.alerts import Alerts
+    from kioskd.pump import EventPump
 
 # validator alerts staff may clear while their cause lasts: the event that raises each again
 REPORTED_AGAIN: dict[str, type[ev.DeviceEvent]] = {
@@ -22,7 +27,24 @@ REPORTED_AGAIN: dict[str, type[ev.DeviceEvent]] = {
 SETTLE_SECONDS = 3.0  # how long the pump may take to hand the polls' events on
 
 
-async def staff_cleared(daemon: Any, alert: Alert) -> None:
+class Recheck(Protocol):
+    """The parts of the running kiosk a staff clear reaches."""
+
+    @property
+    def validator(self) -> BillValidator: ...
+    @property
+    def alerts(self) -> Alerts: ...
+    @property
+    def events(self) -> asyncio.Queue[ev.DeviceEvent]: ...
+    @property
+    def pump(self) -> EventPump: ...
+
+    async def validator_polled(self, polls: int) -> None:
+        """Wait (bounded) for `polls` validator polls that start from now."""
+        ...
+
+
+async def staff_cleared(daemon: Recheck, alert: Alert) -> None:
     """After staff cleared `alert`: have its cause reported again; lift a box-full that is gone."""
     event = REPORTED_AGAIN.get(alert.code)
     if event is None or alert.device != "validator":

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from kioskd.uplink.client import STATUS_PATH, BackendClient
 from kioskd.uplink.errors import Unreachable
+
+if TYPE_CHECKING:
+    from kioskd.hall.alerts import Alerts
+    from kioskd.ledger import Ledger
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +20,7 @@ log = logging.getLogger(__name__)
 PAPER_BY_ALERT = (("printer_offline", "offline"), ("printer_paper_out", "out"), ("printer_paper_low", "low"))
 
 
-async def build_status(ledger: Any, alerts: Any, state: str, capacity: int) -> dict[str, Any]:
+async def build_status(ledger: Ledger, alerts: Alerts, state: str, capacity: int) -> dict[str, Any]:
     """The status payload without kiosk and ts (the client adds them when it signs)."""
     box = await ledger.box_figures()
     counts = box["counts"]
@@ -43,13 +48,13 @@ async def send_status(client: BackendClient, status: dict[str, Any]) -> bool:
     return answer.status == 200
 
 
-async def report_status(daemon: Any, every: float) -> None:
-    """Send the daemon's status now and then every `every` seconds, until cancelled."""
+async def report_status(ledger: Ledger, alerts: Alerts, client: BackendClient, state: Callable[[], str],
+                        box_capacity: int, every: float) -> None:
+    """Send the kiosk's status (`state()`: the machine's) now and then every `every` seconds, until cancelled."""
     while True:
         try:
-            status = await build_status(daemon.ledger, daemon.alerts, daemon.model.state,
-                                        daemon.config.validator.box_capacity)
-            await send_status(daemon.client, status)
+            status = await build_status(ledger, alerts, state(), box_capacity)
+            await send_status(client, status)
         except asyncio.CancelledError:
             raise
         except Exception:  # a report must never stop the kiosk: log, try again next time
