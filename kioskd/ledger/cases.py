@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kioskd.ledger.audit import AuditStore
+from kioskd.ledger import chain
 from kioskd.ledger.errors import LedgerError
 from kioskd.ledger.records import utc_now
 
@@ -86,10 +86,10 @@ def _the(db: Database, sql: str, params: tuple[Any, ...] = ()) -> dict[str, Any]
 
 
 class CaseStore:
-    """Cases on one sqlite-utils Database, with their audit entries on the same chain."""
+    """Cases on one sqlite-utils Database; every step a chain entry (chain.record) in its transaction."""
 
-    def __init__(self, db: Database, audit: AuditStore) -> None:
-        self.db, self.audit = db, audit
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     # -- writes ---------------------------------------------------------------------
     def open(self, *, kind: str, txn: str | None, account: str | None, amount: int, claimed_at: str | None,
@@ -324,9 +324,9 @@ class CaseStore:
         cursor = self.db.execute(
             "INSERT INTO case_steps (case_id, step, at, by, status, data) VALUES (?, ?, ?, ?, ?, ?)",
             (case_id, step, utc_now(), by["by"], status, json.dumps(data, ensure_ascii=False, sort_keys=True)))
-        # the chain names the person in full (name, role, how they reached the kiosk)
-        self.audit.append(f"case_{step}", {"case": case_id, "no": no, "step_id": cursor.lastrowid, "status": status,
-                                           **data, **by})
+        # a money fact, in the row's transaction; the chain names the person in full (name, role, how)
+        chain.record(self.db, f"case_{step}", {"case": case_id, "no": no, "step_id": cursor.lastrowid,
+                                               "status": status, **data, **by})
 
 
 def _case_record(row: dict[str, Any]) -> CaseRecord:

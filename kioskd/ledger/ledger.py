@@ -60,7 +60,7 @@ class Ledger:
         self._custody = CustodyStore(db, self._audit)
         self._staff = StaffStore(db, self._audit)
         self._checkpoints = CheckpointStore(db, self._audit, kiosk_id)
-        self.cases = CaseBook(self._run, CaseStore(db, self._audit))  # cases, their outcomes and figures
+        self.cases = CaseBook(self._run, CaseStore(db))  # cases, their outcomes and figures
 
     @classmethod
     async def open(cls, state_dir: Path, kiosk_id: str, currency: str = "CNY",

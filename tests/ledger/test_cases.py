@@ -167,3 +167,30 @@ async def test_the_schema_refuses_changes_behind_the_ledgers_back(ledger: Ledger
     with pytest.raises(sqlite3.IntegrityError, match="took cash"):
         conn.execute("INSERT INTO cases (id, no, kind, txn, account, amount, opened, opened_by, status)"
                      " VALUES ('c', 9, 'payment', ?, '0012345678', 999, 'now', 'x', 'open')", (txn,))
+
+
+async def test_the_case_tables_are_checked_against_the_chain(ledger: Ledger, tmp_path: Path) -> None:
+    from kioskd.ledger import casecheck, integrity
+
+    assert set(casecheck.CHECKS) <= set(integrity.TABLE_CHECKS)  # run at start-up and by audit verify
+    refunded = await open_on(ledger, await flagged_payment(ledger, 5000))
+    refund = outcome("refund", approved_by="3001")
+    await ledger.cases.request(refunded.id, refund, HALL, step={"outcome": refund["id"], "amount": 5000})
+    waiting = await open_on(ledger, await flagged_payment(ledger, 2000))
+    requested = outcome("recredit", state="requested", account="0023456789", payload="jws")
+    await ledger.cases.request(waiting.id, requested, HALL, step={"outcome": requested["id"], "amount": 2000,
+                                                                  "state": "requested"})
+    conn = raw(tmp_path)
+    assert [check(conn) for check in casecheck.CHECKS] == [None, None, None]
+    clean = await open_on(ledger, await flagged_payment(ledger, 1000))
+    conn.execute("UPDATE cases SET status = 'waiting' WHERE id = ?", (clean.id,))  # behind the ledger's back
+    assert "its last step says open" in casecheck.check_cases(conn).reason
+    conn.execute("UPDATE cases SET status = 'open' WHERE id = ?", (clean.id,))
+    assert casecheck.check_cases(conn) is None
+    conn.execute("UPDATE case_outcomes SET state = 'done', answered = 'now', ref = 'R-FAKE' WHERE id = ?",
+                 (requested["id"],))  # a credit the backend never gave
+    assert "differs from its steps" in casecheck.check_case_outcomes(conn).reason
+    assert casecheck.check_case_steps(conn) is None
+    conn.execute("DROP TRIGGER case_steps_no_update")
+    conn.execute("UPDATE case_steps SET by = '9999' WHERE step = 'opened' AND case_id = ?", (clean.id,))
+    assert "differs from the chain (by)" in casecheck.check_case_steps(conn).reason

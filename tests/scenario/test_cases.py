@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import sqlite3
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -28,7 +29,7 @@ from kioskd.cli import main as ctl
 from refbackend.fleet.cases import case_books, day_balances
 from refbackend.fleet.forecast import day_bounds_utc
 from refbackend.store import SQLiteStore
-from tests.daemon import RunningKiosk, start_kiosk
+from tests.daemon import ROOT, RunningKiosk, start_kiosk
 from tests.staff.conftest import Staff, add_staff
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
@@ -133,6 +134,11 @@ async def hall(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Hall]:
         yield Hall(kiosk)
     finally:
         assert await kiosk.stop() == 0
+    # every case step, outcome and status checks out against the signed chain (integrity.TABLE_CHECKS)
+    verify = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "kioskd.cli.main", "audit", "verify",
+                                                      "--state", str(tmp / "s"), "--key", str(tmp / "s" / "kiosk.key")],
+                                     cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
 async def pay(hall: Hall, account: str, notes: list[int], *, close_account: bool = False) -> dict[str, Any]:
