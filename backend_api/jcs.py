@@ -6,8 +6,9 @@ import math
 from decimal import Decimal
 from typing import Any
 
-# ES6 integers are IEEE doubles: beyond 2**53 an integer would be silently rounded.
-_MAX_SAFE_INT = 2**53
+# ES6 integers are IEEE doubles: beyond Number.MAX_SAFE_INTEGER (2**53 - 1) an integer could be
+# silently rounded (RFC 8785 section 3.2.2.3; the rfc8785 package draws the line there too)
+_MAX_SAFE_INT = 2**53 - 1
 _SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 
 

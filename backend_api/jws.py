@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
+import re
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from backend_api.errors import BadSignature
+from backend_api.errors import BadSignature, PayloadRefused
 from backend_api.jcs import canonicalize
+from backend_api.strictjson import JsonRefused, loads
 
 TYP = "kioskd+jws"
 ALG = "EdDSA"
@@ -22,14 +23,24 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
 def b64url_decode(text: str) -> bytes:
-    """Decode unpadded base64url; raise ValueError on anything else."""
-    if "=" in text or not text.isascii():
+    """Decode unpadded base64url in its one spelling; raise ValueError on anything else.
+
+    No padding, no other alphabet, no unused bits set in the last character: each byte string
+    has exactly one encoding, so a re-encoded token can never pass for another one.
+    """
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
         raise ValueError("not unpadded base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except binascii.Error as err:
         raise ValueError(f"bad base64url: {err}") from err
+    if b64url(raw) != text:
+        raise ValueError("not the canonical base64url of its bytes (unused bits set)")
+    return raw
 
 
 def sign(payload: dict[str, Any], key: Ed25519PrivateKey, kid: str) -> str:
@@ -41,15 +52,29 @@ def sign(payload: dict[str, Any], key: Ed25519PrivateKey, kid: str) -> str:
 
 
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
-    def no_constants(name: str) -> None:
-        raise ValueError(f"{name} is not JSON")
-
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=no_constants)
-    except (UnicodeDecodeError, ValueError) as err:
-        raise BadSignature(f"JWS {what} is not JSON: {err}") from err
+        value = loads(raw)
+    except JsonRefused as err:
+        raise BadSignature(f"JWS {what} is not JSON we accept: {err}") from err
     if not isinstance(value, dict):
         raise BadSignature(f"JWS {what} is not a JSON object")
+    return value
+
+
+def _canonical_payload(raw: bytes) -> dict[str, Any]:
+    """The payload of a verified JWS: strict JSON whose bytes are exactly its RFC 8785 form."""
+    try:
+        value = loads(raw)
+    except JsonRefused as err:
+        raise PayloadRefused(f"payload: {err}") from err
+    if not isinstance(value, dict):
+        raise PayloadRefused("payload is not a JSON object")
+    try:
+        canonical = canonicalize(value)
+    except (TypeError, ValueError) as err:
+        raise PayloadRefused(f"payload: {err}") from err
+    if canonical != raw:
+        raise PayloadRefused("payload is not in its RFC 8785 (JCS) form")
     return value
 
 
@@ -70,7 +95,7 @@ def unverified_header(token: str) -> dict[str, Any]:
 
 
 def verify(token: str, public_key: Ed25519PublicKey) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Verify `token` with `public_key`; return (header, payload) or raise BadSignature."""
+    """Verify `token` with `public_key`; (header, payload), else BadSignature or PayloadRefused."""
     header_b64, payload_b64, sig_b64 = _split(token)
     try:
         header_raw, payload_raw, signature = map(b64url_decode, (header_b64, payload_b64, sig_b64))
@@ -85,4 +110,4 @@ def verify(token: str, public_key: Ed25519PublicKey) -> tuple[dict[str, Any], di
         public_key.verify(signature, f"{header_b64}.{payload_b64}".encode("ascii"))
     except InvalidSignature as err:
         raise BadSignature("JWS signature does not verify") from err
-    return header, _json_object(payload_raw, "payload")
+    return header, _canonical_payload(payload_raw)

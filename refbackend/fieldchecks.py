@@ -33,7 +33,8 @@ def parse_time(payload: dict[str, Any], name: str) -> datetime:
 def check_uuid(value: object, name: str) -> None:
     """BadRequest unless `value` is a UUID in its lowercase text form."""
     try:
-        require(isinstance(value, str) and str(uuid.UUID(value)) == value.lower(), f"{name}: UUID required")
+        # one spelling only (lower case, hyphens): a txn in capitals must not be a second payment
+        require(isinstance(value, str) and str(uuid.UUID(value)) == value, f"{name}: lower-case UUID required")
     except ValueError as err:
         raise BadRequest(f"{name}: UUID required") from err
 

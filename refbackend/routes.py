@@ -14,6 +14,7 @@ from aiohttp import web
 
 from refbackend.corrections import apply_recredit, apply_void
 from refbackend.faults import Faults
+from refbackend.intake import BodySlots
 from refbackend.verification import Refusal, SignedRequest, Verifier
 from refbackend.witness import refusal_alert
 
@@ -45,6 +46,7 @@ class KioskApi:
         self.store, self.in_store, self.verifier, self.faults = store, in_store, verifier, faults
         self.zone = zone or ZoneInfo("Asia/Shanghai")  # the halls' day, for the void rule "same day"
         self.hits: Counter[str] = Counter()  # requests seen per path, for tests
+        self.slots = BodySlots()  # unsigned bodies: a size limit and a few read at once
 
     def add_to(self, app: web.Application) -> None:
         """Route every POST under /v1/ here."""
@@ -75,8 +77,8 @@ class KioskApi:
         return response
 
     async def _answer(self, request: web.Request, kind: str) -> web.Response:
-        token = (await request.read()).decode("ascii", errors="replace").strip()
         try:
+            token = (await self.slots.read(request)).decode("ascii", errors="replace").strip()
             signed = await self.verifier.check(token, kind)
         except Refusal as refusal:
             return json_answer(refusal.status, refusal.body)

@@ -17,6 +17,7 @@ from refbackend.accounts import DEMO_ACCOUNTS, load_accounts
 from refbackend.enrolment import enroll
 from refbackend.faults import Faults
 from refbackend.fleet.config import FleetConfig
+from refbackend.intake import MAX_BODY
 from refbackend.page import OperatorPage
 from refbackend.receipt import ReceiptPages
 from refbackend.routes import KioskApi
@@ -64,7 +65,7 @@ class ReferenceBackend:
 
     def build_app(self) -> web.Application:
         """The aiohttp application: the kiosk API, the operator's page, the customer's receipt pages."""
-        app = web.Application(client_max_size=8 * 1024 * 1024)
+        app = web.Application(client_max_size=MAX_BODY)
         self.api.add_to(app)
         self.page.add_to(app)
         self.receipts.add_to(app)

@@ -11,7 +11,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from backend_api.errors import BadSignature
+from backend_api.errors import BadSignature, PayloadRefused
 from backend_api.fields import format_utc
 from backend_api.jws import TYP, unverified_header, verify
 from backend_api.keys import public_key_from_b64url
@@ -73,6 +73,8 @@ class Verifier:
         except BadSignature as err:
             log.info("401 bad_signature: %s", err)
             raise Refusal(401, {"error": "bad_signature"}) from err
+        except PayloadRefused as err:  # signed by the kiosk, but not in the one accepted form
+            raise Refusal(400, {"error": "bad_request", "detail": str(err)}) from err
         if not enabled:  # told only to the holder of the kiosk's key: the signature verified
             raise Refusal(401, {"error": "kiosk_disabled"})
         now = datetime.now(UTC)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backend_api.strictjson import JsonRefused, loads
+
 log = logging.getLogger("kioskd.control.server")
 
 MAX_REQUEST = 64 * 1024  # bytes per request line; kioskctl's requests are far smaller
@@ -132,9 +134,9 @@ class ControlServer:
     async def answer(self, line: bytes, peer: Peer) -> dict[str, Any]:
         """The reply to one request line from `peer`."""
         try:
-            request = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return self._bad("request is not JSON (UTF-8)")
+            request = loads(line)
+        except JsonRefused as err:
+            return self._bad(f"request is not JSON (UTF-8) we accept: {err}")
         if not isinstance(request, dict):
             return self._bad("request must be a JSON object")
         cmd = request.get("cmd")

@@ -22,7 +22,7 @@ from kioskd.ledger.errors import LedgerError
 from kioskd.ledger.records import AuditProblem, utc_now
 
 GENESIS = "0" * 64
-_MAX_SAFE_INT = 2**53  # RFC 8785 numbers are doubles: larger integers would not round-trip
+_MAX_SAFE_INT = 2**53 - 1  # RFC 8785 numbers are doubles: larger integers would not round-trip
 
 
 def canonical_json(value: Any) -> str:
@@ -137,7 +137,7 @@ def _refuse_non_canonical(value: Any) -> None:
         return
     if kind is int:
         if abs(value) > _MAX_SAFE_INT:
-            raise LedgerError(f"audit data integers must be within 2**53, got {value}")
+            raise LedgerError(f"audit data integers must be within 2**53 - 1, got {value}")
     elif kind is dict:
         for key, item in value.items():
             if type(key) is not str or not key.isascii():

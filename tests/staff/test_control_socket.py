@@ -62,10 +62,10 @@ async def test_replies_and_refusals_on_one_connection(server: ControlServer) -> 
         b'{"cmd": "echo", "text": "still here"}\n',
     )
     assert replies[0] == {"ok": True, "echo": "你好"}
-    assert replies[1] == {"ok": False, "error": "request is not JSON (UTF-8)"}
+    assert replies[1]["ok"] is False and replies[1]["error"].startswith("request is not JSON (UTF-8)")
     assert replies[2] == {"ok": False, "error": "request must be a JSON object"}
     assert replies[3]["error"] == replies[4]["error"] == "request needs a string 'cmd'"
-    assert replies[5] == {"ok": False, "error": "request is not JSON (UTF-8)"}
+    assert replies[5]["ok"] is False and replies[5]["error"].startswith("request is not JSON (UTF-8)")
     assert replies[6] == {"ok": False, "error": "refused on purpose"}
     assert replies[7] == {"ok": False, "error": "crash: internal error (see the daemon's log)"}
     assert replies[8] == {"ok": True, "echo": "still here"}

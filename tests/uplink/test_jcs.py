@@ -78,9 +78,11 @@ def test_nan_and_infinity_are_refused() -> None:
 
 
 def test_integers_beyond_double_precision_are_refused() -> None:
-    assert canonicalize([2**53, -(2**53)]) == b"[9007199254740992,-9007199254740992]"
-    with pytest.raises(ValueError):
-        canonicalize(2**53 + 1)
+    # Number.MAX_SAFE_INTEGER is the last integer every double reader keeps exact (and rfc8785's bound)
+    assert canonicalize([2**53 - 1, -(2**53 - 1)]) == b"[9007199254740991,-9007199254740991]"
+    for beyond in (2**53, -(2**53), 2**53 + 1):
+        with pytest.raises(ValueError):
+            canonicalize(beyond)
 
 
 def test_strings_minimal_escaping_utf8_and_nesting() -> None:
@@ -96,7 +98,7 @@ def test_non_string_keys_and_lone_surrogates_are_refused() -> None:
 
 
 _json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53), 2**53)
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1)
     | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
     max_leaves=12,
@@ -108,6 +110,6 @@ _json_values = st.recursive(
 def test_canonical_form_parses_back_and_is_a_fixed_point(value: object) -> None:
     text = canonicalize(value)
     # read numbers as a JavaScript parser would: beyond 2**53 every number is a double
-    back = json.loads(text, parse_int=lambda s: int(s) if abs(int(s)) <= 2**53 else float(s))
+    back = json.loads(text, parse_int=lambda s: int(s) if abs(int(s)) < 2**53 else float(s))
     assert back == value or (isinstance(value, float) and value == 0.0)  # -0.0 becomes 0
     assert canonicalize(back) == text

@@ -10,7 +10,7 @@ from joserfc import jws as jose_jws
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import OKPKey
 
-from backend_api.errors import BadSignature
+from backend_api.errors import BadSignature, PayloadRefused
 from backend_api.jcs import canonicalize
 from backend_api.jws import b64url, b64url_decode, sign, unverified_header, verify
 from kioskd.uplink.keys import public_jwk
@@ -48,9 +48,15 @@ def test_signing_is_deterministic_and_round_trips(key: Ed25519PrivateKey) -> Non
 def test_we_verify_a_token_made_by_joserfc(key: Ed25519PrivateKey) -> None:
     jwk = OKPKey.import_key(public_jwk(key) | {"d": b64url(key.private_bytes_raw())})
     token = jose_jws.serialize_compact(
-        {"alg": "EdDSA", "kid": KIOSK, "typ": "kioskd+jws"}, b'{"a": 1}', jwk, algorithms=["EdDSA"]
+        {"alg": "EdDSA", "kid": KIOSK, "typ": "kioskd+jws"}, b'{"a":1}', jwk, algorithms=["EdDSA"]
     )
     assert verify(token, key.public_key())[1] == {"a": 1}
+    # the same payload written another way verifies, and is still refused: one spelling only
+    other = jose_jws.serialize_compact(
+        {"alg": "EdDSA", "kid": KIOSK, "typ": "kioskd+jws"}, b'{"a": 1}', jwk, algorithms=["EdDSA"]
+    )
+    with pytest.raises(PayloadRefused):
+        verify(other, key.public_key())
 
 
 def test_altered_payload_wrong_key_and_alg_none_are_refused(key: Ed25519PrivateKey) -> None:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from aiohttp import WSMsgType, web
 
 from backend_api.serving import Served, serve
+from backend_api.strictjson import JsonRefused, loads
 from drivers.base import KEYS
 
 log = logging.getLogger(__name__)
@@ -232,8 +233,8 @@ class ScreenServer:
 
     async def _key(self, request: web.Request) -> web.Response:
         try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = loads(await request.read())
+        except JsonRefused:
             body = None
         key = body.get("key") if isinstance(body, dict) else None
         if not self._accept_key(key, "POST /key"):
@@ -253,9 +254,10 @@ class ScreenServer:
                 if msg.type != WSMsgType.TEXT:
                     continue
                 try:
-                    body = json.loads(msg.data)
-                except json.JSONDecodeError:
-                    body = None
+                    body = loads(msg.data)
+                except JsonRefused:  # not JSON, duplicate keys, nested too deeply: say so, stay open
+                    await ws.send_str('{"type":"error","error":"bad_json"}')
+                    continue
                 key = body.get("key") if isinstance(body, dict) else None
                 if not self._accept_key(key, "websocket"):
                     await ws.send_str('{"type":"error","error":"unknown_key"}')
