@@ -20,7 +20,10 @@ def public_b64url(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
 
 def public_key_from_b64url(text: str) -> Ed25519PublicKey:
     """Parse a raw base64url Ed25519 public key; raise ValueError if it is not one."""
-    raw = b64url_decode(text)
+    try:
+        raw = b64url_decode(text)
+    except ValueError as err:
+        raise ValueError(f"an Ed25519 public key is 32 bytes in base64url: {err}") from err
     if len(raw) != 32:
         raise ValueError(f"an Ed25519 public key is 32 bytes, got {len(raw)}")
     return Ed25519PublicKey.from_public_bytes(raw)

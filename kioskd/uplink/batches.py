@@ -8,6 +8,7 @@ comes from the outbox itself (ledger `outbox_last` / `outbox_item`, done or not)
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_RECORDS = 1000  # spec: more go into the next batch
+MAX_PAYLOAD_BYTES = 1024 * 1024 - 4096  # spec: 1 MiB of payload JSON, less the batch's own fields
+
+
+def chunks(records: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The records cut into batches of at most MAX_RECORDS and about MAX_PAYLOAD_BYTES of JSON."""
+    out: list[list[dict[str, Any]]] = []
+    size = 0
+    for record in records:
+        length = len(json.dumps(record, ensure_ascii=False).encode("utf-8")) + 1
+        if not out or len(out[-1]) >= MAX_RECORDS or (out[-1] and size + length > MAX_PAYLOAD_BYTES):
+            out.append([])
+            size = 0
+        out[-1].append(record)
+        size += length
+    return out
 GENESIS = "0" * 64
 
 
@@ -51,9 +67,8 @@ class BatchBuilder:
         seq, prev = (0, GENESIS) if last is None else (int(last.key), batch_digest(last.body))
         seqs = []
         audit_head = batched_head
-        for start in range(0, len(records), MAX_RECORDS):
+        for chunk in chunks(records):
             seq += 1
-            chunk = list(records[start:start + MAX_RECORDS])
             for record in chunk:
                 if record.get("kind") == "audit":
                     audit_head = (record["seq"], record["hash"])

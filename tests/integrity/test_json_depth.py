@@ -38,7 +38,7 @@ async def test_the_screen_websocket_answers_deep_nesting_and_stays_open() -> Non
 
 
 async def test_the_control_socket_answers_deep_nesting(tmp_path: Path) -> None:
-    async def handler(request: dict[str, Any]) -> dict[str, Any]:
+    async def handler(request: dict[str, Any], *_: Any) -> dict[str, Any]:
         return {"echo": request.get("text")}
 
     server = ControlServer(tmp_path / "control.sock", handler)

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jws as jose_jws
 from joserfc.jwk import OKPKey
@@ -33,10 +34,15 @@ async def test_lookup_answers(post, key: Ed25519PrivateKey) -> None:
 
 async def test_a_stock_jose_library_can_talk_to_it(post, key: Ed25519PrivateKey) -> None:
     jwk = OKPKey.import_key(public_jwk(key) | {"d": b64url(key.private_bytes_raw())})
-    # not JCS: spaces, unsorted keys; the backend must not care how the JSON was written
-    body = json.dumps({"ts": utc_now(), "type": "lookup", "kiosk": KIOSK, "account": ZHANG}).encode()
-    token = jose_jws.serialize_compact({"alg": "EdDSA", "kid": KIOSK, "typ": "kioskd+jws"}, body, jwk, algorithms=["EdDSA"])
+    payload = {"ts": utc_now(), "type": "lookup", "kiosk": KIOSK, "account": ZHANG}
+    header = {"alg": "EdDSA", "kid": KIOSK, "typ": "kioskd+jws"}
+    # the payload as RFC 8785 writes it (here by the rfc8785 package), signed by joserfc
+    token = jose_jws.serialize_compact(header, rfc8785.dumps(payload), jwk, algorithms=["EdDSA"])
     assert (await post(LOOKUP, token))[0] == 200
+    # the same JSON written another way (spaces, key order) is refused: one spelling only
+    other = jose_jws.serialize_compact(header, json.dumps(payload).encode(), jwk, algorithms=["EdDSA"])
+    status, body = await post(LOOKUP, other)
+    assert status == 400 and "RFC 8785" in body["detail"]
 
 
 async def test_forged_signature_wrong_kid_and_kiosk_mismatch_are_401(post, key: Ed25519PrivateKey, backend: ReferenceBackend) -> None:

@@ -9,6 +9,8 @@ from kioskd.uplink.batches import GENESIS, BatchBuilder, batch_digest
 from kioskd.uplink.client import BackendClient
 from kioskd.uplink.outbox import OutboxSender
 from refbackend import ReferenceBackend
+from refbackend.intake import MAX_BODY
+from refbackend.witness import record_hash
 from tests.refbackend.test_witness import entries
 from tests.uplink.fake_outbox import FakeOutbox
 
@@ -90,3 +92,20 @@ async def test_altered_batch_is_refused(client: BackendClient, flagged: list) ->
     payload["records"].pop()
     answer = await client.post_signed("v1/batches", f"{head}.{b64url(json.dumps(payload).encode())}.{sig}")
     assert (answer.status, answer.error) == (401, "bad_signature")
+
+
+async def test_a_batch_stays_under_the_backends_body_limit(
+    client: BackendClient, backend: ReferenceBackend, flagged: list
+) -> None:
+    outbox, builder, sender = setup(client, flagged)
+    big = records(600)
+    for record in big:  # long data (a payment with many notes is as long): 600 records, ~3 MiB
+        record["data"] = {"pad": "x" * 5000}
+    prev = GENESIS  # re-hashed after the padding, as the kiosk would have hashed them
+    for record in big:
+        record["prev"] = prev
+        prev = record["hash"] = record_hash(record)
+    seqs = await builder.add(big, START)
+    assert len(seqs) > 1
+    assert all(len(i.body) < MAX_BODY for i in outbox.items)
+    assert await send_all(outbox, sender) == ["done"] * len(seqs)
