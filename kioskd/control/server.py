@@ -135,8 +135,9 @@ class ControlServer:
         """The reply to one request line from `peer`."""
         try:
             request = loads(line)
-        except JsonRefused as err:
-            return self._bad(f"request is not JSON (UTF-8) we accept: {err}")
+        except JsonRefused as err:  # not JSON at all, or JSON nested too deeply / with a key twice
+            plain = str(err).startswith(("not JSON", "not UTF-8"))
+            return self._bad("request is not JSON (UTF-8)" if plain else f"request is not JSON we accept: {err}")
         if not isinstance(request, dict):
             return self._bad("request must be a JSON object")
         cmd = request.get("cmd")
