@@ -22,7 +22,12 @@ _L: dict[str, dict[str, Any]] = {
               "not_printed": "退款凭证未打印：请用 kioskctl case voucher 补打", "written": "证据已写入",
               "statuses": {"open": "处理中", "waiting": "等待后台", "resolved": "已办结", "rejected": "已驳回"},
               "actions": {"note": "备注", "recredit": "改入户号", "void": "冲正转入", "refund": "退款",
-                          "writeoff": "核销", "close": "结案", "reject": "驳回"}},
+                          "writeoff": "核销", "close": "结案", "reject": "驳回"},
+              "step_names": {"opened": "开单", "note": "备注", "count_checked": "钱箱清点核对", "recredit": "改入户号",
+                             "void": "冲正转入", "refund": "退款", "writeoff": "核销", "closed": "结案",
+                             "contact_erased": "删除客户电话"},
+              "states": {"requested": "已申请", "done": "完成", "refused": "被拒绝", "credited": "已入账",
+                         "accepted": "已接受"}},
     "en": {"case": "case", "payment": "payment", "claim": "claim: note not counted", "status": "status",
            "may": "may", "steps": "steps", "outcomes": "outcomes", "none": "none", "no_cases": "no cases",
            "opened": "opened", "contact": "phone", "erased": "erased", "count": "cash-box count",
@@ -32,7 +37,12 @@ _L: dict[str, dict[str, Any]] = {
            "statuses": {"open": "open", "waiting": "waiting for the backend", "resolved": "resolved",
                         "rejected": "rejected"},
            "actions": {"note": "note", "recredit": "re-credit", "void": "void", "refund": "refund",
-                       "writeoff": "write off", "close": "close", "reject": "reject"}},
+                       "writeoff": "write off", "close": "close", "reject": "reject"},
+           "step_names": {"opened": "opened", "note": "note", "count_checked": "checked against the count",
+                          "recredit": "re-credit", "void": "void", "refund": "refund", "writeoff": "write-off",
+                          "closed": "closed", "contact_erased": "phone erased"},
+           "states": {"requested": "requested", "done": "done", "refused": "refused", "credited": "credited",
+                      "accepted": "accepted"}},
 }
 
 
@@ -148,12 +158,19 @@ def _show_case(r: dict[str, Any], lang: str) -> None:
     print(f"{t['may']}: " + ", ".join(t["actions"][a] for a in r["may"]))
     print(f"{t['steps']}:")
     for s in r["steps"]:
-        detail = {k: v for k, v in s["data"].items() if v is not None and k not in ("outcome",)}
-        print(f"  {_when(s['at'], tz)}  {s['step']:<14} {s['by']:<8} {t['statuses'][s['status']]}  {detail}")
+        d = s["data"]
+        words = [t["step_names"].get(s["step"], s["step"]), t["states"].get(d.get("state"), d.get("state")),
+                 d.get("text"), f"{d['account']} -> {d['to']}" if d.get("to") else d.get("account") if s["step"] != "opened"
+                 else None, money(d["amount"]) if d.get("amount") and s["step"] != "opened" else None, d.get("ref"),
+                 d.get("reason"), f"{d['paid_by']} / {d['approved_by']}" if d.get("approved_by") else None,
+                 (t["found"] if d.get("found") else t["not_found"]) if s["step"] == "count_checked" else None]
+        print(f"  {_when(s['at'], tz)}  {s['by']:<8} {t['statuses'][s['status']]:<6} "
+              + " · ".join(str(w) for w in words if w not in (None, "")))
     print(f"{t['outcomes']}: " + ("" if r["outcomes"] else t["none"]))
     for o in r["outcomes"]:
         target = f" -> {o['account']} {o['holder'] or ''}" if o["account"] else ""
-        print(f"  {o['kind']} {o['state']} {money(o['amount'])}{target}" + (f" ref {o['ref']}" if o["ref"] else ""))
+        print(f"  {t['actions'][o['kind']]} {t['states'][o['state']]} {money(o['amount'])}{target}"
+              + (f" ref {o['ref']}" if o["ref"] else ""))
     if "voucher_printed" in r:
         print(t["printed"] if r["voucher_printed"] else t["not_printed"])
 

@@ -282,9 +282,17 @@ async def test_a_claim_is_borne_out_by_the_count_and_recredited(hall: Hall) -> N
 
 
 async def test_evidence_of_a_payment_case_to_a_file(hall: Hall, tmp_path: Path) -> None:
-    no = str((await hall.ok("2001", "case", "list"))["cases"][-1]["no"])  # the first case
+    flagged = await pay(hall, WANG, [2000], close_account=True)
+    opened = await hall.ok("2001", "case", "open", "--txn", str(flagged["seq"]), "--phone", "13912345678")
+    no = str(opened["case"]["no"])
+    await hall.ok("3001", "case", "writeoff", no, "--reason", "客户放弃")
     out = tmp_path / "evidence.txt"
     code, said = await hall.ctl("2001", "case", "evidence", no, "--out", str(out), as_json=False)
     assert str(out) in said
+    code, shown = await hall.ctl("2001", "case", "show", no, as_json=False)  # as staff read it, zh-CN
+    assert code == 0 and f"差错单 {no}  状态: 已办结" in shown and "核销" in shown, shown
+    assert "13912345678" in shown  # staff see the phone while it is kept; the evidence never has it
+    code, listed = await hall.ctl("2001", "case", "list", "--lang", "en", as_json=False)
+    assert code == 0 and "resolved" in listed, listed
     text = await asyncio.to_thread(out.read_text, encoding="utf-8")
     assert code == 0 and "差错单证据" in text and "13912345678" not in text and "== 缴费 #" in text
