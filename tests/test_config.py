@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,22 @@ def test_a_changed_config_file_is_noticed_once(tmp_path: Path) -> None:
     path.write_text(MINIMAL + "[limits]\nmax_notes = 20\n", encoding="utf-8")
     before, after = config.config_changed(str(path), tmp_path)
     assert before == first[1] and after != before
+
+
+@pytest.mark.parametrize("section,key", [("custody", "lockout"), ("timeouts", "account"), ("door", "grace"),
+                                         ("custody", "result_timeout"), ("custody", "checkpoint_every")])
+@pytest.mark.parametrize("number", ["nan", "inf", "-inf", "1e308"])
+def test_every_number_is_finite_and_within_its_range(tmp_path: Path, section: str, key: str, number: str) -> None:
+    # with lockout = nan the PIN lock-out never ends its count: unlimited guessing
+    path = write(tmp_path, MINIMAL + f"[{section}]\n{key} = {number}\n")
+    with pytest.raises(config.ConfigError) as err:
+        config.load(path)
+    assert str(err.value).startswith(f"config error: {path}: {section}.{key}:")
+
+
+def test_kioskd_run_exits_78_on_a_lockout_of_nan(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL + "[custody]\nlockout = nan\n")
+    run = subprocess.run([sys.executable, "-m", "kioskd", "run", "--config", str(path)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 78
+    assert run.stderr.strip().splitlines() == [f"config error: {path}: custody.lockout: must be a finite number, got nan"]

@@ -8,6 +8,7 @@ The sections themselves are kioskd/config.py.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import types
 import typing
@@ -20,6 +21,9 @@ class ConfigError(Exception):
     def __init__(self, file: str, key: str, problem: str) -> None:
         super().__init__(f"config error: {file}: {key}: {problem}")
         self.file, self.key, self.problem = file, key, problem
+
+# Every float key is a time in seconds unless it names its own range: at most 30 days.
+MAX_SECONDS = 30 * 24 * 3600.0
 
 
 def build(cls: type, raw: Any, file: str, prefix: str) -> Any:
@@ -81,6 +85,11 @@ def _check_scalar(value: Any, hint: Any, meta: Any, file: str, key: str) -> Any:
         raise ConfigError(file, key, f"must be {_type_name(hint)}, got {value!r}")
     if hint is float:
         value = float(value)
+        # nan passes every comparison and inf outlasts every timer (lockout = nan: no lock-out at all)
+        if not math.isfinite(value):
+            raise ConfigError(file, key, f"must be a finite number, got {value!r}")
+        if meta.get("max") is None and value > MAX_SECONDS:
+            raise ConfigError(file, key, f"must be <= {MAX_SECONDS:g} (30 days), got {value!r}")
     check_rules(value, meta, file, key)
     return value
 
