@@ -14,9 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from backend_api.jcs import canonicalize
-from refbackend.fleetstore import touch
 from refbackend.rules import payment_refusal
-from refbackend.sql import Sql
+from refbackend.sql import Sql, touch
 
 Answer = tuple[int, dict[str, Any]]
 

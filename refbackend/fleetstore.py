@@ -11,15 +11,17 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from refbackend.records import audit_records
-from refbackend.sql import Sql
+from refbackend.sql import Sql, touch
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")  # kiosk and hall ids (docs/spec/fleet.md)
 
 
-def touch(sql: Sql, kiosk: str, received: str) -> None:
-    """Record contact from a kiosk (in the transaction of what it sent)."""
-    sql.run("UPDATE kiosks SET last_contact = ? WHERE kid = ? AND (last_contact IS NULL OR last_contact < ?)",
-            (received, kiosk, received))
+def _next_change(sql: Sql) -> int:
+    """The next enrolment change number (the counter's row stays locked until this transaction ends)."""
+    sql.run("UPDATE kiosk_changes SET last = last + 1 WHERE id = 1")
+    row = sql.one("SELECT last FROM kiosk_changes WHERE id = 1")
+    assert row is not None
+    return int(row["last"])
 
 
 class FleetStore:
@@ -33,17 +35,25 @@ class FleetStore:
     def enroll(self, kiosk_id: str, public_key_b64url: str, hall: str | None = None, at: str | None = None) -> None:
         """Enrol, re-key or move a kiosk (hall None: keep its hall); enabled afterwards."""
         with self.transaction() as sql:
+            change = _next_change(sql)
             if sql.one("SELECT kid FROM kiosks WHERE kid = ?", (kiosk_id,)) is None:
-                sql.run("INSERT INTO kiosks (kid, public_key, hall, enabled, enrolled) VALUES (?, ?, ?, 1, ?)",
-                        (kiosk_id, public_key_b64url, hall or "", at))
+                sql.run("INSERT INTO kiosks (kid, public_key, hall, enabled, enrolled, changed) VALUES (?, ?, ?, 1, ?, ?)",
+                        (kiosk_id, public_key_b64url, hall or "", at, change))
             else:
-                sql.run("UPDATE kiosks SET public_key = ?, hall = COALESCE(?, hall), enabled = 1 WHERE kid = ?",
-                        (public_key_b64url, hall, kiosk_id))
+                sql.run("UPDATE kiosks SET public_key = ?, hall = COALESCE(?, hall), enabled = 1, changed = ?"
+                        " WHERE kid = ?", (public_key_b64url, hall, change, kiosk_id))
 
     def set_enabled(self, kiosk_id: str, enabled: bool) -> bool:
         """Enable or disable an enrolled kiosk; False when it is not enrolled."""
         with self.transaction() as sql:
-            return sql.run("UPDATE kiosks SET enabled = ? WHERE kid = ?", (int(enabled), kiosk_id)) == 1
+            return sql.run("UPDATE kiosks SET enabled = ?, changed = ? WHERE kid = ?",
+                           (int(enabled), _next_change(sql), kiosk_id)) == 1
+
+    def kiosk_changes(self, since: int) -> tuple[int, list[dict[str, Any]]]:
+        """Kiosks whose enrolment changed after change number `since` (-1: every kiosk), and the newest number."""
+        with self.transaction() as sql:
+            rows = sql.rows("SELECT kid, public_key, enabled, changed FROM kiosks WHERE changed > ?", (since,))
+        return max([since, *(r["changed"] for r in rows)]), rows
 
     def kiosk(self, kiosk_id: str) -> dict[str, Any] | None:
         """One enrolled kiosk: kid, public_key, hall, enabled, enrolled, last_contact."""
@@ -68,10 +78,8 @@ class FleetStore:
         """Keep the newest status report of a kiosk."""
         report = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         with self.transaction() as sql:
-            if sql.run("UPDATE kiosk_status SET report = ?, received = ? WHERE kid = ?",
-                       (report, received, kiosk_id)) == 0:
-                sql.run("INSERT INTO kiosk_status (kid, report, received) VALUES (?, ?, ?)",
-                        (kiosk_id, report, received))
+            sql.run("INSERT INTO kiosk_status (kid, report, received) VALUES (?, ?, ?) ON CONFLICT (kid)"
+                    " DO UPDATE SET report = excluded.report, received = excluded.received", (kiosk_id, report, received))
             touch(sql, kiosk_id, received)
 
     # -- reads for the operator's view --------------------------------------------------

@@ -12,9 +12,8 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from backend_api.jcs import canonicalize
-from refbackend.fleetstore import touch
 from refbackend.rules import invoice_refusal
-from refbackend.sql import Sql
+from refbackend.sql import Sql, touch
 
 INVOICE_PATH = "invoices/"  # under the backend's base URL: GET /invoices/{token}
 

@@ -22,11 +22,12 @@ from psycopg.rows import dict_row
 
 from backend_api.jcs import canonicalize
 from refbackend.corrections import superseded
-from refbackend.fleetstore import FleetStore, touch
+from refbackend.fleetstore import FleetStore
+from refbackend.grouping import GroupedTransactions
 from refbackend.invoices import InvoiceStore
 from refbackend.records import file_records
 from refbackend.rules import batch_verdict, payment_refusal, seq_taken
-from refbackend.sql import Sql, upgrade
+from refbackend.sql import Sql, touch, upgrade
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kiosks (kid TEXT PRIMARY KEY, public_key TEXT NOT NULL);
@@ -60,13 +61,16 @@ class StoreUnavailable(OSError):
     """The PostgreSQL server cannot be reached, refused the connection, or the URL is malformed."""
 
 
-class PostgresStore(FleetStore, InvoiceStore):
-    """BackendStore on one PostgreSQL connection; each method one READ COMMITTED transaction."""
+class PostgresStore(GroupedTransactions, FleetStore, InvoiceStore):
+    """BackendStore on PostgreSQL, a connection per thread; each method one READ COMMITTED transaction (or a group's)."""
+
+    POSTGRES = True
 
     def __init__(self, url: str) -> None:
         self._url = url
-        self._lock = threading.Lock()  # one connection: one transaction at a time per store
-        self._conn = self._connect()
+        self._lock = threading.Lock()  # guards _conns
+        self._conns: list[psycopg.Connection[dict[str, Any]]] = []  # every thread's, for close()
+        self._local = threading.local()  # .conn: this thread's connection (store threads run groups side by side)
         try:
             with self._tx() as cur:
                 # Two backends starting at once must not both run CREATE TABLE (pg_type races).
@@ -74,33 +78,34 @@ class PostgresStore(FleetStore, InvoiceStore):
                 cur.execute(_SCHEMA)
                 upgrade(Sql(cur, postgres=True))
         except psycopg.Error as err:  # e.g. no CREATE right on the schema
-            self._conn.close()
+            self.close()
             raise StoreUnavailable(f"PostgreSQL store {_redacted(url)}: creating the tables: {err}") from err
 
-    def _connect(self) -> psycopg.Connection[dict[str, Any]]:
-        try:
-            return psycopg.connect(self._url, row_factory=dict_row, connect_timeout=10)
-        except psycopg.Error as err:  # OperationalError: unreachable; ProgrammingError: a bad URL
-            raise StoreUnavailable(f"PostgreSQL store {_redacted(self._url)}: {err}") from err
+    def _connection(self) -> psycopg.Connection[dict[str, Any]]:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.broken:  # first use, or the server restarted: a new session
+            try:
+                conn = psycopg.connect(self._url, row_factory=dict_row, connect_timeout=10)
+            except psycopg.Error as err:  # OperationalError: unreachable; ProgrammingError: a bad URL
+                raise StoreUnavailable(f"PostgreSQL store {_redacted(self._url)}: {err}") from err
+            self._local.conn = conn
+            with self._lock:
+                self._conns = [c for c in self._conns if not c.closed] + [conn]
+        return conn
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close every thread's connection."""
         with self._lock:
-            self._conn.close()
+            for conn in self._conns:
+                conn.close()
+            self._conns = []
 
     @contextmanager
-    def _tx(self) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
-        with self._lock:
-            if self._conn.closed or self._conn.broken:
-                self._conn = self._connect()  # the server restarted: a new request gets a new session
-            # transaction(): COMMIT on success, ROLLBACK on any error; answers are given after COMMIT.
-            with self._conn.transaction(), self._conn.cursor() as cur:
-                yield cur
-
-    @contextmanager
-    def transaction(self) -> Iterator[Sql]:
-        with self._tx() as cur:
-            yield Sql(cur, postgres=True)
+    def _open_tx(self) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
+        conn = self._connection()
+        # transaction(): COMMIT on success, ROLLBACK on any error; answers are given after COMMIT.
+        with conn.transaction(), conn.cursor() as cur:
+            yield cur
 
     def seed_accounts(self, accounts: Iterable[dict[str, Any]]) -> None:
         """Add accounts that are not there yet (a restart keeps balances)."""
@@ -120,53 +125,67 @@ class PostgresStore(FleetStore, InvoiceStore):
         """Credit a payment once; a repeat gets the stored answer, a changed payload 409."""
         canonical = canonicalize(payload).decode("utf-8")
         txn = payload["txn"]
-        seen_sql = "SELECT payload, status, answer FROM payments WHERE kiosk = %s AND txn = %s"
         with self._tx() as cur:
-            # A repeat is answered from the stored row without touching the id sequence, which
-            # ON CONFLICT would advance (refs stay B-000001, B-000002, ... as on SQLite).
-            seen = cur.execute(seen_sql, (kiosk_id, txn)).fetchone()
-            claimed = None
-            if seen is None:
-                other = cur.execute(
-                    "SELECT txn FROM payments WHERE kiosk = %s AND (payload::jsonb ->> 'seq')::bigint = %s",
-                    (kiosk_id, payload["seq"])).fetchone()
-                if other is not None:  # a kiosk put back to an older journal: never credit a seq twice
-                    return seq_taken(payload["seq"], other["txn"])
-                # The claim: a concurrent claimant of the same txn blocks here until this one commits,
-                # then gets no row (only such a lost race leaves a gap in the refs).
-                claimed = cur.execute(
-                    "INSERT INTO payments (kiosk, txn, payload, account, amount, credited, status, answer, received,"
-                    " ended) VALUES (%s, %s, %s, %s, %s, false, 0, '', %s, %s)"
-                    " ON CONFLICT (kiosk, txn) DO NOTHING RETURNING id",
-                    (kiosk_id, txn, canonical, payload["account"], payload["amount"], received, payload["ended"]),
-                ).fetchone()
-                if claimed is None:
-                    seen = cur.execute(seen_sql, (kiosk_id, txn)).fetchone()
+            claimed, seen, seq_holder = self._claim_payment(cur, kiosk_id, payload, canonical, received)
             if seen is not None:
                 if seen["payload"] != canonical:
                     return 409, {"error": "conflict"}
                 return seen["status"], json.loads(seen["answer"])
-            row = cur.execute(
-                "SELECT * FROM accounts WHERE account = %s FOR UPDATE", (payload["account"],)
-            ).fetchone()
-            refusal = payment_refusal(row, payload)
-            if superseded(Sql(cur, postgres=True), kiosk_id, txn):
-                refusal = "recredited"  # a case re-credited this cash: the payment never credits
+            if seq_holder is not None:  # a kiosk put back to an older journal: never credit a seq twice
+                return seq_taken(payload["seq"], seq_holder)
+            conn = cur.connection
+            with conn.pipeline():  # the account and the re-credit check in one round trip
+                account = conn.execute("SELECT * FROM accounts WHERE account = %s FOR UPDATE", (payload["account"],))
+                gone = superseded(self._sql(cur), kiosk_id, txn)
+                row = account.fetchone()
+            refusal = "recredited" if gone else payment_refusal(row, payload)  # a case re-credited this cash
             if refusal is not None:
                 status, answer = 422, {"error": "rejected", "reason": refusal}
             else:
-                balance = cur.execute(
-                    "UPDATE accounts SET balance = balance + %s WHERE account = %s RETURNING balance",
-                    (payload["amount"], payload["account"]),
-                ).fetchone()["balance"]
-                status = 200
-                answer = {"txn": txn, "status": "credited", "balance": balance, "ref": f"B-{claimed['id']:06d}"}
-            cur.execute(
-                "UPDATE payments SET credited = %s, status = %s, answer = %s WHERE id = %s",
-                (refusal is None, status, json.dumps(answer), claimed["id"]),
-            )
-            touch(Sql(cur, postgres=True), kiosk_id, received)
+                # the row is locked: its balance is the one this credit moves
+                status, balance = 200, row["balance"] + payload["amount"]
+                answer = {"txn": txn, "status": "credited", "balance": balance, "ref": f"B-{claimed:06d}"}
+            with conn.pipeline():  # both writes in one round trip
+                if refusal is None:
+                    cur.execute("UPDATE accounts SET balance = %s WHERE account = %s", (balance, payload["account"]))
+                conn.execute("UPDATE payments SET credited = %s, status = %s, answer = %s WHERE id = %s",
+                             (refusal is None, status, json.dumps(answer), claimed))
+            touch(self._sql(cur), kiosk_id, received)
             return status, answer
+
+    @staticmethod
+    def _claim_payment(cur: psycopg.Cursor[dict[str, Any]], kiosk_id: str, payload: dict[str, Any], canonical: str,
+                       received: str) -> tuple[int | None, dict[str, Any] | None, str | None]:
+        """(the new row's id, None, None) for a first payment, (None, the stored row, None) for a repeat,
+        or (None, None, the txn that holds its seq) for a new txn with a seq already credited.
+
+        A repeat is answered from the stored row without touching the id sequence (refs stay
+        B-000001, B-000002, ... as on SQLite): the INSERT only runs when no row was seen. A
+        concurrent claimant of the same txn waits on the unique key until this one commits, then
+        inserts nothing and reads the stored row (only such a lost race leaves a gap in the refs).
+        """
+        row = cur.execute(
+            "WITH seen AS (SELECT payload, status, answer FROM payments WHERE kiosk = %(kiosk)s AND txn = %(txn)s),"
+            " taken AS (SELECT txn FROM payments WHERE kiosk = %(kiosk)s"
+            " AND (payload::jsonb ->> 'seq')::bigint = %(seq)s AND txn <> %(txn)s LIMIT 1),"
+            " claim AS (INSERT INTO payments (kiosk, txn, payload, account, amount, credited, status, answer,"
+            " received, ended) SELECT %(kiosk)s, %(txn)s, %(payload)s, %(account)s, %(amount)s, false, 0, '',"
+            " %(received)s, %(ended)s WHERE NOT EXISTS (SELECT 1 FROM seen) AND NOT EXISTS (SELECT 1 FROM taken)"
+            " ON CONFLICT (kiosk, txn) DO NOTHING RETURNING id)"
+            " SELECT (SELECT id FROM claim) AS id, (SELECT txn FROM taken) AS taken, seen.*"
+            " FROM (SELECT 1) AS one LEFT JOIN seen ON true",
+            {"kiosk": kiosk_id, "txn": payload["txn"], "seq": payload["seq"], "payload": canonical,
+             "account": payload["account"], "amount": payload["amount"], "received": received,
+             "ended": payload["ended"]},
+        ).fetchone()
+        if row["id"] is not None:
+            return row["id"], None, None
+        if row["payload"] is None and row["taken"] is not None:
+            return None, None, row["taken"]
+        if row["payload"] is None:  # lost the race: the other claimant's row is committed now
+            row = cur.execute("SELECT payload, status, answer FROM payments WHERE kiosk = %s AND txn = %s",
+                              (kiosk_id, payload["txn"])).fetchone()
+        return None, row, None
 
     def record_alert(self, kiosk_id: str, payload: dict[str, Any], received: str) -> bool:
         """Store an alert state once per (id, state); True when it is new."""
@@ -178,7 +197,7 @@ class PostgresStore(FleetStore, InvoiceStore):
                  payload["at"], json.dumps(payload["detail"], ensure_ascii=False), received),
             )
             new = cur.rowcount == 1
-            touch(Sql(cur, postgres=True), kiosk_id, received)
+            touch(self._sql(cur), kiosk_id, received)
             return new
 
     def apply_batch(self, kiosk_id: str, payload: dict[str, Any], jws: str, received: str) -> tuple[int, dict[str, Any]]:
@@ -212,8 +231,8 @@ class PostgresStore(FleetStore, InvoiceStore):
                     if r["kind"] == "rating":  # the customer's one rating of a payment
                         cur.execute("INSERT INTO ratings VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                                    (kiosk_id, r["txn"], r["seq"], r["rating"], r["at"]))
-                file_records(Sql(cur, postgres=True), kiosk_id, seq, payload["records"])
-            touch(Sql(cur, postgres=True), kiosk_id, received)
+                file_records(self._sql(cur), kiosk_id, seq, payload["records"])
+            touch(self._sql(cur), kiosk_id, received)
             return status, answer
 
     def credits(self, kiosk_id: str) -> dict[str, int]:

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from refbackend.corrections import apply_recredit, apply_void
 from refbackend.faults import Faults
+from refbackend.grouping import ACCOUNT, KIOSK
 from refbackend.intake import BodySlots
 from refbackend.verification import Refusal, SignedRequest, Verifier
 from refbackend.witness import refusal_alert
@@ -98,20 +99,21 @@ class KioskApi:
         if r.kind == "lookup":
             return await self._lookup(r.payload["account"])
         if r.kind == "payment":
-            return await self.in_store(self.store.apply_payment, r.kid, r.payload, r.received)
+            return await self.in_store(self.store.apply_payment, r.kid, r.payload, r.received,
+                                       order=(ACCOUNT, r.payload["account"]))
         if r.kind == "alert":
-            await self.in_store(self.store.record_alert, r.kid, r.payload, r.received)
+            await self.in_store(self.store.record_alert, r.kid, r.payload, r.received, order=(KIOSK, r.kid))
             return 200, {"id": r.payload["id"]}
         if r.kind == "invoice":  # the invoice's link names this backend as the kiosk reached it
             return await self.in_store(self.store.issue_invoice, r.kid, r.payload, r.received, base_url)
         if r.kind == "status":
-            await self.in_store(self.store.record_status, r.kid, r.payload, r.received)
+            await self.in_store(self.store.record_status, r.kid, r.payload, r.received, order=(KIOSK, r.kid))
             return 200, {"status": "recorded"}
         if r.kind == "recredit":
             return await self.in_store(apply_recredit, self.store, r.kid, r.payload, r.received)
         if r.kind == "void":
             return await self.in_store(apply_void, self.store, r.kid, r.payload, r.received, self.zone)
-        return await self.in_store(self.store.apply_batch, r.kid, r.payload, r.token, r.received)
+        return await self.in_store(self.store.apply_batch, r.kid, r.payload, r.token, r.received, order=(KIOSK, r.kid))
 
     async def _lookup(self, number: str) -> tuple[int, dict[str, Any]]:
         account = await self.in_store(self.store.account, number)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from refbackend.accounts import DEMO_ACCOUNTS, load_accounts
 from refbackend.enrolment import enroll
 from refbackend.faults import Faults
 from refbackend.fleet.config import FleetConfig
+from refbackend.grouping import OTHER, GroupRunner
 from refbackend.intake import MAX_BODY
 from refbackend.page import OperatorPage
 from refbackend.receipt import ReceiptPages
@@ -25,6 +24,8 @@ from refbackend.store import BackendStore, is_postgres_url, open_store
 from refbackend.verification import Verifier
 
 __all__ = ["DEMO_ACCOUNTS", "Faults", "ReferenceBackend", "load_accounts"]
+
+PG_STORE_THREADS = 4  # per worker process; SQLite has one writer at a time anyway, so one thread
 
 
 class ReferenceBackend:
@@ -37,9 +38,11 @@ class ReferenceBackend:
         self.store: BackendStore = store if store is not None else open_store(self.db_path)
         self.store.seed_accounts(load_accounts(accounts_file or DEMO_ACCOUNTS))
         self.faults = Faults()
-        # sqlite3 and psycopg block: all store calls from the server run on one dedicated thread.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refbackend-store")
-        self.verifier = Verifier(lambda kid: self._in_store(self.store.kiosk, kid))
+        # sqlite3 and psycopg block: the server's store calls run on store threads, many per commit;
+        # PostgreSQL gets several (a connection each) so that waiting on round trips overlaps.
+        self.runner = GroupRunner(self.store, threads=PG_STORE_THREADS if is_postgres_url(self.db_path) else 1)
+        self.verifier = Verifier(lambda kid: self._in_store(self.store.kiosk, kid),
+                                 lambda since: self._in_store(self.store.kiosk_changes, since))
         fleet = fleet or FleetConfig()
         self.api = KioskApi(self.store, self._in_store, self.verifier, self.faults, fleet.zone)
         self.page = OperatorPage(self.store, self._in_store, fleet)
@@ -75,6 +78,7 @@ class ReferenceBackend:
         """Serve on host:port (0 = any free port), or on a bound `sock`; return the base URL with a trailing /."""
         # handler_cancellation=False (aiohttp's default): a commit finishes even if the client left.
         # A short grace period: a test that delays answers must not hold up stop() for long.
+        await self.verifier.refresh()  # every enrolled key in memory before the first request
         self._served = await serve(self.build_app(), host, port, sock=sock, shutdown_timeout=0.5)
         self.url = f"http://{self._served.host}:{self._served.port}/"
         return self.url
@@ -87,7 +91,7 @@ class ReferenceBackend:
 
     def close(self) -> None:
         """Release the store and its thread."""
-        self._executor.shutdown(wait=True)
+        self.runner.close()
         self.store.close()
 
     def credits(self, kiosk_id: str) -> dict[str, int]:
@@ -98,5 +102,5 @@ class ReferenceBackend:
         """Sum credited for a kiosk (fen)."""
         return sum(self.credits(kiosk_id).values())
 
-    async def _in_store(self, method: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, method, *args)
+    async def _in_store(self, method: Any, *args: Any, order: tuple[str, str] = (OTHER, "")) -> Any:
+        return await self.runner.call(method, *args, order=order)

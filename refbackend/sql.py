@@ -27,6 +27,10 @@ FLEET_SCHEMA = (
     " received TEXT NOT NULL, PRIMARY KEY (kiosk, txn))",
     "CREATE TABLE IF NOT EXISTS invoice_counter (id INTEGER PRIMARY KEY, last BIGINT NOT NULL)",
     "INSERT INTO invoice_counter (id, last) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM invoice_counter WHERE id = 1)",
+    # Enrolment changes numbered by a one-row counter (its UPDATE orders them: each worker's key
+    # cache asks for the kiosks changed after the last number it saw).
+    "CREATE TABLE IF NOT EXISTS kiosk_changes (id INTEGER PRIMARY KEY, last BIGINT NOT NULL)",
+    "INSERT INTO kiosk_changes (id, last) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM kiosk_changes WHERE id = 1)",
     # Re-credits and voids of the kiosks' cases (corrections.py): one credit stands per cash.
     "CREATE TABLE IF NOT EXISTS recredits (kiosk TEXT NOT NULL, id TEXT NOT NULL, payload TEXT NOT NULL,"
     " cash TEXT NOT NULL, account TEXT NOT NULL, amount BIGINT NOT NULL, credited INTEGER NOT NULL DEFAULT 0,"
@@ -44,18 +48,21 @@ ADDED_COLUMNS = (
     ("kiosks", "enrolled", "TEXT"),
     ("kiosks", "last_contact", "TEXT"),
     ("payments", "ended", "TEXT"),
+    ("kiosks", "changed", "BIGINT NOT NULL DEFAULT 0"),  # the kiosk_changes number of its last change
 )
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS payments_by_ended ON payments (ended)",
     "CREATE INDEX IF NOT EXISTS alerts_by_state ON alerts (state, kiosk)",
+    "CREATE INDEX IF NOT EXISTS kiosks_by_change ON kiosks (changed)",
 )
 
 
 class Sql:
     """Statements inside one open transaction of either engine; rows come back as dicts."""
 
-    def __init__(self, cursor: Any, postgres: bool) -> None:
+    def __init__(self, cursor: Any, postgres: bool, touches: dict[str, str] | None = None) -> None:
         self._cur, self.postgres = cursor, postgres
+        self.touches = touches  # in a group transaction: kiosk -> last contact, written at its end
 
     def _text(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.postgres else sql
@@ -84,6 +91,21 @@ class Sql:
                 "SELECT column_name FROM information_schema.columns"
                 " WHERE table_schema = current_schema() AND table_name = ?", (table,))}
         return {r["name"] for r in self.rows(f"PRAGMA table_info({table})")}
+
+
+def touch(sql: Sql, kiosk: str, received: str) -> None:
+    """Record contact from a kiosk (in the transaction of what it sent; in a group, at its end)."""
+    if sql.touches is not None:
+        sql.touches[kiosk] = max(received, sql.touches.get(kiosk, received))
+        return
+    write_touches(sql, {kiosk: received})
+
+
+def write_touches(sql: Sql, touches: dict[str, str]) -> None:
+    """Move kiosks' last contact forward, in kiosk order (two groups lock kiosk rows in one order)."""
+    if touches:
+        sql.many("UPDATE kiosks SET last_contact = ? WHERE kid = ? AND (last_contact IS NULL OR last_contact < ?)",
+                 [(at, kid, at) for kid, at in sorted(touches.items())])
 
 
 def upgrade(sql: Sql) -> None:

@@ -10,18 +10,19 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
 from backend_api.jcs import canonicalize
 from refbackend.corrections import superseded
-from refbackend.fleetstore import FleetStore, touch
+from refbackend.fleetstore import FleetStore
+from refbackend.grouping import GroupedTransactions
 from refbackend.invoices import InvoiceStore
 from refbackend.records import file_records
 from refbackend.rules import batch_verdict, payment_refusal, seq_taken
-from refbackend.sql import Sql, upgrade
+from refbackend.sql import Sql, touch, upgrade
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kiosks (kid TEXT PRIMARY KEY, public_key TEXT NOT NULL);
@@ -54,9 +55,11 @@ class BackendStore(Protocol):
 
     def enroll(self, kiosk_id: str, public_key_b64url: str, hall: str | None = None, at: str | None = None) -> None: ...
     def transaction(self) -> AbstractContextManager[Sql]: ...
+    def group(self) -> AbstractContextManager[None]: ...
     def set_enabled(self, kiosk_id: str, enabled: bool) -> bool: ...
     def kiosk(self, kiosk_id: str) -> dict[str, Any] | None: ...
     def kiosks(self, hall: str | None = None) -> list[dict[str, Any]]: ...
+    def kiosk_changes(self, since: int) -> tuple[int, list[dict[str, Any]]]: ...
     def public_key(self, kiosk_id: str) -> str | None: ...
     def record_status(self, kiosk_id: str, payload: dict[str, Any], received: str) -> None: ...
     def fleet_rows(self, hall: str | None = None) -> dict[str, list[dict[str, Any]]]: ...
@@ -91,7 +94,7 @@ def open_store(target: Path | str) -> BackendStore:
     return SQLiteStore(Path(target))
 
 
-class SQLiteStore(FleetStore, InvoiceStore):
+class SQLiteStore(GroupedTransactions, FleetStore, InvoiceStore):
     """BackendStore on one SQLite file (WAL, synchronous=FULL); thread-safe by one lock."""
 
     def __init__(self, path: Path) -> None:
@@ -110,13 +113,8 @@ class SQLiteStore(FleetStore, InvoiceStore):
         with self._lock:
             self._db.close()
 
-    def _tx(self) -> _Transaction:
+    def _open_tx(self) -> _Transaction:
         return _Transaction(self._db, self._lock)
-
-    @contextmanager
-    def transaction(self) -> Iterator[Sql]:
-        with self._tx() as db:
-            yield Sql(db, postgres=False)
 
     def seed_accounts(self, accounts: Iterable[dict[str, Any]]) -> None:
         """Add accounts that are not there yet (a restart keeps balances)."""
@@ -152,7 +150,7 @@ class SQLiteStore(FleetStore, InvoiceStore):
                 return seq_taken(payload["seq"], other["txn"])
             row = db.execute("SELECT * FROM accounts WHERE account = ?", (payload["account"],)).fetchone()
             refusal = payment_refusal(None if row is None else dict(row), payload)
-            if superseded(Sql(db, postgres=False), kiosk_id, txn):
+            if superseded(self._sql(db), kiosk_id, txn):
                 refusal = "recredited"  # a case re-credited this cash: the payment never credits
             cur = db.execute(
                 "INSERT INTO payments (kiosk, txn, payload, account, amount, credited, status, answer,"
@@ -160,7 +158,7 @@ class SQLiteStore(FleetStore, InvoiceStore):
                 (kiosk_id, txn, canonical, payload["account"], payload["amount"], int(refusal is None), received,
                  payload["ended"]),
             )
-            touch(Sql(db, postgres=False), kiosk_id, received)
+            touch(self._sql(db), kiosk_id, received)
             if refusal is not None:
                 status, answer = 422, {"error": "rejected", "reason": refusal}
             else:
@@ -180,7 +178,7 @@ class SQLiteStore(FleetStore, InvoiceStore):
                 (kiosk_id, payload["id"], payload["state"], payload["code"], payload["severity"],
                  payload["at"], json.dumps(payload["detail"], ensure_ascii=False), received),
             )
-            touch(Sql(db, postgres=False), kiosk_id, received)
+            touch(self._sql(db), kiosk_id, received)
             return cur.rowcount == 1
 
     def apply_batch(self, kiosk_id: str, payload: dict[str, Any], jws: str, received: str) -> tuple[int, dict[str, Any]]:
@@ -210,8 +208,8 @@ class SQLiteStore(FleetStore, InvoiceStore):
                     if r["kind"] == "rating":  # the customer's one rating of a payment
                         db.execute("INSERT INTO ratings VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                    (kiosk_id, r["txn"], r["seq"], r["rating"], r["at"]))
-                file_records(Sql(db, postgres=False), kiosk_id, seq, payload["records"])
-            touch(Sql(db, postgres=False), kiosk_id, received)
+                file_records(self._sql(db), kiosk_id, seq, payload["records"])
+            touch(self._sql(db), kiosk_id, received)
             return status, answer
 
     def credits(self, kiosk_id: str) -> dict[str, int]:

@@ -19,13 +19,17 @@ from refbackend.rules import STALE_AFTER, BadRequest, check_payload, parse_time
 
 log = logging.getLogger(__name__)
 
-# Several worker processes each keep their own key cache: an enrolment change made by another
-# process (kioskd-backend kiosk disable) is seen within this many seconds.
+# Each worker process keeps every enrolled key in memory and asks the store at most this often
+# for the enrolments changed since (kioskd-backend kiosk disable in another process is seen
+# within this many seconds); a key not yet cached costs one look-up, then stays.
 KEY_CACHE_SECONDS = 5.0
+MAX_UNKNOWN = 10000  # ids found not enrolled, remembered until the next refresh (bounded: ids come from outside)
 FRESH_KINDS = ("lookup", "alert", "status")  # spec: only these carry a ts that must be near our clock
 
 # kiosk id -> {"public_key": raw base64url, "enabled": bool, ...}, or None when not enrolled
 KioskLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
+# change number -> (the newest change number, kiosks changed after it: kid, public_key, enabled)
+ChangesLookup = Callable[[int], Awaitable[tuple[int, list[dict[str, Any]]]]]
 
 
 class NotEnrolled(Exception):
@@ -52,16 +56,22 @@ class Refusal(Exception):
 
 
 class Verifier:
-    """Checks signed requests against enrolled keys (cached for KEY_CACHE_SECONDS)."""
+    """Checks signed requests against enrolled keys (all cached, refreshed by changes every KEY_CACHE_SECONDS)."""
 
-    def __init__(self, kiosk_lookup: KioskLookup, clock: Callable[[], float] = time.monotonic) -> None:
-        self._kiosk_lookup = kiosk_lookup
+    def __init__(self, kiosk_lookup: KioskLookup, changes: ChangesLookup,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._kiosk_lookup, self._changes = kiosk_lookup, changes
         self._clock = clock
-        self._keys: dict[str, tuple[float, Ed25519PublicKey, bool]] = {}  # kid -> (when, key, enabled)
+        self._keys: dict[str, tuple[Ed25519PublicKey, bool]] = {}  # kid -> (key, enabled)
+        self._unknown: set[str] = set()  # looked up since the last refresh: not enrolled
+        self._version = -1  # the newest enrolment change seen (-1: none read yet)
+        self._refreshed: float | None = None
+        self._refreshing = False
 
     def forget(self, kid: str) -> None:
         """Drop a cached key (after this process changed the kiosk's enrolment)."""
         self._keys.pop(kid, None)
+        self._unknown.discard(kid)
 
     async def check(self, token: str, kind: str) -> SignedRequest:
         """The verified request, or Refusal (401 bad_signature, unknown_kiosk, kiosk_disabled or stale; 400)."""
@@ -103,13 +113,29 @@ class Verifier:
         return (await self._key(kid))[0]
 
     async def _key(self, kid: str) -> tuple[Ed25519PublicKey, bool]:
+        if not self._refreshing and (self._refreshed is None or self._clock() - self._refreshed >= KEY_CACHE_SECONDS):
+            await self.refresh()  # requests meanwhile use what is cached (or look their key up)
         cached = self._keys.get(kid)
-        if cached is not None and self._clock() - cached[0] < KEY_CACHE_SECONDS:
-            return cached[1], cached[2]
-        kiosk = await self._kiosk_lookup(kid)
-        if kiosk is None:
-            self._keys.pop(kid, None)
-            raise NotEnrolled(f"kid {kid[:64]!r} is not enrolled")
-        key, enabled = public_key_from_b64url(kiosk["public_key"]), bool(kiosk["enabled"])
-        self._keys[kid] = (self._clock(), key, enabled)
-        return key, enabled
+        if cached is not None:
+            return cached
+        if kid not in self._unknown:
+            kiosk = await self._kiosk_lookup(kid)  # enrolled since the last refresh, or not at all
+            if kiosk is not None:
+                self._keys[kid] = (public_key_from_b64url(kiosk["public_key"]), bool(kiosk["enabled"]))
+                return self._keys[kid]
+            if len(self._unknown) >= MAX_UNKNOWN:
+                self._unknown.clear()
+            self._unknown.add(kid)
+        raise NotEnrolled(f"kid {kid[:64]!r} is not enrolled")
+
+    async def refresh(self) -> None:
+        """Read the enrolments changed since the last refresh (the first time: all of them)."""
+        started, self._refreshing = self._clock(), True
+        try:
+            version, changed = await self._changes(self._version)
+        finally:
+            self._refreshing = False
+        for row in changed:
+            self._keys[row["kid"]] = (public_key_from_b64url(row["public_key"]), bool(row["enabled"]))
+        self._version, self._refreshed = version, started
+        self._unknown.clear()
