@@ -206,7 +206,6 @@ class Daemon:
         self.spawn(self.custody.run_checkpoints(), "audit-checkpoints")
         self.spawn(watch_backend(self.client, self.alerts, c.backend.unreachable_after), "backend-watch")
         self.spawn(self.storage.run(), "storage-watch")
-        self.spawn(self.storage.check_pages(), "journal-check")
         self.spawn(watch_pending(self.ledger, self.model, c.backend.max_pending), "pending-watch")
         self.spawn(report_status(self.ledger, self.alerts, self.client, lambda: self.model.state,
                                  c.validator.box_capacity, c.backend.status_every), "status-report")
@@ -238,6 +237,7 @@ class Daemon:
             self.alerts.raise_alert("validator_offline", "critical")
         await self.model.trigger("ready")
         notify("READY=1", f"STATUS={self.model.state}")
+        self.spawn(self.storage.check_pages(), "journal-check")  # after READY: reads the whole file
         log.info("ready")
 
     async def _start_control(self) -> None:

@@ -357,9 +357,16 @@ _V9_SELF_REPRINTS: tuple[str, ...] = (
        BEGIN SELECT RAISE(ABORT, 'a reprint is never deleted'); END""",
 )
 
+_V10_STATE_INDEX: tuple[str, ...] = (
+    # the few payments not yet credited, found without reading a year of credited ones: start-up
+    # recovery, the money waiting for the backend ([backend] max_pending), the status report
+    "CREATE INDEX txns_state ON txns(state)",
+)
+
 # Index i holds the statements that take the schema from user_version i to i + 1.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1_JOURNAL, _V2_OUTBOX, _V3_AUDIT, _V4_CUSTODY, _V5_RATINGS,
-                                           _V6_CASES, _V7_INVOICES, _V8_STAFF, _V9_SELF_REPRINTS)
+                                           _V6_CASES, _V7_INVOICES, _V8_STAFF, _V9_SELF_REPRINTS,
+                                           _V10_STATE_INDEX)
 LATEST_VERSION = len(MIGRATIONS)
 
 

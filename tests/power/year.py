@@ -28,6 +28,13 @@ def fill(path: Path, payments: int) -> None:
         db.execute("UPDATE txns SET state = 'closed', ended = started WHERE id LIKE 'year-%'")
         db.execute("""UPDATE txns SET state = 'credited', balance = 0, ref = 'B-' || seq,
             payload = 'x' WHERE id LIKE 'year-%'""")
+        # boxes are emptied every few days: the last one just now (else every start would
+        # count a year of notes as in the box)
+        db.execute("""INSERT INTO box_changes (box_id, at, last_note, counts)
+            SELECT 'year', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), MAX(id), '{}' FROM notes""")
+        db.execute("UPDATE counters SET count = 0")
+        # and they went to the backend in the daily batches
+        db.execute("INSERT OR REPLACE INTO meta (key, value) SELECT 'batched_payment_seq', MAX(seq) FROM txns")
     db.close()
 
 
