@@ -119,6 +119,22 @@ class FleetStore:
                           " AND ended >= ? AND ended <= ?", (kiosk_id, start or "", end))
         return int(row["total"]) if row else 0
 
+    def custody_sessions(self, kiosk: str | None = None, ended: tuple[str, str] | None = None,
+                         last_only: bool = False) -> list[dict[str, Any]]:
+        """Custody sessions that ended (of a kiosk; ended in [start, end); or each kiosk's last), oldest first."""
+        where, params = ["ended IS NOT NULL"], []
+        if kiosk is not None:
+            where.append("kiosk = ?")
+            params.append(kiosk)
+        if ended is not None:
+            where.append("ended >= ? AND ended < ?")
+            params += list(ended)
+        if last_only:
+            where.append("ended = (SELECT max(x.ended) FROM custody_sessions x WHERE x.kiosk = custody_sessions.kiosk)")
+        with self.transaction() as sql:
+            return sql.rows("SELECT kiosk, session, opened, ended, outcome, box_id, since, expected, counted"
+                            f" FROM custody_sessions WHERE {' AND '.join(where)} ORDER BY ended, kiosk", params)
+
     def audit_records(self, types: tuple[str, ...], kiosk: str | None = None) -> list[dict[str, Any]]:
         """Audit records of these types from accepted batches, each with its kiosk."""
         with self.transaction() as sql:

@@ -46,6 +46,52 @@ def file_records(sql: Sql, kiosk: str, batch_seq: int, records: list[dict[str, A
     if rows:
         sql.many("INSERT INTO batch_records (kiosk, batch_seq, idx, kind, type, at, body)"
                  " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    for record in records:
+        if record["kind"] == "audit" and record.get("type") in CUSTODY_COLUMNS:
+            _note_custody(sql, kiosk, record)
+
+
+# What each custody audit record sets in its session's row.
+CUSTODY_COLUMNS = {"custody_open": ("opened", "box_id", "since", "expected"), "custody_count": ("counted",),
+                   "custody_end": ("ended", "outcome")}
+
+
+def _note_custody(sql: Sql, kiosk: str, record: dict[str, Any]) -> None:
+    """Keep the row of the custody session this audit record belongs to (later records overwrite)."""
+    data = record.get("data") if isinstance(record.get("data"), dict) else {}
+    session = data.get("session")
+    if not isinstance(session, str):
+        return
+    try:
+        counted = sum(int(r["value"]) * int(r["counted"]) for r in data.get("rows") or [] if isinstance(r, dict))
+    except (KeyError, TypeError, ValueError):
+        counted = None  # shown as unknown, as the kiosk's count could not be read
+    values = {"opened": record.get("at"), "box_id": data.get("box_id"), "since": data.get("since"),
+              "expected": _fen(data.get("counts")), "ended": record.get("at"), "outcome": data.get("outcome"),
+              "counted": counted}
+    columns = CUSTODY_COLUMNS[record["type"]]
+    sql.run(f"INSERT INTO custody_sessions (kiosk, session, {', '.join(columns)})"
+            f" VALUES (?, ?, {', '.join('?' * len(columns))}) ON CONFLICT (kiosk, session)"
+            f" DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in columns)}",
+            (kiosk, session, *(values[c] for c in columns)))
+
+
+def _fen(counts: object) -> int | None:
+    if not isinstance(counts, dict):
+        return None
+    try:
+        return sum(int(value) * int(n) for value, n in counts.items())
+    except (TypeError, ValueError):
+        return None
+
+
+def backfill_custody(sql: Sql) -> None:
+    """Sessions of a store made before custody_sessions existed, from the audit records kept (once)."""
+    if sql.one("SELECT 1 AS x FROM custody_sessions LIMIT 1") is not None:
+        return
+    for r in sql.rows("SELECT kiosk, body FROM batch_records WHERE kind = 'audit' AND type IN"
+                      " ('custody_open', 'custody_count', 'custody_end') ORDER BY kiosk, batch_seq, idx"):
+        _note_custody(sql, r["kiosk"], json.loads(r["body"]))
 
 
 def audit_records(sql: Sql, types: tuple[str, ...], kiosk: str | None = None) -> list[dict[str, Any]]:

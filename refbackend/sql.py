@@ -27,6 +27,11 @@ FLEET_SCHEMA = (
     " received TEXT NOT NULL, PRIMARY KEY (kiosk, txn))",
     "CREATE TABLE IF NOT EXISTS invoice_counter (id INTEGER PRIMARY KEY, last BIGINT NOT NULL)",
     "INSERT INTO invoice_counter (id, last) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM invoice_counter WHERE id = 1)",
+    # Custody sessions as their audit records tell them (records.py keeps a row per session as
+    # batches are filed): the operator's view reads these, not every audit record ever sent.
+    "CREATE TABLE IF NOT EXISTS custody_sessions (kiosk TEXT NOT NULL, session TEXT NOT NULL, opened TEXT,"
+    " ended TEXT, outcome TEXT, box_id TEXT, since TEXT, expected BIGINT, counted BIGINT,"
+    " PRIMARY KEY (kiosk, session))",
     # Enrolment changes numbered by a one-row counter (its UPDATE orders them: each worker's key
     # cache asks for the kiosks changed after the last number it saw).
     "CREATE TABLE IF NOT EXISTS kiosk_changes (id INTEGER PRIMARY KEY, last BIGINT NOT NULL)",
@@ -54,6 +59,8 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS payments_by_ended ON payments (ended)",
     "CREATE INDEX IF NOT EXISTS alerts_by_state ON alerts (state, kiosk)",
     "CREATE INDEX IF NOT EXISTS kiosks_by_change ON kiosks (changed)",
+    "CREATE INDEX IF NOT EXISTS payments_by_kiosk_ended ON payments (kiosk, ended)",  # what a box held
+    "CREATE INDEX IF NOT EXISTS custody_by_ended ON custody_sessions (ended)",
 )
 
 
@@ -119,3 +126,6 @@ def upgrade(sql: Sql) -> None:
     sql.run(f"UPDATE payments SET ended = {ended} WHERE ended IS NULL")
     for statement in INDEXES:
         sql.run(statement)
+    from refbackend.records import backfill_custody  # records.py builds on this module
+
+    backfill_custody(sql)

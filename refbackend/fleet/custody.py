@@ -7,36 +7,14 @@ from typing import Any
 from refbackend.fleet.cases import Case, box_known
 from refbackend.store import BackendStore
 
-CUSTODY_TYPES = ("custody_open", "custody_count", "custody_end")
 
+def custody_sessions(store: BackendStore, kiosk: str | None = None, ended: tuple[str, str] | None = None,
+                     last_only: bool = False) -> list[dict[str, Any]]:
+    """Sessions that ended, oldest first: kiosk, session, opened, ended, outcome, box_id, since, expected, counted.
 
-def custody_sessions(store: BackendStore, kiosk: str | None = None) -> list[dict[str, Any]]:
-    """Sessions that ended, oldest first: kiosk, session, opened, ended, outcome, box_id, since, expected, counted."""
-    sessions: dict[tuple[str, str], dict[str, Any]] = {}
-    for record in store.audit_records(CUSTODY_TYPES, kiosk):
-        data = record.get("data") or {}
-        sid = data.get("session")
-        if not isinstance(sid, str):
-            continue
-        s = sessions.setdefault((record["kiosk"], sid), {
-            "kiosk": record["kiosk"], "session": sid, "opened": None, "ended": None, "outcome": None,
-            "box_id": None, "since": None, "expected": None, "counted": None})
-        if record["type"] == "custody_open":
-            s.update(opened=record["at"], box_id=data.get("box_id"), since=data.get("since"),
-                     expected=_fen(data.get("counts")))
-        elif record["type"] == "custody_count":
-            rows = data.get("rows") or []
-            s["counted"] = sum(int(r["value"]) * int(r["counted"]) for r in rows if isinstance(r, dict))
-        else:
-            s.update(ended=record["at"], outcome=data.get("outcome"))
-    ended = [s for s in sessions.values() if s["ended"] is not None]
-    return sorted(ended, key=lambda s: (s["ended"], s["kiosk"]))
-
-
-def _fen(counts: object) -> int | None:
-    if not isinstance(counts, dict):
-        return None
-    return sum(int(value) * int(n) for value, n in counts.items())
+    `ended`: only those that ended in [start, end) (UTC text); `last_only`: each kiosk's last.
+    """
+    return store.custody_sessions(kiosk, ended, last_only)
 
 
 def with_credited(store: BackendStore, session: dict[str, Any], books: dict[str, dict[str, Case]]) -> dict[str, Any]:

@@ -53,8 +53,8 @@ def custody_rows(store: BackendStore, config: FleetConfig, day: date, hall: str 
     start, end = (format_utc(t) for t in day_bounds_utc(day, config.zone))
     halls = {k["kid"]: k["hall"] for k in store.kiosks(hall)}
     rows, books = [], case_books(store)
-    for s in custody_sessions(store):
-        if s["kiosk"] in halls and start <= s["ended"] < end:
+    for s in custody_sessions(store, ended=(start, end)):
+        if s["kiosk"] in halls:
             rows.append({"day": day.isoformat(), "hall": halls[s["kiosk"]], **with_credited(store, s, books)})
     return sorted(rows, key=lambda r: (r["hall"], r["kiosk"], r["ended"]))
 

@@ -22,7 +22,13 @@ def fleet_view(store: BackendStore, config: FleetConfig, now: datetime, hall: st
     day = local_day(now, config.zone)
     rows = store.fleet_rows(hall)
     books = case_books(store)
-    sessions = [with_credited(store, s, books) for s in custody_sessions(store)]
+    shown = {row["kid"] for row in rows["kiosks"]}
+    # each kiosk's last session and the day's, not every session ever: the view's cost stays with the fleet's size
+    day_range = tuple(format_utc(t) for t in day_bounds_utc(day, config.zone))
+    needed = {(s["kiosk"], s["session"]): s for s in [*custody_sessions(store, last_only=True),
+                                                      *custody_sessions(store, ended=day_range)]
+              if s["kiosk"] in shown}
+    sessions = sorted((with_credited(store, s, books) for s in needed.values()), key=lambda s: (s["ended"], s["kiosk"]))
     last_session = {s["kiosk"]: s for s in sessions}  # sessions are oldest first
     kiosk_alerts = defaultdict(list)
     for a in rows["alerts"]:

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from refbackend import ReferenceBackend
-from tests.refbackend.pgserver import ThrowawayPostgres, find_bindir
+from refbackend.testbed.postgres import ThrowawayPostgres, find_bindir
 from tests.uplink.support import KIOSK
 
 Post = Callable[[str, str], Awaitable[tuple[int, dict]]]

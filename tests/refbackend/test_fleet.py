@@ -16,7 +16,8 @@ from refbackend.fleet.config import FleetConfig
 from refbackend.fleet.exports import collection_rows, custody_rows, payment_rows
 from refbackend.fleet.overview import fleet_view
 from refbackend.operators import add_operator
-from tests.refbackend.fleetsim import BLOCKED, FleetClient, SimKiosk, ago
+from refbackend.testbed.kiosks import BLOCKED, SimKiosk, ago
+from tests.refbackend.fleetsim import FleetClient
 
 CONFIG = FleetConfig(timezone="UTC", silent_after=600, box_alert_at=0.9, collect_at=0.8)
 PASSWORD = "correct horse battery"

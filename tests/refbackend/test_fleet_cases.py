@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from refbackend.fleet.exports import custody_rows
 from refbackend.fleet.overview import fleet_view
-from tests.refbackend.fleetsim import BLOCKED, ZHANG, SimKiosk, ago
+from refbackend.testbed.kiosks import BLOCKED, ZHANG, SimKiosk, ago
 from tests.refbackend.test_fleet import CONFIG, fleet  # noqa: F401 - fleet: a backend on either store
 
 

@@ -14,7 +14,8 @@ from backend_api.keys import public_b64url
 from refbackend import ReferenceBackend
 from refbackend.fleet.config import FleetConfig
 from refbackend.operators import add_operator
-from tests.refbackend.fleetsim import FleetClient, SimKiosk, ago
+from refbackend.testbed.kiosks import SimKiosk, ago
+from tests.refbackend.fleetsim import FleetClient
 from tests.screen.test_browser import ARGS, CHROMIUM, SHOTS
 
 pytestmark = [

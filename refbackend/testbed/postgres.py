@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for tests: initdb in a temp dir, unix socket + loopback TCP, stop."""
+"""A throwaway PostgreSQL server for tests and benchmarks: initdb in a temp dir, unix socket + loopback TCP, stop."""
 
 from __future__ import annotations
 
