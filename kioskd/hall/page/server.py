@@ -9,6 +9,8 @@ an installer's emergency login only: each use is audited and raises an alert.
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import json
 import logging
 import ssl
@@ -22,7 +24,7 @@ from kioskd.control.server import ControlError, NotPermitted
 from kioskd.customer.screen.server import SECURITY_HEADERS, allowed_hosts
 from kioskd.hall.accounts import ACTIONS, Accounts, Person, Refusal, installer, may
 from kioskd.hall.page.routes import ROUTES, Route
-from kioskd.hall.page.sessions import LoginLimiter, Sessions
+from kioskd.hall.page.sessions import MAX_LOGINS_IN_FLIGHT, LoginLimiter, Sessions
 
 log = logging.getLogger("kioskd.hall.page")
 
@@ -42,6 +44,7 @@ HEADERS = {
         "form-action 'none'", "form-action 'self'"),
 }
 MAX_FIELD = 200  # characters in a login field
+LOGIN_BODY_TIMEOUT = 10.0  # seconds a log-in may take to send its form
 
 
 class StaffHandlers(Protocol):
@@ -74,6 +77,7 @@ class StaffPage:
         self._scheme = "https" if tls is not None else "http"
         self._served: Served | None = None
         self._hosts: frozenset[str] = frozenset()
+        self._judging = 0  # log-ins read and judged right now, from all clients
 
     @property
     def url(self) -> str:
@@ -144,12 +148,32 @@ class StaffPage:
 
     async def _login(self, request: web.Request) -> web.Response:
         client = request.remote or "?"
-        wait = self.limiter.blocked_for(client)
-        if wait:
+        if self._judging >= MAX_LOGINS_IN_FLIGHT:
+            log.warning("staff page: login from %s refused, %d log-ins being judged", client, self._judging)
+            return web.json_response({"error": "busy", "retry_after": 1}, status=503, headers={"Retry-After": "1"})
+        stamp = self.limiter.reserve(client)  # counted before the body is read: no racing past it
+        if stamp is None:
+            wait = self.limiter.blocked_for(client)
             log.warning("staff page: login from %s refused, too many wrong log-ins (retry in %d s)", client, wait)
             return web.json_response({"error": "too_many", "retry_after": wait}, status=429,
                                      headers={"Retry-After": str(wait)})
-        form = await request.post()
+        self._judging += 1
+        try:
+            found = await self._judge(request, client)
+        finally:
+            self._judging -= 1
+        if isinstance(found, Person):
+            self.limiter.succeeded(client, stamp)
+            return self._logged_in(found)
+        return found
+
+    async def _judge(self, request: web.Request, client: str) -> Person | web.Response:
+        """The person the form logs in, or the refusal to answer."""
+        try:
+            async with asyncio.timeout(LOGIN_BODY_TIMEOUT):  # a body held back holds a slot
+                form = await request.post()
+        except TimeoutError:
+            return web.json_response({"error": "slow"}, status=408)
         staff, secret, token = (_field(form, name) for name in ("staff", "secret", "token"))
         if token is not None and not staff:
             return await self._emergency(client, token)
@@ -157,21 +181,20 @@ class StaffPage:
             return web.json_response({"error": "missing"}, status=400)
         found = await self._handlers.accounts.authenticate(staff, secret, via="page", client=client)
         if isinstance(found, Refusal):
-            self.limiter.failed(client)
             log.warning("staff page: log-in as %s from %s refused: %s", staff, client, found.reason)
             return web.json_response({"error": found.reason, "tries_left": found.tries_left,
                                       "locked_until": found.locked_until}, status=401)
         log.info("staff page: %s (%s) logged in from %s", found.label, found.role, client)
-        return self._logged_in(found)
+        return found
 
-    async def _emergency(self, client: str, token: str) -> web.Response:
+    async def _emergency(self, client: str, token: str) -> Person | web.Response:
         """The installer's emergency token: audited and alerted each time it is used."""
-        if not self._token or not self.limiter.check(client, token.encode(), self._token):
+        if not self._token or not hmac.compare_digest(token.encode(), self._token):
             log.warning("staff page: wrong token from %s", client)
             return web.json_response({"error": "bad_token"}, status=401)
         log.warning("staff page: EMERGENCY TOKEN login from %s", client)
         await self._handlers.emergency_login(client)
-        return self._logged_in(installer("emergency", f"emergency token from {client}"))
+        return installer("emergency", f"emergency token from {client}")
 
     def _logged_in(self, person: Person) -> web.Response:
         sid = self.sessions.new(person)

@@ -15,6 +15,7 @@ SESSION_LIFETIME = 12 * 3600.0  # a shift; then staff log in again
 MAX_SESSIONS = 64  # a hall has a handful of staff; the oldest session goes first
 MAX_FAILURES = 5  # wrong log-ins per client per window, then 429
 FAILURE_WINDOW = 60.0
+MAX_LOGINS_IN_FLIGHT = 8  # log-ins being judged at once, from all clients; more wait (503)
 
 
 class Sessions(Generic[Who]):
@@ -81,6 +82,21 @@ class LoginLimiter:
         if len(times) < self.max_failures:
             return 0
         return max(1, int(times[0] + self.window - self._clock() + 0.999))
+
+    def reserve(self, client: str) -> float | None:
+        """Count a log-in against `client` before it is judged (so log-ins at once cannot race past
+        the limit); the stamp to give back if it succeeds, None when the client must wait."""
+        if self.blocked_for(client):
+            return None
+        stamp = self._clock()
+        self._recent(client).append(stamp)
+        return stamp
+
+    def succeeded(self, client: str, stamp: float) -> None:
+        """A reserved log-in was right: it no longer counts as a wrong one."""
+        times = self._failures.get(client)
+        if times is not None and stamp in times:
+            times.remove(stamp)
 
     def check(self, client: str, given: bytes, expected: bytes) -> bool:
         """Compare the token; a wrong one counts against `client`."""
