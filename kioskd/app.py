@@ -209,7 +209,8 @@ class Daemon:
         self.spawn(watch_pending(self.ledger, self.model, c.backend.max_pending), "pending-watch")
         self.spawn(report_status(self.ledger, self.alerts, self.client, lambda: self.model.state,
                                  c.validator.box_capacity, c.backend.status_every), "status-report")
-        self.cases = start_cases(self, self.spawn)
+        self.cases = start_cases(ledger=self.ledger, client=self.client, sender=self.sender, alerts=self.alerts,
+                                 printer=self.printer, config=c, spawn=self.spawn)
         await self.pump.check_box()
         await self._audit_config_change()
         self._start_watchdog()
@@ -348,7 +349,7 @@ class Daemon:
 
     def _custody_ended(self, outcome: str) -> None:
         self.batches.flush_soon(f"custody session {outcome}")
-        claims_after_count(self, self.spawn)
+        claims_after_count(self.ledger, self.spawn)
         if self.door_watch is not None:
             self.door_watch.session_ended()
 

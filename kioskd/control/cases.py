@@ -9,7 +9,7 @@ is refused before anything is checked or written), and their role checked like t
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kioskd.control.server import ControlError, NotPermitted
 from kioskd.hall.accounts import ACTIONS, NotAllowed, Refusal, require_role
@@ -18,15 +18,31 @@ from kioskd.hall.cases.evidence import evidence_text, gather
 from kioskd.hall.cases.rules import MAX_TEXT
 
 if TYPE_CHECKING:
+    from kioskd.config import Config
     from kioskd.hall.accounts import Accounts, Person
     from kioskd.hall.cases import Cases
+    from kioskd.hall.cases.devicelog import DeviceLog
+    from kioskd.ledger import Ledger
 
 Command = Callable[[dict[str, Any], "Person"], Awaitable[dict[str, Any]]]
 STATUSES = ("open", "waiting", "resolved", "rejected")
 LANGS = ("zh-CN", "en")
 
 
-def case_commands(daemon: Any, accounts: Accounts) -> dict[str, tuple[Command, frozenset[str], str]]:
+class CaseSide(Protocol):
+    """The parts of the running kiosk the case commands use."""
+
+    @property
+    def config(self) -> Config: ...
+    @property
+    def ledger(self) -> Ledger: ...
+    @property
+    def cases(self) -> Cases: ...
+    @property
+    def device_log(self) -> DeviceLog | None: ...
+
+
+def case_commands(daemon: CaseSide, accounts: Accounts) -> dict[str, tuple[Command, frozenset[str], str]]:
     """cmd -> (function, allowed arguments, action) of every case command."""
     c = _CaseCommands(daemon, accounts)
     return {
@@ -47,7 +63,7 @@ def case_commands(daemon: Any, accounts: Accounts) -> dict[str, tuple[Command, f
 
 
 class _CaseCommands:
-    def __init__(self, daemon: Any, accounts: Accounts) -> None:
+    def __init__(self, daemon: CaseSide, accounts: Accounts) -> None:
         self.d, self.accounts = daemon, accounts
 
     @property
@@ -71,7 +87,7 @@ class _CaseCommands:
     async def evidence(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """The case's evidence as JSON and as readable text."""
         lang = _lang(req)
-        found = await _refused(gather(self.cases, _no(req), getattr(self.d, "device_log", None)))
+        found = await _refused(gather(self.cases, _no(req), self.d.device_log))
         await self.d.ledger.audit_append("case_evidence", {"no": _no(req), **actor.audit()})
         return {"evidence": found, "text": evidence_text(found, lang or self.d.config.kiosk.locale,
                                                          self.d.config.kiosk.tz)}

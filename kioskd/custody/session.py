@@ -36,6 +36,7 @@ from kioskd.hall.accounts import Accounts, Person, Refusal
 from kioskd.system.clock import wall_now
 
 if TYPE_CHECKING:
+    from kioskd.config import CustodyConfig
     from kioskd.hall.alerts import Alerts
     from kioskd.ledger import Ledger
     from statemachine.model import KioskModel
@@ -52,7 +53,7 @@ class CustodySettings:
     checkpoint_every: float = 3600.0
 
     @classmethod
-    def of(cls, c: Any) -> CustodySettings:
+    def of(cls, c: CustodyConfig) -> CustodySettings:
         """From [custody] (its lock-out keys are the staff accounts', kioskd.hall.accounts)."""
         return cls(login_timeout=c.login_timeout, result_timeout=c.result_timeout, result_guard=c.result_guard,
                    checkpoint_every=c.checkpoint_every)

@@ -8,11 +8,13 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kioskd.hall.alerts import Alerts
+    from kioskd.ledger import Ledger
     from kioskd.uplink.client import BackendClient
+    from statemachine.model import KioskModel
 
 from drivers.statefile import remove_file, write_file
 from kioskd.system.clock import CLOCK
@@ -55,7 +57,7 @@ def check_box(counters: dict[int, int], capacity: int, alerts: Alerts) -> None:
 PENDING_EVERY = 5.0  # seconds between checks of the money waiting for the backend
 
 
-async def watch_pending(ledger: Any, model: Any, limit: int, every: float = PENDING_EVERY) -> None:
+async def watch_pending(ledger: Ledger, model: KioskModel, limit: int, every: float = PENDING_EVERY) -> None:
     """Out of service (reason backend) while `limit` fen or more wait for the backend's credit."""
     if limit <= 0:
         return
@@ -68,7 +70,7 @@ async def watch_pending(ledger: Any, model: Any, limit: int, every: float = PEND
         await asyncio.sleep(every)
 
 
-def report_clock(alerts: Any) -> None:
+def report_clock(alerts: Alerts) -> None:
     """clock_skew while the system clock is off the backend's (detail: seconds it is behind)."""
 
     def changed(state: str, skew: int | None) -> None:

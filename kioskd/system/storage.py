@@ -12,9 +12,14 @@ import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from drivers.statefile import remove_file, write_file
+
+if TYPE_CHECKING:
+    from kioskd.hall.alerts import Alerts
+    from kioskd.ledger import Ledger
+    from statemachine.model import KioskModel
 
 log = logging.getLogger("kioskd.system.storage")
 
@@ -37,11 +42,12 @@ def write_problem(state_dir: Path) -> str | None:
 class StorageWatch:
     """Notices refused writes, keeps the kiosk out of service meanwhile, brings it back."""
 
-    def __init__(self, *, state_dir: Path, ledger: Any, alerts: Any,
+    model: KioskModel  # attached once the machine exists (it is built after the watch)
+
+    def __init__(self, *, state_dir: Path, ledger: Ledger, alerts: Alerts,
                  resubmit: Callable[[str], None], every: float = PROBE_EVERY) -> None:
         self.state_dir, self.ledger, self.alerts = state_dir, ledger, alerts
         self.resubmit, self.every = resubmit, every
-        self.model: Any = None  # attached once the machine exists
         self.failing = False
 
     def refused(self, err: Exception) -> None:

@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from aiohttp import WSMsgType, web
+from aiohttp.typedefs import Handler
 
 from backend_api.serving import Served, serve
 from backend_api.strictjson import JsonRefused, loads
@@ -202,7 +203,7 @@ class ScreenServer:
     # -- request handling -------------------------------------------------------------
 
     @web.middleware
-    async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         # A foreign Host is DNS rebinding: a page on another name resolving to us.
         if request.host not in self._hosts:
             self.refused += 1

@@ -16,12 +16,15 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kioskd.customer.voice import phrases
 from kioskd.customer.voice.clips import ClipStore, VoiceUnavailable
 from kioskd.customer.voice.output import AlsaOutput, Played, Recorder
 from kioskd.customer.voice.pcm import seconds, wav_bytes
+
+if TYPE_CHECKING:
+    from kioskd.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +145,8 @@ class Announcer:
             })
 
 
-def announcer_from(config: Any) -> Announcer | None:
-    """The kiosk's announcer from [voice] (a kioskd.config.Config), or None when voice is off."""
+def announcer_from(config: Config) -> Announcer | None:
+    """The kiosk's announcer from [voice], or None when voice is off."""
     voice = config.voice
     if not voice.enabled:
         return None

@@ -11,16 +11,25 @@ from kioskd.hall.cases.sweep import run_sweeps
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
+    from drivers.base import ReceiptPrinter
+    from kioskd.config import Config
+    from kioskd.hall.alerts import Alerts
+    from kioskd.ledger import Ledger
+    from kioskd.uplink.client import BackendClient
+    from kioskd.uplink.outbox import OutboxSender
 
-def start_cases(daemon: Any, spawn: Callable[[Coroutine[Any, Any, object], str], object]) -> Cases:
-    """The daemon's Cases; re-credits and voids without an answer go out again through its outbox."""
-    cases = Cases(ledger=daemon.ledger, client=daemon.client, sender=daemon.sender, alerts=daemon.alerts,
-                  printer=daemon.printer, config=daemon.config)
-    daemon.sender.case_handler = cases.send_from_outbox
-    spawn(run_sweeps(daemon.ledger, daemon.alerts, daemon.config.cases), "case-sweep")
+    Spawn = Callable[[Coroutine[Any, Any, object], str], object]
+
+
+def start_cases(*, ledger: Ledger, client: BackendClient, sender: OutboxSender, alerts: Alerts,
+                printer: ReceiptPrinter, config: Config, spawn: Spawn) -> Cases:
+    """The kiosk's Cases; re-credits and voids without an answer go out again through its outbox."""
+    cases = Cases(ledger=ledger, client=client, sender=sender, alerts=alerts, printer=printer, config=config)
+    sender.case_handler = cases.send_from_outbox
+    spawn(run_sweeps(ledger, alerts, config.cases), "case-sweep")
     return cases
 
 
-def claims_after_count(daemon: Any, spawn: Callable[[Coroutine[Any, Any, object], str], object]) -> None:
+def claims_after_count(ledger: Ledger, spawn: Spawn) -> None:
     """A custody session ended: its count may answer customers' claims at once."""
-    spawn(check_claims(daemon.ledger), "case-claims")
+    spawn(check_claims(ledger), "case-claims")

@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from backend_api.serving import Served, serve
 from kioskd.control.server import ControlError, NotPermitted
@@ -112,7 +113,7 @@ class StaffPage:
     # -- request handling -------------------------------------------------------------
 
     @web.middleware
-    async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         # A foreign Host is DNS rebinding; a foreign Origin on a POST is another site's form.
         if request.host not in self._hosts:
             log.warning("staff page: refused Host %r for %s from %s", request.host, request.path, request.remote)
