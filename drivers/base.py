@@ -31,9 +31,16 @@ class DeviceEvent:
 
 @dataclass(frozen=True)
 class DeviceOnline(DeviceEvent):
-    """The device answers (again)."""
+    """The device answers (again).
+
+    `fate_known` False: this initialisation could not tell whether a note the host was stacking
+    when it last stopped reached the box (a device that neither repeats an unacknowledged credit
+    nor keeps a counter the driver could read; drivers/registry.py says which protocols may). A
+    stack intent still open is then an in-doubt note, never a note dropped.
+    """
 
     detail: str = ""
+    fate_known: bool = True
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,8 @@ class NoteCredited(DeviceEvent):
     stacker" seen at start-up, before any RESET): the journal takes the value from the
     stack intent it recorded before STACK was sent. A driver reports such an in-flight
     credit before its first DeviceOnline event, so a stack intent still open after that
-    event is a note that did not reach the box.
+    event is a note that did not reach the box (or, when that event says `fate_known=False`, a
+    note in doubt).
     """
 
     value: int | None

@@ -29,6 +29,13 @@ class ValidatorKind:
     # (CCNET: STACKED is the credit point; ccTalk: the next event read acknowledges)
     acked_after_stacked: bool = False
     frames: str = "frames"  # what the driver's errors call the protocol's frames
+    # Can the driver tell, after the host restarts, whether the note it was stacking reached the
+    # box? "always": the device repeats an unacknowledged credit (ID-003 VEND VALID, CCNET
+    # STACKED) or numbers its events (ccTalk). "if_device_can": only with a device feature the
+    # driver checks at each initialisation (SSP: POLL WITH ACK, or GET COUNTERS with its state
+    # file; older NV9 firmware has neither); when it cannot, its DeviceOnline says
+    # fate_known=False and the journal's open stack intent becomes an in-doubt note.
+    fate_after_restart: str = "always"
 
     def driver_class(self) -> Any:
         """The driver class (imported now)."""
@@ -46,7 +53,8 @@ VALIDATORS: dict[str, ValidatorKind] = {
                       f"{_V}.emulators.id003_emu:Id003Emulator"),
         ValidatorKind("ssp", "ITL SSP / eSSP (NV9, NV10, NV200)", f"{_V}.ssp_device:SspValidator",
                       f"{_V}.emulators.ssp_emu:SspEmulator", options=("encrypted",),
-                      state_file="validator-ssp.json", frames="packets"),
+                      state_file="validator-ssp.json", frames="packets",
+                      fate_after_restart="if_device_can"),
         ValidatorKind("ccnet", "CashCode CCNET", f"{_V}.ccnet_device:CcnetValidator",
                       f"{_V}.emulators.ccnet_emu:CcnetEmulator", acked_after_stacked=True),
         ValidatorKind("cctalk", "ccTalk bill validator (address 40)", f"{_V}.cctalk_device:CctalkValidator",

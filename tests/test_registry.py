@@ -50,3 +50,14 @@ def test_an_option_only_some_drivers_take_is_refused_for_the_others(tmp_path: Pa
     with pytest.raises(ConfigError) as err:
         from_dict(kiosk(tmp_path, driver="id003", encrypted=True))
     assert err.value.key == "validator.encrypted" and '"ssp"' in str(err.value)
+
+
+def test_each_protocol_says_whether_it_can_tell_a_note_s_fate_after_a_restart():
+    from drivers.registry import VALIDATORS
+
+    said = {name: kind.fate_after_restart for name, kind in VALIDATORS.items()}
+    # SSP needs POLL WITH ACK or GET COUNTERS (older NV9 firmware has neither); the others always can
+    assert said == {"id003": "always", "ssp": "if_device_can", "ccnet": "always", "cctalk": "always"}
+    for kind in VALIDATORS.values():
+        overrides = "fate_known" in vars(kind.driver_class())
+        assert overrides == (kind.fate_after_restart == "if_device_can"), kind.name

@@ -100,6 +100,7 @@ class SspValidator(Supervised[Packet]):
         self._state_loaded = False
         self._in_transit = False  # a credit committed whose STACKED is not seen yet
         self._startup_credits = 0  # unattributed credits committed by this initialisation
+        self._fate = True  # this initialisation could tell whether a note in flight was stacked
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -147,6 +148,10 @@ class SspValidator(Supervised[Packet]):
         mode = "poll with ack" if self._ack_mode else "poll"
         return f"SSP ({mode}) at {self.port}"
 
+    def fate_known(self) -> bool:
+        """False when neither POLL WITH ACK nor the counters could say whether a note was stacked."""
+        return self._fate
+
     async def initialise(self, commit_credit: CreditCommit) -> None:
         """SYNC (and eSSP key), protocol version, channels, inhibits; settle what the device holds."""
         if self.state_path and not self._state_loaded:
@@ -185,9 +190,15 @@ class SspValidator(Supervised[Packet]):
             reply = await self._link.exchange(bytes((Cmd.POLL,)))
         self._startup_credits = 0
         await self._on_reply(reply, commit_credit, startup=True)
+        # POLL WITH ACK repeats a credit the host never acknowledged; plain POLL reported it once,
+        # so only the counters (below) can tell, or a credit this start-up poll reported itself
+        self._fate = self._ack_mode or self._startup_credits > 0
         if self.state_path:
             # after the start-up poll: a credit it repeated (POLL WITH ACK) is already counted
             await self._check_counters(commit_credit)
+        if not self._fate:
+            log.warning("%s: plain POLL and no usable GET COUNTERS: a note stacked while the host "
+                        "was down cannot be told from one returned (it is kept in doubt)", self.name)
         await self._link.command(bytes((Cmd.ENABLE if self._accepting else Cmd.DISABLE,)))
 
     async def _check_counters(self, commit_credit: CreditCommit) -> None:
@@ -209,6 +220,7 @@ class SspValidator(Supervised[Packet]):
             log.warning("%s: device serial %s, not %s as last time: a new device; its counters "
                         "are taken as they are", self.name, serial, counts.serial)
             counts = None
+        self._fate = self._fate or counts is not None  # a count to compare with: it can tell
         verdict = reconcile(counts.committed if counts else None, device, self._in_transit)
         if verdict.missed:
             if verdict.missed > 1 or self._startup_credits:

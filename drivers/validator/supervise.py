@@ -66,6 +66,10 @@ class Steps(Protocol):
         """What DeviceOnline says about the device, e.g. "ID-003 at /dev/ttyUSB0"."""
         ...
 
+    def fate_known(self) -> bool:
+        """Whether the last initialisation could tell what became of a note in flight."""
+        ...
+
 
 class Supervisor:
     """Keeps one validator connected, initialised and polled until cancelled."""
@@ -123,7 +127,8 @@ class Supervisor:
                     if not self.online:
                         self.online = self.been_online = True
                         self.log.info("%s: online at %s", self.name, self.where)
-                        self.emit(DeviceOnline(self.name, detail=self.steps.online_detail()))
+                        self.emit(DeviceOnline(self.name, detail=self.steps.online_detail(),
+                                              fate_known=self.steps.fate_known()))
                     if self.after_initialise is not None:
                         await self.after_initialise()
                     try:
@@ -226,6 +231,14 @@ class Supervised(ABC, Generic[FrameT]):
     @abstractmethod
     def online_detail(self) -> str:
         """What DeviceOnline says about the device."""
+
+    def fate_known(self) -> bool:
+        """Whether the last initialisation could tell what became of a note in flight.
+
+        True for a device that repeats an unacknowledged credit or numbers its events (the
+        registry's fate_after_restart "always"); a driver whose device may not do so overrides it.
+        """
+        return True
 
     @abstractmethod
     async def _apply_accepting(self, enabled: bool) -> None:

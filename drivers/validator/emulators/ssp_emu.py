@@ -12,12 +12,17 @@ encrypted command is answered encrypted, with the eCOUNT checked (a command whos
 the expected one is ignored, unanswered) and the reply carrying count + 1. A power cycle loses the
 key: encrypted commands then get a plain KEY NOT SET. With ``encrypted=True`` POLL WITH ACK and
 EVENT ACK are refused (KEY NOT SET) unless they come encrypted, as ITL marks them.
+
+Older NV9 firmware: ``poll_with_ack=False, counters=False`` answers POLL WITH ACK, EVENT ACK and
+GET COUNTERS as unknown commands. ``on_credit`` is called as a credit is reported, before the
+reply goes out (the crash tests kill the host there).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from drivers.errors import ProtocolError
 from drivers.validator.emulators.pty_device import COMMON_FAULTS, COUNTERFEIT, PtyDevice
@@ -71,7 +76,7 @@ class SspEmulator(PtyDevice):
     refusals = {"inhibited": ("disabled by host", 0x0C), "counterfeit": ("average fail", 0x02)}
 
     def __init__(self, delay: float = 0.0, *, link: str | None = None, poll_with_ack: bool = True,
-                 seed: int = 0, encrypted: bool = False,
+                 seed: int = 0, encrypted: bool = False, counters: bool = True,
                  fixed_key: bytes = DEFAULT_FIXED_KEY) -> None:
         super().__init__(FAULTS, link=link, seed=seed)
         self.delay = delay
@@ -82,6 +87,8 @@ class SspEmulator(PtyDevice):
         self.encrypted_replies: list[tuple[bytes, bytes]] = []  # (plain data, wrapped data)
         self.inject_reply: bytes | None = None  # one-shot: wrapped data sent instead (replay)
         self.poll_with_ack = poll_with_ack  # False: answers 0x56 "unknown command" (plain SSP)
+        self.counters = counters  # False: answers GET COUNTERS "unknown command" (older firmware)
+        self.on_credit: Callable[[], None] | None = None  # called as a credit is reported
         self.stacked: list[int] = []  # the emulator's own count: notes that reached the box
         # GET COUNTERS "stacked": non-volatile, so it survives power cycles; a test may start it
         # at a device's history (e.g. 4711) before the first note
@@ -244,6 +251,8 @@ class SspEmulator(PtyDevice):
             self._advance()
         events = self._unacked + self._events + self._lasting()
         self._events = []
+        if self.on_credit is not None and any(e.code == Ev.CREDIT for e in events):
+            self.on_credit()
         return bytes((Reply.OK,)) + encode_events(events)
 
     def _handle(self, cmd: int, data: bytes) -> bytes:
@@ -312,7 +321,7 @@ class SspEmulator(PtyDevice):
             return ok
         if cmd == Cmd.LAST_REJECT_CODE:
             return ok + bytes((self._reject_code,))
-        if cmd == Cmd.GET_COUNTERS:
+        if cmd == Cmd.GET_COUNTERS and self.counters:
             rejected = len(self.rejected) + len(self.returned)
             return ok + encode_counters(Counters(self.stacked_counter, rejected=rejected))
         if cmd == Cmd.GET_SERIAL_NUMBER:

@@ -280,3 +280,39 @@ async def test_another_device_or_no_state_yet_takes_its_count(emu_factory, tmp_p
             await run.kill()
         assert load_state(state) == CounterState(emu.serial, HISTORY)
         (tmp_path / "validator-ssp.json").unlink()  # second round: no state file at all
+
+
+async def test_old_firmware_cannot_tell_and_says_so(emu_factory, tmp_path):
+    # older NV9 firmware: POLL WITH ACK and GET COUNTERS are unknown commands
+    emu = await emu_factory(poll_with_ack=False, counters=False)
+    state = str(tmp_path / "validator-ssp.json")
+    await crash_between_credit_and_commit(emu, state)
+    second = Run(emu, state).start()
+    try:
+        await until(lambda: second.of(DeviceOnline))
+        online = second.of(DeviceOnline)[0]
+        # the note went on into the box, but nothing the device says can show it
+        assert second.before_online() == [] and online.fate_known is False
+        assert "(poll)" in online.detail
+        await until(lambda: emu.stacked == [1000])
+        assert second.credits() == []
+        # it keeps taking notes normally
+        await pay_one_note(second, emu, 500)
+        await until(lambda: second.of(NoteStacked))
+        assert second.credits() == [NoteCredited("validator", 500)]
+    finally:
+        await second.kill()
+
+
+@pytest.mark.parametrize("firmware", [{"poll_with_ack": True, "counters": False},
+                                      {"poll_with_ack": False, "counters": True}], ids=["ack", "counters"])
+async def test_either_feature_lets_the_driver_tell(emu_factory, tmp_path, firmware):
+    emu = await emu_factory(**firmware)
+    state = str(tmp_path / "validator-ssp.json")
+    save_state(state, CounterState(emu.serial, HISTORY))
+    run = Run(emu, state).start()
+    try:
+        await until(lambda: run.of(DeviceOnline))
+        assert run.of(DeviceOnline)[0].fate_known is True
+    finally:
+        await run.kill()
