@@ -46,7 +46,7 @@ from kioskd.system.watchdog import Watchdog, heartbeat_probe, task_probe
 from kioskd.uplink.batches import BatchBuilder
 from kioskd.uplink.client import BackendClient
 from kioskd.uplink.invoices import Invoices
-from kioskd.uplink.keys import load_key, signature_checker
+from kioskd.uplink.keys import load_key, pin_key, signature_checker
 from kioskd.uplink.outbox import OutboxSender
 from kioskd.uplink.payments import UplinkPayments
 from kioskd.uplink.scheduler import BatchScheduler
@@ -120,7 +120,8 @@ class Daemon:
         key = load_key(c.key_path)
         self.journal_lock.acquire()  # held until the process ends: no restore under our feet
         # the page check runs after READY (StorageWatch.check_pages): O(size), seconds for a year
-        self.ledger = await Ledger.open(c.state_dir, c.kiosk.id, c.kiosk.currency, quick_check=False)
+        self.ledger = await Ledger.open(c.state_dir, c.kiosk.id, c.kiosk.currency, quick_check=False,
+                                        pin_key=pin_key(key))
         self._opened = True
         self.on_stop("journal lock", self.journal_lock.release)
         self.on_stop("journal", self._close_journal)
@@ -320,6 +321,9 @@ class Daemon:
             raise JournalTampered(f"journal {self.ledger.path}: {describe_problems(problems)}")
         # only a verified chain is signed: the restart entry and a checkpoint right after it
         await self.ledger.start_run(key_signer(key), {"kiosk": self.config.kiosk.id})
+        upgraded = await self.ledger.staff_key_old_hashes()  # a journal from before PIN keys
+        if upgraded:
+            log.info("staff: PIN hashes of %s keyed with the kiosk key", ", ".join(upgraded))
 
     async def _close_journal(self) -> None:
         await self.ledger.close()

@@ -17,6 +17,8 @@ from kioskd.hall.accounts import ROLE_NAMES, socket_caller
 from kioskd.ledger import Ledger, LedgerError
 from kioskd.ledger.custody import read_identity
 from kioskd.ledger.staff import ROLES, id_problem, secret_problem
+from kioskd.uplink.errors import KeyFileError
+from kioskd.uplink.keys import load_key, pin_key
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -134,9 +136,16 @@ def _with_ledger(args: argparse.Namespace, action: Any, show: Any) -> int:
             return EXIT_USAGE
         identity = (args.kiosk, "CNY")
 
+    try:  # PIN hashes are keyed with it: no staff accounts without the kiosk key
+        key = pin_key(load_key(target.key))
+    except KeyFileError as err:
+        print(f"kioskctl: {err}", file=sys.stderr)
+        return EXIT_FAILED
+
     async def run() -> dict[str, Any]:
-        ledger = await Ledger.open(state, *identity)
+        ledger = await Ledger.open(state, *identity, pin_key=key)
         try:
+            await ledger.staff_key_old_hashes()
             return await action(ledger)
         finally:
             await ledger.close()

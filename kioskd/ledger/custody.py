@@ -1,4 +1,4 @@
-"""PIN hashing (scrypt), custody sessions and box figures; ledger thread only.
+"""PIN hashing (scrypt keyed with the kiosk's PIN key), custody sessions and box figures; ledger thread only.
 
 Staff accounts and their authentication are in kioskd.ledger.staff.
 """
@@ -20,6 +20,7 @@ from kioskd.ledger.records import utc_now
 # scrypt cost: about 16 MiB and tens of milliseconds per check, so a stolen journal
 # does not give 6-digit PINs away by brute force in seconds.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+KEYED = "hmac-scrypt"  # the stored form; plain "scrypt" only in journals from before the PIN key
 
 
 def hash_pin(pin: str, salt: bytes, n: int = SCRYPT_N) -> str:
@@ -28,11 +29,23 @@ def hash_pin(pin: str, salt: bytes, n: int = SCRYPT_N) -> str:
     return f"scrypt${n}${SCRYPT_R}${SCRYPT_P}${kdf.derive(pin.encode()).hex()}"
 
 
-def pin_matches(pin: str, salt_hex: str, stored: str) -> bool:
-    """True when `pin` hashes to `stored` (constant-time compare)."""
+def keyed(pin_key: bytes, scrypt_hash: str) -> str:
+    """`hmac-scrypt$n$r$p$hex`: the scrypt hash keyed with the kiosk's PIN key (HMAC-SHA256).
+
+    Without the key (kept out of the journal and its backups) no PIN can be tested against it;
+    an old plain hash is upgraded the same way, without knowing the PIN.
+    """
+    params, _digest = scrypt_hash.rsplit("$", 1)
+    return f"hmac-{params}${hmac.new(pin_key, scrypt_hash.encode(), 'sha256').hexdigest()}"
+
+
+def pin_matches(pin: str, salt_hex: str, stored: str, pin_key: bytes) -> bool:
+    """True when `pin` hashes to `stored` under `pin_key` (constant-time compare)."""
     try:
-        _, n, _r, _p, _digest = stored.split("$")
-        fresh = hash_pin(pin, bytes.fromhex(salt_hex), int(n))
+        kind, n, _r, _p, _digest = stored.split("$")
+        if kind != KEYED:
+            return False
+        fresh = keyed(pin_key, hash_pin(pin, bytes.fromhex(salt_hex), int(n)))
     except ValueError:
         return False
     return hmac.compare_digest(fresh, stored)

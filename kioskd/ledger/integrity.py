@@ -31,7 +31,8 @@ Check = Callable[[bytes, str], bool]  # message, signature -> valid
 
 CHECKPOINT = "checkpoint"
 SIGNED_AFTER = frozenset({"restart", "custody_end"})  # each is followed at once by a checkpoint
-INSTALLER_KINDS = frozenset({"tech_added", "tech_disabled", "staff_added", "staff_disabled"})  # before the first start
+INSTALLER_KINDS = frozenset({"tech_added", "tech_disabled", "staff_added", "staff_disabled",
+                             "staff_pins_keyed"})  # before the first start
 
 # Checks of money tables against the chain: a module that adds a money table adds its check here.
 TABLE_CHECKS: tuple[MoneyCheck, ...] = moneycheck.CHECKS + casecheck.CHECKS

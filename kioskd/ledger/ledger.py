@@ -43,7 +43,7 @@ class Ledger:
     """Money journal, box counters, outbox and audit chain in `<state_dir>/journal.sqlite3`."""
 
     def __init__(self, path: Path, executor: ThreadPoolExecutor, db: Database,
-                 kiosk_id: str, currency: str) -> None:
+                 kiosk_id: str, currency: str, pin_key: bytes | None = None) -> None:
         # use Ledger.open(); the constructor only wires parts already opened on `executor`
         self.path = path
         self._executor = executor
@@ -58,14 +58,17 @@ class Ledger:
         self._audit = AuditStore(db)
         self.kiosk_id = kiosk_id
         self._custody = CustodyStore(db, self._audit)
-        self._staff = StaffStore(db, self._audit)
+        self._staff = StaffStore(db, self._audit, pin_key)
         self._checkpoints = CheckpointStore(db, self._audit, kiosk_id)
         self.cases = CaseBook(self._run, CaseStore(db))  # cases, their outcomes and figures
 
     @classmethod
     async def open(cls, state_dir: Path, kiosk_id: str, currency: str = "CNY",
-                   quick_check: bool = True) -> Ledger:
-        """Open (creating and migrating as needed) the journal in `state_dir`."""
+                   quick_check: bool = True, pin_key: bytes | None = None) -> Ledger:
+        """Open (creating and migrating as needed) the journal in `state_dir`.
+
+        `pin_key` (kioskd.uplink.keys.derived_secret of the kiosk key) is needed for staff accounts.
+        """
         path = Path(state_dir) / schema.JOURNAL_FILE
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
         try:
@@ -75,7 +78,7 @@ class Ledger:
         except BaseException:
             executor.shutdown(wait=False)
             raise
-        return cls(path, executor, db, kiosk_id, currency)
+        return cls(path, executor, db, kiosk_id, currency, pin_key)
 
     async def close(self) -> None:
         """Close the connection and stop the ledger thread; idempotent."""
@@ -313,8 +316,12 @@ class Ledger:
 
     # -- staff accounts (kioskd.hall.accounts is the API the rest of kioskd uses) -----
     async def staff_add(self, staff_id: str, name: str, role: str, secret: str, by: dict[str, Any]) -> None:
-        """Add a staff account (secret stored as a salted scrypt hash); audited with `by`."""
+        """Add a staff account (secret stored as a salted, keyed scrypt hash); audited with `by`."""
         await self._run(self._staff.add, staff_id, name, role, secret, by)
+
+    async def staff_key_old_hashes(self) -> list[str]:
+        """Key the PIN hashes an older kioskd left plain; the staff IDs upgraded (audited)."""
+        return await self._run(self._staff.key_old_hashes)
 
     async def staff_disable(self, staff_id: str, by: dict[str, Any]) -> None:
         """Disable a staff account for good; audited with `by`."""

@@ -363,11 +363,23 @@ _V10_STATE_INDEX: tuple[str, ...] = (
     "CREATE INDEX txns_state ON txns(state)",
 )
 
+_V11_PINS_KEYED: tuple[str, ...] = (
+    # PIN hashes are keyed with a secret derived from the kiosk key (kioskd.ledger.custody.keyed):
+    # every new one, and an old plain one only ever becomes keyed (the daemon does it at start)
+    """CREATE TRIGGER staff_pin_keyed BEFORE INSERT ON staff WHEN NEW.pin_hash NOT LIKE 'hmac-scrypt$%'
+       BEGIN SELECT RAISE(ABORT, 'a PIN hash is keyed with the kiosk key'); END""",
+    """CREATE TRIGGER staff_pin_stays_keyed BEFORE UPDATE OF pin_hash ON staff
+       WHEN NEW.pin_hash IS NOT OLD.pin_hash
+            AND NOT (OLD.pin_hash LIKE 'scrypt$%' AND NEW.pin_hash LIKE 'hmac-scrypt$%')
+       BEGIN SELECT RAISE(ABORT, 'a PIN hash is only ever keyed, never changed'); END""",
+)
+
 # Index i holds the statements that take the schema from user_version i to i + 1.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1_JOURNAL, _V2_OUTBOX, _V3_AUDIT, _V4_CUSTODY, _V5_RATINGS,
                                            _V6_CASES, _V7_INVOICES, _V8_STAFF, _V9_SELF_REPRINTS,
-                                           _V10_STATE_INDEX)
+                                           _V10_STATE_INDEX, _V11_PINS_KEYED)
 LATEST_VERSION = len(MIGRATIONS)
+PINS_KEYED_VERSION = MIGRATIONS.index(_V11_PINS_KEYED) + 1
 
 
 def connect(path: Path, quick_check: bool = True) -> Database:

@@ -1,7 +1,8 @@
 """Staff accounts (hall staff, managers, technicians): hashed secrets and lock-out; ledger thread only.
 
-A staff member's PIN or password is kept only as a salted scrypt hash (kioskd.ledger.custody's
-`hash_pin`). Every attempt and every lock-out is appended to the audit chain in the same
+A staff member's PIN or password is kept only as a salted scrypt hash keyed with a secret derived
+from the kiosk key (kioskd.ledger.custody's `keyed`), so the journal or a backup alone lets no one
+test PINs offline. Every attempt and every lock-out is appended to the audit chain in the same
 transaction as the failure counter it changes, so neither can exist without the other.
 """
 
@@ -16,7 +17,7 @@ from sqlite_utils import Database
 
 from backend_api.fields import format_utc
 from kioskd.ledger.audit import AuditStore
-from kioskd.ledger.custody import SCRYPT_N, hash_pin, pin_matches
+from kioskd.ledger.custody import KEYED, SCRYPT_N, hash_pin, keyed, pin_matches
 from kioskd.ledger.errors import LedgerError
 from kioskd.ledger.records import utc_now
 
@@ -86,9 +87,29 @@ def secret_problem(secret: str, role: str) -> str | None:
 class StaffStore:
     """Staff accounts on one sqlite-utils Database; every change and attempt audited."""
 
-    def __init__(self, db: Database, audit: AuditStore) -> None:
+    def __init__(self, db: Database, audit: AuditStore, pin_key: bytes | None = None) -> None:
         self.db = db
         self.audit = audit
+        self._pin_key = pin_key  # None: the journal was opened without the kiosk key
+
+    def key(self) -> bytes:
+        """The PIN key; staff accounts cannot be added or checked without it."""
+        if self._pin_key is None:
+            raise LedgerError("staff accounts need the kiosk key (PIN hashes are keyed with it)")
+        return self._pin_key
+
+    def key_old_hashes(self) -> list[str]:
+        """Key every plain scrypt hash left by an older kioskd (no PIN needed: the hash is keyed); audited."""
+        pin_key = self.key()
+        with self.db.atomic():
+            rows = list(self.db.query("SELECT id, pin_hash FROM staff WHERE pin_hash NOT LIKE ? ORDER BY id",
+                                      (f"{KEYED}$%",)))
+            for row in rows:
+                self.db.execute("UPDATE staff SET pin_hash = ? WHERE id = ?", (keyed(pin_key, row["pin_hash"]),
+                                                                                row["id"]))
+            if rows:
+                self.audit.append("staff_pins_keyed", {"staff": [r["id"] for r in rows]})
+        return [r["id"] for r in rows]
 
     def add(self, staff_id: str, name: str, role: str, secret: str, by: dict[str, Any],
             *, scrypt_n: int = SCRYPT_N) -> None:
@@ -101,7 +122,7 @@ class StaffStore:
         if not name.strip():
             raise LedgerError(f"staff {staff_id}: the name must not be empty")
         salt = os.urandom(16)
-        digest = hash_pin(secret, salt, scrypt_n)
+        digest = keyed(self.key(), hash_pin(secret, salt, scrypt_n))
         with self.db.atomic():
             if self._row(staff_id) is not None:
                 raise LedgerError(f"staff {staff_id} exists (IDs are never reused)")
@@ -161,7 +182,7 @@ class StaffStore:
         if locked_until is not None and locked_until > format_utc(now):
             return AuthResult("locked", staff_id, name, role, locked_until=locked_until)
         failures = row["failures"] if locked_until is None else 0  # an expired lock-out starts afresh
-        if pin_matches(secret, row["salt"], row["pin_hash"]):
+        if pin_matches(secret, row["salt"], row["pin_hash"], self.key()):
             self.db.execute("UPDATE staff SET failures = 0, locked_until = NULL WHERE id = ?", (staff_id,))
             return AuthResult("ok", staff_id, name, role)
         failures += 1

@@ -9,14 +9,28 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from backend_api.jws import b64url_decode
 from backend_api.keys import public_b64url
 from backend_api.keys import public_key_from_b64url as public_key_from_b64url  # re-exported
 from drivers.statefile import create_file
 from kioskd.uplink.errors import KeyFileError
+
+
+def derived_secret(key: Ed25519PrivateKey, purpose: str) -> bytes:
+    """A 32-byte secret for one `purpose`, derived from the kiosk key (HKDF-SHA256): it never leaves
+    the kiosk with the journal, and no two purposes share one."""
+    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                            serialization.NoEncryption())
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"kioskd {purpose}".encode()).derive(raw)
+
+
+def pin_key(key: Ed25519PrivateKey) -> bytes:
+    """The secret staff PIN hashes are keyed with (kioskd.ledger.custody.keyed)."""
+    return derived_secret(key, "staff PIN hashes v1")
 
 
 def init_key(path: Path) -> None:

@@ -16,7 +16,7 @@ from kioskd.custody.statement import Statement
 from kioskd.hall.accounts import Accounts
 from kioskd.ledger import Ledger
 from tests.fakes import FakeAlerts
-from tests.ledger.conftest import KIOSK
+from tests.ledger.conftest import KIOSK, PIN_KEY
 from tests.machine.conftest import Kiosk
 
 TECHS = {"1001": ("张伟", "135790"), "1002": ("李娜", "246802"), "1003": ("王芳", "112233")}
@@ -78,7 +78,7 @@ class Site:
 
 @pytest.fixture
 async def site(tmp_path: Path) -> AsyncIterator[Site]:
-    ledger = await Ledger.open(tmp_path, KIOSK)
+    ledger = await Ledger.open(tmp_path, KIOSK, pin_key=PIN_KEY)
     for tech, (name, pin) in TECHS.items():
         await ledger.staff_add(tech, name, "technician", pin, {"by": "test"})
     kiosk = Kiosk()

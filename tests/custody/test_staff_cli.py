@@ -25,6 +25,11 @@ def test_tech_add_list_disable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert run(monkeypatch, "tech", "--state", state, "add", "1001", "--name", "张伟", "--pin-stdin",
                stdin="135790\n") == 2  # no journal and no --kiosk
     assert "no journal" in capsys.readouterr().err
+    # PIN hashes are keyed with the kiosk key: no accounts before it exists
+    assert run(monkeypatch, "tech", "--state", state, "--kiosk", "K-0001", "add", "1001", "--name", "张伟",
+               "--pin-stdin", stdin="135790\n") == 1
+    assert "kiosk.key does not exist" in capsys.readouterr().err
+    assert run(monkeypatch, "keys", "init", "--key", str(tmp_path / "kiosk.key")) == 0
     assert run(monkeypatch, "tech", "--state", state, "--kiosk", "K-0001", "add", "1001", "--name", "张伟",
                "--pin-stdin", stdin="135790\n") == 0
     assert run(monkeypatch, "tech", "--state", state, "add", "1002", "--name", "李娜", "--pin-stdin",
@@ -47,6 +52,8 @@ def test_tech_add_list_disable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 def test_staff_of_every_role_scriptable_with_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     state = str(tmp_path)
+    assert run(monkeypatch, "keys", "init", "--key", str(tmp_path / "kiosk.key")) == 0
+    capsys.readouterr()
     assert run(monkeypatch, "staff", "--state", state, "--kiosk", "K-0001", "add", "2001", "--name", "王芳",
                "--role", "hall", "--secret-stdin", "--json", stdin="hall-password-1\n") == 0
     assert json.loads(capsys.readouterr().out) == {"ok": True, "added": "2001", "role": "hall"}

@@ -12,6 +12,7 @@ from kioskd.ledger import Ledger
 from statemachine.ports import AccountInfo
 
 KIOSK = "K-0001"
+PIN_KEY = bytes(range(32))  # what kioskd.uplink.keys.pin_key derives from a kiosk key
 
 
 def account(number: str = "0012345678", due: int = 12350) -> AccountInfo:

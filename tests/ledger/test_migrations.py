@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from kioskd.ledger import Ledger, StorageError
 from kioskd.ledger.schema import JOURNAL_FILE, LATEST_VERSION, migrate, user_version
-from tests.ledger.conftest import KIOSK, raw
+from tests.ledger.conftest import KIOSK, PIN_KEY, raw
 
 
 def _journal_at(state_dir: Path, version: int) -> None:
@@ -81,7 +81,8 @@ async def test_technicians_become_staff_with_the_technician_role(tmp_path: Path)
         db.execute("INSERT INTO technicians (id, name, pin_hash, salt, failures, created) VALUES (?, ?, ?, ?, ?, ?)",
                    ("1001", "张伟", hash_pin("135790", salt, 2**10), salt.hex(), 2, "2024-01-01T00:00:00.000Z"))
     db.close()
-    ledger = await Ledger.open(tmp_path, KIOSK)
+    ledger = await Ledger.open(tmp_path, KIOSK, pin_key=PIN_KEY)
+    assert await ledger.staff_key_old_hashes() == ["1001"]
     [member] = await ledger.staff_list()
     assert (member.id, member.name, member.role, member.enabled, member.failures) == (
         "1001", "张伟", "technician", True, 2)

@@ -22,6 +22,7 @@ from kioskd.hall.accounts import ACTIONS, Person, may, require_role
 from kioskd.hall.alerts import Alerts
 from kioskd.ledger import Ledger
 from tests.daemon import ROOT, RunningKiosk
+from tests.ledger.conftest import PIN_KEY
 from tests.staff.conftest import add_staff, pay
 
 STAFF = {"2001": ("王芳", "hall", "hall-pass-2001"), "3001": ("赵经理", "manager", "864209"),
@@ -33,7 +34,7 @@ async def handlers(tmp_path: Path) -> AsyncIterator[Handlers]:
     config = from_dict({"kiosk": {"id": "K-1", "name": "hall"}, "validator": {"port": "/dev/x"},
                         "printer": {"port": "/dev/y"}, "backend": {"url": "http://127.0.0.1:1/"},
                         "keypad": {"driver": "screen"}, "storage": {"path": str(tmp_path)}})
-    ledger = await Ledger.open(tmp_path, "K-1")
+    ledger = await Ledger.open(tmp_path, "K-1", pin_key=PIN_KEY)
     for staff, (name, role, secret) in STAFF.items():
         await ledger.staff_add(staff, name, role, secret, {"by": "test"})
     alerts = Alerts(ledger)

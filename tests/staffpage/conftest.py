@@ -15,6 +15,7 @@ from kioskd.control.handlers import Handlers
 from kioskd.hall.alerts import Alerts
 from kioskd.hall.page import StaffPage
 from kioskd.ledger import Ledger
+from tests.ledger.conftest import PIN_KEY
 
 TOKEN = "hall-staff-token-2024"  # the installer's emergency login
 # staff ID -> (name, role, PIN or password)
@@ -58,7 +59,7 @@ async def staff_page(tmp_path: Path) -> AsyncIterator[Page]:
         "keypad": {"driver": "screen"}, "backend": {"url": "http://127.0.0.1:9/"},
         "storage": {"path": str(tmp_path)},
     })
-    ledger = await Ledger.open(tmp_path, "K-TEST-01")
+    ledger = await Ledger.open(tmp_path, "K-TEST-01", pin_key=PIN_KEY)
     for staff, (name, role, secret) in STAFF.items():
         await ledger.staff_add(staff, name, role, secret, {"by": "test"})
     alerts = Alerts(ledger)
