@@ -26,6 +26,7 @@ from kioskd.hall.alerts import Alerts
 from kioskd.hall.cases.devicelog import DeviceLog
 from kioskd.hall.cases.wiring import claims_after_count, start_cases
 from kioskd.hall.page import StaffPage, start_staff_page
+from kioskd.hall.registers.wiring import box_check, start_registers
 from kioskd.hall.reports import DailyClose
 from kioskd.ledger import JournalTampered, Ledger
 from kioskd.ledger.integrity import describe_problems
@@ -212,6 +213,8 @@ class Daemon:
                                  c.validator.box_capacity, c.backend.status_every), "status-report")
         self.cases = start_cases(ledger=self.ledger, client=self.client, sender=self.sender, alerts=self.alerts,
                                  printer=self.printer, config=c, spawn=self.spawn)
+        self.registers = start_registers(ledger=self.ledger, alerts=self.alerts, printer=self.printer, config=c,
+                                         custody=self.custody, locale=lambda: self.model.locale, spawn=self.spawn)
         await self.pump.check_box()
         await self._audit_config_change()
         self._start_watchdog()
@@ -222,7 +225,7 @@ class Daemon:
         self.daily_close = DailyClose(
             self.ledger, self.printer, kiosk=c.kiosk, encoding=c.printer.encoding,
             flush=self.batches.flush_soon, at=c.close.time, printed=c.close.print,
-            state_file=c.state_dir / "daily_close.json",
+            state_file=c.state_dir / "daily_close.json", box_check=box_check(self.ledger, self.alerts, c),
         )
         self.spawn(self.daily_close.run(), "daily-close")
         await self._start_control()

@@ -184,6 +184,8 @@ class CloseConfig:
 
     time: str = field(default="23:30", metadata={"pattern": "HH:MM"})
     print: bool = False
+    # the box must be emptied by a custody session every day: box_not_emptied at the close if not
+    box_emptied: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,15 @@ class CasesConfig:
     alert_after: float = field(default=86400.0, metadata=_positive())  # seconds: flagged/pending cash with no case
     contact_retention_days: int = field(default=30, metadata=_at_least(0))  # a phone kept after the case closed
     sweep_every: float = field(default=600.0, metadata={"min": 10.0})  # seconds between those checks
+
+
+@dataclass(frozen=True)
+class PatrolConfig:
+    """[patrol]: duty staff's patrols (巡检) during the hall's opening hours."""
+
+    every: float = field(default=0.0, metadata=_at_least(0))  # seconds between patrols; 0: no patrol_missed alert
+    opens: str = field(default="08:00", metadata={"pattern": "HH:MM"})  # local opening time (kiosk.tz)
+    closes: str = field(default="20:00", metadata={"pattern": "HH:MM"})  # local closing time
 
 
 @dataclass(frozen=True)
@@ -246,6 +257,7 @@ class Config:
     staff_page: StaffPageConfig = StaffPageConfig()
     voice: VoiceConfig = VoiceConfig()
     cases: CasesConfig = CasesConfig()
+    patrol: PatrolConfig = PatrolConfig()
     source: str = field(default="", metadata={"internal": True})
 
     @property
@@ -287,6 +299,8 @@ def _cross_checks(config: Config, file: str) -> None:
             raise ConfigError(file, f"validator.{option}", f"is only for validator.driver = {takers}")
     if config.backend.receipt_url and not config.backend.receipt_url.endswith("/"):
         raise ConfigError(file, "backend.receipt_url", "must end with / (the proof is its last path segment)")
+    if config.patrol.opens >= config.patrol.closes:
+        raise ConfigError(file, "patrol.closes", f"must be after patrol.opens ({config.patrol.opens})")
     if config.account.min_length > config.account.max_length:
         raise ConfigError(file, "account.min_length", "must be <= account.max_length")
     if config.keypad.driver in ("ascii", "evdev") and not config.keypad.port:

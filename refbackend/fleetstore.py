@@ -132,8 +132,8 @@ class FleetStore:
         if last_only:
             where.append("ended = (SELECT max(x.ended) FROM custody_sessions x WHERE x.kiosk = custody_sessions.kiosk)")
         with self.transaction() as sql:
-            return sql.rows("SELECT kiosk, session, opened, ended, outcome, box_id, since, expected, counted"
-                            f" FROM custody_sessions WHERE {' AND '.join(where)} ORDER BY ended, kiosk", params)
+            return sql.rows("SELECT kiosk, session, opened, ended, outcome, box_id, since, expected, counted,"
+                            f" counterfeit, handover FROM custody_sessions WHERE {' AND '.join(where)} ORDER BY ended, kiosk", params)
 
     def audit_records(self, types: tuple[str, ...], kiosk: str | None = None) -> list[dict[str, Any]]:
         """Audit records of these types from accepted batches, each with its kiosk."""

@@ -33,6 +33,13 @@ KINDS: dict[str, RecordKind] = {
     "rating": RecordKind(type_of=_text("rating"), at_of=_text("at")),  # the customer's rating of a payment
     "invoice": RecordKind(type_of=_text("status"), at_of=_text("requested")),  # an invoice the customer asked for
     "case": RecordKind(type_of=_text("step"), at_of=_text("at")),  # one step of a case (差错/投诉)
+    # the hall's registers (issue 18): what a custody count left, keys and patrols
+    "handover": RecordKind(type_of=_text("digest"), at_of=_text("at")),  # the record both technicians signed
+    "counterfeit": RecordKind(type_of=_text("serial"), at_of=_text("at")),
+    "difference": RecordKind(type_of=_text("status"), at_of=_text("at")),  # over/short/counterfeit, open/resolved
+    "claim": RecordKind(type_of=_text("status"), at_of=_text("at")),  # a vendor claim's status
+    "key": RecordKind(type_of=_text("key"), at_of=_text("at")),  # a key handover
+    "patrol": RecordKind(type_of=_text("by"), at_of=_text("at")),
 }
 
 
@@ -52,8 +59,9 @@ def file_records(sql: Sql, kiosk: str, batch_seq: int, records: list[dict[str, A
 
 
 # What each custody audit record sets in its session's row.
-CUSTODY_COLUMNS = {"custody_open": ("opened", "box_id", "since", "expected"), "custody_count": ("counted",),
-                   "custody_end": ("ended", "outcome")}
+CUSTODY_COLUMNS = {"custody_open": ("opened", "box_id", "since", "expected"),
+                   "custody_count": ("counted", "counterfeit"), "custody_end": ("ended", "outcome"),
+                   "handover": ("handover",)}
 
 
 def _note_custody(sql: Sql, kiosk: str, record: dict[str, Any]) -> None:
@@ -62,13 +70,17 @@ def _note_custody(sql: Sql, kiosk: str, record: dict[str, Any]) -> None:
     session = data.get("session")
     if not isinstance(session, str):
         return
+    rows = [r for r in data.get("rows") or [] if isinstance(r, dict)]
     try:
-        counted = sum(int(r["value"]) * int(r["counted"]) for r in data.get("rows") or [] if isinstance(r, dict))
+        counted = sum(int(r["value"]) * int(r["counted"]) for r in rows)
+        # what the counterfeit notes would be worth (kiosks before issue 18 counted none)
+        counterfeit = sum(int(r["value"]) * int(r.get("counterfeit", 0)) for r in rows)
     except (KeyError, TypeError, ValueError):
-        counted = None  # shown as unknown, as the kiosk's count could not be read
+        counted = counterfeit = None  # shown as unknown, as the kiosk's count could not be read
+    digest = data.get("digest")
     values = {"opened": record.get("at"), "box_id": data.get("box_id"), "since": data.get("since"),
               "expected": _fen(data.get("counts")), "ended": record.get("at"), "outcome": data.get("outcome"),
-              "counted": counted}
+              "counted": counted, "counterfeit": counterfeit, "handover": digest if isinstance(digest, str) else None}
     columns = CUSTODY_COLUMNS[record["type"]]
     sql.run(f"INSERT INTO custody_sessions (kiosk, session, {', '.join(columns)})"
             f" VALUES (?, ?, {', '.join('?' * len(columns))}) ON CONFLICT (kiosk, session)"
@@ -90,7 +102,7 @@ def backfill_custody(sql: Sql) -> None:
     if sql.one("SELECT 1 AS x FROM custody_sessions LIMIT 1") is not None:
         return
     for r in sql.rows("SELECT kiosk, body FROM batch_records WHERE kind = 'audit' AND type IN"
-                      " ('custody_open', 'custody_count', 'custody_end') ORDER BY kiosk, batch_seq, idx"):
+                      " ('custody_open', 'custody_count', 'custody_end', 'handover') ORDER BY kiosk, batch_seq, idx"):
         _note_custody(sql, r["kiosk"], json.loads(r["body"]))
 
 

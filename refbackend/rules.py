@@ -11,6 +11,8 @@ from refbackend.fieldchecks import BadRequest, parse_time  # noqa: F401 - BadReq
 from refbackend.fieldchecks import check_uuid as _uuid
 from refbackend.fieldchecks import require as _require
 from refbackend.records import KINDS
+from refbackend.registerrules import FIELDS as REGISTER_KINDS
+from refbackend.registerrules import check_register_record
 from refbackend.witness import audit_continuity
 
 STALE_AFTER = 300.0  # seconds; spec: look-ups and alerts only
@@ -21,6 +23,7 @@ ALERT_CODES = frozenset({
     "validator_offline", "validator_fault", "printer_paper_out", "printer_paper_low",
     "printer_offline", "backend_unreachable", "payment_flagged", "custody_mismatch",
     "door_open", "power_restored", "clock_skew", "cash_without_case", "staff_emergency_login", "journal_tampered",
+    "patrol_missed", "box_not_emptied",
 })
 SEVERITIES = frozenset({"info", "warning", "critical"})
 ALERT_STATES = frozenset({"raised", "acknowledged", "cleared"})
@@ -131,6 +134,8 @@ def _check_batch(p: dict[str, Any]) -> None:
             _check_invoice_record(record, f"records[{i}]")
         elif record["kind"] == "case":
             check_case_record(record, f"records[{i}]")
+        elif record["kind"] in REGISTER_KINDS:
+            check_register_record(record, f"records[{i}]")
     head = p["audit_head"]
     _require(isinstance(head, dict) and head.keys() == {"seq", "hash"}, "audit_head: {seq, hash} required")
     _require(is_int(head["seq"]) and head["seq"] >= 0, "audit_head.seq: integer >= 0 required")

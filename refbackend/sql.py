@@ -31,7 +31,7 @@ FLEET_SCHEMA = (
     # batches are filed): the operator's view reads these, not every audit record ever sent.
     "CREATE TABLE IF NOT EXISTS custody_sessions (kiosk TEXT NOT NULL, session TEXT NOT NULL, opened TEXT,"
     " ended TEXT, outcome TEXT, box_id TEXT, since TEXT, expected BIGINT, counted BIGINT,"
-    " PRIMARY KEY (kiosk, session))",
+    " counterfeit BIGINT, handover TEXT, PRIMARY KEY (kiosk, session))",
     # Enrolment changes numbered by a one-row counter (its UPDATE orders them: each worker's key
     # cache asks for the kiosks changed after the last number it saw).
     "CREATE TABLE IF NOT EXISTS kiosk_changes (id INTEGER PRIMARY KEY, last BIGINT NOT NULL)",
@@ -54,6 +54,8 @@ ADDED_COLUMNS = (
     ("kiosks", "last_contact", "TEXT"),
     ("payments", "ended", "TEXT"),
     ("kiosks", "changed", "BIGINT NOT NULL DEFAULT 0"),  # the kiosk_changes number of its last change
+    ("custody_sessions", "counterfeit", "BIGINT"),  # issue 18: counterfeit notes counted, and
+    ("custody_sessions", "handover", "TEXT"),  # the handover record's digest
 )
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS payments_by_ended ON payments (ended)",

@@ -15,7 +15,7 @@ from kioskd.cli.where import add_everywhere, add_place_options
 # reads them with kioskd.cli.where.resolve(args), never by options of its own.
 COMMAND_MODULES = ("kioskd.cli.keys", "kioskd.cli.receipts", "kioskd.cli.staff",
                    "kioskd.cli.backup", "kioskd.cli.accounts", "kioskd.cli.audit", "kioskd.cli.payments",
-                   "kioskd.cli.cases")
+                   "kioskd.cli.cases", "kioskd.cli.registers")
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -19,6 +19,7 @@ from kioskd.control.args import int_arg as _int
 from kioskd.control.args import str_arg as _str
 from kioskd.control.args import time_arg as _time
 from kioskd.control.cases import CaseSide, case_commands
+from kioskd.control.registers import register_commands
 from kioskd.control.server import ControlError, NotPermitted, Peer
 from kioskd.customer.commands import customer_commands
 from kioskd.hall.accounts import (
@@ -110,6 +111,7 @@ class Handlers:
             **{name: (_as_actor(fn), allowed | {"by"}, name)
                for name, (fn, allowed) in customer_commands(daemon).items()},
             **case_commands(daemon, self.accounts),
+            **register_commands(daemon, self.accounts, self.require),
         }
 
     async def handle(self, request: dict[str, Any], peer: Peer | None = None) -> dict[str, Any]:

@@ -2,11 +2,13 @@
 
 Flow (keypad: digits, `confirm` submits, `backspace` erases, `cancel` clears or aborts):
 technician 1 types ID, confirm, PIN, confirm; then a different technician 2 within
-`login_timeout` seconds. Then the box may be removed (statement rendered, no tamper
-alert); when a box is inserted again, or `confirm` is pressed, the count begins: the lines
-of kioskd.custody.count one at a time (`backspace` on an empty line goes back one), both
-technicians confirm with their PINs, and only then the reconciliation is shown. Every step is
-an audit entry; the session's end is written together with a signed checkpoint.
+`login_timeout` seconds (refused when the two hold the same key, per the key register). Then
+the box may be removed (statement rendered, no tamper alert); when a box is inserted again, or
+`confirm` is pressed, the count begins: the lines of kioskd.custody.count one at a time
+(`backspace` on an empty line goes back one), both technicians confirm with their PINs, and
+only then the reconciliation is shown and the handover record (kioskd.custody.handover)
+printed; its counterfeits and differences are recorded with it. Every step is an audit entry;
+the session's end is written together with a signed checkpoint.
 
 After any end (reconciled, cancelled, timed out, locked out) the screen stays on the result
 (the `maintenance_result` state): keys typed then are the technicians', never a customer's.
@@ -29,8 +31,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from backend_api.fields import format_utc
 from backend_api.jws import b64url
-from kioskd.custody.count import COUNTERFEIT, count_lines, counted_notes
-from kioskd.custody.statement import Statement, reconcile
+from kioskd.custody.count import COUNTERFEIT, count_lines, cycle_letter, entry_of, figure
+from kioskd.custody.handover import differences_of, reconciled
+from kioskd.custody.statement import Statement
 from kioskd.custody.steps import LOGIN_STEPS, MAX_ENTRY, Ended, Session
 from kioskd.hall.accounts import Accounts, Person, Refusal
 from kioskd.system.clock import wall_now
@@ -72,6 +75,7 @@ class Custody:
         sign: Callable[[bytes], str],
         denominations: Callable[[], tuple[int, ...]], settings: CustodySettings = CustodySettings(),
         on_statement: Callable[[Statement], Awaitable[None]] | None = None,
+        on_handover: Callable[[dict[str, Any], str], Awaitable[None]] | None = None,
         on_end: Callable[[str], None] | None = None,
         wall: Callable[[], datetime] = wall_now,
     ) -> None:
@@ -79,7 +83,7 @@ class Custody:
         self.ledger, self.model, self.alerts, self.sign = ledger, model, alerts, sign
         self.accounts = accounts  # technicians are staff accounts with the role technician
         self.denominations, self.settings = denominations, settings
-        self.on_statement, self.wall = on_statement, wall
+        self.on_statement, self.on_handover, self.wall = on_statement, on_handover, wall
         self.session: Session | None = None
         self.ended: Ended | None = None  # on screen after a session, until the technicians leave
         self._timer: asyncio.Task[None] | None = None
@@ -147,6 +151,8 @@ class Custody:
             s.entry = ""
         elif key == "confirm":
             await self._confirm(s)
+        elif key == "finish" and s.step == "count" and s.lines[len(s.entered)].kind == "cf_serial":
+            s.entry = cycle_letter(s.entry)  # a serial number's letters, as on a phone's keys
         self.model.publish()
 
     async def _confirm(self, s: Session) -> None:
@@ -178,6 +184,12 @@ class Custody:
             s.tech1, s.step = (found.id, found.name), "tech2_id"
             await self.ledger.custody_update(s.id, tech1=found.id)
             self._arm(self.settings.login_timeout, self._login_expired)  # the second has its own 120 s
+            return
+        shared = await self.ledger.registers.keys_held(s.tech1[0]) & await self.ledger.registers.keys_held(found.id)
+        if shared:  # dual custody: the two must not hold the same key (钥匙交接 register)
+            await self._audit("custody_refused_keys", tech1=s.tech1[0], tech2=found.id, keys=sorted(shared))
+            s.tech2 = (found.id, found.name)
+            await self._end("aborted", "same_key_holder")
             return
         s.tech2 = (found.id, found.name)
         await self.ledger.custody_update(s.id, tech2=found.id)
@@ -219,13 +231,7 @@ class Custody:
                           since=figures["since"], counts={str(v): n for v, n in s.expected.items()},
                           payments=figures["payments"], amount=figures["amount"])
         await self.model.trigger("custody_open")
-        if self.on_statement is not None:
-            try:
-                await self.on_statement(s.statement)
-                s.printed = "printed"
-            except Exception as err:  # the statement stays in the audit chain; printing may be retried
-                log.error("custody statement could not be printed: %s", err)
-                s.printed = "failed"
+        s.printed = await _printed("custody statement", self.on_statement, s.statement)
 
     # --- the box ------------------------------------------------------------------------------
     async def stacker_opened(self) -> None:
@@ -279,7 +285,15 @@ class Custody:
     async def _enter_count(self, s: Session, entry: str) -> None:
         if not entry:
             return
-        s.entered[s.lines[len(s.entered)].key] = int(entry)
+        line = s.lines[len(s.entered)]
+        try:
+            value = figure(line, entry, s.denominations())
+        except ValueError as refused:
+            s.entry, s.message = entry, str(refused)  # the entry stays, to be corrected
+            return
+        s.entered[line.key] = value
+        if line.kind == COUNTERFEIT:  # a value and a serial number line for each counterfeit
+            s.lines = count_lines(s.denominations(), int(value))
         if len(s.entered) == len(s.lines):
             s.step = "confirm1"
 
@@ -287,7 +301,7 @@ class Custody:
         """Backspace on an empty entry in the count: the line before is typed again."""
         if s.step in ("count", "confirm1") and s.entered:
             line = s.lines[len(s.entered) - 1]
-            s.entry = str(s.entered.pop(line.key))
+            s.entry = entry_of(line, s.entered.pop(line.key))
             s.step, s.message = "count", None
 
     async def _confirm_count(self, s: Session, pin: str) -> None:
@@ -302,16 +316,21 @@ class Custody:
 
     async def _reconcile(self, s: Session) -> None:
         assert s.statement is not None and s.tech1 is not None and s.tech2 is not None
-        rows = reconcile(s.expected, counted_notes(s.lines, s.entered))
+        rows, fakes, count, record = reconciled(s, format_utc(self.wall()))
         over = [r["value"] for r in rows if r["verdict"] == "over"]
         short = [r["value"] for r in rows if r["verdict"] == "short"]
-        counterfeit = s.entered.get(COUNTERFEIT, 0)
-        await self._audit("custody_count", box_id=s.statement.box_id, rows=rows, counterfeit=counterfeit,
-                          entered=dict(s.entered), confirmed_by=[s.tech1[0], s.tech2[0]])
-        if over or short:
+        # the count, its handover record, counterfeits and differences: one transaction, all audited
+        written = await self.ledger.registers.record_count(s.id, s.statement.box_id, count, record, fakes,
+                                                           differences_of(rows, fakes))
+        if over or short or fakes:
             self.alerts.raise_alert("custody_mismatch", "critical", session=s.id, box_id=s.statement.box_id,
-                                    over=",".join(map(str, over)), short=",".join(map(str, short)))
-        await self._end("mismatch" if over or short else "match", None, result=rows, counterfeit=counterfeit)
+                                    over=",".join(map(str, over)), short=",".join(map(str, short)),
+                                    counterfeit=len(fakes))
+        # the record is in the journal and the batch either way; kioskctl prints it again
+        printed = await _printed("handover record", self.on_handover, record, written["digest"])
+        await self._end("mismatch" if over or short or fakes else "match", None, result=rows, counterfeit=len(fakes),
+                        counterfeits=fakes, totals=record["totals"], handover=printed, digest=written["digest"],
+                        differences=len(written["differences"]))
 
     # --- end ---------------------------------------------------------------------------------------
     async def _end(self, outcome: str, reason: str | None, **shown: Any) -> None:
@@ -336,6 +355,7 @@ class Custody:
         if outcome != "aborted":
             # a completed session is the one thing that ends a tamper out-of-service
             self.alerts.clear_alert("box_tamper")
+            self.alerts.clear_alert("box_not_emptied")  # the box was emptied after all
             self.model.set_problem("box", None)
         log.info("custody session %s ended: %s %s", s.id, outcome, reason or "")
         if self.on_end is not None:
@@ -387,3 +407,15 @@ class Custody:
         while True:
             await self.ledger.audit_checkpoint(self.sign)
             await asyncio.sleep(self.settings.checkpoint_every)
+
+
+async def _printed(what: str, print_it: Callable[..., Awaitable[None]] | None, *args: Any) -> str | None:
+    """Print a custody paper: "printed", "failed" (logged; it stays recorded, to reprint) or None (no printer)."""
+    if print_it is None:
+        return None
+    try:
+        await print_it(*args)
+    except Exception as err:  # the paper's facts are in the audit chain; printing may be retried
+        log.error("%s could not be printed: %s", what, err)
+        return "failed"
+    return "printed"

@@ -53,11 +53,31 @@ def statement_lines(s: Statement, locale: str = "zh-CN") -> list[str]:
     return lines
 
 
-def reconcile(expected: dict[int, int], counted: dict[int, int]) -> list[dict[str, Any]]:
-    """Per denomination: expected, counted, difference (notes) and match/over/short."""
+def reconcile(expected: dict[int, int], counted: dict[int, int],
+              counterfeit: dict[int, int] | None = None) -> list[dict[str, Any]]:
+    """Per denomination: expected (the counters), counted (genuine notes), counterfeit notes, the
+    difference in notes (genuine + counterfeit - expected) and match/over/short.
+
+    A counterfeit the validator took was counted into the box like any note: it makes up the
+    notes, but not the money, so it is a difference of its own (a vendor claim or a loss).
+    """
+    fakes = counterfeit or {}
     rows = []
-    for value in sorted(set(expected) | set(counted)):
-        want, got = expected.get(value, 0), counted.get(value, 0)
-        verdict = "match" if got == want else "over" if got > want else "short"
-        rows.append({"value": value, "expected": want, "counted": got, "diff": got - want, "verdict": verdict})
+    for value in sorted(set(expected) | set(counted) | set(fakes)):
+        want, got, fake = expected.get(value, 0), counted.get(value, 0), fakes.get(value, 0)
+        diff = got + fake - want
+        verdict = "match" if diff == 0 else "over" if diff > 0 else "short"
+        rows.append({"value": value, "expected": want, "counted": got, "counterfeit": fake, "diff": diff,
+                     "verdict": verdict})
     return rows
+
+
+def totals(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """The reconciliation in fen: expected, genuine counted, counterfeit, over, short, difference (counted - expected)."""
+    expected = sum(r["value"] * r["expected"] for r in rows)
+    counted = sum(r["value"] * r["counted"] for r in rows)
+    return {"expected": expected, "counted": counted,
+            "counterfeit": sum(r["value"] * r["counterfeit"] for r in rows),
+            "over": sum(r["value"] * r["diff"] for r in rows if r["diff"] > 0),
+            "short": -sum(r["value"] * r["diff"] for r in rows if r["diff"] < 0),
+            "difference": counted - expected}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kioskd.custody.count import CountLine, person
+from kioskd.custody.count import CountLine, Figure, person
 from kioskd.custody.statement import Statement
 from kioskd.hall.accounts import Refusal
 
@@ -31,9 +31,13 @@ class Session:
     printed: str | None = None  # the statement: printed or failed
     expected: dict[int, int] = field(default_factory=dict)
     lines: list[CountLine] = field(default_factory=list)
-    entered: dict[str, int] = field(default_factory=dict)
+    entered: dict[str, Figure] = field(default_factory=dict)
     box_out: bool = False
     counters_reset: bool = False
+
+    def denominations(self) -> list[int]:
+        """The denominations the count asks for (fen, ascending)."""
+        return [line.value for line in self.lines if line.kind == "notes" and line.value]
 
     def view(self, deadline_ms: int | None) -> dict[str, Any]:
         """The snapshot's `custody` object; never the expected figures (the count is blind)."""
@@ -63,13 +67,18 @@ class Ended:
 
     session: str
     outcome: str  # aborted, match, mismatch
-    reason: str | None  # why it was aborted: cancelled, timeout, same_technician, locked, disabled
+    reason: str | None  # why it was aborted: cancelled, timeout, same_technician, same_key_holder, locked, disabled
     tech1: tuple[str, str] | None = None
     tech2: tuple[str, str] | None = None
     staff: str | None = None  # the account a lock-out or refusal was about
     locked_until: str | None = None
     result: list[dict[str, Any]] | None = None  # per denomination: expected, counted, diff, verdict
     counterfeit: int = 0
+    counterfeits: list[dict[str, Any]] | None = None  # each counterfeit: value (fen), serial
+    totals: dict[str, int] | None = None  # the reconciliation in fen (kioskd.custody.statement.totals)
+    handover: str | None = None  # the handover record: printed, failed, or None (no count)
+    digest: str | None = None  # the handover record's SHA-256, as printed on it
+    differences: int = 0  # differences opened (one per note over, short or counterfeit)
     statement: str | None = None  # the cash statement: printed, failed, or None (none was due)
     acknowledged: bool = False  # a key was pressed: the screen leaves after the guard time
 
@@ -79,5 +88,7 @@ class Ended:
             "session": self.session, "step": "ended", "outcome": self.outcome, "reason": self.reason,
             "tech1": person(self.tech1), "tech2": person(self.tech2), "staff": self.staff,
             "locked_until": self.locked_until, "result": self.result, "counterfeit": self.counterfeit,
+            "counterfeits": self.counterfeits, "totals": self.totals, "handover": self.handover,
+            "digest": self.digest, "differences": self.differences,
             "statement": self.statement, "acknowledged": self.acknowledged,
         }

@@ -49,12 +49,19 @@ ACTIONS: dict[str, frozenset[str]] = {
     "case_close": HALL_UP,
     "case_voucher": HALL_UP,
     "payment_end": HALL_UP,  # a note stuck: the customer's counted notes are submitted without it
+    # registers (issue 18): differences, claims, keys, patrols, the work log
+    "register_view": ANY_STAFF,
+    "register_print": ANY_STAFF,
+    "difference_explain": ANY_STAFF,  # proposes an explanation; a manager (someone else) approves
+    "patrol": ANY_STAFF,
+    "key_hand": ANY_STAFF,  # the holder hands a key; the receiver confirms with their own secret
     # a manager's approvals
     "alert_clear_money": MANAGER,  # payment_flagged, custody_mismatch: money is not where it should be
     "report_close": MANAGER,
     "refund_approve": MANAGER,
     "case_writeoff": MANAGER,  # the cash stays with the operator, unallocated
     "difference_approve": MANAGER,
+    "claim_settle": MANAGER,  # a vendor claim compensated, rejected or written off as bad debt
     # the cash box
     "cashbox_open": ANY_STAFF,  # starts a session; the two technicians then log in at the keypad
     "custody": frozenset({"technician"}),

@@ -33,6 +33,7 @@ CODES = (
     "validator_offline", "validator_fault", "printer_paper_out", "printer_paper_low",
     "printer_offline", "backend_unreachable", "payment_flagged", "custody_mismatch",
     "door_open", "power_restored", "clock_skew", "cash_without_case", "staff_emergency_login", "journal_tampered",
+    "patrol_missed", "box_not_emptied",
 )
 STATES = ("raised", "acknowledged", "cleared")
 RECENT = 50  # cleared alerts kept for `kioskctl alerts`
@@ -50,6 +51,8 @@ DEVICES: dict[str, str] = {
     "cash_without_case": "ledger",  # named per payment: "payment <txn>"
     "staff_emergency_login": "kiosk",
     "journal_tampered": "ledger",
+    "patrol_missed": "kiosk",  # no patrol within [patrol] every during opening hours
+    "box_not_emptied": "cashbox",  # [close] box_emptied: no custody session emptied the box that day
 }
 
 # What staff read (zh-CN, en) for each code.
@@ -73,6 +76,8 @@ TITLES: dict[str, tuple[str, str]] = {
     "cash_without_case": ("待处理款项无人跟进", "cash not credited and no case"),
     "staff_emergency_login": ("有人使用应急口令登录", "emergency token used to log in"),
     "journal_tampered": ("账本与签名审计链不符", "journal does not match its signed audit chain"),
+    "patrol_missed": ("巡检超时未做", "patrol missed"),
+    "box_not_emptied": ("今日未清机", "cash box not emptied today"),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,7 @@ from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
 from kioskd.customer.receipts.layout import format_money, render_lines, send_when_ready
 from kioskd.hall.cases.report import case_lines
+from kioskd.hall.registers.figures import register_figures, register_lines
 from kioskd.system.clock import wall_now
 
 if TYPE_CHECKING:
@@ -89,6 +90,8 @@ async def daily_report(ledger: Ledger, day: date, *, tz: str, kiosk: str, curren
         "ratings": await ledger.ratings_between(since, until),
         # cases of the day, and the balance of the day's cash: box - refunds == credited + unresolved + written off
         "cases": await ledger.cases.day_figures(since, until),
+        # count differences and vendor claims of the day, and every difference still open
+        "registers": await register_figures(ledger, since, until),
         "box": {
             "by_note": {str(v): c for v, c in sorted(box.items())},
             "notes": sum(box.values()), "total": sum(v * c for v, c in box.items()),
@@ -126,6 +129,7 @@ def report_lines(report: dict[str, Any], locale: str = "zh-CN") -> list[str]:
     ratings = report["ratings"]
     lines += ["", f"{t['ratings']}: " + ", ".join(f"{t[k]} {ratings[k]}" for k in ("good", "fair", "poor"))]
     lines += case_lines(report["cases"], locale, money)
+    lines += register_lines(report["registers"], locale, money)
     today, box = report["box_today"], report["box"]
     lines += ["", f"{t['box_today']}: {today['notes']} {t['notes']} / {money(today['total'])}",
               f"{t['box']}: {box['notes']} {t['notes']} / {money(box['total'])}"]
@@ -144,7 +148,8 @@ class DailyClose:
     """Closes each local day at `at` (HH:MM): report stored in the audit chain, printed if set."""
 
     def __init__(self, ledger: Ledger, printer: ReceiptPrinter, *, kiosk: KioskConfig, encoding: str,
-                 flush: Callable[[str], None], at: str, printed: bool, state_file: Path) -> None:
+                 flush: Callable[[str], None], at: str, printed: bool, state_file: Path,
+                 box_check: Callable[[date], Awaitable[dict[str, Any]]] | None = None) -> None:
         self.ledger = ledger
         self.printer = printer
         self.kiosk = kiosk  # id, currency, time zone and locale of the report
@@ -153,6 +158,7 @@ class DailyClose:
         self.at = time.fromisoformat(at)
         self.printed = printed
         self.state_file = state_file
+        self.box_check = box_check  # [close] box_emptied: the alert when no session emptied the box
         self.closed: set[str] = set()
 
     async def run(self) -> None:
@@ -176,6 +182,8 @@ class DailyClose:
         ran it, when not the schedule), print it if configured."""
         k = self.kiosk
         report = await daily_report(self.ledger, day, tz=k.tz, kiosk=k.id, currency=k.currency)
+        if self.box_check is not None:
+            report["box_emptied"] = await self.box_check(day)
         seq, digest = await self.ledger.audit_append("daily_close", {**report, **(by or {})})
         report = {**report, "audit": {"seq": seq, "hash": digest}}
         # the report's audit entry goes to the backend in a batch sent now (spec: at the daily close)

@@ -30,7 +30,10 @@ from kioskd.ledger.journal import JournalStore
 from kioskd.ledger.lookups import TxnQueries
 from kioskd.ledger.outbox import OutboxStore
 from kioskd.ledger.ratings import RatingStore
+from kioskd.ledger.reconciliation import CountStore
 from kioskd.ledger.records import OutboxItem, TxnRecord
+from kioskd.ledger.registerbook import RegisterBook
+from kioskd.ledger.registers import RegisterStore
 from kioskd.ledger.reprints import SelfReprintStore
 from kioskd.ledger.sqlite import backup_sync, check_pages_sync, open_sync, translated
 from kioskd.ledger.staff import AuthResult, StaffMember, StaffStore
@@ -61,6 +64,8 @@ class Ledger:
         self._staff = StaffStore(db, self._audit, pin_key)
         self._checkpoints = CheckpointStore(db, self._audit, kiosk_id)
         self.cases = CaseBook(self._run, CaseStore(db))  # cases, their outcomes and figures
+        # the count's handover record, counterfeits, differences, claims; keys, patrols, the work log
+        self.registers = RegisterBook(self._run, CountStore(db), RegisterStore(db))
 
     @classmethod
     async def open(cls, state_dir: Path, kiosk_id: str, currency: str = "CNY",

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from kioskd.ledger.errors import StorageError
+from kioskd.ledger.schema_registers import V12_REGISTERS
 
 JOURNAL_FILE = "journal.sqlite3"
 
@@ -377,7 +378,8 @@ _V11_PINS_KEYED: tuple[str, ...] = (
 # Index i holds the statements that take the schema from user_version i to i + 1.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1_JOURNAL, _V2_OUTBOX, _V3_AUDIT, _V4_CUSTODY, _V5_RATINGS,
                                            _V6_CASES, _V7_INVOICES, _V8_STAFF, _V9_SELF_REPRINTS,
-                                           _V10_STATE_INDEX, _V11_PINS_KEYED)
+                                           _V10_STATE_INDEX, _V11_PINS_KEYED,
+                                           V12_REGISTERS)
 LATEST_VERSION = len(MIGRATIONS)
 PINS_KEYED_VERSION = MIGRATIONS.index(_V11_PINS_KEYED) + 1
 

@@ -10,7 +10,8 @@ from refbackend.store import BackendStore
 
 def custody_sessions(store: BackendStore, kiosk: str | None = None, ended: tuple[str, str] | None = None,
                      last_only: bool = False) -> list[dict[str, Any]]:
-    """Sessions that ended, oldest first: kiosk, session, opened, ended, outcome, box_id, since, expected, counted.
+    """Sessions that ended, oldest first: kiosk, session, opened, ended, outcome, box_id, since, expected, counted,
+    counterfeit (fen the counterfeit notes would be worth), handover (the handover record's digest).
 
     `ended`: only those that ended in [start, end) (UTC text); `last_only`: each kiosk's last.
     """

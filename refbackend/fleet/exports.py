@@ -18,7 +18,7 @@ from refbackend.store import BackendStore
 PAYMENT_COLUMNS = ("day", "hall", "kiosk", "seq", "txn", "account", "amount", "currency", "notes", "started",
                    "ended", "received", "outcome", "ref", "reason")
 CUSTODY_COLUMNS = ("day", "hall", "kiosk", "session", "opened", "ended", "outcome", "box_id", "since", "expected",
-                   "counted", "credited", "refused", "other", "difference")
+                   "counted", "credited", "refused", "other", "difference", "counterfeit", "handover")
 COLLECTION_COLUMNS = ("day", "hall", "kiosk", "reason", "notes", "amount", "capacity", "fill", "forecast_fill",
                       "full_on")
 

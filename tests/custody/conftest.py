@@ -42,6 +42,7 @@ class Site:
     clock: Clock
     printed: list[Statement]
     accounts: Accounts
+    handovers: list[tuple[dict, str]]
 
     async def keys(self, *keys: str) -> None:
         for key in keys:
@@ -91,14 +92,19 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     async def print_statement(statement: Statement) -> None:
         printed.append(statement)
 
+    handovers: list[tuple[dict, str]] = []
+
+    async def print_handover(record: dict, digest: str) -> None:
+        handovers.append((record, digest))
+
     accounts = Accounts(ledger, wall=clock)
     custody = Custody(
         ledger=ledger, accounts=accounts, model=kiosk.model, alerts=alerts, sign=key_signer(key),
         denominations=kiosk.validator.denominations, settings=CustodySettings(),
-        on_statement=print_statement, wall=clock,
+        on_statement=print_statement, on_handover=print_handover, wall=clock,
     )
     kiosk.model.attach_custody(custody)
     await kiosk.model.trigger("ready")
     assert kiosk.state == "service_idle"
-    yield Site(ledger, kiosk, alerts, custody, key, clock, printed, accounts)
+    yield Site(ledger, kiosk, alerts, custody, key, clock, printed, accounts, handovers)
     await ledger.close()

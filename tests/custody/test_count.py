@@ -6,17 +6,43 @@ import json
 
 import pytest
 
+from kioskd.custody.count import LETTERS
 from kioskd.custody.statement import statement_lines
 from tests.custody.conftest import Site
 from tests.ledger.conftest import paid
 
 
-async def count(site: Site, counted: dict[int, int], counterfeit: int = 0) -> None:
-    """Type the figure of each line the screen asks for: notes per denomination, then counterfeits."""
-    while site.screen["custody"]["line"] is not None:
-        line = site.screen["custody"]["lines"][site.screen["custody"]["line"]]
-        figure = counterfeit if line["kind"] == "counterfeit" else counted.get(line["value"], 0)
-        await site.keys(*str(figure), "confirm")
+async def count(site: Site, counted: dict[int, int], fakes: list[tuple[int, str]] = ()) -> None:
+    """Type the figure of each line the screen asks for: genuine notes per denomination, how many
+    counterfeits, then each counterfeit's value (yuan) and serial number (letters with `finish`)."""
+    for _ in range(64):  # bounded: a refused line would otherwise be typed for ever
+        custody = site.screen["custody"]
+        if custody["line"] is None:
+            return
+        line = custody["lines"][custody["line"]]
+        if line["kind"] == "notes":
+            keys = list(str(counted.get(line["value"], 0)))
+        elif line["kind"] == "counterfeit":
+            keys = list(str(len(fakes)))
+        elif line["kind"] == "cf_value":
+            keys = list(str(fakes[line["index"] - 1][0] // 100))
+        else:
+            keys = serial_keys(fakes[line["index"] - 1][1])
+        await site.keys(*keys, "confirm")
+        assert site.screen["custody"].get("message") is None, site.screen["custody"]["message"]
+    raise AssertionError("the count did not end")
+
+
+def serial_keys(serial: str) -> list[str]:
+    """The keys that type a serial number: a letter is its phone key's digit, then `finish` until it shows."""
+    keys: list[str] = []
+    for ch in serial:
+        if ch.isdigit():
+            keys.append(ch)
+            continue
+        digit = next(d for d, letters in LETTERS.items() if ch in letters)
+        keys += [digit] + ["finish"] * (LETTERS[digit].index(ch) + 1)
+    return keys
 
 
 @pytest.mark.looptime
@@ -44,10 +70,12 @@ async def test_session_with_an_over_and_a_short_denomination(site: Site) -> None
     assert [(line["kind"], line["value"]) for line in screen["lines"]] == [
         ("notes", v) for v in (100, 500, 1000, 2000, 5000, 10000)] + [("counterfeit", None)]
     assert "result" not in screen and "expected" not in json.dumps(screen)
-    await count(site, {10000: 3, 5000: 2, 2000: 1}, counterfeit=1)
+    # 3 genuine 100s and a counterfeit 100 (the box holds 2 by the counters: one over), 2 of 3 50s
+    await count(site, {10000: 3, 5000: 2, 2000: 1}, [(10000, "WR12345678")])
     screen = site.screen["custody"]
     assert screen["step"] == "confirm1" and "result" not in screen
-    assert screen["entered"] == {"100": 0, "500": 0, "1000": 0, "2000": 1, "5000": 2, "10000": 3, "counterfeit": 1}
+    assert screen["entered"] == {"100": 0, "500": 0, "1000": 0, "2000": 1, "5000": 2, "10000": 3, "counterfeit": 1,
+                                 "cf1_value": 10000, "cf1_serial": "WR12345678"}
     await site.keys(*"135790", "confirm")
     await site.keys(*"246802", "confirm")
 
@@ -56,12 +84,15 @@ async def test_session_with_an_over_and_a_short_denomination(site: Site) -> None
     assert (shown["step"], shown["outcome"], shown["counterfeit"], shown["statement"]) == (
         "ended", "mismatch", 1, "printed")
     rows = {r["value"]: r for r in shown["result"]}
-    assert (rows[10000]["verdict"], rows[10000]["diff"]) == ("over", 1)
+    assert (rows[10000]["verdict"], rows[10000]["diff"], rows[10000]["counterfeit"]) == ("over", 2, 1)
     assert (rows[5000]["verdict"], rows[5000]["diff"]) == ("short", -1)
     assert rows[2000]["verdict"] == "match" and rows[100]["verdict"] == "match"
     assert "custody_mismatch" in site.alerts.raised
     recorded = (await site.entries("custody_count"))[0]
     assert recorded["counterfeit"] == 1 and recorded["confirmed_by"] == ["1001", "1002"]
+    assert recorded["counterfeits"] == [{"value": 10000, "serial": "WR12345678"}]
+    assert shown["totals"] == {"expected": 37000, "counted": 42000, "counterfeit": 10000, "over": 20000,
+                               "short": 5000, "difference": 5000}
 
     end = (await site.entries("custody_end"))[-1]
     assert end["outcome"] == "mismatch"

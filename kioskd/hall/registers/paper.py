@@ -1,0 +1,135 @@
+"""The registers on paper (receipt printer width) in zh-CN and en: the vendor claim form, the
+monthly claim list, the key register (钥匙交接记录), the patrol log and the work log."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kioskd.custody.handover import local
+from kioskd.custody.statement import yuan
+
+RULE = "-" * 32
+_T = {
+    "zh-CN": {
+        "claim_title": "设备厂商索赔单", "claims_title": "厂商索赔月度清单", "kiosk": "终端号", "claim": "索赔单号",
+        "box": "钱箱号", "session": "清机编号", "created": "日期", "status": "状态", "notes": "张数", "amount": "金额",
+        "vendor_ref": "厂商编号", "remark": "备注", "claimant": "申请人", "vendor": "厂商确认", "sign": "签字",
+        "month": "月份", "total": "合计", "none": "无", "keys_title": "钱箱钥匙交接记录", "holders": "当前持有人",
+        "handovers": "交接", "from": "交出", "to": "接收", "reason": "事由", "issued": "发放",
+        "patrol_title": "巡检记录", "worklog_title": "工作日志", "ok": "正常", "problem": "异常",
+        "checks": {"screen_ok": "屏幕", "paper_ok": "打印纸", "seal_ok": "防撬"},
+        "kinds": {"over": "长款", "short": "短款", "counterfeit": "假币"},
+        "key_names": {"terminal": "机门钥匙", "box": "钱箱钥匙"},
+        "statuses": {"claimed": "已索赔", "compensated": "已赔付", "rejected": "已拒赔", "bad_debt": "坏账核销"},
+    },
+    "en": {
+        "claim_title": "Vendor claim", "claims_title": "Vendor claims of the month", "kiosk": "Kiosk", "claim": "Claim",
+        "box": "Box", "session": "Session", "created": "Date", "status": "Status", "notes": "Notes", "amount": "Amount",
+        "vendor_ref": "Vendor ref", "remark": "Remark", "claimant": "Claimant", "vendor": "Vendor", "sign": "Signature",
+        "month": "Month", "total": "Total", "none": "none", "keys_title": "Key register", "holders": "Held now by",
+        "handovers": "Handovers", "from": "from", "to": "to", "reason": "reason", "issued": "issued",
+        "patrol_title": "Patrol log", "worklog_title": "Work log", "ok": "ok", "problem": "PROBLEM",
+        "checks": {"screen_ok": "screen", "paper_ok": "paper", "seal_ok": "seal"},
+        "kinds": {"over": "over", "short": "short", "counterfeit": "counterfeit"},
+        "key_names": {"terminal": "terminal key", "box": "cash-box key"},
+        "statuses": {"claimed": "claimed", "compensated": "compensated", "rejected": "rejected",
+                     "bad_debt": "written off (bad debt)"},
+    },
+}
+
+
+def claim_form_lines(claim: dict[str, Any], kiosk: str, locale: str = "zh-CN", tz: str = "UTC") -> list[str]:
+    """A vendor claim as printed: what was lost (each note, serials), the amount, status, signature lines."""
+    t = _T[locale]
+    lines = [t["claim_title"], f"{t['claim']}: {claim['id']}", f"{t['kiosk']}: {kiosk}", f"{t['box']}: {claim['box_id']}",
+             f"{t['session']}: {claim['session'][:8]}", f"{t['created']}: {local(claim['created'], tz)}", RULE]
+    for note in claim["differences"]:
+        serial = f" {note['serial']}" if note.get("serial") else ""
+        lines.append(f"#{note['difference']} {t['kinds'][note['kind']]} {yuan(note['value'])}{serial}")
+    lines += [RULE, f"{t['notes']}: {claim['notes']}", f"{t['amount']}: {yuan(claim['amount'])}",
+              f"{t['status']}: {t['statuses'][claim['status']]}"]
+    if claim.get("vendor_ref"):
+        lines.append(f"{t['vendor_ref']}: {claim['vendor_ref']}")
+    if claim.get("remark"):
+        lines.append(f"{t['remark']}: {claim['remark']}")
+    lines += ["", f"{t['claimant']}: {claim['by']}", f"{t['sign']}: ______________", "",
+              f"{t['vendor']}:", f"{t['sign']}: ______________"]
+    return lines
+
+
+def claim_list_lines(claims: list[dict[str, Any]], month: str, kiosk: str, locale: str = "zh-CN",
+                     tz: str = "UTC") -> list[str]:
+    """The month's vendor claims, one line each, with the totals per status."""
+    t = _T[locale]
+    lines = [t["claims_title"], f"{t['kiosk']}: {kiosk}", f"{t['month']}: {month}", RULE]
+    lines += [f"#{c['id']} {local(c['created'], tz)[:10]} {c['notes']} {yuan(c['amount'])} {t['statuses'][c['status']]}"
+              for c in claims] or [t["none"]]
+    lines.append(RULE)
+    for status, name in t["statuses"].items():
+        chosen = [c for c in claims if c["status"] == status]
+        if chosen:
+            lines.append(f"{name}: {len(chosen)} / {yuan(sum(c['amount'] for c in chosen))}")
+    lines.append(f"{t['total']}: {len(claims)} / {yuan(sum(c['amount'] for c in claims))}")
+    return lines
+
+
+def key_register_lines(copies: list[dict[str, Any]], handovers: list[dict[str, Any]], month: str, kiosk: str,
+                       locale: str = "zh-CN", tz: str = "UTC") -> list[str]:
+    """The key register of a month: who holds each key now, and every handover."""
+    t = _T[locale]
+    lines = [t["keys_title"], f"{t['kiosk']}: {kiosk}", f"{t['month']}: {month}", RULE, t["holders"] + ":"]
+    lines += [f"  {c['id']} ({t['key_names'][c['key']]}): {c['holder']} {c['holder_name'] or ''}".rstrip()
+              for c in copies] or [f"  {t['none']}"]
+    lines += [RULE, t["handovers"] + ":"]
+    for h in handovers:
+        giver = f"{h['from_id']} {h['from_name'] or ''}".strip() if h["from_id"] else t["issued"]
+        lines += [f"{local(h['at'], tz)} {h['copy']}", f"  {t['from']} {giver} {t['to']} {h['to_id']} {h['to_name'] or ''}",
+                  f"  {t['reason']}: {h['reason']}"]
+    if not handovers:
+        lines.append(f"  {t['none']}")
+    lines += ["", f"{t['sign']}: ______________"]
+    return lines
+
+
+def patrol_lines(patrols: list[dict[str, Any]], title_when: str, kiosk: str, locale: str = "zh-CN",
+                 tz: str = "UTC") -> list[str]:
+    """Patrols: who, when, each check, the note."""
+    t = _T[locale]
+    lines = [t["patrol_title"], f"{t['kiosk']}: {kiosk}", title_when, RULE]
+    for p in patrols:
+        checks = " ".join(f"{name} {t['ok'] if p[key] else t['problem']}" for key, name in t["checks"].items())
+        lines += [f"{local(p['at'], tz)} {p['by']} {p['by_name']}", f"  {checks}"] + ([f"  {p['note']}"] if p["note"] else [])
+    return lines if patrols else [*lines, t["none"]]
+
+
+def worklog_lines(entries: list[dict[str, Any]], title_when: str, kiosk: str, locale: str = "zh-CN",
+                  tz: str = "UTC") -> list[str]:
+    """The work log: each audit entry as a line of who did what, when."""
+    t = _T[locale]
+    lines = [t["worklog_title"], f"{t['kiosk']}: {kiosk}", title_when, RULE]
+    for e in entries:
+        lines.append(f"#{e['seq']} {local(e['at'], tz)} {e['kind']} {who(e['data'])}".rstrip())
+        detail = summary(e["data"])
+        if detail:
+            lines.append(f"  {detail}")
+    return lines if entries else [*lines, t["none"]]
+
+
+def who(data: dict[str, Any]) -> str:
+    """The person an audit entry names: by (and name), or the technicians."""
+    if data.get("by"):
+        return f"{data['by']} {data.get('by_name') or ''}".strip()
+    techs = [data.get(k) for k in ("tech1", "tech2") if data.get(k)]
+    return "+".join(str(x) for x in techs)
+
+
+_SKIP = {"by", "by_name", "by_role", "via", "tech1", "tech2", "session", "entered", "rows", "record"}
+
+
+def summary(data: dict[str, Any], width: int = 120) -> str:
+    """The rest of an audit entry's data, short: key=value, long values cut."""
+    parts = [f"{k}={json.dumps(v, ensure_ascii=False, separators=(',', ':'))}" for k, v in sorted(data.items())
+             if k not in _SKIP and v not in (None, "", [], {})]
+    text = " ".join(parts)
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,165 @@
+"""The issue's whole custody session at the simulated kiosk: one counterfeit and one short note,
+reconciled per denomination, the handover record printed (zh-CN, then en) with its digest in the
+audit chain and the backend's batch, both differences claimed from the vendor (explained by hall
+staff, approved by a manager), the claim compensated and shown in the month's claim list."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kioskd.custody.count import LETTERS
+from tests.daemon import ROOT, STEP, start_kiosk
+from tests.staff.conftest import Staff, add_staff, pay
+
+pytestmark = pytest.mark.slow
+
+STAFF = {"7001": ("张伟", "technician", "246810"), "7002": ("李娜", "technician", "135791"),
+         "2001": ("王芳", "hall", "112233"), "8001": ("赵经理", "manager", "445566")}
+
+
+def kioskctl(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kioskd.cli.main", *args], cwd=ROOT, input=stdin,
+                          capture_output=True, text=True, timeout=60)
+
+
+def serial_keys(serial: str) -> list[str]:
+    """A serial number on the keypad: a letter is its digit, then `finish` until it shows."""
+    keys: list[str] = []
+    for ch in serial:
+        digit = ch if ch.isdigit() else next(d for d, letters in LETTERS.items() if ch in letters)
+        keys += [digit] + (["finish"] * (LETTERS[digit].index(ch) + 1) if ch.isalpha() else [])
+    return keys
+
+
+async def as_staff(staff: Staff, who: str, request: dict[str, Any]) -> dict[str, Any]:
+    """A control request as a staff member (ID and secret), as kioskctl --as sends it."""
+    return await staff.request({**request, "staff": who, "secret": STAFF[who][2]})
+
+
+async def test_counterfeit_and_short_end_in_a_signed_handover_and_a_compensated_claim(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    kiosk = await start_kiosk(state)
+    staff = Staff(kiosk)
+    try:
+        await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
+        await asyncio.to_thread(add_staff, state, STAFF)
+        await pay(kiosk, "0012345678", [10000, 10000, 5000, 5000])
+
+        assert (await as_staff(staff, "2001", {"cmd": "cashbox_open"}))["ok"]
+        await kiosk.until(lambda s: s["state"] == "maintenance_login", "the technician login")
+        for tech in ("7001", "7002"):
+            await kiosk.press(*tech, "confirm", *STAFF[tech][2], "confirm")
+        await kiosk.until(lambda s: s["state"] == "maintenance_open", "the box released")
+        await kiosk.fault("box_removed", True)
+        await kiosk.until(lambda s: s["custody"]["box_out"], "the box out")
+        await kiosk.fault("box_removed", False)
+        await kiosk.until(lambda s: s["state"] == "maintenance_count", "the count")
+        # 1, 5, 10, 20 yuan: none; 50: one (the counters say two); 100: one genuine and a counterfeit
+        for figure in ("0", "0", "0", "0", "1", "1", "1", "100"):
+            await kiosk.press(*figure, "confirm")
+        await kiosk.press(*serial_keys("WR12345678"))
+        snap = await kiosk.until(lambda s: s["custody"].get("entry") == "WR12345678", "the serial typed")
+        await kiosk.press("confirm")
+        for tech in ("7001", "7002"):
+            await kiosk.press(*STAFF[tech][2], "confirm")
+        snap = await kiosk.until(lambda s: s["custody"]["step"] == "ended", "the reconciliation")
+
+        shown = snap["custody"]
+        rows = {r["value"]: r for r in shown["result"]}
+        assert (rows[10000]["expected"], rows[10000]["counted"], rows[10000]["counterfeit"],
+                rows[10000]["verdict"]) == (2, 1, 1, "match")
+        assert (rows[5000]["expected"], rows[5000]["counted"], rows[5000]["verdict"]) == (2, 1, "short")
+        assert shown["totals"] == {"expected": 30000, "counted": 15000, "counterfeit": 10000, "over": 0,
+                                   "short": 5000, "difference": -15000}
+        assert shown["counterfeits"] == [{"value": 10000, "serial": "WR12345678"}]
+        assert (shown["outcome"], shown["handover"], shown["differences"]) == ("mismatch", "printed", 2)
+        digest = shown["digest"]
+        printed = "\n".join(await kiosk.until_printed("钱箱交接记录"))
+        assert digest[:32] in printed and digest[32:] in printed
+        assert "¥100.00 2/1/1 相符" in printed and "¥50.00 2/1/0 少 1" in printed and "WR12345678" in printed
+        assert "技术员一: 7001 张伟" in printed and printed.count("签字: ______________") == 2
+        await kiosk.press("confirm")
+        await kiosk.until(lambda s: s["state"] == "service_idle", "back in service")
+
+        # the differences, open until two people settle them
+        listed = await as_staff(staff, "2001", {"cmd": "difference_list"})
+        diffs = {d["kind"]: d for d in listed["differences"]}
+        assert sorted(diffs) == ["counterfeit", "short"] and diffs["counterfeit"]["serial"] == "WR12345678"
+        nos = sorted(d["id"] for d in diffs.values())
+        own = await as_staff(staff, "2001", {"cmd": "difference_resolve", "nos": nos, "outcome": "vendor_claim",
+                                             "explanation": "validator took a fake", "approver": "2001",
+                                             "approver_secret": STAFF["2001"][2]})
+        assert not own["ok"] and "second person" in own["error"]
+        not_manager = await as_staff(staff, "8001", {"cmd": "difference_resolve", "nos": nos, "outcome": "loss",
+                                                     "explanation": "x", "approver": "2001",
+                                                     "approver_secret": STAFF["2001"][2]})
+        assert not not_manager["ok"] and "may not difference approve" in not_manager["error"]
+        done = await as_staff(staff, "2001", {"cmd": "difference_resolve", "nos": nos, "outcome": "vendor_claim",
+                                              "explanation": "validator took a fake; one 50 missing",
+                                              "approver": "8001", "approver_secret": STAFF["8001"][2]})
+        assert done["ok"], done
+        claim = done["claim"]
+        assert (await as_staff(staff, "2001", {"cmd": "difference_list"}))["differences"] == []
+
+        # the claim form, printed in English; the hall may not settle it, the manager does
+        shown_claim = await as_staff(staff, "2001", {"cmd": "claim_show", "no": claim, "print": True, "lang": "en"})
+        assert shown_claim["claim"]["amount"] == 15000 and shown_claim["claim"]["status"] == "claimed"
+        form = "\n".join(await kiosk.until_printed("Vendor claim"))
+        assert "counterfeit ¥100.00 WR12345678" in form and "short ¥50.00" in form and "Amount: ¥150.00" in form
+        refused = await as_staff(staff, "2001", {"cmd": "claim_settle", "no": claim, "status": "compensated"})
+        assert not refused["ok"]
+        settled = await as_staff(staff, "8001", {"cmd": "claim_settle", "no": claim, "status": "compensated",
+                                                 "vendor_ref": "V-2025-17"})
+        assert settled["claim"]["status"] == "compensated"
+        back = await as_staff(staff, "8001", {"cmd": "claim_settle", "no": claim, "status": "rejected"})
+        assert not back["ok"] and "cannot become rejected" in back["error"]
+
+        month = (await staff.request({"cmd": "status"}))["today"][:7]
+        listing = kioskctl("claim", "list", "--month", month, "--lang", "en", "--socket", str(state / "control.sock"),
+                           "--as", "2001", "--secret-stdin", stdin=STAFF["2001"][2] + "\n")
+        assert listing.returncode == 0, listing.stderr
+        assert f"#{claim} " in listing.stdout and "compensated" in listing.stdout and "¥150.00" in listing.stdout
+        csv = kioskctl("claim", "list", "--month", month, "--csv", "--socket", str(state / "control.sock"),
+                       "--as", "2001", "--secret-stdin", stdin=STAFF["2001"][2] + "\n").stdout.splitlines()
+        assert csv[0] == "no,session,box_id,created,notes,amount,status,serials,vendor_ref,remark,by,updated,updated_by"
+        assert csv[1].startswith(f"{claim},") and ",2,15000,compensated," in csv[1] and "V-2025-17" in csv[1]
+
+        reprint = await as_staff(staff, "2001", {"cmd": "handover_show", "print": True, "lang": "en"})
+        assert reprint["handover"]["digest"] == digest
+        english = "\n".join(await kiosk.until_printed("Cash-box handover record"))
+        assert "$" not in english and "Technician 2: 7002 李娜" in english and digest[:32] in english
+        report = await as_staff(staff, "8001", {"cmd": "report_close"})  # the close also sends a batch
+        assert report["report"]["registers"]["claims"] == {"compensated": {"count": 1, "total": 15000}}
+        await backend_has(state, "claim", lambda r: r["status"] == "compensated")
+    finally:
+        assert await kiosk.stop() == 0
+
+    journal = sqlite3.connect(state / "journal.sqlite3")
+    entries = [(k, json.loads(d)) for k, d in journal.execute("select kind, data from audit order by seq")]
+    assert [d["digest"] for k, d in entries if k == "handover"] == [digest]
+    assert [d["approved_by"] for k, d in entries if k == "difference_resolved"] == ["8001", "8001"]
+    backend = sqlite3.connect(state / "backend.sqlite3")
+    sent = [json.loads(b) for (b,) in backend.execute("select body from batch_records where kind = 'handover'")]
+    assert [r["digest"] for r in sent] == [digest] and sent[0]["record"]["counterfeits"][0]["serial"] == "WR12345678"
+    verify = kioskctl("audit", "verify", "--state", str(state), "--key", str(state / "kiosk.key"))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+async def backend_has(state: Path, kind: str, test: Any) -> None:
+    """Wait (bounded) until the reference backend filed a batch record of `kind` that passes `test`."""
+    async with asyncio.timeout(STEP):
+        while True:
+            with sqlite3.connect(state / "backend.sqlite3") as db:
+                found = [json.loads(b) for (b,) in db.execute("select body from batch_records where kind = ?",
+                                                                 (kind,))]
+            if any(test(r) for r in found):
+                return
+            await asyncio.sleep(0.2)  # another process: poll, bounded
