@@ -6,6 +6,8 @@ staff, approved by a manager), the claim compensated and shown in the month's cl
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import sqlite3
 import subprocess
@@ -25,8 +27,8 @@ STAFF = {"7001": ("张伟", "technician", "246810"), "7002": ("李娜", "technic
          "2001": ("王芳", "hall", "112233"), "8001": ("赵经理", "manager", "445566")}
 
 
-def kioskctl(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kioskd.cli.main", *args], cwd=ROOT, input=stdin,
+def kioskctl(*args: str, stdin: str = "", module: str = "kioskd.cli.main") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, input=stdin,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -52,6 +54,7 @@ async def test_counterfeit_and_short_end_in_a_signed_handover_and_a_compensated_
         await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
         await asyncio.to_thread(add_staff, state, STAFF)
         await pay(kiosk, "0012345678", [10000, 10000, 5000, 5000])
+        await pay(kiosk, "0023456789", [2000, 500])
 
         assert (await as_staff(staff, "2001", {"cmd": "cashbox_open"}))["ok"]
         await kiosk.until(lambda s: s["state"] == "maintenance_login", "the technician login")
@@ -62,8 +65,8 @@ async def test_counterfeit_and_short_end_in_a_signed_handover_and_a_compensated_
         await kiosk.until(lambda s: s["custody"]["box_out"], "the box out")
         await kiosk.fault("box_removed", False)
         await kiosk.until(lambda s: s["state"] == "maintenance_count", "the count")
-        # 1, 5, 10, 20 yuan: none; 50: one (the counters say two); 100: one genuine and a counterfeit
-        for figure in ("0", "0", "0", "0", "1", "1", "1", "100"):
+        # 1 and 10 yuan: none; 5, 20: one each; 50: one (the counters say two); 100: one genuine, a counterfeit
+        for figure in ("0", "1", "0", "1", "1", "1", "1", "100"):
             await kiosk.press(*figure, "confirm")
         await kiosk.press(*serial_keys("WR12345678"))
         snap = await kiosk.until(lambda s: s["custody"].get("entry") == "WR12345678", "the serial typed")
@@ -77,7 +80,7 @@ async def test_counterfeit_and_short_end_in_a_signed_handover_and_a_compensated_
         assert (rows[10000]["expected"], rows[10000]["counted"], rows[10000]["counterfeit"],
                 rows[10000]["verdict"]) == (2, 1, 1, "match")
         assert (rows[5000]["expected"], rows[5000]["counted"], rows[5000]["verdict"]) == (2, 1, "short")
-        assert shown["totals"] == {"expected": 30000, "counted": 15000, "counterfeit": 10000, "over": 0,
+        assert shown["totals"] == {"expected": 32500, "counted": 17500, "counterfeit": 10000, "over": 0,
                                    "short": 5000, "difference": -15000}
         assert shown["counterfeits"] == [{"value": 10000, "serial": "WR12345678"}]
         assert (shown["outcome"], shown["handover"], shown["differences"]) == ("mismatch", "printed", 2)
@@ -138,7 +141,9 @@ async def test_counterfeit_and_short_end_in_a_signed_handover_and_a_compensated_
         assert "$" not in english and "Technician 2: 7002 李娜" in english and digest[:32] in english
         report = await as_staff(staff, "8001", {"cmd": "report_close"})  # the close also sends a batch
         assert report["report"]["registers"]["claims"] == {"compensated": {"count": 1, "total": 15000}}
+        assert report["report"]["box_emptied"]["missed"] is False and len(report["report"]["box_emptied"]["boxes"]) == 1
         await backend_has(state, "claim", lambda r: r["status"] == "compensated")
+        await reports_agree_with_the_backend(staff, state, 32500)
     finally:
         assert await kiosk.stop() == 0
 
@@ -163,3 +168,26 @@ async def backend_has(state: Path, kind: str, test: Any) -> None:
             if any(test(r) for r in found):
                 return
             await asyncio.sleep(0.2)  # another process: poll, bounded
+
+
+async def reports_agree_with_the_backend(staff: Staff, state: Path, credited: int) -> None:
+    """The week's and the range's reports and the reconciliation CSV against the backend's own export."""
+    today = (await staff.request({"cmd": "status"}))["today"]
+    week = (await as_staff(staff, "2001", {"cmd": "report_period", "period": "week"}))["report"]
+    days = (await as_staff(staff, "2001", {"cmd": "report_range", "since": today, "until": today}))["report"]
+    exported = kioskctl("report", "export", today, today, "--socket", str(state / "control.sock"), "--as", "2001",
+                        "--secret-stdin", stdin=STAFF["2001"][2] + "\n")
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert list(rows[0]) == ["kiosk", "day", "seq", "txn", "account", "amount", "currency", "notes", "started",
+                             "ended", "state", "ref", "reason"]
+    backend = kioskctl("export", "payments", "--day", today, "--db", str(state / "backend.sqlite3"),
+                       module="refbackend")
+    assert backend.returncode == 0, backend.stderr
+    theirs = list(csv.DictReader(io.StringIO(backend.stdout)))
+    assert sum(int(r["amount"]) for r in theirs if r["outcome"] == "credited") == credited
+    assert sum(int(r["amount"]) for r in rows if r["state"] == "credited") == credited
+    assert {r["txn"]: r["ref"] for r in rows} == {r["txn"]: r["ref"] for r in theirs}
+    assert week["total"] == days["total"] == credited and week["by_status"] == {"credited": {"count": 2,
+                                                                                           "total": credited}}
+    assert week["period"] == "week" and week["first"] <= today <= week["last"]
