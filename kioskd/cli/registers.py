@@ -25,15 +25,15 @@ from kioskd.hall.registers.paper import (
 OUTCOMES = ("case", "receipt", "surplus", "vendor_claim", "loss")
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register the registers' subcommands."""
     common = common_options()
 
-    def group(name: str, help_text: str) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+    def group(name: str, help_text: str) -> argparse._SubParsersAction:
         parser = subparsers.choices.get(name) or subparsers.add_parser(name, help=help_text)
         return _subactions(parser, f"{name}_command")
 
-    def leaf(actions: argparse._SubParsersAction, name: str, help_text: str, build: Any, show: Any,  # type: ignore[type-arg]
+    def leaf(actions: argparse._SubParsersAction, name: str, help_text: str, build: Any, show: Any,
              register: str | None = None, printable: bool = False) -> argparse.ArgumentParser:
         p = actions.add_parser(name, parents=[common], help=help_text)
         if register:

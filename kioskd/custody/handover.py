@@ -53,7 +53,7 @@ def differences_of(rows: list[dict[str, Any]], counterfeits: list[dict[str, Any]
     return found
 
 
-_LABELS = {
+_LABELS: dict[str, dict[str, Any]] = {
     "zh-CN": {"title": "钱箱交接记录", "kiosk": "终端号", "box": "钱箱号", "session": "清机编号", "period": "期间",
               "time": "清点时间", "cols": "面额 应有/清点/假币 差额", "counterfeits": "假币（面额 冠字号）",
               "none": "无", "expected": "应有金额", "counted": "清点金额（真币）", "counterfeit": "假币金额",

@@ -31,8 +31,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from backend_api.fields import format_utc
 from backend_api.jws import b64url
-from kioskd.custody.count import COUNTERFEIT, count_lines, cycle_letter, entry_of, figure
-from kioskd.custody.handover import differences_of, reconciled
+from kioskd.custody.count import count_lines, cycle_letter
+from kioskd.custody.counting import CountSteps, printed
 from kioskd.custody.statement import Statement
 from kioskd.custody.steps import LOGIN_STEPS, MAX_ENTRY, Ended, Session
 from kioskd.hall.accounts import Accounts, Person, Refusal
@@ -67,7 +67,7 @@ def key_signer(key: Ed25519PrivateKey) -> Callable[[bytes], str]:
     return lambda message: b64url(key.sign(message))
 
 
-class Custody:
+class Custody(CountSteps):
     """Custody sessions for one kiosk; the daemon routes keys and stacker events here."""
 
     def __init__(
@@ -185,13 +185,12 @@ class Custody:
             await self.ledger.custody_update(s.id, tech1=found.id)
             self._arm(self.settings.login_timeout, self._login_expired)  # the second has its own 120 s
             return
-        shared = await self.ledger.registers.keys_held(s.tech1[0]) & await self.ledger.registers.keys_held(found.id)
+        s.tech2, first = (found.id, found.name), s.tech1[0] if s.tech1 else ""
+        shared = await self.ledger.registers.keys_held(first) & await self.ledger.registers.keys_held(found.id)
         if shared:  # dual custody: the two must not hold the same key (钥匙交接 register)
-            await self._audit("custody_refused_keys", tech1=s.tech1[0], tech2=found.id, keys=sorted(shared))
-            s.tech2 = (found.id, found.name)
+            await self._audit("custody_refused_keys", tech1=first, tech2=found.id, keys=sorted(shared))
             await self._end("aborted", "same_key_holder")
             return
-        s.tech2 = (found.id, found.name)
         await self.ledger.custody_update(s.id, tech2=found.id)
         await self._open(s)
 
@@ -231,7 +230,7 @@ class Custody:
                           since=figures["since"], counts={str(v): n for v, n in s.expected.items()},
                           payments=figures["payments"], amount=figures["amount"])
         await self.model.trigger("custody_open")
-        s.printed = await _printed("custody statement", self.on_statement, s.statement)
+        s.printed = await printed("custody statement", self.on_statement, s.statement)
 
     # --- the box ------------------------------------------------------------------------------
     async def stacker_opened(self) -> None:
@@ -281,29 +280,6 @@ class Custody:
         await self._audit("custody_count_start", box_id=s.statement.box_id)
         await self.model.trigger("custody_count")
 
-    # --- count -----------------------------------------------------------------------------------
-    async def _enter_count(self, s: Session, entry: str) -> None:
-        if not entry:
-            return
-        line = s.lines[len(s.entered)]
-        try:
-            value = figure(line, entry, s.denominations())
-        except ValueError as refused:
-            s.entry, s.message = entry, str(refused)  # the entry stays, to be corrected
-            return
-        s.entered[line.key] = value
-        if line.kind == COUNTERFEIT:  # a value and a serial number line for each counterfeit
-            s.lines = count_lines(s.denominations(), int(value))
-        if len(s.entered) == len(s.lines):
-            s.step = "confirm1"
-
-    def _back(self, s: Session) -> None:
-        """Backspace on an empty entry in the count: the line before is typed again."""
-        if s.step in ("count", "confirm1") and s.entered:
-            line = s.lines[len(s.entered) - 1]
-            s.entry = entry_of(line, s.entered.pop(line.key))
-            s.step, s.message = "count", None
-
     async def _confirm_count(self, s: Session, pin: str) -> None:
         tech = s.tech1 if s.step == "confirm1" else s.tech2
         assert tech is not None
@@ -313,24 +289,6 @@ class Custody:
             s.step = "confirm2"
             return
         await self._reconcile(s)
-
-    async def _reconcile(self, s: Session) -> None:
-        assert s.statement is not None and s.tech1 is not None and s.tech2 is not None
-        rows, fakes, count, record = reconciled(s, format_utc(self.wall()))
-        over = [r["value"] for r in rows if r["verdict"] == "over"]
-        short = [r["value"] for r in rows if r["verdict"] == "short"]
-        # the count, its handover record, counterfeits and differences: one transaction, all audited
-        written = await self.ledger.registers.record_count(s.id, s.statement.box_id, count, record, fakes,
-                                                           differences_of(rows, fakes))
-        if over or short or fakes:
-            self.alerts.raise_alert("custody_mismatch", "critical", session=s.id, box_id=s.statement.box_id,
-                                    over=",".join(map(str, over)), short=",".join(map(str, short)),
-                                    counterfeit=len(fakes))
-        # the record is in the journal and the batch either way; kioskctl prints it again
-        printed = await _printed("handover record", self.on_handover, record, written["digest"])
-        await self._end("mismatch" if over or short or fakes else "match", None, result=rows, counterfeit=len(fakes),
-                        counterfeits=fakes, totals=record["totals"], handover=printed, digest=written["digest"],
-                        differences=len(written["differences"]))
 
     # --- end ---------------------------------------------------------------------------------------
     async def _end(self, outcome: str, reason: str | None, **shown: Any) -> None:
@@ -408,14 +366,3 @@ class Custody:
             await self.ledger.audit_checkpoint(self.sign)
             await asyncio.sleep(self.settings.checkpoint_every)
 
-
-async def _printed(what: str, print_it: Callable[..., Awaitable[None]] | None, *args: Any) -> str | None:
-    """Print a custody paper: "printed", "failed" (logged; it stays recorded, to reprint) or None (no printer)."""
-    if print_it is None:
-        return None
-    try:
-        await print_it(*args)
-    except Exception as err:  # the paper's facts are in the audit chain; printing may be retried
-        log.error("%s could not be printed: %s", what, err)
-        return "failed"
-    return "printed"

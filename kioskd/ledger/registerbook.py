@@ -20,7 +20,8 @@ class RegisterBook:
         self._run, self._counts, self._registers = run, counts, registers
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await self._run(functools.partial(fn, *args, **kwargs))
+        result: T = await self._run(functools.partial(fn, *args, **kwargs))
+        return result
 
     # -- the count (kioskd.ledger.reconciliation) -----------------------------------------
     async def record_count(self, *args: Any) -> dict[str, Any]:

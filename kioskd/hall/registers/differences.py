@@ -81,7 +81,7 @@ class Differences:
             if outcome not in OUTCOMES[row["kind"]]:
                 raise RegisterError(f"difference {no} ({row['kind']}) may be settled as {', '.join(OUTCOMES[row['kind']])}",
                                     f"差额 {no} 的处理方式只能是 {', '.join(OUTCOMES[row['kind']])}")
-        ref = await self._reference(rows, outcome, ref)
+        ref = await self._reference([row for row in rows if row is not None], outcome, ref)
         try:
             claim = await self.ledger.registers.resolve(nos, outcome, explanation, ref, actor.audit(), approver.audit())
         except LedgerError as err:

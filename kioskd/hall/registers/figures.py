@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kioskd.ledger import Ledger
 
-_T = {
+_T: dict[str, dict[str, Any]] = {
     "zh-CN": {"differences": "清点差额", "open": "未处理差额", "claims": "厂商索赔", "none": "无",
               "kinds": {"over": "长款", "short": "短款", "counterfeit": "假币"},
               "statuses": {"claimed": "已索赔", "compensated": "已赔付", "rejected": "已拒赔", "bad_debt": "坏账"}},

@@ -10,7 +10,7 @@ from kioskd.custody.handover import local
 from kioskd.custody.statement import yuan
 
 RULE = "-" * 32
-_T = {
+_T: dict[str, dict[str, Any]] = {
     "zh-CN": {
         "claim_title": "设备厂商索赔单", "claims_title": "厂商索赔月度清单", "kiosk": "终端号", "claim": "索赔单号",
         "box": "钱箱号", "session": "清机编号", "created": "日期", "status": "状态", "notes": "张数", "amount": "金额",
