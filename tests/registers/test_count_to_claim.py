@@ -19,6 +19,7 @@ import pytest
 
 from kioskd.custody.count import LETTERS
 from tests.daemon import ROOT, STEP, start_kiosk
+from tests.integrity.test_money_chain import without_trigger
 from tests.staff.conftest import Staff, add_staff, pay
 
 pytestmark = pytest.mark.slow
@@ -156,6 +157,14 @@ async def test_counterfeit_and_short_end_in_a_signed_handover_and_a_compensated_
     assert [r["digest"] for r in sent] == [digest] and sent[0]["record"]["counterfeits"][0]["serial"] == "WR12345678"
     verify = kioskctl("audit", "verify", "--state", str(state), "--key", str(state / "kiosk.key"))
     assert verify.returncode == 0, verify.stdout + verify.stderr
+    journal.close()
+
+    # the claim's status edited in the file (its guard trigger put back as it was) is caught
+    tampered = sqlite3.connect(state / "journal.sqlite3", isolation_level=None)
+    without_trigger(tampered, "vendor_claims_status", f"UPDATE vendor_claims SET status = 'claimed' WHERE id = {claim}")
+    tampered.close()
+    verify = kioskctl("audit", "verify", "--state", str(state), "--key", str(state / "kiosk.key"), "--lang", "en")
+    assert verify.returncode == 1 and f"vendor claim {claim} differs from its chain entry" in verify.stdout
 
 
 async def backend_has(state: Path, kind: str, test: Any) -> None:
