@@ -138,8 +138,8 @@ async def test_a_whole_session_on_the_display_and_keypad(display: Display) -> No
     rows = {await r.get_attribute("data-value"): await r.inner_text()
             for r in await d.page.locator('[data-testid="maint-result"] tr[data-value]').all()}
     assert rows.keys() == {"5000", "10000"}
-    assert rows["5000"].split("\t") == ["¥50.00", "1", "2", "多 1 张"]
-    assert rows["10000"].split("\t") == ["¥100.00", "2", "1", "少 1 张"]
+    assert rows["5000"].split("\t") == ["¥50.00", "1", "2", "0", "多 1 张"]
+    assert rows["10000"].split("\t") == ["¥100.00", "2", "1", "0", "少 1 张"]
     await d.shows("maint-difference", "金额差额：-¥50.00")
     await d.shows("maint-leave", "按任意键返回")
     await d.shot("result-zh-CN")
@@ -174,3 +174,58 @@ async def test_digits_typed_after_an_abort_never_reach_the_backend(display: Disp
     assert kiosk.states[seen:] == ["service_idle"]  # never account entry, look-up or help
     assert await d.lookups() == before  # asked at the reference backend itself: no look-up arrived
     await kiosk.fault("door_open", False)
+
+
+async def test_a_count_with_a_counterfeit_ends_in_the_handover_record(display: Display) -> None:
+    d, kiosk = display, display.kiosk
+    await pay(kiosk, "0012345678", [10000, 10000, 5000, 5000])
+    await kiosk.fault("door_open", True)
+    await d.step("tech1_id")
+    await d.keys("7001", "confirm", TECHS["7001"][1], "confirm")
+    await d.step("tech2_id")
+    await d.keys("7002", "confirm", TECHS["7002"][1], "confirm")
+    await d.step("open")
+    await d.keys("confirm")  # counted without taking the box out
+    await d.step("count")
+    # 1, 5, 10, 20 yuan none; 50 yuan one (one short); 100 yuan one genuine; one counterfeit
+    await d.keys(*["0", "confirm"] * 4, "1", "confirm", "1", "confirm", "1", "confirm")
+    await d.shows("maint-count", "第 1 张假币：面额（元）")
+    await d.keys("30", "confirm")  # no 30-yuan note: refused on the line, kept to correct
+    await d.shows("maint-error", "面额不对")
+    await d.keys("backspace", "backspace", "100", "confirm")
+    await d.shows("maint-count", "第 1 张假币：冠字号")
+    # W R 1 2 3 4 5 6 7 8: W is 9 then finish once; R is 7 then finish three times
+    await d.keys("9", "finish", "7", "finish", "finish", "finish", "12345678")
+    await d.shows("maint-current", "WR12345678")
+    await d.shows("maint-count", "¥100.00")  # the counterfeit's value as entered
+    await d.shot("count-counterfeit-zh-CN")
+    await d.keys("confirm")
+    await d.step("confirm1")
+    await d.keys(TECHS["7001"][1], "confirm")
+    await d.step("confirm2")
+    await d.keys(TECHS["7002"][1], "confirm")
+
+    await d.step("ended")
+    await d.shows("title", "清点不符")
+    rows = {await r.get_attribute("data-value"): await r.inner_text()
+            for r in await d.page.locator('[data-testid="maint-result"] tr[data-value]').all()}
+    assert rows["10000"].split("\t") == ["¥100.00", "2", "1", "1", "相符"]
+    assert rows["5000"].split("\t") == ["¥50.00", "2", "1", "0", "少 1 张"]
+    await d.shows("maint-serials", "¥100.00 WR12345678")
+    await d.shows("maint-difference", "金额差额：-¥150.00")  # the counterfeit is money missing too
+    await d.shows("maint-totals", "假币 ¥100.00")
+    await d.shows("maint-totals", "短款 ¥50.00")
+    await d.shows("maint-differences", "已登记 2 笔差额")
+    await d.shows("maint-handover", "交接记录已打印")
+    digest = (await d.page.get_by_test_id("maint-handover").inner_text()).split("记录摘要: ")[1].rstrip("…")
+    printed = "\n".join(await kiosk.until_printed("钱箱交接记录"))
+    assert digest in printed and "WR12345678" in printed
+    await d.shot("result-handover-zh-CN")
+    await d.keys("lang")
+    await d.shows("maint-handover", "Handover record printed")
+    await d.shows("maint-serials", "Counterfeit serial numbers")
+    await d.shot("result-handover-en")
+    await d.keys("lang")
+    await kiosk.fault("door_open", False)
+    await d.keys("confirm")
+    await kiosk.until(lambda s: s["state"] == "service_idle", "back in service")

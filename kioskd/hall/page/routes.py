@@ -84,6 +84,19 @@ CASE_ROUTES = [
     Route("POST", "/api/cases/{no}/voucher", _case("case_voucher", "lang")),
 ]
 
+# the registers tab (issue 18): each a control command of kioskd.control.registers, its JSON body the arguments
+REGISTER_COMMANDS = frozenset({"difference_list", "difference_resolve", "counterfeit_photo", "claim_list", "claim_show",
+                               "claim_settle", "handover_show", "key_list", "key_hand", "patrol_check", "patrol_list",
+                               "worklog", "report_period"})
+
+
+def _register(request: web.Request, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    cmd = request.match_info["cmd"]
+    if cmd not in REGISTER_COMMANDS:
+        raise web.HTTPNotFound(text='{"error":"no such register command"}', content_type="application/json")
+    return cmd, {k: v for k, v in body.items() if v is not None and v != ""}
+
+
 ROUTES: list[Route] = [
     Route("POST", "/api/alerts/{id}/ack", lambda r, _b: ("alert_ack", {"id": r.match_info["id"]})),
     Route("POST", "/api/alerts/{id}/clear", lambda r, _b: ("alert_clear", {"id": r.match_info["id"]})),
@@ -94,5 +107,5 @@ ROUTES: list[Route] = [
     Route("POST", "/api/reports/daily", _report),
     Route("GET", "/api/reports/range", lambda r, _b: ("report_range", _query(r, "since", "until"))),
     *CASE_ROUTES,
-    # registers (issue 18) add their routes here
+    Route("POST", "/api/registers/{cmd}", _register),
 ]

@@ -36,6 +36,7 @@ STATIC_FILES = {
     # the core, then one file per tab (cases and registers add theirs), then the start
     **{f"/{name}": (name, "text/javascript") for name in (
         "staff-text.js", "staff.js", "staff-status.js", "staff-txns.js", "staff-reports.js", "staff-cases.js",
+        "staff-registers.js",
         "staff-start.js")},
 }
 # As the customer screen's, but the login form posts to this page itself.

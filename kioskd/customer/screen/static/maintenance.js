@@ -33,6 +33,11 @@ const viewMaintenance = (() => {
       count_hint: "每项输入后按“确认”；空白时按“退格”返回上一项",
       line_notes: (v) => `${yuan(v)} 纸币`,
       line_counterfeit: "假币（张）",
+      line_cf_value: (i) => `第 ${i} 张假币：面额（元）`,
+      line_cf_serial: (i) => `第 ${i} 张假币：冠字号`,
+      serial_hint: "冠字号中的字母：先按数字键，再按“完成”键切换字母（2=ABC … 9=WXYZ）",
+      refused: { bad_value: "面额不对：请输入本机收取的面额（元）", bad_serial: "请输入冠字号（字母和数字，最多 12 位）",
+        too_many: "假币张数最多 20 张" },
       typing: "正在输入",
       confirm_title: (n, who) => `请${n === 1 ? "技术员一" : "技术员二"}（${who}）输入密码确认清点结果`,
       confirm_hint: "确认无误请输入密码后按“确认”；按“退格”返回修改",
@@ -43,13 +48,20 @@ const viewMaintenance = (() => {
         same_technician: "同一技术员不能登录两次：开启钱箱需要两位不同的技术员。",
         locked: (e) => `工号 ${e.staff} 密码错误次数过多，已锁定，请于 ${clock(e.locked_until)} 后再试。`,
         disabled: (e) => `工号 ${e.staff} 已停用，不能开启钱箱。`,
+        same_key_holder: "两位技术员持有同一把钥匙（见钥匙交接记录），不能共同开启钱箱；请换另一位技术员。",
       },
       aborted_box: "钱箱未被授权取出；如需开启钱箱，请两位技术员重新开始。",
-      cols: ["面额", "应有", "清点", "差额"],
+      cols: ["面额", "应有", "真币", "假币", "差额"],
       verdict: { match: "相符", over: (d) => `多 ${d} 张`, short: (d) => `少 ${-d} 张` },
       counterfeit: (n) => `假币：${n} 张`,
       difference: (m) => `金额差额：${m}`,
+      totals: (t) => [`应有 ${yuan(t.expected)}`, `真币 ${yuan(t.counted)}`, t.counterfeit && `假币 ${yuan(t.counterfeit)}`,
+        t.over && `长款 ${yuan(t.over)}`, t.short && `短款 ${yuan(t.short)}`].filter(Boolean).join(" · "),
+      serials: "假币冠字号",
       mismatch_note: "差额已记录并告警，请按规定处理。",
+      differences: (n) => `已登记 ${n} 笔差额，待说明并经经理审批（可向厂商索赔）`,
+      handover: { printed: "交接记录已打印，请两位技术员签字", failed: "交接记录未能打印（已记录，可用 kioskctl handover show --print 补打）" },
+      digest: "记录摘要",
       leave: "按任意键返回",
       leaving: "即将返回服务…",
     },
@@ -79,6 +91,11 @@ const viewMaintenance = (() => {
       count_hint: "Press Confirm after each line; Delete on an empty line goes back one",
       line_notes: (v) => `${yuan(v)} notes`,
       line_counterfeit: "Counterfeit notes",
+      line_cf_value: (i) => `Counterfeit ${i}: face value (yuan)`,
+      line_cf_serial: (i) => `Counterfeit ${i}: serial number`,
+      serial_hint: "Letters of the serial number: press the digit, then Finish to turn it into its letters (2=ABC … 9=WXYZ)",
+      refused: { bad_value: "Not a note this kiosk takes: type its value in yuan",
+        bad_serial: "Type the serial number (letters and digits, at most 12)", too_many: "At most 20 counterfeit notes" },
       typing: "typing",
       confirm_title: (n, who) => `Technician ${n} (${who}): type your PIN to confirm the count`,
       confirm_hint: "Type your PIN and press Confirm; Delete goes back to correct the count",
@@ -89,13 +106,21 @@ const viewMaintenance = (() => {
         same_technician: "The same technician cannot log in twice: opening the box takes two different technicians.",
         locked: (e) => `Staff ID ${e.staff} is locked after too many wrong PINs; try again after ${clock(e.locked_until)}.`,
         disabled: (e) => `Staff ID ${e.staff} is disabled and cannot open the cash box.`,
+        same_key_holder: "The two technicians hold the same key (see the key register) and may not open the box together; another technician must come.",
       },
       aborted_box: "The cash box was not released; to open it, two technicians start again.",
-      cols: ["Note", "Expected", "Counted", "Difference"],
+      cols: ["Note", "Expected", "Genuine", "Counterfeit", "Difference"],
       verdict: { match: "matches", over: (d) => `${d} over`, short: (d) => `${-d} short` },
       counterfeit: (n) => `Counterfeit notes: ${n}`,
       difference: (m) => `Difference in money: ${m}`,
+      totals: (t) => [`Expected ${yuan(t.expected)}`, `genuine ${yuan(t.counted)}`, t.counterfeit && `counterfeit ${yuan(t.counterfeit)}`,
+        t.over && `over ${yuan(t.over)}`, t.short && `short ${yuan(t.short)}`].filter(Boolean).join(" · "),
+      serials: "Counterfeit serial numbers",
       mismatch_note: "The difference is recorded and reported; handle it as the rules say.",
+      differences: (n) => `${n} ${n === 1 ? "difference" : "differences"} to explain; a manager approves`,
+      handover: { printed: "Handover record printed: both sign it",
+        failed: "The handover record could not be printed (it is recorded; kioskctl handover show --print prints it)" },
+      digest: "Record digest",
       leave: "Press any key to go back",
       leaving: "Returning to service…",
     },
@@ -195,15 +220,23 @@ const viewMaintenance = (() => {
   }
 
   function lineName(line) {
-    return line.kind === "counterfeit" ? mt("line_counterfeit") : mt("line_notes", line.value);
+    if (line.kind === "counterfeit") return mt("line_counterfeit");
+    if (line.kind === "cf_value") return mt("line_cf_value", line.index);
+    if (line.kind === "cf_serial") return mt("line_cf_serial", line.index);
+    return mt("line_notes", line.value);
+  }
+
+  // A figure as entered: a counterfeit's value in yuan, a serial as typed, else the number of notes.
+  function shownFigure(line, value) {
+    return line.kind === "cf_value" ? yuan(value) : String(value);
   }
 
   // The count so far: one row per line, the line being typed highlighted; never the expected figures.
   function countTable(c) {
-    return h("table", { class: "maint-count", "data-testid": "maint-count" },
+    return h("table", { class: "maint-count" + (c.lines.length > 8 ? " long" : ""), "data-testid": "maint-count" },
       c.lines.map((line, i) => {
         const current = i === c.line;
-        const figure = current ? (c.entry || "_") : (line.key in c.entered ? String(c.entered[line.key]) : "");
+        const figure = current ? (c.entry || "_") : (line.key in c.entered ? shownFigure(line, c.entered[line.key]) : "");
         return h("tr", { class: current ? "now" : null, "data-key": line.key },
           h("td", {}, lineName(line)),
           h("td", { class: "figure", "data-testid": current ? "maint-current" : null }, figure),
@@ -212,11 +245,13 @@ const viewMaintenance = (() => {
   }
 
   function viewCount(c) {
+    const line = c.line === null ? null : c.lines[c.line];
     return [
       h("h1", { "data-testid": "title" }, mt("count_title")),
       c.box_out && h("p", { class: "maint-box out" }, mt("box_out")),
       countTable(c),
-      h("p", { class: "hint" }, mt("count_hint")),
+      problem(c.message && mt("refused")[c.message]),
+      h("p", { class: "hint" }, line && line.kind === "cf_serial" ? mt("serial_hint") : mt("count_hint")),
     ];
   }
 
@@ -241,22 +276,41 @@ const viewMaintenance = (() => {
       h("tr", {}, mt("cols").map((name) => h("th", {}, name))),
       rows.map((r) => h("tr", { class: `verdict-${r.verdict}`, "data-value": r.value },
         h("td", {}, yuan(r.value)), h("td", {}, String(r.expected)), h("td", {}, String(r.counted)),
+        h("td", { class: r.counterfeit ? "counterfeit" : null }, String(r.counterfeit || 0)),
         h("td", { class: "verdict" }, verdictText(r)))));
+  }
+
+  function handoverLines(c) {
+    const fakes = c.counterfeits || [];
+    return [
+      fakes.length > 0 && h("p", { class: "maint-small", "data-testid": "maint-serials" },
+        `${mt("serials")} (${fakes.length}): ${fakes.map((n) => `${yuan(n.value)} ${n.serial}`).join("，")}`),
+      c.totals && h("p", { class: "maint-small", "data-testid": "maint-totals" }, mt("totals", c.totals)),
+      c.differences > 0 && h("p", { class: "maint-small warn", "data-testid": "maint-differences" },
+        mt("differences", c.differences)),
+      c.handover && h("p", { class: "maint-small " + (c.handover === "printed" ? "ok" : "error"), "data-testid": "maint-handover" },
+        (c.handover === "printed" ? "✓ " : "") + mt("handover")[c.handover]
+        + (c.digest ? ` · ${mt("digest")}: ${c.digest.slice(0, 16)}…` : "")),
+    ];
   }
 
   function viewEnded(c) {
     const reason = c.reason && mt("reasons")[c.reason];
+    // money: the totals when the kiosk sent them (counterfeits are money missing), else per row
+    const difference = c.totals ? c.totals.difference : (c.result || []).reduce((sum, r) => sum + r.diff * r.value, 0);
     return [
       h("h1", { "data-testid": "title", class: `maint-${c.outcome}` }, mt("ended_title")[c.outcome]),
       c.result && h("p", { class: "lead" }, `${who(c.tech1)} · ${who(c.tech2)}`),
       reason && h("p", { class: "error", "data-testid": "maint-reason" }, typeof reason === "function" ? reason(c) : reason),
       c.outcome === "aborted" && h("p", { class: "hint" }, mt("aborted_box")),
-      c.result && resultTable(c.result.filter((r) => r.expected || r.counted)),
+      c.result && resultTable(c.result.filter((r) => r.expected || r.counted || r.counterfeit)),
       c.result && c.outcome === "mismatch" && h("p", { class: "lead", "data-testid": "maint-difference" },
-        mt("difference", yuan(c.result.reduce((sum, r) => sum + r.diff * r.value, 0)))),
-      c.result && h("p", { class: "lead", "data-testid": "maint-counterfeit" }, mt("counterfeit", c.counterfeit)),
-      c.outcome === "mismatch" && h("p", { class: "hint" }, mt("mismatch_note")),
-      statementLine(c.statement),
+        mt("difference", yuan(difference))),
+      c.result && !(c.counterfeits && c.counterfeits.length) && h("p", { class: "maint-small", "data-testid": "maint-counterfeit" },
+        mt("counterfeit", c.counterfeit)),
+      ...(c.result ? handoverLines(c) : []),
+      c.outcome === "mismatch" && !c.differences && h("p", { class: "hint" }, mt("mismatch_note")),
+      !c.handover && statementLine(c.statement),
       h("p", { class: "maint-leave", "data-testid": "maint-leave" }, c.acknowledged ? mt("leaving") : mt("leave")),
     ];
   }

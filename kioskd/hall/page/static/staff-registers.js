@@ -1,0 +1,203 @@
+// Staff page tab: the hall's registers. Count differences (explained by one person, approved by a
+// manager with their own PIN), vendor claims (settled by a manager, the form printed), the key
+// register (a key handed on, the receiver confirming with their PIN), patrols (check in) and the
+// work log. The same commands as kioskctl difference/claim/key/patrol/audit list (POST /api/registers/CMD).
+"use strict";
+
+(() => {
+  Object.assign(TEXT["zh-CN"], {
+    tab_registers: "登记簿", r_sections: { differences: "清点差额", claims: "厂商索赔", keys: "钥匙交接",
+      patrols: "巡检", worklog: "工作日志" },
+    r_none: "无", r_kinds: { over: "长款", short: "短款", counterfeit: "假币" }, r_open: "待处理", r_resolved: "已处理",
+    r_outcomes: { case: "对应差错单", receipt: "对应客户凭条", surplus: "长款入账", vendor_claim: "向厂商索赔", loss: "损失核销" },
+    r_explain: "说明", r_ref: "差错单号或凭条流水号", r_approver: "审批经理工号", r_approver_pin: "审批经理密码",
+    r_resolve: "提交审批", r_resolved_done: (n, c) => `已处理 ${n} 笔差额` + (c ? `，索赔单 ${c}` : ""),
+    r_may_be: (nos) => `可能对应差错单 ${nos}`, r_month: "月份", r_claim: (no) => `索赔单 ${no}`,
+    r_statuses: { claimed: "已索赔", compensated: "已赔付", rejected: "已拒赔", bad_debt: "坏账核销" },
+    r_settle: "更新状态", r_vendor_ref: "厂商编号", r_print: "打印", r_printed: "已打印",
+    r_holders: "当前持有人", r_copy: "钥匙编号", r_key_kinds: { terminal: "机门钥匙", box: "钱箱钥匙" },
+    r_new_kind: "新钥匙类型（发放时）", r_to: "接收人工号", r_to_pin: "接收人密码", r_reason: "事由",
+    r_hand: "交接", r_handed: (c, to) => `${c} 已交给 ${to}`, r_handovers: "本月交接",
+    r_checks: { screen_ok: "屏幕正常", paper_ok: "打印纸正常", seal_ok: "无撬动痕迹" }, r_note: "备注",
+    r_check_in: "巡检签到", r_checked: "巡检已登记", r_today: "今日巡检", r_problem: "异常",
+    r_day: "日期", r_kind: "类型", r_person: "工号", r_show: "查询", r_cols: ["编号", "时间", "类型", "人员"],
+  });
+  Object.assign(TEXT.en, {
+    tab_registers: "Registers", r_sections: { differences: "Differences", claims: "Vendor claims", keys: "Keys",
+      patrols: "Patrols", worklog: "Work log" },
+    r_none: "none", r_kinds: { over: "over", short: "short", counterfeit: "counterfeit" }, r_open: "open",
+    r_resolved: "resolved",
+    r_outcomes: { case: "a customer's case", receipt: "a customer's receipt", surplus: "surplus",
+      vendor_claim: "claim from the vendor", loss: "write off as a loss" },
+    r_explain: "Explanation", r_ref: "Case no. or receipt serial", r_approver: "Approving manager's ID",
+    r_approver_pin: "Approving manager's PIN", r_resolve: "Submit for approval",
+    r_resolved_done: (n, c) => `${n} settled` + (c ? `, claim ${c}` : ""), r_may_be: (nos) => `may be case ${nos}`,
+    r_month: "Month", r_claim: (no) => `Claim ${no}`,
+    r_statuses: { claimed: "claimed", compensated: "compensated", rejected: "rejected", bad_debt: "bad debt" },
+    r_settle: "Update", r_vendor_ref: "Vendor ref", r_print: "Print", r_printed: "Printed",
+    r_holders: "Held now by", r_copy: "Key copy", r_key_kinds: { terminal: "terminal key", box: "cash-box key" },
+    r_new_kind: "Kind (issuing a new copy)", r_to: "Receiver's ID", r_to_pin: "Receiver's PIN", r_reason: "Reason",
+    r_hand: "Hand over", r_handed: (c, to) => `${c} handed to ${to}`, r_handovers: "Handovers this month",
+    r_checks: { screen_ok: "screen works", paper_ok: "paper in", seal_ok: "no signs of tampering" }, r_note: "Note",
+    r_check_in: "Check in", r_checked: "Patrol recorded", r_today: "Patrols today", r_problem: "problem",
+    r_day: "Date", r_kind: "Kind", r_person: "Staff ID", r_show: "Show", r_cols: ["No.", "Time", "Kind", "Who"],
+  });
+
+  const view = { section: "differences", data: null, log: { day: "", kind: "", person: "" } };
+  let panel = null;
+
+  async function call(cmd, body = {}) {
+    const answer = await api("POST", `/api/registers/${cmd}`, body);
+    if (!answer.ok) { if (answer.status !== 401) sayRefusal(answer); return null; }
+    return answer.body;
+  }
+
+  function field(label, attrs) {
+    return h("label", { class: "field" }, h("span", {}, label), h("input", attrs));
+  }
+
+  function choice(name, options, labels, testid) {
+    return h("select", { name, "data-testid": testid }, options.map((o) => h("option", { value: o }, labels[o] || o)));
+  }
+
+  function table(testid, head, rows) {
+    return h("table", { class: "figures-table", "data-testid": testid },
+      h("tr", {}, head.map((x) => h("th", {}, x))), rows.map((r) => h("tr", {}, r.map((x) => h("td", {}, x)))));
+  }
+
+  function form(testid, onsubmit, ...children) {
+    return h("form", { class: "register-form", "data-testid": testid, onsubmit: async (e) => {
+      e.preventDefault();
+      const done = await onsubmit(e.target.elements);
+      if (done) { say(done); await load(); }
+    } }, ...children);
+  }
+
+  // -- sections ------------------------------------------------------------------------------
+  function differences(d) {
+    const open = d.differences;
+    const rows = open.map((x) => h("tr", { "data-no": x.id },
+      h("td", {}, h("input", { type: "checkbox", name: "no", value: x.id, "data-testid": `diff-${x.id}` })),
+      h("td", {}, `#${x.id}`), h("td", {}, t("r_kinds")[x.kind]), h("td", {}, money(x.value)),
+      h("td", {}, x.serial || ""), h("td", {}, when(x.at)),
+      h("td", {}, x.cases.length ? t("r_may_be", x.cases.map((c) => c.no).join(", ")) : "")));
+    return [
+      h("table", { class: "figures-table", "data-testid": "differences" }, rows.length ? rows : h("tr", {}, h("td", {}, t("r_none")))),
+      open.length > 0 && form("resolve", async (el) => {
+        const nos = [...panel.querySelectorAll('input[name="no"]:checked')].map((x) => Number(x.value));
+        const done = await call("difference_resolve", { nos, outcome: el.outcome.value, explanation: el.explanation.value,
+          ref: el.ref.value, approver: el.approver.value, approver_secret: el.approver_secret.value });
+        return done && t("r_resolved_done", done.resolved.length, done.claim);
+      }, choice("outcome", Object.keys(t("r_outcomes")), t("r_outcomes"), "outcome"),
+      field(t("r_explain"), { name: "explanation", required: true, maxlength: 500, "data-testid": "explanation" }),
+      field(t("r_ref"), { name: "ref", "data-testid": "ref" }),
+      field(t("r_approver"), { name: "approver", required: true, inputmode: "numeric", "data-testid": "approver" }),
+      field(t("r_approver_pin"), { name: "approver_secret", type: "password", required: true, "data-testid": "approver-pin" }),
+      h("button", { type: "submit", "data-testid": "resolve-button" }, t("r_resolve"))),
+    ];
+  }
+
+  function claims(d) {
+    return [
+      h("p", { class: "lead" }, `${t("r_month")}: ${d.month}`,
+        h("button", { type: "button", "data-testid": "claims-print", onclick: async () => {
+          if (await call("claim_list", { month: d.month, print: true, lang })) say(t("r_printed"));
+        } }, t("r_print"))),
+      d.claims.length === 0 ? h("p", {}, t("r_none")) : d.claims.map((c) => h("div", { class: "claim", "data-testid": `claim-${c.id}` },
+        h("h3", {}, `${t("r_claim", c.id)} · ${money(c.amount)} · ${t("r_statuses")[c.status]}`),
+        h("p", {}, c.differences.map((x) => `${t("r_kinds")[x.kind]} ${money(x.value)} ${x.serial || ""}`).join("；")),
+        h("button", { type: "button", onclick: async () => {
+          if (await call("claim_show", { no: c.id, print: true, lang })) say(t("r_printed"));
+        } }, t("r_print")),
+        may("claim_settle") && ["claimed", "rejected"].includes(c.status) && form(`settle-${c.id}`, async (el) => {
+          const done = await call("claim_settle", { no: c.id, status: el.status.value, vendor_ref: el.vendor_ref.value });
+          return done && `${t("r_claim", c.id)}: ${t("r_statuses")[done.claim.status]}`;
+        }, choice("status", c.status === "claimed" ? ["compensated", "rejected", "bad_debt"] : ["bad_debt"],
+          t("r_statuses"), `settle-status-${c.id}`),
+        field(t("r_vendor_ref"), { name: "vendor_ref" }),
+        h("button", { type: "submit", "data-testid": `settle-button-${c.id}` }, t("r_settle"))))),
+    ];
+  }
+
+  function keys(d) {
+    return [
+      h("h3", {}, t("r_holders")),
+      table("key-holders", [t("r_copy"), "", t("r_person")],
+        d.copies.map((c) => [c.id, t("r_key_kinds")[c.key], `${c.holder} ${c.holder_name || ""}`])),
+      form("key-hand", async (el) => {
+        const done = await call("key_hand", { copy: el.copy.value, to: el.to.value, to_secret: el.to_secret.value,
+          reason: el.reason.value, key: el.key.value || null });
+        return done && t("r_handed", done.handover.copy, done.handover.to);
+      }, field(t("r_copy"), { name: "copy", required: true, "data-testid": "key-copy" }),
+      h("label", { class: "field" }, h("span", {}, t("r_new_kind")),
+        h("select", { name: "key" }, h("option", { value: "" }, "—"),
+          ["terminal", "box"].map((k) => h("option", { value: k }, t("r_key_kinds")[k])))),
+      field(t("r_to"), { name: "to", required: true, inputmode: "numeric", "data-testid": "key-to" }),
+      field(t("r_to_pin"), { name: "to_secret", type: "password", required: true, "data-testid": "key-to-pin" }),
+      field(t("r_reason"), { name: "reason", required: true, "data-testid": "key-reason" }),
+      h("button", { type: "submit", "data-testid": "key-hand-button" }, t("r_hand"))),
+      h("h3", {}, t("r_handovers")),
+      table("key-handovers", [t("r_cols")[1], t("r_copy"), "→", t("r_reason")], d.handovers.map((x) =>
+        [when(x.at), x.copy, `${x.from_id ? `${x.from_id} ${x.from_name || ""}` : "—"} → ${x.to_id} ${x.to_name || ""}`, x.reason])),
+    ];
+  }
+
+  function patrols(d) {
+    const checks = Object.keys(t("r_checks"));
+    return [
+      form("patrol", async (el) => {
+        const body = { note: el.note.value };
+        for (const c of checks) body[c] = el[c].checked;
+        return (await call("patrol_check", body)) && t("r_checked");
+      }, checks.map((c) => h("label", { class: "check" },
+        h("input", { type: "checkbox", name: c, checked: true, "data-testid": `patrol-${c}` }), t("r_checks")[c])),
+      field(t("r_note"), { name: "note", maxlength: 500, "data-testid": "patrol-note" }),
+      h("button", { type: "submit", "data-testid": "patrol-button" }, t("r_check_in"))),
+      h("h3", {}, t("r_today")),
+      table("patrols", [t("r_cols")[1], t("r_cols")[3], "", t("r_note")], d.patrols.map((p) => [when(p.at),
+        `${p.by} ${p.by_name}`, checks.filter((c) => !p[c]).map((c) => `${t("r_problem")}: ${t("r_checks")[c]}`).join("，") || "✓", p.note])),
+    ];
+  }
+
+  function worklog(d) {
+    return [
+      form("worklog-filter", async (el) => {
+        Object.assign(view.log, { day: el.day.value, kind: el.kind.value, person: el.person.value });
+        return " ";
+      }, field(t("r_day"), { name: "day", type: "date", value: view.log.day }),
+      field(t("r_kind"), { name: "kind", value: view.log.kind }), field(t("r_person"), { name: "person", value: view.log.person }),
+      h("button", { type: "submit" }, t("r_show"))),
+      table("worklog", t("r_cols"), d.entries.slice(-200).reverse().map((e) =>
+        [String(e.seq), when(e.at), e.kind, `${e.data.by || e.data.tech1 || ""} ${e.data.by_name || ""}`.trim()])),
+    ];
+  }
+
+  const SECTIONS = {
+    differences: [() => call("difference_list", {}), differences],
+    claims: [() => call("claim_list", {}), claims],
+    keys: [() => call("key_list", {}), keys],
+    patrols: [() => call("patrol_list", {}), patrols],
+    worklog: [() => call("worklog", { since: view.log.day || null, until: view.log.day || null,
+      kind: view.log.kind || null, person: view.log.person || null }), worklog],
+  };
+
+  async function load() {
+    view.data = await SECTIONS[view.section][0]();
+    draw();
+  }
+
+  function draw() {
+    if (!panel) return;
+    const nav = h("nav", { class: "subtabs", "data-testid": "register-sections" }, Object.keys(SECTIONS).map((s) =>
+      h("button", { type: "button", class: s === view.section ? "now" : null, "data-testid": `section-${s}`,
+        onclick: () => { view.section = s; view.data = null; load(); } }, t("r_sections")[s])));
+    const body = view.data ? SECTIONS[view.section][1](view.data) : [];
+    panel.replaceChildren(nav, h("div", { "data-testid": `register-${view.section}` }, ...body));
+  }
+
+  registerTab({
+    id: "registers", label: "tab_registers", action: "register_view",
+    render: (el) => { panel = el; draw(); load(); },
+    refresh: () => {},
+  });
+})();

@@ -1,0 +1,143 @@
+"""The registers tab of the staff page in Chromium against a whole simulated kiosk: after a count
+with a counterfeit and a short note, hall staff settle both differences as a vendor claim (a manager
+approves with their own PIN on the same form) and check in a patrol; the manager issues a key
+(its receiver confirms with their PIN), marks the claim compensated and reads the work log."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from tests.daemon import ROOT, RunningKiosk, start_kiosk
+from tests.screen.test_browser import ARGS, CHROMIUM
+from tests.staff.conftest import Staff, add_staff, pay
+from tests.staffpage.test_daemon_page import staff_page_url
+
+SHOTS = ROOT / "artifacts" / "screens" / "staff"
+STAFF = {"2001": ("王芳", "hall", "112233"), "3001": ("赵经理", "manager", "864209"),
+         "7001": ("张伟", "technician", "246810"), "7002": ("李娜", "technician", "135791")}
+pytestmark = [
+    pytest.mark.slow, pytest.mark.browser, pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed"),
+]
+os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def hall(tmp_path_factory) -> AsyncIterator[tuple[RunningKiosk, str]]:
+    tmp = tmp_path_factory.mktemp("registers")
+    text = (ROOT / "config" / "simulate.toml").read_text(encoding="utf-8")
+    config = tmp / "kiosk.toml"
+    config.write_text(text + "\n[staff_page]\nenabled = true\nport = 0\n", encoding="utf-8")
+    kiosk = await start_kiosk(tmp / "s", "--config", str(config))
+    try:
+        await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
+        await asyncio.to_thread(add_staff, tmp / "s", STAFF)
+        yield kiosk, await staff_page_url(tmp / "daemon.log")
+    finally:
+        await kiosk.stop()
+
+
+async def count_with_a_counterfeit_and_a_short(kiosk: RunningKiosk) -> None:
+    """Two 100s and two 50s go in; the technicians count one 100, a counterfeit 100 and one 50."""
+    await pay(kiosk, "0012345678", [10000, 10000, 5000, 5000])
+    reply = await Staff(kiosk).request({"cmd": "cashbox_open", "staff": "2001", "secret": STAFF["2001"][2]})
+    assert reply["ok"], reply
+    for tech in ("7001", "7002"):
+        await kiosk.press(*tech, "confirm", *STAFF[tech][2], "confirm")
+    await kiosk.until(lambda s: s["state"] == "maintenance_open", "the box released")
+    await kiosk.press("confirm")
+    for figure in ("0", "0", "0", "0", "1", "1", "1", "100"):
+        await kiosk.press(*figure, "confirm")
+    await kiosk.press("9", "finish", "7", *["finish"] * 3, *"12345678", "confirm")  # WR12345678
+    for tech in ("7001", "7002"):
+        await kiosk.press(*STAFF[tech][2], "confirm")
+    await kiosk.until(lambda s: s["custody"] and s["custody"]["step"] == "ended", "the result")
+    await kiosk.press("confirm")
+    await kiosk.until(lambda s: s["state"] == "service_idle", "back in service")
+
+
+async def test_the_registers_on_the_staff_page(hall: tuple[RunningKiosk, str]) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    kiosk, url = hall
+    await count_with_a_counterfeit_and_a_short(kiosk)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1024, "height": 900})
+            await page.goto(url)
+
+            async def login(staff: str) -> None:
+                await page.get_by_test_id("staff-id").fill(staff)
+                await page.get_by_test_id("secret").fill(STAFF[staff][2])
+                await page.get_by_test_id("login-button").click()
+                await expect(page.get_by_test_id("me")).to_contain_text(f"{staff} {STAFF[staff][0]}")
+                await page.get_by_test_id("tab-registers").click()
+
+            async def shot(name: str) -> None:
+                SHOTS.mkdir(parents=True, exist_ok=True)
+                await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+            await login("2001")
+            diffs = page.get_by_test_id("differences")
+            await expect(diffs).to_contain_text("假币")
+            await expect(diffs).to_contain_text("WR12345678")
+            await expect(diffs).to_contain_text("短款")
+            for box in await diffs.locator('input[type="checkbox"]').all():
+                await box.check()
+            await page.get_by_test_id("outcome").select_option("vendor_claim")
+            await page.get_by_test_id("explanation").fill("识币器收了假币；少一张50元")
+            await page.get_by_test_id("approver").fill("3001")
+            await page.get_by_test_id("approver-pin").fill(STAFF["3001"][2])
+            await shot("registers-differences-zh-CN")
+            await page.get_by_test_id("resolve-button").click()
+            await expect(page.get_by_test_id("done")).to_have_text("已处理 2 笔差额，索赔单 1")
+            await expect(diffs).to_contain_text("无")
+
+            await page.get_by_test_id("section-patrols").click()
+            await page.get_by_test_id("patrol-paper_ok").uncheck()
+            await page.get_by_test_id("patrol-note").fill("打印纸将尽，已更换")
+            await page.get_by_test_id("patrol-button").click()
+            await expect(page.get_by_test_id("done")).to_have_text("巡检已登记")
+            await expect(page.get_by_test_id("patrols")).to_contain_text("异常: 打印纸正常")
+            await expect(page.get_by_test_id("patrols")).to_contain_text("2001 王芳")
+            await shot("registers-patrol-zh-CN")
+            await page.get_by_test_id("section-claims").click()
+            await expect(page.get_by_test_id("claim-1")).to_contain_text("¥150.00 · 已索赔")
+            await expect(page.get_by_test_id("settle-button-1")).to_have_count(0)  # a manager's
+            await page.get_by_test_id("logout").click()
+
+            await login("3001")
+            await page.get_by_test_id("section-keys").click()
+            await page.get_by_test_id("key-copy").fill("box-1")
+            await page.locator('select[name="key"]').select_option("box")
+            await page.get_by_test_id("key-to").fill("7001")
+            await page.get_by_test_id("key-to-pin").fill(STAFF["7001"][2])
+            await page.get_by_test_id("key-reason").fill("发放")
+            await page.get_by_test_id("key-hand-button").click()
+            await expect(page.get_by_test_id("done")).to_have_text("box-1 已交给 7001")
+            await expect(page.get_by_test_id("key-holders")).to_contain_text("7001 张伟")
+            await expect(page.get_by_test_id("key-handovers")).to_contain_text("发放")
+            await shot("registers-keys-zh-CN")
+            await page.get_by_test_id("section-claims").click()
+            await page.get_by_test_id("settle-status-1").select_option("compensated")
+            await page.get_by_test_id("settle-button-1").click()
+            await expect(page.get_by_test_id("done")).to_have_text("索赔单 1: 已赔付")
+            await expect(page.get_by_test_id("claim-1")).to_contain_text("已赔付")
+            await shot("registers-claims-zh-CN")
+            await page.get_by_test_id("section-worklog").click()
+            log = page.get_by_test_id("worklog")
+            for kind in ("claim_compensated", "key_handover", "patrol", "difference_resolved", "handover"):
+                await expect(log).to_contain_text(kind)
+            await shot("registers-worklog-zh-CN")
+            await page.get_by_test_id("lang").click()
+            await page.get_by_test_id("section-claims").click()
+            await expect(page.get_by_test_id("claim-1")).to_contain_text("compensated")
+            await shot("registers-claims-en")
+        finally:
+            await browser.close()
