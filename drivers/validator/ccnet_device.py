@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import Unpack
 
 from drivers.base import (
     CreditCommit,
-    DeviceEvent,
     NoteCredited,
     NoteEscrowed,
     NoteRejected,
@@ -33,13 +33,12 @@ from drivers.validator.ccnet import (
     parse_bill_table,
     parse_identification,
 )
-from drivers.validator.conditions import ConditionEdges, StatusTable
-from drivers.validator.link import SerialLink
-from drivers.validator.supervise import Restarted, Supervised
+from drivers.validator.conditions import StatusTable
+from drivers.validator.link import RETRIES, SerialLink
+from drivers.validator.supervise import Restarted, Settings, Supervised
 
 log = logging.getLogger(__name__)
 
-RETRIES = 3  # tries per request before the device counts as gone
 SETTLE = 5.0  # seconds to wait at start-up for a note on its way into the box to get there
 _ACK = build_frame(Cmd.ACK)
 _NAK = build_frame(Cmd.NAK)
@@ -59,26 +58,11 @@ _CONDITIONS = StatusTable(jams=_JAMS, full=State.CASSETTE_FULL, open=State.CASSE
 class CcnetValidator(Supervised[Frame]):
     """A CashCode CCNET validator (address 03) on a serial port, 9600 8N1."""
 
-    def __init__(
-        self,
-        port: str,
-        *,
-        name: str = "validator",
-        poll_interval: float = 0.2,
-        denominations: tuple[int, ...] | None = None,
-        reply_timeout: float = 0.5,
-        hold_interval: float = 5.0,
-        baudrate: int = 9600,
-    ) -> None:
-        link = SerialLink[Frame](port, name=name, log=log, parser=CcnetParser, baudrate=baudrate,
-                                 parity="N", feed=self._feed)
-        super().__init__(link, name=name, port=port, poll_interval=poll_interval,
-                         denominations=denominations, log=log, after_initialise=self._reapply)
-        self.reply_timeout = reply_timeout
+    def __init__(self, port: str, *, hold_interval: float = 5.0, **settings: Unpack[Settings]) -> None:
+        super().__init__(port, log=log, after_initialise=self._reapply, **settings)
         # The validator returns a note left 10 s in escrow without a command (CCNET HOLD):
         # re-send HOLD this often while the machine decides.
         self.hold_interval = hold_interval
-        self.baudrate = baudrate
         self.identification: Identification | None = None  # what the device said it is
         self._table: tuple[BillType, ...] = ()
         self._applied = False  # what the device was last told
@@ -88,17 +72,16 @@ class CcnetValidator(Supervised[Frame]):
         self._last_hold = 0.0  # loop time of the escrow's start or of the latest HOLD
         self._credited = False  # the current STACKED was committed (re-ACK, never re-credit)
         self._announced = False  # NoteStacked emitted for the current STACKED
-        self._edges = ConditionEdges(self.name, self._emit)
+
+    def _new_link(self, log: logging.Logger) -> SerialLink[Frame]:
+        return SerialLink[Frame](self.port, name=self.name, log=log, parser=CcnetParser, baudrate=self.baudrate,
+                                 parity="N", feed=self._feed)
 
     # -- public API ----------------------------------------------------------------------------
 
     def denominations(self) -> tuple[int, ...]:
         """Note values (fen) from the device's bill table, restricted to the configured ones."""
         return tuple(sorted({t.value_fen for t in self._accepted_types()}))
-
-    def report_again(self, event: type[DeviceEvent]) -> None:
-        """Forget the lasting condition behind `event`: the next poll emits it again if it lasts."""
-        self._edges.forget(event)
 
     async def _apply_accepting(self, enabled: bool) -> None:
         """ENABLE BILL TYPES: every wanted type, or none."""

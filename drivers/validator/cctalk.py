@@ -22,6 +22,7 @@ from drivers.validator.cctalk_bills import enabled_by_mask as enabled_by_mask
 from drivers.validator.cctalk_bills import inhibit_mask as inhibit_mask
 from drivers.validator.cctalk_bills import parse_bill_id as parse_bill_id
 from drivers.validator.cctalk_bills import parse_scaling as parse_scaling
+from drivers.validator.framing import ResyncingParser, crc16_msb_first, msb_first_table
 
 HOST = 1
 BILL_VALIDATOR = 40
@@ -125,25 +126,12 @@ class Frame:
         return build_frame(self.dest, self.src or 0, self.header, self.data, checksum)
 
 
-def _make_table() -> list[int]:
-    table = []
-    for byte in range(256):
-        crc = byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
-        table.append(crc)
-    return table
-
-
-_CRC_TABLE = _make_table()
+_CRC_TABLE = msb_first_table(0x1021)
 
 
 def crc16_xmodem(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
     """CRC-16/XMODEM (0x1021, init 0, MSB first); "123456789" gives 0x31C3."""
-    table = _CRC_TABLE
-    for byte in data:
-        crc = ((crc << 8) & 0xFFFF) ^ table[(crc >> 8) ^ byte]
-    return crc
+    return crc16_msb_first(_CRC_TABLE, data, crc)
 
 
 def simple_checksum(data: bytes | bytearray | memoryview) -> int:
@@ -195,7 +183,7 @@ def decode_frame(raw: bytes, checksum: str = "simple") -> Frame:
     return _frame_at(raw, 0, len(raw), checksum)
 
 
-class CctalkParser:
+class CctalkParser(ResyncingParser[Frame]):
     """Incremental frame parser that resynchronises after garbage, partial frames and bad checksums.
 
     ccTalk has no sync byte, so a frame may start at any byte; `dests` (if given) names the
@@ -206,28 +194,9 @@ class CctalkParser:
         _check_mode(checksum)
         self.checksum = checksum
         self._dests = frozenset(dests) if dests is not None else None
-        self._buf = bytearray()
-        self.dropped_bytes = 0
-        self.bad_frames = 0
-        self.frames = 0
-        self.last_dropped = b""  # the bytes dropped by the latest feed, for DEBUG logs
+        super().__init__()
 
-    def reset(self) -> None:
-        """Forget any partial frame (e.g. after a reply timeout); counts it as dropped."""
-        self.dropped_bytes += len(self._buf)
-        self._buf.clear()
-
-    @property
-    def pending(self) -> int:
-        """Bytes held waiting for the rest of a frame."""
-        return len(self._buf)
-
-    def feed(self, chunk: bytes) -> list[Frame]:
-        """Add received bytes; return every complete valid frame, in order."""
-        buf = self._buf
-        buf += chunk
-        out: list[Frame] = []
-        dropped = bytearray()
+    def _scan(self, buf: bytearray, out: list[Frame], dropped: bytearray) -> int:
         dests, checksum = self._dests, self.checksum
         pos, n = 0, len(buf)
         while n - pos >= 2:
@@ -252,11 +221,7 @@ class CctalkParser:
                 continue
             out.append(_frame_at(buf, pos, end, checksum))
             pos = end
-        del buf[:pos]
-        self.frames += len(out)
-        self.dropped_bytes += len(dropped)
-        self.last_dropped = bytes(dropped)
-        return out
+        return pos
 
     def _valid_frame_after(self, pos: int) -> int:
         buf, n, dests = self._buf, len(self._buf), self._dests

@@ -11,12 +11,12 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterator
+from typing import Unpack
 
 from drivers.base import (
     CreditCommit,
     DeviceEvent,
     JamCleared,
-    NoteCredited,
     NoteEscrowed,
     NoteJam,
     NoteRejected,
@@ -53,12 +53,11 @@ from drivers.validator.cctalk import (
     parse_event_block,
     parse_scaling,
 )
-from drivers.validator.link import SerialLink
-from drivers.validator.supervise import Restarted, Supervised
+from drivers.validator.link import RETRIES, SerialLink
+from drivers.validator.supervise import Restarted, Settings, Supervised
 
 log = logging.getLogger(__name__)
 
-RETRIES = 3  # tries per request before the device counts as gone
 INHIBIT_CHECK_PERIOD = 1.0  # seconds between read-backs of the master inhibit (227)
 
 
@@ -69,33 +68,17 @@ class CctalkValidator(Supervised[Frame]):
     a restarted driver tells a credit it never committed from one an earlier run committed.
     """
 
-    def __init__(
-        self,
-        port: str,
-        *,
-        name: str = "validator",
-        poll_interval: float = 0.2,
-        denominations: tuple[int, ...] | None = None,
-        reply_timeout: float = 0.3,
-        checksum: str = "simple",
-        address: int = BILL_VALIDATOR,
-        state_path: str | None = None,
-        baudrate: int = 9600,
-    ) -> None:
-        if poll_interval > 0.2:
-            # TUT: a validator left unpolled for 5 s disables itself; C4J polls every 200 ms.
-            raise ValueError(f"{name}: poll_interval {poll_interval} s is above 0.2 s")
+    REPLY_TIMEOUT = 0.3  # seconds
+
+    def __init__(self, port: str, *, checksum: str = "simple", address: int = BILL_VALIDATOR,
+                 state_path: str | None = None, **settings: Unpack[Settings]) -> None:
         self.checksum = checksum
         self.address = address  # set before the link: its parser filters on them
-        link = SerialLink[Frame](
-            port, name=name, log=log, baudrate=baudrate, parity="N", feed=self._replies,
-            parser=lambda: CctalkParser(self.checksum, dests={HOST, self.address}),
-            describe=describe, unexpected="%s: unexpected frame %s")
-        super().__init__(link, name=name, port=port, poll_interval=poll_interval,
-                         denominations=denominations, log=log)
-        self.reply_timeout = reply_timeout
+        super().__init__(port, log=log, **settings)
+        if self.poll_interval > 0.2:
+            # TUT: a validator left unpolled for 5 s disables itself; C4J polls every 200 ms.
+            raise ValueError(f"{self.name}: poll_interval {self.poll_interval} s is above 0.2 s")
         self.state_path = state_path
-        self.baudrate = baudrate
         self._table: dict[int, int] = {}  # bill type -> value in fen, from 157 + 156
         self._state_loaded = False  # the counter kept by an earlier run was read
         self._inhibit_checked = 0.0  # loop time of the last master inhibit read-back
@@ -104,6 +87,12 @@ class CctalkValidator(Supervised[Frame]):
         self._box_open = False
         self._routed = False  # 154 "stack" accepted, credit event not read yet
         self.echoes = 0  # own frames read back from the wire and dropped
+
+    def _new_link(self, log: logging.Logger) -> SerialLink[Frame]:
+        return SerialLink[Frame](
+            self.port, name=self.name, log=log, baudrate=self.baudrate, parity="N", feed=self._replies,
+            parser=lambda: CctalkParser(self.checksum, dests={HOST, self.address}),
+            describe=describe, unexpected="%s: unexpected frame %s")
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -248,16 +237,12 @@ class CctalkValidator(Supervised[Frame]):
         self._last_counter = 0
 
     async def _commit(self, commit_credit: CreditCommit, value: int | None) -> None:
-        """Journal a credit, retrying until it sticks; only simple polls go out meanwhile."""
-        while True:
-            try:
-                await commit_credit(NoteCredited(self.name, value))
-                return
-            except Exception:
-                # No 159 read: the device keeps the event and we try again (invariant 2).
-                log.exception("%s: credit commit failed; not acknowledging", self.name)
-            await asyncio.sleep(self.poll_interval)
-            await self._command(Header.SIMPLE_POLL)  # keep it from disabling itself (5 s)
+        """Journal a credit, retried until it sticks: no 159 read meanwhile, so the device keeps the
+        event (invariant 2), and simple polls keep it from disabling itself (after 5 s unpolled)."""
+        await self._commit_until_stored(commit_credit, value, keep_alive=self._keep_alive)
+
+    async def _keep_alive(self) -> None:
+        await self._command(Header.SIMPLE_POLL)
 
     async def _handled(self, counter: int) -> None:
         if counter != self._last_counter and self.state_path:

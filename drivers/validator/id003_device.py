@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Collection
+from typing import Unpack
 
 from drivers.base import (
     CreditCommit,
-    DeviceEvent,
     NoteCredited,
     NoteEscrowed,
     NoteRejected,
@@ -17,7 +17,7 @@ from drivers.base import (
     PowerUpWithBill,
 )
 from drivers.errors import DeviceUnavailable, ProtocolError
-from drivers.validator.conditions import ConditionEdges, StatusTable
+from drivers.validator.conditions import StatusTable
 from drivers.validator.id003 import (
     ACK_REPLY,
     FAILURE_CODES,
@@ -32,12 +32,11 @@ from drivers.validator.id003 import (
     describe,
     parse_currency_table,
 )
-from drivers.validator.link import SerialLink
-from drivers.validator.supervise import Restarted, Supervised
+from drivers.validator.link import RETRIES, SerialLink
+from drivers.validator.supervise import Restarted, Settings, Supervised
 
 log = logging.getLogger(__name__)
 
-RETRIES = 3  # tries per request before the device counts as gone
 _IN_STACKER = (Status.VEND_VALID, Status.STACKED, Status.POWER_UP_BILL_IN_STACKER)
 # Statuses on the way into the box; start-up waits them out before deciding (and before RESET).
 _SETTLING = (Status.STACKING,)
@@ -56,27 +55,16 @@ _CONDITIONS = StatusTable(jams=_JAMS, full=Status.STACKER_FULL, open=Status.STAC
 class Id003Validator(Supervised[Frame]):
     """A JCM ID-003 validator on a serial port (9600 8E1; a pty is opened 8N1)."""
 
-    def __init__(
-        self,
-        port: str,
-        *,
-        name: str = "validator",
-        poll_interval: float = 0.2,
-        denominations: tuple[int, ...] | None = None,
-        reply_timeout: float = 0.5,
-        baudrate: int = 9600,
-    ) -> None:
-        link = SerialLink[Frame](port, name=name, log=log, parser=Id003Parser, baudrate=baudrate,
-                                 parity="E", describe=describe)
-        super().__init__(link, name=name, port=port, poll_interval=poll_interval,
-                         denominations=denominations, log=log)
-        self.reply_timeout = reply_timeout
-        self.baudrate = baudrate
+    def __init__(self, port: str, **settings: Unpack[Settings]) -> None:
+        super().__init__(port, log=log, **settings)
         self._table: tuple[CurrencyEntry, ...] = ()
         self._last = -1  # last status code seen
         self._escrow_value: int | None = None
         self._credited = False  # the current VEND VALID was committed (re-ACK, never re-credit)
-        self._edges = ConditionEdges(self.name, self._emit)
+
+    def _new_link(self, log: logging.Logger) -> SerialLink[Frame]:
+        return SerialLink[Frame](self.port, name=self.name, log=log, parser=Id003Parser, baudrate=self.baudrate,
+                                 parity="E", describe=describe)
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -84,10 +72,6 @@ class Id003Validator(Supervised[Frame]):
         """Note values (fen) from the device's table, restricted to the configured ones."""
         return tuple(sorted(v for v in (e.value_fen for e in self._table)
                             if self._wanted is None or v in self._wanted))
-
-    def report_again(self, event: type[DeviceEvent]) -> None:
-        """Forget the lasting condition behind `event`: the next poll emits it again if it lasts."""
-        self._edges.forget(event)
 
     async def _apply_accepting(self, enabled: bool) -> None:
         """SET INHIBIT (C3), echo checked."""

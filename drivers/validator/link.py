@@ -22,6 +22,7 @@ from drivers.transport import close_serial, open_serial
 FrameT = TypeVar("FrameT")
 FrameT_co = TypeVar("FrameT_co", covariant=True)
 _CLOSED = None  # queued by the read task when the port closes under it
+RETRIES = 3  # tries per request before the device counts as gone
 FAST_POLL = 0.005  # below a 9600-baud exchange (~11 ms): the wire sets the pace
 
 

@@ -12,6 +12,13 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from drivers.errors import ProtocolError
+from drivers.validator.framing import (
+    BAD,
+    INCOMPLETE,
+    SyncedParser,
+    crc16_msb_first,
+    msb_first_table,
+)
 
 # the device data (SETUP REQUEST, GET COUNTERS, SET INHIBITS) lives in ssp_setup.py; named here too
 from drivers.validator.ssp_setup import Channel as Channel
@@ -145,25 +152,12 @@ class Packet:
         return build_packet(self.seq, self.data, self.addr)
 
 
-def _make_table() -> list[int]:
-    table = []
-    for byte in range(256):
-        crc = byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x8005) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
-        table.append(crc)
-    return table
-
-
-_CRC_TABLE = _make_table()
+_CRC_TABLE = msb_first_table(0x8005)
 
 
 def crc16_ssp(data: bytes | bytearray | memoryview, crc: int = 0xFFFF) -> int:
     """CRC-16 poly 0x8005, seed 0xFFFF, MSB first, no final XOR ([0x41] gives 0xFC84)."""
-    table = _CRC_TABLE
-    for byte in data:
-        crc = ((crc << 8) & 0xFFFF) ^ table[(crc >> 8) ^ byte]
-    return crc
+    return crc16_msb_first(_CRC_TABLE, data, crc)
 
 
 def stuff(body: bytes) -> bytes:
@@ -242,76 +236,17 @@ def decode_packet(raw: bytes) -> Packet:
     return packet
 
 
-class SspParser:
+class SspParser(SyncedParser[Packet]):
     """Incremental packet parser that resynchronises after garbage, partial packets and bad CRCs."""
 
     def __init__(self) -> None:
-        self._buf = bytearray()
-        self.dropped_bytes = 0
-        self.bad_frames = 0
-        self.frames = 0
-        self.last_dropped = b""  # the bytes dropped by the latest feed, for DEBUG logs
+        super().__init__(STX)
 
-    def reset(self) -> None:
-        """Forget any partial packet (e.g. after a reply timeout); counts it as dropped."""
-        self.dropped_bytes += len(self._buf)
-        self._buf.clear()
-
-    @property
-    def pending(self) -> int:
-        """Bytes held waiting for the rest of a packet."""
-        return len(self._buf)
-
-    def feed(self, chunk: bytes) -> list[Packet]:
-        """Add received bytes; return every complete valid packet, in order."""
-        buf = self._buf
-        buf += chunk
-        out: list[Packet] = []
-        dropped = bytearray()
-        pos = 0
-        n = len(buf)
-        while True:
-            start = buf.find(STX, pos)
-            if start < 0:
-                dropped += buf[pos:]
-                pos = n
-                break
-            if start > pos:
-                dropped += buf[pos:start]
-            pos = start
-            end, packet = _unstuff_at(buf, pos)
-            if end < 0:
-                # Incomplete; but if a whole valid packet starts later in the buffer, this STX
-                # was noise (e.g. with a large LEN byte): do not wait on it.
-                later = self._valid_packet_after(pos + 1)
-                if later < 0:
-                    break
-                dropped += buf[pos:later]
-                pos = later
-                continue
-            if packet is None:
-                self.bad_frames += 1
-                dropped.append(STX)
-                pos += 1  # a real packet may begin inside the bad one
-                continue
-            out.append(packet)
-            pos = end
-        del buf[:pos]
-        self.frames += len(out)
-        self.dropped_bytes += len(dropped)
-        self.last_dropped = bytes(dropped)
-        return out
-
-    def _valid_packet_after(self, pos: int) -> int:
-        buf = self._buf
-        while True:
-            pos = buf.find(STX, pos)
-            if pos < 0:
-                return -1
-            end, packet = _unstuff_at(buf, pos)
-            if packet is not None:
-                return pos
-            pos += 1
+    def _frame_at(self, buf: bytearray, pos: int) -> tuple[int, Packet | None]:
+        end, packet = _unstuff_at(buf, pos)
+        if end < 0:
+            return INCOMPLETE, None
+        return (end, packet) if packet is not None else (BAD, None)
 
 
 # -- poll events ---------------------------------------------------------------------------------

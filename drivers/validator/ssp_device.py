@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Unpack
 
 from drivers.base import (
     CreditCommit,
-    DeviceEvent,
-    NoteCredited,
     NoteEscrowed,
     NoteRejected,
     NoteReturned,
@@ -35,8 +34,6 @@ from drivers.base import (
     ValidatorFault,
 )
 from drivers.errors import DeviceUnavailable, ProtocolError
-from drivers.transport import Backoff
-from drivers.validator.conditions import ConditionEdges
 from drivers.validator.essp_crypto import DEFAULT_FIXED_KEY
 from drivers.validator.ssp import (
     REJECT_REASONS,
@@ -54,7 +51,7 @@ from drivers.validator.ssp import (
 )
 from drivers.validator.ssp_counters import CounterState, load_state, reconcile, save_state
 from drivers.validator.ssp_link import SspLink, Untrusted
-from drivers.validator.supervise import Restarted, Supervised
+from drivers.validator.supervise import Restarted, Settings, Supervised
 
 log = logging.getLogger(__name__)
 
@@ -67,25 +64,13 @@ _CONDITIONS: dict[int, str] = {Ev.UNSAFE_JAM: "jam:acceptor", Ev.SAFE_JAM: "jam:
 class SspValidator(Supervised[Packet]):
     """An ITL SSP banknote validator (slave address 0) on a serial port, 9600 8N2."""
 
-    def __init__(
-        self,
-        port: str,
-        *,
-        name: str = "validator",
-        poll_interval: float = 0.2,
-        denominations: tuple[int, ...] | None = None,
-        reply_timeout: float = 0.5,
-        baudrate: int = 9600,
-        currency: str = "CNY",
-        encrypted: bool = False,
-        fixed_key: bytes = DEFAULT_FIXED_KEY,
-        state_path: str | None = None,
-    ) -> None:
-        link = SspLink(port, name=name, baudrate=baudrate, reply_timeout=reply_timeout,
-                       encrypted=encrypted, fixed_key=fixed_key)
-        super().__init__(link, name=name, port=port, poll_interval=poll_interval,
-                         denominations=denominations, log=log)
-        self._link: SspLink = link
+    _link: SspLink
+
+    def __init__(self, port: str, *, currency: str = "CNY", encrypted: bool = False,
+                 fixed_key: bytes = DEFAULT_FIXED_KEY, state_path: str | None = None,
+                 **settings: Unpack[Settings]) -> None:
+        self._encrypted, self._fixed_key = encrypted, fixed_key  # set before the link, which uses them
+        super().__init__(port, log=log, **settings)
         self.currency = currency
         self._channels: dict[int, Channel] = {}
         self._ack_mode = True
@@ -93,7 +78,6 @@ class SspValidator(Supervised[Packet]):
         self._decision: str | None = None  # "stack" / "return" for the note in escrow
         self._in_path: int | None = None  # value of a note accepted or being returned
         self._credited: int | None = None  # value of the latest credited note, until STACKED
-        self._edges = ConditionEdges(self.name, self._emit)
         self._box_open = False
         self.state_path = state_path  # where the committed stacked count is kept (fsynced)
         self._counts: CounterState | None = None  # None: unknown (no file yet, or new device)
@@ -101,6 +85,10 @@ class SspValidator(Supervised[Packet]):
         self._in_transit = False  # a credit committed whose STACKED is not seen yet
         self._startup_credits = 0  # unattributed credits committed by this initialisation
         self._fate = True  # this initialisation could tell whether a note in flight was stacked
+
+    def _new_link(self, log: logging.Logger) -> SspLink:
+        return SspLink(self.port, name=self.name, baudrate=self.baudrate, reply_timeout=self.reply_timeout,
+                       encrypted=self._encrypted, fixed_key=self._fixed_key)
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -112,10 +100,6 @@ class SspValidator(Supervised[Packet]):
     def denominations(self) -> tuple[int, ...]:
         """Note values (fen) of the enabled channels in the device's own table, ascending."""
         return tuple(sorted({c.value for c in self._enabled_channels()}))
-
-    def report_again(self, event: type[DeviceEvent]) -> None:
-        """Forget the lasting condition behind `event`: the next poll emits it again if it lasts."""
-        self._edges.forget(event)
 
     async def _apply_accepting(self, enabled: bool) -> None:
         """ENABLE or DISABLE."""
@@ -356,15 +340,8 @@ class SspValidator(Supervised[Packet]):
         return c.value
 
     async def _commit(self, commit_credit: CreditCommit, value: int | None) -> None:
-        """Journal the credit; on failure retry (the device is not acknowledged meanwhile)."""
-        retry = Backoff(initial=0.05, maximum=2.0)
-        while True:
-            try:
-                await commit_credit(NoteCredited(self.name, value))
-                break
-            except Exception:
-                log.exception("%s: credit commit failed; not acknowledging, retrying", self.name)
-                await retry.sleep()
+        """Journal the credit (retried until it sticks), then the count it makes."""
+        await self._commit_until_stored(commit_credit, value)
         if self._counts is not None:
             # before the acknowledgement (next POLL / EVENT ACK): no new stack intent can be
             # open if we die before this write, so the None credit it causes settles nothing

@@ -22,11 +22,19 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import Generic, Protocol
+from typing import Generic, Protocol, TypedDict, Unpack
 
-from drivers.base import CreditCommit, DeviceEvent, DeviceOffline, DeviceOnline, EventSink
+from drivers.base import (
+    CreditCommit,
+    DeviceEvent,
+    DeviceOffline,
+    DeviceOnline,
+    EventSink,
+    NoteCredited,
+)
 from drivers.errors import DeviceError
 from drivers.transport import Backoff
+from drivers.validator.conditions import ConditionEdges
 from drivers.validator.link import FrameParser, FrameT, SerialLink, pause
 
 
@@ -174,25 +182,64 @@ class Supervisor:
         self._settling = waiting
 
 
+class Settings(TypedDict, total=False):
+    """What every validator driver takes besides its port (defaults: Supervised's)."""
+
+    name: str  # the device's name in events and the log ("validator")
+    poll_interval: float  # seconds between polls of an idle device (0.2)
+    denominations: tuple[int, ...] | None  # the notes (fen) to take; None (default): every one known
+    reply_timeout: float  # seconds to wait for the device's reply (the protocol's REPLY_TIMEOUT)
+    baudrate: int  # (9600)
+
+
 class Supervised(ABC, Generic[FrameT]):
     """The part every validator driver shares: settings, its link and Supervisor, the public API.
 
-    A driver calls `__init__` with its link, gives the Steps (initialise, poll_once,
-    online_detail) and `_apply_accepting`, and keeps its protocol to itself.
+    A driver calls `__init__` with its port and Settings, gives `_new_link`, the Steps
+    (initialise, poll_once, online_detail) and `_apply_accepting`, and keeps its protocol to itself.
     """
 
-    def __init__(self, link: SerialLink[FrameT], *, name: str, port: str, poll_interval: float,
-                 denominations: tuple[int, ...] | None, log: logging.Logger,
-                 after_initialise: Callable[[], Awaitable[None]] | None = None) -> None:
-        self.name = name
+    REPLY_TIMEOUT = 0.5  # seconds; a protocol whose devices answer sooner says so
+
+    def __init__(self, port: str, *, log: logging.Logger,
+                 after_initialise: Callable[[], Awaitable[None]] | None = None,
+                 **settings: Unpack[Settings]) -> None:
+        self.name = settings.get("name", "validator")
         self.port = port
-        self.poll_interval = poll_interval
+        self.poll_interval = settings.get("poll_interval", 0.2)
+        self.reply_timeout = settings.get("reply_timeout", self.REPLY_TIMEOUT)
+        self.baudrate = settings.get("baudrate", 9600)
+        denominations = settings.get("denominations")
         self._wanted = frozenset(denominations) if denominations is not None else None
         self._accepting = False  # what the machine asked for; re-applied after reconnects
-        self._link = link
-        self.supervisor = Supervisor(self, link, name=name, where=port, log=log,
+        self._link = self._new_link(log)
+        self.supervisor = Supervisor(self, self._link, name=self.name, where=port, log=log,
                                      after_initialise=after_initialise)
         self._emit = self.supervisor.emit
+        self._edges = ConditionEdges(self.name, self._emit)  # lasting conditions, reported on their edges
+
+    @abstractmethod
+    def _new_link(self, log: logging.Logger) -> SerialLink[FrameT]:
+        """The protocol's link on `self.port` (opened by the loop)."""
+
+    def report_again(self, event: type[DeviceEvent]) -> None:
+        """Forget the lasting condition behind `event`: the next poll emits it again if it lasts."""
+        self._edges.forget(event)
+
+    async def _commit_until_stored(self, commit_credit: CreditCommit, value: int | None,
+                                   keep_alive: Callable[[], Awaitable[object]] | None = None) -> None:
+        """Journal a credit, retrying (backing off to 2 s, `keep_alive` after each wait) until it
+        sticks; the device is not acknowledged meanwhile, so it keeps the note's report (invariant 2)."""
+        retry = Backoff(initial=0.05, maximum=2.0)
+        while True:
+            try:
+                await commit_credit(NoteCredited(self.name, value))
+                return
+            except Exception:
+                self.supervisor.log.exception("%s: credit commit failed; not acknowledging, retrying", self.name)
+            await retry.sleep()
+            if keep_alive is not None:
+                await keep_alive()
 
     @property
     def _parser(self) -> FrameParser[FrameT]:
