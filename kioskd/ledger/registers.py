@@ -97,10 +97,14 @@ class RegisterStore:
             args.extend(kinds)
         if person:
             # the person acting, confirming or approving, wherever the entry names them
+            # (a count's confirmed_by, a key handover's from and confirmed included)
             where.append("(json_extract(data, '$.by') = ? OR json_extract(data, '$.tech1') = ?"
                          " OR json_extract(data, '$.tech2') = ? OR json_extract(data, '$.staff') = ?"
-                         " OR json_extract(data, '$.approved_by') = ? OR json_extract(data, '$.to') = ?)")
-            args.extend([person] * 6)
+                         " OR json_extract(data, '$.approved_by') = ? OR json_extract(data, '$.to') = ?"
+                         " OR json_extract(data, '$.from') = ?"
+                         " OR EXISTS (SELECT 1 FROM json_each(data, '$.confirmed_by') WHERE value = ?)"
+                         " OR EXISTS (SELECT 1 FROM json_each(data, '$.confirmed') WHERE value = ?))")
+            args.extend([person] * 9)
         rows = self.db.query(f"SELECT seq, at, kind, data, hash FROM audit WHERE {' AND '.join(where)}"
                              " ORDER BY seq LIMIT ?", (*args, limit))
         return [{**r, "data": json.loads(r["data"])} for r in rows]

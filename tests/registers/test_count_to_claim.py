@@ -98,6 +98,8 @@ async def test_counterfeit_and_short_end_in_a_signed_handover_and_a_compensated_
         diffs = {d["kind"]: d for d in listed["differences"]}
         assert sorted(diffs) == ["counterfeit", "short"] and diffs["counterfeit"]["serial"] == "WR12345678"
         nos = sorted(d["id"] for d in diffs.values())
+        daily = (await as_staff(staff, "2001", {"cmd": "report_daily"}))["report"]["registers"]
+        assert sorted((d["kind"], d["value"]) for d in daily["open"]) == [("counterfeit", 10000), ("short", 5000)]
         own = await as_staff(staff, "2001", {"cmd": "difference_resolve", "nos": nos, "outcome": "vendor_claim",
                                              "explanation": "validator took a fake", "approver": "2001",
                                              "approver_secret": STAFF["2001"][2]})
@@ -131,10 +133,13 @@ async def test_counterfeit_and_short_end_in_a_signed_handover_and_a_compensated_
                            "--as", "2001", "--secret-stdin", stdin=STAFF["2001"][2] + "\n")
         assert listing.returncode == 0, listing.stderr
         assert f"#{claim} " in listing.stdout and "compensated" in listing.stdout and "¥150.00" in listing.stdout
-        csv = kioskctl("claim", "list", "--month", month, "--csv", "--socket", str(state / "control.sock"),
-                       "--as", "2001", "--secret-stdin", stdin=STAFF["2001"][2] + "\n").stdout.splitlines()
-        assert csv[0] == "no,session,box_id,created,notes,amount,status,serials,vendor_ref,remark,by,updated,updated_by"
-        assert csv[1].startswith(f"{claim},") and ",2,15000,compensated," in csv[1] and "V-2025-17" in csv[1]
+        claims_csv = kioskctl("claim", "list", "--month", month, "--csv", "--socket", str(state / "control.sock"),
+                              "--as", "2001", "--secret-stdin", stdin=STAFF["2001"][2] + "\n").stdout.splitlines()
+        assert claims_csv[0] == ("no,session,box_id,created,notes,amount,status,serials,vendor_ref,remark,by,updated,"
+                                 "updated_by")
+        assert claims_csv[1].startswith(f"{claim},") and ",2,15000,compensated," in claims_csv[1]
+        assert "V-2025-17" in claims_csv[1]
+        await the_work_log_and_the_json_export(staff, state, claim)
 
         reprint = await as_staff(staff, "2001", {"cmd": "handover_show", "print": True, "lang": "en"})
         assert reprint["handover"]["digest"] == digest
@@ -165,6 +170,30 @@ async def test_counterfeit_and_short_end_in_a_signed_handover_and_a_compensated_
     tampered.close()
     verify = kioskctl("audit", "verify", "--state", str(state), "--key", str(state / "kiosk.key"), "--lang", "en")
     assert verify.returncode == 1 and f"vendor claim {claim} differs from its chain entry" in verify.stdout
+
+
+async def the_work_log_and_the_json_export(staff: Staff, state: Path, claim: int) -> None:
+    """kioskctl audit list by day, kind and person (CSV), audit print, and a register as JSON."""
+    sock, today = str(state / "control.sock"), (await staff.request({"cmd": "status"}))["today"]
+    as_hall = ("--socket", sock, "--as", "2001", "--secret-stdin")
+    worklog = kioskctl("audit", "list", "--day", today, "--kind", "difference_resolved,claim_compensated",
+                       "--person", "8001", "--csv", *as_hall, stdin=STAFF["2001"][2] + "\n")
+    assert worklog.returncode == 0, worklog.stderr
+    rows = list(csv.DictReader(io.StringIO(worklog.stdout)))
+    assert [r["kind"] for r in rows] == ["difference_resolved", "difference_resolved", "claim_compensated"]
+    assert json.loads(rows[0]["data"])["approved_by"] == "8001" and rows[0]["by"] == "2001"
+    assert rows[2]["by"] == "8001" and json.loads(rows[2]["data"])["no"] == claim
+    yesterday = kioskctl("audit", "list", "--day", "2020-01-01", "--csv", *as_hall, stdin=STAFF["2001"][2] + "\n")
+    assert yesterday.stdout.splitlines() == ["seq,at,kind,by,by_name,data,hash"]  # another day: no entries
+    printed = kioskctl("audit", "print", "--day", today, "--person", "7002", "--print-lang", "en", *as_hall,
+                       stdin=STAFF["2001"][2] + "\n")
+    assert printed.returncode == 0, printed.stderr
+    paper = "\n".join(await staff.kiosk.until_printed("Work log"))
+    assert "custody_end 7001+7002" in paper and "custody_count" in paper and "claim_compensated" not in paper
+    exported = kioskctl("difference", "list", "--status", "all", "--json", *as_hall, stdin=STAFF["2001"][2] + "\n")
+    settled = json.loads(exported.stdout)["differences"]
+    assert [(d["kind"], d["outcome"], d["claim"]) for d in settled] == [
+        ("short", "vendor_claim", claim), ("counterfeit", "vendor_claim", claim)]
 
 
 async def backend_has(state: Path, kind: str, test: Any) -> None:
