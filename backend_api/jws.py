@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from typing import Any
 
@@ -12,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from backend_api.errors import BadSignature, PayloadRefused
 from backend_api.jcs import canonicalize
-from backend_api.strictjson import JsonRefused, loads
+from backend_api.strictjson import MAX_DEPTH, JsonRefused, depth, loads
 
 TYP = "kioskd+jws"
 ALG = "EdDSA"
@@ -61,8 +62,44 @@ def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     return value
 
 
+# Where json.dumps(sort_keys) and RFC 8785 may part: \\u escapes and 4-byte UTF-8 (a character
+# beyond U+FFFF sorts by code point there, by UTF-16 unit here), runs of 16 digits (past 2**53 - 1).
+_FAST_PATH_UNSURE = re.compile(rb"\\u|[0-9]{16}|[\xf0-\xff]")
+
+
+class _NotPlain(ValueError):
+    """A number with a fraction or exponent, NaN or Infinity: left to the full check."""
+
+
+def _not_plain(_: str) -> float:
+    raise _NotPlain
+
+
+def _plainly_canonical(raw: bytes) -> dict[str, Any] | None:
+    """The payload when the C json module shows that `raw` is its RFC 8785 form, else None (undecided).
+
+    Every payload we sign (strings, integers, no floats) takes this path: json.dumps with sorted
+    keys writes exactly RFC 8785 for it (the same escapes; code point order is UTF-16 order without
+    characters beyond U+FFFF); duplicate keys shorten the re-encoding, so they never match.
+    Anything else is decided by the full check below, which also names the problem.
+    """
+    if _FAST_PATH_UNSURE.search(raw):
+        return None
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_float=_not_plain, parse_constant=_not_plain)
+        again = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    except (ValueError, RecursionError):  # _NotPlain, not JSON or UTF-8, a lone surrogate: undecided
+        return None
+    if again != raw or not isinstance(value, dict) or depth(value) > MAX_DEPTH:
+        return None
+    return value
+
+
 def _canonical_payload(raw: bytes) -> dict[str, Any]:
     """The payload of a verified JWS: strict JSON whose bytes are exactly its RFC 8785 form."""
+    plain = _plainly_canonical(raw)
+    if plain is not None:
+        return plain
     try:
         value = loads(raw)
     except JsonRefused as err:

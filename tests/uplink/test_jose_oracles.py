@@ -10,6 +10,7 @@ the chain accepts.
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 import rfc8785
@@ -22,7 +23,7 @@ from joserfc.jwk import OKPKey
 
 from backend_api.errors import BadSignature, PayloadRefused
 from backend_api.jcs import canonicalize
-from backend_api.jws import b64url, b64url_decode, sign, verify
+from backend_api.jws import _plainly_canonical, b64url, b64url_decode, sign, verify
 from kioskd.ledger.audit import canonical_json
 from kioskd.ledger.errors import LedgerError
 from kioskd.uplink.keys import public_jwk
@@ -117,3 +118,74 @@ def test_base64url_decodes_only_its_canonical_spelling(raw: bytes) -> None:
         if other != text:
             with pytest.raises(ValueError):
                 b64url_decode(other)
+
+
+def _token_over(raw: bytes) -> str:
+    """A token whose payload is exactly `raw` (sign() would canonicalize it first)."""
+    signing_input = f"{b64url(canonicalize({'alg': 'EdDSA', 'kid': 'K-1', 'typ': 'kioskd+jws'}))}.{b64url(raw)}"
+    return f"{signing_input}.{b64url(KEY.sign(signing_input.encode('ascii')))}"
+
+
+def _rfc8785_form(raw: bytes) -> bool:
+    """The oracle: strict JSON (UTF-8, no duplicate keys) whose bytes are what rfc8785 writes for it."""
+    try:
+        value = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique)
+        return isinstance(value, dict) and rfc8785.dumps(value) == raw
+    except (ValueError, rfc8785.CanonicalizationError):
+        return False
+
+
+def _unique(pairs: list[tuple[str, object]]) -> dict:
+    if len({k for k, _ in pairs}) != len(pairs):
+        raise ValueError("duplicate key")
+    return dict(pairs)
+
+
+_SPELLINGS = {  # ways a kiosk's JSON library might write a payload
+    "rfc8785": rfc8785.dumps,
+    "sorted": lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(),
+    "ascii": lambda v: json.dumps(v, sort_keys=True, separators=(",", ":")).encode(),
+    "unsorted": lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":")).encode(),
+    "spaced": lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True).encode(),
+}
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.text(max_size=8), json_values, max_size=4), st.sampled_from(sorted(_SPELLINGS)))
+def test_a_payload_is_accepted_exactly_in_its_rfc8785_form(payload: dict, spelling: str) -> None:
+    """The verifier's fast path (C json) and its full check together accept what rfc8785 writes, nothing else."""
+    try:
+        raw = _SPELLINGS[spelling](payload)
+    except (ValueError, TypeError, rfc8785.CanonicalizationError):  # a value that spelling cannot write
+        return
+    if _rfc8785_form(raw):
+        assert verify(_token_over(raw), KEY.public_key())[1] == json.loads(raw)
+    else:
+        with pytest.raises(PayloadRefused):
+            verify(_token_over(raw), KEY.public_key())
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"a":1,"a":1}', b'{"a":1.0}', b'{"a":1e2}', b'{"a":9007199254740993}', b'{"a":"\\u0041"}',
+    b'{"a":NaN}', b'{"b":1,"a":2}', b'{"a": 1}', b'\xef\xbb\xbf{"a":1}',
+    '{"\ufb01":2,"\U0001f600":1}'.encode(),  # code point order; RFC 8785 sorts by UTF-16 unit
+    b'{"a":"\xed\xa0\x80"}', b'[1]', b'{"a":-0}',
+])
+def test_payloads_not_in_their_rfc8785_form_are_refused(raw: bytes) -> None:
+    assert not _rfc8785_form(raw)
+    with pytest.raises(PayloadRefused):
+        verify(_token_over(raw), KEY.public_key())
+
+
+def test_payloads_in_rfc8785_form_that_the_fast_path_leaves_to_the_full_check_pass() -> None:
+    for raw in (b'{"a":1.5}', b'{"a":"\\u0001"}', '{"\U0001f600":1,"\ufb01":2}'.encode(), b'{"a":9007199254740991}'):
+        assert _rfc8785_form(raw)
+        assert verify(_token_over(raw), KEY.public_key())[1] == json.loads(raw)
+
+
+def test_a_kiosks_payment_takes_the_fast_path() -> None:
+    """What kiosks send is decided by the C json module, not the per-character check (the fleet's load)."""
+    payment = {"type": "payment", "kiosk": "K-1", "txn": "5f0c2a9e-1b7d-4c1e-9a43-2f0d6e8b7c11", "seq": 7,
+               "account": "0012345678", "amount": 15000, "currency": "CNY", "started": "2026-12-03T08:00:00.000Z",
+               "ended": "2026-12-03T08:01:00.000Z", "notes": [{"value": 5000, "at": "2026-12-03T08:00:30.000Z"}] * 3}
+    assert _plainly_canonical(canonicalize(payment)) == payment
