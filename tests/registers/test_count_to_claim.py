@@ -212,6 +212,7 @@ async def reports_agree_with_the_backend(staff: Staff, state: Path, credited: in
     """The week's and the range's reports and the reconciliation CSV against the backend's own export."""
     today = (await staff.request({"cmd": "status"}))["today"]
     week = (await as_staff(staff, "2001", {"cmd": "report_period", "period": "week"}))["report"]
+    month = (await as_staff(staff, "2001", {"cmd": "report_period", "period": "month"}))["report"]
     days = (await as_staff(staff, "2001", {"cmd": "report_range", "since": today, "until": today}))["report"]
     exported = kioskctl("report", "export", today, today, "--socket", str(state / "control.sock"), "--as", "2001",
                         "--secret-stdin", stdin=STAFF["2001"][2] + "\n")
@@ -229,3 +230,4 @@ async def reports_agree_with_the_backend(staff: Staff, state: Path, credited: in
     assert week["total"] == days["total"] == credited and week["by_status"] == {"credited": {"count": 2,
                                                                                            "total": credited}}
     assert week["period"] == "week" and week["first"] <= today <= week["last"]
+    assert month["period"] == "month" and month["first"] == today[:8] + "01" and month["total"] == credited
