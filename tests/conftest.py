@@ -9,6 +9,7 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 VOICE_TOOLS = ("espeak-ng", "sox", "soxi", "aplay")  # Debian: espeak-ng, sox, alsa-utils
+os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")  # Playwright drives Debian's chromium
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -18,6 +19,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     missing = [tool for tool in VOICE_TOOLS if shutil.which(tool) is None]
     if os.environ.get("KIOSKD_REQUIRE_VOICE") and missing:
         raise pytest.UsageError(f"KIOSKD_REQUIRE_VOICE is set but {', '.join(missing)} missing")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `browser` are skipped, with the reason, where Debian's chromium is missing."""
+    if os.path.exists(CHROMIUM):
+        return
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is not installed")
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

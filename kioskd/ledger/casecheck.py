@@ -9,11 +9,12 @@ entry (it is erased later): it is the one column not checked.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any
 
 from kioskd.ledger.records import AuditProblem
+from kioskd.ledger.tablecheck import entries
+from kioskd.ledger.tablecheck import loads as _loads
 
 STEP_KINDS = ("case_opened", "case_note", "case_count_checked", "case_recredit", "case_void", "case_refund",
               "case_writeoff", "case_closed", "case_contact_erased")
@@ -21,21 +22,10 @@ STEP_KINDS = ("case_opened", "case_note", "case_count_checked", "case_recredit",
 STATE_OF = {"requested": "requested", "credited": "done", "accepted": "done", "refused": "refused", None: "done"}
 
 
-def _loads(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def check_case_steps(conn: sqlite3.Connection) -> AuditProblem | None:
     """Every case step equals its chain entry, one to one."""
-    marks = ", ".join("?" * len(STEP_KINDS))
-    entries = conn.execute(f"SELECT seq, kind, data FROM audit WHERE kind IN ({marks}) ORDER BY seq",
-                           STEP_KINDS).fetchall()
     rows = {r[0]: r for r in conn.execute("SELECT id, case_id, step, by, status, data FROM case_steps")}
-    for seq, kind, data in entries:
+    for seq, kind, data in entries(conn, *STEP_KINDS):
         d = _loads(data)
         row = rows.pop(d.get("step_id"), None)
         if row is None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from typing import Any
 
 from kioskd.ledger import chain
 from kioskd.ledger.records import AuditProblem
+from kioskd.ledger.tablecheck import entries as _entries
+from kioskd.ledger.tablecheck import first_difference as _diff
+from kioskd.ledger.tablecheck import loads as _loads
 
 # The first note entry (after a seq) whose text is not its row rendered the same way.
 _NOTE_MISMATCH = (
@@ -45,28 +47,6 @@ _TXN_COUNTS = """SELECT (SELECT COUNT(*) FROM txns), (SELECT COUNT(*) FROM txns 
     (SELECT COUNT(*) FROM audit WHERE kind = 'txn_open'),
     (SELECT COUNT(DISTINCT json_extract(data, '$.txn')) FROM audit WHERE kind = 'txn_open'),
     (SELECT COUNT(DISTINCT json_extract(data, '$.txn')) FROM audit WHERE kind = 'txn_state')"""
-
-
-def _entries(conn: sqlite3.Connection, *kinds: str) -> Iterator[tuple[int, str, str]]:
-    marks = ", ".join("?" * len(kinds))
-    yield from conn.execute(f"SELECT seq, kind, data FROM audit WHERE kind IN ({marks}) ORDER BY seq", kinds)
-
-
-def _diff(chained: dict[str, Any], table: dict[str, Any]) -> str | None:
-    """The first field where a chain entry's data and its row differ, or None."""
-    for key in sorted(set(chained) | set(table)):
-        a, b = chained.get(key), table.get(key)
-        if a != b or type(a) is not type(b):
-            return f"{key}: table {b!r}, chain {a!r}"
-    return None
-
-
-def _loads(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def check_notes(conn: sqlite3.Connection) -> AuditProblem | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,9 +19,7 @@ from tests.screen.test_browser import ARGS, CHROMIUM, SHOTS
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed"),
 ]
-os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 OUT = SHOTS / "operator"
 PASSWORD = "correct horse battery"
 

@@ -4,8 +4,6 @@ PIN, its voucher printed; a claim; in zh-CN and English; the page never raises a
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.daemon import ROOT, RunningKiosk
@@ -17,9 +15,7 @@ from .conftest import STAFF
 SHOTS = ROOT / "artifacts" / "screens" / "staff"
 pytestmark = [
     pytest.mark.slow, pytest.mark.browser, pytest.mark.asyncio(loop_scope="module"),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed"),
 ]
-os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 
 async def test_a_case_from_opening_to_its_outcome_in_the_browser(hall: tuple[RunningKiosk, str]) -> None:  # noqa: F811

@@ -4,7 +4,7 @@ acknowledging it there shows in `kioskctl alerts --json`; in real Chromium too."
 from __future__ import annotations
 
 import asyncio
-import os
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,7 +21,6 @@ from .conftest import STAFF, TOKEN
 
 SHOTS = ROOT / "artifacts" / "screens" / "staff"
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
-os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 
 class StaffKiosk:
@@ -55,19 +54,27 @@ async def staff_page_url(log: Path) -> str:
             await asyncio.sleep(0.05)  # the log is another process's output: poll the file
 
 
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def staff_kiosk(tmp_path_factory) -> AsyncIterator[StaffKiosk]:
-    tmp = tmp_path_factory.mktemp("staffpage")
+@contextlib.asynccontextmanager
+async def kiosk_with_page(tmp: Path, staff: dict[str, tuple[str, str, str]],
+                          page: str = "") -> AsyncIterator[tuple[RunningKiosk, str]]:
+    """A simulated kiosk, idle, with its staff page on (`page`: more [staff_page] lines) and the
+    `staff` accounts; and the page's URL."""
     text = (ROOT / "config" / "simulate.toml").read_text(encoding="utf-8")
     config = tmp / "kiosk.toml"
-    config.write_text(text + f'\n[staff_page]\nenabled = true\nport = 0\ntoken = "{TOKEN}"\n', encoding="utf-8")
+    config.write_text(text + f"\n[staff_page]\nenabled = true\nport = 0\n{page}", encoding="utf-8")
     kiosk = await start_kiosk(tmp / "s", "--config", str(config))
     try:
         await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
-        await asyncio.to_thread(add_staff, tmp / "s", STAFF)
-        yield StaffKiosk(kiosk, await staff_page_url(tmp / "daemon.log"))
+        await asyncio.to_thread(add_staff, tmp / "s", staff)
+        yield kiosk, await staff_page_url(tmp / "daemon.log")
     finally:
         await kiosk.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def staff_kiosk(tmp_path_factory) -> AsyncIterator[StaffKiosk]:
+    async with kiosk_with_page(tmp_path_factory.mktemp("staffpage"), STAFF, f'token = "{TOKEN}"\n') as (kiosk, url):
+        yield StaffKiosk(kiosk, url)
 
 
 async def test_page_and_kioskctl_show_the_same_alert(staff_kiosk: StaffKiosk) -> None:
@@ -112,7 +119,6 @@ async def test_routes_stay_on_their_own_port(staff_kiosk: StaffKiosk) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed")
 async def test_staff_use_the_page_in_chromium(staff_kiosk: StaffKiosk) -> None:
     from playwright.async_api import async_playwright, expect
 

@@ -4,9 +4,7 @@ manager clears it and reads the reports; the audit chain names who did what."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -15,10 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import pytest_asyncio
 
-from tests.daemon import ROOT, RunningKiosk, start_kiosk
+from tests.daemon import ROOT, RunningKiosk
 from tests.screen.test_browser import ARGS, CHROMIUM
-from tests.staff.conftest import Staff, add_staff, pay
-from tests.staffpage.test_daemon_page import staff_page_url
+from tests.staff.conftest import Staff, pay
+from tests.staffpage.test_daemon_page import kiosk_with_page
 
 from .conftest import STAFF
 
@@ -26,24 +24,13 @@ SHOTS = ROOT / "artifacts" / "screens" / "staff"
 PHONE = {"width": 390, "height": 844}  # a phone held upright, CSS pixels
 pytestmark = [
     pytest.mark.slow, pytest.mark.browser, pytest.mark.asyncio(loop_scope="module"),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed"),
 ]
-os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def hall(tmp_path_factory) -> AsyncIterator[tuple[RunningKiosk, str]]:
-    tmp = tmp_path_factory.mktemp("phone")
-    text = (ROOT / "config" / "simulate.toml").read_text(encoding="utf-8")
-    config = tmp / "kiosk.toml"
-    config.write_text(text + "\n[staff_page]\nenabled = true\nport = 0\n", encoding="utf-8")
-    kiosk = await start_kiosk(tmp / "s", "--config", str(config))
-    try:
-        await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
-        await asyncio.to_thread(add_staff, tmp / "s", STAFF)
-        yield kiosk, await staff_page_url(tmp / "daemon.log")
-    finally:
-        await kiosk.stop()
+    async with kiosk_with_page(tmp_path_factory.mktemp("phone"), STAFF) as found:
+        yield found
 
 
 async def flagged_payment(kiosk: RunningKiosk, account: str, value: int) -> None:
