@@ -181,6 +181,7 @@ class Daemon:
             events=self.events, model=self.model, alerts=self.alerts, ledger=self.ledger,
             custody=self.custody, door_watch=self.door_watch, box_capacity=c.validator.box_capacity,
             printer_when_unavailable=c.printer.when_unavailable, draining=lambda: self.draining,
+            door_unreadable_stops=c.door.unreadable_out_of_service,
             resubmit=self._resubmit_soon,
             note_returned=None if self.voice is None else self.voice.note_returned,
             observe=self.device_log.record,

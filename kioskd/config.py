@@ -92,6 +92,7 @@ class DoorConfig:
     open_value: str = field(default="1", metadata=_choice("0", "1"))
     poll_interval: float = field(default=0.2, metadata=_positive())
     grace: float = field(default=120.0, metadata=_positive())  # open this long with no custody: alert
+    unreadable_out_of_service: bool = True  # a switch that cannot be read: out of service until it reads
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ class EventPump:
     def __init__(self, *, events: asyncio.Queue[ev.DeviceEvent], model: KioskModel, alerts: Alerts,
                  ledger: Ledger, custody: Custody, door_watch: DoorWatch | None, box_capacity: int,
                  printer_when_unavailable: str, draining: Callable[[], bool],
+                 door_unreadable_stops: bool = True,
                  resubmit: Callable[[str], None],
                  note_returned: Callable[[int | None, bool], None] | None = None,
                  observe: Callable[[ev.DeviceEvent], None] | None = None) -> None:
@@ -36,6 +37,7 @@ class EventPump:
         self.door_watch = door_watch
         self.box_capacity = box_capacity
         self.printer_when_unavailable = printer_when_unavailable  # "notice" or "unavailable"
+        self.door_unreadable_stops = door_unreadable_stops  # [door] unreadable_out_of_service
         self.draining = draining  # SIGTERM seen: keys are ignored
         self.resubmit = resubmit  # submit a follow-up payment in the background
         self.note_returned = note_returned  # (value, recognised): the voice says it
@@ -126,6 +128,12 @@ class EventPump:
                 await self.door_watch.closed()
             case ev.DeviceOffline(device="door", reason=reason):
                 log.error("door switch unreadable (%s): the door is not watched", reason)
+                a.raise_alert("door_unreadable", "critical", reason=reason)
+                if self.door_unreadable_stops:  # nobody would know the door was opened
+                    await self._problem("door", "door_unreadable")
+            case ev.DeviceOnline(device="door"):
+                a.clear_alert("door_unreadable")
+                await self._problem("door", None)
             case ev.PowerUpWithBill(where=where):
                 log.warning("validator powered up with a note in the %s", where)
             case _:

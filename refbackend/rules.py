@@ -22,7 +22,7 @@ ALERT_CODES = frozenset({
     "note_jam", "stacker_full", "stacker_near_full", "box_removed", "box_tamper",
     "validator_offline", "validator_fault", "printer_paper_out", "printer_paper_low",
     "printer_offline", "backend_unreachable", "payment_flagged", "custody_mismatch",
-    "door_open", "power_restored", "clock_skew", "cash_without_case", "staff_emergency_login", "journal_tampered",
+    "door_open", "door_unreadable", "power_restored", "clock_skew", "cash_without_case", "staff_emergency_login", "journal_tampered",
     "patrol_missed", "box_not_emptied",
 })
 SEVERITIES = frozenset({"info", "warning", "critical"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ from kioskd.control.server import ControlError, NotPermitted, Peer
 from kioskd.customer.commands import customer_commands
 from kioskd.hall.accounts import (
     ACTIONS,
+    CUSTODY_ALERTS,
     MONEY_ALERTS,
     Accounts,
     NotAllowed,
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
     from kioskd.customer.receipts.printing import Receipts
     from kioskd.customer.receipts.reprint import Duplicates
     from kioskd.customer.screen.server import SimControl
-    from kioskd.hall.alerts import Alerts
+    from kioskd.hall.alerts import Alert, Alerts
     from kioskd.hall.reports import DailyClose
     from kioskd.ledger import Ledger, TxnRecord
     from kioskd.uplink.client import BackendClient
@@ -154,11 +156,11 @@ class Handlers:
             return socket_caller(os.getuid() if peer is None else peer.uid)
         if not isinstance(staff, str) or not isinstance(secret, str) or not staff or len(secret) > 200:
             raise ControlError("staff and secret: a staff ID and its PIN or password, both strings")
-        found = await self.accounts.authenticate(
-            staff, secret, via="kioskctl", **({} if peer is None else {"uid": peer.uid}))
+        uid = os.getuid() if peer is None else peer.uid
+        found = await self.accounts.authenticate(staff, secret, via="kioskctl", uid=uid)
         if isinstance(found, Refusal):
             raise ControlError(found.text("en", self.d.config.kiosk.tz))
-        return found
+        return dataclasses.replace(found, uid=uid)  # who typed the secret, as the kernel says
 
     # --- commands ---------------------------------------------------------------------
     async def ping(self, _req: dict[str, Any], actor: Person) -> dict[str, Any]:
@@ -207,7 +209,7 @@ class Handlers:
         alert = self.d.alerts.find(alert_id)
         if alert is None:
             raise ControlError(f"no open alert with id {alert_id!r}")
-        if not self.d.alerts.acknowledge(alert.id, _label(actor, req)):
+        if not self.d.alerts.acknowledge(alert.id, _label(actor, req), uid=actor.uid):
             raise ControlError(f"alert {alert.id} ({alert.code}) is already acknowledged")
         await self.d.alerts.drain()
         return {"alert": alert.view()}
@@ -219,11 +221,24 @@ class Handlers:
         alert = self.d.alerts.find(alert_id)
         if alert is not None and alert.code in MONEY_ALERTS:
             await self.require(actor, "alert_clear_money")
-        if alert is None or not self.d.alerts.staff_clear(alert.id, _label(actor, req)):
+        if alert is not None and alert.code in CUSTODY_ALERTS:
+            await self._custody_cleared(alert, actor, req)
+        if alert is None or not self.d.alerts.staff_clear(alert.id, _label(actor, req), uid=actor.uid):
             raise ControlError(f"no open alert with id {alert_id!r}")
         await staff_cleared(self.d, alert)
         await self.d.alerts.drain()
         return {"cleared": alert.id, "code": alert.code}
+
+    async def _custody_cleared(self, alert: Alert, actor: Person, req: dict[str, Any]) -> None:
+        """Refuse (audited) unless a custody session completed after `alert` was raised."""
+        if await self.d.ledger.custody_completed_since(alert.raised_at):
+            return
+        await self.d.ledger.audit_append("staff_refused", {"action": "alert_clear", "code": alert.code,
+                                                           "alert": alert.id, **_who(actor, req)})
+        raise ControlError(
+            f"alert {alert.id} ({alert.code}) is cleared by a completed custody session (two technicians, "
+            "the box counted), not by one person",
+            zh=f"告警 {alert.id}（{alert.code}）须由双人开箱清点完成后解除，不能由一人解除")
 
     async def txn_list(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Payments that took cash, filtered by account, time and amount (fen)."""

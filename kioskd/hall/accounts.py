@@ -68,6 +68,8 @@ ACTIONS: dict[str, frozenset[str]] = {
 }
 # Alerts whose clearing says money is accounted for: a manager's decision.
 MONEY_ALERTS = frozenset({"payment_flagged", "custody_mismatch"})
+# Alerts only a completed custody session (two technicians, the box counted) clears: no one person.
+CUSTODY_ALERTS = frozenset({"box_tamper"})
 
 ROLE_NAMES = {
     "zh-CN": {"hall": "大厅工作人员", "manager": "经理", "technician": "技术员", INSTALLER: "安装维护人员", "": "无角色"},
@@ -84,6 +86,7 @@ class Person:
     name: str
     role: str  # hall, manager, technician, installer, or "" (may only read)
     via: str  # page, kioskctl, keypad, emergency
+    uid: int | None = None  # the control socket's caller as the kernel says (SO_PEERCRED)
 
     @property
     def label(self) -> str:
@@ -92,7 +95,8 @@ class Person:
 
     def audit(self) -> dict[str, Any]:
         """The fields every audit entry of this person's action carries."""
-        return {"by": self.id, "by_name": self.name, "by_role": self.role, "via": self.via}
+        return {"by": self.id, "by_name": self.name, "by_role": self.role, "via": self.via,
+                **({} if self.uid is None else {"uid": self.uid})}
 
     def view(self) -> dict[str, Any]:
         """The person as kioskctl --json and the staff page show it."""
@@ -158,8 +162,8 @@ def socket_caller(uid: int, own_uid: int | None = None) -> Person:
     except KeyError:
         user = "?"
     if uid in (0, os.getuid() if own_uid is None else own_uid):
-        return installer("kioskctl", f"{user} (uid {uid})")
-    return Person(f"uid:{uid}", user, "", "kioskctl")
+        return Person(INSTALLER, f"{user} (uid {uid})", INSTALLER, "kioskctl", uid)
+    return Person(f"uid:{uid}", user, "", "kioskctl", uid)
 
 
 def local_time(utc_text: str, tz: str) -> str:

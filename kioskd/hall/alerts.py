@@ -32,7 +32,7 @@ CODES = (
     "note_jam", "stacker_full", "stacker_near_full", "box_removed", "box_tamper",
     "validator_offline", "validator_fault", "printer_paper_out", "printer_paper_low",
     "printer_offline", "backend_unreachable", "payment_flagged", "custody_mismatch",
-    "door_open", "power_restored", "clock_skew", "cash_without_case", "staff_emergency_login", "journal_tampered",
+    "door_open", "door_unreadable", "power_restored", "clock_skew", "cash_without_case", "staff_emergency_login", "journal_tampered",
     "patrol_missed", "box_not_emptied",
 )
 STATES = ("raised", "acknowledged", "cleared")
@@ -45,7 +45,7 @@ DEVICES: dict[str, str] = {
     "validator_offline": "validator", "validator_fault": "validator",
     "box_removed": "cashbox", "box_tamper": "cashbox", "custody_mismatch": "cashbox",
     "printer_paper_out": "printer", "printer_paper_low": "printer", "printer_offline": "printer",
-    "backend_unreachable": "backend", "payment_flagged": "ledger", "door_open": "door",
+    "backend_unreachable": "backend", "payment_flagged": "ledger", "door_open": "door", "door_unreadable": "door",
     "power_restored": "kiosk",
     "clock_skew": "kiosk",
     "cash_without_case": "ledger",  # named per payment: "payment <txn>"
@@ -71,6 +71,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "payment_flagged": ("缴费需人工处理", "payment flagged for staff"),
     "custody_mismatch": ("清点不符", "cash count mismatch"),
     "door_open": ("机门打开", "door open"),
+    "door_unreadable": ("机门开关无法读取", "door switch unreadable"),
     "power_restored": ("电源恢复", "power restored"),
     "clock_skew": ("时钟偏差", "clock off the backend's"),
     "cash_without_case": ("待处理款项无人跟进", "cash not credited and no case"),
@@ -170,24 +171,27 @@ class Alerts:
             return (code, device) in self.open
         return any(c == code for c, _ in self.open)
 
-    def acknowledge(self, alert_id: str, by: str = "") -> bool:
-        """Staff saw the alert; False if no raised (unacknowledged) alert has that id."""
+    def acknowledge(self, alert_id: str, by: str = "", uid: int | None = None) -> bool:
+        """Staff saw the alert; False if no raised (unacknowledged) alert has that id.
+
+        `uid`: the control socket caller's, as the kernel says, recorded beside the name `by`.
+        """
         alert = self.find(alert_id)
         if alert is None or alert.state != "raised":
             return False
         alert.state, alert.at, alert.acknowledged_by = "acknowledged", utc_now(), by
         if by:  # who, in the audit chain and for the backend
-            alert.detail = {**alert.detail, "acknowledged_by": by}
+            alert.detail = {**alert.detail, "acknowledged_by": by, **_uid("acknowledged_by_uid", uid)}
         log.info("alert acknowledged: %s %s", alert.code, f"by {by}" if by else "")
         self._store(alert)
         return True
 
-    def staff_clear(self, alert_id: str, by: str = "") -> bool:
+    def staff_clear(self, alert_id: str, by: str = "", uid: int | None = None) -> bool:
         """Staff fixed what cannot be sensed (box back, stacker emptied); False if not open."""
         alert = self.find(alert_id)
         if alert is None:
             return False
-        self._clear(alert, by=by)
+        self._clear(alert, by=by, uid=uid)
         return True
 
     def find(self, alert_id: str) -> Alert | None:
@@ -204,12 +208,12 @@ class Alerts:
             shown += list(reversed(self.recent))
         return [a.view() for a in shown]
 
-    def _clear(self, alert: Alert, by: str) -> None:
+    def _clear(self, alert: Alert, by: str, uid: int | None = None) -> None:
         self.open.pop(alert.key, None)
         cleared = _copy(alert)
         cleared.state, cleared.at = "cleared", utc_now()
         if by:
-            cleared.detail = {**cleared.detail, "cleared_by": by}
+            cleared.detail = {**cleared.detail, "cleared_by": by, **_uid("cleared_by_uid", uid)}
         self.recent.append(cleared)
         log.info("alert cleared: %s on %s%s", alert.code, alert.key[1], f" by {by}" if by else "")
         self._store(cleared)
@@ -250,6 +254,10 @@ class Alerts:
         """Wait until every change so far is in the outbox."""
         while self._writer is not None and not self._writer.done():
             await self._writer
+
+
+def _uid(name: str, uid: int | None) -> dict[str, int]:
+    return {} if uid is None else {name: uid}
 
 
 def _restored(raw: dict[str, Any]) -> Alert:

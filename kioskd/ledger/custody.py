@@ -97,6 +97,13 @@ class CustodyStore:
         """One custody session row."""
         return next(iter(self.db.query("SELECT * FROM custody_sessions WHERE id = ?", (session,))), None)
 
+    def completed_since(self, at: str) -> str | None:
+        """The id of a custody session completed (two technicians, box counted) after `at`, or None."""
+        row = next(iter(self.db.query(
+            "SELECT id FROM custody_sessions WHERE outcome IN ('match', 'mismatch') AND ended > ?"
+            " ORDER BY ended LIMIT 1", (at,))), None)
+        return None if row is None else row["id"]
+
     # -- box figures ------------------------------------------------------------------
     def box_figures(self) -> dict[str, Any]:
         """The box now in the kiosk: since when, notes per value, payments and amount."""

@@ -361,6 +361,10 @@ class Ledger:
         """One custody session row."""
         return await self._run(self._custody.session, session)
 
+    async def custody_completed_since(self, at: str) -> str | None:
+        """A custody session completed after `at` (RFC 3339 UTC), or None."""
+        return await self._run(self._custody.completed_since, at)
+
     async def box_figures(self) -> dict[str, Any]:
         """The box in the kiosk: {since, counts {value: notes}, payments, amount}."""
         return await self._run(self._custody.box_figures)

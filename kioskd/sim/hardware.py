@@ -21,6 +21,7 @@ log = logging.getLogger("kioskd.sim.hardware")
 
 PRINTER_FAULTS = ("paper_low", "paper_out", "cover_open", "offline")
 DOOR_FAULT = "door_open"  # the simulated door switch: a GPIO-style value file in the state dir
+DOOR_UNREADABLE = "door_unreadable"  # the value file reads neither 0 nor 1 (a cut cable, a bad export)
 BACKEND_FAULT = "backend_down"  # the reference backend answers every request 503
 def validator_emulator(driver: str, **options: Any) -> Any:
     """A new wire emulator for `driver` (options such as encrypted=True for eSSP)."""
@@ -97,6 +98,8 @@ class Simulation:
             setattr(self.printer, name, on)
         elif name == DOOR_FAULT:
             self._set_door(on)
+        elif name == DOOR_UNREADABLE:
+            self._set_door(False, "?\n" if on else None)
         elif name == BACKEND_FAULT:
             self.backend.faults.fail_5xx = 10**9 if on else 0
         elif name in self.validator.faults:
@@ -104,10 +107,10 @@ class Simulation:
         else:
             raise ValueError(f"unknown fault {name!r}")
 
-    def _set_door(self, is_open: bool) -> None:
+    def _set_door(self, is_open: bool, text: str | None = None) -> None:
         # replaced whole, as a GPIO value file never reads half-written ("1" is open)
         temp = self.door.with_name("door.tmp")
-        temp.write_text("1\n" if is_open else "0\n", encoding="ascii")
+        temp.write_text(text or ("1\n" if is_open else "0\n"), encoding="ascii")
         temp.replace(self.door)
 
     def faults(self) -> dict[str, bool]:
@@ -115,7 +118,8 @@ class Simulation:
         switches = {name: bool(on) for name, on in self.validator.faults.items()}
         switches.update({name: bool(getattr(self.printer, name)) for name in PRINTER_FAULTS})
         switches[BACKEND_FAULT] = self.backend.faults.fail_5xx > 0
-        switches[DOOR_FAULT] = self.door.exists() and self.door.read_text(encoding="ascii").strip() == "1"
+        level = self.door.read_text(encoding="ascii").strip() if self.door.exists() else ""
+        switches[DOOR_FAULT], switches[DOOR_UNREADABLE] = level == "1", level not in ("0", "1")
         return switches
 
     def latest_qr(self) -> list[str]:

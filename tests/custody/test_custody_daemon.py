@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -102,7 +103,8 @@ async def open_alert(state: Path, code: str) -> dict:
 
 
 async def test_a_box_removed_without_custody_takes_the_kiosk_out_of_service(tmp_path: Path) -> None:
-    kiosk = await start_kiosk(tmp_path / "state")
+    state = tmp_path / "state"
+    kiosk = await start_kiosk(state)
     try:
         await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
         await kiosk.fault("box_removed", True)
@@ -111,5 +113,33 @@ async def test_a_box_removed_without_custody_takes_the_kiosk_out_of_service(tmp_
         await kiosk.fault("box_removed", False)  # putting it back is not enough
         await kiosk.press("0")
         assert kiosk.snapshot["state"] == "unavailable"
+        # nor is one person's word: not the installer's shell, not a manager's
+        tamper = await open_alert(state, "box_tamper")
+        socket = str(state / "control.sock")
+        added = kioskctl("staff", "--state", str(state), "add", "3001", "--name", "赵经理", "--role", "manager",
+                         "--secret-stdin", stdin="864209\n")
+        assert added.returncode == 0, added.stderr
+        acked = kioskctl("alerts", "ack", tamper["id"], "--by", "张三", "--socket", socket)
+        assert acked.returncode == 0, acked.stderr
+        for who in ([], ["--as", "3001", "--secret-stdin"]):
+            cleared = kioskctl("alerts", "clear", tamper["id"], "--by", "张三", "--socket", socket, "--json", *who,
+                               stdin="864209\n")
+            assert cleared.returncode == 1, cleared.stdout
+            reply = json.loads(cleared.stdout)
+            assert "completed custody session" in reply["error"] and "双人" in reply["error_zh"]
+        assert (await open_alert(state, "box_tamper"))["id"] == tamper["id"]
+        assert kiosk.snapshot["state"] == "unavailable"
     finally:
         assert await kiosk.stop() == 0
+    db = sqlite3.connect(state / "journal.sqlite3")
+    entries = [(k, json.loads(d)) for k, d in db.execute("select kind, data from audit order by seq")]
+    db.close()
+    refused = [d for k, d in entries if k == "staff_refused"]
+    assert [(r["action"], r["code"], r["by_role"], r.get("claimed"), r["uid"]) for r in refused] == [
+        ("alert_clear", "box_tamper", "installer", "张三", os.getuid()),
+        ("alert_clear", "box_tamper", "manager", "张三", os.getuid())]
+    [acked_entry] = [d for k, d in entries if k == "alert" and d["state"] == "acknowledged"]
+    assert acked_entry["detail"]["acknowledged_by_uid"] == os.getuid()
+    # every entry a control-socket caller caused names the caller's uid, as the kernel told it
+    by_socket = [(k, d) for k, d in entries if d.get("via") == "kioskctl"]
+    assert len(by_socket) >= 4 and all(d["uid"] == os.getuid() for _, d in by_socket), by_socket

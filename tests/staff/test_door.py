@@ -84,10 +84,10 @@ async def test_closing_within_the_grace_period_raises_nothing() -> None:
     assert alerts.raised == []
 
 
-async def door_kiosk(tmp_path: Path, grace: float) -> RunningKiosk:
+async def door_kiosk(tmp_path: Path, grace: float, *more: str) -> RunningKiosk:
     text = (ROOT / "config" / "simulate.toml").read_text(encoding="utf-8")
     config = tmp_path / "door.toml"
-    config.write_text(text + f"\n[door]\ngrace = {grace}\n", encoding="utf-8")
+    config.write_text(text + f"\n[door]\ngrace = {grace}\n" + "".join(f"{line}\n" for line in more), encoding="utf-8")
     kiosk = await start_kiosk(tmp_path / "s", "--config", str(config))
     await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
     return kiosk
@@ -119,3 +119,30 @@ async def test_door_opened_at_the_kiosk_without_custody(tmp_path: Path) -> None:
     sent = [(json.loads(b)["code"], json.loads(b)["state"]) for (b,) in
             db.execute("select body from outbox where kind = 'alert' order by id")]
     assert ("door_open", "raised") in sent and ("door_open", "cleared") in sent
+
+
+@pytest.mark.parametrize("out_of_service", [True, False])
+async def test_an_unreadable_door_switch_is_an_alert_and_by_default_out_of_service(
+        tmp_path: Path, out_of_service: bool) -> None:
+    more = () if out_of_service else ("unreadable_out_of_service = false",)
+    kiosk = await door_kiosk(tmp_path, 120.0, *more)
+    staff = Staff(kiosk)
+    try:
+        await kiosk.fault("door_unreadable", True)  # a cut cable to a sysfs file that reads garbage
+        alert = await staff.until_alert("door_unreadable")
+        assert (alert["severity"], alert["device"]) == ("critical", "door")
+        assert (alert["title_zh"], alert["title_en"]) == ("机门开关无法读取", "door switch unreadable")
+        assert (await staff.json("status"))["devices"]["door"] == "unreadable"
+        if out_of_service:
+            snap = await kiosk.until(lambda s: s["state"] == "unavailable", "out of service")
+            assert snap["unavailable"] == {"reason": "door_unreadable"}
+        else:
+            await kiosk.press(*"0012345678", "confirm")  # still serving customers
+            await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation screen")
+            await kiosk.press("cancel")
+        await kiosk.fault("door_unreadable", False)  # readable again: the door is closed
+        await staff.until_alert("door_unreadable", None)
+        await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
+        assert (await staff.json("status"))["devices"]["door"] == "closed"
+    finally:
+        assert await kiosk.stop() == 0

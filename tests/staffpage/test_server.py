@@ -201,6 +201,20 @@ async def test_a_money_alert_is_a_managers_to_clear(staff_page: Page) -> None:
     assert cleared["detail"]["cleared_by"] == "3001 赵经理"
 
 
+async def test_a_box_removed_without_custody_is_cleared_only_by_a_custody_session(staff_page: Page) -> None:
+    alerts = staff_page.daemon.alerts
+    alerts.raise_alert("box_tamper", "critical")
+    alert_id = alerts.listing()[0]["id"]
+    manager = await staff_page.logged_in("3001")
+    async with manager.post(staff_page.url + f"api/alerts/{alert_id}/clear") as resp:
+        assert resp.status == 409
+        refusal = await resp.json()
+    assert "completed custody session" in refusal["error"] and "双人" in refusal["error_zh"]
+    assert [a["code"] for a in alerts.listing()] == ["box_tamper"]
+    [entry] = [e["data"] for e in await staff_page.daemon.ledger.audit_entries() if e["type"] == "staff_refused"]
+    assert (entry["by"], entry["action"], entry["code"], entry["via"]) == ("3001", "alert_clear", "box_tamper", "page")
+
+
 async def test_security_headers_on_every_answer(staff_page: Page) -> None:
     session = staff_page.client()
     for path, status in (("", 200), ("staff.js", 200), ("api/status", 401)):
