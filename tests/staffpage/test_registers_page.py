@@ -91,7 +91,7 @@ async def test_the_registers_on_the_staff_page(hall: tuple[RunningKiosk, str]) -
             await page.get_by_test_id("patrol-note").fill("打印纸将尽，已更换")
             await page.get_by_test_id("patrol-button").click()
             await expect(page.get_by_test_id("done")).to_have_text("巡检已登记")
-            await expect(page.get_by_test_id("patrols")).to_contain_text("异常: 打印纸正常")
+            await expect(page.get_by_test_id("patrols")).to_contain_text("打印纸异常")
             await expect(page.get_by_test_id("patrols")).to_contain_text("2001 王芳")
             await shot("registers-patrol-zh-CN")
             await page.get_by_test_id("section-claims").click()

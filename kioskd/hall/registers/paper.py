@@ -121,7 +121,9 @@ def who(data: dict[str, Any]) -> str:
     if data.get("by"):
         return f"{data['by']} {data.get('by_name') or ''}".strip()
     techs = [data.get(k) for k in ("tech1", "tech2") if data.get(k)]
-    return "+".join(str(x) for x in techs)
+    if not techs and isinstance(data.get("confirmed_by"), list):
+        techs = data["confirmed_by"]  # a count names the technicians who confirmed it
+    return "+".join(str(x) for x in techs) or str(data.get("staff") or "")
 
 
 _SKIP = {"by", "by_name", "by_role", "via", "tech1", "tech2", "session", "entered", "rows", "record"}

@@ -10,6 +10,7 @@
       patrols: "巡检", worklog: "工作日志" },
     r_none: "无", r_kinds: { over: "长款", short: "短款", counterfeit: "假币" }, r_open: "待处理", r_resolved: "已处理",
     r_outcomes: { case: "对应差错单", receipt: "对应客户凭条", surplus: "长款入账", vendor_claim: "向厂商索赔", loss: "损失核销" },
+    r_outcome: "处理方式", r_diff_cols: ["", "编号", "类型", "面额", "冠字号", "清点时间", ""],
     r_explain: "说明", r_ref: "差错单号或凭条流水号", r_approver: "审批经理工号", r_approver_pin: "审批经理密码",
     r_resolve: "提交审批", r_resolved_done: (n, c) => `已处理 ${n} 笔差额` + (c ? `，索赔单 ${c}` : ""),
     r_may_be: (nos) => `可能对应差错单 ${nos}`, r_month: "月份", r_claim: (no) => `索赔单 ${no}`,
@@ -17,9 +18,10 @@
     r_settle: "更新状态", r_vendor_ref: "厂商编号", r_print: "打印", r_printed: "已打印",
     r_holders: "当前持有人", r_copy: "钥匙编号", r_key_kinds: { terminal: "机门钥匙", box: "钱箱钥匙" },
     r_new_kind: "新钥匙类型（发放时）", r_to: "接收人工号", r_to_pin: "接收人密码", r_reason: "事由",
-    r_hand: "交接", r_handed: (c, to) => `${c} 已交给 ${to}`, r_handovers: "本月交接",
+    r_hand: "交接", r_from_to: "交出 → 接收", r_handed: (c, to) => `${c} 已交给 ${to}`, r_handovers: "本月交接",
     r_checks: { screen_ok: "屏幕正常", paper_ok: "打印纸正常", seal_ok: "无撬动痕迹" }, r_note: "备注",
-    r_check_in: "巡检签到", r_checked: "巡检已登记", r_today: "今日巡检", r_problem: "异常",
+    r_check_in: "巡检签到", r_checked: "巡检已登记", r_today: "今日巡检", r_result: "检查结果", r_sep: "、",
+    r_found: { screen_ok: "屏幕异常", paper_ok: "打印纸异常", seal_ok: "有撬动痕迹" },
     r_day: "日期", r_kind: "类型", r_person: "工号", r_show: "查询", r_cols: ["编号", "时间", "类型", "人员"],
   });
   Object.assign(TEXT.en, {
@@ -29,6 +31,7 @@
     r_resolved: "resolved",
     r_outcomes: { case: "a customer's case", receipt: "a customer's receipt", surplus: "surplus",
       vendor_claim: "claim from the vendor", loss: "write off as a loss" },
+    r_outcome: "Outcome", r_diff_cols: ["", "No.", "Kind", "Note", "Serial", "Counted", ""],
     r_explain: "Explanation", r_ref: "Case no. or receipt serial", r_approver: "Approving manager's ID",
     r_approver_pin: "Approving manager's PIN", r_resolve: "Submit for approval",
     r_resolved_done: (n, c) => `${n} settled` + (c ? `, claim ${c}` : ""), r_may_be: (nos) => `may be case ${nos}`,
@@ -37,9 +40,10 @@
     r_settle: "Update", r_vendor_ref: "Vendor ref", r_print: "Print", r_printed: "Printed",
     r_holders: "Held now by", r_copy: "Key copy", r_key_kinds: { terminal: "terminal key", box: "cash-box key" },
     r_new_kind: "Kind (issuing a new copy)", r_to: "Receiver's ID", r_to_pin: "Receiver's PIN", r_reason: "Reason",
-    r_hand: "Hand over", r_handed: (c, to) => `${c} handed to ${to}`, r_handovers: "Handovers this month",
+    r_hand: "Hand over", r_from_to: "from → to", r_handed: (c, to) => `${c} handed to ${to}`, r_handovers: "Handovers this month",
     r_checks: { screen_ok: "screen works", paper_ok: "paper in", seal_ok: "no signs of tampering" }, r_note: "Note",
-    r_check_in: "Check in", r_checked: "Patrol recorded", r_today: "Patrols today", r_problem: "problem",
+    r_check_in: "Check in", r_checked: "Patrol recorded", r_today: "Patrols today", r_result: "Checks", r_sep: ", ",
+    r_found: { screen_ok: "screen fault", paper_ok: "paper problem", seal_ok: "signs of tampering" },
     r_day: "Date", r_kind: "Kind", r_person: "Staff ID", r_show: "Show", r_cols: ["No.", "Time", "Kind", "Who"],
   });
 
@@ -82,13 +86,15 @@
       h("td", {}, x.serial || ""), h("td", {}, when(x.at)),
       h("td", {}, x.cases.length ? t("r_may_be", x.cases.map((c) => c.no).join(", ")) : "")));
     return [
-      h("table", { class: "figures-table", "data-testid": "differences" }, rows.length ? rows : h("tr", {}, h("td", {}, t("r_none")))),
+      h("table", { class: "figures-table", "data-testid": "differences" }, rows.length
+        ? [h("tr", {}, t("r_diff_cols").map((c) => h("th", {}, c))), ...rows] : h("tr", {}, h("td", {}, t("r_none")))),
       open.length > 0 && form("resolve", async (el) => {
         const nos = [...panel.querySelectorAll('input[name="no"]:checked')].map((x) => Number(x.value));
         const done = await call("difference_resolve", { nos, outcome: el.outcome.value, explanation: el.explanation.value,
           ref: el.ref.value, approver: el.approver.value, approver_secret: el.approver_secret.value });
         return done && t("r_resolved_done", done.resolved.length, done.claim);
-      }, choice("outcome", Object.keys(t("r_outcomes")), t("r_outcomes"), "outcome"),
+      }, h("label", { class: "field" }, h("span", {}, t("r_outcome")),
+        choice("outcome", Object.keys(t("r_outcomes")), t("r_outcomes"), "outcome")),
       field(t("r_explain"), { name: "explanation", required: true, maxlength: 500, "data-testid": "explanation" }),
       field(t("r_ref"), { name: "ref", "data-testid": "ref" }),
       field(t("r_approver"), { name: "approver", required: true, inputmode: "numeric", "data-testid": "approver" }),
@@ -99,13 +105,13 @@
 
   function claims(d) {
     return [
-      h("p", { class: "lead" }, `${t("r_month")}: ${d.month}`,
+      h("p", { class: "lead with-action" }, `${t("r_month")}: ${d.month}`,
         h("button", { type: "button", "data-testid": "claims-print", onclick: async () => {
           if (await call("claim_list", { month: d.month, print: true, lang })) say(t("r_printed"));
         } }, t("r_print"))),
       d.claims.length === 0 ? h("p", {}, t("r_none")) : d.claims.map((c) => h("div", { class: "claim", "data-testid": `claim-${c.id}` },
         h("h3", {}, `${t("r_claim", c.id)} · ${money(c.amount)} · ${t("r_statuses")[c.status]}`),
-        h("p", {}, c.differences.map((x) => `${t("r_kinds")[x.kind]} ${money(x.value)} ${x.serial || ""}`).join("；")),
+        h("p", {}, c.differences.map((x) => `${t("r_kinds")[x.kind]} ${money(x.value)} ${x.serial || ""}`.trim()).join(t("r_sep"))),
         h("button", { type: "button", onclick: async () => {
           if (await call("claim_show", { no: c.id, print: true, lang })) say(t("r_printed"));
         } }, t("r_print")),
@@ -122,7 +128,7 @@
   function keys(d) {
     return [
       h("h3", {}, t("r_holders")),
-      table("key-holders", [t("r_copy"), "", t("r_person")],
+      table("key-holders", [t("r_copy"), t("r_kind"), t("r_person")],
         d.copies.map((c) => [c.id, t("r_key_kinds")[c.key], `${c.holder} ${c.holder_name || ""}`])),
       form("key-hand", async (el) => {
         const done = await call("key_hand", { copy: el.copy.value, to: el.to.value, to_secret: el.to_secret.value,
@@ -137,7 +143,7 @@
       field(t("r_reason"), { name: "reason", required: true, "data-testid": "key-reason" }),
       h("button", { type: "submit", "data-testid": "key-hand-button" }, t("r_hand"))),
       h("h3", {}, t("r_handovers")),
-      table("key-handovers", [t("r_cols")[1], t("r_copy"), "→", t("r_reason")], d.handovers.map((x) =>
+      table("key-handovers", [t("r_cols")[1], t("r_copy"), t("r_from_to"), t("r_reason")], d.handovers.map((x) =>
         [when(x.at), x.copy, `${x.from_id ? `${x.from_id} ${x.from_name || ""}` : "—"} → ${x.to_id} ${x.to_name || ""}`, x.reason])),
     ];
   }
@@ -154,8 +160,9 @@
       field(t("r_note"), { name: "note", maxlength: 500, "data-testid": "patrol-note" }),
       h("button", { type: "submit", "data-testid": "patrol-button" }, t("r_check_in"))),
       h("h3", {}, t("r_today")),
-      table("patrols", [t("r_cols")[1], t("r_cols")[3], "", t("r_note")], d.patrols.map((p) => [when(p.at),
-        `${p.by} ${p.by_name}`, checks.filter((c) => !p[c]).map((c) => `${t("r_problem")}: ${t("r_checks")[c]}`).join("，") || "✓", p.note])),
+      // a check not fine is named as what was found ("paper problem"), not as the box's label ("paper in")
+      table("patrols", [t("r_cols")[1], t("r_cols")[3], t("r_result"), t("r_note")], d.patrols.map((p) => [when(p.at),
+        `${p.by} ${p.by_name}`, checks.filter((c) => !p[c]).map((c) => t("r_found")[c]).join(t("r_sep")) || "✓", p.note])),
     ];
   }
 
@@ -168,8 +175,17 @@
       field(t("r_kind"), { name: "kind", value: view.log.kind }), field(t("r_person"), { name: "person", value: view.log.person }),
       h("button", { type: "submit" }, t("r_show"))),
       table("worklog", t("r_cols"), d.entries.slice(-200).reverse().map((e) =>
-        [String(e.seq), when(e.at), e.kind, `${e.data.by || e.data.tech1 || ""} ${e.data.by_name || ""}`.trim()])),
+        [String(e.seq), when(e.at), e.kind, who(e.data)])),
     ];
+  }
+
+  // the person an entry names, as the printed work log does (kioskd/hall/registers/paper.py `who`)
+  function who(d) {
+    if (d.by) return `${d.by} ${d.by_name || ""}`.trim();
+    const techs = [d.tech1, d.tech2].filter(Boolean);
+    if (techs.length) return techs.join("+");
+    if (Array.isArray(d.confirmed_by)) return d.confirmed_by.join("+");
+    return d.staff || "";
   }
 
   const SECTIONS = {
