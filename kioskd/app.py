@@ -18,6 +18,7 @@ from kioskd.customer.invoices import InvoiceDesk
 from kioskd.customer.receipts.layout import render_lines, send_when_ready
 from kioskd.customer.receipts.printing import Receipts
 from kioskd.customer.receipts.reprint import Duplicates
+from kioskd.customer.screen.secret import screen_secret, write_start_page
 from kioskd.customer.screen.server import ScreenServer
 from kioskd.customer.voice.announcer import Announcer, announcer_from
 from kioskd.devices import build_door, build_keypad, build_printer, build_validator
@@ -92,6 +93,7 @@ class Daemon:
     cases: Cases
     pump: EventPump
     screen_url: str
+    screen_key: str  # the per-boot secret the kiosk's browser has in its URL
 
     def __init__(self, config: Config, *, sim: Simulation | None = None) -> None:
         self.config = config
@@ -186,7 +188,8 @@ class Daemon:
             note_returned=None if self.voice is None else self.voice.note_returned,
             observe=self.device_log.record,
         )
-        self.screen = ScreenServer(c.screen.listen, on_key=self._screen_key, sim=self.sim)
+        self.screen = ScreenServer(c.screen.listen, on_key=self._screen_key, sim=self.sim,
+                                   secret=screen_secret(c.screen.key_dir))
 
         held = await self.ledger.cases.held_cash()  # a re-credit took their cash over: never sent again
         to_submit = [txn for txn in await self.ledger.recover() if txn not in held]
@@ -222,6 +225,8 @@ class Daemon:
         for txn in to_submit:
             self._resubmit_soon(txn)
         self.screen_url = await self.screen.start()
+        self.screen_key = self.screen.secret
+        write_start_page(c.screen.key_dir, self.screen.page_url)
         self.on_stop("screen", self.screen.stop)
         self.daily_close = DailyClose(
             self.ledger, self.printer, kiosk=c.kiosk, encoding=c.printer.encoding,

@@ -124,6 +124,7 @@ class ScreenConfig:
     """[screen]: the customer screen's web server."""
 
     listen: str = field(default="127.0.0.1:8080", metadata={"hostport": True})
+    key_dir: str = ""  # where the per-boot screen secret and start page go; empty: a new secret each start
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from drivers.printer.fonts import find_cjk_font
 from kioskd.app import Daemon
 from kioskd.cli.where import kioskctl_line
 from kioskd.config import Config
+from kioskd.customer.screen.secret import screen_secret, write_start_page
 from kioskd.customer.screen.server import ScreenServer
 from kioskd.ledger import JournalTampered, StorageError
 from kioskd.ledger.errors import JournalLocked
@@ -85,8 +86,10 @@ def unavailable_snapshot(locale: str, reason: str) -> dict[str, Any]:
 async def out_of_service(config: Config, detail: str, stop: asyncio.Event | None, *,
                          tampered: bool = False) -> None:
     """No usable journal: show "out of service", tell the backend, take nothing, wait for stop."""
-    screen = ScreenServer(config.screen.listen, on_key=lambda key: None)
-    url = await screen.start()
+    screen = ScreenServer(config.screen.listen, on_key=lambda key: None, secret=screen_secret(config.screen.key_dir))
+    await screen.start()
+    url = screen.page_url
+    write_start_page(config.screen.key_dir, url)
     print(f"kioskd is out of service (journal unusable); customer screen: {url}", flush=True)
     screen.publish(unavailable_snapshot(config.kiosk.locale, "storage"))
     notify("READY=1", "STATUS=unavailable: journal unusable")
@@ -112,12 +115,12 @@ async def out_of_service(config: Config, detail: str, stop: asyncio.Event | None
 
 def print_simulation_help(daemon: Daemon) -> None:
     """Tell the person at the terminal where the screen is, how to insert notes and use kioskctl."""
-    url = daemon.screen_url
+    url, key = daemon.screen_url, daemon.screen_key
     staff = kioskctl_line(kioskctl_program(), daemon.config, socket=daemon.config.control.socket)
     print(
         f"\nkioskd simulated kiosk is running.\n"
-        f"  customer screen:  {url}\n"
-        f"  insert notes:     {url}sim  (buttons for each note and the fault switches)\n"
+        f"  customer screen:  {url}?k={key}\n"
+        f"  insert notes:     {url}sim?k={key}  (buttons for each note and the fault switches)\n"
         f"  demo accounts:    0012345678 (due ¥123.50), 0023456789, 0099999999 (blocked)\n"
         f"  staff commands:   {staff}\n"
         f"  stop:             Ctrl-C\n",

@@ -21,8 +21,12 @@ class RunningKiosk:
     """A `kioskd run --simulate` subprocess, its screen URL and its latest snapshot."""
 
     def __init__(self, proc: asyncio.subprocess.Process, url: str, state: Path) -> None:
-        self.proc, self.url, self.state_dir = proc, url, state
-        self.origin = url.rstrip("/")
+        # the printed URL is the kiosk browser's: the page and the screen's per-boot secret
+        self.page_url = url
+        self.url, _, key = url.partition("?k=")
+        self.key = f"?k={key}"  # what the screen's own page adds to its WebSocket and keys
+        self.proc, self.state_dir = proc, state
+        self.origin = self.url.rstrip("/")
         self.snapshot: dict[str, Any] = {}
         self.states: list[str] = []
         self._changed = asyncio.Condition()
@@ -33,7 +37,7 @@ class RunningKiosk:
         self.drain: asyncio.Task[None] | None = None  # copies the rest to daemon.log
 
     async def connect(self) -> None:
-        self._ws = await self._session.ws_connect(self.url + "ws")
+        self._ws = await self._session.ws_connect(self.url + "ws" + self.key)
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -58,7 +62,7 @@ class RunningKiosk:
 
     async def press(self, *keys: str) -> None:
         for key in keys:
-            async with self._session.post(self.url + "key", json={"key": key}) as resp:
+            async with self._session.post(self.url + "key" + self.key, json={"key": key}) as resp:
                 assert resp.status == 200, await resp.text()
 
     async def insert(self, value: int) -> dict[str, Any]:

@@ -83,7 +83,7 @@ async def test_a_session_at_the_simulated_kiosk_logs_what_matters_once(tmp_path:
                                   "only at a payment's cash step\n")
         # keys the idle screen ignores, and 10,000 keys the screen refuses
         await kiosk.press("cancel", "finish", "cancel")
-        async with kiosk._session.ws_connect(kiosk.url + "ws") as ws:
+        async with kiosk._session.ws_connect(kiosk.url + "ws" + kiosk.key) as ws:
             for _ in range(10_000):
                 await ws.send_json({"key": "not-a-key"})
             await ws.send_json({"key": "lang"})  # a good key after them: all were read

@@ -69,7 +69,7 @@ async def display(tmp_path_factory) -> AsyncIterator[Display]:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = await browser.new_page(viewport={"width": 1280, "height": 800})
-            await page.goto(kiosk.url)
+            await page.goto(kiosk.page_url)
             try:
                 yield Display(page, kiosk)
             finally:

@@ -22,7 +22,7 @@ async def test_the_screen_websocket_answers_deep_nesting_and_stays_open() -> Non
     url = (await server.start()).rstrip("/")
     try:
         async with aiohttp.ClientSession() as session, session.ws_connect(
-                url + "/ws", headers={"Origin": url}) as ws:
+                url + "/ws?k=" + server.secret, headers={"Origin": url}) as ws:
             await ws.send_str(DEEP)
             async with asyncio.timeout(5):
                 while (msg := await ws.receive_json()).get("type") != "error":
@@ -31,7 +31,7 @@ async def test_the_screen_websocket_answers_deep_nesting_and_stays_open() -> Non
             await ws.send_str(json.dumps({"key": "5"}))  # the connection still works
             assert await keys.wait_for(1) == ["5"]
         async with aiohttp.ClientSession() as session, session.post(
-                url + "/key", data=DEEP, headers={"Origin": url}) as resp:
+                url + "/key?k=" + server.secret, data=DEEP, headers={"Origin": url}) as resp:
             assert resp.status == 400
     finally:
         await server.stop()

@@ -51,7 +51,7 @@ async def test_wired_to_the_screen_server_over_http():
     try:
         async with aiohttp.ClientSession() as session:
             for key in ("0", "confirm"):
-                async with session.post(f"{origin}/key", json={"key": key}, headers={"Origin": origin}) as r:
+                async with session.post(f"{origin}/key?k={server.secret}", json={"key": key}, headers={"Origin": origin}) as r:
                     assert r.status == 200
         assert sink.keys == ["0", "confirm"]
     finally:

@@ -101,11 +101,11 @@ async def screen(browser):
     """A server on an ephemeral port, its key recorder and a page showing it."""
     keys = KeyRecorder()
     server = ScreenServer("127.0.0.1:0", on_key=keys)
-    url = await server.start()
+    await server.start()
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
-    await page.goto(url)
+    await page.goto(server.page_url)
     yield server, keys, page
     await page.close()
     await server.stop()
@@ -274,7 +274,7 @@ async def test_sim_page_buttons_insert_notes_and_toggle_faults(browser):
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
     try:
         server.publish(snapshot(state="payment_cash_waiting", denominations=[1000, 5000], total=0))
-        await page.goto(url + "sim")
+        await page.goto(url + "sim?k=" + server.secret)
         await expect(page.get_by_test_id("sim-state")).to_have_text("payment_cash_waiting")
         await page.locator('button[data-insert="5000"]').click()
         async with asyncio.timeout(5):
@@ -285,6 +285,30 @@ async def test_sim_page_buttons_insert_notes_and_toggle_faults(browser):
         assert sim.inserted == [5000]
         assert sim.faults()["jam"] is True
         await page.screenshot(path=str(SHOTS / "sim.png"))
+    finally:
+        await page.close()
+        await server.stop()
+
+
+async def test_the_kiosk_browser_starts_at_its_start_page_and_its_keys_carry_the_secret(browser, tmp_path):
+    """What kioskd-screen.service does: open screen.html, land on the screen with the secret, type."""
+    from playwright.async_api import expect
+
+    from kioskd.customer.screen.secret import write_start_page
+
+    keys = KeyRecorder()
+    server = ScreenServer("127.0.0.1:0", on_key=keys)
+    await server.start()
+    write_start_page(str(tmp_path), server.page_url)
+    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        server.publish(snapshot(state="service_idle"))
+        await page.goto((tmp_path / "screen.html").as_uri())
+        await expect(page.get_by_test_id("start")).to_be_visible()
+        assert page.url == server.page_url
+        await page.get_by_test_id("start").click()
+        assert await keys.wait_for(1) == ["confirm"]
+        assert server.refused == 0
     finally:
         await page.close()
         await server.stop()

@@ -61,7 +61,7 @@ class Customer:
 async def customer_at(browser, tmp_path: Path, timeouts: str = "") -> AsyncIterator[Customer]:
     kiosk = await start_kiosk(tmp_path / "state", "--config", str(config_with(tmp_path, timeouts)))
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
-    await page.goto(kiosk.url)
+    await page.goto(kiosk.page_url)
     try:
         yield Customer(page, kiosk)
     finally:

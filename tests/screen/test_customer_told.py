@@ -32,7 +32,7 @@ async def customer(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Cu
         page = await browser.new_page(viewport={"width": 1280, "height": 800})
         errors: list[str] = []
         page.on("pageerror", lambda err: errors.append(str(err)))
-        await page.goto(kiosk.url)
+        await page.goto(kiosk.page_url)
         try:
             yield Customer(page, kiosk)
             assert errors == [], errors  # a script error would leave a stale screen

@@ -37,7 +37,7 @@ async def desk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[
         page = await browser.new_page(viewport={"width": 1280, "height": 800})
         errors: list[str] = []
         page.on("pageerror", lambda err: errors.append(str(err)))
-        await page.goto(kiosk.url)
+        await page.goto(kiosk.page_url)
         phone = await browser.new_page(**PHONE, locale="zh-CN")
         try:
             yield Customer(page, kiosk), phone

@@ -36,7 +36,7 @@ async def next_snapshot(ws: aiohttp.ClientWebSocketResponse) -> dict:
 @pytest.mark.parametrize("key", KEYS)
 async def test_every_key_from_the_page_reaches_the_machine(served, key):
     server, keys, origin, session = served
-    async with session.post(f"{origin}/key", json={"key": key}, headers={"Origin": origin}) as r:
+    async with session.post(f"{origin}/key?k={server.secret}", json={"key": key}, headers={"Origin": origin}) as r:
         assert r.status == 200
     assert keys.keys == [key]
 
@@ -47,7 +47,7 @@ async def test_every_key_from_the_page_reaches_the_machine(served, key):
 )
 async def test_unknown_keys_are_refused_with_400(served, body):
     server, keys, origin, session = served
-    async with session.post(f"{origin}/key", json=body, headers={"Origin": origin}) as r:
+    async with session.post(f"{origin}/key?k={server.secret}", json=body, headers={"Origin": origin}) as r:
         assert r.status == 400
     assert keys.keys == []
     assert server.refused == 1
@@ -55,7 +55,7 @@ async def test_unknown_keys_are_refused_with_400(served, body):
 
 async def test_key_body_that_is_not_json_is_refused(served):
     server, keys, origin, session = served
-    async with session.post(f"{origin}/key", data=b"\xff5", headers={"Origin": origin}) as r:
+    async with session.post(f"{origin}/key?k={server.secret}", data=b"\xff5", headers={"Origin": origin}) as r:
         assert r.status == 400
     assert keys.keys == []
 
@@ -66,7 +66,7 @@ async def test_key_body_that_is_not_json_is_refused(served):
 )
 async def test_key_from_a_foreign_or_missing_origin_is_forbidden(served, headers):
     server, keys, origin, session = served
-    async with session.post(f"{origin}/key", json={"key": "5"}, headers=headers) as r:
+    async with session.post(f"{origin}/key?k={server.secret}", json={"key": "5"}, headers=headers) as r:
         assert r.status == 403
     assert keys.keys == []
 
@@ -75,7 +75,7 @@ async def test_localhost_name_is_the_same_origin_on_loopback(served):
     server, keys, origin, session = served
     port = origin.rsplit(":", 1)[1]
     own = f"http://localhost:{port}"
-    async with session.post(f"{own}/key", json={"key": "7"}, headers={"Origin": own}) as r:
+    async with session.post(f"{own}/key?k={server.secret}", json={"key": "7"}, headers={"Origin": own}) as r:
         assert r.status == 200
     assert keys.keys == ["7"]
 
@@ -89,18 +89,18 @@ async def test_dns_rebinding_host_is_forbidden_even_for_the_page(served):
 async def test_websocket_from_a_foreign_origin_is_forbidden(served):
     server, keys, origin, session = served
     with pytest.raises(aiohttp.WSServerHandshakeError) as err:
-        await session.ws_connect(f"{origin}/ws", origin="http://evil.example")
+        await session.ws_connect(f"{origin}/ws?k={server.secret}", origin="http://evil.example")
     assert err.value.status == 403
 
 
 async def test_publish_reaches_connected_pages_and_new_pages_get_the_latest(served):
     server, keys, origin, session = served
-    async with session.ws_connect(f"{origin}/ws", origin=origin) as first:
+    async with session.ws_connect(f"{origin}/ws?k={server.secret}", origin=origin) as first:
         server.publish(snapshot(state="payment_account", account="0012"))
         assert (await next_snapshot(first))["account"] == "0012"
         server.publish(snapshot(state="payment_account", account="00123"))
         assert (await next_snapshot(first))["account"] == "00123"
-        async with session.ws_connect(f"{origin}/ws", origin=origin) as second:
+        async with session.ws_connect(f"{origin}/ws?k={server.secret}", origin=origin) as second:
             late = await next_snapshot(second)
             assert late["state"] == "payment_account"
             assert late["account"] == "00123"
@@ -112,7 +112,7 @@ async def test_published_snapshot_is_a_copy_taken_at_publish_time(served):
     snap = snapshot(state="payment_cash_waiting", notes=[10000], total=10000)
     server.publish(snap)
     snap["notes"].append(5000)  # the machine keeps mutating its own structures
-    async with session.ws_connect(f"{origin}/ws", origin=origin) as ws:
+    async with session.ws_connect(f"{origin}/ws?k={server.secret}", origin=origin) as ws:
         assert (await next_snapshot(ws))["notes"] == [10000]
 
 
@@ -124,7 +124,7 @@ def test_publish_refuses_what_json_cannot_carry():
 
 async def test_keys_over_the_websocket(served):
     server, keys, origin, session = served
-    async with session.ws_connect(f"{origin}/ws", origin=origin) as ws:
+    async with session.ws_connect(f"{origin}/ws?k={server.secret}", origin=origin) as ws:
         await ws.send_str(json.dumps({"key": "lang"}))
         await ws.send_str(json.dumps({"key": "rm -rf"}))
         reply = await asyncio.wait_for(ws.receive_json(), timeout=5)

@@ -28,7 +28,7 @@ async def receive(ws: aiohttp.ClientWebSocketResponse) -> dict:
 async def test_an_identical_snapshot_is_not_sent_again_and_a_change_is(served):
     server, origin, session = served
     shown = snapshot(state="payment_cash_waiting", notes=[10000], total=10000)
-    async with session.ws_connect(f"{origin}/ws", origin=origin) as ws:
+    async with session.ws_connect(f"{origin}/ws?k={server.secret}", origin=origin) as ws:
         server.publish(shown)
         assert (await receive(ws))["snapshot"]["total"] == 10000
         server.publish(dict(shown))  # the machine publishes after every event, often unchanged

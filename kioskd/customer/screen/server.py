@@ -3,13 +3,18 @@
 The page can send keys and nothing else. There is no staff or custody route here:
 the screen faces the public, so anything reachable from it is reachable by anyone
 standing at the kiosk (or by any web page the kiosk's browser could be lured to).
+Keys come only from the kiosk's own browser: its URL carries a per-boot secret (`?k=`, see
+`page_url`) that the WebSocket and POST /key must repeat; another local user has no way to
+type a technician's ID or PIN into the screen. At most MAX_PAGES pages are connected at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from importlib import resources
@@ -23,6 +28,8 @@ from backend_api.strictjson import JsonRefused, loads
 from drivers.base import KEYS
 
 log = logging.getLogger(__name__)
+
+MAX_PAGES = 8  # pages connected at once: the kiosk's browser needs one (and one while it reloads)
 
 STATIC_FILES = {
     "/": ("index.html", "text/html"),
@@ -141,8 +148,10 @@ class ScreenServer:
         *,
         on_key: Callable[[str], None],
         sim: SimControl | None = None,
+        secret: str | None = None,
     ) -> None:
         self._host, self._port = parse_listen(listen)
+        self.secret = secret or secrets.token_urlsafe(24)  # in the kiosk browser's URL only
         self._on_key = on_key
         self._sim = sim
         self._snapshot_json: str | None = None
@@ -156,6 +165,11 @@ class ScreenServer:
         """The page's URL (valid after start)."""
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"http://{host}:{self._port}/"
+
+    @property
+    def page_url(self) -> str:
+        """The URL the kiosk's own browser opens: the page with the secret its keys must carry."""
+        return f"{self.url}?k={self.secret}"
 
     async def start(self) -> str:
         """Bind and serve; returns the page URL."""
@@ -215,6 +229,11 @@ class ScreenServer:
                 self.refused += 1
                 log.warning("screen: refused Origin %r for %s", origin, request.path)
                 raise web.HTTPForbidden(text="foreign origin")
+        if request.path in ("/ws", "/key") and not hmac.compare_digest(
+                request.query.get("k", "").encode(), self.secret.encode()):
+            self.refused += 1  # keys only from the kiosk's own browser
+            log.warning("screen: refused %s without the screen's secret from %s", request.path, request.remote)
+            raise web.HTTPForbidden(text="not the kiosk's screen")
         response = await handler(request)
         response.headers.update(SECURITY_HEADERS)
         return response
@@ -243,6 +262,10 @@ class ScreenServer:
         return web.json_response({"ok": True})
 
     async def _ws(self, request: web.Request) -> web.WebSocketResponse:
+        if len(self._pages) >= MAX_PAGES:  # before the upgrade: each page holds a file handle
+            self.refused += 1
+            log.warning("screen: refused a page connection, %d connected", len(self._pages))
+            raise web.HTTPServiceUnavailable(text="too many screen connections", headers={"Retry-After": "2"})
         ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=4096)
         await ws.prepare(request)
         page = _Page(ws)

@@ -7,6 +7,8 @@ let locale = "zh-CN";
 let skewMs = 0; // server clock minus page clock, from each message's `now`
 let socket = null;
 let retryMs = 500;
+// the per-boot secret in this page's URL: the daemon takes keys only from the kiosk's own browser
+const SCREEN_KEY = encodeURIComponent(new URLSearchParams(location.search).get("k") || "");
 let shownNotes = 0;
 
 // ¥ with two decimals and thousands separators, from an integer number of fen.
@@ -102,12 +104,12 @@ function sendKey(key) {
     socket.send(JSON.stringify({ key }));
     return;
   }
-  fetch("/key", { method: "POST", headers: { "Content-Type": "application/json" },
+  fetch(`/key?k=${SCREEN_KEY}`, { method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ key }) }).catch(() => {});
 }
 
 function connect() {
-  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws?k=${SCREEN_KEY}`;
   socket = new WebSocket(url);
   socket.onopen = () => { retryMs = 500; document.querySelector(".overlay").hidden = true; };
   socket.onmessage = (ev) => {

@@ -54,7 +54,8 @@ async function refresh() {
 }
 
 function watch() {
-  const ws = new WebSocket(`ws://${location.host}/ws`);
+  const key = encodeURIComponent(new URLSearchParams(location.search).get("k") || "");
+  const ws = new WebSocket(`ws://${location.host}/ws?k=${key}`);
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
     if (msg.type !== "snapshot") return;
