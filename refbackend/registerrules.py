@@ -25,8 +25,9 @@ FIELDS: dict[str, frozenset[str]] = {
     "key": frozenset(COMMON | {"copy", "key", "from", "to", "reason", "confirmed", "by"}),
     "patrol": frozenset(COMMON | {"no", "screen_ok", "paper_ok", "seal_ok", "note", "by"}),
 }
-# who acted may be named further (by_name, by_role, via, approved_by_name): kept as sent
-OPTIONAL = frozenset({"by_name", "by_role", "via", "approved_by_name"})
+# who acted may be named further (by_name, by_role, via, approved_by_name; uid: the control
+# socket's caller as the kiosk's kernel said): kept as sent
+OPTIONAL = frozenset({"by_name", "by_role", "via", "approved_by_name", "uid"})
 OUTCOMES = {"over": {"case", "receipt", "surplus"}, "short": {"vendor_claim", "loss"},
             "counterfeit": {"vendor_claim", "loss"}}
 CLAIM_STATUSES = frozenset({"claimed", "compensated", "rejected", "bad_debt"})
@@ -49,6 +50,7 @@ def check_register_record(r: dict[str, Any], where: str) -> None:
     extra = r.keys() - FIELDS[kind] - OPTIONAL
     require(not extra, f"{where}: unknown fields {sorted(extra)}")
     _count(r["id"], f"{where}.id")
+    require("uid" not in r or (is_int(r["uid"]) and r["uid"] >= 0), f"{where}.uid: integer >= 0 required")
     parse_time(r, "at")
     if kind in ("handover", "counterfeit", "difference", "claim"):
         _ident(r["session"], f"{where}.session")

@@ -21,7 +21,7 @@ from tests.custody.test_count import count
 from tests.fakes import FakeAlerts
 from tests.ledger.conftest import paid
 
-HALL = Person("2001", "王芳", "hall", "page")
+HALL = Person("2001", "王芳", "hall", "kioskctl", uid=1000)  # through the control socket: its caller's uid too
 MANAGER = Person("8001", "赵经理", "manager", "page")
 
 
@@ -72,3 +72,5 @@ async def test_the_backend_accepts_a_kiosks_register_records_and_refuses_them_al
     assert "status: one of" in altered("claim", lambda r: r.update(status="paid"))
     assert "differences: one number per note" in altered("claim", lambda r: r["differences"].pop())
     assert "missing ['serial']" in altered("counterfeit", lambda r: r.pop("serial"))
+    assert records["patrol"]["uid"] == 1000
+    assert "uid: integer >= 0" in altered("patrol", lambda r: r.update(uid="root"))
