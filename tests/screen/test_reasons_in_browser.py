@@ -6,18 +6,16 @@ daemon are in test_customer_told.py.
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
 from tests.screen.helpers import snapshot
-from tests.screen.test_browser import CHROMIUM, CREDITED, PENDING, SHOTS, browser, screen  # noqa: F401
+from tests.screen.test_browser import CREDITED, PENDING, SHOTS, browser, screen  # noqa: F401
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.asyncio(loop_scope="module"),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed"),
 ]
 
 PAID_IN_HELP = {**CREDITED, "status": "flagged", "balance": None, "ref": None}

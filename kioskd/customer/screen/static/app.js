@@ -72,6 +72,21 @@ function render() {
   for (const el of document.querySelectorAll("[data-label]")) el.textContent = t(el.dataset.label);
   renderContact(s);
   tick();
+  fit();
+}
+
+// More to say than room (large text, a long reason, every line of a result at once): the screen
+// is drawn a step smaller until every line shows whole, so nothing is cut off or drawn over.
+const FIT_STEPS = [1, 0.94, 0.88, 0.82, 0.76, 0.7, 0.65];
+
+function fit() {
+  const main = document.getElementById("screen");
+  const view = document.getElementById("view");
+  for (const zoom of FIT_STEPS) {
+    main.style.zoom = zoom === 1 ? "" : String(zoom);
+    main.dataset.fit = String(zoom);
+    if (view.scrollHeight <= view.clientHeight && main.scrollHeight <= main.clientHeight) return;
+  }
 }
 
 // The hall and its hotline, where a customer may need someone: idle, help, result, out of service.
@@ -139,5 +154,6 @@ document.getElementById("screen").addEventListener("click", (ev) => {
 });
 
 render();
+window.addEventListener("resize", fit);
 setInterval(tick, 250);
 connect();
