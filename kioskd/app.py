@@ -362,7 +362,7 @@ class Daemon:
 
     def _custody_ended(self, outcome: str) -> None:
         self.batches.flush_soon(f"custody session {outcome}")
-        claims_after_count(self.ledger, self.spawn)
+        claims_after_count(self.ledger, self.alerts, self.spawn)
         if self.door_watch is not None:
             self.door_watch.session_ended()
 

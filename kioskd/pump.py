@@ -114,8 +114,8 @@ class EventPump:
                 a.raise_alert("validator_offline", "critical", reason=reason)
                 await self._problem("validator", "validator_offline")
                 await m.trigger("validator_lost")
-            case ev.DeviceOnline(device="validator"):
-                await self._validator_online()
+            case ev.DeviceOnline(device="validator", fate_known=fate_known):
+                await self._validator_online(fate_known)
             case ev.DeviceOffline(device="printer"):
                 await self._printer_trouble("printer_offline")
             case ev.DeviceOnline(device="printer"):
@@ -149,20 +149,34 @@ class EventPump:
         if self.model.set_problem(key, reason):
             await self.model.trigger("health_changed")
 
-    async def _validator_online(self) -> None:
+    async def _validator_online(self, fate_known: bool) -> None:
         if not self._seen_validator_online:
             self._seen_validator_online = True
-            # the driver reported any credited in-flight note before this event
-            dropped = await self.ledger.drop_in_flight_note()
-            if dropped:
-                log.warning("note in flight across the restart did not reach the box: %s fen (%s)",
-                            dropped[1], dropped[0])
+            if fate_known:
+                # the driver reported any credited in-flight note before this event
+                dropped = await self.ledger.drop_in_flight_note()
+                if dropped:
+                    log.warning("note in flight across the restart did not reach the box: %s fen (%s)",
+                                dropped[1], dropped[0])
+            else:
+                await self._note_in_doubt()
         self.alerts.clear_alert("validator_offline")
         self.alerts.clear_alert("validator_fault")
         for key in ("validator", "fault", "stacker", "jam"):
             self.model.set_problem(key, None)
         self.validator_online.set()
         await self.model.trigger("health_changed")
+
+    async def _note_in_doubt(self) -> None:
+        """The validator cannot tell whether the note in flight reached the box: never drop it."""
+        doubt = await self.ledger.doubts.from_stack_intent()
+        if doubt is None:
+            return
+        log.critical("note in flight across the restart is in doubt (the validator cannot tell whether it "
+                     "was stacked): %s fen of payment %s; kept as in-doubt note %d for the next count or staff",
+                     doubt.value, doubt.txn, doubt.id)
+        self.alerts.raise_alert("note_in_doubt", "critical", device=f"doubt {doubt.id}", doubt=doubt.id,
+                                txn=doubt.txn, value=doubt.value, at=doubt.at)
 
     async def _printer_status(self, status: ev.PrinterStatus) -> None:
         if status.paper == "low":

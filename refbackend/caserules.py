@@ -106,3 +106,35 @@ def check_case_record(r: dict[str, Any], where: str) -> None:
         check_text(data.get("text"), f"{where}.data.text")
     if r["step"] == "count_checked":
         require(isinstance(data.get("found"), bool), f"{where}.data.found: true or false required")
+
+
+DOUBT_STATES = frozenset({"in_doubt", "stacked", "not_in_box"})
+_DOUBT_FIELDS = frozenset({"kind", "id", "entry", "txn", "value", "at", "recorded", "state", "settled", "by", "basis",
+                           "reason", "case"})
+
+
+def check_doubt_record(r: dict[str, Any], where: str) -> None:
+    """A well-formed batch record of kind `doubt` (an in-doubt note recorded or settled), or BadRequest."""
+    require(r.keys() == _DOUBT_FIELDS, f"{where}: {{{', '.join(sorted(_DOUBT_FIELDS))}}} required")
+    for name in ("id", "entry"):
+        require(is_int(r[name]) and r[name] >= 1, f"{where}.{name}: integer >= 1 required")
+    check_uuid(r["txn"], f"{where}.txn")
+    check_amount(r["value"], f"{where}.value")
+    parse_time(r, "at")
+    parse_time(r, "recorded")
+    require(r["state"] in DOUBT_STATES, f"{where}.state: one of {sorted(DOUBT_STATES)} required")
+    if r["state"] == "in_doubt":
+        require(all(r[k] is None for k in ("settled", "by", "basis", "reason", "case")),
+                f"{where}: settled, by, basis, reason and case are null while in doubt")
+        return
+    parse_time(r, "settled")
+    _staff(r["by"], f"{where}.by")
+    require(r["basis"] == "staff" or (isinstance(r["basis"], str) and r["basis"].startswith("count:")
+                                       and _ID.fullmatch(r["basis"][6:]) is not None),
+            f"{where}.basis: staff or count:<custody session> required")
+    if r["reason"] is not None:
+        check_text(r["reason"], f"{where}.reason")
+    if r["state"] == "stacked":
+        check_uuid(r["case"], f"{where}.case")
+    else:
+        require(r["case"] is None, f"{where}.case: null unless stacked")

@@ -40,6 +40,8 @@ KINDS: dict[str, RecordKind] = {
     "claim": RecordKind(type_of=_text("status"), at_of=_text("at")),  # a vendor claim's status
     "key": RecordKind(type_of=_text("key"), at_of=_text("at")),  # a key handover
     "patrol": RecordKind(type_of=_text("by"), at_of=_text("at")),
+    # a note whose fate the validator could not tell after a restart, recorded or settled
+    "doubt": RecordKind(type_of=_text("state"), at_of=lambda r: _text("settled")(r) or _text("recorded")(r)),
 }
 
 

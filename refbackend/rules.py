@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from backend_api.fields import is_int
-from refbackend.caserules import check_case_record, check_recredit, check_void
+from refbackend.caserules import check_case_record, check_doubt_record, check_recredit, check_void
 from refbackend.fieldchecks import BadRequest, parse_time  # noqa: F401 - BadRequest: rules' callers import it here
 from refbackend.fieldchecks import check_uuid as _uuid
 from refbackend.fieldchecks import require as _require
@@ -24,6 +24,7 @@ ALERT_CODES = frozenset({
     "printer_offline", "backend_unreachable", "payment_flagged", "custody_mismatch",
     "door_open", "door_unreadable", "power_restored", "clock_skew", "cash_without_case", "staff_emergency_login", "journal_tampered",
     "patrol_missed", "box_not_emptied",
+    "note_in_doubt",
 })
 SEVERITIES = frozenset({"info", "warning", "critical"})
 ALERT_STATES = frozenset({"raised", "acknowledged", "cleared"})
@@ -136,6 +137,8 @@ def _check_batch(p: dict[str, Any]) -> None:
             check_case_record(record, f"records[{i}]")
         elif record["kind"] in REGISTER_KINDS:
             check_register_record(record, f"records[{i}]")
+        elif record["kind"] == "doubt":
+            check_doubt_record(record, f"records[{i}]")
     head = p["audit_head"]
     _require(isinstance(head, dict) and head.keys() == {"seq", "hash"}, "audit_head: {seq, hash} required")
     _require(is_int(head["seq"]) and head["seq"] >= 0, "audit_head.seq: integer >= 0 required")

@@ -103,10 +103,29 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p = leaf("voucher", "print the refund voucher again (a copy)",
              lambda a: {"cmd": "case_voucher", "no": a.no, "lang": a.voucher_lang}, _show_voucher)
     p.add_argument("--voucher-lang", choices=("zh-CN", "en"))
+    p = leaf("doubt", "settle an in-doubt note (kioskctl txn show lists them): stacked opens a claim case "
+             "to re-credit, not_in_box credits nothing (a manager)",
+             lambda a: {"cmd": "doubt_settle", "doubt": a.doubt, "as": a.settle_as, "reason": a.reason},
+             _show_doubt, no=False)
+    p.add_argument("doubt", type=int, help="the in-doubt note's number")
+    p.add_argument("settle_as", metavar="stacked|not_in_box", choices=("stacked", "not_in_box"),
+                   help="in the box (the cash is then credited through a claim case), or not in it")
+    p.add_argument("--reason", required=True)
     p = leaf("evidence", "everything about a case: payment, notes, device log, receipts, audit, answers",
              lambda a: {"cmd": "case_evidence", "no": a.no, "lang": a.lang}, _show_evidence)
     p.add_argument("--out", type=Path, help="write the readable text (or the JSON with --json) to this file")
     p.set_defaults(func=_run_evidence)
+
+
+def _show_doubt(r: dict[str, Any], lang: str) -> None:
+    d = r["doubt"]
+    if d["state"] == "stacked":
+        print(f"去向不明纸币 {d['id']} 已确认入箱：差错单 {r['case']} 待入账（kioskctl case recredit {r['case']} ...）"
+              if lang == "zh-CN" else f"in-doubt note {d['id']} settled as in the box: case {r['case']} to re-credit "
+              f"(kioskctl case recredit {r['case']} ...)")
+    else:
+        print(f"去向不明纸币 {d['id']} 已确认不在钱箱" if lang == "zh-CN"
+              else f"in-doubt note {d['id']} settled as not in the box")
 
 
 def _open_request(a: argparse.Namespace) -> dict[str, Any]:

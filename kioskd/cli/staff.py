@@ -261,6 +261,22 @@ def _show_txn(r: dict[str, Any], lang: str) -> None:
         print(f"          {n['at']}  {money(n['value'])}")
     if x["sent"] is not None:
         print(f"{'sent':>8}: {json.dumps(x['sent'], ensure_ascii=False)}")
+    for d in x.get("in_doubt") or []:
+        print(_DOUBT[lang]["head"].format(id=d["id"], value=money(d["value"]), at=d["at"]))
+        if d["state"] != "in_doubt":
+            print(_DOUBT[lang][d["state"]].format(by=d["settled_by"], at=d["settled"], basis=d["basis"],
+                                                  reason=d["reason"] or "-"))
+
+
+_DOUBT = {
+    "zh-CN": {"head": "去向不明的纸币 {id}: {value}（{at} 送入钱箱时终端中断，识币器无法确认是否入箱）",
+              "stacked": "          已确认入箱（{basis}，{by}，{at}）：由差错单入账。{reason}",
+              "not_in_box": "          已确认不在钱箱（{basis}，{by}，{at}）。{reason}"},
+    "en": {"head": "note in doubt {id}: {value} (sent to be stacked at {at} as the kiosk stopped; the validator "
+                   "cannot tell whether it went into the box)",
+           "stacked": "          settled as in the box ({basis}, {by}, {at}): a case credits it. {reason}",
+           "not_in_box": "          settled as not in the box ({basis}, {by}, {at}). {reason}"},
+}
 
 
 def _show_inserted(r: dict[str, Any], lang: str) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from kioskd.control.server import ControlError, NotPermitted
 from kioskd.hall.accounts import ACTIONS, NotAllowed, Refusal, require_role
 from kioskd.hall.cases import CaseError
+from kioskd.hall.cases.doubts import settle_by_staff
 from kioskd.hall.cases.evidence import evidence_text, gather
 from kioskd.hall.cases.rules import MAX_TEXT
 
@@ -59,6 +60,7 @@ def case_commands(daemon: CaseSide, accounts: Accounts) -> dict[str, tuple[Comma
         "case_writeoff": (c.writeoff, frozenset({"no", "reason"}), "case_writeoff"),
         "case_close": (c.close, frozenset({"no", "reason", "reject"}), "case_close"),
         "case_voucher": (c.voucher, frozenset({"no", "lang"}), "case_voucher"),
+        "doubt_settle": (c.settle_doubt, frozenset({"doubt", "as", "reason"}), "doubt_settle"),
     }
 
 
@@ -169,6 +171,14 @@ class _CaseCommands:
                               "打印机未就绪：凭证未打印")
         await self.d.ledger.audit_append("case_voucher_copy", {"no": _no(req), **actor.audit()})
         return {"printed": True}
+
+
+    async def settle_doubt(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
+        """An in-doubt note settled by staff: `as` stacked (a claim case to credit) or not_in_box."""
+        note = await _refused(settle_by_staff(self.d.ledger, self.cases.alerts, req.get("doubt"), req.get("as"),
+                                              req.get("reason"), actor))
+        case = await self.d.ledger.cases.case(note.case_id) if note.case_id else None
+        return {"doubt": note.view(), "case": None if case is None else case.no}
 
 
 async def _refused(awaitable: Awaitable[Any]) -> Any:

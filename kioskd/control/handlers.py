@@ -257,6 +257,8 @@ class Handlers:
         record = await self._record(req)
         full = asdict(record)
         full["sent"] = _jws_payload(record.payload) if record.payload else None
+        # notes sent to be stacked when the kiosk stopped whose fate the validator could not tell
+        full["in_doubt"] = [d.view() for d in await self.d.ledger.doubts.notes(txn=record.id)]
         return {"txn": full}
 
     async def receipt_reprint(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:

@@ -60,6 +60,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "report_close": MANAGER,
     "refund_approve": MANAGER,
     "case_writeoff": MANAGER,  # the cash stays with the operator, unallocated
+    "doubt_settle": MANAGER,  # an in-doubt note said to be in the box (a claim to credit) or not in it
     "difference_approve": MANAGER,
     "claim_settle": MANAGER,  # a vendor claim compensated, rejected or written off as bad debt
     # the cash box
@@ -67,7 +68,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "custody": frozenset({"technician"}),
 }
 # Alerts whose clearing says money is accounted for: a manager's decision.
-MONEY_ALERTS = frozenset({"payment_flagged", "custody_mismatch"})
+MONEY_ALERTS = frozenset({"payment_flagged", "custody_mismatch", "note_in_doubt"})
 # Alerts only a completed custody session (two technicians, the box counted) clears: no one person.
 CUSTODY_ALERTS = frozenset({"box_tamper"})
 

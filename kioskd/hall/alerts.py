@@ -34,6 +34,7 @@ CODES = (
     "printer_offline", "backend_unreachable", "payment_flagged", "custody_mismatch",
     "door_open", "door_unreadable", "power_restored", "clock_skew", "cash_without_case", "staff_emergency_login", "journal_tampered",
     "patrol_missed", "box_not_emptied",
+    "note_in_doubt",
 )
 STATES = ("raised", "acknowledged", "cleared")
 RECENT = 50  # cleared alerts kept for `kioskctl alerts`
@@ -53,6 +54,7 @@ DEVICES: dict[str, str] = {
     "journal_tampered": "ledger",
     "patrol_missed": "kiosk",  # no patrol within [patrol] every during opening hours
     "box_not_emptied": "cashbox",  # [close] box_emptied: no custody session emptied the box that day
+    "note_in_doubt": "ledger",  # named per note: "doubt <id>"
 }
 
 # What staff read (zh-CN, en) for each code.
@@ -79,6 +81,8 @@ TITLES: dict[str, tuple[str, str]] = {
     "journal_tampered": ("账本与签名审计链不符", "journal does not match its signed audit chain"),
     "patrol_missed": ("巡检超时未做", "patrol missed"),
     "box_not_emptied": ("今日未清机", "cash box not emptied today"),
+    "note_in_doubt": ("纸币去向不明（重启时无法确认是否入箱）", "note in doubt (after a restart the validator "
+                      "could not tell whether it went into the box)"),
 }
 
 

@@ -19,7 +19,7 @@ from kioskd.ledger.records import OutboxItem
 
 CURSORS = ("batched_payment_seq", "batched_audit_seq", "batched_alert_id", "batched_rating_id",
            "batched_case_step_id",
-           "batched_invoice_id", "batched_register_id")
+           "batched_invoice_id", "batched_register_id", "batched_doubt_entry")
 FINAL = ("credited", "flagged")
 
 

@@ -41,7 +41,12 @@ TXN_STATE = "txn_state"  # {txn, state, seq, amount, ended, balance, ref, reason
 STACK_INTENT = "stack_intent"  # {txn, value, at}: STACK is about to be sent for this note
 STACK_CLEAR = "stack_clear"  # {txn, value}: that note never reached the box
 COUNTERS_RESET = "counters_reset"  # {change, box, at, last_note, counts}: a box change
-MONEY_KINDS = frozenset({TXN_OPEN, NOTE, TXN_STATE, STACK_INTENT, STACK_CLEAR, COUNTERS_RESET})
+# {doubt, txn, value, at, recorded}: the stack intent left at start-up, its fate unknown (doubts.py)
+NOTE_IN_DOUBT = "note_in_doubt"
+# {doubt, state, settled, by, basis, reason, case}: stacked or not_in_box, by a count or a person
+DOUBT_SETTLED = "doubt_settled"
+MONEY_KINDS = frozenset({TXN_OPEN, NOTE, TXN_STATE, STACK_INTENT, STACK_CLEAR, COUNTERS_RESET, NOTE_IN_DOUBT,
+                         DOUBT_SETTLED})
 
 
 def record(db: Database | sqlite3.Connection, kind: str, data: dict[str, Any], *,

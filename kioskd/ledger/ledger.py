@@ -24,6 +24,7 @@ from kioskd.ledger.casebook import CaseBook
 from kioskd.ledger.cases import CaseStore
 from kioskd.ledger.checkpoints import AuditProblem, Check, CheckpointStore, Sign
 from kioskd.ledger.custody import CustodyStore
+from kioskd.ledger.doubts import DoubtBook, DoubtStore
 from kioskd.ledger.errors import LedgerError
 from kioskd.ledger.invoices import InvoiceStore
 from kioskd.ledger.journal import JournalStore
@@ -66,6 +67,7 @@ class Ledger:
         self.cases = CaseBook(self._run, CaseStore(db))  # cases, their outcomes and figures
         # the count's handover record, counterfeits, differences, claims; keys, patrols, the work log
         self.registers = RegisterBook(self._run, CountStore(db), RegisterStore(db))
+        self.doubts = DoubtBook(self._run, DoubtStore(db))  # notes whose fate a restart left unknown
 
     @classmethod
     async def open(cls, state_dir: Path, kiosk_id: str, currency: str = "CNY",

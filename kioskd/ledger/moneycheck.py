@@ -175,8 +175,8 @@ def _txn_problem(row: tuple[Any, ...], opened: tuple[int, dict[str, Any]] | None
 
 def check_stack_intent(conn: sqlite3.Connection) -> AuditProblem | None:
     """The note about to be stacked is the last one the chain announced and did not resolve."""
-    last = conn.execute("SELECT seq, kind, data FROM audit WHERE kind IN (?, ?) ORDER BY seq DESC LIMIT 1",
-                        (chain.STACK_INTENT, chain.STACK_CLEAR)).fetchone()
+    last = conn.execute("SELECT seq, kind, data FROM audit WHERE kind IN (?, ?, ?) ORDER BY seq DESC LIMIT 1",
+                        (chain.STACK_INTENT, chain.STACK_CLEAR, chain.NOTE_IN_DOUBT)).fetchone()
     expected = None
     if last is not None and last[1] == chain.STACK_INTENT:
         d = _loads(last[2])

@@ -55,7 +55,8 @@ class BatchScheduler:
             steps = await self.ledger.batch_case_steps(cursors["batched_case_step_id"], MAX_RECORDS)
             invoices = await self.ledger.batch_invoices(cursors["batched_invoice_id"], MAX_RECORDS)
             registers = await self.ledger.registers.records_after(cursors["batched_register_id"], MAX_RECORDS)
-            records = payments + audit + alerts + ratings + steps + invoices + registers
+            doubts = await self.ledger.doubts.batch_records(cursors["batched_doubt_entry"], MAX_RECORDS)
+            records = payments + audit + alerts + ratings + steps + invoices + registers + doubts
             if not records:
                 return []
             batched = await self.ledger.audit_entry_head(cursors["batched_audit_seq"])
@@ -68,6 +69,7 @@ class BatchScheduler:
                 "batched_case_step_id": steps[-1]["id"] if steps else cursors["batched_case_step_id"],
                 "batched_invoice_id": invoices[-1]["id"] if invoices else cursors["batched_invoice_id"],
                 "batched_register_id": registers[-1]["id"] if registers else cursors["batched_register_id"],
+                "batched_doubt_entry": doubts[-1]["entry"] if doubts else cursors["batched_doubt_entry"],
             })
             log.info("batch %s queued: %d payments, %d audit entries, %d alerts, %d ratings, %d case steps",
                      ", ".join(map(str, seqs)), len(payments), len(audit), len(alerts), len(ratings), len(steps))

@@ -171,3 +171,27 @@ async def test_case_records_are_checked_and_filed(post, key: Ed25519PrivateKey, 
     with backend.store.transaction() as sql:
         steps = [r["type"] for r in sql.rows("SELECT type FROM batch_records WHERE kind = 'case' ORDER BY idx")]
     assert steps == ["opened", "refund"]
+
+
+async def test_doubt_records_are_checked_and_filed(post, key: Ed25519PrivateKey, backend: ReferenceBackend) -> None:
+    txn, case = str(uuid.uuid4()), str(uuid.uuid4())
+    recorded = {"kind": "doubt", "id": 1, "entry": 40, "txn": txn, "value": 2000, "at": utc_now(),
+                "recorded": utc_now(), "state": "in_doubt", "settled": None, "by": None, "basis": None,
+                "reason": None, "case": None}
+    stacked = {**recorded, "entry": 57, "state": "stacked", "settled": utc_now(), "by": "kioskd",
+               "basis": "count:S-1", "case": case}
+
+    def batch(records: list[dict]) -> str:
+        return sign({"type": "batch", "kiosk": KIOSK, "seq": 1, "prev": "0" * 64, "records": records,
+                     "audit_head": {"seq": 0, "hash": "0" * 64}, "ts": utc_now()}, key, KIOSK)
+
+    for bad, why in [({**recorded, "value": 0}, "value"), ({**recorded, "state": "credited"}, "state"),
+                     ({**recorded, "by": "2001"}, "null while in doubt"), ({**stacked, "case": None}, "case"),
+                     ({**stacked, "basis": "guess"}, "basis"), ({**stacked, "state": "not_in_box"}, "case"),
+                     ({k: v for k, v in recorded.items() if k != "entry"}, "required")]:
+        status, answer = await post("v1/batches", batch([bad]))
+        assert status == 400 and why in answer["detail"], (bad, answer)
+    assert (await post("v1/batches", batch([recorded, stacked])))[0] == 200
+    with backend.store.transaction() as sql:
+        states = [r["type"] for r in sql.rows("SELECT type FROM batch_records WHERE kind = 'doubt' ORDER BY idx")]
+    assert states == ["in_doubt", "stacked"]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from backend_api.fields import format_utc
 from kioskd.hall.cases.claims import check_claims
+from kioskd.hall.cases.doubts import clear_settled
 from kioskd.system.clock import wall_now
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ async def sweep(ledger: Ledger, alerts: Alerts, settings: CasesConfig, now: date
     if erased:
         log.info("customer phone numbers erased (retention over): cases %s", ", ".join(map(str, erased)))
     await check_claims(ledger)
+    await clear_settled(ledger, alerts)
 
 
 async def run_sweeps(ledger: Ledger, alerts: Alerts, settings: CasesConfig) -> None:

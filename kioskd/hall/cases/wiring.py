@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kioskd.hall.cases.claims import check_claims
+from kioskd.hall.cases.doubts import clear_settled
 from kioskd.hall.cases.service import Cases
 from kioskd.hall.cases.sweep import run_sweeps
 
@@ -30,6 +31,10 @@ def start_cases(*, ledger: Ledger, client: BackendClient, sender: OutboxSender, 
     return cases
 
 
-def claims_after_count(ledger: Ledger, spawn: Spawn) -> None:
-    """A custody session ended: its count may answer customers' claims at once."""
-    spawn(check_claims(ledger), "case-claims")
+def claims_after_count(ledger: Ledger, alerts: Alerts, spawn: Spawn) -> None:
+    """A custody session ended: its count may answer customers' claims and settle in-doubt notes at once."""
+    async def check() -> None:
+        await check_claims(ledger)
+        await clear_settled(ledger, alerts)
+
+    spawn(check(), "case-claims")

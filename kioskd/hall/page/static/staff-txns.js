@@ -113,7 +113,11 @@
         row("backend_ref", x.ref, "d-ref"), x.reason && row("reason", x.reason, "d-reason"),
         row("started", when(x.started), "d-started"), row("ended", when(x.ended), "d-ended"),
         row("notes_in", h("ul", { class: "notes", "data-testid": "d-notes" },
-          (x.notes || []).map((n) => h("li", {}, `${money(n.value)} · ${when(n.at)}`))))),
+          (x.notes || []).map((n) => h("li", {}, `${money(n.value)} · ${when(n.at)}`)))),
+        (x.in_doubt || []).length > 0 && row("in_doubt", h("ul", { class: "notes doubts", "data-testid": "d-doubts" },
+          x.in_doubt.map((d) => h("li", { "data-state": d.state },
+            `${t("doubt_line", d.id, money(d.value), when(d.at))} — ${t("doubt_states")[d.state]}` +
+            (d.settled ? ` (${d.settled_by}, ${when(d.settled)})` : "")))), "d-doubts-row")),
       h("div", { class: "actions" }, reprintButton,
         h("button", { type: "button", "data-testid": "back", onclick: () => { shown = null; draw(); } }, t("back"))));
   }
