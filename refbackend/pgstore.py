@@ -21,7 +21,6 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from backend_api.jcs import canonicalize
-from refbackend.corrections import superseded
 from refbackend.fleetstore import FleetStore
 from refbackend.grouping import GroupedTransactions
 from refbackend.invoices import InvoiceStore
@@ -122,70 +121,85 @@ class PostgresStore(GroupedTransactions, FleetStore, InvoiceStore):
             return cur.execute("SELECT * FROM accounts WHERE account = %s", (number,)).fetchone()
 
     def apply_payment(self, kiosk_id: str, payload: dict[str, Any], received: str) -> tuple[int, dict[str, Any]]:
-        """Credit a payment once; a repeat gets the stored answer, a changed payload 409."""
+        """Credit a payment once; a repeat gets the stored answer, a changed payload 409.
+
+        Three statements in two round trips: the cash's lock with the claim (which also reads the
+        account, locked, and whether a re-credit took this cash), then both writes in one.
+        """
         canonical = canonicalize(payload).decode("utf-8")
         txn = payload["txn"]
         with self._tx() as cur:
-            claimed, seen, seq_holder = self._claim_payment(cur, kiosk_id, payload, canonical, received)
+            claimed, seen, seq_holder, account, recredited = self._claim_payment(cur, kiosk_id, payload, canonical,
+                                                                                 received)
             if seen is not None:
                 if seen["payload"] != canonical:
                     return 409, {"error": "conflict"}
                 return seen["status"], json.loads(seen["answer"])
             if seq_holder is not None:  # a kiosk put back to an older journal: never credit a seq twice
                 return seq_taken(payload["seq"], seq_holder)
-            conn = cur.connection
-            with conn.pipeline():  # the account and the re-credit check in one round trip
-                account = conn.execute("SELECT * FROM accounts WHERE account = %s FOR UPDATE", (payload["account"],))
-                gone = superseded(self._sql(cur), kiosk_id, txn)
-                row = account.fetchone()
-            refusal = "recredited" if gone else payment_refusal(row, payload)  # a case re-credited this cash
-            if refusal is not None:
+            refusal = "recredited" if recredited else payment_refusal(account, payload)  # a case re-credited this cash
+            balance = 0
+            if refusal is not None or account is None:
                 status, answer = 422, {"error": "rejected", "reason": refusal}
             else:
                 # the row is locked: its balance is the one this credit moves
-                status, balance = 200, row["balance"] + payload["amount"]
+                status, balance = 200, account["balance"] + payload["amount"]
                 answer = {"txn": txn, "status": "credited", "balance": balance, "ref": f"B-{claimed:06d}"}
-            with conn.pipeline():  # both writes in one round trip
-                if refusal is None:
-                    cur.execute("UPDATE accounts SET balance = %s WHERE account = %s", (balance, payload["account"]))
-                conn.execute("UPDATE payments SET credited = %s, status = %s, answer = %s WHERE id = %s",
-                             (refusal is None, status, json.dumps(answer), claimed))
+            cur.execute("WITH credit AS (UPDATE accounts SET balance = %(balance)s WHERE account = %(account)s"
+                        " AND %(credited)s) UPDATE payments SET credited = %(credited)s, status = %(status)s,"
+                        " answer = %(answer)s WHERE id = %(id)s",
+                        {"balance": balance, "account": payload["account"], "credited": refusal is None, "status": status,
+                         "answer": json.dumps(answer), "id": claimed})
             touch(self._sql(cur), kiosk_id, received)
             return status, answer
 
     @staticmethod
     def _claim_payment(cur: psycopg.Cursor[dict[str, Any]], kiosk_id: str, payload: dict[str, Any], canonical: str,
-                       received: str) -> tuple[int | None, dict[str, Any] | None, str | None]:
-        """(the new row's id, None, None) for a first payment, (None, the stored row, None) for a repeat,
-        or (None, None, the txn that holds its seq) for a new txn with a seq already credited.
+                       received: str) -> tuple[int | None, dict[str, Any] | None, str | None, dict[str, Any] | None, bool]:
+        """(the new row's id, None, None, the account locked, re-credited) for a first payment,
+        (None, the stored row, None, ...) for a repeat, or (None, None, the txn that holds its seq, ...)
+        for a new txn with a seq already credited.
 
         A repeat is answered from the stored row without touching the id sequence (refs stay
         B-000001, B-000002, ... as on SQLite): the INSERT only runs when no row was seen. A
         concurrent claimant of the same txn waits on the unique key until this one commits, then
         inserts nothing and reads the stored row (only such a lost race leaves a gap in the refs).
+        The cash's lock comes first, in a statement of its own (the claim's snapshot then sees a
+        re-credit committed meanwhile): a re-credit of this txn (corrections.py) takes it too, so
+        the two never both credit the cash.
         """
-        row = cur.execute(
-            "WITH seen AS (SELECT payload, status, answer FROM payments WHERE kiosk = %(kiosk)s AND txn = %(txn)s),"
-            " taken AS (SELECT txn FROM payments WHERE kiosk = %(kiosk)s"
-            " AND (payload::jsonb ->> 'seq')::bigint = %(seq)s AND txn <> %(txn)s LIMIT 1),"
-            " claim AS (INSERT INTO payments (kiosk, txn, payload, account, amount, credited, status, answer,"
-            " received, ended) SELECT %(kiosk)s, %(txn)s, %(payload)s, %(account)s, %(amount)s, false, 0, '',"
-            " %(received)s, %(ended)s WHERE NOT EXISTS (SELECT 1 FROM seen) AND NOT EXISTS (SELECT 1 FROM taken)"
-            " ON CONFLICT (kiosk, txn) DO NOTHING RETURNING id)"
-            " SELECT (SELECT id FROM claim) AS id, (SELECT txn FROM taken) AS taken, seen.*"
-            " FROM (SELECT 1) AS one LEFT JOIN seen ON true",
-            {"kiosk": kiosk_id, "txn": payload["txn"], "seq": payload["seq"], "payload": canonical,
-             "account": payload["account"], "amount": payload["amount"], "received": received,
-             "ended": payload["ended"]},
-        ).fetchone()
+        conn = cur.connection
+        with conn.pipeline():  # one round trip
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"cash/{kiosk_id}/{payload['txn']}",))
+            row = cur.execute(
+                "WITH seen AS (SELECT payload, status, answer FROM payments WHERE kiosk = %(kiosk)s AND txn = %(txn)s),"
+                " taken AS (SELECT txn FROM payments WHERE kiosk = %(kiosk)s"
+                " AND (payload::jsonb ->> 'seq')::bigint = %(seq)s AND txn <> %(txn)s LIMIT 1),"
+                " claim AS (INSERT INTO payments (kiosk, txn, payload, account, amount, credited, status, answer,"
+                " received, ended) SELECT %(kiosk)s, %(txn)s, %(payload)s, %(account)s, %(amount)s, false, 0, '',"
+                " %(received)s, %(ended)s WHERE NOT EXISTS (SELECT 1 FROM seen) AND NOT EXISTS (SELECT 1 FROM taken)"
+                " ON CONFLICT (kiosk, txn) DO NOTHING RETURNING id),"
+                " locked AS (SELECT balance, currency, max, status FROM accounts WHERE account = %(account)s FOR UPDATE)"
+                " SELECT (SELECT id FROM claim) AS id, (SELECT txn FROM taken) AS taken, seen.*,"
+                " locked.balance AS account_balance, locked.currency AS account_currency, locked.max AS account_max,"
+                " locked.status AS account_status, EXISTS (SELECT 1 FROM recredits WHERE kiosk = %(kiosk)s"
+                " AND cash = %(txn)s AND credited = 1) AS recredited"  # corrections.superseded()
+                " FROM (SELECT 1) AS one LEFT JOIN seen ON true LEFT JOIN locked ON true",
+                {"kiosk": kiosk_id, "txn": payload["txn"], "seq": payload["seq"], "payload": canonical,
+                 "account": payload["account"], "amount": payload["amount"], "received": received,
+                 "ended": payload["ended"]},
+            ).fetchone()
+        account = None if row["account_status"] is None else {
+            "balance": row["account_balance"], "currency": row["account_currency"], "max": row["account_max"],
+            "status": row["account_status"]}
         if row["id"] is not None:
-            return row["id"], None, None
+            return row["id"], None, None, account, row["recredited"]
         if row["payload"] is None and row["taken"] is not None:
-            return None, None, row["taken"]
+            return None, None, row["taken"], account, False
         if row["payload"] is None:  # lost the race: the other claimant's row is committed now
             row = cur.execute("SELECT payload, status, answer FROM payments WHERE kiosk = %s AND txn = %s",
                               (kiosk_id, payload["txn"])).fetchone()
-        return None, row, None
+        return None, row, None, account, False
 
     def record_alert(self, kiosk_id: str, payload: dict[str, Any], received: str) -> bool:
         """Store an alert state once per (id, state); True when it is new."""

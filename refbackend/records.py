@@ -52,9 +52,7 @@ def file_records(sql: Sql, kiosk: str, batch_seq: int, records: list[dict[str, A
         kind = KINDS[record["kind"]]
         rows.append((kiosk, batch_seq, idx, record["kind"], kind.type_of(record), kind.at_of(record),
                      json.dumps(record, ensure_ascii=False, separators=(",", ":"))))
-    if rows:
-        sql.many("INSERT INTO batch_records (kiosk, batch_seq, idx, kind, type, at, body)"
-                 " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    sql.insert("batch_records", ("kiosk", "batch_seq", "idx", "kind", "type", "at", "body"), rows)
     for record in records:
         if record["kind"] == "audit" and record.get("type") in CUSTODY_COLUMNS:
             _note_custody(sql, kiosk, record)
