@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from sqlite_utils import Database
 
-from kioskd.ledger import casecheck, doubts, moneycheck, registercheck, schema
+from kioskd.ledger import casecheck, doubts, invoices, moneycheck, registercheck, schema
 from kioskd.ledger.audit import GENESIS, canonical_json, walk
 from kioskd.ledger.chain import MoneyCheck
 from kioskd.ledger.records import AuditProblem
@@ -36,7 +36,7 @@ INSTALLER_KINDS = frozenset({"tech_added", "tech_disabled", "staff_added", "staf
 
 # Checks of money tables against the chain: a module that adds a money table adds its check here.
 TABLE_CHECKS: tuple[MoneyCheck, ...] = (moneycheck.CHECKS + casecheck.CHECKS + registercheck.CHECKS
-                                        + doubts.CHECKS)
+                                        + doubts.CHECKS + invoices.CHECKS)
 
 
 def checkpoint_message(kiosk: str, seq: int, digest: str, at: str) -> bytes:

@@ -1,16 +1,25 @@
-"""Invoice requests (发票): one per payment that took cash, what the backend answered, kept for the batch."""
+"""Invoice requests (发票): one per payment that took cash, what the backend answered, kept for the batch.
+
+What the kiosk promised the customer for their cash (the request) and what it printed for them
+(the number) are money facts: each row is written with its chain entry (chain.record), and
+`check_invoices` (integrity.TABLE_CHECKS) holds the table to those entries.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlite_utils import Database
 
-from kioskd.ledger.audit import AuditStore
+from kioskd.ledger import chain
 from kioskd.ledger.errors import LedgerError
-from kioskd.ledger.records import utc_now
+from kioskd.ledger.records import AuditProblem, utc_now
+from kioskd.ledger.tablecheck import entries, first_difference, loads
 
 FINAL = ("issued", "refused")
+REQUESTED = "invoice_requested"  # {txn, seq, amount}: the payment's seq and amount
+SETTLED = "invoice_settled"  # {txn, state, number, url, reason, answered}: the backend's definite answer
 
 
 class InvoiceStore:
@@ -31,8 +40,7 @@ class InvoiceStore:
             at = utc_now()
             self.db.execute("INSERT INTO invoices (txn, requested, state) VALUES (?, ?, 'requested')", (txn, at))
             # in the same transaction: the request and its chain entry commit together
-            AuditStore(self.db).append("invoice_requested",
-                                       {"txn": txn, "seq": payment["seq"], "amount": payment["amount"]})
+            chain.record(self.db, REQUESTED, {"txn": txn, "seq": payment["seq"], "amount": payment["amount"]})
         found = self.get(txn)
         assert found is not None
         return found
@@ -49,10 +57,14 @@ class InvoiceStore:
         """The backend's definite answer: issued (number, url) or refused (reason); the first one stays."""
         if state not in FINAL:
             raise LedgerError(f"invoice state must be one of {FINAL}, not {state!r}")
+        answered = utc_now()
         with self.db.atomic():
-            self.db.execute(
+            cursor = self.db.execute(
                 "UPDATE invoices SET state = ?, number = ?, url = ?, reason = ?, answered = ?"
-                " WHERE txn = ? AND state = 'requested'", (state, number, url, reason, utc_now(), txn))
+                " WHERE txn = ? AND state = 'requested'", (state, number, url, reason, answered, txn))
+            if cursor.rowcount:
+                chain.record(self.db, SETTLED, {"txn": txn, "state": state, "number": number, "url": url,
+                                                "reason": reason, "answered": answered})
 
     def after(self, invoice_id: int, limit: int) -> list[dict[str, Any]]:
         """Batch records of the answered invoice requests after `invoice_id`, in order; a request
@@ -66,3 +78,37 @@ class InvoiceStore:
             out.append({"kind": "invoice", "id": r["id"], "txn": r["txn"], "seq": r["seq"], "amount": r["amount"],
                         "requested": r["requested"], "status": r["state"], "number": r["number"]})
         return out
+
+
+def check_invoices(conn: sqlite3.Connection) -> AuditProblem | None:
+    """Every invoice row is its request entry (the payment's seq and amount) and, once answered,
+    its answer's entry; one to one."""
+    rows = {r[0]: r[1:] for r in conn.execute(
+        "SELECT i.txn, t.seq, t.amount, i.state, i.number, i.url, i.reason, i.answered"
+        " FROM invoices i JOIN txns t ON t.id = i.txn")}
+    requested: set[str] = set()
+    for seq, kind, data in entries(conn, REQUESTED, SETTLED):
+        d = loads(data)
+        row = rows.get(d.get("txn"))
+        if row is None:
+            return AuditProblem(seq, f"entry {seq}: the invoice of payment {d.get('txn')} is missing")
+        pay_seq, amount, state, number, url, reason, answered = row
+        if kind == REQUESTED:
+            if d.get("txn") in requested:
+                return AuditProblem(seq, f"entry {seq}: the invoice of payment {d.get('txn')} requested twice")
+            table = {"txn": d.get("txn"), "seq": pay_seq, "amount": amount}
+            requested.add(d.get("txn", ""))
+        else:
+            table = {"txn": d.get("txn"), "state": state, "number": number, "url": url, "reason": reason,
+                     "answered": answered}
+            rows.pop(d.get("txn"))  # answered once: a second answer finds no row
+        field = first_difference(d, table)
+        if field is not None:
+            return AuditProblem(seq, f"entry {seq}: the invoice of payment {d.get('txn')} differs ({field})")
+    for txn, row in rows.items():
+        if txn not in requested or row[2] != "requested":
+            return AuditProblem(0, f"the invoice of payment {txn} ({row[2]}) has no chain entry for it")
+    return None
+
+
+CHECKS = (check_invoices,)
