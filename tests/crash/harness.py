@@ -70,6 +70,7 @@ class CrashWorld:
 
     async def start(self) -> None:
         self.state.mkdir(parents=True, exist_ok=True)
+        (self.root / "screen-key").mkdir(exist_ok=True)  # tmpfiles makes it on /run
         key_path = self.state / "kiosk.key"
         init_key(key_path)
         self.backend.enroll(KIOSK, public_b64url(load_key(key_path)))
@@ -95,6 +96,7 @@ url = "{url}"
 path = "{self.state}"
 [screen]
 listen = "127.0.0.1:{self.port}"
+key_dir = "{self.root / 'screen-key'}"
 [control]
 socket = "{self.control_socket}"
 [voice]
@@ -117,7 +119,9 @@ enabled = false
             if line.rstrip().endswith(b"kioskd: ready"):
                 break
         asyncio.create_task(self._copy_stderr(self.proc.stderr))
-        self.kiosk = RunningKiosk(self.proc, f"http://127.0.0.1:{self.port}/", self.state)
+        # the screen's per-boot secret (kept in key_dir across the daemon's restarts, as on /run)
+        key = (self.root / "screen-key" / "key").read_text(encoding="ascii").strip()
+        self.kiosk = RunningKiosk(self.proc, f"http://127.0.0.1:{self.port}/?k={key}", self.state)
         await self.kiosk.connect()
         await self.kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
         return self.kiosk
