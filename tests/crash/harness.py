@@ -60,6 +60,7 @@ class CrashWorld:
         self.control_socket = self.state / "control.sock"
         self.env: dict[str, str] = {}  # added to the daemon's environment
         self.backend_config = "timeout = 2.0"  # the [backend] keys after url
+        self.extra_config = ""  # more config sections (e.g. [staff_page])
         self.validator = validator_emulator(driver, **emulator)  # e.g. older SSP firmware
         self.printer = EscposEmulator()
         self.backend = ReferenceBackend(root / "backend.sqlite3")
@@ -101,7 +102,7 @@ key_dir = "{self.root / 'screen-key'}"
 socket = "{self.control_socket}"
 [voice]
 enabled = false
-""", encoding="utf-8")
+{self.extra_config}""", encoding="utf-8")
 
     async def launch(self) -> RunningKiosk:
         """Start the daemon and wait for its idle screen."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import sqlite3
 import sys
@@ -23,11 +24,16 @@ import pytest
 
 from tests.crash.harness import ACCOUNTS, CrashWorld
 from tests.daemon import ROOT, RunningKiosk
+from tests.screen.test_browser import ARGS, CHROMIUM
+from tests.staff.conftest import add_staff
 
 pytestmark = pytest.mark.slow
 
 OLD_FIRMWARE = {"poll_with_ack": False, "counters": False}
 TECHS = (("7001", "246810"), ("7002", "135791"))
+HAVE_CHROMIUM = os.path.exists(CHROMIUM)
+MANAGER = "3001"
+SHOTS = ROOT / "artifacts" / "screens" / "staff"
 CNY_NOTES = (100, 500, 1000, 2000, 5000, 10000)  # the count's lines, ascending, then counterfeits
 
 
@@ -46,6 +52,7 @@ class DoubtWorld(CrashWorld):
 
     def __init__(self, root: Path) -> None:
         super().__init__(root, seed=1, driver="ssp", **OLD_FIRMWARE)
+        self.extra_config = "[staff_page]\nenabled = true\nport = 0\n"
 
     async def ctl(self, *args: str, stdin: str = "") -> tuple[int, str]:
         return await kioskctl(*args, "--socket", str(self.control_socket), stdin=stdin)
@@ -124,6 +131,8 @@ async def test_a_note_credited_as_the_host_died_is_kept_in_doubt_and_settled_onc
         assert rc == 0 and "note in doubt 1: 20.00 CNY" in out and "cannot tell whether it went into the box" in out
         rc, out = await world.ctl("txn", "show", txn)
         assert "去向不明的纸币 1" in out
+        if HAVE_CHROMIUM:  # absent locally: not shown; CI requires it (KIOSKD_REQUIRE_BROWSER)
+            await staff_page_shows_it(world, txn)
 
         # the next custody count finds one 20-yuan note over: the note was in the box
         for tech, pin in TECHS:
@@ -173,6 +182,35 @@ async def test_a_note_credited_as_the_host_died_is_kept_in_doubt_and_settled_onc
         assert rc == 0, out
     finally:
         await world.close()
+
+
+async def staff_page_shows_it(world: DoubtWorld, txn: str) -> None:
+    """A manager on the staff page finds the payment by its transaction id and reads the note in doubt."""
+    from playwright.async_api import async_playwright, expect
+
+    await asyncio.to_thread(add_staff, world.state, {MANAGER: ("赵经理", "manager", "864209")})
+    text = (world.root / "daemon.log").read_text(encoding="utf-8")  # the daemon is up: its line is there
+    url = re.findall(r"staff page: serving (http://\S+)", text)[-1]  # this run's, not the killed one's
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await (await browser.new_context(viewport={"width": 390, "height": 844})).new_page()
+            await page.goto(url)
+            await page.get_by_test_id("staff-id").fill(MANAGER)
+            await page.get_by_test_id("secret").fill("864209")
+            await page.get_by_test_id("login-button").click()
+            await expect(page.get_by_test_id("me")).to_contain_text(MANAGER)
+            await page.get_by_test_id("tab-txns").click()
+            await page.get_by_test_id("q-ref").fill(txn)
+            await page.get_by_test_id("txn-search-button").click()
+            doubts = page.get_by_test_id("txn-detail").get_by_test_id("d-doubts")
+            await expect(doubts).to_contain_text("#1 · ¥20.00")
+            await expect(doubts).to_contain_text("识币器无法确认是否入箱")
+            await expect(doubts).to_contain_text("待清点或人工确认")
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=str(SHOTS / "phone-txn-in-doubt-zh-CN.png"), full_page=True)
+        finally:
+            await browser.close()
 
 
 def _backend_doubts(root: Path) -> int:

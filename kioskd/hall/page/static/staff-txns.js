@@ -104,7 +104,7 @@
     const reprintButton = canReprint && h("button", { type: "button", "data-testid": "reprint",
       onclick: (e) => reprint(x, e.target) }, t("reprint"));
     return h("article", { class: "detail", "data-testid": "txn-detail", "data-seq": x.seq },
-      h("h2", {}, `#${x.seq} · ${money(x.amount)} · ${stateName(x.state)}`),
+      h("h2", {}, `${x.seq ? `#${x.seq} · ` : ""}${money(x.amount)} · ${stateName(x.state)}`),
       h("dl", { class: "figures" },
         row("seq", x.seq, "d-seq"), row("txn", x.id, "d-txn"), row("account", x.account, "d-account"),
         row("holder", x.holder, "d-holder"), row("state", stateName(x.state), "d-state"),
