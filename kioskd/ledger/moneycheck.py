@@ -25,32 +25,48 @@ _NOTE_MISMATCH = (
     " FROM audit a LEFT JOIN notes n ON n.id = json_extract(a.data, '$.note') LEFT JOIN txns t ON t.id = n.txn"
     " WHERE a.kind = ? AND a.seq > ? AND a.data IS NOT rendered ORDER BY a.seq LIMIT 1")
 
-# Payments whose row may differ from their opening entry, their latest state entry or their notes
-# (each query walks the entries and finds the row by its primary key).
-_TXN_SUSPECTS = (
-    """SELECT t.id FROM audit o JOIN txns t ON t.id = json_extract(o.data, '$.txn') WHERE o.kind = 'txn_open'
-       AND (t.account IS NOT json_extract(o.data, '$.account') OR t.holder IS NOT json_extract(o.data, '$.holder')
-         OR t.due IS NOT json_extract(o.data, '$.due') OR t.currency IS NOT json_extract(o.data, '$.currency')
-         OR t.started IS NOT json_extract(o.data, '$.started')
-         OR (t.state = 'open' AND (t.ended IS NOT NULL OR t.balance IS NOT NULL OR t.ref IS NOT NULL
-             OR t.payload IS NOT NULL OR t.reason IS NOT json_extract(o.data, '$.reason'))))""",
-    """SELECT t.id FROM (SELECT json_extract(data, '$.txn') AS txn, MAX(seq) AS seq FROM audit
-                        WHERE kind = 'txn_state' GROUP BY 1) l
-       JOIN audit s ON s.seq = l.seq JOIN txns t ON t.id = l.txn
-       WHERE s.data IS NOT json_object('amount', t.amount, 'balance', t.balance, 'ended', t.ended,
-             'payload', kioskd_sha256(t.payload), 'reason', t.reason, 'ref', t.ref, 'seq', t.seq,
-             'state', t.state, 'txn', t.id)""",
-    """SELECT t.id FROM txns t LEFT JOIN (SELECT txn, SUM(value) AS total FROM notes GROUP BY txn) n
-       ON n.txn = t.id WHERE t.amount IS NOT COALESCE(n.total, 0)""",
-)
-_TXN_COUNTS = """SELECT (SELECT COUNT(*) FROM txns), (SELECT COUNT(*) FROM txns WHERE state != 'open'),
-    (SELECT COUNT(*) FROM audit WHERE kind = 'txn_open'),
-    (SELECT COUNT(DISTINCT json_extract(data, '$.txn')) FROM audit WHERE kind = 'txn_open'),
-    (SELECT COUNT(DISTINCT json_extract(data, '$.txn')) FROM audit WHERE kind = 'txn_state')"""
+# In one read of the chain: how many note entries, how many distinct note rows they match, and
+# the first entry whose text is not its row rendered the same way (start-up reads it every time).
+_NOTE_SUMMARY = (
+    "SELECT COUNT(*), COUNT(DISTINCT n.id), MIN(CASE WHEN a.data IS NOT json_object('at', n.at, 'event', n.event,"
+    " 'note', n.id, 'seq', t.seq, 'txn', n.txn, 'value', n.value) THEN a.seq END)"
+    " FROM audit a LEFT JOIN notes n ON n.id = json_extract(a.data, '$.note') LEFT JOIN txns t ON t.id = n.txn"
+    " WHERE a.kind = ?")
+
+# In one read of the chain, per payment named in it: its opening entries, whether it has a state entry,
+# and whether its row may differ from its (first) opening entry or its latest state entry.
+_TXN_CHAINED = """
+    WITH chained AS (
+        SELECT json_extract(data, '$.txn') AS txn, SUM(kind = 'txn_open') AS opens,
+               MIN(CASE WHEN kind = 'txn_open' THEN seq END) AS open_seq,
+               MAX(CASE WHEN kind = 'txn_state' THEN seq END) AS state_seq
+        FROM audit WHERE kind IN ('txn_open', 'txn_state') GROUP BY 1)
+    SELECT c.txn, c.opens, c.state_seq IS NOT NULL, t.id IS NOT NULL AND (
+           t.account IS NOT json_extract(o.data, '$.account') OR t.holder IS NOT json_extract(o.data, '$.holder')
+        OR t.due IS NOT json_extract(o.data, '$.due') OR t.currency IS NOT json_extract(o.data, '$.currency')
+        OR t.started IS NOT json_extract(o.data, '$.started')
+        OR (t.state = 'open' AND (t.ended IS NOT NULL OR t.balance IS NOT NULL OR t.ref IS NOT NULL
+            OR t.payload IS NOT NULL OR t.reason IS NOT json_extract(o.data, '$.reason')))
+        OR (c.state_seq IS NOT NULL AND s.data IS NOT json_object('amount', t.amount, 'balance', t.balance,
+            'ended', t.ended, 'payload', kioskd_sha256(t.payload), 'reason', t.reason, 'ref', t.ref,
+            'seq', t.seq, 'state', t.state, 'txn', t.id)))
+    FROM chained c LEFT JOIN txns t ON t.id = c.txn LEFT JOIN audit o ON o.seq = c.open_seq
+         LEFT JOIN audit s ON s.seq = c.state_seq"""
+# Payments whose amount is not the sum of their notes.
+_AMOUNT_SUSPECTS = """SELECT t.id FROM txns t LEFT JOIN (SELECT txn, SUM(value) AS total FROM notes GROUP BY txn) n
+       ON n.txn = t.id WHERE t.amount IS NOT COALESCE(n.total, 0)"""
 
 
 def check_notes(conn: sqlite3.Connection) -> AuditProblem | None:
     """Every note row equals its `note` entry (txn, value, time, payment seq), one to one."""
+    entries, matched, first_bad = conn.execute(_NOTE_SUMMARY, (chain.NOTE,)).fetchone()
+    if first_bad is None and entries == matched == conn.execute("SELECT COUNT(*) FROM notes").fetchone()[0]:
+        return None  # every entry equals a row of its own, and no row is left over
+    return _note_details(conn)
+
+
+def _note_details(conn: sqlite3.Connection) -> AuditProblem | None:
+    """The first problem of the notes against their entries, named (read only when there is one)."""
     entries, distinct = conn.execute("SELECT COUNT(*), COUNT(DISTINCT json_extract(data, '$.note'))"
                                      " FROM audit WHERE kind = ?", (chain.NOTE,)).fetchone()
     if entries != distinct:
@@ -109,9 +125,15 @@ def check_box_changes(conn: sqlite3.Connection) -> AuditProblem | None:
 
 def check_txns(conn: sqlite3.Connection) -> AuditProblem | None:
     """Every payment row equals its opening entry and its latest state entry; amounts are note sums."""
-    rows, ended, opened, distinct, stated = conn.execute(_TXN_COUNTS).fetchone()
+    rows, ended = conn.execute("SELECT COUNT(*), COUNT(*) FILTER (WHERE state != 'open') FROM txns").fetchone()
     conn.create_function("kioskd_sha256", 1, chain.payload_digest, deterministic=True)
-    suspects = {row[0] for query in _TXN_SUSPECTS for row in conn.execute(query)}
+    opened = distinct = stated = 0
+    suspects = set()
+    for txn, opens, has_state, differs in conn.execute(_TXN_CHAINED):
+        opened, distinct, stated = opened + opens, distinct + (opens > 0), stated + has_state
+        if differs:
+            suspects.add(txn)
+    suspects.update(row[0] for row in conn.execute(_AMOUNT_SUSPECTS))
     if not suspects and rows == opened == distinct and ended == stated:
         return None
     if not suspects:  # a row or an entry without its counterpart: look at every payment

@@ -97,6 +97,26 @@ def edit_counters(conn: sqlite3.Connection) -> None:
     return None
 
 
+def edit_txn_account(conn: sqlite3.Connection) -> int:
+    txn = conn.execute("SELECT id FROM txns WHERE seq = 2").fetchone()[0]
+    conn.execute(f"UPDATE txns SET account = '0099999999' WHERE id = '{txn}'")  # no trigger guards it
+    return entry_of(conn, "txn_open", "txn", txn)
+
+
+def edit_txn_ref(conn: sqlite3.Connection) -> int:
+    txn = conn.execute("SELECT id FROM txns WHERE seq = 1").fetchone()[0]
+    conn.execute(f"UPDATE txns SET ref = 'B-FORGED' WHERE id = '{txn}'")
+    return entry_of(conn, "txn_state", "txn", txn)  # the latest state entry names the real ref
+
+
+def add_unchained_note(conn: sqlite3.Connection) -> None:
+    """A note row with no chain entry (its payment's amount and the box counters follow it)."""
+    txn = conn.execute("SELECT id FROM txns WHERE seq = 2").fetchone()[0]
+    without_trigger(conn, "notes_into_open", f"INSERT INTO notes (txn, value, at, event) VALUES ('{txn}', 100,"
+                                             " '2024-01-01T00:00:00.000Z', 'credited')")
+    return None
+
+
 def delete_entry(conn: sqlite3.Connection) -> int:
     without_trigger(conn, "audit_no_delete", "DELETE FROM audit WHERE seq = 5")
     return 5
@@ -130,6 +150,9 @@ TAMPERS: dict[str, Tamper] = {
     "a note's value (trigger put back)": edit_note_value,
     "a payment's amount with its notes": edit_txn_amount,
     "the box counters": edit_counters,
+    "a payment's account": edit_txn_account,
+    "a payment's reference": edit_txn_ref,
+    "a note without its entry": add_unchained_note,
     "a deleted chain entry": delete_entry,
     "a re-hashed chain without checkpoints": rehash_without_checkpoints,
 }
@@ -153,7 +176,7 @@ def test_audit_verify_names_the_first_bad_entry(state: Path, name: str) -> None:
     result = kioskctl("audit", "verify", "--state", str(state), "--lang", "en")
     assert result.returncode == 1, result.stdout + result.stderr
     if first_bad is None:
-        assert "counters" in result.stdout, result.stdout
+        assert "counters" in result.stdout or "has no chain entry" in result.stdout, result.stdout
     else:
         assert f"first bad entry: {first_bad}:" in result.stdout, result.stdout
 
