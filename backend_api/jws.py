@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -139,7 +139,13 @@ def unverified_header(token: str) -> dict[str, Any]:
         raise BadSignature(f"JWS header: {err}") from err
 
 
-def verify(token: str, public_key: Ed25519PublicKey) -> tuple[dict[str, Any], dict[str, Any]]:
+class SignatureCheck(Protocol):
+    """An Ed25519 public key as cryptography's: verify() returns, or raises InvalidSignature."""
+
+    def verify(self, signature: bytes, data: bytes) -> None: ...
+
+
+def verify(token: str, public_key: Ed25519PublicKey | SignatureCheck) -> tuple[dict[str, Any], dict[str, Any]]:
     """Verify `token` with `public_key`; (header, payload), else BadSignature or PayloadRefused."""
     header_b64, payload_b64, sig_b64 = _split(token)
     try:

@@ -16,6 +16,7 @@ from backend_api.fields import format_utc
 from backend_api.jws import TYP, unverified_header, verify
 from backend_api.keys import public_key_from_b64url
 from refbackend.rules import STALE_AFTER, BadRequest, check_payload, parse_time
+from refbackend.sodium import SodiumKey, fast_key
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,21 @@ class SignedRequest:
     received: str  # RFC 3339 UTC time the backend took it
 
 
+@dataclass(frozen=True)
+class Enrolled:
+    """A kiosk's enrolled key (for receipts), the same key as verified with (sodium.py), and whether it is enabled."""
+
+    key: Ed25519PublicKey
+    checker: Ed25519PublicKey | SodiumKey
+    enabled: bool
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Enrolled:
+        """From a kiosks row: public_key (raw base64url) and enabled."""
+        key = public_key_from_b64url(row["public_key"])
+        return cls(key, fast_key(key), bool(row["enabled"]))
+
+
 class Refusal(Exception):
     """A definite refusal: the HTTP status and JSON body to answer with."""
 
@@ -62,7 +78,7 @@ class Verifier:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._kiosk_lookup, self._changes = kiosk_lookup, changes
         self._clock = clock
-        self._keys: dict[str, tuple[Ed25519PublicKey, bool]] = {}  # kid -> (key, enabled)
+        self._keys: dict[str, Enrolled] = {}  # kid -> its key, as enrolled and for verifying, enabled
         self._unknown: set[str] = set()  # looked up since the last refresh: not enrolled
         self._version = -1  # the newest enrolment change seen (-1: none read yet)
         self._refreshed: float | None = None
@@ -102,17 +118,17 @@ class Verifier:
         kid = unverified_header(token).get("kid")
         if not isinstance(kid, str):
             raise BadSignature("no kid")
-        key, enabled = await self._key(kid)
-        header, payload = verify(token, key)
+        enrolled = await self._key(kid)
+        header, payload = verify(token, enrolled.checker)
         if payload.get("kiosk") != kid:
             raise BadSignature(f"payload kiosk {payload.get('kiosk')!r} is not kid {kid!r}")
-        return kid, header, payload, enabled
+        return kid, header, payload, enrolled.enabled
 
     async def public_key(self, kid: str) -> Ed25519PublicKey:
         """The enrolled key of a kiosk, enabled or not (a receipt it issued stays verifiable); NotEnrolled."""
-        return (await self._key(kid))[0]
+        return (await self._key(kid)).key
 
-    async def _key(self, kid: str) -> tuple[Ed25519PublicKey, bool]:
+    async def _key(self, kid: str) -> Enrolled:
         if not self._refreshing and (self._refreshed is None or self._clock() - self._refreshed >= KEY_CACHE_SECONDS):
             await self.refresh()  # requests meanwhile use what is cached (or look their key up)
         cached = self._keys.get(kid)
@@ -121,7 +137,7 @@ class Verifier:
         if kid not in self._unknown:
             kiosk = await self._kiosk_lookup(kid)  # enrolled since the last refresh, or not at all
             if kiosk is not None:
-                self._keys[kid] = (public_key_from_b64url(kiosk["public_key"]), bool(kiosk["enabled"]))
+                self._keys[kid] = Enrolled.of(kiosk)
                 return self._keys[kid]
             if len(self._unknown) >= MAX_UNKNOWN:
                 self._unknown.clear()
@@ -136,6 +152,6 @@ class Verifier:
         finally:
             self._refreshing = False
         for row in changed:
-            self._keys[row["kid"]] = (public_key_from_b64url(row["public_key"]), bool(row["enabled"]))
+            self._keys[row["kid"]] = Enrolled.of(row)
         self._version, self._refreshed = version, started
         self._unknown.clear()

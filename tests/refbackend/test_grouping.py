@@ -79,17 +79,17 @@ async def test_the_key_cache_sees_another_process_disable_a_kiosk_within_its_ref
     try:
         await verifier.refresh()
         assert await verifier.public_key("K-0001") is not None
-        assert (await verifier._key("K-0001"))[1] is True
+        assert (await verifier._key("K-0001")).enabled is True
         other.set_enabled("K-0001", False)
         late = Ed25519PrivateKey.generate()
         other.enroll("K-0002", public_b64url(late.public_key()), "H-1")
         now[0] += KEY_CACHE_SECONDS / 2
-        assert (await verifier._key("K-0001"))[1] is True  # cached for up to KEY_CACHE_SECONDS
+        assert (await verifier._key("K-0001")).enabled is True  # cached for up to KEY_CACHE_SECONDS
         assert await verifier.public_key("K-0002") is not None  # a kiosk enrolled meanwhile: looked up once
         now[0] += KEY_CACHE_SECONDS / 2
-        assert (await verifier._key("K-0001"))[1] is False  # refreshed: the change is seen
+        assert (await verifier._key("K-0001")).enabled is False  # refreshed: the change is seen
         other.set_enabled("K-0001", True)
         now[0] += KEY_CACHE_SECONDS
-        assert (await verifier._key("K-0001"))[1] is True
+        assert (await verifier._key("K-0001")).enabled is True
     finally:
         other.close()
