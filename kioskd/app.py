@@ -218,7 +218,8 @@ class Daemon:
         self.cases = start_cases(ledger=self.ledger, client=self.client, sender=self.sender, alerts=self.alerts,
                                  printer=self.printer, config=c, spawn=self.spawn)
         self.registers = start_registers(ledger=self.ledger, alerts=self.alerts, printer=self.printer, config=c,
-                                         custody=self.custody, locale=lambda: self.model.locale, spawn=self.spawn)
+                                         custody=self.custody, model=self.model, accounts=self.accounts,
+                                         spawn=self.spawn)
         await self.pump.check_box()
         await self._audit_config_change()
         self._start_watchdog()

@@ -221,6 +221,7 @@ class CasesConfig:
 class PatrolConfig:
     """[patrol]: duty staff's patrols (巡检) during the hall's opening hours."""
 
+    keypad: bool = True  # `finish` at the idle screen starts a check-in on the kiosk's keypad
     every: float = field(default=0.0, metadata=_at_least(0))  # seconds between patrols; 0: no patrol_missed alert
     opens: str = field(default="08:00", metadata={"pattern": "HH:MM"})  # local opening time (kiosk.tz)
     closes: str = field(default="20:00", metadata={"pattern": "HH:MM"})  # local closing time

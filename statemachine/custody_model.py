@@ -25,6 +25,10 @@ class CustodyView(Protocol):
         """A key typed during a custody session."""
         ...
 
+    async def idle_key(self, key: str) -> bool:
+        """A key at the idle screen that starts something of the staff's (a patrol check-in); True when taken."""
+        ...
+
 
 class CustodyModelMixin:
     """Mixed into KioskModel: routes keys to custody in maintenance and adds its snapshot."""
@@ -56,7 +60,11 @@ class CustodyModelMixin:
 
     async def press_maintenance(self, key: str) -> bool:
         """Route a key to the custody session; True when it took the key."""
-        if key == "lang" or self.custody is None or not self.in_maintenance():
+        if key == "lang" or self.custody is None:
+            return False
+        if self.state == "service_idle":
+            return await self.custody.idle_key(key)
+        if not self.in_maintenance():
             return False
         await self.custody.press(key)
         return True

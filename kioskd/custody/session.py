@@ -91,6 +91,8 @@ class Custody(CountSteps):
         # keys, box events and timers run one at a time: a timeout cannot end a session
         # half-way through a PIN check that would otherwise open the box afterwards
         self._lock = asyncio.Lock()
+        # whatever else holds the maintenance display (a patrol check-in) gives way to a session
+        self.make_way: Callable[[], Awaitable[None]] | None = None
 
     # --- what the screen shows ---------------------------------------------------------
     def view(self) -> dict[str, Any] | None:
@@ -99,6 +101,15 @@ class Custody(CountSteps):
             return self.session.view(int(self._deadline * 1000))
         return None if self.ended is None else self.ended.view()
 
+    @property
+    def busy(self) -> bool:
+        """A session is going or its result is on screen."""
+        return self.session is not None or self.ended is not None
+
+    async def idle_key(self, key: str) -> bool:
+        """Keys at the idle screen are the customer's: a session starts by the door, key or kioskctl."""
+        return False
+
     # --- start ----------------------------------------------------------------------------
     async def start(self, source: str, by: Person | None = None) -> bool:
         """Begin a session (service key, door switch, kioskctl by someone); False when one cannot start now."""
@@ -106,6 +117,8 @@ class Custody(CountSteps):
             return await self._start(source, by)
 
     async def _start(self, source: str, by: Person | None) -> bool:
+        if self.session is None and self.make_way is not None:
+            await self.make_way()
         if self.session is not None or self.model.state not in ("service_idle", "unavailable",
                                                                  "maintenance_result"):
             return False

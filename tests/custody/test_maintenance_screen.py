@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from tests.daemon import ROOT, RunningKiosk, start_kiosk
 from tests.screen.test_browser import ARGS, CHROMIUM
-from tests.staff.conftest import add_staff, pay
+from tests.staff.conftest import Staff, add_staff, pay
 
 SHOTS = ROOT / "artifacts" / "screens" / "maintenance"
 TECHS = {"7001": ("张伟", "246810"), "7002": ("李娜", "135791")}
@@ -226,3 +226,35 @@ async def test_a_count_with_a_counterfeit_ends_in_the_handover_record(display: D
     await kiosk.fault("door_open", False)
     await d.keys("confirm")
     await kiosk.until(lambda s: s["state"] == "service_idle", "back in service")
+
+
+async def test_a_patrol_checks_in_on_the_display(display: Display) -> None:
+    d, kiosk = display, display.kiosk
+    await asyncio.to_thread(add_staff, kiosk.state_dir, {"2001": ("王芳", "hall", "112233")})
+    lookups = await d.lookups()
+    await d.keys("finish")  # at the idle screen: the duty staff's check-in, not a customer's payment
+    await d.step("id")
+    await d.shows("title", "请输入工号")
+    await d.keys("2001", "confirm", "112233")
+    await d.shows("maint-entry", "●●●●●●")
+    await d.keys("confirm")
+    await d.step("screen_ok")
+    await d.shows("title", "屏幕显示正常吗？")
+    await d.keys("1", "0")  # the screen works; the printer has no paper
+    await d.step("seal_ok")
+    await d.shows("patrol-checks", "有问题")
+    await d.shot("patrol-check-zh-CN")
+    await d.keys("1")
+    await d.step("ended")
+    await d.shows("title", "巡检已登记")
+    await d.keys("lang")
+    await d.shows("title", "Patrol recorded")
+    await d.shows("patrol-checks", "problem")
+    await d.shot("patrol-recorded-en")
+    await d.keys("lang")
+    await d.keys("0", "0", "1")  # digits typed on the result are swallowed, then the idle screen is back
+    await kiosk.until(lambda s: s["state"] == "service_idle", "back in service")
+    listed = await Staff(kiosk).request({"cmd": "patrol_list", "staff": "2001", "secret": "112233"})
+    assert [(p["by"], p["via"], p["screen_ok"], p["paper_ok"], p["seal_ok"]) for p in listed["patrols"]] == [
+        ("2001", "keypad", True, False, True)]
+    assert await d.lookups() == lookups  # nothing typed reached the backend as an account

@@ -39,6 +39,7 @@ STATIC_FILES = {
     "/app.js": ("app.js", "text/javascript"),
     "/style.css": ("style.css", "text/css"),
     "/maintenance.js": ("maintenance.js", "text/javascript"),  # the technicians' custody screen
+    "/patrol.js": ("patrol.js", "text/javascript"),  # the duty staff's patrol check-in
     "/maintenance.css": ("maintenance.css", "text/css"),
     "/sim": ("sim.html", "text/html"),
     "/sim.js": ("sim.js", "text/javascript"),

@@ -51,14 +51,16 @@ class Patrols:
         self.ledger, self.alerts, self.config, self.tz, self.wall = ledger, alerts, config, tz, wall
         self._checked = asyncio.Event()
 
-    async def check_in(self, actor: Person, checks: dict[str, Any], note: str = "") -> dict[str, Any]:
-        """A patrol by `actor` (keypad, staff page, kioskctl): each check true (fine) or false (a problem)."""
+    async def check_in(self, actor: Person, checks: dict[str, Any], note: str = "", *,
+                       note_required: bool = True) -> dict[str, Any]:
+        """A patrol by `actor` (keypad, staff page, kioskctl): each check true (fine) or false (a problem);
+        a problem needs a note, except at the keypad, which has no letters."""
         if set(checks) != set(CHECKS) or not all(isinstance(v, bool) for v in checks.values()):
             raise RegisterError(f"checks: {', '.join(CHECKS)}, each true or false", "请逐项填写巡检结果")
         note = note.strip()
         if len(note) > MAX_NOTE:
             raise RegisterError(f"note: at most {MAX_NOTE} characters", "备注不超过 500 字")
-        if not all(checks.values()) and not note:
+        if not all(checks.values()) and not note and note_required:
             raise RegisterError("a problem found needs a note saying what", "发现异常时请填写备注")
         done = await self.ledger.registers.patrol(actor.audit(), checks, note)
         self.alerts.clear_alert("patrol_missed")

@@ -12,6 +12,7 @@ from kioskd.hall.registers.boxcheck import check_box_emptied
 from kioskd.hall.registers.differences import Differences
 from kioskd.hall.registers.keys import KeyRegister
 from kioskd.hall.registers.patrol import Patrols
+from kioskd.hall.registers.patrol_desk import MaintenanceDesk, PatrolDesk
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -19,8 +20,10 @@ if TYPE_CHECKING:
     from drivers.base import ReceiptPrinter
     from kioskd.config import Config
     from kioskd.custody.session import Custody
+    from kioskd.hall.accounts import Accounts
     from kioskd.hall.alerts import Alerts
     from kioskd.ledger import Ledger
+    from statemachine.model import KioskModel
 
 
 @dataclass
@@ -39,21 +42,28 @@ class Registers:
 
 
 def start_registers(*, ledger: Ledger, alerts: Alerts, printer: ReceiptPrinter, config: Config,
-                    custody: Custody, locale: Callable[[], str],
+                    custody: Custody, model: KioskModel, accounts: Accounts,
                     spawn: Callable[[Coroutine[Any, Any, object], str], object]) -> Registers:
-    """The daemon's registers: the custody session prints its handover record through them
-    (in the screen's language, `locale`, unless the printer has ASCII only)."""
+    """The daemon's registers: the custody session prints its handover record through them (in the
+    screen's language unless the printer has ASCII only); with [patrol] keypad the maintenance
+    display also takes patrol check-ins (`finish` at the idle screen)."""
     c = config
     registers = Registers(Differences(ledger, c.kiosk.tz), KeyRegister(ledger),
                           Patrols(ledger, alerts, c.patrol, c.kiosk.tz), printer, c.printer.encoding)
 
     async def print_handover(record: dict[str, Any], digest: str) -> None:
-        language = "en" if c.printer.encoding == "ascii" else locale()
+        language = "en" if c.printer.encoding == "ascii" else model.locale
         if not await registers.print_lines(handover_lines(record, digest, language, c.kiosk.tz),
                                            f"handover record {record['box_id']}"):
             raise RuntimeError("the printer is not ready")
 
     custody.on_handover = print_handover
+    if c.patrol.keypad:
+        desk = PatrolDesk(registers.patrols, accounts, model, timeout=c.custody.login_timeout,
+                          guard=c.custody.result_guard, result_timeout=c.custody.result_timeout,
+                          custody_busy=lambda: custody.busy)
+        model.attach_custody(MaintenanceDesk(custody, desk))
+        custody.make_way = desk.give_way
     spawn(registers.patrols.watch(), "patrol-watch")
     return registers
 

@@ -318,6 +318,7 @@ const viewMaintenance = (() => {
   function viewMaintenance(s) {
     const c = s.custody;
     if (!c) return [title("maintenance_title"), h("p", { class: "lead" }, t("maintenance_body"))];
+    if (c.mode === "patrol") return viewPatrol(c); // a patrol check-in (patrol.js), not a custody session
     const body = c.step === "ended" ? viewEnded(c)
       : c.step === "open" ? viewOpen(c)
         : c.step === "count" ? viewCount(c)
