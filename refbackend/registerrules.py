@@ -47,7 +47,7 @@ def check_register_record(r: dict[str, Any], where: str) -> None:
     kind = r["kind"]
     missing = FIELDS[kind] - r.keys()
     require(not missing, f"{where}: missing {sorted(missing)}")
-    extra = r.keys() - FIELDS[kind] - OPTIONAL
+    extra = r.keys() - FIELDS[kind] - OPTIONAL - ({"by"} if kind == "counterfeit" else set())
     require(not extra, f"{where}: unknown fields {sorted(extra)}")
     _count(r["id"], f"{where}.id")
     require("uid" not in r or (is_int(r["uid"]) and r["uid"] >= 0), f"{where}.uid: integer >= 0 required")
@@ -65,6 +65,8 @@ def check_register_record(r: dict[str, Any], where: str) -> None:
                 f"{where}.digest: not the SHA-256 of the record's JCS form")
     elif kind == "counterfeit":
         _count(r["no"], f"{where}.no")
+        if "by" in r:  # sent again with its photo: who recorded it
+            _ident(r["by"], f"{where}.by")
         check_amount(r["value"], f"{where}.value")
         check_text(r["serial"], f"{where}.serial", 16)
         require(r["photo"] is None or isinstance(r["photo"], str), f"{where}.photo: text or null")

@@ -43,9 +43,11 @@ async def every_kind_of_record(site: Site) -> dict[str, dict[str, Any]]:
     await differences.settle(claim, "compensated", MANAGER, vendor_ref="V-1")
     tech = Person("1001", TECHS["1001"][0], "technician", "page")
     await KeyRegister(site.ledger).hand("box-1", MANAGER, tech, "issued", key="box")
+    [fake] = await site.ledger.registers.counterfeits()
+    await site.ledger.registers.set_photo(fake["id"], "photos/WR12345678.jpg", HALL.audit())
     patrols = Patrols(site.ledger, FakeAlerts(), PatrolConfig(), "UTC")
     await patrols.check_in(HALL, {"screen_ok": True, "paper_ok": False, "seal_ok": True}, "paper refilled")
-    return {r["kind"]: r for r in await site.ledger.registers.records_after(0)}
+    return {r["kind"]: r for r in await site.ledger.registers.records_after(0)}  # the latest of each kind
 
 
 @pytest.mark.looptime
@@ -55,6 +57,7 @@ async def test_the_backend_accepts_a_kiosks_register_records_and_refuses_them_al
     for kind, record in records.items():
         check_register_record(record, kind)  # as the kiosk sent it: accepted
     assert records["claim"]["status"] == "compensated" and records["counterfeit"]["serial"] == "WR12345678"
+    assert (records["counterfeit"]["photo"], records["counterfeit"]["by"]) == ("photos/WR12345678.jpg", "2001")
 
     def altered(kind: str, change: Any) -> str:
         record = copy.deepcopy(records[kind])

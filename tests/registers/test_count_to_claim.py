@@ -140,6 +140,7 @@ async def test_counterfeit_and_short_end_in_a_signed_handover_and_a_compensated_
         assert claims_csv[1].startswith(f"{claim},") and ",2,15000,compensated," in claims_csv[1]
         assert "V-2025-17" in claims_csv[1]
         await the_work_log_and_the_json_export(staff, state, claim)
+        await keys_patrols_and_photos_by_kioskctl(kiosk, state)
 
         reprint = await as_staff(staff, "2001", {"cmd": "handover_show", "print": True, "lang": "en"})
         assert reprint["handover"]["digest"] == digest
@@ -195,6 +196,31 @@ async def the_work_log_and_the_json_export(staff: Staff, state: Path, claim: int
     settled = json.loads(exported.stdout)["differences"]
     assert [(d["kind"], d["outcome"], d["claim"]) for d in settled] == [
         ("short", "vendor_claim", claim), ("counterfeit", "vendor_claim", claim)]
+
+
+async def keys_patrols_and_photos_by_kioskctl(kiosk: Any, state: Path) -> None:
+    """A counterfeit's photo recorded once, a box key issued (the receiver's PIN), a patrol: each
+    printed (the monthly key register, the patrol log) or exported as CSV."""
+    sock = ("--socket", str(state / "control.sock"))
+    hall, manager = (*sock, "--as", "2001", "--secret-stdin"), (*sock, "--as", "8001", "--secret-stdin")
+    photo = kioskctl("counterfeit", "photo", "1", "photos/WR12345678.jpg", *hall, stdin=STAFF["2001"][2] + "\n")
+    assert photo.returncode == 0 and "WR12345678: photos/WR12345678.jpg" in photo.stdout, photo.stderr
+    again = kioskctl("counterfeit", "photo", "1", "other.jpg", *hall, stdin=STAFF["2001"][2] + "\n")
+    assert again.returncode != 0  # recorded once
+    issued = kioskctl("key", "hand", "box-1", "--key", "box", "--to", "7001", "--reason", "issued",
+                      "--to-secret-stdin", *manager, stdin=f"{STAFF['7001'][2]}\n{STAFF['8001'][2]}\n")
+    assert issued.returncode == 0 and json.loads(issued.stdout)["to"] == "7001", issued.stderr
+    printed = kioskctl("key", "list", "--print", "--print-lang", "en", *hall, stdin=STAFF["2001"][2] + "\n")
+    assert printed.returncode == 0, printed.stderr
+    register = "\n".join(await kiosk.until_printed("Key register"))
+    assert "box-1" in register and "7001" in register and "issued" in register
+    checked = kioskctl("patrol", "check", "--problem", "seal", "--note", "scratch by the lock", *hall,
+                       stdin=STAFF["2001"][2] + "\n")
+    assert checked.returncode == 0, checked.stderr
+    patrols = kioskctl("patrol", "list", "--csv", *hall, stdin=STAFF["2001"][2] + "\n")
+    [row] = list(csv.DictReader(io.StringIO(patrols.stdout)))
+    assert (row["by"], row["screen_ok"], row["seal_ok"], row["note"]) == ("2001", "True", "False",
+                                                                          "scratch by the lock")
 
 
 async def backend_has(state: Path, kind: str, test: Any) -> None:
