@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from kioskd.ledger.errors import StorageError
-from kioskd.ledger.schema_credit import V14_NOTE_CREDIT
+from kioskd.ledger.schema_credit import V14_NOTE_CREDIT, V15_AUDIT_KIND
 from kioskd.ledger.schema_doubts import V13_DOUBT_NOTES
 from kioskd.ledger.schema_registers import V12_REGISTERS
 
@@ -381,7 +381,8 @@ _V11_PINS_KEYED: tuple[str, ...] = (
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1_JOURNAL, _V2_OUTBOX, _V3_AUDIT, _V4_CUSTODY, _V5_RATINGS,
                                            _V6_CASES, _V7_INVOICES, _V8_STAFF, _V9_SELF_REPRINTS,
                                            _V10_STATE_INDEX, _V11_PINS_KEYED,
-                                           V12_REGISTERS, V13_DOUBT_NOTES, V14_NOTE_CREDIT)
+                                           V12_REGISTERS, V13_DOUBT_NOTES, V14_NOTE_CREDIT,
+                                           V15_AUDIT_KIND)
 LATEST_VERSION = len(MIGRATIONS)
 PINS_KEYED_VERSION = MIGRATIONS.index(_V11_PINS_KEYED) + 1
 

@@ -1,4 +1,4 @@
-"""Migration 14: a note's credit writes no more pages than it must (one fsync, fewer bytes).
+"""Migrations 14 and 15: a note's credit writes no more than it must; start-up reads no more than it must.
 
 Migration 1's notes_credit set `seq = COALESCE(seq, ...)` on every note: SQLite then rewrote the
 payment's entry in the seq index and ran the seq trigger's MAX(seq) each time, though only the
@@ -18,4 +18,11 @@ V14_NOTE_CREDIT: tuple[str, ...] = (
          INSERT INTO counters (value, count) VALUES (NEW.value, 1)
            ON CONFLICT (value) DO UPDATE SET count = count + 1;
        END""",
+)
+
+V15_AUDIT_KIND: tuple[str, ...] = (
+    # Start-up checks every money table against its chain entries; each table's entries are a
+    # few among a year's notes: found by kind, not by reading the whole chain once per table
+    # (the note entries, half the chain, are still read in one pass: moneycheck._NOTE_SUMMARY).
+    "CREATE INDEX audit_kind ON audit(kind)",
 )
