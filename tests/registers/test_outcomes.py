@@ -1,14 +1,19 @@
 """Each note a count leaves over, short or counterfeit settled as its kind allows: an over matched
-to a customer's receipt or kept as surplus, a short or a counterfeit written off as a loss; open
+to a customer's claim the count found, to a customer's receipt, or kept as surplus, a short or a counterfeit written off as a loss; open
 differences stay in the daily report's figures until settled, and the chain holds every step."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
+from backend_api.fields import format_utc
 from kioskd.hall.accounts import Person
+from kioskd.hall.cases.claims import check_claims
 from kioskd.hall.registers.differences import Differences, RegisterError
 from kioskd.hall.registers.figures import register_figures, register_lines
+from kioskd.system.clock import wall_now
 from tests.custody.conftest import Site
 from tests.custody.test_count import count
 from tests.ledger.conftest import paid
@@ -18,10 +23,14 @@ MANAGER = Person("8001", "赵经理", "manager", "page")
 
 
 @pytest.mark.looptime
-async def test_an_over_matched_to_a_receipt_a_surplus_and_losses(site: Site) -> None:
+async def test_overs_matched_to_a_claim_and_a_receipt_a_surplus_and_losses(site: Site) -> None:
     receipt = await site.ledger.transaction(await paid(site.ledger, 10000))
     await paid(site.ledger, 5000, 5000)
     assert receipt is not None and receipt.seq is not None
+    # a customer says a 100 went in just now and was not counted: the count of this box will find it
+    claim = await site.ledger.cases.open(kind="claim", txn=None, account=None, amount=10000, phone=None,
+                                         claimed_at=format_utc(wall_now()),
+                                         by=HALL.audit(), case_id=str(uuid.uuid4()))
     await site.custody.start("service_key")
     await site.login("1001")
     await site.login("1002")
@@ -32,8 +41,11 @@ async def test_an_over_matched_to_a_receipt_a_surplus_and_losses(site: Site) -> 
     await site.keys(*"135790", "confirm", *"246802", "confirm")
     await site.leave()
 
+    assert await check_claims(site.ledger) == [(claim.no, True)]
     differences = Differences(site.ledger, "UTC")
-    found = {d["id"]: d["kind"] for d in await differences.listing()}
+    listed = await differences.listing()
+    assert {c["no"] for d in listed if d["kind"] == "over" for c in d["cases"]} == {claim.no}  # "may be case 1"
+    found = {d["id"]: d["kind"] for d in listed}
     assert sorted(found.values()) == ["counterfeit", "over", "over", "over", "short"]
     over = [no for no, kind in found.items() if kind == "over"]
     short = next(no for no, kind in found.items() if kind == "short")
@@ -55,14 +67,20 @@ async def test_an_over_matched_to_a_receipt_a_surplus_and_losses(site: Site) -> 
         await differences.resolve([short], "loss", "checked", None, MANAGER, MANAGER)
 
     await differences.resolve(over[:1], "receipt", "the customer's note stuck, found", str(receipt.seq), HALL, MANAGER)
-    await differences.resolve(over[1:], "surplus", "no claim yet", None, HALL, MANAGER)
+    with pytest.raises(RegisterError, match="explains one note"):
+        await differences.resolve(over[1:], "case", "the customer's claim", str(claim.no), HALL, MANAGER)
+    await differences.resolve(over[1:2], "case", "the customer's claim", str(claim.no), HALL, MANAGER)
+    with pytest.raises(RegisterError, match="already explains another difference"):
+        await differences.resolve(over[2:], "case", "the same claim again", str(claim.no), HALL, MANAGER)
+    await differences.resolve(over[2:], "surplus", "no claim yet", None, HALL, MANAGER)
     with pytest.raises(RegisterError, match="already resolved"):
         await differences.resolve(over[1:2], "surplus", "again", None, HALL, MANAGER)
     await differences.resolve([short, fake], "loss", "not recovered", None, HALL, MANAGER)
 
     settled = {d["id"]: d for d in await differences.listing(status="resolved")}
     assert settled[over[0]]["outcome"] == "receipt" and settled[over[0]]["ref"] == receipt.id
-    assert [settled[n]["outcome"] for n in (*over[1:], short, fake)] == ["surplus", "surplus", "loss", "loss"]
+    assert settled[over[1]]["ref"] == claim.id
+    assert [settled[n]["outcome"] for n in (*over[1:], short, fake)] == ["case", "surplus", "loss", "loss"]
     assert all(settled[n]["claim"] is None for n in settled)  # a loss claims nothing from the vendor
     assert (await register_figures(site.ledger, "", "~"))["open"] == []
     resolved = await site.entries("difference_resolved")
