@@ -4,7 +4,8 @@ At the idle screen `finish` (a key the customer flow does not use there) asks fo
 staff's ID and PIN, then three checks, each 1 (fine) or 0 (a problem): the screen works, paper is
 in, no signs of tampering. The patrol is recorded (kioskd.hall.registers.patrol) and shown; the
 kiosk goes back to customers after the result's guard time, as after a custody session, so keys
-typed then never reach account entry. `cancel` or `[custody] login_timeout` without a key ends it.
+typed then never reach account entry. `[custody] login_timeout` without a key ends it so too;
+`cancel` ends it at once, back to the idle screen (a customer may press `finish` there by mistake).
 A note needs the staff page or kioskctl (a keypad has no letters).
 """
 
@@ -109,7 +110,13 @@ class PatrolDesk:
                 v.acknowledged = True
                 self._arm(self.guard, self._dismiss)
             elif key == "cancel":
+                # whoever pressed it means to leave (a customer who pressed finish by mistake too):
+                # back to the idle screen at once; digits typed next are theirs to type
                 await self._end("cancelled")
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
+                await self._dismiss()
             elif v.step in ("id", "pin"):
                 await self._typed(v, key)
             elif key in ("0", "1"):
