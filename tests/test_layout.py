@@ -125,10 +125,6 @@ def test_the_validator_drivers_are_listed_in_the_driver_table_only() -> None:
     assert offenders == []
 
 
-# a module that must still be split, and why it waits (remove the line when it is done)
-OVER_400_FOR_NOW = {"kioskd/ledger/schema.py": "the ordered migration list; split with its owner (integrity)"}
-
-
 def test_no_module_is_over_400_lines() -> None:
     """Small modules (STYLE): a file that grows past 400 lines is split by what it does."""
     long = [
@@ -136,6 +132,5 @@ def test_no_module_is_over_400_lines() -> None:
         for pkg in ("kioskd", "drivers", "statemachine", "backend_api", "refbackend", "tests", "bench")
         for p in files(pkg)
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400
-        and str(p.relative_to(ROOT)) not in OVER_400_FOR_NOW
     ]
     assert long == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -9,8 +10,34 @@ import pytest
 from sqlite_utils import Database
 
 from kioskd.ledger import Ledger, StorageError
-from kioskd.ledger.schema import JOURNAL_FILE, LATEST_VERSION, migrate, user_version
+from kioskd.ledger.schema import JOURNAL_FILE, LATEST_VERSION, MIGRATIONS, migrate, user_version
 from tests.ledger.conftest import KIOSK, PIN_KEY, raw
+
+# SHA-256 of each landed migration's statements (joined by newlines): a journal made by any
+# earlier kioskd was built by exactly these, and the start-up check compares its schema with them
+LANDED = {
+    1: "491830575977c302e58a467e343501c924713f758ab744a7c17d5d8364dcc04d",
+    2: "94a15d395efcad161765a54bdab9c989da59cd536ac0e1bad112b8ecbf4f118c",
+    3: "fefbb847d121dbff1fac5e38c6191da113cf4ade2017675953af83179a49654b",
+    4: "daae071edbb91781bf1a2767fadd0c32853a6e22e217e904a122371e997fb98b",
+    5: "b4b97895822b2050bad39b4b66ec3cf712e4f560fbd40cadfbd5e256a2160f69",
+    6: "7e38f10606fcfe5ff3749837e2c49f6576dbccd822920dd76c10620cbe307624",
+    7: "a436c38dde73162f568f0f5a1f34e2dbcfbf167c604b7b176bee24a8db483fd9",
+    8: "9e2516a4e518d3403fdde176a61c312fd01c57d9c4eee5f4ea125ee64ca2171f",
+    9: "4fc30f51966658223f86e4b99d5e3774217cbb3be12561b1ce252ce1944ef949",
+    10: "eafdd0c7638a3df4365b020101005fe34ea249fa3209b015fe69942ca43cb049",
+    11: "22ec2723b894837a074389368d5b8f1a759df02f5eff3e20c86e07041c896870",
+    12: "48e1301326840e9f8fe07f1fd12600fff8af71d0ac3ed2aa95f17f44d16fa246",
+    13: "64453de689158ce6f876259d8e21d3a1889fafe83771675dd8451fb8829faac4",
+    14: "f7dbd03a77112e87512253017792dd29892131e0844f7b7baeb2ae0a0c3570cd",
+    15: "5a52be21c9de4be4d21e48dbdf33dacd89d60525ed381cfcd7ed23efabf12cdb",
+}
+
+
+def test_landed_migrations_are_never_edited() -> None:
+    """Moving a migration between modules keeps it byte for byte; a new one is appended (add its line)."""
+    now = {v: hashlib.sha256("\n".join(MIGRATIONS[v - 1]).encode("utf-8")).hexdigest() for v in LANDED}
+    assert now == LANDED
 
 
 def _journal_at(state_dir: Path, version: int) -> None:
