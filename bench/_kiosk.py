@@ -47,6 +47,7 @@ class BenchKiosk:
     async def setup(self) -> None:
         state = self.root / "state"
         state.mkdir(parents=True, exist_ok=True)
+        (self.root / "screen-key").mkdir(exist_ok=True)  # tmpfiles makes it on /run
         init_key(state / "kiosk.key")
         self.backend.enroll(KIOSK, public_b64url(load_key(state / "kiosk.key")))
         backend_url = await self.backend.start()
@@ -70,9 +71,15 @@ url = "{backend_url}"
 path = "{state}"
 [screen]
 listen = "127.0.0.1:{self.port}"
+key_dir = "{self.root / 'screen-key'}"
 [control]
 socket = "{state}/control.sock"
 {self.extra}""", encoding="utf-8")
+
+    def page_url(self) -> str:
+        """The customer screen's URL with its per-boot secret (the screen refuses /ws without it)."""
+        key = (self.root / "screen-key" / "key").read_text(encoding="ascii").strip()
+        return f"{self.url}?k={key}"
 
     async def launch(self) -> float:
         """Start the daemon; seconds from exec to READY=1 on the notify socket."""

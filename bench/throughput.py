@@ -39,7 +39,7 @@ class CustomerPage(RunningKiosk):
 async def open_page(kiosk: BenchKiosk, page_class: type[CustomerPage] = CustomerPage) -> CustomerPage:
     """The customer page of a launched bench kiosk, connected and showing the idle screen."""
     assert kiosk.proc is not None
-    page = page_class(kiosk.proc, kiosk.url, kiosk.root / "state")
+    page = page_class(kiosk.proc, kiosk.page_url(), kiosk.root / "state")
     await page.connect()
     await page.until(lambda s: s.get("state") == "service_idle", "idle")
     return page
