@@ -20,7 +20,7 @@ from kioskd.control.args import int_arg as _int
 from kioskd.control.args import str_arg as _str
 from kioskd.control.args import time_arg as _time
 from kioskd.control.cases import CaseSide, case_commands
-from kioskd.control.registers import register_commands
+from kioskd.control.registers import RegisterSide, register_commands
 from kioskd.control.server import ControlError, NotPermitted, Peer
 from kioskd.customer.commands import customer_commands
 from kioskd.hall.accounts import (
@@ -57,7 +57,7 @@ _TXN = re.compile(r"[0-9a-fA-F-]{8,36}")
 Command = Callable[[dict[str, Any], Person], Awaitable[dict[str, Any]]]
 
 
-class Kiosk(Recheck, CaseSide, Protocol):
+class Kiosk(Recheck, CaseSide, RegisterSide, Protocol):
     """The parts of the running kiosk (kioskd/app.py's Daemon) the control commands use."""
 
     @property

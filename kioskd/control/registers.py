@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kioskd.control.args import date_arg, int_arg, str_arg, time_arg
 from kioskd.control.server import ControlError, NotPermitted
@@ -29,8 +29,10 @@ from kioskd.hall.registers.paper import (
 from kioskd.hall.reports import TOOK_CASH, day_bounds
 
 if TYPE_CHECKING:
+    from kioskd.config import Config
     from kioskd.hall.accounts import Accounts, Person
     from kioskd.hall.registers.wiring import Registers
+    from kioskd.ledger import Ledger
 
 Command = Callable[[dict[str, Any], "Person"], Awaitable[dict[str, Any]]]
 LANGS = ("zh-CN", "en")
@@ -44,7 +46,18 @@ class Refused(ControlError):
         self.zh = zh
 
 
-def register_commands(daemon: Any, accounts: Accounts, require: Callable[[Person, str], Awaitable[None]],
+class RegisterSide(Protocol):
+    """The parts of the running kiosk the register commands use."""
+
+    @property
+    def config(self) -> Config: ...
+    @property
+    def ledger(self) -> Ledger: ...
+    @property
+    def registers(self) -> Registers: ...
+
+
+def register_commands(daemon: RegisterSide, accounts: Accounts, require: Callable[[Person, str], Awaitable[None]],
                       ) -> dict[str, tuple[Command, frozenset[str], str]]:
     """cmd -> (function, allowed arguments, action) of every register command; `require` checks a
     further action (printing) as Handlers.require does."""
@@ -70,7 +83,7 @@ def register_commands(daemon: Any, accounts: Accounts, require: Callable[[Person
 
 
 class _Commands:
-    def __init__(self, daemon: Any, accounts: Accounts, require: Callable[[Person, str], Awaitable[None]]) -> None:
+    def __init__(self, daemon: RegisterSide, accounts: Accounts, require: Callable[[Person, str], Awaitable[None]]) -> None:
         self.d, self.accounts, self.require = daemon, accounts, require
 
     @property
