@@ -111,7 +111,8 @@ def quantiles_ms(values: list[float]) -> str:
 
 
 def run(label: str, db: str | Path, workers: int, args: argparse.Namespace, accounts: Path,
-        postmaster: int | None) -> None:
+        postmaster: int | None) -> float:
+    """One configuration's run: prints its figures, returns verified payments/s."""
     rng = random.Random(7)
     kiosks = [SimKiosk(f"K-{i:05d}", f"H-{i % HALLS:03d}") for i in range(args.kiosks)]
     prepare(db, kiosks, rng)
@@ -153,6 +154,15 @@ def run(label: str, db: str | Path, workers: int, args: argparse.Namespace, acco
         credited = sql.one("SELECT count(*) AS n FROM payments WHERE credited")["n"]
     store.close()
     assert credited == len(pay) + 100, f"{credited} credited, {len(pay) + 100} payments sent"
+    return len(pay) / result.seconds
+
+
+def growth(label: str, rates: dict[int, list[float]]) -> None:
+    """How payments/s grew from the fewest workers to the most (each run's figure, in run order)."""
+    if len(rates) > 1:
+        low, high = min(rates), max(rates)
+        runs = ", ".join(f"{b / a:.2f}" for a, b in zip(rates[low], rates[high], strict=True))
+        print(f"{label:<10} growth {low} -> {high} workers: x{runs}")
 
 
 def _split(shares: dict[str, float]) -> str:
@@ -184,9 +194,12 @@ def main() -> None:
             pg.start()
             try:
                 postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+                rates: dict[int, list[float]] = {}
                 for _ in range(args.repeat):
                     for workers in args.workers:
-                        run("PostgreSQL", pg.fresh_url(), workers, args, accounts, postmaster)
+                        rates.setdefault(workers, []).append(
+                            run("PostgreSQL", pg.fresh_url(), workers, args, accounts, postmaster))
+                growth("PostgreSQL", rates)
                 if args.callgrind:
                     from bench.fleet_callgrind import instructions_per_request
 
@@ -194,9 +207,12 @@ def main() -> None:
             finally:
                 pg.stop()
         if not args.no_sqlite:
+            rates = {}
             for n in range(args.repeat):
                 for workers in args.workers:
-                    run("SQLite", Path(tmp) / f"fleet-{n}-{workers}.sqlite3", workers, args, accounts, None)
+                    rates.setdefault(workers, []).append(
+                        run("SQLite", Path(tmp) / f"fleet-{n}-{workers}.sqlite3", workers, args, accounts, None))
+            growth("SQLite", rates)
             if args.callgrind:
                 from bench.fleet_callgrind import instructions_per_request
 
