@@ -6,6 +6,7 @@ The door and the box are the emulators' (/sim), as the technicians' hands would 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -58,18 +59,20 @@ class Display:
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def display(tmp_path_factory) -> AsyncIterator[Display]:
-    async for d in _display(tmp_path_factory.mktemp("maintenance")):
+    async with _display(tmp_path_factory.mktemp("maintenance")) as d:
         yield d
 
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def own_display(tmp_path_factory) -> AsyncIterator[Display]:
     """A kiosk of its own: after the abort test the next door opening showed no login (open, #18)."""
-    async for d in _display(tmp_path_factory.mktemp("maintenance-own")):
+    async with _display(tmp_path_factory.mktemp("maintenance-own")) as d:
         yield d
 
 
+@contextlib.asynccontextmanager
 async def _display(tmp) -> AsyncIterator[Display]:
+    """A simulated kiosk with its technicians and its display open in Chromium."""
     from playwright.async_api import async_playwright
 
     kiosk = await start_kiosk(tmp / "s")
