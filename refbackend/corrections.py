@@ -25,6 +25,11 @@ def cash_of(payload: dict[str, Any]) -> str:
     return payload["txn"] if payload["txn"] is not None else f"claim:{payload['case']}"
 
 
+def cash_lock(kiosk: str, cash: str) -> str:
+    """The name of the lock that serialises everything that may credit one cash (PostgreSQL)."""
+    return f"cash/{kiosk}/{cash}"
+
+
 def superseded(sql: Sql, kiosk: str, txn: str) -> bool:
     """Whether a re-credit of the payment `txn` was credited (the payment itself is then refused)."""
     return sql.one("SELECT 1 AS x FROM recredits WHERE kiosk = ? AND cash = ? AND credited = 1", (kiosk, txn)) is not None
@@ -33,6 +38,7 @@ def superseded(sql: Sql, kiosk: str, txn: str) -> bool:
 def apply_recredit(store: Any, kiosk: str, payload: dict[str, Any], received: str) -> Answer:
     """Credit a payment's (or a found claim's) cash to the account staff named, once."""
     with store.transaction() as sql:
+        _lock(sql, cash_lock(kiosk, cash_of(payload)))  # before the claim: the one lock order (grouping.Takes)
         seen = _claim(sql, "recredits", kiosk, payload, received)
         if seen is not None:
             return seen
@@ -45,7 +51,6 @@ def apply_recredit(store: Any, kiosk: str, payload: dict[str, Any], received: st
 
 def _recredit(sql: Sql, kiosk: str, p: dict[str, Any]) -> Answer:
     cash = cash_of(p)
-    _lock(sql, f"cash/{kiosk}/{cash}")
     if p["txn"] is not None:
         original = sql.one("SELECT credited, answer FROM payments WHERE kiosk = ? AND txn = ?", (kiosk, p["txn"]))
         if original is not None and original["credited"]:
@@ -65,10 +70,10 @@ def _recredit(sql: Sql, kiosk: str, p: dict[str, Any]) -> Answer:
 def apply_void(store: Any, kiosk: str, payload: dict[str, Any], received: str, zone: ZoneInfo) -> Answer:
     """Reverse a credited payment and credit the right account, if the rules allow; else refuse."""
     with store.transaction() as sql:
+        _lock(sql, cash_lock(kiosk, payload["txn"]))  # before the claim: the one lock order (grouping.Takes)
         seen = _claim(sql, "voids", kiosk, payload, received)
         if seen is not None:
             return seen
-        _lock(sql, f"cash/{kiosk}/{payload['txn']}")
         reason, answer = _void(sql, kiosk, payload, received, zone)
         if reason is not None:
             answer = {"id": payload["id"], "status": "refused", "reason": reason}

@@ -12,27 +12,51 @@ make running a call again safe.
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from refbackend.sql import Sql, write_touches
 
+log = logging.getLogger(__name__)
+
 MAX_GROUP = 256  # calls per transaction: bounds how long one commit holds its locks
-# A group runs its calls in this order (stable: one kiosk's calls keep theirs): those that lock an
-# account by account, then those that lock a kiosk's rows by kiosk, then the rest; kiosk rows are
-# touched last, in kiosk order. Two workers' groups then take shared locks in one order and cannot
-# deadlock on them (PostgreSQL would abort one only after deadlock_timeout, 1 s).
+# A group runs its calls in this order (then by each call's key): those that lock an account,
+# then those that lock a kiosk's rows, then the rest; kiosk rows are touched last, in kiosk order.
 ACCOUNT, KIOSK, OTHER = "0", "1", "2"
-Call = tuple[asyncio.Future, Callable[..., Any], tuple, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Takes:
+    """Where a call runs in its group, and the contested locks it takes.
+
+    One global lock order: named (advisory) locks, sorted; then account rows, sorted; then a
+    kiosk's rows by kiosk; then the rest. A call alone follows it by itself (a payment, re-credit
+    or void takes its cash's named lock before the account). A group takes every named lock and
+    account of its calls first, in that order, before it runs any call: two groups (two workers)
+    then never each hold what the other waits for, which PostgreSQL would break only after
+    deadlock_timeout (1 s) by aborting one, its calls then run again one by one.
+    """
+
+    rank: str = OTHER
+    key: tuple[str, ...] = ()  # the order among calls of one rank (stable: equal keys keep theirs)
+    names: tuple[str, ...] = ()  # advisory locks (pg_advisory_xact_lock), e.g. cash_lock()
+    accounts: tuple[str, ...] = ()  # account rows (SELECT ... FOR UPDATE)
+
+
+NO_LOCKS = Takes()  # a read, or a call that locks nothing another group may hold
+Call = tuple[asyncio.Future, Callable[..., Any], tuple, Takes]
 
 
 class Groupable(Protocol):
     """A store whose methods join an open group transaction on the thread that opened it."""
 
     def group(self) -> AbstractContextManager[None]: ...
+    def lock_first(self, names: Sequence[str], accounts: Sequence[str]) -> None: ...
 
 
 class GroupRunner:
@@ -46,15 +70,12 @@ class GroupRunner:
         for thread in self._threads:
             thread.start()
 
-    async def call(self, method: Callable[..., Any], *args: Any, order: tuple[str, str] = (OTHER, "")) -> Any:
-        """Run `method(*args)` on the store thread; its result once the transaction holding it committed.
-
-        `order`: (ACCOUNT, account) for a call that locks that account, (KIOSK, kiosk) for one that
-        locks rows of that kiosk.
-        """
+    def call(self, method: Callable[..., Any], *args: Any, takes: Takes = NO_LOCKS) -> asyncio.Future:
+        """Queue `method(*args)` for the store thread (now, not when awaited); the future's result
+        comes once the transaction holding it committed. `takes`: the locks it takes, see Takes."""
         future = asyncio.get_running_loop().create_future()
-        self._queue.put((future, method, args, order))
-        return await future
+        self._queue.put((future, method, args, takes))
+        return future
 
     def close(self) -> None:
         """Finish the calls already queued, then stop the threads."""
@@ -90,11 +111,13 @@ class GroupRunner:
             results: list[tuple[bool, Any]] = [(False, None)] * len(calls)
             try:
                 with self.store.group():
-                    for i in sorted(range(len(calls)), key=lambda i: calls[i][3]):
+                    self.store.lock_first(sorted({n for *_, t in calls for n in t.names}),
+                                          sorted({a for *_, t in calls for a in t.accounts}))
+                    for i in sorted(range(len(calls)), key=lambda i: (calls[i][3].rank, calls[i][3].key)):
                         results[i] = (True, calls[i][1](*calls[i][2]))
                 return results
-            except Exception:  # noqa: BLE001 - rolled back: each call again, alone, gets its own answer
-                pass
+            except Exception as err:  # noqa: BLE001 - rolled back: each call again, alone, gets its own answer
+                log.info("a group of %d store calls rolled back (%s); each runs again alone", len(calls), err)
         return [_alone(self.store, method, args) for _, method, args, _ in calls]
 
 
@@ -164,6 +187,20 @@ class GroupedTransactions:
         """One transaction (or the open group's): committed when the block ends, rolled back on an error."""
         with self._tx() as handle:
             yield self._sql(handle)
+
+    def lock_first(self, names: Sequence[str], accounts: Sequence[str]) -> None:
+        """Take these named locks, then these account rows, each in sorted order (see Takes).
+
+        In the open transaction, until it ends; SQLite needs none (one writer at a time).
+        """
+        if not self.POSTGRES or not (names or accounts):
+            return
+        with self.transaction() as sql:
+            # unnest() yields the names in the array's order, so the locks are taken in that order
+            sql.run("SELECT pg_advisory_xact_lock(hashtextextended(name, 0)) FROM unnest(?::text[]) AS name",
+                    (sorted(names),))
+            sql.run('SELECT 1 FROM accounts WHERE account = ANY(?) ORDER BY account COLLATE "C" FOR UPDATE',
+                    (sorted(accounts),))
 
     @contextmanager
     def group(self) -> Iterator[None]:

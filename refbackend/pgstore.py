@@ -21,6 +21,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from backend_api.jcs import canonicalize
+from refbackend.corrections import cash_lock
 from refbackend.fleetstore import FleetStore
 from refbackend.grouping import GroupedTransactions
 from refbackend.invoices import InvoiceStore
@@ -170,7 +171,7 @@ class PostgresStore(GroupedTransactions, FleetStore, InvoiceStore):
         """
         conn = cur.connection
         with conn.pipeline():  # one round trip
-            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"cash/{kiosk_id}/{payload['txn']}",))
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (cash_lock(kiosk_id, payload["txn"]),))
             row = cur.execute(
                 "WITH seen AS (SELECT payload, status, answer FROM payments WHERE kiosk = %(kiosk)s AND txn = %(txn)s),"
                 " taken AS (SELECT txn FROM payments WHERE kiosk = %(kiosk)s"

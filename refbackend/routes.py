@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from refbackend.corrections import apply_recredit, apply_void
+from refbackend.corrections import apply_recredit, apply_void, cash_lock, cash_of
 from refbackend.faults import Faults
-from refbackend.grouping import ACCOUNT, KIOSK
+from refbackend.grouping import ACCOUNT, KIOSK, OTHER, Takes
 from refbackend.intake import BodySlots
 from refbackend.verification import Refusal, SignedRequest, Verifier
 from refbackend.witness import refusal_alert
@@ -98,22 +98,22 @@ class KioskApi:
     async def _apply(self, r: SignedRequest, base_url: str) -> tuple[int, dict[str, Any]]:
         if r.kind == "lookup":
             return await self._lookup(r.payload["account"])
+        takes = takes_of(r.kind, r.kid, r.payload)
         if r.kind == "payment":
-            return await self.in_store(self.store.apply_payment, r.kid, r.payload, r.received,
-                                       order=(ACCOUNT, r.payload["account"]))
+            return await self.in_store(self.store.apply_payment, r.kid, r.payload, r.received, takes=takes)
         if r.kind == "alert":
-            await self.in_store(self.store.record_alert, r.kid, r.payload, r.received, order=(KIOSK, r.kid))
+            await self.in_store(self.store.record_alert, r.kid, r.payload, r.received, takes=takes)
             return 200, {"id": r.payload["id"]}
         if r.kind == "invoice":  # the invoice's link names this backend as the kiosk reached it
-            return await self.in_store(self.store.issue_invoice, r.kid, r.payload, r.received, base_url)
+            return await self.in_store(self.store.issue_invoice, r.kid, r.payload, r.received, base_url, takes=takes)
         if r.kind == "status":
-            await self.in_store(self.store.record_status, r.kid, r.payload, r.received, order=(KIOSK, r.kid))
+            await self.in_store(self.store.record_status, r.kid, r.payload, r.received, takes=takes)
             return 200, {"status": "recorded"}
         if r.kind == "recredit":
-            return await self.in_store(apply_recredit, self.store, r.kid, r.payload, r.received)
+            return await self.in_store(apply_recredit, self.store, r.kid, r.payload, r.received, takes=takes)
         if r.kind == "void":
-            return await self.in_store(apply_void, self.store, r.kid, r.payload, r.received, self.zone)
-        return await self.in_store(self.store.apply_batch, r.kid, r.payload, r.token, r.received, order=(KIOSK, r.kid))
+            return await self.in_store(apply_void, self.store, r.kid, r.payload, r.received, self.zone, takes=takes)
+        return await self.in_store(self.store.apply_batch, r.kid, r.payload, r.token, r.received, takes=takes)
 
     async def _lookup(self, number: str) -> tuple[int, dict[str, Any]]:
         account = await self.in_store(self.store.account, number)
@@ -126,6 +126,23 @@ class KioskApi:
             "balance": account["balance"], "currency": account["currency"],
             "min": account["min"], "max": account["max"],
         }
+
+
+def takes_of(kind: str, kid: str, p: dict[str, Any]) -> Takes:
+    """The locks a verified request's store call takes, so a group can take them first (grouping.Takes)."""
+    if kind == "payment":
+        return Takes(ACCOUNT, (p["account"], kid, p["txn"]), (cash_lock(kid, p["txn"]),), (p["account"],))
+    if kind == "recredit":
+        return Takes(OTHER, (kid, p["id"]), (cash_lock(kid, cash_of(p)),), (p["account"],))
+    if kind == "void":
+        return Takes(OTHER, (kid, p["id"]), (cash_lock(kid, p["txn"]),), (p["account"], p["to"]))
+    if kind == "invoice":  # repeats of one invoice in two groups wait here, not on its row after the counter
+        return Takes(OTHER, (kid, p["txn"]), (f"invoice/{kid}/{p['txn']}",))
+    if kind == "alert":
+        return Takes(KIOSK, (kid, "alert", p["id"], p["state"]))
+    if kind == "batch":
+        return Takes(KIOSK, (kid, "batch", f"{p['seq']:020d}"))
+    return Takes(KIOSK, (kid, kind))
 
 
 def _drop(request: web.Request) -> web.Response:

@@ -15,7 +15,7 @@ from refbackend.accounts import DEMO_ACCOUNTS, load_accounts
 from refbackend.enrolment import enroll
 from refbackend.faults import Faults
 from refbackend.fleet.config import FleetConfig
-from refbackend.grouping import OTHER, GroupRunner
+from refbackend.grouping import NO_LOCKS, GroupRunner, Takes
 from refbackend.intake import MAX_BODY
 from refbackend.page import OperatorPage
 from refbackend.receipt import ReceiptPages
@@ -101,5 +101,5 @@ class ReferenceBackend:
         """Sum credited for a kiosk (fen)."""
         return sum(self.credits(kiosk_id).values())
 
-    async def _in_store(self, method: Any, *args: Any, order: tuple[str, str] = (OTHER, "")) -> Any:
-        return await self.runner.call(method, *args, order=order)
+    async def _in_store(self, method: Any, *args: Any, takes: Takes = NO_LOCKS) -> Any:
+        return await self.runner.call(method, *args, takes=takes)

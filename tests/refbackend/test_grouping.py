@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from backend_api.keys import public_b64url
 from refbackend.accounts import DEMO_ACCOUNTS, load_accounts
-from refbackend.grouping import ACCOUNT, GroupRunner
+from refbackend.grouping import ACCOUNT, GroupRunner, Takes
 from refbackend.store import open_store
 from refbackend.verification import KEY_CACHE_SECONDS, Verifier
 from tests.uplink.support import ZHANG, payment_payload
@@ -41,7 +41,7 @@ async def test_calls_queued_together_share_a_transaction_and_one_failure_costs_n
     try:
         payments = [payment(n) for n in range(40)]
         calls = [runner.call(store.apply_payment, "K-0001", p, "2026-01-01T00:00:00.000Z",
-                             order=(ACCOUNT, ACCOUNT_NO)) for p in payments]
+                             takes=Takes(ACCOUNT, (ACCOUNT_NO,))) for p in payments]
         calls.insert(17, runner.call(fails_after_writing))
         calls.append(runner.call(store.apply_payment, "K-0001", payments[3], "2026-01-01T00:00:01.000Z"))
         answers = await asyncio.gather(*calls, return_exceptions=True)
