@@ -19,6 +19,7 @@ from kioskd.hall.accounts import ACTIONS, NotAllowed, Refusal, require_role
 from kioskd.hall.export import PAYMENT_COLUMNS, payment_rows
 from kioskd.hall.range_report import month_of, range_report, week_of
 from kioskd.hall.registers.differences import RegisterError, month_bounds
+from kioskd.hall.registers.events import EVENT_WORDS, event_names
 from kioskd.hall.registers.paper import (
     claim_form_lines,
     claim_list_lines,
@@ -234,7 +235,8 @@ class _Commands:
         kiosk = self.d.config.kiosk.id
         printed = await self._print(req, actor, lambda lang: worklog_lines(rows, title, kiosk, lang, self.tz),
                                     "work log")
-        return {"entries": rows, "printed": printed, "tz": self.tz}
+        # every kind in words (the page's kind filter offers them all), zh-CN and en
+        return {"entries": rows, "printed": printed, "tz": self.tz, "names": event_names(list(EVENT_WORDS))}
 
     # -- reports ------------------------------------------------------------------------------------
     async def period(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:

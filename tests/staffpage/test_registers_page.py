@@ -119,12 +119,21 @@ async def test_the_registers_on_the_staff_page(hall: tuple[RunningKiosk, str]) -
             await shot("registers-claims-zh-CN")
             await page.get_by_test_id("section-worklog").click()
             log = page.get_by_test_id("worklog")
-            for kind in ("claim_compensated", "key_handover", "patrol", "difference_resolved", "handover"):
-                await expect(log).to_contain_text(kind)
+            for words in ("索赔已赔付", "钥匙交接", "巡检签到", "差额处理", "交接记录", "清点结果"):
+                await expect(log).to_contain_text(words)
+            for kind in ("claim_compensated", "key_handover", "difference_resolved", "custody_count"):
+                await expect(log).not_to_contain_text(kind)  # events in words, not the chain's identifiers
             await shot("registers-worklog-zh-CN")
+            await page.get_by_test_id("worklog-kind").select_option("patrol")
+            await page.get_by_test_id("worklog-show").click()
+            await expect(log.locator("tr")).to_have_count(2)  # the heading and the one patrol
+            await expect(log).to_contain_text("巡检签到")
             await page.get_by_test_id("lang").click()
             await page.get_by_test_id("section-claims").click()
             await expect(page.get_by_test_id("claim-1")).to_contain_text("compensated")
             await shot("registers-claims-en")
+            await page.get_by_test_id("section-worklog").click()
+            await expect(page.get_by_test_id("worklog")).to_contain_text("patrol check-in")
+            await shot("registers-worklog-en")
         finally:
             await browser.close()

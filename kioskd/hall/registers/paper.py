@@ -8,6 +8,7 @@ from typing import Any
 
 from kioskd.custody.handover import local
 from kioskd.custody.statement import yuan
+from kioskd.hall.registers.events import event_name
 
 RULE = "-" * 32
 _T: dict[str, dict[str, Any]] = {
@@ -105,11 +106,11 @@ def patrol_lines(patrols: list[dict[str, Any]], title_when: str, kiosk: str, loc
 
 def worklog_lines(entries: list[dict[str, Any]], title_when: str, kiosk: str, locale: str = "zh-CN",
                   tz: str = "UTC") -> list[str]:
-    """The work log: each audit entry as a line of who did what, when."""
+    """The work log: each audit entry as a line of who did what (in words), when."""
     t = _T[locale]
     lines = [t["worklog_title"], f"{t['kiosk']}: {kiosk}", title_when, RULE]
     for e in entries:
-        lines.append(f"#{e['seq']} {local(e['at'], tz)} {e['kind']} {who(e['data'])}".rstrip())
+        lines.append(f"#{e['seq']} {local(e['at'], tz)} {event_name(e['kind'], locale)} {who(e['data'])}".rstrip())
         detail = summary(e["data"])
         if detail:
             lines.append(f"  {detail}")

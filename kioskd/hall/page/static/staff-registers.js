@@ -172,11 +172,19 @@
         Object.assign(view.log, { day: el.day.value, kind: el.kind.value, person: el.person.value });
         return " ";
       }, field(t("r_day"), { name: "day", type: "date", value: view.log.day }),
-      field(t("r_kind"), { name: "kind", value: view.log.kind }), field(t("r_person"), { name: "person", value: view.log.person }),
-      h("button", { type: "submit" }, t("r_show"))),
+      h("label", { class: "field" }, h("span", {}, t("r_kind")),
+        h("select", { name: "kind", "data-testid": "worklog-kind" }, h("option", { value: "" }, "—"),
+          Object.keys(d.names).map((k) => h("option", { value: k, selected: k === view.log.kind }, named(d, k))))),
+      field(t("r_person"), { name: "person", value: view.log.person }),
+      h("button", { type: "submit", "data-testid": "worklog-show" }, t("r_show"))),
       table("worklog", t("r_cols"), d.entries.slice(-200).reverse().map((e) =>
-        [String(e.seq), when(e.at), e.kind, who(e.data)])),
+        [String(e.seq), when(e.at), named(d, e.kind), who(e.data)])),
     ];
+  }
+
+  // an entry's kind in words (kioskd/hall/registers/events.py); the identifier for one it has none for
+  function named(d, kind) {
+    return (d.names[kind] || {})[lang] || kind;
   }
 
   // the person an entry names, as the printed work log does (kioskd/hall/registers/paper.py `who`)
