@@ -75,25 +75,36 @@ class OperatorLogin:
     def __init__(self, store: BackendStore, clock: Any = time.time) -> None:
         self.store, self.clock = store, clock
 
-    def blocked_for(self, client: str) -> int:
-        """Whole seconds `client` must wait before trying again (0: may try now)."""
-        horizon = self.clock() - FAILURE_WINDOW
+    def reserve(self, client: str) -> tuple[float | None, int]:
+        """Count a log-in against `client` before its body is read (log-ins sent at once cannot race
+        past the limit): (the stamp to give back if it succeeds, 0), or (None, seconds to wait)."""
+        now = self.clock()
         with self.store.transaction() as sql:
-            sql.run("DELETE FROM login_failures WHERE at <= ?", (horizon,))
+            if sql.postgres:  # two workers counting one address: one after the other
+                sql.one("SELECT pg_advisory_xact_lock(hashtextextended(?, 0)) AS x", (f"login/{client}",))
+            sql.run("DELETE FROM login_failures WHERE at <= ?", (now - FAILURE_WINDOW,))
             times = [r["at"] for r in sql.rows("SELECT at FROM login_failures WHERE client = ? ORDER BY at", (client,))]
-        if len(times) < MAX_FAILURES:
-            return 0
-        return max(1, int(times[-MAX_FAILURES] + FAILURE_WINDOW - self.clock() + 0.999))
+            if len(times) >= MAX_FAILURES:
+                return None, max(1, int(times[-MAX_FAILURES] + FAILURE_WINDOW - now + 0.999))
+            stamp = max(now, times[-1] + 1e-6) if times else now  # one stamp per log-in: succeeded() frees one
+            sql.run("INSERT INTO login_failures (client, at) VALUES (?, ?)", (client, stamp))
+        return stamp, 0
 
-    def login(self, client: str, login: str, password: str) -> tuple[str, str] | None:
-        """(session id, operator name) for the right password of an enabled operator; else None, counted."""
+    def succeeded(self, client: str, stamp: float) -> None:
+        """A reserved log-in was right: it no longer counts as a wrong one."""
+        with self.store.transaction() as sql:
+            sql.run("DELETE FROM login_failures WHERE client = ? AND at = ?", (client, stamp))
+
+    def login(self, login: str, password: str) -> tuple[str, str] | None:
+        """(session id, operator name) for the right password of an enabled operator, else None.
+
+        Counted by reserve() beforehand; scrypt takes tens of ms: run it off the store's thread.
+        """
         with self.store.transaction() as sql:
             row = sql.one("SELECT name, hash, enabled FROM operators WHERE login = ?", (login,))
         # an unknown login costs the same scrypt as a known one: no timing tells which logins exist
         stored = row["hash"] if row else hash_password("-")
         if not (password_matches(password, stored) and row is not None and row["enabled"]):
-            with self.store.transaction() as sql:
-                sql.run("INSERT INTO login_failures (client, at) VALUES (?, ?)", (client, self.clock()))
             return None
         sid = secrets.token_urlsafe(32)
         expires = format_utc(datetime.fromtimestamp(self.clock(), UTC) + timedelta(hours=SESSION_HOURS))

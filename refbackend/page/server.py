@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
@@ -37,6 +38,8 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
 }
 InStore = Callable[..., Awaitable[Any]]
+MAX_LOGINS_IN_FLIGHT = 8  # log-ins being judged at once in this process, from all addresses; more: 503
+LOGIN_BODY_TIMEOUT = 10.0  # seconds a log-in may take to send its form (it holds a slot meanwhile)
 
 
 class OperatorPage:
@@ -46,6 +49,7 @@ class OperatorPage:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.store, self.in_store, self.config, self.clock = store, in_store, config, clock
         self.logins = OperatorLogin(store)
+        self._judging = 0  # log-ins counted and being judged right now
 
     def add_to(self, app: web.Application) -> None:
         """Add the page's routes and its guard to an application."""
@@ -92,15 +96,35 @@ class OperatorPage:
 
     async def _login(self, request: web.Request) -> web.Response:
         client = request.remote or "?"
-        wait = await self.in_store(self.logins.blocked_for, client)
-        if wait:
-            return web.json_response({"error": "too_many", "retry_after": wait}, status=429,
-                                     headers={"Retry-After": str(wait)})
-        form = await request.post()
+        if self._judging >= MAX_LOGINS_IN_FLIGHT:
+            log.warning("operator page: login from %s refused, %d log-ins being judged", client, self._judging)
+            return web.json_response({"error": "busy", "retry_after": 1}, status=503, headers={"Retry-After": "1"})
+        self._judging += 1  # before the first await: log-ins arriving meanwhile see this one
+        try:
+            stamp, wait = await self.in_store(self.logins.reserve, client)  # counted before the body is read
+            if stamp is None:
+                log.warning("operator page: login from %s refused, too many wrong passwords (retry in %d s)",
+                            client, wait)
+                return web.json_response({"error": "too_many", "retry_after": wait}, status=429,
+                                         headers={"Retry-After": str(wait)})
+            answer = await self._judge(request, client)
+            if answer.status == 200:
+                await self.in_store(self.logins.succeeded, client, stamp)
+            return answer
+        finally:
+            self._judging -= 1
+
+    async def _judge(self, request: web.Request, client: str) -> web.Response:
+        """Read the form and check the password: the session's cookie, or the refusal."""
+        try:
+            async with asyncio.timeout(LOGIN_BODY_TIMEOUT):  # a body held back holds a slot
+                form = await request.post()
+        except TimeoutError:
+            return web.json_response({"error": "slow"}, status=408)
         login, password = form.get("login"), form.get("password")
         if not (isinstance(login, str) and isinstance(password, str)) or len(password) > 1024:
             return web.json_response({"error": "bad_login"}, status=401)
-        found = await self.in_store(self.logins.login, client, login, password)
+        found = await asyncio.to_thread(self.logins.login, login, password)  # scrypt: not on the store's thread
         if found is None:
             log.warning("operator page: wrong login or password for %r from %s", login[:64], client)
             return web.json_response({"error": "bad_login"}, status=401)

@@ -10,6 +10,7 @@ const TEXT = {
     takings: "收款", payments: "笔数", differences: "差异", cases: "差错单", exports: "导出", kiosks: "终端",
     cases_open: (n) => `未结 ${n}`, unbalanced: "现金不平", outcomes_of: (r, f, w) => `改入 ${r} · 退款 ${f} · 核销 ${w}`,
     updated: "更新于", bad_login: "账号或密码错误", too_many: (s) => `错误次数过多，请 ${s} 秒后再试`,
+    busy: "登录请求过多，请稍后再试", slow: "登录超时，请重试",
     offline: "无法连接后台，稍后自动重试", never: "从未", none: "无", no_hall: "（未分配）",
     state: "状态", box: "钱箱", full_on: "预计满箱", paper: "纸张", custody: "上次清机", money: "待入账/异常",
     contact: "最近联系", acked: "已确认", n_kiosks: (n) => `${n} 台`, n_alerts: (n) => `${n} 条`,
@@ -40,6 +41,7 @@ const TEXT = {
     outcomes_of: (r, f, w) => `re-credited ${r} · refunded ${f} · written off ${w}`,
     exports: "Exports", kiosks: "Kiosks", updated: "Updated", bad_login: "Wrong login or password",
     too_many: (s) => `Too many wrong passwords, try again in ${s} s`, offline: "Cannot reach the backend; retrying",
+    busy: "Too many log-ins at once, try again shortly", slow: "The log-in took too long, try again",
     never: "never", none: "none", no_hall: "(no hall)", state: "State", box: "Cash box", full_on: "Full on",
     paper: "Paper", custody: "Last emptied", money: "Pending/flagged", contact: "Last contact", acked: "acknowledged",
     n_kiosks: (n) => `${n} kiosks`, n_alerts: (n) => `${n}`,
@@ -217,7 +219,8 @@ document.getElementById("login-form").addEventListener("submit", async (ev) => {
   const error = byTest("login-error");
   if (resp.ok) { error.hidden = true; document.getElementById("password").value = ""; refresh(); return; }
   const body = await resp.json().catch(() => ({}));
-  error.textContent = resp.status === 429 ? t("too_many")(body.retry_after) : t("bad_login");
+  const refusal = { 429: () => t("too_many")(body.retry_after), 503: () => t("busy"), 408: () => t("slow") }[resp.status];
+  error.textContent = refusal ? refusal() : t("bad_login");
   error.hidden = false;
 });
 document.getElementById("logout").addEventListener("click", async () => {
