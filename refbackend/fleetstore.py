@@ -14,6 +14,17 @@ from refbackend.records import audit_records
 from refbackend.sql import Sql, touch
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")  # kiosk and hall ids (docs/spec/fleet.md)
+UPTO = "\x7f"  # after `opened`: payments that ended at the box's opening were in it
+# What a session's box is known to hold, from its kiosk's payments that ended in [since, opened]:
+# fen received and credited, received and refused, and batched by the kiosk but never received
+# (each txn once). Per session, scalar subqueries on (kiosk, ended) indexes, in the one statement.
+_IN_BOX = "p.kiosk = s.kiosk AND p.ended >= COALESCE(s.since, '') AND p.ended < s.opened || ?"
+_BOX = (f"(SELECT COALESCE(SUM(p.amount), 0) FROM payments p WHERE {_IN_BOX} AND p.credited) AS box_credited,"
+        f" (SELECT COALESCE(SUM(p.amount), 0) FROM payments p WHERE {_IN_BOX} AND NOT p.credited) AS box_refused,"
+        " (SELECT COALESCE(SUM(n.amount), 0) FROM (SELECT MAX({amount}) AS amount FROM batch_records r"
+        " WHERE r.kiosk = s.kiosk AND r.kind = 'payment' AND r.at >= COALESCE(s.since, '') AND r.at < s.opened || ?"
+        f" AND NOT EXISTS (SELECT 1 FROM payments p WHERE {_IN_BOX} AND p.txn = {{txn}})"
+        " GROUP BY {txn}) n) AS box_never")
 
 
 def _next_change(sql: Sql) -> int:
@@ -121,19 +132,24 @@ class FleetStore:
 
     def custody_sessions(self, kiosk: str | None = None, ended: tuple[str, str] | None = None,
                          last_only: bool = False) -> list[dict[str, Any]]:
-        """Custody sessions that ended (of a kiosk; ended in [start, end); or each kiosk's last), oldest first."""
-        where, params = ["ended IS NOT NULL"], []
+        """Custody sessions that ended (of a kiosk; ended in [start, end); or each kiosk's last), oldest first,
+        each with what its box is known to hold (see _BOX): one query, however many sessions."""
+        where, params = ["s.ended IS NOT NULL"], []
         if kiosk is not None:
-            where.append("kiosk = ?")
+            where.append("s.kiosk = ?")
             params.append(kiosk)
         if ended is not None:
-            where.append("ended >= ? AND ended < ?")
+            where.append("s.ended >= ? AND s.ended < ?")
             params += list(ended)
         if last_only:
-            where.append("ended = (SELECT max(x.ended) FROM custody_sessions x WHERE x.kiosk = custody_sessions.kiosk)")
+            where.append("s.ended = (SELECT max(x.ended) FROM custody_sessions x WHERE x.kiosk = s.kiosk)")
         with self.transaction() as sql:
-            return sql.rows("SELECT kiosk, session, opened, ended, outcome, box_id, since, expected, counted,"
-                            f" counterfeit, handover FROM custody_sessions WHERE {' AND '.join(where)} ORDER BY ended, kiosk", params)
+            txn, amount = (("(r.body::jsonb ->> 'txn')", "(r.body::jsonb ->> 'amount')::bigint") if sql.postgres
+                           else ("json_extract(r.body, '$.txn')", "json_extract(r.body, '$.amount')"))
+            return sql.rows("SELECT s.kiosk, s.session, s.opened, s.ended, s.outcome, s.box_id, s.since, s.expected,"
+                            " s.counted, s.counterfeit, s.handover, " + _BOX.format(txn=txn, amount=amount) +
+                            f" FROM custody_sessions s WHERE {' AND '.join(where)} ORDER BY s.ended, s.kiosk",
+                            [UPTO] * 4 + params)
 
     def audit_records(self, types: tuple[str, ...], kiosk: str | None = None) -> list[dict[str, Any]]:
         """Audit records of these types from accepted batches, each with its kiosk."""

@@ -74,25 +74,19 @@ def _apply(case: Case, r: dict[str, Any]) -> None:
     case.status = r["status"]
 
 
-def _payment_records(store: BackendStore, start: str, end: str, kiosk: str | None = None) -> dict[tuple[str, str], dict]:
+def _payment_records(store: BackendStore, start: str, end: str) -> dict[tuple[str, str], dict]:
     """(kiosk, txn) -> the kiosk's payment record (as batched) of payments that ended in [start, end)."""
-    where, params = "kind = 'payment' AND at >= ? AND at < ?", [start, end]
-    if kiosk is not None:
-        where += " AND kiosk = ?"
-        params.append(kiosk)
     with store.transaction() as sql:
-        rows = sql.rows(f"SELECT kiosk, body FROM batch_records WHERE {where}", params)
+        rows = sql.rows("SELECT kiosk, body FROM batch_records WHERE kind = 'payment' AND at >= ? AND at < ?",
+                        (start, end))
     return {(r["kiosk"], body["txn"]): body for r in rows for body in [json.loads(r["body"])]}
 
 
-def _backend_payments(store: BackendStore, start: str, end: str, kiosk: str | None = None) -> dict[tuple[str, str], dict]:
+def _backend_payments(store: BackendStore, start: str, end: str) -> dict[tuple[str, str], dict]:
     """(kiosk, txn) -> {amount, credited} of payments the backend received that ended in [start, end)."""
-    where, params = "ended >= ? AND ended < ?", [start, end]
-    if kiosk is not None:
-        where += " AND kiosk = ?"
-        params.append(kiosk)
     with store.transaction() as sql:
-        rows = sql.rows(f"SELECT kiosk, txn, amount, credited FROM payments WHERE {where}", params)
+        rows = sql.rows("SELECT kiosk, txn, amount, credited FROM payments WHERE ended >= ? AND ended < ?",
+                        (start, end))
     return {(r["kiosk"], r["txn"]): {"amount": int(r["amount"]), "credited": bool(r["credited"])} for r in rows}
 
 
@@ -101,19 +95,6 @@ def _recredited(store: BackendStore) -> dict[tuple[str, str], int]:
     with store.transaction() as sql:
         rows = sql.rows("SELECT kiosk, cash, amount FROM recredits WHERE credited = 1")
     return {(r["kiosk"], r["cash"]): int(r["amount"]) for r in rows}
-
-
-def box_known(store: BackendStore, kiosk: str, since: str | None, opened: str, session: str,
-              book: dict[str, Case]) -> dict[str, int]:
-    """What a box opened at `opened` is known to hold: credited, refused, and other (never received, claims found)."""
-    upto = opened + "\x7f"  # just after `opened`: payments that ended at the opening count too
-    received = _backend_payments(store, since or "", upto, kiosk)
-    batched = _payment_records(store, since or "", upto, kiosk)
-    credited = sum(p["amount"] for p in received.values() if p["credited"])
-    refused = sum(p["amount"] for p in received.values() if not p["credited"])
-    never = sum(p["amount"] for key, p in batched.items() if key not in received)
-    found = sum(c.amount for c in book.values() if c.kind == "claim" and c.found and c.session == session)
-    return {"credited": credited, "refused": refused, "other": never + found}
 
 
 def day_balances(store: BackendStore, start: str, end: str, books: dict[str, dict[str, Case]]) -> dict[str, dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from refbackend.fleet.cases import Case, box_known
+from refbackend.fleet.cases import Case
 from refbackend.store import BackendStore
 
 
@@ -18,14 +18,16 @@ def custody_sessions(store: BackendStore, kiosk: str | None = None, ended: tuple
     return store.custody_sessions(kiosk, ended, last_only)
 
 
-def with_credited(store: BackendStore, session: dict[str, Any], books: dict[str, dict[str, Case]]) -> dict[str, Any]:
+def with_credited(session: dict[str, Any], books: dict[str, dict[str, Case]]) -> dict[str, Any]:
     """The session with what its box is known to hold (payments ended in (since, opened]: `credited`,
     `refused`; `other`: never received, claims its count found) and `difference` (counted minus all that)."""
-    known = {"credited": None, "refused": None, "other": None}
+    box = {k: session.pop(f"box_{k}") for k in ("credited", "refused", "never")}
+    known: dict[str, int | None] = {"credited": None, "refused": None, "other": None}
     if session["opened"] is not None:
-        known = box_known(store, session["kiosk"], session["since"], session["opened"], session["session"],
-                          books.get(session["kiosk"], {}))
+        found = sum(c.amount for c in books.get(session["kiosk"], {}).values()
+                    if c.kind == "claim" and c.found and c.session == session["session"])
+        known = {"credited": int(box["credited"]), "refused": int(box["refused"]), "other": int(box["never"]) + found}
     difference = None
     if known["credited"] is not None and session["counted"] is not None:
-        difference = session["counted"] - known["credited"] - known["refused"] - known["other"]
+        difference = session["counted"] - known["credited"] - (known["refused"] or 0) - (known["other"] or 0)
     return {**session, **known, "difference": difference}

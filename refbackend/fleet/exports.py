@@ -55,7 +55,7 @@ def custody_rows(store: BackendStore, config: FleetConfig, day: date, hall: str 
     rows, books = [], case_books(store)
     for s in custody_sessions(store, ended=(start, end)):
         if s["kiosk"] in halls:
-            rows.append({"day": day.isoformat(), "hall": halls[s["kiosk"]], **with_credited(store, s, books)})
+            rows.append({"day": day.isoformat(), "hall": halls[s["kiosk"]], **with_credited(s, books)})
     return sorted(rows, key=lambda r: (r["hall"], r["kiosk"], r["ended"]))
 
 

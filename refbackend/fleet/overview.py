@@ -28,7 +28,7 @@ def fleet_view(store: BackendStore, config: FleetConfig, now: datetime, hall: st
     needed = {(s["kiosk"], s["session"]): s for s in [*custody_sessions(store, last_only=True),
                                                       *custody_sessions(store, ended=day_range)]
               if s["kiosk"] in shown}
-    sessions = sorted((with_credited(store, s, books) for s in needed.values()), key=lambda s: (s["ended"], s["kiosk"]))
+    sessions = sorted((with_credited(s, books) for s in needed.values()), key=lambda s: (s["ended"], s["kiosk"]))
     last_session = {s["kiosk"]: s for s in sessions}  # sessions are oldest first
     kiosk_alerts = defaultdict(list)
     for a in rows["alerts"]:
