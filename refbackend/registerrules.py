@@ -47,7 +47,8 @@ def check_register_record(r: dict[str, Any], where: str) -> None:
     kind = r["kind"]
     missing = FIELDS[kind] - r.keys()
     require(not missing, f"{where}: missing {sorted(missing)}")
-    extra = r.keys() - FIELDS[kind] - OPTIONAL - ({"by"} if kind == "counterfeit" else set())
+    extra = r.keys() - FIELDS[kind] - OPTIONAL - ({"by"} if kind == "counterfeit" else set()) - (
+        {"doubt"} if kind == "difference" else set())
     require(not extra, f"{where}: unknown fields {sorted(extra)}")
     _count(r["id"], f"{where}.id")
     require("uid" not in r or (is_int(r["uid"]) and r["uid"] >= 0), f"{where}.uid: integer >= 0 required")
@@ -98,6 +99,9 @@ def check_register_record(r: dict[str, Any], where: str) -> None:
 def _check_difference(r: dict[str, Any], where: str) -> None:
     _count(r["no"], f"{where}.no")
     require(r["type"] in OUTCOMES, f"{where}.type: over, short or counterfeit")
+    if "doubt" in r:  # the in-doubt note that explains an over
+        _count(r["doubt"], f"{where}.doubt")
+        require(r["type"] == "over", f"{where}.doubt: only an over is explained by an in-doubt note")
     check_amount(r["value"], f"{where}.value")
     require(r["status"] in ("open", "resolved"), f"{where}.status: open or resolved")
     if r["status"] == "open":

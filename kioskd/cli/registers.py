@@ -181,8 +181,10 @@ def _resolved(r: dict[str, Any], lang: str) -> str:
 
 
 def _show_differences(r: dict[str, Any], lang: str) -> None:
+    doubt, case = ("去向不明纸币", "差错单") if lang == "zh-CN" else ("in-doubt note", "case")
     rows = [[str(d["id"]), d["kind"], yuan(d["value"]), d["serial"] or "", local(d["at"], r["tz"]), d["status"],
-             d["outcome"] or "", " ".join(f"case {c['no']}" for c in d["cases"])] for d in r["differences"]]
+             d["outcome"] or "", " ".join([f"{doubt} {d['doubt']}"] * (d.get("doubt") is not None)
+                                          + [f"{case} {c['no']}" for c in d["cases"]])] for d in r["differences"]]
     print(table(["no", "kind", "value", "serial", "counted", "status", "outcome", "may be"], rows) if rows else "-")
 
 

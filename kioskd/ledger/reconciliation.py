@@ -19,11 +19,12 @@ from sqlite_utils import Database
 from backend_api.jcs import canonicalize
 from kioskd.ledger.audit import canonical_json
 from kioskd.ledger.chain import record
+from kioskd.ledger.countdoubts import explaining_doubts
 from kioskd.ledger.errors import LedgerError
 from kioskd.ledger.records import utc_now
 
 DIFFERENCE_COLUMNS = ("id", "session", "box_id", "kind", "value", "counterfeit", "at", "status", "outcome",
-                      "explanation", "ref", "claim", "by", "approved_by", "resolved")
+                      "explanation", "ref", "claim", "by", "approved_by", "resolved", "doubt")
 CLAIM_STATUSES = ("claimed", "compensated", "rejected", "bad_debt")
 
 
@@ -52,7 +53,8 @@ class CountStore:
                      counterfeits: list[dict[str, Any]], differences: list[dict[str, Any]]) -> dict[str, Any]:
         """The reconciled count: its audit entry, the handover record, counterfeits and differences, at once.
 
-        `differences` name their counterfeit by its index in `counterfeits` (`counterfeit`: int).
+        `differences` name their counterfeit by its index in `counterfeits` (`counterfeit`: int); an
+        over note an in-doubt note explains names it, and the note is settled (countdoubts.py).
         """
         digest = record_digest(handover)
         now = utc_now()
@@ -71,11 +73,15 @@ class CountStore:
                     "no": ids[-1], "session": session, "box_id": box_id, "value": note["value"],
                     "serial": note["serial"], "photo": None})
             nos = []
+            doubts = iter(explaining_doubts(self.db, session, box_id,
+                                            [d["value"] for d in differences if d["kind"] == "over"]))
             for diff in differences:
                 cf = None if diff.get("counterfeit") is None else ids[diff["counterfeit"]]
+                doubt = next(doubts) if diff["kind"] == "over" else None
                 cur = self.db.execute(
-                    "INSERT INTO differences (session, box_id, kind, value, counterfeit, at, status)"
-                    " VALUES (?, ?, ?, ?, ?, ?, 'open')", (session, box_id, diff["kind"], diff["value"], cf, now))
+                    "INSERT INTO differences (session, box_id, kind, value, counterfeit, at, status, doubt)"
+                    " VALUES (?, ?, ?, ?, ?, ?, 'open', ?)",
+                    (session, box_id, diff["kind"], diff["value"], cf, now, doubt))
                 nos.append(int(cur.lastrowid or 0))
                 add_register_record(self.db, "difference", self._difference_record(nos[-1]),
                                     "difference_opened")
@@ -170,7 +176,7 @@ class CountStore:
         return {"no": no, "session": row["session"], "box_id": row["box_id"], "type": row["kind"],
                 "value": row["value"], "serial": row["serial"], "status": row["status"], "outcome": row["outcome"],
                 "explanation": row["explanation"], "ref": row["ref"], "claim": row["claim"], "by": row["by"],
-                "approved_by": row["approved_by"]}
+                "approved_by": row["approved_by"], **({"doubt": row["doubt"]} if row["doubt"] is not None else {})}
 
     # -- vendor claims --------------------------------------------------------------------
     def claims(self, since: str | None = None, until: str | None = None,

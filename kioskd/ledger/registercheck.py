@@ -65,10 +65,10 @@ def check_register_tables(conn: sqlite3.Connection) -> AuditProblem | None:
         if d is None or (d.get("value"), d.get("serial"), d.get("photo")) != (value, serial, photo):
             return AuditProblem(0, f"counterfeit note {no} differs from its chain entry")
     said = _latest(conn, "difference")
-    for no, *row in conn.execute("SELECT id, kind, value, status, outcome, ref, claim, by, approved_by"
+    for no, *row in conn.execute("SELECT id, kind, value, status, outcome, ref, claim, by, approved_by, doubt"
                                  " FROM differences"):
         d = said.pop(no, None)
-        fields = ("type", "value", "status", "outcome", "ref", "claim", "by", "approved_by")
+        fields = ("type", "value", "status", "outcome", "ref", "claim", "by", "approved_by", "doubt")
         if d is None or [d.get(f) for f in fields] != row:
             return AuditProblem(0, f"difference {no} differs from its chain entry")
     said = _latest(conn, "claim")

@@ -152,3 +152,17 @@ V12_REGISTERS: tuple[str, ...] = (
     """CREATE TRIGGER register_records_no_delete BEFORE DELETE ON register_records
        BEGIN SELECT RAISE(ABORT, 'register records are append-only'); END""",
 )
+
+# Migration 16: the in-doubt note (kioskd/ledger/doubts.py) that explains a count's over note is
+# named on that note's difference, once: set when the count records the difference, never changed.
+V16_DIFFERENCE_DOUBT: tuple[str, ...] = (
+    "ALTER TABLE differences ADD COLUMN doubt INTEGER REFERENCES doubt_notes(id)"
+    " CHECK (doubt IS NULL OR kind = 'over')",
+    "CREATE UNIQUE INDEX differences_doubt ON differences(doubt) WHERE doubt IS NOT NULL",
+    "DROP TRIGGER differences_resolved_once",
+    """CREATE TRIGGER differences_resolved_once BEFORE UPDATE ON differences
+       WHEN OLD.status = 'resolved' OR NEW.id IS NOT OLD.id OR NEW.session IS NOT OLD.session
+            OR NEW.box_id IS NOT OLD.box_id OR NEW.kind IS NOT OLD.kind OR NEW.value IS NOT OLD.value
+            OR NEW.counterfeit IS NOT OLD.counterfeit OR NEW.at IS NOT OLD.at OR NEW.doubt IS NOT OLD.doubt
+       BEGIN SELECT RAISE(ABORT, 'a difference is resolved once and otherwise never changes'); END""",
+)

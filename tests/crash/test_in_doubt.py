@@ -145,6 +145,22 @@ async def test_a_note_credited_as_the_host_died_is_kept_in_doubt_and_settled_onc
         [(case_no, kind, found, account)] = world.journal(
             "SELECT no, kind, found, account FROM cases WHERE id = ?", case_id)
         assert basis.startswith("count:") and (kind, found, account) == ("claim", 1, ACCOUNTS[0])
+        # the over's difference names the in-doubt note that explains it; the note was settled once, in the chain
+        rc, out = await world.ctl("difference", "list", "--json")
+        assert rc == 0, out
+        [over] = json.loads(out)["differences"]
+        assert (over["kind"], over["value"], over["doubt"]) == ("over", 2000, 1)
+        assert (over["doubt_note"]["txn"], over["doubt_note"]["case_id"]) == (txn, case_id)
+        assert [c["no"] for c in over["cases"]] == [case_no]
+        rc, out = await world.ctl("difference", "list", "--lang", "en")
+        assert rc == 0 and f"in-doubt note 1 case {case_no}" in out, out
+        rc, out = await world.ctl("difference", "list")
+        assert f"去向不明纸币 1 差错单 {case_no}" in out, out
+        assert [json.loads(d)["doubt"] for (d,) in world.journal(
+            "SELECT data FROM audit WHERE kind = 'doubt_settled'")] == [1]
+        [(opened,)] = world.journal("SELECT data FROM audit WHERE kind = 'difference_opened'")
+        assert (json.loads(opened)["type"], json.loads(opened)["doubt"]) == ("over", 1)
+        await world.until(lambda: _backend_difference_doubts(tmp_path) == [1], "the difference at the backend")
         await world.until(lambda: world.validator.stacked == [2000], "the box unchanged")
         rc, out = await world.ctl("alerts", "--json")
         assert not [a for a in open_alerts(out) if a["code"] == "note_in_doubt"]
@@ -216,3 +232,10 @@ async def staff_page_shows_it(world: DoubtWorld, txn: str) -> None:
 def _backend_doubts(root: Path) -> int:
     with sqlite3.connect(root / "backend.sqlite3") as db:
         return int(db.execute("SELECT COUNT(*) FROM batch_records WHERE kind = 'doubt'").fetchone()[0])
+
+
+def _backend_difference_doubts(root: Path) -> list[Any]:
+    """The in-doubt note each difference record the backend filed names."""
+    with sqlite3.connect(root / "backend.sqlite3") as db:
+        return [json.loads(b).get("doubt") for (b,) in db.execute(
+            "SELECT body FROM batch_records WHERE kind = 'difference' ORDER BY batch_seq, idx")]

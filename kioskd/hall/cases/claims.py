@@ -10,7 +10,9 @@ the cases `Ledger.cases.claims_for_count(session)` lists.
 
 In-doubt notes (kioskd/ledger/doubts.py) are matched first, the same way: one the count finds
 becomes a claim case of its payment's account, linked to the count as found (staff re-credit
-it); one it does not find was not in the box. A note staff settled as in the box explains an
+it); one it does not find was not in the box. A count recorded by this kioskd settles the ones
+it finds itself, naming each on its over's difference (kioskd/ledger/countdoubts.py); this sweep
+settles the rest. A note staff settled as in the box explains an
 over of the count of its box too, so no claim is credited for the same note again.
 """
 

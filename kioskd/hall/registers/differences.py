@@ -52,14 +52,19 @@ class Differences:
         self.ledger, self.tz = ledger, tz
 
     async def listing(self, status: str | None = None, session: str | None = None) -> list[dict[str, Any]]:
-        """Differences (open ones until resolved), oldest first, each with the cases that may explain it."""
+        """Differences (open ones until resolved), oldest first, each with the cases that may explain it
+        and the in-doubt note that does (`doubt_note`: the note, its payment and its claim case)."""
         rows = await self.ledger.registers.differences(status=status, session=session)
         links: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             if row["kind"] == "over" and row["session"] not in links:
                 links[row["session"]] = await self.ledger.cases.claims_for_count(row["session"])
-        return [{**row, "cases": [c for c in links.get(row["session"], []) if c["found"] and c["value"] == row["value"]]}
-                for row in rows]
+        notes = {}
+        for no in {r["doubt"] for r in rows} - {None}:
+            note = await self.ledger.doubts.note(no)
+            notes[no] = None if note is None else note.view()
+        return [{**row, "cases": [c for c in links.get(row["session"], []) if c["found"] and c["value"] == row["value"]],
+                 "doubt_note": notes.get(row["doubt"])} for row in rows]
 
     async def resolve(self, nos: list[int], outcome: str, explanation: str, ref: str | None,
                       actor: Person, approver: Person) -> dict[str, Any]:
@@ -102,7 +107,9 @@ class Differences:
             return found.id
         case = await self.ledger.cases.case(int(ref) if ref.isdigit() else ref)
         session = rows[0]["session"]
-        if case is None or case.count_session != session or not case.found:
+        doubt = None if rows[0]["doubt"] is None else await self.ledger.doubts.note(rows[0]["doubt"])
+        by_doubt = case is not None and doubt is not None and doubt.case_id == case.id  # staff settled it before
+        if case is None or ((case.count_session != session or not case.found) and not by_doubt):
             raise RegisterError(f"case {ref} is not a claim this count found",
                                 f"差错单 {ref} 不是本次清点找到的客户申诉")
         if any(row["value"] != case.amount for row in rows) or len(rows) != 1:

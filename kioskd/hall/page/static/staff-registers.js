@@ -13,7 +13,7 @@
     r_outcome: "处理方式", r_diff_cols: ["", "编号", "类型", "面额", "冠字号", "清点时间", ""],
     r_explain: "说明", r_ref: "差错单号或凭条流水号", r_approver: "审批经理工号", r_approver_pin: "审批经理密码",
     r_resolve: "提交审批", r_resolved_done: (n, c) => `已处理 ${n} 笔差额` + (c ? `，索赔单 ${c}` : ""),
-    r_may_be: (nos) => `可能对应差错单 ${nos}`, r_month: "月份", r_claim: (no) => `索赔单 ${no}`,
+    r_may_be: (nos) => `可能对应差错单 ${nos}`, r_doubt: (no) => `去向不明纸币 ${no}`, r_month: "月份", r_claim: (no) => `索赔单 ${no}`,
     r_statuses: { claimed: "已索赔", compensated: "已赔付", rejected: "已拒赔", bad_debt: "坏账核销" },
     r_settle: "更新状态", r_vendor_ref: "厂商编号", r_print: "打印", r_printed: "已打印",
     r_holders: "当前持有人", r_copy: "钥匙编号", r_key_kinds: { terminal: "机门钥匙", box: "钱箱钥匙" },
@@ -35,6 +35,7 @@
     r_explain: "Explanation", r_ref: "Case no. or receipt serial", r_approver: "Approving manager's ID",
     r_approver_pin: "Approving manager's PIN", r_resolve: "Submit for approval",
     r_resolved_done: (n, c) => `${n} settled` + (c ? `, claim ${c}` : ""), r_may_be: (nos) => `may be case ${nos}`,
+    r_doubt: (no) => `in-doubt note ${no}`,
     r_month: "Month", r_claim: (no) => `Claim ${no}`,
     r_statuses: { claimed: "claimed", compensated: "compensated", rejected: "rejected", bad_debt: "bad debt" },
     r_settle: "Update", r_vendor_ref: "Vendor ref", r_print: "Print", r_printed: "Printed",
@@ -84,7 +85,8 @@
       h("td", {}, h("input", { type: "checkbox", name: "no", value: x.id, "data-testid": `diff-${x.id}` })),
       h("td", {}, `#${x.id}`), h("td", {}, t("r_kinds")[x.kind]), h("td", {}, money(x.value)),
       h("td", {}, x.serial || ""), h("td", {}, when(x.at)),
-      h("td", {}, x.cases.length ? t("r_may_be", x.cases.map((c) => c.no).join(", ")) : "")));
+      h("td", {}, [x.doubt_note && t("r_doubt", x.doubt_note.id),
+        x.cases.length && t("r_may_be", x.cases.map((c) => c.no).join(", "))].filter(Boolean).join(t("r_sep")))));
     return [
       h("table", { class: "figures-table", "data-testid": "differences" }, rows.length
         ? [h("tr", {}, t("r_diff_cols").map((c) => h("th", {}, c))), ...rows] : h("tr", {}, h("td", {}, t("r_none")))),
