@@ -131,11 +131,13 @@ class Daemon:
         await self._verify_journal(key)
         self.client = BackendClient(c.backend.url, c.kiosk.id, key, timeout=c.backend.timeout)
         self.on_stop("backend client", self.client.close)
-        self.batch_builder = BatchBuilder(self.ledger, self.client, on_flagged=self._flagged)
+        accepted = lambda seq: self.alerts.batch_accepted(seq)  # noqa: E731 - alerts come later
+        self.batch_builder = BatchBuilder(self.ledger, self.client, on_flagged=self._flagged, on_accepted=accepted)
         self.invoices = Invoices(self.ledger, self.client, timeout=c.backend.timeout, on_flagged=self._flagged)
         self.sender = OutboxSender(
             self.ledger, self.client, on_flagged=self._flagged,
             batch_handler=self.batch_builder.handle_conflict, invoice_handler=self.invoices.send,
+            on_batch_accepted=accepted,
         )
         self.client.on_back = self.sender.wake
         self.invoices.outbox = self.sender
@@ -371,9 +373,7 @@ class Daemon:
         self.events.put_nowait(ev.KeyPressed("screen", key))
 
     def _flagged(self, kind: str, key: str, reason: str) -> None:
-        # one alert per flagged item: each needs its own staff action
-        self.alerts.raise_alert("payment_flagged", "critical", device=f"{kind} {key}", kind=kind, key=key,
-                                reason=reason)
+        self.alerts.backend_refused(kind, key, reason)
 
 
 def rules_from(config: Config) -> Rules:

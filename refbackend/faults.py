@@ -14,6 +14,9 @@ class Faults:
     drop_after: int = 0  # commit, then close the connection without an answer
     delay: float = 0.0  # wait before handling each request (client time-outs)
     delay_after: float = 0.0  # commit, then wait before answering
+    # play a backend older than these batch record kinds: a batch holding one gets the 400 of a
+    # kind it does not know (a switch, not a count: it lasts until the "upgrade" empties it)
+    unknown_kinds: frozenset[str] = frozenset()
     paths: tuple[str, ...] | None = None  # None: every path, e.g. ("/v1/payments",)
 
     def applies(self, path: str) -> bool:

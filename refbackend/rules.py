@@ -24,7 +24,7 @@ ALERT_CODES = frozenset({
     "printer_offline", "backend_unreachable", "payment_flagged", "custody_mismatch",
     "door_open", "door_unreadable", "power_restored", "clock_skew", "cash_without_case", "staff_emergency_login", "journal_tampered",
     "patrol_missed", "box_not_emptied",
-    "note_in_doubt",
+    "note_in_doubt", "batch_refused",
 })
 SEVERITIES = frozenset({"info", "warning", "critical"})
 ALERT_STATES = frozenset({"raised", "acknowledged", "cleared"})

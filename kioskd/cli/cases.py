@@ -6,12 +6,11 @@ import argparse
 import getpass
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from kioskd.cli.staff import _run, common_options, table, yuan_to_fen
+from kioskd.cli.staff import when_local as _when
 from kioskd.customer.receipts.layout import format_money
 
 _L: dict[str, dict[str, Any]] = {
@@ -141,12 +140,6 @@ def _refund_request(a: argparse.Namespace) -> dict[str, Any]:
               getpass.getpass(f"manager {a.approver}, PIN or password to approve the refund: "))
     return {"cmd": "case_refund", "no": a.no, "amount": a.amount, "reason": a.reason, "approver": a.approver,
             "approver_secret": secret, "lang": a.voucher_lang}
-
-
-def _when(text: str | None, tz: str) -> str:
-    if not text:
-        return "-"
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(ZoneInfo(tz)).strftime("%m-%d %H:%M")
 
 
 def _show_list(r: dict[str, Any], lang: str) -> None:

@@ -8,7 +8,9 @@ import json
 import re
 import sys
 import unicodedata
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from kioskd.cli.where import resolve, unreachable
 from kioskd.control.server import ControlError, call
@@ -28,7 +30,10 @@ _L = {
               "acked": "已确认告警", "cleared": "已清除告警", "reprinted": "已补打凭条", "dup": "补打次数",
               "custody_started": "钱箱双人监管已开始：请两位技术员依次在键盘上输入工号和密码",
               "inserted": "已放入", "counterfeit": "一张假币", "handed_back": "退回",
-              "not_taking": "终端现在不收钞（状态 {state}），只在缴费放钞步骤收钞"},
+              "not_taking": "终端现在不收钞（状态 {state}），只在缴费放钞步骤收钞",
+              "uplink": "上传：待后台确认的缴费 {count} 笔（{amount}），待发送批次 {batches}",
+              "refused": "后台拒收第 {seq} 批（{since} 起，原因：{reason}），之后的批次都在等待；缴费照常入账。请通知运营方",
+              "refused_past": "上次拒收：第 {seq} 批（{since}，原因：{reason}），{cleared} 已被接受"},
     "en": {"state": "state", "devices": "devices", "box": "cash box", "outbox": "outbox", "contact": "last backend contact",
            "never": "never", "alerts": "alerts", "no_alerts": "no alerts", "notes": "notes", "problems": "problems",
            "id": "id", "code": "code", "device": "device", "severity": "severity", "at": "at", "title": "what",
@@ -37,7 +42,11 @@ _L = {
            "dup": "duplicate",
            "custody_started": "custody session started: two technicians log in at the keypad in turn",
            "inserted": "inserted", "counterfeit": "a counterfeit note", "handed_back": "handed back",
-           "not_taking": "the kiosk takes no notes now (state {state}), only at a payment's cash step"},
+           "not_taking": "the kiosk takes no notes now (state {state}), only at a payment's cash step",
+           "uplink": "uplink: {count} payment(s) awaiting the backend's answer ({amount}), {batches} batch(es) to send",
+           "refused": "the backend refuses batch {seq} (since {since}: {reason}); later batches wait behind it, "
+                      "payments are still credited: tell the operator",
+           "refused_past": "last refusal: batch {seq} ({since}: {reason}), accepted {cleared}"},
 }
 
 
@@ -218,7 +227,27 @@ def _show_status(r: dict[str, Any], lang: str) -> None:
     depth = ", ".join(f"{k} {v}" for k, v in r["outbox"].items()) or "0"
     print(f"{t['outbox']}: {depth}")
     print(f"{t['contact']}: {r['last_backend_contact'] or t['never']}")
+    _show_uplink(r, lang)
     print(f"{t['alerts']}: {r['alerts_open']}")
+
+
+def when_local(text: str | None, tz: str, fmt: str = "%m-%d %H:%M") -> str:
+    """A stored UTC time (RFC 3339) as staff read it: local to the kiosk's `tz`; "-" for none."""
+    if not text:
+        return "-"
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(ZoneInfo(tz)).strftime(fmt)
+
+
+def _show_uplink(r: dict[str, Any], lang: str) -> None:
+    t, up, tz = _L[lang], r["uplink"], r["tz"]
+    pending = up["pending"]
+    print(t["uplink"].format(count=pending["count"], amount=format_money(pending["amount"], r["currency"], lang),
+                             batches=up["batches_waiting"]))
+    refused = up["refused"]
+    if refused is not None:
+        line = t["refused_past" if refused["cleared"] else "refused"]
+        print(line.format(seq=refused["seq"], reason=refused["reason"], since=when_local(refused["since"], tz),
+                          cleared=when_local(refused["cleared"], tz)))
 
 
 def _show_alerts(r: dict[str, Any], lang: str) -> None:
@@ -249,22 +278,24 @@ def _show_txns(r: dict[str, Any], lang: str) -> None:
 
 
 def _show_txn(r: dict[str, Any], lang: str) -> None:
-    x = r["txn"]
+    x, tz = r["txn"], r.get("tz", "UTC")
     money = lambda fen: format_money(fen, "CNY", lang)  # noqa: E731
+    local = lambda text: when_local(text, tz, "%Y-%m-%d %H:%M:%S")  # noqa: E731 - stored UTC, read locally
     for key in ("seq", "id", "account", "holder", "state", "started", "ended", "ref", "reason"):
-        print(f"{key:>8}: {x[key] if x[key] is not None else '-'}")
+        value = local(x[key]) if key in ("started", "ended") else x[key]
+        print(f"{key:>8}: {value if value is not None else '-'}")
     print(f"{'amount':>8}: {money(x['amount'])}  (due {money(x['due'])})")
     if x["balance"] is not None:
         print(f"{'balance':>8}: {money(x['balance'])}")
     print(f"{'notes':>8}:")
     for n in x["notes"]:
-        print(f"          {n['at']}  {money(n['value'])}")
+        print(f"          {local(n['at'])}  {money(n['value'])}")
     if x["sent"] is not None:
         print(f"{'sent':>8}: {json.dumps(x['sent'], ensure_ascii=False)}")
     for d in x.get("in_doubt") or []:
-        print(_DOUBT[lang]["head"].format(id=d["id"], value=money(d["value"]), at=d["at"]))
+        print(_DOUBT[lang]["head"].format(id=d["id"], value=money(d["value"]), at=local(d["at"])))
         if d["state"] != "in_doubt":
-            print(_DOUBT[lang][d["state"]].format(by=d["settled_by"], at=d["settled"], basis=d["basis"],
+            print(_DOUBT[lang][d["state"]].format(by=d["settled_by"], at=local(d["settled"]), basis=d["basis"],
                                                   reason=d["reason"] or "-"))
 
 

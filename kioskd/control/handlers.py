@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import dataclasses
 import json
 import logging
@@ -14,6 +13,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from backend_api.jws import b64url_decode
 from kioskd.control.args import bool_arg as _bool
 from kioskd.control.args import date_arg as _date
 from kioskd.control.args import int_arg as _int
@@ -37,6 +37,7 @@ from kioskd.hall.accounts import (
 from kioskd.hall.range_report import range_problem, range_report
 from kioskd.hall.recheck import Recheck, staff_cleared
 from kioskd.hall.reports import daily_report, print_report
+from kioskd.uplink.status import uplink_state
 
 if TYPE_CHECKING:
     from drivers.base import DoorSensor, ReceiptPrinter
@@ -192,7 +193,7 @@ class Handlers:
             },
             "box": {"by_note": {str(v): c for v, c in sorted(counters.items())},
                     "notes": sum(counters.values()), "total": sum(v * c for v, c in counters.items())},
-            "outbox": await d.ledger.outbox_depth(),
+            "outbox": await d.ledger.outbox_depth(), "uplink": await uplink_state(d.ledger, alerts),
             "last_backend_contact": getattr(d.client, "last_contact", None),
             "alerts_open": len(alerts.open),
             "tasks": len(asyncio.all_tasks()),  # a number that must not grow over weeks (bench.soak)
@@ -259,7 +260,7 @@ class Handlers:
         full["sent"] = _jws_payload(record.payload) if record.payload else None
         # notes sent to be stacked when the kiosk stopped whose fate the validator could not tell
         full["in_doubt"] = [d.view() for d in await self.d.ledger.doubts.notes(txn=record.id)]
-        return {"txn": full}
+        return {"txn": full, "tz": self.d.config.kiosk.tz}
 
     async def receipt_reprint(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Print a copy marked 补打 DUPLICATE n, recorded in the audit chain."""
@@ -394,7 +395,6 @@ def _summary(r: TxnRecord) -> dict[str, Any]:
 def _jws_payload(jws: str) -> Any:
     """The payload of a compact JWS we signed ourselves (shown, not verified)."""
     try:
-        part = jws.split(".")[1]
-        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        return json.loads(b64url_decode(jws.split(".")[1]))
     except (IndexError, ValueError):
         return jws

@@ -34,7 +34,7 @@ CODES = (
     "printer_offline", "backend_unreachable", "payment_flagged", "custody_mismatch",
     "door_open", "door_unreadable", "power_restored", "clock_skew", "cash_without_case", "staff_emergency_login", "journal_tampered",
     "patrol_missed", "box_not_emptied",
-    "note_in_doubt",
+    "note_in_doubt", "batch_refused",
 )
 STATES = ("raised", "acknowledged", "cleared")
 RECENT = 50  # cleared alerts kept for `kioskctl alerts`
@@ -55,6 +55,7 @@ DEVICES: dict[str, str] = {
     "patrol_missed": "kiosk",  # no patrol within [patrol] every during opening hours
     "box_not_emptied": "cashbox",  # [close] box_emptied: no custody session emptied the box that day
     "note_in_doubt": "ledger",  # named per note: "doubt <id>"
+    "batch_refused": "backend",  # named per batch: "batch <seq>"
 }
 
 # What staff read (zh-CN, en) for each code.
@@ -83,6 +84,9 @@ TITLES: dict[str, tuple[str, str]] = {
     "box_not_emptied": ("今日未清机", "cash box not emptied today"),
     "note_in_doubt": ("纸币去向不明（重启时无法确认是否入箱）", "note in doubt (after a restart the validator "
                       "could not tell whether it went into the box)"),
+    "batch_refused": ("后台拒收数据批次，之后的批次都在等待上传（缴费照常入账）：请通知运营方",
+                      "the backend refused a batch; later batches wait behind it (payments are still "
+                      "credited): tell the operator"),
 }
 
 
@@ -168,6 +172,18 @@ class Alerts:
         alert = self.open.get((code, device or DEVICES[code]))
         if alert is not None:
             self._clear(alert, by="")
+
+    def backend_refused(self, kind: str, key: str, reason: str) -> None:
+        """The backend refused an outbox item for good: a flagged payment (or invoice, alert), or a batch."""
+        if kind == "batch":  # kept, and every later batch waits behind it: the operator must act
+            self.raise_alert("batch_refused", "critical", device=f"batch {key}", seq=int(key), reason=reason)
+            return
+        # one alert per flagged item: each needs its own staff action
+        self.raise_alert("payment_flagged", "critical", device=f"{kind} {key}", kind=kind, key=key, reason=reason)
+
+    def batch_accepted(self, seq: str) -> None:
+        """The backend accepted batch `seq`: a refusal of it is over."""
+        self.clear_alert("batch_refused", f"batch {seq}")
 
     def is_open(self, code: str, device: str = "") -> bool:
         """Whether `code` is open for `device` (any device when not named)."""

@@ -23,6 +23,8 @@ PRINTER_FAULTS = ("paper_low", "paper_out", "cover_open", "offline")
 DOOR_FAULT = "door_open"  # the simulated door switch: a GPIO-style value file in the state dir
 DOOR_UNREADABLE = "door_unreadable"  # the value file reads neither 0 nor 1 (a cut cable, a bad export)
 BACKEND_FAULT = "backend_down"  # the reference backend answers every request 503
+# the backend predates customers' ratings: a batch with one gets 400 (a backend older than the kiosk)
+RATINGS_FAULT = "backend_predates_ratings"
 def validator_emulator(driver: str, **options: Any) -> Any:
     """A new wire emulator for `driver` (options such as encrypted=True for eSSP)."""
     return VALIDATORS[driver].emulator_class()(**options)
@@ -102,6 +104,8 @@ class Simulation:
             self._set_door(False, "?\n" if on else None)
         elif name == BACKEND_FAULT:
             self.backend.faults.fail_5xx = 10**9 if on else 0
+        elif name == RATINGS_FAULT:
+            self.backend.faults.unknown_kinds = frozenset({"rating"} if on else ())
         elif name in self.validator.faults:
             self.validator.set_fault(name, on)
         else:
@@ -118,6 +122,7 @@ class Simulation:
         switches = {name: bool(on) for name, on in self.validator.faults.items()}
         switches.update({name: bool(getattr(self.printer, name)) for name in PRINTER_FAULTS})
         switches[BACKEND_FAULT] = self.backend.faults.fail_5xx > 0
+        switches[RATINGS_FAULT] = "rating" in self.backend.faults.unknown_kinds
         level = self.door.read_text(encoding="ascii").strip() if self.door.exists() else ""
         switches[DOOR_FAULT], switches[DOOR_UNREADABLE] = level == "1", level not in ("0", "1")
         return switches

@@ -35,12 +35,13 @@ def read_payment_answer(txn: str, answer: Answer) -> PaymentOutcome:
         # A 200 we cannot read is not proof of credit; resending the same payload is safe.
         return PaymentOutcome("unknown", reason=f"unreadable 200 answer: {body}")
     if answer.status in FLAG_STATUSES:
-        return PaymentOutcome("flagged", reason=_reason(answer))
+        return PaymentOutcome("flagged", reason=refusal_reason(answer))
     # 401 (key not enrolled yet, clock), 404, 429...: not a verdict on this payment.
     return PaymentOutcome("unknown", reason=f"HTTP {answer.status} {body}")
 
 
-def _reason(answer: Answer) -> str:
+def refusal_reason(answer: Answer) -> str:
+    """The backend's refusal in one line: its `error`, then its `reason` or `detail`."""
     error = answer.error or f"http_{answer.status}"
     extra = answer.body.get("reason") or answer.body.get("detail")
     return f"{error}: {extra}" if extra else error

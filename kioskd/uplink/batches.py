@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from kioskd.ledger.records import utc_now
+from kioskd.uplink.answers import refusal_reason
 from kioskd.uplink.client import BATCHES_PATH, Answer, BackendClient
 from kioskd.uplink.errors import Unreachable
-from kioskd.uplink.outbox import FlaggedHook
+from kioskd.uplink.outbox import AcceptedHook, FlaggedHook
 
 if TYPE_CHECKING:
     from kioskd.ledger import Ledger, OutboxItem
@@ -50,10 +51,12 @@ def batch_digest(jws: str) -> str:
 class BatchBuilder:
     """Cuts records into chained batches in the outbox and answers the backend's 409s."""
 
-    def __init__(self, ledger: Ledger, client: BackendClient, *, on_flagged: FlaggedHook | None = None) -> None:
+    def __init__(self, ledger: Ledger, client: BackendClient, *, on_flagged: FlaggedHook | None = None,
+                 on_accepted: AcceptedHook | None = None) -> None:
         self.ledger = ledger
         self.client = client
         self.on_flagged = on_flagged
+        self.on_accepted = on_accepted
         self._forks_told: set[str] = set()
 
     async def add(self, records: Sequence[dict[str, Any]], batched_head: tuple[int, str]) -> list[int]:
@@ -91,7 +94,7 @@ class BatchBuilder:
             self._forks_told.add(item.key)  # one critical alert per batch, not per retry
             log.critical("batch %s: backend reports a fork; batch kept", item.key)
             if self.on_flagged:
-                self.on_flagged("batch", item.key, "fork")
+                self.on_flagged("batch", item.key, refusal_reason(answer))
         return None  # kept: retried with backoff
 
     async def _fill_gap(self, item: OutboxItem, expected: int) -> str | None:
@@ -111,6 +114,13 @@ class BatchBuilder:
                 return None
             if not (resent.status == 200 and resent.body.get("status") == "accepted"):
                 log.error("batch %s: resend of %s answered %s %s", seq, missing, resent.status, resent.body)
+                if resent.status == 400 and self.on_flagged:  # marked done by a kioskd before the rule
+                    self.on_flagged("batch", str(missing), refusal_reason(resent))
                 return None
+            self._accepted(str(missing))
         await self.ledger.outbox_done(item.id, f"accepted after resending from {expected}")
         return "done"
+
+    def _accepted(self, seq: str) -> None:
+        if self.on_accepted:
+            self.on_accepted(seq)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from backend_api.fields import format_utc
 from kioskd.system.clock import wall_now
-from kioskd.uplink.answers import read_payment_answer
+from kioskd.uplink.answers import read_payment_answer, refusal_reason
 from kioskd.uplink.client import BATCHES_PATH, PAYMENTS_PATH, Answer, BackendClient
 from kioskd.uplink.errors import Unreachable
 
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 KINDS = ("payment", "alert", "batch", "case", "invoice")
 FlaggedHook = Callable[[str, str, str], None]  # (kind, key, reason): raise an alert for staff
 CreditedHook = Callable[[str, int | None, str | None], None]  # (txn, balance, ref): a pending payment got credited
+AcceptedHook = Callable[[str], None]  # (batch seq): the backend accepted this batch
 BatchHandler = Callable[["OutboxItem", Answer], Awaitable[str | None]]
 # a case's re-credit or void request: sends it, records a definite answer (None), else why to retry
 CaseHandler = Callable[["OutboxItem"], Awaitable[str | None]]
@@ -55,6 +56,7 @@ class OutboxSender:
         batch_handler: BatchHandler | None = None,
         case_handler: CaseHandler | None = None,
         invoice_handler: ItemHandler | None = None,
+        on_batch_accepted: AcceptedHook | None = None,
         first_backoff: float = 1.0,
         backoff_cap: float = 300.0,
         idle_poll: float = 60.0,
@@ -68,6 +70,7 @@ class OutboxSender:
         self.batch_handler = batch_handler
         self.case_handler = case_handler  # kioskd.hall.cases: re-credits and voids
         self.invoice_handler = invoice_handler  # kioskd.uplink.invoices; without it invoices wait
+        self.on_batch_accepted = on_batch_accepted  # clears the batch_refused alert
         self.first_backoff = first_backoff
         self.backoff_cap = backoff_cap
         self.idle_poll = idle_poll
@@ -224,11 +227,16 @@ class OutboxSender:
 
     async def _finish_batch(self, item: OutboxItem, answer: Answer) -> str:
         if answer.status == 200 and answer.body.get("status") == "accepted":
-            return await self.done(item, answer)
-        if answer.status == 400:
             await self.done(item, answer)
-            self._flag("batch", item.key, f"bad_request: {answer.body.get('detail', '')}")
+            if self.on_batch_accepted:
+                self.on_batch_accepted(item.key)
             return "done"
+        if answer.status == 400:
+            # kept, never marked done: seqs have no gaps, so every later batch waits behind this
+            # one; staff are told, and it goes again until the backend (upgraded) accepts it
+            reason = refusal_reason(answer)
+            self._flag("batch", item.key, reason)
+            return await self.retry(item, f"refused: {reason}")
         if answer.status == 409 and self.batch_handler is not None:
             verdict = await self.batch_handler(item, answer)
             if verdict is not None:

@@ -35,6 +35,23 @@ async def build_status(ledger: Ledger, alerts: Alerts, state: str, capacity: int
     }
 
 
+async def uplink_state(ledger: Ledger, alerts: Alerts) -> dict[str, Any]:
+    """What staff see of the link: payments awaiting the backend's answer, batches waiting, a refused batch.
+
+    `refused` is the open batch_refused alert (`cleared` null), else the last one cleared (when
+    that batch was accepted), else null.
+    """
+    money = await ledger.cases.unresolved_money()
+    depth = await ledger.outbox_depth()
+    now = [a for a in alerts.open.values() if a.code == "batch_refused"]
+    past = [a for a in reversed(alerts.recent) if a.code == "batch_refused"]
+    last = min(now, key=lambda a: a.detail.get("seq", 0)) if now else (past[0] if past else None)
+    refused = None if last is None else {
+        "seq": last.detail.get("seq"), "reason": last.detail.get("reason"), "since": last.raised_at,
+        "cleared": None if now else last.at}
+    return {"pending": money["pending"], "batches_waiting": depth.get("batch", 0), "refused": refused}
+
+
 async def send_status(client: BackendClient, status: dict[str, Any]) -> bool:
     """Send one status; False when it did not get through (the next one replaces it)."""
     try:

@@ -55,6 +55,13 @@ async def test_staff_look_up_reprint_and_close_the_day(kiosk: RunningKiosk, staf
     assert by_id["seq"] == 1
     code, text = await staff.run("txn", "show", "2")
     assert code == 0 and "50.00 元" in text and ACCOUNT_B in text
+    # times are stored in UTC and shown in the kiosk's local time (Asia/Shanghai), to the second
+    code, text = await staff.run("txn", "show", "1")
+    text = text.split("    sent:")[0]  # what was sent is the wire payload, as signed (UTC)
+    for stored in [n["at"] for n in shown["notes"]] + [shown["started"], shown["ended"]]:
+        moment = datetime.fromisoformat(stored.replace("Z", "+00:00"))
+        assert moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S") in text, stored
+        assert stored not in text and moment.strftime("%H:%M:%S") not in text
     code, text = await staff.run("txn", "show", "99")
     assert code == 1 and "no transaction 99" in text
 

@@ -1,4 +1,4 @@
-"""Batches: chained, <= 1,000 records, accepted by the backend; gap resent, fork kept and alerted."""
+"""Batches: chained, <= 1,000 records, accepted by the backend; gap resent, fork and 400 kept and alerted."""
 
 from __future__ import annotations
 
@@ -26,10 +26,13 @@ def head_of(batched: list[dict]) -> tuple[int, str]:
     return batched[-1]["seq"], batched[-1]["hash"]
 
 
-def setup(client: BackendClient, flagged: list) -> tuple[FakeOutbox, BatchBuilder, OutboxSender]:
+def setup(client: BackendClient, flagged: list, accepted: list | None = None
+          ) -> tuple[FakeOutbox, BatchBuilder, OutboxSender]:
     outbox = FakeOutbox()
-    builder = BatchBuilder(outbox, client, on_flagged=lambda *a: flagged.append(a))
-    sender = OutboxSender(outbox, client, batch_handler=builder.handle_conflict, first_backoff=0.01)
+    seqs = [] if accepted is None else accepted
+    builder = BatchBuilder(outbox, client, on_flagged=lambda *a: flagged.append(a), on_accepted=seqs.append)
+    sender = OutboxSender(outbox, client, batch_handler=builder.handle_conflict, first_backoff=0.01,
+                          on_flagged=lambda *a: flagged.append(a), on_batch_accepted=seqs.append)
     return outbox, builder, sender
 
 
@@ -79,7 +82,7 @@ async def test_fork_is_kept_and_alerted_once(client: BackendClient, backend: Ref
     item = await rewritten.outbox_next("batch")
     assert await sender2.send(item) == "retry"
     assert await sender2.send(await rewritten.outbox_next("batch")) == "retry"
-    assert flagged == [("batch", "1", "fork")]
+    assert flagged == [("batch", "1", "fork: another batch 1 was accepted")]
     kept = await rewritten.outbox_next("batch")
     assert kept.body == item.body and kept.tries == 2
 
@@ -109,3 +112,51 @@ async def test_a_batch_stays_under_the_backends_body_limit(
     assert len(seqs) > 1
     assert all(len(i.body) < MAX_BODY for i in outbox.items)
     assert await send_all(outbox, sender) == ["done"] * len(seqs)
+
+
+
+RATING = {"kind": "rating", "id": 1, "txn": "0b7e4c1e-3f7a-4b8e-9d55-2f6a8c1d9e01", "seq": 1, "rating": "good",
+          "at": "2026-11-23T01:02:03Z"}
+KNOWN = sorted({"payment", "audit", "alert", "case", "invoice", "handover", "counterfeit", "difference", "claim",
+                "key", "patrol", "doubt"})
+REFUSED = ("batch", "1", f"bad_request: records[3].kind: one of {KNOWN} required")
+
+
+async def test_a_refused_batch_is_kept_and_the_later_ones_wait_until_the_backend_accepts_it(
+    client: BackendClient, backend: ReferenceBackend, flagged: list
+) -> None:
+    accepted: list[str] = []
+    outbox, builder, sender = setup(client, flagged, accepted)
+    await builder.add([*records(3), RATING], START)
+    await builder.add(records(2, 3), head_of(records(3)))
+    backend.faults.unknown_kinds = frozenset({"rating"})  # a backend older than ratings: 400
+    first = await outbox.outbox_next("batch")
+    assert await sender.send(first) == "retry"
+    assert await sender.send(await outbox.outbox_next("batch")) == "retry"
+    kept = await outbox.outbox_next("batch")
+    assert (kept.key, kept.body, kept.tries, kept.done) == ("1", first.body, 2, None)  # never dropped
+    assert flagged == [REFUSED, REFUSED]  # told each time (the alert de-duplicates)
+    assert backend.hits["/v1/batches"] == 2  # batch 2 never went out in its place: no 409 gap storm
+    assert backend.store.report()["audit_heads"] == []
+    backend.faults.unknown_kinds = frozenset()  # the operator upgraded the backend
+    assert await send_all(outbox, sender) == ["done", "done"]
+    assert accepted == ["1", "2"]
+    assert backend.store.report()["audit_heads"][0]["batch_seq"] == 2
+
+
+async def test_a_batch_an_older_kioskd_dropped_on_400_is_named_when_the_gap_is_filled(
+    client: BackendClient, backend: ReferenceBackend, flagged: list
+) -> None:
+    accepted: list[str] = []
+    outbox, builder, sender = setup(client, flagged, accepted)
+    await builder.add([*records(3), RATING], START)
+    await builder.add(records(2, 3), head_of(records(3)))
+    await outbox.outbox_done(1, '{"status": 400}')  # what kioskd did before it kept refused batches
+    backend.faults.unknown_kinds = frozenset({"rating"})
+    second = await outbox.outbox_next("batch")
+    assert second.key == "2" and await sender.send(second) == "retry"  # 409 gap; 1 again: 400
+    assert flagged == [REFUSED]  # the batch the backend refuses is named, not the one waiting
+    backend.faults.unknown_kinds = frozenset()
+    assert await send_all(outbox, sender) == ["done"]
+    assert accepted == ["1", "2"]
+    assert backend.store.report()["audit_heads"][0]["batch_seq"] == 2

@@ -47,7 +47,21 @@
     h("strong", {}, alertTitle(a)),
     h("span", { class: "meta" }, `${t("severities")[a.severity] || a.severity} · ${when(a.raised_at || a.at)}`),
     h("span", { class: "meta" }, state),
+    a.detail && a.detail.reason ? h("span", { class: "meta", "data-testid": "alert-reason" },
+      `${t("reason")}: ${a.detail.reason}`) : null,
     buttons.length ? h("span", { class: "actions" }, buttons) : null);
+  }
+
+  function uplinkCell(s) {
+    // payments the backend has not answered, batches to send, and a batch it refuses (the chain waits)
+    const up = s.uplink;
+    const r = up.refused;
+    const refusal = !r ? null : h("p", { class: r.cleared ? "" : "trouble", "data-testid": "uplink-refused",
+      "data-seq": r.seq, "data-cleared": r.cleared ? "yes" : "no" },
+    r.cleared ? t("uplink_refused_past", r.seq, when(r.since), when(r.cleared))
+      : t("uplink_refused", r.seq, when(r.since), r.reason));
+    return h("dd", { "data-testid": "uplink", "data-batches": up.batches_waiting },
+      t("uplink_line", up.pending.count, money(up.pending.amount, s.currency), up.batches_waiting), refusal);
   }
 
   function render(panel) {
@@ -64,7 +78,8 @@
           Object.entries(s.devices).map((d) => deviceRow(d, alerts)))),
         h("dt", {}, t("box")), h("dd", { "data-testid": "box" }, t("notes", s.box.notes, money(s.box.total, s.currency))),
         h("dt", {}, t("outbox")), h("dd", { "data-testid": "outbox" }, t("items", depth)),
-        h("dt", {}, t("backend")), h("dd", { "data-testid": "backend" }, when(s.last_backend_contact))),
+        h("dt", {}, t("backend")), h("dd", { "data-testid": "backend" }, when(s.last_backend_contact)),
+        h("dt", {}, t("uplink")), uplinkCell(s)),
       h("h2", {}, t("alerts")),
       alerts.length ? h("ul", { class: "alerts", "data-testid": "alerts" }, alerts.map(alertCard))
         : h("p", { "data-testid": "no-alerts" }, t("no_alerts")));

@@ -35,6 +35,11 @@ const TEXT = {
     alert_state: "处理状态", no_alerts: "无告警", ack: "确认", clear: "解除",
     acked: "已确认告警", cleared: "已解除告警",
     acked_by: (by) => `已确认（${by}）`,
+    uplink: "上传后台", reason: "原因",
+    uplink_line: (count, amount, batches) => `待后台确认的缴费 ${count} 笔（${amount}），待发送批次 ${batches}`,
+    uplink_refused: (seq, since, reason) =>
+      `后台拒收第 ${seq} 批（${since} 起，原因：${reason}），之后的批次都在等待；缴费照常入账。请通知运营方`,
+    uplink_refused_past: (seq, since, cleared) => `上次拒收：第 ${seq} 批（${since}），${cleared} 已被接受`,
     device_names: { validator: "识币器", printer: "打印机", door: "机门" },
     device_states: { online: "在线", open: "打开", closed: "关闭", unreadable: "无法读取" },
     notes: (n, total) => `${n} 张，共 ${total}`,
@@ -98,6 +103,12 @@ const TEXT = {
     alert_state: "State", no_alerts: "No open alerts", ack: "Acknowledge", clear: "Clear",
     acked: "Alert acknowledged", cleared: "Alert cleared",
     acked_by: (by) => `acknowledged (${by})`,
+    uplink: "Uplink", reason: "Reason",
+    uplink_line: (count, amount, batches) =>
+      `${count} payment(s) awaiting the backend's answer (${amount}), ${batches} batch(es) to send`,
+    uplink_refused: (seq, since, reason) => `The backend refuses batch ${seq} (since ${since}: ${reason}); `
+      + "later batches wait behind it, payments are still credited: tell the operator",
+    uplink_refused_past: (seq, since, cleared) => `Last refusal: batch ${seq} (${since}), accepted ${cleared}`,
     device_names: { validator: "note validator", printer: "printer", door: "door" },
     device_states: { online: "online", open: "open", closed: "closed", unreadable: "unreadable" },
     notes: (n, total) => `${n} notes, ${total}`,
