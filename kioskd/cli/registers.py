@@ -110,6 +110,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--problem", action="append", choices=("screen", "paper", "seal"),
                    help="a check that is not fine (repeat for more); seal: signs of tampering")
     p.add_argument("--note")
+    p = leaf(pt, "note", "add a note to a patrol afterwards (a keypad check-in has none): its own audit entry",
+             lambda a: {"cmd": "patrol_note", "no": a.no, "note": a.note},
+             lambda r, lang: print(f"{'巡检' if lang == 'zh-CN' else 'patrol'} #{r['note']['patrol']}: {r['note']['note']}"))
+    p.add_argument("no", type=int, help="the patrol's number (patrol list --json: id)")
+    p.add_argument("--note", required=True)
     p = leaf(pt, "list", "patrols of local days (default today)",
              lambda a: {"cmd": "patrol_list", "since": a.since, "until": a.until, **printing(a)}, _show_patrols,
              "patrols", printable=True)

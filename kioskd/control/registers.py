@@ -76,6 +76,7 @@ def register_commands(daemon: RegisterSide, accounts: Accounts, require: Callabl
         "key_list": (c.keys, frozenset({"month"}) | printing, "register_view"),
         "key_hand": (c.hand_key, frozenset({"copy", "key", "to", "to_secret", "reason"}), "key_hand"),
         "patrol_check": (c.patrol, frozenset({"screen_ok", "paper_ok", "seal_ok", "note"}), "patrol"),
+        "patrol_note": (c.patrol_note, frozenset({"no", "note"}), "patrol"),
         "patrol_list": (c.patrols, frozenset({"since", "until"}) | printing, "register_view"),
         "worklog": (c.worklog, frozenset({"since", "until", "kind", "person", "limit"}) | printing, "register_view"),
         "report_period": (c.period, frozenset({"period", "date"}), "report_view"),
@@ -213,6 +214,10 @@ class _Commands:
         """A patrol check-in: screen_ok, paper_ok, seal_ok (true or false) and a note."""
         checks = {k: req.get(k) for k in ("screen_ok", "paper_ok", "seal_ok")}
         return {"patrol": await _refused(self.r.patrols.check_in(actor, checks, str_arg(req, "note", "")))}
+
+    async def patrol_note(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
+        """A note added to a patrol afterwards (a keypad check-in has none), by the one who asks."""
+        return {"note": await _refused(self.r.patrols.add_note(actor, int_arg(req, "no"), str_arg(req, "note")))}
 
     async def patrols(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Patrols of local days since..until (default today); print=true prints them."""

@@ -42,11 +42,11 @@ def to_csv(columns: tuple[str, ...] | list[str], rows: list[dict[str, Any]]) -> 
 # The registers' CSV exports (kioskctl ... --csv): the columns of each, in order (docs/spec/registers.md).
 REGISTER_COLUMNS: dict[str, tuple[str, ...]] = {
     "differences": ("no", "session", "box_id", "kind", "value", "serial", "at", "status", "outcome", "explanation",
-                    "ref", "claim", "by", "approved_by", "resolved"),
+                    "ref", "claim", "by", "approved_by", "resolved", "doubt"),
     "claims": ("no", "session", "box_id", "created", "notes", "amount", "status", "serials", "vendor_ref", "remark",
                "by", "updated", "updated_by"),
     "keys": ("at", "copy", "key", "from", "from_name", "to", "to_name", "reason", "by"),
-    "patrols": ("at", "by", "by_name", "via", "screen_ok", "paper_ok", "seal_ok", "note"),
+    "patrols": ("at", "by", "by_name", "via", "screen_ok", "paper_ok", "seal_ok", "note", "notes"),
     "worklog": ("seq", "at", "kind", "by", "by_name", "data", "hash"),
 }
 
@@ -60,6 +60,7 @@ def register_rows(name: str, reply: dict[str, Any]) -> list[dict[str, Any]]:
                 for c in reply["claims"]]
     if name == "keys":
         return [{**h, "from": h["from_id"], "to": h["to_id"]} for h in reply["handovers"]]
-    if name == "patrols":
-        return reply["patrols"]
+    if name == "patrols":  # notes added afterwards: at, by, by_name, note each
+        return [{**p, "notes": [{k: n[k] for k in ("at", "by", "by_name", "note")} for n in p["notes"]]}
+                for p in reply["patrols"]]
     return [{**e, "by": e["data"].get("by"), "by_name": e["data"].get("by_name")} for e in reply["entries"]]

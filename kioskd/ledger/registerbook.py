@@ -89,6 +89,10 @@ class RegisterBook:
         """A patrol check-in."""
         return await self._call(self._registers.patrol, by, checks, note)
 
+    async def patrol_note(self, no: int, note: str, by: dict[str, Any]) -> dict[str, Any]:
+        """A note added to a patrol afterwards (its own chain entry)."""
+        return await self._call(self._registers.patrol_note, no, note, by)
+
     async def patrols(self, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]:
         """Patrols in a window."""
         return await self._call(self._registers.patrols, since, until)

@@ -8,12 +8,14 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from kioskd.ledger.audit import append_entry
 from kioskd.ledger.errors import LedgerError
 from kioskd.ledger.reconciliation import add_register_record
 from kioskd.ledger.records import utc_now
 
 KEYS = ("terminal", "box")
 CHECKS = ("screen_ok", "paper_ok", "seal_ok")
+PATROL_NOTE = "patrol_note"  # the chain entry of a note added to a patrol afterwards: {patrol, note, by, ...}
 
 
 class RegisterStore:
@@ -77,10 +79,29 @@ class RegisterStore:
             add_register_record(self.db, "patrol", record)
         return {**record, "at": now}
 
+    def patrol_note(self, no: int, note: str, by: dict[str, Any]) -> dict[str, Any]:
+        """A note added to patrol `no` afterwards: its own chain entry, the patrol's row never changed."""
+        with self.db.atomic():
+            if next(iter(self.db.query("SELECT id FROM patrols WHERE id = ?", (no,))), None) is None:
+                raise LedgerError(f"no patrol {no}")
+            seq, _ = append_entry(self.db.conn, PATROL_NOTE, {"patrol": no, "note": note, **by})
+            at = self.db.execute("SELECT at FROM audit WHERE seq = ?", (seq,)).fetchone()[0]
+        return {"patrol": no, "note": note, **by, "seq": seq, "at": at}
+
     def patrols(self, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]:
-        """Patrols in [since, until), oldest first."""
-        return [{**r, **{c: bool(r[c]) for c in CHECKS}} for r in self.db.query(
+        """Patrols in [since, until), oldest first, each with the notes added to it later (`notes`)."""
+        rows = [{**r, **{c: bool(r[c]) for c in CHECKS}, "notes": []} for r in self.db.query(
             "SELECT * FROM patrols WHERE at >= ? AND at < ? ORDER BY id", (since or "", until or "~"))]
+        by_no = {r["id"]: r for r in rows}
+        if rows:
+            for seq, at, data in self.db.execute(
+                    "SELECT seq, at, data FROM audit WHERE kind = ? AND json_extract(data, '$.patrol') BETWEEN ? AND ?"
+                    " ORDER BY seq", (PATROL_NOTE, rows[0]["id"], rows[-1]["id"])):
+                d = json.loads(data)
+                if d["patrol"] in by_no:
+                    by_no[d["patrol"]]["notes"].append({"seq": seq, "at": at, "note": d["note"], "by": d.get("by"),
+                                                        "by_name": d.get("by_name") or ""})
+        return rows
 
     def last_patrol(self) -> str | None:
         """When the last patrol checked in, or None."""

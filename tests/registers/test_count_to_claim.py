@@ -222,6 +222,19 @@ async def keys_patrols_and_photos_by_kioskctl(kiosk: Any, state: Path) -> None:
     [row] = list(csv.DictReader(io.StringIO(patrols.stdout)))
     assert (row["by"], row["screen_ok"], row["seal_ok"], row["note"]) == ("2001", "True", "False",
                                                                           "scratch by the lock")
+    # a note added to the patrol afterwards, by a manager: shown under it, with who added it
+    noted = kioskctl("patrol", "note", "1", "--note", "lock checked, no entry", "--lang", "en", *manager,
+                     stdin=STAFF["8001"][2] + "\n")
+    assert noted.returncode == 0 and "patrol #1: lock checked, no entry" in noted.stdout, noted.stderr
+    listed = kioskctl("patrol", "list", "--lang", "en", *hall, stdin=STAFF["2001"][2] + "\n")
+    lines = listed.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("#1 ") and "2001 王芳" in line)
+    assert lines[at + 1:at + 3] == ["  screen ok paper ok seal PROBLEM", "  scratch by the lock"]
+    assert lines[at + 3].startswith("  + ") and lines[at + 3].endswith(" 8001 赵经理: lock checked, no entry")
+    assert kioskctl("patrol", "note", "99", "--note", "x", *hall, stdin=STAFF["2001"][2] + "\n").returncode != 0
+    patrols = kioskctl("patrol", "list", "--csv", *hall, stdin=STAFF["2001"][2] + "\n")
+    [row] = list(csv.DictReader(io.StringIO(patrols.stdout)))
+    assert [(n["by"], n["note"]) for n in json.loads(row["notes"])] == [("8001", "lock checked, no entry")]
 
 
 async def backend_has(state: Path, kind: str, test: Any) -> None:

@@ -114,6 +114,27 @@ async def test_a_missed_patrol_raises_the_alert_and_a_check_in_clears_it(site: S
     assert (await site.entries("patrol"))[0]["via"] == "keypad"
 
 
+async def test_a_note_is_added_to_a_keypad_patrol_as_its_own_chain_entry(site: Site) -> None:
+    patrols = Patrols(site.ledger, FakeAlerts(), PatrolConfig(every=3600.0), "Asia/Shanghai")
+    on_duty = Person("2001", "王芳", "hall", "keypad")
+    done = await patrols.check_in(on_duty, {"screen_ok": True, "paper_ok": False, "seal_ok": True}, "",
+                                  note_required=False)  # the keypad has no letters
+    [before] = await site.ledger.registers.patrols()
+    with pytest.raises(RegisterError, match="1 to 500 characters"):
+        await patrols.add_note(MANAGER, done["no"], "  ")
+    with pytest.raises(RegisterError, match="no patrol 99"):
+        await patrols.add_note(MANAGER, 99, "打印纸用完")
+    added = await patrols.add_note(MANAGER, done["no"], "打印纸用完，已更换新卷")
+    assert (added["patrol"], added["by"], added["by_name"], added["via"]) == (done["no"], "8001", "赵经理", "page")
+    # the patrol's row never changes; the note is an entry of its own, naming who added it
+    [listed] = await site.ledger.registers.patrols()
+    assert {**listed, "notes": []} == before  # (the patrols table refuses updates, migration 12)
+    assert await site.entries("patrol_note") == [{"patrol": done["no"], "note": "打印纸用完，已更换新卷", "by": "8001",
+                                                  "by_name": "赵经理", "by_role": "manager", "via": "page"}]
+    assert listed["note"] == "" and [(n["by"], n["by_name"], n["note"]) for n in listed["notes"]] == [
+        ("8001", "赵经理", "打印纸用完，已更换新卷")]
+
+
 async def test_the_daily_close_alerts_a_box_not_emptied_that_day(site: Site) -> None:
     alerts = FakeAlerts()
     today = date.today()

@@ -86,7 +86,8 @@ CASE_ROUTES = [
 
 # the registers tab (issue 18): each a control command of kioskd.control.registers, its JSON body the arguments
 REGISTER_COMMANDS = frozenset({"difference_list", "difference_resolve", "counterfeit_photo", "claim_list", "claim_show",
-                               "claim_settle", "handover_show", "key_list", "key_hand", "patrol_check", "patrol_list",
+                               "claim_settle", "handover_show", "key_list", "key_hand", "patrol_check", "patrol_note",
+                               "patrol_list",
                                "worklog", "report_period"})
 
 

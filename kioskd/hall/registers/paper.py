@@ -95,12 +95,14 @@ def key_register_lines(copies: list[dict[str, Any]], handovers: list[dict[str, A
 
 def patrol_lines(patrols: list[dict[str, Any]], title_when: str, kiosk: str, locale: str = "zh-CN",
                  tz: str = "UTC") -> list[str]:
-    """Patrols: who, when, each check, the note."""
+    """Patrols: who, when, each check, the note, and notes added afterwards (+ when, who: note)."""
     t = _T[locale]
     lines = [t["patrol_title"], f"{t['kiosk']}: {kiosk}", title_when, RULE]
     for p in patrols:
         checks = " ".join(f"{name} {t['ok'] if p[key] else t['problem']}" for key, name in t["checks"].items())
-        lines += [f"{local(p['at'], tz)} {p['by']} {p['by_name']}", f"  {checks}"] + ([f"  {p['note']}"] if p["note"] else [])
+        lines += [f"#{p['id']} {local(p['at'], tz)} {p['by']} {p['by_name']}", f"  {checks}"]
+        lines += [f"  {p['note']}"] if p["note"] else []
+        lines += [f"  + {local(n['at'], tz)} {who(n)}: {n['note']}" for n in p.get("notes", [])]
     return lines if patrols else [*lines, t["none"]]
 
 

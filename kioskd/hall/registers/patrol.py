@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from kioskd.hall.registers.differences import RegisterError
+from kioskd.ledger import LedgerError
 from kioskd.system.clock import wall_now
 
 if TYPE_CHECKING:
@@ -67,6 +68,16 @@ class Patrols:
         self._checked.set()
         log.info("patrol by %s: %s", actor.label, ", ".join(k for k in CHECKS if not checks[k]) or "all fine")
         return done
+
+    async def add_note(self, actor: Person, no: int, note: str) -> dict[str, Any]:
+        """A note `actor` adds to patrol `no` afterwards (what a keypad check-in found, in words)."""
+        note = note.strip()
+        if not note or len(note) > MAX_NOTE:
+            raise RegisterError(f"note: 1 to {MAX_NOTE} characters", "请填写备注（500 字以内）")
+        try:
+            return await self.ledger.registers.patrol_note(no, note, actor.audit())
+        except LedgerError:
+            raise RegisterError(f"no patrol {no}", f"没有巡检记录 {no}") from None
 
     async def check_once(self) -> bool:
         """Raise `patrol_missed` when a patrol is overdue now; True when it is."""

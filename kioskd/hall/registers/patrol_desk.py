@@ -6,7 +6,8 @@ in, no signs of tampering. The patrol is recorded (kioskd.hall.registers.patrol)
 kiosk goes back to customers after the result's guard time, as after a custody session, so keys
 typed then never reach account entry. `[custody] login_timeout` without a key ends it so too;
 `cancel` ends it at once, back to the idle screen (a customer may press `finish` there by mistake).
-A note needs the staff page or kioskctl (a keypad has no letters).
+A note needs the staff page or kioskctl (a keypad has no letters): it is added to the recorded
+patrol afterwards (`patrol_note`), and the result names the patrol's number for that.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class PatrolVisit:
     message: str | None = None
     outcome: str | None = None  # recorded, cancelled, timeout, refused
     acknowledged: bool = False
+    patrol: int | None = None  # the recorded patrol's number, to add its note to on the staff page
 
     def view(self, deadline_ms: int) -> dict[str, Any]:
         """The snapshot's `custody` object for the maintenance screen (mode patrol)."""
@@ -49,6 +51,7 @@ class PatrolVisit:
                 "entry": "*" * len(self.entry) if self.step == "pin" else self.entry, "staff": self.staff,
                 "person": None if self.person is None else {"id": self.person.id, "name": self.person.name},
                 "checks": dict(self.checks), "message": self.message, "acknowledged": self.acknowledged,
+                "patrol": self.patrol,
                 "deadline": None if self.outcome else deadline_ms}
 
 
@@ -124,7 +127,8 @@ class PatrolDesk:
                 v.step = STEPS[STEPS.index(v.step) + 1] if v.step != CHECKS[-1] else v.step
                 if len(v.checks) == len(CHECKS) and v.person is not None:
                     # a keypad has no letters: a problem is noted as found, its words come later
-                    await self.patrols.check_in(v.person, v.checks, "", note_required=False)
+                    done = await self.patrols.check_in(v.person, v.checks, "", note_required=False)
+                    v.patrol = done["no"]
                     await self._end("recorded")
             self.model.publish()
 

@@ -16,7 +16,7 @@ const viewPatrol = (() => {
       refused: { bad_secret: "工号或密码不对，请重新输入工号", unknown: "工号或密码不对，请重新输入工号",
         locked: "该工号已锁定，请稍后再试", disabled: "该工号已停用", not_permitted: "该工号不能登记巡检" },
       ended: { recorded: "巡检已登记", cancelled: "巡检已取消", timeout: "等待超时，巡检未登记", refused: "巡检未登记" },
-      note_hint: "发现的问题请到工作人员页面“巡检”中登记说明",
+      note_hint: (no) => `巡检 ${no}：请到工作人员页面“巡检”中为这次巡检补充问题说明`,
       leave: "按任意键返回", leaving: "即将返回服务…",
     },
     en: {
@@ -32,7 +32,7 @@ const viewPatrol = (() => {
         disabled: "This staff ID is disabled", not_permitted: "This staff ID may not record patrols" },
       ended: { recorded: "Patrol recorded", cancelled: "Patrol cancelled", timeout: "Timed out: no patrol recorded",
         refused: "No patrol recorded" },
-      note_hint: "Record what you found, with a note, under Patrols on the staff page",
+      note_hint: (no) => `Patrol ${no}: add a note saying what you found to it under Patrols on the staff page`,
       leave: "Press any key to go back", leaving: "Going back to service…",
     },
   };
@@ -56,7 +56,7 @@ const viewPatrol = (() => {
       return [h("h1", { "data-testid": "title", class: c.outcome === "recorded" ? "maint-match" : "maint-aborted" },
         pt("ended")[c.outcome]), c.person && h("p", { class: "lead" }, `${c.person.id} ${c.person.name}`),
       c.outcome === "recorded" && answered(c), error,
-      c.outcome === "recorded" && problems && h("p", { class: "hint" }, pt("note_hint")),
+      c.outcome === "recorded" && problems && h("p", { class: "hint", "data-testid": "patrol-note-hint" }, pt("note_hint", c.patrol)),
       h("p", { class: "maint-leave", "data-testid": "maint-leave" }, c.acknowledged ? pt("leaving") : pt("leave"))];
     }
     if (c.step === "id" || c.step === "pin") {

@@ -23,6 +23,8 @@
     r_check_in: "巡检签到", r_checked: "巡检已登记", r_today: "今日巡检", r_result: "检查结果", r_sep: "、",
     r_found: { screen_ok: "屏幕异常", paper_ok: "打印纸异常", seal_ok: "有撬动痕迹" },
     r_day: "日期", r_kind: "类型", r_person: "工号", r_show: "查询", r_cols: ["编号", "时间", "类型", "人员"],
+    r_patrol_no: "巡检号", r_added: (at, who, note) => `补充（${at} ${who}）：${note}`, r_no_note: "尚无问题说明",
+    r_add_note: "补充说明", r_add: "添加", r_note_added: (no) => `已为巡检 ${no} 补充说明`,
   });
   Object.assign(TEXT.en, {
     tab_registers: "Registers", r_sections: { differences: "Differences", claims: "Vendor claims", keys: "Keys",
@@ -46,6 +48,8 @@
     r_check_in: "Check in", r_checked: "Patrol recorded", r_today: "Patrols today", r_result: "Checks", r_sep: ", ",
     r_found: { screen_ok: "screen fault", paper_ok: "paper problem", seal_ok: "signs of tampering" },
     r_day: "Date", r_kind: "Kind", r_person: "Staff ID", r_show: "Show", r_cols: ["No.", "Time", "Kind", "Who"],
+    r_patrol_no: "Patrol", r_added: (at, who, note) => `added ${at} by ${who}: ${note}`, r_no_note: "no note on the problem yet",
+    r_add_note: "Add a note", r_add: "Add", r_note_added: (no) => `Note added to patrol ${no}`,
   });
 
   const view = { section: "differences", data: null, log: { day: "", kind: "", person: "" } };
@@ -163,9 +167,24 @@
       h("button", { type: "submit", "data-testid": "patrol-button" }, t("r_check_in"))),
       h("h3", {}, t("r_today")),
       // a check not fine is named as what was found ("paper problem"), not as the box's label ("paper in")
-      table("patrols", [t("r_cols")[1], t("r_cols")[3], t("r_result"), t("r_note")], d.patrols.map((p) => [when(p.at),
-        `${p.by} ${p.by_name}`, checks.filter((c) => !p[c]).map((c) => t("r_found")[c]).join(t("r_sep")) || "✓", p.note])),
+      table("patrols", [t("r_patrol_no"), t("r_cols")[1], t("r_cols")[3], t("r_result"), t("r_note")], d.patrols.map((p) => [
+        `#${p.id}`, when(p.at), `${p.by} ${p.by_name}`,
+        checks.filter((c) => !p[c]).map((c) => t("r_found")[c]).join(t("r_sep")) || "✓", patrolNotes(p, checks)])),
     ];
+  }
+
+  // a patrol's note, the notes added to it afterwards (who, when), and on one that found a problem a
+  // form to add one (a keypad check-in has no letters): each its own chain entry, the patrol unchanged
+  function patrolNotes(p, checks) {
+    const problem = checks.some((c) => !p[c]);
+    return h("div", { "data-testid": `patrol-notes-${p.id}` }, p.note && h("p", {}, p.note),
+      p.notes.map((n) => h("p", { class: "added" }, t("r_added", when(n.at), `${n.by} ${n.by_name}`.trim(), n.note))),
+      problem && !p.note && !p.notes.length && h("p", { class: "error" }, t("r_no_note")),
+      problem && form(`patrol-add-${p.id}`, async (el) => {
+        const done = await call("patrol_note", { no: p.id, note: el.note.value });
+        return done && t("r_note_added", p.id);
+      }, field(t("r_add_note"), { name: "note", required: true, maxlength: 500, "data-testid": `patrol-add-note-${p.id}` }),
+      h("button", { type: "submit", "data-testid": `patrol-add-button-${p.id}` }, t("r_add"))));
   }
 
   function worklog(d) {
