@@ -1,6 +1,6 @@
 """Soak: days of traffic in compressed time through the real daemon, and a year's journal.
 
-    python -m bench.soak [--days 7] [--per-day 1440] [--year 525600]
+    python -m bench.soak [--days 7] [--per-day 1440] [--year 525600] [--memtrace]
 
 Each simulated day: `--per-day` payments (one a minute), made back to back; a printer
 paper-out and a backend outage (503) of a few payments each; a dual-custody session (two
@@ -8,6 +8,8 @@ technicians, the box out and back, the blind count); the daily close. At each da
 it prints the daemon's RSS, open files, asyncio tasks and the journal's size. At the end:
 RSS growth (goal < 5 MB after day 1), the journal's bytes per payment, and for a journal
 holding `--year` payments the time of `PRAGMA quick_check` and of a start to READY=1.
+With `--memtrace` the daemon traces its allocations (kioskd.system.memtrace: slower) and the
+lines whose memory grew most between the first day's end and the last's are printed.
 """
 
 from __future__ import annotations
@@ -15,14 +17,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
 import subprocess
 import sys
+import tempfile
 import time
+import tracemalloc
 from collections import defaultdict
 from pathlib import Path
 
 from bench._kiosk import KIOSK, BenchKiosk, launched
 from bench.throughput import CustomerPage, open_page, pay
+from kioskd.system import memtrace
 from tests.daemon import ROOT
 from tests.power.outage import open_fds, rss_kb
 from tests.power.year import quick_check_seconds, year_journal
@@ -70,12 +77,35 @@ def status(bench: BenchKiosk) -> dict:
     return json.loads(out.stdout)
 
 
+def memory_snapshot(pid: int, folder: Path) -> tracemalloc.Snapshot:
+    """Ask the daemon for a tracemalloc snapshot (SIGUSR2); it appears whole (renamed into place)."""
+    before = set(folder.glob("*.snapshot"))
+    os.kill(pid, signal.SIGUSR2)
+    deadline = time.monotonic() + 300
+    while not (new := set(folder.glob("*.snapshot")) - before):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no memory snapshot from {pid} in {folder}")
+        time.sleep(0.2)  # polling a file another process writes
+    return tracemalloc.Snapshot.load(str(new.pop()))
+
+
+def print_growth(first: tracemalloc.Snapshot, last: tracemalloc.Snapshot, top: int = 15) -> None:
+    """The allocation sites (with their callers) whose memory grew most from first to last."""
+    print(f"memory traced: {sum(s.size for s in first.statistics('filename')) / 1e6:.1f} MB after day 1, "
+          f"{sum(s.size for s in last.statistics('filename')) / 1e6:.1f} MB at the end; grown most:")
+    for stat in last.compare_to(first, "traceback")[:top]:
+        print(f"  {stat.size_diff / 1e6:+.2f} MB in {stat.count_diff:+d} blocks")
+        for frame in list(stat.traceback)[-memtrace.FRAMES:]:
+            print(f"      {frame.filename.removeprefix(str(ROOT) + '/')}:{frame.lineno}")
+
+
 def journal_bytes(state: Path) -> int:
     return sum(p.stat().st_size for p in state.glob("journal.sqlite3*"))
 
 
-async def soak(days: int, per_day: int) -> float:
+async def soak(days: int, per_day: int, trace: bool = False) -> float:
     steps: dict = defaultdict(list)
+    snapshots: list[tracemalloc.Snapshot] = []
     async with launched(poll_interval=0.05) as bench:
         state = bench.root / "state"
         for tech, pin in TECHS:
@@ -90,6 +120,8 @@ async def soak(days: int, per_day: int) -> float:
             rows.append((day, rss_kb(pid) / 1024, open_fds(pid), s["tasks"], journal_bytes(state)))
             print(f"  day {day}: RSS {rows[-1][1]:.1f} MB, {rows[-1][2]} open files, {rows[-1][3]} tasks, "
                   f"journal {rows[-1][4] / 1e6:.1f} MB, {time.monotonic() - t0:.0f} s", flush=True)
+            if trace and (day == 1 or day == days):
+                snapshots.append(await asyncio.to_thread(memory_snapshot, pid, memtrace.folder() or bench.root))
         await page.stop()  # SIGTERM, waited for: a clean stop checkpoints the WAL into the journal
         payments = days * per_day
         credited = len(bench.backend.credits(KIOSK))
@@ -103,6 +135,8 @@ async def soak(days: int, per_day: int) -> float:
           f"tasks {rows[0][3]} -> {rows[-1][3]}")
     print(f"journal after {days} days: {size / 1e6:.1f} MB = {size // payments} bytes per payment; "
           f"PRAGMA quick_check {check:.2f} s")
+    if len(snapshots) == 2:
+        print_growth(*snapshots)
     return grown
 
 
@@ -111,9 +145,15 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--per-day", type=int, default=1440)
     parser.add_argument("--year", type=int, default=525600, help="payments in the start-up journal")
+    parser.add_argument("--memtrace", action="store_true", help="trace the daemon's allocations, print growth")
     args = parser.parse_args()
-    print(f"$ python -m bench.soak --days {args.days} --per-day {args.per_day} --year {args.year}", flush=True)
-    grown = asyncio.run(soak(args.days, args.per_day))
+    print(f"$ python -m bench.soak --days {args.days} --per-day {args.per_day} --year {args.year}"
+          f"{' --memtrace' if args.memtrace else ''}", flush=True)
+    with tempfile.TemporaryDirectory() as snapshots:
+        if args.memtrace:  # the daemon inherits it (bench._kiosk launches with os.environ)
+            os.environ[memtrace.ENV] = snapshots
+        grown = asyncio.run(soak(args.days, args.per_day, args.memtrace))
+        os.environ.pop(memtrace.ENV, None)
     check, ready, size = asyncio.run(year_journal(args.year))
     print(f"a year's journal ({args.year} payments, {size / 1e6:.0f} MB): PRAGMA quick_check {check:.2f} s, "
           f"start to READY=1 {ready:.2f} s (goal < 1 s)")

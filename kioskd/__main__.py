@@ -14,7 +14,7 @@ from typing import Any
 
 from drivers.registry import NAMES
 from kioskd import config as cfg
-from kioskd.system import logs
+from kioskd.system import logs, memtrace
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 INSTALLED_CONFIG = Path(sys.prefix) / "share" / "kioskd"  # pyproject's data-files, in a venv
@@ -70,6 +70,8 @@ async def run_until_signal(coro: Coroutine[Any, Any, None], stop: asyncio.Event 
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
+    if memtrace.start():  # opt-in (KIOSKD_MEMTRACE_DIR): soaks ask for snapshots with SIGUSR2
+        loop.add_signal_handler(signal.SIGUSR2, memtrace.dump)
     with contextlib.suppress(asyncio.CancelledError):
         await task
 

@@ -34,13 +34,8 @@ class Clock:
 
     def observe(self, date_header: str | None) -> bool:
         """Compare with the backend's `Date` header (RFC 9110); True when the offset moved."""
-        if not date_header:
-            return False
-        try:
-            theirs = parsedate_to_datetime(date_header)
-        except (TypeError, ValueError):
-            return False  # a proxy's odd header is no reason to move the clock
-        if theirs.tzinfo is None:
+        theirs = backend_time(date_header)
+        if theirs is None:
             return False
         skew = (theirs - datetime.now(UTC)).total_seconds()
         if abs(skew) <= SKEW_LIMIT:
@@ -61,6 +56,17 @@ class Clock:
         """The backend called a signed time stale but sent no usable Date: say so, keep the clock."""
         log.warning("the backend says our time is stale and sent no Date header to correct it")
         self.on_change("skewed", None)
+
+
+def backend_time(date_header: str | None) -> datetime | None:
+    """The time in a `Date` header, or None when missing or unusable (a proxy's odd header)."""
+    if not date_header:
+        return None
+    try:
+        theirs = parsedate_to_datetime(date_header)
+    except (TypeError, ValueError):
+        return None
+    return theirs if theirs.tzinfo is not None else None
 
 
 CLOCK = Clock()  # one per process: the journal, the uplink and the reports share it

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from backend_api.fields import is_int
 from backend_api.jws import sign
 from kioskd.ledger.records import utc_now
-from kioskd.system.clock import CLOCK
+from kioskd.system.clock import CLOCK, backend_time
 from kioskd.uplink.errors import Unreachable
 from statemachine.ports import AccountInfo, LookupFailed
 
@@ -37,7 +37,6 @@ class Answer:
 
     status: int
     body: dict[str, Any]
-    clock_corrected: bool = False  # its Date header moved our clock (a `stale` may be ours)
 
     @property
     def error(self) -> str | None:
@@ -107,7 +106,8 @@ class BackendClient:
             async with self._get_session().post(url, data=jws, allow_redirects=False) as resp:
                 raw = await resp.read()
                 status = resp.status
-                corrected = CLOCK.observe(resp.headers.get("Date"))  # ours may be the wrong clock
+                date = resp.headers.get("Date")
+                CLOCK.observe(date)  # ours may be the wrong clock
         except TimeoutError as err:
             raise Unreachable(f"backend {url}: no answer within {self.timeout:g} s") from err
         except aiohttp.ClientError as err:
@@ -121,9 +121,9 @@ class BackendClient:
             raise Unreachable(f"backend {url}: HTTP {status} with a body that is not JSON") from err
         if not isinstance(body, dict):
             raise Unreachable(f"backend {url}: HTTP {status} with a JSON body that is not an object")
-        if status == 401 and body.get("error") == "stale" and not corrected:
+        if status == 401 and body.get("error") == "stale" and backend_time(date) is None:
             CLOCK.stale_answer()
-        return Answer(status, body, corrected)
+        return Answer(status, body)
 
     async def post_alert(self, alert: dict[str, Any]) -> Answer:
         """Send an alert payload (without `ts`), signed now with a fresh `ts`."""
@@ -133,9 +133,12 @@ class BackendClient:
     async def lookup(self, account: str) -> AccountInfo:
         """Look an account up; raise LookupFailed (unknown_account, account_blocked, unreachable)."""
         try:
+            signed_with = CLOCK.offset
             answer = await self._lookup_once(account)
-            if answer.status == 401 and answer.error == "stale" and answer.clock_corrected:
-                # the answer's Date corrected our clock: the customer need not see the skew
+            if answer.status == 401 and answer.error == "stale" and CLOCK.offset != signed_with:
+                # our clock was corrected since we signed (by this answer's Date, or by another
+                # answer meanwhile, such as the status report's at boot): sign again, the
+                # customer need not see the skew
                 answer = await self._lookup_once(account)
         except Unreachable as err:
             raise LookupFailed("unreachable", str(err)) from err

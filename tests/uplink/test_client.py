@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from backend_api.jws import verify
+from kioskd.system.clock import CLOCK, Clock
 from kioskd.uplink.client import BackendClient
 from kioskd.uplink.errors import Unreachable
 from refbackend import ReferenceBackend
@@ -144,3 +147,36 @@ async def test_post_signed_raises_unreachable_on_5xx(backend: ReferenceBackend, 
         await client.post_signed("v1/payments", "x.y.z")
     answer = await client.post_signed("v1/payments", "x.y.z")  # a definite (if unhappy) answer
     assert (answer.status, answer.error) == (401, "bad_signature")
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    """The process's clock, back to the system's after the test (the daemon has one per process)."""
+    on_change = CLOCK.on_change
+    yield CLOCK
+    CLOCK.offset, CLOCK.on_change = 0.0, on_change
+
+
+async def test_a_lookup_signed_before_another_answer_fixed_the_clock_is_signed_again(foreign, clock: Clock) -> None:
+    # the kiosk booted an hour behind; its status report and the customer's look-up are
+    # signed at once, and the status report's answer corrects the clock before the
+    # look-up's `stale` comes back: that `stale` corrects nothing, yet it was our clock's
+    backend_time = datetime.now(UTC) + timedelta(hours=1)
+    date = format_datetime(backend_time, usegmt=True)
+
+    def answer(payload: dict) -> web.Response:
+        signed = datetime.fromisoformat(payload["ts"].replace("Z", "+00:00"))
+        if abs(signed - backend_time) > timedelta(minutes=5):
+            clock.observe(date)  # the status report's answer, arriving first
+            return web.json_response({"error": "stale"}, status=401, headers={"Date": date})
+        body = {"account": payload["account"], "holder": "李*", "due": 0, "balance": 500,
+                "currency": "CNY", "min": 100, "max": 9900}
+        return web.json_response(body, headers={"Date": date})
+
+    skews: list[tuple[str, int | None]] = []
+    clock.on_change = lambda state, skew: skews.append((state, skew))
+    c = await foreign(answer)
+    info = await c.lookup("1234567890")
+    assert info.holder == "李*"  # the customer never saw the skew
+    # staff told once, with how far behind we were (Date has whole seconds)
+    assert [state for state, _ in skews] == ["skewed"] and abs(skews[0][1] - 3600) <= 1
