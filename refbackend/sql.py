@@ -63,6 +63,8 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS kiosks_by_change ON kiosks (changed)",
     "CREATE INDEX IF NOT EXISTS payments_by_kiosk_ended ON payments (kiosk, ended)",  # what a box held
     "CREATE INDEX IF NOT EXISTS custody_by_ended ON custody_sessions (ended)",
+    # a box's payment records, per session (fleetstore._BOX); by kind alone SQLite read every kiosk's
+    "CREATE INDEX IF NOT EXISTS batch_records_by_kiosk ON batch_records (kiosk, kind, at)",
 )
 MAX_PARAMS = 999  # parameters per statement: SQLite before 3.32 allows no more
 
