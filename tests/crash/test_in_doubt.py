@@ -161,6 +161,8 @@ async def test_a_note_credited_as_the_host_died_is_kept_in_doubt_and_settled_onc
         [(opened,)] = world.journal("SELECT data FROM audit WHERE kind = 'difference_opened'")
         assert (json.loads(opened)["type"], json.loads(opened)["doubt"]) == ("over", 1)
         await world.until(lambda: _backend_difference_doubts(tmp_path) == [1], "the difference at the backend")
+        if HAVE_CHROMIUM:
+            await staff_page_shows_the_difference(world, case_no)
         await world.until(lambda: world.validator.stacked == [2000], "the box unchanged")
         rc, out = await world.ctl("alerts", "--json")
         assert not [a for a in open_alerts(out) if a["code"] == "note_in_doubt"]
@@ -225,6 +227,30 @@ async def staff_page_shows_it(world: DoubtWorld, txn: str) -> None:
             await expect(doubts).to_contain_text("待清点或人工确认")
             SHOTS.mkdir(parents=True, exist_ok=True)
             await page.screenshot(path=str(SHOTS / "phone-txn-in-doubt-zh-CN.png"), full_page=True)
+        finally:
+            await browser.close()
+
+
+async def staff_page_shows_the_difference(world: DoubtWorld, case_no: int) -> None:
+    """The manager reads the count's over on the registers tab: the in-doubt note that explains it, and its case."""
+    from playwright.async_api import async_playwright, expect
+
+    text = (world.root / "daemon.log").read_text(encoding="utf-8")
+    url = re.findall(r"staff page: serving (http://\S+)", text)[-1]
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await (await browser.new_context(viewport={"width": 1024, "height": 700})).new_page()
+            await page.goto(url)
+            await page.get_by_test_id("staff-id").fill(MANAGER)
+            await page.get_by_test_id("secret").fill("864209")
+            await page.get_by_test_id("login-button").click()
+            await page.get_by_test_id("tab-registers").click()
+            row = page.get_by_test_id("differences").locator("tr[data-no]")
+            await expect(row).to_contain_text("长款")
+            await expect(row).to_contain_text(f"去向不明纸币 1、可能对应差错单 {case_no}")
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=str(SHOTS / "registers-over-in-doubt-zh-CN.png"), full_page=True)
         finally:
             await browser.close()
 
