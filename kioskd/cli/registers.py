@@ -10,15 +10,17 @@ import sys
 from typing import Any
 
 from kioskd.cli.staff import _run, _subactions, common_options, table
-from kioskd.custody.handover import handover_lines, local
-from kioskd.custody.statement import yuan
+from kioskd.custody.handover import handover_lines
 from kioskd.hall.export import REGISTER_COLUMNS, register_rows, to_csv
 from kioskd.hall.range_report import range_lines
 from kioskd.hall.registers.paper import (
     claim_form_lines,
     claim_list_lines,
+    difference_table,
     key_register_lines,
+    outcome_name,
     patrol_lines,
+    word,
     worklog_lines,
 )
 
@@ -182,15 +184,12 @@ def _worklog_request(printed: bool) -> Any:
 
 def _resolved(r: dict[str, Any], lang: str) -> str:
     claim = f", {'索赔单' if lang == 'zh-CN' else 'claim'} #{r['claim']}" if r.get("claim") else ""
-    return f"{' '.join(f'#{n}' for n in r['resolved'])}: {r['outcome']}{claim}"
+    return f"{' '.join(f'#{n}' for n in r['resolved'])}: {outcome_name(r['outcome'], lang)}{claim}"
 
 
 def _show_differences(r: dict[str, Any], lang: str) -> None:
-    doubt, case = ("去向不明纸币", "差错单") if lang == "zh-CN" else ("in-doubt note", "case")
-    rows = [[str(d["id"]), d["kind"], yuan(d["value"]), d["serial"] or "", local(d["at"], r["tz"]), d["status"],
-             d["outcome"] or "", " ".join([f"{doubt} {d['doubt']}"] * (d.get("doubt") is not None)
-                                          + [f"{case} {c['no']}" for c in d["cases"]])] for d in r["differences"]]
-    print(table(["no", "kind", "value", "serial", "counted", "status", "outcome", "may be"], rows) if rows else "-")
+    headings, rows = difference_table(r["differences"], lang, r["tz"])
+    print(table(headings, rows) if rows else word("none", lang))
 
 
 def _show_claims(r: dict[str, Any], lang: str) -> None:

@@ -141,6 +141,7 @@ async def test_counterfeit_and_short_end_in_a_signed_handover_and_a_compensated_
         assert "V-2025-17" in claims_csv[1]
         await the_work_log_and_the_json_export(staff, state, claim)
         await keys_patrols_and_photos_by_kioskctl(kiosk, state)
+        listings_in_both_languages(state)
 
         reprint = await as_staff(staff, "2001", {"cmd": "handover_show", "print": True, "lang": "en"})
         assert reprint["handover"]["digest"] == digest
@@ -235,6 +236,37 @@ async def keys_patrols_and_photos_by_kioskctl(kiosk: Any, state: Path) -> None:
     patrols = kioskctl("patrol", "list", "--csv", *hall, stdin=STAFF["2001"][2] + "\n")
     [row] = list(csv.DictReader(io.StringIO(patrols.stdout)))
     assert [(n["by"], n["note"]) for n in json.loads(row["notes"])] == [("8001", "lock checked, no entry")]
+
+
+def listings_in_both_languages(state: Path) -> None:
+    """Each register's listing in zh-CN (the default) and in en (--lang en): headings and words."""
+    hall = ("--socket", str(state / "control.sock"), "--as", "2001", "--secret-stdin")
+
+    def listing(*args: str) -> list[str]:
+        shown = kioskctl(*args, *hall, stdin=STAFF["2001"][2] + "\n")
+        assert shown.returncode == 0, shown.stderr
+        return shown.stdout.splitlines()
+
+    zh, en = listing("difference", "list", "--status", "all"), listing("difference", "list", "--status", "all",
+                                                                         "--lang", "en")
+    assert zh[0].split() == ["编号", "类型", "面额", "冠字号", "清点时间", "状态", "处理方式", "可能对应"]
+    assert en[0].split() == ["no", "kind", "value", "serial", "counted", "status", "outcome", "may", "be"]
+    counterfeit = next(line for line in zh if "WR12345678" in line)
+    assert "假币" in counterfeit and "已处理" in counterfeit and "向厂商索赔" in counterfeit
+    counterfeit = next(line for line in en if "WR12345678" in line)
+    assert "counterfeit" in counterfeit and "resolved" in counterfeit and "claim from the vendor" in counterfeit
+    zh, en = listing("claim", "list"), listing("claim", "list", "--lang", "en")
+    assert "已赔付" in zh[1] and "已赔付: 1 / ¥150.00" in zh and zh[-1] == "合计: 1 / ¥150.00"
+    assert "compensated" in en[1] and "compensated: 1 / ¥150.00" in en and en[-1] == "Total: 1 / ¥150.00"
+    zh, en = listing("key", "list"), listing("key", "list", "--lang", "en")
+    assert "当前持有人:" in zh and "  box-1 (钱箱钥匙): 7001 张伟" in zh and "交接:" in zh and "签字: ______________" in zh
+    assert "Held now by:" in en and "  box-1 (cash-box key): 7001 张伟" in en and "Handovers:" in en
+    zh, en = listing("patrol", "list"), listing("patrol", "list", "--lang", "en")
+    assert "  屏幕 正常 打印纸 正常 防撬 异常" in zh and "  screen ok paper ok seal PROBLEM" in en
+    zh, en = listing("audit", "list", "--kind", "key_handover"), listing("audit", "list", "--kind", "key_handover",
+                                                                         "--lang", "en")
+    assert "钥匙交接 8001 赵经理" in zh[1] and "key handed over 8001 赵经理" in en[1]
+    assert listing("audit", "list", "--day", "2020-01-01") == ["-" * 32, "无"]
 
 
 async def backend_has(state: Path, kind: str, test: Any) -> None:

@@ -23,6 +23,10 @@ _T: dict[str, dict[str, Any]] = {
         "kinds": {"over": "长款", "short": "短款", "counterfeit": "假币"},
         "key_names": {"terminal": "机门钥匙", "box": "钱箱钥匙"},
         "statuses": {"claimed": "已索赔", "compensated": "已赔付", "rejected": "已拒赔", "bad_debt": "坏账核销"},
+        "diff_cols": ["编号", "类型", "面额", "冠字号", "清点时间", "状态", "处理方式", "可能对应"],
+        "diff_statuses": {"open": "待处理", "resolved": "已处理"}, "doubt": "去向不明纸币", "case": "差错单",
+        "outcomes": {"case": "对应差错单", "receipt": "对应客户凭条", "surplus": "长款入账", "vendor_claim": "向厂商索赔",
+                     "loss": "损失核销"},
     },
     "en": {
         "claim_title": "Vendor claim", "claims_title": "Vendor claims of the month", "kiosk": "Kiosk", "claim": "Claim",
@@ -36,8 +40,36 @@ _T: dict[str, dict[str, Any]] = {
         "key_names": {"terminal": "terminal key", "box": "cash-box key"},
         "statuses": {"claimed": "claimed", "compensated": "compensated", "rejected": "rejected",
                      "bad_debt": "written off (bad debt)"},
+        "diff_cols": ["no", "kind", "value", "serial", "counted", "status", "outcome", "may be"],
+        "diff_statuses": {"open": "open", "resolved": "resolved"}, "doubt": "in-doubt note", "case": "case",
+        "outcomes": {"case": "a customer's case", "receipt": "a customer's receipt", "surplus": "surplus",
+                     "vendor_claim": "claim from the vendor", "loss": "written off as a loss"},
     },
 }
+
+
+def difference_table(differences: list[dict[str, Any]], locale: str = "zh-CN",
+                     tz: str = "UTC") -> tuple[list[str], list[list[str]]]:
+    """Count differences as a table's headings and rows: kind, status and outcome in words."""
+    t = _T[locale]
+    rows = []
+    for d in differences:
+        may_be = [f"{t['doubt']} {d['doubt']}"] * (d.get("doubt") is not None)
+        may_be += [f"{t['case']} {c['no']}" for c in d["cases"]]
+        rows.append([str(d["id"]), t["kinds"][d["kind"]], yuan(d["value"]), d["serial"] or "", local(d["at"], tz),
+                     t["diff_statuses"].get(d["status"], d["status"]), outcome_name(d["outcome"], locale),
+                     " ".join(may_be)])
+    return t["diff_cols"], rows
+
+
+def word(key: str, locale: str = "zh-CN") -> str:
+    """One of the registers' words ("none", "total", ...) in `locale`."""
+    return str(_T[locale][key])
+
+
+def outcome_name(outcome: str | None, locale: str = "zh-CN") -> str:
+    """A difference's outcome in words ("" while it has none)."""
+    return _T[locale]["outcomes"].get(outcome, outcome) if outcome else ""
 
 
 def claim_form_lines(claim: dict[str, Any], kiosk: str, locale: str = "zh-CN", tz: str = "UTC") -> list[str]:
