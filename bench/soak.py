@@ -8,8 +8,9 @@ technicians, the box out and back, the blind count); the daily close. At each da
 it prints the daemon's RSS, open files, asyncio tasks and the journal's size. At the end:
 RSS growth (goal < 5 MB after day 1), the journal's bytes per payment, and for a journal
 holding `--year` payments the time of `PRAGMA quick_check` and of a start to READY=1.
-With `--memtrace` the daemon traces its allocations (kioskd.system.memtrace: slower) and the
-lines whose memory grew most between the first day's end and the last's are printed.
+With `--memtrace` the daemon traces its allocations (kioskd.system.memtrace: slower): each
+day's end prints what Python's objects do not show (glibc malloc in use and held free, SQLite's
+own), and the lines whose memory grew most between the first day's end and the last's.
 """
 
 from __future__ import annotations
@@ -86,7 +87,10 @@ def memory_snapshot(pid: int, folder: Path) -> tracemalloc.Snapshot:
         if time.monotonic() > deadline:
             raise TimeoutError(f"no memory snapshot from {pid} in {folder}")
         time.sleep(0.2)  # polling a file another process writes
-    return tracemalloc.Snapshot.load(str(new.pop()))
+    path = new.pop()
+    outside = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    print("    " + ", ".join(f"{name} {value / 1e6:.1f} MB" for name, value in outside.items()), flush=True)
+    return tracemalloc.Snapshot.load(str(path))
 
 
 def print_growth(first: tracemalloc.Snapshot, last: tracemalloc.Snapshot, top: int = 15) -> None:
@@ -120,7 +124,7 @@ async def soak(days: int, per_day: int, trace: bool = False) -> float:
             rows.append((day, rss_kb(pid) / 1024, open_fds(pid), s["tasks"], journal_bytes(state)))
             print(f"  day {day}: RSS {rows[-1][1]:.1f} MB, {rows[-1][2]} open files, {rows[-1][3]} tasks, "
                   f"journal {rows[-1][4] / 1e6:.1f} MB, {time.monotonic() - t0:.0f} s", flush=True)
-            if trace and (day == 1 or day == days):
+            if trace:
                 snapshots.append(await asyncio.to_thread(memory_snapshot, pid, memtrace.folder() or bench.root))
         await page.stop()  # SIGTERM, waited for: a clean stop checkpoints the WAL into the journal
         payments = days * per_day
@@ -135,8 +139,8 @@ async def soak(days: int, per_day: int, trace: bool = False) -> float:
           f"tasks {rows[0][3]} -> {rows[-1][3]}")
     print(f"journal after {days} days: {size / 1e6:.1f} MB = {size // payments} bytes per payment; "
           f"PRAGMA quick_check {check:.2f} s")
-    if len(snapshots) == 2:
-        print_growth(*snapshots)
+    if len(snapshots) >= 2:
+        print_growth(snapshots[0], snapshots[-1])
     return grown
 
 

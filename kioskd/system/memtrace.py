@@ -10,10 +10,13 @@ handler installed) unless the variable is set: a kiosk in a hall never traces.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tracemalloc
 from pathlib import Path
+
+from kioskd.system.memory import native_memory
 
 ENV = "KIOSKD_MEMTRACE_DIR"
 FRAMES = 6  # frames kept per allocation: enough to see which caller holds a growing structure
@@ -47,8 +50,11 @@ def dump() -> Path | None:
     snapshot = tracemalloc.take_snapshot().filter_traces([
         tracemalloc.Filter(False, tracemalloc.__file__),  # the tracer's own bookkeeping
     ])
+    outside = native_memory()
+    path.with_suffix(".json").write_text(json.dumps(outside), encoding="utf-8")
     part = path.with_suffix(".part")
     snapshot.dump(str(part))
     part.rename(path)  # whole when it appears under its name
-    log.warning("memory snapshot %s: %.1f MB traced", path, tracemalloc.get_traced_memory()[0] / 1e6)
+    log.warning("memory snapshot %s: %.1f MB traced; outside Python's objects: %s", path,
+                tracemalloc.get_traced_memory()[0] / 1e6, outside)
     return path

@@ -40,6 +40,8 @@ class Node:
     entries: dict[str, Node] = field(default_factory=dict)
     durable_entries: dict[str, Node] = field(default_factory=dict)
     mtime: float = field(default_factory=time.time)
+    # SQLite's wal-index (`-shm`): memory its processes share through mmap (see LazyFS.write)
+    shared_memory: bool = False
 
     @property
     def is_dir(self) -> bool:
@@ -185,7 +187,7 @@ class LazyFS(fuse.Operations):
             parent, name = self._parent(path)
             node = parent.entries.get(name)
             if node is None:
-                node = parent.entries[name] = Node(mode)
+                node = parent.entries[name] = Node(mode, shared_memory=name.endswith("-shm"))
             return self._handle(node)
 
     def mknod(self, path: str, mode: int, dev: int) -> int:
@@ -194,7 +196,7 @@ class LazyFS(fuse.Operations):
             parent, name = self._parent(path)
             if name in parent.entries:
                 raise fuse.FuseOSError(errno.EEXIST)
-            parent.entries[name] = Node(mode)
+            parent.entries[name] = Node(mode, shared_memory=name.endswith("-shm"))
             return 0
 
     def open(self, path: str, flags: int) -> int:
@@ -221,7 +223,15 @@ class LazyFS(fuse.Operations):
     def write(self, path: str | None, data: bytes, offset: int, fh: int) -> int:
         with self.mutex:
             node = self._node(path, fh)
-            self._writable(offset + len(data) - len(node.data))
+            grows = offset + len(data) - len(node.data)
+            # An -shm file's pages are written back by the kernel from the processes' shared
+            # mapping. A real disk that fills or turns read-only leaves those pages in RAM,
+            # coherent; FUSE drops them at the next open of the file, so a refused write-back
+            # would roll the wal-index back under the running daemon (and lose committed
+            # transactions), which no disk does. Rewriting it in place always works here;
+            # growing it is refused like any file.
+            if not (node.shared_memory and grows <= 0):
+                self._writable(grows)
             node.remember(offset, offset + len(data))
             if offset > len(node.data):
                 node.data.extend(bytes(offset - len(node.data)))
