@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kioskd.control.args import date_arg, int_arg, str_arg, time_arg
+from kioskd.control.args import bool_arg, date_arg, int_arg, str_arg, time_arg
 from kioskd.control.server import ControlError, NotPermitted
 from kioskd.custody.handover import handover_lines
 from kioskd.hall.accounts import ACTIONS, NotAllowed, Refusal, require_role
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 Command = Callable[[dict[str, Any], "Person"], Awaitable[dict[str, Any]]]
 LANGS = ("zh-CN", "en")
+MAX_WORKLOG = 20000  # work-log entries in one reply
+MAX_SEQ = 2**63 - 1  # the largest entry number SQLite holds: a cursor beyond it is refused
 
 
 class Refused(ControlError):
@@ -78,7 +80,8 @@ def register_commands(daemon: RegisterSide, accounts: Accounts, require: Callabl
         "patrol_check": (c.patrol, frozenset({"screen_ok", "paper_ok", "seal_ok", "note"}), "patrol"),
         "patrol_note": (c.patrol_note, frozenset({"no", "note"}), "patrol"),
         "patrol_list": (c.patrols, frozenset({"since", "until"}) | printing, "register_view"),
-        "worklog": (c.worklog, frozenset({"since", "until", "kind", "person", "limit"}) | printing, "register_view"),
+        "worklog": (c.worklog, frozenset({"since", "until", "kind", "person", "limit", "before", "after", "newest"})
+                    | printing, "register_view"),
         "report_period": (c.period, frozenset({"period", "date"}), "report_view"),
         "report_export": (c.export, frozenset({"since", "until"}), "report_view"),
     }
@@ -230,18 +233,30 @@ class _Commands:
         return {"patrols": rows, "printed": printed, "tz": self.tz}
 
     async def worklog(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
-        """The work log (工作日志): audit entries of local days since..until, by kind and person."""
+        """The work log (工作日志): audit entries of local days since..until, by kind and person, a page
+        at a time: the oldest `limit` (after=SEQ: above entry SEQ), or the newest (newest=true;
+        before=SEQ: below entry SEQ). `older` and `newer` are the cursors to the next pages (or null)."""
         since, until = _days(req, self.tz)
         kinds = tuple(k for k in (str_arg(req, "kind", "") or "").split(",") if k)
-        limit = int_arg(req, "limit", 5000)
-        rows = await self.d.ledger.registers.audit_list(since, until, kinds, str_arg(req, "person", None),
-                                                         max(1, min(limit, 20000)))
+        limit = _bounded(req, "limit", 5000, 1, MAX_WORKLOG, "条目数")
+        before, after = _bounded(req, "before", None, 1, MAX_SEQ, "条目号"), _bounded(req, "after", None, 0, MAX_SEQ,
+                                                                                    "条目号")
+        if bool_arg(req, "newest", False):
+            before = MAX_SEQ if before is None else before
+        if before is not None and after is not None:
+            raise Refused("before and after: one cursor at a time", "before 与 after 只能给一个")
+        rows, older, newer = await self.d.ledger.registers.audit_list(since, until, kinds, str_arg(req, "person", None),
+                                                                      limit, before, after)
         title = f"{req.get('since') or ''} .. {req.get('until') or ''}".strip(" .") or date_arg({}, self.tz).isoformat()
         kiosk = self.d.config.kiosk.id
         printed = await self._print(req, actor, lambda lang: worklog_lines(rows, title, kiosk, lang, self.tz),
                                     "work log")
+        # an empty page's cursors go on from where it was asked (an empty newest page has neither)
+        first = rows[0]["seq"] if rows else min((after or 0) + 1, MAX_SEQ)
+        last = rows[-1]["seq"] if rows else (before or 1) - 1
         # every kind in words (the page's kind filter offers them all), zh-CN and en
-        return {"entries": rows, "printed": printed, "tz": self.tz, "names": event_names(list(EVENT_WORDS))}
+        return {"entries": rows, "printed": printed, "tz": self.tz, "names": event_names(list(EVENT_WORDS)),
+                "older": first if older else None, "newer": last if newer else None}
 
     # -- reports ------------------------------------------------------------------------------------
     async def period(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
@@ -265,6 +280,17 @@ class _Commands:
         await self.d.ledger.audit_append("report_export", {"since": since, "until": until, **actor.audit()})
         return {"columns": list(PAYMENT_COLUMNS), "rows": payment_rows(txns, kiosk=c.id, currency=c.currency, tz=c.tz),
                 "first": first.isoformat(), "last": last.isoformat()}
+
+
+def _bounded(req: dict[str, Any], name: str, default: int | None, low: int, high: int, zh: str) -> Any:
+    """An integer argument from `low` to `high` (a page size, an entry number), a refusal otherwise."""
+    value = req.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise Refused(f"{name}: an integer from {low} to {high} required, got {value!r}"[:200],
+                      f"{name}（{zh}）须为 {low} 至 {high} 的整数，收到 {value!r}"[:200])
+    return value
 
 
 def _days(req: dict[str, Any], tz: str) -> tuple[str, str]:

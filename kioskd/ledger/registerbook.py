@@ -102,9 +102,10 @@ class RegisterBook:
         return await self._call(self._registers.last_patrol)
 
     async def audit_list(self, since: str | None, until: str | None, kinds: tuple[str, ...] = (),
-                         person: str | None = None, limit: int = 5000) -> list[dict[str, Any]]:
-        """The work log: audit entries filtered."""
-        return await self._call(self._registers.audit_list, since, until, kinds, person, limit)
+                         person: str | None = None, limit: int = 5000, before: int | None = None,
+                         after: int | None = None) -> tuple[list[dict[str, Any]], bool, bool]:
+        """The work log: a page of audit entries filtered, and whether older and newer ones match."""
+        return await self._call(self._registers.audit_list, since, until, kinds, person, limit, before, after)
 
     async def box_changes(self, since: str, until: str) -> list[dict[str, Any]]:
         """Boxes emptied in a window."""

@@ -110,25 +110,29 @@ class RegisterStore:
 
     # -- the work log: the audit chain, read ----------------------------------------------------
     def audit_list(self, since: str | None, until: str | None, kinds: tuple[str, ...], person: str | None,
-                   limit: int) -> list[dict[str, Any]]:
-        """Audit entries in [since, until) of `kinds` (all when empty) by `person`, oldest first."""
-        where, args = ["at >= ?", "at < ?"], [since or "", until or "~"]
-        if kinds:
-            where.append(f"kind IN ({', '.join('?' * len(kinds))})")
-            args.extend(kinds)
-        if person:
-            # the person acting, confirming or approving, wherever the entry names them
-            # (a count's confirmed_by, a key handover's from and confirmed included)
-            where.append("(json_extract(data, '$.by') = ? OR json_extract(data, '$.tech1') = ?"
-                         " OR json_extract(data, '$.tech2') = ? OR json_extract(data, '$.staff') = ?"
-                         " OR json_extract(data, '$.approved_by') = ? OR json_extract(data, '$.to') = ?"
-                         " OR json_extract(data, '$.from') = ?"
-                         " OR EXISTS (SELECT 1 FROM json_each(data, '$.confirmed_by') WHERE value = ?)"
-                         " OR EXISTS (SELECT 1 FROM json_each(data, '$.confirmed') WHERE value = ?))")
-            args.extend([person] * 9)
-        rows = self.db.query(f"SELECT seq, at, kind, data, hash FROM audit WHERE {' AND '.join(where)}"
-                             " ORDER BY seq LIMIT ?", (*args, limit))
-        return [{**r, "data": json.loads(r["data"])} for r in rows]
+                   limit: int, before: int | None = None, after: int | None = None,
+                   ) -> tuple[list[dict[str, Any]], bool, bool]:
+        """One page of audit entries in [since, until) of `kinds` (all when empty) by `person`, oldest
+        first, and whether older and newer ones match: the newest `limit` below seq `before`, else the
+        oldest `limit` above seq `after` (0: from the first)."""
+        where, args = _audit_filter(since, until, kinds, person)
+        condition = " AND ".join(where)
+        if before is not None:
+            rows = list(self.db.query(f"SELECT seq, at, kind, data, hash FROM audit WHERE {condition} AND seq < ?"
+                                      " ORDER BY seq DESC LIMIT ?", (*args, before, limit + 1)))[::-1]
+            older, newer = len(rows) > limit, self._audit_any(condition, args, "seq >= ?", before)
+            rows = rows[-limit:]
+        else:
+            start = after or 0
+            rows = list(self.db.query(f"SELECT seq, at, kind, data, hash FROM audit WHERE {condition} AND seq > ?"
+                                      " ORDER BY seq LIMIT ?", (*args, start, limit + 1)))
+            older, newer = self._audit_any(condition, args, "seq <= ?", start), len(rows) > limit
+            rows = rows[:limit]
+        return [{**r, "data": json.loads(r["data"])} for r in rows], older, newer
+
+    def _audit_any(self, condition: str, args: list[Any], beyond: str, seq: int) -> bool:
+        """Whether an audit entry matching `condition` lies beyond the page (`beyond`: "seq < ?", ...)."""
+        return bool(list(self.db.query(f"SELECT 1 FROM audit WHERE {condition} AND {beyond} LIMIT 1", (*args, seq))))
 
     # -- box emptied ------------------------------------------------------------------------
     def box_changes(self, since: str, until: str) -> list[dict[str, Any]]:
@@ -141,3 +145,23 @@ class RegisterStore:
         """Register batch records after id `after`: {kind, id, at, ...}."""
         return [{**json.loads(r["data"]), "kind": r["kind"], "id": r["id"], "at": r["at"]} for r in self.db.query(
             "SELECT id, kind, at, data FROM register_records WHERE id > ? ORDER BY id LIMIT ?", (after, limit))]
+
+
+def _audit_filter(since: str | None, until: str | None, kinds: tuple[str, ...],
+                  person: str | None) -> tuple[list[str], list[Any]]:
+    """The work log's filter: SQL conditions and their arguments."""
+    where, args = ["at >= ?", "at < ?"], [since or "", until or "~"]
+    if kinds:
+        where.append(f"kind IN ({', '.join('?' * len(kinds))})")
+        args.extend(kinds)
+    if person:
+        # the person acting, confirming or approving, wherever the entry names them
+        # (a count's confirmed_by, a key handover's from and confirmed included)
+        where.append("(json_extract(data, '$.by') = ? OR json_extract(data, '$.tech1') = ?"
+                     " OR json_extract(data, '$.tech2') = ? OR json_extract(data, '$.staff') = ?"
+                     " OR json_extract(data, '$.approved_by') = ? OR json_extract(data, '$.to') = ?"
+                     " OR json_extract(data, '$.from') = ?"
+                     " OR EXISTS (SELECT 1 FROM json_each(data, '$.confirmed_by') WHERE value = ?)"
+                     " OR EXISTS (SELECT 1 FROM json_each(data, '$.confirmed') WHERE value = ?))")
+        args.extend([person] * 9)
+    return where, args

@@ -5,6 +5,7 @@ approves with their own PIN on the same form) and check in a patrol; the manager
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -189,3 +190,57 @@ async def test_a_note_added_on_the_page_to_a_keypad_patrol_that_found_a_problem(
     assert [(n["by"], n["by_name"], n["note"]) for n in again["notes"]] == [("3001", "赵经理", "打印纸用完，已换新卷")]
     log = await staff.request({"cmd": "worklog", "kind": "patrol_note", "staff": "2001", "secret": STAFF["2001"][2]})
     assert [(e["data"]["patrol"], e["data"]["by"], e["data"]["via"]) for e in log["entries"]] == [(no, "3001", "page")]
+
+
+async def test_the_work_log_pages_back_to_its_oldest_entry(hall: tuple[RunningKiosk, str]) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    kiosk, url = hall
+    staff = Staff(kiosk)
+    for _ in range(25):  # 250 more entries (reconciliation files exported: nothing else changes), ten at a time
+        replies = await asyncio.gather(*(staff.request({"cmd": "report_export"}) for _ in range(10)))
+        assert all(r["ok"] for r in replies), replies
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1024, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda err: errors.append(str(err)))
+            await page.goto(url)
+            if await page.get_by_test_id("logout").is_visible():
+                await page.get_by_test_id("logout").click()
+            await page.get_by_test_id("staff-id").fill("2001")
+            await page.get_by_test_id("secret").fill(STAFF["2001"][2])
+            await page.get_by_test_id("login-button").click()
+            await page.get_by_test_id("tab-registers").click()
+            await page.get_by_test_id("section-worklog").click()
+            shown, older = page.get_by_test_id("worklog-shown"), page.get_by_test_id("worklog-older")
+            await expect(shown).to_contain_text("条目 #")
+            await expect(page.get_by_test_id("worklog-newer")).to_be_disabled()  # the newest page first
+            pages: list[list[int]] = []
+            while True:
+                seqs = [int(s) for s in await page.get_by_test_id("worklog").locator("td:first-child").all_inner_texts()]
+                assert seqs == sorted(seqs, reverse=True) and len(seqs) <= 100  # newest first, a page at a time
+                await expect(shown).to_have_text(f"条目 #{seqs[-1]} – #{seqs[0]}")
+                pages.append(seqs)
+                if await older.is_disabled():
+                    break
+                await older.click()
+                await expect(shown).not_to_have_text(f"条目 #{seqs[-1]} – #{seqs[0]}")
+            await expect(page.get_by_test_id("worklog-newer")).to_be_enabled()
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=str(SHOTS / "registers-worklog-oldest-zh-CN.png"), full_page=True)
+            await page.get_by_test_id("worklog-newer").click()  # one page forward again: the one before
+            await expect(shown).to_have_text(f"条目 #{pages[-2][-1]} – #{pages[-2][0]}")
+            await page.get_by_test_id("lang").click()
+            await expect(older).to_have_text("Older entries ›")
+            await expect(shown).to_have_text(f"entries #{pages[-2][-1]} – #{pages[-2][0]}")
+            await page.screenshot(path=str(SHOTS / "registers-worklog-page-en.png"), full_page=True)
+            assert errors == []
+        finally:
+            await browser.close()
+    # every entry of the day up to the first page's newest, each once, in order, the last page ending at the first
+    day = await staff.request({"cmd": "worklog", "limit": 20000})
+    assert len(pages) >= 3 and all(len(p) == 100 for p in pages[:-1])
+    assert [s for p in reversed(pages) for s in reversed(p)] == [e["seq"] for e in day["entries"]
+                                                                  if e["seq"] <= pages[0][0]]

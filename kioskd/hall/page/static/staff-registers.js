@@ -25,6 +25,7 @@
     r_day: "日期", r_kind: "类型", r_person: "工号", r_show: "查询", r_cols: ["编号", "时间", "类型", "人员"],
     r_patrol_no: "巡检号", r_added: (at, who, note) => `补充（${at} ${who}）：${note}`, r_no_note: "尚无问题说明",
     r_add_note: "补充说明", r_add: "添加", r_note_added: (no) => `已为巡检 ${no} 补充说明`,
+    r_newer: "‹ 较新的条目", r_older: "较早的条目 ›", r_entries: (a, b) => `条目 #${a} – #${b}`,
   });
   Object.assign(TEXT.en, {
     tab_registers: "Registers", r_sections: { differences: "Differences", claims: "Vendor claims", keys: "Keys",
@@ -50,9 +51,13 @@
     r_day: "Date", r_kind: "Kind", r_person: "Staff ID", r_show: "Show", r_cols: ["No.", "Time", "Kind", "Who"],
     r_patrol_no: "Patrol", r_added: (at, who, note) => `added ${at} by ${who}: ${note}`, r_no_note: "no note on the problem yet",
     r_add_note: "Add a note", r_add: "Add", r_note_added: (no) => `Note added to patrol ${no}`,
+    r_newer: "‹ Newer entries", r_older: "Older entries ›", r_entries: (a, b) => `entries #${a} – #${b}`,
   });
 
-  const view = { section: "differences", data: null, log: { day: "", kind: "", person: "" } };
+  // the work log a page at a time, newest first; `at` is the page's cursor (kioskd.control.registers worklog)
+  const LOG_PAGE = 100;
+  const NEWEST = { newest: true };
+  const view = { section: "differences", data: null, log: { day: "", kind: "", person: "", at: NEWEST } };
   let panel = null;
 
   async function call(cmd, body = {}) {
@@ -190,7 +195,7 @@
   function worklog(d) {
     return [
       form("worklog-filter", async (el) => {
-        Object.assign(view.log, { day: el.day.value, kind: el.kind.value, person: el.person.value });
+        Object.assign(view.log, { day: el.day.value, kind: el.kind.value, person: el.person.value, at: NEWEST });
         return " ";
       }, field(t("r_day"), { name: "day", type: "date", value: view.log.day }),
       h("label", { class: "field" }, h("span", {}, t("r_kind")),
@@ -198,9 +203,22 @@
           Object.keys(d.names).map((k) => h("option", { value: k, selected: k === view.log.kind }, named(d, k))))),
       field(t("r_person"), { name: "person", value: view.log.person }),
       h("button", { type: "submit", "data-testid": "worklog-show" }, t("r_show"))),
-      table("worklog", t("r_cols"), d.entries.slice(-200).reverse().map((e) =>
+      table("worklog", t("r_cols"), d.entries.slice().reverse().map((e) =>
         [String(e.seq), when(e.at), named(d, e.kind), who(e.data)])),
+      pager(d),
     ];
+  }
+
+  // newer and older pages of the work log, by the entry numbers the reply gives as cursors
+  function pager(d) {
+    const go = (at) => async () => { view.log.at = at; await load(); };
+    const shown = d.entries.length ? t("r_entries", d.entries[0].seq, d.entries[d.entries.length - 1].seq) : "";
+    return h("p", { class: "pager", "data-testid": "worklog-pager" },
+      h("button", { type: "button", disabled: d.newer === null, "data-testid": "worklog-newer",
+        onclick: go({ after: d.newer }) }, t("r_newer")),
+      h("span", { "data-testid": "worklog-shown" }, shown),
+      h("button", { type: "button", disabled: d.older === null, "data-testid": "worklog-older",
+        onclick: go({ before: d.older }) }, t("r_older")));
   }
 
   // an entry's kind in words (kioskd/hall/registers/events.py); the identifier for one it has none for
@@ -223,7 +241,7 @@
     keys: [() => call("key_list", {}), keys],
     patrols: [() => call("patrol_list", {}), patrols],
     worklog: [() => call("worklog", { since: view.log.day || null, until: view.log.day || null,
-      kind: view.log.kind || null, person: view.log.person || null }), worklog],
+      kind: view.log.kind || null, person: view.log.person || null, limit: LOG_PAGE, ...view.log.at }), worklog],
   };
 
   async function load() {
@@ -235,7 +253,7 @@
     if (!panel) return;
     const nav = h("nav", { class: "subtabs", "data-testid": "register-sections" }, Object.keys(SECTIONS).map((s) =>
       h("button", { type: "button", class: s === view.section ? "now" : null, "data-testid": `section-${s}`,
-        onclick: () => { view.section = s; view.data = null; load(); } }, t("r_sections")[s])));
+        onclick: () => { view.section = s; view.data = null; view.log.at = NEWEST; load(); } }, t("r_sections")[s])));
     const body = view.data ? SECTIONS[view.section][1](view.data) : [];
     panel.replaceChildren(nav, h("div", { "data-testid": `register-${view.section}` }, ...body));
   }
