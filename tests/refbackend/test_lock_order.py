@@ -35,10 +35,17 @@ async def test_two_groups_locking_two_accounts_in_opposite_order_both_commit_eac
         a_holds_li.set()
         wait_for_blocked_sessions(pg_url, 1)  # B waits for a lock A holds
 
-    def grouped(runner: GroupRunner, calls: list[tuple[str, Callable[..., Any], tuple, Takes]]) -> list[asyncio.Future]:
-        """Queue calls behind a gate so that the store thread takes them as one group."""
-        gate = threading.Event()
-        runner.call(gate.wait, 10)
+    async def grouped(runner: GroupRunner, calls: list[tuple[str, Callable[..., Any], tuple, Takes]]
+                      ) -> list[asyncio.Future]:
+        """Queue calls while the store thread is held, so that it takes them as one group."""
+        held, gate = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            held.set()
+            gate.wait(10)
+
+        runner.call(hold)
+        assert await asyncio.to_thread(held.wait, 10)
         futures = [runner.call(counted(name, method), *args, takes=takes) for name, method, args, takes in calls]
         gate.set()
         return futures
@@ -48,13 +55,13 @@ async def test_two_groups_locking_two_accounts_in_opposite_order_both_commit_eac
     to_zhang = recredit(None, ZHANG, amount=10000)
     try:
         # A: LI, then (a re-credit) ZHANG; B: ZHANG, then LI
-        a_answers = grouped(a, [
+        a_answers = await grouped(a, [
             ("A pays LI", a_store.apply_payment, (KIOSK, pay_li, RECEIVED), takes_of("payment", KIOSK, pay_li)),
             ("A waits", until_b_waits, (), Takes(ACCOUNT, (LI, "~"))),
             ("A recredits ZHANG", apply_recredit, (a_store, KIOSK, to_zhang, RECEIVED),
              takes_of("recredit", KIOSK, to_zhang))])
         assert await asyncio.to_thread(a_holds_li.wait, 10)
-        b_answers = grouped(b, [
+        b_answers = await grouped(b, [
             ("B pays ZHANG", b_store.apply_payment, (KIOSK, pay_zhang, RECEIVED),
              takes_of("payment", KIOSK, pay_zhang)),
             ("B pays LI", b_store.apply_payment, (KIOSK, pay_li_too, RECEIVED), takes_of("payment", KIOSK, pay_li_too))])
