@@ -49,17 +49,18 @@ MONEY_KINDS = frozenset({TXN_OPEN, NOTE, TXN_STATE, STACK_INTENT, STACK_CLEAR, C
                          DOUBT_SETTLED})
 
 
-def record(db: Database | sqlite3.Connection, kind: str, data: dict[str, Any], *,
-           head: tuple[int, str] | None = None) -> tuple[int, str]:
+def record(db: Database | sqlite3.Connection, kind: str, data: dict[str, Any] | str, *,
+           head: tuple[int, str] | None = None, at: str | None = None) -> tuple[int, str]:
     """Write the chain entry of a money fact in the caller's open transaction; (seq, hash).
 
-    `head` is the chain's (seq, hash) when the caller has just read it in this transaction.
+    `head` is the chain's (seq, hash) when the caller has just read it in this transaction;
+    `data` a dict, or its canonical JSON text; `at` the row's own time (else now).
     """
     conn = db.conn if isinstance(db, Database) else db
     if not conn.in_transaction:
         # outside a transaction the entry and its row could commit apart
         raise LedgerError(f"money fact {kind}: record() must run inside the transaction that writes it")
-    return append_entry(conn, kind, data, head=head)
+    return append_entry(conn, kind, data, head=head, at=at)
 
 
 def payload_digest(payload: str | None) -> str | None:
