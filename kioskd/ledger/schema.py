@@ -19,12 +19,13 @@ from sqlite_utils import Database
 
 from kioskd.ledger.errors import StorageError
 from kioskd.ledger.schema_cases import V6_CASES
-from kioskd.ledger.schema_credit import V14_NOTE_CREDIT, V15_AUDIT_KIND
+from kioskd.ledger.schema_credit import V14_NOTE_CREDIT, V15_AUDIT_KIND, V17_AUDIT_HASH_UNINDEXED
 from kioskd.ledger.schema_custody import V4_CUSTODY, V8_STAFF, V11_PINS_KEYED
 from kioskd.ledger.schema_customer import V5_RATINGS, V7_INVOICES, V9_SELF_REPRINTS
 from kioskd.ledger.schema_doubts import V13_DOUBT_NOTES
 from kioskd.ledger.schema_journal import V1_JOURNAL, V2_OUTBOX, V3_AUDIT, V10_STATE_INDEX
 from kioskd.ledger.schema_registers import V12_REGISTERS, V16_DIFFERENCE_DOUBT
+from kioskd.system.notify import notify
 
 JOURNAL_FILE = "journal.sqlite3"
 
@@ -36,8 +37,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (V1_JOURNAL, V2_OUTBOX, V3_AUDIT, V4_C
                                            V6_CASES, V7_INVOICES, V8_STAFF, V9_SELF_REPRINTS,
                                            V10_STATE_INDEX, V11_PINS_KEYED,
                                            V12_REGISTERS, V13_DOUBT_NOTES, V14_NOTE_CREDIT,
-                                           V15_AUDIT_KIND, V16_DIFFERENCE_DOUBT)
+                                           V15_AUDIT_KIND, V16_DIFFERENCE_DOUBT, V17_AUDIT_HASH_UNINDEXED)
 LATEST_VERSION = len(MIGRATIONS)
+# Migrations that rebuild a table other tables refer to: SQLite's procedure runs them with foreign
+# keys off (a DROP would otherwise delete the referred rows first); checked before they commit.
+REBUILDS = frozenset({MIGRATIONS.index(V17_AUDIT_HASH_UNINDEXED) + 1})
+# A rebuild copies a table once, before READY: about 10 us an entry (2.4 s for 230,000 under load),
+# so a year's chain may take longer than the unit's TimeoutStartSec=60. systemd is told to wait;
+# were it to kill the start anyway, the migration would roll back and be tried again from scratch.
+REBUILD_START_TIMEOUT_USEC = 30 * 60 * 1_000_000
 PINS_KEYED_VERSION = MIGRATIONS.index(V11_PINS_KEYED) + 1
 
 
@@ -97,9 +105,27 @@ def migrate(db: Database, target: int = LATEST_VERSION) -> int:
             f"journal schema version {current} is newer than this kioskd ({LATEST_VERSION})"
         )
     for version in range(current, target):
-        with db.atomic():
-            for statement in MIGRATIONS[version]:
-                db.execute(statement)
-            # user_version is transactional: it moves with the tables or not at all
-            db.execute(f"PRAGMA user_version = {version + 1}")
+        rebuild = version + 1 in REBUILDS
+        enforced = bool(db.execute("PRAGMA foreign_keys").fetchone()[0])
+        if rebuild:
+            notify(f"EXTEND_TIMEOUT_USEC={REBUILD_START_TIMEOUT_USEC}",
+                   f"STATUS=journal migration {version + 1}: rebuilding a table, once (may take a minute)")
+            _foreign_keys(db, on=False)
+        try:
+            with db.atomic():
+                for statement in MIGRATIONS[version]:
+                    db.execute(statement)
+                if rebuild and db.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise StorageError(f"journal migration {version + 1}: a reference would break")
+                # user_version is transactional: it moves with the tables or not at all
+                db.execute(f"PRAGMA user_version = {version + 1}")
+        finally:
+            if rebuild:
+                _foreign_keys(db, on=enforced)
     return user_version(db)
+
+
+def _foreign_keys(db: Database, *, on: bool) -> None:
+    # a no-op inside a transaction: set between them
+    with db.ensure_autocommit_on():
+        db.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")

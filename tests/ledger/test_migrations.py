@@ -10,8 +10,10 @@ import pytest
 from sqlite_utils import Database
 
 from kioskd.ledger import Ledger, StorageError
+from kioskd.ledger.audit import append_entry
 from kioskd.ledger.schema import JOURNAL_FILE, LATEST_VERSION, MIGRATIONS, migrate, user_version
 from tests.ledger.conftest import KIOSK, PIN_KEY, raw
+from tests.service.notify_socket import NotifySocket
 
 # SHA-256 of each landed migration's statements (joined by newlines): a journal made by any
 # earlier kioskd was built by exactly these, and the start-up check compares its schema with them
@@ -32,6 +34,7 @@ LANDED = {
     14: "f7dbd03a77112e87512253017792dd29892131e0844f7b7baeb2ae0a0c3570cd",
     15: "5a52be21c9de4be4d21e48dbdf33dacd89d60525ed381cfcd7ed23efabf12cdb",
     16: "506fa4d961c1fa35f7516cefcb86ea96b12568c3712574e03e12efdf9e054444",
+    17: "74f3fbd03d6cf52b7404d16b8f8936ddd2935e5f1484804d294ee7ecdab15809",
 }
 
 
@@ -120,3 +123,50 @@ async def test_technicians_become_staff_with_the_technician_role(tmp_path: Path)
     person = await accounts.authenticate("1001", "135790", via="keypad")
     assert (person.id, person.role) == ("1001", "technician")
     await ledger.close()
+
+
+
+async def test_the_audit_table_rebuilt_without_its_hash_index_keeps_every_entry_and_reference(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Migration 17 drops the UNIQUE index on audit.hash by rebuilding the table: the same entries in
+    the same chain, the register rows still refer to theirs, the append-only triggers still hold."""
+    db = Database(tmp_path / JOURNAL_FILE)
+    db.execute("PRAGMA foreign_keys = ON")
+    migrate(db, target=16)
+    with db.atomic():
+        db.execute("INSERT INTO meta VALUES ('kiosk_id', ?), ('currency', 'CNY')", (KIOSK,))
+        head = (0, "0" * 64)
+        for n in range(1, 6):
+            head = append_entry(db.conn, "patrol", {"no": n, "screen_ok": True}, head=head)
+        db.execute("INSERT INTO register_records (kind, at, data, seq) VALUES ('patrol', 'x', '{}', 3)")
+    before = db.execute("SELECT * FROM audit ORDER BY seq").fetchall()
+    assert any(row[2] == 1 for row in db.execute("PRAGMA index_list(audit)"))  # the unique one
+    db.close()
+
+    systemd = NotifySocket(tmp_path / "notify")
+    monkeypatch.setenv("NOTIFY_SOCKET", systemd.address)
+    try:
+        ledger = await Ledger.open(tmp_path, KIOSK)  # migrates to 17 with its foreign keys on
+        # a year's chain takes a while to copy: systemd is told to wait longer than its start timeout
+        await systemd.until(lambda: any(line.startswith("EXTEND_TIMEOUT_USEC=") for line in systemd.lines),
+                            "the start timeout extended")
+    finally:
+        systemd.close()
+    assert await ledger._run(lambda: ledger._db.execute("PRAGMA foreign_keys").fetchone()[0]) == 1  # on again
+    assert await ledger.audit_verify() is None
+    assert (await ledger.audit_append("after", {"n": 6}))[0] == 6
+    await ledger.close()
+    conn = raw(tmp_path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION == 17
+        assert conn.execute("SELECT * FROM audit WHERE seq <= 5 ORDER BY seq").fetchall() == before
+        assert [row[1] for row in conn.execute("PRAGMA index_list(audit)")] == ["audit_kind"]
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        with pytest.raises(sqlite3.IntegrityError):  # still a reference: no row for a missing entry
+            conn.execute("INSERT INTO register_records (kind, at, data, seq) VALUES ('patrol', 'x', '{}', 99)")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("UPDATE audit SET data = '{}' WHERE seq = 1")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("DELETE FROM audit WHERE seq = 5")
+    finally:
+        conn.close()
