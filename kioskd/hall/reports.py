@@ -19,7 +19,6 @@ from kioskd.customer.receipts.layout import format_money, render_lines, send_whe
 from kioskd.hall.cases.report import case_lines
 from kioskd.hall.registers.figures import register_figures, register_lines
 from kioskd.system.clock import wall_now
-from kioskd.system.memory import give_back_free_memory
 
 if TYPE_CHECKING:
     from kioskd.config import KioskConfig
@@ -195,9 +194,6 @@ class DailyClose:
             log.critical("daily close %s: the day's cash does not balance: %s", day, report["cases"]["balance"])
         self.closed = {*sorted({*self.closed, day.isoformat()})[-60:]}  # weeks of uptime: the last 60 days
         await asyncio.to_thread(write_json_file, self.state_file, {"closed": sorted(self.closed)})
-        # once a day, what malloc holds free goes back to the system (see kioskd.system.memory)
-        given = give_back_free_memory()
-        log.info("daily close %s: %.1f MB of freed memory given back to the system", day, given / 1e6)
         if self.printed:
             report["printed"] = await print_report(
                 self.printer, report, locale=k.locale, encoding=self.encoding)

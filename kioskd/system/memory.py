@@ -1,19 +1,13 @@
-"""The daemon's memory outside Python's objects: glibc malloc's and SQLite's, and giving back what is free.
+"""The daemon's memory outside Python's objects (glibc malloc's, SQLite's): what tracemalloc cannot see.
 
-Weeks of payments allocate and free the same sizes over and over. glibc keeps freed memory
-in its arenas for reuse rather than giving it back, so the resident size creeps up a few MB a
-day (bench.soak: Python's objects and SQLite's memory flat, malloc's free-but-held bytes
-growing) although nothing leaks. `give_back_free_memory` (glibc's malloc_trim) returns the
-free pages to the system; the daily close calls it once a day.
+bench.soak --memtrace prints these each day beside the tracemalloc diff, to tell a leak in
+Python's objects from one in a C library or from memory malloc holds free (fragmentation).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import os
-
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 class _MallInfo2(ctypes.Structure):
@@ -41,19 +35,3 @@ def native_memory() -> dict[str, int]:
         sqlite.sqlite3_memory_used.restype = ctypes.c_int64
         found["sqlite_in_use"] = sqlite.sqlite3_memory_used()
     return found
-
-
-def resident_bytes() -> int:
-    """This process's resident set size."""
-    with open("/proc/self/statm", encoding="ascii") as statm:
-        return int(statm.read().split()[1]) * PAGE
-
-
-def give_back_free_memory() -> int:
-    """Return malloc's free pages to the system (glibc malloc_trim); bytes of RSS given back."""
-    libc = _libc()
-    if libc is None or not hasattr(libc, "malloc_trim"):  # another libc (musl): nothing to do
-        return 0
-    before = resident_bytes()
-    libc.malloc_trim(0)
-    return max(0, before - resident_bytes())
