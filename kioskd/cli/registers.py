@@ -133,6 +133,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("--kind", help="entry kinds, comma separated (custody_count,key_handover,...)")
         p.add_argument("--person", metavar="ID", help="entries naming this staff id")
         p.add_argument("--print-lang", choices=("zh-CN", "en"))
+        p.add_argument("--limit", type=int, help="at most this many entries (1-20000, default 5000)")
+        p.add_argument("--after", type=int, metavar="SEQ", help="the entries after entry SEQ (the next page)")
 
     r = group("report", "reports")
     p = leaf(r, "week", "the week (Monday-Sunday) holding a date (default today)",
@@ -154,7 +156,10 @@ def _run_exported(a: argparse.Namespace) -> int:
     """_run, with the reply's rows written as CSV when --csv was given."""
     name = a.register
     if getattr(a, "csv", False) and name:
-        a.show = lambda reply, lang: sys.stdout.write(to_csv(REGISTER_COLUMNS[name], register_rows(name, reply)))
+        def show(reply: dict[str, Any], lang: str) -> None:
+            sys.stdout.write(to_csv(REGISTER_COLUMNS[name], register_rows(name, reply)))
+            _more(reply, lang)
+        a.show = show
     return _run(a)
 
 
@@ -178,7 +183,7 @@ def _worklog_request(printed: bool) -> Any:
     def build(a: argparse.Namespace) -> dict[str, Any]:
         since, until = (a.day, a.day) if a.day else (a.since, a.until)
         return {"cmd": "worklog", "since": since, "until": until, "kind": a.kind, "person": a.person,
-                **({"print": True, "lang": a.print_lang} if printed else {})}
+                "limit": a.limit, "after": a.after, **({"print": True, "lang": a.print_lang} if printed else {})}
     return build
 
 
@@ -215,3 +220,10 @@ def _show_patrols(r: dict[str, Any], lang: str) -> None:
 
 def _show_worklog(r: dict[str, Any], lang: str) -> None:
     print("\n".join(worklog_lines(r["entries"], "", "", lang, r["tz"])[3:]))
+    _more(r, lang)
+
+
+def _more(r: dict[str, Any], lang: str) -> None:
+    """On stderr (the listing and its CSV stay whole): how to ask for the work log's next page."""
+    if r.get("newer") is not None:
+        print(f"{'还有更多条目：' if lang == 'zh-CN' else 'more entries: '}--after {r['newer']}", file=sys.stderr)

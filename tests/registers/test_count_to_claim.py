@@ -267,6 +267,15 @@ def listings_in_both_languages(state: Path) -> None:
                                                                          "--lang", "en")
     assert "钥匙交接 8001 赵经理" in zh[1] and "key handed over 8001 赵经理" in en[1]
     assert listing("audit", "list", "--day", "2020-01-01") == ["-" * 32, "无"]
+    # the work log a page at a time: the next page named on stderr, in the output language
+    first = kioskctl("audit", "list", "--kind", "key_handover,patrol", "--limit", "1", *hall, stdin=STAFF["2001"][2] + "\n")
+    [seq] = [int(w.removeprefix("#")) for w in first.stdout.splitlines()[1].split()[:1]]
+    assert "钥匙交接" in first.stdout and first.stderr == f"还有更多条目：--after {seq}\n"
+    rest = kioskctl("audit", "list", "--kind", "key_handover,patrol", "--after", str(seq), "--lang", "en", *hall,
+                    stdin=STAFF["2001"][2] + "\n")
+    assert "patrol check-in" in rest.stdout and "key handed over" not in rest.stdout and rest.stderr == ""
+    bad = kioskctl("audit", "list", "--limit", "0", *hall, stdin=STAFF["2001"][2] + "\n")
+    assert bad.returncode != 0 and "limit" in bad.stderr
 
 
 async def backend_has(state: Path, kind: str, test: Any) -> None:
