@@ -86,8 +86,10 @@ async def test_a_refused_batch_stops_the_chain_loudly_and_resumes_after_the_upgr
 
         # the operator upgrades the backend; staff acknowledge the alert, which sends the batch again
         await kiosk.fault("backend_predates_ratings", False)
-        code, _ = await staff.run("alerts", "ack", alert["id"])
-        assert code == 0
+        code, out = await staff.run("alerts", "ack", alert["id"])
+        # any alert change wakes the sender (a busy machine's own alerts too): the resend may have
+        # got through and cleared the alert just before the ack, which then finds it gone
+        assert code == 0 or f"no open alert with id {alert['id']!r}" in out, out
         await staff.until_alert("batch_refused", None)
         assert backend(state, "SELECT seq FROM batches ORDER BY seq") == [(1,), (2,)]
         assert backend(state, "SELECT rating FROM ratings") == [("good",)]
