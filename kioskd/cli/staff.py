@@ -16,6 +16,7 @@ from kioskd.cli.where import resolve, unreachable
 from kioskd.control.server import ControlError, call
 from kioskd.customer.receipts.layout import format_money
 from kioskd.hall.accounts import ROLE_NAMES
+from kioskd.hall.alerts import TITLES
 from kioskd.hall.range_report import range_lines
 from kioskd.hall.reports import report_lines
 
@@ -220,15 +221,31 @@ def _show_status(r: dict[str, Any], lang: str) -> None:
     print(f"{r['kiosk']}  {t['state']}: {r['state']}" + ("  (simulate)" if r["simulate"] else ""))
     if r["problems"]:
         print(f"{t['problems']}: {', '.join(sorted(r['problems'].values()))}")
-    print(f"{t['devices']}: " + ", ".join(f"{k} {v}" for k, v in r["devices"].items()))
+    print(f"{t['devices']}: " + ", ".join(_device_line(k, v, lang) for k, v in r["devices"].items()))
     box = r["box"]
     notes = ", ".join(f"{money(int(v))}x{c}" for v, c in box["by_note"].items())
     print(f"{t['box']}: {box['notes']} {t['notes']} / {money(box['total'])}" + (f"  ({notes})" if notes else ""))
     depth = ", ".join(f"{k} {v}" for k, v in r["outbox"].items()) or "0"
     print(f"{t['outbox']}: {depth}")
-    print(f"{t['contact']}: {r['last_backend_contact'] or t['never']}")
+    contact = r["last_backend_contact"]
+    print(f"{t['contact']}: {when_local(contact, r['tz'], '%Y-%m-%d %H:%M:%S') if contact else t['never']}")
     _show_uplink(r, lang)
     print(f"{t['alerts']}: {r['alerts_open']}")
+
+
+# A device's name and its state as staff read them; an alert code reads as that alert's title.
+_DEVICE_WORDS = {
+    "validator": ("识币器", "validator"), "printer": ("打印机", "printer"), "door": ("机门", "door"),
+    "online": ("正常", "online"), "open": ("打开", "open"), "closed": ("关闭", "closed"),
+    "unreadable": ("无法读取", "unreadable"), "unknown": ("未知", "unknown"),
+}
+
+
+def _device_line(device: str, state: str, lang: str) -> str:
+    """"识币器 正常" / "validator online"; a word not known (a newer daemon's) as it came."""
+    i = 0 if lang == "zh-CN" else 1
+    word = lambda key: (_DEVICE_WORDS.get(key) or TITLES.get(key) or (key, key))[i]  # noqa: E731
+    return f"{word(device)} {word(state)}"
 
 
 def when_local(text: str | None, tz: str, fmt: str = "%m-%d %H:%M") -> str:

@@ -32,7 +32,11 @@ async def test_staff_look_up_reprint_and_close_the_day(kiosk: RunningKiosk, staf
     code, text = await staff.run("status", "--lang", "en")
     assert code == 0 and "cash box: 5 notes / 180.00 CNY" in text and "validator online" in text
     code, text = await staff.run("status")
-    assert "钱箱: 5 张 / 180.00 元" in text
+    assert "钱箱: 5 张 / 180.00 元" in text and "设备: 识币器 正常, 打印机 正常, 机门 关闭" in text
+    # the last contact in the kiosk's local time (stored UTC), as every time staff read
+    contact = datetime.fromisoformat(status["last_backend_contact"].replace("Z", "+00:00"))
+    local = contact.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
+    assert f"最近联系后台: {local}" in text, text
 
     # txn list by account, by amount (yuan), by local date
     listed = (await staff.json("txn", "list", "--account", ACCOUNT_A))["txns"]
