@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import NoReturn
 
@@ -41,9 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `kioskctl` console script."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a reader gone shows here, where it is handled, not at interpreter exit
+        return code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader stopped reading (`kioskctl txn list | head`): end quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for such a tool
     except cfg.ConfigError as err:
         print(f"kioskctl: {err} (or name another with --config FILE)", file=sys.stderr)
         return cfg.EXIT_CONFIG

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import subprocess
 import sys
 from asyncio.subprocess import PIPE, STDOUT
 from pathlib import Path
@@ -114,3 +115,17 @@ async def test_a_session_at_the_simulated_kiosk_logs_what_matters_once(tmp_path:
     assert len(ended) == 1 and ended[0].endswith(
         f"payment #{result['seq']} credited: txn {result['txn']}, account ******5678, 10000 fen, "
         f"ref {result['ref']}"), ended
+
+
+def test_a_reader_that_stops_reading_ends_kioskctl_quietly(tmp_path: Path) -> None:
+    """`kioskctl ... | head`: the pipe's reader is gone before kioskctl writes; no traceback, no error line."""
+    key = tmp_path / "kiosk.key"
+    init_key(key)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # closed before kioskctl starts: its first write meets a pipe nobody reads
+    try:
+        done = subprocess.run([sys.executable, "-m", "kioskd.cli.main", "keys", "show", "--key", str(key)],
+                              cwd=ROOT, stdout=write_end, stderr=subprocess.PIPE, timeout=STEP, check=False)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141 and done.stderr.decode() == ""
