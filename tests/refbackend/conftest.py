@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from refbackend import ReferenceBackend
+from refbackend.operators import add_operator
 from refbackend.testbed.postgres import ThrowawayPostgres, find_bindir
 from tests.uplink.support import KIOSK
 
@@ -72,3 +73,17 @@ async def post(backend: ReferenceBackend) -> AsyncIterator[Post]:
                 return resp.status, await resp.json()
 
         yield send
+
+
+OPERATOR_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+async def ref(db_target: Path | str) -> AsyncIterator[ReferenceBackend]:
+    """A started reference backend with one operator, ana, whose password is OPERATOR_PASSWORD."""
+    backend = ReferenceBackend(db_target)
+    add_operator(backend.store, "ana", "安娜", OPERATOR_PASSWORD)
+    await backend.start()
+    yield backend
+    await backend.stop()
+    backend.close()

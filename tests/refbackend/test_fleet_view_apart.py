@@ -5,30 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
-from refbackend import ReferenceBackend
-from refbackend.operators import add_operator
 from refbackend.page import server as page_server
 from refbackend.testbed.kiosks import SimKiosk
+from tests.refbackend.conftest import OPERATOR_PASSWORD
 from tests.refbackend.fleetsim import FleetClient
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-async def ref(db_target: Path | str) -> AsyncIterator[ReferenceBackend]:
-    backend = ReferenceBackend(db_target)
-    add_operator(backend.store, "ana", "安娜", PASSWORD)
-    await backend.start()
-    yield backend
-    await backend.stop()
-    backend.close()
 
 
 async def test_a_payment_is_answered_while_the_fleet_view_is_being_built(ref, monkeypatch) -> None:
@@ -44,7 +28,7 @@ async def test_a_payment_is_answered_while_the_fleet_view_is_being_built(ref, mo
     origin = ref.url.rstrip("/")
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
         kiosk = FleetClient(ref, browser).enrol(SimKiosk("K-A1", "H-A"))
-        async with browser.post(ref.url + "operator/login", data={"login": "ana", "password": PASSWORD},
+        async with browser.post(ref.url + "operator/login", data={"login": "ana", "password": OPERATOR_PASSWORD},
                                 headers={"Origin": origin}) as resp:
             assert resp.status == 200
 

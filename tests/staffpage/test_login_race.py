@@ -7,45 +7,18 @@ before any body arrives), and only then all bodies: the attack of issue #21, ite
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlencode, urlsplit
 
 import pytest
 
 from kioskd.hall.page.sessions import MAX_FAILURES, MAX_LOGINS_IN_FLIGHT
+from tests.raw_login import RawLogin
 
 from .conftest import STAFF, TOKEN, Page
 
 
-class Login:
-    """One raw HTTP/1.1 login request whose body is sent only when asked."""
-
-    def __init__(self, page: Page, form: dict[str, str], source: str = "127.0.0.1") -> None:
-        self.page, self.body, self.source = page, urlencode(form).encode(), source
-        self.status = 0
-        self.answer = b""
-
-    async def send_headers(self) -> None:
-        url = urlsplit(self.page.url)
-        self.reader, self.writer = await asyncio.open_connection(url.hostname, url.port, local_addr=(self.source, 0))
-        self.writer.write(
-            f"POST /login HTTP/1.1\r\nHost: {url.netloc}\r\nOrigin: {self.page.origin}\r\n"
-            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(self.body)}\r\n"
-            "Expect: 100-continue\r\n\r\n".encode())
-        await self.writer.drain()
-        self.first = await self.reader.readline()  # 100 Continue once routed, or an early refusal
-
-    async def finish(self) -> int:
-        """Send the body (unless already answered) and read the status."""
-        status_line = self.first
-        if b" 100 " in status_line:
-            await self.reader.readline()  # the blank line after 100 Continue
-            self.writer.write(self.body)
-            await self.writer.drain()
-            status_line = await self.reader.readline()
-        self.status = int(status_line.split()[1])
-        self.answer = await self.reader.read(4096)
-        self.writer.close()
-        return self.status
+def raw_login(page: Page, form: dict[str, str], source: str = "127.0.0.1") -> RawLogin:
+    """A raw log-in to the staff page."""
+    return RawLogin(page.url, "/login", page.origin, form, source)
 
 
 async def judged_entries(page: Page) -> list[dict]:
@@ -61,7 +34,7 @@ async def test_thirty_wrong_log_ins_at_once_then_the_right_one_judge_at_most_the
     else:  # unknown IDs, so no account lockout stops the guessing: only the client limit may
         wrong = [{"staff": f"90{i:02d}", "secret": "000000"} for i in range(30)]
         right = {"staff": "2001", "secret": STAFF["2001"][2]}
-    logins = [Login(staff_page, form) for form in [*wrong, right]]
+    logins = [raw_login(staff_page, form) for form in [*wrong, right]]
     for login in logins:
         await login.send_headers()
     statuses = await asyncio.gather(*(login.finish() for login in logins))
@@ -79,7 +52,7 @@ async def test_thirty_wrong_log_ins_at_once_then_the_right_one_judge_at_most_the
 
 async def test_log_ins_in_flight_from_many_clients_are_capped_and_the_rest_told_to_retry(staff_page: Page) -> None:
     # each from its own address on the loopback net, so no per-client limit applies
-    logins = [Login(staff_page, {"staff": "2001", "secret": STAFF["2001"][2]}, source=f"127.0.0.{10 + i}")
+    logins = [raw_login(staff_page, {"staff": "2001", "secret": STAFF["2001"][2]}, source=f"127.0.0.{10 + i}")
               for i in range(MAX_LOGINS_IN_FLIGHT + 4)]
     for login in logins:
         await login.send_headers()
