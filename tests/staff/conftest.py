@@ -84,8 +84,8 @@ def add_staff(state: Path, accounts: dict[str, tuple[str, str, str]]) -> None:
         assert done.returncode == 0, done.stderr
 
 
-async def pay(kiosk: RunningKiosk, account: str, notes: list[int]) -> dict[str, Any]:
-    """A customer pays `notes` into `account` through the screen; the result screen."""
+async def pay(kiosk: RunningKiosk, account: str, notes: list[int], rating: str | None = None) -> dict[str, Any]:
+    """A customer pays `notes` into `account` through the screen (and rates it); the result screen."""
     await kiosk.press(*account, "confirm")
     await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation screen")
     await kiosk.press("confirm")
@@ -96,6 +96,8 @@ async def pay(kiosk: RunningKiosk, account: str, notes: list[int]) -> dict[str, 
                           f"note {i} counted")
     await kiosk.press("finish")
     snap = await kiosk.until(lambda s: s["state"] == "payment_done", "the result screen")
+    if rating:
+        await kiosk.press(f"rate_{rating}")
     await kiosk.press("confirm")
     await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
     return snap

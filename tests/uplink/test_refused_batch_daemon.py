@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon import ROOT, RunningKiosk
+from tests.daemon import ROOT
 from tests.screen.test_browser import ARGS, CHROMIUM
-from tests.staff.conftest import Staff
+from tests.staff.conftest import Staff, pay
 from tests.staffpage.test_daemon_page import kiosk_with_page
 
 pytestmark = pytest.mark.slow
@@ -22,24 +22,6 @@ ACCOUNT = "0012345678"
 MANAGER = {"3001": ("赵经理", "manager", "864209")}
 HAVE_CHROMIUM = os.path.exists(CHROMIUM)
 SHOTS = ROOT / "artifacts" / "screens" / "staff"
-
-
-async def pay(kiosk: RunningKiosk, notes: list[int], rating: str | None = None) -> dict:
-    """A customer pays `notes` into ACCOUNT at the screen (and rates it); the result screen."""
-    await kiosk.press(*ACCOUNT, "confirm")
-    await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation screen")
-    await kiosk.press("confirm")
-    await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "the cash screen")
-    for i, value in enumerate(notes, 1):
-        await kiosk.insert(value)
-        await kiosk.until(lambda s, n=i: len(s["notes"]) == n, f"note {i} counted")
-    await kiosk.press("finish")
-    snap = await kiosk.until(lambda s: s["state"] == "payment_done", "the result screen")
-    if rating:
-        await kiosk.press(f"rate_{rating}")
-    await kiosk.press("confirm")
-    await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
-    return snap
 
 
 def backend(state: Path, sql: str) -> list[tuple]:
@@ -51,7 +33,7 @@ async def test_a_refused_batch_stops_the_chain_loudly_and_resumes_after_the_upgr
     async with kiosk_with_page(tmp_path, MANAGER) as (kiosk, page_url):
         staff, state = Staff(kiosk), kiosk.state_dir
         await kiosk.fault("backend_predates_ratings", True)
-        first = await pay(kiosk, [2000], rating="good")
+        first = await pay(kiosk, ACCOUNT, [2000], rating="good")
         assert first["result"]["status"] == "credited"
         code, _ = await staff.run("report", "close")  # the daily close sends a batch now
         assert code == 0
@@ -61,7 +43,7 @@ async def test_a_refused_batch_stops_the_chain_loudly_and_resumes_after_the_upgr
         assert "后台拒收数据批次" in alert["title_zh"] and "tell the operator" in alert["title_en"]
 
         # payments do not wait for batches: the next customer is credited at the backend
-        second = await pay(kiosk, [5000])
+        second = await pay(kiosk, ACCOUNT, [5000])
         assert second["result"]["status"] == "credited"
         assert backend(state, "SELECT COUNT(*) FROM payments WHERE credited = 1") == [(2,)]
         await staff.run("report", "close")  # a second batch: it waits behind the refused one
