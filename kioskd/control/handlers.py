@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 import os
-import re
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from backend_api.jws import b64url_decode
 from kioskd.control.args import bool_arg as _bool
 from kioskd.control.args import date_arg as _date
 from kioskd.control.args import int_arg as _int
 from kioskd.control.args import str_arg as _str
-from kioskd.control.args import time_arg as _time
 from kioskd.control.cases import CaseSide, case_commands
+from kioskd.control.payments import PaymentSide, payment_commands, who
 from kioskd.control.registers import RegisterSide, register_commands
 from kioskd.control.server import ControlError, NotPermitted, Peer
 from kioskd.customer.commands import customer_commands
@@ -34,31 +29,26 @@ from kioskd.hall.accounts import (
     require_role,
     socket_caller,
 )
-from kioskd.hall.range_report import range_problem, range_report
 from kioskd.hall.recheck import Recheck, staff_cleared
-from kioskd.hall.reports import daily_report, print_report
 from kioskd.uplink.status import uplink_state
 
 if TYPE_CHECKING:
-    from drivers.base import DoorSensor, ReceiptPrinter
+    from drivers.base import DoorSensor
     from kioskd.config import Config
     from kioskd.custody.session import Custody
     from kioskd.customer.receipts.printing import Receipts
-    from kioskd.customer.receipts.reprint import Duplicates
     from kioskd.customer.screen.server import SimControl
     from kioskd.hall.alerts import Alert, Alerts
-    from kioskd.hall.reports import DailyClose
-    from kioskd.ledger import Ledger, TxnRecord
+    from kioskd.ledger import Ledger
     from kioskd.uplink.client import BackendClient
     from statemachine.model import KioskModel
 
 log = logging.getLogger("kioskd.control.server")
 
-_TXN = re.compile(r"[0-9a-fA-F-]{8,36}")
 Command = Callable[[dict[str, Any], Person], Awaitable[dict[str, Any]]]
 
 
-class Kiosk(Recheck, CaseSide, RegisterSide, Protocol):
+class Kiosk(Recheck, CaseSide, RegisterSide, PaymentSide, Protocol):
     """The parts of the running kiosk (kioskd/app.py's Daemon) the control commands use."""
 
     @property
@@ -72,19 +62,13 @@ class Kiosk(Recheck, CaseSide, RegisterSide, Protocol):
     @property
     def custody(self) -> Custody: ...
     @property
-    def printer(self) -> ReceiptPrinter: ...
-    @property
     def receipts(self) -> Receipts: ...
-    @property
-    def duplicates(self) -> Duplicates: ...
     @property
     def door(self) -> DoorSensor | None: ...
     @property
     def client(self) -> BackendClient | None: ...
     @property
     def sim(self) -> SimControl | None: ...
-    @property
-    def daily_close(self) -> DailyClose | None: ...
 
 
 class Handlers:
@@ -102,12 +86,7 @@ class Handlers:
             "alerts": (self.alerts, frozenset({"all"}), None),
             "alert_ack": (self.alert_ack, frozenset({"id", "by"}), "alert_ack"),
             "alert_clear": (self.alert_clear, frozenset({"id", "by"}), "alert_clear"),
-            "txn_list": (self.txn_list, frozenset({"account", "since", "until", "amount"}), "txn_view"),
-            "txn_show": (self.txn_show, frozenset({"ref"}), "txn_view"),
-            "receipt_reprint": (self.receipt_reprint, frozenset({"ref", "by"}), "receipt_reprint"),
-            "report_daily": (self.report_daily, frozenset({"date", "print"}), "report_view"),
-            "report_range": (self.report_range, frozenset({"since", "until"}), "report_view"),
-            "report_close": (self.report_close, frozenset({"date"}), "report_close"),
+            **payment_commands(daemon, self.require),
             "cashbox_open": (self.cashbox_open, frozenset(), "cashbox_open"),
             "sim_insert": (self.sim_insert, frozenset({"value"}), None),
             "sim_fault": (self.sim_fault, frozenset({"name", "on"}), None),
@@ -235,73 +214,11 @@ class Handlers:
         if await self.d.ledger.custody_completed_since(alert.raised_at):
             return
         await self.d.ledger.audit_append("staff_refused", {"action": "alert_clear", "code": alert.code,
-                                                           "alert": alert.id, **_who(actor, req)})
+                                                           "alert": alert.id, **who(actor, req)})
         raise ControlError(
             f"alert {alert.id} ({alert.code}) is cleared by a completed custody session (two technicians, "
             "the box counted), not by one person",
             zh=f"告警 {alert.id}（{alert.code}）须由双人开箱清点完成后解除，不能由一人解除")
-
-    async def txn_list(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
-        """Payments that took cash, filtered by account, time and amount (fen)."""
-        tz = self.d.config.kiosk.tz
-        since = _time(req, "since", tz, end=False)
-        until = _time(req, "until", tz, end=True)
-        amount = _int(req, "amount", None)
-        account = _str(req, "account", None)
-        records = await self.d.ledger.transactions(
-            account=account, since=since, until=until, amount=amount,
-            states=("closed", "credited", "pending", "flagged"))
-        return {"txns": [_summary(r) for r in records]}
-
-    async def txn_show(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
-        """One transaction in full: notes with times, what was sent, what the backend answered."""
-        record = await self._record(req)
-        full = asdict(record)
-        full["sent"] = _jws_payload(record.payload) if record.payload else None
-        # notes sent to be stacked when the kiosk stopped whose fate the validator could not tell
-        full["in_doubt"] = [d.view() for d in await self.d.ledger.doubts.notes(txn=record.id)]
-        return {"txn": full, "tz": self.d.config.kiosk.tz}
-
-    async def receipt_reprint(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
-        """Print a copy marked 补打 DUPLICATE n, recorded in the audit chain."""
-        record = await self._record(req)
-        if record.seq is None or record.state not in ("credited", "pending", "flagged"):
-            raise ControlError(f"transaction {record.id} is {record.state}: no receipt to reprint")
-        printed = await self.d.duplicates.print_copy(record, _who(actor, req))
-        if printed is None:
-            raise ControlError(f"receipt {record.seq} not printed: the printer is not ready")
-        n, seq = printed
-        return {"seq": record.seq, "txn": record.id, "duplicate": n, "audit": seq}
-
-    async def report_daily(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
-        """The daily report of a local date (default today); printed with print=true."""
-        c = self.d.config
-        report = await daily_report(self.d.ledger, _date(req, c.kiosk.tz), tz=c.kiosk.tz,
-                                    kiosk=c.kiosk.id, currency=c.kiosk.currency)
-        if _bool(req, "print", False):
-            await self.require(actor, "report_print")
-            if not await print_report(self.d.printer, report, locale=c.kiosk.locale, encoding=c.printer.encoding):
-                raise ControlError(f"daily report {report['date']} not printed: the printer is not ready")
-            report["printed"] = True
-        return {"report": report}
-
-    async def report_range(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
-        """The report of the local days since..until (inclusive; default: the last 7 days to today)."""
-        c = self.d.config
-        last = _date(req, c.kiosk.tz, "until")
-        first = _date(req, c.kiosk.tz, "since") if req.get("since") is not None else last - timedelta(days=6)
-        problem = range_problem(first, last)
-        if problem:
-            raise ControlError(f"report range {first}..{last}: {problem}")
-        return {"report": await range_report(self.d.ledger, first, last, tz=c.kiosk.tz, kiosk=c.kiosk.id,
-                                             currency=c.kiosk.currency)}
-
-    async def report_close(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
-        """Run the daily close now for a date (default today)."""
-        closer = self.d.daily_close
-        if closer is None:
-            raise ControlError("daily close is not running in this daemon")
-        return {"report": await closer.close(_date(req, self.d.config.kiosk.tz), by=actor.audit())}
 
     async def cashbox_open(self, _req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Start a dual-custody session; the technicians then log in at the keypad."""
@@ -336,21 +253,6 @@ class Handlers:
             raise ControlError("sim commands work only in simulate mode (kioskd run --simulate)")
         return self.d.sim
 
-    async def _record(self, req: dict[str, Any]) -> TxnRecord:
-        ref = req.get("ref")
-        if isinstance(ref, int) and not isinstance(ref, bool) and ref > 0:
-            key: int | str = ref
-        elif isinstance(ref, str) and ref.isdigit():
-            key = int(ref)
-        elif isinstance(ref, str) and _TXN.fullmatch(ref):
-            key = ref.lower()
-        else:
-            raise ControlError("ref: a serial number (seq) or a transaction id is required")
-        record = await self.d.ledger.transaction(key)
-        if record is None:
-            raise ControlError(f"no transaction {ref}")
-        return record
-
 
 def accounts_of(daemon: Kiosk) -> Accounts:
     """The daemon's Accounts, or one on its journal with the [custody] lock-out rules."""
@@ -369,12 +271,6 @@ def _as_actor(command: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]) ->
     return run
 
 
-def _who(actor: Person, req: dict[str, Any]) -> dict[str, Any]:
-    """The audit fields of the actor, with the name the installer's shell claimed (--by), if any."""
-    claimed = _str(req, "by", None)
-    return {**actor.audit(), **({"claimed": claimed} if claimed else {})}
-
-
 def _label(actor: Person, req: dict[str, Any]) -> str:
     """Who acknowledged or cleared, as staff and the backend read it."""
     claimed = _str(req, "by", None)
@@ -386,15 +282,3 @@ def _device(alerts: Alerts, device: str, *codes: str) -> str:
     found = [c for c in codes if alerts.is_open(c, device)]
     return found[0] if found else "online"
 
-
-def _summary(r: TxnRecord) -> dict[str, Any]:
-    return {"seq": r.seq, "txn": r.id, "account": r.account, "holder": r.holder, "amount": r.amount,
-            "state": r.state, "started": r.started, "ended": r.ended, "notes": len(r.notes), "ref": r.ref}
-
-
-def _jws_payload(jws: str) -> Any:
-    """The payload of a compact JWS we signed ourselves (shown, not verified)."""
-    try:
-        return json.loads(b64url_decode(jws.split(".")[1]))
-    except (IndexError, ValueError):
-        return jws
