@@ -44,15 +44,11 @@ from kioskd.system.health import (
 from kioskd.system.lifecycle import Lifecycle, cancel_all
 from kioskd.system.notify import notify, watchdog_seconds
 from kioskd.system.storage import StorageWatch
-from kioskd.system.watchdog import Watchdog, heartbeat_probe, task_probe
-from kioskd.uplink.batches import BatchBuilder
-from kioskd.uplink.client import BackendClient
-from kioskd.uplink.invoices import Invoices
+from kioskd.system.watchdog import Watchdog, device_watchdog
 from kioskd.uplink.keys import load_key, pin_key, signature_checker
-from kioskd.uplink.outbox import OutboxSender
 from kioskd.uplink.payments import UplinkPayments
-from kioskd.uplink.scheduler import BatchScheduler
 from kioskd.uplink.status import report_status
+from kioskd.uplink.wiring import build_uplink
 from statemachine.definition import Timeouts
 from statemachine.machine import build_machine
 from statemachine.model import KioskModel
@@ -61,6 +57,11 @@ from statemachine.rules import Rules, Site
 if TYPE_CHECKING:
     from kioskd.hall.cases import Cases
     from kioskd.sim.hardware import Simulation
+    from kioskd.uplink.batches import BatchBuilder
+    from kioskd.uplink.client import BackendClient
+    from kioskd.uplink.invoices import Invoices
+    from kioskd.uplink.outbox import OutboxSender
+    from kioskd.uplink.scheduler import BatchScheduler
 
 log = logging.getLogger("kioskd")
 
@@ -78,6 +79,7 @@ class Daemon:
     ledger: Ledger
     client: BackendClient
     batch_builder: BatchBuilder
+    invoices: Invoices
     sender: OutboxSender
     batches: BatchScheduler
     alerts: Alerts
@@ -129,19 +131,11 @@ class Daemon:
         self.on_stop("journal lock", self.journal_lock.release)
         self.on_stop("journal", self._close_journal)
         await self._verify_journal(key)
-        self.client = BackendClient(c.backend.url, c.kiosk.id, key, timeout=c.backend.timeout)
-        self.on_stop("backend client", self.client.close)
         accepted = lambda seq: self.alerts.batch_accepted(seq)  # noqa: E731 - alerts come later
-        self.batch_builder = BatchBuilder(self.ledger, self.client, on_flagged=self._flagged, on_accepted=accepted)
-        self.invoices = Invoices(self.ledger, self.client, timeout=c.backend.timeout, on_flagged=self._flagged)
-        self.sender = OutboxSender(
-            self.ledger, self.client, on_flagged=self._flagged,
-            batch_handler=self.batch_builder.handle_conflict, invoice_handler=self.invoices.send,
-            on_batch_accepted=accepted,
-        )
-        self.client.on_back = self.sender.wake
-        self.invoices.outbox = self.sender
-        self.batches = BatchScheduler(self.ledger, self.batch_builder, wake_sender=self.sender.wake)
+        up = build_uplink(self.ledger, c.backend, c.kiosk.id, key, on_flagged=self._flagged, on_accepted=accepted)
+        self.client, self.batch_builder, self.invoices = up.client, up.batch_builder, up.invoices
+        self.sender, self.batches = up.sender, up.batches
+        self.on_stop("backend client", self.client.close)
         self.alerts = Alerts(self.ledger, on_change=self.sender.wake, state_file=c.state_dir / "alerts.json")
         await self.alerts.restore()
         report_clock(self.alerts)
@@ -267,23 +261,10 @@ class Daemon:
         self.on_stop("control socket", control.stop)
 
     def _start_watchdog(self) -> None:
-        """Under WatchdogSec=: ping only while the pump and the device tasks run and poll."""
         timeout = watchdog_seconds()
-        if timeout is None:
-            return
-        watched = ("event-pump", "validator", "printer", "keypad", "door")
-        probes = [task_probe(t.get_name(), t) for t in self.tasks if t.get_name() in watched]
-        # half the timeout: systemd still sees a late ping before it gives up on us; a device
-        # whose healthy loop is slower (printer: a job, then status) gets twice its window
-        half = timeout / 2
-        probes.append(heartbeat_probe("validator poll", self.validator, half))
-        probes.append(heartbeat_probe("printer status", self.printer,
-                                      max(half, 2 * self.printer.progress_window)))
-        if self.door is not None:
-            probes.append(heartbeat_probe("door switch", self.door, half))
-        # the keypad task only waits for keys: "still running" is all it can show
-        self.watchdog = Watchdog(timeout, probes)
-        self.spawn(self.watchdog.run(), "watchdog")
+        if timeout is not None:
+            self.watchdog = device_watchdog(timeout, self.tasks, self.validator, self.printer, self.door)
+            self.spawn(self.watchdog.run(), "watchdog")
 
     def _resubmit_soon(self, txn: str) -> None:
         self.spawn(self._resubmit(txn), f"resubmit-{txn}")

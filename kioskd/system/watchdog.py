@@ -90,3 +90,26 @@ class Watchdog:
         while True:
             self.tick()
             await asyncio.sleep(self.interval)
+
+
+class Printer(Progressing, Protocol):
+    """The printer driver: its healthy loop (a job, then status) may take this long between stamps."""
+
+    @property
+    def progress_window(self) -> float: ...
+
+
+def device_watchdog(timeout: float, tasks: Sequence[asyncio.Task[Any]], validator: Progressing,
+                    printer: Printer, door: Progressing | None) -> Watchdog:
+    """Under WatchdogSec=: ping only while the pump and the device tasks run and poll."""
+    watched = ("event-pump", "validator", "printer", "keypad", "door")
+    probes = [task_probe(t.get_name(), t) for t in tasks if t.get_name() in watched]
+    # half the timeout: systemd still sees a late ping before it gives up on us; a device
+    # whose healthy loop is slower (printer: a job, then status) gets twice its window
+    half = timeout / 2
+    probes.append(heartbeat_probe("validator poll", validator, half))
+    probes.append(heartbeat_probe("printer status", printer, max(half, 2 * printer.progress_window)))
+    if door is not None:
+        probes.append(heartbeat_probe("door switch", door, half))
+    # the keypad task only waits for keys: "still running" is all it can show
+    return Watchdog(timeout, probes)
