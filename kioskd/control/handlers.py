@@ -189,7 +189,7 @@ class Handlers:
         alert = self.d.alerts.find(alert_id)
         if alert is None:
             raise ControlError(f"no open alert with id {alert_id!r}")
-        if not self.d.alerts.acknowledge(alert.id, _label(actor, req), uid=actor.uid):
+        if not self.d.alerts.acknowledge(alert.id, _label(actor, req), uid=actor.uid, who=who(actor, req)):
             raise ControlError(f"alert {alert.id} ({alert.code}) is already acknowledged")
         await self.d.alerts.drain()
         return {"alert": alert.view()}
@@ -203,7 +203,8 @@ class Handlers:
             await self.require(actor, "alert_clear_money")
         if alert is not None and alert.code in CUSTODY_ALERTS:
             await self._custody_cleared(alert, actor, req)
-        if alert is None or not self.d.alerts.staff_clear(alert.id, _label(actor, req), uid=actor.uid):
+        if alert is None or not self.d.alerts.staff_clear(alert.id, _label(actor, req), uid=actor.uid,
+                                                           who=who(actor, req)):
             raise ControlError(f"no open alert with id {alert_id!r}")
         await staff_cleared(self.d, alert)
         await self.d.alerts.drain()

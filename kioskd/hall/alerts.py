@@ -131,9 +131,10 @@ class Alerts:
         self.state_file = state_file
         self.open: dict[tuple[str, str], Alert] = {}
         self.recent: deque[Alert] = deque(maxlen=RECENT)
-        self._queue: asyncio.Queue[Alert] = asyncio.Queue()
+        # each change with the audit fields of the person who made it ({} for the kiosk's own)
+        self._queue: asyncio.Queue[tuple[Alert, dict[str, Any]]] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
-        self._unstored: list[Alert] = []  # changes the journal could not take yet
+        self._unstored: list[tuple[Alert, dict[str, Any]]] = []  # changes the journal could not take yet
 
     async def restore(self) -> None:
         """Load the alerts open before a restart (their causes re-raise or clear them)."""
@@ -191,10 +192,12 @@ class Alerts:
             return (code, device) in self.open
         return any(c == code for c, _ in self.open)
 
-    def acknowledge(self, alert_id: str, by: str = "", uid: int | None = None) -> bool:
+    def acknowledge(self, alert_id: str, by: str = "", uid: int | None = None,
+                    who: dict[str, Any] | None = None) -> bool:
         """Staff saw the alert; False if no raised (unacknowledged) alert has that id.
 
-        `uid`: the control socket caller's, as the kernel says, recorded beside the name `by`.
+        `uid`: the control socket caller's, as the kernel says, recorded beside the name `by`;
+        `who`: the person's audit fields (Person.audit()), which the chain entry carries.
         """
         alert = self.find(alert_id)
         if alert is None or alert.state != "raised":
@@ -203,15 +206,16 @@ class Alerts:
         if by:  # who, in the audit chain and for the backend
             alert.detail = {**alert.detail, "acknowledged_by": by, **_uid("acknowledged_by_uid", uid)}
         log.info("alert acknowledged: %s %s", alert.code, f"by {by}" if by else "")
-        self._store(alert)
+        self._store(alert, who)
         return True
 
-    def staff_clear(self, alert_id: str, by: str = "", uid: int | None = None) -> bool:
+    def staff_clear(self, alert_id: str, by: str = "", uid: int | None = None,
+                    who: dict[str, Any] | None = None) -> bool:
         """Staff fixed what cannot be sensed (box back, stacker emptied); False if not open."""
         alert = self.find(alert_id)
         if alert is None:
             return False
-        self._clear(alert, by=by, uid=uid)
+        self._clear(alert, by=by, uid=uid, who=who)
         return True
 
     def find(self, alert_id: str) -> Alert | None:
@@ -228,7 +232,7 @@ class Alerts:
             shown += list(reversed(self.recent))
         return [a.view() for a in shown]
 
-    def _clear(self, alert: Alert, by: str, uid: int | None = None) -> None:
+    def _clear(self, alert: Alert, by: str, uid: int | None = None, who: dict[str, Any] | None = None) -> None:
         self.open.pop(alert.key, None)
         cleared = _copy(alert)
         cleared.state, cleared.at = "cleared", utc_now()
@@ -236,25 +240,28 @@ class Alerts:
             cleared.detail = {**cleared.detail, "cleared_by": by, **_uid("cleared_by_uid", uid)}
         self.recent.append(cleared)
         log.info("alert cleared: %s on %s%s", alert.code, alert.key[1], f" by {by}" if by else "")
-        self._store(cleared)
+        self._store(cleared, who)
 
-    def _store(self, alert: Alert) -> None:
+    def _store(self, alert: Alert, who: dict[str, Any] | None = None) -> None:
         # a copy: the open alert changes later (acknowledged) while this change waits its turn
-        self._queue.put_nowait(_copy(alert))
+        self._queue.put_nowait((_copy(alert), dict(who or {})))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._write(), name="alerts")
 
     async def _write(self) -> None:
         while self._unstored or not self._queue.empty():
             # changes the journal refused (disk full) go first, in order, once it takes writes again
-            a = self._unstored.pop(0) if self._unstored else self._queue.get_nowait()
+            change = self._unstored.pop(0) if self._unstored else self._queue.get_nowait()
+            a, who = change
             body = alert_body(a.id, a.code, a.severity, a.state, a.at, a.detail)
             try:
                 await self.ledger.outbox_put("alert", f"{a.id}:{a.state}", body)
-                await self.ledger.audit_append("alert", json.loads(body))
+                # the chain names the person as every staff action's entry does (by, by_name, by_role,
+                # via, uid), so the work log shows and finds them; the backend's body keeps its contract
+                await self.ledger.audit_append("alert", {**json.loads(body), **who})
             except Exception as err:  # the alert is still logged and shown; stored with the next change
                 log.error("could not store alert %s %s: %s", a.code, a.state, err)
-                self._unstored.insert(0, a)
+                self._unstored.insert(0, change)
                 await self._save()
                 break
             await self._save()

@@ -3,6 +3,8 @@ entry by cursor and forward again, every entry once; a bad page size or cursor i
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from typing import Any
 
 import aiohttp
@@ -75,3 +77,32 @@ async def test_a_bad_page_size_or_cursor_is_refused_in_both_languages(staff_page
     assert status == 409 and reply["error"].startswith("newest: true or false required")
     status, reply = await worklog(session, staff_page, {"limit": 20000, "before": 2**63 - 1})  # the bounds themselves
     assert status == 200 and reply["entries"]
+
+
+async def test_the_work_log_names_who_acknowledged_and_who_cleared_an_alert(staff_page: Page) -> None:
+    alerts = staff_page.daemon.alerts
+    alerts.raise_alert("custody_mismatch", "critical", session="s-1", box_id="B-1", over="5000", short="0")
+    alert_id = alerts.listing()[0]["id"]
+    hall, manager = await staff_page.logged_in("2001"), await staff_page.logged_in("3001")
+    async with hall.post(staff_page.url + f"api/alerts/{alert_id}/ack") as resp:
+        assert resp.status == 200
+    async with manager.post(staff_page.url + f"api/alerts/{alert_id}/clear") as resp:
+        assert resp.status == 200
+    await alerts.drain()
+    status, log = await worklog(hall, staff_page, {"kind": "alert"})
+    assert status == 200
+    # each change by a person names them as every other entry does (the raise is the kiosk's own)
+    assert [(e["data"]["state"], e["data"].get("by"), e["data"].get("by_name"), e["data"].get("by_role"),
+             e["data"].get("via")) for e in log["entries"]] == [
+        ("raised", None, None, None, None), ("acknowledged", "2001", "王芳", "hall", "page"),
+        ("cleared", "3001", "赵经理", "manager", "page")]
+    # ... and the person filter finds them
+    for person, state in (("2001", "acknowledged"), ("3001", "cleared")):
+        status, mine = await worklog(hall, staff_page, {"kind": "alert", "person": person})
+        assert status == 200 and [e["data"]["state"] for e in mine["entries"]] == [state]
+    # the backend's copy keeps its contract: the person in the detail, as before
+    with sqlite3.connect(staff_page.daemon.ledger.path) as db:
+        sent = [json.loads(body) for (body,) in db.execute("SELECT body FROM outbox WHERE kind = 'alert' ORDER BY id")]
+    assert [(b["state"], "by" in b, b["detail"].get("acknowledged_by"), b["detail"].get("cleared_by"))
+            for b in sent] == [("raised", False, None, None), ("acknowledged", False, "2001 王芳", None),
+                               ("cleared", False, "2001 王芳", "3001 赵经理")]

@@ -72,7 +72,7 @@ EVENT_WORDS: dict[str, tuple[str, str]] = {  # kind: (zh-CN, en)
     "staff_emergency_login": ("紧急登录", "emergency sign-in"),
     "tech_added": ("添加技术员", "technician added"),  # older kioskd
     "tech_disabled": ("停用技术员", "technician disabled"),  # older kioskd
-    "alert": ("告警", "alert raised"),
+    "alert": ("告警", "alert change"),  # raised, acknowledged or cleared: the entry says which
     "config_change": ("配置变更", "configuration changed"),
     "restore": ("从备份恢复", "restored from a backup"),
     "restart": ("终端启动", "kiosk started"),
