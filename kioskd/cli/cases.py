@@ -12,37 +12,21 @@ from typing import Any
 from kioskd.cli.staff import _run, common_options, table, yuan_to_fen
 from kioskd.cli.staff import when_local as _when
 from kioskd.customer.receipts.layout import format_money
+from kioskd.hall.cases.words import WORDS, found_word, step_words
 
-_L: dict[str, dict[str, Any]] = {
+_CLI: dict[str, dict[str, Any]] = {
     "zh-CN": {"case": "差错单", "payment": "缴费", "claim": "客户申诉：纸币未计入", "status": "状态", "may": "可执行",
               "steps": "经过", "outcomes": "处理结果", "none": "无", "no_cases": "无差错单", "opened": "开单",
-              "contact": "联系电话", "erased": "已删除", "count": "钱箱清点", "found": "找到该纸币",
-              "not_found": "未找到", "unchecked": "尚未清点", "holder": "户名", "printed": "退款凭证已打印",
-              "not_printed": "退款凭证未打印：请用 kioskctl case voucher 补打", "written": "证据已写入",
-              "statuses": {"open": "处理中", "waiting": "等待后台", "resolved": "已办结", "rejected": "已驳回"},
-              "actions": {"note": "备注", "recredit": "改入户号", "void": "冲正转入", "refund": "退款",
-                          "writeoff": "核销", "close": "结案", "reject": "驳回"},
-              "step_names": {"opened": "开单", "note": "备注", "count_checked": "钱箱清点核对", "recredit": "改入户号",
-                             "void": "冲正转入", "refund": "退款", "writeoff": "核销", "closed": "结案",
-                             "contact_erased": "删除客户电话"},
-              "states": {"requested": "已申请", "done": "完成", "refused": "被拒绝", "credited": "已入账",
-                         "accepted": "已接受"}},
+              "contact": "联系电话", "erased": "已删除", "count": "钱箱清点", "holder": "户名",
+              "printed": "退款凭证已打印", "not_printed": "退款凭证未打印：请用 kioskctl case voucher 补打",
+              "written": "证据已写入"},
     "en": {"case": "case", "payment": "payment", "claim": "claim: note not counted", "status": "status",
            "may": "may", "steps": "steps", "outcomes": "outcomes", "none": "none", "no_cases": "no cases",
-           "opened": "opened", "contact": "phone", "erased": "erased", "count": "cash-box count",
-           "found": "found the note", "not_found": "did not find it", "unchecked": "not counted yet",
-           "holder": "holder", "printed": "refund voucher printed",
-           "not_printed": "refund voucher NOT printed: reprint it with kioskctl case voucher", "written": "written",
-           "statuses": {"open": "open", "waiting": "waiting for the backend", "resolved": "resolved",
-                        "rejected": "rejected"},
-           "actions": {"note": "note", "recredit": "re-credit", "void": "void", "refund": "refund",
-                       "writeoff": "write off", "close": "close", "reject": "reject"},
-           "step_names": {"opened": "opened", "note": "note", "count_checked": "checked against the count",
-                          "recredit": "re-credit", "void": "void", "refund": "refund", "writeoff": "write-off",
-                          "closed": "closed", "contact_erased": "phone erased"},
-           "states": {"requested": "requested", "done": "done", "refused": "refused", "credited": "credited",
-                      "accepted": "accepted"}},
+           "opened": "opened", "contact": "phone", "erased": "erased", "count": "cash-box count", "holder": "holder",
+           "printed": "refund voucher printed",
+           "not_printed": "refund voucher NOT printed: reprint it with kioskctl case voucher", "written": "written"},
 }
+_L = {lang: {**WORDS[lang], **words} for lang, words in _CLI.items()}
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -159,10 +143,11 @@ def _show_case(r: dict[str, Any], lang: str) -> None:
     print(f"{t['case']} {c['no']}  {t['status']}: {t['statuses'][c['status']]}")
     p = r["payment"]
     if p is not None:
-        print(f"{t['payment']} #{p['seq']}  {p['account']} {p['holder']}  {money(p['amount'])}  {p['state']}"
-              + (f" ({p['reason']})" if p["reason"] else "") + (f" ref {p['ref']}" if p["ref"] else ""))
+        print(f"{t['payment']} #{p['seq']}  {p['account']} {p['holder']}  {money(p['amount'])}  "
+              f"{t['txn_states'].get(p['state'], p['state'])}"
+              + (f" ({p['reason']})" if p["reason"] else "") + (f" {t['ref']} {p['ref']}" if p["ref"] else ""))
     else:
-        found = t["unchecked"] if c["found"] is None else t["found"] if c["found"] else t["not_found"]
+        found = found_word(lang, c["found"])
         print(f"{t['claim']} {money(c['amount'])} @ {_when(c['claimed_at'], tz)}  {c['account'] or ''}  "
               f"{t['count']}: {found}")
     phone = c["phone"] or (t["erased"] if c["contact_erased"] else t["none"])
@@ -170,19 +155,12 @@ def _show_case(r: dict[str, Any], lang: str) -> None:
     print(f"{t['may']}: " + ", ".join(t["actions"][a] for a in r["may"]))
     print(f"{t['steps']}:")
     for s in r["steps"]:
-        d = s["data"]
-        words = [t["step_names"].get(s["step"], s["step"]), t["states"].get(d.get("state"), d.get("state")),
-                 d.get("text"), f"{d['account']} -> {d['to']}" if d.get("to") else d.get("account") if s["step"] != "opened"
-                 else None, money(d["amount"]) if d.get("amount") and s["step"] != "opened" else None, d.get("ref"),
-                 d.get("reason"), f"{d['paid_by']} / {d['approved_by']}" if d.get("approved_by") else None,
-                 (t["found"] if d.get("found") else t["not_found"]) if s["step"] == "count_checked" else None]
-        print(f"  {_when(s['at'], tz)}  {s['by']:<8} {t['statuses'][s['status']]:<6} "
-              + " · ".join(str(w) for w in words if w not in (None, "")))
+        print(f"  {_when(s['at'], tz)}  {s['by']:<8} {t['statuses'][s['status']]:<6} " + step_words(s, lang, money))
     print(f"{t['outcomes']}: " + ("" if r["outcomes"] else t["none"]))
     for o in r["outcomes"]:
         target = f" -> {o['account']} {o['holder'] or ''}" if o["account"] else ""
         print(f"  {t['actions'][o['kind']]} {t['states'][o['state']]} {money(o['amount'])}{target}"
-              + (f" ref {o['ref']}" if o["ref"] else ""))
+              + (f" {t['ref']} {o['ref']}" if o["ref"] else ""))
     if "voucher_printed" in r:
         print(t["printed"] if r["voucher_printed"] else t["not_printed"])
 

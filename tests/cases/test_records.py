@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from drivers import base as ev
+from kioskd.hall.cases.claims import check_claims
 from kioskd.hall.cases.devicelog import DeviceLog
 from kioskd.hall.cases.evidence import evidence_text, gather
 from kioskd.hall.cases.voucher import Voucher, voucher_lines
 from kioskd.hall.reports import report_lines
 from tests.cases.conftest import HALL, MANAGER, pay
+from tests.cases.test_claims_and_sweeps import ago, count_of_box
 from tests.uplink.support import BLOCKED
 
 VOUCHER = Voucher(hall="示例营业厅", kiosk="K-0001", case_no=7, outcome="o", seq=42, txn="3f2b-txn",
@@ -86,3 +88,28 @@ async def test_the_daily_report_shows_the_cases_and_the_balance(kiosk: dict[str,
     zh, en = report_lines(report, "zh-CN"), report_lines(report, "en")
     assert "  核销: 1 / 50.00 元" in zh and "  平衡" in zh
     assert "  balances" in en and any(line.startswith("Cases: opened 1") for line in en)
+
+
+async def test_a_claims_evidence_reads_in_the_staff_language_and_holds_its_count(kiosk: dict[str, Any]) -> None:
+    k, cases = kiosk, kiosk["cases"]
+    claim = await cases.open_claim(10000, HALL, when=ago(60), account="0012345678", note="第二张 100 元未计入")
+    await count_of_box(k["ledger"], "session-7f3a", ago(24 * 60), [(10000, 3, 4), (5000, 2, 2)])
+    await check_claims(k["ledger"])
+    await cases.refund(claim.no, 10000, "清点长款即该纸币", HALL, MANAGER)
+    e = await gather(cases, claim.no, None)
+    # the count that bore the claim out is part of its evidence, though it came hours later
+    assert e["count"]["session"] == "session-7f3a" and e["count"]["box_id"] == "BOX-session-7f3a"
+    assert [(r["value"], r["verdict"]) for r in e["count"]["rows"]] == [(10000, "over"), (5000, "match")]
+    assert {"custody_open", "custody_count"} <= {a["kind"] for a in e["audit"]}
+    zh = evidence_text(e, "zh-CN", "Asia/Shanghai").split("== 审计记录")[0]  # the chain's entries stay as recorded
+    for words in ("客户申诉：纸币未计入", "已办结", "金额 100.00 元", "户号 0012345678", "开单", "经办 2001",
+                  "钱箱清点 session-7f3a（钱箱 BOX-session-7f3a）：找到该纸币", "100.00 元: 应有 3 实点 4 长款",
+                  "退款", "经办人 2001 王芳 / 审批人 3001 李经理", "第二张 100 元未计入"):
+        assert words in zh, (words, zh)
+    for english in ("amount", "opened", "contact", "claimed at", "found", "resolved", "refund", "claim", "ref "):
+        assert english not in zh, (english, zh)
+    en = evidence_text(e, "en", "UTC")
+    for words in ("claim: note not counted", "resolved", "amount 100.00 CNY", "cash-box count session-7f3a "
+                  "(box BOX-session-7f3a): found the note", "100.00 CNY: expected 3 counted 4 over",
+                  "paid by 2001 王芳 / approved by 3001 李经理"):
+        assert words in en, (words, en)

@@ -278,6 +278,12 @@ async def test_a_claim_is_borne_out_by_the_count_and_recredited(hall: Hall) -> N
     assert done["case"]["status"] == "resolved" and hall.balance(ZHANG) == zhang + 10000
     evidence = await hall.ok("2001", "case", "evidence", no, "--lang", "en")
     assert "Case evidence" in evidence["text"] and evidence["evidence"]["case"]["found"] is True
+    # the evidence holds the technicians' count that found the note, and says so in the staff's words
+    count = evidence["evidence"]["count"]
+    assert count["session"] == case["count_session"] and {"value": 10000, "verdict": "over"}.items() <= \
+        next(r for r in count["rows"] if r["value"] == 10000).items()
+    zh = (await hall.ok("2001", "case", "evidence", no))["text"]
+    assert "钱箱清点" in zh and "找到该纸币" in zh and "长款" in zh, zh
     await hall.balanced()
 
 
