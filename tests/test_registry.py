@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from kioskd.__main__ import parse_args
 from kioskd.config import ConfigError, from_dict
 from kioskd.devices import build_validator
 from kioskd.sim.hardware import validator_emulator
+from tests.test_layout import ROOT, imports_of
 
 
 def kiosk(tmp_path: Path, **validator: object) -> dict:
@@ -45,7 +47,7 @@ def test_a_name_not_in_the_table_is_refused_with_the_names_it_has(tmp_path: Path
 
 def test_an_option_only_some_drivers_take_is_refused_for_the_others(tmp_path: Path) -> None:
     takers = [name for name in NAMES if "encrypted" in VALIDATORS[name].options]
-    assert takers == ["ssp"]
+    assert "ssp" in takers and "id003" not in takers
     from_dict(kiosk(tmp_path, driver="ssp", encrypted=True))
     with pytest.raises(ConfigError) as err:
         from_dict(kiosk(tmp_path, driver="id003", encrypted=True))
@@ -56,8 +58,26 @@ def test_each_protocol_says_whether_it_can_tell_a_note_s_fate_after_a_restart():
     from drivers.registry import VALIDATORS
 
     said = {name: kind.fate_after_restart for name, kind in VALIDATORS.items()}
-    # SSP needs POLL WITH ACK or GET COUNTERS (older NV9 firmware has neither); the others always can
-    assert said == {"id003": "always", "ssp": "if_device_can", "ccnet": "always", "cctalk": "always"}
+    # SSP needs POLL WITH ACK or GET COUNTERS (older NV9 firmware has neither); ID-003 and CCNET
+    # repeat an unacknowledged credit, ccTalk numbers its events
+    assert (said["ssp"], said["id003"], said["ccnet"], said["cctalk"]) == ("if_device_can", *["always"] * 3)
+    assert set(said.values()) <= {"always", "if_device_can"}
     for kind in VALIDATORS.values():
         overrides = "fate_known" in vars(kind.driver_class())
         assert overrides == (kind.fate_after_restart == "if_device_can"), kind.name
+
+
+def test_the_code_overview_names_every_reader_of_the_table() -> None:
+    """A fifth protocol edits no reader: docs/code-overview.md names them all, and only them
+    (a test may read the table through the contract test's)."""
+    doc = (ROOT / "docs" / "code-overview.md").read_text(encoding="utf-8")
+    table = doc.split("| reads the table |", 1)[1].split("\n\n", 1)[0]
+    named = {path for row in table.splitlines()[2:] for path in re.findall(r"`([\w/]+\.py)`", row.split("|")[1])}
+    readers = {
+        str(path.relative_to(ROOT))
+        for package in ("kioskd", "drivers", "bench", "refbackend", "tests")
+        for path in (ROOT / package).rglob("*.py")
+        if {"drivers.registry", "tests.test_validator_contract"} & imports_of(path)
+        and path != ROOT / "tests" / "test_layout.py"
+    }
+    assert readers == named
