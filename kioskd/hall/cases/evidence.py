@@ -77,7 +77,7 @@ def _count(audit: list[dict[str, Any]], session: str) -> dict[str, Any] | None:
     return None
 
 
-_H = {
+_H: dict[str, dict[str, Any]] = {
     "zh-CN": {"title": "差错单证据", "case": "差错单", "payment": "缴费", "notes": "纸币", "journal": "同时段流水",
               "devices": "设备记录", "receipt": "凭条", "reprints": "补打", "steps": "处理经过", "outcomes": "处理结果",
               "audit": "审计记录", "none": "无", "window": "时段", "answer": "后台答复", "amount": "金额",
