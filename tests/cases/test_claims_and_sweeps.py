@@ -86,3 +86,25 @@ async def test_a_phone_is_erased_once_the_retention_after_closing_is_over(kiosk:
     entries = await k["ledger"].audit_entries()
     assert [e["type"] for e in entries if e["type"] == "case_contact_erased"] == ["case_contact_erased"]
     assert "13912345678" not in str(entries)
+
+
+async def test_a_pending_payment_too_long_unanswered_raises_the_alert_until_it_is_credited(
+        kiosk: dict[str, Any]) -> None:
+    k, alerts, settings = kiosk, kiosk["alerts"], CasesConfig(alert_after=3600.0)
+    backend = k["backend"]
+    backend.faults.fail_5xx, backend.faults.paths = 10**6, ("/v1/payments",)
+    result = await pay(k, "0012345678", 2000)
+    assert result.status == "pending"
+    await sweep(k["ledger"], alerts, settings, now=wall_now() + timedelta(minutes=59))
+    assert not alerts.is_open("cash_without_case")
+    later = wall_now() + timedelta(hours=2)
+    await sweep(k["ledger"], alerts, settings, now=later)
+    assert alerts.is_open("cash_without_case", f"payment {result.txn}")
+    shown = [a.detail for a in alerts.open.values() if a.code == "cash_without_case"]
+    assert [(d["state"], d["amount"], d["seq"]) for d in shown] == [("pending", 2000, result.seq)]
+    # the backend answers at last: the outbox sends the payment, it is credited, the alert is over
+    backend.faults.fail_5xx, backend.faults.paths = 0, None
+    assert await k["sender"].send(await k["ledger"].outbox_next("payment")) == "done"
+    assert (await k["ledger"].transaction(result.txn)).state == "credited"
+    await sweep(k["ledger"], alerts, settings, now=later)
+    assert not alerts.is_open("cash_without_case")
