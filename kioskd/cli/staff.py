@@ -168,7 +168,8 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(reply, ensure_ascii=False, indent=2))
         return EXIT_OK if reply.get("ok") else EXIT_REFUSED
     if not reply.get("ok"):
-        print(f"kioskctl: {reply.get('error', 'refused')}", file=sys.stderr)
+        said = reply.get("error_zh") if args.lang == "zh-CN" and reply.get("error_zh") else reply.get("error")
+        print(f"kioskctl: {said or 'refused'}", file=sys.stderr)  # in the staff's language when the kiosk has it
         return EXIT_REFUSED
     args.show(reply, args.lang)
     return EXIT_OK

@@ -236,6 +236,13 @@ async def test_bad_input_is_refused_and_changes_nothing(hall: Hall) -> None:
         "2001", "case", "refund", again, "--amount", "10", "--reason", "r", "--approver", "3001",
         "--approver-secret-stdin", approver="3001")
     assert "may not" in await hall.refused("2001", "case", "writeoff", again, "--reason", "a hall clerk")
+    # staff read the refusal in their language: Chinese by default, English when asked
+    code, said = await hall.ctl("2001", "case", "recredit", no, "--account", LI, "--holder", "李*华", "--reason", "r",
+                                as_json=False)
+    assert (code, said) == (1, f"kioskctl: 差错单 {no} 已办结，只能添加备注\n"), said
+    code, said = await hall.ctl("2001", "case", "recredit", no, "--account", LI, "--holder", "李*华", "--reason", "r",
+                                "--lang", "en", as_json=False)
+    assert (code, said) == (1, f"kioskctl: case {no} is resolved: only notes may be added\n"), said
     await hall.balanced()
 
 
