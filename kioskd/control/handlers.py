@@ -261,7 +261,7 @@ def accounts_of(daemon: Kiosk) -> Accounts:
     if found is not None:
         return found
     c = daemon.config.custody
-    return Accounts(getattr(daemon, "ledger", None), max_failures=c.max_failures, lockout=c.lockout)
+    return Accounts(daemon.ledger, max_failures=c.max_failures, lockout=c.lockout)
 
 
 def _as_actor(command: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]) -> Command:

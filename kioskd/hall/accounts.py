@@ -21,9 +21,9 @@ import pwd
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from kioskd.ledger.staff import ROLES
+from kioskd.ledger.staff import ROLES, AuthResult
 
 INSTALLER = "installer"
 HALL_UP = frozenset({"hall", "manager"})
@@ -178,10 +178,20 @@ def local_time(utc_text: str, tz: str) -> str:
     return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M")
 
 
+class StaffBook(Protocol):
+    """The journal's staff accounts as Accounts reads them (kioskd.ledger.Ledger)."""
+
+    async def staff_enabled(self, staff_id: str) -> bool: ...
+
+    async def staff_authenticate(self, staff_id: str, secret: str, *, context: dict[str, Any],
+                                 max_failures: int = ..., lockout: float = ...,
+                                 now: datetime | None = ...) -> AuthResult: ...
+
+
 class Accounts:
     """Authenticates staff against the journal's accounts, with the lock-out rules of [custody]."""
 
-    def __init__(self, ledger: Any, *, max_failures: int = 5, lockout: float = 900.0,
+    def __init__(self, ledger: StaffBook, *, max_failures: int = 5, lockout: float = 900.0,
                  wall: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.ledger = ledger
         self.max_failures, self.lockout, self.wall = max_failures, lockout, wall

@@ -158,7 +158,7 @@ async def test_sim_commands_are_refused_on_a_real_kiosk(tmp_path: Path) -> None:
     config = from_dict({"kiosk": {"id": "K-1", "name": "hall"}, "validator": {"port": "/dev/x"},
                         "printer": {"port": "/dev/y"}, "backend": {"url": "http://127.0.0.1:1/"},
                         "keypad": {"driver": "screen"}, "storage": {"path": str(tmp_path)}})
-    handlers = Handlers(SimpleNamespace(config=config, sim=None))
+    handlers = Handlers(SimpleNamespace(config=config, sim=None, ledger=None))  # no journal: no staff
     for request in ({"cmd": "sim_insert", "value": 10000}, {"cmd": "sim_fault", "name": "silence", "on": True}):
         with pytest.raises(ControlError, match="only in simulate mode"):
             await handlers.handle(request)
