@@ -42,7 +42,7 @@ from kioskd.system.health import (
     watch_pending,
 )
 from kioskd.system.lifecycle import Lifecycle, cancel_all
-from kioskd.system.notify import notify, watchdog_seconds
+from kioskd.system.notify import notify, status_line, watchdog_seconds
 from kioskd.system.storage import StorageWatch
 from kioskd.system.watchdog import Watchdog, device_watchdog
 from kioskd.uplink.keys import load_key, pin_key, signature_checker
@@ -365,12 +365,3 @@ def rules_from(config: Config) -> Rules:
         max_notes=config.limits.max_notes, locale=config.kiosk.locale,
     )
 
-
-def status_line(snapshot: dict[str, Any]) -> str:
-    """A short systemd STATUS= line for the state on screen."""
-    state = snapshot["state"]
-    if state.startswith("payment_cash"):
-        return f"payment accepting cash ({snapshot['total']} fen)"
-    if state == "unavailable" and snapshot.get("unavailable"):
-        return f"unavailable: {snapshot['unavailable']['reason']}"
-    return state

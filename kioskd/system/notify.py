@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from typing import Any
 
 log = logging.getLogger("kioskd.system.notify")
 
@@ -44,3 +45,13 @@ def watchdog_seconds() -> float | None:
     if pid and pid != str(os.getpid()):  # meant for another process (we were forked or exec'd)
         return None
     return int(usec) / 1_000_000
+
+
+def status_line(snapshot: dict[str, Any]) -> str:
+    """A short systemd STATUS= line for the state on screen."""
+    state = snapshot["state"]
+    if state.startswith("payment_cash"):
+        return f"payment accepting cash ({snapshot['total']} fen)"
+    if state == "unavailable" and snapshot.get("unavailable"):
+        return f"unavailable: {snapshot['unavailable']['reason']}"
+    return state
