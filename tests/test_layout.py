@@ -148,3 +148,12 @@ def test_no_module_is_over_400_lines() -> None:
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400
     ]
     assert long == []
+
+
+def test_kioskd_is_grouped_by_the_people_it_serves() -> None:
+    """New code lands in a room (docs/code-overview.md), not as a loose module beside the composition root."""
+    rooms = {p.name for p in (ROOT / "kioskd").iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert rooms == {"customer", "hall", "custody", "uplink", "control", "cli", "system", "sim", "ledger"}
+    loose = {p.stem for p in (ROOT / "kioskd").glob("*.py")}
+    # the entry points, the composition root, its config, device factory and event pump
+    assert loose == {"__init__", "__main__", "app", "config", "devices", "pump", "runner"}
