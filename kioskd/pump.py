@@ -79,7 +79,7 @@ class EventPump:
                 await m.trigger("note_stacked", value)
                 await self.check_box()
             case ev.NoteReturned(value=value):
-                await m.trigger("note_returned")
+                await m.trigger("note_returned", value)
                 if self.note_returned is not None:
                     self.note_returned(value, True)
             case ev.NoteRejected(reason=reason):

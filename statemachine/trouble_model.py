@@ -30,12 +30,14 @@ class TroubleMixin:
         self.loose_note: int | None = None  # escrowed, neither credited nor handed back yet
         self.left_behind: int | None = None  # submitted without this stuck note (fen)
         self.follow_up: dict[str, Any] | None = None  # a note that landed after the submit
+        self.handed_back: int | None = None  # the stuck note came back out (fen; 0: value unknown)
 
     def jam_snapshot(self) -> dict[str, Any]:
         """The `jam` and `follow_up` keys of the screen snapshot."""
         jam = None
-        if self.help_reason == "note_jam" or self.left_behind is not None:
-            jam = {"waiting": self.waiting_for_note(), "note": self.loose_note, "left_behind": self.left_behind}
+        if self.help_reason == "note_jam" or self.left_behind is not None or self.handed_back is not None:
+            jam = {"waiting": self.waiting_for_note(), "note": self.loose_note, "left_behind": self.left_behind,
+                   "handed_back": self.handed_back}
         return {"jam": jam, "follow_up": self.follow_up}
 
     # --- the help screen's reasons ---------------------------------------------------------
@@ -76,9 +78,22 @@ class TroubleMixin:
         """The validator reports the jam cleared (the note may still be on its way)."""
         self.jammed = False
 
-    def note_gone(self, *_: Any) -> None:
+    def note_gone(self, value: Any = None, *_: Any) -> None:
         """The note in the transport went back to the customer (returned or rejected)."""
+        if self.help_reason == "note_jam":  # the stuck note: the result must say it came back out
+            self.handed_back = self.loose_note or (value if isinstance(value, int) else 0)
         self.loose_note = None
+
+    def after_jam(self, *_: Any) -> bool:
+        """This visit's payment was stopped by a stuck note."""
+        return self.help_reason == "note_jam" or self.left_behind is not None
+
+    def stuck_note_back(self, value: Any = None, *_: Any) -> None:
+        """The stuck note came back out after its payment went (a jam in the acceptor settles at
+        the jam's end, before the note is handed back): the result says to take it."""
+        self.handed_back = self.left_behind or self.loose_note or (value if isinstance(value, int) else 0)
+        self.left_behind = self.loose_note = None
+        log.info("payment %s: the stuck note came back out (%s fen)", self.txn, self.handed_back or "?")
 
     def leave_note_behind(self, *_: Any) -> None:
         """The wait is over (jam_wait, or staff ended it): the counted notes go without the stuck one."""

@@ -46,7 +46,7 @@ async def test_the_help_screen_says_a_note_is_stuck_and_what_was_counted(k: Kios
     await jam_while_stacking(k)
     snap = screen(k)
     assert snap["help"] == {"reason": "note_jam", "detail": None, "total": 5000}
-    assert snap["jam"] == {"waiting": True, "note": 2000, "left_behind": None}
+    assert snap["jam"] == {"waiting": True, "note": 2000, "left_behind": None, "handed_back": None}
     assert snap["timeout"] == 600  # timeouts.jam_wait, not the help screen's 60 s
     assert k.validator.accepting is False and "note_jam" in k.alerts.raised
     assert k.payments.submitted == []
@@ -94,6 +94,44 @@ async def test_a_stuck_note_handed_back_ends_the_payment_with_the_counted_notes(
         await k.model.trigger(*step)
     await k.settle()
     assert_one_payment(k, [5000])
+    # the screen had said the note would join the payment: the result says it came back out
+    assert screen(k)["jam"]["handed_back"] == 2000 and screen(k)["jam"]["left_behind"] is None
+
+
+@pytest.mark.parametrize(("event", "args", "told"), [
+    ("note_returned", (2000,), 2000), ("note_returned", (None,), 0), ("note_rejected", ("jam",), 0)])
+async def test_a_note_jammed_in_the_acceptor_comes_back_after_the_payment_went_and_is_told(
+    k: Kiosk, event: str, args: tuple, told: int
+) -> None:
+    """Before escrow nothing is in the transport: the jam's end settles it, the note comes back later."""
+    await k.to_cash()
+    await k.insert(5000)
+    await k.model.trigger("note_jam")
+    assert k.state == "payment_help" and screen(k)["jam"]["waiting"] is True
+    await k.model.trigger("jam_cleared")
+    await k.settle()
+    assert_one_payment(k, [5000])
+    assert screen(k)["jam"]["handed_back"] is None
+    await k.model.trigger(event, *args)
+    assert k.state == "payment_done" and screen(k)["jam"]["handed_back"] == told
+
+
+async def test_a_note_left_behind_then_handed_back_is_told_as_handed_back(k: Kiosk) -> None:
+    await jam_while_stacking(k)
+    await k.model.trigger("staff_end")
+    await k.settle()
+    assert screen(k)["jam"]["left_behind"] == 2000
+    await k.model.trigger("note_returned", 2000)
+    assert screen(k)["jam"] == {"waiting": False, "note": None, "left_behind": None, "handed_back": 2000}
+
+
+async def test_a_note_returned_after_a_payment_without_a_jam_tells_nothing(k: Kiosk) -> None:
+    await k.to_cash()
+    await k.insert(5000)
+    await k.keys("finish")
+    await k.settle()
+    await k.model.trigger("note_returned", 2000)
+    assert k.state == "payment_done" and screen(k)["jam"] is None
 
 
 @pytest.mark.parametrize("last", ["jam_cleared", "note_returned", "note_rejected"])
@@ -126,7 +164,7 @@ async def test_after_jam_wait_the_counted_notes_go_without_the_stuck_one(k: Kios
     took = await wait_for_state(k, "payment_done", 20)
     assert took <= 11
     assert_one_payment(k, [5000])
-    assert screen(k)["jam"] == {"waiting": False, "note": 2000, "left_behind": 2000}
+    assert screen(k)["jam"] == {"waiting": False, "note": 2000, "left_behind": 2000, "handed_back": None}
     # the note lands later: kioskd books it as a follow-up payment and tells this customer
     txn = screen(k)["result"]["txn"]
     k.model.landed_after_submit(txn, 2000, 2)

@@ -84,6 +84,39 @@ async def test_a_note_stuck_mid_payment_ends_in_one_payment_with_every_note(tmp_
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
+async def test_a_stuck_note_handed_back_ends_the_payment_and_the_customer_is_told_to_take_it(
+    tmp_path: Path, driver: str
+) -> None:
+    """The note jams in the acceptor and goes back: the payment is the counted notes, and says so."""
+    state = tmp_path / "state"
+    kiosk = await start_kiosk(state, "--validator", driver)
+    try:
+        await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
+        await kiosk.press(*"0012345678", "confirm")
+        await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation")
+        await kiosk.press("confirm")
+        await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "the cash step")
+        await kiosk.insert(5000)
+        await kiosk.until(lambda s: s["notes"] == [5000] and s["state"] == "payment_cash_waiting", "the 50 counted")
+        await kiosk.fault("jam_acceptor", True)
+        await kiosk.insert(2000)
+        await kiosk.until(lambda s: s["state"] == "payment_help" and (s["jam"] or {}).get("waiting"),
+                          "the stuck-note screen")
+        await kiosk.fault("jam_acceptor", False)  # staff free the note: it comes back out
+        snap = await kiosk.until(lambda s: s["state"] == "payment_done" and (s["jam"] or {}).get("handed_back")
+                                 is not None, "the result telling the note was handed back")
+        assert (snap["result"]["status"], snap["result"]["amount"]) == ("credited", 5000)
+        assert snap["jam"]["handed_back"] in (2000, 0)  # 0: the unit did not say its value
+        assert snap["jam"]["left_behind"] is None and snap["follow_up"] is None
+        receipt = await kiosk.until_printed("50.00")
+        assert [line for line in receipt if line.startswith(("纸币", "Note"))] in (
+            ["纸币 1: 50.00 元"], ["Note 1: 50.00 CNY"])
+    finally:
+        assert await kiosk.stop() == 0
+    assert backend_credits(state) == [("0012345678", 5000)]
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
 async def test_after_jam_wait_the_note_lands_as_a_follow_up_and_the_customer_is_told(
     tmp_path: Path, driver: str
 ) -> None:

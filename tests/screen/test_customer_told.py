@@ -117,6 +117,23 @@ async def test_a_note_stuck_mid_payment_ends_in_one_payment_with_every_note(idle
         assert db.execute("select amount from payments where credited = 1 order by id desc limit 1").fetchone() == (7000,)
 
 
+async def test_a_stuck_note_handed_back_is_told_to_be_taken(idle: Customer) -> None:
+    c = idle
+    await to_cash(c)
+    await insert(c, 5000, 1)
+    await c.kiosk.fault("jam_acceptor", True)
+    await c.kiosk.insert(2000)
+    await c.sees_state("payment_help")
+    await shows(c, "纸币卡在机器里", "如退回，请取回")  # no promise that it joins the payment
+    await c.kiosk.fault("jam_acceptor", False)  # staff free the note: it comes back out
+    await c.sees_state("payment_done")
+    text = await shows(c, "缴费成功", "纸币已退回，未计入本次缴费，请取回")
+    assert "¥50.00" in await c.page.inner_text('[data-testid="result-amount"]'), text
+    await c.page.screenshot(path=str(SHOTS / "told-jam-handed-back.png"))
+    lines = await c.kiosk.until_printed("合计: 50.00 元")
+    assert [line for line in lines if line.startswith("纸币")] == ["纸币 1: 50.00 元"]
+
+
 async def test_the_cash_screen_says_what_is_due_and_that_there_is_no_change(idle: Customer) -> None:
     c = idle
     await c.press(*"0023456789", "confirm")  # 李*华, ¥88.00 due
@@ -162,6 +179,7 @@ async def test_one_key_rates_the_payment(idle: Customer) -> None:
 
 
 @pytest.mark.parametrize(("name", "account", "status", "words"), [
+    ("unknown", "0011111111", None, "未找到该户号"),
     ("blocked", "0099999999", None, "该户号暂停缴费"),
     ("frozen", "0023456789", "frozen", "该账户已冻结"),
     ("closed", "0023456789", "closed", "该账户已销户"),

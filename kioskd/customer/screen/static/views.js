@@ -145,11 +145,13 @@ function softKeysLabel(s) {
   return canRate(s) ? t("rating_ask") : "";
 }
 
-// A stuck note left out of this payment, or one that landed after it was sent.
+// A stuck note left out of this payment, handed back, or one that landed after it was sent.
 function jamNotices(s) {
   const jam = s.jam || {};
   return [
     jam.left_behind && h("p", { class: "notice", "data-testid": "left-behind" }, t("jam_left_behind", yuan(jam.left_behind))),
+    jam.handed_back !== null && jam.handed_back !== undefined && h("p", { class: "notice", "data-testid": "handed-back" },
+      t("jam_handed_back", jam.handed_back ? yuan(jam.handed_back) : "")),
     s.follow_up && h("p", { class: "notice", "data-testid": "follow-up" },
       t("follow_up", yuan(s.follow_up.amount), s.follow_up.seq)),
   ];
