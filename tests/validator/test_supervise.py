@@ -1,4 +1,4 @@
-"""The supervision loop every protocol shares: the watchdog's heartbeat and the settle a stop waits for."""
+"""The supervision loop every protocol shares: the watchdog's heartbeat, the settle a stop waits for, the sink guard."""
 
 from __future__ import annotations
 
@@ -70,3 +70,31 @@ async def test_settle_waits_for_polls_that_start_after_it(h):
     async with asyncio.timeout(TIMEOUT):
         await h.drv.settle(2)
     assert h.drv.last_progress > mark  # a poll begun after the call has completed
+
+
+
+@pytest.mark.parametrize("proto", ALL)
+async def test_a_failing_event_sink_does_not_stop_the_polling_that_guards_the_money(proto, tmp_path):
+    spec = PROTOCOLS[proto]
+    emu = spec.emulator(link=str(tmp_path / "validator"), **spec.emulator_kw)
+    await emu.start()
+    try:
+        h = make_harness(proto, emu)
+        recorded = h.sink
+
+        def screen_gone(event) -> None:  # a consumer that breaks on every event after taking it
+            recorded(event)
+            raise RuntimeError("the screen's queue is gone")
+
+        h.sink = screen_gone
+        async with running(h):
+            await h.until(lambda: h.of(DeviceOnline))
+            await h.drv.set_accepting(True)
+            h.emu.insert(5000)
+            await h.until(lambda: h.credits and h.emu.stacked)
+            assert h.credits == [NoteCredited("validator", 5000)] and h.emu.stacked == [5000]
+            mark = time.monotonic()
+            await h.until(lambda: h.drv.last_progress > mark)  # still polling
+            assert not h.task.done() and h.of(DeviceOffline) == []
+    finally:
+        await emu.stop()
