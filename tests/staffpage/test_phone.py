@@ -33,8 +33,8 @@ async def hall(tmp_path_factory) -> AsyncIterator[tuple[RunningKiosk, str]]:
         yield found
 
 
-async def flagged_payment(kiosk: RunningKiosk, account: str, value: int) -> None:
-    """A payment whose account the operator closes while the cash goes in: flagged for staff."""
+async def flagged_payment(kiosk: RunningKiosk, account: str, value: int) -> int:
+    """A payment whose account the operator closes while the cash goes in: flagged for staff; its serial number."""
     await kiosk.press(*account, "confirm")
     await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation")
     await kiosk.press("confirm")
@@ -44,9 +44,12 @@ async def flagged_payment(kiosk: RunningKiosk, account: str, value: int) -> None
     with sqlite3.connect(kiosk.state_dir / "backend.sqlite3") as backend:
         backend.execute("UPDATE accounts SET status = 'closed' WHERE account = ?", (account,))
     await kiosk.press("finish")
-    await kiosk.until(lambda s: s["state"] == "payment_help", "the help screen")
+    snap = await kiosk.until(lambda s: s["state"] == "payment_help", "the help screen")
+    with sqlite3.connect(kiosk.state_dir / "backend.sqlite3") as backend:
+        backend.execute("UPDATE accounts SET status = 'open' WHERE account = ?", (account,))
     await kiosk.press("confirm")
     await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
+    return int(snap["result"]["seq"])
 
 
 class Phone:
