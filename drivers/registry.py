@@ -10,8 +10,11 @@ Classes are named, not imported, so a kiosk loads only the driver it runs.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from drivers.base import BillValidator
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,10 @@ class ValidatorKind:
     # fate_known=False and the journal's open stack intent becomes an in-doubt note.
     fate_after_restart: str = "always"
 
-    def driver_class(self) -> Any:
-        """The driver class (imported now)."""
-        return _load(self.driver)
+    def driver_class(self) -> Callable[..., BillValidator]:
+        """The driver class (imported now): called with the port, the shared Settings and `options`."""
+        driver: Callable[..., BillValidator] = _load(self.driver)
+        return driver
 
     def emulator_class(self) -> Any:
         """The emulator class (imported now)."""

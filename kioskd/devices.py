@@ -30,9 +30,8 @@ def build_validator(config: Config) -> BillValidator:
         # what the driver keeps across a crash (SSP: the stacked count as of the last commit;
         # ccTalk: the last event counter read), so a credit is neither lost nor taken twice
         options["state_path"] = str(config.state_dir / kind.state_file)
-    validator: BillValidator = kind.driver_class()(
-        v.port, poll_interval=v.poll_interval, denominations=v.denominations or None, **options)
-    return validator
+    return kind.driver_class()(v.port, poll_interval=v.poll_interval, denominations=v.denominations or None,
+                               **options)
 
 
 def build_printer(config: Config) -> ReceiptPrinter:
