@@ -19,6 +19,7 @@ from kioskd.hall.accounts import ACTIONS, NotAllowed, Refusal, require_role
 from kioskd.hall.export import PAYMENT_COLUMNS, payment_rows
 from kioskd.hall.range_report import month_of, range_report, week_of
 from kioskd.hall.registers.differences import RegisterError, month_bounds
+from kioskd.hall.registers.entrywords import entry_words
 from kioskd.hall.registers.events import EVENT_WORDS, event_names
 from kioskd.hall.registers.paper import (
     claim_form_lines,
@@ -255,7 +256,9 @@ class _Commands:
         first = rows[0]["seq"] if rows else min((after or 0) + 1, MAX_SEQ)
         last = rows[-1]["seq"] if rows else (before or 1) - 1
         # every kind in words (the page's kind filter offers them all), zh-CN and en
-        return {"entries": rows, "printed": printed, "tz": self.tz, "names": event_names(list(EVENT_WORDS)),
+        # each entry's data in words too, for the page's detail column (kioskctl prints the same)
+        worded = [{**r, "words": {lang: entry_words(r["data"], lang) for lang in ("zh-CN", "en")}} for r in rows]
+        return {"entries": worded, "printed": printed, "tz": self.tz, "names": event_names(list(EVENT_WORDS)),
                 "older": first if older else None, "newer": last if newer else None}
 
     # -- reports ------------------------------------------------------------------------------------

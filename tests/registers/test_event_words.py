@@ -146,3 +146,41 @@ def test_the_printed_work_log_names_events_in_words() -> None:
     assert "#7 2026-03-02 09:00 claim compensated 8001" in en and "#8 2026-03-02 09:05 patrol check-in 2001 王芳" in en
     assert "#9 2026-03-02 09:06 from_a_later_kioskd" in en  # a kind without words keeps its identifier
     assert event_name("custody_count", "en") == "count recorded" and event_name("custody_count") == "清点结果"
+
+
+def test_the_work_log_reads_each_entrys_data_in_words() -> None:
+    entries = [
+        {"seq": 1, "at": "2026-03-02T01:00:00Z", "kind": "alert",
+         "data": {"id": "a-1", "code": "stacker_full", "severity": "critical", "state": "acknowledged",
+                  "at": "2026-03-02T01:00:00Z", "detail": {"device": "validator", "acknowledged_by": "2001 王芳"},
+                  "by": "2001", "by_name": "王芳", "by_role": "hall", "via": "page"}},
+        {"seq": 2, "at": "2026-03-02T01:01:00Z", "kind": "staff_refused",
+         "data": {"action": "alert_clear_money", "by": "2001", "by_name": "王芳", "by_role": "hall", "via": "page"}},
+        {"seq": 3, "at": "2026-03-02T01:02:00Z", "kind": "reprint",
+         "data": {"seq": 42, "duplicate": 1, "txn": "1ec3da17-fd9a", "by": "2001", "via": "page"}},
+        {"seq": 4, "at": "2026-03-02T01:03:00Z", "kind": "staff_auth",
+         "data": {"staff": "2002", "result": "bad_secret", "tries_left": 4, "client": "127.0.0.1", "via": "page"}},
+        {"seq": 5, "at": "2026-03-02T01:04:00Z", "kind": "case_opened",
+         "data": {"case": "378c1e66", "no": 1, "kind": "payment", "seq": 1, "account": "0012345678",
+                  "amount": 2000, "contact": False, "status": "open", "by": "2001"}},
+        {"seq": 6, "at": "2026-03-02T01:05:00Z", "kind": "custody_end",
+         "data": {"session": "869e2e56", "outcome": "aborted", "reason": "same_technician", "tech1": "7001"}},
+        {"seq": 7, "at": "2026-03-02T01:06:00Z", "kind": "from_a_later_kioskd", "data": {"colour": "blue"}},
+    ]
+    zh = worklog_lines(entries, "2026-03-02", "K1", "zh-CN", "Asia/Shanghai")[4:]
+    en = worklog_lines(entries, "2026-03-02", "K1", "en", "Asia/Shanghai")[4:]
+    assert zh == [
+        "#1 2026-03-02 09:00 告警 2001 王芳", "  告警 钱箱已满，状态 已确认",
+        "#2 2026-03-02 09:01 员工操作被拒 2001 王芳", "  操作 解除涉及款项的告警",
+        "#3 2026-03-02 09:02 补打凭条 2001", "  流水号 42，补打序号 1",
+        "#4 2026-03-02 09:03 员工登录核验 2002", "  工号 2002，结果 密码错误，剩余次数 4，来自 127.0.0.1",
+        "#5 2026-03-02 09:04 差错单建立 2001",
+        "  编号 1，类别 缴费，流水号 1，户号 0012345678，金额 ¥20.00，留有电话 否，状态 未处理",
+        "#6 2026-03-02 09:05 清机结束 7001", "  原因 同一技术员，结果 中止",
+        "#7 2026-03-02 09:06 from_a_later_kioskd", "  colour blue",  # a field without words keeps its name
+    ]
+    assert en[:4] == ["#1 2026-03-02 09:00 alert change 2001 王芳", "  alert cash box full, state acknowledged",
+                      "#2 2026-03-02 09:01 staff action refused 2001 王芳", "  action clear an alert about money"]
+    assert en[7] == "  staff ID 2002, result wrong secret, tries left 4, from 127.0.0.1"
+    # nothing the chain keeps as an identifier is shown to staff as one
+    assert not any("=" in line or "_" in line for line in zh[:-2] + en[:-2])

@@ -70,9 +70,9 @@ class Phone:
     def alert(self, code: str):
         return self.page.locator(f'[data-testid="alert"][data-code="{code}"]')
 
-    async def shot(self, name: str) -> None:
+    async def shot(self, name: str, full_page: bool = True) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
-        await self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        await self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 async def test_two_people_do_the_days_work_on_a_phone(hall: tuple[RunningKiosk, str]) -> None:
@@ -151,6 +151,18 @@ async def test_two_people_do_the_days_work_on_a_phone(hall: tuple[RunningKiosk, 
             await phone.alert("payment_flagged").get_by_test_id("clear").click()
             await expect(phone.page.get_by_test_id("done")).to_contain_text("已解除告警")
             await expect(phone.alert("payment_flagged")).to_have_count(0)
+            # the work log shows who did what, each in words
+            await phone.page.get_by_test_id("tab-registers").click()
+            await phone.page.get_by_test_id("section-worklog").click()
+            log = phone.page.get_by_test_id("worklog")
+            await expect(log).to_contain_text("解除涉及款项的告警")
+            rows = [(await r.locator("td").all_inner_texts())[2:] for r in await log.locator("tr:has(td)").all()]
+            assert ["告警", "2001 王芳", "告警 钱箱已满，状态 已确认"] in rows
+            assert ["员工操作被拒", "2001 王芳", "操作 解除涉及款项的告警"] in rows
+            assert ["补打凭条", "2001 王芳", f"流水号 {seq}，补打序号 1"] in rows
+            assert ["告警", "3001 赵经理", "告警 缴费需人工处理，状态 已解除"] in rows
+            await log.scroll_into_view_if_needed()
+            await phone.shot("phone-worklog-zh-CN", full_page=False)  # the phone's screen: the newest entries
             await phone.page.get_by_test_id("tab-reports").click()
             await phone.page.get_by_test_id("daily-show").click()
             await expect(phone.page.get_by_test_id("daily-count")).to_have_text("2")

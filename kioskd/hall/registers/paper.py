@@ -3,11 +3,11 @@ monthly claim list, the key register (钥匙交接记录), the patrol log and th
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from kioskd.custody.handover import local
 from kioskd.custody.statement import yuan
+from kioskd.hall.registers.entrywords import entry_words
 from kioskd.hall.registers.events import event_name
 
 RULE = "-" * 32
@@ -145,7 +145,7 @@ def worklog_lines(entries: list[dict[str, Any]], title_when: str, kiosk: str, lo
     lines = [t["worklog_title"], f"{t['kiosk']}: {kiosk}", title_when, RULE]
     for e in entries:
         lines.append(f"#{e['seq']} {local(e['at'], tz)} {event_name(e['kind'], locale)} {who(e['data'])}".rstrip())
-        detail = summary(e["data"])
+        detail = entry_words(e["data"], locale)
         if detail:
             lines.append(f"  {detail}")
     return lines if entries else [*lines, t["none"]]
@@ -159,14 +159,3 @@ def who(data: dict[str, Any]) -> str:
     if not techs and isinstance(data.get("confirmed_by"), list):
         techs = data["confirmed_by"]  # a count names the technicians who confirmed it
     return "+".join(str(x) for x in techs) or str(data.get("staff") or "")
-
-
-_SKIP = {"by", "by_name", "by_role", "via", "tech1", "tech2", "session", "entered", "rows", "record"}
-
-
-def summary(data: dict[str, Any], width: int = 120) -> str:
-    """The rest of an audit entry's data, short: key=value, long values cut."""
-    parts = [f"{k}={json.dumps(v, ensure_ascii=False, separators=(',', ':'))}" for k, v in sorted(data.items())
-             if k not in _SKIP and v not in (None, "", [], {})]
-    text = " ".join(parts)
-    return text if len(text) <= width else text[: width - 1] + "…"

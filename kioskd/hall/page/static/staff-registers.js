@@ -22,7 +22,7 @@
     r_checks: { screen_ok: "屏幕正常", paper_ok: "打印纸正常", seal_ok: "无撬动痕迹" }, r_note: "备注",
     r_check_in: "巡检签到", r_checked: "巡检已登记", r_today: "今日巡检", r_result: "检查结果", r_sep: "、",
     r_found: { screen_ok: "屏幕异常", paper_ok: "打印纸异常", seal_ok: "有撬动痕迹" },
-    r_day: "日期", r_kind: "类型", r_person: "工号", r_show: "查询", r_cols: ["编号", "时间", "类型", "人员"],
+    r_day: "日期", r_kind: "类型", r_person: "工号", r_show: "查询", r_cols: ["编号", "时间", "类型", "人员", "内容"],
     r_patrol_no: "巡检号", r_added: (at, who, note) => `补充（${at} ${who}）：${note}`, r_no_note: "尚无问题说明",
     r_add_note: "补充说明", r_add: "添加", r_note_added: (no) => `已为巡检 ${no} 补充说明`,
     r_newer: "‹ 较新的条目", r_older: "较早的条目 ›", r_entries: (a, b) => `条目 #${a} – #${b}`,
@@ -48,7 +48,7 @@
     r_checks: { screen_ok: "screen works", paper_ok: "paper in", seal_ok: "no signs of tampering" }, r_note: "Note",
     r_check_in: "Check in", r_checked: "Patrol recorded", r_today: "Patrols today", r_result: "Checks", r_sep: ", ",
     r_found: { screen_ok: "screen fault", paper_ok: "paper problem", seal_ok: "signs of tampering" },
-    r_day: "Date", r_kind: "Kind", r_person: "Staff ID", r_show: "Show", r_cols: ["No.", "Time", "Kind", "Who"],
+    r_day: "Date", r_kind: "Kind", r_person: "Staff ID", r_show: "Show", r_cols: ["No.", "Time", "Kind", "Who", "Details"],
     r_patrol_no: "Patrol", r_added: (at, who, note) => `added ${at} by ${who}: ${note}`, r_no_note: "no note on the problem yet",
     r_add_note: "Add a note", r_add: "Add", r_note_added: (no) => `Note added to patrol ${no}`,
     r_newer: "‹ Newer entries", r_older: "Older entries ›", r_entries: (a, b) => `entries #${a} – #${b}`,
@@ -204,7 +204,7 @@
       field(t("r_person"), { name: "person", value: view.log.person }),
       h("button", { type: "submit", "data-testid": "worklog-show" }, t("r_show"))),
       table("worklog", t("r_cols"), d.entries.slice().reverse().map((e) =>
-        [String(e.seq), when(e.at), named(d, e.kind), who(e.data)])),
+        [String(e.seq), when(e.at), named(d, e.kind), who(e.data), (e.words || {})[lang] || ""])),
       pager(d),
     ];
   }
