@@ -114,7 +114,9 @@ def day_balances(store: BackendStore, start: str, end: str, books: dict[str, dic
 
 def _balance(kiosk: str, units: dict[str, dict[str, Any]], book: dict[str, Case],
              recredited: dict[tuple[str, str], int]) -> dict[str, Any]:
-    by_cash = {c.cash: c.final() for c in book.values()}
+    by_cash: dict[str, list[dict[str, Any]]] = defaultdict(list)  # a payment may have had several cases
+    for c in book.values():
+        by_cash[c.cash] += c.final()
     outcome = defaultdict(int)
     settled = set()
     for cash_id in units:

@@ -56,11 +56,21 @@ async def test_cases_outcomes_differences_and_the_day_balance(fleet) -> None:  #
     assert (hall["cases"], hall["cases_open"], hall["differences"], hall["balanced"]) == (2, 0, 0, True)
     assert hall["recredits"] == {"count": 1, "total": 5000} and hall["refunds"] == {"count": 1, "total": 5000}
 
+    # a second case on the refunded payment's cash refunding it again: both refunds count, the day does not
+    # balance (the second case's outcomes hid the first's when the day's cash was looked up by case)
+    four = str(uuid.uuid4())
+    payload, token = k.batch([step(6, four, 4, "opened", "open", {"kind": "payment", "txn": refunded["txn"],
+                                                                   "amount": 5000}),
+                              step(7, four, 4, "refund", "resolved", {**refund, "outcome": str(uuid.uuid4())})])
+    assert (await net.post(k, "v1/batches", payload, token))[0] == 200
+    [hall] = fleet_view(ref.store, CONFIG, datetime.now(UTC))["halls"]
+    assert (hall["balanced"], hall["unbalanced"], hall["refunds"]["count"]) == (False, ["K-C1"], 2)
+
     # a refund recorded for the payment the backend credited: that cash would have two outcomes
     three = str(uuid.uuid4())
-    payload, token = k.batch([step(6, three, 3, "opened", "open", {"kind": "payment", "txn": credited["txn"],
+    payload, token = k.batch([step(8, three, 3, "opened", "open", {"kind": "payment", "txn": credited["txn"],
                                                                     "amount": 10000}),
-                              step(7, three, 3, "refund", "resolved", {**refund, "outcome": str(uuid.uuid4()),
+                              step(9, three, 3, "refund", "resolved", {**refund, "outcome": str(uuid.uuid4()),
                                                                        "txn": credited["txn"], "amount": 10000})])
     assert (await net.post(k, "v1/batches", payload, token))[0] == 200
     [hall] = fleet_view(ref.store, CONFIG, datetime.now(UTC))["halls"]

@@ -104,6 +104,9 @@ class Hall:
         finally:
             store.close()
         assert balance["balanced"], balance
+        # and both tell the same day: the backend's figures come from the case records the kiosk sent
+        mine = report["cases"]["balance"]
+        assert {k: mine[k] for k in balance} == balance, (mine, balance)
         return None
 
 
