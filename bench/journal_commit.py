@@ -52,7 +52,11 @@ class RawLog:
 
 
 async def credits(directory: Path, count: int, warm: int, with_intent: bool) -> tuple[list[float], list[float]]:
-    """(raw times, ledger times): one raw write+fsync, then one note credit, `count` times."""
+    """(raw times, ledger times): one raw write+fsync, then one note credit, `count` times.
+
+    Each note's stack intent is recorded first, as statemachine.model does before STACK; timed
+    with the credit when `with_intent`, else untimed (the credit alone, clearing that intent).
+    """
     ledger = await Ledger.open(directory, "K-BENCH")
     raw = RawLog(directory)
     raw_times: list[float] = []
@@ -63,6 +67,8 @@ async def credits(directory: Path, count: int, warm: int, with_intent: bool) -> 
             if i and i % NOTES_PER_PAYMENT == 0:
                 await ledger.close_payment(txn)
                 txn = await ledger.open_payment(INFO)
+            if not with_intent:  # the daemon records the intent before STACK: the credit then clears it
+                await ledger.stack_requested(txn, 1000)
             raw_time = raw.write()
             start = time.perf_counter()
             if with_intent:

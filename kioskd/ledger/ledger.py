@@ -26,6 +26,7 @@ from kioskd.ledger.checkpoints import AuditProblem, Check, CheckpointStore, Sign
 from kioskd.ledger.custody import CustodyStore
 from kioskd.ledger.doubts import DoubtBook, DoubtStore
 from kioskd.ledger.errors import LedgerError
+from kioskd.ledger.handoff import on_thread
 from kioskd.ledger.invoices import InvoiceStore
 from kioskd.ledger.journal import JournalStore
 from kioskd.ledger.lookups import TxnQueries
@@ -380,5 +381,4 @@ class Ledger:
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._db is None:
             raise LedgerError(f"journal {self.path} is closed")
-        call = functools.partial(translated, self.path, fn, *args)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        return await on_thread(self._executor, functools.partial(translated, self.path, fn, *args))
