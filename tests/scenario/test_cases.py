@@ -1,7 +1,8 @@
 """Cases at a whole simulated kiosk, through kioskctl as the hall's staff: a flagged payment
 re-credited once, a wrong account voided and moved, a refund with two people and its voucher
-(zh-CN, en), a claim a custody count bears out; bad input changes nothing; after each, the daily
-report and the backend's copy of the batches balance.
+(zh-CN, en), a claim a custody count bears out, flagged cash without a case raising its alert until a
+case owns it; bad input changes nothing; after each, the daily report and the backend's copy of the
+batches balance and agree.
 
 One daemon for the module: each test opens its own cases and reads their numbers from replies.
 """
@@ -41,6 +42,7 @@ STAFF = {"2001": ("王芳", "hall", "hall-pass-2001"), "2002": ("陈静", "hall"
 ZHANG, LI, WANG, BLOCKED = "0012345678", "0023456789", "0034567890", "0099999999"
 HALL_ZONE = ZoneInfo("Asia/Shanghai")  # the simulated backend's [fleet] timezone, the halls' day
 KIOSK = "K-SIM-01"  # config/simulate.toml
+ALERT_AFTER, SWEEP_EVERY = 2.0, 10.0  # [cases] of the module's kiosk
 
 
 class Hall:
@@ -130,7 +132,10 @@ def money_records(state: Path) -> tuple:
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def hall(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Hall]:
     tmp = tmp_path_factory.mktemp("cases")
-    kiosk = await start_kiosk(tmp / "s")
+    conf = tmp / "kiosk.toml"  # cash without a case is old after 2 s here, swept every 10 s (24 h, 10 min by default)
+    conf.write_text((ROOT / "config" / "simulate.toml").read_text(encoding="utf-8")
+                    + f"\n[cases]\nalert_after = {ALERT_AFTER}\nsweep_every = {SWEEP_EVERY}\n", encoding="utf-8")
+    kiosk = await start_kiosk(tmp / "s", "--config", str(conf))
     try:
         await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
         await asyncio.to_thread(add_staff, tmp / "s", STAFF)
@@ -246,6 +251,28 @@ async def test_bad_input_is_refused_and_changes_nothing(hall: Hall) -> None:
     code, said = await hall.ctl("2001", "case", "recredit", no, "--account", LI, "--holder", "李*华", "--reason", "r",
                                 "--lang", "en", as_json=False)
     assert (code, said) == (1, f"kioskctl: case {no} is resolved: only notes may be added\n"), said
+    await hall.balanced()
+
+
+async def test_cash_left_without_a_case_raises_an_alert_until_a_case_owns_it(hall: Hall) -> None:
+    result = await pay(hall, WANG, [1000], close_account=True)
+    assert result["status"] == "flagged"
+
+    async def unowned() -> list[dict[str, Any]]:
+        return [a for a in (await hall.ok("2001", "alerts"))["alerts"]
+                if a["code"] == "cash_without_case" and a["device"] == f"payment {result['txn']}"]
+    # raised by the first sweep once the payment is ALERT_AFTER old: within SWEEP_EVERY + ALERT_AFTER < STEP
+    raised = await Staff(hall.kiosk).until(unowned, "the cash_without_case alert")
+    assert raised[0]["title_zh"] == "待处理款项无人跟进" and raised[0]["detail"]["amount"] == 1000
+    async def at_backend() -> bool:
+        return hall.backend().execute("SELECT COUNT(*) FROM alerts WHERE code = 'cash_without_case' AND state ="
+                                      " 'raised' AND json_extract(detail, '$.txn') = ?", (result["txn"],)).fetchone()[0] == 1
+    await Staff(hall.kiosk).until(at_backend, "the alert at the backend")
+    # a case owns the cash now: the alert is over at once, and the sweeps do not raise it again
+    no = str((await hall.ok("2001", "case", "open", "--txn", str(result["seq"])))["case"]["no"])
+    assert await unowned() == []
+    await hall.ok("3001", "case", "writeoff", no, "--reason", "客户未再联系")
+    assert await unowned() == []
     await hall.balanced()
 
 
