@@ -138,11 +138,21 @@ async def test_two_people_do_the_days_work_on_a_phone(hall: tuple[RunningKiosk, 
             today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
             await phone.page.get_by_test_id("back").click()
             await phone.page.get_by_test_id("q-ref").fill("")
-            for name, value in (("from_date", today), ("from_time", "00:00"), ("to_date", today),
+            # typed as a phone's number pad allows (digits only), in the page's words, not the browser's
+            # mm/dd/yyyy and AM/PM
+            for name, hint in (("from_date", "年-月-日"), ("from_time", "时:分")):
+                field = phone.page.get_by_test_id(f"q-{name}")
+                assert (await field.get_attribute("placeholder"), await field.get_attribute("type")) == (hint, "text")
+            for name, value in (("from_date", today.replace("-", "")), ("from_time", "000"), ("to_date", today),
                                 ("to_time", "23:59")):
                 await phone.page.get_by_test_id(f"q-{name}").fill(value)
             await phone.page.get_by_test_id("txn-search-button").click()
             await expect(phone.page.get_by_test_id("txn-count")).to_have_text("找到 2 笔")
+            await expect(phone.page.get_by_test_id("q-from_date")).to_have_value(today)
+            await expect(phone.page.get_by_test_id("q-from_time")).to_have_value("00:00")
+            await phone.page.get_by_test_id("q-to_date").fill("12/03/2026")  # not a date the kiosk reads
+            await phone.page.get_by_test_id("txn-search-button").click()
+            await expect(phone.page.get_by_test_id("error")).to_have_text("日期格式：如 2026-12-03")
             await phone.page.get_by_test_id("logout").click()
 
             # the manager, on the same phone
@@ -164,6 +174,7 @@ async def test_two_people_do_the_days_work_on_a_phone(hall: tuple[RunningKiosk, 
             await log.scroll_into_view_if_needed()
             await phone.shot("phone-worklog-zh-CN", full_page=False)  # the phone's screen: the newest entries
             await phone.page.get_by_test_id("tab-reports").click()
+            await expect(phone.page.get_by_test_id("report-date")).to_have_value(today)
             await phone.page.get_by_test_id("daily-show").click()
             await expect(phone.page.get_by_test_id("daily-count")).to_have_text("2")
             await expect(phone.page.get_by_test_id("daily-total")).to_have_text("¥170.00")

@@ -68,9 +68,9 @@
     return m ? Number(m[1]) * 100 + Number((m[2] || "0").padEnd(2, "0")) : null;
   }
 
-  function field(name, label, attrs = {}) {
+  function field(name, label, attrs = {}, input = (a) => h("input", a)) {
     return h("label", { class: `field f-${name}` }, h("span", {}, t(label)),
-      h("input", { name, "data-testid": `c-${name}`, ...attrs }));
+      input({ name, "data-testid": `c-${name}`, ...attrs }));
   }
 
   async function load() {
@@ -110,7 +110,7 @@
     else {
       body.claim = fen(f.claim.value);
       if (body.claim === null) { say(t("bad_amount"), "error"); return; }
-      if (f.when_date.value) body.when = `${f.when_date.value} ${f.when_time.value || "00:00"}`;
+      if (f.when_date.value) body.when = `${normalDay(f.when_date.value)} ${normalTime(f.when_time.value) || "00:00"}`;
       if (f.account.value.trim()) body.account = f.account.value.trim();
     }
     const answer = await api("POST", "/api/cases", body);
@@ -142,7 +142,7 @@
       h("form", { class: "search", onsubmit: openCase, "data-testid": "case-open-form" },
         field("ref", "c_on_payment", { inputmode: "numeric" }),
         field("claim", "c_claim", { inputmode: "decimal" }),
-        h("div", { class: "pair" }, field("when_date", "c_when", { type: "date" }), field("when_time", "c_when", { type: "time" })),
+        h("div", { class: "pair" }, field("when_date", "c_when", {}, dayInput), field("when_time", "c_when", {}, timeInput)),
         field("account", "c_account", { inputmode: "numeric" }),
         field("phone", "c_phone", { inputmode: "tel" }),
         field("note", "c_note"),

@@ -195,9 +195,9 @@
   function worklog(d) {
     return [
       form("worklog-filter", async (el) => {
-        Object.assign(view.log, { day: el.day.value, kind: el.kind.value, person: el.person.value, at: NEWEST });
+        Object.assign(view.log, { day: normalDay(el.day.value), kind: el.kind.value, person: el.person.value, at: NEWEST });
         return " ";
-      }, field(t("r_day"), { name: "day", type: "date", value: view.log.day }),
+      }, h("label", { class: "field" }, h("span", {}, t("r_day")), dayInput({ name: "day", value: view.log.day })),
       h("label", { class: "field" }, h("span", {}, t("r_kind")),
         h("select", { name: "kind", "data-testid": "worklog-kind" }, h("option", { value: "" }, "—"),
           Object.keys(d.names).map((k) => h("option", { value: k, selected: k === view.log.kind }, named(d, k))))),

@@ -31,8 +31,7 @@
   }
 
   function dateInput(key, testid) {
-    return h("input", { type: "date", value: state[key], "data-testid": testid,
-      onchange: (e) => { state[key] = e.target.value; } });
+    return dayInput({ value: state[key], "data-testid": testid, onchange: (e) => { state[key] = e.target.value; } });
   }
 
   function table(testid, head, rows) {

@@ -19,7 +19,10 @@
   function moment(date, time, end) {
     // a date (the whole day) or a date and time, both as the kiosk's clock reads them
     if (!date) return null;
-    return time ? `${date}T${time}${end ? ":59" : ":00"}` : date;
+    const day = normalDay(date), at = normalTime(time);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new RangeError(t("bad_day"));
+    if (at && !/^\d{2}:\d{2}$/.test(at)) throw new RangeError(t("bad_time"));
+    return at ? `${day}T${at}${end ? ":59" : ":00"}` : day;
   }
 
   function stateName(state) {
@@ -32,8 +35,11 @@
     const params = new URLSearchParams();
     if (query.ref.trim()) params.set("ref", query.ref.trim());
     if (query.account.trim()) params.set("account", query.account.trim());
-    const since = moment(query.from_date, query.from_time, false);
-    const until = moment(query.to_date, query.to_time, true);
+    let since, until;
+    try {
+      since = moment(query.from_date, query.from_time, false);
+      until = moment(query.to_date, query.to_time, true);
+    } catch (err) { say(err.message, "error"); return; }
     if (since) params.set("since", since);
     if (until) params.set("until", until);
     if (query.amount.trim()) {
@@ -66,17 +72,17 @@
     button.disabled = false;
   }
 
-  function field(name, label, attrs = {}) {
+  function field(name, label, attrs = {}, input = (a) => h("input", a)) {
     return h("label", { class: `field f-${name}` }, h("span", {}, t(label)),
-      h("input", { name, value: query[name] || "", "data-testid": `q-${name}`, ...attrs }));
+      input({ name, value: query[name] || "", "data-testid": `q-${name}`, ...attrs }));
   }
 
   function form() {
     return h("form", { class: "search", "data-testid": "txn-search", onsubmit: search },
       field("ref", "ref", { inputmode: "numeric" }),
       field("account", "account", { inputmode: "numeric" }),
-      h("div", { class: "pair" }, field("from_date", "from", { type: "date" }), field("from_time", "from", { type: "time" })),
-      h("div", { class: "pair" }, field("to_date", "to", { type: "date" }), field("to_time", "to", { type: "time" })),
+      h("div", { class: "pair" }, field("from_date", "from", {}, dayInput), field("from_time", "from", {}, timeInput)),
+      h("div", { class: "pair" }, field("to_date", "to", {}, dayInput), field("to_time", "to", {}, timeInput)),
       field("amount", "amount_yuan", { inputmode: "decimal" }),
       h("div", { class: "actions" },
         h("button", { type: "submit", "data-testid": "txn-search-button" }, t("search")),

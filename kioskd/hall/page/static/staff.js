@@ -59,6 +59,33 @@ function clock(iso) {
   return isNaN(d) ? iso : d.toLocaleTimeString(lang, { hour12: false, hour: "2-digit", minute: "2-digit", ...zone() });
 }
 
+// Dates and times typed as the kiosk's clock reads them, the same in both languages (2026-12-03, 09:30).
+// Not the browser's own date and time fields: they take the phone's locale (mm/dd/yyyy, AM/PM) whatever
+// the page's language. Digits alone do on a phone's number pad: 20261203, 930.
+function dayInput(attrs) {
+  return h("input", { class: "day", ...attrs, type: "text", inputmode: "numeric", autocomplete: "off", maxlength: 10,
+    placeholder: t("day_hint"), onchange: (e) => { e.target.value = normalDay(e.target.value); attrs.onchange?.(e); } });
+}
+
+function timeInput(attrs) {
+  return h("input", { class: "time", ...attrs, type: "text", inputmode: "numeric", autocomplete: "off", maxlength: 5,
+    placeholder: t("time_hint"), onchange: (e) => { e.target.value = normalTime(e.target.value); } });
+}
+
+// "20261203", "2026/12/3", "2026.12.3" -> "2026-12-03"; anything else as typed (refused where it is used)
+function normalDay(text) {
+  const s = text.trim();
+  const m = /^(\d{4})(\d{2})(\d{2})$/.exec(s) || /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/.exec(s);
+  return m ? `${m[1]}-${m[2].padStart(2, "0")}-${m[3].padStart(2, "0")}` : s;
+}
+
+// "930", "0930", "9:30", "9" -> "09:30", "09:00"; anything else as typed
+function normalTime(text) {
+  const s = text.trim();
+  const m = /^(\d{1,2})(?::?(\d{2}))?$/.exec(s);
+  return m && Number(m[1]) < 24 && Number(m[2] || 0) < 60 ? `${m[1].padStart(2, "0")}:${m[2] || "00"}` : s;
+}
+
 function may(action) {
   return Boolean(last && last.may.includes(action));
 }
