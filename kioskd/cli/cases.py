@@ -113,7 +113,9 @@ def _show_doubt(r: dict[str, Any], lang: str) -> None:
 
 def _open_request(a: argparse.Namespace) -> dict[str, Any]:
     if (a.txn is None) == (a.claim is None):
-        raise SystemExit("kioskctl: case open needs --txn SEQ (a payment) or --claim YUAN (a note not counted)")
+        raise SystemExit("kioskctl: 登记差错须指定 --txn 流水号（缴费）或 --claim 金额（客户称未计入的纸币，元）"
+                         if a.lang == "zh-CN" else
+                         "kioskctl: case open needs --txn SEQ (a payment) or --claim YUAN (a note not counted)")
     return {"cmd": "case_open", "ref": a.txn, "claim": a.claim, "when": a.when, "account": a.account,
             "phone": a.phone, "note": a.note}
 
@@ -121,7 +123,8 @@ def _open_request(a: argparse.Namespace) -> dict[str, Any]:
 def _refund_request(a: argparse.Namespace) -> dict[str, Any]:
     # read before the caller's own secret (kioskd.cli.staff._run reads that one after this)
     secret = (sys.stdin.readline().rstrip("\r\n") if a.approver_secret_stdin else
-              getpass.getpass(f"manager {a.approver}, PIN or password to approve the refund: "))
+              getpass.getpass(f"审批经理 {a.approver} 的密码（PIN），用于批准退款: " if a.lang == "zh-CN"
+                              else f"manager {a.approver}, PIN or password to approve the refund: "))
     return {"cmd": "case_refund", "no": a.no, "amount": a.amount, "reason": a.reason, "approver": a.approver,
             "approver_secret": secret, "lang": a.voucher_lang}
 

@@ -157,7 +157,7 @@ def _run(args: argparse.Namespace) -> int:
     target = resolve(args)
     if args.as_staff:
         secret = sys.stdin.readline().rstrip("\r\n") if args.secret_stdin else getpass.getpass(
-            f"staff {args.as_staff}, PIN or password: ")
+            f"工号 {args.as_staff} 的密码（PIN）: " if args.lang == "zh-CN" else f"staff {args.as_staff}, PIN or password: ")
         request.update(staff=args.as_staff, secret=secret)
     try:
         reply = call(target.socket, request)
