@@ -97,6 +97,11 @@ async def test_two_people_do_the_days_work_on_a_phone(hall: tuple[RunningKiosk, 
             await phone.shot("phone-login-zh-CN")
             await phone.login("2001")
             await expect(phone.page.get_by_test_id("me")).to_have_text("2001 王芳 · 大厅工作人员")
+            # every tab she may use is on the screen, none scrolled out of sight to the right
+            tabs = phone.page.locator("nav.tabs button")
+            assert await tabs.count() == 5
+            for box in [await tab.bounding_box() for tab in await tabs.all()]:
+                assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
 
             # hall staff acknowledge the full box
             full = phone.alert("stacker_full")
