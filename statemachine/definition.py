@@ -186,13 +186,14 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("printed", P + "receipt", P + "done", conditions="is_current", before="store_print"),
     _t("timeout", P + "receipt", P + "help", conditions="is_flagged", before="receipt_timed_out"),
     _t("timeout", P + "receipt", P + "done", before="receipt_timed_out"),
-    # the result screen: one optional rating per payment; a digit on the done screen starts
-    # the next customer's account entry with that digit (never swallowed)
+    # the result screen: one optional rating per payment; a digit on the done screen (or on a
+    # help screen with no payment left open) starts account entry with it (never swallowed)
     _t("rate", [P + "receipt", P + "done", P + "help"], None, conditions="can_rate", before="store_rating"),
     # the invoice (发票): asked once per payment; the answer comes back from a task
     _t("invoice", P + "done", None, conditions="can_invoice", before="request_invoice"),
     _t("invoice_answered", P + "done", None, conditions="is_current", before="store_invoice"),
-    _t("digit", P + "done", P + "account", conditions="healthy", before="next_customer"),
+    _t("digit", [P + "done", P + "help"], P + "account", conditions=["healthy", "nothing_open"],
+       before="next_customer"),
     # a stuck note: one visit, one payment. The payment stays open on the help screen until
     # the note in the transport is settled (credited, handed back); `prepare` records what the
     # event settles before the guards look. Settled with cash counted: submitted, every note in
@@ -246,6 +247,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("reprint_printed", R + "printing", R + "done", conditions="is_current", before="store_reprint_outcome"),
     _t("cancel", [R + "account", R + "lookup", R + "choose"], "service_idle"),
     _t("timeout", [R + "account", R + "choose", R + "done"], "service_idle"),
+    _t("digit", R + "done", P + "account", conditions="healthy", before="next_customer"),
     *[_t(key, R + "done", "service_idle") for key in END_KEYS],
     # maintenance (dual custody, kioskd.custody.session drives these): login -> open -> count -> result;
     # the result (how it ended) keeps every key typed after a session from customer account entry

@@ -60,6 +60,10 @@ class TroubleMixin:
         waiting = " (waiting for the stuck note)" if self.waiting_for_note() else ""
         log.info("help: %s (counted %d fen)%s", self.help_reason, sum(self.notes), waiting)
 
+    def nothing_open(self, *_: Any) -> bool:
+        """No payment of this visit is left to submit or close: none was started, or it went."""
+        return self.txn is None or self.submit_started
+
     def cash_unsubmitted(self, *_: Any) -> bool:
         """Counted cash that has not been submitted yet."""
         return bool(self.notes) and not self.submit_started

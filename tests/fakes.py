@@ -86,6 +86,7 @@ class FakePayments:
             "0087654321": AccountInfo("0087654321", "L*i", 500, -500, "CNY", 1000, 20000),
         }
         self.lookup_gate: asyncio.Event | None = None  # set to hold look-ups
+        self.submit_gate: asyncio.Event | None = None  # set to hold submits
         self.refusal = "rejected: account_closed"  # the reason of a flagged payment
         self.submitted: list[str] = []
         self.looked_up: list[str] = []  # every account asked for, as the backend would see it
@@ -103,6 +104,8 @@ class FakePayments:
         return self.accounts[account]
 
     async def submit(self, txn: str) -> PaymentResult:
+        if self.submit_gate is not None:
+            await self.submit_gate.wait()
         t = self.journal.txns[txn]
         assert t["state"] == "closed"
         self.submitted.append(txn)

@@ -27,7 +27,7 @@ async def test_any_key_on_a_help_screen_with_counted_cash_submits_it(kiosk: Kios
     assert kiosk.snapshots[-1]["result"]["amount"] == 2000
 
 
-@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("key", [k for k in KEYS if not k.isdigit()])  # a digit: tests/machine/test_visit.py
 async def test_any_key_on_a_help_screen_with_nothing_owed_returns_to_idle(kiosk: Kiosk, key: str) -> None:
     await kiosk.type("0011111111")  # unknown to the backend
     await kiosk.keys("confirm")

@@ -72,7 +72,7 @@ async def test_failed_lookup_goes_to_help_and_takes_no_cash(kiosk: Kiosk, accoun
     assert kiosk.state == "payment_help"
     assert kiosk.snapshots[-1]["lookup_error"] == reason
     assert kiosk.journal.txns == {}
-    await kiosk.keys("5")
+    await kiosk.keys("cancel")  # (a digit starts the account again: tests/machine/test_visit.py)
     assert kiosk.state == "service_idle"
 
 
@@ -212,7 +212,7 @@ async def test_a_flagged_payment_prints_and_then_asks_for_staff(kiosk: Kiosk) ->
     assert kiosk.state == "payment_help"
     snap = kiosk.snapshots[-1]
     assert snap["result"]["status"] == "flagged" and snap["help"]["reason"] == "flagged"
-    await kiosk.keys("0")
+    await kiosk.keys("confirm")
     assert kiosk.state == "service_idle"
     assert len(kiosk.payments.submitted) == 1
 

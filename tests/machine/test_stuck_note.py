@@ -13,7 +13,7 @@ import pytest
 from statemachine.definition import END_KEYS, Timeouts
 from tests.fakes import credit
 from tests.machine.conftest import Kiosk
-from tests.machine.test_timeouts_and_trouble import wait_for_state
+from tests.machine.test_timeouts_and_trouble import wait_for_state, wait_for_state_no_settle
 
 pytestmark = pytest.mark.looptime
 
@@ -114,6 +114,28 @@ async def test_a_note_jammed_in_the_acceptor_comes_back_after_the_payment_went_a
     assert screen(k)["jam"]["handed_back"] is None
     await k.model.trigger(event, *args)
     assert k.state == "payment_done" and screen(k)["jam"]["handed_back"] == told
+
+
+@pytest.mark.parametrize(("event", "arg", "told"), [("note_returned", 2000, 2000), ("note_rejected", "jam", 0)])
+@pytest.mark.parametrize("where", ["payment_submit", "payment_receipt"])
+async def test_a_stuck_note_coming_back_while_its_payment_goes_is_told_on_the_result(
+    k: Kiosk, where: str, event: str, arg: object, told: int
+) -> None:
+    gate = asyncio.Event()
+    if where == "payment_submit":
+        k.payments.submit_gate = gate
+    else:
+        k.receipts.gate = gate
+    await k.to_cash()
+    await k.insert(5000)
+    await k.model.trigger("note_jam")
+    await k.model.trigger("jam_cleared")
+    await wait_for_state_no_settle(k, where, 1)
+    await k.model.trigger(event, arg)
+    gate.set()
+    await k.settle()
+    assert_one_payment(k, [5000])
+    assert screen(k)["jam"]["handed_back"] == told
 
 
 async def test_a_note_left_behind_then_handed_back_is_told_as_handed_back(k: Kiosk) -> None:

@@ -1,4 +1,5 @@
-"""The person at the kiosk: the rating on the result screen, the next customer's first digit,
+"""The person at the kiosk: the rating on the result screen, the next customer's first digit
+(done, help and reprint result screens),
 large text with longer timeouts (virtual time)."""
 
 from __future__ import annotations
@@ -80,6 +81,35 @@ async def test_a_digit_on_the_done_screen_starts_the_next_account_with_it(kiosk:
     await kiosk.type("012345678")
     await kiosk.keys("confirm")
     assert kiosk.state == "payment_confirm"
+
+
+async def test_a_digit_after_a_failed_look_up_starts_the_account_again_with_it(kiosk: Kiosk) -> None:
+    await kiosk.type("0011111111")  # unknown: "please check it and enter it again"
+    await kiosk.keys("confirm")
+    assert kiosk.state == "payment_help"
+    await kiosk.keys("0")
+    snap = kiosk.snapshots[-1]
+    assert (snap["state"], snap["account"], snap["help"]) == ("payment_account", "0", None)
+
+
+async def test_a_digit_on_a_refused_payments_help_screen_starts_the_next_account(kiosk: Kiosk) -> None:
+    kiosk.payments.status = "flagged"
+    await kiosk.to_cash()
+    await kiosk.insert(5000)
+    await kiosk.keys("finish")
+    assert kiosk.state == "payment_help"
+    await kiosk.keys("4")
+    snap = kiosk.snapshots[-1]
+    assert (snap["state"], snap["account"], snap["result"], snap["help"]) == ("payment_account", "4", None, None)
+    assert len(kiosk.payments.submitted) == 1  # the refused payment went once, as before
+
+
+async def test_a_digit_on_a_help_screen_with_a_payment_still_open_does_not_start_another(kiosk: Kiosk) -> None:
+    await kiosk.to_cash()
+    await kiosk.model.trigger("validator_lost")  # before any note: the payment is cancelled
+    await kiosk.keys("7")
+    assert kiosk.state == "service_idle" and kiosk.snapshots[-1]["account"] == ""
+    assert [t["state"] for t in kiosk.journal.txns.values()] == ["cancelled"]
 
 
 async def test_a_digit_on_the_done_screen_of_an_out_of_service_kiosk_goes_idle(kiosk: Kiosk) -> None:

@@ -194,6 +194,10 @@ async def test_an_account_that_cannot_be_paid_is_named(idle: Customer, name: str
         await c.sees_state("payment_help")
         await shows(c, words)
         await c.page.screenshot(path=str(SHOTS / f"told-lookup-{name}.png"))
+        await c.press("0")  # typing again: the digit starts the account anew, never swallowed
+        await c.sees_state("payment_account")
+        assert (await c.page.inner_text('[data-testid="account"]')).strip() == "0"
+        assert words not in await c.text()
     finally:
         if status:
             set_account(c.kiosk, account, status="open")
