@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import binascii
+import json
 import sys
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     verify.add_argument("--quick", action="store_true",
                         help="re-hash only from the last signed checkpoint, as start-up does")
     verify.add_argument("--lang", choices=tuple(_TEXT), default="zh-CN")
+    verify.add_argument("--json", action="store_true", help="print the verdict as JSON (same exit status)")
     verify.set_defaults(func=verify_command)
 
 
@@ -80,6 +82,11 @@ def verify_command(args: argparse.Namespace) -> int:
     except LedgerError as err:
         print(f"kioskctl: {err}", file=sys.stderr)
         return EXIT_USAGE
+    if getattr(args, "json", False):
+        print(json.dumps({"ok": not problems, "entries": head[0], "head": head[1], "checkpoint": checkpoint,
+                          "problems": [{"seq": p.seq or None, "reason": p.reason} for p in problems]},
+                         ensure_ascii=False))
+        return EXIT_BAD if problems else EXIT_OK
     if problems:
         for i, problem in enumerate(problems):
             label = text["bad"] if problem.seq else text["altered"]

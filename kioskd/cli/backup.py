@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import json
 import os
 import shutil
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 from drivers.statefile import fsync_dir
 from kioskd import config as cfg
 from kioskd.cli.where import resolve
+from kioskd.hall.accounts import socket_caller
 from kioskd.ledger import Ledger, LedgerError, StorageError
 from kioskd.ledger.integrity import describe_problems
 from kioskd.ledger.lock import JournalLock
@@ -33,6 +35,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     restore = sub.add_parser("restore", help="put a backup in place of the journal (kioskd stopped)")
     restore.add_argument("src", type=Path, help="a file written by kioskctl backup")
     restore.set_defaults(func=run_restore)
+    for parser in (backup, restore):
+        parser.add_argument("--json", action="store_true",
+                            help="print what was done as JSON (a refusal: exit status and one line on stderr)")
 
 
 def _config(args: argparse.Namespace) -> cfg.Config | None:
@@ -81,7 +86,10 @@ def run_backup(args: argparse.Namespace) -> int:
     except LedgerError as err:
         print(f"kioskctl backup: {err}", file=sys.stderr)
         return 1
-    print(f"backup written to {args.dest}: {summary}")
+    if args.json:
+        print(json.dumps({"ok": True, "written": str(args.dest), "summary": summary}, ensure_ascii=False))
+    else:
+        print(f"backup written to {args.dest}: {summary}")
     return 0
 
 
@@ -97,12 +105,12 @@ def run_restore(args: argparse.Namespace) -> int:
         print(f"kioskctl restore: {err}; stop kioskd first", file=sys.stderr)
         return 1
     try:
-        return _restore(args.src, config)
+        return _restore(args.src, config, args.json)
     finally:
         lock.release()
 
 
-def _restore(src: Path, config: cfg.Config) -> int:
+def _restore(src: Path, config: cfg.Config, as_json: bool = False) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copyfile(src, Path(tmp) / JOURNAL)
         try:
@@ -131,6 +139,10 @@ def _restore(src: Path, config: cfg.Config) -> int:
     _private_copy(src, target)
     fsync_dir(target.parent)  # else a power cut could bring the old journal back
     asyncio.run(_record_restore(config, src, summary))
+    if as_json:
+        print(json.dumps({"ok": True, "restored": str(src), "summary": summary,
+                          "kept": str(aside) if "" in kept else None}, ensure_ascii=False))
+        return 0
     where = f"; the previous journal is kept as {aside}" if "" in kept else ""
     print(f"restored {src} ({summary}){where}")
     return 0
@@ -148,7 +160,9 @@ async def _record_restore(config: cfg.Config, src: Path, summary: str) -> None:
     """The restore is itself an audit entry in the journal put back: who, from which file, what."""
     ledger = await Ledger.open(config.state_dir, config.kiosk.id, config.kiosk.currency)
     try:
-        await ledger.audit_append("restore", {"from": str(src), "uid": os.getuid(), "summary": summary})
+        # named as an installer's other journal changes are (kioskctl staff add): by, by_name, uid
+        who = socket_caller(os.getuid()).audit()
+        await ledger.audit_append("restore", {**who, "from": str(src), "summary": summary})
     finally:
         await ledger.close()
 

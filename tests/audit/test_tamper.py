@@ -166,6 +166,10 @@ async def test_truncation_after_the_last_checkpoint_is_caught_by_the_witnessed_h
     assert (await verify(tmp_path, capsys))[0] == 0
     code, out = await verify(tmp_path, capsys, "--witness", f"{witnessed[0]}:{witnessed[1]}")
     assert code == 1 and "first bad entry: 14:" in out
+    code, out = await verify(tmp_path, capsys, "--witness", f"{witnessed[0]}:{witnessed[1]}", "--json")
+    verdict = json.loads(out)  # the same verdict for a script (cron, monitoring)
+    assert code == 1 and (verdict["ok"], verdict["entries"], verdict["problems"][0]["seq"]) == (False, 12, 14)
+    assert verdict["checkpoint"]["seq"] <= 12
 
     # the reference backend refuses the next batch of the rewound kiosk
     ledger = await Ledger.open(tmp_path, KIOSK)

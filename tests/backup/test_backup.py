@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import pwd
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -27,19 +31,28 @@ async def test_a_backup_taken_while_running_restores_the_payments(tmp_path: Path
     kiosk = await start_kiosk(state, "--config", str(conf))
     await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
     await pay(kiosk, "0012345678", [10000, 500])
-    backup = kioskctl("backup", str(tmp_path / "copy.sqlite3"), "--config", str(conf))
+    backup = kioskctl("backup", str(tmp_path / "copy.sqlite3"), "--config", str(conf), "--json")
     assert backup.returncode == 0, backup.stderr
-    assert "1 payments (last seq 1), 10500 fen" in backup.stdout
+    assert json.loads(backup.stdout) == {"ok": True, "written": str(tmp_path / "copy.sqlite3"),
+                                         "summary": "1 payments (last seq 1), 10500 fen"}
     await kiosk.press("cancel")  # leave the result screen (any key)
     await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
     await pay(kiosk, "0012345678", [2000])  # after the backup: not in the copy
     assert await kiosk.stop() == 0
 
-    restore = kioskctl("restore", str(tmp_path / "copy.sqlite3"), "--config", str(conf))
+    restore = kioskctl("restore", str(tmp_path / "copy.sqlite3"), "--config", str(conf), "--json")
     assert restore.returncode == 0, restore.stderr
-    assert "1 payments (last seq 1), 10500 fen" in restore.stdout
+    done = json.loads(restore.stdout)
+    assert (done["ok"], done["summary"]) == (True, "1 payments (last seq 1), 10500 fen")
     kept = list(state.glob("journal.sqlite3.before-restore-*"))
     assert [p.name.endswith("-wal") or p.name.endswith("-shm") for p in kept].count(False) == 1
+    assert done["kept"] == str(next(p for p in kept if p.name.endswith("Z")))
+    # the restore names who did it, as an installer's other changes to the journal do
+    with sqlite3.connect(state / "journal.sqlite3") as db:
+        kind, data = db.execute("SELECT kind, data FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    entry = json.loads(data)
+    me = f"{pwd.getpwuid(os.getuid()).pw_name} (uid {os.getuid()})"
+    assert (kind, entry["by"], entry["by_name"], entry["uid"]) == ("restore", "installer", me, os.getuid())
 
 
 def test_restore_refuses_a_file_that_is_not_a_journal(tmp_path: Path) -> None:
