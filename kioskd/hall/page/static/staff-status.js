@@ -6,6 +6,13 @@
     return lang === "en" ? a.title_en : a.title_zh;
   }
 
+  function reasonText(reason) {
+    // "rejected: account_closed" -> the words for account_closed, with the code beside them
+    const [error, detail] = String(reason).split(":").map((x) => x.trim());
+    const words = t("backend_reasons")[error === "rejected" ? detail : error];
+    return words ? t("with_code", words, reason) : reason;
+  }
+
   function stateText(state) {
     const names = t("kiosk_states");
     const key = Object.keys(names).find((k) => state === k || state.startsWith(k + "_"));
@@ -48,7 +55,7 @@
     h("span", { class: "meta" }, `${t("severities")[a.severity] || a.severity} · ${when(a.raised_at || a.at)}`),
     h("span", { class: "meta" }, state),
     a.detail && a.detail.reason ? h("span", { class: "meta", "data-testid": "alert-reason" },
-      `${t("reason")}: ${a.detail.reason}`) : null,
+      `${t("reason")}: ${reasonText(a.detail.reason)}`) : null,
     buttons.length ? h("span", { class: "actions" }, buttons) : null);
   }
 
