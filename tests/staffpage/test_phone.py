@@ -70,6 +70,11 @@ class Phone:
     def alert(self, code: str):
         return self.page.locator(f'[data-testid="alert"][data-code="{code}"]')
 
+    async def fits(self, what: str) -> None:
+        """Nothing on the page is wider than the phone: no sideways scrolling to reach a field or a button."""
+        width = await self.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], (what, width)
+
     async def shot(self, name: str, full_page: bool = True) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
         await self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
@@ -160,6 +165,20 @@ async def test_two_people_do_the_days_work_on_a_phone(hall: tuple[RunningKiosk, 
             await phone.page.get_by_test_id("q-to_date").fill("12/03/2026")  # not a date the kiosk reads
             await phone.page.get_by_test_id("txn-search-button").click()
             await expect(phone.page.get_by_test_id("error")).to_have_text("日期格式：如 2026-12-03")
+            # her round of the hall: the patrol check-in on the phone; every register and the cases fit its width
+            await phone.page.get_by_test_id("tab-registers").click()
+            await phone.page.get_by_test_id("section-patrols").click()
+            await phone.page.get_by_test_id("patrol-note").fill("一切正常")
+            await phone.page.get_by_test_id("patrol-button").click()
+            await expect(phone.page.get_by_test_id("done")).to_have_text("巡检已登记")
+            await expect(phone.page.get_by_test_id("patrols")).to_contain_text("2001 王芳")
+            await phone.shot("phone-patrol-zh-CN")
+            for section in ("differences", "claims", "keys", "patrols", "worklog"):
+                await phone.page.get_by_test_id(f"section-{section}").click()
+                await expect(phone.page.locator(f'[data-testid="section-{section}"].now')).to_have_count(1)
+                await phone.fits(section)
+            await phone.page.get_by_test_id("tab-cases").click()
+            await phone.fits("cases")
             await phone.page.get_by_test_id("logout").click()
 
             # the manager, on the same phone
@@ -168,6 +187,19 @@ async def test_two_people_do_the_days_work_on_a_phone(hall: tuple[RunningKiosk, 
             await phone.alert("payment_flagged").get_by_test_id("clear").click()
             await expect(phone.page.get_by_test_id("done")).to_contain_text("已解除告警")
             await expect(phone.alert("payment_flagged")).to_have_count(0)
+            # the cash box key handed to the technician, who types their own PIN on the manager's phone
+            await phone.page.get_by_test_id("tab-registers").click()
+            await phone.page.get_by_test_id("section-keys").click()
+            await phone.page.get_by_test_id("key-copy").fill("box-1")
+            await phone.page.locator('select[name="key"]').select_option("box")
+            await phone.page.get_by_test_id("key-to").fill("1001")
+            await phone.page.get_by_test_id("key-to-pin").fill(STAFF["1001"][2])
+            await phone.page.get_by_test_id("key-reason").fill("发放")
+            await phone.page.get_by_test_id("key-hand-button").click()
+            await expect(phone.page.get_by_test_id("done")).to_have_text("box-1 已交给 1001")
+            await expect(phone.page.get_by_test_id("key-holders")).to_contain_text("1001 张伟")
+            await phone.fits("keys")
+            await phone.shot("phone-keys-zh-CN")
             # the work log shows who did what, each in words
             await phone.page.get_by_test_id("tab-registers").click()
             await phone.page.get_by_test_id("section-worklog").click()
@@ -199,7 +231,7 @@ async def test_two_people_do_the_days_work_on_a_phone(hall: tuple[RunningKiosk, 
     entries = [(k, json.loads(d)) for k, d in db.execute("select kind, data from audit order by seq")]
     db.close()
     logins = [(d["staff"], d["result"]) for k, d in entries if k == "staff_auth" and d["via"] == "page"]
-    assert logins == [("2001", "ok"), ("3001", "ok")]
+    assert logins == [("2001", "ok"), ("3001", "ok"), ("1001", "ok")]  # the last: the key's receiver
     acked = [d for k, d in entries if k == "alert" and d["state"] == "acknowledged"]
     assert [(a["code"], a["detail"]["acknowledged_by"]) for a in acked] == [("stacker_full", "2001 王芳")]
     [refused] = [d for k, d in entries if k == "staff_refused"]
