@@ -169,3 +169,14 @@ def test_the_hall_in_the_receipts_language_and_the_hotline_above_keep(locale: st
     assert lines[0] == hall
     assert lines[-2:] == [hotline, "请妥善保管此凭条" if locale == "zh-CN" else "Please keep this receipt."]
     assert not any("95598" in line for line in receipt_lines(CREDITED, locale=locale))
+
+
+@pytest.mark.parametrize(("balance", "locale", "line"), [
+    (-5350, "zh-CN", "缴费后仍欠费: 53.50 元"), (-5350, "en", "Still owed: 53.50 CNY"),
+    (0, "zh-CN", "缴费后余额: 0.00 元"), (1200, "en", "Balance after: 12.00 CNY")])
+def test_a_balance_below_zero_is_printed_as_what_is_still_owed(balance: int, locale: str, line: str) -> None:
+    from kioskd.customer.receipts.layout import receipt_lines
+
+    lines = receipt_lines(dataclasses.replace(CREDITED, balance=balance), locale=locale)
+    assert line in lines
+    assert not any("-" in part and "." in part for part in lines if "余额" in part or "owed" in part.lower())

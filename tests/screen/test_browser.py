@@ -66,6 +66,8 @@ SCREENS = [
     ("done", {"state": "payment_done", "result": CREDITED, "receipt": "printed"},
      ["缴费成功", "¥150.00", "¥26.50", "B-1", "请取走凭条"],
      ["Payment successful", "Balance after payment", "¥26.50", "B-1", "Please take your receipt"]),
+    ("done-owing", {"state": "payment_done", "result": {**CREDITED, "balance": -5350}, "receipt": "printed"},
+     ["缴费后仍欠费", "¥53.50"], ["Still owed after this payment", "¥53.50"]),
     ("pending", {"state": "payment_done", "result": {**PENDING, "reason_code": "unreachable"}, "receipt": "failed"},
      ["暂时无法连接缴费系统", "自动入账", "43", "凭条未能打印", "补打"],
      ["cannot be reached", "credited automatically", "43", "could not be printed", "Reprint a receipt"]),
@@ -147,6 +149,9 @@ async def test_total_and_result_ref_have_stable_test_ids(screen):
     server.publish(snapshot(state="payment_done", result=CREDITED))
     await expect(page.get_by_test_id("result-ref")).to_have_text("B-1")
     await expect(page.get_by_test_id("result-balance")).to_have_text("¥26.50")
+    server.publish(snapshot(state="payment_done", result={**CREDITED, "balance": -5350}))
+    await expect(page.get_by_test_id("result-balance")).to_have_text("¥53.50")  # owed: no minus sign
+    await expect(page.locator("main")).to_contain_text("缴费后仍欠费")
     server.publish(snapshot(state="payment_cash_waiting", notes=[100], total=100, message="below_min",
                             info={**INFO, "min": 500}))
     await expect(page.get_by_test_id("message")).to_have_text("未达最低缴费金额 ¥5.00，请继续放入纸币")

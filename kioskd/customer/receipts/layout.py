@@ -66,6 +66,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "total": "合计: {0}",
         "credited": "入账成功",
         "balance": "缴费后余额: {0}",
+        "owed": "缴费后仍欠费: {0}",
         "ref": "参考号: {0}",
         "pending": "入账处理中，参考号 {0}",
         "flagged": "待工作人员核查，参考号 {0}",
@@ -84,6 +85,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "total": "Total: {0}",
         "credited": "Credited",
         "balance": "Balance after: {0}",
+        "owed": "Still owed: {0}",
         "ref": "Reference: {0}",
         "pending": "Crediting pending, reference {0}",
         "flagged": "Held for staff review, reference {0}",
@@ -126,8 +128,9 @@ def receipt_lines(data: ReceiptData, *, locale: str, tz: str = "Asia/Shanghai") 
     lines += [text["total"].format(format_money(data.total, data.currency, locale)), RULE]
     if data.status == "credited":
         lines.append(text["credited"])
-        if data.balance is not None:
-            lines.append(text["balance"].format(format_money(data.balance, data.currency, locale)))
+        if data.balance is not None:  # below zero: what the account still owes, without a minus sign
+            label = "owed" if data.balance < 0 else "balance"
+            lines.append(text[label].format(format_money(abs(data.balance), data.currency, locale)))
         if data.ref:
             lines.append(text["ref"].format(data.ref))
     else:

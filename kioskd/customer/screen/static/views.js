@@ -117,7 +117,8 @@ function resultCard(r) {
   return h("div", { class: "card" },
     row("amount", yuan(r.amount), "result-amount"),
     r.status === "credited" && r.balance !== null && r.balance !== undefined &&
-      row("balance_after", yuan(r.balance), "result-balance"),
+      // a balance below zero is what the account still owes: said so, never a minus sign
+      row(r.balance < 0 ? "owed_after" : "balance_after", yuan(Math.abs(r.balance)), "result-balance"),
     row("reference", r.ref || String(r.seq), "result-ref"));
 }
 
