@@ -103,6 +103,7 @@ async def test_every_reason_is_told_in_words_never_a_code(screen, locale):  # no
             await expect(main).to_contain_text(words)
         text = await main.inner_text()
         assert not CODES.search(text.replace("Self-service", "")), (name, text)
+        await expect(page.get_by_test_id("contact")).to_be_visible()  # (to_have_text passes on hidden text)
         await expect(page.get_by_test_id("contact")).to_have_text(
             "模拟营业厅 · 服务热线 95598" if locale == "zh-CN" else "Simulated Hall · Hotline 95598")
         await page.screenshot(path=str(SHOTS / f"reason-{name}-{locale}.png"), animations="disabled")
@@ -127,3 +128,26 @@ async def test_the_cash_screen_says_what_is_still_due_and_that_there_is_no_chang
     await expect(page.get_by_test_id("still-due")).to_have_text("The amount due is paid in full")
     server.publish(snapshot(state="payment_confirm", account="0012345678", info=info, locale="en"))
     await expect(page.get_by_test_id("no-change")).to_contain_text("This machine gives no change")
+
+
+async def test_the_hall_and_hotline_show_where_a_customer_may_need_someone(screen):  # noqa: F811
+    from playwright.async_api import expect
+
+    server, keys, page = screen
+    contact = page.get_by_test_id("contact")
+    for state, shown in [("service_idle", True), ("payment_account", False), ("payment_cash_waiting", False),
+                         ("payment_help", True), ("payment_done", True), ("unavailable", True)]:
+        changes = {"help": {"reason": "validator_offline", "detail": None, "total": 0}} if state == "payment_help" else {}
+        if state == "payment_done":
+            changes = {"result": {**CREDITED, "reason_code": None}, "receipt": "printed"}
+        server.publish(snapshot(state=state, site=HOTLINE, **changes))
+        await expect(page.get_by_test_id("screen")).to_have_attribute("data-state", state)
+        if shown:
+            await expect(contact).to_be_visible()
+            await expect(contact).to_have_text("模拟营业厅 · 服务热线 95598")
+        else:
+            await expect(contact).to_be_hidden()
+    server.publish(snapshot(state="service_idle", site={**HOTLINE, "hotline": ""}))
+    await expect(page.get_by_test_id("screen")).to_have_attribute("data-state", "service_idle")
+    await expect(contact).to_be_visible()
+    await expect(contact).to_have_text("模拟营业厅")  # no hotline configured: none shown
