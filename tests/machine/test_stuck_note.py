@@ -165,6 +165,7 @@ async def test_a_first_note_that_jams_and_goes_back_leaves_help_with_its_own_tim
     await k.model.trigger(last, 2000)
     snap = screen(k)
     assert snap["state"] == "payment_help" and snap["jam"]["waiting"] is False and snap["timeout"] == 60
+    assert snap["jam"]["handed_back"] == 2000  # the screen says: taken back, nothing taken
     took = await wait_for_state(k, "service_idle", 70)
     assert 59 <= took <= 61
     assert k.payments.submitted == [] and [t["state"] for t in k.journal.txns.values()] == ["cancelled"]

@@ -185,7 +185,10 @@ function viewJam(s) {
   const jam = s.jam || {};
   const total = (s.help || {}).total ?? s.total;
   if (!jam.waiting) {
-    return [title("help_title"), h("p", { class: "lead", "data-testid": "reason" }, t("jam_settled")),
+    const back = jam.handed_back;  // the note came back out and nothing was counted: say both
+    const said = back === null || back === undefined ? t("jam_settled")
+      : t("jam_back_nothing_taken", back ? yuan(back) : "");
+    return [title("help_title"), h("p", { class: "lead", "data-testid": "reason" }, said),
       h("p", { class: "hint" }, t("help_body"))];
   }
   return [
