@@ -244,3 +244,47 @@ async def test_the_work_log_pages_back_to_its_oldest_entry(hall: tuple[RunningKi
     assert len(pages) >= 3 and all(len(p) == 100 for p in pages[:-1])
     assert [s for p in reversed(pages) for s in reversed(p)] == [e["seq"] for e in day["entries"]
                                                                   if e["seq"] <= pages[0][0]]
+
+
+async def test_a_slow_reply_of_a_section_left_is_not_drawn_over_the_one_shown(
+        hall: tuple[RunningKiosk, str]) -> None:
+    """The differences (the tab's first section) answer only after the person moved on to the work log:
+    the page keeps the work log and raises no script error (it drew the late reply as a work log)."""
+    from playwright.async_api import async_playwright, expect
+
+    kiosk, url = hall
+    held, let_go = asyncio.Event(), asyncio.Event()
+
+    async def hold(route) -> None:
+        held.set()
+        await let_go.wait()
+        await route.continue_()
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1024, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda err: errors.append(str(err)))
+            await page.goto(url)
+            if await page.get_by_test_id("logout").is_visible():
+                await page.get_by_test_id("logout").click()
+            await page.get_by_test_id("staff-id").fill("2001")
+            await page.get_by_test_id("secret").fill(STAFF["2001"][2])
+            await page.get_by_test_id("login-button").click()
+            await page.route("**/api/registers/difference_list", hold)
+            await page.get_by_test_id("tab-registers").click()
+            await held.wait()
+            await page.get_by_test_id("section-worklog").click()
+            await expect(page.get_by_test_id("worklog-shown")).to_contain_text("条目 #")
+            async with page.expect_response("**/api/registers/difference_list") as late:
+                let_go.set()
+            await (await late.value).finished()
+            # two round trips into the page after the late body arrived: its reply has been handled
+            for _ in range(2):
+                await page.evaluate("() => new Promise((done) => setTimeout(done))")
+            await expect(page.get_by_test_id("register-worklog")).to_be_visible()
+            await expect(page.get_by_test_id("worklog-shown")).to_contain_text("条目 #")
+            assert errors == []
+        finally:
+            await browser.close()

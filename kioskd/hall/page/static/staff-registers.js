@@ -244,8 +244,14 @@
       kind: view.log.kind || null, person: view.log.person || null, limit: LOG_PAGE, ...view.log.at }), worklog],
   };
 
+  // only the newest load draws: a slow reply of a section left meanwhile (or of an older page) would be
+  // drawn as the section now shown
+  let loads = 0;
   async function load() {
-    view.data = await SECTIONS[view.section][0]();
+    const ticket = ++loads;
+    const data = await SECTIONS[view.section][0]();
+    if (ticket !== loads) return;
+    view.data = data;
     draw();
   }
 
