@@ -110,18 +110,24 @@ async def start_kiosk(state: Path, *extra: str) -> RunningKiosk:
     )
     assert proc.stdout is not None
     url, seen, helping = None, [], False
-    while url is None or helping:  # the simulated kiosk's help ends with its "stop:" line
-        line = (await asyncio.wait_for(proc.stdout.readline(), STEP)).decode()
-        if not line:
-            raise AssertionError("kioskd exited before it was ready:\n" + "".join(seen))
-        seen.append(line)
-        helping = (helping or "simulated kiosk is running" in line) and "stop:" not in line
-        if "customer screen:" in line:
-            url = line.split("customer screen:")[1].strip()
-    kiosk = RunningKiosk(proc, url, state)
-    kiosk.output = list(seen)
-    kiosk.drain = asyncio.create_task(_drain(proc.stdout, _log_file(state.parent / "daemon.log"), seen))
-    await kiosk.connect()
+    try:
+        while url is None or helping:  # the simulated kiosk's help ends with its "stop:" line
+            line = (await asyncio.wait_for(proc.stdout.readline(), STEP)).decode()
+            if not line:
+                raise AssertionError("kioskd exited before it was ready:\n" + "".join(seen))
+            seen.append(line)
+            helping = (helping or "simulated kiosk is running" in line) and "stop:" not in line
+            if "customer screen:" in line:
+                url = line.split("customer screen:")[1].strip()
+        kiosk = RunningKiosk(proc, url, state)
+        kiosk.output = list(seen)
+        kiosk.drain = asyncio.create_task(_drain(proc.stdout, _log_file(state.parent / "daemon.log"), seen))
+        await kiosk.connect()
+    except BaseException:  # a daemon that never became ready must not outlive its test
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        raise
     return kiosk
 
 
