@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 
 from kioskd.custody.session import key_signer  # noqa: E402
 from kioskd.ledger import Ledger  # noqa: E402
+from kioskd.ledger.handoff import on_thread  # noqa: E402
 from kioskd.uplink.keys import signature_checker  # noqa: E402
 from statemachine.ports import AccountInfo  # noqa: E402
 
@@ -36,8 +38,8 @@ NOTES_PER_PAYMENT = 10
 class RawLog:
     """Appends of a 64-byte record, each followed by fsync: the least a durable note costs."""
 
-    def __init__(self, directory: Path) -> None:
-        self.path = directory / "raw.bin"
+    def __init__(self, directory: Path, name: str = "raw.bin") -> None:
+        self.path = directory / name
         self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
     def write(self) -> float:
@@ -82,6 +84,29 @@ async def credits(directory: Path, count: int, warm: int, with_intent: bool) -> 
         raw.close()
         await ledger.close()
     return raw_times, note_times
+
+
+async def handed_off(directory: Path, count: int) -> tuple[list[float], list[float]]:
+    """(raw times, times of the same write+fsync run on a ledger thread): what the hand-off alone costs.
+
+    The daemon never fsyncs on its event loop (docs/architecture.md): every credit crosses to the
+    ledger thread and back, as this does; no journal could be faster than this line.
+    """
+    raw, other = RawLog(directory), RawLog(directory, "thread.bin")
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
+    raw_times: list[float] = []
+    thread_times: list[float] = []
+    try:
+        for _ in range(count):
+            raw_times.append(raw.write())
+            start = time.perf_counter()
+            await on_thread(executor, other.write)
+            thread_times.append(time.perf_counter() - start)
+    finally:
+        executor.shutdown(wait=True)
+        raw.close()
+        other.close()
+    return raw_times, thread_times
 
 
 async def verification(directory: Path, notes: int) -> tuple[float, float, int]:
@@ -138,6 +163,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         raw, notes = asyncio.run(credits(Path(tmp), args.notes, args.warm, with_intent=False))
         report("note credited (chain entry incl.)", raw, notes)
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        raw, handed = asyncio.run(handed_off(Path(tmp), args.notes))
+        report("raw write+fsync on a ledger thread", raw, handed)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         raw, pairs = asyncio.run(credits(Path(tmp), args.notes, args.warm, with_intent=True))
         report("stack intent + note credited", raw, pairs)

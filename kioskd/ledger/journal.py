@@ -42,6 +42,12 @@ class JournalStore:
         self.db = db
         self.kiosk_id = kiosk_id
         self.currency = currency
+        # The chain's head as the last intent or credit committed it, with the connection's
+        # total_changes then: while that count has not moved, no row was written since (rolled
+        # back or not), so the next credit links on it without reading (the journal lock makes
+        # this connection the file's only writer). Any other write, or any error, means a read.
+        self._head: tuple[int, int, str] | None = None
+        self._seq: tuple[str, int] | None = None  # (txn, seq) once committed: a seq never changes
 
     # -- identity -------------------------------------------------------------------
     def bind_kiosk(self) -> None:
@@ -70,19 +76,26 @@ class JournalStore:
     def stack_requested(self, txn: str, value: int) -> None:
         """Record the note about to be stacked (replacing any stale intent)."""
         _require_positive("value", value)
+        self._head = None
         with self.db.atomic():
             self._require_open(txn)
-            self._set_intent(txn, value, utc_now())
+            entry = self._set_intent(txn, value, utc_now())
+        self._remember(entry)
 
     def commit_note(self, txn: str, value: int) -> None:
         """Add a credited note to an open txn (amount, seq, counters by trigger) and its entry."""
         _require_positive("value", value)
+        conn, head, self._head = self.db.conn, self._head, None
+        known = None
+        if head is not None and head[0] == conn.total_changes and self._seq is not None and self._seq[0] == txn:
+            known = (self._seq[1], (head[1], head[2]))
         with self.db.atomic():
             try:  # no SELECT first (the hot path): the notes_into_open trigger refuses a txn not open
-                self._insert_note(txn, value, EVENT_CREDITED)
+                entry, seq = self._insert_note(txn, value, EVENT_CREDITED, known)
             except sqlite3.IntegrityError:
                 self._require_open(txn)  # say why: unknown, or closed
                 raise
+        self._remember(entry, (txn, seq))
 
     def commit_in_flight_note(self) -> tuple[str, int] | None:
         """Credit the open stack intent; a txn closed meanwhile gets a follow-up txn."""
@@ -271,28 +284,42 @@ class JournalStore:
         chain.record(self.db, chain.TXN_OPEN, {"txn": txn, "account": account, "holder": holder, "due": due,
                                                "currency": currency, "started": started, "reason": reason})
 
-    def _set_intent(self, txn: str, value: int, at: str) -> None:
+    def _remember(self, entry: tuple[int, str], payment_seq: tuple[str, int] | None = None) -> None:
+        if not self.db.conn.in_transaction:  # committed, not a savepoint inside a caller's transaction
+            self._head = (self.db.conn.total_changes, *entry)
+            self._seq = payment_seq or self._seq
+
+    def _set_intent(self, txn: str, value: int, at: str) -> tuple[int, str]:
         self.db.conn.execute(
             "INSERT INTO stack_intent (slot, txn, value, at) VALUES (1, ?, ?, ?)"
             " ON CONFLICT (slot) DO UPDATE SET txn = excluded.txn, value = excluded.value,"
             " at = excluded.at",
             (txn, value, at),
         )
-        chain.record(self.db, chain.STACK_INTENT, {"txn": txn, "value": value, "at": at})
+        return chain.record(self.db, chain.STACK_INTENT, {"txn": txn, "value": value, "at": at})
 
-    def _insert_note(self, txn: str, value: int, event: str) -> None:
+    def _insert_note(self, txn: str, value: int, event: str,
+                     known: tuple[int, tuple[int, str]] | None = None) -> tuple[tuple[int, str], int]:
+        """Insert the note and its entry; (the entry's (seq, hash), the payment's seq).
+
+        `known`: the payment's seq and the chain's head, when the caller knows both are current.
+        """
         conn, at = self.db.conn, utc_now()
         note = conn.execute("INSERT INTO notes (txn, value, at, event) VALUES (?, ?, ?, ?)",
                             (txn, value, at, event)).lastrowid
         # the stack intent of this txn is resolved by this credit (the note entry says so)
         conn.execute("DELETE FROM stack_intent WHERE txn = ?", (txn,))
-        # the payment's seq (set by the notes_credit trigger) and the chain's head in one read
-        seq, head_seq, head_hash = conn.execute(
-            "SELECT t.seq, a.seq, a.hash FROM txns t LEFT JOIN"
-            " (SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1) a ON 1 WHERE t.id = ?", (txn,)).fetchone()
-        head = (0, GENESIS) if head_seq is None else (head_seq, head_hash)
+        if known is None:
+            # the payment's seq (set by the notes_credit trigger) and the chain's head in one read
+            seq, head_seq, head_hash = conn.execute(
+                "SELECT t.seq, a.seq, a.hash FROM txns t LEFT JOIN"
+                " (SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1) a ON 1 WHERE t.id = ?", (txn,)).fetchone()
+            head = (0, GENESIS) if head_seq is None else (head_seq, head_hash)
+        else:
+            seq, head = known
         # the entry's text built directly and the note's own time: the hot path of every note
-        chain.record(conn, chain.NOTE, note_data_json(note, txn, value, at, event, seq), head=head, at=at)
+        entry = chain.record(conn, chain.NOTE, note_data_json(note, txn, value, at, event, seq), head=head, at=at)
+        return entry, seq
 
     def _end(self, txn: str, state: str, ended: str) -> None:
         self.db.execute("UPDATE txns SET state = ?, ended = ? WHERE id = ?", (state, ended, txn))
