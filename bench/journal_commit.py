@@ -18,7 +18,6 @@ import statistics
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -27,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 
 from kioskd.custody.session import key_signer  # noqa: E402
 from kioskd.ledger import Ledger  # noqa: E402
-from kioskd.ledger.handoff import on_thread  # noqa: E402
+from kioskd.ledger.handoff import LedgerThread  # noqa: E402
 from kioskd.uplink.keys import signature_checker  # noqa: E402
 from statemachine.ports import AccountInfo  # noqa: E402
 
@@ -93,17 +92,17 @@ async def handed_off(directory: Path, count: int) -> tuple[list[float], list[flo
     ledger thread and back, as this does; no journal could be faster than this line.
     """
     raw, other = RawLog(directory), RawLog(directory, "thread.bin")
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
+    thread = LedgerThread()
     raw_times: list[float] = []
     thread_times: list[float] = []
     try:
         for _ in range(count):
             raw_times.append(raw.write())
             start = time.perf_counter()
-            await on_thread(executor, other.write)
+            await thread.run(other.write)
             thread_times.append(time.perf_counter() - start)
     finally:
-        executor.shutdown(wait=True)
+        thread.stop()
         raw.close()
         other.close()
     return raw_times, thread_times

@@ -1,6 +1,6 @@
 """The async Ledger: the only way kioskd reaches the journal file.
 
-All sqlite work runs on one dedicated thread (a single-worker executor) that also
+All sqlite work runs on one dedicated thread (handoff.LedgerThread) that also
 owns the connection, so the event loop never blocks on fsync and sqlite3's
 same-thread check stays on.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,7 +25,7 @@ from kioskd.ledger.checkpoints import AuditProblem, Check, CheckpointStore, Sign
 from kioskd.ledger.custody import CustodyStore
 from kioskd.ledger.doubts import DoubtBook, DoubtStore
 from kioskd.ledger.errors import LedgerError
-from kioskd.ledger.handoff import on_thread
+from kioskd.ledger.handoff import LedgerThread
 from kioskd.ledger.invoices import InvoiceStore
 from kioskd.ledger.journal import JournalStore
 from kioskd.ledger.lookups import TxnQueries
@@ -47,11 +46,11 @@ T = TypeVar("T")
 class Ledger:
     """Money journal, box counters, outbox and audit chain in `<state_dir>/journal.sqlite3`."""
 
-    def __init__(self, path: Path, executor: ThreadPoolExecutor, db: Database,
+    def __init__(self, path: Path, thread: LedgerThread, db: Database,
                  kiosk_id: str, currency: str, pin_key: bytes | None = None) -> None:
-        # use Ledger.open(); the constructor only wires parts already opened on `executor`
+        # use Ledger.open(); the constructor only wires parts already opened on `thread`
         self.path = path
-        self._executor = executor
+        self._thread = thread
         self._db: Database | None = db
         self._journal = JournalStore(db, kiosk_id, currency)
         self._queries = TxnQueries(db)
@@ -78,23 +77,23 @@ class Ledger:
         `pin_key` (kioskd.uplink.keys.derived_secret of the kiosk key) is needed for staff accounts.
         """
         path = Path(state_dir) / schema.JOURNAL_FILE
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
+        thread = LedgerThread()
         try:
-            db = await asyncio.get_running_loop().run_in_executor(
-                executor, open_sync, path, kiosk_id, currency, quick_check
-            )
+            db = await thread.run(functools.partial(open_sync, path, kiosk_id, currency, quick_check))
         except BaseException:
-            executor.shutdown(wait=False)
+            thread.stop()
             raise
-        return cls(path, executor, db, kiosk_id, currency, pin_key)
+        return cls(path, thread, db, kiosk_id, currency, pin_key)
 
     async def close(self) -> None:
         """Close the connection and stop the ledger thread; idempotent."""
         if self._db is None:
             return
         db, self._db = self._db, None
-        await asyncio.get_running_loop().run_in_executor(self._executor, db.close)
-        self._executor.shutdown(wait=True)
+        try:
+            await self._thread.run(db.close)
+        finally:
+            self._thread.stop()
 
     # -- statemachine.ports.Journal -------------------------------------------------
     async def open_payment(self, info: AccountInfo) -> str:
@@ -381,4 +380,4 @@ class Ledger:
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._db is None:
             raise LedgerError(f"journal {self.path} is closed")
-        return await on_thread(self._executor, functools.partial(translated, self.path, fn, *args))
+        return await self._thread.run(functools.partial(translated, self.path, fn, *args))

@@ -3,43 +3,66 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from kioskd.ledger.errors import LedgerError
-from kioskd.ledger.handoff import on_thread
+from kioskd.ledger.handoff import LedgerThread
 
 
-async def test_result_and_error_come_back_from_the_thread() -> None:
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
+async def test_result_and_error_come_back_from_the_thread_in_order() -> None:
+    thread = LedgerThread()
     try:
-        name = await on_thread(executor, lambda: threading.current_thread().name)
-        assert name.startswith("ledger")
+        assert await thread.run(lambda: threading.current_thread().name) == "ledger"
+        done: list[int] = []
+        await asyncio.gather(*(thread.run(lambda n=n: done.append(n)) for n in range(20)))
+        assert done == list(range(20))
 
         def refused() -> None:
             raise LedgerError("journal: refused")
 
         with pytest.raises(LedgerError, match="refused"):
-            await on_thread(executor, refused)
+            await thread.run(refused)
     finally:
-        executor.shutdown(wait=True)
+        thread.stop()
+        thread.stop()
 
 
 async def test_a_call_given_up_before_the_thread_reaches_it_does_not_run() -> None:
-    executor = ThreadPoolExecutor(max_workers=1)
+    thread = LedgerThread()
     release, ran = threading.Event(), []
     try:
-        busy = asyncio.ensure_future(on_thread(executor, lambda: release.wait(10)))
-        waiting = asyncio.ensure_future(on_thread(executor, lambda: ran.append("second")))
-        await asyncio.sleep(0)  # one loop turn (not a wait): both tasks run up to their submit
+        busy = asyncio.ensure_future(thread.run(lambda: release.wait(10)))
+        waiting = asyncio.ensure_future(thread.run(lambda: ran.append("second")))
+        await asyncio.sleep(0)  # one loop turn (not a wait): both tasks run up to their put
         waiting.cancel()
         release.set()
         assert await busy is True
-        await on_thread(executor, lambda: ran.append("third"))  # the thread has passed the second
+        await thread.run(lambda: ran.append("third"))  # the thread has passed the second
         assert ran == ["third"]
         assert waiting.cancelled()
     finally:
         release.set()
-        executor.shutdown(wait=True)
+        thread.stop()
+
+
+async def test_stop_waits_for_the_calls_queued_and_a_forgotten_thread_ends() -> None:
+    thread = LedgerThread()
+    release, ran = threading.Event(), []
+    queued = [asyncio.ensure_future(thread.run(lambda: release.wait(10))),
+              asyncio.ensure_future(thread.run(lambda: ran.append("queued")))]
+    await asyncio.sleep(0)  # one loop turn: both calls are queued
+    release.set()
+    thread.stop()  # returns once the thread has run both
+    assert ran == ["queued"]
+    assert [await call for call in queued] == [True, None]
+
+    forgotten = LedgerThread(name="ledger-forgotten")
+    await forgotten.run(int)
+    worker = next(t for t in threading.enumerate() if t.name == "ledger-forgotten")
+    del forgotten
+    gc.collect()
+    worker.join(10)
+    assert not worker.is_alive()
