@@ -86,7 +86,7 @@ async def test_a_case_from_opening_to_its_outcome_in_the_browser(hall: tuple[Run
             await page.get_by_test_id("ca-refund-go").click()
             await expect(detail).to_have_attribute("data-status", "resolved")
             await expect(page.get_by_test_id("done")).to_have_text("Refund voucher printed")
-            await expect(page.get_by_test_id("cd-steps")).to_contain_text("2001 王芳 / 3001 赵经理")
+            await expect(page.get_by_test_id("cd-steps")).to_contain_text("paid by 2001 王芳 / approved by 3001 赵经理")
             lines = await kiosk.until_printed("REFUND VOUCHER")
             assert "Approved by: 3001 赵经理" in lines and "Paid by: 2001 王芳" in lines
             await page.screenshot(path=str(SHOTS / "case-refund-en.png"), full_page=True)
@@ -162,7 +162,8 @@ async def test_a_manager_voids_writes_off_and_rejects_in_the_browser(hall: tuple
             await page.get_by_test_id("ca-void-go").click()
             await expect(detail).to_have_attribute("data-status", "resolved")
             await expect(page.get_by_test_id("cd-outcomes")).to_contain_text("冲正并转入正确户号 · 完成 · ¥50.00 → 0012345678 张*明")
-            await expect(page.get_by_test_id("cd-steps")).to_contain_text("0034567890 → 0012345678")
+            await expect(page.get_by_test_id("cd-steps")).to_contain_text("0034567890 → 0012345678 · ¥50.00 · 原因: 客户输错户号，本人确认")
+            await expect(page.get_by_test_id("cd-steps")).to_contain_text("已接受 · 0034567890 → 0012345678 · ¥50.00 · 参考号 V-")
             await page.screenshot(path=str(SHOTS / "case-void-zh-CN.png"), full_page=True)
             await back()
 

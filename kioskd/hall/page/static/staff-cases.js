@@ -16,7 +16,8 @@
     c_outcomes: "处理结果", c_may: "可办理", c_reason: "原因", c_lookup: "查询户名", c_holder: "户名",
     c_confirm_holder: (h) => `确认户名为 ${h}`, c_to: "正确户号", c_amount: "金额", c_approver: "审批经理工号",
     c_approver_pin: "审批经理密码", c_voucher_lang: "凭证语言", c_evidence: "证据", c_print_page: "打印此页",
-    c_back: "返回列表", c_done: (no) => `差错单 ${no} 已更新`, c_voucher_copy: "补打退款凭证",
+    c_back: "返回列表", c_paid_by: "经办人", c_approved_by: "审批人", c_ref: "参考号",
+    c_done: (no) => `差错单 ${no} 已更新`, c_voucher_copy: "补打退款凭证",
     c_voucher_printed: "退款凭证已打印", c_voucher_not: "退款凭证未打印，请补打",
     c_actions: { note: "添加备注", recredit: "改入正确户号", void: "冲正并转入正确户号", refund: "柜台退款",
       writeoff: "核销", close: "结案（无需处理款项）", reject: "驳回申诉" },
@@ -38,7 +39,8 @@
     c_lookup: "Look the holder up", c_holder: "Holder", c_confirm_holder: (h) => `The holder is ${h}`,
     c_to: "The right account", c_amount: "Amount", c_approver: "Approving manager's ID",
     c_approver_pin: "Approving manager's PIN", c_voucher_lang: "Voucher language", c_evidence: "Evidence",
-    c_print_page: "Print this page", c_back: "Back to the list", c_done: (no) => `Case ${no} updated`,
+    c_print_page: "Print this page", c_back: "Back to the list", c_paid_by: "paid by", c_approved_by: "approved by",
+    c_ref: "ref", c_done: (no) => `Case ${no} updated`,
     c_voucher_copy: "Reprint the refund voucher", c_voucher_printed: "Refund voucher printed",
     c_voucher_not: "Refund voucher NOT printed: reprint it",
     c_actions: { note: "Add a note", recredit: "Re-credit to the right account", void: "Void and move to the right account",
@@ -184,9 +186,12 @@
     if (d.text) parts.push(d.text);
     if (d.account) parts.push(d.to ? `${d.account} → ${d.to}` : d.account);
     if (d.amount && s.step !== "opened") parts.push(money(d.amount));
-    if (d.ref) parts.push(d.ref);
-    if (d.reason) parts.push(d.reason);
-    if (d.approved_by) parts.push(`${d.paid_by} ${d.paid_by_name || ""} / ${d.approved_by} ${d.approved_by_name || ""}`);
+    if (d.ref) parts.push(`${t("c_ref")} ${d.ref}`);
+    if (d.reason) parts.push(`${t("c_reason")}: ${d.reason}`);
+    if (d.approved_by) {
+      parts.push(`${t("c_paid_by")} ${d.paid_by} ${d.paid_by_name || ""}`.trim() + " / "
+        + `${t("c_approved_by")} ${d.approved_by} ${d.approved_by_name || ""}`.trim());
+    }
     return parts.join(" · ");
   }
 
