@@ -165,7 +165,9 @@ def test_the_work_log_reads_each_entrys_data_in_words() -> None:
                   "amount": 2000, "contact": False, "status": "open", "by": "2001"}},
         {"seq": 6, "at": "2026-03-02T01:05:00Z", "kind": "custody_end",
          "data": {"session": "869e2e56", "outcome": "aborted", "reason": "same_technician", "tech1": "7001"}},
-        {"seq": 7, "at": "2026-03-02T01:06:00Z", "kind": "from_a_later_kioskd", "data": {"colour": "blue"}},
+        {"seq": 7, "at": "2026-03-02T01:06:00Z", "kind": "txn_state",
+         "data": {"txn": "1ec3da17", "seq": 2, "amount": 2000, "state": "flagged", "reason": "rejected: account_closed"}},
+        {"seq": 8, "at": "2026-03-02T01:07:00Z", "kind": "from_a_later_kioskd", "data": {"colour": "blue"}},
     ]
     zh = worklog_lines(entries, "2026-03-02", "K1", "zh-CN", "Asia/Shanghai")[4:]
     en = worklog_lines(entries, "2026-03-02", "K1", "en", "Asia/Shanghai")[4:]
@@ -177,10 +179,12 @@ def test_the_work_log_reads_each_entrys_data_in_words() -> None:
         "#5 2026-03-02 09:04 差错单建立 2001",
         "  编号 1，类别 缴费，流水号 1，户号 0012345678，金额 ¥20.00，留有电话 否，状态 未处理",
         "#6 2026-03-02 09:05 清机结束 7001", "  原因 同一技术员，结果 中止",
-        "#7 2026-03-02 09:06 from_a_later_kioskd", "  colour blue",  # a field without words keeps its name
+        "#7 2026-03-02 09:06 缴费状态变更", "  流水号 2，金额 ¥20.00，原因 后台拒收：户号已销户，状态 待人工处理",
+        "#8 2026-03-02 09:07 from_a_later_kioskd", "  colour blue",  # a field without words keeps its name
     ]
     assert en[:4] == ["#1 2026-03-02 09:00 alert change 2001 王芳", "  alert cash box full, state acknowledged",
                       "#2 2026-03-02 09:01 staff action refused 2001 王芳", "  action clear an alert about money"]
     assert en[7] == "  staff ID 2002, result wrong secret, tries left 4, from 127.0.0.1"
+    assert en[13] == "  serial 2, amount ¥20.00, reason refused by the backend: account closed, state flagged"
     # nothing the chain keeps as an identifier is shown to staff as one
     assert not any("=" in line or "_" in line for line in zh[:-2] + en[:-2])
