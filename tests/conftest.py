@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import threading
 
 import pytest
 
@@ -42,3 +44,29 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     seed = getattr(config.option, "randomly_seed", None)
     if isinstance(seed, int) and config.pluginmanager.hasplugin("randomly"):
         terminalreporter.write_line(f"tests ran in a random order: repeat it with --randomly-seed={seed}")
+
+
+
+@pytest.fixture(autouse=True)
+def _ledger_calls_seen_by_looptime(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under looptime a ledger call is also awaited as a run_in_executor future, which looptime sees.
+
+    looptime moves virtual time on whenever nothing it knows of is pending; it knows the futures of
+    run_in_executor, not the ledger thread's own answer (kioskd/ledger/handoff.py), so a PIN's or a
+    screen's timeout would expire while a real fsync ran on the ledger thread. The call itself still
+    runs on the ledger thread, as in the daemon.
+    """
+    if request.node.get_closest_marker("looptime") is None:
+        return
+    from kioskd.ledger.handoff import LedgerThread
+
+    run = LedgerThread.run
+
+    async def run_seen_by_looptime(self, call):  # type: ignore[no-untyped-def]
+        answer = asyncio.ensure_future(run(self, call))
+        answered = threading.Event()
+        answer.add_done_callback(lambda _: answered.set())
+        await asyncio.get_running_loop().run_in_executor(None, answered.wait)
+        return await answer
+
+    monkeypatch.setattr(LedgerThread, "run", run_seen_by_looptime)
