@@ -5,6 +5,7 @@ manager clears it and reads the reports; the audit chain names who did what."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -102,6 +103,10 @@ async def test_two_people_do_the_days_work_on_a_phone(hall: tuple[RunningKiosk, 
             await phone.shot("phone-login-zh-CN")
             await phone.login("2001")
             await expect(phone.page.get_by_test_id("me")).to_have_text("2001 王芳 · 大厅工作人员")
+            # the kiosk's state in words, its code only in the title for a support call
+            state = phone.page.get_by_test_id("state")
+            await expect(state).to_have_text(re.compile(r"^[^A-Za-z_()]+$"))
+            await expect(state).to_have_attribute("title", await state.get_attribute("data-state") or "?")
             # every tab she may use is on the screen, none scrolled out of sight to the right
             tabs = phone.page.locator("nav.tabs button")
             assert await tabs.count() == 5

@@ -14,9 +14,10 @@
   }
 
   function stateText(state) {
+    // staff read words; the code stays in the cell's title and data-state for a support call
     const names = t("kiosk_states");
     const key = Object.keys(names).find((k) => state === k || state.startsWith(k + "_"));
-    return key ? `${names[key]} (${state})` : state;
+    return key ? names[key] : state;
   }
 
   function deviceRow([name, value], alerts) {
@@ -79,7 +80,8 @@
     panel.replaceChildren(
       h("h2", {}, t("status")),
       h("dl", { class: "figures" },
-        h("dt", {}, t("state")), h("dd", { "data-testid": "state", "data-state": s.state }, stateText(s.state)),
+        h("dt", {}, t("state")), h("dd", { "data-testid": "state", "data-state": s.state, title: s.state },
+          stateText(s.state)),
         h("dt", {}, t("devices")),
         h("dd", {}, h("ul", { class: "devices", "data-testid": "devices" },
           Object.entries(s.devices).map((d) => deviceRow(d, alerts)))),
