@@ -6,6 +6,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kioskd.cli.where import resolve
 from kioskd.uplink.errors import KeyFileError
@@ -22,6 +25,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     show = sub.add_parser("show", help="print the public key (JWK and raw base64url)")
     show.add_argument("--key", type=Path, help="key file (PEM PKCS#8; default: the config's key)")
     show.set_defaults(func=_show)
+    for parser in (init, show):
+        parser.add_argument("--json", action="store_true",
+                            help="print the key file and public key as JSON (a refusal: exit status and "
+                                 "one line on stderr)")
 
 
 def key_file(args: argparse.Namespace) -> Path:
@@ -37,17 +44,29 @@ def _init(args: argparse.Namespace) -> int:
     except KeyFileError as err:
         print(f"kioskctl: {err}", file=sys.stderr)
         return 1
+    if args.json:
+        print(json.dumps({"ok": True, "created": str(path), **_public(key)}, ensure_ascii=False))
+        return 0
     print(f"created {path}")
     print(f"public key (enrol at the backend): {public_b64url(key)}")
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
+    path = key_file(args)
     try:
-        key = load_key(key_file(args))
+        key = load_key(path)
     except KeyFileError as err:
         print(f"kioskctl: {err}", file=sys.stderr)
         return 1
+    if args.json:
+        print(json.dumps({"ok": True, "key": str(path), **_public(key)}, ensure_ascii=False))
+        return 0
     print(json.dumps(public_jwk(key), sort_keys=True))
     print(public_b64url(key))
     return 0
+
+
+def _public(key: Ed25519PrivateKey) -> dict[str, Any]:
+    """The public half as the backend enrols it: raw base64url and the JWK."""
+    return {"public_key": public_b64url(key), "jwk": public_jwk(key)}

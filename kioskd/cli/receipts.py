@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import json
 import sys
 
 from cryptography.hazmat.primitives import serialization
@@ -52,6 +53,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     key.add_argument("--key", help="PEM file: the kiosk's public key or its PKCS#8 private key "
                                    "(default: the config's key)")
     verify.add_argument("--lang", choices=tuple(_MESSAGES), default="zh-CN", help="language of the output")
+    verify.add_argument("--json", action="store_true",
+                        help="print the verdict and the signed fields as JSON (same exit status)")
     verify.set_defaults(func=verify_command)
 
 
@@ -88,10 +91,16 @@ def verify_command(args: argparse.Namespace) -> int:
     try:
         fields = verify_proof(proof_in(args.text), public_key)
     except ProofError as err:
-        print(f"{text['invalid']}: {err}", file=sys.stderr)
+        if args.json:  # a verdict, not a refusal: on stdout, as audit verify --json gives its problems
+            print(json.dumps({"ok": False, "reason": str(err)}, ensure_ascii=False))
+        else:
+            print(f"{text['invalid']}: {err}", file=sys.stderr)
         return EXIT_INVALID
     amount = fields["amount"]
     assert isinstance(amount, int)
+    if args.json:
+        print(json.dumps({"ok": True, **fields}, ensure_ascii=False))
+        return EXIT_OK
     print(text["valid"])
     print(f"{text['kiosk']}: {fields['kiosk']}")
     print(f"{text['txn']}: {fields['txn']}")
