@@ -131,6 +131,10 @@ class Simulation:
         """The QR codes' texts of the last receipt the printer emulator decoded."""
         return list(self.printer.receipts[-1].qr) if self.printer.receipts else []
 
+    def printed(self) -> int:
+        """How many receipts the printer emulator decoded since the start."""
+        return len(self.printer.receipts)
+
     def backend_hits(self) -> dict[str, int]:
         """Requests the reference backend received, per path (a look-up is /v1/accounts/lookup)."""
         return dict(self.backend.hits)

@@ -1,7 +1,8 @@
 """A note jams mid-payment in the whole daemon, over ID-003 and SSP on their wire emulators.
 
 The issue's case: 50 yuan in, then a 20 jams while stacking. One visit, one payment: the
-payment waits for the freed note, the receipt shows every note, the backend credits once.
+payment waits for the freed note, the visit's one receipt shows every note and the total, the
+backend credits once.
 """
 
 from __future__ import annotations
@@ -45,6 +46,20 @@ async def keys_are_handled(kiosk: RunningKiosk, *keys: str) -> None:
     await kiosk.until(lambda s: s["locale"] != before, "the keys handled")
 
 
+def notes_and_total(receipt: list[str]) -> list[str]:
+    """The receipt's lines that say the money: each note, then the total."""
+    return [line for line in receipt if line.startswith(("纸币", "Note", "合计", "Total"))]
+
+
+async def the_visits_only_receipt(kiosk: RunningKiosk, total: str) -> list[str]:
+    """The receipt showing `total`, once the customer has left: the one the printer printed."""
+    receipt = await kiosk.until_printed(total)
+    await kiosk.press("cancel")  # the customer leaves the result screen: the visit is over
+    await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
+    assert (await kiosk.sim_state())["printed"] == 1, "one visit, one receipt"
+    return receipt
+
+
 def journal(state: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{state / 'journal.sqlite3'}?mode=ro", uri=True)
 
@@ -71,9 +86,9 @@ async def test_a_note_stuck_mid_payment_ends_in_one_payment_with_every_note(tmp_
         snap = await kiosk.until(lambda s: s["state"] == "payment_done", "the one payment")
         assert (snap["result"]["status"], snap["result"]["amount"]) == ("credited", 7000)
         assert snap["follow_up"] is None and snap["jam"] is None or not snap["jam"]["waiting"]
-        receipt = await kiosk.until_printed("70.00")
-        assert [line for line in receipt if line.startswith(("纸币", "Note"))] in (
-            ["纸币 1: 50.00 元", "纸币 2: 20.00 元"], ["Note 1: 50.00 CNY", "Note 2: 20.00 CNY"])
+        receipt = await the_visits_only_receipt(kiosk, "70.00")
+        assert notes_and_total(receipt) in (["纸币 1: 50.00 元", "纸币 2: 20.00 元", "合计: 70.00 元"],
+                                            ["Note 1: 50.00 CNY", "Note 2: 20.00 CNY", "Total: 70.00 CNY"])
     finally:
         assert await kiosk.stop() == 0
     with journal(state) as db:
@@ -108,9 +123,9 @@ async def test_a_stuck_note_handed_back_ends_the_payment_and_the_customer_is_tol
         assert (snap["result"]["status"], snap["result"]["amount"]) == ("credited", 5000)
         assert snap["jam"]["handed_back"] in (2000, 0)  # 0: the unit did not say its value
         assert snap["jam"]["left_behind"] is None and snap["follow_up"] is None
-        receipt = await kiosk.until_printed("50.00")
-        assert [line for line in receipt if line.startswith(("纸币", "Note"))] in (
-            ["纸币 1: 50.00 元"], ["Note 1: 50.00 CNY"])
+        receipt = await the_visits_only_receipt(kiosk, "50.00")
+        assert notes_and_total(receipt) in (["纸币 1: 50.00 元", "合计: 50.00 元"],
+                                            ["Note 1: 50.00 CNY", "Total: 50.00 CNY"])
     finally:
         assert await kiosk.stop() == 0
     assert backend_credits(state) == [("0012345678", 5000)]

@@ -52,6 +52,9 @@ class FakeSim:
     def latest_qr(self) -> list[str]:
         return []
 
+    def printed(self) -> int:
+        return int(self.receipt is not None)
+
     def backend_hits(self) -> dict[str, int]:
         return {}
 

@@ -222,7 +222,7 @@ async def test_sim_page_shows_the_latest_receipt(sim_served):
     async with session.get(f"{origin}/sim/state") as r:
         state = await r.json()
     assert state["receipt"] == ["缴费凭条", "金额 ¥150.00"]
-    assert state["receipt_png"] is True
+    assert state["receipt_png"] is True and state["printed"] == 1
     async with session.get(f"{origin}/sim/receipt.png") as r:
         assert r.content_type == "image/png"
         assert (await r.read()).startswith(b"\x89PNG")

@@ -84,6 +84,10 @@ class SimControl(Protocol):
     def latest_qr(self) -> list[str]:
         """The texts of the last printed receipt's QR codes."""
 
+    def printed(self) -> int:
+        """How many receipts the printer has printed since the start (one visit, one receipt)."""
+        ...
+
     def backend_hits(self) -> dict[str, int]:
         """Requests the simulated backend received, per path (what reached it, for tests)."""
         ...
@@ -305,6 +309,7 @@ class ScreenServer:
                 "faults": self._sim.faults(),
                 "receipt": None if receipt is None else receipt[0],
                 "qr": self._sim.latest_qr(),
+                "printed": self._sim.printed(),
                 "receipt_png": receipt is not None and receipt[1] is not None,
                 "backend_hits": self._sim.backend_hits(),
             }
