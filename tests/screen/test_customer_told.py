@@ -103,6 +103,10 @@ async def test_a_note_stuck_mid_payment_ends_in_one_payment_with_every_note(idle
     await c.kiosk.insert(2000)
     await c.sees_state("payment_help")
     await shows(c, "纸币卡在机器里", "目前已收 ¥50.00")
+    # the countdown, and what happens at its end
+    assert (await c.page.get_by_test_id("countdown").inner_text()).startswith("剩余 ")
+    assert await c.page.get_by_test_id("jam-at-zero").inner_text() == (
+        "倒计时结束时，已收的 ¥50.00 将先行入账，不含卡住的纸币；卡住的纸币由工作人员处理。")
     await c.page.screenshot(path=str(SHOTS / "told-jam-waiting.png"))
     await c.press("confirm", "finish")  # the customer presses on: nothing goes without the note
     await c.kiosk.fault("jam_stacking", False)  # staff free the note

@@ -107,6 +107,8 @@ const TEXT = {
     jam_waiting: (total) => `一张纸币卡在机器里。工作人员正在赶来处理；目前已收 ${total}。`,
     jam_note: "卡住的纸币",
     jam_hint: "这张纸币处理好后：如收入钱箱，将与本次缴费一起入账；如退回，请取回。请不要离开。",
+    jam_at_zero: (total) => (total ? `倒计时结束时，已收的 ${total} 将先行入账，不含卡住的纸币；卡住的纸币由工作人员处理。`
+      : "倒计时结束时，本次缴费结束；卡住的纸币由工作人员处理。"),
     jam_handed_back: (m) => `卡住的${m ? ` ${m} ` : ""}纸币已退回，未计入本次缴费，请取回。`,
     jam_settled: "卡住的纸币已处理。如纸币已退回，请取回。",
     jam_back_nothing_taken: (m) => `卡住的${m ? ` ${m} ` : ""}纸币已退回，请取回。本次未收取任何款项。`,
@@ -240,6 +242,8 @@ const TEXT = {
     jam_waiting: (total) => `A note is stuck in the machine. The staff are on their way; ${total} counted so far.`,
     jam_note: "The stuck note",
     jam_hint: "Once the note is freed: if it goes into the cash box it is paid in with the rest; if it is handed back, please take it. Please do not leave.",
+    jam_at_zero: (total) => (total ? `When the countdown ends, the ${total} counted is paid in without the stuck note; the staff will settle the stuck note.`
+      : "When the countdown ends, this payment ends; the staff will settle the stuck note."),
     jam_handed_back: (m) => `The stuck note${m ? ` of ${m}` : ""} was handed back and is not in this payment; please take it.`,
     jam_settled: "The stuck note has been dealt with. If it was handed back, please take it.",
     jam_back_nothing_taken: (m) => `The stuck note${m ? ` of ${m}` : ""} was handed back; please take it. No money was taken.`,

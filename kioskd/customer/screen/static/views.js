@@ -198,6 +198,7 @@ function viewJam(s) {
       row("help_total", yuan(total || 0), "help-total"),
       jam.note && row("jam_note", yuan(jam.note), "jam-note")),
     h("p", { class: "hint" }, t("jam_hint")),
+    h("p", { class: "hint", "data-testid": "jam-at-zero" }, t("jam_at_zero", total ? yuan(total) : "")),
   ];
 }
 
