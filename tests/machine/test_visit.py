@@ -50,6 +50,25 @@ async def test_a_rating_while_the_receipt_prints(kiosk: Kiosk) -> None:
     assert list(kiosk.journal.ratings.values()) == ["fair"]
 
 
+async def test_a_digit_while_the_receipt_prints_waits_for_nothing_and_the_result_follows(kiosk: Kiosk) -> None:
+    """The customer whose receipt is printing is still at the kiosk: a digit then does not start
+    the next account, and this customer's result is shown once the receipt is out."""
+    kiosk.receipts.gate = asyncio.Event()
+    await kiosk.to_cash()
+    await kiosk.insert(2000)
+    await kiosk.model.press("finish")
+    await wait_for_state_no_settle(kiosk, "payment_receipt", 1)
+    await kiosk.model.press("5")
+    await kiosk.model.press("cancel")
+    await kiosk.model.press("lang")  # handled after the others: they were seen and ignored
+    assert kiosk.state == "payment_receipt" and kiosk.snapshots[-1]["locale"] == "en"
+    kiosk.receipts.gate.set()
+    await kiosk.settle()
+    snap = kiosk.snapshots[-1]
+    assert snap["state"] == "payment_done" and snap["result"]["amount"] == 2000
+    assert snap["account"] == "0012345678"  # this customer's, not a new entry
+
+
 async def test_a_flagged_payment_on_the_help_screen_can_be_rated(kiosk: Kiosk) -> None:
     kiosk.payments.status = "flagged"
     await kiosk.to_cash()
