@@ -113,9 +113,9 @@ class Refusal:
     tries_left: int | None = None
     locked_until: str | None = None
 
-    def text(self, lang: str = "en", tz: str = "UTC") -> str:
-        """The refusal in plain words."""
-        until = local_time(self.locked_until, tz) if self.locked_until else ""
+    def text(self, lang: str = "en", tz: str = "UTC", now: datetime | None = None) -> str:
+        """The refusal in plain words (the lock-out's end with its date unless it is today, by `now`)."""
+        until = local_time(self.locked_until, tz, now) if self.locked_until else ""
         if lang == "zh-CN":
             return {
                 "unknown": "工号或密码错误",
@@ -167,15 +167,16 @@ def socket_caller(uid: int, own_uid: int | None = None) -> Person:
     return Person(f"uid:{uid}", user, "", "kioskctl", uid)
 
 
-def local_time(utc_text: str, tz: str) -> str:
-    """An RFC 3339 UTC time as local HH:MM (the lock-out's end as staff read it)."""
+def local_time(utc_text: str, tz: str, now: datetime | None = None) -> str:
+    """An RFC 3339 UTC time as local HH:MM, with the date (YYYY-MM-DD HH:MM) if not today's (a lock-out's end)."""
     from zoneinfo import ZoneInfo
 
     try:
-        moment = datetime.fromisoformat(utc_text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
     except ValueError:
         return utc_text
-    return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M")
+    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).date()
+    return moment.strftime("%H:%M" if moment.date() == today else "%Y-%m-%d %H:%M")
 
 
 class StaffBook(Protocol):

@@ -7,6 +7,8 @@ is tests/custody/test_maintenance_screen.py."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
@@ -20,7 +22,15 @@ from tests.screen.test_browser import SHOTS, browser  # noqa: F401
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
 T1, T2 = ("7001", "张伟"), ("7002", "李娜")
-LOCKED_UNTIL = "2026-12-03T02:15:00.000Z"  # 10:15 in Shanghai, where this kiosk stands
+KIOSK_TZ = ZoneInfo("Asia/Shanghai")  # where this kiosk stands; the display's clock is the real one
+_NOW = datetime.now(KIOSK_TZ).replace(second=0, microsecond=0)
+# a lock-out that ends today shows the time alone; one that ends on another day (a long configured
+# lock-out, or near midnight) shows the date too
+LOCKED_TODAY, LOCKED_TOMORROW = _NOW, _NOW + timedelta(days=1)
+
+
+def utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def login(**fields) -> dict:
@@ -41,9 +51,12 @@ REFUSALS = [
     ("confirm-wrong-pin", login(step="confirm1", tech1=T1, tech2=T2, message="bad_pin",
                                 refusal=Refusal("7001", "bad_secret", tries_left=1)),
      ["请技术员一（7001 张伟）输入密码确认清点结果", "密码错误，还可再试 1 次"], ["Wrong PIN, 1 try left"]),
-    ("locked", ended("locked", staff="7001", locked_until=LOCKED_UNTIL),
-     ["维护已结束", "工号 7001 密码错误次数过多，已锁定，请于 10:15 后再试。", "钱箱未被授权取出"],
-     ["Maintenance ended", "Staff ID 7001 is locked after too many wrong PINs; try again after 10:15."]),
+    ("locked", ended("locked", staff="7001", locked_until=utc(LOCKED_TODAY)),
+     ["维护已结束", f"工号 7001 密码错误次数过多，已锁定，请于 {LOCKED_TODAY:%H:%M} 后再试。", "钱箱未被授权取出"],
+     ["Maintenance ended", f"Staff ID 7001 is locked after too many wrong PINs; try again after {LOCKED_TODAY:%H:%M}."]),
+    ("locked-another-day", ended("locked", staff="7001", locked_until=utc(LOCKED_TOMORROW)),
+     [f"已锁定，请于 {LOCKED_TOMORROW:%Y\u2011%m\u2011%d %H:%M} 后再试。"],  # hyphens that never wrap
+     [f"try again after {LOCKED_TOMORROW:%Y\u2011%m\u2011%d %H:%M}."]),
     ("timeout", ended("timeout", tech1=T1), ["等待超时：未在规定时间内完成两位技术员的登录。"],
      ["Timed out: the two technicians did not both log in in time."]),
     ("disabled", ended("disabled", staff="7003"), ["工号 7003 已停用，不能开启钱箱。"],

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,7 +19,7 @@ import pytest
 from kioskd.config import from_dict
 from kioskd.control.handlers import Handlers
 from kioskd.control.server import ControlError, NotPermitted, Peer
-from kioskd.hall.accounts import ACTIONS, Person, may, require_role
+from kioskd.hall.accounts import ACTIONS, Person, Refusal, may, require_role
 from kioskd.hall.alerts import Alerts
 from kioskd.ledger import Ledger
 from tests.daemon import ROOT, RunningKiosk
@@ -62,6 +63,21 @@ def test_the_roles_and_what_each_may_do() -> None:
     assert not may(manager, "no_such_action") and may(installer, "no_such_action")
     with pytest.raises(Exception, match="2001 王芳 \\(hall staff\\) may not refund approve"):
         require_role(hall, "refund_approve")
+
+
+def test_a_lockout_that_ends_on_another_local_day_names_the_date() -> None:
+    # 10:15 in Shanghai (02:15 UTC); "now" is the kiosk's local day the refusal is shown on
+    locked = Refusal("1001", "locked", 0, "2026-12-04T02:15:00.000Z")
+    same_day = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)   # 09:00 in Shanghai
+    near_midnight = datetime(2026, 12, 3, 15, 50, tzinfo=UTC)  # 23:50 the evening before
+    assert locked.text("zh-CN", "Asia/Shanghai", now=same_day) == "工号 1001 已锁定，请于 10:15 后再试"
+    assert locked.text("en", "Asia/Shanghai", now=same_day) == "staff 1001 is locked until 10:15"
+    assert locked.text("zh-CN", "Asia/Shanghai", now=near_midnight) == "工号 1001 已锁定，请于 2026-12-04 10:15 后再试"
+    assert locked.text("en", "Asia/Shanghai", now=near_midnight) == "staff 1001 is locked until 2026-12-04 10:15"
+    # the day is the kiosk's, not UTC's: just after midnight in Shanghai it is still the 3rd in UTC
+    after_midnight = datetime(2026, 12, 3, 16, 30, tzinfo=UTC)  # 00:30 on the 4th in Shanghai
+    assert locked.text("en", "Asia/Shanghai", now=after_midnight) == "staff 1001 is locked until 10:15"
+    assert locked.text("en", "UTC", now=after_midnight) == "staff 1001 is locked until 2026-12-04 02:15"
 
 
 async def test_another_group_member_may_read_but_not_act(handlers: Handlers) -> None:

@@ -46,7 +46,7 @@ const viewMaintenance = (() => {
         cancelled: "维护已取消。",
         timeout: "等待超时：未在规定时间内完成两位技术员的登录。",
         same_technician: "同一技术员不能登录两次：开启钱箱需要两位不同的技术员。",
-        locked: (e) => `工号 ${e.staff} 密码错误次数过多，已锁定，请于 ${clock(e.locked_until)} 后再试。`,
+        locked: (e) => `工号 ${e.staff} 密码错误次数过多，已锁定，请于 ${until(e.locked_until)} 后再试。`,
         disabled: (e) => `工号 ${e.staff} 已停用，不能开启钱箱。`,
         same_key_holder: "两位技术员持有同一把钥匙（见钥匙交接记录），不能共同开启钱箱；请换另一位技术员。",
       },
@@ -104,7 +104,7 @@ const viewMaintenance = (() => {
         cancelled: "The maintenance was cancelled.",
         timeout: "Timed out: the two technicians did not both log in in time.",
         same_technician: "The same technician cannot log in twice: opening the box takes two different technicians.",
-        locked: (e) => `Staff ID ${e.staff} is locked after too many wrong PINs; try again after ${clock(e.locked_until)}.`,
+        locked: (e) => `Staff ID ${e.staff} is locked after too many wrong PINs; try again after ${until(e.locked_until)}.`,
         disabled: (e) => `Staff ID ${e.staff} is disabled and cannot open the cash box.`,
         same_key_holder: "The two technicians hold the same key (see the key register) and may not open the box together; another technician must come.",
       },
@@ -131,10 +131,19 @@ const viewMaintenance = (() => {
     return typeof value === "function" ? value(...args) : value;
   }
 
-  function clock(iso) {
+  function until(iso) {
+    // when a lock-out ends: the time alone today, with the date on another day (a long lock-out, near
+    // midnight); "today" by the kiosk's clock, in the kiosk's own time zone
     const d = new Date(iso);
     if (isNaN(d)) return iso || "";
-    return d.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit", hour12: false });
+    // non-breaking hyphens (U+2011): the line wraps before the date, never inside it
+    const day = (x) => `${x.getFullYear()}\u2011${pad(x.getMonth() + 1)}\u2011${pad(x.getDate())}`;
+    const time = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    return day(d) === day(new Date(Date.now() + skewMs)) ? time : `${day(d)} ${time}`;
+  }
+
+  function pad(n) {
+    return String(n).padStart(2, "0");
   }
 
   function who(tech) {

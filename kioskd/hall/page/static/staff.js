@@ -59,6 +59,14 @@ function clock(iso) {
   return isNaN(d) ? iso : d.toLocaleTimeString(lang, { hour12: false, hour: "2-digit", minute: "2-digit", ...zone() });
 }
 
+// When a lock-out ends: the time alone today, with the date (2026-12-04 10:15) on another day.
+function lockEnd(iso) {
+  const d = new Date(iso);
+  if (isNaN(d)) return iso;
+  const day = (x) => x.toLocaleDateString("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", ...zone() });
+  return day(d) === day(new Date()) ? clock(iso) : `${day(d)} ${clock(iso)}`;
+}
+
 // Dates and times typed as the kiosk's clock reads them, the same in both languages (2026-12-03, 09:30).
 // Not the browser's own date and time fields: they take the phone's locale (mm/dd/yyyy, AM/PM) whatever
 // the page's language. Digits alone do on a phone's number pad: 20261203, 930.
