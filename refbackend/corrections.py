@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from backend_api.jcs import canonicalize
+from refbackend.outcomes import cash_lock, settled_by_batch
 from refbackend.rules import payment_refusal
 from refbackend.sql import Sql, touch
 
@@ -23,11 +24,6 @@ Answer = tuple[int, dict[str, Any]]
 def cash_of(payload: dict[str, Any]) -> str:
     """The cash a re-credit or void disposes of: the payment, or the claim's case."""
     return payload["txn"] if payload["txn"] is not None else f"claim:{payload['case']}"
-
-
-def cash_lock(kiosk: str, cash: str) -> str:
-    """The name of the lock that serialises everything that may credit one cash (PostgreSQL)."""
-    return f"cash/{kiosk}/{cash}"
 
 
 def superseded(sql: Sql, kiosk: str, txn: str) -> bool:
@@ -58,6 +54,9 @@ def _recredit(sql: Sql, kiosk: str, p: dict[str, Any]) -> Answer:
     other = sql.one("SELECT answer FROM recredits WHERE kiosk = ? AND cash = ? AND credited = 1", (kiosk, cash))
     if other is not None:
         return 409, {"error": "already_credited", "ref": json.loads(other["answer"]).get("ref")}
+    settled = settled_by_batch(sql, kiosk, cash)  # paid back at the counter or written off: one outcome per cash
+    if settled is not None:
+        return 422, {"error": "rejected", "reason": "refunded" if settled == "refund" else "written_off"}
     [account] = _accounts(sql, p["account"])
     refusal = payment_refusal(account, p)
     if refusal is not None:

@@ -21,10 +21,10 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from backend_api.jcs import canonicalize
-from refbackend.corrections import cash_lock
 from refbackend.fleetstore import FleetStore
 from refbackend.grouping import GroupedTransactions
 from refbackend.invoices import InvoiceStore
+from refbackend.outcomes import cash_lock, second_outcome
 from refbackend.records import file_records
 from refbackend.rules import batch_verdict, payment_refusal, seq_taken
 from refbackend.sql import Sql, touch, upgrade
@@ -236,6 +236,10 @@ class PostgresStore(GroupedTransactions, FleetStore, InvoiceStore):
                 None if last is None else (last["audit_seq"], last["audit_hash"]),
                 payload["records"],
             )
+            if status == 200 and same is None:  # a new batch: no cash of it may get a second outcome
+                problem = second_outcome(self._sql(cur), kiosk_id, payload["records"])
+                if problem is not None:
+                    status, answer = 400, {"error": "bad_request", "detail": problem}
             if status == 200 and same is None:
                 head = payload["audit_head"]
                 cur.execute(

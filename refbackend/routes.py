@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from refbackend.corrections import apply_recredit, apply_void, cash_lock, cash_of
+from refbackend.corrections import apply_recredit, apply_void, cash_of
 from refbackend.faults import Faults
 from refbackend.grouping import ACCOUNT, KIOSK, OTHER, Takes
 from refbackend.intake import BodySlots
+from refbackend.outcomes import cash_lock, cash_of_record, stands
 from refbackend.rules import RECORD_KINDS
 from refbackend.verification import Refusal, SignedRequest, Verifier
 from refbackend.witness import refusal_alert
@@ -144,7 +145,11 @@ def takes_of(kind: str, kid: str, p: dict[str, Any]) -> Takes:
     if kind == "alert":
         return Takes(KIOSK, (kid, "alert", p["id"], p["state"]))
     if kind == "batch":
-        return Takes(KIOSK, (kid, "batch", f"{p['seq']:020d}"))
+        # its outcome records wait for their cash's re-credits and voids (outcomes.second_outcome)
+        # (and the kiosk's chain lock, which apply_batch takes first, before them: "batches/" sorts before "cash/")
+        cash = {cash_lock(kid, cash_of_record(r)) for r in p["records"] if stands(r)}
+        names = tuple(sorted(cash | {f"batches/{kid}"})) if cash else ()
+        return Takes(KIOSK, (kid, "batch", f"{p['seq']:020d}"), names)
     return Takes(KIOSK, (kid, kind))
 
 

@@ -20,6 +20,7 @@ from refbackend.corrections import superseded
 from refbackend.fleetstore import FleetStore
 from refbackend.grouping import GroupedTransactions
 from refbackend.invoices import InvoiceStore
+from refbackend.outcomes import second_outcome
 from refbackend.records import file_records
 from refbackend.rules import batch_verdict, payment_refusal, seq_taken
 from refbackend.sql import Sql, touch, upgrade
@@ -201,6 +202,10 @@ class SQLiteStore(GroupedTransactions, FleetStore, InvoiceStore):
                 None if last is None else (last["audit_seq"], last["audit_hash"]),
                 payload["records"],
             )
+            if status == 200 and same is None:  # a new batch: no cash of it may get a second outcome
+                problem = second_outcome(self._sql(db), kiosk_id, payload["records"])
+                if problem is not None:
+                    status, answer = 400, {"error": "bad_request", "detail": problem}
             if status == 200 and same is None:
                 head = payload["audit_head"]
                 db.execute(
