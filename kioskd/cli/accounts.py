@@ -41,6 +41,8 @@ def _common(leaf: bool) -> argparse.ArgumentParser:
     keep: dict[str, Any] = {"default": argparse.SUPPRESS} if leaf else {}
     common.add_argument("--kiosk", help="kiosk id, only for a journal that does not exist yet", **keep)
     common.add_argument("--json", action="store_true", help="print the result as JSON", **keep)
+    common.add_argument("--lang", choices=("zh-CN", "en"), help="language of the PIN prompts (default zh-CN)",
+                        **keep)
     return common
 
 
@@ -63,13 +65,21 @@ def _actions(parser: argparse.ArgumentParser, dest: str, role: str | None) -> No
     listing.set_defaults(func=_list, only=role)
 
 
+_PROMPTS = {  # what `add` asks, in the staff's language
+    "zh-CN": {"pin": "PIN（至少 6 位数字）: ", "secret": "PIN（至少 6 位数字）或密码（至少 8 位）: ",
+              "again": "再输入一次: ", "differ": "两次输入不一致"},
+    "en": {"pin": "PIN (at least 6 digits): ", "secret": "PIN (6+ digits) or password (8+): ",
+           "again": "again: ", "differ": "the two entries differ"},
+}
+
+
 def _read_secret(args: argparse.Namespace) -> str | None:
     if args.secret_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    hint = "PIN (at least 6 digits)" if args.role == "technician" else "PIN (6+ digits) or password (8+)"
-    first = getpass.getpass(f"{hint}: ")
-    if getpass.getpass("again: ") != first:
-        print("the two entries differ", file=sys.stderr)
+    words = _PROMPTS[getattr(args, "lang", None) or "zh-CN"]
+    first = getpass.getpass(words["pin"] if args.role == "technician" else words["secret"])
+    if getpass.getpass(words["again"]) != first:
+        print(words["differ"], file=sys.stderr)
         return None
     return first
 

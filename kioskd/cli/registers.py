@@ -163,19 +163,23 @@ def _run_exported(a: argparse.Namespace) -> int:
     return _run(a)
 
 
-def _second_secret(flag: bool, who: str) -> str:
+def _second_secret(flag: bool, prompt: str) -> str:
     # read before the caller's own secret (kioskd.cli.staff._run reads that one after this)
-    return sys.stdin.readline().rstrip("\r\n") if flag else getpass.getpass(f"{who}, PIN or password: ")
+    return sys.stdin.readline().rstrip("\r\n") if flag else getpass.getpass(prompt)
 
 
 def _resolve_request(a: argparse.Namespace) -> dict[str, Any]:
-    secret = _second_secret(a.approver_secret_stdin, f"manager {a.approver}, to approve")
+    secret = _second_secret(a.approver_secret_stdin,
+                            f"审批经理 {a.approver} 的密码（PIN），用于批准差异处理: " if a.lang == "zh-CN"
+                            else f"manager {a.approver}, to approve, PIN or password: ")
     return {"cmd": "difference_resolve", "nos": a.nos, "outcome": a.outcome, "explanation": a.explain,
             "ref": a.ref, "approver": a.approver, "approver_secret": secret}
 
 
 def _hand_request(a: argparse.Namespace) -> dict[str, Any]:
-    secret = _second_secret(a.to_secret_stdin, f"staff {a.to}, to receive {a.copy}")
+    secret = _second_secret(a.to_secret_stdin,
+                            f"领取人工号 {a.to} 的密码（PIN），确认领取钥匙 {a.copy}: " if a.lang == "zh-CN"
+                            else f"staff {a.to}, to receive {a.copy}, PIN or password: ")
     return {"cmd": "key_hand", "copy": a.copy, "to": a.to, "to_secret": secret, "key": a.key, "reason": a.reason}
 
 
