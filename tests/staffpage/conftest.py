@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -51,13 +52,14 @@ class Page:
             await session.close()
 
 
-@pytest.fixture
-async def staff_page(tmp_path: Path) -> AsyncIterator[Page]:
+@contextlib.asynccontextmanager
+async def running_page(tmp_path: Path, **sections: dict[str, Any]) -> AsyncIterator[Page]:
+    """The staff page over a fresh journal with STAFF; `sections` add to the config (custody={...})."""
     config = from_dict({
         "kiosk": {"id": "K-TEST-01", "name": "test hall"},
         "validator": {"port": "/dev/null"}, "printer": {"port": "/dev/null"},
         "keypad": {"driver": "screen"}, "backend": {"url": "http://127.0.0.1:9/"},
-        "storage": {"path": str(tmp_path)},
+        "storage": {"path": str(tmp_path)}, **sections,
     })
     ledger = await Ledger.open(tmp_path, "K-TEST-01", pin_key=PIN_KEY)
     for staff, (name, role, secret) in STAFF.items():
@@ -78,3 +80,9 @@ async def staff_page(tmp_path: Path) -> AsyncIterator[Page]:
         await page.stop()
         await alerts.drain()
         await ledger.close()
+
+
+@pytest.fixture
+async def staff_page(tmp_path: Path) -> AsyncIterator[Page]:
+    async with running_page(tmp_path) as page:
+        yield page
