@@ -8,6 +8,12 @@ import shutil
 import threading
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Timing belongs in bench/, not in tests: no per-example deadline and no "too slow" health check, so
+# a property test fails on a wrong answer, never because the machine was busy (they did under load).
+settings.register_profile("kioskd", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("kioskd")
 
 CHROMIUM = "/usr/bin/chromium"
 VOICE_TOOLS = ("espeak-ng", "sox", "soxi", "aplay")  # Debian: espeak-ng, sox, alsa-utils
