@@ -31,8 +31,9 @@ class BenchKiosk:
     """Emulators + reference backend here; `kioskd run --config` as a child we can measure."""
 
     def __init__(self, root: Path, poll_interval: float = 0.2, validator: str = "id003",
-                 extra: str = "[voice]\nenabled = false\n") -> None:
+                 extra: str = "[voice]\nenabled = false\n", env: dict[str, str] | None = None) -> None:
         self.root, self.poll_interval, self.driver = root, poll_interval, validator
+        self.env = env or {}  # more environment for the daemon (bench.soak: the unit's Environment=)
         self.extra = extra  # more config: by default the benches run a silent kiosk
         # the same wire emulator `kioskd run --simulate` would give that [validator] driver
         self.validator, self.printer = validator_emulator(validator), EscposEmulator()
@@ -83,7 +84,7 @@ socket = "{state}/control.sock"
 
     async def launch(self) -> float:
         """Start the daemon; seconds from exec to READY=1 on the notify socket."""
-        env = {**os.environ, "NOTIFY_SOCKET": str(self.root / "notify.sock")}
+        env = {**os.environ, **self.env, "NOTIFY_SOCKET": str(self.root / "notify.sock")}
         t0 = time.perf_counter()
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "kioskd", "run", "--config", str(self.root / "kioskd.toml"),
@@ -118,11 +119,11 @@ socket = "{state}/control.sock"
 
 @contextlib.asynccontextmanager
 async def launched(poll_interval: float = 0.2, validator: str = "id003",
-                   extra: str | None = None) -> AsyncIterator[BenchKiosk]:
-    """A bench kiosk (with `validator`'s driver and emulator, `extra` config) in a temporary
-    directory, running (READY=1 seen) until the block ends."""
+                   extra: str | None = None, env: dict[str, str] | None = None) -> AsyncIterator[BenchKiosk]:
+    """A bench kiosk (with `validator`'s driver and emulator, `extra` config, `env` added to the
+    daemon's environment) in a temporary directory, running (READY=1 seen) until the block ends."""
     with tempfile.TemporaryDirectory() as tmp:
-        kiosk = BenchKiosk(Path(tmp), poll_interval, validator, *([] if extra is None else [extra]))
+        kiosk = BenchKiosk(Path(tmp), poll_interval, validator, *([] if extra is None else [extra]), env=env)
         await kiosk.setup()
         try:
             kiosk.ready_after = await kiosk.launch()

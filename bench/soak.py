@@ -1,6 +1,18 @@
 """Soak: days of traffic in compressed time through the real daemon, and a year's journal.
 
-    python -m bench.soak [--days 7] [--per-day 1440] [--year 525600] [--memtrace]
+    python -m bench.soak [--days 7] [--per-day 1440] [--year 525600] [--memtrace] [--env K=V ...]
+                         [--same-date]
+
+The daemon runs with the environment systemd/kioskd.service gives it (its Environment= lines:
+malloc's settings among them), so the RSS figure is the product's; `--env K=V` adds or
+overrides one to compare.
+
+Time is compressed, not just packed: the bench runs itself, its backend and the daemon under
+libfaketime (Debian), and after each day's close moves every clock a day on, so each close
+covers one day's payments (without it, every "day" closed the same real date: the close read
+all the payments so far and RSS stepped up at each close). Under libfaketime the kiosk pays
+about 5 times slower here (its epoll_wait wrapper lengthens every wait). With `--same-date`, or
+without libfaketime, the days share one date and the bench says so.
 
 Each simulated day: `--per-day` payments (one a minute), made back to back; a printer
 paper-out and a backend outage (503) of a few payments each; a dual-custody session (two
@@ -17,10 +29,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import glob
 import json
 import os
+import shlex
+import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,17 +50,62 @@ from tests.power.outage import open_fds, rss_kb
 from tests.power.year import quick_check_seconds, year_journal
 
 TECHS = (("7001", "246810"), ("7002", "135791"))
+FAKETIME = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+DAY_FILE = "KIOSKD_SOAK_DAY_FILE"  # set once the bench runs under libfaketime: the offset's file
 
 
-def kioskctl(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kioskd.cli.main", *args], cwd=ROOT, input=stdin,
-                          capture_output=True, text=True, timeout=60, check=True)
+def under_faketime(argv: list[str]) -> None:
+    """Run this bench again under libfaketime (every process it starts inherits it): days can pass."""
+    if os.environ.get(DAY_FILE) or not FAKETIME:
+        return
+    day_file = Path(tempfile.mkdtemp(prefix="soak-clock-")) / "offset"
+    day_file.write_text("+0d\n", encoding="ascii")
+    env = {**os.environ, DAY_FILE: str(day_file), "FAKETIME_TIMESTAMP_FILE": str(day_file),
+           "FAKETIME_CACHE_DURATION": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",  # timeouts stay true
+           "LD_PRELOAD": " ".join(filter(None, (FAKETIME[0], os.environ.get("LD_PRELOAD"))))}
+    os.execve(sys.executable, [sys.executable, "-m", "bench.soak", *argv], env)
+
+
+async def next_day(day: int, socket: str) -> None:
+    """Move every clock to `day` days after the first, and wait until the daemon's 'today' moved."""
+    async def today() -> str:
+        return json.loads(await kioskctl("report", "daily", "--json", "--socket", socket))["report"]["date"]
+
+    before = await today()
+    await asyncio.to_thread(Path(os.environ[DAY_FILE]).write_text, f"+{day}d\n", encoding="ascii")
+    deadline = time.monotonic() + 30
+    while await today() == before:  # libfaketime re-reads the offset once a second in each process
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the daemon's date stayed {before} after the clock moved a day")
+        await asyncio.sleep(0.5)
+
+
+def unit_environment(unit: Path = ROOT / "systemd" / "kioskd.service") -> dict[str, str]:
+    """The variables the unit's Environment= lines set (systemd's quoting, as shlex splits it)."""
+    found: dict[str, str] = {}
+    for line in unit.read_text(encoding="utf-8").splitlines():
+        if line.startswith("Environment="):
+            found |= dict(item.split("=", 1) for item in shlex.split(line.removeprefix("Environment=")))
+    return found
+
+
+async def kioskctl(*args: str, stdin: str = "") -> str:
+    """Run kioskctl; its stdout. Awaited, not waited on in a thread: under libfaketime a blocking
+    time.sleep fails (EINVAL), the event loop's timeouts do not."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "kioskd.cli.main", *args, cwd=ROOT, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    async with asyncio.timeout(60):
+        out, err = await proc.communicate(stdin.encode())
+    if proc.returncode:
+        raise RuntimeError(f"kioskctl {' '.join(args)}: exit {proc.returncode}: {err.decode()}")
+    return out.decode()
 
 
 async def custody_session(page: CustomerPage, bench: BenchKiosk) -> None:
     """Open the box under dual custody, take it out and back, count blind, confirm."""
     socket = str(bench.root / "state" / "control.sock")
-    await asyncio.to_thread(kioskctl, "cashbox", "open", "--socket", socket)
+    await kioskctl("cashbox", "open", "--socket", socket)
     await page.until(lambda s: s["state"] == "maintenance_login", "the technician login")
     for tech, pin in TECHS:
         await page.press(*tech, "confirm", *pin, "confirm")
@@ -70,23 +129,27 @@ async def one_day(page: CustomerPage, bench: BenchKiosk, per_day: int, steps: di
             bench.backend.faults.fail_5xx, bench.backend.faults.paths = 10, ("/v1/payments",)
         await pay(page, bench.validator, steps)
     await custody_session(page, bench)
-    await asyncio.to_thread(kioskctl, "report", "close", "--socket", str(bench.root / "state" / "control.sock"))
+    out = await kioskctl("report", "close", "--json", "--socket", str(bench.root / "state" / "control.sock"))
+    closed = json.loads(out)["report"]
+    steps["closed"].append(closed["count"])  # the payments the close covered
 
 
-def status(bench: BenchKiosk) -> dict:
-    out = kioskctl("status", "--json", "--socket", str(bench.root / "state" / "control.sock"))
-    return json.loads(out.stdout)
+async def status(bench: BenchKiosk) -> dict:
+    return json.loads(await kioskctl("status", "--json", "--socket", str(bench.root / "state" / "control.sock")))
 
 
-def memory_snapshot(pid: int, folder: Path) -> tracemalloc.Snapshot:
+async def memory_snapshot(pid: int, folder: Path) -> tracemalloc.Snapshot:
     """Ask the daemon for a tracemalloc snapshot (SIGUSR2); it appears whole (renamed into place)."""
-    before = set(folder.glob("*.snapshot"))
+    def found() -> set[Path]:
+        return set(folder.glob("*.snapshot"))
+
+    before = await asyncio.to_thread(found)
     os.kill(pid, signal.SIGUSR2)
     deadline = time.monotonic() + 300
-    while not (new := set(folder.glob("*.snapshot")) - before):
+    while not (new := await asyncio.to_thread(found) - before):  # a file another process writes
         if time.monotonic() > deadline:
             raise TimeoutError(f"no memory snapshot from {pid} in {folder}")
-        time.sleep(0.2)  # polling a file another process writes
+        await asyncio.sleep(0.2)
     path = new.pop()
     outside = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     print("    " + ", ".join(f"{name} {value / 1e6:.1f} MB" for name, value in outside.items()), flush=True)
@@ -107,25 +170,28 @@ def journal_bytes(state: Path) -> int:
     return sum(p.stat().st_size for p in state.glob("journal.sqlite3*"))
 
 
-async def soak(days: int, per_day: int, trace: bool = False) -> float:
+async def soak(days: int, per_day: int, env: dict[str, str], trace: bool = False) -> float:
     steps: dict = defaultdict(list)
     snapshots: list[tracemalloc.Snapshot] = []
-    async with launched(poll_interval=0.05) as bench:
+    async with launched(poll_interval=0.05, env=env) as bench:
         state = bench.root / "state"
         for tech, pin in TECHS:
-            await asyncio.to_thread(kioskctl, "tech", "--state", str(state), "add", tech, "--name",
-                                    f"Tech {tech}", "--pin-stdin", stdin=pin + "\n")
+            await kioskctl("tech", "--state", str(state), "add", tech, "--name", f"Tech {tech}", "--pin-stdin",
+                           stdin=pin + "\n")
         page = await open_page(bench)
         assert bench.proc is not None
         pid, rows, t0 = bench.proc.pid, [], time.monotonic()
         for day in range(1, days + 1):
             await one_day(page, bench, per_day, steps)
-            s = await asyncio.to_thread(status, bench)
+            s = await status(bench)
             rows.append((day, rss_kb(pid) / 1024, open_fds(pid), s["tasks"], journal_bytes(state)))
             print(f"  day {day}: RSS {rows[-1][1]:.1f} MB, {rows[-1][2]} open files, {rows[-1][3]} tasks, "
-                  f"journal {rows[-1][4] / 1e6:.1f} MB, {time.monotonic() - t0:.0f} s", flush=True)
+                  f"journal {rows[-1][4] / 1e6:.1f} MB, the close covered {steps['closed'][-1]} payments, "
+                  f"{time.monotonic() - t0:.0f} s", flush=True)
+            if os.environ.get(DAY_FILE):
+                await next_day(day, str(state / "control.sock"))
             if trace:
-                snapshots.append(await asyncio.to_thread(memory_snapshot, pid, memtrace.folder() or bench.root))
+                snapshots.append(await memory_snapshot(pid, memtrace.folder() or bench.root))
         await page.stop()  # SIGTERM, waited for: a clean stop checkpoints the WAL into the journal
         payments = days * per_day
         credited = len(bench.backend.credits(KIOSK))
@@ -150,15 +216,33 @@ def main() -> int:
     parser.add_argument("--per-day", type=int, default=1440)
     parser.add_argument("--year", type=int, default=525600, help="payments in the start-up journal")
     parser.add_argument("--memtrace", action="store_true", help="trace the daemon's allocations, print growth")
+    parser.add_argument("--env", action="append", default=[], metavar="K=V",
+                        help="add to or override the unit's environment for the daemon")
+    parser.add_argument("--same-date", action="store_true",
+                        help="no libfaketime: every day closes today, over all the payments so far (faster)")
     args = parser.parse_args()
+    if not args.same_date:
+        under_faketime(sys.argv[1:])
     print(f"$ python -m bench.soak --days {args.days} --per-day {args.per_day} --year {args.year}"
-          f"{' --memtrace' if args.memtrace else ''}", flush=True)
+          f"{' --memtrace' if args.memtrace else ''}{' --same-date' if args.same_date else ''}{''.join(f' --env {e}' for e in args.env)}", flush=True)
+    env = unit_environment() | dict(item.split("=", 1) for item in args.env)
+    if os.environ.get(DAY_FILE):  # the daemon runs under the bench's clock, with the unit's preloads too
+        env["LD_PRELOAD"] = " ".join(filter(None, (os.environ["LD_PRELOAD"], env.get("LD_PRELOAD"))))
+    else:
+        print("every day closes the same date (--same-date, or no libfaketime: Debian package libfaketime)",
+              flush=True)
+    print("daemon environment (systemd/kioskd.service" + (", --env" if args.env else "") + "): "
+          + " ".join(f"{k}={v}" for k, v in env.items()), flush=True)
     with tempfile.TemporaryDirectory() as snapshots:
         if args.memtrace:  # the daemon inherits it (bench._kiosk launches with os.environ)
             os.environ[memtrace.ENV] = snapshots
-        grown = asyncio.run(soak(args.days, args.per_day, args.memtrace))
+        grown = asyncio.run(soak(args.days, args.per_day, env, args.memtrace))
         os.environ.pop(memtrace.ENV, None)
+    if os.environ.get(DAY_FILE):  # the clocks back to today's date for the year's journal
+        Path(os.environ[DAY_FILE]).write_text("+0d\n", encoding="ascii")
     check, ready, size = asyncio.run(year_journal(args.year))
+    if os.environ.get(DAY_FILE):
+        shutil.rmtree(Path(os.environ[DAY_FILE]).parent)
     print(f"a year's journal ({args.year} payments, {size / 1e6:.0f} MB): PRAGMA quick_check {check:.2f} s, "
           f"start to READY=1 {ready:.2f} s (goal < 1 s)")
     return 0 if grown < 5 else 1

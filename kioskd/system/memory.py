@@ -34,4 +34,6 @@ def native_memory() -> dict[str, int]:
         sqlite = ctypes.CDLL(name)
         sqlite.sqlite3_memory_used.restype = ctypes.c_int64
         found["sqlite_in_use"] = sqlite.sqlite3_memory_used()
+        sqlite.sqlite3_memory_highwater.restype = ctypes.c_int64
+        found["sqlite_peak"] = sqlite.sqlite3_memory_highwater(1)  # since the last call: reset
     return found

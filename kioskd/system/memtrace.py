@@ -50,7 +50,9 @@ def dump() -> Path | None:
     snapshot = tracemalloc.take_snapshot().filter_traces([
         tracemalloc.Filter(False, tracemalloc.__file__),  # the tracer's own bookkeeping
     ])
-    outside = native_memory()
+    # (no pymalloc arena counts: sys._debugmallocstats prints none while tracemalloc hooks the allocator)
+    outside = native_memory() | {"traced_peak": tracemalloc.get_traced_memory()[1]}
+    tracemalloc.reset_peak()  # each snapshot's peak is since the one before
     path.with_suffix(".json").write_text(json.dumps(outside), encoding="utf-8")
     part = path.with_suffix(".part")
     snapshot.dump(str(part))

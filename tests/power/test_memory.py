@@ -12,5 +12,7 @@ def test_native_memory_sees_sqlite() -> None:
     db = sqlite3.connect(":memory:")
     db.execute("create table t (v blob)")
     db.executemany("insert into t values (?)", [(bytes(1000),) for _ in range(1000)])
-    assert native_memory()["sqlite_in_use"] > before + 500_000  # its pages, in its own malloc'd cache
+    now = native_memory()
+    assert now["sqlite_in_use"] > before + 500_000  # its pages, in its own malloc'd cache
+    assert now["sqlite_peak"] >= now["sqlite_in_use"]  # the peak since the last look, at least what is held
     db.close()
