@@ -216,7 +216,9 @@ async def test_driver_restart_while_stacking_waits_for_the_note_to_land(tmp_path
     await first.drv.set_accepting(True)
     emu.insert(5000)
     await first.until(lambda: emu.status == State.STACKING)
+    emu.delay = 3600  # the note stays in STACKING until the first driver is gone, however slow the machine
     await first.stop()  # dies between STACK and STACKED
+    emu.delay = 0.3
     second = make_harness(emu)
     second.start()
     try:

@@ -125,7 +125,9 @@ async def test_a_note_caught_stacking_at_start_up_is_waited_for_and_credited(tmp
         await first.drv.set_accepting(True)
         emu.insert(5000)
         await first.until(lambda: emu.status == Status.STACKING)
+        emu.delay = 3600  # the note stays STACKING until the first driver is gone, however slow the machine
         await first.stop()  # the daemon dies with the note going into the box
+        emu.delay = 0.2
         async with running(make_harness(emu)) as second:
             await second.until(lambda: second.of(DeviceOnline))
             assert second.credits == [NoteCredited("validator", None)]
