@@ -14,6 +14,7 @@ import pytest_asyncio
 from tests.daemon import ROOT, RunningKiosk
 from tests.screen.test_browser import ARGS, CHROMIUM
 from tests.staff.conftest import Staff, pay
+from tests.staffpage.browser import logged_in
 from tests.staffpage.test_daemon_page import kiosk_with_page
 
 SHOTS = ROOT / "artifacts" / "screens" / "staff"
@@ -193,52 +194,38 @@ async def test_a_note_added_on_the_page_to_a_keypad_patrol_that_found_a_problem(
 
 
 async def test_the_work_log_pages_back_to_its_oldest_entry(hall: tuple[RunningKiosk, str]) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     kiosk, url = hall
     staff = Staff(kiosk)
     for _ in range(25):  # 250 more entries (reconciliation files exported: nothing else changes), ten at a time
         replies = await asyncio.gather(*(staff.request({"cmd": "report_export"}) for _ in range(10)))
         assert all(r["ok"] for r in replies), replies
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = await browser.new_page(viewport={"width": 1024, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda err: errors.append(str(err)))
-            await page.goto(url)
-            if await page.get_by_test_id("logout").is_visible():
-                await page.get_by_test_id("logout").click()
-            await page.get_by_test_id("staff-id").fill("2001")
-            await page.get_by_test_id("secret").fill(STAFF["2001"][2])
-            await page.get_by_test_id("login-button").click()
-            await page.get_by_test_id("tab-registers").click()
-            await page.get_by_test_id("section-worklog").click()
-            shown, older = page.get_by_test_id("worklog-shown"), page.get_by_test_id("worklog-older")
-            await expect(shown).to_contain_text("条目 #")
-            await expect(page.get_by_test_id("worklog-newer")).to_be_disabled()  # the newest page first
-            pages: list[list[int]] = []
-            while True:
-                seqs = [int(s) for s in await page.get_by_test_id("worklog").locator("td:first-child").all_inner_texts()]
-                assert seqs == sorted(seqs, reverse=True) and len(seqs) <= 100  # newest first, a page at a time
-                await expect(shown).to_have_text(f"条目 #{seqs[-1]} – #{seqs[0]}")
-                pages.append(seqs)
-                if await older.is_disabled():
-                    break
-                await older.click()
-                await expect(shown).not_to_have_text(f"条目 #{seqs[-1]} – #{seqs[0]}")
-            await expect(page.get_by_test_id("worklog-newer")).to_be_enabled()
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=str(SHOTS / "registers-worklog-oldest-zh-CN.png"), full_page=True)
-            await page.get_by_test_id("worklog-newer").click()  # one page forward again: the one before
-            await expect(shown).to_have_text(f"条目 #{pages[-2][-1]} – #{pages[-2][0]}")
-            await page.get_by_test_id("lang").click()
-            await expect(older).to_have_text("Older entries ›")
-            await expect(shown).to_have_text(f"entries #{pages[-2][-1]} – #{pages[-2][0]}")
-            await page.screenshot(path=str(SHOTS / "registers-worklog-page-en.png"), full_page=True)
-            assert errors == []
-        finally:
-            await browser.close()
+    async with logged_in(url, "2001", STAFF["2001"][2]) as page:
+        await page.get_by_test_id("tab-registers").click()
+        await page.get_by_test_id("section-worklog").click()
+        shown, older = page.get_by_test_id("worklog-shown"), page.get_by_test_id("worklog-older")
+        await expect(shown).to_contain_text("条目 #")
+        await expect(page.get_by_test_id("worklog-newer")).to_be_disabled()  # the newest page first
+        pages: list[list[int]] = []
+        while True:
+            seqs = [int(s) for s in await page.get_by_test_id("worklog").locator("td:first-child").all_inner_texts()]
+            assert seqs == sorted(seqs, reverse=True) and len(seqs) <= 100  # newest first, a page at a time
+            await expect(shown).to_have_text(f"条目 #{seqs[-1]} – #{seqs[0]}")
+            pages.append(seqs)
+            if await older.is_disabled():
+                break
+            await older.click()
+            await expect(shown).not_to_have_text(f"条目 #{seqs[-1]} – #{seqs[0]}")
+        await expect(page.get_by_test_id("worklog-newer")).to_be_enabled()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SHOTS / "registers-worklog-oldest-zh-CN.png"), full_page=True)
+        await page.get_by_test_id("worklog-newer").click()  # one page forward again: the one before
+        await expect(shown).to_have_text(f"条目 #{pages[-2][-1]} – #{pages[-2][0]}")
+        await page.get_by_test_id("lang").click()
+        await expect(older).to_have_text("Older entries ›")
+        await expect(shown).to_have_text(f"entries #{pages[-2][-1]} – #{pages[-2][0]}")
+        await page.screenshot(path=str(SHOTS / "registers-worklog-page-en.png"), full_page=True)
     # every entry of the day up to the first page's newest, each once, in order, the last page ending at the first
     day = await staff.request({"cmd": "worklog", "limit": 20000})
     assert len(pages) >= 3 and all(len(p) == 100 for p in pages[:-1])
@@ -250,7 +237,7 @@ async def test_a_slow_reply_of_a_section_left_is_not_drawn_over_the_one_shown(
         hall: tuple[RunningKiosk, str]) -> None:
     """The differences (the tab's first section) answer only after the person moved on to the work log:
     the page keeps the work log and raises no script error (it drew the late reply as a work log)."""
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     kiosk, url = hall
     held, let_go = asyncio.Event(), asyncio.Event()
@@ -260,31 +247,17 @@ async def test_a_slow_reply_of_a_section_left_is_not_drawn_over_the_one_shown(
         await let_go.wait()
         await route.continue_()
 
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = await browser.new_page(viewport={"width": 1024, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda err: errors.append(str(err)))
-            await page.goto(url)
-            if await page.get_by_test_id("logout").is_visible():
-                await page.get_by_test_id("logout").click()
-            await page.get_by_test_id("staff-id").fill("2001")
-            await page.get_by_test_id("secret").fill(STAFF["2001"][2])
-            await page.get_by_test_id("login-button").click()
-            await page.route("**/api/registers/difference_list", hold)
-            await page.get_by_test_id("tab-registers").click()
-            await held.wait()
-            await page.get_by_test_id("section-worklog").click()
-            await expect(page.get_by_test_id("worklog-shown")).to_contain_text("条目 #")
-            async with page.expect_response("**/api/registers/difference_list") as late:
-                let_go.set()
-            await (await late.value).finished()
-            # two round trips into the page after the late body arrived: its reply has been handled
-            for _ in range(2):
-                await page.evaluate("() => new Promise((done) => setTimeout(done))")
-            await expect(page.get_by_test_id("register-worklog")).to_be_visible()
-            await expect(page.get_by_test_id("worklog-shown")).to_contain_text("条目 #")
-            assert errors == []
-        finally:
-            await browser.close()
+    async with logged_in(url, "2001", STAFF["2001"][2]) as page:
+        await page.route("**/api/registers/difference_list", hold)
+        await page.get_by_test_id("tab-registers").click()
+        await held.wait()
+        await page.get_by_test_id("section-worklog").click()
+        await expect(page.get_by_test_id("worklog-shown")).to_contain_text("条目 #")
+        async with page.expect_response("**/api/registers/difference_list") as late:
+            let_go.set()
+        await (await late.value).finished()
+        # two round trips into the page after the late body arrived: its reply has been handled
+        for _ in range(2):
+            await page.evaluate("() => new Promise((done) => setTimeout(done))")
+        await expect(page.get_by_test_id("register-worklog")).to_be_visible()
+        await expect(page.get_by_test_id("worklog-shown")).to_contain_text("条目 #")
