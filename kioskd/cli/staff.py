@@ -31,7 +31,7 @@ _L = {
               "acked": "已确认告警", "cleared": "已清除告警", "reprinted": "已补打凭条", "dup": "补打次数",
               "custody_started": "钱箱双人监管已开始：请两位技术员依次在键盘上输入工号和密码",
               "inserted": "已放入", "counterfeit": "一张假币", "handed_back": "退回",
-              "not_taking": "终端现在不收钞（状态 {state}），只在缴费放钞步骤收钞",
+              "not_taking": "终端现在不收钞（{state}），只在缴费放钞步骤收钞",
               "uplink": "上传：待后台确认的缴费 {count} 笔（{amount}），待发送批次 {batches}",
               "refused": "后台拒收第 {seq} 批（{since} 起，原因：{reason}），之后的批次都在等待；缴费照常入账。请通知运营方",
               "refused_past": "上次拒收：第 {seq} 批（{since}，原因：{reason}），{cleared} 已被接受"},
@@ -43,7 +43,7 @@ _L = {
            "dup": "duplicate",
            "custody_started": "custody session started: two technicians log in at the keypad in turn",
            "inserted": "inserted", "counterfeit": "a counterfeit note", "handed_back": "handed back",
-           "not_taking": "the kiosk takes no notes now (state {state}), only at a payment's cash step",
+           "not_taking": "the kiosk takes no notes now ({state}), only at a payment's cash step",
            "uplink": "uplink: {count} payment(s) awaiting the backend's answer ({amount}), {batches} batch(es) to send",
            "refused": "the backend refuses batch {seq} (since {since}: {reason}); later batches wait behind it, "
                       "payments are still credited: tell the operator",
@@ -216,10 +216,27 @@ def _show_whoami(r: dict[str, Any], lang: str) -> None:
     print(f"{p['label']}  {ROLE_NAMES[lang][p['role']]}  ({p['via']})")
 
 
+# the kiosk's states in the staff's words, as the staff page says them (staff-text.js `states`);
+# a state is named by its own entry or by the top state it lies in (payment_cash_waiting: payment)
+_STATES = {
+    "zh-CN": {"starting": "启动中", "service_idle": "空闲，等待顾客", "payment": "顾客缴费中",
+              "maintenance": "维护中（开钱箱）", "unavailable": "暂停服务"},
+    "en": {"starting": "starting", "service_idle": "idle, waiting for a customer", "payment": "customer paying",
+           "maintenance": "maintenance (cash box)", "unavailable": "out of service"},
+}
+
+
+def state_words(state: str, lang: str) -> str:
+    """The kiosk state `state` in words; the code itself for one that has none."""
+    names = _STATES[lang]
+    key = next((k for k in names if state == k or state.startswith(k + "_")), None)
+    return names[key] if key else state
+
+
 def _show_status(r: dict[str, Any], lang: str) -> None:
     t = _L[lang]
     money = lambda fen: format_money(fen, r["currency"], lang)  # noqa: E731
-    print(f"{r['kiosk']}  {t['state']}: {r['state']}" + ("  (simulate)" if r["simulate"] else ""))
+    print(f"{r['kiosk']}  {t['state']}: {state_words(r['state'], lang)}" + ("  (simulate)" if r["simulate"] else ""))
     if r["problems"]:
         print(f"{t['problems']}: {', '.join(sorted(r['problems'].values()))}")
     print(f"{t['devices']}: " + ", ".join(_device_line(k, v, lang) for k, v in r["devices"].items()))
@@ -331,7 +348,7 @@ _DOUBT = {
 def _show_inserted(r: dict[str, Any], lang: str) -> None:
     t = _L[lang]
     if r.get("handed_back"):
-        print(f"{t['handed_back']}: {t['not_taking'].format(state=r['state'])}")
+        print(f"{t['handed_back']}: {t['not_taking'].format(state=state_words(r['state'], lang))}")
         return
     value = r["inserted"]
     print(f"{t['inserted']} {t['counterfeit'] if value == -1 else format_money(value, 'CNY', lang)}")

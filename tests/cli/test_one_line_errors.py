@@ -80,7 +80,7 @@ async def test_a_session_at_the_simulated_kiosk_logs_what_matters_once(tmp_path:
                                   "1, 5, 10, 20, 50, 100 yuan (or -1 for a counterfeit)\n")
         # at the idle screen the validator takes nothing: the note is handed back, and said so
         code, out = await staff.run("sim", "insert", "100", "--lang", "en")
-        assert (code, out) == (0, "handed back: the kiosk takes no notes now (state service_idle), "
+        assert (code, out) == (0, "handed back: the kiosk takes no notes now (idle, waiting for a customer), "
                                   "only at a payment's cash step\n")
         # keys the idle screen ignores, and 10,000 keys the screen refuses
         await kiosk.press("cancel", "finish", "cancel")

@@ -133,7 +133,7 @@ async def test_the_line_a_simulated_run_prints_reaches_it(tmp_path: Path) -> Non
         line = printed[0].split("staff commands:")[1].split()
         assert line == [".venv/bin/kioskctl", "--state", str(tmp_path / "s"), "status"]
         code, out, err = await run(line)
-        assert code == 0 and "K-SIM-01  状态: service_idle  (simulate)" in out, err
+        assert code == 0 and "K-SIM-01  状态: 空闲，等待顾客  (simulate)" in out, err  # the state in words
         # the same place options after the subcommand; empty lists say so
         assert await run([line[0], "alerts", *line[1:-1], "--lang", "en"]) == (0, "no alerts\n", "")
         assert await run([line[0], "tech", "list", *line[1:-1]]) == (0, "none\n", "")

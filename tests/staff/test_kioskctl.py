@@ -134,3 +134,13 @@ async def test_sim_commands_and_bad_requests(kiosk: RunningKiosk, staff: Staff) 
         cwd=ROOT, stdout=asyncio.subprocess.PIPE)
     out, _ = await proc.communicate()
     assert proc.returncode == 0 and json.loads(out)["kiosk"] == "K-SIM-01"
+
+
+def test_the_state_is_said_in_words_in_both_languages() -> None:
+    from kioskd.cli.staff import state_words
+
+    assert state_words("service_idle", "zh-CN") == "空闲，等待顾客"
+    assert state_words("payment_cash_waiting", "zh-CN") == "顾客缴费中"  # a state inside payment
+    assert state_words("maintenance_login", "en") == "maintenance (cash box)"
+    assert state_words("unavailable", "en") == "out of service"
+    assert state_words("paymentx", "en") == "paymentx"  # not inside payment: its code, never a wrong word
