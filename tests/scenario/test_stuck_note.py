@@ -24,8 +24,8 @@ pytestmark = pytest.mark.slow
 DRIVERS = ["id003", "ssp"]
 
 
-async def jam_mid_payment(kiosk: RunningKiosk) -> dict:
-    """Pay 50 yuan, then a 20 jams while stacking; returns the help screen's snapshot."""
+async def jam_mid_payment(kiosk: RunningKiosk, fault: str = "jam_stacking") -> dict:
+    """Pay 50 yuan, then a 20 jams (while stacking, or in the acceptor); returns the help screen's snapshot."""
     await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
     await kiosk.press(*"0012345678", "confirm")
     await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation")
@@ -33,7 +33,7 @@ async def jam_mid_payment(kiosk: RunningKiosk) -> dict:
     await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "the cash step")
     await kiosk.insert(5000)
     await kiosk.until(lambda s: s["notes"] == [5000] and s["state"] == "payment_cash_waiting", "the 50 counted")
-    await kiosk.fault("jam_stacking", True)
+    await kiosk.fault(fault, True)
     await kiosk.insert(2000)
     return await kiosk.until(lambda s: s["state"] == "payment_help" and (s["jam"] or {}).get("waiting"),
                              "the stuck-note screen")
@@ -106,17 +106,7 @@ async def test_a_stuck_note_handed_back_ends_the_payment_and_the_customer_is_tol
     state = tmp_path / "state"
     kiosk = await start_kiosk(state, "--validator", driver)
     try:
-        await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
-        await kiosk.press(*"0012345678", "confirm")
-        await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation")
-        await kiosk.press("confirm")
-        await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "the cash step")
-        await kiosk.insert(5000)
-        await kiosk.until(lambda s: s["notes"] == [5000] and s["state"] == "payment_cash_waiting", "the 50 counted")
-        await kiosk.fault("jam_acceptor", True)
-        await kiosk.insert(2000)
-        await kiosk.until(lambda s: s["state"] == "payment_help" and (s["jam"] or {}).get("waiting"),
-                          "the stuck-note screen")
+        await jam_mid_payment(kiosk, "jam_acceptor")
         await kiosk.fault("jam_acceptor", False)  # staff free the note: it comes back out
         snap = await kiosk.until(lambda s: s["state"] == "payment_done" and (s["jam"] or {}).get("handed_back")
                                  is not None, "the result telling the note was handed back")
