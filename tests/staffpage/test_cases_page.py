@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.daemon import ROOT, RunningKiosk
+from tests.staff.conftest import pay
 from tests.staffpage.browser import logged_in
 from tests.staffpage.test_phone import flagged_payment, hall  # noqa: F401 - hall: the module's kiosk fixture
 
@@ -89,26 +90,11 @@ async def test_a_case_from_opening_to_its_outcome_in_the_browser(hall: tuple[Run
         await page.screenshot(path=str(SHOTS / "cases-en.png"), full_page=True)
 
 
-async def paid(kiosk: RunningKiosk, account: str, value: int) -> int:
-    """A payment credited to `account`; its serial number."""
-    await kiosk.press(*account, "confirm")
-    await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation")
-    await kiosk.press("confirm")
-    await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "the cash step")
-    await kiosk.insert(value)
-    await kiosk.until(lambda s: s["notes"] == [value], "the note counted")
-    await kiosk.press("finish")
-    snap = await kiosk.until(lambda s: s["state"] == "payment_done", "the receipt screen")
-    await kiosk.press("confirm")
-    await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
-    return int(snap["result"]["seq"])
-
-
 async def test_a_manager_voids_writes_off_and_rejects_in_the_browser(hall: tuple[RunningKiosk, str]) -> None:  # noqa: F811
     from playwright.async_api import expect
 
     kiosk, url = hall
-    wrong = await paid(kiosk, "0034567890", 5000)
+    wrong = int((await pay(kiosk, "0034567890", [5000]))["result"]["seq"])  # credited to the wrong account
     flagged = await flagged_payment(kiosk, "0023456789", 1000)
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with logged_in(url, "3001", STAFF["3001"][2], width=1100) as page:
