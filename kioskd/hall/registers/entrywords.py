@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kioskd.custody.statement import yuan
 from kioskd.hall.accounts import ROLE_NAMES
 from kioskd.hall.alerts import TITLES
 
@@ -111,7 +112,7 @@ def _value(key: str, value: Any, locale: str) -> str:
     if isinstance(value, bool):
         return _YES_NO[locale if locale == "zh-CN" else "en"][0 if value else 1]
     if key in MONEY and isinstance(value, int):
-        return f"¥{value / 100:.2f}"
+        return yuan(value)
     if key == "code" and isinstance(value, str):
         return TITLES.get(value, (value, value))[en]
     if key == "role" and isinstance(value, str):
