@@ -6,7 +6,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kioskd.ledger import Ledger
@@ -78,7 +78,7 @@ async def _run(state: Path, plan: list[tuple]) -> tuple[dict[int, int], dict[int
     return counters, {v: n for v, n in since_box.items() if n}
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20)
 @given(plan=steps)
 def test_money_invariants_hold_for_any_sequence(plan: list[tuple]) -> None:
     with tempfile.TemporaryDirectory() as tmp:

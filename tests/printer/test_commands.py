@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from escpos.constants import QR_ECLEVEL_H, QR_ECLEVEL_L, QR_ECLEVEL_M, QR_ECLEVEL_Q
 from escpos.printer import Dummy
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend_api.receipt_proof import make_proof
@@ -33,7 +33,7 @@ from tests.receipts.sample import CREDITED, KEY, PENDING
 
 ROOT = Path(__file__).resolve().parents[2]
 EC_LEVELS = {"L": QR_ECLEVEL_L, "M": QR_ECLEVEL_M, "Q": QR_ECLEVEL_Q, "H": QR_ECLEVEL_H}
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=150)
 
 
 # --- the renderer as it was (python-escpos Dummy), kept verbatim as the reference ---------

@@ -105,7 +105,7 @@ _json_values = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(_json_values)
 def test_canonical_form_parses_back_and_is_a_fixed_point(value: object) -> None:
     text = canonicalize(value)

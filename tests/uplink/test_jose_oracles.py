@@ -15,7 +15,7 @@ import json
 import pytest
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from joserfc import jws as jose_jws
 from joserfc.errors import JoseError
@@ -46,7 +46,7 @@ ledger_values = st.recursive(st.none() | st.booleans() | st.integers(-(2**53), 2
                                                inner, max_size=4), max_leaves=20)
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400)
 @given(json_values)
 def test_canonicalize_is_rfc8785(value: object) -> None:
     try:
@@ -150,7 +150,7 @@ _SPELLINGS = {  # ways a kiosk's JSON library might write a payload
 }
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400)
 @given(st.dictionaries(st.text(max_size=8), json_values, max_size=4), st.sampled_from(sorted(_SPELLINGS)))
 def test_a_payload_is_accepted_exactly_in_its_rfc8785_form(payload: dict, spelling: str) -> None:
     """The verifier's fast path (C json) and its full check together accept what rfc8785 writes, nothing else."""

@@ -173,7 +173,7 @@ def _as_decoded(frame: Frame, mode: str) -> Frame:
     return Frame(frame.dest, frame.src if mode == "simple" else None, frame.header, frame.data)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.binary(max_size=400), modes)
 def test_random_bytes_raise_only_protocol_error(data, mode):
     p = CctalkParser(mode)
@@ -185,7 +185,7 @@ def test_random_bytes_raise_only_protocol_error(data, mode):
         pass
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(frames_st, modes, st.integers(0, 40), st.integers(0, 255))
 def test_mutated_frames_raise_only_protocol_error(frame, mode, index, value):
     raw = bytearray(frame.encode(mode))
@@ -203,7 +203,7 @@ noise = st.binary(max_size=20).map(lambda b: b.replace(b"\x01", b"\x02"))
 replies = st.builds(Frame, st.just(1), st.integers(0, 255), st.integers(0, 255), st.binary(max_size=12))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.tuples(noise, replies), max_size=12), st.integers(1, 9))
 def test_crc_replies_mixed_with_garbage_are_all_recovered(pieces, chunk):
     # ccTalk has no sync byte, so a frame of zeros also parses as a shorter one: like the
@@ -214,7 +214,7 @@ def test_crc_replies_mixed_with_garbage_are_all_recovered(pieces, chunk):
     assert got == [_as_decoded(f, "crc16") for _, f in pieces]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.tuples(noise, replies), max_size=12), st.integers(1, 9))
 def test_simple_replies_mixed_with_garbage_are_all_recovered(pieces, chunk):
     stream = b"".join(g + f.encode() for g, f in pieces)

@@ -117,7 +117,7 @@ frames_st = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.binary(max_size=400))
 def test_random_bytes_never_raise(data):
     p = Id003Parser()
@@ -129,7 +129,7 @@ def test_random_bytes_never_raise(data):
         pass
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(frames_st, st.integers(0, 40), st.integers(0, 255))
 def test_mutated_frames_raise_only_protocol_error(frame, index, value):
     raw = bytearray(frame.encode())
@@ -141,7 +141,7 @@ def test_mutated_frames_raise_only_protocol_error(frame, index, value):
     assert got.encode() == bytes(raw)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.tuples(st.binary(max_size=20), frames_st), max_size=12), st.integers(1, 9))
 def test_valid_frames_mixed_with_garbage_are_all_recovered(pieces, chunk):
     stream = b"".join(g + f.encode() for g, f in pieces)

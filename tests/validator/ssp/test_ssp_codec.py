@@ -153,7 +153,7 @@ def test_parser_does_not_take_a_stuffed_pair_for_a_packet_start():
 packets_st = st.builds(Packet, st.integers(0, 1), st.integers(0, 0x7F), st.binary(min_size=1, max_size=12))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.binary(max_size=400))
 def test_random_bytes_never_raise(data):
     p = SspParser()
@@ -166,7 +166,7 @@ def test_random_bytes_never_raise(data):
             pass
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(packets_st, st.integers(0, 40), st.integers(0, 255))
 def test_mutated_packets_raise_only_protocol_error(packet, index, value):
     raw = bytearray(packet.encode())
@@ -178,7 +178,7 @@ def test_mutated_packets_raise_only_protocol_error(packet, index, value):
     assert got.encode() == bytes(raw)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.tuples(st.binary(max_size=20), packets_st), max_size=12), st.integers(1, 9))
 def test_valid_packets_mixed_with_garbage_are_all_recovered(pieces, chunk):
     # garbage may end in 0x7F: "7F 7F 80 ..." must still yield the packet after it
