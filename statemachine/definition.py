@@ -218,8 +218,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("staff_end", P + "help", P + "submit", conditions=["waiting_for_note", "cash_unsubmitted"],
        before="leave_note_behind"),
     _t("staff_end", P + "help", "service_idle", conditions="waiting_for_note"),
-    # the stuck note handed back once its payment went: the result tells the customer to take it
-    *[_t(trigger, [P + "submit", P + "receipt", P + "done"], None, conditions="after_jam",
+    # the stuck note handed back once its payment went (credited, pending or refused): the result
+    # tells the customer to take it
+    *[_t(trigger, [P + "submit", P + "receipt", P + "done", P + "help"], None, conditions="after_jam",
          before="stuck_note_back") for trigger in ("note_returned", "note_rejected")],
     # the end screens: cash not yet submitted (validator lost, box full) is submitted before leaving
     _t("timeout", P + "help", P + "submit", conditions="cash_unsubmitted"),

@@ -51,6 +51,14 @@ class PaymentResult:
 
 
 @dataclass(frozen=True)
+class StuckNote:
+    """A stuck note that is not in the payment (fen; 0: the validator did not say its value)."""
+
+    value: int
+    handed_back: bool  # False: still stuck, the staff settle it
+
+
+@dataclass(frozen=True)
 class ReprintChoice:
     """A recent payment a customer may reprint at the kiosk (what the list shows, no names)."""
 
@@ -101,8 +109,8 @@ class Payments(Protocol):
 class ReceiptService(Protocol):
     """Receipt printing (kioskd.customer.receipts.layout)."""
 
-    async def print_payment(self, result: PaymentResult, locale: str) -> bool:
-        """Print the receipt; False when it could not be printed (kept for reprint)."""
+    async def print_payment(self, result: PaymentResult, locale: str, stuck: StuckNote | None = None) -> bool:
+        """Print the receipt (saying what became of a stuck note); False when not printed (kept for reprint)."""
         ...
 
 

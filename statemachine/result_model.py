@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from statemachine.ports import Journal, PaymentResult, Payments, ReceiptService
+from statemachine.ports import Journal, PaymentResult, Payments, ReceiptService, StuckNote
 from statemachine.reasons import payment_reason
 
 log = logging.getLogger("kioskd.machine")
@@ -30,6 +30,7 @@ class ResultMixin:
     trigger: Callable[..., Awaitable[bool]]
     spawn: Callable[[Coroutine[Any, Any, Any], str], None]
     set_problem: Callable[[str, str | None], bool]
+    stuck_note: Callable[[], StuckNote | None]
 
     def start_submit(self, *_: Any) -> None:
         """Close the cash session and submit it to the backend, in a task."""
@@ -57,12 +58,12 @@ class ResultMixin:
 
     def start_receipt(self, *_: Any) -> None:
         """Print the receipt in a task."""
-        result, locale, gen = self.result, self.locale, self.gen
+        result, locale, gen, stuck = self.result, self.locale, self.gen, self.stuck_note()
         assert result is not None
         self.receipt = "printing"
 
         async def print_receipt() -> None:
-            ok = await self.receipts.print_payment(result, locale)
+            ok = await self.receipts.print_payment(result, locale, stuck)
             await self.trigger("printed", gen, ok)
 
         self.spawn(print_receipt(), "receipt")

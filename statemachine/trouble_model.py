@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from statemachine.ports import StuckNote
+
 log = logging.getLogger("kioskd.machine")
 
 
@@ -27,6 +29,7 @@ class TroubleMixin:
 
     def _reset_trouble(self) -> None:
         self.jammed = False  # the validator reports a jam (NoteJam, no JamCleared yet)
+        self.jam_stopped = False  # a jam stopped this visit's payment (help_reason may move on to "flagged")
         self.loose_note: int | None = None  # escrowed, neither credited nor handed back yet
         self.left_behind: int | None = None  # submitted without this stuck note (fen)
         self.follow_up: dict[str, Any] | None = None  # a note that landed after the submit
@@ -40,11 +43,19 @@ class TroubleMixin:
                    "handed_back": self.handed_back}
         return {"jam": jam, "follow_up": self.follow_up}
 
+    def stuck_note(self) -> StuckNote | None:
+        """What the receipt says of a stuck note not in this payment: handed back, or still stuck."""
+        if self.handed_back is not None:
+            return StuckNote(self.handed_back, handed_back=True)
+        if self.left_behind is not None:
+            return StuckNote(self.left_behind, handed_back=False)
+        return None
+
     # --- the help screen's reasons ---------------------------------------------------------
     def help_jam(self, *_: Any) -> None:
         """A stuck note: tell the customer, call the staff, keep the payment open for the note."""
         self.help_reason = "note_jam"
-        self.jammed = True
+        self.jammed = self.jam_stopped = True
         self.alerts.raise_alert("note_jam", "critical", total=sum(self.notes), txn=self.txn)
 
     def help_validator(self, *_: Any) -> None:
@@ -89,8 +100,8 @@ class TroubleMixin:
         self.loose_note = None
 
     def after_jam(self, *_: Any) -> bool:
-        """This visit's payment was stopped by a stuck note."""
-        return self.help_reason == "note_jam" or self.left_behind is not None
+        """This visit's payment was stopped by a stuck note (and went: its refusal keeps this true)."""
+        return self.jam_stopped and self.submit_started
 
     def stuck_note_back(self, value: Any = None, *_: Any) -> None:
         """The stuck note came back out after its payment went (a jam in the acceptor settles at
@@ -101,7 +112,7 @@ class TroubleMixin:
 
     def leave_note_behind(self, *_: Any) -> None:
         """The wait is over (jam_wait, or staff ended it): the counted notes go without the stuck one."""
-        self.left_behind = self.loose_note
+        self.left_behind = self.loose_note or 0  # 0: still stuck, its value unknown (jammed in the acceptor)
         log.warning("payment %s submitted without the stuck note (%s fen)", self.txn, self.loose_note)
 
     def jam_over(self, *_: Any) -> None:

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from drivers.base import CreditCommit, DeviceEvent, EventSink, NoteCredited
-from statemachine.ports import AccountInfo, LookupFailed, PaymentResult, ReprintChoice
+from statemachine.ports import AccountInfo, LookupFailed, PaymentResult, ReprintChoice, StuckNote
 
 
 class FakeValidator:
@@ -126,7 +126,7 @@ class FakeReceipts:
         self.printed: list[PaymentResult] = []
         self.gate: asyncio.Event | None = None
 
-    async def print_payment(self, result: PaymentResult, locale: str) -> bool:
+    async def print_payment(self, result: PaymentResult, locale: str, stuck: StuckNote | None = None) -> bool:
         if self.gate is not None:
             await self.gate.wait()
         if self.ok:

@@ -17,6 +17,7 @@ import pytest
 
 from tests.daemon import ROOT, RunningKiosk, start_kiosk
 from tests.scenario.test_every_validator import until_journal
+from tests.screen.test_browser import SHOTS
 from tests.staff.conftest import Staff
 
 pytestmark = pytest.mark.slow
@@ -145,6 +146,44 @@ async def test_after_jam_wait_the_note_lands_as_a_follow_up_and_the_customer_is_
         assert db.execute("select seq, state, amount from txns where seq is not null order by seq").fetchall() == [
             (1, "credited", 5000), (2, "credited", 2000)]
     assert backend_credits(state) == [("0012345678", 5000), ("0012345678", 2000)]
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+async def test_a_note_handed_back_after_its_payment_was_refused_is_told(tmp_path: Path, driver: str) -> None:
+    """The wait runs out, the backend refuses the counted notes, then the stuck note comes back out:
+    the refusal's screen tells the customer to take it, and the payment stays the counted notes."""
+    conf = tmp_path / "kiosk.toml"
+    text = (ROOT / "config" / "simulate.toml").read_text(encoding="utf-8")
+    conf.write_text(text + "\n[timeouts]\njam_wait = 1.0\nhelp = 60.0\n", encoding="utf-8")
+    state = tmp_path / "state"
+    kiosk = await start_kiosk(state, "--validator", driver, "--config", str(conf))
+    try:
+        await jam_mid_payment(kiosk, "jam_acceptor")
+        # the operator freezes the account while the customer waits for the staff
+        with sqlite3.connect(state / "backend.sqlite3") as backend:
+            backend.execute("UPDATE accounts SET status = 'frozen' WHERE account = '0012345678'")
+        snap = await kiosk.until(lambda s: s["state"] == "payment_help" and s["result"] is not None,
+                                 "the refusal")
+        assert (snap["result"]["status"], snap["result"]["amount"]) == ("flagged", 5000)
+        assert snap["jam"]["left_behind"] in (2000, 0)  # the refusal says a note is still stuck
+        receipt = await kiosk.until_printed("合计: 50.00 元")
+        assert [line for line in receipt if line.startswith(("纸币", "卡住", "未计入"))] in (
+            ["纸币 1: 50.00 元", "卡住的纸币: 20.00 元", "未计入本笔，由工作人员处理"],
+            ["纸币 1: 50.00 元", "卡住的纸币: 面额未知", "未计入本笔，由工作人员处理"])
+        async with kiosk._session.get(kiosk.url + "sim/receipt.png") as resp:
+            (SHOTS / f"receipt-refused-stuck-note-{driver}.png").write_bytes(await resp.read())
+        await kiosk.fault("jam_acceptor", False)  # staff free the note: it comes back out
+        snap = await kiosk.until(lambda s: (s["jam"] or {}).get("handed_back") is not None,
+                                 "the refusal telling the note was handed back")
+        assert snap["state"] == "payment_help" and snap["help"]["reason"] == "flagged"
+        assert snap["jam"]["handed_back"] in (2000, 0) and snap["jam"]["left_behind"] is None
+        assert snap["follow_up"] is None
+    finally:
+        assert await kiosk.stop() == 0
+    with journal(state) as db:
+        assert db.execute("select seq, state, amount from txns where seq is not null").fetchall() == [
+            (1, "flagged", 5000)]
+    assert backend_credits(state) == []
 
 
 async def test_staff_end_the_payment_and_the_audit_names_them(tmp_path: Path) -> None:

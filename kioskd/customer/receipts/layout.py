@@ -18,7 +18,7 @@ from backend_api.receipt_proof import make_proof, receipt_link
 from drivers.base import ReceiptPrinter
 from drivers.errors import DeviceError
 from drivers.printer.commands import EscposJob
-from statemachine.ports import PaymentResult
+from statemachine.ports import PaymentResult, StuckNote
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ class ReceiptData:
     hall_en: str = ""  # the hall's name on an English receipt ("" = hall)
     hotline: str = ""  # the service hotline ("" = no line)
     link: str = ""  # [backend] receipt_url: the QR code opens the receipt there ("" = the proof alone)
+    stuck: StuckNote | None = None  # a stuck note not in this payment (the original only: a reprint omits it)
 
 
 _TEXT: dict[str, dict[str, str]] = {
@@ -72,6 +73,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "flagged": "待工作人员核查，参考号 {0}",
         "keep": "请妥善保管此凭条",
         "hotline": "服务热线: {0}",
+        "stuck": "卡住的纸币: {0}",
+        "stuck_unknown": "卡住的纸币: 面额未知",
+        "stuck_left": "未计入本笔，由工作人员处理",
+        "stuck_back": "已退回，未计入本笔",
     },
     "en": {
         "title": "PAYMENT RECEIPT",
@@ -91,6 +96,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "flagged": "Held for staff review, reference {0}",
         "keep": "Please keep this receipt.",
         "hotline": "Hotline: {0}",
+        "stuck": "Stuck note: {0}",
+        "stuck_unknown": "Stuck note: value unknown",
+        "stuck_left": "Not in this payment: ask staff",
+        "stuck_back": "Handed back; not in this payment",
     },
 }
 
@@ -125,7 +134,12 @@ def receipt_lines(data: ReceiptData, *, locale: str, tz: str = "Asia/Shanghai") 
     ]
     for number, value in enumerate(data.notes, start=1):
         lines.append(text["note"].format(number, format_money(value, data.currency, locale)))
-    lines += [text["total"].format(format_money(data.total, data.currency, locale)), RULE]
+    lines += [text["total"].format(format_money(data.total, data.currency, locale))]
+    if data.stuck is not None:  # every note the customer put in is accounted for on paper
+        value = data.stuck.value
+        lines += [text["stuck"].format(format_money(value, data.currency, locale)) if value else text["stuck_unknown"],
+                  text["stuck_back" if data.stuck.handed_back else "stuck_left"]]
+    lines.append(RULE)
     if data.status == "credited":
         lines.append(text["credited"])
         if data.balance is not None:  # below zero: what the account still owes, without a minus sign

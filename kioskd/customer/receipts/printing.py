@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,7 @@ from drivers.base import ReceiptPrinter
 from kioskd.config import Config
 from kioskd.customer.receipts.layout import ReceiptData, ReceiptStatus, print_receipt
 from kioskd.system.clock import wall_now
-from statemachine.ports import PaymentResult
+from statemachine.ports import PaymentResult, StuckNote
 
 if TYPE_CHECKING:
     from kioskd.ledger import Ledger, TxnRecord
@@ -51,13 +52,13 @@ class Receipts:
         self.config, self.ledger, self.printer, self.key = config, ledger, printer, key
         self.last_lines: list[str] = []
 
-    async def print_payment(self, result: PaymentResult, locale: str) -> bool:
-        """Print the receipt for a settled payment; False when it did not print."""
+    async def print_payment(self, result: PaymentResult, locale: str, stuck: StuckNote | None = None) -> bool:
+        """Print the receipt for a settled payment, with what became of a stuck note; False when it did not print."""
         record = await self.ledger.transaction(result.txn)
         if record is None:
             log.error("no journal record for %s: no receipt", result.txn)
             return False
-        data = receipt_data(self.config, record)
+        data = replace(receipt_data(self.config, record), stuck=stuck)
         ok = await print_receipt(
             self.printer, data, locale=locale, encoding=self.config.printer.encoding,
             key=self.key, tz=self.config.kiosk.tz,

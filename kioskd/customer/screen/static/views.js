@@ -150,7 +150,8 @@ function softKeysLabel(s) {
 function jamNotices(s) {
   const jam = s.jam || {};
   return [
-    jam.left_behind && h("p", { class: "notice", "data-testid": "left-behind" }, t("jam_left_behind", yuan(jam.left_behind))),
+    jam.left_behind !== null && jam.left_behind !== undefined && h("p", { class: "notice", "data-testid": "left-behind" },
+      t("jam_left_behind", jam.left_behind ? yuan(jam.left_behind) : "")),
     jam.handed_back !== null && jam.handed_back !== undefined && h("p", { class: "notice", "data-testid": "handed-back" },
       t("jam_handed_back", jam.handed_back ? yuan(jam.handed_back) : "")),
     s.follow_up && h("p", { class: "notice", "data-testid": "follow-up" },
