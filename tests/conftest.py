@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import glob
 import os
 import shutil
 import threading
@@ -37,6 +38,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("browser") is not None:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def libfaketime() -> str:
+    """libfaketime's path, for a daemon whose clock a test sets; skipped without it (an error in CI,
+    KIOSKD_REQUIRE_FAKETIME=1)."""
+    found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+    if found:
+        return found[0]
+    if os.environ.get("KIOSKD_REQUIRE_FAKETIME"):
+        pytest.fail("KIOSKD_REQUIRE_FAKETIME is set but libfaketime is not installed")
+    pytest.skip("libfaketime not installed (Debian package libfaketime)")
 
 
 @pytest.fixture(autouse=True)

@@ -100,9 +100,9 @@ class RunningKiosk:
         return await asyncio.wait_for(self.proc.wait(), STEP)
 
 
-async def start_kiosk(state: Path, *extra: str) -> RunningKiosk:
-    """Start the daemon in simulate mode and wait until it says where its screen is."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+async def start_kiosk(state: Path, *extra: str, env: dict[str, str] | None = None) -> RunningKiosk:
+    """Start the daemon in simulate mode and wait until it says where its screen is (`env`: added to ours)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "kioskd", "run", "--simulate", "--state", str(state),
         "--listen", "127.0.0.1:0", *extra,

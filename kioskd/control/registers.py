@@ -279,7 +279,7 @@ class _Commands:
         first = date_arg(req, self.tz, "since") if req.get("since") else last - timedelta(days=6)
         since, until = day_bounds(first, self.tz)[0], day_bounds(last, self.tz)[1]
         c = self.d.config.kiosk
-        txns = await self.d.ledger.transactions(since=since, until=until, states=TOOK_CASH)
+        txns = await self.d.ledger.transactions(since=since, until=until, states=TOOK_CASH, by="ended")
         await self.d.ledger.audit_append("report_export", {"since": since, "until": until, **actor.audit()})
         return {"columns": list(PAYMENT_COLUMNS), "rows": payment_rows(txns, kiosk=c.id, currency=c.currency, tz=c.tz),
                 "first": first.isoformat(), "last": last.isoformat()}

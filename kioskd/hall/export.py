@@ -17,11 +17,11 @@ PAYMENT_COLUMNS = ("kiosk", "day", "seq", "txn", "account", "amount", "currency"
 
 
 def payment_rows(txns: list[TxnRecord], *, kiosk: str, currency: str, tz: str) -> list[dict[str, Any]]:
-    """One row per payment that took cash, in seq order; `day` is the local day it started."""
+    """One row per payment that took cash, in seq order; `day` is the local day it ended."""
     zone = ZoneInfo(tz)
     rows = []
     for t in sorted(txns, key=lambda t: t.seq or 0):
-        day = datetime.fromisoformat(t.started.replace("Z", "+00:00")).astimezone(zone).date().isoformat()
+        day = datetime.fromisoformat(str(t.ended).replace("Z", "+00:00")).astimezone(zone).date().isoformat()
         rows.append({"kiosk": kiosk, "day": day, "seq": t.seq, "txn": t.id, "account": t.account, "amount": t.amount,
                      "currency": currency, "notes": len(t.notes), "started": t.started, "ended": t.ended,
                      "state": t.state, "ref": t.ref, "reason": t.reason})

@@ -54,7 +54,7 @@ async def range_report(ledger: Ledger, first: date, last: date, *, tz: str, kios
                        currency: str, period: str = "range") -> dict[str, Any]:
     """The local days first..last (inclusive): per day count and total, by note and by status."""
     since, until = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
-    txns = await ledger.transactions(since=since, until=until, states=TOOK_CASH)
+    txns = await ledger.transactions(since=since, until=until, states=TOOK_CASH, by="ended")
     zone = ZoneInfo(tz)
     days = {(first + timedelta(days=i)).isoformat(): {"count": 0, "total": 0}
             for i in range((last - first).days + 1)}
@@ -62,9 +62,9 @@ async def range_report(ledger: Ledger, first: date, last: date, *, tz: str, kios
     status: dict[str, dict[str, int]] = {}
     hours: dict[int, dict[str, int]] = {}
     for t in txns:
-        started = datetime.fromisoformat(t.started.replace("Z", "+00:00")).astimezone(zone)
-        day = started.date().isoformat()
-        h = hours.setdefault(started.hour, {"count": 0, "total": 0})
+        ended = datetime.fromisoformat(str(t.ended).replace("Z", "+00:00")).astimezone(zone)  # its day
+        day = ended.date().isoformat()
+        h = hours.setdefault(ended.hour, {"count": 0, "total": 0})
         h["count"] += 1
         h["total"] += t.amount
         days[day]["count"] += 1

@@ -58,14 +58,15 @@ def day_bounds(day: date, tz: str) -> tuple[str, str]:
 async def daily_report(ledger: Ledger, day: date, *, tz: str, kiosk: str, currency: str) -> dict[str, Any]:
     """The figures of one local day: payments, notes, hours, pending/flagged, cash box."""
     since, until = day_bounds(day, tz)
-    txns = await ledger.transactions(since=since, until=until, states=TOOK_CASH)
+    # a payment belongs to the day it ended, as at the backend (docs/spec/registers.md)
+    txns = await ledger.transactions(since=since, until=until, states=TOOK_CASH, by="ended")
     zone = ZoneInfo(tz)
     notes: Counter[int] = Counter()
     hours: dict[int, dict[str, int]] = {}
     status: dict[str, dict[str, int]] = {}
     for t in txns:
         notes.update(n.value for n in t.notes)
-        hour = datetime.fromisoformat(t.started.replace("Z", "+00:00")).astimezone(zone).hour
+        hour = datetime.fromisoformat(str(t.ended).replace("Z", "+00:00")).astimezone(zone).hour
         h = hours.setdefault(hour, {"count": 0, "total": 0})
         h["count"] += 1
         h["total"] += t.amount

@@ -1,6 +1,6 @@
 """The cases' figures of a day for the daily report, and the day's cash balance; ledger thread only.
 
-The balance is over the cash that went into the box that day (payments started that day, and
+The balance is over the cash that went into the box that day (payments that ended that day, and
 claimed notes a count found whose claim is dated that day) and is computed from independent
 sources, so a payment counted twice (credited and refunded, two outcomes) shows:
 
@@ -26,12 +26,13 @@ def _figure(db: Database, sql: str, params: tuple[Any, ...]) -> dict[str, int]:
     return {"count": count, "total": total}
 
 
-# The day's cash: every payment that took cash and started in [since, until), and every claim
+# The day's cash: every payment that took cash and ended in [since, until) (the day it belongs to,
+# docs/spec/registers.md, as at the backend), and every claim
 # dated in it that a count found. `cash` is what outcomes name, `credited` whether the backend
 # credited the payment itself.
 _DAY_CASH = (
     "SELECT t.id AS cash, t.amount, t.state = 'credited' AS credited FROM txns t"
-    " WHERE t.seq IS NOT NULL AND t.started >= ? AND t.started < ?"
+    " WHERE t.seq IS NOT NULL AND t.ended >= ? AND t.ended < ?"
     " UNION ALL SELECT 'claim:' || c.id, c.amount, 0 FROM cases c"
     " WHERE c.kind = 'claim' AND c.found = 1 AND c.claimed_at >= ? AND c.claimed_at < ?"
 )
@@ -42,7 +43,7 @@ def balance(db: Database, since: str, until: str) -> dict[str, Any]:
     window = (since, until, since, until)
     notes = next(iter(db.query(
         "SELECT COALESCE(SUM(n.value), 0) AS total FROM notes n JOIN txns t ON t.id = n.txn"
-        " WHERE t.started >= ? AND t.started < ?", (since, until))))["total"]
+        " WHERE t.ended >= ? AND t.ended < ?", (since, until))))["total"]
     found = _sum(db, "SELECT amount FROM cases WHERE kind = 'claim' AND found = 1 AND claimed_at >= ?"
                      " AND claimed_at < ?", (since, until))[1]
 

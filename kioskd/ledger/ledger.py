@@ -140,7 +140,7 @@ class Ledger:
         return await self._run(self._invoices.after, after_id, limit)
 
     async def ratings_between(self, since: str, until: str) -> dict[str, int]:
-        """Ratings of the payments started in [since, until), by rating."""
+        """Ratings of the payments that ended in [since, until), by rating."""
         return await self._run(self._ratings.between, since, until)
 
     async def self_reprinted(self, txns: list[str]) -> set[str]:
@@ -202,9 +202,10 @@ class Ledger:
         until: str | None = None,
         amount: int | None = None,
         states: tuple[str, ...] | None = None,
+        by: str = "started",
     ) -> list[TxnRecord]:
-        """Transactions matching all given filters (since <= started < until), oldest first."""
-        return await self._run(self._queries.transactions, account, since, until, amount, states)
+        """Transactions matching all given filters (since <= `by` < until, `by` started or ended), oldest first."""
+        return await self._run(self._queries.transactions, account, since, until, amount, states, by)
 
     async def pending_money(self) -> int:
         """Fen taken in payments not yet credited (closed or pending): what an outage holds."""

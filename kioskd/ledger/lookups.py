@@ -47,18 +47,22 @@ class TxnQueries:
         until: str | None,
         amount: int | None,
         states: tuple[str, ...] | None,
+        by: str = "started",
     ) -> list[TxnRecord]:
-        """Transactions matching every given filter, oldest first (since <= started < until)."""
+        """Transactions matching every given filter, oldest first (since <= `by` < until; `by` is
+        started or ended)."""
+        if by not in ("started", "ended"):
+            raise LedgerError(f"transactions by {by!r}: started or ended")
         where: list[str] = []
         params: list[Any] = []
         if account is not None:
             where.append("account = ?")
             params.append(account)
         if since is not None:
-            where.append("started >= ?")
+            where.append(f"{by} >= ?")
             params.append(normalise_utc(since))
         if until is not None:
-            where.append("started < ?")
+            where.append(f"{by} < ?")
             params.append(normalise_utc(until))
         if amount is not None:
             where.append("amount = ?")
@@ -72,7 +76,7 @@ class TxnQueries:
         sql = f"SELECT {TXN_COLUMNS} FROM txns"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY started, rowid"
+        sql += f" ORDER BY {by}, rowid"
         return [self._record(row) for row in self.db.query(sql, params)]
 
     def _record(self, row: dict[str, Any]) -> TxnRecord:

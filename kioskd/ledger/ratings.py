@@ -40,10 +40,10 @@ class RatingStore:
         ]
 
     def between(self, since: str, until: str) -> dict[str, int]:
-        """How many payments started in [since, until) got each rating."""
+        """How many payments that ended in [since, until) got each rating."""
         counts = dict.fromkeys(RATINGS, 0)
         for row in self.db.query(
             "SELECT r.rating, COUNT(*) AS n FROM ratings r JOIN txns t ON t.id = r.txn"
-            " WHERE t.started >= ? AND t.started < ? GROUP BY r.rating", (since, until)):
+            " WHERE t.ended >= ? AND t.ended < ? GROUP BY r.rating", (since, until)):
             counts[row["rating"]] = row["n"]
         return counts

@@ -141,3 +141,10 @@ V10_STATE_INDEX: tuple[str, ...] = (
     # recovery, the money waiting for the backend ([backend] max_pending), the status report
     "CREATE INDEX txns_state ON txns(state)",
 )
+
+
+V18_ENDED_INDEX: tuple[str, ...] = (
+    # a payment belongs to the local day it ended (docs/spec/registers.md): the daily close, the
+    # period reports and the reconciliation file select a day's payments by `ended`
+    "CREATE INDEX txns_ended ON txns(ended)",
+)

@@ -9,9 +9,7 @@ staff see `clock_skew` until the clock agrees again.
 from __future__ import annotations
 
 import asyncio
-import glob
 import json
-import os
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -24,19 +22,6 @@ from tests.crash.harness import CrashWorld
 from tests.daemon import STEP
 
 pytestmark = pytest.mark.slow
-
-FAKETIME = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
-
-
-@pytest.fixture
-def libfaketime() -> str:
-    """The library's path; skipped without it (an error in CI, KIOSKD_REQUIRE_FAKETIME=1)."""
-    if FAKETIME:
-        return FAKETIME[0]
-    if os.environ.get("KIOSKD_REQUIRE_FAKETIME"):
-        pytest.fail("KIOSKD_REQUIRE_FAKETIME is set but libfaketime is not installed")
-    pytest.skip("libfaketime not installed (Debian package libfaketime)")
-
 
 async def pay(world: CrashWorld, value: int) -> dict:
     """One payment of one note, to its end; the done screen."""
