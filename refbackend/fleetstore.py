@@ -8,8 +8,11 @@ from __future__ import annotations
 import json
 import re
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from refbackend.fleet.forecast import local_day
 from refbackend.records import audit_records
 from refbackend.sql import Sql, touch
 
@@ -122,6 +125,19 @@ class FleetStore:
         for r in rows:
             r["payload"], r["answer"], r["credited"] = json.loads(r["payload"]), json.loads(r["answer"]), bool(r["credited"])
         return rows
+
+    def credited_days(self, zone: ZoneInfo) -> list[dict[str, Any]]:
+        """Credited payments and fen per kiosk and local day: the day each ended, in `zone`
+        (docs/spec/registers.md "Which day a payment belongs to"), as the kiosk's daily close counts."""
+        with self.transaction() as sql:
+            rows = sql.rows("SELECT kiosk, ended, amount FROM payments WHERE credited")
+        days: dict[tuple[str, str], dict[str, Any]] = {}
+        for r in rows:
+            day = local_day(datetime.fromisoformat(r["ended"].replace("Z", "+00:00")), zone).isoformat()
+            total = days.setdefault((r["kiosk"], day), {"kiosk": r["kiosk"], "day": day, "payments": 0, "amount": 0})
+            total["payments"] += 1
+            total["amount"] += int(r["amount"])
+        return [days[key] for key in sorted(days)]
 
     def credited_between(self, kiosk_id: str, start: str | None, end: str) -> int:
         """Fen credited for a kiosk's payments that ended in [start, end]."""

@@ -15,12 +15,14 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from backend_api.jcs import canonicalize
+from refbackend.fleet.config import HALLS_ZONE
 from refbackend.fleetstore import FleetStore
 from refbackend.grouping import GroupedTransactions
 from refbackend.invoices import InvoiceStore
@@ -260,22 +262,19 @@ class PostgresStore(GroupedTransactions, FleetStore, InvoiceStore):
             rows = cur.execute("SELECT txn, amount FROM payments WHERE kiosk = %s AND credited", (kiosk_id,)).fetchall()
         return {row["txn"]: row["amount"] for row in rows}
 
-    def report(self) -> dict[str, Any]:
-        """Payments, totals per kiosk and UTC day, alerts, witnessed audit heads and customers' ratings."""
+    def report(self, zone: ZoneInfo = HALLS_ZONE) -> dict[str, Any]:
+        """Payments, credited per kiosk and local day (`zone`), alerts, witnessed audit heads, ratings."""
         with self._tx() as cur:
             payments = cur.execute(
                 "SELECT kiosk, txn, account, amount, status, received, answer::jsonb ->> 'ref' AS ref,"
                 " answer::jsonb ->> 'reason' AS reason FROM payments ORDER BY id").fetchall()
-            totals = cur.execute(
-                "SELECT kiosk, substr(payload::jsonb ->> 'ended', 1, 10) AS day, count(*) AS payments,"
-                " sum(amount)::bigint AS amount FROM payments WHERE credited GROUP BY kiosk, day"
-                " ORDER BY kiosk, day").fetchall()
             alerts = cur.execute("SELECT kiosk, id, code, severity, state, at FROM alerts ORDER BY at, kiosk, n").fetchall()
             heads = cur.execute(
                 "SELECT DISTINCT ON (kiosk) kiosk, seq AS batch_seq, audit_seq, audit_hash FROM batches"
                 " ORDER BY kiosk, seq DESC").fetchall()
             ratings = cur.execute("SELECT kiosk, txn, seq, rating, at FROM ratings ORDER BY kiosk, seq").fetchall()
-        return {"payments": payments, "totals": totals, "alerts": alerts, "audit_heads": heads, "ratings": ratings}
+        return {"payments": payments, "totals": self.credited_days(zone), "alerts": alerts, "audit_heads": heads,
+                "ratings": ratings}
 
 
 def _redacted(url: str) -> str:

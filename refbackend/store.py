@@ -14,9 +14,11 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from backend_api.jcs import canonicalize
 from refbackend.corrections import superseded
+from refbackend.fleet.config import HALLS_ZONE
 from refbackend.fleetstore import FleetStore
 from refbackend.grouping import GroupedTransactions
 from refbackend.invoices import InvoiceStore
@@ -80,7 +82,7 @@ class BackendStore(Protocol):
                       base_url: str) -> tuple[int, dict[str, Any]]: ...
     def receipt_facts(self, kiosk_id: str, txn: str) -> dict[str, Any] | None: ...
     def invoice_facts(self, token: str) -> dict[str, Any] | None: ...
-    def report(self) -> dict[str, Any]: ...
+    def report(self, zone: ZoneInfo = ...) -> dict[str, Any]: ...
     def close(self) -> None: ...
 
 
@@ -228,22 +230,20 @@ class SQLiteStore(GroupedTransactions, FleetStore, InvoiceStore):
             ).fetchall()
         return {row["txn"]: row["amount"] for row in rows}
 
-    def report(self) -> dict[str, Any]:
-        """Payments, totals per kiosk and UTC day, alerts, witnessed audit heads and customers' ratings."""
+    def report(self, zone: ZoneInfo = HALLS_ZONE) -> dict[str, Any]:
+        """Payments, credited per kiosk and local day (`zone`), alerts, witnessed audit heads, ratings."""
         with self._tx() as db:
             payments = [dict(r) for r in db.execute(
                 "SELECT kiosk, txn, account, amount, status, received, json_extract(answer, '$.ref') AS ref,"
                 " json_extract(answer, '$.reason') AS reason FROM payments ORDER BY id")]
-            totals = [dict(r) for r in db.execute(
-                "SELECT kiosk, substr(json_extract(payload, '$.ended'), 1, 10) AS day, count(*) AS payments,"
-                " sum(amount) AS amount FROM payments WHERE credited = 1 GROUP BY kiosk, day ORDER BY kiosk, day")]
             alerts = [dict(r) for r in db.execute(
                 "SELECT kiosk, id, code, severity, state, at FROM alerts ORDER BY at, kiosk")]
             heads = [dict(r) for r in db.execute(
                 "SELECT kiosk, max(seq) AS batch_seq, audit_seq, audit_hash FROM batches GROUP BY kiosk")]
             ratings = [dict(r) for r in db.execute(
                 "SELECT kiosk, txn, seq, rating, at FROM ratings ORDER BY kiosk, seq")]
-        return {"payments": payments, "totals": totals, "alerts": alerts, "audit_heads": heads, "ratings": ratings}
+        return {"payments": payments, "totals": self.credited_days(zone), "alerts": alerts, "audit_heads": heads,
+                "ratings": ratings}
 
 
 class _Transaction:

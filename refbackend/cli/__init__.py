@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_p.add_argument("--enroll", type=_enrolment, action="append", default=[], metavar="KID=PUBKEY_B64URL")
     report = _with_db(sub, "report", "payments, totals per kiosk and day, alerts", report_command)
     report.add_argument("--json", action="store_true", help="print JSON")
+    report.add_argument("--config", type=Path, help="[fleet] TOML: the halls' timezone (docs/spec/fleet.md)")
     kiosk = sub.add_parser("kiosk", help="enrol, disable, enable, list kiosks")
     kiosk_sub = kiosk.add_subparsers(dest="action", required=True)
     add = _with_db(kiosk_sub, "add", "enrol (or re-key, or move) a kiosk", kiosk_command)

@@ -35,8 +35,9 @@ def collection_command(store: BackendStore, args: argparse.Namespace) -> int:
 
 
 def report_command(store: BackendStore, args: argparse.Namespace) -> int:
-    """Payments, totals per kiosk and day, alerts and witnessed audit heads."""
-    data = store.report()
+    """Payments, credited per kiosk and local day ([fleet] timezone), alerts and witnessed audit heads."""
+    config = load_fleet_config(args.config)
+    data = store.report(config.zone)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
@@ -44,7 +45,7 @@ def report_command(store: BackendStore, args: argparse.Namespace) -> int:
     for p in data["payments"]:
         outcome = p["ref"] if p["status"] == 200 else f"HTTP {p['status']} {p['reason'] or ''}"
         print(f"  {p['received']}  {p['kiosk']}  {p['txn']}  {p['account']}  {p['amount']:>9} fen  {outcome}")
-    print("credited per kiosk and day (UTC):")
+    print(f"credited per kiosk and day ({config.timezone}, the day each payment ended):")
     for t in data["totals"]:
         print(f"  {t['kiosk']}  {t['day']}  {t['payments']:>5} payments  {t['amount']:>11} fen")
     print("alerts:")

@@ -30,6 +30,9 @@ class FleetConfig:
         return ZoneInfo(self.timezone)
 
 
+HALLS_ZONE = FleetConfig().zone  # the halls' day where no [fleet] timezone is given
+
+
 def _check(name: str, value: Any) -> Any:
     if name == "timezone":
         if not isinstance(value, str):

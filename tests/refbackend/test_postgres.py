@@ -12,6 +12,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import psycopg
@@ -118,7 +119,7 @@ def exercise(store: BackendStore) -> None:
         payload = payment_payload(txn=f"00000000-0000-4000-8000-00000000000{i}", amount=amount, account_no=account_no,
                                   seq=i + 1)
         if i == 2:
-            payload["ended"] = "2026-11-24T00:00:01.000Z"  # the next UTC day
+            payload["ended"] = "2026-11-23T17:00:01.000Z"  # 01:00:01 the next day in the halls (Asia/Shanghai)
         store.apply_payment(KIOSK, payload, RECEIVED)
         store.apply_payment(KIOSK, payload, RECEIVED)
     store.apply_payment(KIOSK, payment_payload(txn="00000000-0000-4000-8000-000000000000", amount=5000), RECEIVED)
@@ -137,10 +138,14 @@ def test_postgres_reports_exactly_what_sqlite_reports(pg_url: str, tmp_path: Pat
         exercise(postgres)
         expected = sqlite.report()
         assert postgres.report() == expected
+        # credited per local day of the payments' `ended`, as the kiosk's daily close counts them
         assert expected["totals"] == [
             {"kiosk": KIOSK, "day": "2026-11-23", "payments": 1, "amount": 15000},
             {"kiosk": KIOSK, "day": "2026-11-24", "payments": 1, "amount": 10000},
         ]
+        utc = ZoneInfo("UTC")  # a fleet whose [fleet] timezone is UTC: one day
+        assert postgres.report(utc)["totals"] == sqlite.report(utc)["totals"] == [
+            {"kiosk": KIOSK, "day": "2026-11-23", "payments": 2, "amount": 25000}]
         assert [a["state"] for a in expected["alerts"]] == ["raised", "cleared"]
         assert expected["audit_heads"] == [{"kiosk": KIOSK, "batch_seq": 2, "audit_seq": 2,
                                             "audit_hash": entries(2, 1, HEAD_1)[0]["hash"]}]
