@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from kioskd.cli.where import resolve, unreachable
 from kioskd.control.server import ControlError, call
 from kioskd.customer.receipts.layout import format_money
+from kioskd.hall import words
 from kioskd.hall.accounts import ROLE_NAMES
 from kioskd.hall.alerts import TITLES
 from kioskd.hall.range_report import range_lines
@@ -216,21 +217,19 @@ def _show_whoami(r: dict[str, Any], lang: str) -> None:
     print(f"{p['label']}  {ROLE_NAMES[lang][p['role']]}  ({p['via']})")
 
 
-# the kiosk's states in the staff's words, as the staff page says them (staff-text.js `states`);
-# a state is named by its own entry or by the top state it lies in (payment_cash_waiting: payment)
-_STATES = {
-    "zh-CN": {"starting": "启动中", "service_idle": "空闲，等待顾客", "payment": "顾客缴费中",
-              "maintenance": "维护中（开钱箱）", "unavailable": "暂停服务"},
-    "en": {"starting": "starting", "service_idle": "idle, waiting for a customer", "payment": "customer paying",
-           "maintenance": "maintenance (cash box)", "unavailable": "out of service"},
-}
-
-
 def state_words(state: str, lang: str) -> str:
-    """The kiosk state `state` in words; the code itself for one that has none."""
-    names = _STATES[lang]
-    key = next((k for k in names if state == k or state.startswith(k + "_")), None)
-    return names[key] if key else state
+    """The kiosk state `state` in words, from the table the staff page reads too; the code for one without."""
+    zh, en = words.state_words(state)
+    return zh if lang == "zh-CN" else en
+
+
+def reason_words(fields: dict[str, Any], lang: str) -> str:
+    """A backend refusal in words (`reason_zh`/`reason_en` from the daemon); the code too when the
+    words are only the generic phrase, for the call to the operator."""
+    said = fields["reason_zh" if lang == "zh-CN" else "reason_en"]
+    if fields["reason_known"]:
+        return said
+    return f"{said}（代码：{fields['reason']}）" if lang == "zh-CN" else f"{said} (code: {fields['reason']})"
 
 
 def _show_status(r: dict[str, Any], lang: str) -> None:
@@ -281,7 +280,7 @@ def _show_uplink(r: dict[str, Any], lang: str) -> None:
     refused = up["refused"]
     if refused is not None:
         line = t["refused_past" if refused["cleared"] else "refused"]
-        print(line.format(seq=refused["seq"], reason=refused["reason"], since=when_local(refused["since"], tz),
+        print(line.format(seq=refused["seq"], reason=reason_words(refused, lang), since=when_local(refused["since"], tz),
                           cleared=when_local(refused["cleared"], tz)))
 
 

@@ -30,6 +30,7 @@ from kioskd.hall.accounts import (
     socket_caller,
 )
 from kioskd.hall.recheck import Recheck, staff_cleared
+from kioskd.hall.words import state_words
 from kioskd.uplink.status import uplink_state
 
 if TYPE_CHECKING:
@@ -161,6 +162,8 @@ class Handlers:
             "tz": d.config.kiosk.tz,  # where the kiosk is: its dates and times are read there
             "today": _date({}, d.config.kiosk.tz).isoformat(),
             "state": d.model.state,
+            # the state in words (the staff page and kioskctl read them here, never a copy of their own)
+            "state_zh": state_words(d.model.state)[0], "state_en": state_words(d.model.state)[1],
             "problems": dict(d.model.problems),
             "notices": sorted(d.model.notices),
             "devices": {

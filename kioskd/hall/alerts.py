@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
+from kioskd.hall.words import reason_fields
 from kioskd.system.clock import wall_now
 from kioskd.uplink.outbox import alert_body
 
@@ -57,6 +58,9 @@ DEVICES: dict[str, str] = {
     "note_in_doubt": "ledger",  # named per note: "doubt <id>"
     "batch_refused": "backend",  # named per batch: "batch <seq>"
 }
+
+# alerts whose detail.reason is the backend's refusal (kioskd.hall.words has its words)
+BACKEND_REFUSALS = frozenset({"payment_flagged", "batch_refused"})
 
 # What staff read (zh-CN, en) for each code.
 TITLES: dict[str, tuple[str, str]] = {
@@ -115,9 +119,11 @@ class Alert:
         return (self.code, self.device or DEVICES.get(self.code, ""))
 
     def view(self) -> dict[str, Any]:
-        """The alert as kioskctl shows it, with its title in both languages."""
+        """The alert as kioskctl shows it, with its title (and a backend refusal's reason) in both languages."""
         zh, en = TITLES.get(self.code, (self.code, self.code))
-        return {**asdict(self), "title_zh": zh, "title_en": en}
+        reason = self.detail.get("reason")
+        words = reason_fields(reason) if self.code in BACKEND_REFUSALS and isinstance(reason, str) else {}
+        return {**asdict(self), "title_zh": zh, "title_en": en, **words}
 
 
 class Alerts:

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from kioskd.hall.words import reason_fields
 from kioskd.uplink.client import STATUS_PATH, BackendClient
 from kioskd.uplink.errors import Unreachable
 
@@ -46,8 +47,9 @@ async def uplink_state(ledger: Ledger, alerts: Alerts) -> dict[str, Any]:
     now = [a for a in alerts.open.values() if a.code == "batch_refused"]
     past = [a for a in reversed(alerts.recent) if a.code == "batch_refused"]
     last = min(now, key=lambda a: a.detail.get("seq", 0)) if now else (past[0] if past else None)
+    reason = str(last.detail.get("reason") or "") if last is not None else ""
     refused = None if last is None else {
-        "seq": last.detail.get("seq"), "reason": last.detail.get("reason"), "since": last.raised_at,
+        "seq": last.detail.get("seq"), "reason": reason, **reason_fields(reason), "since": last.raised_at,
         "cleared": None if now else last.at}
     return {"pending": money["pending"], "batches_waiting": depth.get("batch", 0), "refused": refused}
 

@@ -8,6 +8,8 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tests.daemon import ROOT, RunningKiosk
 from tests.staff.conftest import Staff, pay
 
@@ -144,3 +146,23 @@ def test_the_state_is_said_in_words_in_both_languages() -> None:
     assert state_words("maintenance_login", "en") == "maintenance (cash box)"
     assert state_words("unavailable", "en") == "out of service"
     assert state_words("paymentx", "en") == "paymentx"  # not inside payment: its code, never a wrong word
+
+
+@pytest.mark.parametrize(("reason", "zh", "en"), [
+    ("rejected: account_closed", "后台拒收：户号已销户", "refused by the backend: account closed"),
+    ("bad_request: records[3].kind: one of [...] required", "含后台不认识或认为有误的记录，可能需要升级后台",
+     "a record the backend does not know or finds malformed, the backend may need an upgrade"),
+    ("fork: rollback: batch 3 is behind the last accepted 7", "比后台已收到的数据更早，终端可能被恢复到旧备份",
+     "it is older than what the backend holds, the kiosk may run from an old backup"),
+    ("fork: another batch 3 was accepted", "与后台已收到的数据衔接不上（数据链分叉）",
+     "it does not continue what the backend holds (a fork)"),
+    # a reason with no words: a generic phrase, the code beside it for the call to the operator
+    ("teapot: short and stout", "未列明的后台原因（代码：teapot: short and stout）",
+     "a backend reason not listed (code: teapot: short and stout)"),
+])
+def test_a_backend_refusal_is_said_in_words_never_its_code_alone(reason: str, zh: str, en: str) -> None:
+    from kioskd.cli.staff import reason_words
+    from kioskd.hall.words import reason_fields
+
+    fields = {"reason": reason, **reason_fields(reason)}
+    assert (reason_words(fields, "zh-CN"), reason_words(fields, "en")) == (zh, en)

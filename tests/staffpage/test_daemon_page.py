@@ -119,6 +119,40 @@ async def test_routes_stay_on_their_own_port(staff_kiosk: StaffKiosk) -> None:
 
 
 @pytest.mark.browser
+async def test_page_and_kioskctl_name_the_state_from_one_table(staff_kiosk: StaffKiosk) -> None:
+    """A customer reprinting a receipt: both say it in the words of kioskd/hall/words.py, in both languages."""
+    from playwright.async_api import async_playwright, expect
+
+    from kioskd.hall.words import KIOSK_STATES
+
+    k = staff_kiosk
+    await k.kiosk.press("reprint")
+    await k.kiosk.until(lambda s: s["state"] == "service_reprint_account", "the reprint's account entry")
+    zh, en = KIOSK_STATES["service"]
+    try:
+        for lang, said in (("zh-CN", zh), ("en", en)):
+            code, text = await k.ctl.run("status", "--lang", lang)
+            assert code == 0 and f"K-SIM-01  {'状态' if lang == 'zh-CN' else 'state'}: {said}" in text, text
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                page = await browser.new_page(viewport={"width": 1100, "height": 700})
+                await page.goto(k.url)
+                await page.get_by_test_id("staff-id").fill("2001")
+                await page.get_by_test_id("secret").fill(STAFF["2001"][2])
+                await page.get_by_test_id("login-button").click()
+                await expect(page.get_by_test_id("state")).to_have_text(zh)
+                await expect(page.get_by_test_id("state")).to_have_attribute("title", "service_reprint_account")
+                await page.get_by_test_id("lang").click()
+                await expect(page.get_by_test_id("state")).to_have_text(en)
+            finally:
+                await browser.close()
+    finally:
+        await k.kiosk.press("cancel")
+        await k.kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
+
+
+@pytest.mark.browser
 async def test_staff_use_the_page_in_chromium(staff_kiosk: StaffKiosk) -> None:
     from playwright.async_api import async_playwright, expect
 

@@ -22,6 +22,8 @@ ACCOUNT = "0012345678"
 MANAGER = {"3001": ("赵经理", "manager", "864209")}
 HAVE_CHROMIUM = os.path.exists(CHROMIUM)
 SHOTS = ROOT / "artifacts" / "screens" / "staff"
+BAD_REQUEST_ZH = "含后台不认识或认为有误的记录，可能需要升级后台"
+BAD_REQUEST_EN = "a record the backend does not know or finds malformed, the backend may need an upgrade"
 
 
 def backend(state: Path, sql: str) -> list[tuple]:
@@ -56,8 +58,11 @@ async def test_a_refused_batch_stops_the_chain_loudly_and_resumes_after_the_upgr
         assert status["uplink"]["pending"] == {"count": 0, "amount": 0}
         code, text = await staff.run("status")
         assert "待发送批次 2" in text and "后台拒收第 1 批" in text and "请通知运营方" in text, text
+        # the reason in words (zh-CN text never carries the backend's English), the code is for --json
+        assert f"原因：{BAD_REQUEST_ZH}）" in text and "bad_request" not in text, text
         code, text = await staff.run("status", "--lang", "en")
         assert "2 batch(es) to send" in text and "the backend refuses batch 1" in text, text
+        assert f": {BAD_REQUEST_EN});" in text and "bad_request" not in text, text
         assert backend(state, "SELECT COUNT(*) FROM batches") == [(0,)]  # nothing out of order
         # the operator hears of it too: the alert went to the backend on its own endpoint
         async def told_backend() -> list[tuple]:
@@ -78,7 +83,7 @@ async def test_a_refused_batch_stops_the_chain_loudly_and_resumes_after_the_upgr
         status = await staff.json("status")
         assert status["uplink"]["batches_waiting"] == 0 and status["uplink"]["refused"]["cleared"] is not None
         code, text = await staff.run("status")
-        assert "上次拒收：第 1 批" in text and "待发送批次 0" in text, text
+        assert "上次拒收：第 1 批" in text and f"原因：{BAD_REQUEST_ZH}" in text and "待发送批次 0" in text, text
 
 
 async def staff_page_shows_it(url: str) -> None:
@@ -96,10 +101,16 @@ async def staff_page_shows_it(url: str) -> None:
             uplink = page.get_by_test_id("uplink")
             await expect(uplink).to_have_attribute("data-batches", "2")
             await expect(uplink).to_contain_text("待发送批次 2")
-            await expect(page.get_by_test_id("uplink-refused")).to_contain_text("后台拒收第 1 批")
+            refused = page.get_by_test_id("uplink-refused")
+            await expect(refused).to_contain_text("后台拒收第 1 批")
+            await expect(refused).to_contain_text(f"原因：{BAD_REQUEST_ZH}")
+            await expect(refused).not_to_contain_text("bad_request")
             card = page.locator('[data-testid="alert"][data-code="batch_refused"]')
             await expect(card).to_contain_text("后台拒收数据批次")
-            await expect(card.get_by_test_id("alert-reason")).to_contain_text("bad_request: records[")
+            # the words alone; the backend's code only in the tooltip, for a call to the operator
+            reason = card.get_by_test_id("alert-reason")
+            await expect(reason).to_have_text(f"原因: {BAD_REQUEST_ZH}")
+            assert (await reason.get_attribute("title") or "").startswith("bad_request: records[")
             SHOTS.mkdir(parents=True, exist_ok=True)
             await page.screenshot(path=str(SHOTS / "phone-batch-refused-zh-CN.png"), full_page=True)
         finally:

@@ -6,18 +6,18 @@
     return lang === "en" ? a.title_en : a.title_zh;
   }
 
-  function reasonText(reason) {
-    // "rejected: account_closed" -> the words for account_closed, with the code beside them
-    const [error, detail] = String(reason).split(":").map((x) => x.trim());
-    const words = t("backend_reasons")[error === "rejected" ? detail : error];
-    return words ? t("with_code", words, reason) : reason;
+  // The daemon sends the words with the codes (kioskd/hall/words.py): `${name}_zh`, `${name}_en`.
+  function words(item, name) {
+    return lang === "en" ? item[`${name}_en`] : item[`${name}_zh`];
   }
 
-  function stateText(state) {
-    // staff read words; the code stays in the cell's title and data-state for a support call
-    const names = t("kiosk_states");
-    const key = Object.keys(names).find((k) => state === k || state.startsWith(k + "_"));
-    return key ? names[key] : state;
+  function reasonLine(item, line) {
+    // a backend refusal in words; its code is for a support call: in the tooltip, and shown under
+    // the words only when they are the generic phrase
+    if (item.reason_zh === undefined) return h("span", { class: "meta", "data-testid": "alert-reason" }, line(item.reason));
+    return h("span", { class: "meta", "data-testid": "alert-reason", title: item.reason },
+      line(words(item, "reason")),
+      item.reason_known ? null : h("small", { class: "code", "data-testid": "reason-code" }, t("code", item.reason)));
   }
 
   function deviceRow([name, value], alerts) {
@@ -55,8 +55,8 @@
     h("strong", {}, alertTitle(a)),
     h("span", { class: "meta" }, `${t("severities")[a.severity] || a.severity} · ${when(a.raised_at || a.at)}`),
     h("span", { class: "meta" }, state),
-    a.detail && a.detail.reason ? h("span", { class: "meta", "data-testid": "alert-reason" },
-      `${t("reason")}: ${reasonText(a.detail.reason)}`) : null,
+    a.detail && a.detail.reason ? reasonLine({ ...a, reason: a.detail.reason }, (said) => `${t("reason")}: ${said}`)
+      : null,
     buttons.length ? h("span", { class: "actions" }, buttons) : null);
   }
 
@@ -65,9 +65,10 @@
     const up = s.uplink;
     const r = up.refused;
     const refusal = !r ? null : h("p", { class: r.cleared ? "" : "trouble", "data-testid": "uplink-refused",
-      "data-seq": r.seq, "data-cleared": r.cleared ? "yes" : "no" },
+      "data-seq": r.seq, "data-cleared": r.cleared ? "yes" : "no", title: r.reason },
     r.cleared ? t("uplink_refused_past", r.seq, when(r.since), when(r.cleared))
-      : t("uplink_refused", r.seq, when(r.since), r.reason));
+      : t("uplink_refused", r.seq, when(r.since), words(r, "reason")),
+    r.reason_known || r.cleared ? null : h("small", { class: "code", "data-testid": "reason-code" }, t("code", r.reason)));
     return h("dd", { "data-testid": "uplink", "data-batches": up.batches_waiting },
       t("uplink_line", up.pending.count, money(up.pending.amount, s.currency), up.batches_waiting), refusal);
   }
@@ -80,8 +81,9 @@
     panel.replaceChildren(
       h("h2", {}, t("status")),
       h("dl", { class: "figures" },
+        // staff read words; the code stays in the cell's title and data-state for a support call
         h("dt", {}, t("state")), h("dd", { "data-testid": "state", "data-state": s.state, title: s.state },
-          stateText(s.state)),
+          words(s, "state")),
         h("dt", {}, t("devices")),
         h("dd", {}, h("ul", { class: "devices", "data-testid": "devices" },
           Object.entries(s.devices).map((d) => deviceRow(d, alerts)))),

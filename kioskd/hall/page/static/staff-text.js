@@ -37,12 +37,7 @@ const TEXT = {
     acked: "已确认告警", cleared: "已解除告警",
     acked_by: (by) => `已确认（${by}）`,
     uplink: "上传后台", reason: "原因",
-    // why the backend refused something (payment 422 "rejected: <code>", 400 "bad_request: ..."); the code
-    // stays beside the words, for the call to the operator
-    backend_reasons: { unknown_account: "后台拒收：户号不存在", account_blocked: "后台拒收：户号暂停缴费",
-      account_frozen: "后台拒收：户号已冻结", account_closed: "后台拒收：户号已销户", over_max: "后台拒收：超过缴费限额",
-      currency: "后台拒收：币种不符", bad_request: "后台认为请求有误" },
-    with_code: (words, code) => `${words}（${code}）`,
+    code: (code) => `代码：${code}`,
     uplink_line: (count, amount, batches) => `待后台确认的缴费 ${count} 笔（${amount}），待发送批次 ${batches}`,
     uplink_refused: (seq, since, reason) =>
       `后台拒收第 ${seq} 批（${since} 起，原因：${reason}），之后的批次都在等待；缴费照常入账。请通知运营方`,
@@ -53,10 +48,6 @@ const TEXT = {
     items: (n) => `${n} 条`,
     severities: { critical: "严重", warning: "警告", info: "提示" },
     alert_states: { raised: "未确认", acknowledged: "已确认", cleared: "已解除" },
-    kiosk_states: {
-      starting: "启动中", service_idle: "空闲，等待顾客", payment: "顾客缴费中",
-      maintenance: "维护中（开钱箱）", unavailable: "暂停服务",
-    },
     // transactions
     search: "查询", reset: "清空", ref: "流水号或交易号", account: "户号", from: "从", to: "至",
     amount_yuan: "金额（元）", bad_amount: "金额格式：如 125 或 125.50",
@@ -112,11 +103,7 @@ const TEXT = {
     acked: "Alert acknowledged", cleared: "Alert cleared",
     acked_by: (by) => `acknowledged (${by})`,
     uplink: "Uplink", reason: "Reason",
-    backend_reasons: { unknown_account: "refused by the backend: no such account",
-      account_blocked: "refused by the backend: account suspended", account_frozen: "refused by the backend: account frozen",
-      account_closed: "refused by the backend: account closed", over_max: "refused by the backend: over the payment limit",
-      currency: "refused by the backend: another currency", bad_request: "the backend found the request malformed" },
-    with_code: (words, code) => `${words} (${code})`,
+    code: (code) => `code: ${code}`,
     uplink_line: (count, amount, batches) =>
       `${count} payment(s) awaiting the backend's answer (${amount}), ${batches} batch(es) to send`,
     uplink_refused: (seq, since, reason) => `The backend refuses batch ${seq} (since ${since}: ${reason}); `
@@ -128,10 +115,6 @@ const TEXT = {
     items: (n) => `${n} items`,
     severities: { critical: "critical", warning: "warning", info: "info" },
     alert_states: { raised: "raised", acknowledged: "acknowledged", cleared: "cleared" },
-    kiosk_states: {
-      starting: "starting", service_idle: "idle, waiting for a customer", payment: "customer paying",
-      maintenance: "maintenance (cash box)", unavailable: "out of service",
-    },
     search: "Search", reset: "Clear", ref: "Serial or transaction ID", account: "Account", from: "From", to: "To",
     amount_yuan: "Amount (yuan)", bad_amount: "Amount like 125 or 125.50",
     found: (n) => (n ? `${n} found` : "No payment matches"),
