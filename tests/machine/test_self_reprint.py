@@ -144,3 +144,23 @@ async def test_a_kiosk_without_self_reprint_ignores_the_key(kiosk: Kiosk) -> Non
     model.reprints = None
     await kiosk.keys("reprint")
     assert kiosk.state == "service_idle"
+
+
+async def test_keys_while_the_copy_prints_are_ignored_and_the_outcome_follows(kiosk: Kiosk) -> None:
+    """docs/spec/customer-flow.md: the customer whose copy is printing has not been told its outcome
+    yet; no key leaves that screen (nor starts a payment), the language key still works."""
+    await to_choices(kiosk)
+    kiosk.reprints.gate = asyncio.Event()  # the printer is still printing the copy
+    await kiosk.model.press("1")
+    assert kiosk.state == R + "printing"
+    for key in ("0", "5", "backspace", "cancel", "confirm", "finish", "touch", "reprint",
+                "rate_good", "invoice"):
+        await kiosk.model.press(key)
+        assert kiosk.state == R + "printing", key
+    await kiosk.model.press("lang")
+    assert (kiosk.state, kiosk.model.snapshot()["locale"]) == (R + "printing", "en")
+    kiosk.reprints.gate.set()
+    await kiosk.settle()
+    snap = kiosk.model.snapshot()
+    assert (snap["state"], snap["reprint"]["outcome"], snap["account"]) == (R + "done", "printed", "0012345678")
+    assert kiosk.reprints.printed == [("t-2", "zh-CN")]  # one copy, though "1" and "5" were pressed again
