@@ -77,11 +77,17 @@ async def test_a_refused_batch_stops_the_chain_loudly_and_resumes_after_the_upgr
         # any alert change wakes the sender (a busy machine's own alerts too): the resend may have
         # got through and cleared the alert just before the ack, which then finds it gone
         assert code == 0 or f"no open alert with id {alert['id']!r}" in out, out
-        await staff.until_alert("batch_refused", None)
-        assert backend(state, "SELECT seq FROM batches ORDER BY seq") == [(1,), (2,)]
+        await staff.until_alert("batch_refused", None)  # cleared when batch 1 is in: batch 2 follows it
+
+        async def both_in() -> bool:
+            return backend(state, "SELECT seq FROM batches ORDER BY seq") == [(1,), (2,)]
+        await staff.until(both_in, "both batches at the backend, in order")
         assert backend(state, "SELECT rating FROM ratings") == [("good",)]
-        status = await staff.json("status")
-        assert status["uplink"]["batches_waiting"] == 0 and status["uplink"]["refused"]["cleared"] is not None
+        async def none_waiting() -> dict | None:  # the kiosk may read batch 2's answer a moment later
+            status = await staff.json("status")
+            return status if status["uplink"]["batches_waiting"] == 0 else None
+        status = await staff.until(none_waiting, "no batch waiting")
+        assert status["uplink"]["refused"]["cleared"] is not None
         code, text = await staff.run("status")
         assert "上次拒收：第 1 批" in text and f"原因：{BAD_REQUEST_ZH}" in text and "待发送批次 0" in text, text
 
