@@ -59,7 +59,7 @@ def _recredit(sql: Sql, kiosk: str, p: dict[str, Any]) -> Answer:
         return 422, {"error": "rejected", "reason": "refunded" if settled == "refund" else "written_off"}
     [account] = _accounts(sql, p["account"])
     refusal = payment_refusal(account, p)
-    if refusal is not None:
+    if refusal is not None or account is None:  # an unknown account is a refusal too (unknown_account)
         return 422, {"error": "rejected", "reason": refusal}
     balance = account["balance"] + p["amount"]
     sql.run("UPDATE accounts SET balance = ? WHERE account = ?", (balance, p["account"]))
@@ -101,8 +101,8 @@ def _void(sql: Sql, kiosk: str, p: dict[str, Any], received: str, zone: ZoneInfo
     if wrong is None or (isinstance(left, int) and wrong["balance"] < left):
         return "balance", {}
     refusal = payment_refusal(right, p)
-    if refusal is not None:
-        return refusal, {}
+    if refusal is not None or right is None:  # an unknown account is a refusal too (unknown_account)
+        return refusal or "unknown_account", {}
     sql.run("UPDATE accounts SET balance = balance - ? WHERE account = ?", (p["amount"], p["account"]))
     sql.run("UPDATE accounts SET balance = balance + ? WHERE account = ?", (p["amount"], p["to"]))
     balance = right["balance"] + p["amount"]

@@ -41,7 +41,7 @@ def check_uuid(value: object, name: str) -> None:
 
 def check_amount(value: object, name: str) -> None:
     """BadRequest unless `value` is a positive integer (minor units)."""
-    require(is_int(value) and value > 0, f"{name}: positive integer (minor units) required")  # type: ignore[operator]
+    require(is_int(value) and value > 0, f"{name}: positive integer (minor units) required")
 
 
 def check_text(value: object, name: str, most: int = 500, *, empty: bool = False) -> None:

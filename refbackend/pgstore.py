@@ -192,6 +192,7 @@ class PostgresStore(GroupedTransactions, FleetStore, InvoiceStore):
                  "account": payload["account"], "amount": payload["amount"], "received": received,
                  "ended": payload["ended"]},
             ).fetchone()
+        assert row is not None  # FROM (SELECT 1): always one row
         account = None if row["account_status"] is None else {
             "balance": row["account_balance"], "currency": row["account_currency"], "max": row["account_max"],
             "status": row["account_status"]}

@@ -66,11 +66,13 @@ CUSTODY_COLUMNS = {"custody_open": ("opened", "box_id", "since", "expected"),
 
 def _note_custody(sql: Sql, kiosk: str, record: dict[str, Any]) -> None:
     """Keep the row of the custody session this audit record belongs to (later records overwrite)."""
-    data = record.get("data") if isinstance(record.get("data"), dict) else {}
+    data = record["data"] if isinstance(record.get("data"), dict) else {}
     session = data.get("session")
     if not isinstance(session, str):
         return
     rows = [r for r in data.get("rows") or [] if isinstance(r, dict)]
+    counted: int | None
+    counterfeit: int | None
     try:
         counted = sum(int(r["value"]) * int(r["counted"]) for r in rows)
         # what the counterfeit notes would be worth (kiosks before issue 18 counted none)

@@ -39,7 +39,7 @@ def _ident(value: object, name: str, *, null: bool = False) -> None:
 
 
 def _count(value: object, name: str) -> None:
-    require(is_int(value) and value >= 1, f"{name}: integer >= 1 required")  # type: ignore[operator]
+    require(is_int(value) and value >= 1, f"{name}: integer >= 1 required")
 
 
 def check_register_record(r: dict[str, Any], where: str) -> None:

@@ -54,7 +54,8 @@ FIELDS: dict[str, frozenset[str]] = {
 def check_payload(payload: dict[str, Any], expected_type: str) -> None:
     """Raise BadRequest unless `payload` is a well-formed `expected_type` object."""
     kind = payload.get("type")
-    _require(kind in FIELDS, f"type: unknown {kind!r}")
+    if not isinstance(kind, str) or kind not in FIELDS:
+        raise BadRequest(f"type: unknown {kind!r}")
     _require(kind == expected_type, f"type: {kind!r} sent to the {expected_type} endpoint")
     missing = FIELDS[kind] - payload.keys()
     _require(not missing, f"missing fields: {sorted(missing)}")

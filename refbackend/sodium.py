@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 try:
     from nacl.bindings import crypto_sign_BYTES, crypto_sign_open
     from nacl.exceptions import BadSignatureError
+    HAVE_SODIUM = True
 except ImportError:  # the backend extra brings PyNaCl; kioskd alone does not need it
-    crypto_sign_open = None
+    HAVE_SODIUM = False
 
 
 class SodiumKey:
@@ -38,4 +39,4 @@ class SodiumKey:
 
 def fast_key(key: Ed25519PublicKey) -> Ed25519PublicKey | SodiumKey:
     """The key to verify requests with: libsodium's when PyNaCl is installed, else the key itself."""
-    return key if crypto_sign_open is None else SodiumKey(key)
+    return SodiumKey(key) if HAVE_SODIUM else key

@@ -117,8 +117,8 @@ def _balance(kiosk: str, units: dict[str, dict[str, Any]], book: dict[str, Case]
     by_cash: dict[str, list[dict[str, Any]]] = defaultdict(list)  # a payment may have had several cases
     for c in book.values():
         by_cash[c.cash] += c.final()
-    outcome = defaultdict(int)
-    settled = set()
+    outcome: defaultdict[str, int] = defaultdict(int)
+    settled: set[str] = set()
     for cash_id in units:
         for o in by_cash.get(cash_id, []):
             outcome[o["kind"]] += o["amount"]

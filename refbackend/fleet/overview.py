@@ -24,7 +24,8 @@ def fleet_view(store: BackendStore, config: FleetConfig, now: datetime, hall: st
     books = case_books(store)
     shown = {row["kid"] for row in rows["kiosks"]}
     # each kiosk's last session and the day's, not every session ever: the view's cost stays with the fleet's size
-    day_range = tuple(format_utc(t) for t in day_bounds_utc(day, config.zone))
+    start, end = (format_utc(t) for t in day_bounds_utc(day, config.zone))
+    day_range = (start, end)
     needed = {(s["kiosk"], s["session"]): s for s in [*custody_sessions(store, last_only=True),
                                                       *custody_sessions(store, ended=day_range)]
               if s["kiosk"] in shown}

@@ -120,3 +120,12 @@ async def test_unsigned_bodies_read_at_once_are_capped(backend: ReferenceBackend
             backend.url + "v1/payments", data=sign(payment_payload(str(uuid.uuid4()), seq=2), key, KIOSK),
             headers={"Content-Type": "application/jose"}) as resp:
         assert resp.status == 200  # the slots are free again
+
+
+@pytest.mark.parametrize("kind", [[], {}, ["payment"]])
+async def test_a_type_that_is_not_a_string_is_a_clean_400(post: Post, key: Ed25519PrivateKey,
+                                                          backend: ReferenceBackend, kind: object) -> None:
+    payload = {**payment_payload(str(uuid.uuid4()), seq=1), "type": kind}
+    status, body = await post("v1/payments", signed_bytes(key, canonicalize(payload)))
+    assert status == 400 and body["error"] == "bad_request" and "type" in body["detail"], body
+    assert backend.credits(KIOSK) == {}
