@@ -12,7 +12,9 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
+from kioskd.cli.staff import table, when_local
 from kioskd.cli.where import resolve
+from kioskd.config import KioskConfig
 from kioskd.hall.accounts import ROLE_NAMES, socket_caller
 from kioskd.ledger import Ledger, LedgerError
 from kioskd.ledger.custody import read_identity
@@ -41,7 +43,7 @@ def _common(leaf: bool) -> argparse.ArgumentParser:
     keep: dict[str, Any] = {"default": argparse.SUPPRESS} if leaf else {}
     common.add_argument("--kiosk", help="kiosk id, only for a journal that does not exist yet", **keep)
     common.add_argument("--json", action="store_true", help="print the result as JSON", **keep)
-    common.add_argument("--lang", choices=("zh-CN", "en"), help="language of the PIN prompts (default zh-CN)",
+    common.add_argument("--lang", choices=tuple(_TEXT), help="language of the output and prompts (default zh-CN)",
                         **keep)
     return common
 
@@ -65,18 +67,39 @@ def _actions(parser: argparse.ArgumentParser, dest: str, role: str | None) -> No
     listing.set_defaults(func=_list, only=role)
 
 
-_PROMPTS = {  # what `add` asks, in the staff's language
+_TEXT = {  # what the commands ask and say, in the staff's language
     "zh-CN": {"pin": "PIN（至少 6 位数字）: ", "secret": "PIN（至少 6 位数字）或密码（至少 8 位）: ",
-              "again": "再输入一次: ", "differ": "两次输入不一致"},
+              "again": "再输入一次: ", "differ": "两次输入不一致", "added": "已添加{role} {id}", "disabled": "已停用 {id}",
+              "exists": "工号 {id} 已存在（工号不会重复使用）", "unknown": "工号 {id} 不存在", "none": "无",
+              "enabled": "可用",
+              "off": "已停用", "locked": "，锁定至 {until}", "bad_key": "无法读取终端密钥（员工密码以它加密保存）",
+              "no_journal": "找不到账本：{state} [{found}]。请先启动一次 kioskd，用 --state 目录 或 --config 配置文件 "
+                            "指定状态目录，或用 --kiosk 终端号 新建账本"},
     "en": {"pin": "PIN (at least 6 digits): ", "secret": "PIN (6+ digits) or password (8+): ",
-           "again": "again: ", "differ": "the two entries differ"},
+           "again": "again: ", "differ": "the two entries differ", "added": "added {role} {id}",
+           "disabled": "disabled {id}", "exists": "staff {id} exists (IDs are never reused)",
+           "unknown": "unknown staff {id}", "none": "none",
+           "enabled": "enabled", "off": "disabled",
+           "locked": ", locked until {until}", "bad_key": "cannot read the kiosk key (PINs are kept keyed with it)",
+           "no_journal": "no journal in {state} [from {found}]: start kioskd once, name its state folder with "
+                         "--state DIR or --config FILE, or pass --kiosk ID to create one"},
 }
+
+
+_HEADERS = {"zh-CN": ["工号", "姓名", "角色", "状态", "错误次数", "添加时间"],
+            "en": ["ID", "name", "role", "state", "failures", "added"]}
+# the kiosk's time zone when no config names one (kioskd.config's default)
+_DEFAULT_TZ = KioskConfig.__dataclass_fields__["tz"].default
+
+
+def _lang(args: argparse.Namespace) -> str:
+    return getattr(args, "lang", None) or "zh-CN"
 
 
 def _read_secret(args: argparse.Namespace) -> str | None:
     if args.secret_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    words = _PROMPTS[getattr(args, "lang", None) or "zh-CN"]
+    words = _TEXT[_lang(args)]
     first = getpass.getpass(words["pin"] if args.role == "technician" else words["secret"])
     if getpass.getpass(words["again"]) != first:
         print(words["differ"], file=sys.stderr)
@@ -85,48 +108,63 @@ def _read_secret(args: argparse.Namespace) -> str | None:
 
 
 def _add(args: argparse.Namespace) -> int:
-    problem = id_problem(args.id)
+    lang = _lang(args)
+    t = _TEXT[lang]
+    problem = id_problem(args.id, lang)
     if problem:
         print(problem, file=sys.stderr)
         return EXIT_USAGE
     secret = _read_secret(args)
     if secret is None:
         return EXIT_USAGE
-    problem = secret_problem(secret, args.role)
+    problem = secret_problem(secret, args.role, lang)
     if problem:
         print(problem, file=sys.stderr)
         return EXIT_USAGE
 
     async def add(ledger: Ledger) -> dict[str, Any]:
+        if await _exists(ledger, args.id):  # said in the staff's words (the ledger refuses it too)
+            raise LedgerError(t["exists"].format(id=args.id))
         await ledger.staff_add(args.id, args.name, args.role, secret, _caller())
         return {"added": args.id, "role": args.role}
 
-    return _with_ledger(args, add, lambda r: f"added {ROLE_NAMES['en'][r['role']]} {r['added']}")
+    return _with_ledger(args, add, lambda r, _tz: t["added"].format(role=ROLE_NAMES[lang][r["role"]], id=r["added"]))
 
 
 def _disable(args: argparse.Namespace) -> int:
+    t = _TEXT[_lang(args)]
+
     async def disable(ledger: Ledger) -> dict[str, Any]:
+        if not await _exists(ledger, args.id):
+            raise LedgerError(t["unknown"].format(id=args.id))
         await ledger.staff_disable(args.id, _caller())
         return {"disabled": args.id}
 
-    return _with_ledger(args, disable, lambda r: f"disabled {r['disabled']}")
+    return _with_ledger(args, disable, lambda r, _tz: t["disabled"].format(id=r["disabled"]))
 
 
 def _list(args: argparse.Namespace) -> int:
+    lang = _lang(args)
+    t = _TEXT[lang]
+
     async def listing(ledger: Ledger) -> dict[str, Any]:
         return {"staff": [asdict(m) for m in await ledger.staff_list(args.only)]}
 
-    def text(reply: dict[str, Any]) -> str:
-        lines = []
+    def text(reply: dict[str, Any], tz: str) -> str:
+        rows = []
         for m in reply["staff"]:
-            state = "enabled" if m["enabled"] else "disabled"
+            state = t["enabled"] if m["enabled"] else t["off"]
             if m["locked_until"]:
-                state += f", locked until {m['locked_until']}"
-            lines.append(f"{m['id']}\t{m['name']}\t{m['role']}\t{state}\tfailures={m['failures']}\t"
-                         f"since {m['created']}")
-        return "\n".join(lines) or "none"
+                state += t["locked"].format(until=when_local(m["locked_until"], tz, "%Y-%m-%d %H:%M"))
+            rows.append([m["id"], m["name"], ROLE_NAMES[lang].get(m["role"], m["role"]), state, str(m["failures"]),
+                         when_local(m["created"], tz, "%Y-%m-%d %H:%M")])
+        return table(_HEADERS[lang], rows) if rows else t["none"]
 
     return _with_ledger(args, listing, text)
+
+
+async def _exists(ledger: Ledger, staff_id: str) -> bool:
+    return any(m.id == staff_id for m in await ledger.staff_list(None))
 
 
 def _caller() -> dict[str, Any]:
@@ -135,13 +173,13 @@ def _caller() -> dict[str, Any]:
 
 
 def _with_ledger(args: argparse.Namespace, action: Any, show: Any) -> int:
+    t = _TEXT[_lang(args)]
     target = resolve(args)
     state = target.state
     identity = read_identity(state)
     if identity is None:
         if not args.kiosk:
-            print(f"kioskctl: no journal in {state.absolute()} [from {target.describe()}]: start kioskd once, "
-                  "name its state folder with --state DIR or --config FILE, or pass --kiosk ID to create one",
+            print("kioskctl: " + t["no_journal"].format(state=state.absolute(), found=target.describe()),
                   file=sys.stderr)
             return EXIT_USAGE
         identity = (args.kiosk, "CNY")
@@ -149,7 +187,7 @@ def _with_ledger(args: argparse.Namespace, action: Any, show: Any) -> int:
     try:  # PIN hashes are keyed with it: no staff accounts without the kiosk key
         key = pin_key(load_key(target.key))
     except KeyFileError as err:
-        print(f"kioskctl: {err}", file=sys.stderr)
+        print(f"kioskctl: {t['bad_key']}: {err}", file=sys.stderr)
         return EXIT_FAILED
 
     async def run() -> dict[str, Any]:
@@ -171,5 +209,6 @@ def _with_ledger(args: argparse.Namespace, action: Any, show: Any) -> int:
     if args.json:
         print(json.dumps({"ok": True, **reply}, ensure_ascii=False, indent=2))
     else:
-        print(show(reply))
+        # times in the kiosk's local time, as everywhere else staff read them
+        print(show(reply, target.loaded.kiosk.tz if target.loaded else _DEFAULT_TZ))
     return EXIT_OK

@@ -1,7 +1,8 @@
 """What staff read for the codes of the kiosk and its backend: one table for the staff page and kioskctl.
 
 The daemon sends the words with the codes (`state_zh`/`state_en`, `reason_zh`/`reason_en`), so the
-page and kioskctl never keep copies of their own; the code stays beside them for a support call.
+page and kioskctl never keep copies of their own (the work log's words read this table too); the code
+stays beside them for a support call.
 """
 
 from __future__ import annotations

@@ -59,29 +59,36 @@ class AuthResult:
     locked_until: str | None = None
 
 
-def id_problem(staff_id: str) -> str | None:
-    """Why `staff_id` cannot be a staff ID (digits, typed on the keypad), or None."""
+def id_problem(staff_id: str, locale: str = "en") -> str | None:
+    """Why `staff_id` cannot be a staff ID (digits, typed on the keypad), in `locale`; or None."""
     if not staff_id.isascii() or not staff_id.isdigit():
-        return "the staff ID must be digits (it is typed on the kiosk keypad)"
+        return _said(locale, "工号只能是数字（在终端键盘上输入）",
+                     "the staff ID must be digits (it is typed on the kiosk keypad)")
     if len(staff_id) > ID_MAX_DIGITS:
-        return f"the staff ID must have at most {ID_MAX_DIGITS} digits"
+        return _said(locale, f"工号最多 {ID_MAX_DIGITS} 位数字", f"the staff ID must have at most {ID_MAX_DIGITS} digits")
     return None
 
 
-def secret_problem(secret: str, role: str) -> str | None:
-    """Why `secret` is not acceptable for `role`, or None.
+def secret_problem(secret: str, role: str, locale: str = "en") -> str | None:
+    """Why `secret` is not acceptable for `role`, in `locale`; or None.
 
     Technicians type theirs on the keypad: a PIN of at least 6 digits. Hall staff and
     managers may use such a PIN or a password of at least 8 printable characters.
     """
     is_pin = secret.isascii() and secret.isdigit()
     if role == "technician" and not is_pin:
-        return "a technician's PIN must be digits only (it is typed on the keypad)"
-    if is_pin:
-        return None if len(secret) >= PIN_MIN_DIGITS else f"the PIN must have at least {PIN_MIN_DIGITS} digits"
-    if len(secret) < PASSWORD_MIN or not secret.isprintable():
-        return f"a password must have at least {PASSWORD_MIN} printable characters (or use a PIN of digits)"
+        return _said(locale, "技术员的 PIN 只能是数字（在终端键盘上输入）",
+                     "a technician's PIN must be digits only (it is typed on the keypad)")
+    if is_pin and len(secret) < PIN_MIN_DIGITS:
+        return _said(locale, f"PIN 至少要有 {PIN_MIN_DIGITS} 位数字", f"the PIN must have at least {PIN_MIN_DIGITS} digits")
+    if not is_pin and (len(secret) < PASSWORD_MIN or not secret.isprintable()):
+        return _said(locale, f"密码至少要有 {PASSWORD_MIN} 个可打印字符（或用数字 PIN）",
+                     f"a password must have at least {PASSWORD_MIN} printable characters (or use a PIN of digits)")
     return None
+
+
+def _said(locale: str, zh: str, en: str) -> str:
+    return zh if locale == "zh-CN" else en
 
 
 class StaffStore:

@@ -100,7 +100,7 @@ def test_errors_are_one_line_that_say_what_to_do(tmp_path: Path, capsys: pytest.
     assert f"cannot read the kiosk key ({tmp_path / 'state' / 'kiosk.key'}: No such file or directory)" in line
     assert "--key FILE or --pubkey B64" in line
 
-    assert kioskctl(["tech", "list", "--config", str(config)]) == 2
+    assert kioskctl(["tech", "list", "--config", str(config), "--lang", "en"]) == 2
     [line] = capsys.readouterr().err.splitlines()
     assert f"no journal in {tmp_path / 'state'}" in line and "--state DIR" in line
 
@@ -136,6 +136,6 @@ async def test_the_line_a_simulated_run_prints_reaches_it(tmp_path: Path) -> Non
         assert code == 0 and "K-SIM-01  状态: 空闲，等待顾客  (simulate)" in out, err  # the state in words
         # the same place options after the subcommand; empty lists say so
         assert await run([line[0], "alerts", *line[1:-1], "--lang", "en"]) == (0, "no alerts\n", "")
-        assert await run([line[0], "tech", "list", *line[1:-1]]) == (0, "none\n", "")
+        assert await run([line[0], "tech", "list", *line[1:-1]]) == (0, "无\n", "")
     finally:
         await kiosk.stop()

@@ -15,6 +15,7 @@ from typing import Any
 from kioskd.custody.statement import yuan
 from kioskd.hall.accounts import ROLE_NAMES
 from kioskd.hall.alerts import TITLES
+from kioskd.hall.words import BACKEND_REASONS, reason_code
 
 # shown elsewhere (who), internal identifiers, or records too large for one line
 HIDDEN = frozenset({
@@ -75,15 +76,6 @@ VALUES: dict[str, tuple[str, str]] = {  # a value's identifier: (zh-CN, en)
     "case_open": ("登记差错", "open a case"), "payment_end": ("结束缴费", "end a payment"),
     "cashbox_open": ("开启钱箱", "open the cash box"),
 }
-# why the backend refused a payment ("rejected: <code>", as kioskd.uplink keeps it), as the staff page says it
-BACKEND_REASONS: dict[str, tuple[str, str]] = {
-    "unknown_account": ("后台拒收：户号不存在", "refused by the backend: no such account"),
-    "account_blocked": ("后台拒收：户号暂停缴费", "refused by the backend: account suspended"),
-    "account_frozen": ("后台拒收：户号已冻结", "refused by the backend: account frozen"),
-    "account_closed": ("后台拒收：户号已销户", "refused by the backend: account closed"),
-    "over_max": ("后台拒收：超过缴费限额", "refused by the backend: over the payment limit"),
-    "currency": ("后台拒收：币种不符", "refused by the backend: another currency"),
-}
 _ORDER = {key: i for i, key in enumerate(FIELDS)}
 _YES_NO = {"zh-CN": ("是", "否"), "en": ("yes", "no")}
 
@@ -117,9 +109,8 @@ def _value(key: str, value: Any, locale: str) -> str:
         return TITLES.get(value, (value, value))[en]
     if key == "role" and isinstance(value, str):
         return ROLE_NAMES["en" if en else "zh-CN"].get(value, value)
-    if key == "reason" and isinstance(value, str) and value.startswith("rejected:"):
-        code = value.partition(":")[2].strip()
-        return BACKEND_REASONS[code][en] if code in BACKEND_REASONS else value
+    if key == "reason" and isinstance(value, str) and reason_code(value) in BACKEND_REASONS:
+        return BACKEND_REASONS[reason_code(value)][en]  # the backend's refusal, as the staff page says it
     if isinstance(value, str):
         return VALUES[value][en] if value in VALUES else value
     if isinstance(value, list):
