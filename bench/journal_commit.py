@@ -24,9 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
+from bench.journal_breakdown import WalFrames, WalShapedLog, breakdown  # noqa: E402
 from kioskd.custody.session import key_signer  # noqa: E402
 from kioskd.ledger import Ledger  # noqa: E402
 from kioskd.ledger.handoff import LedgerThread  # noqa: E402
+from kioskd.ledger.journal import JournalStore  # noqa: E402
+from kioskd.ledger.schema import JOURNAL_FILE  # noqa: E402
+from kioskd.ledger.sqlite import open_sync  # noqa: E402
 from kioskd.uplink.keys import signature_checker  # noqa: E402
 from statemachine.ports import AccountInfo  # noqa: E402
 
@@ -85,13 +89,70 @@ async def credits(directory: Path, count: int, warm: int, with_intent: bool) -> 
     return raw_times, note_times
 
 
-async def handed_off(directory: Path, count: int) -> tuple[list[float], list[float]]:
+def frames_per_credit(directory: Path, warm: int) -> int:
+    """How many WAL frames one note credit (after its intent) commits in a warm journal."""
+    db = open_sync(directory / JOURNAL_FILE, "K-BENCH", INFO.currency)
+    journal = JournalStore(db, "K-BENCH", INFO.currency)
+    wal = WalFrames(directory)
+    try:
+        counts = []
+        txn = journal.open_payment(INFO.account, INFO.holder, INFO.due, INFO.currency)
+        db.execute("PRAGMA synchronous = OFF")  # counting only
+        for i in range(warm):
+            journal.stack_requested(txn, 1000)
+            before = wal.frames()
+            journal.commit_note(txn, 1000)
+            counts.append(wal.frames() - before)
+            if i % NOTES_PER_PAYMENT == NOTES_PER_PAYMENT - 1:
+                journal.close_payment(txn)
+                txn = journal.open_payment(INFO.account, INFO.holder, INFO.due, INFO.currency)
+        journal.close_payment(txn)
+        return max(set(counts), key=counts.count)
+    finally:
+        wal.close()
+        db.close()
+
+
+def on_the_loop(directory: Path, count: int, warm: int) -> tuple[list[float], list[float]]:
+    """(raw times, credit times) with the credit run by the caller's own thread: no crossing at all.
+
+    Not what the daemon does (it would block the event loop for each fsync): an option, measured.
+    """
+    db = open_sync(directory / JOURNAL_FILE, "K-BENCH", INFO.currency)
+    journal = JournalStore(db, "K-BENCH", INFO.currency)
+    raw = RawLog(directory)
+    raw_times: list[float] = []
+    note_times: list[float] = []
+    try:
+        txn = journal.open_payment(INFO.account, INFO.holder, INFO.due, INFO.currency)
+        for i in range(warm + count):
+            if i and i % NOTES_PER_PAYMENT == 0:
+                journal.close_payment(txn)
+                txn = journal.open_payment(INFO.account, INFO.holder, INFO.due, INFO.currency)
+            journal.stack_requested(txn, 1000)
+            raw_time = raw.write()
+            start = time.perf_counter()
+            journal.commit_note(txn, 1000)
+            if i >= warm:
+                raw_times.append(raw_time)
+                note_times.append(time.perf_counter() - start)
+        journal.close_payment(txn)
+    finally:
+        raw.close()
+        db.close()
+    return raw_times, note_times
+
+
+async def handed_off(directory: Path, count: int, frames: int = 0) -> tuple[list[float], list[float]]:
     """(raw times, times of the same write+fsync run on a ledger thread): what the hand-off alone costs.
 
     The daemon never fsyncs on its event loop (docs/architecture.md): every credit crosses to the
-    ledger thread and back, as this does; no journal could be faster than this line.
+    ledger thread and back, as this does; no journal could be faster than this line. With `frames`,
+    the thread writes that many WAL-shaped frames before its fdatasync instead (WalShapedLog): the
+    least any SQLite commit of that many pages could take through the thread, with no SQL at all.
     """
-    raw, other = RawLog(directory), RawLog(directory, "thread.bin")
+    raw = RawLog(directory)
+    other = WalShapedLog(directory, frames) if frames else RawLog(directory, "thread.bin")
     thread = LedgerThread()
     raw_times: list[float] = []
     thread_times: list[float] = []
@@ -142,6 +203,31 @@ async def verification(directory: Path, notes: int) -> tuple[float, float, int]:
     return timings[0], timings[1], entries
 
 
+async def broken_down(directory: Path, count: int, warm: int) -> None:
+    """Print where a credit's time goes, with the WAL fsynced (as the daemon) and without (CPU only)."""
+    ledger = await Ledger.open(directory, "K-BENCH")
+    payment: list[str] = []
+
+    async def txn_for(i: int) -> str:
+        if i % NOTES_PER_PAYMENT == 0:
+            if payment:
+                await ledger.close_payment(payment.pop())
+            payment.append(await ledger.open_payment(INFO))
+        return payment[0]
+
+    try:
+        for i in range(warm):
+            txn = await txn_for(i)
+            await ledger.stack_requested(txn, 1000)
+            await ledger.commit_note(txn, 1000)
+        await breakdown(ledger, txn_for, count)
+        await ledger._run(lambda: ledger._db.execute("PRAGMA synchronous = OFF"))
+        print("the same, synchronous = OFF (CPU only, no fsync):")
+        await breakdown(ledger, txn_for, count)
+    finally:
+        await ledger.close()
+
+
 def report(label: str, raw: list[float], ledger: list[float]) -> None:
     """Print per-second figures (total time) and medians, and the ratio to raw write+fsync."""
     raw_rate, rate = len(raw) / sum(raw), len(ledger) / sum(ledger)
@@ -156,15 +242,28 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=1000, help="notes credited before measuring")
     parser.add_argument("--verify-notes", type=int, default=100_000)
     parser.add_argument("--dir", type=Path, default=None, help="directory on the disk to test")
+    parser.add_argument("--breakdown", action="store_true", help="only print where one credit's time goes")
     args = parser.parse_args()
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}"
           f" (notes per run: {args.notes}, after {args.warm} to warm up)")
+    if args.breakdown:
+        with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+            asyncio.run(broken_down(Path(tmp), args.notes, args.warm))
+        return
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         raw, notes = asyncio.run(credits(Path(tmp), args.notes, args.warm, with_intent=False))
         report("note credited (chain entry incl.)", raw, notes)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         raw, handed = asyncio.run(handed_off(Path(tmp), args.notes))
         report("raw write+fsync on a ledger thread", raw, handed)
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        frames = frames_per_credit(Path(tmp), 100)
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        raw, shaped = asyncio.run(handed_off(Path(tmp), args.notes, frames))
+        report(f"{frames} WAL frames+fdatasync, ledger thr.", raw, shaped)
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        raw, looped = on_the_loop(Path(tmp), args.notes, args.warm)
+        report("option: credited on the loop thread", raw, looped)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         raw, pairs = asyncio.run(credits(Path(tmp), args.notes, args.warm, with_intent=True))
         report("stack intent + note credited", raw, pairs)

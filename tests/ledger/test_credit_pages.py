@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import struct
 from pathlib import Path
+
+import pytest
 
 from kioskd.ledger import Ledger
 from tests.ledger.conftest import KIOSK, account, raw
@@ -36,3 +39,26 @@ async def test_a_later_note_of_a_payment_writes_only_what_it_changes(tmp_path: P
     # index on its random hash since migration 17): the payment's seq is already given, so its seq
     # index is not rewritten
     assert written == {"notes", "notes_txn", "txns", "counters", "audit", "audit_kind"}
+
+
+async def test_the_amount_check_sums_a_payments_notes_from_the_index_alone(tmp_path: Path) -> None:
+    """txns_amount_is_sum re-adds the payment's notes on every credit: migration 19 puts each note's value
+    in notes_txn, so no note row is read for it; the amount still is the sum (and a wrong one refused)."""
+    ledger = await Ledger.open(tmp_path, KIOSK)
+    try:
+        txn = await ledger.open_payment(account())
+        for value in (5000, 2000, 1000):
+            await ledger.commit_note(txn, value)
+        assert (await ledger.transaction(txn)).amount == 8000  # type: ignore[union-attr]
+    finally:
+        await ledger.close_payment(txn)
+        await ledger.close()
+    conn = raw(tmp_path)
+    try:
+        [plan] = conn.execute("EXPLAIN QUERY PLAN SELECT COALESCE(SUM(value), 0) FROM notes WHERE txn = ?",
+                              (txn,)).fetchall()
+        assert "COVERING INDEX notes_txn" in plan[3]
+        with pytest.raises(sqlite3.IntegrityError, match="sum of the notes"):
+            conn.execute("UPDATE txns SET amount = 7000 WHERE id = ?", (txn,))
+    finally:
+        conn.close()
