@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from refbackend.outcomes import cash_of_record, second_outcome
 from refbackend.sql import Sql
 
 
@@ -45,14 +46,36 @@ KINDS: dict[str, RecordKind] = {
 }
 
 
+def keep_batch(sql: Sql, kiosk: str, payload: dict[str, Any], digest: str, jws: str,
+               received: str) -> dict[str, Any] | None:
+    """Store a new batch of the chain whose verdict is 200, in the caller's transaction (either
+    store); the 400 answer instead, with nothing stored, when it would give a cash a second outcome."""
+    problem = second_outcome(sql, kiosk, payload["records"])
+    if problem is not None:
+        return {"error": "bad_request", "detail": problem}
+    head = payload["audit_head"]
+    sql.run("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (kiosk, payload["seq"], digest, jws, len(payload["records"]), head["seq"], head["hash"], received))
+    ratings = [r for r in payload["records"] if r["kind"] == "rating"]  # the customer's one rating of a payment
+    if ratings:
+        sql.many("INSERT INTO ratings VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                 [(kiosk, r["txn"], r["seq"], r["rating"], r["at"]) for r in ratings])
+    file_records(sql, kiosk, payload["seq"], payload["records"])
+    return None
+
+
 def file_records(sql: Sql, kiosk: str, batch_seq: int, records: list[dict[str, Any]]) -> None:
     """Store every record of an accepted batch (in the batch's transaction)."""
     rows = []
     for idx, record in enumerate(records):
         kind = KINDS[record["kind"]]
+        # a case step's id and cash: the one-outcome check reads a cash's outcomes by them (outcomes.py)
+        case = record["kind"] == "case"
         rows.append((kiosk, batch_seq, idx, record["kind"], kind.type_of(record), kind.at_of(record),
-                     json.dumps(record, ensure_ascii=False, separators=(",", ":"))))
-    sql.insert("batch_records", ("kiosk", "batch_seq", "idx", "kind", "type", "at", "body"), rows)
+                     json.dumps(record, ensure_ascii=False, separators=(",", ":")),
+                     record["id"] if case else None, cash_of_record(record) if case else None))
+    sql.insert("batch_records", ("kiosk", "batch_seq", "idx", "kind", "type", "at", "body", "record_id", "cash"),
+               rows)
     for record in records:
         if record["kind"] == "audit" and record.get("type") in CUSTODY_COLUMNS:
             _note_custody(sql, kiosk, record)

@@ -56,6 +56,8 @@ ADDED_COLUMNS = (
     ("kiosks", "changed", "BIGINT NOT NULL DEFAULT 0"),  # the kiosk_changes number of its last change
     ("custody_sessions", "counterfeit", "BIGINT"),  # issue 18: counterfeit notes counted, and
     ("custody_sessions", "handover", "TEXT"),  # the handover record's digest
+    ("batch_records", "record_id", "BIGINT"),  # a case step's kiosk id, and
+    ("batch_records", "cash", "TEXT"),  # the cash it is about (outcomes.cash_of_record)
 )
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS payments_by_ended ON payments (ended)",
@@ -65,6 +67,9 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS custody_by_ended ON custody_sessions (ended)",
     # a box's payment records, per session (fleetstore._BOX); by kind alone SQLite read every kiosk's
     "CREATE INDEX IF NOT EXISTS batch_records_by_kiosk ON batch_records (kiosk, kind, at)",
+    # a batch's outcomes are checked against what their cash has, not every case record (outcomes.py)
+    "CREATE INDEX IF NOT EXISTS batch_records_by_cash ON batch_records (kiosk, cash)",
+    "CREATE INDEX IF NOT EXISTS batch_records_by_record ON batch_records (kiosk, record_id)",
 )
 MAX_PARAMS = 999  # parameters per statement: SQLite before 3.32 allows no more
 
@@ -147,6 +152,12 @@ def upgrade(sql: Sql) -> None:
             sql.run(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
     ended = "payload::jsonb ->> 'ended'" if sql.postgres else "json_extract(payload, '$.ended')"
     sql.run(f"UPDATE payments SET ended = {ended} WHERE ended IS NULL")
+    # case steps kept before record_id and cash existed: as file_records would set them (cash_of_record)
+    record_id, txn, case = (("(body::jsonb ->> 'id')::bigint", "body::jsonb #>> '{data,txn}'", "body::jsonb ->> 'case'")
+                            if sql.postgres else
+                            ("json_extract(body, '$.id')", "json_extract(body, '$.data.txn')", "json_extract(body, '$.case')"))
+    sql.run(f"UPDATE batch_records SET record_id = {record_id}, cash = COALESCE({txn}, 'claim:' || ({case}))"
+            " WHERE kind = 'case' AND record_id IS NULL")
     for statement in INDEXES:
         sql.run(statement)
     from refbackend.records import backfill_custody  # records.py builds on this module

@@ -22,8 +22,7 @@ from refbackend.fleet.config import HALLS_ZONE
 from refbackend.fleetstore import FleetStore
 from refbackend.grouping import GroupedTransactions
 from refbackend.invoices import InvoiceStore
-from refbackend.outcomes import second_outcome
-from refbackend.records import file_records
+from refbackend.records import keep_batch
 from refbackend.rules import batch_verdict, payment_refusal, seq_taken
 from refbackend.sql import Sql, touch, upgrade
 
@@ -204,21 +203,10 @@ class SQLiteStore(GroupedTransactions, FleetStore, InvoiceStore):
                 None if last is None else (last["audit_seq"], last["audit_hash"]),
                 payload["records"],
             )
-            if status == 200 and same is None:  # a new batch: no cash of it may get a second outcome
-                problem = second_outcome(self._sql(db), kiosk_id, payload["records"])
-                if problem is not None:
-                    status, answer = 400, {"error": "bad_request", "detail": problem}
-            if status == 200 and same is None:
-                head = payload["audit_head"]
-                db.execute(
-                    "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (kiosk_id, seq, digest, jws, len(payload["records"]), head["seq"], head["hash"], received),
-                )
-                for r in payload["records"]:
-                    if r["kind"] == "rating":  # the customer's one rating of a payment
-                        db.execute("INSERT INTO ratings VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                                   (kiosk_id, r["txn"], r["seq"], r["rating"], r["at"]))
-                file_records(self._sql(db), kiosk_id, seq, payload["records"])
+            if status == 200 and same is None:  # a new batch: kept, unless a cash of it gets a second outcome
+                refusal = keep_batch(self._sql(db), kiosk_id, payload, digest, jws, received)
+                if refusal is not None:
+                    status, answer = 400, refusal
             touch(self._sql(db), kiosk_id, received)
             return status, answer
 

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 
 from refbackend.fleet.overview import fleet_view
+from refbackend.sql import upgrade
 from refbackend.testbed.kiosks import BLOCKED, ZHANG, SimKiosk, ago
 from tests.refbackend.test_fleet import CONFIG, fleet  # noqa: F401 - fleet: a backend on either store
 from tests.refbackend.test_fleet_cases import paid, refused_batch, step
@@ -124,3 +125,35 @@ async def test_an_outcome_sent_again_is_accepted_not_refused(fleet) -> None:  # 
     assert await net.post(k, "v1/batches", payload, token) == (200, {"seq": 2, "status": "accepted"})
     hall = hall_of(ref)
     assert (hall["cases"], hall["refunds"], hall["balanced"]) == (1, {"count": 1, "total": 5000}, True), hall
+
+
+async def test_outcomes_kept_before_the_cash_index_still_stand(fleet) -> None:  # noqa: F811
+    """A store whose case records were kept before they carried their id and cash: opening it fills
+    both in, and a second outcome of a payment's cash (and of a claim's) is still refused."""
+    ref, net = fleet
+    k = net.enrol(SimKiosk("K-O4", "H-O"))
+    one = await flagged(net, k)
+    case, claim, first = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    claimed = {"kind": "claim", "txn": None, "account": ZHANG, "amount": 5000, "claimed_at": ago(minutes=1)}
+    payload, token = k.batch([paid(one, "flagged"), opened(1, case, 1, one["txn"]),
+                              step(2, case, 1, "refund", "resolved", refund(one["txn"], first)),
+                              step(3, claim, 2, "opened", "open", claimed),
+                              step(4, claim, 2, "writeoff", "resolved", {**writeoff(one["txn"]), "txn": None})])
+    assert (await net.post(k, "v1/batches", payload, token))[0] == 200
+    with ref.store.transaction() as sql:
+        filed = sql.rows("SELECT record_id, cash FROM batch_records WHERE kind = 'case' ORDER BY idx")
+        sql.run("UPDATE batch_records SET record_id = NULL, cash = NULL")  # as a store from before kept them
+        upgrade(sql)  # what opening the store does
+        assert sql.rows("SELECT record_id, cash FROM batch_records WHERE kind = 'case' ORDER BY idx") == filed
+    assert filed == [{"record_id": 1, "cash": one["txn"]}, {"record_id": 2, "cash": one["txn"]},
+                     {"record_id": 3, "cash": f"claim:{claim}"}, {"record_id": 4, "cash": f"claim:{claim}"}]
+
+    other = str(uuid.uuid4())
+    status, answer = await refused_batch(net, k, [opened(5, other, 3, one["txn"]),
+                                            step(6, other, 3, "writeoff", "resolved", writeoff(one["txn"]))])
+    assert status == 400 and f"payment {one['txn']}" in answer["detail"] and f"refund {first}" in answer["detail"]
+    status, answer = await refused_batch(net, k, [step(5, claim, 2, "refund", "resolved",
+                                                       {**refund(one["txn"]), "txn": None})])
+    assert status == 400 and f"claim case {claim}" in answer["detail"], answer
+    payload, token = k.batch([step(2, case, 1, "refund", "resolved", refund(one["txn"], first))])  # a repeat
+    assert (await net.post(k, "v1/batches", payload, token))[0] == 200
