@@ -7,7 +7,7 @@ speaks on ALSA's null device through aplay, paced as heard, and keeps each annou
 times (note counted, announcement started) in its [voice] record directory; the clips come
 from the checkout's cache (var/voice-cache, rendered once). Goal: p99 under 1.5 s.
 Run from the repository root, in its venv (`make test` builds it):
-.venv/bin/python -m bench.voice_latency [PAYMENTS] [NOTES] [--gap SECONDS]
+.venv/bin/python -m bench.voice_latency [PAYMENTS] [NOTES] [--gap SECONDS] [--rate WPM]
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from bench.throughput import ACCOUNT, open_page
 NOTE_VALUES = (10000, 5000, 2000, 1000, 500)
 
 
-def voice_config(record: Path) -> str:
+def voice_config(record: Path, rate: int | None) -> str:
     return f"""
 [voice]
 cache = "{ROOT / 'var' / 'voice-cache'}"
 device = "null"
 record = "{record}"
-"""
+""" + (f"rate = {rate}\n" if rate else "")
 
 
 async def payments(page: Any, emulator: Any, count: int, notes: int, gap: float, record: Path) -> None:
@@ -77,14 +77,20 @@ def figures(name: str, said: list[dict[str, Any]]) -> None:
     print(f"  {name}: {len(notes)} note announcements, counted -> started median "
           f"{statistics.median(waits) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {waits[-1] * 1000:.0f} ms "
           f"(goal p99 < 1500 ms); {cut} running totals cut short by a newer note, {merged} said with the next")
+    for part, begin, end in (("queue wait", "counted", "dequeued"), ("compose", "dequeued", "composed"),
+                             ("player start", "composed", "started")):
+        spans = sorted(a[end] - a[begin] for a in notes)
+        print(f"    {part}: median {statistics.median(spans) * 1000:.0f} ms, "
+              f"p99 {spans[min(len(spans) - 1, int(len(spans) * 0.99))] * 1000:.0f} ms")
 
 
-async def main(count: int, notes: int, gap: float, verbose: bool = False) -> None:
-    print(f"$ python -m bench.voice_latency {count} {notes} --gap {gap:g}   (load: {os.getloadavg()[0]:.2f})")
+async def main(count: int, notes: int, gap: float, verbose: bool = False, rate: int | None = None) -> None:
+    shown = f" --rate {rate}" if rate else ""
+    print(f"$ python -m bench.voice_latency {count} {notes} --gap {gap:g}{shown}   (load: {os.getloadavg()[0]:.2f})")
     for name, pace in ((f"{gap:g} s between notes", gap), ("notes back to back", 0.0)):
         with tempfile.TemporaryDirectory() as tmp:
             record = Path(tmp) / "heard"
-            async with launched(poll_interval=0.05, extra=voice_config(record)) as bench:
+            async with launched(poll_interval=0.05, extra=voice_config(record, rate)) as bench:
                 page = await open_page(bench)
                 t0 = time.monotonic()
                 await payments(page, bench.validator, count, notes, pace, record)
@@ -101,6 +107,7 @@ if __name__ == "__main__":
     parser.add_argument("payments", nargs="?", type=int, default=8)
     parser.add_argument("notes", nargs="?", type=int, default=5)
     parser.add_argument("--gap", type=float, default=1.0, help="seconds between a note counted and the next")
+    parser.add_argument("--rate", type=int, help="[voice] rate (words per minute) instead of its default")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every announcement")
     args = parser.parse_args()
-    asyncio.run(main(args.payments, args.notes, args.gap, args.verbose))
+    asyncio.run(main(args.payments, args.notes, args.gap, args.verbose, args.rate))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -49,11 +50,11 @@ def test_a_note_announcement_is_its_clips_in_order_and_audible(clips: ClipStore,
 def test_different_amounts_sound_different(clips: ClipStore, tmp_path: Path) -> None:
     one = sox_split(write(tmp_path, "a.wav", clips.compose(phrases.note_accepted((10000,), 10000, "zh-CN"))),
                     tmp_path / "a")
-    two = sox_split(write(tmp_path, "b.wav", clips.compose(phrases.note_accepted((2000,), 12000, "zh-CN"))),
+    two = sox_split(write(tmp_path, "b.wav", clips.compose(phrases.note_accepted((500,), 10500, "zh-CN"))),
                     tmp_path / "b")
-    # 收到 壹佰 元 (the first note is the total)  against  收到 贰拾 元 ，共计 壹佰 贰拾 元
-    assert (len(one), len(two)) == (3, 7)
-    assert abs(sox_stat(one[1])["length"] - sox_stat(two[1])["length"]) > 0.01
+    # 收到 壹佰 元 (the first note is the total)  against  收到 伍 元 ，共计 壹佰 零 伍 元
+    assert (len(one), len(two)) == (3, 8)
+    assert abs(sox_stat(one[1])["length"] - sox_stat(two[1])["length"]) > 0.05  # 壹佰 is two syllables, 伍 one
 
 
 def test_volume_scales_the_sound(clips: ClipStore, tmp_path: Path) -> None:
@@ -71,7 +72,7 @@ class HeldOutput:
         self.release = asyncio.Event()
         self.playing = asyncio.Event()
 
-    async def play(self, segments: list[bytes], cut_from: int, cut: asyncio.Event) -> Played:
+    async def play(self, segments: list[bytes], cut_at: frozenset[int], cut: asyncio.Event) -> Played:
         self.playing.set()
         await self.release.wait()
         return Played(0.0, len(segments))
@@ -110,16 +111,16 @@ async def test_the_announcer_says_notes_returns_and_the_result_in_order(clips: C
 
 
 class StepOutput:
-    """A speaker that plays one announcement per release, and honours a cut set meanwhile."""
+    """A speaker that plays one announcement per release, and stops at its first cut point if cut meanwhile."""
 
     def __init__(self) -> None:
         self.release = asyncio.Semaphore(0)
         self.started = asyncio.Semaphore(0)
 
-    async def play(self, segments: list[bytes], cut_from: int, cut: asyncio.Event) -> Played:
+    async def play(self, segments: list[bytes], cut_at: frozenset[int], cut: asyncio.Event) -> Played:
         self.started.release()
         await self.release.acquire()
-        return Played(0.0, cut_from if cut.is_set() else len(segments))
+        return Played(0.0, min(cut_at) if cut.is_set() and cut_at else len(segments))
 
 
 async def test_a_newer_note_cuts_the_running_total_short(clips: ClipStore, tmp_path: Path) -> None:
@@ -148,12 +149,89 @@ async def test_a_newer_note_cuts_the_running_total_short(clips: ClipStore, tmp_p
     ]
 
 
+async def test_a_newer_note_moves_the_notes_not_yet_said_into_its_announcement(clips: ClipStore,
+                                                                              tmp_path: Path) -> None:
+    output = StepOutput()
+    announcer = Announcer(clips, output, Recorder(tmp_path / "rec"))
+    task = asyncio.create_task(announcer.run())
+    cash = {"state": "payment_cash_waiting", "locale": "zh-CN", "result": None}
+    try:
+        announcer.observe({**cash, "notes": [10000], "total": 10000})
+        await asyncio.wait_for(output.started.acquire(), 30)  # 收到壹佰元 is heard
+        announcer.observe({**cash, "notes": [10000, 2000], "total": 12000})
+        announcer.observe({**cash, "notes": [10000, 2000, 500], "total": 12500})
+        output.release.release()
+        await asyncio.wait_for(output.started.acquire(), 30)  # 收到贰拾元、伍元，共计… is heard
+        announcer.observe({**cash, "notes": [10000, 2000, 500, 5000], "total": 17500})
+        output.release.release()  # it stops after 贰拾元: 伍元 had not begun
+        await asyncio.wait_for(output.started.acquire(), 30)
+        output.release.release()
+        await asyncio.wait_for(announcer.quiet.wait(), 30)
+    finally:
+        task.cancel()
+    heard = [json.loads(line) for line in (tmp_path / "rec" / "announcements.jsonl").read_text().splitlines()]
+    # every note said once, in the order counted, and the last total is the payment's
+    assert [h["text"] for h in heard] == ["收到壹佰元", "收到贰拾元", "收到伍元、伍拾元，共计壹佰柒拾伍元"]
+    for h in heard:  # the sound kept is those clips, audible
+        sound = tmp_path / "rec" / h["file"]
+        assert sox_stat(sound)["rms"] > 0.03
+        assert len(sox_split(sound, tmp_path / h["file"])) == len([c for c in h["clips"] if c])
+
+
+async def test_the_next_customers_note_never_cuts_or_joins_the_last_payments_words(clips: ClipStore,
+                                                                                tmp_path: Path) -> None:
+    output = StepOutput()
+    announcer = Announcer(clips, output, Recorder(tmp_path / "rec"))
+    task = asyncio.create_task(announcer.run())
+    cash = {"state": "payment_cash_waiting", "locale": "zh-CN", "result": None}
+    done = {"state": "payment_done", "result": {"txn": "t-1", "status": "credited", "amount": 12000}}
+    try:
+        announcer.observe({**cash, "notes": [10000], "total": 10000})
+        await asyncio.wait_for(output.started.acquire(), 30)
+        announcer.observe({**cash, "notes": [10000, 2000], "total": 12000})
+        output.release.release()
+        await asyncio.wait_for(output.started.acquire(), 30)  # 收到贰拾元，共计壹佰贰拾元 is heard
+        announcer.observe({**cash, **done, "notes": [10000, 2000], "total": 12000})
+        announcer.observe({**cash, "notes": [], "total": 0})  # the next customer pays
+        announcer.observe({**cash, "notes": [5000], "total": 5000})
+        for _ in range(2):  # the result, then the next customer's note
+            output.release.release()
+            await asyncio.wait_for(output.started.acquire(), 30)
+        output.release.release()
+        await asyncio.wait_for(announcer.quiet.wait(), 30)
+    finally:
+        task.cancel()
+    heard = [json.loads(line) for line in (tmp_path / "rec" / "announcements.jsonl").read_text().splitlines()]
+    assert [h["text"] for h in heard] == [
+        "收到壹佰元", "收到贰拾元，共计壹佰贰拾元", "缴费成功，共计壹佰贰拾元，谢谢", "收到伍拾元"]
+
+
 async def test_the_alsa_output_plays_up_to_the_cut(clips: ClipStore) -> None:
-    segments = clips.segments(phrases.note_accepted((2000,), 12000, "zh-CN"))
     said = phrases.note_accepted((2000,), 12000, "zh-CN")
-    speaker = AlsaOutput("null")  # ALSA's null device: aplay runs, nothing is heard
+    segments = clips.segments(said)
+    speaker = AlsaOutput("null")  # ALSA's null device: the stream opens, nothing is heard
     cut = asyncio.Event()
-    whole = await speaker.play(segments, said.cut_from, cut)
+    whole = await speaker.play(segments, said.cut_at, cut)
     cut.set()
-    short = await speaker.play(segments, said.cut_from, cut)
+    short = await speaker.play(segments, said.cut_at, cut)
     assert (whole.segments, short.segments) == (len(segments), 3)
+    # a list of notes stops after the note being said: 收到贰拾元 | 、伍元，共计…
+    listed = phrases.note_accepted((2000, 500), 12500, "zh-CN")
+    short = await speaker.play(clips.segments(listed), listed.cut_at, cut)
+    assert listed.said(short.segments).text == "收到贰拾元"
+    assert listed.notes_said(short.segments) == 1
+
+
+async def test_a_kiosk_without_its_sound_device_warns_once_and_goes_on(clips: ClipStore,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    said = phrases.note_returned(None, "zh-CN")
+    segments = clips.segments(said)
+    speaker = AlsaOutput("kioskd-no-such-device")
+    cut = asyncio.Event()
+    with caplog.at_level(logging.WARNING, logger="kioskd.customer.voice.output"):
+        first = await speaker.play(segments, said.cut_at, cut)
+        second = await speaker.play(segments, said.cut_at, cut)
+    # each announcement is still paced as heard (the next never starts early), and the log says it once
+    assert (first.segments, second.segments) == (len(segments), len(segments))
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "kioskd-no-such-device" in warnings[0], warnings

@@ -1,4 +1,4 @@
-"""Where announcements are heard: the kiosk's ALSA output (aplay), and an optional record directory."""
+"""Where announcements are heard: the kiosk's ALSA output (a stream kept open), and an optional record directory."""
 
 from __future__ import annotations
 
@@ -6,18 +6,19 @@ import asyncio
 import contextlib
 import json
 import logging
-import shutil
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kioskd.customer.voice import pcm
+from kioskd.customer.voice.alsa import AlsaError, PcmStream
 
 log = logging.getLogger(__name__)
 
-PLAYER = "aplay"  # alsa-utils
-LEAD = 0.25  # seconds of sound written ahead of what is heard: how late a cut can take effect
+LEAD = 0.25  # seconds of sound handed over ahead of what is heard (the device's buffer): how late a cut can land
 
 
 @dataclass(frozen=True)
@@ -29,42 +30,44 @@ class Played:
 
 
 class AlsaOutput:
-    """Plays raw PCM on an ALSA device through aplay, fed in step with what is heard."""
+    """Plays raw PCM on an ALSA device through one stream, opened at the first announcement and kept.
+
+    A process per announcement (aplay) cost its start (a few ms, over 100 ms on a busy
+    machine) and the device's opening before every announcement; the stream costs neither.
+    """
 
     def __init__(self, device: str) -> None:
         self.device = device
+        self._stream: PcmStream | None = None
+        # the stream's calls block until the device takes the sound: one thread runs them, in order
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voice")
         self._warned = False
 
-    async def play(self, segments: list[bytes], cut_from: int, cut: asyncio.Event) -> Played:
-        """Play the segments in order; from segment `cut_from` on, stop once `cut` is set.
+    async def play(self, segments: list[bytes], cut_at: frozenset[int], cut: asyncio.Event) -> Played:
+        """Play the segments in order; before a segment in `cut_at`, stop once `cut` is set.
 
-        Paced as heard even when the player fails (no sound card): what is recorded and when
+        Paced as heard even when the device fails (no sound card): what is recorded and when
         the next announcement starts do not depend on the device.
         """
-        proc = await self._start_player()
+        if self._stream is None:
+            self._stream = await self._call(lambda: PcmStream(self.device, buffer=LEAD)) or None
         began, t0 = time.time(), time.monotonic()
         written = 0.0  # seconds of sound handed over
         count = 0
-        try:
-            for index, segment in enumerate(segments):
-                ahead = written - (time.monotonic() - t0)
-                if index >= cut_from:
-                    if ahead > LEAD:
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(cut.wait(), ahead - LEAD)
-                    if cut.is_set():
-                        break
-                elif ahead > LEAD:
-                    await asyncio.sleep(ahead - LEAD)
-                proc = await self._feed(proc, segment)
-                written += pcm.seconds(segment)
-                count += 1
-            await self._finish(proc)
-        except BaseException:
-            if proc is not None and proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-            raise
+        for index, segment in enumerate(segments):
+            ahead = written - (time.monotonic() - t0)
+            if index in cut_at:
+                if ahead > LEAD:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(cut.wait(), ahead - LEAD)
+                if cut.is_set():
+                    break
+            elif ahead > LEAD:
+                await asyncio.sleep(ahead - LEAD)
+            await self._use(PcmStream.write, segment)
+            written += pcm.seconds(segment)
+            count += 1
+        await self._use(PcmStream.drain)
         # the speaker is busy until the last segment is heard, even where a device (ALSA's null)
         # takes the data faster: the next announcement never talks over this one
         left = written - (time.monotonic() - t0)
@@ -72,39 +75,24 @@ class AlsaOutput:
             await asyncio.sleep(left)
         return Played(began, count)
 
-    async def _start_player(self) -> asyncio.subprocess.Process | None:
-        exe = shutil.which(PLAYER)
-        if exe is None:
-            self._warn(f"{PLAYER} is not installed (Debian package alsa-utils)")
-            return None
-        return await asyncio.create_subprocess_exec(
-            exe, "-q", "-D", self.device, "-t", "raw", "-f", "S16_LE", "-c", "1", "-r", str(pcm.RATE), "-",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-        )
-
-    async def _feed(self, proc: asyncio.subprocess.Process | None, data: bytes) -> asyncio.subprocess.Process | None:
-        """Hand data to the player; None from the moment it stopped taking it."""
-        if proc is None or proc.stdin is None:
-            return None
-        try:
-            proc.stdin.write(data)
-            await proc.stdin.drain()
-        except (BrokenPipeError, ConnectionResetError):
-            await self._finish(proc)
-            return None
-        return proc
-
-    async def _finish(self, proc: asyncio.subprocess.Process | None) -> None:
-        if proc is None:
+    async def _use(self, action: Callable[..., None], *args: Any) -> None:
+        """Run an action on the open stream; a failing stream is closed (opened again next time)."""
+        stream = self._stream
+        if stream is None:
             return
-        assert proc.stdin is not None and proc.stderr is not None
-        if not proc.stdin.is_closing():
-            proc.stdin.close()
-        err = await proc.stderr.read()
-        if await proc.wait() != 0:
-            self._warn(f"{PLAYER} -D {self.device} failed: {err.decode(errors='replace').strip()[-200:]}")
-        else:
-            self._warned = False
+        if await self._call(lambda: action(stream, *args)) is False:
+            self._stream = None
+            await asyncio.get_running_loop().run_in_executor(self._thread, stream.close)
+
+    async def _call(self, action: Callable[[], Any]) -> Any:
+        """The action's result on the stream's thread; False (warned once) when ALSA refuses."""
+        try:
+            done = await asyncio.get_running_loop().run_in_executor(self._thread, action)
+        except AlsaError as err:
+            self._warn(str(err))
+            return False
+        self._warned = False
+        return done
 
     def _warn(self, problem: str) -> None:
         # once until it works again: a kiosk without speakers must not fill the log

@@ -36,6 +36,7 @@ _PHRASES: dict[str, tuple[str, str, str]] = {
 }
 _EN_PAUSE = Word(".", "")
 _LIST = {"zh-CN": Word("、", ""), "en": Word(",", "")}  # between the notes of one announcement
+LIST_WORDS = frozenset(_LIST.values())
 PAUSE_WORDS = frozenset({PAUSE, _EN_PAUSE})  # the pause before a phrase (not the list's comma)
 
 
@@ -52,14 +53,27 @@ class Announcement:
         return Announcement(self.kind, self.locale, self.words[:count])
 
     @property
-    def cut_from(self) -> int:
-        """Words from here on may be left unsaid when a newer note's announcement is waiting.
+    def cut_at(self) -> frozenset[int]:
+        """Words before which the announcement may stop when a newer note's announcement waits.
 
-        That is a note announcement's running total: the next one says the newer total.
+        In a note announcement: before each further note of its list (the notes not yet said
+        move to the newer announcement) and anywhere in its running total (the newer one says
+        the newer total). A note's own words, once begun, are always said to the end.
         """
-        if self.kind == "note" and PAUSE_WORDS & set(self.words):
-            return next(i for i, w in enumerate(self.words) if w in PAUSE_WORDS)
-        return len(self.words)
+        if self.kind != "note":
+            return frozenset()
+        listed = {i for i, w in enumerate(self.words) if w in LIST_WORDS}
+        return frozenset(listed | set(range(self._total_from, len(self.words))))
+
+    def notes_said(self, count: int) -> int:
+        """How many of a note announcement's notes were said in full by its first `count` words."""
+        ends = [i for i, w in enumerate(self.words[:self._total_from]) if w in LIST_WORDS] + [self._total_from]
+        return sum(1 for end in ends if end <= count)
+
+    @property
+    def _total_from(self) -> int:
+        """Where a note announcement's running total begins (the pause before it), else its end."""
+        return next((i for i, w in enumerate(self.words) if w in PAUSE_WORDS), len(self.words))
 
     @property
     def text(self) -> str:
