@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kioskd.config import VoiceConfig
 from kioskd.customer.voice.clips import ClipStore
 from tests.conftest import VOICE_TOOLS
 
@@ -20,7 +21,8 @@ needs_voice = pytest.mark.skipif(bool(MISSING), reason=f"Debian packages espeak-
 
 @pytest.fixture(scope="session")
 def clips() -> ClipStore:
-    store = ClipStore(SHARED_CACHE, volume=80, rate=175)
+    defaults = VoiceConfig()  # the clips a kiosk renders by default
+    store = ClipStore(SHARED_CACHE, volume=defaults.volume, rate=defaults.rate)
     store.build()
     return store
 

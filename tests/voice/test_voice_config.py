@@ -16,7 +16,7 @@ from tests.test_config import MINIMAL, write
 
 def test_voice_is_on_by_default_at_80_percent(tmp_path: Path) -> None:
     c = config.load(write(tmp_path, MINIMAL))
-    assert (c.voice.enabled, c.voice.volume, c.voice.rate, c.voice.device) == (True, 80, 175, "default")
+    assert (c.voice.enabled, c.voice.volume, c.voice.rate, c.voice.device) == (True, 80, 225, "default")
     announcer = announcer_from(c)
     assert announcer is not None and announcer.clips.directory == Path("/var/lib/kioskd/voice")
     off = config.load(write(tmp_path, MINIMAL + "[voice]\nenabled = false\n"))

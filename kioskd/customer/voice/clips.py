@@ -50,7 +50,7 @@ def engine_version(engine: str = ENGINE) -> str:
 class ClipStore:
     """The cached clips of one cache directory, loaded on demand and kept at the set volume."""
 
-    def __init__(self, directory: Path, *, volume: int = 80, rate: int = 175, engine: str = ENGINE) -> None:
+    def __init__(self, directory: Path, *, volume: int = 80, rate: int = 225, engine: str = ENGINE) -> None:
         self.directory = Path(directory)
         self.volume, self.rate, self.engine = volume, rate, engine
         self._version: str | None = None
