@@ -3,7 +3,7 @@
 A customer page pays PAYMENTS bills of NOTES notes each. Each note goes in GAP seconds
 after the previous one was counted (a brisk customer; a real validator takes 1-2 s more
 to draw a note in), then once more with no gap at all (notes back to back). The daemon
-speaks on ALSA's null device through aplay, paced as heard, and keeps each announcement's
+speaks on ALSA's null device (its stream kept open), paced as heard, and keeps each announcement's
 times (note counted, announcement started) in its [voice] record directory; the clips come
 from the checkout's cache (var/voice-cache, rendered once). Goal: p99 under 1.5 s.
 Run from the repository root, in its venv (`make test` builds it):

@@ -234,7 +234,7 @@ class VoiceConfig:
     enabled: bool = True
     volume: int = field(default=80, metadata={"min": 0, "max": 100})  # percent of full scale
     rate: int = field(default=225, metadata={"min": 80, "max": 400})  # words per minute (espeak-ng -s)
-    device: str = "default"  # ALSA PCM for aplay -D; "" plays nowhere (record only)
+    device: str = "default"  # ALSA PCM (aplay -L lists them); "" plays nowhere (record only)
     cache: str = ""  # rendered clips; "" = <storage.path>/voice
     record: str = ""  # also keep each announcement as WAV + a JSON line here; "" = not kept
 

@@ -17,7 +17,7 @@ settings.register_profile("kioskd", deadline=None, suppress_health_check=[Health
 settings.load_profile("kioskd")
 
 CHROMIUM = "/usr/bin/chromium"
-VOICE_TOOLS = ("espeak-ng", "sox", "soxi", "aplay")  # Debian: espeak-ng, sox, alsa-utils
+VOICE_TOOLS = ("espeak-ng", "sox", "soxi", "aplay")  # Debian: espeak-ng, sox, alsa-utils (with libasound, which plays)
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")  # Playwright drives Debian's chromium
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 from ctypes import CFUNCTYPE, POINTER, c_char_p, c_int, c_long, c_uint, c_ulong, c_void_p
+from typing import Any
 
 from kioskd.customer.voice import pcm
 
@@ -20,8 +21,8 @@ class AlsaError(OSError):
     """libasound is missing, or the device cannot be opened or written."""
 
 
-# libasound prints its own errors to stderr; ours say the same once, in the log
-_QUIET = CFUNCTYPE(None, c_char_p, c_int, c_char_p, c_int, c_char_p)(lambda *_: None)
+_ERROR_HANDLER = CFUNCTYPE(None, c_char_p, c_int, c_char_p, c_int, c_char_p)
+_quiet: list[Any] = []  # the handler, kept alive as long as libasound may call it
 
 
 def _library() -> ctypes.CDLL:
@@ -41,8 +42,16 @@ def _library() -> ctypes.CDLL:
     lib.snd_pcm_recover.argtypes = [c_void_p, c_int, c_int]
     for call in ("snd_pcm_drain", "snd_pcm_prepare", "snd_pcm_close"):
         getattr(lib, call).argtypes = [c_void_p]
-    lib.snd_lib_error_set_handler.argtypes = [c_void_p]
-    lib.snd_lib_error_set_handler(ctypes.cast(_QUIET, c_void_p))
+    if not _quiet:
+        # libasound prints its own errors to stderr on every failed open; ours say it once, in
+        # the log. A callback needs libffi's trampoline: where the sandbox refuses one, it prints.
+        try:
+            _quiet.append(_ERROR_HANDLER(lambda *_: None))
+        except (MemoryError, OSError):
+            _quiet.append(None)
+        else:
+            lib.snd_lib_error_set_handler.argtypes = [c_void_p]
+            lib.snd_lib_error_set_handler(ctypes.cast(_quiet[0], c_void_p))
     return lib
 
 
