@@ -232,7 +232,7 @@ class Daemon:
         )
         self.spawn(self.daily_close.run(), "daily-close")
         await self._start_control()
-        self.staff_page = await start_staff_page(c.staff_page, Handlers(self))
+        self.staff_page = await start_staff_page(c.staff_page, Handlers(self), c.kiosk.tz)
         if self.staff_page is not None:
             self.on_stop("staff page", self.staff_page.stop)
 

@@ -70,7 +70,7 @@ async def running_page(tmp_path: Path, **sections: dict[str, Any]) -> AsyncItera
         model=SimpleNamespace(state="service_idle", problems={}, notices=set()), door=None,
         client=SimpleNamespace(last_contact="2024-05-01T08:00:00Z"),
     )
-    page = StaffPage(Handlers(daemon), token=TOKEN, host="127.0.0.1", port=0)
+    page = StaffPage(Handlers(daemon), token=TOKEN, host="127.0.0.1", port=0, tz=config.kiosk.tz)
     await page.start()
     running = Page(page, daemon)
     try:

@@ -16,7 +16,8 @@ from .conftest import running_page
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "artifacts" / "screens" / "staff"
-PHONE_TZ = "Asia/Shanghai"
+KIOSK_TZ = "Asia/Shanghai"  # the kiosk's [kiosk] tz: the page's times read as its clock does
+PHONE_TZ = "America/Los_Angeles"  # a phone set to another zone (a visiting engineer's) is not asked
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
@@ -38,9 +39,9 @@ async def test_a_lockout_ending_on_another_day_names_the_date(tmp_path: Path, la
                 await page.get_by_test_id("login-button").click()
                 await expect(page.get_by_test_id("login-error")).to_contain_text(told)
             [row] = [m for m in await staff_page.daemon.ledger.staff_list() if m.id == "2002"]
-            assert row.locked_until
-            ends = datetime.fromisoformat(row.locked_until.replace("Z", "+00:00")).astimezone(ZoneInfo(PHONE_TZ))
-            assert ends.date() - datetime.now(ZoneInfo(PHONE_TZ)).date() >= timedelta(days=1)
+            assert row.locked_until and staff_page.daemon.config.kiosk.tz == KIOSK_TZ
+            ends = datetime.fromisoformat(row.locked_until.replace("Z", "+00:00")).astimezone(ZoneInfo(KIOSK_TZ))
+            assert ends.date() - datetime.now(ZoneInfo(KIOSK_TZ)).date() >= timedelta(days=1)
             words = {"zh-CN": f"该工号已锁定，请于 {ends:%Y-%m-%d %H:%M} 后再试",
                      "en": f"This staff ID is locked until {ends:%Y-%m-%d %H:%M}"}[lang]
             await expect(page.get_by_test_id("login-error")).to_have_text(words)

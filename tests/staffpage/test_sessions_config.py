@@ -96,4 +96,4 @@ def test_the_page_needs_no_token_and_a_sixteen_character_one_is_an_emergency_log
 
 
 async def test_disabled_page_is_not_started() -> None:
-    assert await start_staff_page(cfg.StaffPageConfig(), handlers=SimpleNamespace()) is None
+    assert await start_staff_page(cfg.StaffPageConfig(), handlers=SimpleNamespace(), tz="Asia/Shanghai") is None

@@ -60,7 +60,7 @@ class Handlers:
 @pytest.fixture
 async def https_page(tmp_path: Path) -> AsyncIterator[tuple[StaffPage, ssl.SSLContext]]:
     cert, key = self_signed(tmp_path)
-    page = StaffPage(Handlers(), token=TOKEN, port=0, tls=server_tls(str(cert), str(key)))
+    page = StaffPage(Handlers(), token=TOKEN, port=0, tls=server_tls(str(cert), str(key)), tz="Asia/Shanghai")
     await page.start()
     trust = ssl.create_default_context(cafile=str(cert))  # the staff PC trusts this certificate
     try:
@@ -116,12 +116,13 @@ async def test_a_certificate_that_does_not_load_leaves_the_page_off(tmp_path: Pa
     config = SimpleNamespace(staff_page=SimpleNamespace(enabled=True, listen="127.0.0.1", port=0, token=TOKEN,
                                                         tls_cert=str(cert), tls_key=str(key)))
     with caplog.at_level(logging.ERROR, logger="kioskd.hall.page"):
-        assert await start_staff_page(config.staff_page, Handlers()) is None
+        assert await start_staff_page(config.staff_page, Handlers(), "Asia/Shanghai") is None
     assert "cannot be used" in caplog.text and str(key) in caplog.text
 
 
 async def test_a_page_on_all_addresses_answers_the_names_staff_use_and_no_other() -> None:
-    page = StaffPage(Handlers(), token=TOKEN, host="0.0.0.0", port=0, names=("kiosk-07.hall.lan", "fd00::57"))
+    page = StaffPage(Handlers(), token=TOKEN, host="0.0.0.0", port=0, names=("kiosk-07.hall.lan", "fd00::57"),
+                      tz="Asia/Shanghai")
     await page.start()
     port = page.url.rsplit(":", 1)[1].strip("/")
     try:

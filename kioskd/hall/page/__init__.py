@@ -22,7 +22,7 @@ def server_tls(cert: str, key: str) -> ssl.SSLContext:
     return context
 
 
-async def start_staff_page(c: StaffPageConfig, handlers: StaffHandlers) -> StaffPage | None:
+async def start_staff_page(c: StaffPageConfig, handlers: StaffHandlers, tz: str) -> StaffPage | None:
     """Start the page when [staff_page] enables it; None otherwise (or when it cannot start)."""
     if not c.enabled:
         return None
@@ -37,7 +37,7 @@ async def start_staff_page(c: StaffPageConfig, handlers: StaffHandlers) -> Staff
                     "(set staff_page.tls_cert and tls_key)", c.listen)
     if c.token:
         log.warning("staff page: the emergency token is set; each log-in with it is audited and alerted")
-    page = StaffPage(handlers, token=c.token, host=c.listen, port=c.port, tls=tls, names=c.names)
+    page = StaffPage(handlers, token=c.token, host=c.listen, port=c.port, tls=tls, names=c.names, tz=tz)
     try:
         await page.start()
     except OSError as err:

@@ -68,8 +68,9 @@ class StaffPage:
 
     def __init__(self, handlers: StaffHandlers, *, token: str = "", host: str = "127.0.0.1", port: int = 8081,
                  sessions: Sessions[Person] | None = None, limiter: LoginLimiter | None = None,
-                 tls: ssl.SSLContext | None = None, names: tuple[str, ...] = ()) -> None:
+                 tls: ssl.SSLContext | None = None, names: tuple[str, ...] = (), tz: str) -> None:
         self._handlers = handlers
+        self._tz = tz  # the kiosk's time zone: a lock-out's end before log-in reads as its clock does
         self._token = token.encode()  # empty: no emergency login
         self._host, self._port = host, port
         self.sessions: Sessions[Person] = sessions or Sessions()
@@ -185,7 +186,7 @@ class StaffPage:
         if isinstance(found, Refusal):
             log.warning("staff page: log-in as %s from %s refused: %s", staff, client, found.reason)
             return web.json_response({"error": found.reason, "tries_left": found.tries_left,
-                                      "locked_until": found.locked_until}, status=401)
+                                      "locked_until": found.locked_until, "tz": self._tz}, status=401)
         log.info("staff page: %s (%s) logged in from %s", found.label, found.role, client)
         return found
 

@@ -11,7 +11,7 @@ const TEXT = {
     login_errors: {
       unknown: () => "工号或密码错误",
       bad_secret: (b) => `工号或密码错误，还可再试 ${b.tries_left} 次`,
-      locked: (b) => `该工号已锁定，请于 ${lockEnd(b.locked_until)} 后再试`,
+      locked: (b) => `该工号已锁定，请于 ${lockEnd(b.locked_until, b.tz)} 后再试`,
       disabled: () => "该工号已停用",
       missing: () => "请输入工号和密码",
       bad_token: () => "应急口令错误",
@@ -76,7 +76,7 @@ const TEXT = {
     login_errors: {
       unknown: () => "Wrong staff ID or password",
       bad_secret: (b) => `Wrong staff ID or password, ${b.tries_left} tries left`,
-      locked: (b) => `This staff ID is locked until ${lockEnd(b.locked_until)}`,
+      locked: (b) => `This staff ID is locked until ${lockEnd(b.locked_until, b.tz)}`,
       disabled: () => "This staff ID is disabled",
       missing: () => "Type your staff ID and password",
       bad_token: () => "Wrong emergency token",

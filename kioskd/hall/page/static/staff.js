@@ -43,9 +43,11 @@ function money(fen, currency = "CNY") {
   return `${sign}${symbol}${whole}.${String(abs % 100).padStart(2, "0")}`;
 }
 
-// Times are shown as the kiosk's clock reads them (its time zone), whatever the phone's.
-function zone() {
-  return last && last.status.tz ? { timeZone: last.status.tz } : {};
+// Times are shown as the kiosk's clock reads them (its time zone), whatever the phone's; before
+// log-in the page has no status yet, and the answer that needs a time names the zone (`tz`).
+function zone(tz) {
+  const kiosk = tz || (last && last.status.tz);
+  return kiosk ? { timeZone: kiosk } : {};
 }
 
 function when(iso) {
@@ -54,17 +56,17 @@ function when(iso) {
   return isNaN(d) ? iso : d.toLocaleString(lang, { hour12: false, ...zone() });
 }
 
-function clock(iso) {
+function clock(iso, tz) {
   const d = new Date(iso);
-  return isNaN(d) ? iso : d.toLocaleTimeString(lang, { hour12: false, hour: "2-digit", minute: "2-digit", ...zone() });
+  return isNaN(d) ? iso : d.toLocaleTimeString(lang, { hour12: false, hour: "2-digit", minute: "2-digit", ...zone(tz) });
 }
 
-// When a lock-out ends: the time alone today, with the date (2026-12-04 10:15) on another day.
-function lockEnd(iso) {
+// When a lock-out ends (in the kiosk's zone `tz`): the time alone today, with the date (2026-12-04 10:15) on another day.
+function lockEnd(iso, tz) {
   const d = new Date(iso);
   if (isNaN(d)) return iso;
-  const day = (x) => x.toLocaleDateString("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", ...zone() });
-  return day(d) === day(new Date()) ? clock(iso) : `${day(d)} ${clock(iso)}`;
+  const day = (x) => x.toLocaleDateString("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", ...zone(tz) });
+  return day(d) === day(new Date()) ? clock(iso, tz) : `${day(d)} ${clock(iso, tz)}`;
 }
 
 // Dates and times typed as the kiosk's clock reads them, the same in both languages (2026-12-03, 09:30).
