@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kioskd.control.server import ControlError
-from kioskd.hall.reports import day_bounds
+from kioskd.hall.paid_figures import day_bounds
 from kioskd.system.clock import wall_now
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

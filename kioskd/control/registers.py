@@ -17,6 +17,7 @@ from kioskd.control.server import ControlError, NotPermitted
 from kioskd.custody.handover import handover_lines
 from kioskd.hall.accounts import ACTIONS, NotAllowed, Refusal, require_role
 from kioskd.hall.export import PAYMENT_COLUMNS, payment_rows
+from kioskd.hall.paid_figures import TOOK_CASH, day_bounds
 from kioskd.hall.range_report import month_of, range_report, week_of
 from kioskd.hall.registers.differences import RegisterError, month_bounds
 from kioskd.hall.registers.entrywords import entry_words
@@ -28,7 +29,6 @@ from kioskd.hall.registers.paper import (
     patrol_lines,
     worklog_lines,
 )
-from kioskd.hall.reports import TOOK_CASH, day_bounds
 
 if TYPE_CHECKING:
     from kioskd.config import Config

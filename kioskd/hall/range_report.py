@@ -3,15 +3,13 @@ and the range's figures: average, by note, by status, by hour, cases, difference
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from kioskd.customer.receipts.layout import format_money
 from kioskd.hall.cases.report import case_lines
+from kioskd.hall.paid_figures import paid_figures
 from kioskd.hall.registers.figures import register_figures, register_lines
-from kioskd.hall.reports import TOOK_CASH, day_bounds
 
 if TYPE_CHECKING:
     from kioskd.ledger import Ledger
@@ -53,35 +51,14 @@ def range_problem(first: date, last: date) -> str | None:
 async def range_report(ledger: Ledger, first: date, last: date, *, tz: str, kiosk: str,
                        currency: str, period: str = "range") -> dict[str, Any]:
     """The local days first..last (inclusive): per day count and total, by note and by status."""
-    since, until = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
-    txns = await ledger.transactions(since=since, until=until, states=TOOK_CASH, by="ended")
-    zone = ZoneInfo(tz)
-    days = {(first + timedelta(days=i)).isoformat(): {"count": 0, "total": 0}
-            for i in range((last - first).days + 1)}
-    notes: Counter[int] = Counter()
-    status: dict[str, dict[str, int]] = {}
-    hours: dict[int, dict[str, int]] = {}
-    for t in txns:
-        ended = datetime.fromisoformat(str(t.ended).replace("Z", "+00:00")).astimezone(zone)  # its day
-        day = ended.date().isoformat()
-        h = hours.setdefault(ended.hour, {"count": 0, "total": 0})
-        h["count"] += 1
-        h["total"] += t.amount
-        days[day]["count"] += 1
-        days[day]["total"] += t.amount
-        notes.update(n.value for n in t.notes)
-        s = status.setdefault(t.state, {"count": 0, "total": 0})
-        s["count"] += 1
-        s["total"] += t.amount
-    total = sum(t.amount for t in txns)
+    paid = await paid_figures(ledger, first, last, tz,
+                              days=((first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)))
+    since, until = paid["since"], paid["until"]
     return {
         "kiosk": kiosk, "period": period, "first": first.isoformat(), "last": last.isoformat(), "tz": tz,
-        "currency": currency, "since": since, "until": until, "count": len(txns), "total": total,
-        "average": total // len(txns) if txns else 0,  # integer fen, rounded down
-        "days": days,
-        "by_note": {str(v): {"count": c, "total": v * c} for v, c in sorted(notes.items())},
-        "by_status": {k: status[k] for k in sorted(status)},
-        "by_hour": {f"{h:02d}": hours[h] for h in sorted(hours)},
+        "currency": currency, "since": since, "until": until, "count": paid["count"], "total": paid["total"],
+        "average": paid["average"], "days": paid["days"], "by_note": paid["by_note"],
+        "by_status": paid["by_status"], "by_hour": paid["by_hour"],
         "cases": await ledger.cases.day_figures(since, until),
         "registers": await register_figures(ledger, since, until),
     }

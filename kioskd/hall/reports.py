@@ -4,29 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from backend_api.fields import format_utc
 from drivers.base import ReceiptPrinter
 from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
 from kioskd.customer.receipts.layout import format_money, render_lines, send_when_ready
 from kioskd.hall.cases.report import case_lines
+from kioskd.hall.paid_figures import day_bounds as day_bounds  # where callers have found it
+from kioskd.hall.paid_figures import paid_figures
 from kioskd.hall.registers.figures import register_figures, register_lines
 from kioskd.system.clock import wall_now
 
 if TYPE_CHECKING:
     from kioskd.config import KioskConfig
-    from kioskd.ledger import Ledger, TxnRecord
+    from kioskd.ledger import Ledger
 
 log = logging.getLogger("kioskd.hall.reports")
-
-TOOK_CASH = ("closed", "credited", "pending", "flagged")  # every state of a txn with notes
 
 _TEXT = {
     "zh-CN": {
@@ -47,46 +45,19 @@ _TEXT = {
 }
 
 
-def day_bounds(day: date, tz: str) -> tuple[str, str]:
-    """The local day as UTC [since, until) in the ledger's time format."""
-    zone = ZoneInfo(tz)
-    start = datetime.combine(day, time(0), tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-    return format_utc(start), format_utc(end)
-
-
 async def daily_report(ledger: Ledger, day: date, *, tz: str, kiosk: str, currency: str) -> dict[str, Any]:
     """The figures of one local day: payments, notes, hours, pending/flagged, cash box."""
-    since, until = day_bounds(day, tz)
-    # a payment belongs to the day it ended, as at the backend (docs/spec/registers.md)
-    txns = await ledger.transactions(since=since, until=until, states=TOOK_CASH, by="ended")
-    zone = ZoneInfo(tz)
-    notes: Counter[int] = Counter()
-    hours: dict[int, dict[str, int]] = {}
-    status: dict[str, dict[str, int]] = {}
-    for t in txns:
-        notes.update(n.value for n in t.notes)
-        hour = datetime.fromisoformat(str(t.ended).replace("Z", "+00:00")).astimezone(zone).hour
-        h = hours.setdefault(hour, {"count": 0, "total": 0})
-        h["count"] += 1
-        h["total"] += t.amount
-        s = status.setdefault(t.state, {"count": 0, "total": 0})
-        s["count"] += 1
-        s["total"] += t.amount
-    total = sum(t.amount for t in txns)
+    paid = await paid_figures(ledger, day, day, tz)
+    since, until = paid["since"], paid["until"]
     box = await ledger.counters()
     return {
         "kiosk": kiosk, "date": day.isoformat(), "tz": tz, "since": since, "until": until,
         "currency": currency,
-        "count": len(txns), "total": total,
-        # integer fen, rounded down: money stays integral
-        "average": total // len(txns) if txns else 0,
-        "by_status": {k: status[k] for k in sorted(status)},
-        "by_note": {str(v): {"count": c, "total": v * c} for v, c in sorted(notes.items())},
-        "by_hour": {f"{h:02d}": hours[h] for h in sorted(hours)},
-        "pending": [_brief(t) for t in txns if t.state in ("pending", "closed")],
-        "flagged": [_brief(t) for t in txns if t.state == "flagged"],
-        "box_today": {"notes": sum(notes.values()), "total": sum(v * c for v, c in notes.items())},
+        "count": paid["count"], "total": paid["total"], "average": paid["average"],
+        "by_status": paid["by_status"], "by_note": paid["by_note"], "by_hour": paid["by_hour"],
+        "pending": [b for b in paid["open"] if b["state"] in ("pending", "closed")],
+        "flagged": [b for b in paid["open"] if b["state"] == "flagged"],
+        "box_today": {"notes": paid["notes"], "total": paid["notes_total"]},
         # the customers' optional ratings of the day's payments (满意/一般/不满意)
         "ratings": await ledger.ratings_between(since, until),
         # cases of the day, and the balance of the day's cash: box - refunds == credited + unresolved + written off
@@ -98,11 +69,6 @@ async def daily_report(ledger: Ledger, day: date, *, tz: str, kiosk: str, curren
             "notes": sum(box.values()), "total": sum(v * c for v, c in box.items()),
         },
     }
-
-
-def _brief(t: TxnRecord) -> dict[str, Any]:
-    return {"seq": t.seq, "txn": t.id, "account": t.account, "amount": t.amount, "state": t.state,
-            "started": t.started, "reason": t.reason}
 
 
 def report_lines(report: dict[str, Any], locale: str = "zh-CN") -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
-from kioskd.ledger import schema
+from kioskd.ledger import payfigures, schema
 from kioskd.ledger.audit import AuditStore
 from kioskd.ledger.batchlog import BatchLog
 from kioskd.ledger.casebook import CaseBook
@@ -206,6 +206,10 @@ class Ledger:
     ) -> list[TxnRecord]:
         """Transactions matching all given filters (since <= `by` < until, `by` started or ended), oldest first."""
         return await self._run(self._queries.transactions, account, since, until, amount, states, by)
+
+    async def payment_figures(self, since: str, until: str, states: tuple[str, ...], width: int) -> dict[str, Any]:
+        """Totals of the payments in [since, until) summed by SQLite (payfigures.payment_figures)."""
+        return await self._run(payfigures.payment_figures, self._queries.db, since, until, states, width)
 
     async def pending_money(self) -> int:
         """Fen taken in payments not yet credited (closed or pending): what an outage holds."""

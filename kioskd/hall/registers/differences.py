@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from kioskd.hall.reports import day_bounds
+from kioskd.hall.paid_figures import day_bounds
 from kioskd.ledger import LedgerError
 
 if TYPE_CHECKING:
