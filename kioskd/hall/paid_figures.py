@@ -32,8 +32,9 @@ def day_bounds(day: date, tz: str) -> tuple[str, str]:
 
 def bucket_width(zone: ZoneInfo, first: date, last: date) -> int:
     """How many characters of a UTC time the ledger may group by so each group lies in one local hour."""
-    offsets = {int(datetime.combine(first + timedelta(days=i), time(0), tzinfo=zone).utcoffset().total_seconds())
-               for i in range((last - first).days + 2)}  # each midnight, the day after the last too
+    midnights = (datetime.combine(first + timedelta(days=i), time(0), tzinfo=zone)
+                 for i in range((last - first).days + 2))  # each day's, the day after the last too
+    offsets = {(m.utcoffset() or timedelta()) // timedelta(seconds=1) for m in midnights}
     return next(width for unit, width in _WIDTHS if all(o % unit == 0 for o in offsets))
 
 
