@@ -77,6 +77,9 @@ async def test_sigkill_mid_write_loses_no_committed_note(tmp_path: Path) -> None
     finally:
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
+    # the writer went on committing until the kill landed: count what it said before dying
+    for line in (await proc.stdout.read()).splitlines():
+        reported = int(line.split()[1])
 
     ledger = await Ledger.open(tmp_path, KIOSK)
     assert await ledger.recover() == [txn]
