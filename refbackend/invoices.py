@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import secrets
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from backend_api.jcs import canonicalize
 from refbackend.rules import invoice_refusal
@@ -31,8 +33,11 @@ class InvoiceStore:
         raise NotImplementedError
 
     def issue_invoice(self, kiosk_id: str, payload: dict[str, Any], received: str,
-                      base_url: str) -> tuple[int, dict[str, Any]]:
-        """Issue (once) the invoice of a credited payment; a repeat gets the stored answer."""
+                      base_url: str, zone: ZoneInfo) -> tuple[int, dict[str, Any]]:
+        """Issue (once) the invoice of a credited payment; a repeat gets the stored answer.
+
+        The number's year is the halls' (`zone`): an invoice issued just after local New Year
+        belongs to the new year's series although UTC is still in the old one."""
         canonical = canonicalize(payload).decode("utf-8")
         with self.transaction() as sql:
             seen = sql.one("SELECT payload, status, answer FROM invoices WHERE kiosk = ? AND txn = ?",
@@ -54,7 +59,8 @@ class InvoiceStore:
                 sql.run("UPDATE invoice_counter SET last = last + 1 WHERE id = 1")
                 counter = sql.one("SELECT last FROM invoice_counter WHERE id = 1")
                 assert counter is not None
-                number = invoice_number(int(received[:4]), int(counter["last"]))
+                year = datetime.fromisoformat(received).astimezone(zone).year
+                number = invoice_number(year, int(counter["last"]))
                 token = secrets.token_urlsafe(16)
                 status, answer = 200, {"txn": payload["txn"], "status": "issued", "number": number,
                                        "issued": received, "url": base_url + INVOICE_PATH + token}

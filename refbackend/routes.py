@@ -109,7 +109,8 @@ class KioskApi:
             await self.in_store(self.store.record_alert, r.kid, r.payload, r.received, takes=takes)
             return 200, {"id": r.payload["id"]}
         if r.kind == "invoice":  # the invoice's link names this backend as the kiosk reached it
-            return await self.in_store(self.store.issue_invoice, r.kid, r.payload, r.received, base_url, takes=takes)
+            return await self.in_store(self.store.issue_invoice, r.kid, r.payload, r.received, base_url, self.zone,
+                                       takes=takes)
         if r.kind == "status":
             await self.in_store(self.store.record_status, r.kid, r.payload, r.received, takes=takes)
             return 200, {"status": "recorded"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -107,3 +108,13 @@ async def test_no_invoice_for_a_refused_payment_or_another_amount(backend: Refer
     del bad["requested"]
     status, body = await post("v1/invoices", sign(bad, key, KIOSK))
     assert status == 400 and "requested" in body["detail"]
+
+
+async def test_an_invoice_issued_after_local_new_year_is_numbered_in_the_new_year(
+        backend: ReferenceBackend, post: Post, key: Ed25519PrivateKey) -> None:
+    txn = str(uuid.uuid4())
+    assert (await post("v1/payments", sign(payment_payload(txn, seq=1), key, KIOSK)))[0] == 200
+    # 2026-12-31 16:30 UTC is 2027-01-01 00:30 in the halls (Asia/Shanghai)
+    status, issued = backend.store.issue_invoice(KIOSK, invoice_payload(txn), "2026-12-31T16:30:00Z",
+                                                 backend.url, ZoneInfo("Asia/Shanghai"))
+    assert status == 200 and issued["number"].startswith("2711")
