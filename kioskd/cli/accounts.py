@@ -179,7 +179,7 @@ def _with_ledger(args: argparse.Namespace, action: Any, show: Any) -> int:
     identity = read_identity(state)
     if identity is None:
         if not args.kiosk:
-            print("kioskctl: " + t["no_journal"].format(state=state.absolute(), found=target.describe()),
+            print("kioskctl: " + t["no_journal"].format(state=state.absolute(), found=target.describe(_lang(args))),
                   file=sys.stderr)
             return EXIT_USAGE
         identity = (args.kiosk, "CNY")

@@ -73,7 +73,7 @@ def verify_command(args: argparse.Namespace) -> int:
         witness = (int(seq), digest.lower())
     identity = read_identity(target.state)
     if identity is None:
-        print(f"kioskctl: {text['no_journal']}: {target.state.absolute()} [{target.describe()}]: "
+        print(f"kioskctl: {text['no_journal']}: {target.state.absolute()} [{target.describe(args.lang)}]: "
               f"{text['journal_fix']}", file=sys.stderr)
         return EXIT_USAGE
     try:

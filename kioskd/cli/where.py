@@ -19,6 +19,14 @@ ENV_CONFIG = "KIOSKD_CONFIG"
 INSTALLED_CONFIG = Path("/etc/kioskd/kioskd.toml")
 CHECKOUT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "simulate.toml"
 SOCKET_NAME = "control.sock"  # a simulated kiosk keeps its socket in its state folder
+# how the config was chosen (Target.found_by), in zh-CN and en, for one-line errors
+FOUND_BY: dict[str, tuple[str, str]] = {
+    "given": ("--config {path}", "--config {path}"),
+    "env": (f"${ENV_CONFIG}={{path}}", f"${ENV_CONFIG}={{path}}"),
+    "installed": ("{path}（已安装的配置）", "{path}, the installed config"),
+    "checkout": ("{path}（`make run` 启动的模拟终端的配置）", "{path}, the simulated kiosk `make run` starts"),
+    "none": ("无配置文件：{path} 不存在", "no config: {path} does not exist"),
+}
 
 
 @dataclass(frozen=True)
@@ -26,17 +34,16 @@ class Target:
     """The kiosk a kioskctl command acts on, and how it was found (for error lines)."""
 
     config: Path | None
-    found_by: str
+    found_by: str  # a key of FOUND_BY
     socket: str
     state: Path
     key: Path
     loaded: cfg.Config | None = None  # the config file's contents (None: no file)
 
-    def describe(self) -> str:
-        """Which config was read and why, for one-line errors."""
-        if self.config is None:
-            return f"no config: {INSTALLED_CONFIG} does not exist"
-        return self.found_by.format(path=self.config)
+    def describe(self, lang: str = "en") -> str:
+        """Which config was read and why, for one-line errors in `lang` (zh-CN or en)."""
+        zh, en = FOUND_BY[self.found_by if self.config is not None else "none"]
+        return (zh if lang == "zh-CN" else en).format(path=self.config or INSTALLED_CONFIG)
 
 
 def add_place_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -63,16 +70,16 @@ def add_everywhere(parser: argparse.ArgumentParser) -> None:
 
 
 def config_path(given: Path | None) -> tuple[Path | None, str]:
-    """The config file kioskctl reads, and how it was chosen."""
+    """The config file kioskctl reads, and how it was chosen (a key of FOUND_BY)."""
     if given is not None:
-        return given, "--config {path}"
+        return given, "given"
     if os.environ.get(ENV_CONFIG):
-        return Path(os.environ[ENV_CONFIG]), f"${ENV_CONFIG}={{path}}"
+        return Path(os.environ[ENV_CONFIG]), "env"
     if INSTALLED_CONFIG.exists():
-        return INSTALLED_CONFIG, "{path}, the installed config"
+        return INSTALLED_CONFIG, "installed"
     if CHECKOUT_CONFIG.exists():
-        return CHECKOUT_CONFIG, "{path}, the simulated kiosk `make run` starts"
-    return None, "no config"
+        return CHECKOUT_CONFIG, "checkout"
+    return None, "none"
 
 
 def resolve(args: argparse.Namespace) -> Target:

@@ -139,3 +139,16 @@ async def test_the_line_a_simulated_run_prints_reaches_it(tmp_path: Path) -> Non
         assert await run([line[0], "tech", "list", *line[1:-1]]) == (0, "无\n", "")
     finally:
         await kiosk.stop()
+
+
+def test_no_journal_says_which_config_was_read_in_the_staffs_language(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    config = write_config(tmp_path / "k.toml", tmp_path / "state", tmp_path / "gone.sock")
+    monkeypatch.delenv(where.ENV_CONFIG, raising=False)
+    monkeypatch.setattr(where, "INSTALLED_CONFIG", config)  # found as the installed config
+    assert kioskctl(["tech", "list"]) == 2  # zh-CN by default
+    [line] = capsys.readouterr().err.splitlines()
+    assert f"找不到账本：{tmp_path / 'state'} [{config}（已安装的配置）]" in line and "installed" not in line
+    assert kioskctl(["tech", "list", "--lang", "en"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert f"no journal in {tmp_path / 'state'} [from {config}, the installed config]" in line
