@@ -45,9 +45,14 @@ class DeviceOnline(DeviceEvent):
 
 @dataclass(frozen=True)
 class DeviceOffline(DeviceEvent):
-    """The device stopped answering or its port vanished."""
+    """The device stopped answering or its port vanished.
+
+    `reason`: the driver's English for the log; `cause`: why, as a code staff read in words
+    (drivers/errors.py DeviceError.cause, drivers/door.py switch_cause).
+    """
 
     reason: str = ""
+    cause: str = ""
 
 
 @dataclass(frozen=True)

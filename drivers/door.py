@@ -25,6 +25,17 @@ def read_level(path: Path) -> str:
     return text
 
 
+def switch_cause(error: OSError | ValueError) -> str:
+    """Why the switch could not be read, as a code staff read in words (kioskd/hall/words.py)."""
+    if isinstance(error, FileNotFoundError):
+        return "switch_missing"  # no value file: the GPIO not exported, a wrong path
+    if isinstance(error, PermissionError):
+        return "switch_denied"
+    if isinstance(error, ValueError):
+        return "switch_bad_level"  # neither 0 nor 1: a cut cable, a floating input
+    return "switch_read_error"
+
+
 class DoorSwitch:
     """Polls the door switch; emits DoorOpened/DoorClosed on each debounced change."""
 
@@ -65,7 +76,7 @@ class DoorSwitch:
             if self._online is not False:
                 self._online = False
                 log.error("%s: switch unreadable: %s", self.name, reading)
-                sink(DeviceOffline(self.name, reason=str(reading)))
+                sink(DeviceOffline(self.name, reason=str(reading), cause=switch_cause(reading)))
             return
         if self._online is not True:
             self._online = True

@@ -70,7 +70,7 @@ async def open_serial(
     try:
         return await serial_asyncio_fast.open_serial_connection(**kwargs)
     except (serial.SerialException, OSError, ValueError) as err:
-        raise DeviceUnavailable(f"{port}: cannot open serial port: {err}") from err
+        raise DeviceUnavailable(f"{port}: cannot open serial port: {err}", cause="port_unavailable") from err
 
 
 async def close_serial(writer: asyncio.StreamWriter | None) -> None:

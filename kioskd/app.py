@@ -242,7 +242,7 @@ class Daemon:
         except TimeoutError:
             log.error("validator did not answer within %.0f s", PROBE_SECONDS)
             self.model.set_problem("validator", "validator_offline")
-            self.alerts.raise_alert("validator_offline", "critical")
+            self.alerts.raise_alert("validator_offline", "critical", cause="start_timeout")
         await self.model.trigger("ready")
         notify("READY=1", f"STATUS={self.model.state}")
         self.spawn(self.storage.check_pages(), "journal-check")  # after READY: reads the whole file

@@ -105,13 +105,13 @@ class EventPump:
                 await self.check_box()
             case ev.ValidatorFault(kind=kind, code=code):
                 # "code" names the alert itself: the device's own code goes in as fault_code
-                a.raise_alert("validator_fault", "critical", kind=kind, fault_code=code)
+                a.raise_alert("validator_fault", "critical", kind=kind, fault_code=code, cause="device_fault")
                 await self._problem("fault", "validator_fault")
             case ev.ValidatorFaultCleared():
                 a.clear_alert("validator_fault")
                 await self._problem("fault", None)
-            case ev.DeviceOffline(device="validator", reason=reason):
-                a.raise_alert("validator_offline", "critical", reason=reason)
+            case ev.DeviceOffline(device="validator", reason=reason, cause=cause):
+                a.raise_alert("validator_offline", "critical", reason=reason, cause=cause)
                 await self._problem("validator", "validator_offline")
                 await m.trigger("validator_lost")
             case ev.DeviceOnline(device="validator", fate_known=fate_known):
@@ -126,9 +126,9 @@ class EventPump:
                 await self.door_watch.opened()
             case ev.DoorClosed() if self.door_watch is not None:
                 await self.door_watch.closed()
-            case ev.DeviceOffline(device="door", reason=reason):
+            case ev.DeviceOffline(device="door", reason=reason, cause=cause):
                 log.error("door switch unreadable (%s): the door is not watched", reason)
-                a.raise_alert("door_unreadable", "critical", reason=reason)
+                a.raise_alert("door_unreadable", "critical", reason=reason, cause=cause)
                 if self.door_unreadable_stops:  # nobody would know the door was opened
                     await self._problem("door", "door_unreadable")
             case ev.DeviceOnline(device="door"):

@@ -44,6 +44,7 @@ def test_an_unreadable_switch_is_offline_once_and_never_a_door_change(tmp_path: 
     door.poll(log, door._read())
     assert [type(e) for e in log.events[2:]] == [DeviceOffline]
     assert "value" in log.events[-1].reason  # type: ignore[attr-defined]
+    assert log.events[-1].cause == "switch_missing"  # type: ignore[attr-defined]  # what staff read in words
     assert reads(door, log, value, "garbage") == []  # still offline: not a level
     assert reads(door, log, value, "0") == ["DeviceOnline"]  # back, and still closed
     assert door.is_open is False

@@ -136,7 +136,8 @@ class CcnetValidator(Supervised[Frame]):
             else:
                 return frame
         why = f"{bad} bad frames" if bad else "no reply"
-        raise DeviceUnavailable(f"{self.name}: {why} to 0x{cmd:02x} after {RETRIES} tries")
+        raise DeviceUnavailable(f"{self.name}: {why} to 0x{cmd:02x} after {RETRIES} tries",
+                                cause="garbled" if bad else "no_reply")
 
     async def _command(self, cmd: int, data: bytes = b"") -> None:
         """A command the device answers with ACK; raises ProtocolError when it refuses."""

@@ -124,7 +124,7 @@ class SerialLink(Generic[FrameT]):
         frames = self._frames
         while not frames.empty():
             if frames.get_nowait() is _CLOSED:
-                raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
+                raise DeviceUnavailable(f"{self.name}: port {self.port} closed", cause="port_lost")
 
     async def write(self, raw: bytes) -> None:
         """Write `raw` to the open port; raises DeviceUnavailable."""
@@ -133,7 +133,7 @@ class SerialLink(Generic[FrameT]):
             writer.write(raw)
             await writer.drain()
         except (OSError, ConnectionError) as err:
-            raise DeviceUnavailable(f"{self.name}: write to {self.port}: {err}") from err
+            raise DeviceUnavailable(f"{self.name}: write to {self.port}: {err}", cause="port_lost") from err
 
     async def send(self, raw: bytes) -> None:
         """Write one request that has no reply, after dropping stale replies."""
@@ -166,7 +166,7 @@ class SerialLink(Generic[FrameT]):
                 writer.write(raw)
                 await writer.drain()
             except (OSError, ConnectionError) as err:
-                raise DeviceUnavailable(f"{self.name}: write to {self.port}: {err}") from err
+                raise DeviceUnavailable(f"{self.name}: write to {self.port}: {err}", cause="port_lost") from err
             frame = await self.reply(within, accept)
             if frame is None:
                 self.parser.reset()
@@ -174,7 +174,8 @@ class SerialLink(Generic[FrameT]):
                 return frame
         bad = self.parser.bad_frames - bad_before
         why = f"{bad} bad {self._noun}" if bad else "no reply"
-        raise DeviceUnavailable(f"{self.name}: {why} to {what.format(code)} after {retries} tries")
+        raise DeviceUnavailable(f"{self.name}: {why} to {what.format(code)} after {retries} tries",
+                                cause="garbled" if bad else "no_reply")
 
     async def reply(self, within: float,
                     accept: Callable[[FrameT], bool] | None = None) -> FrameT | None:
@@ -189,7 +190,7 @@ class SerialLink(Generic[FrameT]):
             except TimeoutError:
                 return None
             if frame is _CLOSED:
-                raise DeviceUnavailable(f"{self.name}: port {self.port} closed")
+                raise DeviceUnavailable(f"{self.name}: port {self.port} closed", cause="port_lost")
             if accept is None or accept(frame):
                 return frame
             self.log.debug(self._unexpected, self.name, self._describe(frame))

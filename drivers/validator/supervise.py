@@ -124,7 +124,7 @@ class Supervisor:
         """Connect, initialise, poll, reconnect with back-off, until cancelled."""
         self._sink = sink
         backoff = Backoff(initial=min(0.1, self.steps.poll_interval * 2 + 0.01), maximum=5.0)
-        offline_reason = ""
+        offline_reason, offline_cause = "", ""
         while True:
             self.last_progress = time.monotonic()
             try:
@@ -144,14 +144,14 @@ class Supervisor:
                     except Restarted:
                         continue  # the device restarted under us: initialise it again
             except DeviceError as err:
-                offline_reason = str(err)
+                offline_reason, offline_cause = str(err), err.cause
             finally:
                 await self.port.disconnect()
             if self.online:
                 self.online = False
                 self._progressed()  # a stop waiting to settle waits no more for this device
                 self.log.warning("%s: offline: %s", self.name, offline_reason)
-                self.emit(DeviceOffline(self.name, reason=offline_reason))
+                self.emit(DeviceOffline(self.name, reason=offline_reason, cause=offline_cause))
             delay = backoff.next_delay()
             self.last_progress = time.monotonic() + delay
             await asyncio.sleep(delay)

@@ -232,6 +232,22 @@ def reason_words(fields: dict[str, Any], lang: str) -> str:
     return f"{said}（代码：{fields['reason']}）" if lang == "zh-CN" else f"{said} (code: {fields['reason']})"
 
 
+def alert_words(a: dict[str, Any], lang: str) -> str:
+    """An alert's title, with why in words: a device's cause or the backend's refusal (the code too
+    for the generic phrase; the driver's own text stays in --json)."""
+    zh = lang == "zh-CN"
+    title = a["title_zh" if zh else "title_en"]
+    if "cause_zh" in a:
+        why = a["cause_zh" if zh else "cause_en"]
+        if not a["cause_known"]:
+            why += f"（代码：{a['cause'] or '-'}）" if zh else f" (code: {a['cause'] or '-'})"
+    elif "reason_zh" in a:
+        why = reason_words({**a, "reason": a["detail"].get("reason", "")}, lang)
+    else:
+        return title
+    return f"{title}：{why}" if zh else f"{title}: {why}"
+
+
 def _show_status(r: dict[str, Any], lang: str) -> None:
     t = _L[lang]
     money = lambda fen: format_money(fen, r["currency"], lang)  # noqa: E731
@@ -295,9 +311,8 @@ def _show_alerts(r: dict[str, Any], lang: str) -> None:
     if not r["alerts"]:
         print(t["no_alerts"])
         return
-    title = "title_zh" if lang == "zh-CN" else "title_en"
-    rows = [[a["id"][:8], a["code"], a["device"], a["severity"], a["state"], a["raised_at"] or a["at"], a[title]]
-            for a in r["alerts"]]
+    rows = [[a["id"][:8], a["code"], a["device"], a["severity"], a["state"], a["raised_at"] or a["at"],
+             alert_words(a, lang)] for a in r["alerts"]]
     print(table([t["id"], t["code"], t["device"], t["severity"], t["state"], t["at"], t["title"]], rows))
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
-from kioskd.hall.words import reason_fields
+from kioskd.hall.words import cause_fields, reason_fields
 from kioskd.system.clock import wall_now
 from kioskd.uplink.outbox import alert_body
 
@@ -61,6 +61,8 @@ DEVICES: dict[str, str] = {
 
 # alerts whose detail.reason is the backend's refusal (kioskd.hall.words has its words)
 BACKEND_REFUSALS = frozenset({"payment_flagged", "batch_refused"})
+# alerts whose detail.cause says why a device failed (kioskd.hall.words has its words)
+DEVICE_CAUSED = frozenset({"validator_offline", "door_unreadable", "validator_fault"})
 
 # What staff read (zh-CN, en) for each code.
 TITLES: dict[str, tuple[str, str]] = {
@@ -119,10 +121,13 @@ class Alert:
         return (self.code, self.device or DEVICES.get(self.code, ""))
 
     def view(self) -> dict[str, Any]:
-        """The alert as kioskctl shows it, with its title (and a backend refusal's reason) in both languages."""
+        """The alert as kioskctl shows it, with its title (and a backend refusal's reason, a device
+        failure's cause) in both languages."""
         zh, en = TITLES.get(self.code, (self.code, self.code))
         reason = self.detail.get("reason")
         words = reason_fields(reason) if self.code in BACKEND_REFUSALS and isinstance(reason, str) else {}
+        if self.code in DEVICE_CAUSED:
+            words = cause_fields(self.detail)
         return {**asdict(self), "title_zh": zh, "title_en": en, **words}
 
 

@@ -1,6 +1,7 @@
-"""What staff read for the codes of the kiosk and its backend: one table for the staff page and kioskctl.
+"""What staff read for the codes of the kiosk, its devices and its backend: one table for the staff page and kioskctl.
 
-The daemon sends the words with the codes (`state_zh`/`state_en`, `reason_zh`/`reason_en`), so the
+The daemon sends the words with the codes (`state_zh`/`state_en`, `reason_zh`/`reason_en`,
+`cause_zh`/`cause_en`), so the
 page and kioskctl never keep copies of their own (the work log's words read this table too); the code
 stays beside them for a support call.
 """
@@ -69,3 +70,41 @@ def reason_fields(reason: str) -> dict[str, Any]:
     words = BACKEND_REASONS.get(reason_code(reason))
     zh, en = words or UNKNOWN_REASON
     return {"reason_zh": zh, "reason_en": en, "reason_known": words is not None}
+
+
+# why a device alert was raised (detail "cause"): the validator offline (drivers/errors.py), the door
+# switch unreadable (drivers/door.py), a validator fault; the driver's own English stays in the detail
+DEVICE_CAUSES: dict[str, tuple[str, str]] = {
+    "no_reply": ("识币器无应答（多次询问均无回复）", "the validator does not answer (no reply after several tries)"),
+    "garbled": ("识币器回复无法识别（数据错乱，请检查线缆）", "the validator's replies are garbled (check the cable)"),
+    "port_unavailable": ("识币器串口无法打开（线缆拔出或端口被占用）",
+                         "the validator's serial port cannot be opened (unplugged, or in use)"),
+    "port_lost": ("识币器串口已断开", "the validator's serial port went away"),
+    "unreachable": ("无法连接识币器", "the validator cannot be reached"),
+    "protocol": ("识币器通信协议出错", "the validator broke its wire protocol"),
+    "device_error": ("识币器通信故障", "the link to the validator failed"),
+    "start_timeout": ("启动时识币器未应答", "the validator did not answer at start-up"),
+    "switch_missing": ("找不到机门开关的信号文件（GPIO 未导出或路径有误）",
+                       "the door switch's value file is missing (GPIO not exported, or a wrong path)"),
+    "switch_denied": ("无权读取机门开关", "no permission to read the door switch"),
+    "switch_bad_level": ("机门开关读数异常（既非开也非关，可能线缆断开）",
+                         "the door switch reads neither open nor closed (a cut cable?)"),
+    "switch_read_error": ("读取机门开关出错", "reading the door switch failed"),
+    "device_fault": ("识币器自报故障", "the validator reports a fault"),
+    "journal": ("账本无法写入（磁盘满或只读）", "the journal refuses writes (disk full or read-only)"),
+    "corrupt": ("账本校验失败，停止收款", "the journal check failed: no cash is taken"),
+    "note without payment": ("一张纸币入箱但不属于任何缴费，清点时处理",
+                             "a note went into the box with no payment: settle it at the count"),
+}
+UNKNOWN_CAUSE = ("未列明的设备原因", "a device reason not listed")
+
+
+def cause_fields(detail: dict[str, Any]) -> dict[str, Any]:
+    """A device alert's `cause` in words (`cause_zh`, `cause_en`, `cause_known`), and the driver's own
+    text (`cause_detail`: its reason, error or fault kind) for a secondary line."""
+    cause = detail.get("cause")
+    cause = cause if isinstance(cause, str) else ""
+    words = DEVICE_CAUSES.get(cause)
+    zh, en = words or UNKNOWN_CAUSE
+    said = next((str(detail[k]) for k in ("reason", "error", "kind") if detail.get(k)), "")
+    return {"cause": cause, "cause_zh": zh, "cause_en": en, "cause_known": words is not None, "cause_detail": said}

@@ -20,6 +20,15 @@
       item.reason_known ? null : h("small", { class: "code", "data-testid": "reason-code" }, t("code", item.reason)));
   }
 
+  function causeLines(a) {
+    // why a device failed, in words (the code beneath only for the generic phrase); the driver's own
+    // English is a secondary line for the technician, never the words
+    return [h("span", { class: "meta", "data-testid": "alert-reason", title: a.cause },
+      `${t("reason")}: ${words(a, "cause")}`,
+      a.cause_known ? null : h("small", { class: "code", "data-testid": "reason-code" }, t("code", a.cause || "-"))),
+    a.cause_detail ? h("small", { class: "code", "data-testid": "alert-raw" }, t("device_said", a.cause_detail)) : null];
+  }
+
   function deviceRow([name, value], alerts) {
     // "online", a door position, or the code of the open alert that keeps it from working
     const alert = alerts.find((a) => a.code === value);
@@ -55,8 +64,9 @@
     h("strong", {}, alertTitle(a)),
     h("span", { class: "meta" }, `${t("severities")[a.severity] || a.severity} · ${when(a.raised_at || a.at)}`),
     h("span", { class: "meta" }, state),
-    a.detail && a.detail.reason ? reasonLine({ ...a, reason: a.detail.reason }, (said) => `${t("reason")}: ${said}`)
-      : null,
+    a.cause_zh !== undefined ? causeLines(a)
+      : a.detail && a.detail.reason ? reasonLine({ ...a, reason: a.detail.reason }, (said) => `${t("reason")}: ${said}`)
+        : null,
     buttons.length ? h("span", { class: "actions" }, buttons) : null);
   }
 
