@@ -15,6 +15,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from kioskd.ledger import chain
+from kioskd.ledger.audit import kind_indexed
 from kioskd.ledger.errors import LedgerError
 from kioskd.ledger.records import utc_now
 
@@ -282,7 +283,8 @@ class CaseStore:
     def audit_of(self, kinds: tuple[str, ...]) -> list[dict[str, Any]]:
         """Audit entries of these kinds, oldest first: {seq, at, kind, data}."""
         return [{**r, "data": json.loads(r["data"])} for r in self.db.query(
-            f"SELECT seq, at, kind, data FROM audit WHERE kind IN ({', '.join('?' * len(kinds))}) ORDER BY seq",
+            f"SELECT seq, at, kind, data FROM audit WHERE kind IN ({', '.join('?' * len(kinds))}){kind_indexed(kinds)}"
+            " ORDER BY seq",
             kinds)]
 
     def audit_between(self, since: str, until: str, words: tuple[str, ...]) -> list[dict[str, Any]]:

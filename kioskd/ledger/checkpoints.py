@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kioskd.ledger.audit import AuditStore, append_entry, head_of
+from kioskd.ledger.audit import AuditStore, append_entry, head_of, kind_indexed
 from kioskd.ledger.integrity import CHECKPOINT, Check, check_journal, checkpoint_message
 from kioskd.ledger.records import AuditProblem, utc_now
 
@@ -42,7 +42,7 @@ class CheckpointStore:
             if kind == CHECKPOINT and conn.execute(
                     "SELECT 1 FROM audit_checkpoints WHERE seq = ?", (seq,)).fetchone() is not None:
                 return seq, digest
-            count = conn.execute("SELECT COUNT(*) FROM audit WHERE kind = ?", (CHECKPOINT,)).fetchone()[0]
+            count = conn.execute("SELECT COUNT(*) FROM audit WHERE kind = ?" + kind_indexed(), (CHECKPOINT,)).fetchone()[0]
             after = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints").fetchone()[0]
             seq, digest = append_entry(conn, CHECKPOINT, {"n": count + 1, "after": after})
             at = utc_now()

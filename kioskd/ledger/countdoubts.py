@@ -18,6 +18,7 @@ import uuid
 
 from sqlite_utils import Database
 
+from kioskd.ledger.audit import kind_indexed
 from kioskd.ledger.cases import KIOSKD
 from kioskd.ledger.doubts import DoubtStore
 from kioskd.ledger.lookups import one
@@ -26,7 +27,8 @@ from kioskd.ledger.lookups import one
 def explaining_doubts(db: Database, session: str, box_id: str, overs: list[int]) -> list[int | None]:
     """For each over note of the count (its value), the in-doubt note that explains it, or None;
     each note found in doubt is settled as stacked by this count (call inside the count's transaction)."""
-    opened = one(db, "SELECT at, data FROM audit WHERE kind = 'custody_open' AND json_extract(data, '$.session') = ?"
+    opened = one(db, "SELECT at, data FROM audit WHERE kind = 'custody_open'" + kind_indexed() +
+                 " AND json_extract(data, '$.session') = ?"
                      " ORDER BY seq DESC LIMIT 1", (session,))
     if opened is None or not overs:
         return [None] * len(overs)

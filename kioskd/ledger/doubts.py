@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from sqlite_utils import Database
 
 from kioskd.ledger import chain
+from kioskd.ledger.audit import kind_indexed
 from kioskd.ledger.cases import CaseStore
 from kioskd.ledger.errors import LedgerError
 from kioskd.ledger.lookups import one
@@ -135,7 +136,7 @@ class DoubtStore:
         """Batch records (backend-api.md, kind `doubt`) of the notes recorded or settled after audit seq `entry`."""
         out = []
         for seq, kind, data in self.db.execute(
-                "SELECT seq, kind, data FROM audit WHERE seq > ? AND kind IN (?, ?) ORDER BY seq LIMIT ?",
+                "SELECT seq, kind, data FROM audit WHERE seq > ? AND kind IN (?, ?)" + kind_indexed() + " ORDER BY seq LIMIT ?",
                 (entry, chain.NOTE_IN_DOUBT, chain.DOUBT_SETTLED, limit)).fetchall():
             d = json.loads(data)
             note = self._get(d["doubt"])
@@ -189,7 +190,7 @@ class DoubtBook:
 def check_doubt_notes(conn: sqlite3.Connection) -> AuditProblem | None:
     """Every in-doubt note is what its chain entries say, one to one (integrity.TABLE_CHECKS)."""
     said: dict[int, dict[str, Any]] = {}
-    for seq, kind, data in conn.execute("SELECT seq, kind, data FROM audit WHERE kind IN (?, ?) ORDER BY seq",
+    for seq, kind, data in conn.execute("SELECT seq, kind, data FROM audit WHERE kind IN (?, ?)" + kind_indexed() + " ORDER BY seq",
                                         (chain.NOTE_IN_DOUBT, chain.DOUBT_SETTLED)):
         d = json.loads(data)
         if kind == chain.NOTE_IN_DOUBT:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from sqlite_utils import Database
 
 from kioskd.ledger import casecheck, doubts, invoices, moneycheck, registercheck, schema
-from kioskd.ledger.audit import GENESIS, canonical_json, walk
+from kioskd.ledger.audit import GENESIS, canonical_json, kind_indexed, walk
 from kioskd.ledger.chain import MoneyCheck
 from kioskd.ledger.records import AuditProblem
 
@@ -152,7 +152,8 @@ def _checkpoint_sequence(conn: sqlite3.Connection, signed: set[int]) -> list[Aud
     """Checkpoint entries numbered in order, each signed; restarts and custody ends followed by one."""
     problems = []
     ordered = sorted(signed)
-    entries = conn.execute("SELECT seq, data FROM audit WHERE kind = ? ORDER BY seq", (CHECKPOINT,)).fetchall()
+    entries = conn.execute("SELECT seq, data FROM audit WHERE kind = ?" + kind_indexed() + " ORDER BY seq",
+                           (CHECKPOINT,)).fetchall()
     for n, (seq, data) in enumerate(entries, 1):
         try:
             fields = json.loads(data)
@@ -168,6 +169,7 @@ def _checkpoint_sequence(conn: sqlite3.Connection, signed: set[int]) -> list[Aud
         first = entries[0][0]
         unsigned = conn.execute(
             "SELECT a.seq, a.kind FROM audit a WHERE a.seq > ? AND a.kind IN ('restart', 'custody_end')"
+            + kind_indexed(column="a.kind") +
             " AND NOT EXISTS (SELECT 1 FROM audit b JOIN audit_checkpoints c ON c.seq = b.seq"
             "                 WHERE b.seq = a.seq + 1 AND b.kind = ?) ORDER BY a.seq LIMIT 1",
             (first, CHECKPOINT)).fetchone()

@@ -40,7 +40,7 @@ _TXN_CHAINED = """
         SELECT json_extract(data, '$.txn') AS txn, SUM(kind = 'txn_open') AS opens,
                MIN(CASE WHEN kind = 'txn_open' THEN seq END) AS open_seq,
                MAX(CASE WHEN kind = 'txn_state' THEN seq END) AS state_seq
-        FROM audit WHERE kind IN ('txn_open', 'txn_state') GROUP BY 1)
+        FROM audit WHERE kind IN ('txn_open', 'txn_state') AND kind NOT IN ('note', 'stack_intent') GROUP BY 1)
     SELECT c.txn, c.opens, c.state_seq IS NOT NULL, t.id IS NOT NULL AND (
            t.account IS NOT json_extract(o.data, '$.account') OR t.holder IS NOT json_extract(o.data, '$.holder')
         OR t.due IS NOT json_extract(o.data, '$.due') OR t.currency IS NOT json_extract(o.data, '$.currency')
@@ -197,6 +197,7 @@ def _txn_problem(row: tuple[Any, ...], opened: tuple[int, dict[str, Any]] | None
 
 def check_stack_intent(conn: sqlite3.Connection) -> AuditProblem | None:
     """The note about to be stacked is the last one the chain announced and did not resolve."""
+    # not by audit_kind (it leaves out stack_intent): read back from the chain's end, each note has one
     last = conn.execute("SELECT seq, kind, data FROM audit WHERE kind IN (?, ?, ?) ORDER BY seq DESC LIMIT 1",
                         (chain.STACK_INTENT, chain.STACK_CLEAR, chain.NOTE_IN_DOUBT)).fetchone()
     expected = None

@@ -13,6 +13,7 @@ import json
 import sqlite3
 from typing import Any
 
+from kioskd.ledger.audit import kind_indexed
 from kioskd.ledger.records import AuditProblem
 
 AUDIT_KINDS = {"handover": ("handover",), "counterfeit": ("counterfeit", "counterfeit_photo"),
@@ -32,7 +33,8 @@ def check_register_records(conn: sqlite3.Connection) -> AuditProblem | None:
     """Every register record equals its chain entry, and every such entry has its record."""
     kinds = sorted({k for ks in AUDIT_KINDS.values() for k in ks})
     entries = {seq: (kind, _loads(data)) for seq, kind, data in conn.execute(
-        f"SELECT seq, kind, data FROM audit WHERE kind IN ({', '.join('?' * len(kinds))})", kinds)}
+        f"SELECT seq, kind, data FROM audit WHERE kind IN ({', '.join('?' * len(kinds))}){kind_indexed(kinds)}",
+        kinds)}
     for rid, kind, data, seq in conn.execute("SELECT id, kind, data, seq FROM register_records ORDER BY id"):
         entry = entries.pop(seq, None)
         if entry is None or entry[0] not in AUDIT_KINDS.get(kind, ()) or entry[1] != _loads(data):

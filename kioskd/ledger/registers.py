@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kioskd.ledger.audit import append_entry
+from kioskd.ledger.audit import append_entry, kind_indexed
 from kioskd.ledger.errors import LedgerError
 from kioskd.ledger.reconciliation import add_register_record
 from kioskd.ledger.records import utc_now
@@ -95,7 +95,8 @@ class RegisterStore:
         by_no = {r["id"]: r for r in rows}
         if rows:
             for seq, at, data in self.db.execute(
-                    "SELECT seq, at, data FROM audit WHERE kind = ? AND json_extract(data, '$.patrol') BETWEEN ? AND ?"
+                    "SELECT seq, at, data FROM audit WHERE kind = ?" + kind_indexed() +
+                    " AND json_extract(data, '$.patrol') BETWEEN ? AND ?"
                     " ORDER BY seq", (PATROL_NOTE, rows[0]["id"], rows[-1]["id"])):
                 d = json.loads(data)
                 if d["patrol"] in by_no:
@@ -152,7 +153,7 @@ def _audit_filter(since: str | None, until: str | None, kinds: tuple[str, ...],
     """The work log's filter: SQL conditions and their arguments."""
     where, args = ["at >= ?", "at < ?"], [since or "", until or "~"]
     if kinds:
-        where.append(f"kind IN ({', '.join('?' * len(kinds))})")
+        where.append(f"kind IN ({', '.join('?' * len(kinds))}){kind_indexed(kinds)}")
         args.extend(kinds)
     if person:
         # the person acting, confirming or approving, wherever the entry names them

@@ -24,6 +24,7 @@ from kioskd.ledger.schema_credit import (
     V15_AUDIT_KIND,
     V17_AUDIT_HASH_UNINDEXED,
     V19_NOTES_TXN_VALUE,
+    V20_AUDIT_KIND_PARTIAL,
 )
 from kioskd.ledger.schema_custody import V4_CUSTODY, V8_STAFF, V11_PINS_KEYED
 from kioskd.ledger.schema_customer import V5_RATINGS, V7_INVOICES, V9_SELF_REPRINTS
@@ -49,7 +50,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (V1_JOURNAL, V2_OUTBOX, V3_AUDIT, V4_C
                                            V10_STATE_INDEX, V11_PINS_KEYED,
                                            V12_REGISTERS, V13_DOUBT_NOTES, V14_NOTE_CREDIT,
                                            V15_AUDIT_KIND, V16_DIFFERENCE_DOUBT, V17_AUDIT_HASH_UNINDEXED,
-                                           V18_ENDED_INDEX, V19_NOTES_TXN_VALUE)
+                                           V18_ENDED_INDEX, V19_NOTES_TXN_VALUE,
+                                           V20_AUDIT_KIND_PARTIAL)
 LATEST_VERSION = len(MIGRATIONS)
 # Migrations that rebuild a table other tables refer to: SQLite's procedure runs them with foreign
 # keys off (a DROP would otherwise delete the referred rows first); checked before they commit.

