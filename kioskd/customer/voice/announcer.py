@@ -128,6 +128,8 @@ class Announcer:
             return
         if built:
             log.info("voice: %d clips rendered", built)
+        if isinstance(self.output, AlsaOutput):
+            await self.output.open()
         while True:
             await self._wake.wait()
             self._wake.clear()

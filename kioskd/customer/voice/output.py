@@ -30,7 +30,7 @@ class Played:
 
 
 class AlsaOutput:
-    """Plays raw PCM on an ALSA device through one stream, opened at the first announcement and kept.
+    """Plays raw PCM on an ALSA device through one stream, opened once and kept (again after a failure).
 
     A process per announcement (aplay) cost its start (a few ms, over 100 ms on a busy
     machine) and the device's opening before every announcement; the stream costs neither.
@@ -49,8 +49,7 @@ class AlsaOutput:
         Paced as heard even when the device fails (no sound card): what is recorded and when
         the next announcement starts do not depend on the device.
         """
-        if self._stream is None:
-            self._stream = await self._call(lambda: PcmStream(self.device, buffer=LEAD)) or None
+        await self.open()
         began, t0 = time.time(), time.monotonic()
         written = 0.0  # seconds of sound handed over
         count = 0
@@ -74,6 +73,11 @@ class AlsaOutput:
         if left > 0:
             await asyncio.sleep(left)
         return Played(began, count)
+
+    async def open(self) -> None:
+        """Open the device unless it is open (the daemon does it at start: the first customer waits for nothing)."""
+        if self._stream is None:
+            self._stream = await self._call(lambda: PcmStream(self.device, buffer=LEAD)) or None
 
     async def _use(self, action: Callable[..., None], *args: Any) -> None:
         """Run an action on the open stream; a failing stream is closed (opened again next time)."""
