@@ -170,6 +170,13 @@ def print_growth(first: tracemalloc.Snapshot, last: tracemalloc.Snapshot, top: i
             print(f"      {frame.filename.removeprefix(str(ROOT) + '/')}:{frame.lineno}")
 
 
+def rss_parts(pid: int) -> str:
+    """VmRSS's parts (anonymous: the heap; file: mapped files and libraries; shared: SQLite's -shm)."""
+    parts = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return ", ".join(f"{name.removeprefix('Rss').lower()} {int(parts[name].split()[0]) / 1024:.1f}"
+                     for name in ("RssAnon", "RssFile", "RssShmem") if name in parts)
+
+
 def journal_bytes(state: Path) -> int:
     return sum(p.stat().st_size for p in state.glob("journal.sqlite3*"))
 
@@ -189,7 +196,7 @@ async def soak(days: int, per_day: int, env: dict[str, str], trace: bool = False
             await one_day(page, bench, per_day, steps)
             s = await status(bench)
             rows.append((day, rss_kb(pid) / 1024, open_fds(pid), s["tasks"], journal_bytes(state)))
-            print(f"  day {day}: RSS {rows[-1][1]:.1f} MB, {rows[-1][2]} open files, {rows[-1][3]} tasks, "
+            print(f"  day {day}: RSS {rows[-1][1]:.1f} MB ({rss_parts(pid)}), {rows[-1][2]} open files, {rows[-1][3]} tasks, "
                   f"journal {rows[-1][4] / 1e6:.1f} MB, the close covered {steps['closed'][-1]} payments, "
                   f"{time.monotonic() - t0:.0f} s", flush=True)
             if os.environ.get(DAY_FILE):
