@@ -100,6 +100,16 @@ class RunningKiosk:
         return await asyncio.wait_for(self.proc.wait(), STEP)
 
 
+def faketime_env(libfaketime: str, offset_file: Path) -> dict[str, str]:
+    """A daemon's environment whose wall clock libfaketime reads from `offset_file` at each call.
+
+    Monotonic time stays real (timeouts are monotonic everywhere), and libfaketime's monotonic fix
+    is off: with it every thread wake-up (the GIL handed over, the ledger thread's answer) takes
+    milliseconds, which a real kiosk never pays (bench/soak.py does the same)."""
+    return {"LD_PRELOAD": libfaketime, "FAKETIME_TIMESTAMP_FILE": str(offset_file), "FAKETIME_NO_CACHE": "1",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1", "FAKETIME_FORCE_MONOTONIC_FIX": "0"}
+
+
 async def start_kiosk(state: Path, *extra: str, env: dict[str, str] | None = None) -> RunningKiosk:
     """Start the daemon in simulate mode and wait until it says where its screen is (`env`: added to ours)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}

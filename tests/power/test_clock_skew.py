@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.crash.harness import CrashWorld
-from tests.daemon import STEP
+from tests.daemon import STEP, faketime_env
 
 pytestmark = pytest.mark.slow
 
@@ -61,8 +61,7 @@ async def test_a_clock_years_off_then_stepped_by_hours(libfaketime: str, tmp_pat
     fake = tmp_path / "faketime"
     fake.write_text("-3y\n", encoding="ascii")  # a flat RTC battery: three years behind
     world = CrashWorld(tmp_path, seed=1)
-    world.env = {"LD_PRELOAD": libfaketime, "FAKETIME_TIMESTAMP_FILE": str(fake),
-                 "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    world.env = faketime_env(libfaketime, fake)
     try:
         await world.start()
         await world.launch()

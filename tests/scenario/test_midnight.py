@@ -19,7 +19,7 @@ from backend_api.fields import format_utc
 from refbackend.fleet.cases import case_books, day_balances
 from refbackend.fleet.forecast import day_bounds_utc
 from refbackend.store import SQLiteStore
-from tests.daemon import start_kiosk
+from tests.daemon import faketime_env, start_kiosk
 from tests.staff.conftest import Staff
 
 pytestmark = pytest.mark.slow
@@ -50,9 +50,7 @@ async def test_a_payment_across_midnight_counts_on_the_day_it_ended(libfaketime:
     after = before + timedelta(days=1)
     fake = tmp_path / "faketime"
     set_clock(fake, datetime.combine(before, time(23, 50), ZONE))
-    kiosk = await start_kiosk(tmp_path / "s", env={
-        "LD_PRELOAD": libfaketime, "FAKETIME_TIMESTAMP_FILE": str(fake), "FAKETIME_NO_CACHE": "1",
-        "FAKETIME_DONT_FAKE_MONOTONIC": "1"})
+    kiosk = await start_kiosk(tmp_path / "s", env=faketime_env(libfaketime, fake))
     staff = Staff(kiosk)
     try:
         await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
