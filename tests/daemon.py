@@ -65,6 +65,14 @@ class RunningKiosk:
             async with self._session.post(self.url + "key" + self.key, json={"key": key}) as resp:
                 assert resp.status == 200, await resp.text()
 
+    async def to_cash(self, account: str = "0012345678") -> None:
+        """From the idle screen, as a customer: the account, its confirmation, to the cash step."""
+        await self.until(lambda s: s.get("state") == "service_idle", "the idle screen")
+        await self.press(*account, "confirm")
+        await self.until(lambda s: s["state"] == "payment_confirm", "the confirmation")
+        await self.press("confirm")
+        await self.until(lambda s: s["state"] == "payment_cash_waiting", "the cash step")
+
     async def insert(self, value: int) -> dict[str, Any]:
         """Offer a note at the simulated validator; the /sim page's answer (handed_back: not taken)."""
         async with self._session.post(self.url + "sim/insert", json={"value": value}) as resp:

@@ -41,11 +41,7 @@ async def test_a_payment_through_each_protocol(tmp_path: Path, driver: str) -> N
 async def test_a_stuck_note_is_paid_with_the_counted_cash_when_cleared(tmp_path: Path, driver: str) -> None:
     kiosk = await start_kiosk(tmp_path / "state", "--validator", driver)
     try:
-        await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
-        await kiosk.press(*"0012345678", "confirm")
-        await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation")
-        await kiosk.press("confirm")
-        await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "the cash step")
+        await kiosk.to_cash()
         await kiosk.insert(5000)
         await kiosk.until(lambda s: s["notes"] == [5000] and s["state"] == "payment_cash_waiting", "note 1")
         await kiosk.fault("jam_stacking", True)

@@ -17,11 +17,7 @@ async def test_an_account_closed_during_the_payment_is_flagged_never_credited(tm
     state = tmp_path / "state"
     kiosk = await start_kiosk(state)
     try:
-        await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
-        await kiosk.press(*"0012345678", "confirm")
-        await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation")
-        await kiosk.press("confirm")
-        await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "the cash step")
+        await kiosk.to_cash()
         await kiosk.insert(2000)
         await kiosk.until(lambda s: s["notes"] == [2000], "the note counted")
         # the operator closes the account while the customer stands at the kiosk

@@ -53,11 +53,7 @@ async def test_a_payment_across_midnight_counts_on_the_day_it_ended(libfaketime:
     kiosk = await start_kiosk(tmp_path / "s", env=faketime_env(libfaketime, fake))
     staff = Staff(kiosk)
     try:
-        await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
-        await kiosk.press(*"0012345678", "confirm")
-        await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation")
-        await kiosk.press("confirm")
-        await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "the cash step")
+        await kiosk.to_cash()
         await kiosk.insert(5000)
         await kiosk.until(lambda s: len(s["notes"]) == 1, "the note counted")
         set_clock(fake, datetime.combine(after, time(0, 0, 5), ZONE))  # midnight passes while the customer pays

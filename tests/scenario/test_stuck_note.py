@@ -27,11 +27,7 @@ DRIVERS = ["id003", "ssp"]
 
 async def jam_mid_payment(kiosk: RunningKiosk, fault: str = "jam_stacking") -> dict:
     """Pay 50 yuan, then a 20 jams (while stacking, or in the acceptor); returns the help screen's snapshot."""
-    await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
-    await kiosk.press(*"0012345678", "confirm")
-    await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation")
-    await kiosk.press("confirm")
-    await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "the cash step")
+    await kiosk.to_cash()
     await kiosk.insert(5000)
     await kiosk.until(lambda s: s["notes"] == [5000] and s["state"] == "payment_cash_waiting", "the 50 counted")
     await kiosk.fault(fault, True)
