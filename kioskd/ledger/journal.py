@@ -322,7 +322,9 @@ class JournalStore:
         return entry, seq
 
     def _end(self, txn: str, state: str, ended: str) -> None:
-        self.db.execute("UPDATE txns SET state = ?, ended = ? WHERE id = ?", (state, ended, txn))
+        # never before it started (the times sort as text): a clock stepped back during the payment
+        # (NTP, the backend's clock taken over) would get it refused by the backend and flagged
+        self.db.execute("UPDATE txns SET state = ?, ended = MAX(?, started) WHERE id = ?", (state, ended, txn))
         self._record_state(txn)
 
     def _record_state(self, txn: str) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from kioskd.ledger import Ledger, LedgerError, NoteRecord
+from backend_api.fields import format_utc
+from kioskd.ledger import Ledger, LedgerError, NoteRecord, journal
+from refbackend.rules import check_payload
 from tests.ledger.conftest import KIOSK, account, paid
 
 
@@ -209,3 +212,21 @@ async def test_connection_belongs_to_the_ledger_thread(ledger: Ledger) -> None:
     assert ledger._db is not None
     with pytest.raises(sqlite3.ProgrammingError, match="thread"):
         ledger._db.conn.execute("SELECT 1")
+
+
+@pytest.mark.parametrize("back", [timedelta(minutes=10), timedelta(days=1)])
+async def test_a_clock_stepped_back_during_a_payment_never_ends_it_before_it_started(
+        ledger: Ledger, monkeypatch: pytest.MonkeyPatch, back: timedelta) -> None:
+    # an NTP step, or the backend's clock taken over, while the customer pays: the backend
+    # refuses a payment that ended before it started, and the kiosk would flag it for staff
+    clock = [datetime(2026, 12, 3, 23, 50, tzinfo=UTC)]
+    monkeypatch.setattr(journal, "utc_now", lambda: format_utc(clock[0]))
+    txn = await ledger.open_payment(account())
+    await ledger.stack_requested(txn, 5000)
+    await ledger.commit_note(txn, 5000)
+    clock[0] -= back
+    assert await ledger.close_payment(txn) is True
+
+    record = await ledger.transaction(txn)
+    assert record is not None and record.ended is not None and record.ended >= record.started, record
+    check_payload(await ledger.payment_payload(txn), "payment")  # the backend's own rules take it
