@@ -15,7 +15,6 @@ from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
 from kioskd.customer.receipts.layout import format_money, render_lines, send_when_ready
 from kioskd.hall.cases.report import case_lines
-from kioskd.hall.paid_figures import day_bounds as day_bounds  # where callers have found it
 from kioskd.hall.paid_figures import paid_figures
 from kioskd.hall.registers.figures import register_figures, register_lines
 from kioskd.system.clock import wall_now

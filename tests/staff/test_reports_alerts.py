@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kioskd.hall.alerts import Alerts
-from kioskd.hall.reports import daily_report, day_bounds, report_lines
+from kioskd.hall.paid_figures import day_bounds
+from kioskd.hall.reports import daily_report, report_lines
 from kioskd.ledger import Ledger
 from statemachine.ports import AccountInfo
 
