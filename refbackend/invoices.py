@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from backend_api.jcs import canonicalize
+from refbackend.fleet.forecast import local_day
 from refbackend.rules import invoice_refusal
 from refbackend.sql import Sql, touch
 
@@ -59,8 +60,7 @@ class InvoiceStore:
                 sql.run("UPDATE invoice_counter SET last = last + 1 WHERE id = 1")
                 counter = sql.one("SELECT last FROM invoice_counter WHERE id = 1")
                 assert counter is not None
-                year = datetime.fromisoformat(received).astimezone(zone).year
-                number = invoice_number(year, int(counter["last"]))
+                number = invoice_number(local_day(datetime.fromisoformat(received), zone).year, int(counter["last"]))
                 token = secrets.token_urlsafe(16)
                 status, answer = 200, {"txn": payload["txn"], "status": "issued", "number": number,
                                        "issued": received, "url": base_url + INVOICE_PATH + token}
