@@ -235,6 +235,19 @@ def report(label: str, raw: list[float], ledger: list[float]) -> None:
           f" raw {raw_rate:.1f} /s, median {statistics.median(raw) * 1e6:.0f} us)")
 
 
+def break_even(raw: list[float], ledger: list[float], goal: float = 0.70) -> None:
+    """Print the credit's cost above raw write+fsync and the disk speed at which `goal` would hold.
+
+    The cost above raw (crossing, SQL, Python, the WAL's extra pages) hardly depends on the disk;
+    the ratio does: raw / (raw + cost) >= goal where raw >= cost * goal / (1 - goal). Arithmetic
+    on this run's medians, not a measurement of another disk.
+    """
+    raw_median, cost = statistics.median(raw), statistics.median(ledger) - statistics.median(raw)
+    needed = cost * goal / (1 - goal)
+    print(f"  cost above raw write+fsync: {cost * 1e6:.0f} us (medians); {goal:.2f} holds on a disk whose"
+          f" write+fsync takes >= {needed * 1e6:.0f} us (this one: {raw_median * 1e6:.0f} us)")
+
+
 def main() -> None:
     """Print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -253,6 +266,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         raw, notes = asyncio.run(credits(Path(tmp), args.notes, args.warm, with_intent=False))
         report("note credited (chain entry incl.)", raw, notes)
+        break_even(raw, notes)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         raw, handed = asyncio.run(handed_off(Path(tmp), args.notes))
         report("raw write+fsync on a ledger thread", raw, handed)
