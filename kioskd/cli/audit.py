@@ -12,7 +12,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from kioskd.cli.receipts import load_public_key
+from kioskd.cli.staff import when_local
 from kioskd.cli.where import resolve
+from kioskd.config import KioskConfig
 from kioskd.ledger import Ledger, LedgerError
 from kioskd.ledger.checkpoints import AuditProblem
 from kioskd.ledger.custody import read_identity
@@ -26,13 +28,16 @@ _TEXT = {
     "zh-CN": {"ok": "审计链完整", "bad": "审计链被改动，第一个有问题的条目", "altered": "账本被改动", "entries": "条目",
               "checkpoints": "签名检查点", "no_journal": "找不到账本", "bad_key": "无法读取终端密钥",
               "key_fix": "请以 kioskd 组成员运行，或用 --key 文件 / --pubkey 公钥（kioskctl keys show 输出）指定",
-              "journal_fix": "请用 --state 目录 或 --config 配置文件 指定终端的状态目录"},
+              "journal_fix": "请用 --state 目录 或 --config 配置文件 指定终端的状态目录",
+              "head": "链头", "last_at": "最后一个在第 {seq} 条（{at}）",
+              "witness": "--witness 应为 流水号:哈希（64 位十六进制）"},
     "en": {"ok": "audit chain intact", "bad": "audit chain altered; first bad entry", "altered": "journal altered",
            "entries": "entries",
            "checkpoints": "signed checkpoints", "no_journal": "no journal found", "bad_key": "cannot read the kiosk key",
            "key_fix": "run as a member of the kioskd group, or give --key FILE or --pubkey B64 "
                       "(the public key `kioskctl keys show` prints)",
-           "journal_fix": "name the kiosk's state folder with --state DIR or --config FILE"},
+           "journal_fix": "name the kiosk's state folder with --state DIR or --config FILE",
+           "head": "head", "last_at": "last at entry {seq} ({at})", "witness": "--witness must be SEQ:HASH (64 hex digits)"},
 }
 
 
@@ -68,7 +73,7 @@ def verify_command(args: argparse.Namespace) -> int:
     if args.witness:
         seq, _, digest = args.witness.partition(":")
         if not seq.isdigit() or len(digest) != 64:
-            print("--witness must be SEQ:HASH (64 hex digits)", file=sys.stderr)
+            print(text["witness"], file=sys.stderr)
             return EXIT_USAGE
         witness = (int(seq), digest.lower())
     identity = read_identity(target.state)
@@ -93,9 +98,11 @@ def verify_command(args: argparse.Namespace) -> int:
             where = f"{problem.seq}: " if problem.seq else ""
             print(f"{label}: {where}{problem.reason}" if i == 0 else f"  {where}{problem.reason}")
         return EXIT_BAD
-    print(f"{text['ok']}: {head[0]} {text['entries']}, head {head[1]}")
+    print(f"{text['ok']}: {head[0]} {text['entries']}, {text['head']} {head[1]}")
     if checkpoint is not None:
-        print(f"{text['checkpoints']}: last at entry {checkpoint['seq']} ({checkpoint['at']})")
+        tz = target.loaded.kiosk.tz if target.loaded else str(KioskConfig.__dataclass_fields__["tz"].default)
+        at = when_local(checkpoint["at"], tz, "%Y-%m-%d %H:%M:%S")
+        print(f"{text['checkpoints']}: {text['last_at'].format(seq=checkpoint['seq'], at=at)}")
     return EXIT_OK
 
 

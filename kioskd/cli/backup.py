@@ -17,6 +17,7 @@ from pathlib import Path
 from drivers.statefile import fsync_dir
 from kioskd import config as cfg
 from kioskd.cli.where import resolve
+from kioskd.customer.receipts.layout import format_money
 from kioskd.hall.accounts import socket_caller
 from kioskd.ledger import Ledger, LedgerError, StorageError
 from kioskd.ledger.integrity import describe_problems
@@ -25,6 +26,17 @@ from kioskd.uplink.errors import KeyFileError
 from kioskd.uplink.keys import load_key, signature_checker
 
 JOURNAL = "journal.sqlite3"
+
+_TEXT = {  # what backup and restore say, in the staff's language (--json keeps the English summary)
+    "zh-CN": {"no_config": "请用 --config 配置文件 指定终端的配置", "summary": "{count} 笔缴费（最后流水号 {last}），共 {amount}",
+              "written": "备份已写入 {dest}：{summary}", "restored": "已恢复 {src}（{summary}）",
+              "kept": "；原账本保留为 {aside}", "held": "{err}；请先停止 kioskd",
+              "unusable": "{src} 不是可用的账本：{err}", "unchecked": "{src} 未通过完整性检查：{problems}"},
+    "en": {"no_config": "name the kiosk's config with --config FILE", "summary": "{count} payments (last seq {last}), {amount}",
+           "written": "backup written to {dest}: {summary}", "restored": "restored {src} ({summary})",
+           "kept": "; the previous journal is kept as {aside}", "held": "{err}; stop kioskd first",
+           "unusable": "{src} is not a usable journal: {err}", "unchecked": "{src} fails the integrity check: {problems}"},
+}
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -36,6 +48,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     restore.add_argument("src", type=Path, help="a file written by kioskctl backup")
     restore.set_defaults(func=run_restore)
     for parser in (backup, restore):
+        parser.add_argument("--lang", choices=tuple(_TEXT), default="zh-CN", help="language of the output")
         parser.add_argument("--json", action="store_true",
                             help="print what was done as JSON (a refusal: exit status and one line on stderr)")
 
@@ -44,25 +57,41 @@ def _config(args: argparse.Namespace) -> cfg.Config | None:
     """The kiosk's config (its id and currency name the journal), with --state applied."""
     target = resolve(args)
     if target.loaded is None:
-        print(f"kioskctl: {target.describe()}: name the kiosk's config with --config FILE", file=sys.stderr)
+        text = _TEXT[args.lang]
+        print(f"kioskctl: {target.describe(args.lang)}: {text['no_config']}", file=sys.stderr)
         return None
     config = target.loaded
     storage = dataclasses.replace(config.storage, path=str(target.state))
     return dataclasses.replace(config, storage=storage)
 
 
-async def _summary(state_dir: Path, kiosk: str, currency: str) -> str:
+async def _summary(state_dir: Path, kiosk: str, currency: str) -> Summary:
     ledger = await Ledger.open(state_dir, kiosk, currency)
     try:
-        return await _summary_of(ledger)
+        paid = [t for t in await ledger.transactions() if t.seq is not None]
     finally:
         await ledger.close()
-
-
-async def _summary_of(ledger: Ledger) -> str:
-    paid = [t for t in await ledger.transactions() if t.seq is not None]
     last = max((t.seq for t in paid if t.seq is not None), default=0)
-    return f"{len(paid)} payments (last seq {last}), {sum(t.amount for t in paid)} fen"
+    return Summary(len(paid), last, sum(t.amount for t in paid), currency)
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """What a journal holds: its credited payments, the last serial number, their sum in fen."""
+
+    count: int
+    last: int
+    fen: int
+    currency: str
+
+    def record(self) -> str:
+        """The summary as --json and the audit entry keep it (English, fen)."""
+        return f"{self.count} payments (last seq {self.last}), {self.fen} fen"
+
+    def words(self, lang: str) -> str:
+        """The summary for a person, in `lang`."""
+        return _TEXT[lang]["summary"].format(count=self.count, last=self.last,
+                                             amount=format_money(self.fen, self.currency, lang))
 
 
 def run_backup(args: argparse.Namespace) -> int:
@@ -71,7 +100,7 @@ def run_backup(args: argparse.Namespace) -> int:
     if config is None:
         return cfg.EXIT_CONFIG
 
-    async def backup() -> str:
+    async def backup() -> Summary:
         ledger = await Ledger.open(config.state_dir, config.kiosk.id, config.kiosk.currency)
         try:
             await ledger.backup(args.dest.resolve())
@@ -87,9 +116,9 @@ def run_backup(args: argparse.Namespace) -> int:
         print(f"kioskctl backup: {err}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps({"ok": True, "written": str(args.dest), "summary": summary}, ensure_ascii=False))
+        print(json.dumps({"ok": True, "written": str(args.dest), "summary": summary.record()}, ensure_ascii=False))
     else:
-        print(f"backup written to {args.dest}: {summary}")
+        print(_TEXT[args.lang]["written"].format(dest=args.dest, summary=summary.words(args.lang)))
     return 0
 
 
@@ -102,21 +131,22 @@ def run_restore(args: argparse.Namespace) -> int:
     try:
         lock.acquire()
     except StorageError as err:
-        print(f"kioskctl restore: {err}; stop kioskd first", file=sys.stderr)
+        print(f"kioskctl restore: {_TEXT[args.lang]['held'].format(err=err)}", file=sys.stderr)
         return 1
     try:
-        return _restore(args.src, config, args.json)
+        return _restore(args.src, config, args.lang, args.json)
     finally:
         lock.release()
 
 
-def _restore(src: Path, config: cfg.Config, as_json: bool = False) -> int:
+def _restore(src: Path, config: cfg.Config, lang: str, as_json: bool = False) -> int:
+    text = _TEXT[lang]
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copyfile(src, Path(tmp) / JOURNAL)
         try:
             summary = asyncio.run(_summary(Path(tmp), config.kiosk.id, config.kiosk.currency))
         except LedgerError as err:
-            print(f"kioskctl restore: {src} is not a usable journal: {err}", file=sys.stderr)
+            print(f"kioskctl restore: {text['unusable'].format(src=src, err=err)}", file=sys.stderr)
             return 1
         try:  # the backup is checked against the signatures of this kiosk's key
             check = signature_checker(load_key(config.key_path).public_key())
@@ -125,7 +155,7 @@ def _restore(src: Path, config: cfg.Config, as_json: bool = False) -> int:
             return cfg.EXIT_CONFIG
         problems = asyncio.run(_problems(Path(tmp), config, check))
     if problems:
-        print(f"kioskctl restore: {src} fails the integrity check: {describe_problems(problems)}",
+        print(f"kioskctl restore: {text['unchecked'].format(src=src, problems=describe_problems(problems))}",
               file=sys.stderr)
         return 1
     target = config.state_dir / JOURNAL
@@ -138,13 +168,13 @@ def _restore(src: Path, config: cfg.Config, as_json: bool = False) -> int:
             kept.append(suffix)
     _private_copy(src, target)
     fsync_dir(target.parent)  # else a power cut could bring the old journal back
-    asyncio.run(_record_restore(config, src, summary))
+    asyncio.run(_record_restore(config, src, summary.record()))
     if as_json:
-        print(json.dumps({"ok": True, "restored": str(src), "summary": summary,
+        print(json.dumps({"ok": True, "restored": str(src), "summary": summary.record(),
                           "kept": str(aside) if "" in kept else None}, ensure_ascii=False))
         return 0
-    where = f"; the previous journal is kept as {aside}" if "" in kept else ""
-    print(f"restored {src} ({summary}){where}")
+    where = text["kept"].format(aside=aside) if "" in kept else ""
+    print(text["restored"].format(src=src, summary=summary.words(lang)) + where)
     return 0
 
 

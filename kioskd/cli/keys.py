@@ -14,6 +14,9 @@ from kioskd.cli.where import resolve
 from kioskd.uplink.errors import KeyFileError
 from kioskd.uplink.keys import init_key, load_key, public_b64url, public_jwk
 
+_TEXT = {"zh-CN": {"created": "已创建 {path}", "public": "公钥（在后台登记）: {key}"},
+         "en": {"created": "created {path}", "public": "public key (enrol at the backend): {key}"}}
+
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register `keys init [--key FILE]` and `keys show [--key FILE]`."""
@@ -26,6 +29,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("--key", type=Path, help="key file (PEM PKCS#8; default: the config's key)")
     show.set_defaults(func=_show)
     for parser in (init, show):
+        parser.add_argument("--lang", choices=tuple(_TEXT), default="zh-CN", help="language of the output")
         parser.add_argument("--json", action="store_true",
                             help="print the key file and public key as JSON (a refusal: exit status and "
                                  "one line on stderr)")
@@ -47,8 +51,8 @@ def _init(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"ok": True, "created": str(path), **_public(key)}, ensure_ascii=False))
         return 0
-    print(f"created {path}")
-    print(f"public key (enrol at the backend): {public_b64url(key)}")
+    print(_TEXT[args.lang]["created"].format(path=path))
+    print(_TEXT[args.lang]["public"].format(key=public_b64url(key)))
     return 0
 
 

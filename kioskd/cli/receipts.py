@@ -24,6 +24,7 @@ _MESSAGES = {
         "txn": "交易号",
         "seq": "流水号",
         "amount": "金额",
+        "fen": "分",
         "at": "时间 (UTC)",
         "bad_key": "无法读取公钥",
         "key_fix": "请用 --pubkey 公钥 或 --key 文件 指定签发凭条的终端",
@@ -35,6 +36,7 @@ _MESSAGES = {
         "txn": "transaction",
         "seq": "serial no.",
         "amount": "amount",
+        "fen": "fen",
         "at": "time (UTC)",
         "bad_key": "cannot read the public key",
         "key_fix": "name the kiosk that signed the receipt with --pubkey B64 or --key FILE",
@@ -105,6 +107,6 @@ def verify_command(args: argparse.Namespace) -> int:
     print(f"{text['kiosk']}: {fields['kiosk']}")
     print(f"{text['txn']}: {fields['txn']}")
     print(f"{text['seq']}: {fields['seq']}")
-    print(f"{text['amount']}: {amount // 100}.{amount % 100:02d} ({amount} fen)")
+    print(f"{text['amount']}: {amount // 100}.{amount % 100:02d} ({amount} {text['fen']})")
     print(f"{text['at']}: {fields['at']}")
     return EXIT_OK

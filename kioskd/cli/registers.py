@@ -108,7 +108,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p = leaf(pt, "check", "check in a patrol: what is not fine, and a note",
              lambda a: {"cmd": "patrol_check", "note": a.note or "",
                         **{f"{c}_ok": c not in (a.problem or []) for c in ("screen", "paper", "seal")}},
-             lambda r, lang: print(f"patrol #{r['patrol']['no']} {r['patrol']['at']}"))
+             lambda r, lang: print(f"{'巡检' if lang == 'zh-CN' else 'patrol'} #{r['patrol']['no']} {r['patrol']['at']}"))
     p.add_argument("--problem", action="append", choices=("screen", "paper", "seal"),
                    help="a check that is not fine (repeat for more); seal: signs of tampering")
     p.add_argument("--note")

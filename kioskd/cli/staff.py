@@ -31,7 +31,7 @@ _L = {
               "seq": "流水号", "account": "户号", "amount": "金额", "started": "开始", "no_txns": "无交易",
               "acked": "已确认告警", "cleared": "已清除告警", "reprinted": "已补打凭条", "dup": "补打次数",
               "custody_started": "钱箱双人监管已开始：请两位技术员依次在键盘上输入工号和密码",
-              "inserted": "已放入", "counterfeit": "一张假币", "handed_back": "退回",
+              "inserted": "已放入", "simulate": "模拟", "refused_plain": "被拒绝", "counterfeit": "一张假币", "handed_back": "退回",
               "not_taking": "终端现在不收钞（{state}），只在缴费放钞步骤收钞",
               "uplink": "上传：待后台确认的缴费 {count} 笔（{amount}），待发送批次 {batches}",
               "refused": "后台拒收第 {seq} 批（{since} 起，原因：{reason}），之后的批次都在等待；缴费照常入账。请通知运营方",
@@ -43,7 +43,7 @@ _L = {
            "acked": "acknowledged alert", "cleared": "cleared alert", "reprinted": "receipt reprinted",
            "dup": "duplicate",
            "custody_started": "custody session started: two technicians log in at the keypad in turn",
-           "inserted": "inserted", "counterfeit": "a counterfeit note", "handed_back": "handed back",
+           "inserted": "inserted", "simulate": "simulate", "refused_plain": "refused", "counterfeit": "a counterfeit note", "handed_back": "handed back",
            "not_taking": "the kiosk takes no notes now ({state}), only at a payment's cash step",
            "uplink": "uplink: {count} payment(s) awaiting the backend's answer ({amount}), {batches} batch(es) to send",
            "refused": "the backend refuses batch {seq} (since {since}: {reason}); later batches wait behind it, "
@@ -163,14 +163,14 @@ def _run(args: argparse.Namespace) -> int:
     try:
         reply = call(target.socket, request)
     except ControlError as err:
-        print(f"kioskctl: {unreachable(target, err)}", file=sys.stderr)
+        print(f"kioskctl: {unreachable(target, err, args.lang)}", file=sys.stderr)
         return EXIT_UNREACHABLE
     if args.json:
         print(json.dumps(reply, ensure_ascii=False, indent=2))
         return EXIT_OK if reply.get("ok") else EXIT_REFUSED
     if not reply.get("ok"):
         said = reply.get("error_zh") if args.lang == "zh-CN" and reply.get("error_zh") else reply.get("error")
-        print(f"kioskctl: {said or 'refused'}", file=sys.stderr)  # in the staff's language when the kiosk has it
+        print(f"kioskctl: {said or _L[args.lang]['refused_plain']}", file=sys.stderr)  # in the staff's language when the kiosk has it
         return EXIT_REFUSED
     args.show(reply, args.lang)
     return EXIT_OK
@@ -251,7 +251,7 @@ def alert_words(a: dict[str, Any], lang: str) -> str:
 def _show_status(r: dict[str, Any], lang: str) -> None:
     t = _L[lang]
     money = lambda fen: format_money(fen, r["currency"], lang)  # noqa: E731
-    print(f"{r['kiosk']}  {t['state']}: {state_words(r['state'], lang)}" + ("  (simulate)" if r["simulate"] else ""))
+    print(f"{r['kiosk']}  {t['state']}: {state_words(r['state'], lang)}" + (f"  ({t['simulate']})" if r["simulate"] else ""))
     if r["problems"]:
         print(f"{t['problems']}: {', '.join(sorted(r['problems'].values()))}")
     print(f"{t['devices']}: " + ", ".join(_device_line(k, v, lang) for k, v in r["devices"].items()))

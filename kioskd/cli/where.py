@@ -136,12 +136,21 @@ def _same(a: Path | None, b: Path) -> bool:
     return a is not None and a.resolve() == b.resolve()
 
 
-def unreachable(target: Target, err: Exception) -> str:
-    """One line for a control socket kioskctl cannot use: the path tried, and how to name another."""
+def unreachable(target: Target, err: Exception, lang: str = "en") -> str:
+    """One line for a control socket kioskctl cannot use, in `lang`: the path tried, and how to name another."""
+    tried = Path(target.socket).absolute()
+    said = getattr(err, "zh", None) if lang == "zh-CN" else None
+    said = said or str(err)
     if target.config == CHECKOUT_CONFIG and not Path(target.socket).is_absolute() and \
             Path.cwd() != CHECKOUT_CONFIG.parents[1]:
-        return (f"{err} [tried {Path(target.socket).absolute()}]: `make run` keeps its kiosk in the "
+        if lang == "zh-CN":
+            return (f"{said} [已尝试 {tried}]：`make run` 的模拟终端在源码目录中，请在 {CHECKOUT_CONFIG.parents[1]} "
+                    "运行 kioskctl，或用 --config 配置文件 或 --socket 路径 指定")
+        return (f"{said} [tried {tried}]: `make run` keeps its kiosk in the "
                 f"checkout, run kioskctl from {CHECKOUT_CONFIG.parents[1]}, or give --config FILE or --socket PATH")
-    return (f"{err} [tried {Path(target.socket).absolute()}, from {target.describe()}]; for another "
+    if lang == "zh-CN":
+        return (f"{said} [已尝试 {tried}，依据 {target.describe(lang)}]；其他终端请指定其配置（--config 配置文件 或 "
+                f"${ENV_CONFIG}）或其套接字（--socket 路径）；`make run` 会显示其终端的 kioskctl 命令")
+    return (f"{said} [tried {tried}, from {target.describe()}]; for another "
             f"kiosk give its config (--config FILE or ${ENV_CONFIG}) or its socket (--socket PATH); "
             "`make run` prints the kioskctl line for its kiosk")

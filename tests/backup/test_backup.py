@@ -61,6 +61,6 @@ def test_restore_refuses_a_file_that_is_not_a_journal(tmp_path: Path) -> None:
     conf.write_text(text.replace('path = "var/sim"', f'path = "{tmp_path / "state"}"'), encoding="utf-8")
     junk = tmp_path / "junk.sqlite3"
     junk.write_bytes(b"not a database at all" * 100)
-    result = kioskctl("restore", str(junk), "--config", str(conf))
+    result = kioskctl("restore", str(junk), "--config", str(conf), "--lang", "en")
     assert result.returncode == 1
     assert "is not a usable journal" in result.stderr

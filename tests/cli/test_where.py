@@ -81,7 +81,7 @@ def test_a_checkout_without_an_installed_config_reaches_make_runs_kiosk() -> Non
 def test_errors_are_one_line_that_say_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     config = write_config(tmp_path / "k.toml", tmp_path / "state", tmp_path / "gone.sock")
-    assert kioskctl(["status", "--config", str(config)]) == 3
+    assert kioskctl(["status", "--config", str(config), "--lang", "en"]) == 3
     [line] = capsys.readouterr().err.splitlines()
     assert f"no control socket at {tmp_path / 'gone.sock'}" in line
     assert f"from --config {config}" in line and "--socket PATH" in line and "`make run`" in line
@@ -89,7 +89,7 @@ def test_errors_are_one_line_that_say_what_to_do(tmp_path: Path, capsys: pytest.
     # the checkout's simulated kiosk from another folder: its paths are the checkout's
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(where, "INSTALLED_CONFIG", tmp_path / "no-installed.toml")
-    assert kioskctl(["status"]) == 3
+    assert kioskctl(["status", "--lang", "en"]) == 3
     [line] = capsys.readouterr().err.splitlines()
     assert line == (f"kioskctl: no control socket at var/sim/control.sock: is kioskd running? [tried "
                     f"{tmp_path / 'var/sim/control.sock'}]: `make run` keeps its kiosk in the checkout, run "
@@ -133,7 +133,7 @@ async def test_the_line_a_simulated_run_prints_reaches_it(tmp_path: Path) -> Non
         line = printed[0].split("staff commands:")[1].split()
         assert line == [".venv/bin/kioskctl", "--state", str(tmp_path / "s"), "status"]
         code, out, err = await run(line)
-        assert code == 0 and "K-SIM-01  状态: 空闲，等待顾客  (simulate)" in out, err  # the state in words
+        assert code == 0 and "K-SIM-01  状态: 空闲，等待顾客  (模拟)" in out, err  # the state in words
         # the same place options after the subcommand; empty lists say so
         assert await run([line[0], "alerts", *line[1:-1], "--lang", "en"]) == (0, "no alerts\n", "")
         assert await run([line[0], "tech", "list", *line[1:-1]]) == (0, "无\n", "")

@@ -50,7 +50,8 @@ async def test_restore_is_refused_while_the_kiosk_runs_and_works_once_it_stopped
         await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
         await pay(kiosk, "0012345678", [2000])
 
-        refused = await asyncio.to_thread(kioskctl, "restore", str(tmp_path / "copy.sqlite3"), "--config", str(conf))
+        refused = await asyncio.to_thread(kioskctl, "restore", str(tmp_path / "copy.sqlite3"), "--config", str(conf),
+                                          "--lang", "en")
         assert refused.returncode == 1
         assert "is held" in refused.stderr and "stop kioskd first" in refused.stderr
         assert list(state.glob("journal.sqlite3.before-restore-*")) == []  # nothing moved

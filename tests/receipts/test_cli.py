@@ -39,7 +39,7 @@ def test_default_output_is_chinese(capsys: pytest.CaptureFixture[str]) -> None:
     assert run("receipt", "verify", PROOF, "--pubkey", PUBKEY) == 0
     out = capsys.readouterr().out
     assert out.startswith("凭条签名有效\n")
-    assert "金额: 150.00 (15000 fen)" in out
+    assert "金额: 150.00 (15000 分)" in out
 
 
 def test_tampered_amount_exits_1_with_a_clear_message(capsys: pytest.CaptureFixture[str]) -> None:
