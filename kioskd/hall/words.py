@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kioskd.hall.fault_words import fault_kind_words
+
 # the kiosk's states; a state is named by its own entry or by the top state it lies in
 # (payment_cash_waiting: payment)
 KIOSK_STATES: dict[str, tuple[str, str]] = {
@@ -65,11 +67,15 @@ def reason_code(reason: str) -> str:
     return error
 
 
+def coded_fields(name: str, words: tuple[str, str] | None, unknown: tuple[str, str]) -> dict[str, Any]:
+    """`NAME_zh`, `NAME_en` (the words, else the generic `unknown`) and `NAME_known` (False: show the code too)."""
+    zh, en = words or unknown
+    return {f"{name}_zh": zh, f"{name}_en": en, f"{name}_known": words is not None}
+
+
 def reason_fields(reason: str) -> dict[str, Any]:
-    """`reason_zh`, `reason_en` (words) and `reason_known` (False: a generic phrase; show the code too)."""
-    words = BACKEND_REASONS.get(reason_code(reason))
-    zh, en = words or UNKNOWN_REASON
-    return {"reason_zh": zh, "reason_en": en, "reason_known": words is not None}
+    """A backend refusal in words: `reason_zh`, `reason_en`, `reason_known`."""
+    return coded_fields("reason", BACKEND_REASONS.get(reason_code(reason)), UNKNOWN_REASON)
 
 
 # why a device alert was raised (detail "cause"): the validator offline (drivers/errors.py), the door
@@ -100,11 +106,14 @@ UNKNOWN_CAUSE = ("未列明的设备原因", "a device reason not listed")
 
 
 def cause_fields(detail: dict[str, Any]) -> dict[str, Any]:
-    """A device alert's `cause` in words (`cause_zh`, `cause_en`, `cause_known`), and the driver's own
-    text (`cause_detail`: its reason, error or fault kind) for a secondary line."""
+    """A device alert's `cause` in words (`cause_zh`, `cause_en`, `cause_known`; a validator's own fault
+    by its kind), and the driver's own text (`cause_detail`: its reason, error or fault kind) for a
+    secondary line."""
     cause = detail.get("cause")
     cause = cause if isinstance(cause, str) else ""
     words = DEVICE_CAUSES.get(cause)
-    zh, en = words or UNKNOWN_CAUSE
+    kind = detail.get("kind")
+    if cause == "device_fault" and isinstance(kind, str):
+        words = fault_kind_words(kind) or words  # a kind no table lists: the generic "reports a fault"
     said = next((str(detail[k]) for k in ("reason", "error", "kind") if detail.get(k)), "")
-    return {"cause": cause, "cause_zh": zh, "cause_en": en, "cause_known": words is not None, "cause_detail": said}
+    return {"cause": cause, **coded_fields("cause", words, UNKNOWN_CAUSE), "cause_detail": said}
