@@ -139,6 +139,8 @@ class TimeoutsConfig:
     help: float = field(default=60.0, metadata=_positive())
     # a stuck note: how long the payment waits for it before the counted notes go without it
     jam_wait: float = field(default=600.0, metadata=_positive())
+    # a note in escrow or stacking with no outcome this long is treated as a jam (cause no_progress)
+    note_progress: float = field(default=30.0, metadata={"min": 1.0, "max": 600.0})
     # the large-text key multiplies the customer's timeouts by this for the visit
     large_text_factor: float = field(default=2.0, metadata={"min": 1.0, "max": 5.0})
 

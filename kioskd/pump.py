@@ -77,17 +77,20 @@ class EventPump:
                 await m.trigger("note_escrowed", value)
             case ev.NoteStacked(value=value):
                 await m.trigger("note_stacked", value)
+                await self._stalled_note_moved()
                 await self.check_box()
             case ev.NoteReturned(value=value):
                 await m.trigger("note_returned", value)
+                await self._stalled_note_moved()
                 if self.note_returned is not None:
                     self.note_returned(value, True)
             case ev.NoteRejected(reason=reason):
                 await m.trigger("note_rejected", reason)
+                await self._stalled_note_moved()
                 if self.note_returned is not None:
                     self.note_returned(None, False)
             case ev.NoteJam(where=where):
-                a.raise_alert("note_jam", "critical", where=where, txn=m.txn or "")
+                a.raise_alert("note_jam", "critical", cause="validator_jam", where=where, txn=m.txn or "")
                 await self._problem("jam", "validator_fault")
                 await m.trigger("note_jam")
             case ev.JamCleared():
@@ -139,6 +142,14 @@ class EventPump:
             case _:
                 log.debug("event %r", event)
         m.publish()
+
+    async def _stalled_note_moved(self) -> None:
+        """A note that made no progress (the machine's note_progress limit) landed or came back out:
+        its alert and its out-of-service reason end (a jam the validator reported ends at JamCleared)."""
+        jam = self.alerts.open.get(("note_jam", "validator"))
+        if jam is not None and jam.detail.get("cause") == "no_progress":
+            self.alerts.clear_alert("note_jam")
+            await self._problem("jam", None)
 
     async def solved(self, key: str) -> None:
         """Staff solved problem `key` (the box emptied): no longer a reason to be out of service."""

@@ -17,6 +17,8 @@ TIMEOUT_KEYS: dict[str, str] = {
     "payment_account": "account",
     "payment_confirm": "confirm",
     "payment_cash_waiting": "cash_idle",
+    "payment_cash_escrow": "note_progress",
+    "payment_cash_stacking": "note_progress",
     "payment_receipt": "receipt",
     "payment_done": "result",
     "payment_help": "help",
@@ -24,6 +26,10 @@ TIMEOUT_KEYS: dict[str, str] = {
     "service_reprint_choose": "confirm",
     "service_reprint_done": "result",
 }
+
+# timed states bounded for the device's sake, not the customer's: no countdown on screen, not
+# stretched by large text
+NOTE_TIMED = frozenset({"payment_cash_escrow", "payment_cash_stacking"})
 
 DIGITS = tuple("0123456789")
 
@@ -41,6 +47,8 @@ class Timeouts:
     # the help screen of a stuck note waits this long for the note before the counted cash
     # is submitted without it
     jam_wait: float = 600.0
+    # a note that makes no progress in escrow or stacking this long is treated as a jam
+    note_progress: float = 30.0
     # large text (the accessibility key) multiplies every customer timeout by this
     large_text_factor: float = 2.0
 
@@ -52,10 +60,10 @@ def _state(name: str, **extra: Any) -> dict[str, Any]:
 def states(timeouts: Timeouts) -> list[dict[str, Any]]:
     """The nested state list for HierarchicalAsyncMachine, with timeouts filled in."""
 
-    def timed(path: str, name: str, **extra: Any) -> dict[str, Any]:
+    def timed(path: str, name: str, trigger: str = "timeout", **extra: Any) -> dict[str, Any]:
         seconds = getattr(timeouts, TIMEOUT_KEYS[path])
         on_enter = ["mark_deadline", *([extra.pop("on_enter")] if "on_enter" in extra else [])]
-        return _state(name, timeout=seconds, on_timeout="timeout", on_enter=on_enter, **extra)
+        return _state(name, timeout=seconds, on_timeout=trigger, on_enter=on_enter, **extra)
 
     cash = _state(
         "cash",
@@ -64,8 +72,10 @@ def states(timeouts: Timeouts) -> list[dict[str, Any]]:
         on_exit="exit_cash",
         children=[
             timed("payment_cash_waiting", "waiting", on_enter="resume_finish"),
-            _state("escrow", on_enter="decide_escrow"),
-            _state("stacking"),
+            # each note enters both afresh, so the no-progress limit restarts per note; a trigger of
+            # its own, so a cash_idle timeout queued behind a note never reads as one (nor the reverse)
+            timed("payment_cash_escrow", "escrow", "no_progress", on_enter="decide_escrow"),
+            timed("payment_cash_stacking", "stacking", "no_progress"),
         ],
     )
     payment = _state(
@@ -178,6 +188,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("timeout", CASH + "_waiting", "service_idle"),
     # trouble while taking cash: the counted notes stay with the payment
     _t("note_jam", CASH, P + "help", before="help_jam"),
+    # a note with no outcome for timeouts.note_progress: the jam path, the validator left polling
+    _t("no_progress", [CASH + "_escrow", CASH + "_stacking"], P + "help", before="help_no_progress"),
     _t("validator_lost", CASH, P + "help", before="help_validator"),
     _t("stacker_full", CASH, P + "help", before="help_stacker_full"),
     # submit and receipt

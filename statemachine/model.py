@@ -17,7 +17,7 @@ from typing import Any
 
 from drivers.base import BillValidator, NoteCredited
 from statemachine.custody_model import CustodyModelMixin
-from statemachine.definition import TIMEOUT_KEYS, TRIGGERS
+from statemachine.definition import NOTE_TIMED, TIMEOUT_KEYS, TRIGGERS
 from statemachine.invoice_model import InvoiceMixin
 from statemachine.ports import (
     AccountInfo,
@@ -119,7 +119,7 @@ class KioskModel(CustodyModelMixin, VisitMixin, InvoiceMixin, TroubleMixin, Repr
 
     def snapshot(self) -> Snapshot:
         """The state the customer screen renders (contract in kioskd/screen)."""
-        timed = self.state in TIMEOUT_KEYS
+        timed = self.state in TIMEOUT_KEYS and self.state not in NOTE_TIMED  # the customer's countdowns
         deadline = self._deadline if timed else None
         state_obj = self.machine.get_state(self.state) if self.machine else None
         return {
@@ -324,6 +324,7 @@ class KioskModel(CustodyModelMixin, VisitMixin, InvoiceMixin, TroubleMixin, Repr
         txn = self.stack_txn or self.txn
         if event.value is None or txn is None:
             raise NoteWithoutPayment("a credited note with no payment on screen: the journal's intent decides")
+        self.note_progressed()  # the validator reached its credit point: a slow journal is not a jam
         await self.journal.commit_note(txn, event.value)
         self.notes.append(event.value)
         self.stack_txn = self.loose_note = None

@@ -9,8 +9,10 @@ becomes a follow-up payment (kioskd), and the customer's screen says so while it
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
+from statemachine.definition import NOTE_TIMED
 from statemachine.ports import StuckNote
 
 log = logging.getLogger("kioskd.machine")
@@ -26,6 +28,9 @@ class TroubleMixin:
     help_reason: str | None
     submit_started: bool
     timeouts: Any
+    machine: Any
+    help_detail: str | None
+    set_problem: Callable[[str, str | None], bool]
 
     def _reset_trouble(self) -> None:
         self.jammed = False  # the validator reports a jam (NoteJam, no JamCleared yet)
@@ -56,7 +61,26 @@ class TroubleMixin:
         """A stuck note: tell the customer, call the staff, keep the payment open for the note."""
         self.help_reason = "note_jam"
         self.jammed = self.jam_stopped = True
-        self.alerts.raise_alert("note_jam", "critical", total=sum(self.notes), txn=self.txn)
+        self.alerts.raise_alert("note_jam", "critical", cause="validator_jam", total=sum(self.notes), txn=self.txn)
+
+    def help_no_progress(self, *_: Any) -> None:
+        """A note with no outcome in escrow or stacking for timeouts.note_progress: a jam the validator
+        did not report. The stack intent stays open; the note settles when it lands or comes back out."""
+        where = self.state.rsplit("_", 1)[-1]  # escrow or stacking (`before`: still the source state)
+        self.help_reason, self.help_detail = "note_jam", "no_progress"
+        self.jam_stopped = True  # jammed stays False: no JamCleared will come, the note's outcome settles it
+        log.warning("payment %s: the %s fen note made no progress in %s for %s s: treated as a jam",
+                    self.txn, self.loose_note, where, self.timeouts.note_progress)
+        # out of service after this payment until the note lands or comes back out (kioskd.pump):
+        # a note landing during the next customer's payment would be credited to it
+        self.set_problem("jam", "validator_fault")
+        self.alerts.raise_alert("note_jam", "critical", cause="no_progress", where=where, txn=self.txn,
+                                total=sum(self.notes), note=self.loose_note)
+
+    def note_progressed(self) -> None:
+        """The note in escrow or stacking moved on (its credit point): its no-progress limit starts again."""
+        if self.machine is not None and self.state in NOTE_TIMED:
+            self.machine.get_state(self.state).restart_timer(self)
 
     def help_validator(self, *_: Any) -> None:
         """The validator stopped answering during cash."""

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from statemachine.definition import Timeouts
+from statemachine.definition import NOTE_TIMED, Timeouts
 
 log = logging.getLogger("kioskd.machine")
 
@@ -40,13 +40,15 @@ class VisitMixin:
         stuck = self.stuck_timeout(state, base)  # TroubleMixin
         if stuck is not None:
             return stuck
+        if state in NOTE_TIMED:  # the device's limit, not the customer's
+            return base
         return base * self.timeouts.large_text_factor if self.text_enlarged else base
 
     def toggle_large_text(self, *_: Any) -> None:
         """The accessibility key: large text and longer timeouts, or back; the running timer restarts."""
         self.text_enlarged = not self.text_enlarged
         state_obj = self.machine.get_state(self.state)
-        if getattr(state_obj, "timeout", 0):
+        if getattr(state_obj, "timeout", 0) and self.state not in NOTE_TIMED:
             state_obj.restart_timer(self)
             self.mark_deadline()
 

@@ -167,9 +167,11 @@ class FakeAlerts:
     def __init__(self) -> None:
         self.raised: list[str] = []
         self.cleared: list[str] = []
+        self.details: list[dict[str, object]] = []  # each raised alert's detail, in order
 
     def raise_alert(self, code: str, severity: str = "warning", **detail: object) -> None:
         self.raised.append(code)
+        self.details.append(detail)
 
     def clear_alert(self, code: str, device: str = "") -> None:
         self.cleared.append(code)

@@ -47,6 +47,7 @@ def test_defaults_follow_the_customer_flow_contract(tmp_path: Path) -> None:
     assert (c.backend.timeout, c.storage.path, c.screen.listen) == (10.0, "/var/lib/kioskd", "127.0.0.1:8080")
     t = c.timeouts
     assert (t.account, t.confirm, t.cash_idle, t.result, t.receipt) == (60, 60, 60, 20, 30)
+    assert (t.jam_wait, t.note_progress) == (600, 30)
     assert (c.limits.max_payment, c.limits.max_notes) == (500000, 50)
     assert (c.account.min_length, c.account.max_length, c.account.check_digit) == (8, 16, "none")
     assert c.key_path == Path("/var/lib/kioskd/kiosk.key")
@@ -56,6 +57,9 @@ def test_defaults_follow_the_customer_flow_contract(tmp_path: Path) -> None:
     "patch,key,words",
     [
         ("[timeouts]\ncash_idle = -5", "timeouts.cash_idle", "must be > 0"),
+        ("[timeouts]\nnote_progress = 0.5", "timeouts.note_progress", "must be >= 1.0"),
+        ("[timeouts]\nnote_progress = 601", "timeouts.note_progress", "must be <= 600.0"),
+        ("[timeouts]\nnote_progress = \"30\"", "timeouts.note_progress", "must be a number"),
         ("[timeouts]\naccount = \"60\"", "timeouts.account", "must be a number"),
         ("[limits]\nmax_payment = 12.5", "limits.max_payment", "must be an integer"),
         ("[limits]\nmax_notes = 0", "limits.max_notes", "must be >= 1"),
@@ -114,7 +118,8 @@ def test_a_changed_config_file_is_noticed_once(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("section,key", [("custody", "lockout"), ("timeouts", "account"), ("door", "grace"),
-                                         ("custody", "result_timeout"), ("custody", "checkpoint_every")])
+                                         ("custody", "result_timeout"), ("custody", "checkpoint_every"),
+                                         ("timeouts", "note_progress")])
 @pytest.mark.parametrize("number", ["nan", "inf", "-inf", "1e308"])
 def test_every_number_is_finite_and_within_its_range(tmp_path: Path, section: str, key: str, number: str) -> None:
     # with lockout = nan the PIN lock-out never ends its count: unlimited guessing
@@ -130,3 +135,13 @@ def test_kioskd_run_exits_78_on_a_lockout_of_nan(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 78
     assert run.stderr.strip().splitlines() == [f"config error: {path}: custody.lockout: must be a finite number, got nan"]
+
+
+def test_kioskd_run_exits_78_on_a_note_progress_of_inf(tmp_path: Path) -> None:
+    # with note_progress = inf a note held in stacking would keep the customer waiting for ever
+    path = write(tmp_path, MINIMAL + "[timeouts]\nnote_progress = inf\n")
+    run = subprocess.run([sys.executable, "-m", "kioskd", "run", "--config", str(path)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 78
+    assert run.stderr.strip().splitlines() == [
+        f"config error: {path}: timeouts.note_progress: must be a finite number, got inf"]

@@ -160,6 +160,22 @@ async def test_jam_while_stacking_then_cleared_credits_once(h):
 
 
 @over(*ALL)
+async def test_a_note_held_in_stacking_reports_nothing_until_it_lands_once(h):
+    """stall_stacking: the note stays on its way into the box and the driver, polling on, reports no
+    outcome (the kiosk's [timeouts] note_progress ends the customer's wait); freed, it lands once."""
+    h.emu.set_fault("stall_stacking", True)
+    await h.drv.set_accepting(True)
+    h.emu.insert(2000)
+    await h.until(lambda: h.of(NoteEscrowed))
+    await h.drv.settle(10)  # ten polls with the note held
+    assert not h.credits and not h.emu.stacked and h.emu.returned == []
+    assert not (h.of(NoteStacked) or h.of(NoteJam) or h.of(NoteReturned) or h.of(DeviceOffline))
+    h.emu.set_fault("stall_stacking", False)
+    await h.until(lambda: h.of(NoteStacked))
+    assert h.credits == [NoteCredited("validator", 2000)] and h.emu.stacked == [2000]
+
+
+@over(*ALL)
 async def test_stacker_full_and_box_removed(h):
     h.emu.set_fault("stacker_full", True)
     await h.until(lambda: h.of(StackerFull))

@@ -62,7 +62,7 @@ DEVICES: dict[str, str] = {
 # alerts whose detail.reason is the backend's refusal (kioskd.hall.words has its words)
 BACKEND_REFUSALS = frozenset({"payment_flagged", "batch_refused"})
 # alerts whose detail.cause says why a device failed (kioskd.hall.words has its words)
-DEVICE_CAUSED = frozenset({"validator_offline", "door_unreadable", "validator_fault"})
+DEVICE_CAUSED = frozenset({"validator_offline", "door_unreadable", "validator_fault", "note_jam"})
 
 # What staff read (zh-CN, en) for each code.
 TITLES: dict[str, tuple[str, str]] = {
@@ -126,8 +126,8 @@ class Alert:
         zh, en = TITLES.get(self.code, (self.code, self.code))
         reason = self.detail.get("reason")
         words = reason_fields(reason) if self.code in BACKEND_REFUSALS and isinstance(reason, str) else {}
-        if self.code in DEVICE_CAUSED:
-            words = cause_fields(self.detail)
+        if self.code in DEVICE_CAUSED:  # a jam raised before causes were sent: the validator's own report
+            words = cause_fields({"cause": "validator_jam", **self.detail} if self.code == "note_jam" else self.detail)
         return {**asdict(self), "title_zh": zh, "title_en": en, **words}
 
 

@@ -49,6 +49,8 @@ async def staff_cleared(daemon: Recheck, alert: Alert) -> None:
     event = REPORTED_AGAIN.get(alert.code)
     if event is None or alert.device != "validator":
         return
+    if alert.detail.get("cause") == "no_progress":  # the validator never reported it: staff settled the note
+        await daemon.pump.solved("jam")
     daemon.validator.report_again(event)
     if alert.code != "stacker_full":
         return

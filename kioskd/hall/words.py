@@ -97,6 +97,10 @@ DEVICE_CAUSES: dict[str, tuple[str, str]] = {
                          "the door switch reads neither open nor closed (a cut cable?)"),
     "switch_read_error": ("读取机门开关出错", "reading the door switch failed"),
     "device_fault": ("识币器自报故障", "the validator reports a fault"),
+    "validator_jam": ("识币器报告卡币", "the validator reports a jammed note"),
+    "no_progress": ("纸币在暂存或入箱途中长时间停住，识币器未报告卡币（已按卡币处理）",
+                    "a note stopped in escrow or on its way into the box and the validator reported no "
+                    "outcome (treated as a jam)"),
     "journal": ("账本无法写入（磁盘满或只读）", "the journal refuses writes (disk full or read-only)"),
     "corrupt": ("账本校验失败，停止收款", "the journal check failed: no cash is taken"),
     "note without payment": ("一张纸币入箱但不属于任何缴费，清点时处理",

@@ -33,4 +33,7 @@ def test_an_alert_without_a_cause_reads_as_the_generic_phrase() -> None:
     assert (seen["cause_zh"], seen["cause_en"], seen["cause_known"]) == (*UNKNOWN_CAUSE, False)
     assert seen["cause_detail"] == "validator: port /dev/ttyUSB0 closed"
     jam = Alert("a2", "note_jam", "critical", "raised", "2026-12-03T01:00:00Z", {"where": "stacker"}).view()
-    assert "cause_zh" not in jam  # only device failures carry a cause
+    # a jam raised before causes were sent was the validator's own report
+    assert (jam["cause"], jam["cause_zh"], jam["cause_known"]) == ("validator_jam", "识币器报告卡币", True)
+    flagged = Alert("a3", "payment_flagged", "critical", "raised", "2026-12-03T01:00:00Z", {"reason": "x"}).view()
+    assert "cause_zh" not in flagged  # only device trouble carries a cause

@@ -171,6 +171,8 @@ class CcnetEmulator(PtyDevice):
             self._set(State.RETURNING)  # nobody decided within the escrow time-out
         elif s == State.VALIDATOR_JAMMED and not self.faults["jam_acceptor"]:
             self._set(State.RETURNING)
+        elif s == State.STACKING and self.faults["stall_stacking"]:
+            pass  # held: STACKING in every reply, as long as the switch is on
         elif s == State.STACKING:
             if self.faults["jam_stacking"]:
                 self._set(State.CASSETTE_JAMMED)

@@ -177,6 +177,8 @@ class CctalkEmulator(PtyDevice):
                 self._set("stacking")  # no escrow: straight to the box
         elif s == "escrow" and now - self._entered > self.escrow_timeout:
             self._set("returning")
+        elif s == "stacking" and self.faults["stall_stacking"]:
+            pass  # held: no new event, as long as the switch is on
         elif s == "stacking":
             if self.faults["jam_stacking"]:
                 self._event(0, 7)

@@ -174,6 +174,8 @@ class Id003Emulator(PtyDevice):
                 self._set(Status.ESCROW, bytes((self._code_for(note),)))
         elif s == Status.ACCEPTOR_JAM and not self.faults["jam_acceptor"]:
             self._set(Status.RETURNING)
+        elif s == Status.STACKING and self.faults["stall_stacking"]:
+            pass  # held: STACKING in every reply, as long as the switch is on
         elif s == Status.STACKING:
             self._set(Status.STACKER_JAM if self.faults["jam_stacking"] else Status.VEND_VALID)
         elif s == Status.STACKER_JAM and not self.faults["jam_stacking"]:

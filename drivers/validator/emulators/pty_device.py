@@ -19,9 +19,11 @@ from collections.abc import Iterable
 from typing import Any
 
 COUNTERFEIT = -1  # a queued note every device refuses
+# stall_stacking: a note sent to the box stays "stacking" (no credit, no jam reported) until it
+# is switched off, then lands as usual
 COMMON_FAULTS = frozenset(
     {"jam_stacking", "jam_acceptor", "stacker_full", "box_removed", "silence", "garbage",
-     "bad_crc", "power_cycle"}
+     "bad_crc", "power_cycle", "stall_stacking"}
 )
 
 

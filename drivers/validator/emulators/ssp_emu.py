@@ -207,6 +207,8 @@ class SspEmulator(PtyDevice):
                 self._set("escrow")
         elif s == "jam_front" and not self.faults["jam_acceptor"]:
             self._reject(CODE_JAM_RETURNED, self.returned)
+        elif s == "stacking" and self.faults["stall_stacking"]:
+            pass  # held: no event at all, as long as the switch is on
         elif s == "stacking":
             if self.faults["jam_stacking"]:
                 self._set("jam_stack")

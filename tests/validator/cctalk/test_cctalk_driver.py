@@ -169,7 +169,7 @@ async def test_power_cycle_with_a_note_routed_to_the_stacker_credits_it_once(emu
 
 def test_every_fault_switch_is_known():
     assert FAULTS == {"jam_stacking", "jam_acceptor", "stacker_full", "box_removed", "silence",
-                      "garbage", "bad_crc", "power_cycle"}
+                      "garbage", "bad_crc", "power_cycle", "stall_stacking"}
     emu = CctalkEmulator()
     assert set(emu.faults) == FAULTS
     with pytest.raises(ValueError):
