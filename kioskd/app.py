@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from kioskd.customer.invoices import InvoiceDesk
 from kioskd.customer.receipts.layout import render_lines, send_when_ready
 from kioskd.customer.receipts.printing import Receipts
 from kioskd.customer.receipts.reprint import Duplicates
+from kioskd.customer.rules import rules_from
 from kioskd.customer.screen.secret import screen_secret, write_start_page
 from kioskd.customer.screen.server import ScreenServer
 from kioskd.customer.voice.announcer import Announcer, announcer_from
@@ -29,11 +31,10 @@ from kioskd.hall.cases.wiring import claims_after_count, start_cases
 from kioskd.hall.page import StaffPage, start_staff_page
 from kioskd.hall.registers.wiring import box_check, start_registers
 from kioskd.hall.reports import DailyClose
-from kioskd.ledger import JournalTampered, Ledger
-from kioskd.ledger.integrity import describe_problems
+from kioskd.ledger import Ledger
 from kioskd.ledger.lock import JournalLock
 from kioskd.pump import EventPump
-from kioskd.system.drain import finish_payment_in_progress, polls_after_now
+from kioskd.system.drain import finish_payment_in_progress, inhibit_on_stop, polls_after_now
 from kioskd.system.health import (
     mark_running,
     mark_stopped,
@@ -41,18 +42,19 @@ from kioskd.system.health import (
     watch_backend,
     watch_pending,
 )
+from kioskd.system.journal_check import verify_and_sign_restart
 from kioskd.system.lifecycle import Lifecycle, cancel_all
 from kioskd.system.notify import notify, status_line, watchdog_seconds
 from kioskd.system.storage import StorageWatch
 from kioskd.system.watchdog import Watchdog, device_watchdog
-from kioskd.uplink.keys import load_key, pin_key, signature_checker
+from kioskd.uplink.keys import load_key, pin_key
 from kioskd.uplink.payments import UplinkPayments
 from kioskd.uplink.status import report_status
 from kioskd.uplink.wiring import build_uplink
 from statemachine.definition import Timeouts
 from statemachine.machine import build_machine
 from statemachine.model import KioskModel
-from statemachine.rules import Rules, Site
+from statemachine.rules import Site
 
 if TYPE_CHECKING:
     from kioskd.hall.cases import Cases
@@ -69,7 +71,6 @@ PROBE_SECONDS = 5.0  # how long start-up waits for the validator before going un
 # SIGTERM: how long the payment in progress may take to finish (submit + print); the unit's
 # TimeoutStopSec=60 leaves the rest for closing the journal and the screen
 STOP_GRACE = 45.0
-INHIBIT_SECONDS = 2.0  # stop: how long the validator may take to confirm the inhibit
 
 
 class Daemon:
@@ -121,8 +122,27 @@ class Daemon:
     # --- start-up ---------------------------------------------------------------------
     async def start(self) -> None:
         """Open the journal, recover, probe the devices, then tell systemd we are ready."""
+        key = load_key(self.config.key_path)
+        await self._open_journal(key)
+        self._connect_backend(key)
+        await self._restore_alerts()
+        self._build_payments()
+        self._build_devices(key)
+        self._build_machine(key)
+        self._build_event_pump()
+        screen = self._build_screen()
+        to_submit = await self._recover()
+        self._spawn_workers()
+        await self._catch_up(to_submit)
+        await self._open_screen(screen)
+        self._start_daily_close()
+        await self._open_staff_tools()
+        await self._probe_validator()
+        await self._announce_ready()
+
+    async def _open_journal(self, key: Any) -> None:
+        """Lock and open the journal, verify it and sign the restart entry."""
         c = self.config
-        key = load_key(c.key_path)
         self.journal_lock.acquire()  # held until the process ends: no restore under our feet
         # the page check runs after READY (StorageWatch.check_pages): O(size), seconds for a year
         self.ledger = await Ledger.open(c.state_dir, c.kiosk.id, c.kiosk.currency, quick_check=False,
@@ -130,30 +150,49 @@ class Daemon:
         self._opened = True
         self.on_stop("journal lock", self.journal_lock.release)
         self.on_stop("journal", self._close_journal)
-        await self._verify_journal(key)
+        await verify_and_sign_restart(self.ledger, key, c.kiosk.id, full=c.storage.verify_all)
+
+    def _connect_backend(self, key: Any) -> None:
+        """The backend client, batch builder, invoices, outbox and batch scheduler."""
+        c = self.config
         accepted = lambda seq: self.alerts.batch_accepted(seq)  # noqa: E731 - alerts come later
         up = build_uplink(self.ledger, c.backend, c.kiosk.id, key, on_flagged=self._flagged, on_accepted=accepted)
         self.client, self.batch_builder, self.invoices = up.client, up.batch_builder, up.invoices
         self.sender, self.batches = up.sender, up.batches
         self.on_stop("backend client", self.client.close)
-        self.alerts = Alerts(self.ledger, on_change=self.sender.wake, state_file=c.state_dir / "alerts.json")
+
+    async def _restore_alerts(self) -> None:
+        """The alerts of the last run, the clock's, and power_restored after an unclean stop."""
+        self.alerts = Alerts(self.ledger, on_change=self.sender.wake,
+                             state_file=self.config.state_dir / "alerts.json")
         await self.alerts.restore()
         report_clock(self.alerts)
-        if mark_running(c.state_dir):
+        if mark_running(self.config.state_dir):
             log.warning("the previous run did not stop cleanly (power cut, crash or kill)")
             self.alerts.raise_alert("power_restored", "info")
-        self.storage = StorageWatch(state_dir=c.state_dir, ledger=self.ledger, alerts=self.alerts,
+
+    def _build_payments(self) -> None:
+        """The storage watch and the payments' submission to the backend."""
+        self.storage = StorageWatch(state_dir=self.config.state_dir, ledger=self.ledger, alerts=self.alerts,
                                     resubmit=self._resubmit_soon)
         self.payments = UplinkPayments(
-            self.ledger, self.client, submit_timeout=c.backend.timeout,
+            self.ledger, self.client, submit_timeout=self.config.backend.timeout,
             outbox=self.sender, on_flagged=self._flagged, on_refused=self.storage.refused,
         )
+
+    def _build_devices(self, key: Any) -> None:
+        """Validator, printer, keypad, door sensor, and the receipts printed on them."""
+        c = self.config
         self.validator = build_validator(c)
         self.printer = build_printer(c)
         self.keypad = build_keypad(c)
         self.door = build_door(c)
         self.receipts = Receipts(c, self.ledger, self.printer, key)
         self.duplicates = Duplicates(self.receipts, c.state_dir)
+
+    def _build_machine(self, key: Any) -> None:
+        """The kiosk model and machine, staff accounts, custody, invoices and the door watch."""
+        c = self.config
         self.model = KioskModel(
             validator=self.validator, journal=self.ledger, payments=self.payments,
             receipts=self.receipts, alerts=self.alerts, rules=rules_from(c), publish=self._publish,
@@ -173,6 +212,10 @@ class Daemon:
         self.model.attach_invoices(InvoiceDesk(self.invoices, self.printer, c, key))
         self.door_watch = DoorWatch(self.custody, self.alerts, grace=c.door.grace)
         self.on_stop("door watch", self.door_watch.stop)
+
+    def _build_event_pump(self) -> None:
+        """Voice, the device log, and the event pump that feeds the devices' events to the machine."""
+        c = self.config
         self.voice = announcer_from(c)
         self.device_log = DeviceLog(c.state_dir)  # what the devices reported, for cases' evidence
         self.pump = EventPump(
@@ -184,19 +227,29 @@ class Daemon:
             note_returned=None if self.voice is None else self.voice.note_returned,
             observe=self.device_log.record,
         )
-        self.screen = ScreenServer(c.screen.listen, on_key=self._screen_key, sim=self.sim,
-                                   secret=screen_secret(c.screen.key_dir))
 
+    def _build_screen(self) -> ScreenServer:
+        """The customer screen's server, not listening yet: it shows every snapshot from now on."""
+        self.screen = ScreenServer(self.config.screen.listen, on_key=self._screen_key, sim=self.sim,
+                                   secret=screen_secret(self.config.screen.key_dir))
+        return self.screen
+
+    async def _recover(self) -> list[str]:
+        """The payments from before the restart that are still to submit."""
         held = await self.ledger.cases.held_cash()  # a re-credit took their cash over: never sent again
         to_submit = [txn for txn in await self.ledger.recover() if txn not in held]
         if to_submit:
             log.warning("recovery: %d payment(s) from before the restart to submit", len(to_submit))
+        return to_submit
 
+    def _spawn_workers(self) -> None:
+        """The long-running tasks: event pump, devices, uplink, watches, cases and registers."""
+        c = self.config
         # the tasks stop after the servers and the inhibit, before the journal closes
         self.on_stop("tasks", self._cancel_tasks)
         self.spawn(self.pump.run(), "event-pump")
         self.spawn(self.validator.run(self.events.put_nowait, self.pump.commit_credit), "validator")
-        self.on_stop("validator inhibit", self._inhibit)
+        self.on_stop("validator inhibit", functools.partial(inhibit_on_stop, self.validator))
         self.spawn(self.printer.run(self.events.put_nowait), "printer")
         self.spawn(self.keypad.run(self.events.put_nowait), "keypad")
         if self.door is not None:
@@ -214,28 +267,55 @@ class Daemon:
         self.cases = start_cases(ledger=self.ledger, client=self.client, sender=self.sender, alerts=self.alerts,
                                  printer=self.printer, config=c, spawn=self.spawn)
         self.registers = start_registers(ledger=self.ledger, alerts=self.alerts, printer=self.printer, config=c,
-                                         custody=self.custody, model=self.model, accounts=self.accounts,
+                                         custody=self.custody, model=self.model, accounts=self.custody.accounts,
                                          spawn=self.spawn)
+
+    async def _catch_up(self, to_submit: list[str]) -> None:
+        """The cash box, a changed config, the device watchdog, then the recovered payments resubmitted."""
         await self.pump.check_box()
         await self._audit_config_change()
-        self._start_watchdog()
+        timeout = watchdog_seconds()
+        if timeout is not None:
+            self.watchdog = device_watchdog(timeout, self.tasks, self.validator, self.printer, self.door)
+            self.spawn(self.watchdog.run(), "watchdog")
         for txn in to_submit:
             self._resubmit_soon(txn)
-        self.screen_url = await self.screen.start()
-        self.screen_key = self.screen.secret
-        write_start_page(c.screen.key_dir, self.screen.page_url)
-        self.on_stop("screen", self.screen.stop)
+
+    async def _open_screen(self, screen: ScreenServer) -> None:
+        """Serve the customer screen and write the page the kiosk's browser opens."""
+        self.screen_url = await screen.start()
+        self.screen_key = screen.secret
+        write_start_page(self.config.screen.key_dir, screen.page_url)
+        self.on_stop("screen", screen.stop)
+
+    def _start_daily_close(self) -> None:
+        """The daily close: its report, the batch flush and the box check at close time."""
+        c = self.config
         self.daily_close = DailyClose(
             self.ledger, self.printer, kiosk=c.kiosk, encoding=c.printer.encoding,
             flush=self.batches.flush_soon, at=c.close.time, printed=c.close.print,
             state_file=c.state_dir / "daily_close.json", box_check=box_check(self.ledger, self.alerts, c),
         )
         self.spawn(self.daily_close.run(), "daily-close")
-        await self._start_control()
+
+    async def _open_staff_tools(self) -> None:
+        """The kioskctl socket and, where [staff_page] enables it, the staff page."""
+        c = self.config
+        # staff tools must not keep the kiosk from taking payments: a bad socket is logged
+        control = ControlServer(c.control.socket, Handlers(self).handle, group=c.control.group)
+        try:
+            await control.start()
+        except Exception as err:
+            log.error("control socket %s not available: %s", c.control.socket, err)
+        else:
+            self.control = control
+            self.on_stop("control socket", control.stop)
         self.staff_page = await start_staff_page(c.staff_page, Handlers(self), c.kiosk.tz)
         if self.staff_page is not None:
             self.on_stop("staff page", self.staff_page.stop)
 
+    async def _probe_validator(self) -> None:
+        """Wait PROBE_SECONDS for the validator to answer; if it does not, the kiosk shows it unavailable."""
         try:
             async with asyncio.timeout(PROBE_SECONDS):
                 await self.pump.validator_online.wait()
@@ -243,28 +323,13 @@ class Daemon:
             log.error("validator did not answer within %.0f s", PROBE_SECONDS)
             self.model.set_problem("validator", "validator_offline")
             self.alerts.raise_alert("validator_offline", "critical", cause="start_timeout")
+
+    async def _announce_ready(self) -> None:
+        """The machine to ready, READY=1 to systemd, then the journal's page check."""
         await self.model.trigger("ready")
         notify("READY=1", f"STATUS={self.model.state}")
         self.spawn(self.storage.check_pages(), "journal-check")  # after READY: reads the whole file
         log.info("ready")
-
-    async def _start_control(self) -> None:
-        # staff tools must not keep the kiosk from taking payments: a bad socket is logged
-        control = ControlServer(self.config.control.socket, Handlers(self).handle,
-                                group=self.config.control.group)
-        try:
-            await control.start()
-        except Exception as err:
-            log.error("control socket %s not available: %s", self.config.control.socket, err)
-            return
-        self.control = control
-        self.on_stop("control socket", control.stop)
-
-    def _start_watchdog(self) -> None:
-        timeout = watchdog_seconds()
-        if timeout is not None:
-            self.watchdog = device_watchdog(timeout, self.tasks, self.validator, self.printer, self.door)
-            self.spawn(self.watchdog.run(), "watchdog")
 
     def _resubmit_soon(self, txn: str) -> None:
         self.spawn(self._resubmit(txn), f"resubmit-{txn}")
@@ -293,30 +358,9 @@ class Daemon:
         notify("STOPPING=1")
         await self.life.close()
 
-    async def _inhibit(self) -> None:
-        # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
-        try:
-            async with asyncio.timeout(INHIBIT_SECONDS):
-                await self.validator.set_accepting(False)
-        except Exception as err:
-            log.warning("could not inhibit the validator on stop: %s", err)
-
     async def _cancel_tasks(self) -> None:
         await cancel_all(self.tasks)
         await cancel_all(list(self.model.tasks))
-
-    async def _verify_journal(self, key: Any) -> None:
-        """Schema, chain, checkpoints and money tables; any problem: out of service, nothing signed."""
-        problems = await self.ledger.audit_check(signature_checker(key.public_key()),
-                                                 full=self.config.storage.verify_all)
-        if problems:
-            await self.ledger.close()
-            raise JournalTampered(f"journal {self.ledger.path}: {describe_problems(problems)}")
-        # only a verified chain is signed: the restart entry and a checkpoint right after it
-        await self.ledger.start_run(key_signer(key), {"kiosk": self.config.kiosk.id})
-        upgraded = await self.ledger.staff_key_old_hashes()  # a journal from before PIN keys
-        if upgraded:
-            log.info("staff: PIN hashes of %s keyed with the kiosk key", ", ".join(upgraded))
 
     async def _close_journal(self) -> None:
         await self.ledger.close()
@@ -355,13 +399,4 @@ class Daemon:
 
     def _flagged(self, kind: str, key: str, reason: str) -> None:
         self.alerts.backend_refused(kind, key, reason)
-
-
-def rules_from(config: Config) -> Rules:
-    """The model's rules from config."""
-    return Rules(
-        account_min=config.account.min_length, account_max=config.account.max_length,
-        check_digit=config.account.check_digit, max_payment=config.limits.max_payment,
-        max_notes=config.limits.max_notes, locale=config.kiosk.locale,
-    )
 

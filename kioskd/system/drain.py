@@ -13,6 +13,7 @@ from statemachine.model import KioskModel
 log = logging.getLogger("kioskd")
 
 SETTLE_SECONDS = 3.0  # after the inhibit: how long to wait for the validator to report a note
+INHIBIT_SECONDS = 2.0  # stop: how long the validator may take to confirm the inhibit
 
 
 async def finish_payment_in_progress(validator: BillValidator, events: asyncio.Queue[Any],
@@ -67,3 +68,13 @@ async def _finish_payment(model: KioskModel, changed: asyncio.Event) -> None:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(0.5):
                 await changed.wait()
+
+
+async def inhibit_on_stop(validator: BillValidator) -> None:
+    """Stop: inhibit the validator, waiting at most INHIBIT_SECONDS for it to confirm."""
+    # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+    try:
+        async with asyncio.timeout(INHIBIT_SECONDS):
+            await validator.set_accepting(False)
+    except Exception as err:
+        log.warning("could not inhibit the validator on stop: %s", err)
