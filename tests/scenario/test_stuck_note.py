@@ -166,6 +166,7 @@ async def test_a_note_handed_back_after_its_payment_was_refused_is_told(tmp_path
         assert [line for line in receipt if line.startswith(("纸币", "卡住", "未计入"))] in (
             ["纸币 1: 50.00 元", "卡住的纸币: 20.00 元", "未计入本笔，由工作人员处理"],
             ["纸币 1: 50.00 元", "卡住的纸币: 面额未知", "未计入本笔，由工作人员处理"])
+        SHOTS.mkdir(parents=True, exist_ok=True)
         async with kiosk._session.get(kiosk.url + "sim/receipt.png") as resp:
             (SHOTS / f"receipt-refused-stuck-note-{driver}.png").write_bytes(await resp.read())
         await kiosk.fault("jam_acceptor", False)  # staff free the note: it comes back out
