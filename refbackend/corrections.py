@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from backend_api.jcs import canonicalize
+from refbackend.fleet.forecast import local_day
 from refbackend.outcomes import cash_lock, settled_by_batch
 from refbackend.rules import payment_refusal
 from refbackend.sql import Sql, touch
@@ -93,7 +94,8 @@ def _void(sql: Sql, kiosk: str, p: dict[str, Any], received: str, zone: ZoneInfo
         return "same_account", {}
     if sql.one("SELECT 1 AS x FROM voids WHERE kiosk = ? AND cash = ? AND accepted = 1", (kiosk, p["txn"])):
         return "already_voided", {}
-    if _local_day(original["ended"], zone) != _local_day(received, zone):
+    ended, now = datetime.fromisoformat(original["ended"]), datetime.fromisoformat(received)
+    if local_day(ended, zone) != local_day(now, zone):
         return "not_same_day", {}
     wrong, right = _accounts(sql, p["account"], p["to"])
     # the wrong account must still hold the credit: not below the balance the payment left it
@@ -139,7 +141,3 @@ def _lock(sql: Sql, name: str) -> None:
     # SQLite runs one writer at a time (BEGIN IMMEDIATE); PostgreSQL needs the cash serialised
     if sql.postgres:
         sql.one("SELECT pg_advisory_xact_lock(hashtextextended(?, 0)) AS x", (name,))
-
-
-def _local_day(text: str, zone: ZoneInfo) -> str:
-    return datetime.fromisoformat(text).astimezone(zone).date().isoformat()
