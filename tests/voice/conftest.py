@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,3 +51,17 @@ def sox_split(path: Path, into: Path, gap: float = 0.06) -> list[Path]:
     parts = sorted(into.glob("part*.wav"))
     # sox leaves an empty last file when the sound ends in silence
     return [p for p in parts if sox_stat(p)["length"] > 0.02]
+
+
+def recorded(record: Path) -> list[dict[str, Any]]:
+    """The announcements a Recorder kept in `record`, in the order they were said."""
+    lines = (record / "announcements.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def assert_heard_as_clips(record: Path, heard: list[dict[str, Any]], scratch: Path) -> None:
+    """Each kept announcement is audible, and sox hears one sound in it per clip said."""
+    for said in heard:
+        sound = record / said["file"]
+        assert sox_stat(sound)["rms"] > 0.03, f"{said['file']} is silent"
+        assert len(sox_split(sound, scratch / said["file"])) == len([c for c in said["clips"] if c])

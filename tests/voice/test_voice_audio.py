@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from kioskd.customer.voice import phrases
-from kioskd.customer.voice.announcer import Announcer
+from kioskd.customer.voice.announcer import Announcer, Output
 from kioskd.customer.voice.clips import ClipStore
 from kioskd.customer.voice.output import AlsaOutput, Played, Recorder
 from kioskd.customer.voice.pcm import wav_bytes
-from tests.voice.conftest import needs_voice, sox_split, sox_stat
+from tests.voice.conftest import assert_heard_as_clips, needs_voice, recorded, sox_split, sox_stat
 
 pytestmark = needs_voice
 
@@ -65,6 +66,21 @@ def test_volume_scales_the_sound(clips: ClipStore, tmp_path: Path) -> None:
     assert quiet_rms == pytest.approx(loud_rms / 2, rel=0.05)
 
 
+WAIT = 30.0  # seconds: the bound on each wait for the announcer
+CASH = {"state": "payment_cash_waiting", "locale": "zh-CN", "result": None}  # a payment taking notes
+
+
+@contextlib.asynccontextmanager
+async def announcing(clips: ClipStore, output: Output, record: Path) -> AsyncIterator[Announcer]:
+    """An Announcer running on `output` and keeping what it says in `record`; stopped on leaving."""
+    announcer = Announcer(clips, output, Recorder(record))
+    task = asyncio.create_task(announcer.run())
+    try:
+        yield announcer
+    finally:
+        task.cancel()
+
+
 class HeldOutput:
     """A speaker whose first announcement lasts until the test lets it end, so others queue up."""
 
@@ -80,34 +96,28 @@ class HeldOutput:
 
 async def test_the_announcer_says_notes_returns_and_the_result_in_order(clips: ClipStore, tmp_path: Path) -> None:
     output = HeldOutput()
-    announcer = Announcer(clips, output, Recorder(tmp_path / "rec"))
-    task = asyncio.create_task(announcer.run())
-    try:
-        cash = {"state": "payment_cash_waiting", "locale": "zh-CN", "result": None}
-        announcer.observe({**cash, "notes": [10000], "total": 10000})
-        await asyncio.wait_for(output.playing.wait(), 30)
+    async with announcing(clips, output, tmp_path / "rec") as announcer:
+        announcer.observe({**CASH, "notes": [10000], "total": 10000})
+        await asyncio.wait_for(output.playing.wait(), WAIT)
         # while the first is heard, two more notes and a returned one: the notes are said together
-        announcer.observe({**cash, "notes": [10000, 2000], "total": 12000})
-        announcer.observe({**cash, "notes": [10000, 2000, 500], "total": 12500})
+        announcer.observe({**CASH, "notes": [10000, 2000], "total": 12000})
+        announcer.observe({**CASH, "notes": [10000, 2000, 500], "total": 12500})
         announcer.note_returned(10000)
-        announcer.observe({**cash, "state": "payment_receipt", "notes": [10000, 2000, 500], "total": 12500,
+        announcer.observe({**CASH, "state": "payment_receipt", "notes": [10000, 2000, 500], "total": 12500,
                            "result": {"txn": "t-1", "status": "credited", "amount": 12500}})
-        announcer.observe({**cash, "state": "payment_done", "notes": [10000, 2000, 500], "total": 12500,
+        announcer.observe({**CASH, "state": "payment_done", "notes": [10000, 2000, 500], "total": 12500,
                            "result": {"txn": "t-1", "status": "credited", "amount": 12500}})
         output.release.set()
-        await asyncio.wait_for(announcer.quiet.wait(), 30)
-    finally:
-        task.cancel()
-    lines = (tmp_path / "rec" / "announcements.jsonl").read_text(encoding="utf-8").splitlines()
-    texts = [json.loads(line)["text"] for line in lines]
-    assert texts == [
+        await asyncio.wait_for(announcer.quiet.wait(), WAIT)
+    heard = recorded(tmp_path / "rec")
+    assert [h["text"] for h in heard] == [
         "收到壹佰元",
         "收到贰拾元、伍元，共计壹佰贰拾伍元",
         "退回壹佰元",
         "缴费成功，共计壹佰贰拾伍元，谢谢",
     ]
-    for line in lines:
-        assert sox_stat(tmp_path / "rec" / json.loads(line)["file"])["rms"] > 0.03
+    for h in heard:
+        assert sox_stat(tmp_path / "rec" / h["file"])["rms"] > 0.03
 
 
 class StepOutput:
@@ -122,27 +132,32 @@ class StepOutput:
         await self.release.acquire()
         return Played(0.0, min(cut_at) if cut.is_set() and cut_at else len(segments))
 
+    async def begun(self) -> None:
+        """Wait until an announcement starts being said."""
+        await asyncio.wait_for(self.started.acquire(), WAIT)
+
+    async def next(self) -> None:
+        """Let the announcement being said end; wait until the next one starts."""
+        self.release.release()
+        await self.begun()
+
+    async def last(self, announcer: Announcer) -> None:
+        """Let the announcement being said end, the last one: wait until the announcer is quiet."""
+        self.release.release()
+        await asyncio.wait_for(announcer.quiet.wait(), WAIT)
+
 
 async def test_a_newer_note_cuts_the_running_total_short(clips: ClipStore, tmp_path: Path) -> None:
     output = StepOutput()
-    announcer = Announcer(clips, output, Recorder(tmp_path / "rec"))
-    task = asyncio.create_task(announcer.run())
-    cash = {"state": "payment_cash_waiting", "locale": "zh-CN", "result": None}
-    try:
-        announcer.observe({**cash, "notes": [10000], "total": 10000})
-        await asyncio.wait_for(output.started.acquire(), 30)
-        announcer.observe({**cash, "notes": [10000, 2000], "total": 12000})
-        output.release.release()
-        await asyncio.wait_for(output.started.acquire(), 30)  # 收到贰拾元，共计… is being said
-        announcer.observe({**cash, "notes": [10000, 2000, 500], "total": 12500})
-        output.release.release()
-        await asyncio.wait_for(output.started.acquire(), 30)
-        output.release.release()
-        await asyncio.wait_for(announcer.quiet.wait(), 30)
-    finally:
-        task.cancel()
-    heard = [json.loads(line) for line in (tmp_path / "rec" / "announcements.jsonl").read_text().splitlines()]
-    assert [h["clips"] for h in heard] == [
+    async with announcing(clips, output, tmp_path / "rec") as announcer:
+        announcer.observe({**CASH, "notes": [10000], "total": 10000})
+        await output.begun()
+        announcer.observe({**CASH, "notes": [10000, 2000], "total": 12000})
+        await output.next()  # 收到贰拾元，共计… is being said
+        announcer.observe({**CASH, "notes": [10000, 2000, 500], "total": 12500})
+        await output.next()
+        await output.last(announcer)
+    assert [h["clips"] for h in recorded(tmp_path / "rec")] == [
         ["shou1 dao4", "yi4 bai3", "yuan2"],
         ["shou1 dao4", "er4 shi2", "yuan2"],  # its total 壹佰贰拾元 was out of date: not said
         ["shou1 dao4", "wu3", "yuan2", "", "gong4 ji4", "yi4 bai3", "er4 shi2", "wu3", "yuan2"],
@@ -152,57 +167,37 @@ async def test_a_newer_note_cuts_the_running_total_short(clips: ClipStore, tmp_p
 async def test_a_newer_note_moves_the_notes_not_yet_said_into_its_announcement(clips: ClipStore,
                                                                               tmp_path: Path) -> None:
     output = StepOutput()
-    announcer = Announcer(clips, output, Recorder(tmp_path / "rec"))
-    task = asyncio.create_task(announcer.run())
-    cash = {"state": "payment_cash_waiting", "locale": "zh-CN", "result": None}
-    try:
-        announcer.observe({**cash, "notes": [10000], "total": 10000})
-        await asyncio.wait_for(output.started.acquire(), 30)  # 收到壹佰元 is heard
-        announcer.observe({**cash, "notes": [10000, 2000], "total": 12000})
-        announcer.observe({**cash, "notes": [10000, 2000, 500], "total": 12500})
-        output.release.release()
-        await asyncio.wait_for(output.started.acquire(), 30)  # 收到贰拾元、伍元，共计… is heard
-        announcer.observe({**cash, "notes": [10000, 2000, 500, 5000], "total": 17500})
-        output.release.release()  # it stops after 贰拾元: 伍元 had not begun
-        await asyncio.wait_for(output.started.acquire(), 30)
-        output.release.release()
-        await asyncio.wait_for(announcer.quiet.wait(), 30)
-    finally:
-        task.cancel()
-    heard = [json.loads(line) for line in (tmp_path / "rec" / "announcements.jsonl").read_text().splitlines()]
+    async with announcing(clips, output, tmp_path / "rec") as announcer:
+        announcer.observe({**CASH, "notes": [10000], "total": 10000})
+        await output.begun()  # 收到壹佰元 is heard
+        announcer.observe({**CASH, "notes": [10000, 2000], "total": 12000})
+        announcer.observe({**CASH, "notes": [10000, 2000, 500], "total": 12500})
+        await output.next()  # 收到贰拾元、伍元，共计… is heard
+        announcer.observe({**CASH, "notes": [10000, 2000, 500, 5000], "total": 17500})
+        await output.next()  # it stops after 贰拾元: 伍元 had not begun
+        await output.last(announcer)
+    heard = recorded(tmp_path / "rec")
     # every note said once, in the order counted, and the last total is the payment's
     assert [h["text"] for h in heard] == ["收到壹佰元", "收到贰拾元", "收到伍元、伍拾元，共计壹佰柒拾伍元"]
-    for h in heard:  # the sound kept is those clips, audible
-        sound = tmp_path / "rec" / h["file"]
-        assert sox_stat(sound)["rms"] > 0.03
-        assert len(sox_split(sound, tmp_path / h["file"])) == len([c for c in h["clips"] if c])
+    assert_heard_as_clips(tmp_path / "rec", heard, tmp_path)  # the sound kept is those clips, audible
 
 
 async def test_the_next_customers_note_never_cuts_or_joins_the_last_payments_words(clips: ClipStore,
                                                                                 tmp_path: Path) -> None:
     output = StepOutput()
-    announcer = Announcer(clips, output, Recorder(tmp_path / "rec"))
-    task = asyncio.create_task(announcer.run())
-    cash = {"state": "payment_cash_waiting", "locale": "zh-CN", "result": None}
     done = {"state": "payment_done", "result": {"txn": "t-1", "status": "credited", "amount": 12000}}
-    try:
-        announcer.observe({**cash, "notes": [10000], "total": 10000})
-        await asyncio.wait_for(output.started.acquire(), 30)
-        announcer.observe({**cash, "notes": [10000, 2000], "total": 12000})
-        output.release.release()
-        await asyncio.wait_for(output.started.acquire(), 30)  # 收到贰拾元，共计壹佰贰拾元 is heard
-        announcer.observe({**cash, **done, "notes": [10000, 2000], "total": 12000})
-        announcer.observe({**cash, "notes": [], "total": 0})  # the next customer pays
-        announcer.observe({**cash, "notes": [5000], "total": 5000})
+    async with announcing(clips, output, tmp_path / "rec") as announcer:
+        announcer.observe({**CASH, "notes": [10000], "total": 10000})
+        await output.begun()
+        announcer.observe({**CASH, "notes": [10000, 2000], "total": 12000})
+        await output.next()  # 收到贰拾元，共计壹佰贰拾元 is heard
+        announcer.observe({**CASH, **done, "notes": [10000, 2000], "total": 12000})
+        announcer.observe({**CASH, "notes": [], "total": 0})  # the next customer pays
+        announcer.observe({**CASH, "notes": [5000], "total": 5000})
         for _ in range(2):  # the result, then the next customer's note
-            output.release.release()
-            await asyncio.wait_for(output.started.acquire(), 30)
-        output.release.release()
-        await asyncio.wait_for(announcer.quiet.wait(), 30)
-    finally:
-        task.cancel()
-    heard = [json.loads(line) for line in (tmp_path / "rec" / "announcements.jsonl").read_text().splitlines()]
-    assert [h["text"] for h in heard] == [
+            await output.next()
+        await output.last(announcer)
+    assert [h["text"] for h in recorded(tmp_path / "rec")] == [
         "收到壹佰元", "收到贰拾元，共计壹佰贰拾元", "缴费成功，共计壹佰贰拾元，谢谢", "收到伍拾元"]
 
 
