@@ -50,9 +50,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         return {"print": True, "lang": a.print_lang} if getattr(a, "print", False) else {}
 
     d = group("difference", "count differences (长短款, 假币): list, explain and settle (a manager approves)")
-    p = leaf(d, "list", "differences, open ones by default",
-             lambda a: {"cmd": "difference_list", "status": a.status}, _show_differences, "differences")
+    p = leaf(d, "list", "differences, open ones by default, oldest first, a page at a time",
+             lambda a: {"cmd": "difference_list", "status": a.status, "limit": a.limit, "after": a.after},
+             _show_differences, "differences")
     p.add_argument("--status", choices=("open", "resolved", "all"), default="open")
+    p.add_argument("--limit", type=int, default=100, metavar="N", help="differences a page (1 to 5000, default 100)")
+    p.add_argument("--after", type=int, metavar="NO", help="those numbered above NO (the next page)")
     p = leaf(d, "resolve", "explain differences of one count and name the outcome; a manager approves",
              _resolve_request, lambda r, lang: print(_resolved(r, lang)))
     p.add_argument("nos", type=int, nargs="+", metavar="NO")
@@ -199,6 +202,7 @@ def _resolved(r: dict[str, Any], lang: str) -> str:
 def _show_differences(r: dict[str, Any], lang: str) -> None:
     headings, rows = difference_table(r["differences"], lang, r["tz"])
     print(table(headings, rows) if rows else word("none", lang))
+    _more(r, lang)
 
 
 def _show_claims(r: dict[str, Any], lang: str) -> None:
@@ -228,6 +232,6 @@ def _show_worklog(r: dict[str, Any], lang: str) -> None:
 
 
 def _more(r: dict[str, Any], lang: str) -> None:
-    """On stderr (the listing and its CSV stay whole): how to ask for the work log's next page."""
+    """On stderr (the listing and its CSV stay whole): how to ask for the next page (work log, differences)."""
     if r.get("newer") is not None:
         print(f"{'还有更多条目：' if lang == 'zh-CN' else 'more entries: '}--after {r['newer']}", file=sys.stderr)

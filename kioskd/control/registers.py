@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 Command = Callable[[dict[str, Any], "Person"], Awaitable[dict[str, Any]]]
 LANGS = ("zh-CN", "en")
 MAX_WORKLOG = 20000  # work-log entries in one reply
+DIFFERENCE_PAGE, MAX_DIFFERENCE_PAGE = 100, 5000  # differences in one reply: the default, the most
 MAX_SEQ = 2**63 - 1  # the largest entry number SQLite holds: a cursor beyond it is refused
 
 
@@ -68,7 +69,7 @@ def register_commands(daemon: RegisterSide, accounts: Accounts, require: Callabl
     c = _Commands(daemon, accounts, require)
     printing = frozenset({"print", "lang"})
     return {
-        "difference_list": (c.differences, frozenset({"status", "session"}), "register_view"),
+        "difference_list": (c.differences, frozenset({"status", "session", "limit", "after"}), "register_view"),
         "difference_resolve": (c.resolve, frozenset({"nos", "outcome", "explanation", "ref", "approver",
                                                      "approver_secret"}), "difference_explain"),
         "counterfeit_photo": (c.photo, frozenset({"no", "photo"}), "difference_explain"),
@@ -129,12 +130,18 @@ class _Commands:
 
     # -- differences and claims -------------------------------------------------------------
     async def differences(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
-        """Differences: open ones (status=open, the default), resolved, or all (status=all)."""
+        """Differences: open ones (status=open, the default), resolved, or all (status=all), a page at a
+        time: `limit` (default 100) numbered above `after`; `newer` is the next page's `after` (or null)."""
         status = str_arg(req, "status", "open")
         if status not in ("open", "resolved", "all"):
             raise ControlError("status: open, resolved or all")
-        rows = await self.r.differences.listing(None if status == "all" else status, str_arg(req, "session", None))
-        return {"differences": rows, "tz": self.tz}
+        limit = _bounded(req, "limit", DIFFERENCE_PAGE, 1, MAX_DIFFERENCE_PAGE, "条数")
+        after = _bounded(req, "after", None, 0, MAX_SEQ, "差额编号")
+        rows = await self.r.differences.listing(None if status == "all" else status, str_arg(req, "session", None),
+                                                after=after, limit=limit + 1)
+        summary = await self.d.ledger.registers.open_summary("", "") if status == "open" else None
+        return {"differences": rows[:limit], "tz": self.tz, "newer": rows[limit - 1]["id"] if len(rows) > limit else None,
+                "open": summary and {"count": summary["count"], "total": summary["total"]}}
 
     async def resolve(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Explain differences and name their outcome; a manager (someone else) approves with their secret."""

@@ -61,7 +61,7 @@ async def daily_report(ledger: Ledger, day: date, *, tz: str, kiosk: str, curren
         "ratings": await ledger.ratings_between(since, until),
         # cases of the day, and the balance of the day's cash: box - refunds == credited + unresolved + written off
         "cases": await ledger.cases.day_figures(since, until),
-        # count differences and vendor claims of the day, and every difference still open
+        # count differences and vendor claims of the day, and the differences still open (bounded)
         "registers": await register_figures(ledger, since, until),
         "box": {
             "by_note": {str(v): c for v, c in sorted(box.items())},
@@ -150,8 +150,11 @@ class DailyClose:
         report = await daily_report(self.ledger, day, tz=k.tz, kiosk=k.id, currency=k.currency)
         if self.box_check is not None:
             report["box_emptied"] = await self.box_check(day)
-        seq, digest = await self.ledger.audit_append("daily_close", {**report, **(by or {})})
-        report = {**report, "audit": {"seq": seq, "hash": digest}}
+        # the open differences are read with the entry's append: what it signs is the chain's state there
+        seq, digest, still_open = await self.ledger.registers.append_close(
+            {**report, **(by or {})}, report["since"], report["until"])
+        report = {**report, "registers": {**report["registers"], "open": still_open},
+                  "audit": {"seq": seq, "hash": digest}}
         # the report's audit entry goes to the backend in a batch sent now (spec: at the daily close)
         self.flush(f"daily close {day}")
         log.info("daily close %s: %d payments, %d fen (audit #%d)", day, report["count"], report["total"], seq)

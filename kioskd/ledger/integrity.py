@@ -25,6 +25,7 @@ from sqlite_utils import Database
 from kioskd.ledger import casecheck, doubts, invoices, moneycheck, registercheck, schema
 from kioskd.ledger.audit import GENESIS, canonical_json, kind_indexed, walk
 from kioskd.ledger.chain import MoneyCheck
+from kioskd.ledger.closecheck import check_close_summaries
 from kioskd.ledger.records import AuditProblem
 
 Check = Callable[[bytes, str], bool]  # message, signature -> valid
@@ -48,7 +49,8 @@ def check_journal(conn: sqlite3.Connection, kiosk: str, check_sig: Check, *, ful
     """Every problem found; the first entry concerned first (problems naming no entry last)."""
     problems = check_schema(conn)
     problems += check_chain(conn, kiosk, check_sig, full=full)
-    for table_check in TABLE_CHECKS:
+    # the closes' open differences replay the difference entries: a full check (audit verify), not start-up's
+    for table_check in TABLE_CHECKS + ((check_close_summaries,) if full else ()):
         found = table_check(conn)
         if found is not None:
             problems.append(found)

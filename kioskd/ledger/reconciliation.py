@@ -17,6 +17,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from backend_api.jcs import canonicalize
+from kioskd.ledger import opendiffs
 from kioskd.ledger.audit import canonical_json
 from kioskd.ledger.chain import record
 from kioskd.ledger.countdoubts import explaining_doubts
@@ -117,17 +118,28 @@ class CountStore:
 
     # -- differences ----------------------------------------------------------------------
     def differences(self, status: str | None = None, session: str | None = None,
-                    since: str | None = None, until: str | None = None) -> list[dict[str, Any]]:
-        """Differences, oldest first, filtered by status, session and [since, until) of their count."""
+                    since: str | None = None, until: str | None = None, after: int | None = None,
+                    limit: int | None = None) -> list[dict[str, Any]]:
+        """Differences, oldest first, filtered by status, session and [since, until) of their count;
+        a page of `limit` numbered above `after`."""
         where, args = ["1"], []
         for column, op, value in (("status", "=", status), ("session", "=", session), ("at", ">=", since),
-                                  ("at", "<", until)):
+                                  ("at", "<", until), ("id", ">", after)):
             if value is not None:
                 where.append(f"d.{column} {op} ?")
                 args.append(value)
+        page = "" if limit is None else f" LIMIT {int(limit)}"
         return list(self.db.query(
             "SELECT d.*, c.serial FROM differences d LEFT JOIN counterfeits c ON c.id = d.counterfeit"
-            f" WHERE {' AND '.join(where)} ORDER BY d.id", args))
+            f" WHERE {' AND '.join(where)} ORDER BY d.id{page}", args))
+
+    def open_summary(self, since: str, until: str) -> dict[str, Any]:
+        """The open differences as a report states them (kioskd.ledger.opendiffs)."""
+        return opendiffs.open_summary(self.db, since, until)
+
+    def append_close(self, report: dict[str, Any], since: str, until: str) -> tuple[int, str, dict[str, Any]]:
+        """The daily close's chain entry with the open differences read in its transaction."""
+        return opendiffs.append_close(self.db, report, since, until)
 
     def difference(self, no: int) -> dict[str, Any] | None:
         """One difference by its number."""

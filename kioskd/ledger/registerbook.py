@@ -45,8 +45,16 @@ class RegisterBook:
         return await self._call(self._counts.set_photo, no, photo, by)
 
     async def differences(self, **filters: Any) -> list[dict[str, Any]]:
-        """Differences (status, session, since, until)."""
+        """Differences (status, session, since, until; a page: after, limit)."""
         return await self._call(self._counts.differences, **filters)
+
+    async def open_summary(self, since: str, until: str) -> dict[str, Any]:
+        """The open differences now, bounded: count, total, per kind, oldest, the period's, digest."""
+        return await self._call(self._counts.open_summary, since, until)
+
+    async def append_close(self, report: dict[str, Any], since: str, until: str) -> tuple[int, str, dict[str, Any]]:
+        """Append the daily close's chain entry with the open differences of that moment; (seq, hash, the summary)."""
+        return await self._call(self._counts.append_close, report, since, until)
 
     async def difference(self, no: int) -> dict[str, Any] | None:
         """One difference."""

@@ -99,7 +99,7 @@ async def test_counterfeit_and_short_end_in_a_signed_handover_and_a_compensated_
         assert sorted(diffs) == ["counterfeit", "short"] and diffs["counterfeit"]["serial"] == "WR12345678"
         nos = sorted(d["id"] for d in diffs.values())
         daily = (await as_staff(staff, "2001", {"cmd": "report_daily"}))["report"]["registers"]
-        assert sorted((d["kind"], d["value"]) for d in daily["open"]) == [("counterfeit", 10000), ("short", 5000)]
+        assert sorted((d["kind"], d["value"]) for d in daily["open"]["period"]["listed"]) == [("counterfeit", 10000), ("short", 5000)]
         own = await as_staff(staff, "2001", {"cmd": "difference_resolve", "nos": nos, "outcome": "vendor_claim",
                                              "explanation": "validator took a fake", "approver": "2001",
                                              "approver_secret": STAFF["2001"][2]})

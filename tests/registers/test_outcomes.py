@@ -51,8 +51,10 @@ async def test_overs_matched_to_a_claim_and_a_receipt_a_surplus_and_losses(site:
     short = next(no for no, kind in found.items() if kind == "short")
     fake = next(no for no, kind in found.items() if kind == "counterfeit")
     figures = await register_figures(site.ledger, "", "~")
-    assert sorted(d["kind"] for d in figures["open"]) == sorted(found.values())
-    assert "Differences still open: 5" in register_lines(figures, "en", lambda f: f"{f / 100:.2f}")
+    # all counted in this report's period: listed there, none carried over
+    assert sorted(d["kind"] for d in figures["open"]["period"]["listed"]) == sorted(found.values())
+    assert figures["open"]["count"] == 5 and figures["open"]["earlier"] == {"count": 0, "total": 0, "oldest": []}
+    assert "Differences still open: 5 / 450.00" in register_lines(figures, "en", lambda f: f"{f / 100:.2f}")
 
     refusals = [
         ((over[:1], "loss", None), "may be settled as case, receipt, surplus"),  # an over is no loss
@@ -82,7 +84,7 @@ async def test_overs_matched_to_a_claim_and_a_receipt_a_surplus_and_losses(site:
     assert settled[over[1]]["ref"] == claim.id
     assert [settled[n]["outcome"] for n in (*over[1:], short, fake)] == ["case", "surplus", "loss", "loss"]
     assert all(settled[n]["claim"] is None for n in settled)  # a loss claims nothing from the vendor
-    assert (await register_figures(site.ledger, "", "~"))["open"] == []
+    assert (await register_figures(site.ledger, "", "~"))["open"]["count"] == 0
     resolved = await site.entries("difference_resolved")
     assert len(resolved) == 5 and {e["approved_by"] for e in resolved} == {"8001"}
     assert await site.audit_problems() == []

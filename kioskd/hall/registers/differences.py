@@ -51,10 +51,12 @@ class Differences:
     def __init__(self, ledger: Ledger, tz: str) -> None:
         self.ledger, self.tz = ledger, tz
 
-    async def listing(self, status: str | None = None, session: str | None = None) -> list[dict[str, Any]]:
-        """Differences (open ones until resolved), oldest first, each with the cases that may explain it
-        and the in-doubt note that does (`doubt_note`: the note, its payment and its claim case)."""
-        rows = await self.ledger.registers.differences(status=status, session=session)
+    async def listing(self, status: str | None = None, session: str | None = None, *, after: int | None = None,
+                      limit: int | None = None) -> list[dict[str, Any]]:
+        """Differences (open ones until resolved), oldest first (a page: `limit` numbered above `after`), each
+        with the cases that may explain it and the in-doubt note that does (`doubt_note`: the note, its
+        payment and its claim case)."""
+        rows = await self.ledger.registers.differences(status=status, session=session, after=after, limit=limit)
         links: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             if row["kind"] == "over" and row["session"] not in links:

@@ -26,6 +26,8 @@
     r_patrol_no: "巡检号", r_added: (at, who, note) => `补充（${at} ${who}）：${note}`, r_no_note: "尚无问题说明",
     r_add_note: "补充说明", r_add: "添加", r_note_added: (no) => `已为巡检 ${no} 补充说明`,
     r_newer: "‹ 较新的条目", r_older: "较早的条目 ›", r_entries: (a, b) => `条目 #${a} – #${b}`,
+    r_open_sum: (n, total) => `未处理差额共 ${n} 笔，合计 ${total}`, r_diff_prev: "‹ 上一页", r_diff_next: "下一页 ›",
+    r_diff_shown: (a, b) => `差额 #${a} – #${b}`,
   });
   Object.assign(TEXT.en, {
     tab_registers: "Registers", r_sections: { differences: "Differences", claims: "Vendor claims", keys: "Keys",
@@ -52,12 +54,15 @@
     r_patrol_no: "Patrol", r_added: (at, who, note) => `added ${at} by ${who}: ${note}`, r_no_note: "no note on the problem yet",
     r_add_note: "Add a note", r_add: "Add", r_note_added: (no) => `Note added to patrol ${no}`,
     r_newer: "‹ Newer entries", r_older: "Older entries ›", r_entries: (a, b) => `entries #${a} – #${b}`,
+    r_open_sum: (n, total) => `${n} differences open, ${total} in all`, r_diff_prev: "‹ Previous page",
+    r_diff_next: "Next page ›", r_diff_shown: (a, b) => `differences #${a} – #${b}`,
   });
 
   // the work log a page at a time, newest first; `at` is the page's cursor (kioskd.control.registers worklog)
   const LOG_PAGE = 100;
   const NEWEST = { newest: true };
-  const view = { section: "differences", data: null, log: { day: "", kind: "", person: "", at: NEWEST } };
+  // the open differences 100 a page, oldest first; `pages` holds the `after` cursor of each page shown so far
+  const view = { section: "differences", data: null, log: { day: "", kind: "", person: "", at: NEWEST }, pages: [null] };
   let panel = null;
 
   async function call(cmd, body = {}) {
@@ -97,8 +102,10 @@
       h("td", {}, [x.doubt_note && t("r_doubt", x.doubt_note.id),
         x.cases.length && t("r_may_be", x.cases.map((c) => c.no).join(", "))].filter(Boolean).join(t("r_sep")))));
     return [
+      d.open && h("p", { class: "lead", "data-testid": "open-summary" }, t("r_open_sum", d.open.count, money(d.open.total))),
       h("table", { class: "figures-table", "data-testid": "differences" }, rows.length
         ? [h("tr", {}, t("r_diff_cols").map((c) => h("th", {}, c))), ...rows] : h("tr", {}, h("td", {}, t("r_none")))),
+      differencePager(d),
       open.length > 0 && form("resolve", async (el) => {
         const nos = [...panel.querySelectorAll('input[name="no"]:checked')].map((x) => Number(x.value));
         const done = await call("difference_resolve", { nos, outcome: el.outcome.value, explanation: el.explanation.value,
@@ -209,6 +216,18 @@
     ];
   }
 
+  // the previous and next page of differences: the reply's `newer` is the next page's cursor
+  function differencePager(d) {
+    const go = (pages) => async () => { view.pages = pages; await load(); };
+    const rows = d.differences;
+    return h("p", { class: "pager", "data-testid": "differences-pager" },
+      h("button", { type: "button", disabled: view.pages.length < 2, "data-testid": "differences-prev",
+        onclick: go(view.pages.slice(0, -1)) }, t("r_diff_prev")),
+      h("span", { "data-testid": "differences-shown" }, rows.length ? t("r_diff_shown", rows[0].id, rows[rows.length - 1].id) : ""),
+      h("button", { type: "button", disabled: d.newer === null, "data-testid": "differences-next",
+        onclick: go([...view.pages, d.newer]) }, t("r_diff_next")));
+  }
+
   // newer and older pages of the work log, by the entry numbers the reply gives as cursors
   function pager(d) {
     const go = (at) => async () => { view.log.at = at; await load(); };
@@ -236,7 +255,7 @@
   }
 
   const SECTIONS = {
-    differences: [() => call("difference_list", {}), differences],
+    differences: [() => call("difference_list", { after: view.pages[view.pages.length - 1] }), differences],
     claims: [() => call("claim_list", {}), claims],
     keys: [() => call("key_list", {}), keys],
     patrols: [() => call("patrol_list", {}), patrols],
@@ -259,7 +278,7 @@
     if (!panel) return;
     const nav = h("nav", { class: "subtabs", "data-testid": "register-sections" }, Object.keys(SECTIONS).map((s) =>
       h("button", { type: "button", class: s === view.section ? "now" : null, "data-testid": `section-${s}`,
-        onclick: () => { view.section = s; view.data = null; view.log.at = NEWEST; load(); } }, t("r_sections")[s])));
+        onclick: () => { view.section = s; view.data = null; view.log.at = NEWEST; view.pages = [null]; load(); } }, t("r_sections")[s])));
     const body = view.data ? SECTIONS[view.section][1](view.data) : [];
     panel.replaceChildren(nav, h("div", { "data-testid": `register-${view.section}` }, ...body));
   }
