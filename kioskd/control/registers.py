@@ -139,9 +139,8 @@ class _Commands:
         after = _bounded(req, "after", None, 0, MAX_SEQ, "差额编号")
         rows = await self.r.differences.listing(None if status == "all" else status, str_arg(req, "session", None),
                                                 after=after, limit=limit + 1)
-        summary = await self.d.ledger.registers.open_summary("", "") if status == "open" else None
         return {"differences": rows[:limit], "tz": self.tz, "newer": rows[limit - 1]["id"] if len(rows) > limit else None,
-                "open": summary and {"count": summary["count"], "total": summary["total"]}}
+                "open": await self.d.ledger.registers.open_figures()}
 
     async def resolve(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Explain differences and name their outcome; a manager (someone else) approves with their secret."""

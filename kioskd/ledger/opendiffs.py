@@ -39,6 +39,11 @@ def _figures(conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> dic
     return {"count": count, "total": total}
 
 
+def open_figures(db: Database) -> dict[str, int]:
+    """Count and total (fen) of the open differences, for a page of the full list."""
+    return _figures(db.conn, "", ())
+
+
 def open_summary(db: Database, since: str, until: str) -> dict[str, Any]:
     """The open differences now: count, total, per kind, the oldest earlier ones, the period's, digest."""
     conn = db.conn

@@ -133,6 +133,10 @@ class CountStore:
             "SELECT d.*, c.serial FROM differences d LEFT JOIN counterfeits c ON c.id = d.counterfeit"
             f" WHERE {' AND '.join(where)} ORDER BY d.id{page}", args))
 
+    def open_figures(self) -> dict[str, int]:
+        """Count and total (fen) of the open differences."""
+        return opendiffs.open_figures(self.db)
+
     def open_summary(self, since: str, until: str) -> dict[str, Any]:
         """The open differences as a report states them (kioskd.ledger.opendiffs)."""
         return opendiffs.open_summary(self.db, since, until)

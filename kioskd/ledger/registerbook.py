@@ -48,6 +48,10 @@ class RegisterBook:
         """Differences (status, session, since, until; a page: after, limit)."""
         return await self._call(self._counts.differences, **filters)
 
+    async def open_figures(self) -> dict[str, int]:
+        """Count and total (fen) of the open differences."""
+        return await self._call(self._counts.open_figures)
+
     async def open_summary(self, since: str, until: str) -> dict[str, Any]:
         """The open differences now, bounded: count, total, per kind, oldest, the period's, digest."""
         return await self._call(self._counts.open_summary, since, until)

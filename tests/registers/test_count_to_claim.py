@@ -198,6 +198,16 @@ async def the_work_log_and_the_json_export(staff: Staff, state: Path, claim: int
     settled = json.loads(exported.stdout)["differences"]
     assert [(d["kind"], d["outcome"], d["claim"]) for d in settled] == [
         ("short", "vendor_claim", claim), ("counterfeit", "vendor_claim", claim)]
+    # a page at a time: the next page's --after on stderr, the last page names none
+    first = kioskctl("difference", "list", "--status", "all", "--limit", "1", "--lang", "en", *as_hall,
+                     stdin=STAFF["2001"][2] + "\n")
+    [row] = first.stdout.splitlines()[2:]  # the heading and its rule, then one difference
+    assert first.returncode == 0 and row.split()[:2] == [str(settled[0]["id"]), "short"], first.stdout
+    assert first.stderr.strip() == f"more entries: --after {settled[0]['id']}"
+    rest = kioskctl("difference", "list", "--status", "all", "--after", str(settled[0]["id"]), "--json", *as_hall,
+                    stdin=STAFF["2001"][2] + "\n")
+    assert [d["id"] for d in json.loads(rest.stdout)["differences"]] == [settled[1]["id"]]
+    assert json.loads(rest.stdout)["newer"] is None
 
 
 async def keys_patrols_and_photos_by_kioskctl(kiosk: Any, state: Path) -> None:
