@@ -189,6 +189,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     # trouble while taking cash: the counted notes stay with the payment
     _t("note_jam", CASH, P + "help", before="help_jam"),
     # a note with no outcome for timeouts.note_progress: the jam path, the validator left polling
+    # (a note already credited is in the payment: its STACKED report went missing, not the note)
+    _t("no_progress", CASH + "_stacking", CASH + "_waiting", unless="note_in_flight", before="stacked_unreported"),
     _t("no_progress", [CASH + "_escrow", CASH + "_stacking"], P + "help", before="help_no_progress"),
     _t("validator_lost", CASH, P + "help", before="help_validator"),
     _t("stacker_full", CASH, P + "help", before="help_stacker_full"),

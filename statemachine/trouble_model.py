@@ -77,6 +77,15 @@ class TroubleMixin:
         self.alerts.raise_alert("note_jam", "critical", cause="no_progress", where=where, txn=self.txn,
                                 total=sum(self.notes), note=self.loose_note)
 
+    def note_in_flight(self, *_: Any) -> bool:
+        """The note sent to the box is not credited yet (after its credit the journal holds it)."""
+        return self.loose_note is not None
+
+    def stacked_unreported(self, *_: Any) -> None:
+        """The note was credited but the validator never said it was stacked: it is counted, go on."""
+        log.warning("payment %s: a credited note was never reported stacked in %s s; taken as stacked",
+                    self.txn, self.timeouts.note_progress)
+
     def note_progressed(self) -> None:
         """The note in escrow or stacking moved on (its credit point): its no-progress limit starts again."""
         if self.machine is not None and self.state in NOTE_TIMED:

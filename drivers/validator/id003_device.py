@@ -61,6 +61,7 @@ class Id003Validator(Supervised[Frame]):
         self._last = -1  # last status code seen
         self._escrow_value: int | None = None
         self._credited = False  # the current VEND VALID was committed (re-ACK, never re-credit)
+        self._stacked_unseen = False  # ACKed VEND VALID, no STACKED seen yet
 
     def _new_link(self, log: logging.Logger) -> SerialLink[Frame]:
         return SerialLink[Frame](self.port, name=self.name, log=log, parser=Id003Parser, baudrate=self.baudrate,
@@ -154,7 +155,7 @@ class Id003Validator(Supervised[Frame]):
                and e.value_fen not in self._wanted}
         await self._send_setting(Cmd.SET_DENOMINATION, denomination_mask(off))
         await self._send_setting(Cmd.SET_INHIBIT, b"\x00" if self._accepting else b"\x01")
-        self._last, self._escrow_value, self._credited = -1, None, False
+        self._last, self._escrow_value, self._credited, self._stacked_unseen = -1, None, False, False
 
     async def _operation_raw(self, cmd: int) -> None:
         frame = await self._exchange(cmd, expect={ACK_REPLY, Status.INVALID_COMMAND})
@@ -176,6 +177,13 @@ class Id003Validator(Supervised[Frame]):
         s, data, last = frame.cmd, frame.data, self._last
         if s != Status.VEND_VALID:
             self._credited = False
+        if self._stacked_unseen and s not in (Status.VEND_VALID, Status.STACKED) and s not in _JAMS:
+            # STACKED lasts a moment: its reply lost or late (asked again under load) leaves the device
+            # idle by the next one. The note was ACKed past its credit: it landed, say so once
+            log.warning("%s: STACKED not seen after the ACK (now %s): the note is in the box",
+                        self.name, describe(frame))
+            self._emit(NoteStacked(self.name, self._escrow_value or 0))
+            self._escrow_value, self._stacked_unseen = None, False
         if s == Status.ESCROW and last != Status.ESCROW:
             code = data[0] if data else -1
             entry = next((e for e in self._table if e.code == code), None)
@@ -199,10 +207,11 @@ class Id003Validator(Supervised[Frame]):
                     return
                 self._credited = True
             await self._ack()
+            self._stacked_unseen = True
             self.supervisor.wake()  # the ACK completes the note: the next poll says STACKED
         elif s == Status.STACKED and last != Status.STACKED:
             self._emit(NoteStacked(self.name, self._escrow_value or 0))
-            self._escrow_value = None
+            self._escrow_value, self._stacked_unseen = None, False
         elif s == Status.REJECTING and last != Status.REJECTING:
             why = data[0] if data else None
             reason = REJECT_REASONS.get(why, f"unknown 0x{why:02x}") if why is not None else ""

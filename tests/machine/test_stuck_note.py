@@ -240,3 +240,18 @@ def assert_one_payment(k: Kiosk, notes: list[int]) -> None:
     result = k.model.snapshot()["result"]
     assert (result["txn"], result["amount"]) == (txn, sum(notes))
     assert [r.notes for r in k.receipts.printed] == [tuple(notes)]
+
+
+@pytest.mark.parametrize("trigger", ["note_returned", "note_rejected"])
+async def test_the_stuck_note_back_after_its_payment_was_refused_is_told_on_the_refusal(
+    k: Kiosk, trigger: str
+) -> None:
+    k.payments.status = "flagged"
+    await jam_while_stacking(k)
+    await asyncio.sleep(601)  # jam_wait: the counted notes go without the stuck one, and are refused
+    await k.settle()
+    assert k.state == "payment_help" and screen(k)["result"]["status"] == "flagged"
+    assert screen(k)["jam"]["left_behind"] == 2000
+    await k.model.trigger(trigger, 2000)
+    assert k.state == "payment_help" and screen(k)["help"]["reason"] == "flagged"
+    assert (screen(k)["jam"]["handed_back"], screen(k)["jam"]["left_behind"]) == (2000, None)

@@ -136,3 +136,27 @@ async def test_a_note_caught_stacking_at_start_up_is_waited_for_and_credited(tmp
             assert emu.stacked == [5000]
     finally:
         await emu.stop()
+
+
+async def test_a_stacked_status_lost_on_the_wire_still_ends_the_note(h):
+    """STACKED lasts one status on the emulator (a short while on a unit): its reply spoiled (or late,
+    under load) is asked again and the device is idle by then. The note, credited and ACKed, landed:
+    NoteStacked is still reported, once, or the kiosk would wait in stacking for it."""
+    spoil = h.emu._damage
+    spoiled: list[bytes] = []
+
+    def once_after_the_ack(reply: bytes, *, corrupt: bool = False) -> bytes:
+        if h.emu.stacked and not spoiled:  # the first reply after the ACK: STACKED
+            spoiled.append(reply)
+            return spoil(reply, corrupt=True)
+        return spoil(reply, corrupt=corrupt)
+
+    h.emu._damage = once_after_the_ack
+    await h.drv.set_accepting(True)
+    h.emu.insert(2000)
+    await h.until(lambda: h.of(NoteStacked))
+    assert spoiled[0][2] == Status.STACKED  # the reply lost was the STACKED status
+    h.emu.insert(1000)  # and the next note is its own
+    await h.until(lambda: len(h.of(NoteStacked)) == 2)
+    assert h.of(NoteStacked) == [NoteStacked("validator", 2000), NoteStacked("validator", 1000)]
+    assert h.credits == [NoteCredited("validator", 2000), NoteCredited("validator", 1000)]
