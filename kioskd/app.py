@@ -164,7 +164,7 @@ class Daemon:
     async def _restore_alerts(self) -> None:
         """The alerts of the last run, the clock's, and power_restored after an unclean stop."""
         self.alerts = Alerts(self.ledger, on_change=self.sender.wake,
-                             state_file=self.config.state_dir / "alerts.json")
+                             state_file=self.config.state_dir / "alerts.json", tz=self.config.kiosk.tz)
         await self.alerts.restore()
         report_clock(self.alerts)
         if mark_running(self.config.state_dir):

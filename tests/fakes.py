@@ -162,7 +162,7 @@ class FakeReprints:
 
 
 class FakeAlerts:
-    """Collects raised and cleared alert codes."""
+    """Collects raised and cleared alert codes (and each raised code's last detail)."""
 
     def __init__(self) -> None:
         self.raised: list[str] = []

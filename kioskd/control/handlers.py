@@ -195,7 +195,7 @@ class Handlers:
         if not self.d.alerts.acknowledge(alert.id, _label(actor, req), uid=actor.uid, who=who(actor, req)):
             raise ControlError(f"alert {alert.id} ({alert.code}) is already acknowledged")
         await self.d.alerts.drain()
-        return {"alert": alert.view()}
+        return {"alert": alert.view(self.d.alerts.tz)}
 
     async def alert_clear(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Clear an alert staff have dealt with (one the kiosk cannot sense going away);

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
-from kioskd.hall.words import cause_fields, reason_fields
+from kioskd.hall.words import cause_fields, clock_fields, reason_fields, unreachable_fields
 from kioskd.system.clock import wall_now
 from kioskd.uplink.outbox import alert_body
 
@@ -63,6 +63,9 @@ DEVICES: dict[str, str] = {
 BACKEND_REFUSALS = frozenset({"payment_flagged", "batch_refused"})
 # alerts whose detail.cause says why a device failed (kioskd.hall.words has its words)
 DEVICE_CAUSED = frozenset({"validator_offline", "door_unreadable", "validator_fault", "note_jam"})
+# alerts whose detail staff read in words, times in the kiosk's zone (shown as a device's cause is)
+DETAIL_WORDS = {"backend_unreachable": unreachable_fields, "clock_skew": clock_fields}
+DEFAULT_TZ = "Asia/Shanghai"  # kioskd.config's [kiosk] tz default
 
 # What staff read (zh-CN, en) for each code.
 TITLES: dict[str, tuple[str, str]] = {
@@ -120,14 +123,16 @@ class Alert:
         """What de-duplicates: one open alert per code and device."""
         return (self.code, self.device or DEVICES.get(self.code, ""))
 
-    def view(self) -> dict[str, Any]:
+    def view(self, tz: str = DEFAULT_TZ) -> dict[str, Any]:
         """The alert as kioskctl shows it, with its title (and a backend refusal's reason, a device
-        failure's cause) in both languages."""
+        failure's cause, a link or clock problem's details, times in `tz`) in both languages."""
         zh, en = TITLES.get(self.code, (self.code, self.code))
         reason = self.detail.get("reason")
         words = reason_fields(reason) if self.code in BACKEND_REFUSALS and isinstance(reason, str) else {}
         if self.code in DEVICE_CAUSED:  # a jam raised before causes were sent: the validator's own report
             words = cause_fields({"cause": "validator_jam", **self.detail} if self.code == "note_jam" else self.detail)
+        elif self.code in DETAIL_WORDS:
+            words = DETAIL_WORDS[self.code](self.detail, tz)
         return {**asdict(self), "title_zh": zh, "title_en": en, **words}
 
 
@@ -136,8 +141,10 @@ class Alerts:
 
     def __init__(
         self, ledger: Ledger, on_change: Callable[[], None] = lambda: None, *, state_file: Path | None = None,
+        tz: str = DEFAULT_TZ,
     ) -> None:
         self.ledger = ledger
+        self.tz = tz  # the kiosk's zone, for the times in an alert's words
         self.on_change = on_change
         self.state_file = state_file
         self.open: dict[tuple[str, str], Alert] = {}
@@ -241,7 +248,7 @@ class Alerts:
         shown = sorted(self.open.values(), key=lambda a: (rank[a.severity], a.raised_at))
         if include_cleared:
             shown += list(reversed(self.recent))
-        return [a.view() for a in shown]
+        return [a.view(self.tz) for a in shown]
 
     def _clear(self, alert: Alert, by: str, uid: int | None = None, who: dict[str, Any] | None = None) -> None:
         self.open.pop(alert.key, None)

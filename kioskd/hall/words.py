@@ -8,7 +8,9 @@ stays beside them for a support call.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from kioskd.hall.fault_words import fault_kind_words
 
@@ -121,3 +123,73 @@ def cause_fields(detail: dict[str, Any]) -> dict[str, Any]:
         words = fault_kind_words(kind) or words  # a kind no table lists: the generic "reports a fault"
     said = next((str(detail[k]) for k in ("reason", "error", "kind") if detail.get(k)), "")
     return {"cause": cause, **coded_fields("cause", words, UNKNOWN_CAUSE), "cause_detail": said}
+
+
+# why the backend gives no definite answer (kioskd.uplink.errors.Unreachable.kind); {status}: the HTTP status
+LINK_ERRORS: dict[str, tuple[str, str]] = {
+    "timeout": ("后台在限定时间内无应答", "no answer from the backend in time"),
+    "connect": ("无法连接到后台（网络不通或后台未运行）", "cannot connect to the backend (network down, or it is not running)"),
+    "http": ("后台服务出错（状态码 {status}）", "the backend answered with an error (HTTP {status})"),
+    "not_json": ("收到的回复不是后台的（可能是代理或网关的页面，状态码 {status}）",
+                 "the reply is not the backend's (a proxy's or gateway's page? HTTP {status})"),
+    "not_object": ("后台回复的格式有误（状态码 {status}）", "the backend's reply is malformed (HTTP {status})"),
+}
+UNKNOWN_LINK_ERROR = ("后台没有明确答复", "no definite answer from the backend")
+
+
+def unreachable_fields(detail: dict[str, Any], tz: str) -> dict[str, Any]:
+    """A backend_unreachable alert in words: why, since when (local), how many requests failed, the last
+    answer; `cause_detail` is the last error as the link said it."""
+    error = detail.get("error")
+    error = error if isinstance(error, str) else ""
+    zh, en = (w.format(status=detail.get("status")) for w in LINK_ERRORS.get(error, UNKNOWN_LINK_ERROR))
+    since, tries = detail.get("since"), detail.get("tries")
+    if isinstance(since, str) and isinstance(tries, int):
+        zh += f"；自 {_local(since, tz)} 起请求失败 {tries} 次"
+        en += f"; {tries} request{'s' if tries != 1 else ''} failed since {_local(since, tz)}"
+    last = detail.get("last_contact")
+    last = _local(last, tz) if isinstance(last, str) and last != "never" else None
+    zh += f"；最后一次联系上后台：{last or '从未'}"
+    en += f"; last answer: {last or 'never'}"
+    return {"cause": error, **coded_fields("cause", (zh, en), UNKNOWN_LINK_ERROR),
+            "cause_detail": str(detail.get("last_error", ""))}
+
+
+def clock_fields(detail: dict[str, Any], tz: str) -> dict[str, Any]:
+    """A clock_skew alert in words: how far the kiosk's clock is off the backend's, and what it read (local)."""
+    behind = detail.get("behind_s")
+    if not isinstance(behind, int) or isinstance(behind, bool):
+        zh, en = ("后台认为本机时间有误，但没有给出正确时间", "the backend calls the kiosk's time wrong and sent none to correct it")
+    else:
+        off_zh, off_en = _duration(abs(behind))
+        zh = f"本机时钟比后台{'慢' if behind > 0 else '快'} {off_zh}，时间已按后台校正"
+        en = f"the kiosk's clock is {off_en} {'behind' if behind > 0 else 'ahead of'} the backend's; times follow the backend"
+    shown = detail.get("system_clock")
+    if isinstance(shown, str):
+        zh += f"（告警时本机时钟显示 {_local(shown, tz, full=True)}）"
+        en += f" (the kiosk's clock read {_local(shown, tz, full=True)})"
+    cause = "unknown" if not isinstance(behind, int) else "behind" if behind > 0 else "ahead"
+    return {"cause": cause, **coded_fields("cause", (zh, en), UNKNOWN_CAUSE), "cause_detail": ""}
+
+
+def _duration(seconds: int) -> tuple[str, str]:
+    """`seconds` in its two largest units: ("1 天 2 小时", "1 day 2 h"), ("10 分钟", "10 min")."""
+    units = ((86400, "天", "day"), (3600, "小时", "h"), (60, "分钟", "min"), (1, "秒", "s"))
+    if seconds >= 60:  # a Date header says whole seconds: past a minute they are noise
+        seconds = round(seconds / 60) * 60
+    parts: list[tuple[int, str, str]] = []
+    for size, zh, en in units:
+        if seconds >= size or (size == 1 and not parts):
+            count, seconds = divmod(seconds, size)
+            parts.append((count, zh, en if en != "day" or count == 1 else "days"))
+    parts = parts[:2]
+    return " ".join(f"{n} {zh}" for n, zh, _ in parts), " ".join(f"{n} {en}" for n, _, en in parts)
+
+
+def _local(utc_text: str, tz: str, *, full: bool = False) -> str:
+    """A stored UTC time in the kiosk's zone: "YYYY-MM-DD HH:MM" (with seconds when `full`)."""
+    try:
+        moment = datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
+    except ValueError:
+        return utc_text
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if full else "%Y-%m-%d %H:%M")

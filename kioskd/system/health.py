@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from statemachine.model import KioskModel
 
 from drivers.statefile import remove_file, write_file
-from kioskd.system.clock import CLOCK
+from kioskd.system.clock import CLOCK, Clock
 
 log = logging.getLogger("kioskd.system.health")
 
@@ -32,7 +33,9 @@ def check_backend(client: BackendClient, alerts: Alerts, now: float, after: floa
     if since is None:
         alerts.clear_alert("backend_unreachable")
     elif now - since >= after:
-        alerts.raise_alert("backend_unreachable", "warning", last_contact=client.last_contact or "never")
+        # what staff read: since when, how many requests failed, the last error (its kind for the words)
+        alerts.raise_alert("backend_unreachable", "warning", last_contact=client.last_contact or "never",
+                           **client.failing)
 
 
 async def watch_backend(client: BackendClient, alerts: Alerts, after: float = UNREACHABLE_AFTER) -> None:
@@ -70,16 +73,18 @@ async def watch_pending(ledger: Ledger, model: KioskModel, limit: int, every: fl
         await asyncio.sleep(every)
 
 
-def report_clock(alerts: Alerts) -> None:
-    """clock_skew while the system clock is off the backend's (detail: seconds it is behind)."""
+def report_clock(alerts: Alerts, clock: Clock = CLOCK) -> None:
+    """clock_skew while the system clock is off the backend's (detail: seconds it is behind, its reading)."""
 
     def changed(state: str, skew: int | None) -> None:
         if state == "sane":
             alerts.clear_alert("clock_skew")
         else:
-            alerts.raise_alert("clock_skew", "warning", behind_s="unknown" if skew is None else skew)
+            # the system clock's own reading, beside the corrected raise time, for staff to compare
+            alerts.raise_alert("clock_skew", "warning", behind_s="unknown" if skew is None else skew,
+                               system_clock=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
-    CLOCK.on_change = changed
+    clock.on_change = changed
 
 
 def mark_running(state_dir: Path) -> bool:

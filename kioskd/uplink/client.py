@@ -59,6 +59,7 @@ class BackendClient:
         self._session: aiohttp.ClientSession | None = None
         self.last_contact: str | None = None  # RFC 3339 time of the last definite answer
         self.failing_since: float | None = None  # monotonic send time of the first failed request
+        self.failing: dict[str, Any] = {}  # while failing, for staff: since (UTC), tries, error, status, last_error
         self.on_back: Callable[[], None] = lambda: None  # a definite answer after failures
 
     @staticmethod
@@ -89,14 +90,16 @@ class BackendClient:
         sent = time.monotonic()
         try:
             answer = await self._post(path, jws)
-        except Unreachable:
+        except Unreachable as err:
             if self.failing_since is None:
-                self.failing_since = sent
+                self.failing_since, self.failing = sent, {"since": utc_now(), "tries": 0}
+            self.failing.update(tries=self.failing["tries"] + 1, error=err.kind, status=err.status,
+                                last_error=str(err))
             raise
         self.last_contact = utc_now()
         # an answer to a request sent before the first failure does not say the link is back
         if self.failing_since is not None and sent >= self.failing_since:
-            self.failing_since = None
+            self.failing_since, self.failing = None, {}
             self.on_back()  # the backend is back: what waits in the outbox need not wait its backoff
         return answer
 
@@ -109,18 +112,19 @@ class BackendClient:
                 date = resp.headers.get("Date")
                 CLOCK.observe(date)  # ours may be the wrong clock
         except TimeoutError as err:
-            raise Unreachable(f"backend {url}: no answer within {self.timeout:g} s") from err
+            raise Unreachable(f"backend {url}: no answer within {self.timeout:g} s", "timeout") from err
         except aiohttp.ClientError as err:
-            raise Unreachable(f"backend {url}: {type(err).__name__}: {err}") from err
+            raise Unreachable(f"backend {url}: {type(err).__name__}: {err}", "connect") from err
         if not (200 <= status < 300 or 400 <= status < 500):  # 5xx, redirects: nothing definite
-            raise Unreachable(f"backend {url}: HTTP {status}")
+            raise Unreachable(f"backend {url}: HTTP {status}", "http", status)
         try:
             body = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as err:
             # A proxy's HTML page is not the backend's answer.
-            raise Unreachable(f"backend {url}: HTTP {status} with a body that is not JSON") from err
+            raise Unreachable(f"backend {url}: HTTP {status} with a body that is not JSON", "not_json", status) from err
         if not isinstance(body, dict):
-            raise Unreachable(f"backend {url}: HTTP {status} with a JSON body that is not an object")
+            raise Unreachable(f"backend {url}: HTTP {status} with a JSON body that is not an object", "not_object",
+                              status)
         if status == 401 and body.get("error") == "stale" and backend_time(date) is None:
             CLOCK.stale_answer()
         return Answer(status, body)

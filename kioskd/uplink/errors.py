@@ -6,7 +6,14 @@ class UplinkError(Exception):
 
 
 class Unreachable(UplinkError):
-    """No definite answer from the backend (timeout, connection error, 5xx, garbage)."""
+    """No definite answer from the backend (timeout, connection error, 5xx, garbage).
+
+    `kind` says which, for staff's words (kioskd.hall.words.LINK_ERRORS): timeout, connect, http
+    (`status` then holds the HTTP status), not_json, not_object."""
+
+    def __init__(self, message: str, kind: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind, self.status = kind, status
 
 
 class KeyFileError(UplinkError):

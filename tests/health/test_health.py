@@ -20,6 +20,9 @@ class Link:
     failing_since: float | None = None
     last_contact: str | None = "2026-11-23T08:00:00Z"
 
+    def __init__(self) -> None:
+        self.failing = {"since": "2026-11-23T08:01:00Z", "tries": 3}
+
 
 def test_backend_unreachable_is_raised_after_the_grace_and_cleared_by_an_answer() -> None:
     alerts, link = FakeAlerts(), Link()

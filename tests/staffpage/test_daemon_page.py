@@ -56,10 +56,10 @@ async def staff_page_url(log: Path) -> str:
 
 @contextlib.asynccontextmanager
 async def kiosk_with_page(tmp: Path, staff: dict[str, tuple[str, str, str]],
-                          page: str = "") -> AsyncIterator[tuple[RunningKiosk, str]]:
-    """A simulated kiosk, idle, with its staff page on (`page`: more [staff_page] lines) and the
-    `staff` accounts; and the page's URL."""
-    text = (ROOT / "config" / "simulate.toml").read_text(encoding="utf-8")
+                          page: str = "", backend: str = "") -> AsyncIterator[tuple[RunningKiosk, str]]:
+    """A simulated kiosk, idle, with its staff page on (`page`: more [staff_page] lines, `backend`: more
+    [backend] lines) and the `staff` accounts; and the page's URL."""
+    text = (ROOT / "config" / "simulate.toml").read_text(encoding="utf-8").replace("[backend]\n", f"[backend]\n{backend}", 1)
     config = tmp / "kiosk.toml"
     config.write_text(text + f"\n[staff_page]\nenabled = true\nport = 0\n{page}", encoding="utf-8")
     kiosk = await start_kiosk(tmp / "s", "--config", str(config))
