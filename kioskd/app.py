@@ -205,8 +205,7 @@ class Daemon:
         self.custody = Custody(
             ledger=self.ledger, accounts=self.accounts, model=self.model, alerts=self.alerts, sign=key_signer(key),
             denominations=self.validator.denominations, settings=CustodySettings.of(c.custody),
-            on_statement=self._print_statement,
-            on_end=self._custody_ended,
+            on_statement=self._print_statement, on_end=self._custody_ended,
         )
         self.model.attach_custody(self.custody)
         self.model.attach_invoices(InvoiceDesk(self.invoices, self.printer, c, key))
@@ -222,8 +221,7 @@ class Daemon:
             events=self.events, model=self.model, alerts=self.alerts, ledger=self.ledger,
             custody=self.custody, door_watch=self.door_watch, box_capacity=c.validator.box_capacity,
             printer_when_unavailable=c.printer.when_unavailable, draining=lambda: self.draining,
-            door_unreadable_stops=c.door.unreadable_out_of_service,
-            resubmit=self._resubmit_soon,
+            door_unreadable_stops=c.door.unreadable_out_of_service, resubmit=self._resubmit_soon,
             note_returned=None if self.voice is None else self.voice.note_returned,
             observe=self.device_log.record,
         )
@@ -267,8 +265,8 @@ class Daemon:
         self.cases = start_cases(ledger=self.ledger, client=self.client, sender=self.sender, alerts=self.alerts,
                                  printer=self.printer, config=c, spawn=self.spawn)
         self.registers = start_registers(ledger=self.ledger, alerts=self.alerts, printer=self.printer, config=c,
-                                         custody=self.custody, model=self.model, accounts=self.custody.accounts,
-                                         spawn=self.spawn)
+                                         custody=self.custody, model=self.model,
+                                         accounts=self.custody.accounts, spawn=self.spawn)
 
     async def _catch_up(self, to_submit: list[str]) -> None:
         """The cash box, a changed config, the device watchdog, then the recovered payments resubmitted."""
