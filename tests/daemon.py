@@ -73,6 +73,20 @@ class RunningKiosk:
         await self.press("confirm")
         await self.until(lambda s: s["state"] == "payment_cash_waiting", "the cash step")
 
+    async def insert_counted(self, notes: list[int]) -> None:
+        """At the cash step: offer `notes` one by one, each counted on the screen before the next."""
+        for i, value in enumerate(notes, 1):
+            await self.insert(value)
+            await self.until(lambda s, n=i: len(s["notes"]) == n and s["state"] == "payment_cash_waiting",
+                             f"note {i} counted")
+
+    async def pay(self, account: str, notes: list[int]) -> dict[str, Any]:
+        """From the idle screen, as a customer: the account, the notes, finish; the result screen."""
+        await self.to_cash(account)
+        await self.insert_counted(notes)
+        await self.press("finish")
+        return await self.until(lambda s: s["state"] == "payment_done", "the result screen")
+
     async def insert(self, value: int) -> dict[str, Any]:
         """Offer a note at the simulated validator; the /sim page's answer (handed_back: not taken)."""
         async with self._session.post(self.url + "sim/insert", json={"value": value}) as resp:

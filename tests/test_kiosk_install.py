@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from tests.daemon import ROOT, start_kiosk
-from tests.scenario.test_daemon import pay
 
 BACKEND_ONLY = {"psycopg", "pynacl"}  # what `pip install kioskd[backend]` adds
 # import names of those distributions: the simulated kiosk must not reach for them
@@ -38,7 +37,7 @@ async def test_a_simulated_kiosk_takes_a_payment_without_them(tmp_path: Path, mo
     kiosk = await start_kiosk(tmp_path / "state")
     try:
         await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
-        snap = await pay(kiosk, "0012345678", [10000, 2000, 500])
+        snap = await kiosk.pay("0012345678", [10000, 2000, 500])
         # the simulator's backend checked the kiosk's signature without libsodium and credited it
         assert (snap["result"]["status"], snap["result"]["amount"]) == ("credited", 12500)
     finally:

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from tests.daemon import ROOT, start_kiosk
-from tests.scenario.test_daemon import pay
 
 pytestmark = pytest.mark.slow
 
@@ -30,14 +29,14 @@ async def test_a_backup_taken_while_running_restores_the_payments(tmp_path: Path
     conf.write_text(text.replace('path = "var/sim"', f'path = "{state}"'), encoding="utf-8")
     kiosk = await start_kiosk(state, "--config", str(conf))
     await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
-    await pay(kiosk, "0012345678", [10000, 500])
+    await kiosk.pay("0012345678", [10000, 500])
     backup = kioskctl("backup", str(tmp_path / "copy.sqlite3"), "--config", str(conf), "--json")
     assert backup.returncode == 0, backup.stderr
     assert json.loads(backup.stdout) == {"ok": True, "written": str(tmp_path / "copy.sqlite3"),
                                          "summary": "1 payments (last seq 1), 10500 fen"}
     await kiosk.press("cancel")  # leave the result screen (any key)
     await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
-    await pay(kiosk, "0012345678", [2000])  # after the backup: not in the copy
+    await kiosk.pay("0012345678", [2000])  # after the backup: not in the copy
     assert await kiosk.stop() == 0
 
     restore = kioskctl("restore", str(tmp_path / "copy.sqlite3"), "--config", str(conf), "--json")

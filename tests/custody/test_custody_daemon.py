@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from tests.daemon import ROOT, STEP, RunningKiosk, start_kiosk
-from tests.scenario.test_daemon import pay
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +41,7 @@ async def test_two_technicians_empty_the_box_and_the_count_is_reconciled(tmp_pat
             added = kioskctl("tech", "--state", str(state), "add", tech, "--name", f"Tech {tech}",
                              "--pin-stdin", stdin=pin + "\n")
             assert added.returncode == 0, added.stderr
-        await pay(kiosk, "0012345678", [10000, 10000, 5000])
+        await kiosk.pay("0012345678", [10000, 10000, 5000])
         await kiosk.press("cancel")
         await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
         near_full = await open_alert(state, "stacker_near_full")

@@ -14,7 +14,6 @@ import pytest
 
 from kioskd.ledger.lock import JournalLock
 from tests.daemon import ROOT, start_kiosk
-from tests.scenario.test_daemon import pay
 
 pytestmark = pytest.mark.slow
 
@@ -42,13 +41,13 @@ async def test_restore_is_refused_while_the_kiosk_runs_and_works_once_it_stopped
     kiosk = await start_kiosk(state, "--config", str(conf))
     try:
         await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
-        await pay(kiosk, "0012345678", [10000])
+        await kiosk.pay("0012345678", [10000])
         backup = await asyncio.to_thread(kioskctl, "backup", str(tmp_path / "copy.sqlite3"), "--config", str(conf))
         assert backup.returncode == 0, backup.stderr
         assert stat.S_IMODE(os.stat(tmp_path / "copy.sqlite3").st_mode) == 0o600  # PIN hashes inside
         await kiosk.press("cancel")
         await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
-        await pay(kiosk, "0012345678", [2000])
+        await kiosk.pay("0012345678", [2000])
 
         refused = await asyncio.to_thread(kioskctl, "restore", str(tmp_path / "copy.sqlite3"), "--config", str(conf),
                                           "--lang", "en")
@@ -58,7 +57,7 @@ async def test_restore_is_refused_while_the_kiosk_runs_and_works_once_it_stopped
 
         await kiosk.press("cancel")  # the kiosk goes on serving on its own journal
         await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
-        await pay(kiosk, "0023456789", [500])
+        await kiosk.pay("0023456789", [500])
     finally:
         assert await kiosk.stop() == 0
     assert payments(state) == [(1, 10000), (2, 2000), (3, 500)]

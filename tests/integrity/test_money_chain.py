@@ -20,7 +20,6 @@ import pytest
 
 from kioskd.ledger.audit import chain_hash
 from tests.daemon import ROOT, start_kiosk
-from tests.scenario.test_daemon import pay
 
 pytestmark = pytest.mark.slow
 
@@ -31,10 +30,10 @@ async def _take_two_payments(state: Path) -> None:
     kiosk = await start_kiosk(state)
     try:
         await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
-        await pay(kiosk, "0012345678", [10000, 500])
+        await kiosk.pay("0012345678", [10000, 500])
         await kiosk.press("cancel")
         await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
-        await pay(kiosk, "0023456789", [2000])
+        await kiosk.pay("0023456789", [2000])
     finally:
         assert await kiosk.stop() == 0
 

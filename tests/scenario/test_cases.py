@@ -152,13 +152,8 @@ async def hall(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Hall]:
 async def pay(hall: Hall, account: str, notes: list[int], *, close_account: bool = False) -> dict[str, Any]:
     """A customer pays; with close_account the operator closes the account while the notes go in (422)."""
     kiosk = hall.kiosk
-    await kiosk.press(*account, "confirm")
-    await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation")
-    await kiosk.press("confirm")
-    await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "the cash step")
-    for i, value in enumerate(notes, 1):
-        await kiosk.insert(value)
-        await kiosk.until(lambda s, n=i: len(s["notes"]) == n and s["state"] == "payment_cash_waiting", "a note")
+    await kiosk.to_cash(account)
+    await kiosk.insert_counted(notes)
     if close_account:
         with hall.backend() as db:
             db.execute("UPDATE accounts SET status = 'closed' WHERE account = ?", (account,))

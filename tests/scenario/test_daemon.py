@@ -14,21 +14,8 @@ from tests.daemon import ROOT, RunningKiosk
 pytestmark = pytest.mark.slow
 
 
-async def pay(kiosk: RunningKiosk, account: str, notes: list[int]) -> dict:
-    await kiosk.press(*account, "confirm")
-    await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation screen")
-    await kiosk.press("confirm")
-    await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "the cash screen")
-    for i, value in enumerate(notes, 1):
-        await kiosk.insert(value)
-        await kiosk.until(lambda s, n=i: len(s["notes"]) == n and s["state"] == "payment_cash_waiting",
-                          f"note {i} counted")
-    await kiosk.press("finish")
-    return await kiosk.until(lambda s: s["state"] == "payment_done", "the result screen")
-
-
 async def test_a_customer_pays_a_bill_end_to_end(kiosk: RunningKiosk) -> None:
-    snap = await pay(kiosk, "0012345678", [10000, 2000, 500])
+    snap = await kiosk.pay("0012345678", [10000, 2000, 500])
     assert snap["result"]["status"] == "credited"
     assert snap["result"]["amount"] == 12500
     assert snap["result"]["ref"]

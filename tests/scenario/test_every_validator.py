@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from tests.daemon import ROOT, start_kiosk
-from tests.scenario.test_daemon import pay
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +24,7 @@ async def test_a_payment_through_each_protocol(tmp_path: Path, driver: str) -> N
     kiosk = await start_kiosk(tmp_path / "state", "--validator", driver, *extra)
     try:
         await kiosk.until(lambda s: s.get("state") == "service_idle", "the idle screen")
-        snap = await pay(kiosk, "0012345678", [10000, 2000, 500])
+        snap = await kiosk.pay("0012345678", [10000, 2000, 500])
         assert (snap["result"]["status"], snap["result"]["amount"]) == ("credited", 12500)
         # the inhibited validator keeps an offered note out until the next cash step
         await kiosk.insert(100)

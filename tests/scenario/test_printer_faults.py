@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from tests.daemon import ROOT, RunningKiosk, start_kiosk
-from tests.scenario.test_daemon import pay
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +35,7 @@ async def test_paper_out_at_idle_keeps_taking_payments_with_a_notice(tmp_path: P
     try:
         await kiosk.fault("paper_out", True)
         await kiosk.until(lambda s: "printer_unavailable" in s["notices"], "the printer notice")
-        snap = await pay(kiosk, "0012345678", [1000])
+        snap = await kiosk.pay("0012345678", [1000])
         assert snap["result"]["status"] == "credited"  # the money is credited all the same
         assert snap["receipt"] == "failed"  # and the customer is told there is no receipt
         await kiosk.fault("paper_out", False)
@@ -65,7 +64,7 @@ async def test_paper_running_out_during_the_receipt_leaves_the_payment_credited(
     kiosk = await kiosk_with(tmp_path, "status_interval = 30.0\n")  # the daemon has not noticed yet
     try:
         await kiosk.fault("paper_out", True)
-        snap = await pay(kiosk, "0012345678", [2000])
+        snap = await kiosk.pay("0012345678", [2000])
         assert (snap["result"]["status"], snap["receipt"]) == ("credited", "failed")
     finally:
         assert await kiosk.stop() == 0

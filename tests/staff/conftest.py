@@ -86,16 +86,7 @@ def add_staff(state: Path, accounts: dict[str, tuple[str, str, str]]) -> None:
 
 async def pay(kiosk: RunningKiosk, account: str, notes: list[int], rating: str | None = None) -> dict[str, Any]:
     """A customer pays `notes` into `account` through the screen (and rates it); the result screen."""
-    await kiosk.press(*account, "confirm")
-    await kiosk.until(lambda s: s["state"] == "payment_confirm", "the confirmation screen")
-    await kiosk.press("confirm")
-    await kiosk.until(lambda s: s["state"] == "payment_cash_waiting", "the cash screen")
-    for i, value in enumerate(notes, 1):
-        await kiosk.insert(value)
-        await kiosk.until(lambda s, n=i: len(s["notes"]) == n and s["state"] == "payment_cash_waiting",
-                          f"note {i} counted")
-    await kiosk.press("finish")
-    snap = await kiosk.until(lambda s: s["state"] == "payment_done", "the result screen")
+    snap = await kiosk.pay(account, notes)
     if rating:
         await kiosk.press(f"rate_{rating}")
     await kiosk.press("confirm")
