@@ -37,3 +37,10 @@ class RawLogin:
         self.answer = await self.reader.read(4096)
         self.writer.close()
         return self.status
+
+
+async def all_at_once(logins: list[RawLogin]) -> list[int]:
+    """Send every log-in's headers, one after another, and only then all their bodies; the statuses."""
+    for login in logins:
+        await login.send_headers()
+    return await asyncio.gather(*(login.finish() for login in logins))

@@ -6,12 +6,10 @@ before any body arrives), and only then all bodies: the attack of issue #21, ite
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from kioskd.hall.page.sessions import MAX_FAILURES, MAX_LOGINS_IN_FLIGHT
-from tests.raw_login import RawLogin
+from tests.raw_login import RawLogin, all_at_once
 
 from .conftest import STAFF, TOKEN, Page
 
@@ -35,9 +33,7 @@ async def test_thirty_wrong_log_ins_at_once_then_the_right_one_judge_at_most_the
         wrong = [{"staff": f"90{i:02d}", "secret": "000000"} for i in range(30)]
         right = {"staff": "2001", "secret": STAFF["2001"][2]}
     logins = [raw_login(staff_page, form) for form in [*wrong, right]]
-    for login in logins:
-        await login.send_headers()
-    statuses = await asyncio.gather(*(login.finish() for login in logins))
+    statuses = await all_at_once(logins)
     judged = [s for s in statuses if s in (200, 401)]
     assert len(judged) <= MAX_FAILURES, statuses
     assert statuses[-1] in (429, 503), logins[-1].answer  # the right secret came too late: not let in
@@ -54,9 +50,7 @@ async def test_log_ins_in_flight_from_many_clients_are_capped_and_the_rest_told_
     # each from its own address on the loopback net, so no per-client limit applies
     logins = [raw_login(staff_page, {"staff": "2001", "secret": STAFF["2001"][2]}, source=f"127.0.0.{10 + i}")
               for i in range(MAX_LOGINS_IN_FLIGHT + 4)]
-    for login in logins:
-        await login.send_headers()
-    statuses = await asyncio.gather(*(login.finish() for login in logins))
+    statuses = await all_at_once(logins)
     assert statuses.count(200) == MAX_LOGINS_IN_FLIGHT, statuses
     refused = [login for login in logins if login.status == 503]
     assert len(refused) == 4 and all(b"busy" in login.answer for login in refused)
