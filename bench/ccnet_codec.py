@@ -8,19 +8,10 @@ from __future__ import annotations
 
 import random
 import sys
-import time
 
+from bench._codec import parse_timed
 from drivers.validator.ccnet import CcnetParser, build_frame, encode_bill_table
 from drivers.validator.emulators.ccnet_emu import CNY_TABLE
-
-
-def _parse(stream: bytes, chunk: int) -> tuple[int, float, CcnetParser]:
-    parser = CcnetParser()
-    got = 0
-    t0 = time.perf_counter()
-    for i in range(0, len(stream), chunk):
-        got += len(parser.feed(stream[i : i + chunk]))
-    return got, time.perf_counter() - t0, parser
 
 
 def main(n: int = 1_000_000, chunk: int = 4096) -> None:
@@ -33,13 +24,14 @@ def main(n: int = 1_000_000, chunk: int = 4096) -> None:
                  for _ in range(500)]
     frames = [rng.choice(distinct) for _ in range(n)]
     stream = b"".join(frames)
-    got, dt, _ = _parse(stream, chunk)
+    got, dt = parse_timed(CcnetParser(), stream, chunk)
     assert got == n, (got, n)
     print(f"ccnet parser, clean: {n} frames, {len(stream)} bytes in {dt:.2f} s: "
           f"{n / dt:,.0f} frames/s, {len(stream) / dt / 1e6:.1f} MB/s")
     noisy = b"".join(f if i % 10 else rng.randbytes(rng.randrange(1, 9)) + f
                      for i, f in enumerate(frames))
-    got, dt, parser = _parse(noisy, chunk)
+    parser = CcnetParser()
+    got, dt = parse_timed(parser, noisy, chunk)
     # noise can only add frames (a CRC that happens to match), never lose one in practice
     print(f"ccnet parser, 1 in 10 after garbage: {got} frames ({n} sent), "
           f"{parser.dropped_bytes} bytes dropped in {dt:.2f} s: {n / dt:,.0f} frames/s")

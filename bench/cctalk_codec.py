@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import random
 import sys
-import time
 
+from bench._codec import parse_timed
 from drivers.validator.cctalk import HOST, CctalkParser, build_frame, encode_event_block
 
 
@@ -21,12 +21,7 @@ def run(mode: str, n: int, chunk: int = 4096) -> None:
     distinct += [build_frame(HOST, 40, rng.randrange(256), rng.randbytes(rng.randrange(12)), mode)
                  for _ in range(500)]
     stream = b"".join(rng.choice(distinct) for _ in range(n))
-    parser = CctalkParser(mode, dests={HOST})
-    got = 0
-    t0 = time.perf_counter()
-    for i in range(0, len(stream), chunk):
-        got += len(parser.feed(stream[i : i + chunk]))
-    dt = time.perf_counter() - t0
+    got, dt = parse_timed(CctalkParser(mode, dests={HOST}), stream, chunk)
     assert got == n, (got, n)
     print(f"cctalk parser ({mode}): {n} frames, {len(stream)} bytes in {dt:.2f} s: "
           f"{n / dt:,.0f} frames/s, {len(stream) / dt / 1e6:.1f} MB/s")

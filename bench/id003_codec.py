@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import random
 import sys
-import time
 
+from bench._codec import parse_timed
 from drivers.validator.id003 import Id003Parser, build_frame
 
 
@@ -19,12 +19,7 @@ def main(n: int = 1_000_000, chunk: int = 4096) -> None:
     distinct = [build_frame(c, d) for c, d in kinds]
     distinct += [build_frame(rng.randrange(256), rng.randbytes(rng.randrange(8))) for _ in range(500)]
     stream = b"".join(rng.choice(distinct) for _ in range(n))
-    parser = Id003Parser()
-    got = 0
-    t0 = time.perf_counter()
-    for i in range(0, len(stream), chunk):
-        got += len(parser.feed(stream[i : i + chunk]))
-    dt = time.perf_counter() - t0
+    got, dt = parse_timed(Id003Parser(), stream, chunk)
     assert got == n, (got, n)
     print(f"id003 parser: {n} frames, {len(stream)} bytes in {dt:.2f} s: "
           f"{n / dt:,.0f} frames/s, {len(stream) / dt / 1e6:.1f} MB/s")

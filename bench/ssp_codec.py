@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import random
 import sys
-import time
 
+from bench._codec import parse_timed
 from drivers.validator.ssp import SspParser, build_packet
 
 
@@ -22,12 +22,7 @@ def main(n: int = 1_000_000, chunk: int = 4096) -> None:
                  for _ in range(500)]
     stuffed = sum(b"\x7f" in d[1:] for d in distinct)
     stream = b"".join(rng.choice(distinct) for _ in range(n))
-    parser = SspParser()
-    got = 0
-    t0 = time.perf_counter()
-    for i in range(0, len(stream), chunk):
-        got += len(parser.feed(stream[i : i + chunk]))
-    dt = time.perf_counter() - t0
+    got, dt = parse_timed(SspParser(), stream, chunk)
     assert got == n, (got, n)
     print(f"ssp parser: {n} packets ({stuffed}/{len(distinct)} kinds stuffed), {len(stream)} bytes "
           f"in {dt:.2f} s: {n / dt:,.0f} packets/s, {len(stream) / dt / 1e6:.1f} MB/s")
