@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from kioskd.ledger.records import OutboxItem
+
 
 @dataclass(frozen=True)
-class Item:
-    id: int
-    kind: str
-    key: str
-    body: str
-    tries: int
-    next_try: str
+class Item(OutboxItem):
+    """The ledger's outbox item, and when it was answered: the fake keeps answered items."""
+
     done: str | None = None
 
 
