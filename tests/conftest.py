@@ -11,12 +11,13 @@ import threading
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.chromium import CHROMIUM
+
 # Timing belongs in bench/, not in tests: no per-example deadline and no "too slow" health check, so
 # a property test fails on a wrong answer, never because the machine was busy (they did under load).
 settings.register_profile("kioskd", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("kioskd")
 
-CHROMIUM = "/usr/bin/chromium"
 VOICE_TOOLS = ("espeak-ng", "sox", "soxi", "aplay")  # Debian: espeak-ng, sox, alsa-utils (with libasound, which plays)
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")  # Playwright drives Debian's chromium
 

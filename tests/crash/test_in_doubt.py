@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
+from tests.chromium import CHROMIUM, launched
 from tests.crash.harness import ACCOUNTS, CrashWorld
 from tests.daemon import ROOT, RunningKiosk
-from tests.screen.test_browser import ARGS, CHROMIUM
 from tests.staff.conftest import add_staff
 
 pytestmark = pytest.mark.slow
@@ -204,55 +204,47 @@ async def test_a_note_credited_as_the_host_died_is_kept_in_doubt_and_settled_onc
 
 async def staff_page_shows_it(world: DoubtWorld, txn: str) -> None:
     """A manager on the staff page finds the payment by its transaction id and reads the note in doubt."""
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     await asyncio.to_thread(add_staff, world.state, {MANAGER: ("赵经理", "manager", "864209")})
     text = (world.root / "daemon.log").read_text(encoding="utf-8")  # the daemon is up: its line is there
     url = re.findall(r"staff page: serving (http://\S+)", text)[-1]  # this run's, not the killed one's
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = await (await browser.new_context(viewport={"width": 390, "height": 844})).new_page()
-            await page.goto(url)
-            await page.get_by_test_id("staff-id").fill(MANAGER)
-            await page.get_by_test_id("secret").fill("864209")
-            await page.get_by_test_id("login-button").click()
-            await expect(page.get_by_test_id("me")).to_contain_text(MANAGER)
-            await page.get_by_test_id("tab-txns").click()
-            await page.get_by_test_id("q-ref").fill(txn)
-            await page.get_by_test_id("txn-search-button").click()
-            doubts = page.get_by_test_id("txn-detail").get_by_test_id("d-doubts")
-            await expect(doubts).to_contain_text("#1 · ¥20.00")
-            await expect(doubts).to_contain_text("识币器无法确认是否入箱")
-            await expect(doubts).to_contain_text("待清点或人工确认")
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=str(SHOTS / "phone-txn-in-doubt-zh-CN.png"), full_page=True)
-        finally:
-            await browser.close()
+    async with launched() as browser:
+        page = await (await browser.new_context(viewport={"width": 390, "height": 844})).new_page()
+        await page.goto(url)
+        await page.get_by_test_id("staff-id").fill(MANAGER)
+        await page.get_by_test_id("secret").fill("864209")
+        await page.get_by_test_id("login-button").click()
+        await expect(page.get_by_test_id("me")).to_contain_text(MANAGER)
+        await page.get_by_test_id("tab-txns").click()
+        await page.get_by_test_id("q-ref").fill(txn)
+        await page.get_by_test_id("txn-search-button").click()
+        doubts = page.get_by_test_id("txn-detail").get_by_test_id("d-doubts")
+        await expect(doubts).to_contain_text("#1 · ¥20.00")
+        await expect(doubts).to_contain_text("识币器无法确认是否入箱")
+        await expect(doubts).to_contain_text("待清点或人工确认")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SHOTS / "phone-txn-in-doubt-zh-CN.png"), full_page=True)
 
 
 async def staff_page_shows_the_difference(world: DoubtWorld, case_no: int) -> None:
     """The manager reads the count's over on the registers tab: the in-doubt note that explains it, and its case."""
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     text = (world.root / "daemon.log").read_text(encoding="utf-8")
     url = re.findall(r"staff page: serving (http://\S+)", text)[-1]
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = await (await browser.new_context(viewport={"width": 1024, "height": 700})).new_page()
-            await page.goto(url)
-            await page.get_by_test_id("staff-id").fill(MANAGER)
-            await page.get_by_test_id("secret").fill("864209")
-            await page.get_by_test_id("login-button").click()
-            await page.get_by_test_id("tab-registers").click()
-            row = page.get_by_test_id("differences").locator("tr[data-no]")
-            await expect(row).to_contain_text("长款")
-            await expect(row).to_contain_text(f"去向不明纸币 1、可能对应差错单 {case_no}")
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=str(SHOTS / "registers-over-in-doubt-zh-CN.png"), full_page=True)
-        finally:
-            await browser.close()
+    async with launched() as browser:
+        page = await (await browser.new_context(viewport={"width": 1024, "height": 700})).new_page()
+        await page.goto(url)
+        await page.get_by_test_id("staff-id").fill(MANAGER)
+        await page.get_by_test_id("secret").fill("864209")
+        await page.get_by_test_id("login-button").click()
+        await page.get_by_test_id("tab-registers").click()
+        row = page.get_by_test_id("differences").locator("tr[data-no]")
+        await expect(row).to_contain_text("长款")
+        await expect(row).to_contain_text(f"去向不明纸币 1、可能对应差错单 {case_no}")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SHOTS / "registers-over-in-doubt-zh-CN.png"), full_page=True)
 
 
 def _backend_doubts(root: Path) -> int:

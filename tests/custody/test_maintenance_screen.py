@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
+from tests.chromium import ARGS, CHROMIUM
 from tests.daemon import ROOT, RunningKiosk, start_kiosk
-from tests.screen.test_browser import ARGS, CHROMIUM
 from tests.staff.conftest import Staff, add_staff, pay
 
 SHOTS = ROOT / "artifacts" / "screens" / "maintenance"

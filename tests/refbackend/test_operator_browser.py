@@ -14,8 +14,8 @@ from refbackend import ReferenceBackend
 from refbackend.fleet.config import FleetConfig
 from refbackend.operators import add_operator
 from refbackend.testbed.kiosks import SimKiosk, ago
+from tests.chromium import SHOTS, launched
 from tests.refbackend.fleetsim import FleetClient
-from tests.screen.test_browser import ARGS, CHROMIUM, SHOTS
 
 pytestmark = [
     pytest.mark.browser,
@@ -47,44 +47,40 @@ async def fleet(tmp_path: Path) -> AsyncIterator[ReferenceBackend]:
 
 
 async def test_the_operator_sees_the_fleet_in_chinese_and_english_on_a_phone(fleet: ReferenceBackend) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     OUT.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = await chromium.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-            await page.goto(fleet.url + "operator/")
-            await page.get_by_test_id("login").wait_for()
-            await page.get_by_test_id("login-name").fill("ana")
-            await page.get_by_test_id("password").fill("wrong password")
-            await page.get_by_test_id("login-button").click()
-            await expect(page.get_by_test_id("login-error")).to_have_text("账号或密码错误")
-            await page.get_by_test_id("password").fill(PASSWORD)
-            await page.get_by_test_id("login-button").click()
-            await page.get_by_test_id("dash").wait_for()
-            await expect(page.get_by_test_id("who")).to_have_text("王安娜")
-            assert await page.locator("[data-testid=kiosks] article").count() == 301
-            silent = page.locator('tr[data-code="silent"][data-kiosk="K-0300"]')
-            assert "终端失联" in await silent.inner_text()
-            full = page.locator('tr[data-code="box_near_full"][data-kiosk="K-0007"]')
-            assert "钱箱将满" in await full.inner_text()
-            # the critical silent kiosk comes before the warning
-            codes = await page.locator("[data-testid=alerts] tbody tr").evaluate_all("rows => rows.map(r => r.dataset.code)")
-            assert codes.index("silent") < codes.index("box_near_full")
-            assert await page.locator("[data-testid=halls] tbody tr").count() == 12
-            await page.screenshot(path=str(OUT / "fleet-zh-CN.png"))
-            await page.get_by_test_id("lang").click()
-            await expect(full).to_contain_text("cash box nearly full")
-            await page.set_viewport_size({"width": 390, "height": 844})
-            await page.get_by_test_id("problems").check()
-            await page.get_by_test_id("hall").select_option("H-08")
-            cards = page.locator("[data-testid=kiosks] article")
-            await expect(cards).to_have_count(1)
-            assert await cards.first.get_attribute("data-kiosk") == "K-0007"
-            assert "Full on" in await cards.first.inner_text()
-            await page.screenshot(path=str(OUT / "fleet-phone-en.png"), full_page=True)
-            await page.get_by_test_id("logout").click()
-            await page.get_by_test_id("login").wait_for()
-        finally:
-            await chromium.close()
+    async with launched() as chromium:
+        page = await chromium.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        await page.goto(fleet.url + "operator/")
+        await page.get_by_test_id("login").wait_for()
+        await page.get_by_test_id("login-name").fill("ana")
+        await page.get_by_test_id("password").fill("wrong password")
+        await page.get_by_test_id("login-button").click()
+        await expect(page.get_by_test_id("login-error")).to_have_text("账号或密码错误")
+        await page.get_by_test_id("password").fill(PASSWORD)
+        await page.get_by_test_id("login-button").click()
+        await page.get_by_test_id("dash").wait_for()
+        await expect(page.get_by_test_id("who")).to_have_text("王安娜")
+        assert await page.locator("[data-testid=kiosks] article").count() == 301
+        silent = page.locator('tr[data-code="silent"][data-kiosk="K-0300"]')
+        assert "终端失联" in await silent.inner_text()
+        full = page.locator('tr[data-code="box_near_full"][data-kiosk="K-0007"]')
+        assert "钱箱将满" in await full.inner_text()
+        # the critical silent kiosk comes before the warning
+        codes = await page.locator("[data-testid=alerts] tbody tr").evaluate_all("rows => rows.map(r => r.dataset.code)")
+        assert codes.index("silent") < codes.index("box_near_full")
+        assert await page.locator("[data-testid=halls] tbody tr").count() == 12
+        await page.screenshot(path=str(OUT / "fleet-zh-CN.png"))
+        await page.get_by_test_id("lang").click()
+        await expect(full).to_contain_text("cash box nearly full")
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await page.get_by_test_id("problems").check()
+        await page.get_by_test_id("hall").select_option("H-08")
+        cards = page.locator("[data-testid=kiosks] article")
+        await expect(cards).to_have_count(1)
+        assert await cards.first.get_attribute("data-kiosk") == "K-0007"
+        assert "Full on" in await cards.first.inner_text()
+        await page.screenshot(path=str(OUT / "fleet-phone-en.png"), full_page=True)
+        await page.get_by_test_id("logout").click()
+        await page.get_by_test_id("login").wait_for()

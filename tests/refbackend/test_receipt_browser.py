@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from backend_api.jws import sign
 from backend_api.receipt_proof import make_proof, receipt_link
 from refbackend import ReferenceBackend
+from tests.chromium import SHOTS, launched
 from tests.refbackend.test_receipt_pages import invoice_payload
-from tests.screen.test_browser import ARGS, CHROMIUM, SHOTS
 from tests.uplink.support import KIOSK, payment_payload
 
 pytestmark = [
@@ -47,36 +47,32 @@ async def paid(tmp_path: Path) -> AsyncIterator[tuple[ReferenceBackend, str, str
 
 
 async def test_the_receipt_and_its_invoice_open_on_a_phone(paid: tuple[ReferenceBackend, str, str]) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     ref, link, number = paid
     OUT.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = await chromium.new_page(**PHONE, locale="zh-CN")
-            errors: list[str] = []
-            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-            await page.goto(link)
-            await expect(page.locator("h1")).to_have_text("缴费凭条")
-            await expect(page.locator("[data-status=credited]")).to_have_text("入账成功")
-            body = await page.locator("main").inner_text()
-            for seen in ("凭条已核验", "H-DONGCHENG", "0012****78", "张*明", "¥200.00", number):
-                assert seen in body, seen
-            # fits the phone: nothing wider than the screen
-            assert await page.evaluate("document.documentElement.scrollWidth") <= 390
-            await page.screenshot(path=str(OUT / "receipt-zh-CN.png"), full_page=True)
-            await page.get_by_test_id("lang").click()
-            await expect(page.locator("[data-status=credited]")).to_have_text("Credited")
-            await page.screenshot(path=str(OUT / "receipt-en.png"), full_page=True)
-            await page.get_by_test_id("open-invoice").click()
-            await expect(page.locator("h1")).to_have_text("Electronic invoice")
-            assert number in await page.locator("main").inner_text()
-            await page.screenshot(path=str(OUT / "invoice-en.png"), full_page=True)
-            assert errors == []  # the style sheet and every link loaded
-            # the amount changed on the way: the page is answered 404 and says so
-            await page.goto(link.replace(".20000.", ".2000."))
-            await expect(page.locator("[data-status=invalid]")).to_have_text("无法核验此凭条")
-            await page.screenshot(path=str(OUT / "receipt-altered-zh-CN.png"), full_page=True)
-        finally:
-            await chromium.close()
+    async with launched() as chromium:
+        page = await chromium.new_page(**PHONE, locale="zh-CN")
+        errors: list[str] = []
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        await page.goto(link)
+        await expect(page.locator("h1")).to_have_text("缴费凭条")
+        await expect(page.locator("[data-status=credited]")).to_have_text("入账成功")
+        body = await page.locator("main").inner_text()
+        for seen in ("凭条已核验", "H-DONGCHENG", "0012****78", "张*明", "¥200.00", number):
+            assert seen in body, seen
+        # fits the phone: nothing wider than the screen
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+        await page.screenshot(path=str(OUT / "receipt-zh-CN.png"), full_page=True)
+        await page.get_by_test_id("lang").click()
+        await expect(page.locator("[data-status=credited]")).to_have_text("Credited")
+        await page.screenshot(path=str(OUT / "receipt-en.png"), full_page=True)
+        await page.get_by_test_id("open-invoice").click()
+        await expect(page.locator("h1")).to_have_text("Electronic invoice")
+        assert number in await page.locator("main").inner_text()
+        await page.screenshot(path=str(OUT / "invoice-en.png"), full_page=True)
+        assert errors == []  # the style sheet and every link loaded
+        # the amount changed on the way: the page is answered 404 and says so
+        await page.goto(link.replace(".20000.", ".2000."))
+        await expect(page.locator("[data-status=invalid]")).to_have_text("无法核验此凭条")
+        await page.screenshot(path=str(OUT / "receipt-altered-zh-CN.png"), full_page=True)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.chromium import SHOTS
 from tests.daemon import ROOT, RunningKiosk, start_kiosk
 from tests.scenario.test_every_validator import until_journal
-from tests.screen.test_browser import SHOTS
 from tests.staff.conftest import Staff
 
 pytestmark = pytest.mark.slow

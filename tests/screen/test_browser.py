@@ -5,26 +5,15 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
 from drivers.base import KEYS
 from kioskd.customer.screen.server import ScreenServer
+from tests.chromium import SHOTS, launched
 
 from .helpers import INFO, KeyRecorder, snapshot
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
 
 pytestmark = [
     pytest.mark.browser,
@@ -90,12 +79,8 @@ TIMED = {"payment_account", "payment_confirm", "payment_cash_waiting", "payment_
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def browser():
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    async with launched() as chromium:
         yield chromium
-        await chromium.close()
 
 
 @pytest_asyncio.fixture(loop_scope="module")

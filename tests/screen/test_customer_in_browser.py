@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from tests.chromium import launched
 from tests.daemon import ROOT, RunningKiosk, start_kiosk
-from tests.screen.test_browser import ARGS, CHROMIUM
 
 SHOTS = ROOT / "artifacts" / "screens" / "daemon"
 
@@ -30,12 +30,8 @@ def config_with(tmp: Path, timeouts: str) -> Path:
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def browser():
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    async with launched() as chromium:
         yield chromium
-        await chromium.close()
 
 
 class Customer:

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
+from tests.chromium import ARGS, CHROMIUM
 from tests.daemon import RunningKiosk, start_kiosk
-from tests.screen.test_browser import ARGS, CHROMIUM
 from tests.screen.test_customer_in_browser import SHOTS, Customer
 
 pytestmark = [

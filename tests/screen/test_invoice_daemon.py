@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from tests.chromium import ARGS, CHROMIUM, SHOTS
 from tests.daemon import start_kiosk
-from tests.screen.test_browser import ARGS, CHROMIUM, SHOTS
 from tests.screen.test_customer_in_browser import Customer
 from tests.screen.test_customer_told import back_to_idle, to_cash
 

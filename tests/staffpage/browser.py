@@ -6,29 +6,25 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from tests.screen.test_browser import ARGS, CHROMIUM
+from tests.chromium import launched
 
 
 @asynccontextmanager
 async def logged_in(url: str, staff: str, secret: str, *, width: int = 1024,
                     height: int = 900) -> AsyncIterator[Any]:
     """A Chromium page logged in as `staff`; the page must raise no script error meanwhile."""
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = await browser.new_page(viewport={"width": width, "height": height})
-            errors: list[str] = []
-            page.on("pageerror", lambda err: errors.append(str(err)))
-            await page.goto(url)
-            if await page.get_by_test_id("logout").is_visible():
-                await page.get_by_test_id("logout").click()
-            await page.get_by_test_id("staff-id").fill(staff)
-            await page.get_by_test_id("secret").fill(secret)
-            await page.get_by_test_id("login-button").click()
-            await expect(page.get_by_test_id("me")).to_contain_text(staff)
-            yield page
-            assert not errors, f"script errors on the staff page: {errors}"
-        finally:
-            await browser.close()
+    async with launched() as browser:
+        page = await browser.new_page(viewport={"width": width, "height": height})
+        errors: list[str] = []
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        await page.goto(url)
+        if await page.get_by_test_id("logout").is_visible():
+            await page.get_by_test_id("logout").click()
+        await page.get_by_test_id("staff-id").fill(staff)
+        await page.get_by_test_id("secret").fill(secret)
+        await page.get_by_test_id("login-button").click()
+        await expect(page.get_by_test_id("me")).to_contain_text(staff)
+        yield page
+        assert not errors, f"script errors on the staff page: {errors}"

@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from tests.chromium import launched
 from tests.daemon import ROOT, STEP, RunningKiosk, start_kiosk
-from tests.screen.test_browser import ARGS, CHROMIUM
 from tests.staff.conftest import Staff, add_staff
 
 from .conftest import STAFF, TOKEN
@@ -121,7 +121,7 @@ async def test_routes_stay_on_their_own_port(staff_kiosk: StaffKiosk) -> None:
 @pytest.mark.browser
 async def test_page_and_kioskctl_name_the_state_from_one_table(staff_kiosk: StaffKiosk) -> None:
     """A customer reprinting a receipt: both say it in the words of kioskd/hall/words.py, in both languages."""
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     from kioskd.hall.words import KIOSK_STATES
 
@@ -133,20 +133,16 @@ async def test_page_and_kioskctl_name_the_state_from_one_table(staff_kiosk: Staf
         for lang, said in (("zh-CN", zh), ("en", en)):
             code, text = await k.ctl.run("status", "--lang", lang)
             assert code == 0 and f"K-SIM-01  {'状态' if lang == 'zh-CN' else 'state'}: {said}" in text, text
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            try:
-                page = await browser.new_page(viewport={"width": 1100, "height": 700})
-                await page.goto(k.url)
-                await page.get_by_test_id("staff-id").fill("2001")
-                await page.get_by_test_id("secret").fill(STAFF["2001"][2])
-                await page.get_by_test_id("login-button").click()
-                await expect(page.get_by_test_id("state")).to_have_text(zh)
-                await expect(page.get_by_test_id("state")).to_have_attribute("title", "service_reprint_account")
-                await page.get_by_test_id("lang").click()
-                await expect(page.get_by_test_id("state")).to_have_text(en)
-            finally:
-                await browser.close()
+        async with launched() as browser:
+            page = await browser.new_page(viewport={"width": 1100, "height": 700})
+            await page.goto(k.url)
+            await page.get_by_test_id("staff-id").fill("2001")
+            await page.get_by_test_id("secret").fill(STAFF["2001"][2])
+            await page.get_by_test_id("login-button").click()
+            await expect(page.get_by_test_id("state")).to_have_text(zh)
+            await expect(page.get_by_test_id("state")).to_have_attribute("title", "service_reprint_account")
+            await page.get_by_test_id("lang").click()
+            await expect(page.get_by_test_id("state")).to_have_text(en)
     finally:
         await k.kiosk.press("cancel")
         await k.kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
@@ -154,67 +150,63 @@ async def test_page_and_kioskctl_name_the_state_from_one_table(staff_kiosk: Staf
 
 @pytest.mark.browser
 async def test_staff_use_the_page_in_chromium(staff_kiosk: StaffKiosk) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     k = staff_kiosk
     alert = await k.raise_stacker_full()
     SHOTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = await browser.new_page(viewport={"width": 1100, "height": 700})
-            await page.goto(k.url)
-            await expect(page.get_by_test_id("login")).to_be_visible()
-            await expect(page.get_by_test_id("login-button")).to_have_text("登录")
-            # a wrong password: told so, with the tries left, still logged out
-            await page.get_by_test_id("staff-id").fill("2001")
-            await page.get_by_test_id("secret").fill("not-the-password")
-            await page.get_by_test_id("login-button").click()
-            await expect(page.get_by_test_id("login-error")).to_have_text("工号或密码错误，还可再试 4 次")
-            await expect(page.get_by_test_id("dash")).to_be_hidden()
+    async with launched() as browser:
+        page = await browser.new_page(viewport={"width": 1100, "height": 700})
+        await page.goto(k.url)
+        await expect(page.get_by_test_id("login")).to_be_visible()
+        await expect(page.get_by_test_id("login-button")).to_have_text("登录")
+        # a wrong password: told so, with the tries left, still logged out
+        await page.get_by_test_id("staff-id").fill("2001")
+        await page.get_by_test_id("secret").fill("not-the-password")
+        await page.get_by_test_id("login-button").click()
+        await expect(page.get_by_test_id("login-error")).to_have_text("工号或密码错误，还可再试 4 次")
+        await expect(page.get_by_test_id("dash")).to_be_hidden()
 
-            await page.get_by_test_id("staff-id").fill("2001")
-            await page.get_by_test_id("secret").fill(STAFF["2001"][2])
-            await page.get_by_test_id("login-button").click()
-            await expect(page.get_by_test_id("me")).to_have_text("2001 王芳 · 大厅工作人员")
-            row = page.locator('[data-testid="alert"][data-code="stacker_full"]')
-            await expect(row).to_contain_text("钱箱已满")
-            await expect(row).to_contain_text("严重")
-            await expect(row).to_contain_text("未确认")
-            await expect(page.get_by_test_id("device-validator")).to_have_text("识币器: 钱箱已满")
-            # words only: the code is for a support call, in the title (hover) and data-state
-            await expect(page.get_by_test_id("state")).to_have_text("暂停服务")
-            await expect(page.get_by_test_id("state")).to_have_attribute("title", "unavailable")
-            await expect(page.get_by_test_id("kiosk")).to_have_text("K-SIM-01")
-            await page.screenshot(path=str(SHOTS / "alert-zh-CN.png"))
+        await page.get_by_test_id("staff-id").fill("2001")
+        await page.get_by_test_id("secret").fill(STAFF["2001"][2])
+        await page.get_by_test_id("login-button").click()
+        await expect(page.get_by_test_id("me")).to_have_text("2001 王芳 · 大厅工作人员")
+        row = page.locator('[data-testid="alert"][data-code="stacker_full"]')
+        await expect(row).to_contain_text("钱箱已满")
+        await expect(row).to_contain_text("严重")
+        await expect(row).to_contain_text("未确认")
+        await expect(page.get_by_test_id("device-validator")).to_have_text("识币器: 钱箱已满")
+        # words only: the code is for a support call, in the title (hover) and data-state
+        await expect(page.get_by_test_id("state")).to_have_text("暂停服务")
+        await expect(page.get_by_test_id("state")).to_have_attribute("title", "unavailable")
+        await expect(page.get_by_test_id("kiosk")).to_have_text("K-SIM-01")
+        await page.screenshot(path=str(SHOTS / "alert-zh-CN.png"))
 
-            await row.get_by_test_id("ack").click()
-            await expect(row).to_have_attribute("data-state", "acknowledged")
-            await expect(row).to_contain_text("已确认（2001 王芳）")
-            await expect(row.get_by_test_id("ack")).to_have_count(0)
-            acked = await k.kioskctl_alert("stacker_full")
-            assert (acked["id"], acked["state"], acked["acknowledged_by"]) == (
-                alert["id"], "acknowledged", "2001 王芳")
+        await row.get_by_test_id("ack").click()
+        await expect(row).to_have_attribute("data-state", "acknowledged")
+        await expect(row).to_contain_text("已确认（2001 王芳）")
+        await expect(row.get_by_test_id("ack")).to_have_count(0)
+        acked = await k.kioskctl_alert("stacker_full")
+        assert (acked["id"], acked["state"], acked["acknowledged_by"]) == (
+            alert["id"], "acknowledged", "2001 王芳")
 
-            await page.get_by_test_id("lang").click()
-            await expect(page.get_by_test_id("lang")).to_have_text("中文")
-            await expect(row).to_contain_text("cash box full")
-            await expect(row).to_contain_text("acknowledged (2001 王芳)")
-            await expect(page.get_by_test_id("device-validator")).to_have_text("note validator: cash box full")
-            await expect(page.locator("h2").first).to_have_text("Kiosk status")
-            await expect(page.get_by_test_id("state")).to_have_text("out of service")
-            await page.screenshot(path=str(SHOTS / "acknowledged-en.png"))
+        await page.get_by_test_id("lang").click()
+        await expect(page.get_by_test_id("lang")).to_have_text("中文")
+        await expect(row).to_contain_text("cash box full")
+        await expect(row).to_contain_text("acknowledged (2001 王芳)")
+        await expect(page.get_by_test_id("device-validator")).to_have_text("note validator: cash box full")
+        await expect(page.locator("h2").first).to_have_text("Kiosk status")
+        await expect(page.get_by_test_id("state")).to_have_text("out of service")
+        await page.screenshot(path=str(SHOTS / "acknowledged-en.png"))
 
-            # staff clear it with kioskctl: the page's next refresh shows it gone, no reload
-            code, _ = await k.ctl.run("alerts", "clear", alert["id"], "--by", "manager")
-            assert code == 0
-            await expect(page.get_by_test_id("no-alerts")).to_have_text("No open alerts", timeout=10000)
-            await expect(page.get_by_test_id("device-validator")).to_have_text("note validator: online")
+        # staff clear it with kioskctl: the page's next refresh shows it gone, no reload
+        code, _ = await k.ctl.run("alerts", "clear", alert["id"], "--by", "manager")
+        assert code == 0
+        await expect(page.get_by_test_id("no-alerts")).to_have_text("No open alerts", timeout=10000)
+        await expect(page.get_by_test_id("device-validator")).to_have_text("note validator: online")
 
-            await page.get_by_test_id("logout").click()
-            await expect(page.get_by_test_id("login")).to_be_visible()
-            await page.reload()
-            await expect(page.get_by_test_id("login")).to_be_visible()
-            await expect(page.get_by_test_id("login-button")).to_have_text("Log in")  # the language is kept
-        finally:
-            await browser.close()
+        await page.get_by_test_id("logout").click()
+        await expect(page.get_by_test_id("login")).to_be_visible()
+        await page.reload()
+        await expect(page.get_by_test_id("login")).to_be_visible()
+        await expect(page.get_by_test_id("login-button")).to_have_text("Log in")  # the language is kept

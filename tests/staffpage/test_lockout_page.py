@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.chromium import ARGS, CHROMIUM
 from tests.daemon import ROOT
-from tests.screen.test_browser import ARGS, CHROMIUM
 
 from .conftest import running_page
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.chromium import ARGS, CHROMIUM
 from tests.daemon import ROOT
-from tests.screen.test_browser import ARGS, CHROMIUM
 
 from .conftest import STAFF, running_page
 

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
+from tests.chromium import launched
 from tests.daemon import ROOT, RunningKiosk
-from tests.screen.test_browser import ARGS, CHROMIUM
 from tests.staff.conftest import Staff, pay
 from tests.staffpage.browser import logged_in
 from tests.staffpage.test_daemon_page import kiosk_with_page
@@ -51,99 +51,95 @@ async def count_with_a_counterfeit_and_a_short(kiosk: RunningKiosk) -> None:
 
 
 async def test_the_registers_on_the_staff_page(hall: tuple[RunningKiosk, str]) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     kiosk, url = hall
     await count_with_a_counterfeit_and_a_short(kiosk)
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = await browser.new_page(viewport={"width": 1024, "height": 900})
-            await page.goto(url)
+    async with launched() as browser:
+        page = await browser.new_page(viewport={"width": 1024, "height": 900})
+        await page.goto(url)
 
-            async def login(staff: str) -> None:
-                await page.get_by_test_id("staff-id").fill(staff)
-                await page.get_by_test_id("secret").fill(STAFF[staff][2])
-                await page.get_by_test_id("login-button").click()
-                await expect(page.get_by_test_id("me")).to_contain_text(f"{staff} {STAFF[staff][0]}")
-                await page.get_by_test_id("tab-registers").click()
+        async def login(staff: str) -> None:
+            await page.get_by_test_id("staff-id").fill(staff)
+            await page.get_by_test_id("secret").fill(STAFF[staff][2])
+            await page.get_by_test_id("login-button").click()
+            await expect(page.get_by_test_id("me")).to_contain_text(f"{staff} {STAFF[staff][0]}")
+            await page.get_by_test_id("tab-registers").click()
 
-            async def shot(name: str) -> None:
-                SHOTS.mkdir(parents=True, exist_ok=True)
-                await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        async def shot(name: str) -> None:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
-            await login("2001")
-            diffs = page.get_by_test_id("differences")
-            await expect(diffs).to_contain_text("假币")
-            await expect(diffs).to_contain_text("WR12345678")
-            await expect(diffs).to_contain_text("短款")
-            for box in await diffs.locator('input[type="checkbox"]').all():
-                await box.check()
-            await page.get_by_test_id("outcome").select_option("vendor_claim")
-            await page.get_by_test_id("explanation").fill("识币器收了假币；少一张50元")
-            await page.get_by_test_id("approver").fill("3001")
-            await page.get_by_test_id("approver-pin").fill(STAFF["3001"][2])
-            await shot("registers-differences-zh-CN")
-            await page.get_by_test_id("resolve-button").click()
-            await expect(page.get_by_test_id("done")).to_have_text("已处理 2 笔差额，索赔单 1")
-            await expect(diffs).to_contain_text("无")
+        await login("2001")
+        diffs = page.get_by_test_id("differences")
+        await expect(diffs).to_contain_text("假币")
+        await expect(diffs).to_contain_text("WR12345678")
+        await expect(diffs).to_contain_text("短款")
+        for box in await diffs.locator('input[type="checkbox"]').all():
+            await box.check()
+        await page.get_by_test_id("outcome").select_option("vendor_claim")
+        await page.get_by_test_id("explanation").fill("识币器收了假币；少一张50元")
+        await page.get_by_test_id("approver").fill("3001")
+        await page.get_by_test_id("approver-pin").fill(STAFF["3001"][2])
+        await shot("registers-differences-zh-CN")
+        await page.get_by_test_id("resolve-button").click()
+        await expect(page.get_by_test_id("done")).to_have_text("已处理 2 笔差额，索赔单 1")
+        await expect(diffs).to_contain_text("无")
 
-            await page.get_by_test_id("section-patrols").click()
-            await page.get_by_test_id("patrol-paper_ok").uncheck()
-            await page.get_by_test_id("patrol-note").fill("打印纸将尽，已更换")
-            await page.get_by_test_id("patrol-button").click()
-            await expect(page.get_by_test_id("done")).to_have_text("巡检已登记")
-            await expect(page.get_by_test_id("patrols")).to_contain_text("打印纸异常")
-            await expect(page.get_by_test_id("patrols")).to_contain_text("2001 王芳")
-            await shot("registers-patrol-zh-CN")
-            await page.get_by_test_id("section-claims").click()
-            await expect(page.get_by_test_id("claim-1")).to_contain_text("¥150.00 · 已索赔")
-            await expect(page.get_by_test_id("settle-button-1")).to_have_count(0)  # a manager's
-            await page.get_by_test_id("logout").click()
+        await page.get_by_test_id("section-patrols").click()
+        await page.get_by_test_id("patrol-paper_ok").uncheck()
+        await page.get_by_test_id("patrol-note").fill("打印纸将尽，已更换")
+        await page.get_by_test_id("patrol-button").click()
+        await expect(page.get_by_test_id("done")).to_have_text("巡检已登记")
+        await expect(page.get_by_test_id("patrols")).to_contain_text("打印纸异常")
+        await expect(page.get_by_test_id("patrols")).to_contain_text("2001 王芳")
+        await shot("registers-patrol-zh-CN")
+        await page.get_by_test_id("section-claims").click()
+        await expect(page.get_by_test_id("claim-1")).to_contain_text("¥150.00 · 已索赔")
+        await expect(page.get_by_test_id("settle-button-1")).to_have_count(0)  # a manager's
+        await page.get_by_test_id("logout").click()
 
-            await login("3001")
-            await page.get_by_test_id("section-keys").click()
-            await page.get_by_test_id("key-copy").fill("box-1")
-            await page.locator('select[name="key"]').select_option("box")
-            await page.get_by_test_id("key-to").fill("7001")
-            await page.get_by_test_id("key-to-pin").fill(STAFF["7001"][2])
-            await page.get_by_test_id("key-reason").fill("发放")
-            await page.get_by_test_id("key-hand-button").click()
-            await expect(page.get_by_test_id("done")).to_have_text("box-1 已交给 7001")
-            await expect(page.get_by_test_id("key-holders")).to_contain_text("7001 张伟")
-            await expect(page.get_by_test_id("key-handovers")).to_contain_text("发放")
-            await shot("registers-keys-zh-CN")
-            await page.get_by_test_id("section-claims").click()
-            await page.get_by_test_id("settle-status-1").select_option("compensated")
-            await page.get_by_test_id("settle-button-1").click()
-            await expect(page.get_by_test_id("done")).to_have_text("索赔单 1: 已赔付")
-            await expect(page.get_by_test_id("claim-1")).to_contain_text("已赔付")
-            await shot("registers-claims-zh-CN")
-            await page.get_by_test_id("section-worklog").click()
-            log = page.get_by_test_id("worklog")
-            for words in ("索赔已赔付", "钥匙交接", "巡检签到", "差额处理", "交接记录", "清点结果"):
-                await expect(log).to_contain_text(words)
-            for kind in ("claim_compensated", "key_handover", "difference_resolved", "custody_count"):
-                await expect(log).not_to_contain_text(kind)  # events in words, not the chain's identifiers
-            await shot("registers-worklog-zh-CN")
-            await page.get_by_test_id("worklog-kind").select_option("patrol")
-            await page.get_by_test_id("worklog-show").click()
-            await expect(log).to_contain_text("巡检签到")
-            await expect(log).not_to_contain_text("钥匙交接")  # patrols only
-            await page.get_by_test_id("lang").click()
-            await page.get_by_test_id("section-claims").click()
-            await expect(page.get_by_test_id("claim-1")).to_contain_text("compensated")
-            await shot("registers-claims-en")
-            await page.get_by_test_id("section-worklog").click()
-            await expect(page.get_by_test_id("worklog")).to_contain_text("patrol check-in")
-            await shot("registers-worklog-en")
-        finally:
-            await browser.close()
+        await login("3001")
+        await page.get_by_test_id("section-keys").click()
+        await page.get_by_test_id("key-copy").fill("box-1")
+        await page.locator('select[name="key"]').select_option("box")
+        await page.get_by_test_id("key-to").fill("7001")
+        await page.get_by_test_id("key-to-pin").fill(STAFF["7001"][2])
+        await page.get_by_test_id("key-reason").fill("发放")
+        await page.get_by_test_id("key-hand-button").click()
+        await expect(page.get_by_test_id("done")).to_have_text("box-1 已交给 7001")
+        await expect(page.get_by_test_id("key-holders")).to_contain_text("7001 张伟")
+        await expect(page.get_by_test_id("key-handovers")).to_contain_text("发放")
+        await shot("registers-keys-zh-CN")
+        await page.get_by_test_id("section-claims").click()
+        await page.get_by_test_id("settle-status-1").select_option("compensated")
+        await page.get_by_test_id("settle-button-1").click()
+        await expect(page.get_by_test_id("done")).to_have_text("索赔单 1: 已赔付")
+        await expect(page.get_by_test_id("claim-1")).to_contain_text("已赔付")
+        await shot("registers-claims-zh-CN")
+        await page.get_by_test_id("section-worklog").click()
+        log = page.get_by_test_id("worklog")
+        for words in ("索赔已赔付", "钥匙交接", "巡检签到", "差额处理", "交接记录", "清点结果"):
+            await expect(log).to_contain_text(words)
+        for kind in ("claim_compensated", "key_handover", "difference_resolved", "custody_count"):
+            await expect(log).not_to_contain_text(kind)  # events in words, not the chain's identifiers
+        await shot("registers-worklog-zh-CN")
+        await page.get_by_test_id("worklog-kind").select_option("patrol")
+        await page.get_by_test_id("worklog-show").click()
+        await expect(log).to_contain_text("巡检签到")
+        await expect(log).not_to_contain_text("钥匙交接")  # patrols only
+        await page.get_by_test_id("lang").click()
+        await page.get_by_test_id("section-claims").click()
+        await expect(page.get_by_test_id("claim-1")).to_contain_text("compensated")
+        await shot("registers-claims-en")
+        await page.get_by_test_id("section-worklog").click()
+        await expect(page.get_by_test_id("worklog")).to_contain_text("patrol check-in")
+        await shot("registers-worklog-en")
 
 
 async def test_a_note_added_on_the_page_to_a_keypad_patrol_that_found_a_problem(
         hall: tuple[RunningKiosk, str]) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     kiosk, url = hall
     await kiosk.until(lambda s: s["state"] == "service_idle", "the idle screen")
@@ -156,34 +152,30 @@ async def test_a_note_added_on_the_page_to_a_keypad_patrol_that_found_a_problem(
     [patrol] = [p for p in (await staff.request({"cmd": "patrol_list", "staff": "3001", "secret": STAFF["3001"][2]}))[
         "patrols"] if p["id"] == no]
     assert (patrol["by"], patrol["via"], patrol["paper_ok"], patrol["note"]) == ("2001", "keypad", False, "")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = await browser.new_page(viewport={"width": 1024, "height": 900})
-            await page.goto(url)
-            if await page.get_by_test_id("logout").is_visible():
-                await page.get_by_test_id("logout").click()
-            await page.get_by_test_id("staff-id").fill("3001")
-            await page.get_by_test_id("secret").fill(STAFF["3001"][2])
-            await page.get_by_test_id("login-button").click()
-            await expect(page.get_by_test_id("me")).to_contain_text("3001")
-            await page.get_by_test_id("tab-registers").click()
-            await page.get_by_test_id("section-patrols").click()
-            notes = page.get_by_test_id(f"patrol-notes-{no}")
-            await expect(notes).to_contain_text("尚无问题说明")
-            await page.get_by_test_id(f"patrol-add-note-{no}").fill("打印纸用完，已换新卷")
-            await page.get_by_test_id(f"patrol-add-button-{no}").click()
-            await expect(page.get_by_test_id("done")).to_have_text(f"已为巡检 {no} 补充说明")
-            await expect(notes).to_contain_text("3001 赵经理）：打印纸用完，已换新卷")
-            await expect(notes).not_to_contain_text("尚无问题说明")
-            await expect(page.get_by_test_id("patrols")).to_contain_text("2001 王芳")  # the patrol stays 2001's
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=str(SHOTS / "registers-patrol-note-zh-CN.png"), full_page=True)
-            await page.get_by_test_id("lang").click()
-            await expect(notes).to_contain_text("by 3001 赵经理: 打印纸用完，已换新卷")
-            await page.screenshot(path=str(SHOTS / "registers-patrol-note-en.png"), full_page=True)
-        finally:
-            await browser.close()
+    async with launched() as browser:
+        page = await browser.new_page(viewport={"width": 1024, "height": 900})
+        await page.goto(url)
+        if await page.get_by_test_id("logout").is_visible():
+            await page.get_by_test_id("logout").click()
+        await page.get_by_test_id("staff-id").fill("3001")
+        await page.get_by_test_id("secret").fill(STAFF["3001"][2])
+        await page.get_by_test_id("login-button").click()
+        await expect(page.get_by_test_id("me")).to_contain_text("3001")
+        await page.get_by_test_id("tab-registers").click()
+        await page.get_by_test_id("section-patrols").click()
+        notes = page.get_by_test_id(f"patrol-notes-{no}")
+        await expect(notes).to_contain_text("尚无问题说明")
+        await page.get_by_test_id(f"patrol-add-note-{no}").fill("打印纸用完，已换新卷")
+        await page.get_by_test_id(f"patrol-add-button-{no}").click()
+        await expect(page.get_by_test_id("done")).to_have_text(f"已为巡检 {no} 补充说明")
+        await expect(notes).to_contain_text("3001 赵经理）：打印纸用完，已换新卷")
+        await expect(notes).not_to_contain_text("尚无问题说明")
+        await expect(page.get_by_test_id("patrols")).to_contain_text("2001 王芳")  # the patrol stays 2001's
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SHOTS / "registers-patrol-note-zh-CN.png"), full_page=True)
+        await page.get_by_test_id("lang").click()
+        await expect(notes).to_contain_text("by 3001 赵经理: 打印纸用完，已换新卷")
+        await page.screenshot(path=str(SHOTS / "registers-patrol-note-en.png"), full_page=True)
     # the patrol list (kioskctl patrol list) shows it under the patrol; the chain holds it as its own entry
     listed = await staff.request({"cmd": "patrol_list", "staff": "2001", "secret": STAFF["2001"][2]})
     [again] = [p for p in listed["patrols"] if p["id"] == no]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.chromium import CHROMIUM, launched
 from tests.daemon import ROOT
-from tests.screen.test_browser import ARGS, CHROMIUM
 from tests.staff.conftest import Staff, pay
 from tests.staffpage.test_daemon_page import kiosk_with_page
 
@@ -94,30 +94,26 @@ async def test_a_refused_batch_stops_the_chain_loudly_and_resumes_after_the_upgr
 
 async def staff_page_shows_it(url: str) -> None:
     """A manager's status tab: the batches waiting, the refusal in words and the alert with its reason."""
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = await (await browser.new_context(viewport={"width": 390, "height": 844})).new_page()
-            await page.goto(url)
-            await page.get_by_test_id("staff-id").fill("3001")
-            await page.get_by_test_id("secret").fill("864209")
-            await page.get_by_test_id("login-button").click()
-            uplink = page.get_by_test_id("uplink")
-            await expect(uplink).to_have_attribute("data-batches", "2")
-            await expect(uplink).to_contain_text("待发送批次 2")
-            refused = page.get_by_test_id("uplink-refused")
-            await expect(refused).to_contain_text("后台拒收第 1 批")
-            await expect(refused).to_contain_text(f"原因：{BAD_REQUEST_ZH}")
-            await expect(refused).not_to_contain_text("bad_request")
-            card = page.locator('[data-testid="alert"][data-code="batch_refused"]')
-            await expect(card).to_contain_text("后台拒收数据批次")
-            # the words alone; the backend's code only in the tooltip, for a call to the operator
-            reason = card.get_by_test_id("alert-reason")
-            await expect(reason).to_have_text(f"原因: {BAD_REQUEST_ZH}")
-            assert (await reason.get_attribute("title") or "").startswith("bad_request: records[")
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=str(SHOTS / "phone-batch-refused-zh-CN.png"), full_page=True)
-        finally:
-            await browser.close()
+    async with launched() as browser:
+        page = await (await browser.new_context(viewport={"width": 390, "height": 844})).new_page()
+        await page.goto(url)
+        await page.get_by_test_id("staff-id").fill("3001")
+        await page.get_by_test_id("secret").fill("864209")
+        await page.get_by_test_id("login-button").click()
+        uplink = page.get_by_test_id("uplink")
+        await expect(uplink).to_have_attribute("data-batches", "2")
+        await expect(uplink).to_contain_text("待发送批次 2")
+        refused = page.get_by_test_id("uplink-refused")
+        await expect(refused).to_contain_text("后台拒收第 1 批")
+        await expect(refused).to_contain_text(f"原因：{BAD_REQUEST_ZH}")
+        await expect(refused).not_to_contain_text("bad_request")
+        card = page.locator('[data-testid="alert"][data-code="batch_refused"]')
+        await expect(card).to_contain_text("后台拒收数据批次")
+        # the words alone; the backend's code only in the tooltip, for a call to the operator
+        reason = card.get_by_test_id("alert-reason")
+        await expect(reason).to_have_text(f"原因: {BAD_REQUEST_ZH}")
+        assert (await reason.get_attribute("title") or "").startswith("bad_request: records[")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SHOTS / "phone-batch-refused-zh-CN.png"), full_page=True)
