@@ -304,7 +304,12 @@ class JournalStore:
 
         `known`: the payment's seq and the chain's head, when the caller knows both are current.
         """
-        conn, at = self.db.conn, utc_now()
+        conn = self.db.conn
+        # never before the payment started nor before its previous note (the times sort as text): a
+        # clock stepped back during the payment (NTP, the backend's clock taken over) must not reorder it
+        row = conn.execute("SELECT MAX(?, started, COALESCE((SELECT MAX(at) FROM notes WHERE txn = ?), ''))"
+                           " FROM txns WHERE id = ?", (utc_now(), txn, txn)).fetchone()
+        at = row[0] if row is not None else utc_now()
         note = conn.execute("INSERT INTO notes (txn, value, at, event) VALUES (?, ?, ?, ?)",
                             (txn, value, at, event)).lastrowid
         # the stack intent of this txn is resolved by this credit (the note entry says so)
@@ -322,9 +327,10 @@ class JournalStore:
         return entry, seq
 
     def _end(self, txn: str, state: str, ended: str) -> None:
-        # never before it started (the times sort as text): a clock stepped back during the payment
-        # (NTP, the backend's clock taken over) would get it refused by the backend and flagged
-        self.db.execute("UPDATE txns SET state = ?, ended = MAX(?, started) WHERE id = ?", (state, ended, txn))
+        # never before it started nor before its last note (the times sort as text): a clock stepped back
+        # during the payment (NTP, the backend's clock taken over) would get it refused by the backend and flagged
+        self.db.execute("UPDATE txns SET state = ?, ended = MAX(?, started, COALESCE((SELECT MAX(at) FROM notes"
+                        " WHERE notes.txn = txns.id), '')) WHERE id = ?", (state, ended, txn))
         self._record_state(txn)
 
     def _record_state(self, txn: str) -> None:

@@ -230,3 +230,30 @@ async def test_a_clock_stepped_back_during_a_payment_never_ends_it_before_it_sta
     record = await ledger.transaction(txn)
     assert record is not None and record.ended is not None and record.ended >= record.started, record
     check_payload(await ledger.payment_payload(txn), "payment")  # the backend's own rules take it
+
+
+@pytest.mark.parametrize("back", [timedelta(minutes=10), timedelta(days=1)])
+async def test_a_clock_stepped_back_during_a_payment_never_puts_a_note_before_its_start_or_the_note_before(
+        ledger: Ledger, monkeypatch: pytest.MonkeyPatch, back: timedelta) -> None:
+    # the clock steps back after the payment opened, again between two notes, and before it closes:
+    # each note's own time (in the payload and the chain) keeps the payment's order
+    clock = [datetime(2026, 12, 3, 23, 50, tzinfo=UTC)]
+    monkeypatch.setattr(journal, "utc_now", lambda: format_utc(clock[0]))
+    txn = await ledger.open_payment(account())
+    clock[0] -= back
+    await ledger.stack_requested(txn, 5000)
+    await ledger.commit_note(txn, 5000)
+    clock[0] += back + timedelta(minutes=1)
+    await ledger.stack_requested(txn, 10000)
+    await ledger.commit_note(txn, 10000)
+    clock[0] -= back
+    await ledger.stack_requested(txn, 2000)
+    await ledger.commit_note(txn, 2000)
+    clock[0] -= back
+    assert await ledger.close_payment(txn) is True
+
+    payload = await ledger.payment_payload(txn)
+    times = [payload["started"], *(note["at"] for note in payload["notes"]), payload["ended"]]
+    assert times == sorted(times), times
+    assert payload["notes"][0]["at"] == payload["started"] and payload["notes"][2]["at"] == payload["notes"][1]["at"]
+    check_payload(payload, "payment")  # the backend's own rules take it
