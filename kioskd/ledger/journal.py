@@ -47,7 +47,9 @@ class JournalStore:
         # back or not), so the next credit links on it without reading (the journal lock makes
         # this connection the file's only writer). Any other write, or any error, means a read.
         self._head: tuple[int, int, str] | None = None
-        self._seq: tuple[str, int] | None = None  # (txn, seq) once committed: a seq never changes
+        # (txn, seq, its last note's time) once committed: a seq never changes, and while the head
+        # above is current no note was written since, so the next note's time floor needs no read
+        self._seq: tuple[str, int, str] | None = None
 
     # -- identity -------------------------------------------------------------------
     def bind_kiosk(self) -> None:
@@ -88,14 +90,14 @@ class JournalStore:
         conn, head, self._head = self.db.conn, self._head, None
         known = None
         if head is not None and head[0] == conn.total_changes and self._seq is not None and self._seq[0] == txn:
-            known = (self._seq[1], (head[1], head[2]))
+            known = (self._seq[1], (head[1], head[2]), self._seq[2])
         with self.db.atomic():
             try:  # no SELECT first (the hot path): the notes_into_open trigger refuses a txn not open
-                entry, seq = self._insert_note(txn, value, EVENT_CREDITED, known)
+                entry, seq, at = self._insert_note(txn, value, EVENT_CREDITED, known)
             except sqlite3.IntegrityError:
                 self._require_open(txn)  # say why: unknown, or closed
                 raise
-        self._remember(entry, (txn, seq))
+        self._remember(entry, (txn, seq, at))
 
     def commit_in_flight_note(self) -> tuple[str, int] | None:
         """Credit the open stack intent; a txn closed meanwhile gets a follow-up txn."""
@@ -284,7 +286,7 @@ class JournalStore:
         chain.record(self.db, chain.TXN_OPEN, {"txn": txn, "account": account, "holder": holder, "due": due,
                                                "currency": currency, "started": started, "reason": reason})
 
-    def _remember(self, entry: tuple[int, str], payment_seq: tuple[str, int] | None = None) -> None:
+    def _remember(self, entry: tuple[int, str], payment_seq: tuple[str, int, str] | None = None) -> None:
         if not self.db.conn.in_transaction:  # committed, not a savepoint inside a caller's transaction
             self._head = (self.db.conn.total_changes, *entry)
             self._seq = payment_seq or self._seq
@@ -299,17 +301,21 @@ class JournalStore:
         return chain.record(self.db, chain.STACK_INTENT, {"txn": txn, "value": value, "at": at})
 
     def _insert_note(self, txn: str, value: int, event: str,
-                     known: tuple[int, tuple[int, str]] | None = None) -> tuple[tuple[int, str], int]:
-        """Insert the note and its entry; (the entry's (seq, hash), the payment's seq).
+                     known: tuple[int, tuple[int, str], str] | None = None) -> tuple[tuple[int, str], int, str]:
+        """Insert the note and its entry; (the entry's (seq, hash), the payment's seq, the note's time).
 
-        `known`: the payment's seq and the chain's head, when the caller knows both are current.
+        `known`: the payment's seq, the chain's head and the payment's last note time, when the
+        caller knows all three are current.
         """
         conn = self.db.conn
         # never before the payment started nor before its previous note (the times sort as text): a
         # clock stepped back during the payment (NTP, the backend's clock taken over) must not reorder it
-        row = conn.execute("SELECT MAX(?, started, COALESCE((SELECT MAX(at) FROM notes WHERE txn = ?), ''))"
-                           " FROM txns WHERE id = ?", (utc_now(), txn, txn)).fetchone()
-        at = row[0] if row is not None else utc_now()
+        if known is not None:  # the previous note was no earlier than the start: no read on the hot path
+            at = max(utc_now(), known[2])
+        else:
+            row = conn.execute("SELECT MAX(?, started, COALESCE((SELECT MAX(at) FROM notes WHERE txn = ?), ''))"
+                               " FROM txns WHERE id = ?", (utc_now(), txn, txn)).fetchone()
+            at = row[0] if row is not None else utc_now()
         note = conn.execute("INSERT INTO notes (txn, value, at, event) VALUES (?, ?, ?, ?)",
                             (txn, value, at, event)).lastrowid
         # the stack intent of this txn is resolved by this credit (the note entry says so)
@@ -321,10 +327,10 @@ class JournalStore:
                 " (SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1) a ON 1 WHERE t.id = ?", (txn,)).fetchone()
             head = (0, GENESIS) if head_seq is None else (head_seq, head_hash)
         else:
-            seq, head = known
+            seq, head = known[0], known[1]
         # the entry's text built directly and the note's own time: the hot path of every note
         entry = chain.record(conn, chain.NOTE, note_data_json(note, txn, value, at, event, seq), head=head, at=at)
-        return entry, seq
+        return entry, seq, at
 
     def _end(self, txn: str, state: str, ended: str) -> None:
         # never before it started nor before its last note (the times sort as text): a clock stepped back
