@@ -8,29 +8,18 @@ so an auditor can check the close against the chain without the close repeating 
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
-from collections.abc import Iterable
 from typing import Any
 
 from sqlite_utils import Database
 
-from backend_api.jcs import canonicalize
+from backend_api.opendiffs import list_digest
 from kioskd.ledger.audit import append_entry
 
 OLDEST_LISTED = 10  # carried over from earlier days: the ones longest waiting come first
 PERIOD_LISTED = 20  # counted in the period: a real count's few notes, a bad count's first page
 _LISTED = "SELECT d.id AS no, d.kind, d.value, d.at, c.serial FROM differences d" \
           " LEFT JOIN counterfeits c ON c.id = d.counterfeit WHERE d.status = 'open'"
-
-
-def list_digest(rows: Iterable[tuple[int, str, int]]) -> str:
-    """SHA-256 (hex) of the RFC 8785 form of [[no, kind, value], ...], streamed row by row."""
-    digest = hashlib.sha256(b"[")
-    for i, row in enumerate(rows):
-        digest.update((b"," if i else b"") + canonicalize(list(row)))
-    digest.update(b"]")
-    return digest.hexdigest()
 
 
 def _figures(conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> dict[str, int]:

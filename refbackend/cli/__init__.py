@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from refbackend.cli.admin import kiosk_command, operator_command
-from refbackend.cli.exports import collection_command, export_command, report_command
+from refbackend.cli.exports import (
+    closes_command,
+    collection_command,
+    export_command,
+    report_command,
+)
 from refbackend.cli.serve import serve
 from refbackend.fleet.config import FleetConfigError
 from refbackend.store import is_postgres_url, open_store
@@ -94,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = _with_db(export_sub, what, f"one row per {what[:-1] if what == 'payments' else 'custody session'}",
                      export_command)
         p.add_argument("--day", type=_day, required=True)
+    closes = _with_db(sub, "closes", "each daily close against the kiosk's count differences", closes_command)
+    closes.add_argument("--kiosk")
+    closes.add_argument("--json", action="store_true", help="print JSON")
     collection = _with_db(sub, "collection", "the kiosks to empty on a day (default tomorrow)", collection_command)
     collection.add_argument("--day", type=_day)
     for p in (collection, *export_sub.choices.values()):

@@ -1,4 +1,4 @@
-"""`kioskd-backend report`, `export payments|custody` and `collection`: what the store holds."""
+"""`kioskd-backend report`, `export payments|custody`, `collection` and `closes`: what the store holds."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 from datetime import UTC, datetime
 
+from refbackend.fleet.closes import close_checks
 from refbackend.fleet.config import load_fleet_config
 from refbackend.fleet.exports import (
     COLLECTION_COLUMNS,
@@ -16,6 +17,7 @@ from refbackend.fleet.exports import (
     payment_rows,
     to_csv,
 )
+from refbackend.receipt.render import yuan
 from refbackend.store import BackendStore
 
 
@@ -55,3 +57,14 @@ def report_command(store: BackendStore, args: argparse.Namespace) -> int:
     for h in data["audit_heads"]:
         print(f"  {h['kiosk']}  batch {h['batch_seq']}  audit seq {h['audit_seq']}  {h['audit_hash']}")
     return 0
+
+
+def closes_command(store: BackendStore, args: argparse.Namespace) -> int:
+    """Each daily close against the kiosk's count differences; 1 when one disagrees."""
+    rows = close_checks(store, args.kiosk)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    for r in [] if args.json else rows:
+        money = "?" if not isinstance(r["total"], int) else yuan(r["total"])
+        print(f"{r['kiosk']}  seq {r['seq']}  {r['date'] or r['type']}  open {r['count']} / {money}  {r['verdict']}")
+    return 1 if any(r["verdict"] not in ("ok", "list") for r in rows) else 0

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from backend_api.opendiffs import list_digest
 from kioskd.cli.audit import signature_checker
 from kioskd.custody.session import key_signer
 from kioskd.customer.receipts.layout import format_money
@@ -24,7 +25,6 @@ from kioskd.hall.accounts import Person
 from kioskd.hall.registers.differences import Differences
 from kioskd.hall.reports import DailyClose, report_lines
 from kioskd.ledger import Ledger
-from kioskd.ledger.opendiffs import list_digest
 from kioskd.ledger.records import AuditProblem
 from kioskd.system.clock import CLOCK, wall_now
 from tests.audit.test_tamper import save_key, verify

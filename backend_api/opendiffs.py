@@ -1,0 +1,86 @@
+"""A daily close's open count differences checked against the difference entries before it (both sides).
+
+The close signs a bounded summary of the differences open at its place in the chain, not the list
+(docs/spec/registers.md, "Open differences in the close"). Replaying the chain's
+`difference_opened` and `difference_resolved` entries up to the close gives the list it summed:
+its count, total, kinds, highest number and digest must be those signed, and every difference it
+lists must be open there with its kind and value. kioskd's `audit verify` and the reference
+backend's `closes` command both replay with this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from backend_api.jcs import canonicalize
+
+OPENED, RESOLVED, CLOSE = "difference_opened", "difference_resolved", "daily_close"
+KINDS = (OPENED, RESOLVED, CLOSE)  # the audit entries a replay reads
+
+
+def list_digest(rows: Iterable[tuple[int, str, int]]) -> str:
+    """SHA-256 (hex) of the RFC 8785 form of [[no, kind, value], ...], streamed row by row."""
+    digest = hashlib.sha256(b"[")
+    for i, row in enumerate(rows):
+        digest.update((b"," if i else b"") + canonicalize(list(row)))
+    digest.update(b"]")
+    return digest.hexdigest()
+
+
+class OpenReplay:
+    """The open differences as the chain's entries so far leave them."""
+
+    def __init__(self) -> None:
+        self.still_open: dict[int, tuple[Any, Any]] = {}
+        self.last = 0
+
+    def entry(self, kind: str, data: Any) -> str | None:
+        """Take one entry (of KINDS) in chain order: what is wrong with it, or None.
+
+        A close is checked against the entries before it; one signed before the summary (its
+        `open` a list of every difference) is left as it was.
+        """
+        if not isinstance(data, dict):
+            return "not an object"
+        if kind == CLOSE:
+            registers = data.get("registers")
+            signed = registers.get("open") if isinstance(registers, dict) else None
+            return None if isinstance(signed, list) else self.mismatch(signed)
+        no = data.get("no")
+        if not isinstance(no, int):
+            return "names no difference number"
+        if kind == OPENED:
+            self.still_open[no] = (data.get("type"), data.get("value"))
+            self.last = max(self.last, no)
+        else:
+            self.still_open.pop(no, None)
+        return None
+
+    def expected(self) -> dict[str, Any]:
+        """What a close signed now must say: count, total, by_kind, last, digest."""
+        by_kind: dict[str, dict[str, int]] = {}
+        for kind, value in self.still_open.values():
+            fig = by_kind.setdefault(kind, {"count": 0, "total": 0})
+            fig["count"] += 1
+            fig["total"] += value
+        return {"count": len(self.still_open), "total": sum(v for _, v in self.still_open.values()),
+                "by_kind": {k: by_kind[k] for k in sorted(by_kind)}, "last": self.last,
+                "digest": list_digest((no, *self.still_open[no]) for no in sorted(self.still_open))}
+
+    def mismatch(self, signed: Any) -> str | None:
+        """What in a close's signed summary disagrees with the replayed list; None when all agree."""
+        if not isinstance(signed, dict):
+            return "its open differences are neither a list nor a summary"
+        for key, value in self.expected().items():
+            if signed.get(key) != value:
+                return f"its open differences' {key} is {signed.get(key)!r}, the chain before it gives {value!r}"
+        earlier, period = signed.get("earlier"), signed.get("period")
+        shown = [*(earlier.get("oldest", []) if isinstance(earlier, dict) else []),
+                 *(period.get("listed", []) if isinstance(period, dict) else [])]
+        for row in shown:
+            no = row.get("no") if isinstance(row, dict) else None
+            if not isinstance(no, int) or self.still_open.get(no) != (row.get("kind"), row.get("value")):
+                return f"it lists difference {no!r}, not open so"
+        return None
