@@ -18,13 +18,22 @@ from backend_api.jcs import canonicalize
 
 OPENED, RESOLVED, CLOSE = "difference_opened", "difference_resolved", "daily_close"
 KINDS = (OPENED, RESOLVED, CLOSE)  # the audit entries a replay reads
+DIFFERENCE_KINDS = frozenset({"over", "short", "counterfeit"})
 
 
-def list_digest(rows: Iterable[tuple[int, str, int]]) -> str:
+def _row_text(row: tuple[Any, ...]) -> bytes:
+    """A row's RFC 8785 form: written out for the usual (int, kind, int), whose form is plain."""
+    no, kind, value = row
+    if type(no) is int and type(value) is int and kind in DIFFERENCE_KINDS and max(abs(no), abs(value)) < 2**53:
+        return f'[{no},"{kind}",{value}]'.encode()
+    return canonicalize(list(row))
+
+
+def list_digest(rows: Iterable[tuple[Any, ...]]) -> str:
     """SHA-256 (hex) of the RFC 8785 form of [[no, kind, value], ...], streamed row by row."""
     digest = hashlib.sha256(b"[")
     for i, row in enumerate(rows):
-        digest.update((b"," if i else b"") + canonicalize(list(row)))
+        digest.update((b"," if i else b"") + _row_text(row))
     digest.update(b"]")
     return digest.hexdigest()
 
@@ -35,6 +44,7 @@ class OpenReplay:
     def __init__(self) -> None:
         self.still_open: dict[int, tuple[Any, Any]] = {}
         self.last = 0
+        self._expected: dict[str, Any] | None = None  # until the next difference entry: closes in a row
 
     def entry(self, kind: str, data: Any) -> str | None:
         """Take one entry (of KINDS) in chain order: what is wrong with it, or None.
@@ -51,6 +61,7 @@ class OpenReplay:
         no = data.get("no")
         if not isinstance(no, int):
             return "names no difference number"
+        self._expected = None
         if kind == OPENED:
             self.still_open[no] = (data.get("type"), data.get("value"))
             self.last = max(self.last, no)
@@ -60,14 +71,18 @@ class OpenReplay:
 
     def expected(self) -> dict[str, Any]:
         """What a close signed now must say: count, total, by_kind, last, digest."""
+        if self._expected is not None:
+            return self._expected
         by_kind: dict[str, dict[str, int]] = {}
         for kind, value in self.still_open.values():
             fig = by_kind.setdefault(kind, {"count": 0, "total": 0})
             fig["count"] += 1
             fig["total"] += value
-        return {"count": len(self.still_open), "total": sum(v for _, v in self.still_open.values()),
-                "by_kind": {k: by_kind[k] for k in sorted(by_kind)}, "last": self.last,
-                "digest": list_digest((no, *self.still_open[no]) for no in sorted(self.still_open))}
+        self._expected = {
+            "count": len(self.still_open), "total": sum(v for _, v in self.still_open.values()),
+            "by_kind": {k: by_kind[k] for k in sorted(by_kind)}, "last": self.last,
+            "digest": list_digest((no, *self.still_open[no]) for no in sorted(self.still_open))}
+        return self._expected
 
     def mismatch(self, signed: Any) -> str | None:
         """What in a close's signed summary disagrees with the replayed list; None when all agree."""

@@ -23,8 +23,8 @@ def check_close_summaries(conn: sqlite3.Connection) -> AuditProblem | None:
             " ORDER BY seq", KINDS):
         try:
             why = replay.entry(kind, json.loads(data_json))
-        except ValueError:
-            why = "not JSON"
+        except ValueError as err:  # not JSON, or a number RFC 8785 cannot write
+            why = str(err)
         if why is not None:
             return AuditProblem(seq, f"entry {seq} ({kind}): {why}")
     return None

@@ -6,6 +6,7 @@ difference entries before it."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from backend_api.opendiffs import list_digest
+from backend_api.jcs import canonicalize
 from kioskd.cli.audit import signature_checker
 from kioskd.custody.session import key_signer
 from kioskd.customer.receipts.layout import format_money
@@ -96,7 +97,8 @@ async def test_five_hundred_open_differences_make_a_close_no_bigger(ledger: Ledg
     for kind in ("over", "short", "counterfeit"):
         mine = [r["value"] for r in rows if r["kind"] == kind]
         assert still_open["by_kind"][kind] == {"count": len(mine), "total": sum(mine)}
-    assert still_open["digest"] == list_digest((r["id"], r["kind"], r["value"]) for r in rows)
+    # the spec's digest: SHA-256 of the RFC 8785 form of the whole list, by number
+    assert still_open["digest"] == hashlib.sha256(canonicalize([[r["id"], r["kind"], r["value"]] for r in rows])).hexdigest()
     assert still_open["last"] == today[-1]
     # the oldest ten carried over, and the day's new ones (the first 20 of 25) by number
     assert [d["no"] for d in still_open["earlier"]["oldest"]] == earlier[:10]
