@@ -59,6 +59,8 @@ async def test_link_and_clock_alerts_read_their_details_in_both_languages(tmp_pa
             await expect(clock.get_by_test_id("alert-reason")).to_have_text(f"原因: {SKEW_WORDS[0]}")
             await expect(link.get_by_test_id("alert-reason")).to_have_text(f"原因: {down['cause_zh']}")
             await expect(link.get_by_test_id("alert-raw")).to_contain_text("HTTP 503")
+            # the link's own error, not a device's
+            await expect(link.get_by_test_id("alert-raw")).to_have_text(re.compile(r"^通信原文："))
             for card in (link, clock):
                 await no_latin_but_the_device_said(card)
             SHOTS.mkdir(parents=True, exist_ok=True)
@@ -66,5 +68,6 @@ async def test_link_and_clock_alerts_read_their_details_in_both_languages(tmp_pa
             await page.get_by_test_id("lang").click()
             await expect(clock.get_by_test_id("alert-reason")).to_have_text(f"Reason: {SKEW_WORDS[1]}")
             await expect(link.get_by_test_id("alert-reason")).to_have_text(f"Reason: {down['cause_en']}")
+            await expect(link.get_by_test_id("alert-raw")).to_have_text(re.compile(r"^the link said: .*HTTP 503"))
             await page.screenshot(path=str(SHOTS / "link-clock-alert-words-en.png"), full_page=True)
         await kiosk.fault("backend_down", False)

@@ -26,8 +26,12 @@
     return [h("span", { class: "meta", "data-testid": "alert-reason", title: a.cause },
       `${t("reason")}: ${words(a, "cause")}`,
       a.cause_known ? null : h("small", { class: "code", "data-testid": "reason-code" }, t("code", a.cause || "-"))),
-    a.cause_detail ? h("small", { class: "code", "data-testid": "alert-raw" }, t("device_said", a.cause_detail)) : null];
+    a.cause_detail ? h("small", { class: "code", "data-testid": "alert-raw" },
+      t(LINK_ALERTS.has(a.code) ? "link_said" : "device_said", a.cause_detail)) : null];
   }
+
+  // alerts whose secondary line is the backend link's own error, not a device's
+  const LINK_ALERTS = new Set(["backend_unreachable", "clock_skew"]);
 
   function deviceRow([name, value], alerts) {
     // "online", a door position, or the code of the open alert that keeps it from working

@@ -39,6 +39,7 @@ const TEXT = {
     uplink: "上传后台", reason: "原因",
     code: (code) => `代码：${code}`,
     device_said: (said) => `设备原文：${said}`,
+    link_said: (said) => `通信原文：${said}`,
     uplink_line: (count, amount, batches) => `待后台确认的缴费 ${count} 笔（${amount}），待发送批次 ${batches}`,
     uplink_refused: (seq, since, reason) =>
       `后台拒收第 ${seq} 批（${since} 起，原因：${reason}），之后的批次都在等待；缴费照常入账。请通知运营方`,
@@ -106,6 +107,7 @@ const TEXT = {
     uplink: "Uplink", reason: "Reason",
     code: (code) => `code: ${code}`,
     device_said: (said) => `the device said: ${said}`,
+    link_said: (said) => `the link said: ${said}`,
     uplink_line: (count, amount, batches) =>
       `${count} payment(s) awaiting the backend's answer (${amount}), ${batches} batch(es) to send`,
     uplink_refused: (seq, since, reason) => `The backend refuses batch ${seq} (since ${since}: ${reason}); `
