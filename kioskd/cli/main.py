@@ -9,6 +9,7 @@ import sys
 from typing import NoReturn
 
 from kioskd import config as cfg
+from kioskd.cli.usage import language_of, speaking, usage_line
 from kioskd.cli.where import add_everywhere, add_place_options
 
 # Each module adds its own subcommands with add_commands(subparsers); func(args) -> exit code.
@@ -20,11 +21,11 @@ COMMAND_MODULES = ("kioskd.cli.keys", "kioskd.cli.receipts", "kioskd.cli.staff",
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse, with a usage error in one line that says where the help is."""
+    """argparse, with a usage error in one line, in the command line's language, that says where the help is."""
 
     def error(self, message: str) -> NoReturn:
         """Exit 2 with `kioskctl CMD: MESSAGE (see kioskctl CMD --help)`."""
-        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+        self.exit(2, usage_line(self.prog, message))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `kioskctl` console script."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    with speaking(language_of(argv)):  # argparse's refusals come before any command reads --lang
+        args = build_parser().parse_args(argv)
     try:
         code = int(args.func(args))
         sys.stdout.flush()  # a reader gone shows here, where it is handled, not at interpreter exit

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kioskd.cli.usage import Unreadable
 from kioskd.cli.where import resolve, unreachable
 from kioskd.control.server import ControlError, call
 from kioskd.customer.receipts.layout import format_money
@@ -149,7 +150,7 @@ def yuan_to_fen(text: str) -> int:
     """'125', '125.5', '125.50' yuan -> fen, exactly (no floats)."""
     m = _YUAN.fullmatch(text.strip())
     if not m:
-        raise argparse.ArgumentTypeError(f"an amount in yuan like 125.00, got {text!r}")
+        raise Unreadable(f"应为以元计的金额，如 125.00，而不是 {text!r}", f"an amount in yuan like 125.00, got {text!r}")
     return int(m[1]) * 100 + int((m[2] or "0").ljust(2, "0"))
 
 
@@ -180,7 +181,8 @@ def _alerts_request(a: argparse.Namespace) -> dict[str, Any]:
     if a.action == "list":
         return {"cmd": "alerts", "all": a.all}
     if not a.id:
-        raise SystemExit(f"kioskctl: alerts {a.action} needs an alert id")
+        raise SystemExit(f"kioskctl: alerts {a.action} 须指定告警编号" if a.lang == "zh-CN"
+                         else f"kioskctl: alerts {a.action} needs an alert id")
     return {"cmd": f"alert_{a.action}", "id": a.id, "by": a.by or None}
 
 

@@ -108,11 +108,11 @@ def test_errors_are_one_line_that_say_what_to_do(tmp_path: Path, capsys: pytest.
     [line] = capsys.readouterr().err.splitlines()
     assert "missing.toml" in line and "file not found" in line
 
-    # usage errors too: one line and where the help is
+    # usage errors too: one line and where the help is (zh-CN ones: tests/cli/test_usage_language.py)
     for argv, line_said in (
-        (["sim", "insert", "abc"], "kioskctl sim insert: argument value: an amount in yuan like 125.00, "
+        (["sim", "insert", "abc", "--lang", "en"], "kioskctl sim insert: argument value: an amount in yuan like 125.00, "
                                    "got 'abc' (see kioskctl sim insert --help)"),
-        (["tech"], "kioskctl tech: the following arguments are required: tech_command (see kioskctl tech --help)"),
+        (["tech", "--lang", "en"], "kioskctl tech: the following arguments are required: tech_command (see kioskctl tech --help)"),
     ):
         with pytest.raises(SystemExit) as exit_:
             kioskctl(argv)
