@@ -14,7 +14,7 @@ import pytest
 
 from drivers.base import BillValidator, DeviceOnline, NoteCredited, NoteEscrowed
 
-TIMEOUT = 15.0  # a bound on waits for what must happen; a loaded CI disk (fsync storms) took over 5 s once
+TIMEOUT = 15.0  # a generous bound on waits for what must happen (passing waits take milliseconds)
 VECTORS_PATH = Path(__file__).resolve().parent / "vectors" / "protocols.json"
 
 
@@ -62,12 +62,20 @@ class Harness:
         """Wait (bounded) until pred() holds; re-checks on each event and every 10 ms."""
         deadline = time.monotonic() + within
         while not pred():
+            self._check_alive()
             if time.monotonic() > deadline:
                 raise AssertionError(f"condition not met in {within}s; events: {self.events}")
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(0.01):
                     await self._changed.wait()
+
+    def _check_alive(self) -> None:
+        """Fail at once, with its error, when the driver's task died: no event can come any more."""
+        task = self.task
+        if task is not None and task.done() and not task.cancelled():
+            err = task.exception()
+            raise AssertionError(f"the driver's task ended: {err!r}; events: {self.events}") from err
 
     def of(self, kind) -> list:
         """The recorded events of one kind, in order."""
@@ -143,6 +151,10 @@ async def die_with_a_note_in_escrow(first: Harness, value: int) -> None:
     await first.drv.set_accepting(True)
     first.emu.insert(value)
     await first.until(lambda: first.of(NoteEscrowed))
+    # Killed between polls, once the poll that read the escrow is done: cancelling the task
+    # mid-poll would leave that poll's state-file write running in its thread (a killed process
+    # takes it along), racing the next driver's write of the same file.
+    await first.drv.settle(1)
     await first.stop()
 
 

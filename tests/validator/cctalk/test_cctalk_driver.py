@@ -22,6 +22,7 @@ from drivers.base import (
     StackerOpened,
     ValidatorFault,
 )
+from drivers.statefile import write_json
 from drivers.validator.cctalk import STATUS_EVENTS, EventKind, Header
 from drivers.validator.cctalk_device import CctalkValidator
 from drivers.validator.emulators.cctalk_emu import FAULTS, CctalkEmulator
@@ -209,9 +210,13 @@ async def test_note_in_flight_across_a_driver_restart_is_credited_exactly_once(e
     assert emu.stacked == [10000]
 
 
-async def test_note_left_in_escrow_at_start_up_is_returned(emu, tmp_path):
-    await die_with_a_note_in_escrow(make_harness(emu, state_path=str(tmp_path / "s.json")), 2000)
-    async with running(make_harness(emu, state_path=str(tmp_path / "s.json"))) as second:
+@pytest.mark.parametrize("saved", [True, False], ids=["counter_saved", "killed_before_saving"])
+async def test_note_left_in_escrow_at_start_up_is_returned(emu, tmp_path, saved):
+    state = str(tmp_path / "s.json")
+    await die_with_a_note_in_escrow(make_harness(emu, state_path=state), 2000)
+    if not saved:  # killed between the read that showed the escrow and the write of its counter
+        write_json(state, {"counter": emu.counter - 1})
+    async with running(make_harness(emu, state_path=state)) as second:
         await second.until(lambda: second.of(DeviceOnline) and emu.returned)
         assert not second.credits and emu.returned == [2000] and emu.stacked == []
 
