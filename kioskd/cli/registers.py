@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from kioskd.cli.staff import _run, _subactions, common_options, table
-from kioskd.custody.handover import handover_lines
+from kioskd.custody.handover import handover_lines, local
 from kioskd.hall.export import REGISTER_COLUMNS, register_rows, to_csv
 from kioskd.hall.range_report import range_lines
 from kioskd.hall.registers.paper import (
@@ -111,7 +111,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p = leaf(pt, "check", "check in a patrol: what is not fine, and a note",
              lambda a: {"cmd": "patrol_check", "note": a.note or "",
                         **{f"{c}_ok": c not in (a.problem or []) for c in ("screen", "paper", "seal")}},
-             lambda r, lang: print(f"{'巡检' if lang == 'zh-CN' else 'patrol'} #{r['patrol']['no']} {r['patrol']['at']}"))
+             lambda r, lang: print(f"{'巡检' if lang == 'zh-CN' else 'patrol'} #{r['patrol']['no']} "
+                                   f"{local(r['patrol']['at'], r['tz'])}"))  # stored UTC, read in the kiosk's zone
     p.add_argument("--problem", action="append", choices=("screen", "paper", "seal"),
                    help="a check that is not fine (repeat for more); seal: signs of tampering")
     p.add_argument("--note")

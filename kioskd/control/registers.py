@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kioskd.control.args import bool_arg, date_arg, int_arg, str_arg, time_arg
+from kioskd.control.args import MISSING, arg, bool_arg, date_arg, int_arg, str_arg, time_arg
 from kioskd.control.server import ControlError, NotPermitted
 from kioskd.custody.handover import handover_lines
 from kioskd.hall.accounts import ACTIONS, NotAllowed, Refusal, require_role
@@ -223,11 +223,12 @@ class _Commands:
     async def patrol(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """A patrol check-in: screen_ok, paper_ok, seal_ok (true or false) and a note."""
         checks = {k: req.get(k) for k in ("screen_ok", "paper_ok", "seal_ok")}
-        return {"patrol": await _refused(self.r.patrols.check_in(actor, checks, str_arg(req, "note", "")))}
+        return {"patrol": await _refused(self.r.patrols.check_in(actor, checks, _note(req, ""))),
+                "tz": self.tz}
 
     async def patrol_note(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """A note added to a patrol afterwards (a keypad check-in has none), by the one who asks."""
-        return {"note": await _refused(self.r.patrols.add_note(actor, int_arg(req, "no"), str_arg(req, "note")))}
+        return {"note": await _refused(self.r.patrols.add_note(actor, int_arg(req, "no"), _note(req)))}
 
     async def patrols(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Patrols of local days since..until (default today); print=true prints them."""
@@ -300,6 +301,11 @@ def _bounded(req: dict[str, Any], name: str, default: int | None, low: int, high
         raise Refused(f"{name}: an integer from {low} to {high} required, got {value!r}"[:200],
                       f"{name}（{zh}）须为 {low} 至 {high} 的整数，收到 {value!r}"[:200])
     return value
+
+
+def _note(req: dict[str, Any], default: Any = MISSING) -> str:
+    """A patrol's note: any text here (none when all is fine); Patrols refuses one too long in words."""
+    return str(arg(req, "note", default, lambda v: isinstance(v, str), "a string"))
 
 
 def _days(req: dict[str, Any], tz: str) -> tuple[str, str]:

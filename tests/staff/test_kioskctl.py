@@ -68,6 +68,16 @@ async def test_staff_look_up_reprint_and_close_the_day(kiosk: RunningKiosk, staf
         moment = datetime.fromisoformat(stored.replace("Z", "+00:00"))
         assert moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S") in text, stored
         assert stored not in text and moment.strftime("%H:%M:%S") not in text
+    # a patrol check-in (all fine: no note needed) says when in the kiosk's local time, as the patrol log lists it
+    code, text = await staff.run("patrol", "check", "--lang", "en")
+    [patrol] = (await staff.json("patrol", "list", "--since", "2001-01-01"))["patrols"]
+    local_at = datetime.fromisoformat(patrol["at"].replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert (code, text) == (0, f"patrol #{patrol['id']} {local_at:%Y-%m-%d %H:%M}\n")
+    long_note = "屏幕右下角有划痕，" * 40  # 360 characters: a patrol note may have up to 500
+    assert await staff.run("patrol", "note", str(patrol["id"]), "--note", long_note) == (
+        0, f"巡检 #{patrol['id']}: {long_note}\n")
+    code, text = await staff.run("patrol", "note", str(patrol["id"]), "--note", "x" * 501)
+    assert (code, text) == (1, "kioskctl: 请填写备注（500 字以内）\n")
     code, text = await staff.run("txn", "show", "99")
     assert code == 1 and "no transaction 99" in text
 
