@@ -274,18 +274,25 @@
     draw();
   }
 
+  function openSection(section) {
+    view.section = section;
+    view.data = null;
+    view.log.at = NEWEST;
+    view.pages = [null];
+  }
+
   function draw() {
     if (!panel) return;
     const nav = h("nav", { class: "subtabs", "data-testid": "register-sections" }, Object.keys(SECTIONS).map((s) =>
       h("button", { type: "button", class: s === view.section ? "now" : null, "data-testid": `section-${s}`,
-        onclick: () => { view.section = s; view.data = null; view.log.at = NEWEST; view.pages = [null]; load(); } }, t("r_sections")[s])));
+        onclick: () => { openSection(s); load(); } }, t("r_sections")[s])));
     const body = view.data ? SECTIONS[view.section][1](view.data) : [];
     panel.replaceChildren(nav, h("div", { "data-testid": `register-${view.section}` }, ...body));
   }
 
   registerTab({
     id: "registers", label: "tab_registers", action: "register_view",
-    render: (el) => { panel = el; draw(); load(); },
+    render: (el, section) => { panel = el; if (SECTIONS[section]) openSection(section); draw(); load(); },
     refresh: () => {},
   });
 })();

@@ -66,7 +66,36 @@
       h("p", {}, `${t("pending")}: `, r.pending.length ? h("ul", {}, r.pending.map(brief)) : t("none")),
       h("p", {}, `${t("flagged")}: `, r.flagged.length ? h("ul", {}, r.flagged.map(brief)) : t("none")),
       h("p", {}, `${t("box_today")}: ${t("notes", r.box_today.notes, money(r.box_today.total, r.currency))}`),
-      h("p", {}, `${t("box_now")}: ${t("notes", r.box.notes, money(r.box.total, r.currency))}`));
+      h("p", {}, `${t("box_now")}: ${t("notes", r.box.notes, money(r.box.total, r.currency))}`),
+      r.registers && differencesView(r.registers, r.currency));
+  }
+
+  // The day's count differences and vendor claims, and the differences still open as the close states them:
+  // count, total, per kind, the oldest carried over and the day's first ones, how many more are not listed
+  // (docs/spec/registers.md "Open differences in the close"); the full list is the registers tab's.
+  function differencesView(fig, currency) {
+    const yuan = (fen) => money(fen, currency);
+    const perKey = (figures, words) => Object.entries(figures)
+      .map(([k, f]) => t("diff_kind", words[k] || k, f.count, yuan(f.total))).join(t("diff_sep")) || t("none");
+    const open = fig.open;
+    const part = (testid, title, p, rows) => p.count > 0 && h("div", { "data-testid": testid },
+      h("p", {}, `${title}: ${t("diff_figure", p.count, yuan(p.total))}`),
+      table(`${testid}-listed`, t("diff_cols"), rows.map((d) =>
+        [`#${d.no}`, t("r_kinds")[d.kind] || d.kind, yuan(d.value), d.serial || "", when(d.at)])),
+      p.count > rows.length && h("p", { "data-testid": `${testid}-more` }, t("diff_more", p.count - rows.length)));
+    return h("section", { class: "report-differences", "data-testid": "daily-differences" },
+      h("h4", {}, t("diffs_counted")),
+      h("p", { "data-testid": "differences-counted" }, perKey(fig.differences, t("r_kinds"))),
+      h("h4", {}, t("diffs_open")),
+      h("p", { "data-testid": "open-differences" }, open.count ? t("diff_figure", open.count, yuan(open.total)) : t("none")),
+      open.count > 0 && [
+        h("p", { "data-testid": "open-by-kind" }, perKey(open.by_kind, t("r_kinds"))),
+        part("open-earlier", t("diff_earlier"), open.earlier, open.earlier.oldest),
+        part("open-period", t("diff_period"), open.period, open.period.listed),
+        may("register_view") && h("p", {}, h("button", { type: "button", "data-testid": "open-full-list",
+          onclick: () => showTab("registers", "differences") }, t("diff_full")))],
+      h("h4", {}, t("claims")),
+      h("p", { "data-testid": "claims-counted" }, perKey(fig.claims, t("r_statuses"))));
   }
 
   function rangeView(r) {
@@ -79,7 +108,7 @@
 
   function draw() {
     if (!panel) return;
-    panel.replaceChildren(
+    panel.replaceChildren(...[  // the DOM's replaceChildren writes a report not shown as the text "null"
       h("section", { class: "report-form" }, h("h2", {}, t("daily")),
         h("div", { class: "inline" }, dateInput("date", "report-date"),
           h("button", { type: "button", "data-testid": "daily-show", onclick: () => daily(false) }, t("show")),
@@ -89,7 +118,7 @@
       h("section", { class: "report-form" }, h("h2", {}, t("range")),
         h("div", { class: "inline" }, dateInput("since", "range-since"), "…", dateInput("until", "range-until"),
           h("button", { type: "button", "data-testid": "range-show", onclick: range }, t("show")))),
-      state.range && rangeView(state.range));
+      state.range && rangeView(state.range)].filter(Boolean));
   }
 
   registerTab({ id: "reports", label: "tab_reports", action: "report_view",

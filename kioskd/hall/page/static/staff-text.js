@@ -67,6 +67,11 @@ const TEXT = {
     count: "缴费笔数", total: "合计", average: "平均", by_status: "按状态", by_note: "按面额", by_day: "按日",
     by_hour: "按小时", pending: "待确认", flagged: "待人工处理", box_today: "今日入箱",
     box_now: "钱箱（自上次清机）", note_count: (v, n) => `${v} × ${n}`,
+    diffs_counted: "当日清点差额", diffs_open: "未处理差额", diff_figure: (n, total) => `${n} 笔，合计 ${total}`,
+    diff_kind: (name, n, total) => `${name} ${n} 笔（${total}）`, diff_sep: "、",
+    diff_earlier: "此前遗留（最早的列出）", diff_period: "当日新增", diff_more: (n) => `另有 ${n} 笔未列出`,
+    diff_cols: ["编号", "类型", "面额", "冠字号", "清点时间"], diff_full: "查看完整清单（登记簿 > 清点差额）",
+    claims: "厂商索赔",
   },
   en: {
     title: "Kiosk staff page", other_lang: "中文", logout: "Log out", token: "Emergency token",
@@ -137,6 +142,12 @@ const TEXT = {
     count: "Payments", total: "Total", average: "Average", by_status: "By status", by_note: "By note",
     by_day: "By day", by_hour: "By hour", pending: "Pending", flagged: "Flagged for staff",
     box_today: "Into the box today", box_now: "Cash box (since last change)", note_count: (v, n) => `${v} × ${n}`,
+    diffs_counted: "Count differences of the day", diffs_open: "Differences still open",
+    diff_figure: (n, total) => `${n}, ${total} in all`, diff_earlier: "Carried over (oldest listed)",
+    diff_kind: (name, n, total) => `${name}: ${n} (${total})`, diff_sep: "; ",
+    diff_period: "New this day", diff_more: (n) => `${n} more not listed`,
+    diff_cols: ["No.", "Kind", "Note", "Serial", "Counted"], diff_full: "See the full list (Registers > Differences)",
+    claims: "Vendor claims",
   },
 };
 

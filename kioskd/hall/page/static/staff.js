@@ -157,7 +157,8 @@ function renderTabs() {
   }, t(tab.label))));
 }
 
-function showTab(id) {
+// `how` goes to the tab's render: where in it to open (the registers tab: a section)
+function showTab(id, ...how) {
   const tab = visibleTabs().find((x) => x.id === id) || visibleTabs()[0];
   if (!tab) return;
   current = tab;
@@ -168,7 +169,7 @@ function showTab(id) {
     panel = h("section", { class: "panel", "data-tab": tab.id, "data-testid": `panel-${tab.id}` });
     $("panels").append(panel);
   }
-  tab.render(panel);
+  tab.render(panel, ...how);
   renderTabs();
 }
 
