@@ -313,7 +313,8 @@ def _show_alerts(r: dict[str, Any], lang: str) -> None:
     if not r["alerts"]:
         print(t["no_alerts"])
         return
-    rows = [[a["id"][:8], a["code"], a["device"], a["severity"], a["state"], a["raised_at"] or a["at"],
+    rows = [[a["id"][:8], a["code"], a["device"], a["severity"], a["state"],
+             when_local(a["raised_at"] or a["at"], r["tz"], "%Y-%m-%d %H:%M:%S"),  # as the times in its words
              alert_words(a, lang)] for a in r["alerts"]]
     print(table([t["id"], t["code"], t["device"], t["severity"], t["state"], t["at"], t["title"]], rows))
 

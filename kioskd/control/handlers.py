@@ -184,7 +184,7 @@ class Handlers:
 
     async def alerts(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Open alerts (and recently cleared ones with all=true)."""
-        return {"alerts": self.d.alerts.listing(include_cleared=_bool(req, "all", False))}
+        return {"alerts": self.d.alerts.listing(include_cleared=_bool(req, "all", False)), "tz": self.d.alerts.tz}
 
     async def alert_ack(self, req: dict[str, Any], actor: Person) -> dict[str, Any]:
         """Acknowledge a raised alert by id."""

@@ -166,8 +166,8 @@ def clock_fields(detail: dict[str, Any], tz: str) -> dict[str, Any]:
         en = f"the kiosk's clock is {off_en} {'behind' if behind > 0 else 'ahead of'} the backend's; times follow the backend"
     shown = detail.get("system_clock")
     if isinstance(shown, str):
-        zh += f"（告警时本机时钟显示 {_local(shown, tz, full=True)}）"
-        en += f" (the kiosk's clock read {_local(shown, tz, full=True)})"
+        zh += f"（告警时本机时钟显示 {_local(shown, tz)}）"
+        en += f" (the kiosk's clock read {_local(shown, tz)})"
     cause = "unknown" if not isinstance(behind, int) else "behind" if behind > 0 else "ahead"
     return {"cause": cause, **coded_fields("cause", (zh, en), UNKNOWN_CAUSE), "cause_detail": ""}
 
@@ -186,10 +186,11 @@ def _duration(seconds: int) -> tuple[str, str]:
     return " ".join(f"{n} {zh}" for n, zh, _ in parts), " ".join(f"{n} {en}" for n, _, en in parts)
 
 
-def _local(utc_text: str, tz: str, *, full: bool = False) -> str:
-    """A stored UTC time in the kiosk's zone: "YYYY-MM-DD HH:MM" (with seconds when `full`)."""
+def _local(utc_text: str, tz: str) -> str:
+    """A stored UTC time in the kiosk's zone, "YYYY-MM-DD HH:MM:SS": as the staff page shows the alert's own
+    time beside these words (staff.js `when`), and kioskctl its times."""
     try:
         moment = datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
     except ValueError:
         return utc_text
-    return moment.strftime("%Y-%m-%d %H:%M:%S" if full else "%Y-%m-%d %H:%M")
+    return moment.strftime("%Y-%m-%d %H:%M:%S")

@@ -34,7 +34,7 @@ def detail_of(alerts: FakeAlerts, code: str) -> dict:
     return alerts.details[alerts.raised.index(code)]
 
 
-def local(utc: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def local(utc: datetime, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return utc.astimezone(ZoneInfo(TZ)).strftime(fmt)
 
 
@@ -78,10 +78,11 @@ def test_a_link_that_cannot_connect_and_had_answered_before() -> None:
     detail = {"last_contact": "2026-12-03T05:58:10Z", "since": "2026-12-03T06:00:00Z", "tries": 1,
               "error": "connect", "status": None, "last_error": "backend http://b/: ClientConnectorError: ..."}
     view = seen("backend_unreachable", detail)
-    assert view["cause_zh"] == ("无法连接到后台（网络不通或后台未运行）；自 2026-12-03 14:00 起请求失败 1 次；"
-                                "最后一次联系上后台：2026-12-03 13:58")
-    assert view["cause_en"].endswith("1 request failed since 2026-12-03 14:00; last answer: 2026-12-03 13:58")
-    assert seen("backend_unreachable", detail, "UTC")["cause_en"].endswith("last answer: 2026-12-03 05:58")
+    # the times as the staff page shows the alert's own beside them and kioskctl its times: to the second
+    assert view["cause_zh"] == ("无法连接到后台（网络不通或后台未运行）；自 2026-12-03 14:00:00 起请求失败 1 次；"
+                                "最后一次联系上后台：2026-12-03 13:58:10")
+    assert view["cause_en"].endswith("1 request failed since 2026-12-03 14:00:00; last answer: 2026-12-03 13:58:10")
+    assert seen("backend_unreachable", detail, "UTC")["cause_en"].endswith("last answer: 2026-12-03 05:58:10")
     old = seen("backend_unreachable", {"last_contact": "never"})  # raised before the details were kept
     assert old["cause_zh"] == "后台没有明确答复；最后一次联系上后台：从未"
 

@@ -30,7 +30,7 @@ SKEW = {"id": "c10c5k3w-0000-4000-8000-000000000001", "code": "clock_skew", "sev
 SKEW_WORDS = ("本机时钟比后台慢 10 分钟，时间已按后台校正（告警时本机时钟显示 2026-12-03 14:20:00）",
               "the kiosk's clock is 10 min behind the backend's; times follow the backend "
               "(the kiosk's clock read 2026-12-03 14:20:00)")
-DOWN = re.compile(r"后台服务出错（状态码 503）；自 \d{4}-\d\d-\d\d \d\d:\d\d 起请求失败 (\d+) 次；最后一次联系上后台：")
+DOWN = re.compile(r"后台服务出错（状态码 503）；自 \d{4}-\d\d-\d\d \d\d:\d\d:\d\d 起请求失败 (\d+) 次；最后一次联系上后台：")
 
 
 async def test_link_and_clock_alerts_read_their_details_in_both_languages(tmp_path: Path) -> None:

@@ -50,10 +50,17 @@ function zone(tz) {
   return kiosk ? { timeZone: kiosk } : {};
 }
 
+// A moment as the kiosk's clock reads it, 2026-12-03 23:30:20 in both languages: the form the daemon's
+// own words (an alert's reason: kioskd/hall/words.py), kioskctl and the printouts use, not the browser
+// locale's (2026/12/3 in zh-CN, the month first in en).
 function when(iso) {
   if (!iso) return t("never");
   const d = new Date(iso);
-  return isNaN(d) ? iso : d.toLocaleString(lang, { hour12: false, ...zone() });
+  if (isNaN(d)) return iso;
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit",
+    day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", ...zone() })
+    .formatToParts(d).map((part) => [part.type, part.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
 }
 
 function clock(iso, tz) {
