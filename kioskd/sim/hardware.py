@@ -14,6 +14,7 @@ from typing import Any
 from drivers.printer.emulator import EscposEmulator, render_png
 from drivers.registry import VALIDATORS
 from kioskd.config import Config
+from kioskd.uplink.corrections import PATHS as CORRECTION_PATHS
 from kioskd.uplink.keys import init_key, load_key, public_b64url
 from refbackend import ReferenceBackend
 
@@ -23,6 +24,9 @@ PRINTER_FAULTS = ("paper_low", "paper_out", "cover_open", "offline")
 DOOR_FAULT = "door_open"  # the simulated door switch: a GPIO-style value file in the state dir
 DOOR_UNREADABLE = "door_unreadable"  # the value file reads neither 0 nor 1 (a cut cable, a bad export)
 BACKEND_FAULT = "backend_down"  # the reference backend answers every request 503
+# re-credits and voids answered 503 (all else as usual): a case's request waits for the outbox
+CORRECTIONS_FAULT = "backend_corrections_down"
+CORRECTIONS_ONLY = tuple(f"/{path}" for path in CORRECTION_PATHS.values())
 # the backend predates customers' ratings: a batch with one gets 400 (a backend older than the kiosk)
 RATINGS_FAULT = "backend_predates_ratings"
 def validator_emulator(driver: str, **options: Any) -> Any:
@@ -102,8 +106,10 @@ class Simulation:
             self._set_door(on)
         elif name == DOOR_UNREADABLE:
             self._set_door(False, "?\n" if on else None)
-        elif name == BACKEND_FAULT:
-            self.backend.faults.fail_5xx = 10**9 if on else 0
+        elif name in (BACKEND_FAULT, CORRECTIONS_FAULT):
+            faults = self.backend.faults
+            faults.fail_5xx = 10**9 if on else 0
+            faults.paths = CORRECTIONS_ONLY if name == CORRECTIONS_FAULT else None
         elif name == RATINGS_FAULT:
             self.backend.faults.unknown_kinds = frozenset({"rating"} if on else ())
         elif name in self.validator.faults:
@@ -121,7 +127,9 @@ class Simulation:
         """Every fault switch and its position."""
         switches = {name: bool(on) for name, on in self.validator.faults.items()}
         switches.update({name: bool(getattr(self.printer, name)) for name in PRINTER_FAULTS})
-        switches[BACKEND_FAULT] = self.backend.faults.fail_5xx > 0
+        down = self.backend.faults.fail_5xx > 0
+        switches[BACKEND_FAULT] = down and self.backend.faults.paths is None
+        switches[CORRECTIONS_FAULT] = down and self.backend.faults.paths == CORRECTIONS_ONLY
         switches[RATINGS_FAULT] = "rating" in self.backend.faults.unknown_kinds
         level = self.door.read_text(encoding="ascii").strip() if self.door.exists() else ""
         switches[DOOR_FAULT], switches[DOOR_UNREADABLE] = level == "1", level not in ("0", "1")

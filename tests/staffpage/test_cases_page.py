@@ -16,6 +16,7 @@ from tests.staffpage.test_phone import flagged_payment, hall  # noqa: F401 - hal
 from .conftest import STAFF
 
 SHOTS = ROOT / "artifacts" / "screens" / "staff"
+CORRECTION_WAIT = 20_000  # ms: a backend timeout (5 s), the outbox's backoff and the page's 3 s refresh
 pytestmark = [
     pytest.mark.slow, pytest.mark.browser, pytest.mark.asyncio(loop_scope="module"),
 ]
@@ -50,7 +51,7 @@ async def test_a_case_from_opening_to_its_outcome_in_the_browser(hall: tuple[Run
         await page.get_by_test_id("ca-recredit-reason").fill("客户出示家人户号，本人确认")
         await page.screenshot(path=str(SHOTS / "case-open-zh-CN.png"), full_page=True)
         await page.get_by_test_id("ca-recredit-go").click()
-        await expect(detail).to_have_attribute("data-status", "resolved")
+        await expect(detail).to_have_attribute("data-status", "resolved", timeout=CORRECTION_WAIT)
         await expect(page.get_by_test_id("cd-outcomes")).to_contain_text("改入正确户号 · 完成 · ¥100.00 → 0034567890 王*")
         await expect(page.get_by_test_id("cd-steps").locator("li")).to_have_count(4)
         await page.get_by_test_id("case-evidence").click()
@@ -125,7 +126,7 @@ async def test_a_manager_voids_writes_off_and_rejects_in_the_browser(hall: tuple
         await expect(page.get_by_test_id("ca-void-holder")).to_have_text("确认户名为 张*明")
         await page.get_by_test_id("ca-void-reason").fill("客户输错户号，本人确认")
         await page.get_by_test_id("ca-void-go").click()
-        await expect(detail).to_have_attribute("data-status", "resolved")
+        await expect(detail).to_have_attribute("data-status", "resolved", timeout=CORRECTION_WAIT)
         await expect(page.get_by_test_id("cd-outcomes")).to_contain_text("冲正并转入正确户号 · 完成 · ¥50.00 → 0012345678 张*明")
         await expect(page.get_by_test_id("cd-steps")).to_contain_text("0034567890 → 0012345678 · ¥50.00 · 原因: 客户输错户号，本人确认")
         await expect(page.get_by_test_id("cd-steps")).to_contain_text("已接受 · 0034567890 → 0012345678 · ¥50.00 · 参考号 V-")
@@ -152,3 +153,38 @@ async def test_a_manager_voids_writes_off_and_rejects_in_the_browser(hall: tuple
         await expect(evidence).to_contain_text("客户申诉：纸币未计入，已驳回")
         await expect(evidence).to_contain_text("已驳回  结案 · 原因: 流水与设备记录均无此纸币")
         await page.screenshot(path=str(SHOTS / "case-claim-rejected-zh-CN.png"), full_page=True)
+
+
+async def test_a_void_the_backend_answers_late_shows_resolved_without_reopening(hall: tuple[RunningKiosk, str]) -> None:  # noqa: F811
+    """The void's own request gets no answer (503s until the backend timeout): the case waits; once
+    the outbox has the backend's answer the page shows it done on its refresh, staff touching nothing."""
+    from playwright.async_api import expect
+
+    kiosk, url = hall
+    wrong = int((await pay(kiosk, "0034567890", [1000]))["result"]["seq"])
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    async with logged_in(url, "3001", STAFF["3001"][2], width=1100) as page:
+        await page.get_by_test_id("tab-cases").click()
+        await page.locator("[data-testid=case-new] summary").click()
+        await page.get_by_test_id("c-ref").fill(str(wrong))
+        await page.get_by_test_id("case-open").click()
+        detail = page.get_by_test_id("case-detail")
+        await expect(detail).to_have_attribute("data-status", "open")
+        await page.get_by_test_id("ca-void-account").fill("0012345678")
+        await page.get_by_test_id("ca-void-lookup").click()
+        await expect(page.get_by_test_id("ca-void-holder")).to_have_text("确认户名为 张*明")
+        await page.get_by_test_id("ca-void-reason").fill("客户输错户号")
+        await kiosk.fault("backend_corrections_down", True)
+        try:
+            await page.get_by_test_id("ca-void-go").click()
+            # the request tries until the backend timeout (5 s in the simulation), then the case waits
+            await expect(detail).to_have_attribute("data-status", "waiting", timeout=CORRECTION_WAIT)
+            await expect(page.get_by_test_id("cd-status")).to_have_text("等待后台答复")
+            await page.get_by_test_id("ca-note-reason").fill("已请客户稍候")  # typed while it waits: kept
+            await page.screenshot(path=str(SHOTS / "case-void-waiting-zh-CN.png"), full_page=True)
+        finally:
+            await kiosk.fault("backend_corrections_down", False)
+        # the outbox's next try (backing off from 1 s) gets the answer; the page's refresh shows it
+        await expect(detail).to_have_attribute("data-status", "resolved", timeout=CORRECTION_WAIT)
+        await expect(page.get_by_test_id("cd-outcomes")).to_contain_text("冲正并转入正确户号 · 完成 · ¥10.00 → 0012345678 张*明")
+        await expect(page.get_by_test_id("ca-note-reason")).to_have_value("已请客户稍候")

@@ -91,6 +91,20 @@
     draw();
   }
 
+  // a case waiting for the backend is read again on the page's refresh: the outbox may have its
+  // answer by now. Drawn again only once answered, keeping a note being typed meanwhile.
+  async function reread() {
+    if (!shown || shown.case.status !== "waiting") return;
+    const no = shown.case.no;
+    const answer = await api("GET", `/api/cases/${no}`);
+    if (!answer.ok || !shown || shown.case.no !== no || answer.body.case.status === "waiting") return;
+    const note = () => panel && panel.querySelector('[data-testid="ca-note-reason"]');
+    const typed = note() ? note().value : "";
+    shown = answer.body;
+    draw();
+    if (typed && note()) note().value = typed;
+  }
+
   async function act(path, body, button) {
     if (button) button.disabled = true;
     const answer = await api("POST", `/api/cases/${shown.case.no}/${path}`, body);
@@ -284,5 +298,5 @@
   }
 
   registerTab({ id: "cases", label: "tab_cases", action: "case_view",
-    render: (p) => { panel = p; if (shown) draw(); else load(); } });
+    render: (p) => { panel = p; if (shown) draw(); else load(); }, refresh: reread });
 })();
