@@ -10,7 +10,7 @@ from drivers import base as ev
 from kioskd.custody.door import DoorWatch
 from kioskd.custody.session import Custody
 from kioskd.hall.alerts import Alerts
-from kioskd.ledger import Ledger, LedgerError, StorageError
+from kioskd.ledger import Ledger, LedgerError, NoStackIntent, StorageError
 from kioskd.system.health import check_box
 from statemachine.model import KioskModel, NoteWithoutPayment
 
@@ -232,10 +232,11 @@ class EventPump:
         except StorageError as err:
             await self._commit_when_writable(event, err)
         except (LedgerError, NoteWithoutPayment) as err:
-            # the payment closed or left the screen while this note was on its way (a jam
-            # cleared late): the journal's stack intent books it as a follow-up payment
-            log.warning("note of %s fen landed after its payment closed (%s)", event.value, err)
-            await self._credit_follow_up(event)
+            # the payment closed or left the screen while this note was on its way (a jam cleared late,
+            # a held note landing in the next customer's payment): the journal's stack intent books it
+            # to the payment that asked for it, or its follow-up payment
+            log.warning("note of %s fen landed outside the payment that asked for it (%s)", event.value, err)
+            await self._credit_follow_up(event, self._asked_by(err))
 
     async def _commit_when_writable(self, event: ev.NoteCredited, err: StorageError) -> None:
         """Disk full or read-only at the credit point: no ACK until the note is journalled."""
@@ -253,17 +254,22 @@ class EventPump:
                     await self.model.commit_credit(event)
                 except StorageError:
                     continue
-                except (LedgerError, NoteWithoutPayment):
-                    await self._credit_follow_up(event)
+                except (LedgerError, NoteWithoutPayment) as refused:
+                    await self._credit_follow_up(event, self._asked_by(refused))
                 log.warning("journal writable again: the %s fen note is recorded", event.value)
                 return
         finally:
             self.model.notices.discard("storage_wait")
             self.model.publish()
 
-    async def _credit_follow_up(self, event: ev.NoteCredited) -> None:
-        original = self.model.stack_txn or self.model.txn
-        found = await self.ledger.commit_in_flight_note()
+    def _asked_by(self, refused: Exception) -> str | None:
+        """The payment whose stack intent the refused note is: the journal's, else the machine's."""
+        if isinstance(refused, NoStackIntent):
+            return refused.intent[0] if refused.intent else None
+        return self.model.stack_txn or self.model.txn
+
+    async def _credit_follow_up(self, event: ev.NoteCredited, original: str | None) -> None:
+        found = await self.ledger.commit_in_flight_note(event.value)
         self.model.stack_txn = None
         if found is not None:
             record = await self.ledger.transaction(found[0])
@@ -273,9 +279,9 @@ class EventPump:
                 self.model.publish()
             await self._submit_if_follow_up(found[0])
             return
-        # no intent at all: the note is in the box but belongs to no payment; staff reconcile
+        # no intent of its value: the note is in the box but belongs to no payment; staff reconcile
         # it at the next custody count (it shows as "over"), the device must not wait for ever
-        log.critical("a %s fen note was credited with no payment and no stack intent", event.value)
+        log.critical("a %s fen note was credited with no stack intent of its value (no payment asked for it)", event.value)
         self.alerts.raise_alert("validator_fault", "critical", device="ledger", cause="note without payment",
                                 value=event.value or 0)
 

@@ -1,7 +1,7 @@
 """The money journal: transactions, notes, box counters, outbox and audit chain (SQLite)."""
 
-from kioskd.ledger.errors import JournalTampered, LedgerError, StorageError
+from kioskd.ledger.errors import JournalTampered, LedgerError, NoStackIntent, StorageError
 from kioskd.ledger.ledger import Ledger
 from kioskd.ledger.records import NoteRecord, OutboxItem, TxnRecord
 
-__all__ = ["JournalTampered", "Ledger", "LedgerError", "NoteRecord", "OutboxItem", "StorageError", "TxnRecord"]
+__all__ = ["JournalTampered", "Ledger", "LedgerError", "NoStackIntent", "NoteRecord", "OutboxItem", "StorageError", "TxnRecord"]

@@ -17,3 +17,12 @@ class JournalTampered(StorageError):
 
 class JournalLocked(StorageError):
     """Another process (a running kioskd, a restore) holds the journal's lock."""
+
+
+class NoStackIntent(LedgerError):
+    """A credit for a payment whose stack intent does not name it with that value: not booked there."""
+
+    def __init__(self, txn: str, value: int, intent: tuple[str, int] | None) -> None:
+        named = f"txn {intent[0]}, {intent[1]} fen" if intent else "none"
+        super().__init__(f"no stack intent for a {value} fen note of txn {txn} (the open intent: {named})")
+        self.intent = intent  # (txn, value) of the open intent: where the note may belong

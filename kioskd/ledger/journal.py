@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from kioskd.ledger import chain
 from kioskd.ledger.audit import GENESIS, note_data_json
-from kioskd.ledger.errors import LedgerError
+from kioskd.ledger.errors import LedgerError, NoStackIntent
 from kioskd.ledger.lookups import TXN_COLUMNS, notes_of, one
 from kioskd.ledger.records import SETTLED_STATES, TXN_STATES, utc_now
 
@@ -92,19 +92,25 @@ class JournalStore:
         if head is not None and head[0] == conn.total_changes and self._seq is not None and self._seq[0] == txn:
             known = (self._seq[1], (head[1], head[2]), self._seq[2])
         with self.db.atomic():
+            # only the note the stack intent names (this txn, this value) is booked here: the DELETE's
+            # rowcount says so without a read (the hot path); any other goes the in-flight way (kioskd.pump)
+            if conn.execute("DELETE FROM stack_intent WHERE slot = 1 AND txn = ? AND value = ?",
+                            (txn, value)).rowcount != 1:
+                intent = conn.execute("SELECT txn, value FROM stack_intent WHERE slot = 1").fetchone()
+                raise NoStackIntent(txn, value, tuple(intent) if intent else None)
             try:  # no SELECT first (the hot path): the notes_into_open trigger refuses a txn not open
-                entry, seq, at = self._insert_note(txn, value, EVENT_CREDITED, known)
+                entry, seq, at = self._insert_note(txn, value, EVENT_CREDITED, known, intent_cleared=True)
             except sqlite3.IntegrityError:
                 self._require_open(txn)  # say why: unknown, or closed
                 raise
         self._remember(entry, (txn, seq, at))
 
-    def commit_in_flight_note(self) -> tuple[str, int] | None:
-        """Credit the open stack intent; a txn closed meanwhile gets a follow-up txn."""
+    def commit_in_flight_note(self, value: int | None = None) -> tuple[str, int] | None:
+        """Credit the open stack intent (of `value`, if given); a txn closed meanwhile gets a follow-up txn."""
         with self.db.atomic():
             intent = one(self.db, "SELECT txn, value, at FROM stack_intent WHERE slot = 1")
-            if intent is None:
-                return None
+            if intent is None or value not in (None, intent["value"]):
+                return None  # another value is not the note the intent names: it stays for that note
             txn, value = intent["txn"], intent["value"]
             row = self._require_state(txn, TXN_STATES)
             if row["state"] != "open":
@@ -301,7 +307,8 @@ class JournalStore:
         return chain.record(self.db, chain.STACK_INTENT, {"txn": txn, "value": value, "at": at})
 
     def _insert_note(self, txn: str, value: int, event: str,
-                     known: tuple[int, tuple[int, str], str] | None = None) -> tuple[tuple[int, str], int, str]:
+                     known: tuple[int, tuple[int, str], str] | None = None,
+                     intent_cleared: bool = False) -> tuple[tuple[int, str], int, str]:
         """Insert the note and its entry; (the entry's (seq, hash), the payment's seq, the note's time).
 
         `known`: the payment's seq, the chain's head and the payment's last note time, when the
@@ -318,8 +325,8 @@ class JournalStore:
             at = row[0] if row is not None else utc_now()
         note = conn.execute("INSERT INTO notes (txn, value, at, event) VALUES (?, ?, ?, ?)",
                             (txn, value, at, event)).lastrowid
-        # the stack intent of this txn is resolved by this credit (the note entry says so)
-        conn.execute("DELETE FROM stack_intent WHERE txn = ?", (txn,))
+        if not intent_cleared:  # the stack intent of this txn is resolved by this credit (the note entry says so)
+            conn.execute("DELETE FROM stack_intent WHERE txn = ?", (txn,))
         if known is None:
             # the payment's seq (set by the notes_credit trigger) and the chain's head in one read
             seq, head_seq, head_hash = conn.execute(

@@ -152,14 +152,16 @@ class Ledger:
         await self._run(self._self_reprints.mark, txn)
 
     # -- note in flight across a restart --------------------------------------------
-    async def commit_in_flight_note(self) -> tuple[str, int] | None:
+    async def commit_in_flight_note(self, value: int | None = None) -> tuple[str, int] | None:
         """Credit the open stack intent; returns (txn now holding the note, value) or None.
+
+        With `value` (the device said the note's value) only an intent of that value is credited.
 
         When the intent's txn is still open the note joins it. When it has ended (the
         start-up `recover()` ran first) the note becomes a new `closed` txn for the
         same account, which the caller submits like any recovered payment.
         """
-        return await self._run(self._journal.commit_in_flight_note)
+        return await self._run(self._journal.commit_in_flight_note, value)
 
     async def drop_in_flight_note(self) -> tuple[str, int] | None:
         """The note did not reach the box: clear the intent; returns what it was."""

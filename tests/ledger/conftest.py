@@ -36,11 +36,16 @@ async def ledger(tmp_path: Path) -> AsyncIterator[Ledger]:
     await opened.close()
 
 
+async def credit(ledger: Ledger, txn: str, value: int = 1000) -> None:
+    """A note as the daemon credits it: intent before STACK, credit after."""
+    await ledger.stack_requested(txn, value)
+    await ledger.commit_note(txn, value)
+
+
 async def paid(ledger: Ledger, *values: int, number: str = "0012345678") -> str:
     """Run a whole cash session with `values` and close it; returns the txn id."""
     txn = await ledger.open_payment(account(number))
     for value in values:
-        await ledger.stack_requested(txn, value)
-        await ledger.commit_note(txn, value)
+        await credit(ledger, txn, value)
     await ledger.close_payment(txn)
     return txn

@@ -12,13 +12,7 @@ import pytest
 
 from kioskd.ledger import Ledger, LedgerError
 from kioskd.ledger.audit import append_entry
-from tests.ledger.conftest import account
-
-
-async def credit(ledger: Ledger, txn: str, value: int = 1000) -> None:
-    """A note as the daemon credits it: intent before STACK, credit after."""
-    await ledger.stack_requested(txn, value)
-    await ledger.commit_note(txn, value)
+from tests.ledger.conftest import account, credit
 
 
 async def note_links(ledger: Ledger) -> list[bool]:
@@ -51,8 +45,8 @@ async def test_a_refused_credit_or_an_undone_entry_leaves_the_head_read_again(le
     txn = await ledger.open_payment(account())
     await credit(ledger, txn)
     await ledger.stack_requested(txn, 1000)
-    with pytest.raises(LedgerError, match="closed"):
-        await ledger.commit_note(closed, 1000)  # refused by the notes_into_open trigger
+    with pytest.raises(LedgerError, match="stack intent"):
+        await ledger.commit_note(closed, 1000)  # refused: the intent names the open payment
     await ledger.commit_note(txn, 1000)
 
     def undone_entry() -> None:  # an entry whose transaction rolls back (a refusal after it)
@@ -72,6 +66,7 @@ async def test_a_refused_credit_or_an_undone_entry_leaves_the_head_read_again(le
             ledger._journal.stack_requested(txn, 1000)
             raise LedgerError("caller refused")
 
+    await ledger.stack_requested(txn, 1000)
     with pytest.raises(LedgerError, match="caller refused"):
         await ledger._run(intent_inside_an_undone_transaction)
     await ledger.commit_note(txn, 1000)

@@ -10,7 +10,7 @@ import pytest
 from backend_api.fields import format_utc
 from kioskd.ledger import Ledger, LedgerError, NoteRecord, journal
 from refbackend.rules import check_payload
-from tests.ledger.conftest import KIOSK, account, paid
+from tests.ledger.conftest import KIOSK, account, credit, paid
 
 
 async def test_payment_that_took_cash_is_closed_with_its_notes(ledger: Ledger) -> None:
@@ -58,8 +58,8 @@ async def test_seq_has_no_gaps_across_cancelled_lookups(ledger: Ledger) -> None:
 async def test_seq_is_given_by_the_first_note_not_by_opening(ledger: Ledger) -> None:
     first = await ledger.open_payment(account("111"))
     second = await ledger.open_payment(account("222"))
-    await ledger.commit_note(second, 500)
-    await ledger.commit_note(first, 100)
+    await credit(ledger, second, 500)
+    await credit(ledger, first, 100)
     assert (await ledger.transaction(second)).seq == 1  # type: ignore[union-attr]
     assert (await ledger.transaction(first)).seq == 2  # type: ignore[union-attr]
 
@@ -122,7 +122,7 @@ async def test_settle_pending_then_credited_and_credited_is_final(ledger: Ledger
 
 async def test_cannot_settle_open_cancelled_or_with_unknown_status(ledger: Ledger) -> None:
     txn = await ledger.open_payment(account())
-    await ledger.commit_note(txn, 100)
+    await credit(ledger, txn, 100)
     with pytest.raises(LedgerError, match="open"):
         await ledger.settle(txn, "credited")
     await ledger.close_payment(txn)
@@ -134,10 +134,13 @@ async def test_cannot_settle_open_cancelled_or_with_unknown_status(ledger: Ledge
 
 
 async def test_notes_only_into_open_txn_and_unknown_txn_refused(ledger: Ledger) -> None:
-    txn = await paid(ledger, 100)
+    txn = await ledger.open_payment(account())
+    await credit(ledger, txn, 100)
+    await ledger.stack_requested(txn, 100)  # a note on its way when the payment closes
+    await ledger.close_payment(txn)
     with pytest.raises(LedgerError, match="closed"):
-        await ledger.commit_note(txn, 100)
-    with pytest.raises(LedgerError, match="unknown transaction"):
+        await ledger.commit_note(txn, 100)  # its intent names it, but the payment is closed
+    with pytest.raises(LedgerError, match="no stack intent"):
         await ledger.commit_note("no-such-txn", 100)
     assert (await ledger.transaction(txn)).amount == 100  # type: ignore[union-attr]
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from kioskd.ledger import Ledger, LedgerError
 from kioskd.ledger.audit import canonical_json, note_data_json
 from statemachine.ports import AccountInfo
-from tests.ledger.conftest import raw
+from tests.ledger.conftest import credit, raw
 
 SAFE = 2**53 - 1
 ints = st.integers(min_value=-SAFE, max_value=SAFE)
@@ -44,7 +44,7 @@ def test_what_canonical_json_refuses_or_spells_otherwise_takes_its_path(odd: dic
 
 async def test_a_credited_notes_entry_carries_the_notes_own_time(ledger: Ledger, tmp_path: Path) -> None:
     txn = await ledger.open_payment(AccountInfo("0012345678", "张*明", 0, 0, "CNY", 100, 500000))
-    await ledger.commit_note(txn, 2000)
+    await credit(ledger, txn, 2000)
     conn = raw(tmp_path)
     try:
         note_at = conn.execute("SELECT at FROM notes").fetchone()[0]

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from kioskd.ledger import Ledger
-from tests.ledger.conftest import KIOSK, account, paid
+from tests.ledger.conftest import KIOSK, account, credit, paid
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,8 +43,8 @@ async def test_open_txns_are_ended_after_the_ledger_is_dropped(tmp_path: Path) -
     await crashed.settle(pending, "pending", reason="timeout")
     closed_unsent = await paid(crashed, 1000)
     with_cash = await crashed.open_payment(account())
-    await crashed.commit_note(with_cash, 10000)
-    await crashed.commit_note(with_cash, 500)
+    await credit(crashed, with_cash, 10000)
+    await credit(crashed, with_cash, 500)
     empty = await crashed.open_payment(account())
     # no close(): the process is gone as far as the file is concerned
 

@@ -13,7 +13,7 @@ import pytest
 
 from kioskd.ledger import Ledger, StorageError
 from kioskd.ledger.schema import JOURNAL_FILE, check_pragmas
-from tests.ledger.conftest import KIOSK, account, paid
+from tests.ledger.conftest import KIOSK, account, credit, paid
 
 
 @contextmanager
@@ -110,7 +110,7 @@ async def test_disk_full_fails_the_whole_write_and_keeps_the_journal(ledger: Led
     await ledger._run(lambda: db.execute(f"PRAGMA max_page_count = {pages}"))
     with pytest.raises(StorageError, match="full") as caught:
         for _ in range(5000):
-            await ledger.commit_note(txn, 100)
+            await credit(ledger, txn, 100)
     assert "\n" not in str(caught.value)
 
     record = await ledger.transaction(txn)
@@ -118,7 +118,7 @@ async def test_disk_full_fails_the_whole_write_and_keeps_the_journal(ledger: Led
     assert await ledger.counters() == {100: len(record.notes)}
 
     await ledger._run(lambda: db.execute("PRAGMA max_page_count = 1073741823"))
-    await ledger.commit_note(txn, 100)  # space is back: the journal carries on
+    await credit(ledger, txn, 100)  # space is back: the journal carries on
     assert (await ledger.transaction(txn)).amount == 100 * (len(record.notes) + 1)  # type: ignore[union-attr]
 
 
@@ -126,7 +126,7 @@ async def test_backup_is_a_restorable_consistent_copy(ledger: Ledger, tmp_path: 
     first = await paid(ledger, 10000, 5000)
     await ledger.settle(first, "credited", balance=0, ref="B-1")
     open_txn = await ledger.open_payment(account())
-    await ledger.commit_note(open_txn, 2000)
+    await credit(ledger, open_txn, 2000)
     await ledger.outbox_put("payment", first, "jws")
     await ledger.audit_append("custody_open", {"box": "A"})
 

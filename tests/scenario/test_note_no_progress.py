@@ -23,6 +23,7 @@ from tests.staffpage.test_daemon_page import kiosk_with_page
 pytestmark = pytest.mark.slow
 
 SHOTS = ROOT / "artifacts" / "screens"
+NEXT = "0023456789"  # the next customer's account
 LIMIT = "[timeouts]\nnote_progress = 3.0\n"  # short, so the test is; the default is 30 s
 STAFF_WORDS = ("纸币在暂存或入箱途中长时间停住，识币器未报告卡币（已按卡币处理）",
                "a note stopped in escrow or on its way into the box and the validator reported no outcome "
@@ -109,6 +110,8 @@ async def test_a_held_note_ends_on_the_stuck_note_screen_staff_read_why_and_it_j
 async def test_after_jam_wait_the_counted_notes_go_and_the_held_note_is_credited_once_later(
     tmp_path: Path, driver: str, back_by: str
 ) -> None:
+    """Back in service by staff, the held note lands during the next customer's payment: it goes to the
+    first payment's follow-up (the journal's stack intent names the first payment), never to theirs."""
     conf = tmp_path / "kiosk.toml"
     text = (ROOT / "config" / "simulate.toml").read_text(encoding="utf-8")
     conf.write_text(text + "\n" + LIMIT + "jam_wait = 1.0\nresult = 60.0\n", encoding="utf-8")
@@ -127,16 +130,32 @@ async def test_after_jam_wait_the_counted_notes_go_and_the_held_note_is_credited
             alert = await ctl.until_alert("note_jam")
             code, text = await ctl.run("alerts", "clear", alert["id"], "--by", "guide-7")
             assert code == 0, text
-            await kiosk.until(lambda s: s["state"] == "service_idle", "back in service once staff cleared it")
+            await kiosk.to_cash(NEXT)  # the next customer's payment is open when the held note lands
         await kiosk.fault("stall_stacking", False)  # the note lands after its payment went
+        if back_by == "staff clearing the alert":
+            await until_journal(state, "select count(*) from txns where seq = 2 and state = 'credited'")
+            snap = kiosk.snapshot  # the next customer's payment holds none of it, and they are told nothing
+            assert (snap["state"], snap["notes"], snap["follow_up"]) == ("payment_cash_waiting", [], None)
+            await kiosk.insert_counted([1000])  # their own note is theirs
+            await kiosk.press("finish")
+            snap = await kiosk.until(lambda s: s["state"] == "payment_done", "the next customer's result")
+            assert (snap["result"]["status"], snap["result"]["amount"], snap["follow_up"]) == ("credited", 1000, None)
+            await kiosk.press("cancel")  # the customer goes
         await kiosk.until(lambda s: s["state"] == "service_idle", f"back in service: {back_by}")
         await until_journal(state, "select count(*) from txns where seq = 2 and state = 'credited'")
     finally:
         assert await kiosk.stop() == 0
+    nexts = [(3, "credited", 1000)] if back_by == "staff clearing the alert" else []
     with journal(state) as db:
         assert db.execute("select seq, state, amount from txns where seq is not null order by seq").fetchall() == [
-            (1, "credited", 5000), (2, "credited", 2000)]
-        assert db.execute("select value from notes order by id").fetchall() == [(5000,), (2000,)]
-    assert backend_credits(state) == [("0012345678", 5000), ("0012345678", 2000)]
+            (1, "credited", 5000), (2, "credited", 2000), *nexts]
+        first = db.execute("select id from txns where seq = 1").fetchone()[0]
+        # its follow-up, as opened (the row's reason column holds the backend's answer once settled)
+        assert first in db.execute("select json_extract(data, '$.reason') from audit where kind = 'txn_open' and"
+                                   " json_extract(data, '$.txn') = (select id from txns where seq = 2)").fetchone()[0]
+        assert db.execute("select t.seq, n.value from notes n join txns t on t.id = n.txn order by n.id").fetchall() == [
+            (1, 5000), (2, 2000), *((seq, amount) for seq, _, amount in nexts)]  # each note credited once
+    nexts_backend = [(NEXT, 1000)] if nexts else []
+    assert backend_credits(state) == [("0012345678", 5000), ("0012345678", 2000), *nexts_backend]
     with sqlite3.connect(state / "backend.sqlite3") as db:
-        assert db.execute("select count(*) from payments").fetchone() == (2,)  # each submitted once
+        assert db.execute("select count(*) from payments").fetchone() == (2 + len(nexts),)  # each submitted once
