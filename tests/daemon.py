@@ -8,8 +8,10 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 import aiohttp
 
@@ -120,6 +122,19 @@ class RunningKiosk:
         if self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
         return await asyncio.wait_for(self.proc.wait(), STEP)
+
+
+def already_closed_today(state: Path, tz: str = "Asia/Shanghai") -> None:
+    """Mark today and tomorrow (the kiosk's days) closed in a fresh state directory's daily_close.json.
+
+    Between the [close] time (23:30) and midnight a freshly started daemon closes the day at once,
+    and a test running across it meets a close (and its batch) it did not ask for; a test that
+    counts closes or batches starts from a kiosk that closed today already, as one would after 23:30.
+    """
+    today = datetime.now(ZoneInfo(tz)).date()
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "daily_close.json").write_text(
+        json.dumps({"closed": [today.isoformat(), (today + timedelta(days=1)).isoformat()]}), encoding="utf-8")
 
 
 def faketime_env(libfaketime: str, offset_file: Path) -> dict[str, str]:
