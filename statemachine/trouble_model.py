@@ -71,8 +71,9 @@ class TroubleMixin:
         self.jam_stopped = True  # jammed stays False: no JamCleared will come, the note's outcome settles it
         log.warning("payment %s: the %s fen note made no progress in %s for %s s: treated as a jam",
                     self.txn, self.loose_note, where, self.timeouts.note_progress)
-        # out of service after this payment until the note lands or comes back out (kioskd.pump):
-        # a note landing during the next customer's payment would be credited to it
+        # out of service after this payment until the note lands or comes back out (kioskd.pump): the
+        # next customer would wait on a validator that holds a note (the journal books that note to its
+        # own payment's follow-up whenever it lands: a credit goes only where its stack intent says)
         self.set_problem("jam", "validator_fault")
         self.alerts.raise_alert("note_jam", "critical", cause="no_progress", where=where, txn=self.txn,
                                 total=sum(self.notes), note=self.loose_note)

@@ -217,13 +217,19 @@ async def test_connection_belongs_to_the_ledger_thread(ledger: Ledger) -> None:
         ledger._db.conn.execute("SELECT 1")
 
 
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """The journal's wall clock, from 2026-12-03 23:50 UTC; a test steps it by changing clock[0]."""
+    now = [datetime(2026, 12, 3, 23, 50, tzinfo=UTC)]
+    monkeypatch.setattr(journal, "utc_now", lambda: format_utc(now[0]))
+    return now
+
+
 @pytest.mark.parametrize("back", [timedelta(minutes=10), timedelta(days=1)])
 async def test_a_clock_stepped_back_during_a_payment_never_ends_it_before_it_started(
-        ledger: Ledger, monkeypatch: pytest.MonkeyPatch, back: timedelta) -> None:
+        ledger: Ledger, clock: list[datetime], back: timedelta) -> None:
     # an NTP step, or the backend's clock taken over, while the customer pays: the backend
     # refuses a payment that ended before it started, and the kiosk would flag it for staff
-    clock = [datetime(2026, 12, 3, 23, 50, tzinfo=UTC)]
-    monkeypatch.setattr(journal, "utc_now", lambda: format_utc(clock[0]))
     txn = await ledger.open_payment(account())
     await ledger.stack_requested(txn, 5000)
     await ledger.commit_note(txn, 5000)
@@ -237,11 +243,9 @@ async def test_a_clock_stepped_back_during_a_payment_never_ends_it_before_it_sta
 
 @pytest.mark.parametrize("back", [timedelta(minutes=10), timedelta(days=1)])
 async def test_a_clock_stepped_back_during_a_payment_never_puts_a_note_before_its_start_or_the_note_before(
-        ledger: Ledger, monkeypatch: pytest.MonkeyPatch, back: timedelta) -> None:
+        ledger: Ledger, clock: list[datetime], back: timedelta) -> None:
     # the clock steps back after the payment opened, again between two notes, and before it closes:
     # each note's own time (in the payload and the chain) keeps the payment's order
-    clock = [datetime(2026, 12, 3, 23, 50, tzinfo=UTC)]
-    monkeypatch.setattr(journal, "utc_now", lambda: format_utc(clock[0]))
     txn = await ledger.open_payment(account())
     clock[0] -= back
     await ledger.stack_requested(txn, 5000)
