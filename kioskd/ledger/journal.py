@@ -99,7 +99,7 @@ class JournalStore:
                 intent = conn.execute("SELECT txn, value FROM stack_intent WHERE slot = 1").fetchone()
                 raise NoStackIntent(txn, value, tuple(intent) if intent else None)
             try:  # no SELECT first (the hot path): the notes_into_open trigger refuses a txn not open
-                entry, seq, at = self._insert_note(txn, value, EVENT_CREDITED, known, intent_cleared=True)
+                entry, seq, at = self._insert_note(txn, value, EVENT_CREDITED, known)
             except sqlite3.IntegrityError:
                 self._require_open(txn)  # say why: unknown, or closed
                 raise
@@ -119,6 +119,8 @@ class JournalStore:
                 # payment for the same account instead of silently changing the first.
                 txn = self._follow_up(row)
                 self._set_intent(txn, value, intent["at"])  # the intent moves with the note
+            # the stack intent is resolved by this credit (the note entry says so), as commit_note's is
+            self.db.execute("DELETE FROM stack_intent WHERE slot = 1")
             self._insert_note(txn, value, EVENT_IN_FLIGHT)
             if row["state"] != "open":
                 self._end(txn, "closed", self._last_note_at(txn))
@@ -307,8 +309,7 @@ class JournalStore:
         return chain.record(self.db, chain.STACK_INTENT, {"txn": txn, "value": value, "at": at})
 
     def _insert_note(self, txn: str, value: int, event: str,
-                     known: tuple[int, tuple[int, str], str] | None = None,
-                     intent_cleared: bool = False) -> tuple[tuple[int, str], int, str]:
+                     known: tuple[int, tuple[int, str], str] | None = None) -> tuple[tuple[int, str], int, str]:
         """Insert the note and its entry; (the entry's (seq, hash), the payment's seq, the note's time).
 
         `known`: the payment's seq, the chain's head and the payment's last note time, when the
@@ -325,8 +326,6 @@ class JournalStore:
             at = row[0] if row is not None else utc_now()
         note = conn.execute("INSERT INTO notes (txn, value, at, event) VALUES (?, ?, ?, ?)",
                             (txn, value, at, event)).lastrowid
-        if not intent_cleared:  # the stack intent of this txn is resolved by this credit (the note entry says so)
-            conn.execute("DELETE FROM stack_intent WHERE txn = ?", (txn,))
         if known is None:
             # the payment's seq (set by the notes_credit trigger) and the chain's head in one read
             seq, head_seq, head_hash = conn.execute(
