@@ -8,9 +8,7 @@ import json
 import re
 import sys
 import unicodedata
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from kioskd.cli.usage import Unreadable
 from kioskd.cli.where import resolve, unreachable
@@ -21,6 +19,7 @@ from kioskd.hall.accounts import ROLE_NAMES
 from kioskd.hall.alerts import TITLES
 from kioskd.hall.range_report import range_lines
 from kioskd.hall.reports import report_lines
+from kioskd.system.clock import local_text
 
 EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 1, 3
 _YUAN = re.compile(r"(\d{1,9})(?:\.(\d{1,2}))?")
@@ -285,9 +284,7 @@ def _device_line(device: str, state: str, lang: str) -> str:
 
 def when_local(text: str | None, tz: str, fmt: str = "%m-%d %H:%M") -> str:
     """A stored UTC time (RFC 3339) as staff read it: local to the kiosk's `tz`; "-" for none."""
-    if not text:
-        return "-"
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(ZoneInfo(tz)).strftime(fmt)
+    return local_text(text, tz, fmt)
 
 
 def _show_uplink(r: dict[str, Any], lang: str) -> None:

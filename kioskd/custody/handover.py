@@ -7,13 +7,12 @@ to the backend in the batch, so the paper both sign and the kiosk's record can b
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from kioskd.custody.count import counted_notes, counterfeit_notes
 from kioskd.custody.statement import Statement, reconcile, totals, yuan
 from kioskd.custody.steps import Session
+from kioskd.system.clock import local_text
 
 
 def handover_record(session: str, statement: Statement, rows: list[dict[str, Any]],
@@ -72,9 +71,7 @@ _LABELS: dict[str, dict[str, Any]] = {
 
 def local(text: str | None, tz: str) -> str:
     """An RFC 3339 UTC time as the kiosk's local 'YYYY-MM-DD HH:MM' ('-' when none)."""
-    if not text:
-        return "-"
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    return local_text(text, tz)
 
 
 def handover_lines(record: dict[str, Any], digest: str, locale: str = "zh-CN", tz: str = "UTC") -> list[str]:

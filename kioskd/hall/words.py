@@ -8,11 +8,10 @@ stays beside them for a support call.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from kioskd.hall.fault_words import fault_kind_words
+from kioskd.system.clock import local_text
 
 # the kiosk's states; a state is named by its own entry or by the top state it lies in
 # (payment_cash_waiting: payment)
@@ -190,7 +189,6 @@ def _local(utc_text: str, tz: str) -> str:
     """A stored UTC time in the kiosk's zone, "YYYY-MM-DD HH:MM:SS": as the staff page shows the alert's own
     time beside these words (staff.js `when`), and kioskctl its times."""
     try:
-        moment = datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
-    except ValueError:
+        return local_text(utc_text, tz, "%Y-%m-%d %H:%M:%S") if utc_text else utc_text
+    except ValueError:  # an alert's detail is whatever was raised: shown as it came
         return utc_text
-    return moment.strftime("%Y-%m-%d %H:%M:%S")

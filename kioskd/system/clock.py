@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
 
 log = logging.getLogger(__name__)
 
@@ -75,3 +76,10 @@ CLOCK = Clock()  # one per process: the journal, the uplink and the reports shar
 def wall_now() -> datetime:
     """Now (UTC), corrected (see Clock)."""
     return CLOCK.now()
+
+
+def local_text(utc_text: str | None, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored RFC 3339 UTC time as people read it: the kiosk's local time (`tz`) in `fmt`; "-" for none."""
+    if not utc_text:
+        return "-"
+    return datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone(ZoneInfo(tz)).strftime(fmt)
