@@ -84,6 +84,14 @@ class Kiosk:
             await self.model.trigger("note_returned", value)
         await self.settle()
 
+    async def counted_then_stacking(self, counted: tuple[int, ...], sent: int) -> None:
+        """A payment with `counted` notes in, then `sent` on its way to the box (STACK sent, no answer yet)."""
+        await self.to_cash()
+        for value in counted:
+            await self.insert(value)
+        await self.model.trigger("note_escrowed", sent)
+        assert self.state == "payment_cash_stacking" and self.validator.actions[-1] == "stack"
+
 
 @pytest.fixture
 async def kiosk() -> Kiosk:

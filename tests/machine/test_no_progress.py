@@ -27,11 +27,7 @@ async def k() -> Kiosk:
 
 async def held_in_stacking(k: Kiosk, counted: tuple[int, ...] = (5000,), held: int = 2000) -> None:
     """`counted` notes in, then `held` is sent to the box and the validator says nothing more."""
-    await k.to_cash()
-    for value in counted:
-        await k.insert(value)
-    await k.model.trigger("note_escrowed", held)
-    assert k.state == "payment_cash_stacking"
+    await k.counted_then_stacking(counted, held)
 
 
 async def test_a_note_held_in_stacking_ends_on_the_stuck_note_screen_with_its_cause(k: Kiosk) -> None:

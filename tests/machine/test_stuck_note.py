@@ -29,11 +29,7 @@ async def k() -> Kiosk:
 
 async def jam_while_stacking(k: Kiosk, counted: tuple[int, ...] = (5000,), stuck: int = 2000) -> None:
     """The issue's case: `counted` notes in, then `stuck` jams between STACK and its credit."""
-    await k.to_cash()
-    for value in counted:
-        await k.insert(value)
-    await k.model.trigger("note_escrowed", stuck)
-    assert k.state == "payment_cash_stacking" and k.validator.actions[-1] == "stack"
+    await k.counted_then_stacking(counted, stuck)
     await k.model.trigger("note_jam")
     assert k.state == "payment_help"
 
