@@ -20,6 +20,7 @@ from kioskd.system.configcheck import build
 from kioskd.system.configcheck import check_rules as check_rules
 
 EXIT_CONFIG = 78  # EX_CONFIG; systemd's RestartPreventExitStatus=78 stops a restart loop
+DEFAULT_TZ = "Asia/Shanghai"  # [kiosk] tz when the file names none: what alerts and kioskctl fall back to
 
 
 def _choice(*allowed: str) -> dict[str, Any]:
@@ -42,7 +43,7 @@ class KioskConfig:
     name: str = field(metadata={"required": True, "nonempty": True})
     currency: str = field(default="CNY", metadata={"pattern": "ISO 4217 code"})
     locale: str = field(default="zh-CN", metadata=_choice("zh-CN", "en"))
-    tz: str = field(default="Asia/Shanghai", metadata={"timezone": True})
+    tz: str = field(default=DEFAULT_TZ, metadata={"timezone": True})
     # shown to the customer on the idle, help and result screens and printed on the receipt
     name_en: str = ""  # the hall's name on the English screen and receipt ("" = `name`)
     hotline: str = field(default="", metadata={"pattern": "phone"})  # service hotline ("" = none)

@@ -14,7 +14,7 @@ from typing import Any
 
 from kioskd.cli.staff import table, when_local
 from kioskd.cli.where import resolve
-from kioskd.config import KioskConfig
+from kioskd.config import DEFAULT_TZ
 from kioskd.hall.accounts import ROLE_NAMES, socket_caller
 from kioskd.ledger import Ledger, LedgerError
 from kioskd.ledger.custody import read_identity
@@ -89,7 +89,6 @@ _TEXT = {  # what the commands ask and say, in the staff's language
 _HEADERS = {"zh-CN": ["工号", "姓名", "角色", "状态", "错误次数", "添加时间"],
             "en": ["ID", "name", "role", "state", "failures", "added"]}
 # the kiosk's time zone when no config names one (kioskd.config's default)
-_DEFAULT_TZ = KioskConfig.__dataclass_fields__["tz"].default
 
 
 def _lang(args: argparse.Namespace) -> str:
@@ -210,5 +209,5 @@ def _with_ledger(args: argparse.Namespace, action: Any, show: Any) -> int:
         print(json.dumps({"ok": True, **reply}, ensure_ascii=False, indent=2))
     else:
         # times in the kiosk's local time, as everywhere else staff read them
-        print(show(reply, target.loaded.kiosk.tz if target.loaded else _DEFAULT_TZ))
+        print(show(reply, target.loaded.kiosk.tz if target.loaded else DEFAULT_TZ))
     return EXIT_OK

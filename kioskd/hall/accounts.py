@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from kioskd.ledger.staff import ROLES, AuthResult
+from kioskd.system.clock import local_text
 
 INSTALLER = "installer"
 HALL_UP = frozenset({"hall", "manager"})
@@ -169,14 +170,10 @@ def socket_caller(uid: int, own_uid: int | None = None) -> Person:
 
 def local_time(utc_text: str, tz: str, now: datetime | None = None) -> str:
     """An RFC 3339 UTC time as local HH:MM, with the date (YYYY-MM-DD HH:MM) if not today's (a lock-out's end)."""
-    from zoneinfo import ZoneInfo
-
     try:
-        moment = datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
+        return local_text(utc_text, tz, "%Y-%m-%d %H:%M", today_fmt="%H:%M", now=now)
     except ValueError:
         return utc_text
-    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).date()
-    return moment.strftime("%H:%M" if moment.date() == today else "%Y-%m-%d %H:%M")
 
 
 class StaffBook(Protocol):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
+from kioskd.config import DEFAULT_TZ
 from kioskd.hall.words import cause_fields, clock_fields, reason_fields, unreachable_fields
 from kioskd.system.clock import wall_now
 from kioskd.uplink.outbox import alert_body
@@ -65,7 +66,6 @@ BACKEND_REFUSALS = frozenset({"payment_flagged", "batch_refused"})
 DEVICE_CAUSED = frozenset({"validator_offline", "door_unreadable", "validator_fault", "note_jam"})
 # alerts whose detail staff read in words, times in the kiosk's zone (shown as a device's cause is)
 DETAIL_WORDS = {"backend_unreachable": unreachable_fields, "clock_skew": clock_fields}
-DEFAULT_TZ = "Asia/Shanghai"  # kioskd.config's [kiosk] tz default
 
 # What staff read (zh-CN, en) for each code.
 TITLES: dict[str, tuple[str, str]] = {

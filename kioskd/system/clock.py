@@ -78,8 +78,14 @@ def wall_now() -> datetime:
     return CLOCK.now()
 
 
-def local_text(utc_text: str | None, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored RFC 3339 UTC time as people read it: the kiosk's local time (`tz`) in `fmt`; "-" for none."""
+def local_text(utc_text: str | None, tz: str, fmt: str = "%Y-%m-%d %H:%M", *, today_fmt: str | None = None,
+               now: datetime | None = None) -> str:
+    """A stored RFC 3339 UTC time as people read it: the kiosk's local time (`tz`) in `fmt`, or in `today_fmt`
+    when it falls on today's local date (by `now`, default wall_now()); "-" for none."""
     if not utc_text:
         return "-"
-    return datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone(ZoneInfo(tz)).strftime(fmt)
+    zone = ZoneInfo(tz)
+    moment = datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone(zone)
+    if today_fmt is not None and moment.date() == (now or wall_now()).astimezone(zone).date():
+        fmt = today_fmt
+    return moment.strftime(fmt)

@@ -13,14 +13,13 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from backend_api.fields import format_utc
 from drivers.statefile import read_json as read_json_file
 from drivers.statefile import write_json as write_json_file
 from kioskd.customer.receipts.layout import print_receipt
-from kioskd.customer.receipts.printing import RECEIPT_STATUS, Receipts, parse_utc, receipt_data
-from kioskd.system.clock import wall_now
+from kioskd.customer.receipts.printing import RECEIPT_STATUS, Receipts, receipt_data
+from kioskd.system.clock import local_text, wall_now
 from statemachine.ports import ReprintChoice
 
 if TYPE_CHECKING:
@@ -66,14 +65,14 @@ class Duplicates:
 
     async def recent_payments(self, account: str) -> list[ReprintChoice]:
         """The account's payments of the last 24 hours, newest first, that a customer may reprint."""
-        ledger, tz = self.receipts.ledger, ZoneInfo(self.receipts.config.kiosk.tz)
+        ledger, tz = self.receipts.ledger, self.receipts.config.kiosk.tz
         since = format_utc(wall_now() - SELF_REPRINT_WINDOW)
         records = [r for r in await ledger.transactions(account=account, since=since, states=RECEIPTED)]
         newest = sorted(records, key=lambda r: r.started, reverse=True)[:MAX_CHOICES]
         used = await ledger.self_reprinted([r.id for r in newest])
         return [
             ReprintChoice(txn=r.id, seq=r.seq or 0, amount=r.amount, status=RECEIPT_STATUS[r.state],
-                          local_time=_local(r.ended or r.started, tz), used=r.id in used)
+                          local_time=local_text(r.ended or r.started, tz, "%m-%d %H:%M"), used=r.id in used)
             for r in newest
         ]
 
@@ -91,6 +90,3 @@ class Duplicates:
         await ledger.mark_self_reprint(txn)
         return "printed"
 
-
-def _local(utc: str, tz: ZoneInfo) -> str:
-    return f"{parse_utc(utc).astimezone(tz):%m-%d %H:%M}"
