@@ -144,8 +144,9 @@ def unreachable_fields(detail: dict[str, Any], tz: str) -> dict[str, Any]:
     zh, en = (w.format(status=detail.get("status")) for w in LINK_ERRORS.get(error, UNKNOWN_LINK_ERROR))
     since, tries = detail.get("since"), detail.get("tries")
     if isinstance(since, str) and isinstance(tries, int):
-        zh += f"；自 {_local(since, tz)} 起请求失败 {tries} 次"
-        en += f"; {tries} request{'s' if tries != 1 else ''} failed since {_local(since, tz)}"
+        # the count the alert was raised with (an open alert is not raised again): say so, not "so far"
+        zh += f"；自 {_local(since, tz)} 起请求失败，报警时已失败 {tries} 次"
+        en += f"; failing since {_local(since, tz)}, {tries} request{'s' if tries != 1 else ''} failed before the alert"
     last = detail.get("last_contact")
     last = _local(last, tz) if isinstance(last, str) and last != "never" else None
     zh += f"；最后一次联系上后台：{last or '从未'}"

@@ -59,6 +59,9 @@ async def test_backend_unreachable_says_why_since_when_and_how_many_tries(tmp_pa
                 await client.post_signed("v1/down", "x.y.z")
         assert client.failing_since is not None
         check_backend(client, alerts, client.failing_since + 200, after=120)
+        with pytest.raises(Unreachable):  # failing on after the alert: its count stays the one it was raised with
+            await client.post_signed("v1/down", "x.y.z")
+        assert client.failing["tries"] == 4
     finally:
         await client.close()
         await served.close()
@@ -67,8 +70,9 @@ async def test_backend_unreachable_says_why_since_when_and_how_many_tries(tmp_pa
     since = datetime.fromisoformat(str(detail["since"]).replace("Z", "+00:00"))
     assert before - timedelta(seconds=1) <= since <= datetime.now(UTC)
     view = seen("backend_unreachable", detail)
-    assert view["cause_zh"] == f"后台服务出错（状态码 503）；自 {local(since)} 起请求失败 3 次；最后一次联系上后台：从未"
-    assert view["cause_en"] == (f"the backend answered with an error (HTTP 503); 3 requests failed since {local(since)}; "
+    assert view["cause_zh"] == f"后台服务出错（状态码 503）；自 {local(since)} 起请求失败，报警时已失败 3 次；最后一次联系上后台：从未"
+    assert view["cause_en"] == (f"the backend answered with an error (HTTP 503); failing since {local(since)}, 3 requests failed "
+                                "before the alert; "
                                 "last answer: never")
     assert view["cause_detail"] == f"backend http://127.0.0.1:{served.port}/v1/down: HTTP 503"
     assert chinese_only(view["cause_zh"].replace(local(since), ""))
@@ -79,9 +83,10 @@ def test_a_link_that_cannot_connect_and_had_answered_before() -> None:
               "error": "connect", "status": None, "last_error": "backend http://b/: ClientConnectorError: ..."}
     view = seen("backend_unreachable", detail)
     # the times as the staff page shows the alert's own beside them and kioskctl its times: to the second
-    assert view["cause_zh"] == ("无法连接到后台（网络不通或后台未运行）；自 2026-12-03 14:00:00 起请求失败 1 次；"
+    assert view["cause_zh"] == ("无法连接到后台（网络不通或后台未运行）；自 2026-12-03 14:00:00 起请求失败，报警时已失败 1 次；"
                                 "最后一次联系上后台：2026-12-03 13:58:10")
-    assert view["cause_en"].endswith("1 request failed since 2026-12-03 14:00:00; last answer: 2026-12-03 13:58:10")
+    assert view["cause_en"].endswith("failing since 2026-12-03 14:00:00, 1 request failed before the alert; "
+                                     "last answer: 2026-12-03 13:58:10")
     assert seen("backend_unreachable", detail, "UTC")["cause_en"].endswith("last answer: 2026-12-03 05:58:10")
     old = seen("backend_unreachable", {"last_contact": "never"})  # raised before the details were kept
     assert old["cause_zh"] == "后台没有明确答复；最后一次联系上后台：从未"
