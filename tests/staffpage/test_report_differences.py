@@ -99,13 +99,24 @@ async def test_the_daily_report_states_the_open_differences_bounded(staff_page: 
 
 
 @pytest.mark.browser
-async def test_a_day_with_no_difference_says_none(staff_page: Page) -> None:
+async def test_a_day_with_no_payment_or_difference_says_none(staff_page: Page) -> None:
     from playwright.async_api import expect
 
     async with logged_in(staff_page.url, "2001", STAFF["2001"][2]) as page:
         await page.get_by_test_id("tab-reports").click()
         await page.get_by_test_id("daily-show").click()
+        report = page.get_by_test_id("daily-report")
         section = page.get_by_test_id("daily-differences")
         for testid in ("differences-counted", "open-differences", "claims-counted"):
             await expect(section.get_by_test_id(testid)).to_have_text("无")
         await expect(section.get_by_test_id("open-full-list")).to_have_count(0)
+        # the empty figures tables: their headers and a row saying there is nothing
+        for testid, head in (("by-status", "按状态缴费笔数合计"), ("by-note", "按面额缴费笔数合计")):
+            await expect(report.get_by_test_id(testid).locator("tr")).to_have_text([head, "无"])
+            await expect(report.get_by_test_id(f"{testid}-none")).to_have_text("无")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SHOTS / "report-empty-zh-CN.png"), full_page=True)
+        await page.get_by_test_id("lang").click()
+        for testid in ("by-status", "by-note"):
+            await expect(report.get_by_test_id(f"{testid}-none")).to_have_text("none")
+        await page.screenshot(path=str(SHOTS / "report-empty-en.png"), full_page=True)

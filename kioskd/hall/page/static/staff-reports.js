@@ -35,9 +35,11 @@
   }
 
   function table(testid, head, rows) {
+    // an empty table says so: headers alone read as a page that did not finish
     return h("table", { class: "figures-table", "data-testid": testid },
       h("tr", {}, head.map((x) => h("th", {}, x))),
-      rows.map((r) => h("tr", {}, r.map((x) => h("td", {}, x)))));
+      rows.length ? rows.map((r) => h("tr", {}, r.map((x) => h("td", {}, x))))
+        : h("tr", { "data-testid": `${testid}-none` }, h("td", { colspan: head.length }, t("none"))));
   }
 
   function byNote(report) {
