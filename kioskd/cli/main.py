@@ -6,10 +6,10 @@ import argparse
 import importlib
 import os
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from kioskd import config as cfg
-from kioskd.cli.usage import language_of, speaking, usage_line
+from kioskd.cli.usage import LANGS, SpokenHelp, language_of, speaking, usage_line
 from kioskd.cli.where import add_everywhere, add_place_options
 
 # Each module adds its own subcommands with add_commands(subparsers); func(args) -> exit code.
@@ -21,7 +21,12 @@ COMMAND_MODULES = ("kioskd.cli.keys", "kioskd.cli.receipts", "kioskd.cli.staff",
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse, with a usage error in one line, in the command line's language, that says where the help is."""
+    """argparse, with a usage error in one line and the help, in the command line's language; the error says
+    where the help is."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", SpokenHelp)  # subcommands' parsers are OneLineParsers too
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         """Exit 2 with `kioskctl CMD: MESSAGE (see kioskctl CMD --help)`."""
@@ -32,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The kioskctl argument parser with every area's subcommands (their parsers are OneLineParsers)."""
     parser = OneLineParser(prog="kioskctl", description="kioskd staff and installer commands")
     add_place_options(parser, top=True)
+    # every command has its own --lang; this one lets it come first too (`kioskctl --lang en --help`)
+    parser.add_argument("--lang", choices=LANGS, default=argparse.SUPPRESS,
+                        help="language of the output and the help (default zh-CN)")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_commands(sub)
@@ -42,8 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `kioskctl` console script."""
     argv = sys.argv[1:] if argv is None else argv
-    with speaking(language_of(argv)):  # argparse's refusals come before any command reads --lang
+    lang = language_of(argv)
+    with speaking(lang):  # argparse's refusals and --help come before any command reads --lang
         args = build_parser().parse_args(argv)
+    if "lang" in vars(args):  # given before the subcommand, the subcommand's default would hide it
+        args.lang = lang
     try:
         code = int(args.func(args))
         sys.stdout.flush()  # a reader gone shows here, where it is handled, not at interpreter exit

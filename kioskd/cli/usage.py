@@ -3,16 +3,18 @@
 argparse checks the arguments before any command reads --lang, so main() reads it first
 (`language_of`) and parses within `speaking(lang)`: a type function raises `Unreadable` with
 both wordings and the one of the language is shown; argparse's own lines are put in zh-CN by
-`usage_line`.
+`usage_line`, and --help by `SpokenHelp` (the words: kioskd.cli.help_words).
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+
+from kioskd.cli.help_words import ARGPARSE_ZH, HELP_ZH
 
 LANGS = ("zh-CN", "en")
 _LANG: ContextVar[str] = ContextVar("kioskctl_lang", default="zh-CN")
@@ -81,3 +83,27 @@ def usage_line(prog: str, message: str) -> str:
     if _LANG.get() == "zh-CN":
         return f"{prog}: {_zh(message)}（用法见 {prog} --help）\n"
     return f"{prog}: {message} (see {prog} --help)\n"
+
+
+def spoken(text: str) -> str:
+    """A help text (or argparse heading) in the language being spoken; as written when it has no zh words."""
+    if _LANG.get() != "zh-CN":
+        return text
+    return HELP_ZH.get(text) or ARGPARSE_ZH.get(text) or text
+
+
+class SpokenHelp(argparse.HelpFormatter):
+    """argparse's help formatter, with the descriptions, help texts and headings in the language being spoken."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return spoken(action.help) if action.help else action.help
+
+    def _format_text(self, text: str) -> str:
+        return super()._format_text(spoken(text))
+
+    def start_section(self, heading: str | None) -> None:
+        super().start_section(spoken(heading) if heading else heading)
+
+    def add_usage(self, usage: str | None, actions: Iterable[argparse.Action],
+                  groups: Iterable[argparse._MutuallyExclusiveGroup], prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, spoken("usage: ") if prefix is None else prefix)
