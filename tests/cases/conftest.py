@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,12 +78,24 @@ async def kiosk(tmp_path: Path, backend: ReferenceBackend) -> AsyncIterator[dict
     printer = Printer()
     cases = Cases(ledger=ledger, client=client, sender=sender, alerts=alerts, printer=printer, config=config)
     sender.case_handler = cases.send_from_outbox
-    payments = UplinkPayments(ledger, client, submit_timeout=1.0, outbox=sender)
+    # the daemon's own 10 s deadline (a loaded machine's request and fsyncs can overrun 1 s); a test whose
+    # backend never answers shortens it with `unanswered`
+    payments = UplinkPayments(ledger, client, submit_timeout=10.0, outbox=sender)
     yield {"ledger": ledger, "client": client, "sender": sender, "alerts": alerts, "printer": printer,
            "cases": cases, "payments": payments, "backend": backend, "config": config, "flagged": flagged}
     await alerts.drain()
     await client.close()
     await ledger.close()
+
+
+@contextmanager
+def unanswered(k: dict[str, Any]) -> Iterator[None]:
+    """The backend answers no payment meanwhile: pending at any deadline, so each waits 1 s, not 10."""
+    k["payments"].submit_timeout = 1.0
+    try:
+        yield
+    finally:
+        k["payments"].submit_timeout = 10.0
 
 
 async def pay(k: dict[str, Any], number: str, *values: int) -> Any:

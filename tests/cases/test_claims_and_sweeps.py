@@ -13,7 +13,7 @@ from kioskd.hall.cases import CaseError
 from kioskd.hall.cases.claims import check_claims
 from kioskd.hall.cases.sweep import sweep
 from kioskd.system.clock import wall_now
-from tests.cases.conftest import HALL, MANAGER, pay
+from tests.cases.conftest import HALL, MANAGER, pay, unanswered
 from tests.uplink.support import BLOCKED
 
 
@@ -93,7 +93,8 @@ async def test_a_pending_payment_too_long_unanswered_raises_the_alert_until_it_i
     k, alerts, settings = kiosk, kiosk["alerts"], CasesConfig(alert_after=3600.0)
     backend = k["backend"]
     backend.faults.fail_5xx, backend.faults.paths = 10**6, ("/v1/payments",)
-    result = await pay(k, "0012345678", 2000)
+    with unanswered(k):
+        result = await pay(k, "0012345678", 2000)
     assert result.status == "pending"
     await sweep(k["ledger"], alerts, settings, now=wall_now() + timedelta(minutes=59))
     assert not alerts.is_open("cash_without_case")

@@ -8,7 +8,7 @@ import pytest
 
 from kioskd.hall.cases import CaseError
 from refbackend import ReferenceBackend
-from tests.cases.conftest import HALL, MANAGER, Person, pay
+from tests.cases.conftest import HALL, MANAGER, Person, pay, unanswered
 from tests.uplink.support import BLOCKED, ZHANG
 
 LI = "0023456789"  # 李*华
@@ -109,7 +109,8 @@ async def test_a_refund_names_two_people_and_prints_the_voucher(kiosk: dict[str,
 async def test_a_pending_payment_recredited_is_never_sent_again(kiosk: dict[str, Any]) -> None:
     k, cases, backend = kiosk, kiosk["cases"], kiosk["backend"]
     backend.faults.fail_5xx, backend.faults.paths = 10**6, ("/v1/payments",)
-    result = await pay(k, ZHANG, 2000)
+    with unanswered(k):
+        result = await pay(k, ZHANG, 2000)
     assert result.status == "pending"
     await cases.open_payment(result.seq, HALL)
     assert (await cases.view(1))["may"] == ["note", "recredit"]
@@ -130,7 +131,8 @@ async def test_a_pending_payment_recredited_is_never_sent_again(kiosk: dict[str,
 async def test_a_lost_answer_found_credited_is_not_recredited(kiosk: dict[str, Any]) -> None:
     k, cases, backend = kiosk, kiosk["cases"], kiosk["backend"]
     backend.faults.drop_after, backend.faults.paths = 10**6, ("/v1/payments",)  # credited, answer lost
-    result = await pay(k, ZHANG, 2000)
+    with unanswered(k):
+        result = await pay(k, ZHANG, 2000)
     clear(backend)
     assert result.status == "pending" and backend.credited_total("K-0001") == 2000
     await cases.open_payment(result.seq, HALL)
@@ -195,7 +197,8 @@ async def test_a_refused_recredit_of_a_pending_payment_lets_it_be_sent_again(kio
     k, cases, backend = kiosk, kiosk["cases"], kiosk["backend"]
     backend.store.seed_accounts([{"account": "0077777777", "holder": "外*币", "balance": 0, "currency": "USD"}])
     backend.faults.fail_5xx, backend.faults.paths = 10**6, ("/v1/payments",)
-    result = await pay(k, ZHANG, 2000)
+    with unanswered(k):
+        result = await pay(k, ZHANG, 2000)
     clear(backend)
     await cases.open_payment(result.seq, HALL)
     outcome = await cases.recredit(1, "0077777777", "外*币", "the customer's other account", HALL)

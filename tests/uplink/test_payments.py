@@ -12,6 +12,9 @@ from kioskd.uplink.payments import UplinkPayments
 from refbackend import ReferenceBackend
 from tests.uplink.support import BLOCKED, KIOSK, LOW_MAX, ZHANG, paid
 
+# the late-answer tests: the kiosk's deadline, and a backend slower than it by as much again
+LATE_DEADLINE, LATE_ANSWER = 2.0, 4.0
+
 
 async def drain_payment(ledger: Ledger, sender: OutboxSender) -> str:
     """Send the oldest payment in the outbox once, as the sender's loop would."""
@@ -73,9 +76,10 @@ async def test_reset_before_commit_then_retry(payments: UplinkPayments, ledger: 
 
 
 async def test_timeout_before_commit_is_pending_then_the_outbox_credits_it(
-    payments: UplinkPayments, ledger: Ledger, backend: ReferenceBackend, sender: OutboxSender
+    ledger: Ledger, client: BackendClient, backend: ReferenceBackend, sender: OutboxSender
 ) -> None:
-    backend.faults.delay = 1.5
+    payments = UplinkPayments(ledger, client, submit_timeout=LATE_DEADLINE, outbox=sender)
+    backend.faults.delay = LATE_ANSWER
     txn = await paid(ledger, 5000)
     result = await payments.submit(txn)
     assert result.status == "pending" and result.balance is None and result.ref is None
@@ -91,9 +95,10 @@ async def test_timeout_before_commit_is_pending_then_the_outbox_credits_it(
 
 
 async def test_committed_but_answered_too_late_is_pending_never_credited_twice(
-    payments: UplinkPayments, ledger: Ledger, backend: ReferenceBackend, sender: OutboxSender
+    ledger: Ledger, client: BackendClient, backend: ReferenceBackend, sender: OutboxSender
 ) -> None:
-    backend.faults.delay_after = 1.5  # the backend credits, but the answer misses the deadline
+    payments = UplinkPayments(ledger, client, submit_timeout=LATE_DEADLINE, outbox=sender)
+    backend.faults.delay_after = LATE_ANSWER  # the backend credits, but the answer misses the deadline
     txn = await paid(ledger, 5000)
     assert (await payments.submit(txn)).status == "pending"
     assert backend.credits(KIOSK) == {txn: 5000}
@@ -103,7 +108,9 @@ async def test_committed_but_answered_too_late_is_pending_never_credited_twice(
     assert backend.credits(KIOSK) == {txn: 5000}
 
 
-async def test_backend_down_then_back(payments: UplinkPayments, ledger: Ledger, backend: ReferenceBackend, sender: OutboxSender) -> None:
+async def test_backend_down_then_back(ledger: Ledger, client: BackendClient, backend: ReferenceBackend,
+                                     sender: OutboxSender) -> None:
+    payments = UplinkPayments(ledger, client, submit_timeout=1.0, outbox=sender)  # pending at any deadline
     port = int(backend.url.rsplit(":", 1)[1].rstrip("/"))
     await backend.stop()
     txn = await paid(ledger, 5000)
@@ -156,7 +163,7 @@ async def test_resubmit_after_restart_sends_the_stored_payload(
     assert (await first.submit(txn)).status == "pending"
     backend.faults.delay = 0.0
     stored = (await ledger.transaction(txn)).payload
-    again = UplinkPayments(ledger, client, submit_timeout=1.0)  # a new process, same journal
+    again = UplinkPayments(ledger, client, submit_timeout=10.0)  # a new process, same journal
     result = await again.submit(txn)
     assert result.status == "credited" and (await ledger.transaction(txn)).payload == stored
     assert await drain_payment(ledger, sender) == "done"  # the outbox copy: already settled
