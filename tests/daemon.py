@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -122,6 +123,21 @@ class RunningKiosk:
         if self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
         return await asyncio.wait_for(self.proc.wait(), STEP)
+
+
+async def until_journal(state: Path, query: str, *params: object) -> None:
+    """Wait (bounded) until `query` on the daemon's journal returns a non-zero first column."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STEP
+    while True:
+        db = sqlite3.connect(f"file:{state / 'journal.sqlite3'}?mode=ro", uri=True)
+        try:
+            if db.execute(query, params).fetchone()[0]:
+                return
+        finally:
+            db.close()
+        assert loop.time() < deadline, f"waited {STEP}s for the journal to show: {query} {params}"
+        await asyncio.sleep(0.1)  # the journal file has no push channel: poll it
 
 
 def already_closed_today(state: Path, tz: str = "Asia/Shanghai") -> None:

@@ -179,6 +179,8 @@ async def test_digits_typed_after_an_abort_never_reach_the_backend(display: Disp
     await d.keys("7001", "confirm")  # the same technician again: the session is aborted
     await d.step("ended")
     await d.shows("maint-reason", "同一技术员不能登录两次")
+    # the states from here on are what our socket sees after the result: it may lag the page's
+    await kiosk.until(lambda s: s["state"] == "maintenance_result", "the result on our socket")
     before, seen = await d.lookups(), len(kiosk.states)
     # the second technician, not looking, types their ID and PIN as for a login
     await d.keys("7002", "confirm", TECHS["7002"][1], "confirm")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -55,14 +54,3 @@ async def test_a_stuck_note_is_paid_with_the_counted_cash_when_cleared(tmp_path:
     db = sqlite3.connect(tmp_path / "state" / "journal.sqlite3")
     assert db.execute("select seq, amount from txns where seq is not null").fetchall() == [(1, 6000)]
 
-
-async def until_journal(state: Path, query: str) -> None:
-    """Wait (bounded) until `query` on the journal returns a non-zero first column."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 20
-    while True:
-        with sqlite3.connect(f"file:{state / 'journal.sqlite3'}?mode=ro", uri=True) as db:
-            if db.execute(query).fetchone()[0]:
-                return
-        assert loop.time() < deadline, f"journal never showed: {query}"
-        await asyncio.sleep(0.1)  # the journal file has no push channel: poll it

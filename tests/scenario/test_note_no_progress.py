@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon import ROOT, RunningKiosk, start_kiosk
-from tests.scenario.test_every_validator import until_journal
+from tests.daemon import ROOT, RunningKiosk, start_kiosk, until_journal
 from tests.scenario.test_stuck_note import backend_credits, journal
 from tests.staff.conftest import Staff
 from tests.staffpage.browser import logged_in

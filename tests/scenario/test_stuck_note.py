@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.chromium import SHOTS
-from tests.daemon import ROOT, RunningKiosk, start_kiosk
-from tests.scenario.test_every_validator import until_journal
+from tests.daemon import ROOT, RunningKiosk, start_kiosk, until_journal
 from tests.staff.conftest import Staff
 
 pytestmark = pytest.mark.slow

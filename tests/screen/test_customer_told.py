@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 
 from tests.chromium import ARGS, CHROMIUM
-from tests.daemon import RunningKiosk, start_kiosk
+from tests.daemon import RunningKiosk, start_kiosk, until_journal
 from tests.screen.test_customer_in_browser import SHOTS, Customer
 
 pytestmark = [
@@ -156,10 +156,13 @@ async def test_the_cash_screen_says_what_is_due_and_that_there_is_no_change(idle
     await c.page.screenshot(path=str(SHOTS / "told-cash-over-due.png"))
     await c.press("finish")
     await c.sees_state("payment_done")
-    assert c.kiosk.snapshot["result"]["balance"] == 1200  # the ¥12.00 over the bill is the account's credit
+    done = await c.kiosk.until(lambda s: s["state"] == "payment_done", "the result")  # our socket may lag the page's
+    assert done["result"]["balance"] == 1200  # the ¥12.00 over the bill is the account's credit
 
 
 async def test_one_key_rates_the_payment(idle: Customer) -> None:
+    from playwright.async_api import expect
+
     c = idle
     await to_cash(c, "0034567890")
     await insert(c, 1000, 1)
@@ -171,13 +174,16 @@ async def test_one_key_rates_the_payment(idle: Customer) -> None:
     await c.press("rate_good")
     await c.page.get_by_test_id("softkeys-label").get_by_text("感谢您的评价：满意").wait_for()
     await c.page.screenshot(path=str(SHOTS / "told-rating-thanks.png"))
-    txn = c.kiosk.snapshot["result"]["txn"]
+    rated = await c.kiosk.until(lambda s: s["rating"] == "good", "the rating on our socket")
+    txn = rated["result"]["txn"]
+    # the thanks are shown while the journal write runs (kept in the background): wait for the row
+    await until_journal(c.kiosk.state_dir, "select count(*) from ratings where txn = ?", txn)
     with sqlite3.connect(f"file:{c.kiosk.state_dir / 'journal.sqlite3'}?mode=ro", uri=True) as db:
         assert db.execute("select rating from ratings where txn = ?", (txn,)).fetchall() == [("good",)]
     # the next customer starts typing on the result screen: the digit is theirs, the result gone
     await c.press("0")
     await c.sees_state("payment_account")
-    assert (await c.page.inner_text('[data-testid="account"]')).strip() == "0"
+    await expect(c.page.get_by_test_id("account")).to_have_text("0")
     text = await c.text()
     assert "¥10.00" not in text and "缴费成功" not in text
 
@@ -190,6 +196,8 @@ async def test_one_key_rates_the_payment(idle: Customer) -> None:
 ])
 async def test_an_account_that_cannot_be_paid_is_named(idle: Customer, name: str, account: str,
                                                        status: str | None, words: str) -> None:
+    from playwright.async_api import expect
+
     c = idle
     if status:
         set_account(c.kiosk, account, status=status)
@@ -200,7 +208,7 @@ async def test_an_account_that_cannot_be_paid_is_named(idle: Customer, name: str
         await c.page.screenshot(path=str(SHOTS / f"told-lookup-{name}.png"))
         await c.press("0")  # typing again: the digit starts the account anew, never swallowed
         await c.sees_state("payment_account")
-        assert (await c.page.inner_text('[data-testid="account"]')).strip() == "0"
+        await expect(c.page.get_by_test_id("account")).to_have_text("0")
         assert words not in await c.text()
     finally:
         if status:
@@ -260,7 +268,7 @@ async def test_the_customer_reprints_a_recent_receipt_once(idle: Customer) -> No
     await insert(c, 10000, 1)
     await c.press("finish")
     await c.sees_state("payment_done")
-    seq = c.kiosk.snapshot["result"]["seq"]
+    seq = (await c.kiosk.until(lambda s: s["state"] == "payment_done", "the result"))["result"]["seq"]
     await c.press("cancel")
     await c.sees_state("service_idle")
     for attempt in ("printed", "already"):
@@ -295,7 +303,8 @@ async def test_large_text_for_this_visit_with_longer_timeouts(idle: Customer) ->
     await c.page.screenshot(path=str(SHOTS / "told-large-idle.png"))
     await c.press(*"0012345678")
     await c.sees_state("payment_account")
-    assert c.kiosk.snapshot["timeout"] == 120  # [timeouts] account 60 s x large_text_factor 2
+    typing = await c.kiosk.until(lambda s: s["state"] == "payment_account", "the account step on our socket")
+    assert typing["timeout"] == 120  # [timeouts] account 60 s x large_text_factor 2
     seconds = int(await c.page.get_attribute('[data-testid="countdown"]', "data-seconds"))
     assert 60 < seconds <= 120
     await c.press("confirm")

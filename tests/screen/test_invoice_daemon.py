@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 
 from tests.chromium import ARGS, CHROMIUM, SHOTS
-from tests.daemon import start_kiosk
+from tests.daemon import start_kiosk, until_journal
 from tests.screen.test_customer_in_browser import Customer
 from tests.screen.test_customer_told import back_to_idle, to_cash
 
@@ -65,18 +65,22 @@ async def printed_qr(customer: Customer, text: str) -> str:
 
 
 async def test_an_invoice_asked_for_on_the_result_screen_is_printed_and_opens_on_a_phone(desk) -> None:
+    from playwright.async_api import expect
+
     customer, phone = desk
     await pay(customer, 10000)
     receipt_link = await printed_qr(customer, "入账成功")
     assert "/r/K1." in receipt_link
     invoice_key = customer.page.locator('[data-key="invoice"]')
-    assert await invoice_key.is_visible()
+    await expect(invoice_key).to_be_visible()
     await customer.press("invoice")
     shown = customer.page.locator('[data-testid="invoice"][data-invoice="issued"]')
     await shown.wait_for(timeout=20000)
-    number = customer.kiosk.snapshot["invoice"]["number"]
+    # the page's socket may deliver before ours: the number as our snapshot has it, once it has it
+    issued = await customer.kiosk.until(lambda s: (s["invoice"] or {}).get("state") == "issued", "the invoice")
+    number = issued["invoice"]["number"]
     assert number and number in await shown.inner_text()
-    assert not await invoice_key.is_visible()  # once per payment
+    await expect(invoice_key).to_be_hidden()  # once per payment
     OUT.mkdir(parents=True, exist_ok=True)
     await customer.page.screenshot(path=str(OUT / "kiosk-invoice-issued-zh-CN.png"))
     slip = await customer.kiosk.until_printed(f"发票号码: {number}")
@@ -97,14 +101,15 @@ async def test_with_the_backend_away_the_request_is_kept_and_the_invoice_issued_
     kiosk = customer.kiosk
     try:
         await pay(customer, 5000, backend_goes=True)
-        assert kiosk.snapshot["result"]["status"] == "pending"
+        done = await kiosk.until(lambda s: s["state"] == "payment_done", "the result")  # our socket may lag the page's
+        assert done["result"]["status"] == "pending"
         await printed_qr(customer, "入账处理中")
         await customer.press("lang")
         await customer.press("invoice")
         await customer.page.locator('[data-testid="invoice"][data-invoice="pending"]').wait_for(timeout=20000)
         await customer.page.screenshot(path=str(OUT / "kiosk-invoice-pending-en.png"))
         link = await printed_qr(customer, "Invoice requested; scan to see it once issued")
-        txn = kiosk.snapshot["result"]["txn"]
+        txn = done["result"]["txn"]
     finally:
         await kiosk.fault("backend_down", False)
     # the payment is credited at the outbox's next try, then the kept request is sent
@@ -117,6 +122,8 @@ async def test_with_the_backend_away_the_request_is_kept_and_the_invoice_issued_
     text = await phone.locator("main").inner_text()
     assert "Credited" in text and number in text
     await phone.screenshot(path=str(OUT / "phone-receipt-invoice-later-en.png"), full_page=True)
+    # the backend stores the invoice before it answers; the kiosk journals it once the answer is in
+    await until_journal(kiosk.state_dir, "SELECT COUNT(*) FROM invoices WHERE txn = ? AND state = 'issued'", txn)
     with sqlite3.connect(kiosk.state_dir / "journal.sqlite3") as journal:
         assert journal.execute("SELECT state, number FROM invoices WHERE txn = ?", (txn,)).fetchone() == (
             "issued", number)
