@@ -35,7 +35,7 @@ from kioskd.ledger.records import AuditProblem
 MoneyCheck = Callable[[sqlite3.Connection], AuditProblem | None]
 
 # The kinds of the journal's own money facts (moneycheck.py checks their tables).
-TXN_OPEN = "txn_open"  # {txn, account, holder, due, currency, started, reason}
+TXN_OPEN = "txn_open"  # {txn, account, holder, due, currency, started, reason (the row's opened_reason)}
 NOTE = "note"  # {note, txn, value, at, event, seq}: a credited note (amount, seq, counters follow)
 TXN_STATE = "txn_state"  # {txn, state, seq, amount, ended, balance, ref, reason, payload (sha256)}
 STACK_INTENT = "stack_intent"  # {txn, value, at}: STACK is about to be sent for this note

@@ -287,10 +287,11 @@ class JournalStore:
                     reason: str | None) -> None:
         started = utc_now()
         self.db.execute(
-            "INSERT INTO txns (id, account, holder, due, currency, state, started, reason)"
+            "INSERT INTO txns (id, account, holder, due, currency, state, started, opened_reason)"
             " VALUES (?, ?, ?, ?, ?, 'open', ?, ?)",
             (txn, account, holder, due, currency, started, reason),
         )
+        # the entry's `reason` is the row's opened_reason: `reason` stays free for how the payment ends
         chain.record(self.db, chain.TXN_OPEN, {"txn": txn, "account": account, "holder": holder, "due": due,
                                                "currency": currency, "started": started, "reason": reason})
 

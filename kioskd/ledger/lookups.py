@@ -11,7 +11,7 @@ from kioskd.ledger.records import TXN_STATES, NoteRecord, TxnRecord, normalise_u
 
 TXN_COLUMNS = (
     "id, seq, account, holder, due, currency, state, amount, started, ended,"
-    " balance, ref, reason, payload, reprint_wanted"
+    " balance, ref, reason, opened_reason, payload, reprint_wanted"
 )
 
 
@@ -84,5 +84,6 @@ class TxnQueries:
             id=row["id"], seq=row["seq"], account=row["account"], holder=row["holder"], due=row["due"],
             state=row["state"], amount=row["amount"], notes=notes_of(self.db, row["id"]),
             started=row["started"], ended=row["ended"], balance=row["balance"], ref=row["ref"],
-            reason=row["reason"], payload=row["payload"], reprint_wanted=bool(row["reprint_wanted"]),
+            reason=row["reason"], opened_reason=row["opened_reason"], payload=row["payload"],
+            reprint_wanted=bool(row["reprint_wanted"]),
         )

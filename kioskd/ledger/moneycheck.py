@@ -45,8 +45,9 @@ _TXN_CHAINED = """
            t.account IS NOT json_extract(o.data, '$.account') OR t.holder IS NOT json_extract(o.data, '$.holder')
         OR t.due IS NOT json_extract(o.data, '$.due') OR t.currency IS NOT json_extract(o.data, '$.currency')
         OR t.started IS NOT json_extract(o.data, '$.started')
+        OR t.opened_reason IS NOT json_extract(o.data, '$.reason')
         OR (t.state = 'open' AND (t.ended IS NOT NULL OR t.balance IS NOT NULL OR t.ref IS NOT NULL
-            OR t.payload IS NOT NULL OR t.reason IS NOT json_extract(o.data, '$.reason')))
+            OR t.payload IS NOT NULL OR t.reason IS NOT NULL))
         OR (c.state_seq IS NOT NULL AND s.data IS NOT json_object('amount', t.amount, 'balance', t.balance,
             'ended', t.ended, 'payload', kioskd_sha256(t.payload), 'reason', t.reason, 'ref', t.ref,
             'seq', t.seq, 'state', t.state, 'txn', t.id)))
@@ -156,7 +157,7 @@ def _txn_details(conn: sqlite3.Connection, suspects: set[str]) -> AuditProblem |
     sums = dict(conn.execute("SELECT txn, SUM(value) FROM notes GROUP BY txn"))
     problems = []
     for row in conn.execute("SELECT id, seq, account, holder, due, currency, state, amount, started, ended,"
-                            " balance, ref, reason, payload FROM txns"):
+                            " balance, ref, reason, payload, opened_reason FROM txns"):
         found = opened.pop(row[0], None)
         problem = _txn_problem(row, found, latest.get(row[0]), sums.get(row[0], 0)) if row[0] in suspects else None
         if problem is not None:
@@ -169,12 +170,13 @@ def _txn_details(conn: sqlite3.Connection, suspects: set[str]) -> AuditProblem |
 
 def _txn_problem(row: tuple[Any, ...], opened: tuple[int, dict[str, Any]] | None,
                  latest: tuple[int, dict[str, Any]] | None, note_sum: int) -> AuditProblem | None:
-    txn, seq, account, holder, due, currency, state, amount, started, ended, balance, ref, reason, payload = row
+    txn, seq, account, holder, due, currency, state, amount, started, ended, balance, ref, reason, payload, why = row
     if opened is None:
         return AuditProblem(0, f"payment {txn} has no chain entry")
     open_seq, o = opened
-    head = {"txn": txn, "account": account, "holder": holder, "due": due, "currency": currency, "started": started}
-    field = _diff({k: o.get(k) for k in head}, head)
+    head = {"txn": txn, "account": account, "holder": holder, "due": due, "currency": currency, "started": started,
+            "opened_reason": why}
+    field = _diff({**{k: o.get(k) for k in head}, "opened_reason": o.get("reason")}, head)
     if field is not None:
         return AuditProblem(open_seq, f"entry {open_seq}: payment {txn} differs from the chain ({field})")
     if amount != note_sum:
@@ -184,7 +186,7 @@ def _txn_problem(row: tuple[Any, ...], opened: tuple[int, dict[str, Any]] | None
            "ref": ref, "reason": reason, "payload": chain.payload_digest(payload)}
     if latest is None:
         expected = {**now, "state": "open", "ended": None, "balance": None, "ref": None,
-                    "reason": o.get("reason"), "payload": None, "seq": seq, "amount": amount}
+                    "reason": None, "payload": None, "seq": seq, "amount": amount}
         field = _diff(expected, now)
         where = open_seq
     else:

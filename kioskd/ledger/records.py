@@ -58,9 +58,10 @@ class TxnRecord:
     ended: str | None
     balance: int | None
     ref: str | None
-    reason: str | None
+    reason: str | None  # how it ended: the backend's refusal (flagged), else None
     payload: str | None
     reprint_wanted: bool
+    opened_reason: str | None = None  # why it exists when not a customer's own look-up (a follow-up)
 
     @property
     def number(self) -> int:

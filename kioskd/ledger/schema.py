@@ -35,6 +35,7 @@ from kioskd.ledger.schema_journal import (
     V3_AUDIT,
     V10_STATE_INDEX,
     V18_ENDED_INDEX,
+    V21_OPENED_REASON,
 )
 from kioskd.ledger.schema_registers import V12_REGISTERS, V16_DIFFERENCE_DOUBT
 from kioskd.system.notify import notify
@@ -51,7 +52,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (V1_JOURNAL, V2_OUTBOX, V3_AUDIT, V4_C
                                            V12_REGISTERS, V13_DOUBT_NOTES, V14_NOTE_CREDIT,
                                            V15_AUDIT_KIND, V16_DIFFERENCE_DOUBT, V17_AUDIT_HASH_UNINDEXED,
                                            V18_ENDED_INDEX, V19_NOTES_TXN_VALUE,
-                                           V20_AUDIT_KIND_PARTIAL)
+                                           V20_AUDIT_KIND_PARTIAL, V21_OPENED_REASON)
 LATEST_VERSION = len(MIGRATIONS)
 # Migrations that rebuild a table other tables refer to: SQLite's procedure runs them with foreign
 # keys off (a DROP would otherwise delete the referred rows first); checked before they commit.

@@ -1,5 +1,6 @@
-"""Migrations 1, 2, 3 and 10: the payment journal (payments, notes, box counters), the outbox,
-the audit chain, and the index that finds the payments not yet credited.
+"""Migrations 1, 2, 3, 10, 18 and 21: the payment journal (payments, notes, box counters), the outbox,
+the audit chain, the indexes that find the payments not yet credited and a day's payments, and a
+payment's opening reason.
 """
 
 from __future__ import annotations
@@ -147,4 +148,22 @@ V18_ENDED_INDEX: tuple[str, ...] = (
     # a payment belongs to the local day it ended (docs/spec/registers.md): the daily close, the
     # period reports and the reconciliation file select a day's payments by `ended`
     "CREATE INDEX txns_ended ON txns(ended)",
+)
+
+
+V21_OPENED_REASON: tuple[str, ...] = (
+    # why a payment exists (a held note booked to a follow-up payment) in its own column: `reason` is
+    # how it ended (the backend's refusal) and settlement overwrote the opening one there
+    "ALTER TABLE txns ADD COLUMN opened_reason TEXT",
+    # the opening reasons so far are in the chain's txn_open entries (the only ones with a reason: follow-ups)
+    """UPDATE txns SET opened_reason = o.why FROM (
+         SELECT json_extract(data, '$.txn') AS txn, json_extract(data, '$.reason') AS why
+         FROM audit WHERE kind = 'txn_open' AND json_extract(data, '$.reason') IS NOT NULL) AS o
+       WHERE o.txn = txns.id""",
+    # an open payment has no state entry yet: its `reason` (the opening one) moves; an ended one keeps
+    # the `reason` its state entry holds
+    "UPDATE txns SET reason = NULL WHERE state = 'open'",
+    """CREATE TRIGGER txns_opened_reason_once BEFORE UPDATE OF opened_reason ON txns
+       WHEN NEW.opened_reason IS NOT OLD.opened_reason
+       BEGIN SELECT RAISE(ABORT, 'a payment''s opening reason is written once, when it opens'); END""",
 )

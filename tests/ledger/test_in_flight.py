@@ -45,7 +45,7 @@ async def test_in_flight_credit_after_restart_and_recovery(tmp_path: Path) -> No
     assert first is not None and second is not None
     assert (first.state, first.amount, first.seq) == ("closed", 10000, 1)
     assert (second.state, second.amount, second.seq) == ("closed", 5000, 2)
-    assert second.account == first.account and txn in (second.reason or "")
+    assert second.account == first.account and txn in (second.opened_reason or "")
     assert await after.counters() == {10000: 1, 5000: 1}
     assert await after.recover() == [txn, holder]
     await after.close()
