@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kioskd.cli.staff import _run, common_options, table, yuan_to_fen
+from kioskd.cli.staff import _run, common_options, reason_words, table, yuan_to_fen
 from kioskd.cli.staff import when_local as _when
 from kioskd.customer.receipts.layout import format_money
 from kioskd.hall.cases.words import WORDS, found_word, step_words
@@ -19,12 +19,13 @@ _CLI: dict[str, dict[str, Any]] = {
               "steps": "经过", "outcomes": "处理结果", "none": "无", "no_cases": "无差错单", "opened": "开单",
               "contact": "联系电话", "erased": "已删除", "count": "钱箱清点", "holder": "户名",
               "printed": "退款凭证已打印", "not_printed": "退款凭证未打印：请用 kioskctl case voucher 补打",
-              "written": "证据已写入"},
+              "written": "证据已写入", "why": "本笔来由"},
     "en": {"case": "case", "payment": "payment", "claim": "claim: note not counted", "status": "status",
            "may": "may", "steps": "steps", "outcomes": "outcomes", "none": "none", "no_cases": "no cases",
            "opened": "opened", "contact": "phone", "erased": "erased", "count": "cash-box count", "holder": "holder",
            "printed": "refund voucher printed",
-           "not_printed": "refund voucher NOT printed: reprint it with kioskctl case voucher", "written": "written"},
+           "not_printed": "refund voucher NOT printed: reprint it with kioskctl case voucher", "written": "written",
+           "why": "why this payment exists"},
 }
 _L = {lang: {**WORDS[lang], **words} for lang, words in _CLI.items()}
 
@@ -148,7 +149,9 @@ def _show_case(r: dict[str, Any], lang: str) -> None:
     if p is not None:
         print(f"{t['payment']} #{p['seq']}  {p['account']} {p['holder']}  {money(p['amount'])}  "
               f"{t['txn_states'].get(p['state'], p['state'])}"
-              + (f" ({p['reason']})" if p["reason"] else "") + (f" {t['ref']} {p['ref']}" if p["ref"] else ""))
+              + (f" ({reason_words(p, lang)})" if p["reason"] else "") + (f" {t['ref']} {p['ref']}" if p["ref"] else ""))
+        if p.get("opened_reason"):
+            print(f"  {t['why']}: {p['opened_zh' if lang == 'zh-CN' else 'opened_en']}")
     else:
         found = found_word(lang, c["found"])
         print(f"{t['claim']} {money(c['amount'])} @ {_when(c['claimed_at'], tz)}  {c['account'] or ''}  "

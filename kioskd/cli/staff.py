@@ -330,9 +330,12 @@ def _show_txn(r: dict[str, Any], lang: str) -> None:
     x, tz = r["txn"], r.get("tz", "UTC")
     money = lambda fen: format_money(fen, "CNY", lang)  # noqa: E731
     local = lambda text: when_local(text, tz, "%Y-%m-%d %H:%M:%S")  # noqa: E731 - stored UTC, read locally
-    for key in ("seq", "id", "account", "holder", "state", "started", "ended", "ref", "reason"):
+    for key in ("seq", "id", "account", "holder", "state", "started", "ended", "ref"):
         value = local(x[key]) if key in ("started", "ended") else x[key]
         print(f"{key:>8}: {value if value is not None else '-'}")
+    if x.get("opened_reason"):  # why it exists (a follow-up payment), and below how it ended
+        print(f"{'opened':>8}: {x['opened_zh' if lang == 'zh-CN' else 'opened_en']}")
+    print(f"{'reason':>8}: {reason_words(x, lang) if x['reason'] else '-'}")
     print(f"{'amount':>8}: {money(x['amount'])}  (due {money(x['due'])})")
     if x["balance"] is not None:
         print(f"{'balance':>8}: {money(x['balance'])}")

@@ -22,6 +22,7 @@ from kioskd.control.args import time_arg as _time
 from kioskd.control.server import ControlError
 from kioskd.hall.range_report import range_problem, range_report
 from kioskd.hall.reports import daily_report, print_report
+from kioskd.hall.words import payment_reason_fields
 
 if TYPE_CHECKING:
     from drivers.base import ReceiptPrinter
@@ -91,6 +92,7 @@ class _PaymentCommands:
         record = await self._record(req)
         full = asdict(record)
         full["sent"] = _jws_payload(record.payload) if record.payload else None
+        full.update(payment_reason_fields(record.opened_reason, record.reason))  # why it exists, how it ended
         # notes sent to be stacked when the kiosk stopped whose fate the validator could not tell
         full["in_doubt"] = [d.view() for d in await self.d.ledger.doubts.notes(txn=record.id)]
         return {"txn": full, "tz": self.d.config.kiosk.tz}

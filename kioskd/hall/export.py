@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from kioskd.ledger import TxnRecord
 
 PAYMENT_COLUMNS = ("kiosk", "day", "seq", "txn", "account", "amount", "currency", "notes", "started", "ended",
-                   "state", "ref", "reason")
+                   "state", "ref", "reason", "opened_reason")
 
 
 def payment_rows(txns: list[TxnRecord], *, kiosk: str, currency: str, tz: str) -> list[dict[str, Any]]:
@@ -24,7 +24,8 @@ def payment_rows(txns: list[TxnRecord], *, kiosk: str, currency: str, tz: str) -
         day = datetime.fromisoformat(str(t.ended).replace("Z", "+00:00")).astimezone(zone).date().isoformat()
         rows.append({"kiosk": kiosk, "day": day, "seq": t.seq, "txn": t.id, "account": t.account, "amount": t.amount,
                      "currency": currency, "notes": len(t.notes), "started": t.started, "ended": t.ended,
-                     "state": t.state, "ref": t.ref, "reason": t.reason})
+                     "state": t.state, "ref": t.ref, "reason": t.reason,
+                     "opened_reason": t.opened_reason})
     return rows
 
 

@@ -8,9 +8,11 @@ stays beside them for a support call.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kioskd.hall.fault_words import fault_kind_words
+from kioskd.ledger.records import FOLLOW_UP_REASON
 from kioskd.system.clock import local_text
 
 # the kiosk's states; a state is named by its own entry or by the top state it lies in
@@ -48,6 +50,24 @@ BACKEND_REASONS: dict[str, tuple[str, str]] = {
     "conflict": ("与后台已有的记录冲突", "it conflicts with a record the backend holds"),
 }
 UNKNOWN_REASON = ("未列明的后台原因", "a backend reason not listed")
+
+
+# why a payment exists when no customer's look-up opened it (txns.opened_reason)
+_FOLLOW_UP = re.compile(re.escape(FOLLOW_UP_REASON).replace(re.escape("{txn}"), r"(\S+)"))
+
+
+def payment_reason_fields(opened: str | None, reason: str | None) -> dict[str, Any]:
+    """A payment's two reasons in words: why it exists (`opened_zh`, `opened_en`) and how it ended (the
+    backend's refusal: `reason_zh`, `reason_en`, `reason_known`); None for a reason it does not have."""
+    found = _FOLLOW_UP.fullmatch(opened or "")
+    if found:
+        why: tuple[str | None, str | None] = (
+            f"上一笔缴费（{found[1]}）结束后才入箱的纸币，单独记为本笔缴费",
+            f"a note that reached the box after payment {found[1]} had ended, booked as this payment")
+    else:
+        why = (opened, opened)  # no words for it: shown as written
+    ended = reason_fields(reason) if reason else {"reason_zh": None, "reason_en": None, "reason_known": True}
+    return {"opened_zh": why[0], "opened_en": why[1], **ended}
 
 
 def state_words(state: str) -> tuple[str, str]:

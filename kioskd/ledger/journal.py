@@ -20,7 +20,7 @@ from kioskd.ledger import chain
 from kioskd.ledger.audit import GENESIS, note_data_json
 from kioskd.ledger.errors import LedgerError, NoStackIntent
 from kioskd.ledger.lookups import TXN_COLUMNS, notes_of, one
-from kioskd.ledger.records import SETTLED_STATES, TXN_STATES, utc_now
+from kioskd.ledger.records import FOLLOW_UP_REASON, SETTLED_STATES, TXN_STATES, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -358,7 +358,7 @@ class JournalStore:
     def _follow_up(self, original: dict[str, Any]) -> str:
         txn = str(uuid.uuid4())
         self._insert_txn(txn, original["account"], original["holder"], original["due"],
-                         original["currency"], f"note in flight credited after txn {original['id']} ended")
+                         original["currency"], FOLLOW_UP_REASON.format(txn=original["id"]))
         return txn
 
     def _last_note_at(self, txn: str) -> str:

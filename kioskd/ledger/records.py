@@ -42,6 +42,10 @@ class NoteRecord:
     at: str
 
 
+# the opening reason of a payment made for a held note that landed after its own payment ended
+FOLLOW_UP_REASON = "note in flight credited after txn {txn} ended"
+
+
 @dataclass(frozen=True)
 class TxnRecord:
     """A transaction as stored in the journal."""

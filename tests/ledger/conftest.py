@@ -49,3 +49,14 @@ async def paid(ledger: Ledger, *values: int, number: str = "0012345678") -> str:
         await credit(ledger, txn, value)
     await ledger.close_payment(txn)
     return txn
+
+
+async def follow_up_refused(ledger: Ledger) -> tuple[str, str]:
+    """A payment ended with its last note still on the way; the note lands: (first, follow-up), refused."""
+    first = await ledger.open_payment(account())
+    await credit(ledger, first, 5000)
+    await ledger.stack_requested(first, 2000)
+    await ledger.close_payment(first)  # the note was held (a jam): the payment ended without it
+    follow_up, _ = await ledger.commit_in_flight_note()  # type: ignore[misc]
+    await ledger.settle(follow_up, "flagged", balance=None, ref=None, reason="rejected: account_closed")
+    return first, follow_up

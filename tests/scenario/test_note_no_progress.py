@@ -149,9 +149,11 @@ async def test_after_jam_wait_the_counted_notes_go_and_the_held_note_is_credited
         assert db.execute("select seq, state, amount from txns where seq is not null order by seq").fetchall() == [
             (1, "credited", 5000), (2, "credited", 2000), *nexts]
         first = db.execute("select id from txns where seq = 1").fetchone()[0]
-        # its follow-up, as opened (the row's reason column holds the backend's answer once settled)
-        assert first in db.execute("select json_extract(data, '$.reason') from audit where kind = 'txn_open' and"
-                                   " json_extract(data, '$.txn') = (select id from txns where seq = 2)").fetchone()[0]
+        # its follow-up says why it exists, as its opening entry does, after its credit too
+        why = db.execute("select opened_reason from txns where seq = 2").fetchone()[0]
+        assert first in why and why == db.execute(
+            "select json_extract(data, '$.reason') from audit where kind = 'txn_open' and"
+            " json_extract(data, '$.txn') = (select id from txns where seq = 2)").fetchone()[0]
         assert db.execute("select t.seq, n.value from notes n join txns t on t.id = n.txn order by n.id").fetchall() == [
             (1, 5000), (2, 2000), *((seq, amount) for seq, _, amount in nexts)]  # each note credited once
     nexts_backend = [(NEXT, 1000)] if nexts else []

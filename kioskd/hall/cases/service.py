@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from kioskd.hall.cases import rules
 from kioskd.hall.cases.rules import CaseError
 from kioskd.hall.cases.voucher import Voucher, print_voucher, printer_ready
+from kioskd.hall.words import payment_reason_fields
 from kioskd.ledger import LedgerError
 from kioskd.ledger.records import utc_now
 from kioskd.system.clock import wall_now
@@ -357,4 +358,5 @@ class _NoLock:
 def _payment_view(txn: TxnRecord) -> dict[str, Any]:
     return {"seq": txn.seq, "txn": txn.id, "account": txn.account, "holder": txn.holder, "amount": txn.amount,
             "state": txn.state, "started": txn.started, "ended": txn.ended, "ref": txn.ref, "reason": txn.reason,
+            "opened_reason": txn.opened_reason, **payment_reason_fields(txn.opened_reason, txn.reason),
             "notes": [{"value": n.value, "at": n.at} for n in txn.notes]}

@@ -185,7 +185,8 @@
   function about(c, p) {
     if (p) {
       return [row("c_payment", `#${p.seq} · ${p.account} ${p.holder} · ${money(p.amount)} · ${t("c_txn_states")[p.state] || p.state}`
-        + (p.reason ? ` (${p.reason})` : "") + (p.ref ? ` · ${p.ref}` : ""), "cd-payment"),
+        + (p.reason ? ` (${reasonWords(p)})` : "") + (p.ref ? ` · ${p.ref}` : ""), "cd-payment"),
+      p.opened_reason && row("opened_reason", words(p, "opened"), "cd-opened"),
       row("notes_in", (p.notes || []).map((n) => `${money(n.value)} ${clock(n.at)}`).join(" · "), "cd-notes")];
     }
     const count = c.found === null ? t("c_unchecked") : c.found ? t("c_found") : t("c_not_found");

@@ -6,11 +6,6 @@
     return lang === "en" ? a.title_en : a.title_zh;
   }
 
-  // The daemon sends the words with the codes (kioskd/hall/words.py): `${name}_zh`, `${name}_en`.
-  function words(item, name) {
-    return lang === "en" ? item[`${name}_en`] : item[`${name}_zh`];
-  }
-
   function reasonLine(item, line) {
     // a backend refusal in words; its code is for a support call: in the tooltip, and shown under
     // the words only when they are the generic phrase

@@ -55,7 +55,7 @@ const TEXT = {
     amount_yuan: "金额（元）", bad_amount: "金额格式：如 125 或 125.50",
     found: (n) => (n ? `找到 ${n} 笔` : "没有符合条件的交易"),
     seq: "流水号", txn: "交易号", holder: "户名", amount: "金额", due: "应缴", balance: "缴费后余额",
-    started: "开始", ended: "结束", backend_ref: "后台参考号", reason: "原因", notes_in: "纸币",
+    started: "开始", ended: "结束", backend_ref: "后台参考号", reason: "原因", opened_reason: "本笔来由", notes_in: "纸币",
     in_doubt: "去向不明的纸币",
     doubt_line: (id, value, at) => `#${id} · ${value} · ${at} 送入钱箱时终端中断，识币器无法确认是否入箱`,
     doubt_states: { in_doubt: "待清点或人工确认", stacked: "已确认入箱（由差错单入账）", not_in_box: "已确认不在钱箱" },
@@ -128,7 +128,8 @@ const TEXT = {
     amount_yuan: "Amount (yuan)", bad_amount: "Amount like 125 or 125.50",
     found: (n) => (n ? `${n} found` : "No payment matches"),
     seq: "Serial", txn: "Transaction", holder: "Holder", amount: "Amount", due: "Due", balance: "Balance after",
-    started: "Started", ended: "Ended", backend_ref: "Backend reference", reason: "Reason", notes_in: "Notes",
+    started: "Started", ended: "Ended", backend_ref: "Backend reference", reason: "Reason",
+    opened_reason: "Why this payment exists", notes_in: "Notes",
     in_doubt: "Notes in doubt",
     doubt_line: (id, value, at) => `#${id} · ${value} · sent to be stacked at ${at} as the kiosk stopped; ` +
       "the validator cannot tell whether it went into the box",

@@ -33,6 +33,16 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// The daemon sends the words with the codes (kioskd/hall/words.py): `${name}_zh`, `${name}_en`.
+function words(item, name) {
+  return lang === "en" ? item[`${name}_en`] : item[`${name}_zh`];
+}
+
+// A backend refusal in words; the code too when the words are only the generic phrase (for a support call).
+function reasonWords(item) {
+  return item.reason_known === false ? `${words(item, "reason")} ${t("code", item.reason)}` : words(item, "reason");
+}
+
 function money(fen, currency = "CNY") {
   // integer fen to "¥1,234.50" without floating point
   if (!Number.isSafeInteger(fen)) return "—";
