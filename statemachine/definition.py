@@ -138,7 +138,7 @@ SETTLING: tuple[tuple[str, str | None], ...] = (
     ("note_rejected", "note_gone"),
 )
 
-TRANSITIONS: list[dict[str, Any]] = [
+_CHART: list[dict[str, Any]] = [
     # start-up: the daemon decides once recovery and the device probes are done
     _t("ready", "starting", "service_idle", conditions="healthy"),
     _t("ready", "starting", "unavailable"),
@@ -279,5 +279,23 @@ TRANSITIONS: list[dict[str, Any]] = [
     # is handed back, never left waiting in escrow
     _t("note_escrowed", "*", None, before="refuse_escrow"),
 ]
+
+# the triggers a timed state's timer fires (states(): on_timeout); each carries its arming
+TIMER_TRIGGERS = ("timeout", "no_progress")
+
+
+def _from_its_own_timer(rule: dict[str, Any]) -> dict[str, Any]:
+    """A timer's trigger acts only in the state entry that armed it (guard `timer_current`).
+
+    Queued behind a state change (a key or a note that came as the time ran out), it would
+    otherwise act in the next state, or in the next entry of the same one.
+    """
+    if rule["trigger"] not in TIMER_TRIGGERS:
+        return rule
+    guard = rule.get("conditions", [])
+    return {**rule, "conditions": ["timer_current", *([guard] if isinstance(guard, str) else guard)]}
+
+
+TRANSITIONS: list[dict[str, Any]] = [_from_its_own_timer(rule) for rule in _CHART]
 
 TRIGGERS: tuple[str, ...] = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))

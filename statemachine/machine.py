@@ -6,7 +6,12 @@ import asyncio
 import logging
 from typing import Any
 
-from transitions.extensions.asyncio import AsyncTimeout, HierarchicalAsyncMachine, NestedAsyncState
+from transitions.extensions.asyncio import (
+    AsyncMachine,
+    AsyncTimeout,
+    HierarchicalAsyncMachine,
+    NestedAsyncState,
+)
 
 from statemachine.definition import TRANSITIONS, Timeouts, states
 from statemachine.model import KioskModel
@@ -15,7 +20,12 @@ log = logging.getLogger("kioskd.machine")
 
 
 class KioskState(AsyncTimeout, NestedAsyncState):  # HierarchicalAsyncMachine.state_cls
-    """A nested async state that may carry a timeout, stretched or replaced per visit by the model."""
+    """A nested async state that may carry a timeout, stretched or replaced per visit by the model.
+
+    Each timer carries the arming it was started for (the model's `armed_timer`) into its trigger:
+    a trigger queued behind a state change (a key, a note, the printer's answer that came as the
+    time ran out) finds its state entry over and is dropped by the `timer_current` guard.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -26,15 +36,33 @@ class KioskState(AsyncTimeout, NestedAsyncState):  # HierarchicalAsyncMachine.st
         model = event_data.model
         self._entered_with[id(model)] = event_data
         seconds = model.timeout_seconds(model.state, self.timeout)
+        armed = model.arm_timer()  # any earlier timer's trigger is stale from now on
 
         async def _timeout() -> None:
             try:
                 await asyncio.sleep(seconds)
-                await asyncio.shield(self._process_timeout(event_data))
+                await asyncio.shield(self._time_out(model, armed))
             except asyncio.CancelledError:
                 pass
 
         return asyncio.create_task(_timeout())
+
+    async def _time_out(self, model: Any, armed: int) -> None:
+        """Fire this state's timeout trigger with the arming it belongs to."""
+        context = AsyncMachine.current_context.set(None)  # its own context, as AsyncTimeout's
+        try:
+            for trigger in self.on_timeout:
+                await model.trigger(trigger, armed)
+        except Exception:
+            log.exception("timeout of %s failed", self.name)
+        finally:
+            AsyncMachine.current_context.reset(context)
+
+    async def exit(self, event_data: Any) -> None:  # type: ignore[override]  # async, as AsyncState.exit (the stubs list State.exit)
+        """Leaving the state ends its timer's entry: a trigger it queued already is stale."""
+        if self.timeout > 0:
+            event_data.model.disarm_timer()
+        await super().exit(event_data)
 
     def restart_timer(self, model: Any) -> None:
         """Start this state's timeout afresh for `model` (its visit's timeouts changed)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from statemachine.definition import NOTE_TIMED, Timeouts
@@ -23,18 +23,42 @@ class VisitMixin:
     timeouts: Timeouts = Timeouts()
     text_enlarged = False  # the accessibility key: large type, longer timeouts, this visit only
     rating: str | None = None
+    armed_timer: int | None = None  # the timer of the state entry now running (KioskState); None: untimed
+    _timers_armed = 0
     # the host's (KioskModel, TroubleMixin): declared so the calls below are checked
     stuck_timeout: Callable[[str, float], float | None]
     mark_deadline: Callable[..., None]
     spawn: Callable[[Coroutine[Any, Any, Any], str], None]
     _reset_payment: Callable[[], None]
     type_digit: Callable[..., None]
+    trigger: Callable[..., Awaitable[bool]]
 
     def end_visit(self) -> None:
         """The person has gone: the next one starts with the default text size."""
         self.text_enlarged = False
 
     # --- timeouts ------------------------------------------------------------------------------
+    def arm_timer(self) -> int:
+        """A timed state's timer starts (entry or restart): the one its trigger must carry."""
+        self._timers_armed += 1
+        self.armed_timer = self._timers_armed
+        return self.armed_timer
+
+    def disarm_timer(self) -> None:
+        """The timed state is left: no timer trigger is current until the next one is armed."""
+        self.armed_timer = None
+
+    def timer_current(self, armed: int | None = None, *_: Any) -> bool:
+        """A timer's trigger belongs to the state entry now running (not one left while it was queued)."""
+        if armed is None or armed != self.armed_timer:
+            log.info("a timer of a state entry that is over fired in %s: dropped", self.state)
+            return False
+        return True
+
+    async def time_out_now(self) -> bool:
+        """End the timed state now, as its timer would (a stopping daemon); False when nothing took it."""
+        return await self.trigger("timeout", self.armed_timer)
+
     def timeout_seconds(self, state: str, base: float) -> float:
         """How long the timed `state` waits this visit: its `base`, stretched for large text; a stuck note's wait."""
         stuck = self.stuck_timeout(state, base)  # TroubleMixin

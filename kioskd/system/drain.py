@@ -50,17 +50,19 @@ async def polls_after_now(validator: BillValidator, polls: int) -> None:
 async def _finish_payment(model: KioskModel, changed: asyncio.Event) -> None:
     """Wait until no payment is in progress; `changed` is set on each published state."""
     m = model
-    timed_out: set[str] = set()
+    timed_out: set[int | None] = set()
     while True:
         changed.clear()
         state = m.state
         if state == "payment_cash_waiting" or (state == "payment_help" and m.cash_unsubmitted()):
-            if state not in timed_out:
+            if m.armed_timer not in timed_out:
                 # as if the customer walked away: counted cash is submitted, none ends the
-                # payment. Once per state: a trigger queued behind the pump's returns at once
-                # and would repeat (and never yield) if sent again before the state moves
-                timed_out.add(state)
-                await m.trigger("timeout")
+                # payment. Once per state entry: a trigger queued behind the pump's returns at
+                # once and would repeat (and never yield) if sent again before the state moves;
+                # queued behind a note going in, it is dropped with that entry, and the next
+                # entry (the note landed) is timed out afresh
+                timed_out.add(m.armed_timer)
+                await m.time_out_now()
         elif not state.startswith(("payment_cash", "payment_submit", "payment_receipt")):
             return
         # a note on its way into the box, the backend call or the print: wait for the next

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,8 @@ from tests.machine.transition_coverage import RECORDER, chart_transitions
 class Kiosk:
     """The model plus its fakes, and a log of (state, validator accepting) after each change."""
 
-    def __init__(self, rules: Rules = Rules(), timeouts: Timeouts = Timeouts()) -> None:
+    def __init__(self, rules: Rules = Rules(), timeouts: Timeouts = Timeouts(),
+                 clock: Callable[[], float] = time.time) -> None:
         self.validator = FakeValidator()
         self.journal = FakeJournal()
         self.payments = FakePayments(self.journal)
@@ -37,6 +40,7 @@ class Kiosk:
         self.model = KioskModel(
             validator=self.validator, journal=self.journal, payments=self.payments,
             receipts=self.receipts, alerts=self.alerts, rules=rules, publish=self._seen, reprints=self.reprints,
+            clock=clock,
         )
         self.machine = build_machine(self.model, timeouts)
 
