@@ -67,9 +67,10 @@ class KioskState(AsyncTimeout, NestedAsyncState):  # HierarchicalAsyncMachine.st
     def restart_timer(self, model: Any) -> None:
         """Start this state's timeout afresh for `model` (its visit's timeouts changed)."""
         task, event_data = self.runner.get(id(model)), self._entered_with.get(id(model))
-        if task is None or task.done() or event_data is None:
+        if event_data is None:
             return
-        task.cancel()
+        if task is not None:  # done already: it ran out and its trigger waits in the queue, stale from now
+            task.cancel()
         self.runner[id(model)] = self.create_timer(event_data)
 
 

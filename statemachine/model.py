@@ -18,6 +18,7 @@ from typing import Any
 from drivers.base import BillValidator, NoteCredited
 from statemachine.custody_model import CustodyModelMixin
 from statemachine.definition import NOTE_TIMED, TIMEOUT_KEYS, TRIGGERS
+from statemachine.escrow_model import EscrowMixin
 from statemachine.invoice_model import InvoiceMixin
 from statemachine.ports import (
     AccountInfo,
@@ -50,7 +51,7 @@ class NoteWithoutPayment(RuntimeError):
     """A note was credited after its payment left the screen."""
 
 
-class KioskModel(CustodyModelMixin, VisitMixin, InvoiceMixin, TroubleMixin, ReprintMixin, ResultMixin):
+class KioskModel(CustodyModelMixin, EscrowMixin, VisitMixin, InvoiceMixin, TroubleMixin, ReprintMixin, ResultMixin):
     """One customer at a time: account, look-up, cash, submit, receipt."""
 
     state: str
@@ -278,46 +279,6 @@ class KioskModel(CustodyModelMixin, VisitMixin, InvoiceMixin, TroubleMixin, Repr
             await self.validator.set_accepting(enabled)
         except Exception as err:  # the driver re-applies the wanted state on reconnect
             log.error("validator %s failed: %s", "enable" if enabled else "inhibit", err)
-
-    def hold_escrow(self, value: int, *_: Any) -> None:
-        """Remember the note in escrow."""
-        self.escrow_value = self.loose_note = value
-        self.message = None
-
-    async def decide_escrow(self, *_: Any) -> None:
-        """Stack the note in escrow, or return it when it would break a limit."""
-        value = self.escrow_value or 0
-        refusal = self._refusal(value)
-        if refusal is None:
-            try:
-                assert self.txn is not None
-                await self.journal.stack_requested(self.txn, value)
-            except Exception as err:
-                log.error("journal refused the stack intent, returning the note: %s", err)
-                refusal = "journal"
-                self.set_problem("storage", "storage")
-        if refusal is not None:
-            self.message = refusal
-            self.loose_note = None  # handed back by our decision
-            await self.validator.return_note()
-            await self.trigger("escrow_return")
-            return
-        self.stack_txn = self.txn
-        await self.validator.stack()
-        await self.trigger("escrow_stack")
-
-    def refuse_escrow(self, value: int = 0, *_: Any) -> None:
-        """A note escrowed outside the cash step goes back to the customer."""
-        log.warning("note of %s fen escrowed in %s: returned", value, self.state)
-        self.spawn(self.validator.return_note(), "return-note")
-
-    def _refusal(self, value: int) -> str | None:
-        if len(self.notes) >= self.rules.max_notes:
-            return "max_notes"
-        more = self.max_more()
-        if more is None or value > more:
-            return "note_returned_limit"
-        return None
 
     async def commit_credit(self, event: NoteCredited) -> None:
         """The driver's commit callback: journal the note durably before its ACK."""

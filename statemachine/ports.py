@@ -81,6 +81,10 @@ class Journal(Protocol):
         """Durably note that STACK is about to be sent for a note of `value` fen."""
         ...
 
+    async def withdraw_stack_intent(self, txn: str, value: int) -> bool:
+        """The note went back without STACK: clear its intent if it is still the open one (True)."""
+        ...
+
     async def commit_note(self, txn: str, value: int) -> None:
         """Durably add a stacked note to the transaction; returns after fsync."""
         ...

@@ -54,8 +54,27 @@ class FakeJournal:
         self.txns[txn] = {"account": info.account, "notes": [], "state": "open", "seq": None}
         return txn
 
+    # set: stack intents wait for it (the journal's thread stuck behind a dying card's fsync)
+    intent_gate: asyncio.Event | None = None
+    withdrawn: list[tuple[str, int]] = field(default_factory=list)
+
     async def stack_requested(self, txn: str, value: int) -> None:
+        if self.intent_gate is not None:  # the thread writes it when it gets there, caller waiting or not
+            await asyncio.shield(self._late_intent(self.intent_gate, txn, value))
+            return
         self.intents.append((txn, value))
+
+    async def _late_intent(self, gate: asyncio.Event, txn: str, value: int) -> None:
+        await gate.wait()
+        self.intents.append((txn, value))
+
+    async def withdraw_stack_intent(self, txn: str, value: int) -> bool:
+        if self.intent_gate is not None:
+            await self.intent_gate.wait()  # queued behind the stack intent it withdraws, as on the ledger's thread
+        if self.intents[-1:] != [(txn, value)]:
+            return False
+        self.withdrawn.append(self.intents.pop())
+        return True
 
     async def commit_note(self, txn: str, value: int) -> None:
         t = self.txns[txn]

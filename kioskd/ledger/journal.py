@@ -84,6 +84,15 @@ class JournalStore:
             entry = self._set_intent(txn, value, utc_now())
         self._remember(entry)
 
+    def withdraw_stack_intent(self, txn: str, value: int) -> bool:
+        """The note this intent named went back before STACK was sent: clear it (the chain says so)."""
+        with self.db.atomic():
+            if self.db.execute("DELETE FROM stack_intent WHERE slot = 1 AND txn = ? AND value = ?",
+                               (txn, value)).rowcount != 1:
+                return False  # never written (the call was given up before it ran), or replaced
+            chain.record(self.db, chain.STACK_CLEAR, {"txn": txn, "value": value})
+        return True
+
     def commit_note(self, txn: str, value: int) -> None:
         """Add a credited note to an open txn (amount, seq, counters by trigger) and its entry."""
         _require_positive("value", value)

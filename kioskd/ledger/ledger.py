@@ -106,6 +106,10 @@ class Ledger:
         """Durably note that STACK is about to be sent for a note of `value` fen."""
         await self._run(self._journal.stack_requested, txn, value)
 
+    async def withdraw_stack_intent(self, txn: str, value: int) -> bool:
+        """The note went back without STACK: clear its intent if still open (queued after the intent's write)."""
+        return await self._run(self._journal.withdraw_stack_intent, txn, value)
+
     async def commit_note(self, txn: str, value: int) -> None:
         """Add a stacked note: note, amount, seq (first note), counters; one fsynced write."""
         await self._run(self._journal.commit_note, txn, value)

@@ -70,3 +70,23 @@ async def test_the_remembered_chain_head_survives_a_refused_credit(ledger: Ledge
     key = Ed25519PrivateKey.generate()
     await ledger.audit_checkpoint(key_signer(key))
     assert await ledger.audit_check(signature_checker(key.public_key())) == []  # the chain and the tables agree
+
+
+async def test_a_stack_intent_written_after_its_note_went_back_is_withdrawn_and_the_chain_says_so(
+    ledger: Ledger,
+) -> None:
+    txn = await ledger.open_payment(account())
+    await ledger.stack_requested(txn, 2000)  # landed after the machine gave up waiting and returned the note
+    assert await ledger.withdraw_stack_intent(txn, 2000) is True
+    assert await ledger.commit_in_flight_note(2000) is None  # no note of it is ever booked
+    assert await ledger.withdraw_stack_intent(txn, 2000) is False  # nothing left to withdraw
+    await ledger.stack_requested(txn, 5000)  # the next note's intent is never withdrawn by the old one's
+    assert await ledger.withdraw_stack_intent(txn, 2000) is False
+    await ledger.commit_note(txn, 5000)
+    assert await books(ledger) == ([(txn, 5000)], {5000: 1})
+    rows = await ledger._run(lambda: ledger._db.execute(
+        "SELECT kind, data FROM audit WHERE kind IN ('stack_intent', 'stack_clear') ORDER BY seq").fetchall())
+    assert [kind for kind, _ in rows] == ["stack_intent", "stack_clear", "stack_intent"]
+    key = Ed25519PrivateKey.generate()
+    await ledger.audit_checkpoint(key_signer(key))
+    assert await ledger.audit_check(signature_checker(key.public_key())) == []  # the chain and the tables agree

@@ -11,7 +11,7 @@ from statemachine.definition import Timeouts
 from tests.fakes import credit
 from tests.machine.conftest import Kiosk
 from tests.machine.test_stuck_note import assert_one_payment, credit_only
-from tests.machine.test_timeouts_and_trouble import wait_for_state
+from tests.machine.test_timeouts_and_trouble import wait_for_state, wait_for_state_no_settle
 
 pytestmark = pytest.mark.looptime
 
@@ -137,3 +137,28 @@ async def test_a_note_left_in_escrow_when_the_stack_command_failed_ends_the_same
     await k.model.trigger("note_returned", 2000)  # the validator hands it back at its own escrow time-out
     await k.settle()
     assert_one_payment(k, [5000])
+
+
+async def test_a_journal_that_does_not_record_the_stack_intent_has_the_note_handed_back(k: Kiosk) -> None:
+    await k.to_cash()
+    await k.insert(5000)
+    k.journal.intent_gate = asyncio.Event()  # the journal's thread is stuck (a dying card's fsync)
+    k.model.spawn(k.model.trigger("note_escrowed", 2000), "note 2")
+    await wait_for_state_no_settle(k, "payment_cash_escrow", 1)
+    # no STACK without the intent: after note_progress the note goes back, the customer is told why
+    took = await wait_for_state_no_settle(k, "payment_cash_waiting", 40)
+    assert 29.5 <= took <= 31
+    assert k.validator.actions.count("stack") == 1 and k.validator.actions[-1] == "return"
+    snap = k.model.snapshot()
+    assert (snap["message"], snap["notes"], snap["help"]) == ("journal", [5000], None)
+    assert k.alerts.raised == [] and k.model.problems == {"storage": "storage"}  # out of service after this payment
+    await k.model.trigger("note_returned", 2000)
+    # the journal comes back: the intent it recorded late is withdrawn (that note went back)
+    k.journal.intent_gate.set()
+    await k.settle()
+    assert k.journal.withdrawn == [(k.model.txn, 2000)] and k.journal.intents[-1][1] == 5000
+    await k.keys("finish")
+    assert_one_payment(k, [5000])
+    await asyncio.sleep(60)
+    await k.settle()
+    assert k.state == "unavailable"
