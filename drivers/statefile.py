@@ -3,7 +3,8 @@
 Every state file (validator counters, keys, config hash, run marker, alerts, daily close)
 is written here: to a temporary file, fsynced, renamed over the old one, and the folder
 fsynced, because a rename or a new name is only durable once its directory is
-(tests/power/ proves each on a file system that drops whatever was not fsynced).
+(tests/power/ proves each on a file system that drops whatever was not fsynced). Each write has
+its own temporary name, so two writers of one path each land whole (the last one stays).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +29,22 @@ def fsync_dir(folder: Path | str) -> None:
 
 
 def _write_temp(path: Path, data: bytes, mode: int) -> Path:
-    temp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    """`data` in a new fsynced file beside `path`, under a name of its own: two writers of one path
+    (threads, tasks) never write, rename or remove each other's temporary file."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temp = Path(name)
     try:
-        os.fchmod(fd, mode)  # the umask may have been looser than what O_CREAT asked
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        try:
+            os.fchmod(fd, mode)  # mkstemp makes it 0600: the mode asked, whatever the umask
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        temp.unlink(missing_ok=True)  # a failed write (disk full) leaves no temporary behind
+        raise
     return temp
 
 
