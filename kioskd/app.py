@@ -165,6 +165,8 @@ class Daemon:
         """The alerts of the last run, the clock's, and power_restored after an unclean stop."""
         self.alerts = Alerts(self.ledger, on_change=self.sender.wake,
                              state_file=self.config.state_dir / "alerts.json", tz=self.config.kiosk.tz)
+        # each change is stored after the fact, in turn: the journal closes once the last is in
+        self.on_stop("alerts", self.alerts.drain)
         await self.alerts.restore()
         report_clock(self.alerts)
         if mark_running(self.config.state_dir):
