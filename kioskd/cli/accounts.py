@@ -16,6 +16,7 @@ from kioskd.cli.staff import table, when_local
 from kioskd.cli.where import resolve
 from kioskd.config import DEFAULT_TZ
 from kioskd.hall.accounts import ROLE_NAMES, socket_caller
+from kioskd.hall.journal_words import key_text
 from kioskd.ledger import Ledger, LedgerError
 from kioskd.ledger.custody import read_identity
 from kioskd.ledger.staff import ROLES, id_problem, secret_problem
@@ -186,7 +187,7 @@ def _with_ledger(args: argparse.Namespace, action: Any, show: Any) -> int:
     try:  # PIN hashes are keyed with it: no staff accounts without the kiosk key
         key = pin_key(load_key(target.key))
     except KeyFileError as err:
-        print(f"kioskctl: {t['bad_key']}: {err}", file=sys.stderr)
+        print(f"kioskctl: {t['bad_key']}: {key_text(err, _lang(args))}", file=sys.stderr)
         return EXIT_FAILED
 
     async def run() -> dict[str, Any]:

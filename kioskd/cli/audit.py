@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from kioskd.cli.receipts import load_public_key
 from kioskd.cli.staff import when_local
 from kioskd.cli.where import resolve
-from kioskd.config import KioskConfig
+from kioskd.config import DEFAULT_TZ
+from kioskd.hall.journal_words import problem_text, public_key_reason
 from kioskd.ledger import Ledger, LedgerError
 from kioskd.ledger.checkpoints import AuditProblem
 from kioskd.ledger.custody import read_identity
@@ -66,7 +67,7 @@ def verify_command(args: argparse.Namespace) -> int:
         public_key = load_public_key(pubkey=args.pubkey, key_file=key_file)
     except (OSError, ValueError, binascii.Error) as err:
         what = "--pubkey" if args.pubkey else key_file
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        reason = public_key_reason(err, args.lang)
         print(f"kioskctl: {text['bad_key']} ({what}: {reason}): {text['key_fix']}", file=sys.stderr)
         return EXIT_USAGE
     witness = None
@@ -89,18 +90,20 @@ def verify_command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if getattr(args, "json", False):
         print(json.dumps({"ok": not problems, "entries": head[0], "head": head[1], "checkpoint": checkpoint,
-                          "problems": [{"seq": p.seq or None, "reason": p.reason} for p in problems]},
+                          "problems": [{"seq": p.seq or None, "code": p.code, "values": p.values, "reason": p.reason,
+                                       "words": problem_text(p.code, p.values, args.lang)} for p in problems]},
                          ensure_ascii=False))
         return EXIT_BAD if problems else EXIT_OK
     if problems:
         for i, problem in enumerate(problems):
             label = text["bad"] if problem.seq else text["altered"]
             where = f"{problem.seq}: " if problem.seq else ""
-            print(f"{label}: {where}{problem.reason}" if i == 0 else f"  {where}{problem.reason}")
+            said = problem_text(problem.code, problem.values, args.lang)
+            print(f"{label}: {where}{said}" if i == 0 else f"  {where}{said}")
         return EXIT_BAD
     print(f"{text['ok']}: {head[0]} {text['entries']}, {text['head']} {head[1]}")
     if checkpoint is not None:
-        tz = target.loaded.kiosk.tz if target.loaded else str(KioskConfig.__dataclass_fields__["tz"].default)
+        tz = target.loaded.kiosk.tz if target.loaded else DEFAULT_TZ
         at = when_local(checkpoint["at"], tz, "%Y-%m-%d %H:%M:%S")
         print(f"{text['checkpoints']}: {text['last_at'].format(seq=checkpoint['seq'], at=at)}")
     return EXIT_OK

@@ -19,8 +19,8 @@ from kioskd import config as cfg
 from kioskd.cli.where import resolve
 from kioskd.customer.receipts.layout import format_money
 from kioskd.hall.accounts import socket_caller
+from kioskd.hall.journal_words import key_text, problems_line
 from kioskd.ledger import Ledger, LedgerError, StorageError
-from kioskd.ledger.integrity import describe_problems
 from kioskd.ledger.lock import JournalLock
 from kioskd.uplink.errors import KeyFileError
 from kioskd.uplink.keys import load_key, signature_checker
@@ -151,11 +151,11 @@ def _restore(src: Path, config: cfg.Config, lang: str, as_json: bool = False) ->
         try:  # the backup is checked against the signatures of this kiosk's key
             check = signature_checker(load_key(config.key_path).public_key())
         except KeyFileError as err:
-            print(f"kioskctl restore: {err}", file=sys.stderr)
+            print(f"kioskctl restore: {key_text(err, lang)}", file=sys.stderr)
             return cfg.EXIT_CONFIG
         problems = asyncio.run(_problems(Path(tmp), config, check))
     if problems:
-        print(f"kioskctl restore: {text['unchecked'].format(src=src, problems=describe_problems(problems))}",
+        print(f"kioskctl restore: {text['unchecked'].format(src=src, problems=problems_line(problems, lang))}",
               file=sys.stderr)
         return 1
     target = config.state_dir / JOURNAL

@@ -11,6 +11,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kioskd.cli.where import resolve
+from kioskd.hall.journal_words import key_text
 from kioskd.uplink.errors import KeyFileError
 from kioskd.uplink.keys import init_key, load_key, public_b64url, public_jwk
 
@@ -46,7 +47,7 @@ def _init(args: argparse.Namespace) -> int:
         init_key(path)
         key = load_key(path)
     except KeyFileError as err:
-        print(f"kioskctl: {err}", file=sys.stderr)
+        print(f"kioskctl: {key_text(err, args.lang)}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps({"ok": True, "created": str(path), **_public(key)}, ensure_ascii=False))
@@ -61,7 +62,7 @@ def _show(args: argparse.Namespace) -> int:
     try:
         key = load_key(path)
     except KeyFileError as err:
-        print(f"kioskctl: {err}", file=sys.stderr)
+        print(f"kioskctl: {key_text(err, args.lang)}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps({"ok": True, "key": str(path), **_public(key)}, ensure_ascii=False))

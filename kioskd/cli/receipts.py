@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from backend_api.receipt_proof import ProofError, proof_in, verify_proof
 from kioskd.cli.where import resolve
+from kioskd.hall.journal_words import public_key_reason
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -86,7 +87,7 @@ def verify_command(args: argparse.Namespace) -> int:
     try:
         public_key = load_public_key(pubkey=args.pubkey, key_file=key_file)
     except (OSError, ValueError, binascii.Error) as err:
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        reason = public_key_reason(err, args.lang)
         print(f"kioskctl: {text['bad_key']} ({key_file or '--pubkey'}: {reason}): {text['key_fix']}",
               file=sys.stderr)
         return EXIT_USAGE

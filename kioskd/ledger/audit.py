@@ -114,15 +114,17 @@ def walk(conn: sqlite3.Connection, after: int = 0, prev: str = GENESIS,
     for seq, at, kind, data_json, stored_prev, digest in conn.execute(
             "SELECT seq, at, kind, data, prev, hash FROM audit WHERE seq > ? ORDER BY seq", (after,)):
         if seq != expected:
-            return AuditProblem(expected, f"entry {expected} is missing (the next entry is {seq})")
+            return AuditProblem(expected, f"entry {expected} is missing (the next entry is {seq})", "entry_missing",
+                                {"seq": expected})
         if stored_prev != prev:
-            return AuditProblem(seq, f"entry {seq} does not link to entry {seq - 1}")
+            return AuditProblem(seq, f"entry {seq} does not link to entry {seq - 1}", "entry_unlinked",
+                                {"seq": seq, "prev": seq - 1})
         try:
             good = digest == sha256((prev + entry_text(seq, at, kind, data_json)).encode("utf-8")).hexdigest()
         except (AttributeError, TypeError, UnicodeEncodeError):  # a column of the wrong type
             good = False
         if not good:
-            return AuditProblem(seq, f"entry {seq} does not match its hash (edited)")
+            return AuditProblem(seq, f"entry {seq} does not match its hash (edited)", "entry_edited", {"seq": seq})
         if seen is not None:
             seen[seq] = (kind, digest)
         prev, expected = digest, expected + 1

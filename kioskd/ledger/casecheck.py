@@ -29,16 +29,18 @@ def check_case_steps(conn: sqlite3.Connection) -> AuditProblem | None:
         d = _loads(data)
         row = rows.pop(d.get("step_id"), None)
         if row is None:
-            return AuditProblem(seq, f"entry {seq}: case step {d.get('step_id')} is missing from the case steps")
+            return AuditProblem(seq, f"entry {seq}: case step {d.get('step_id')} is missing from the case steps",
+                                "case_step_missing", {"seq": seq, "step": d.get("step_id")})
         step_id, case_id, step, by, status, step_data = row
         table = {"case": case_id, "step": f"case_{step}", "by": by, "status": status, **_loads(step_data)}
         chained = {"case": d.get("case"), "step": kind, "by": d.get("by"), "status": d.get("status"),
                    **{k: d.get(k) for k in _loads(step_data)}}
         if table != chained:
             field = next(k for k in sorted(table) if table[k] != chained.get(k))
-            return AuditProblem(seq, f"entry {seq}: case step {step_id} differs from the chain ({field})")
+            return AuditProblem(seq, f"entry {seq}: case step {step_id} differs from the chain ({field})",
+                                "case_step_differs", {"seq": seq, "step": step_id, "field": field})
     if rows:
-        return AuditProblem(0, f"case step {min(rows)} has no chain entry")
+        return AuditProblem(0, f"case step {min(rows)} has no chain entry", "case_step_unchained", {"step": min(rows)})
     return None
 
 
@@ -52,9 +54,11 @@ def check_case_outcomes(conn: sqlite3.Connection) -> AuditProblem | None:
     for outcome, kind, amount, state in conn.execute("SELECT id, kind, amount, state FROM case_outcomes ORDER BY at"):
         steps = said.pop(outcome, None)
         if steps != {"kind": kind, "amount": amount, "state": state}:
-            return AuditProblem(0, f"case outcome {outcome} ({kind} {state}) differs from its steps {steps}")
+            return AuditProblem(0, f"case outcome {outcome} ({kind} {state}) differs from its steps {steps}",
+                                "case_outcome_differs", {"outcome": outcome})
     if said:
-        return AuditProblem(0, f"case outcome {min(said)} is in the steps but not in the outcomes")
+        return AuditProblem(0, f"case outcome {min(said)} is in the steps but not in the outcomes",
+                            "case_outcome_missing", {"outcome": min(said)})
     return None
 
 
@@ -66,9 +70,10 @@ def check_cases(conn: sqlite3.Connection) -> AuditProblem | None:
     for case_id, no, txn, amount, status in conn.execute("SELECT id, no, txn, amount, status FROM cases ORDER BY no"):
         first = opened.get(case_id)
         if first is None or (first.get("txn"), first.get("amount")) != (txn, amount):
-            return AuditProblem(0, f"case {no} differs from its opening step")
+            return AuditProblem(0, f"case {no} differs from its opening step", "case_differs", {"no": no})
         if latest.get(case_id) != status:
-            return AuditProblem(0, f"case {no} is {status}, its last step says {latest.get(case_id)}")
+            return AuditProblem(0, f"case {no} is {status}, its last step says {latest.get(case_id)}",
+                                "case_status_differs", {"no": no})
     return None
 
 

@@ -79,5 +79,7 @@ class CheckpointStore:
             stored = self.db.conn.execute("SELECT hash FROM audit WHERE seq = ?", (seq,)).fetchone()
             if seq > 0 and (stored is None or stored[0] != digest):
                 what = "is missing" if stored is None else "differs"
-                problems.append(AuditProblem(seq, f"entry {seq} {what} from the head the backend witnessed"))
+                problems.append(AuditProblem(seq, f"entry {seq} {what} from the head the backend witnessed",
+                                             "witness_missing" if stored is None else "witness_differs",
+                                             {"seq": seq}))
         return sorted(problems, key=lambda p: (p.seq == 0, p.seq))

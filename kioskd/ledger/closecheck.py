@@ -26,5 +26,6 @@ def check_close_summaries(conn: sqlite3.Connection) -> AuditProblem | None:
         except ValueError as err:  # not JSON, or a number RFC 8785 cannot write
             why = str(err)
         if why is not None:
-            return AuditProblem(seq, f"entry {seq} ({kind}): {why}")
+            return AuditProblem(seq, f"entry {seq} ({kind}): {why}", "close_replay",
+                                {"seq": seq, "kind": kind, "why": why})
     return None

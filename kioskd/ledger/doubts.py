@@ -201,19 +201,22 @@ def check_doubt_notes(conn: sqlite3.Connection) -> AuditProblem | None:
             said[d["doubt"]].update(seq=seq, state=d.get("state"), settled=d.get("settled"), settled_by=d.get("by"),
                                     basis=d.get("basis"), reason=d.get("reason"), case_id=d.get("case"))
         else:
-            return AuditProblem(seq, f"entry {seq}: settles in-doubt note {d.get('doubt')}, never recorded")
+            return AuditProblem(seq, f"entry {seq}: settles in-doubt note {d.get('doubt')}, never recorded",
+                                "doubt_unrecorded", {"seq": seq, "doubt": d.get("doubt")})
     for row in conn.execute(f"SELECT {_COLUMNS} FROM doubt_notes ORDER BY id"):
         table = dict(zip(_COLUMNS.split(", "), row, strict=True))
         chained = said.pop(table.pop("id"), None)
         if chained is None:
-            return AuditProblem(0, f"in-doubt note {row[0]} has no chain entry")
+            return AuditProblem(0, f"in-doubt note {row[0]} has no chain entry", "doubt_unchained", {"doubt": row[0]})
         where = chained.pop("seq")
         if chained != table:
             field = next(k for k in sorted(table) if table[k] != chained.get(k))
-            return AuditProblem(where, f"entry {where}: in-doubt note {row[0]} differs from the chain ({field})")
+            return AuditProblem(where, f"entry {where}: in-doubt note {row[0]} differs from the chain ({field})",
+                                "doubt_differs", {"seq": where, "doubt": row[0], "field": field})
     if said:
         first = min(said)
-        return AuditProblem(said[first]["seq"], f"in-doubt note {first} is in the chain but not in the journal")
+        return AuditProblem(said[first]["seq"], f"in-doubt note {first} is in the chain but not in the journal",
+                            "doubt_missing", {"seq": said[first]["seq"], "doubt": first})
     return None
 
 

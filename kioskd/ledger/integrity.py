@@ -88,14 +88,18 @@ def check_schema(conn: sqlite3.Connection) -> list[AuditProblem]:
     problems = []
     for name in sorted(set(shipped) | set(found)):
         if name not in found:
-            problems.append(AuditProblem(0, f"schema: {shipped[name][0]} {name} is missing"))
+            problems.append(AuditProblem(0, f"schema: {shipped[name][0]} {name} is missing", "schema_missing",
+                                         {"what": shipped[name][0], "name": name}))
         elif name not in shipped:
-            problems.append(AuditProblem(0, f"schema: {found[name][0]} {name} was added"))
+            problems.append(AuditProblem(0, f"schema: {found[name][0]} {name} was added", "schema_added",
+                                         {"what": found[name][0], "name": name}))
         elif found[name] != shipped[name]:
-            problems.append(AuditProblem(0, f"schema: {found[name][0]} {name} was changed"))
+            problems.append(AuditProblem(0, f"schema: {found[name][0]} {name} was changed", "schema_changed",
+                                         {"what": found[name][0], "name": name}))
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version != schema.LATEST_VERSION:
-        problems.append(AuditProblem(0, f"schema: version {version}, expected {schema.LATEST_VERSION}"))
+        problems.append(AuditProblem(0, f"schema: version {version}, expected {schema.LATEST_VERSION}",
+                                     "schema_version", {"version": version, "expected": schema.LATEST_VERSION}))
     return problems
 
 
@@ -112,16 +116,19 @@ def check_chain(conn: sqlite3.Connection, kiosk: str, check_sig: Check, *, full:
     for i, (seq, signed_hash, at, sig, stored) in enumerate(rows):
         verify = full or i == len(rows) - 1
         if verify and not check_sig(checkpoint_message(kiosk, seq, signed_hash, at), sig):
-            problems.append(AuditProblem(seq, f"checkpoint at entry {seq} has a bad signature"))
+            problems.append(AuditProblem(seq, f"checkpoint at entry {seq} has a bad signature", "bad_signature",
+                                         {"seq": seq}))
             continue
         if stored is None:
             top = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM audit").fetchone()[0]
             problems.append(AuditProblem(top + 1, f"entries {top + 1}..{seq} are missing: "
-                                                  f"a signed checkpoint covers entry {seq}"))
+                                                  f"a signed checkpoint covers entry {seq}",
+                                         "signed_entries_missing", {"first": top + 1, "last": seq}))
             continue
         if stored != signed_hash:
             problems.append(AuditProblem(good + 1, f"entries {good + 1}..{seq} were rewritten: the checkpoint "
-                                                   f"at entry {seq} signed a different hash"))
+                                                   f"at entry {seq} signed a different hash",
+                                         "entries_rewritten", {"first": good + 1, "last": seq}))
             continue
         good = seq
         if verify:
@@ -141,12 +148,13 @@ def _missing_or_unlinked(conn: sqlite3.Connection) -> AuditProblem | None:
             "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM audit WHERE seq = 1)"
             " UNION ALL SELECT a.seq + 1 FROM audit a WHERE a.seq < ?"
             " AND NOT EXISTS (SELECT 1 FROM audit b WHERE b.seq = a.seq + 1) ORDER BY 1 LIMIT 1", (top,)).fetchone()
-        return AuditProblem(gap[0], f"entry {gap[0]} is missing")
+        return AuditProblem(gap[0], f"entry {gap[0]} is missing", "entry_missing", {"seq": gap[0]})
     unlinked = conn.execute(
         "SELECT a.seq FROM audit a LEFT JOIN audit b ON b.seq = a.seq - 1"
         " WHERE a.prev IS NOT COALESCE(b.hash, ?) ORDER BY a.seq LIMIT 1", (GENESIS,)).fetchone()
     if unlinked is not None:
-        return AuditProblem(unlinked[0], f"entry {unlinked[0]} does not link to entry {unlinked[0] - 1}")
+        return AuditProblem(unlinked[0], f"entry {unlinked[0]} does not link to entry {unlinked[0] - 1}",
+                            "entry_unlinked", {"seq": unlinked[0], "prev": unlinked[0] - 1})
     return None
 
 
@@ -164,9 +172,11 @@ def _checkpoint_sequence(conn: sqlite3.Connection, signed: set[int]) -> list[Aud
         index = bisect.bisect_left(ordered, seq)
         before = ordered[index - 1] if index else 0
         if fields != {"n": n, "after": before}:
-            problems.append(AuditProblem(seq, f"checkpoint entry {seq} is out of sequence"))
+            problems.append(AuditProblem(seq, f"checkpoint entry {seq} is out of sequence", "checkpoint_order",
+                                         {"seq": seq}))
         if seq not in signed:
-            problems.append(AuditProblem(seq, f"checkpoint entry {seq} has no signature"))
+            problems.append(AuditProblem(seq, f"checkpoint entry {seq} has no signature", "checkpoint_unsigned",
+                                         {"seq": seq}))
     if entries:
         first = entries[0][0]
         unsigned = conn.execute(
@@ -177,12 +187,14 @@ def _checkpoint_sequence(conn: sqlite3.Connection, signed: set[int]) -> list[Aud
             (first, CHECKPOINT)).fetchone()
         if unsigned is not None:
             problems.append(AuditProblem(unsigned[0], f"entry {unsigned[0]} ({unsigned[1]}) is not followed by "
-                                                      "a signed checkpoint"))
+                                                      "a signed checkpoint", "not_followed_by_checkpoint",
+                                         {"seq": unsigned[0], "kind": unsigned[1]}))
     if not signed:
         marks = ", ".join("?" * len(INSTALLER_KINDS))
         uncovered = conn.execute(f"SELECT seq, kind FROM audit WHERE kind NOT IN ({marks}) ORDER BY seq LIMIT 1",
                                  tuple(INSTALLER_KINDS)).fetchone()
         if uncovered is not None:
             problems.append(AuditProblem(uncovered[0], f"entry {uncovered[0]} ({uncovered[1]}) is not covered "
-                                                       "by any signed checkpoint"))
+                                                       "by any signed checkpoint", "not_covered",
+                                         {"seq": uncovered[0], "kind": uncovered[1]}))
     return problems

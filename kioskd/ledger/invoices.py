@@ -91,11 +91,13 @@ def check_invoices(conn: sqlite3.Connection) -> AuditProblem | None:
         d = loads(data)
         row = rows.get(d.get("txn"))
         if row is None:
-            return AuditProblem(seq, f"entry {seq}: the invoice of payment {d.get('txn')} is missing")
+            return AuditProblem(seq, f"entry {seq}: the invoice of payment {d.get('txn')} is missing",
+                                "invoice_missing", {"seq": seq, "txn": d.get("txn")})
         pay_seq, amount, state, number, url, reason, answered = row
         if kind == REQUESTED:
             if d.get("txn") in requested:
-                return AuditProblem(seq, f"entry {seq}: the invoice of payment {d.get('txn')} requested twice")
+                return AuditProblem(seq, f"entry {seq}: the invoice of payment {d.get('txn')} requested twice",
+                                    "invoice_twice", {"seq": seq, "txn": d.get("txn")})
             table = {"txn": d.get("txn"), "seq": pay_seq, "amount": amount}
             requested.add(d.get("txn", ""))
         else:
@@ -104,10 +106,12 @@ def check_invoices(conn: sqlite3.Connection) -> AuditProblem | None:
             rows.pop(d.get("txn"))  # answered once: a second answer finds no row
         field = first_difference(d, table)
         if field is not None:
-            return AuditProblem(seq, f"entry {seq}: the invoice of payment {d.get('txn')} differs ({field})")
+            return AuditProblem(seq, f"entry {seq}: the invoice of payment {d.get('txn')} differs ({field})",
+                                "invoice_differs", {"seq": seq, "txn": d.get("txn"), "field": field})
     for txn, row in rows.items():
         if txn not in requested or row[2] != "requested":
-            return AuditProblem(0, f"the invoice of payment {txn} ({row[2]}) has no chain entry for it")
+            return AuditProblem(0, f"the invoice of payment {txn} ({row[2]}) has no chain entry for it",
+                                "invoice_unchained", {"txn": txn})
     return None
 
 

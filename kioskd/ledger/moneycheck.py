@@ -75,7 +75,7 @@ def _note_details(conn: sqlite3.Connection) -> AuditProblem | None:
             "SELECT seq FROM (SELECT seq, ROW_NUMBER() OVER (PARTITION BY json_extract(data, '$.note')"
             " ORDER BY seq) AS nth FROM audit WHERE kind = ?) WHERE nth > 1 ORDER BY seq LIMIT 1",
             (chain.NOTE,)).fetchone()[0]
-        return AuditProblem(seq, f"entry {seq} credits a note a second time")
+        return AuditProblem(seq, f"entry {seq} credits a note a second time", "note_twice", {"seq": seq})
     after = 0
     while True:  # the texts differ only on a real difference (or, in theory, another escape)
         found = conn.execute(_NOTE_MISMATCH, (chain.NOTE, after)).fetchone()
@@ -83,15 +83,17 @@ def _note_details(conn: sqlite3.Connection) -> AuditProblem | None:
             break
         seq, data, note, rendered = found
         if rendered is None:
-            return AuditProblem(seq, f"entry {seq}: note {_loads(data).get('note')} is missing from the notes table")
+            return AuditProblem(seq, f"entry {seq}: note {_loads(data).get('note')} is missing from the notes table",
+                                "note_missing", {"seq": seq, "note": _loads(data).get("note")})
         field = _diff(_loads(data), json.loads(rendered))
         if field is not None:
-            return AuditProblem(seq, f"entry {seq}: note {note} differs from the chain ({field})")
+            return AuditProblem(seq, f"entry {seq}: note {note} differs from the chain ({field})", "note_differs",
+                                {"seq": seq, "note": note, "field": field})
         after = seq
     if conn.execute("SELECT COUNT(*) FROM notes").fetchone()[0] != entries:
         note = conn.execute("SELECT id FROM notes WHERE id NOT IN (SELECT json_extract(data, '$.note')"
                             " FROM audit WHERE kind = ?) ORDER BY id LIMIT 1", (chain.NOTE,)).fetchone()[0]
-        return AuditProblem(0, f"note {note} in the notes table has no chain entry")
+        return AuditProblem(0, f"note {note} in the notes table has no chain entry", "note_unchained", {"note": note})
     return None
 
 
@@ -105,7 +107,8 @@ def check_counters(conn: sqlite3.Connection) -> AuditProblem | None:
         return None
     value = min(v for v in set(counted) | set(expected) if counted.get(v) != expected.get(v))
     return AuditProblem(0, f"box counters differ from the notes in the chain: {value} fen notes counted "
-                           f"{counted.get(value, 0)}, credited {expected.get(value, 0)}")
+                           f"{counted.get(value, 0)}, credited {expected.get(value, 0)}", "counters_differ",
+                        {"value": value, "counted": counted.get(value, 0), "credited": expected.get(value, 0)})
 
 
 def check_box_changes(conn: sqlite3.Connection) -> AuditProblem | None:
@@ -115,12 +118,15 @@ def check_box_changes(conn: sqlite3.Connection) -> AuditProblem | None:
         d = _loads(data)
         row = rows.pop(d.get("change"), None)
         if row is None:
-            return AuditProblem(seq, f"entry {seq}: box change {d.get('change')} is missing from the journal")
+            return AuditProblem(seq, f"entry {seq}: box change {d.get('change')} is missing from the journal",
+                                "box_change_missing", {"seq": seq, "change": d.get("change")})
         field = _diff(d, {"change": row[0], "box": row[1], "at": row[2], "last_note": row[3], "counts": row[4]})
         if field is not None:
-            return AuditProblem(seq, f"entry {seq}: box change {row[0]} differs from the chain ({field})")
+            return AuditProblem(seq, f"entry {seq}: box change {row[0]} differs from the chain ({field})",
+                                "box_change_differs", {"seq": seq, "change": row[0], "field": field})
     if rows:
-        return AuditProblem(0, f"box change {min(rows)} has no chain entry")
+        return AuditProblem(0, f"box change {min(rows)} has no chain entry", "box_change_unchained",
+                            {"change": min(rows)})
     return None
 
 
@@ -152,7 +158,8 @@ def _txn_details(conn: sqlite3.Connection, suspects: set[str]) -> AuditProblem |
             latest[d.get("txn")] = (seq, d)  # type: ignore[index]
             continue
         if d.get("txn") in opened:
-            return AuditProblem(seq, f"entry {seq}: payment {d['txn']} is opened twice")
+            return AuditProblem(seq, f"entry {seq}: payment {d['txn']} is opened twice", "payment_twice",
+                                {"seq": seq, "txn": d["txn"]})
         opened[d.get("txn")] = (seq, d)  # type: ignore[index]
     sums = dict(conn.execute("SELECT txn, SUM(value) FROM notes GROUP BY txn"))
     problems = []
@@ -164,7 +171,8 @@ def _txn_details(conn: sqlite3.Connection, suspects: set[str]) -> AuditProblem |
             problems.append(problem)
     if opened:
         seq = min(s for s, _ in opened.values())
-        problems.append(AuditProblem(seq, f"entry {seq}: its payment is missing from the journal"))
+        problems.append(AuditProblem(seq, f"entry {seq}: its payment is missing from the journal", "payment_missing",
+                                     {"seq": seq}))
     return min(problems, key=lambda p: (p.seq == 0, p.seq), default=None)
 
 
@@ -172,16 +180,18 @@ def _txn_problem(row: tuple[Any, ...], opened: tuple[int, dict[str, Any]] | None
                  latest: tuple[int, dict[str, Any]] | None, note_sum: int) -> AuditProblem | None:
     txn, seq, account, holder, due, currency, state, amount, started, ended, balance, ref, reason, payload, why = row
     if opened is None:
-        return AuditProblem(0, f"payment {txn} has no chain entry")
+        return AuditProblem(0, f"payment {txn} has no chain entry", "payment_unchained", {"txn": txn})
     open_seq, o = opened
     head = {"txn": txn, "account": account, "holder": holder, "due": due, "currency": currency, "started": started,
             "opened_reason": why}
     field = _diff({**{k: o.get(k) for k in head}, "opened_reason": o.get("reason")}, head)
     if field is not None:
-        return AuditProblem(open_seq, f"entry {open_seq}: payment {txn} differs from the chain ({field})")
+        return AuditProblem(open_seq, f"entry {open_seq}: payment {txn} differs from the chain ({field})",
+                            "payment_differs", {"seq": open_seq, "txn": txn, "field": field})
     if amount != note_sum:
         where = latest[0] if latest else open_seq
-        return AuditProblem(where, f"entry {where}: payment {txn} amount {amount} is not its notes' {note_sum}")
+        return AuditProblem(where, f"entry {where}: payment {txn} amount {amount} is not its notes' {note_sum}",
+                            "payment_sum", {"seq": where, "txn": txn, "amount": amount, "notes": note_sum})
     now = {"txn": txn, "state": state, "seq": seq, "amount": amount, "ended": ended, "balance": balance,
            "ref": ref, "reason": reason, "payload": chain.payload_digest(payload)}
     if latest is None:
@@ -193,7 +203,8 @@ def _txn_problem(row: tuple[Any, ...], opened: tuple[int, dict[str, Any]] | None
         where, chained = latest
         field = _diff(chained, now)
     if field is not None:
-        return AuditProblem(where, f"entry {where}: payment {txn} differs from the chain ({field})")
+        return AuditProblem(where, f"entry {where}: payment {txn} differs from the chain ({field})",
+                            "payment_differs", {"seq": where, "txn": txn, "field": field})
     return None
 
 
@@ -213,14 +224,16 @@ def check_stack_intent(conn: sqlite3.Connection) -> AuditProblem | None:
     if row == expected:
         return None
     where = last[0] if last is not None else 0
-    return AuditProblem(where, f"the note about to be stacked is {row}, the chain says {expected}")
+    return AuditProblem(where, f"the note about to be stacked is {row}, the chain says {expected}", "stack_intent",
+                        {"seq": where})
 
 
 def check_outbox_payments(conn: sqlite3.Connection) -> AuditProblem | None:
     """A payment waiting in the outbox is sent with exactly the payload its chain entry names."""
     row = conn.execute("SELECT o.key FROM outbox o LEFT JOIN txns t ON t.id = o.key"
                        " WHERE o.kind = 'payment' AND o.body IS NOT t.payload ORDER BY o.id LIMIT 1").fetchone()
-    return None if row is None else AuditProblem(0, f"the outbox holds another payload for payment {row[0]}")
+    return None if row is None else AuditProblem(
+        0, f"the outbox holds another payload for payment {row[0]}", "outbox_differs", {"txn": row[0]})
 
 
 CHECKS = (check_notes, check_counters, check_box_changes, check_txns, check_stack_intent, check_outbox_payments)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from backend_api.fields import format_utc
 from kioskd.ledger.errors import LedgerError
@@ -28,10 +29,15 @@ def normalise_utc(text: str) -> str:
 
 @dataclass(frozen=True)
 class AuditProblem:
-    """Something wrong in the journal; `seq` is the first chain entry it concerns (0: none, e.g. the schema)."""
+    """Something wrong in the journal; `seq` is the first chain entry it concerns (0: none, e.g. the schema).
+
+    `reason` says it in English for logs; staff read it from `code` and `values` in their language
+    (kioskd.hall.journal_words)."""
 
     seq: int
     reason: str
+    code: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -38,10 +38,12 @@ def check_register_records(conn: sqlite3.Connection) -> AuditProblem | None:
     for rid, kind, data, seq in conn.execute("SELECT id, kind, data, seq FROM register_records ORDER BY id"):
         entry = entries.pop(seq, None)
         if entry is None or entry[0] not in AUDIT_KINDS.get(kind, ()) or entry[1] != _loads(data):
-            return AuditProblem(seq, f"entry {seq}: register record {rid} ({kind}) differs from the chain")
+            return AuditProblem(seq, f"entry {seq}: register record {rid} ({kind}) differs from the chain",
+                                "register_differs", {"seq": seq, "record": rid, "kind": kind})
     if entries:
         first = min(entries)
-        return AuditProblem(first, f"entry {first}: {entries[first][0]} has no register record")
+        return AuditProblem(first, f"entry {first}: {entries[first][0]} has no register record", "register_missing",
+                            {"seq": first, "kind": entries[first][0]})
     return None
 
 
@@ -60,24 +62,26 @@ def check_register_tables(conn: sqlite3.Connection) -> AuditProblem | None:
     for session, digest, record in conn.execute("SELECT session, digest, record FROM handovers"):
         d = said.pop(session, None)
         if d is None or d.get("digest") != digest or d.get("record") != _loads(record):
-            return AuditProblem(0, f"handover record of session {session} differs from its chain entry")
+            return AuditProblem(0, f"handover record of session {session} differs from its chain entry",
+                                "handover_differs", {"session": session})
     said = _latest(conn, "counterfeit")
     for no, value, serial, photo in conn.execute("SELECT id, value, serial, photo FROM counterfeits"):
         d = said.pop(no, None)
         if d is None or (d.get("value"), d.get("serial"), d.get("photo")) != (value, serial, photo):
-            return AuditProblem(0, f"counterfeit note {no} differs from its chain entry")
+            return AuditProblem(0, f"counterfeit note {no} differs from its chain entry", "counterfeit_differs",
+                                {"no": no})
     said = _latest(conn, "difference")
     for no, *row in conn.execute("SELECT id, kind, value, status, outcome, ref, claim, by, approved_by, doubt"
                                  " FROM differences"):
         d = said.pop(no, None)
         fields = ("type", "value", "status", "outcome", "ref", "claim", "by", "approved_by", "doubt")
         if d is None or [d.get(f) for f in fields] != row:
-            return AuditProblem(0, f"difference {no} differs from its chain entry")
+            return AuditProblem(0, f"difference {no} differs from its chain entry", "difference_differs", {"no": no})
     said = _latest(conn, "claim")
     for no, *row in conn.execute("SELECT id, amount, notes, status FROM vendor_claims"):
         d = said.pop(no, None)
         if d is None or [d.get("amount"), d.get("notes"), d.get("status")] != row:
-            return AuditProblem(0, f"vendor claim {no} differs from its chain entry")
+            return AuditProblem(0, f"vendor claim {no} differs from its chain entry", "claim_differs", {"no": no})
     return None
 
 

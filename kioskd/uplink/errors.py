@@ -1,5 +1,9 @@
 """Exceptions of the backend link; every message names the backend or the key file."""
 
+from __future__ import annotations
+
+from typing import Any
+
 
 class UplinkError(Exception):
     """Base class for backend-link problems."""
@@ -17,4 +21,9 @@ class Unreachable(UplinkError):
 
 
 class KeyFileError(UplinkError):
-    """The kiosk key file is missing, unsafe or unreadable."""
+    """The kiosk key file is missing, unsafe or unreadable; `code` and `values` are what staff read it from
+    (kioskd.hall.journal_words.KEY_WORDS), the message what the log keeps."""
+
+    def __init__(self, message: str, code: str = "", **values: Any) -> None:
+        super().__init__(message)
+        self.code, self.values = code, values

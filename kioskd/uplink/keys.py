@@ -43,9 +43,10 @@ def init_key(path: Path) -> None:
         # exclusive: a second `keys init` must never replace an enrolled key
         create_file(path, pem, 0o600)
     except FileExistsError as err:
-        raise KeyFileError(f"key file {path} exists; refusing to overwrite it") from err
+        raise KeyFileError(f"key file {path} exists; refusing to overwrite it", "exists", path=str(path)) from err
     except OSError as err:
-        raise KeyFileError(f"key file {path}: cannot create: {err.strerror}") from err
+        raise KeyFileError(f"key file {path}: cannot create: {err.strerror}", "cannot_create", path=str(path),
+                           why=err.strerror or str(err), errno=err.errno) from err
 
 
 def load_key(path: Path) -> Ed25519PrivateKey:
@@ -55,20 +56,21 @@ def load_key(path: Path) -> Ed25519PrivateKey:
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise KeyFileError(
                 f"key file {path} has mode {stat.S_IMODE(mode):04o}: group/others may access it; "
-                f"run `chmod 600 {path}`"
+                f"run `chmod 600 {path}`", "open_mode", path=str(path), mode=f"{stat.S_IMODE(mode):04o}"
             )
         data = Path(path).read_bytes()
     except FileNotFoundError as err:
         raise KeyFileError(f"key file {path} does not exist; create it with `kioskctl keys init --key {path}` "
-                           "and enrol its public key at the backend") from err
+                           "and enrol its public key at the backend", "missing", path=str(path)) from err
     except OSError as err:
-        raise KeyFileError(f"key file {path}: {err.strerror}") from err
+        raise KeyFileError(f"key file {path}: {err.strerror}", "unreadable", path=str(path),
+                           why=err.strerror or str(err), errno=err.errno) from err
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as err:
-        raise KeyFileError(f"key file {path} is not an unencrypted PEM PKCS#8 key") from err
+        raise KeyFileError(f"key file {path} is not an unencrypted PEM PKCS#8 key", "not_pem", path=str(path)) from err
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileError(f"key file {path} holds a {type(key).__name__}, not Ed25519")
+        raise KeyFileError(f"key file {path} holds a {type(key).__name__}, not Ed25519", "not_ed25519", path=str(path))
     return key
 
 

@@ -217,5 +217,7 @@ def test_restore_refuses_a_tampered_backup(state: Path, tmp_path: Path) -> None:
     conn.close()
     result = kioskctl("restore", str(state / "journal.sqlite3"), "--config", str(conf))
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "first bad entry" in result.stderr
+    # in the staff's language: the note whose value was edited, table against chain
+    assert "未通过完整性检查：审计链被改动，第一个有问题的条目 6：纸币 1 与审计链不符（value：账本中为 50000，审计链中为 10000）" \
+        in result.stderr, result.stderr
     assert not (target / "journal.sqlite3").exists()

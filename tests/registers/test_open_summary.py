@@ -183,4 +183,4 @@ async def test_audit_verify_names_a_close_whose_summary_the_chain_does_not_give(
     finally:
         await ledger.close()
     code, out = await verify(tmp_path, capsys)
-    assert code == 1 and f"{seq}: entry {seq} (daily_close): its open differences' count is 6, the chain before it gives 7" in out
+    assert code == 1 and f"{seq}: entry {seq} (daily close): its open differences' count is 6, the chain before it gives 7" in out

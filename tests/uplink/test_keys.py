@@ -63,4 +63,6 @@ def test_keys_init_and_show_commands(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert json.loads(jwk_line) == public_jwk(load_key(path))
     assert raw_line == public_b64url(load_key(path)) and raw_line in created
     assert _run(["keys", "init", "--key", str(path)]) == 1
+    assert capsys.readouterr().err == f"kioskctl: 密钥文件 {path} 已存在，拒绝覆盖\n"
+    assert _run(["keys", "init", "--key", str(path), "--lang", "en"]) == 1
     assert "refusing to overwrite" in capsys.readouterr().err
