@@ -311,7 +311,7 @@ async def reports_agree_with_the_backend(staff: Staff, state: Path, credited: in
     assert exported.returncode == 0, exported.stderr
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))
     assert list(rows[0]) == ["kiosk", "day", "seq", "txn", "account", "amount", "currency", "notes", "started",
-                             "ended", "state", "ref", "reason"]
+                             "ended", "state", "ref", "reason", "opened_reason"]
     backend = kioskctl("export", "payments", "--day", today, "--db", str(state / "backend.sqlite3"),
                        module="refbackend")
     assert backend.returncode == 0, backend.stderr
