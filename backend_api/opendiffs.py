@@ -86,16 +86,38 @@ class OpenReplay:
 
     def mismatch(self, signed: Any) -> str | None:
         """What in a close's signed summary disagrees with the replayed list; None when all agree."""
-        if not isinstance(signed, dict):
+        found = self.disagreement(signed)
+        return None if found is None else self.mismatch_text(found)
+
+    @staticmethod
+    def mismatch_text(found: dict[str, Any]) -> str:
+        """A disagreement() in English, as `closes` and `audit verify` say it."""
+        if found["field"] == "form":
             return "its open differences are neither a list nor a summary"
+        if found["field"] == "listed":
+            return f"it lists difference {found['signed']!r}, not open so"
+        return f"its open differences' {found['field']} is {found['signed']!r}, the chain before it gives {found['chain']!r}"
+
+    def disagreement(self, signed: Any) -> dict[str, Any] | None:
+        """The first thing a close's signed summary says otherwise than the replay, as `field` (count, total,
+        by_kind, last, digest; listed: a difference it lists that is not open so; form: no summary), what the
+        close `signed` (for listed: the difference's number) and what the `chain` gives; None when all agree."""
+        if not isinstance(signed, dict):
+            return {"field": "form", "signed": None, "chain": None}
         for key, value in self.expected().items():
             if signed.get(key) != value:
-                return f"its open differences' {key} is {signed.get(key)!r}, the chain before it gives {value!r}"
+                return {"field": key, "signed": signed.get(key), "chain": value}
         earlier, period = signed.get("earlier"), signed.get("period")
         shown = [*(earlier.get("oldest", []) if isinstance(earlier, dict) else []),
                  *(period.get("listed", []) if isinstance(period, dict) else [])]
         for row in shown:
             no = row.get("no") if isinstance(row, dict) else None
             if not isinstance(no, int) or self.still_open.get(no) != (row.get("kind"), row.get("value")):
-                return f"it lists difference {no!r}, not open so"
+                return {"field": "listed", "signed": no, "chain": None}
         return None
+
+    def close_disagreement(self, data: Any) -> dict[str, Any] | None:
+        """disagreement() of a daily close's data; None for a close signed before the summary (a list)."""
+        registers = data.get("registers") if isinstance(data, dict) else None
+        signed = registers.get("open") if isinstance(registers, dict) else None
+        return None if isinstance(signed, list) else self.disagreement(signed)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from refbackend.closealerts import raise_close_alerts
 from refbackend.outcomes import cash_of_record, second_outcome
 from refbackend.sql import Sql
 
@@ -61,6 +62,7 @@ def keep_batch(sql: Sql, kiosk: str, payload: dict[str, Any], digest: str, jws: 
         sql.many("INSERT INTO ratings VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                  [(kiosk, r["txn"], r["seq"], r["rating"], r["at"]) for r in ratings])
     file_records(sql, kiosk, payload["seq"], payload["records"])
+    raise_close_alerts(sql, kiosk, payload["records"], received)  # after its difference records are filed
     return None
 
 

@@ -70,6 +70,8 @@ INDEXES = (
     # a batch's outcomes are checked against what their cash has, not every case record (outcomes.py)
     "CREATE INDEX IF NOT EXISTS batch_records_by_cash ON batch_records (kiosk, cash)",
     "CREATE INDEX IF NOT EXISTS batch_records_by_record ON batch_records (kiosk, record_id)",
+    # a kiosk's records of a few types (its difference entries, as a daily close arrives: closealerts.py)
+    "CREATE INDEX IF NOT EXISTS batch_records_by_kiosk_type ON batch_records (kiosk, kind, type)",
 )
 MAX_PARAMS = 999  # parameters per statement: SQLite before 3.32 allows no more
 

@@ -60,6 +60,10 @@ class SimKiosk:
                                              "counts": {str(v): n for v, n in expected.items()}}),
                    ("custody_count", opened, {"session": session, "rows": rows}),
                    ("custody_end", ended, {"session": session, "outcome": outcome})]
+        return self.audit_batch(entries)
+
+    def audit_batch(self, entries: list[tuple[str, str, dict]]) -> tuple[dict, str]:
+        """A batch with these audit entries (kind, at, data); returns (payload, its JWS)."""
         records = []
         for kind, at, data in entries:  # chained as a kiosk chains them: the backend checks each hash
             self.audit_seq += 1

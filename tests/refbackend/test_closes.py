@@ -5,12 +5,14 @@ disagrees with the difference entries before it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from backend_api.keys import public_b64url
 from kioskd.hall.registers.differences import Differences
 from kioskd.ledger import Ledger
 from kioskd.system.clock import CLOCK, wall_now
@@ -52,16 +54,29 @@ async def test_the_backend_names_the_close_its_difference_records_do_not_give(
     entries = await ledger.audit_entries(0, 10000)
     kiosk = SimKiosk(KIOSK, "H-1")
     store = open_store(db_target)
+    store.enroll(KIOSK, public_b64url(kiosk.key), kiosk.hall)  # the operator's view shows enrolled kiosks
     try:
         # two batches, the second resending the first's last entries (a kiosk that crashed before noting it)
         for part in (entries[:30], entries[26:]):
             kiosk.audit_seq, kiosk.audit_hash = part[-1]["seq"], part[-1]["hash"]
             payload, token = kiosk.batch(part)
             assert store.apply_batch(KIOSK, payload, token, ago(seconds=1))[0] == 200
+            if part is entries[:30]:  # before the forged close arrived: the fleet has no alert of it
+                assert store.fleet_rows()["alerts"] == []
         rows = close_checks(store)
+        # the forged close raised the fleet's alert as its batch arrived, naming the close and what disagrees
+        alerts = store.fleet_rows()["alerts"]
+        kiosk.audit_seq, kiosk.audit_hash = entries[-1]["seq"], entries[-1]["hash"]
+        payload, token = kiosk.batch(entries[-1:])  # the close sent again (a kiosk restarted): no second alert
+        assert store.apply_batch(KIOSK, payload, token, ago(seconds=1))[0] == 200
+        assert len(store.fleet_rows()["alerts"]) == 1
     finally:
         store.close()
     true_total = sum(d["value"] for d in listed)
+    assert [(a["kiosk"], a["code"], a["severity"]) for a in alerts] == [(KIOSK, "close_mismatch", "critical")]
+    assert json.loads(alerts[0]["detail"]) == {
+        "date": "2026-01-02", "seq": bad_seq, "field": "total", "signed": true_total + 5000, "chain": true_total,
+        "reason": f"its open differences' total is {true_total + 5000}, the chain before it gives {true_total}"}
     assert [(r["seq"], r["verdict"]) for r in rows] == [
         (first["audit"]["seq"], "ok"), (second["audit"]["seq"], "ok"), (bad_seq - 1, "list"),
         (bad_seq, f"its open differences' total is {true_total + 5000}, the chain before it gives {true_total}")]

@@ -29,7 +29,19 @@ const TEXT = {
       printer_paper_low: "打印纸将尽", printer_offline: "打印机离线", backend_unreachable: "后台不可达",
       payment_flagged: "缴费异常", custody_mismatch: "清机不符", door_open: "机门未关", door_unreadable: "机门开关无法读取", power_restored: "恢复供电", clock_skew: "时钟偏差",
       cash_without_case: "款项无人跟进", patrol_missed: "巡检超时", box_not_emptied: "今日未清机",
-      batch_refused: "数据批次被拒收，上传停止",
+      batch_refused: "数据批次被拒收，上传停止", kiosk_rollback: "终端数据回退或被改写",
+      close_mismatch: "日结与差异记录不符",
+    },
+    // a close_mismatch alert's detail (docs/spec/fleet.md): the close and what in it disagrees
+    close_detail: (d, what) => `日结 ${d.date}（审计 #${d.seq}）：${what}`,
+    close_fields: {
+      count: (s, c) => `未结差异笔数签为 ${s}，差异记录为 ${c}`,
+      total: (s, c) => `未结差异金额签为 ${fen(s)}，差异记录为 ${fen(c)}`,
+      by_kind: () => "按类别的未结差异与差异记录不符",
+      last: (s, c) => `最大差异编号签为 ${s}，差异记录为 ${c}`,
+      digest: () => "未结差异清单的摘要与差异记录不符",
+      listed: (s) => `列出的差异 ${s} 按差异记录并非未结（或类别、金额不同）`,
+      form: () => "未结差异既非清单也非汇总",
     },
     disabled: "已停用",
   },
@@ -61,7 +73,18 @@ const TEXT = {
       printer_paper_low: "printer paper low", printer_offline: "printer offline", backend_unreachable: "backend unreachable",
       payment_flagged: "payment flagged", custody_mismatch: "custody count mismatch", door_open: "door open", door_unreadable: "door switch unreadable", power_restored: "power restored", clock_skew: "clock off",
       cash_without_case: "cash without a case", patrol_missed: "patrol missed", box_not_emptied: "box not emptied",
-      batch_refused: "batch refused, uploads stopped",
+      batch_refused: "batch refused, uploads stopped", kiosk_rollback: "kiosk history went back or was rewritten",
+      close_mismatch: "daily close disagrees with the difference records",
+    },
+    close_detail: (d, what) => `daily close ${d.date} (audit #${d.seq}): ${what}`,
+    close_fields: {
+      count: (s, c) => `open differences signed ${s}, the difference records give ${c}`,
+      total: (s, c) => `their total signed ${fen(s)}, the difference records give ${fen(c)}`,
+      by_kind: () => "the open differences by kind are not the difference records'",
+      last: (s, c) => `highest difference number signed ${s}, the difference records give ${c}`,
+      digest: () => "the digest of the open differences' list is not the difference records'",
+      listed: (s) => `it lists difference ${s}, which the difference records do not show open so`,
+      form: () => "its open differences are neither a list nor a summary",
     },
     disabled: "disabled",
   },
@@ -79,6 +102,16 @@ function money(fen) {
   const abs = Math.abs(fen);
   const whole = Math.floor(abs / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   return `${sign}¥${whole}.${String(abs % 100).padStart(2, "0")}`;
+}
+
+function fen(value) { return typeof value === "number" ? money(value) : String(value); }
+
+function alertDetail(a) {
+  // what a backend alert is about, in words; null for one whose code says it all
+  if (a.code !== "close_mismatch" || !a.detail) return null;
+  const said = t("close_fields")[a.detail.field];
+  return el("div", { class: "detail", "data-testid": "alert-detail" },
+    t("close_detail")(a.detail, said ? said(a.detail.signed, a.detail.chain) : a.detail.reason));
 }
 
 function localTime(iso) {
@@ -122,7 +155,8 @@ function renderAlerts(alerts) {
   body.replaceChildren(...alerts.map((a) => el("tr", { "data-code": a.code, "data-kiosk": a.kiosk },
     el("td", {}, el("span", { class: `sev ${a.severity}` }, t("severities")[a.severity] || a.severity)),
     el("td", {}, `${a.kiosk} · ${hallName(a.hall)}`),
-    el("td", {}, codeName(a.code), a.acknowledged ? el("span", { class: "acked" }, ` (${t("acked")})`) : ""),
+    el("td", {}, codeName(a.code), a.acknowledged ? el("span", { class: "acked" }, ` (${t("acked")})`) : "",
+      alertDetail(a) || ""),
     el("td", {}, localTime(a.since)))));
   byTest("alerts").hidden = alerts.length === 0;
   byTest("no-alerts").hidden = alerts.length !== 0;
