@@ -204,11 +204,12 @@ class BillValidator(Protocol):
         """The watchdog's heartbeat: time.monotonic() of the last completed poll."""
         ...
 
-    async def settle(self, polls: int = 2) -> None:
-        """Return once `polls` polls from now have completed (at once when offline).
+    async def settle(self, polls: int = 2, *, still: bool = False) -> None:
+        """Return once `polls` polls from now have completed (at once when offline); with `still`,
+        not before a poll finds no note on the move.
 
         A stopping daemon awaits it after the inhibit: those polls report a note inserted just
-        before it."""
+        before it, and a note still being read reaches its outcome (escrow, or handed back)."""
         ...
 
     async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:

@@ -59,6 +59,8 @@ PROTOCOL_VERSIONS = (8, 7, 6)  # highest first; 6 is the first with per-channel 
 _RETURNED_CODES = {0x08: "reject by host", 0x13: "escrow timeout"}
 _CONDITIONS: dict[int, str] = {Ev.UNSAFE_JAM: "jam:acceptor", Ev.SAFE_JAM: "jam:stacker",
                Ev.STACKER_FULL: "full", Ev.NOTE_PATH_OPEN: "path_open", Ev.FRAUD_ATTEMPT: "fraud"}
+# a note being scanned (READ 0) has an outcome: refused, or cleared out of the front
+_READ_ENDED = frozenset({Ev.REJECTING, Ev.REJECTED, Ev.FRAUD_ATTEMPT, Ev.NOTE_CLEARED_FROM_FRONT})
 
 
 class SspValidator(Supervised[Packet]):
@@ -78,6 +80,7 @@ class SspValidator(Supervised[Packet]):
         self._decision: str | None = None  # "stack" / "return" for the note in escrow
         self._in_path: int | None = None  # value of a note accepted or being returned
         self._credited: int | None = None  # value of the latest credited note, until STACKED
+        self._reading = False  # READ 0 seen (a note being scanned) and no outcome for it yet
         self._box_open = False
         self.state_path = state_path  # where the committed stacked count is kept (fsynced)
         self._counts: CounterState | None = None  # None: unknown (no file yet, or new device)
@@ -162,7 +165,7 @@ class SspValidator(Supervised[Packet]):
         if reply[0] == Reply.OK:
             log.warning("%s: a note was waiting in escrow at start-up; returning it", self.name)
             self._in_path = self._escrow or 0
-        self._escrow, self._decision, self._credited = None, None, None
+        self._escrow, self._decision, self._credited, self._reading = None, None, None, False
         self._edges.reset()
         self._ack_mode = True
         reply = await self._link.exchange(bytes((Cmd.POLL_WITH_ACK,)))
@@ -239,8 +242,8 @@ class SspValidator(Supervised[Packet]):
         # a device enabled for a customer at the cash step (who may insert a note any moment),
         # and a note in escrow, in the path or credited but not yet stacked, are followed closely;
         # a disabled device that is idle or stuck (jam, box full) is polled at the configured rate
-        moving = not self._edges.active and (
-            self._escrow is not None or self._in_path is not None or self._credited is not None)
+        moving = not self._edges.active and (self._reading or self._escrow is not None
+                                             or self._in_path is not None or self._credited is not None)
         return self._accepting or moving
 
     async def _hold_or_return(self) -> None:
@@ -268,6 +271,10 @@ class SspValidator(Supervised[Packet]):
                 raise Restarted(f"{self.name}: device reset")
             if code in _CONDITIONS:
                 now.add(_CONDITIONS[code])
+            if code == Ev.READ:
+                self._reading = not event.channel  # 0: still scanning; a channel: in escrow
+            elif code in _READ_ENDED:
+                self._reading = False
             if code == Ev.READ and event.channel:
                 self._on_read(event.channel)
             elif code == Ev.CREDIT:

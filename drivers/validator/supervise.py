@@ -99,7 +99,8 @@ class Supervisor:
         self._wake = asyncio.Event()
         self._begun = 0  # polls started
         self._done = 0  # polls completed
-        self._settling: list[tuple[int, asyncio.Future[None]]] = []
+        self._settling: list[tuple[int, bool, asyncio.Future[None]]] = []
+        self._moving = False  # the last completed poll asked to poll fast (enabled, or a note on the move)
 
     def emit(self, event: DeviceEvent) -> None:
         """Hand `event` to the sink; a failing sink is logged and polling goes on."""
@@ -112,12 +113,13 @@ class Supervisor:
         """Poll at once: the host just changed the device (enabled it, decided, acknowledged)."""
         self._wake.set()
 
-    async def settle(self, polls: int = 2) -> None:
-        """Return once `polls` polls that start from now have completed, or the device is offline."""
+    async def settle(self, polls: int = 2, *, still: bool = False) -> None:
+        """Return once `polls` polls that start from now have completed (`still`: and the last found no
+        note on the move, the device inhibited), or the device is offline."""
         if not self.online:
             return
         waiter = asyncio.get_running_loop().create_future()
-        self._settling.append((self._begun + polls, waiter))
+        self._settling.append((self._begun + polls, still, waiter))
         await waiter
 
     async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
@@ -160,7 +162,7 @@ class Supervisor:
         steps, wake = self.steps, self._wake
         while True:
             self._begun += 1
-            fast = await steps.poll_once(commit_credit)
+            fast = self._moving = await steps.poll_once(commit_credit)
             self._done += 1
             self.last_progress = time.monotonic()
             if self._settling:
@@ -172,13 +174,13 @@ class Supervisor:
 
     def _progressed(self) -> None:
         waiting = []
-        for target, waiter in self._settling:
+        for target, still, waiter in self._settling:
             if waiter.done():
                 continue
-            if self._done >= target or not self.online:
+            if (self._done >= target and not (still and self._moving)) or not self.online:
                 waiter.set_result(None)
             else:
-                waiting.append((target, waiter))
+                waiting.append((target, still, waiter))
         self._settling = waiting
 
 
@@ -251,9 +253,9 @@ class Supervised(ABC, Generic[FrameT]):
         """The watchdog's heartbeat: monotonic time of the last completed poll."""
         return self.supervisor.last_progress
 
-    async def settle(self, polls: int = 2) -> None:
-        """Return once `polls` polls from now have completed (or the device is offline)."""
-        await self.supervisor.settle(polls)
+    async def settle(self, polls: int = 2, *, still: bool = False) -> None:
+        """Return once `polls` polls from now have completed (`still`: the last with no note moving), or offline."""
+        await self.supervisor.settle(polls, still=still)
 
     async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
         """Connect, initialise, poll, reconnect with back-off, until cancelled."""

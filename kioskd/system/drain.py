@@ -14,6 +14,9 @@ log = logging.getLogger("kioskd")
 
 SETTLE_SECONDS = 3.0  # after the inhibit: how long to wait for the validator to report a note
 INHIBIT_SECONDS = 2.0  # stop: how long the validator may take to confirm the inhibit
+# stop: how long a note still on the move after the inhibit may take to come to rest (read, then
+# escrowed or handed back: a few seconds on a slow reader); a device stuck moving is left after it
+STILL_SECONDS = 15.0
 
 
 async def finish_payment_in_progress(validator: BillValidator, events: asyncio.Queue[Any],
@@ -34,9 +37,13 @@ async def _inhibit_and_settle(validator: BillValidator, events: asyncio.Queue[An
         await validator.set_accepting(False)
     except Exception as err:
         log.warning("could not inhibit the validator on stop: %s", err)
-    # a note inserted just before the inhibit is reported by the next polls: wait for two
-    # polls that started after it, then for the pump to hand their events to the machine
-    await polls_after_now(validator, 2)
+    # a note inserted just before the inhibit is reported by the next polls: wait for two polls
+    # that started after it, and for one that finds no note on the move (a note still being
+    # read reaches escrow, where the machine decides on it, or is handed back: never left in the
+    # reader when the daemon exits), then for the pump to hand their events to the machine
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(STILL_SECONDS):
+            await validator.settle(2, still=True)
     await events.join()
 
 

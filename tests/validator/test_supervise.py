@@ -73,6 +73,25 @@ async def test_settle_waits_for_polls_that_start_after_it(h):
 
 
 
+@pytest.mark.parametrize("proto", ["id003", "ccnet", "ssp"])  # they say a note is being read
+async def test_a_still_settle_returns_once_a_note_being_read_at_the_inhibit_is_at_rest(proto, tmp_path):
+    spec = PROTOCOLS[proto]
+    emu = spec.emulator(delay=0.5, link=str(tmp_path / "validator"), **spec.emulator_kw)  # a slow reader
+    await emu.start()
+    try:
+        async with running(make_harness(proto, emu)) as h:
+            await h.until(lambda: h.of(DeviceOnline))
+            await h.drv.set_accepting(True)
+            emu.insert(5000)
+            await h.until(lambda: emu._note == 5000)  # the reader has it
+            await h.drv.set_accepting(False)  # a stop's inhibit
+            async with asyncio.timeout(TIMEOUT):
+                await h.drv.settle(2, still=True)
+            # handed back (refused while inhibited): nothing left in the reader when the stop goes on
+            assert emu._note is None and emu.returned + emu.rejected == [5000] and emu.stacked == []
+    finally:
+        await emu.stop()
+
 @pytest.mark.parametrize("proto", ALL)
 async def test_a_failing_event_sink_does_not_stop_the_polling_that_guards_the_money(proto, tmp_path):
     spec = PROTOCOLS[proto]
