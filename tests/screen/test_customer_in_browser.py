@@ -122,11 +122,12 @@ async def test_the_language_key_switches_the_whole_screen(customer: Customer) ->
 
 
 async def test_the_cash_step_counts_down_and_times_out(browser, tmp_path) -> None:
-    async for customer in customer_at(browser, tmp_path, "cash_idle = 4.0\n"):
+    # 8 s: the screen, its screenshot and this read must all fit in it on a loaded machine (4 s left little)
+    async for customer in customer_at(browser, tmp_path, "cash_idle = 8.0\n"):
         await customer.press(*"0012345678", "confirm")
         await customer.sees_state("payment_confirm")
         await customer.press("confirm")
         await customer.sees_state("payment_cash_waiting", "09-cash-countdown")
         seconds = int(await customer.page.get_attribute('[data-testid="countdown"]', "data-seconds"))
-        assert 0 < seconds <= 4
+        assert 0 < seconds <= 8
         await customer.sees_state("service_idle")
