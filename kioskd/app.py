@@ -34,7 +34,7 @@ from kioskd.hall.reports import DailyClose
 from kioskd.ledger import Ledger
 from kioskd.ledger.lock import JournalLock
 from kioskd.pump import EventPump
-from kioskd.system.drain import finish_payment_in_progress, inhibit_on_stop, polls_after_now
+from kioskd.system.drain import finish_payment_in_progress, inhibit_on_stop
 from kioskd.system.health import (
     mark_running,
     mark_stopped,
@@ -346,10 +346,6 @@ class Daemon:
         notify("STOPPING=1", "STATUS=stopping: finishing the payment in progress")
         log.info("stopping: state %s", self.model.state)
         await finish_payment_in_progress(self.validator, self.events, self.model, self._changed, grace)
-
-    async def validator_polled(self, polls: int) -> None:
-        """Wait (at most SETTLE_SECONDS) for `polls` validator polls that started after now."""
-        await polls_after_now(self.validator, polls)
 
     async def stop(self) -> None:
         """Undo start() in reverse order: servers, the validator inhibit, tasks, then the journal."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from drivers import base as ev
 from kioskd.hall.alerts import Alert
+from kioskd.system.drain import polls_after_now
 
 if TYPE_CHECKING:
     from drivers.base import BillValidator
@@ -39,10 +40,6 @@ class Recheck(Protocol):
     @property
     def pump(self) -> EventPump: ...
 
-    async def validator_polled(self, polls: int) -> None:
-        """Wait (bounded) for `polls` validator polls that start from now."""
-        ...
-
 
 async def staff_cleared(daemon: Recheck, alert: Alert) -> None:
     """After staff cleared `alert`: have its cause reported again; lift a box-full that is gone."""
@@ -54,7 +51,7 @@ async def staff_cleared(daemon: Recheck, alert: Alert) -> None:
     daemon.validator.report_again(event)
     if alert.code != "stacker_full":
         return
-    await daemon.validator_polled(2)  # each poll that started after the forget
+    await polls_after_now(daemon.validator, 2)  # each poll that started after the forget
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(SETTLE_SECONDS):
             await daemon.events.join()
