@@ -56,10 +56,12 @@ class SimKiosk:
                  "verdict": "match" if counted.get(v, 0) == expected.get(v, 0) else "short"}
                 for v in sorted(set(expected) | set(counted))]
         outcome = "match" if counted == expected else "mismatch"
-        entries = [("custody_open", opened, {"session": session, "box_id": f"BOX-{self.kid}", "since": since,
-                                             "counts": {str(v): n for v, n in expected.items()}}),
-                   ("custody_count", opened, {"session": session, "rows": rows}),
-                   ("custody_end", ended, {"session": session, "outcome": outcome})]
+        counts = {str(v): n for v, n in expected.items()}
+        entries: list[tuple[str, str, dict]] = [
+            ("custody_open", opened, {"session": session, "box_id": f"BOX-{self.kid}", "since": since,
+                                      "counts": counts}),
+            ("custody_count", opened, {"session": session, "rows": rows}),
+            ("custody_end", ended, {"session": session, "outcome": outcome})]
         return self.audit_batch(entries)
 
     def audit_batch(self, entries: list[tuple[str, str, dict]]) -> tuple[dict, str]:
