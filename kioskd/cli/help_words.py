@@ -143,7 +143,8 @@ HELP_ZH = {
     "write the readable text (or the JSON with --json) to this file": "将可读文本（或用 --json 时的 JSON）写入此文件",
     "differences, open ones by default, oldest first, a page at a time": "差额列表，默认只列未处理的，最早的在前，每次一页",
     "explain differences of one count and name the outcome; a manager approves": "说明一次清点的差额并给出处理结果；须经理批准",
-    "differences a page (1 to 5000, default 100)": "每页差额条数（1 至 5000，默认 100）",
+    "differences a page (1 to 5000, default 100; --csv without it: every one)":
+        "每页差额条数（1 至 5000，默认 100；--csv 不带此项时导出全部）",
     "those numbered above NO (the next page)": "编号大于 NO 的（下一页）",
     "what happened": "发生了什么",
     "case: the case number; receipt: the payment's serial number": "case：差错单号；receipt：缴费流水号",

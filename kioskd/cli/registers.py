@@ -9,7 +9,8 @@ import json
 import sys
 from typing import Any
 
-from kioskd.cli.staff import _run, _subactions, common_options, table
+from kioskd.cli.staff import EXIT_OK, _run, _subactions, answered, common_options, prepared, table
+from kioskd.control.server import call
 from kioskd.custody.handover import handover_lines, local
 from kioskd.hall.export import REGISTER_COLUMNS, register_rows, to_csv
 from kioskd.hall.range_report import range_lines
@@ -25,6 +26,7 @@ from kioskd.hall.registers.paper import (
 )
 
 OUTCOMES = ("case", "receipt", "surplus", "vendor_claim", "loss")
+CSV_PAGE = 1000  # differences a request when --csv exports the whole list (docs/spec/registers.md)
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -54,7 +56,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
              lambda a: {"cmd": "difference_list", "status": a.status, "limit": a.limit, "after": a.after},
              _show_differences, "differences")
     p.add_argument("--status", choices=("open", "resolved", "all"), default="open")
-    p.add_argument("--limit", type=int, default=100, metavar="N", help="differences a page (1 to 5000, default 100)")
+    p.add_argument("--limit", type=int, metavar="N",
+                   help="differences a page (1 to 5000, default 100; --csv without it: every one)")
     p.add_argument("--after", type=int, metavar="NO", help="those numbered above NO (the next page)")
     p = leaf(d, "resolve", "explain differences of one count and name the outcome; a manager approves",
              _resolve_request, lambda r, lang: print(_resolved(r, lang)))
@@ -160,11 +163,36 @@ def _run_exported(a: argparse.Namespace) -> int:
     """_run, with the reply's rows written as CSV when --csv was given."""
     name = a.register
     if getattr(a, "csv", False) and name:
+        if name == "differences" and a.limit is None and not a.json:
+            return _export_all(a)
+
         def show(reply: dict[str, Any], lang: str) -> None:
             sys.stdout.write(to_csv(REGISTER_COLUMNS[name], register_rows(name, reply)))
             _more(reply, lang)
         a.show = show
     return _run(a)
+
+
+def _export_all(a: argparse.Namespace) -> int:
+    """--csv without --limit: every difference (from --after), CSV_PAGE a request, each page written as it
+    comes under one header row: the accountant's whole list, never all of it in memory."""
+    target, request = prepared(a)
+    request["limit"] = CSV_PAGE
+    pages = 0
+
+    def show(reply: dict[str, Any], lang: str) -> None:
+        sys.stdout.write(to_csv(REGISTER_COLUMNS["differences"], register_rows("differences", reply), header=not pages))
+        sys.stdout.flush()
+
+    a.show = show
+    while True:
+        reply = answered(a, target, request, call)
+        if isinstance(reply, int):
+            return reply
+        pages += 1
+        if reply.get("newer") is None:
+            return EXIT_OK
+        request["after"] = reply["newer"]
 
 
 def _second_secret(flag: bool, prompt: str) -> str:

@@ -154,26 +154,39 @@ def yuan_to_fen(text: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    target, request = prepared(args)
+    answer = answered(args, target, request)
+    return answer if isinstance(answer, int) else EXIT_OK
+
+
+def prepared(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The kiosk the command names and its request (with the staff's secret for --as, read once)."""
     request = {k: v for k, v in args.build(args).items() if v is not None}
     target = resolve(args)
     if args.as_staff:
         secret = sys.stdin.readline().rstrip("\r\n") if args.secret_stdin else getpass.getpass(
             f"工号 {args.as_staff} 的密码（PIN）: " if args.lang == "zh-CN" else f"staff {args.as_staff}, PIN or password: ")
         request.update(staff=args.as_staff, secret=secret)
+    return target, request
+
+
+def answered(args: argparse.Namespace, target: Any, request: dict[str, Any],
+             ask: Any = call) -> dict[str, Any] | int:
+    """The kiosk's reply, shown (args.show, or --json); the exit code instead when it cannot be shown."""
     try:
-        reply = call(target.socket, request)
+        reply = ask(target.socket, request)
     except ControlError as err:
         print(f"kioskctl: {unreachable(target, err, args.lang)}", file=sys.stderr)
         return EXIT_UNREACHABLE
     if args.json:
         print(json.dumps(reply, ensure_ascii=False, indent=2))
-        return EXIT_OK if reply.get("ok") else EXIT_REFUSED
+        return reply if reply.get("ok") else EXIT_REFUSED
     if not reply.get("ok"):
         said = reply.get("error_zh") if args.lang == "zh-CN" and reply.get("error_zh") else reply.get("error")
         print(f"kioskctl: {said or _L[args.lang]['refused_plain']}", file=sys.stderr)  # in the staff's language when the kiosk has it
         return EXIT_REFUSED
     args.show(reply, args.lang)
-    return EXIT_OK
+    return reply
 
 
 def _alerts_request(a: argparse.Namespace) -> dict[str, Any]:

@@ -29,11 +29,13 @@ def payment_rows(txns: list[TxnRecord], *, kiosk: str, currency: str, tz: str) -
     return rows
 
 
-def to_csv(columns: tuple[str, ...] | list[str], rows: list[dict[str, Any]]) -> str:
-    """CSV text (UTF-8, header row, CRLF) with an empty field for None; lists and objects as JSON."""
+def to_csv(columns: tuple[str, ...] | list[str], rows: list[dict[str, Any]], *, header: bool = True) -> str:
+    """CSV text (UTF-8, header row unless `header` is False: a later page, CRLF) with an empty field for None;
+    lists and objects as JSON."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\r\n", extrasaction="ignore")
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     for row in rows:
         writer.writerow({k: "" if row.get(k) is None else json.dumps(row[k], ensure_ascii=False)
                          if isinstance(row[k], (list, dict)) else row[k] for k in columns})
