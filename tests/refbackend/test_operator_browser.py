@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -74,6 +75,7 @@ async def test_the_operator_sees_the_fleet_in_chinese_and_english_on_a_phone(fle
         await page.screenshot(path=str(OUT / "fleet-zh-CN.png"))
         await page.get_by_test_id("lang").click()
         await expect(full).to_contain_text("cash box nearly full")
+        await expect(page.locator('[data-testid=hall] option[value=""]')).to_have_text("all")
         await page.set_viewport_size({"width": 390, "height": 844})
         await page.get_by_test_id("problems").check()
         await page.get_by_test_id("hall").select_option("H-08")
@@ -81,6 +83,8 @@ async def test_the_operator_sees_the_fleet_in_chinese_and_english_on_a_phone(fle
         await expect(cards).to_have_count(1)
         assert await cards.first.get_attribute("data-kiosk") == "K-0007"
         assert "Full on" in await cards.first.inner_text()
+        await expect(page.get_by_test_id("kiosk-count")).to_have_text("1 kiosk")
+        await expect(page.get_by_test_id("updated")).to_have_text(re.compile(r"^\d\d-\d\d \d\d:\d\d$"))
         await page.screenshot(path=str(OUT / "fleet-phone-en.png"), full_page=True)
         await page.get_by_test_id("logout").click()
         await page.get_by_test_id("login").wait_for()

@@ -57,7 +57,7 @@ const TEXT = {
     busy: "Too many log-ins at once, try again shortly", slow: "The log-in took too long, try again",
     never: "never", none: "none", no_hall: "(no hall)", state: "State", box: "Cash box", full_on: "Full on",
     paper: "Paper", custody: "Last emptied", money: "Pending/flagged", contact: "Last contact", acked: "acknowledged",
-    n_kiosks: (n) => `${n} kiosks`, n_alerts: (n) => `${n}`,
+    n_kiosks: (n) => `${n} ${n === 1 ? "kiosk" : "kiosks"}`, n_alerts: (n) => `${n}`,
     notes: (n, cap, amount) => cap ? `${n}/${cap} notes, ${amount}` : `${n} notes, ${amount}`,
     pending: (p, f) => `pending ${p.count} ${money(p.amount)}; flagged ${f.count} ${money(f.amount)}`,
     ago: (s) => s < 90 ? `${s} s ago` : s < 5400 ? `${Math.round(s / 60)} min ago` : s < 172800 ? `${Math.round(s / 3600)} h ago` : `${Math.round(s / 86400)} days ago`,
@@ -116,8 +116,11 @@ function alertDetail(a) {
 
 function localTime(iso) {
   if (!iso) return t("never");
-  return new Date(iso).toLocaleString(lang, { timeZone: last ? last.timezone : undefined, hour12: false,
-    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+  // one form in both languages, as the kiosk's staff page: MM-DD HH:MM in the fleet's zone
+  const parts = new Intl.DateTimeFormat("en-GB", { timeZone: last ? last.timezone : undefined, hourCycle: "h23",
+    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }).formatToParts(new Date(iso));
+  const part = Object.fromEntries(parts.map((p) => [p.type, p.value]));
+  return `${part.month}-${part.day} ${part.hour}:${part.minute}`;
 }
 
 function el(tag, attrs = {}, ...children) {
@@ -226,9 +229,11 @@ function render() {
   byTest("updated").textContent = localTime(last.now);
   const select = document.getElementById("hall");
   const halls = last.halls.map((h) => h.hall);
-  if (select.options.length !== halls.length + 1) {
+  // rebuilt when the halls or the language change: the options' words are the language's
+  if (select.options.length !== halls.length + 1 || select.dataset.lang !== lang) {
     select.replaceChildren(el("option", { value: "" }, t("all_halls")), ...halls.map((h) => el("option", { value: h }, hallName(h))));
     select.value = hall;
+    select.dataset.lang = lang;
   }
 }
 
