@@ -99,6 +99,9 @@ class NoteRejected(DeviceEvent):
 
     reason: str
     code: int | None = None
+    # refused because notes or its denomination are not taken now (inhibit), not as unrecognised:
+    # the customer is told the kiosk does not take it, not that the note is bad
+    inhibited: bool = False
 
 
 @dataclass(frozen=True)

@@ -84,11 +84,11 @@ class EventPump:
                 await self._stalled_note_moved()
                 if self.note_returned is not None:
                     self.note_returned(value, True)
-            case ev.NoteRejected(reason=reason):
-                await m.trigger("note_rejected", reason)
+            case ev.NoteRejected(reason=reason, inhibited=inhibited):
+                await m.trigger("note_rejected", reason, inhibited)
                 await self._stalled_note_moved()
-                if self.note_returned is not None:
-                    self.note_returned(None, False)
+                if self.note_returned is not None:  # an inhibited note was recognised, only not taken
+                    self.note_returned(None, inhibited)
             case ev.NoteJam(where=where):
                 a.raise_alert("note_jam", "critical", cause="validator_jam", where=where, txn=m.txn or "")
                 await self._problem("jam", "validator_fault")

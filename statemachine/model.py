@@ -321,9 +321,9 @@ class KioskModel(CustodyModelMixin, EscrowMixin, VisitMixin, InvoiceMixin, Troub
         """Cash is in the box: cancel is refused, finish is the way out."""
         self.message = "cancel_refused"
 
-    def say_rejected(self, *_: Any) -> None:
-        """The validator refused a note (and handed it back)."""
-        self.message = "note_rejected"
+    def say_rejected(self, reason: str = "", inhibited: bool = False, *_: Any) -> None:
+        """The validator refused a note (and handed it back): not recognised, or not taken now."""
+        self.message = "note_not_taken" if inhibited else "note_rejected"
         self.loose_note = None
 
     async def exit_payment(self, *_: Any) -> None:

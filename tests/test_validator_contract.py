@@ -42,8 +42,8 @@ class Protocol:
     late_ack: bool = False
 
 
-def _rejected(refusal: tuple[str, int]) -> NoteRejected:
-    return NoteRejected("validator", *refusal)
+def _rejected(refusal: tuple[str, int], *, inhibited: bool) -> NoteRejected:
+    return NoteRejected("validator", *refusal, inhibited=inhibited)
 
 
 def _protocols() -> dict[str, Protocol]:
@@ -53,8 +53,8 @@ def _protocols() -> dict[str, Protocol]:
         emulator, driver = kind.emulator_class(), kind.driver_class()
         for variant, settings in emulator.variants.items():
             found[f"{kind.name}-{variant}" if variant else kind.name] = Protocol(
-                emulator, driver, inhibited=_rejected(emulator.refusals["inhibited"]),
-                counterfeit=_rejected(emulator.refusals["counterfeit"]), emulator_kw=settings,
+                emulator, driver, inhibited=_rejected(emulator.refusals["inhibited"], inhibited=True),
+                counterfeit=_rejected(emulator.refusals["counterfeit"], inhibited=False), emulator_kw=settings,
                 passed_on=tuple(settings), bad_replies=f"bad {kind.frames}",
                 late_ack=kind.acked_after_stacked)
     return found

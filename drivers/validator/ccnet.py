@@ -75,6 +75,7 @@ class State(IntEnum):
 
 STATE_NAMES: dict[int, str] = {s.value: s.name.lower() for s in State}
 
+INHIBIT_REJECTS = {0x68}  # refused because inhibited, not unrecognised
 REJECT_REASONS: dict[int, str] = {
     0x60: "insertion",
     0x61: "magnetic",

@@ -20,6 +20,7 @@ from drivers.errors import DeviceError, DeviceUnavailable, ProtocolError
 from drivers.validator.ccnet import (
     FAILURE_CODES,
     ILLEGAL_COMMAND,
+    INHIBIT_REJECTS,
     REJECT_REASONS,
     BillType,
     CcnetParser,
@@ -292,7 +293,7 @@ class CcnetValidator(Supervised[Frame]):
         elif s == State.REJECTING and last != State.REJECTING:
             why = data[0] if data else None
             reason = REJECT_REASONS.get(why, f"unknown 0x{why:02x}") if why is not None else ""
-            self._emit(NoteRejected(self.name, reason, why))
+            self._emit(NoteRejected(self.name, reason, why, inhibited=why in INHIBIT_REJECTS))
         self._edges.update_status(_CONDITIONS, s, data)  # jams, cassette full/out, faults
 
 

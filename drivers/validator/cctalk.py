@@ -84,6 +84,8 @@ class EventKind(IntEnum):
     UNKNOWN_STACKED = 11
 
 
+# Status codes B refused because inhibited (master, on serial, on DIP switches), not unrecognised
+INHIBIT_STATUSES = {0, 4, 5}
 # Status code B of an event with A = 0: (kind, description) (ccTalk4j BillEvent.java).
 STATUS_EVENTS: dict[int, tuple[EventKind, str]] = {
     0: (EventKind.MASTER_INHIBIT, "master inhibit active"),

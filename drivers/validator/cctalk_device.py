@@ -33,6 +33,7 @@ from drivers.validator.cctalk import (
     BILL_TYPES,
     BILL_VALIDATOR,
     HOST,
+    INHIBIT_STATUSES,
     MODE_STACKER_AND_ESCROW,
     ROUTE_ERRORS,
     STATUS_EVENTS,
@@ -315,7 +316,7 @@ class CctalkValidator(Supervised[Frame]):
             self._emit(NoteReturned(self.name, self._escrow_value))
             self._escrow_value, self._routed = None, False
         elif kind in (EventKind.REJECTED, EventKind.MASTER_INHIBIT):
-            self._emit(NoteRejected(self.name, text, b))
+            self._emit(NoteRejected(self.name, text, b, inhibited=b in INHIBIT_STATUSES))
         elif kind == EventKind.JAM_ACCEPTOR:
             self._emit(NoteJam(self.name, "acceptor"))
         elif kind == EventKind.JAM_STACKER:

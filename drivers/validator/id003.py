@@ -83,6 +83,7 @@ ACK_REPLY = 0x50  # the validator answers operation commands with this byte as C
 
 STATUS_NAMES: dict[int, str] = {s.value: s.name.lower() for s in Status}
 
+INHIBIT_REJECTS = {0x79}  # refused because inhibited, not unrecognised
 REJECT_REASONS: dict[int, str] = {
     0x71: "insertion",
     0x72: "magnetic",

@@ -21,6 +21,7 @@ from drivers.validator.conditions import StatusTable
 from drivers.validator.id003 import (
     ACK_REPLY,
     FAILURE_CODES,
+    INHIBIT_REJECTS,
     REJECT_REASONS,
     Cmd,
     CurrencyEntry,
@@ -215,7 +216,7 @@ class Id003Validator(Supervised[Frame]):
         elif s == Status.REJECTING and last != Status.REJECTING:
             why = data[0] if data else None
             reason = REJECT_REASONS.get(why, f"unknown 0x{why:02x}") if why is not None else ""
-            self._emit(NoteRejected(self.name, reason, why))
+            self._emit(NoteRejected(self.name, reason, why, inhibited=why in INHIBIT_REJECTS))
         elif s == Status.RETURNING and last != Status.RETURNING:
             self._emit(NoteReturned(self.name, self._escrow_value))
             self._escrow_value = None

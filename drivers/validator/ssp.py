@@ -104,6 +104,7 @@ CHANNEL_EVENTS = frozenset({Ev.READ, Ev.CREDIT, Ev.FRAUD_ATTEMPT, Ev.NOTE_CLEARE
                             Ev.NOTE_CLEARED_INTO_CASHBOX})
 EVENT_NAMES: dict[int, str] = {e.value: e.name.lower().replace("_", " ") for e in Ev}
 
+INHIBIT_REJECTS = {0x06, 0x0C}  # channel inhibit, disabled by host: not unrecognised
 REJECT_REASONS: dict[int, str] = {
     0x00: "note accepted",
     0x01: "length fail",

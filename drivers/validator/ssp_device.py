@@ -36,6 +36,7 @@ from drivers.base import (
 from drivers.errors import DeviceUnavailable, ProtocolError
 from drivers.validator.essp_crypto import DEFAULT_FIXED_KEY
 from drivers.validator.ssp import (
+    INHIBIT_REJECTS,
     REJECT_REASONS,
     Channel,
     Cmd,
@@ -371,7 +372,7 @@ class SspValidator(Supervised[Packet]):
             self._emit(NoteReturned(self.name, value or None))
             return
         reason = REJECT_REASONS.get(code_n, f"unknown 0x{code_n:02x}") if code_n is not None else ""
-        self._emit(NoteRejected(self.name, reason, code_n))
+        self._emit(NoteRejected(self.name, reason, code_n, inhibited=code_n in INHIBIT_REJECTS))
 
     def _conditions_edge(self, now: set[str], events: list[Event]) -> None:
         """Emit edge events for lasting conditions: jams, stacker full, note path open, fraud."""

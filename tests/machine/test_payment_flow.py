@@ -170,6 +170,14 @@ async def test_a_rejected_note_is_said_and_cash_goes_on(kiosk: Kiosk) -> None:
     assert kiosk.snapshots[-1]["message"] == "note_rejected"
 
 
+async def test_a_note_refused_as_inhibited_is_not_called_unrecognised(kiosk: Kiosk) -> None:
+    """A denomination not enabled (or a stopping kiosk) is refused whole: the note itself is fine."""
+    await kiosk.to_cash()
+    await kiosk.model.trigger("note_rejected", "inhibited", True)
+    assert kiosk.state == "payment_cash_waiting"
+    assert kiosk.snapshots[-1]["message"] == "note_not_taken"
+
+
 @pytest.mark.parametrize("where", ["service_idle", "payment_account", "payment_confirm", "payment_done"])
 async def test_a_note_escrowed_outside_cash_is_handed_back(kiosk: Kiosk, where: str) -> None:
     if where != "service_idle":

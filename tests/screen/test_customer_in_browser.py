@@ -21,8 +21,9 @@ pytestmark = [
 ]
 
 
-def config_with(tmp: Path, timeouts: str) -> Path:
+def config_with(tmp: Path, timeouts: str, validator: str = "") -> Path:
     text = (ROOT / "config" / "simulate.toml").read_text(encoding="utf-8")
+    text = text.replace("[validator]\n", "[validator]\n" + validator, 1)
     path = tmp / "kiosk.toml"
     path.write_text(text + "\n[timeouts]\n" + timeouts, encoding="utf-8")
     return path
@@ -54,8 +55,8 @@ class Customer:
         return await self.page.inner_text('[data-testid="screen"]')
 
 
-async def customer_at(browser, tmp_path: Path, timeouts: str = "") -> AsyncIterator[Customer]:
-    kiosk = await start_kiosk(tmp_path / "state", "--config", str(config_with(tmp_path, timeouts)))
+async def customer_at(browser, tmp_path: Path, timeouts: str = "", validator: str = "") -> AsyncIterator[Customer]:
+    kiosk = await start_kiosk(tmp_path / "state", "--config", str(config_with(tmp_path, timeouts, validator)))
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
     await page.goto(kiosk.page_url)
     try:
@@ -131,3 +132,20 @@ async def test_the_cash_step_counts_down_and_times_out(browser, tmp_path) -> Non
         seconds = int(await customer.page.get_attribute('[data-testid="countdown"]', "data-seconds"))
         assert 0 < seconds <= 8
         await customer.sees_state("service_idle")
+
+
+async def test_a_note_the_kiosk_does_not_take_is_not_called_unrecognised(browser, tmp_path) -> None:
+    """A 100 yuan note where the hall takes up to 50: the validator refuses it as inhibited."""
+    async for customer in customer_at(browser, tmp_path, validator="denominations = [100, 500, 1000, 2000, 5000]\n"):
+        await customer.press(*"0012345678", "confirm")
+        await customer.sees_state("payment_confirm")
+        await customer.press("confirm")
+        await customer.sees_state("payment_cash_waiting")
+        await customer.kiosk.insert(10000)
+        await customer.kiosk.until(lambda s: s["message"] == "note_not_taken", "the note refused as not taken")
+        await customer.page.wait_for_selector('[data-testid="message"]:has-text("本机现在不收取这张纸币，已退回")')
+        await customer.sees_state("payment_cash_waiting", "10-note-not-taken")
+        assert "无法识别" not in await customer.text()
+        await customer.press("lang")
+        await customer.page.wait_for_selector('[data-testid="message"]:has-text("The kiosk is not taking that note now")')
+        assert customer.kiosk.snapshot["notes"] == []

@@ -235,7 +235,7 @@ async def test_note_offered_to_a_validator_left_enabled_by_a_killed_host_goes_ba
     async with running(second):
         await second.until(lambda: second.of(DeviceOnline) and second.of(NoteRejected))
         # refused with "master inhibit active": no escrow blocking the note path, no credit
-        assert second.of(NoteRejected) == [NoteRejected("validator", "master inhibit active", 0)]
+        assert second.of(NoteRejected) == [NoteRejected("validator", "master inhibit active", 0, inhibited=True)]
         assert not second.of(NoteEscrowed) and emu.state == "idle"
         assert emu.rejected == [2000] and emu.stacked == [] and not second.credits
         # the next payment's note goes straight in
