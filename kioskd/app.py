@@ -179,6 +179,7 @@ class Daemon:
                                     resubmit=self._resubmit_soon)
         self.payments = UplinkPayments(
             self.ledger, self.client, submit_timeout=self.config.backend.timeout,
+            journal_timeout=self.config.timeouts.note_progress,  # the machine's bound on the journal's answer
             outbox=self.sender, on_flagged=self._flagged, on_refused=self.storage.refused,
         )
 

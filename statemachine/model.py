@@ -91,6 +91,7 @@ class KioskModel(CustodyModelMixin, EscrowMixin, VisitMixin, InvoiceMixin, Troub
         self.lookup_error: str | None = None
         self.info: AccountInfo | None = None
         self.txn: str | None = None
+        self.seq: int | None = None
         self.notes: list[int] = []
         self.escrow_value: int | None = None
         self.stack_txn: str | None = None
@@ -286,7 +287,9 @@ class KioskModel(CustodyModelMixin, EscrowMixin, VisitMixin, InvoiceMixin, Troub
         if event.value is None or txn is None:
             raise NoteWithoutPayment("a credited note with no payment on screen: the journal's intent decides")
         self.note_progressed()  # the validator reached its credit point: a slow journal is not a jam
-        await self.journal.commit_note(txn, event.value)
+        seq = await self.journal.commit_note(txn, event.value)
+        if txn == self.txn:  # the serial number the customer is told should the journal not answer later
+            self.seq = seq
         self.notes.append(event.value)
         self.stack_txn = self.loose_note = None
         self.publish()

@@ -85,8 +85,8 @@ class Journal(Protocol):
         """The note went back without STACK: clear its intent if it is still the open one (True)."""
         ...
 
-    async def commit_note(self, txn: str, value: int) -> None:
-        """Durably add a stacked note to the transaction; returns after fsync."""
+    async def commit_note(self, txn: str, value: int) -> int:
+        """Durably add a stacked note to the transaction; returns after fsync, with the payment's seq."""
         ...
 
     async def close_payment(self, txn: str) -> bool:

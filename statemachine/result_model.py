@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -17,6 +18,10 @@ class ResultMixin:
 
     txn: str | None
     gen: int
+    notes: list[int]
+    seq: int | None
+    info: Any
+    timeouts: Any
     locale: str
     message: str | None
     submit_started: bool
@@ -40,7 +45,18 @@ class ResultMixin:
 
         async def submit() -> None:
             try:
-                await self.journal.close_payment(txn)
+                # bounded as the escrow's stack intent is: a journal thread stuck on a write (a dying
+                # card's fsync) must not keep the customer on this screen, with no countdown, for ever
+                async with asyncio.timeout(self.timeouts.note_progress):
+                    await self.journal.close_payment(txn)
+            except TimeoutError:
+                log.error("journal did not close payment %s in %s s: told pending", txn, self.timeouts.note_progress)
+                self.set_problem("storage", "storage")  # out of service once this payment ends
+                # no submit now: it reads the journal, queued behind the stuck write. The close (run
+                # late, or skipped if it never started) and the one submit are the storage watch's:
+                # its recovery closes what is open and submits each closed payment once
+                await self.trigger("submitted", gen, self._pending_result(txn))
+                return
             except Exception as err:  # disk full, read-only: the notes are journalled already
                 log.error("payment %s could not be closed (%s): told pending", txn, err)
                 self.set_problem("storage", "storage")  # out of service once this payment ends
@@ -48,6 +64,12 @@ class ResultMixin:
             await self.trigger("submitted", gen, result)
 
         self.spawn(submit(), "submit")
+
+    def _pending_result(self, txn: str) -> PaymentResult:
+        """The payment as the journal holds it (its notes are credited there), told pending."""
+        assert self.seq is not None and self.info is not None  # a payment that took cash
+        return PaymentResult(txn=txn, seq=self.seq, account=self.info.account, amount=sum(self.notes),
+                             notes=tuple(self.notes), status="pending")
 
     def store_result(self, gen: int, result: PaymentResult, *_: Any) -> None:
         """Keep what the backend answered, to tell the customer the truth."""

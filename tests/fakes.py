@@ -76,16 +76,32 @@ class FakeJournal:
         self.withdrawn.append(self.intents.pop())
         return True
 
-    async def commit_note(self, txn: str, value: int) -> None:
+    async def commit_note(self, txn: str, value: int) -> int:
         t = self.txns[txn]
         assert t["state"] == "open", "note committed to a transaction that is not open"
         if t["seq"] is None:
             t["seq"], self.next_seq = self.next_seq, self.next_seq + 1
         t["notes"].append(value)
+        return int(t["seq"])
+
+    # set: closes wait for it (the journal's thread stuck on a write); each close that ran, in order
+    close_gate: asyncio.Event | None = None
+    closes: list[str] = field(default_factory=list)
 
     async def close_payment(self, txn: str) -> bool:
+        if self.close_gate is not None:  # the thread closes it when it gets there, caller waiting or not
+            return await asyncio.shield(self._late_close(self.close_gate, txn))
+        return self._close(txn)
+
+    async def _late_close(self, gate: asyncio.Event, txn: str) -> bool:
+        await gate.wait()
+        return self._close(txn)
+
+    def _close(self, txn: str) -> bool:
         t = self.txns[txn]
-        t["state"] = "closed" if t["notes"] else "cancelled"
+        self.closes.append(txn)
+        if t["state"] == "open":  # idempotent, as the ledger's
+            t["state"] = "closed" if t["notes"] else "cancelled"
         return bool(t["notes"])
 
     async def rate_payment(self, txn: str, rating: str) -> None:

@@ -93,8 +93,8 @@ class JournalStore:
             chain.record(self.db, chain.STACK_CLEAR, {"txn": txn, "value": value})
         return True
 
-    def commit_note(self, txn: str, value: int) -> None:
-        """Add a credited note to an open txn (amount, seq, counters by trigger) and its entry."""
+    def commit_note(self, txn: str, value: int) -> int:
+        """Add a credited note to an open txn (amount, seq, counters by trigger) and its entry; the txn's seq."""
         _require_positive("value", value)
         conn, head, self._head = self.db.conn, self._head, None
         known = None
@@ -113,6 +113,7 @@ class JournalStore:
                 self._require_open(txn)  # say why: unknown, or closed
                 raise
         self._remember(entry, (txn, seq, at))
+        return int(seq)
 
     def commit_in_flight_note(self, value: int | None = None) -> tuple[str, int] | None:
         """Credit the open stack intent (of `value`, if given); a txn closed meanwhile gets a follow-up txn."""

@@ -110,9 +110,9 @@ class Ledger:
         """The note went back without STACK: clear its intent if still open (queued after the intent's write)."""
         return await self._run(self._journal.withdraw_stack_intent, txn, value)
 
-    async def commit_note(self, txn: str, value: int) -> None:
-        """Add a stacked note: note, amount, seq (first note), counters; one fsynced write."""
-        await self._run(self._journal.commit_note, txn, value)
+    async def commit_note(self, txn: str, value: int) -> int:
+        """Add a stacked note: note, amount, seq (first note), counters; one fsynced write. The payment's seq."""
+        return await self._run(self._journal.commit_note, txn, value)
 
     async def close_payment(self, txn: str) -> bool:
         """End the cash session: True when it took cash (closed), False when cancelled."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from kioskd.ledger import StorageError
 from kioskd.system.clock import wall_now
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from kioskd.ledger import Ledger, TxnRecord
 
 log = logging.getLogger(__name__)
-
+T = TypeVar("T")
 
 
 def payment_result(record: TxnRecord | None) -> PaymentResult:
@@ -50,6 +50,7 @@ class UplinkPayments:
         client: BackendClient,
         *,
         submit_timeout: float = 10.0,
+        journal_timeout: float = 30.0,
         now: Callable[[], datetime] = wall_now,
         outbox: OutboxSender | None = None,
         on_flagged: FlaggedHook | None = None,
@@ -58,6 +59,9 @@ class UplinkPayments:
         self.ledger = ledger
         self.client = client
         self.submit_timeout = submit_timeout
+        # how long a journal write may take before it counts as refused (the machine's bound on the
+        # journal's answer, timeouts.note_progress): the customer is not kept waiting on a stuck one
+        self.journal_timeout = journal_timeout
         self.now = now
         # Sharing the sender's per-key locks keeps it from sending the same txn concurrently.
         self.outbox = outbox
@@ -83,14 +87,14 @@ class UplinkPayments:
             try:
                 jws = record.payload or await self._sign_and_store(txn)
                 outcome = await self._send_within_deadline(txn, jws)
-                await self._settle(txn, jws, outcome)
+                await self._journal(self._settle(txn, jws, outcome))
+                record = await self._journal(self.ledger.transaction(txn))
             except StorageError as err:
                 # told pending, the truth: the notes are journalled; it is settled once the
                 # journal takes writes again (StorageWatch resubmits it)
                 log.error("payment %s: the journal refused its settlement: %s", txn, err)
                 self.on_refused(err)
                 return replace(payment_result(record), status="pending")
-            record = await self.ledger.transaction(txn)
             if record is not None:
                 log.info("%s", record.end_line())
         if outcome.status == "unknown" and self.outbox:
@@ -99,10 +103,19 @@ class UplinkPayments:
 
     async def _sign_and_store(self, txn: str) -> str:
         # Built once and stored: every retry sends these exact bytes (the idempotency key).
-        payload = await self.ledger.payment_payload(txn)
+        payload = await self._journal(self.ledger.payment_payload(txn))
         jws = self.client.sign(payload)
-        await self.ledger.set_payload(txn, jws)
+        await self._journal(self.ledger.set_payload(txn, jws))
         return jws
+
+    async def _journal(self, call: Awaitable[T]) -> T:
+        """A journal call that does not answer in journal_timeout (its thread stuck on a write) is refused."""
+        try:
+            async with asyncio.timeout(self.journal_timeout):
+                return await call
+        except TimeoutError as err:
+            # the write, if it runs later, is one the resubmission finds done (each is idempotent)
+            raise StorageError(f"the journal did not answer in {self.journal_timeout} s") from err
 
     async def _send_within_deadline(self, txn: str, jws: str) -> PaymentOutcome:
         outcome = await post_until_definite(

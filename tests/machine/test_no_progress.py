@@ -162,3 +162,32 @@ async def test_a_journal_that_does_not_record_the_stack_intent_has_the_note_hand
     await asyncio.sleep(60)
     await k.settle()
     assert k.state == "unavailable"
+
+
+async def test_a_journal_that_does_not_close_the_payment_has_it_told_pending_and_submitted_by_no_one_else(
+    k: Kiosk,
+) -> None:
+    await k.to_cash()
+    await k.insert(5000)
+    await k.insert(2000)
+    k.journal.close_gate = asyncio.Event()  # the journal's thread is stuck on a write (a dying card's fsync)
+    k.model.spawn(k.model.press("finish"), "finish")
+    await wait_for_state_no_settle(k, "payment_submit", 1)
+    # after note_progress the customer is told the truth: the notes are recorded, the crediting pending
+    took = await wait_for_state_no_settle(k, "payment_done", 40)
+    assert 29.5 <= took <= 31
+    result = k.model.snapshot()["result"]
+    assert (result["status"], result["amount"], result["seq"], result["account"]) == ("pending", 7000, 1, "0012345678")
+    assert [(r.status, r.notes) for r in k.receipts.printed] == [("pending", (5000, 2000))]
+    assert k.payments.submitted == [] and k.model.problems == {"storage": "storage"}
+    # the close lands late, once (the storage watch's recovery closes and submits it when writes work)
+    k.journal.close_gate.set()
+    for _ in range(10):  # the thread's write finishing, polled (bounded)
+        if k.journal.closes:
+            break
+        await asyncio.sleep(0.1)
+    assert k.journal.closes == [result["txn"]] and k.journal.txns[result["txn"]]["state"] == "closed"
+    assert k.payments.submitted == []
+    await asyncio.sleep(60)
+    await k.settle()
+    assert k.state == "unavailable"
