@@ -4,7 +4,9 @@ Every state file (validator counters, keys, config hash, run marker, alerts, dai
 is written here: to a temporary file, fsynced, renamed over the old one, and the folder
 fsynced, because a rename or a new name is only durable once its directory is
 (tests/power/ proves each on a file system that drops whatever was not fsynced). Each write has
-its own temporary name, so two writers of one path each land whole (the last one stays).
+its own temporary name, so two writers of one path each land whole (the last one stays). A power cut
+between a temporary's write and its rename leaves it behind: the daemon removes such leftovers
+at start, before any writer runs (remove_leftover_temps).
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("drivers.statefile")
+
+# _write_temp's names: a dot, the state file's name, mkstemp's eight characters, ".tmp"
+_TEMP_NAME = re.compile(r"\.(?P<of>[^/]+)\.[a-z0-9_]{8}\.tmp")
 
 
 def fsync_dir(folder: Path | str) -> None:
@@ -76,6 +82,32 @@ def remove_file(path: Path | str) -> None:
     path = Path(path)
     path.unlink(missing_ok=True)
     fsync_dir(path.parent)
+
+
+def remove_leftover_temps(folder: Path | str) -> list[str]:
+    """Remove the temporary files of writes cut short (a power cut before the rename) in `folder`.
+
+    Run it before any writer starts: a write in progress has a temporary of this form too.
+    The names removed, each logged; one that cannot be removed (a read-only folder) is logged and kept.
+    """
+    folder = Path(folder)
+    removed = []
+    with os.scandir(folder) as entries:
+        leftovers = sorted(e.name for e in entries if _TEMP_NAME.fullmatch(e.name) and e.is_file(follow_symlinks=False))
+    for name in leftovers:
+        try:
+            (folder / name).unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as err:
+            log.error("leftover temporary state file %s not removed: %s", folder / name, err)
+            continue
+        log.warning("removed %s, left by a write of %s cut short (power cut or crash)",
+                    folder / name, _TEMP_NAME.fullmatch(name)["of"])  # type: ignore[index]
+        removed.append(name)
+    if removed:
+        fsync_dir(folder)
+    return removed
 
 
 def write_json(path: Path | str, data: dict[str, Any]) -> None:

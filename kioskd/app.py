@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from drivers import base as ev
 from drivers.base import BillValidator, DoorSensor, Keypad, ReceiptPrinter
+from drivers.statefile import remove_leftover_temps
 from kioskd.config import Config, config_changed
 from kioskd.control.handlers import Handlers
 from kioskd.control.server import ControlServer
@@ -144,6 +145,7 @@ class Daemon:
         """Lock and open the journal, verify it and sign the restart entry."""
         c = self.config
         self.journal_lock.acquire()  # held until the process ends: no restore under our feet
+        remove_leftover_temps(c.state_dir)  # no other daemon, no writer of ours yet: a temporary is a cut write's
         # the page check runs after READY (StorageWatch.check_pages): O(size), seconds for a year
         self.ledger = await Ledger.open(c.state_dir, c.kiosk.id, c.kiosk.currency, quick_check=False,
                                         pin_key=pin_key(key))
@@ -199,8 +201,7 @@ class Daemon:
         self.model = KioskModel(
             validator=self.validator, journal=self.ledger, payments=self.payments,
             receipts=self.receipts, alerts=self.alerts, rules=rules_from(c), publish=self._publish,
-            site=Site(hall=c.kiosk.name, hall_en=c.kiosk.name_en, hotline=c.kiosk.hotline),
-            reprints=self.duplicates,
+            site=Site(hall=c.kiosk.name, hall_en=c.kiosk.name_en, hotline=c.kiosk.hotline), reprints=self.duplicates,
         )
         self.machine = build_machine(self.model, Timeouts(**vars(c.timeouts)))
         self.storage.model = self.model

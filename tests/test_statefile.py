@@ -69,3 +69,26 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path, mon
         statefile.write_file(path, b"new")
     monkeypatch.undo()
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == [path.name]
+
+
+def test_the_temporaries_of_writes_cut_short_are_removed_and_nothing_else(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    statefile.write_json(tmp_path / "alerts.json", {"open": []})
+    # a power cut between the temporary's fsync and its rename: what _write_temp leaves
+    cut = [statefile._write_temp(tmp_path / name, b'{"half', 0o644) for name in ("alerts.json", "kiosk.key")]
+    others = [".alerts.json.tmp", "alerts.json.abcdefgh.tmp", ".render-x1y2z3.wav", ".alerts.json.ABCDEFGH.tmp",
+              "journal.sqlite3-wal"]
+    for name in others:
+        (tmp_path / name).write_bytes(b"not ours")
+    (tmp_path / ".daily_close.json.abcd1234.tmp").mkdir()  # not a file: not one of our writes
+    with caplog.at_level("WARNING", logger="drivers.statefile"):
+        removed = statefile.remove_leftover_temps(tmp_path)
+    assert sorted(removed) == sorted(p.name for p in cut) and not any(p.exists() for p in cut)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [*others, ".daily_close.json.abcd1234.tmp", "alerts.json"])
+    assert statefile.read_json(tmp_path / "alerts.json") == {"open": []}
+    logged = [r.getMessage() for r in caplog.records]
+    assert len(logged) == 2 and all("cut short" in line for line in logged)
+    assert any(str(cut[1]) in line and "kiosk.key" in line for line in logged)
+    assert statefile.remove_leftover_temps(tmp_path) == []  # nothing left to remove

@@ -77,6 +77,7 @@ async def test_a_killed_daemon_raises_power_restored_at_the_next_start(tmp_path:
     import json
     import sqlite3
 
+    from drivers.statefile import _write_temp
     from tests.daemon import start_kiosk
 
     state = tmp_path / "state"
@@ -84,9 +85,15 @@ async def test_a_killed_daemon_raises_power_restored_at_the_next_start(tmp_path:
     await first.until(lambda s: s.get("state") == "service_idle", "the idle screen")
     first.proc.kill()  # no clean stop
     await first.stop()
+    # the cut came mid-write: the alerts' new file fsynced, not yet renamed over the old one
+    cut = _write_temp(state / "alerts.json", b'{"open": [', 0o644)
+    not_ours = state / ".alerts.json.tmp"
+    not_ours.write_bytes(b"kept")
     second = await start_kiosk(state)
     try:
         await second.until(lambda s: s.get("state") == "service_idle", "the idle screen")
+        assert not cut.exists() and not_ours.exists()  # the leftover removed at start, nothing else
+        assert any(f"removed {cut}" in line for line in second.output)
     finally:
         assert await second.stop() == 0
     db = sqlite3.connect(state / "journal.sqlite3")
