@@ -16,6 +16,7 @@ from typing import Unpack
 from drivers.base import (
     CreditCommit,
     DeviceEvent,
+    EventSink,
     JamCleared,
     NoteEscrowed,
     NoteJam,
@@ -60,6 +61,8 @@ from drivers.validator.supervise import Restarted, Settings, Supervised
 log = logging.getLogger(__name__)
 
 INHIBIT_CHECK_PERIOD = 1.0  # seconds between read-backs of the master inhibit (227)
+# seconds a stopping driver waits for its counter's save in flight: one small fsynced write
+SAVE_WAIT = 5.0
 
 
 class CctalkValidator(Supervised[Frame]):
@@ -87,6 +90,7 @@ class CctalkValidator(Supervised[Frame]):
         self._escrow_value: int | None = None
         self._box_open = False
         self._routed = False  # 154 "stack" accepted, credit event not read yet
+        self._saving: asyncio.Future[None] | None = None  # the counter's save on its thread
         self.echoes = 0  # own frames read back from the wire and dropped
 
     def _new_link(self, log: logging.Logger) -> SerialLink[Frame]:
@@ -96,6 +100,15 @@ class CctalkValidator(Supervised[Frame]):
             describe=describe, unexpected="%s: unexpected frame %s")
 
     # -- public API ----------------------------------------------------------------------------
+
+    async def run(self, sink: EventSink, commit_credit: CreditCommit) -> None:
+        """Supervised.run; stopped, it waits (bounded) for its counter's save in flight to land."""
+        try:
+            await super().run(sink, commit_credit)
+        finally:
+            # a save landing after this stop could overwrite the counter of a driver started after
+            # it in this process, or be missed by that driver's read of it at start
+            await self._save_landed()
 
     def denominations(self) -> tuple[int, ...]:
         """Note values (fen) from the device's bill table, restricted to the configured ones."""
@@ -247,8 +260,23 @@ class CctalkValidator(Supervised[Frame]):
 
     async def _handled(self, counter: int) -> None:
         if counter != self._last_counter and self.state_path:
-            await asyncio.to_thread(_save_counter, self.state_path, counter)
+            # its thread writes on when this task is cancelled: the stop waits for it (run)
+            self._saving = asyncio.ensure_future(asyncio.to_thread(_save_counter, self.state_path, counter))
+            await asyncio.shield(self._saving)
         self._last_counter = counter
+
+    async def _save_landed(self) -> None:
+        saving = self._saving
+        if saving is None:
+            return
+        try:
+            async with asyncio.timeout(SAVE_WAIT):
+                await asyncio.shield(saving)
+        except TimeoutError:
+            log.error("%s: the event counter's save did not end in %s s: it may land after a newer one",
+                      self.name, SAVE_WAIT)
+        except Exception as err:  # told in the poll that waited for it, if any
+            log.debug("%s: the event counter's save failed: %s", self.name, err)
 
     async def poll_once(self, commit_credit: CreditCommit) -> bool:
         """Read the 159 event buffer and act on its new events; fast while enabled or a note moves."""

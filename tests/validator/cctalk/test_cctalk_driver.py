@@ -244,3 +244,37 @@ async def test_note_offered_to_a_validator_left_enabled_by_a_killed_host_goes_ba
         emu.insert(1000)
         await second.until(lambda: second.of(NoteStacked))
         assert second.credits == [NoteCredited("validator", 1000)] and emu.stacked == [1000]
+
+
+async def test_a_stopped_driver_waits_for_its_counter_save_so_a_newer_driver_reads_and_keeps_the_newest(
+    emu, tmp_path, monkeypatch
+):
+    import threading
+
+    from drivers.statefile import read_json
+    from drivers.validator import cctalk_device
+
+    state = tmp_path / "s.json"
+    in_write, write_back, write = threading.Event(), threading.Event(), cctalk_device.write_json
+
+    def stuck_first_write(path, data):
+        if not in_write.is_set():  # the first save's fsync does not end, until the test lets it
+            in_write.set()
+            write_back.wait(30)
+        write(path, data)
+
+    monkeypatch.setattr(cctalk_device, "write_json", stuck_first_write)
+    emu.insert(2000)  # refused while inhibited: the device's event counter moves on
+    first = make_harness(emu, state_path=str(state))
+    first.start()
+    assert await asyncio.to_thread(in_write.wait, 5)  # the start-up's counter save is in flight
+    stopping = asyncio.create_task(first.stop())  # the driver stopped, another to start in this process
+    done, _ = await asyncio.wait({stopping}, timeout=0.5)
+    assert not done  # the stop waits for its save: a newer driver must not read, nor save, before it lands
+    write_back.set()
+    await stopping
+    assert read_json(state) == {"counter": emu.counter}
+    emu.insert(2000)
+    async with running(make_harness(emu, state_path=str(state))) as second:
+        await second.until(lambda: second.of(DeviceOnline) and read_json(state) == {"counter": emu.counter})
+    assert read_json(state) == {"counter": emu.counter}  # the newest, the older save long landed
