@@ -45,7 +45,7 @@ def test_the_device_log_keeps_events_not_keys_and_rotates(tmp_path: Path) -> Non
     found = log.between("2026-01-01T00:00:15.000Z", "2026-01-01T00:02:00.000Z")
     assert [e["event"] for e in found] == ["NoteReturned"] * 5 + ["NoteRejected"]
     assert found[-1] == {"at": "2026-01-01T00:01:00.000Z", "event": "NoteRejected", "device": "validator",
-                         "reason": "not valid", "code": 3}
+                         "reason": "not valid", "code": 3, "inhibited": False}
     assert not any(e["event"] == "KeyPressed" for e in log.between("", "9"))
     assert len(list(tmp_path.glob("devices.jsonl*"))) == 3  # the file and two older ones, no more
 
