@@ -219,15 +219,15 @@ async def test_countdown_falls_and_stops_at_zero(screen):
     from playwright.async_api import expect
 
     server, keys, page = screen
-    server.publish(snapshot(state="payment_account", deadline=deadline_in(3), timeout=3))
+    server.publish(snapshot(state="payment_account", deadline=deadline_in(6), timeout=6))
     countdown = page.get_by_test_id("countdown")
-    # The page shows the snapshot when its socket delivers it: wait for that, then read.
-    await expect(countdown).to_have_attribute("data-seconds", re.compile(r"^[123]$"))
+    # The page shows the snapshot when its socket delivers it (late on a loaded machine): wait, then read.
+    await expect(countdown).to_have_attribute("data-seconds", re.compile(r"^[1-6]$"))
     first = int(await countdown.get_attribute("data-seconds") or "-1")
     # Bounded waits for the page's own clock to run the countdown down.
     lower = re.compile(f"^[0-{first - 1}]$")
     await expect(countdown).to_have_attribute("data-seconds", lower, timeout=2500)
-    await expect(countdown).to_have_attribute("data-seconds", "0", timeout=5000)
+    await expect(countdown).to_have_attribute("data-seconds", "0", timeout=8000)
     await expect(countdown).to_have_text("剩余 0 秒")
 
 
