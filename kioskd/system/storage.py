@@ -26,6 +26,9 @@ log = logging.getLogger("kioskd.system.storage")
 PROBE_EVERY = 2.0  # seconds between write probes while the journal is out of order
 PROBE_FILE = ".write-probe"
 IDLE_STATES = ("service_idle", "unavailable")
+# a healthy journal's recovery answers in well under a second; one that does not in this long is
+# stuck behind a write that does not end (a dying card's fsync), though the folder takes the probe
+RECOVER_WITHIN = 30.0
 
 
 def write_problem(state_dir: Path) -> str | None:
@@ -45,9 +48,10 @@ class StorageWatch:
     model: KioskModel  # attached once the machine exists (it is built after the watch)
 
     def __init__(self, *, state_dir: Path, ledger: Ledger, alerts: Alerts,
-                 resubmit: Callable[[str], None], every: float = PROBE_EVERY) -> None:
+                 resubmit: Callable[[str], None], every: float = PROBE_EVERY,
+                 recover_within: float = RECOVER_WITHIN) -> None:
         self.state_dir, self.ledger, self.alerts = state_dir, ledger, alerts
-        self.resubmit, self.every = resubmit, every
+        self.resubmit, self.every, self.recover_within = resubmit, every, recover_within
         self.failing = False
 
     def refused(self, err: Exception) -> None:
@@ -74,7 +78,11 @@ class StorageWatch:
         if self.model.state not in IDLE_STATES:
             return  # a payment is on: it ends first, then the journal is tidied
         try:
-            to_submit = await self.ledger.recover()  # close what the refused writes left open
+            async with asyncio.timeout(self.recover_within):  # given up: the ledger thread skips it
+                to_submit = await self.ledger.recover()  # close what the refused writes left open
+        except TimeoutError:
+            await self._journal_stuck()
+            return
         except Exception as err:
             log.error("the journal still refuses writes: %s", err)
             return
@@ -96,6 +104,14 @@ class StorageWatch:
                                     error=str(err)[:200])
             if self.model.set_problem("journal", "storage"):  # not cleared by a write probe
                 await self.model.trigger("health_changed")
+
+    async def _journal_stuck(self) -> None:
+        """The folder takes writes but the journal does not answer: out of service, staff told."""
+        error = f"the journal did not answer in {self.recover_within:.0f} s (a write that does not end)"
+        log.error("%s: out of service until it does", error)
+        self.failing = True
+        self.alerts.raise_alert("validator_fault", "critical", device="journal", cause="journal", error=error)
+        await self._set_problem("storage")
 
     async def _set_problem(self, reason: str | None) -> None:
         if self.model.set_problem("storage", reason):
