@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import signal
 import sqlite3
 from collections.abc import AsyncIterator
@@ -12,15 +11,14 @@ from pathlib import Path
 import pytest
 
 from drivers.base import KeyPressed
-from kioskd import config as cfg
 from kioskd.app import Daemon
 from kioskd.sim.hardware import Simulation
 from tests.crash.harness import CrashWorld, Findings
 from tests.daemon import STEP
 from tests.service.notify_socket import NotifySocket
+from tests.service.simulated import sim_config
 
 ACCOUNT = "0012345678"  # reference backend demo account, ¥123.50 due
-SIMULATE_TOML = Path(__file__).resolve().parents[2] / "config/simulate.toml"
 WATCHDOG_SEC = 4.0  # pings every 1 s; a device task quiet for 2 s counts as stalled
 
 
@@ -88,12 +86,7 @@ async def test_a_stalled_validator_task_stops_the_watchdog_pings(
     sock = NotifySocket()  # abstract namespace
     monkeypatch.setenv("NOTIFY_SOCKET", sock.address)
     monkeypatch.setenv("WATCHDOG_USEC", str(int(WATCHDOG_SEC * 1e6)))
-    config = cfg.load(SIMULATE_TOML)
-    config = dataclasses.replace(
-        config, storage=dataclasses.replace(config.storage, path=str(tmp_path / "state")),
-        screen=dataclasses.replace(config.screen, listen="127.0.0.1:0"),
-        control=dataclasses.replace(config.control, socket=str(tmp_path / "control.sock")),
-    )
+    config = sim_config(tmp_path)
     sim = Simulation(tmp_path / "state")
     daemon = Daemon(await sim.start(config), sim=sim)
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import sqlite3
@@ -10,24 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from kioskd import config as cfg
 from kioskd.app import Daemon
 from kioskd.customer.screen.server import ScreenServer
 from kioskd.sim.hardware import Simulation
 from kioskd.system.health import RUN_MARKER
-
-SIMULATE_TOML = Path(__file__).resolve().parents[2] / "config/simulate.toml"
+from tests.service.simulated import sim_config
 
 
 async def test_a_failing_screen_stop_is_logged_and_the_journal_still_closes(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = cfg.load(SIMULATE_TOML)
-    config = dataclasses.replace(
-        config, storage=dataclasses.replace(config.storage, path=str(tmp_path / "state")),
-        screen=dataclasses.replace(config.screen, listen="127.0.0.1:0"),
-        control=dataclasses.replace(config.control, socket=str(tmp_path / "control.sock")),
-    )
+    config = sim_config(tmp_path)
     real_screen_stop = ScreenServer.stop
 
     async def broken_screen_stop(self: ScreenServer) -> None:
@@ -62,12 +54,7 @@ async def test_a_failing_screen_stop_is_logged_and_the_journal_still_closes(
 
 async def test_alert_changes_made_just_before_a_stop_are_in_the_journal_after_it(tmp_path: Path) -> None:
     """The alerts' writer stores each change after the fact; a stop closes the journal only after it."""
-    config = cfg.load(SIMULATE_TOML)
-    config = dataclasses.replace(
-        config, storage=dataclasses.replace(config.storage, path=str(tmp_path / "state")),
-        screen=dataclasses.replace(config.screen, listen="127.0.0.1:0"),
-        control=dataclasses.replace(config.control, socket=str(tmp_path / "control.sock")),
-    )
+    config = sim_config(tmp_path)
     sim = Simulation(tmp_path / "state")
     daemon = Daemon(await sim.start(config), sim=sim)
     devices = [f"test-printer-{n}" for n in range(20)]

@@ -13,6 +13,7 @@ from kioskd.uplink.client import BackendClient
 from kioskd.uplink.outbox import OutboxSender
 from kioskd.uplink.payments import UplinkPayments
 from refbackend import ReferenceBackend
+from statemachine.model import KioskModel
 from tests.uplink.support import KIOSK, paid
 
 
@@ -49,16 +50,10 @@ async def test_a_settlement_the_journal_does_not_write_in_time_is_told_pending_t
 class _Model:
     """The machine as the storage watch sees it: idle, its problems, health_changed."""
 
+    set_problem = KioskModel.set_problem  # the machine's own bookkeeping of what stops payments
+
     def __init__(self) -> None:
         self.state, self.problems, self.triggered = "service_idle", {}, []
-
-    def set_problem(self, key: str, reason: str | None) -> bool:
-        before = dict(self.problems)
-        if reason is None:
-            self.problems.pop(key, None)
-        else:
-            self.problems[key] = reason
-        return before != self.problems
 
     async def trigger(self, name: str) -> None:
         self.triggered.append(name)
