@@ -16,6 +16,7 @@ from kioskd.cli.staff import when_local
 from kioskd.cli.where import resolve
 from kioskd.config import DEFAULT_TZ
 from kioskd.hall.journal_words import problem_text, public_key_reason
+from kioskd.hall.storage_words import storage_text
 from kioskd.ledger import Ledger, LedgerError
 from kioskd.ledger.checkpoints import AuditProblem
 from kioskd.ledger.custody import read_identity
@@ -86,7 +87,7 @@ def verify_command(args: argparse.Namespace) -> int:
         problems, head, checkpoint = asyncio.run(_check(target.state, identity, public_key, witness,
                                                         full=not args.quick))
     except LedgerError as err:
-        print(f"kioskctl: {err}", file=sys.stderr)
+        print(f"kioskctl: {storage_text(err, args.lang)}", file=sys.stderr)
         return EXIT_USAGE
     if getattr(args, "json", False):
         print(json.dumps({"ok": not problems, "entries": head[0], "head": head[1], "checkpoint": checkpoint,

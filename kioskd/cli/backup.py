@@ -19,7 +19,8 @@ from kioskd import config as cfg
 from kioskd.cli.where import resolve
 from kioskd.customer.receipts.layout import format_money
 from kioskd.hall.accounts import socket_caller
-from kioskd.hall.journal_words import key_text, problems_line
+from kioskd.hall.journal_words import key_text, os_reason, problems_line
+from kioskd.hall.storage_words import storage_text
 from kioskd.ledger import Ledger, LedgerError, StorageError
 from kioskd.ledger.lock import JournalLock
 from kioskd.uplink.errors import KeyFileError
@@ -31,11 +32,14 @@ _TEXT = {  # what backup and restore say, in the staff's language (--json keeps 
     "zh-CN": {"no_config": "请用 --config 配置文件 指定终端的配置", "summary": "{count} 笔缴费（最后流水号 {last}），共 {amount}",
               "written": "备份已写入 {dest}：{summary}", "restored": "已恢复 {src}（{summary}）",
               "kept": "；原账本保留为 {aside}", "held": "{err}；请先停止 kioskd",
-              "unusable": "{src} 不是可用的账本：{err}", "unchecked": "{src} 未通过完整性检查：{problems}"},
+              "unusable": "{src} 不是可用的账本：{err}", "unreadable": "无法读取备份文件 {src}：{why}", "this_file": "此文件",
+              "unchecked": "{src} 未通过完整性检查：{problems}"},
     "en": {"no_config": "name the kiosk's config with --config FILE", "summary": "{count} payments (last seq {last}), {amount}",
            "written": "backup written to {dest}: {summary}", "restored": "restored {src} ({summary})",
            "kept": "; the previous journal is kept as {aside}", "held": "{err}; stop kioskd first",
-           "unusable": "{src} is not a usable journal: {err}", "unchecked": "{src} fails the integrity check: {problems}"},
+           "unusable": "{src} is not a usable journal: {err}",
+           "unreadable": "cannot read the backup file {src}: {why}", "this_file": "the file",
+           "unchecked": "{src} fails the integrity check: {problems}"},
 }
 
 
@@ -113,7 +117,7 @@ def run_backup(args: argparse.Namespace) -> int:
     try:
         summary = asyncio.run(backup())
     except LedgerError as err:
-        print(f"kioskctl backup: {err}", file=sys.stderr)
+        print(f"kioskctl backup: {storage_text(err, args.lang)}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps({"ok": True, "written": str(args.dest), "summary": summary.record()}, ensure_ascii=False))
@@ -131,7 +135,7 @@ def run_restore(args: argparse.Namespace) -> int:
     try:
         lock.acquire()
     except StorageError as err:
-        print(f"kioskctl restore: {_TEXT[args.lang]['held'].format(err=err)}", file=sys.stderr)
+        print(f"kioskctl restore: {_TEXT[args.lang]['held'].format(err=storage_text(err, args.lang))}", file=sys.stderr)
         return 1
     try:
         return _restore(args.src, config, args.lang, args.json)
@@ -142,11 +146,17 @@ def run_restore(args: argparse.Namespace) -> int:
 def _restore(src: Path, config: cfg.Config, lang: str, as_json: bool = False) -> int:
     text = _TEXT[lang]
     with tempfile.TemporaryDirectory() as tmp:
-        shutil.copyfile(src, Path(tmp) / JOURNAL)
+        try:
+            shutil.copyfile(src, Path(tmp) / JOURNAL)
+        except OSError as err:
+            why = os_reason(err.errno, err.strerror or str(err), lang)
+            print(f"kioskctl restore: {text['unreadable'].format(src=src, why=why)}", file=sys.stderr)
+            return 1
         try:
             summary = asyncio.run(_summary(Path(tmp), config.kiosk.id, config.kiosk.currency))
         except LedgerError as err:
-            print(f"kioskctl restore: {text['unusable'].format(src=src, err=err)}", file=sys.stderr)
+            said = storage_text(err, lang).replace(str(Path(tmp) / JOURNAL), text["this_file"])  # named before
+            print(f"kioskctl restore: {text['unusable'].format(src=src, err=said)}", file=sys.stderr)
             return 1
         try:  # the backup is checked against the signatures of this kiosk's key
             check = signature_checker(load_key(config.key_path).public_key())

@@ -114,6 +114,7 @@ KEY_WORDS: dict[str, tuple[str, str]] = {
 OS_WORDS_ZH: dict[int, str] = {
     errno.EACCES: "没有权限", errno.EPERM: "没有权限", errno.ENOENT: "文件或目录不存在",
     errno.EISDIR: "这是一个目录", errno.EROFS: "文件系统只读", errno.ENOSPC: "磁盘已满",
+    errno.ENOTDIR: "路径中有一项不是目录", errno.EIO: "磁盘读写错误",
 }
 
 def _said(words: tuple[str, str], values: dict[str, Any], lang: str) -> str:

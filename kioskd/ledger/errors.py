@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class LedgerError(Exception):
-    """A journal operation that breaks a rule (unknown txn, wrong state, money invariant)."""
+    """A journal operation that breaks a rule (unknown txn, wrong state, money invariant); `code` and `values`
+    are what staff read it from (kioskd.hall.storage_words), the message what the log keeps."""
+
+    def __init__(self, message: str, code: str = "", **values: Any) -> None:
+        super().__init__(message)
+        self.code, self.values = code, values
+
+
+def sqlite_values(err: Exception) -> dict[str, Any]:
+    """What staff read an SQLite refusal from: its name (SQLITE_FULL, SQLITE_NOTADB, ...) and its words."""
+    return {"name": getattr(err, "sqlite_errorname", ""), "why": str(err)}
 
 
 class StorageError(LedgerError):

@@ -61,7 +61,8 @@ class JournalStore:
                     self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
                 elif stored[key] != value:
                     raise LedgerError(
-                        f"journal belongs to {key} {stored[key]!r}, configured {value!r}"
+                        f"journal belongs to {key} {stored[key]!r}, configured {value!r}",
+                        "other_kiosk" if key == "kiosk_id" else "other_currency", stored=stored[key], configured=value,
                     )
 
     # -- cash session ---------------------------------------------------------------

@@ -29,13 +29,14 @@ class JournalLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as err:
-            raise StorageError(f"journal lock {self.path}: {err.strerror or err}") from err
+            raise StorageError(f"journal lock {self.path}: {err.strerror or err}", "lock_unusable", path=str(self.path),
+                               why=err.strerror or str(err), errno=err.errno) from err
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             raise JournalLocked(f"journal lock {self.path} is held: kioskd is running on this state "
-                               "directory, or a restore is under way") from None
+                               "directory, or a restore is under way", "locked", path=str(self.path)) from None
         self._fd = fd
 
     def release(self) -> None:

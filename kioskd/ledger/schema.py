@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from kioskd.ledger.errors import StorageError
+from kioskd.ledger.errors import StorageError, sqlite_values
 from kioskd.ledger.schema_cases import V6_CASES
 from kioskd.ledger.schema_credit import (
     V14_NOTE_CREDIT,
@@ -69,7 +69,7 @@ def connect(path: Path, quick_check: bool = True) -> Database:
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT)
     except sqlite3.Error as err:
-        raise StorageError(f"journal {path}: cannot open: {err}") from err
+        raise StorageError(f"journal {path}: cannot open: {err}", "sqlite", path=str(path), **sqlite_values(err)) from err
     try:
         db = Database(conn, execute_plugins=False)
         with db.ensure_autocommit_on():
@@ -84,7 +84,7 @@ def connect(path: Path, quick_check: bool = True) -> Database:
         raise
     except sqlite3.Error as err:
         conn.close()
-        raise StorageError(f"journal {path}: unusable: {err}") from err
+        raise StorageError(f"journal {path}: unusable: {err}", "sqlite", path=str(path), **sqlite_values(err)) from err
     return db
 
 
@@ -92,19 +92,22 @@ def check_pages(conn: sqlite3.Connection, path: Path | str) -> None:
     """PRAGMA quick_check: StorageError naming the first problem (O(size): ~2.5 s for a year)."""
     verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
     if verdict != "ok":
-        raise StorageError(f"journal {path}: corrupt: {verdict}")
+        raise StorageError(f"journal {path}: corrupt: {verdict}", "corrupt", path=str(path), verdict=verdict)
 
 
 def check_pragmas(conn: sqlite3.Connection, path: Path | str) -> None:
     """Raise StorageError unless WAL, synchronous=FULL and foreign keys are in force."""
     mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     if str(mode).lower() != "wal":
-        raise StorageError(f"journal {path}: journal_mode is {mode}, WAL required")
+        raise StorageError(f"journal {path}: journal_mode is {mode}, WAL required", "pragma", path=str(path),
+                           pragma="journal_mode", value=mode, required="wal")
     sync = conn.execute("PRAGMA synchronous").fetchone()[0]
     if sync < 2:  # 2 = FULL, 3 = EXTRA: fsync of the WAL on every commit
-        raise StorageError(f"journal {path}: synchronous is {sync}, FULL (2) required")
+        raise StorageError(f"journal {path}: synchronous is {sync}, FULL (2) required", "pragma", path=str(path),
+                           pragma="synchronous", value=sync, required="FULL (2)")
     if conn.execute("PRAGMA foreign_keys").fetchone()[0] != 1:
-        raise StorageError(f"journal {path}: foreign_keys is off")
+        raise StorageError(f"journal {path}: foreign_keys is off", "pragma", path=str(path),
+                           pragma="foreign_keys", value="off", required="on")
 
 
 def user_version(db: Database) -> int:
@@ -117,7 +120,8 @@ def migrate(db: Database, target: int = LATEST_VERSION) -> int:
     current = user_version(db)
     if current > LATEST_VERSION:
         raise StorageError(
-            f"journal schema version {current} is newer than this kioskd ({LATEST_VERSION})"
+            f"journal schema version {current} is newer than this kioskd ({LATEST_VERSION})",
+            "newer", version=current, latest=LATEST_VERSION,
         )
     for version in range(current, target):
         rebuild = version + 1 in REBUILDS
@@ -131,7 +135,8 @@ def migrate(db: Database, target: int = LATEST_VERSION) -> int:
                 for statement in MIGRATIONS[version]:
                     db.execute(statement)
                 if rebuild and db.execute("PRAGMA foreign_key_check").fetchone() is not None:
-                    raise StorageError(f"journal migration {version + 1}: a reference would break")
+                    raise StorageError(f"journal migration {version + 1}: a reference would break", "migration_reference",
+                                       version=version + 1)
                 # user_version is transactional: it moves with the tables or not at all
                 db.execute(f"PRAGMA user_version = {version + 1}")
         finally:

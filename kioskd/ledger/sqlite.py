@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from sqlite_utils import Database
 
 from kioskd.ledger import schema
-from kioskd.ledger.errors import LedgerError, StorageError
+from kioskd.ledger.errors import LedgerError, StorageError, sqlite_values
 from kioskd.ledger.journal import JournalStore
 
 T = TypeVar("T")
@@ -21,6 +21,16 @@ T = TypeVar("T")
 
 def backup_sync(db: Database, dest: Path) -> None:
     """A consistent copy of `db` at `dest`: SQLite's backup API into a .partial file, fsynced, renamed."""
+    try:  # a refusal names the copy, not the journal it is made from
+        _backup(db, dest)
+    except sqlite3.Error as err:
+        raise StorageError(f"backup {dest}: {err}", "sqlite", path=str(dest), **sqlite_values(err)) from err
+    except OSError as err:
+        raise StorageError(f"backup {dest}: {err.strerror or err}", "backup_dest", path=str(dest),
+                           why=err.strerror or str(err), errno=err.errno) from err
+
+
+def _backup(db: Database, dest: Path) -> None:
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
     # the copy holds PIN hashes and every payment: only the kiosk's user may read it
@@ -42,7 +52,8 @@ def open_sync(path: Path, kiosk_id: str, currency: str, quick_check: bool = True
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise StorageError(f"journal {path}: cannot create the state directory: {err}") from err
+        raise StorageError(f"journal {path}: cannot create the state directory: {err}", "state_dir",
+                           path=str(path.parent), why=err.strerror or str(err), errno=err.errno) from err
     db = schema.connect(path, quick_check)
     try:
         translated(path, schema.migrate, db)
@@ -71,9 +82,10 @@ def translated(path: Path, fn: Callable[..., T], *args: Any) -> T:
         # a constraint or trigger refused the write: a broken money rule, not the disk
         raise LedgerError(f"journal {path}: refused: {err}") from err
     except sqlite3.Error as err:
-        raise StorageError(f"journal {path}: {err}") from err
+        raise StorageError(f"journal {path}: {err}", "sqlite", path=str(path), **sqlite_values(err)) from err
     except OSError as err:
-        raise StorageError(f"journal {path}: {err.strerror or err}") from err
+        raise StorageError(f"journal {path}: {err.strerror or err}", "os", path=str(path), why=err.strerror or str(err),
+                           errno=err.errno) from err
 
 
 def fsync_path(path: Path) -> None:

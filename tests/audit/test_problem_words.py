@@ -8,6 +8,7 @@ import ast
 import asyncio
 import json
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,12 +16,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kioskd.cli.main import main as kioskctl
 from kioskd.hall.journal_words import KEY_WORDS, PROBLEM_WORDS
+from kioskd.hall.storage_words import SQLITE_WORDS, STORAGE_WORDS, storage_text
+from kioskd.ledger.errors import StorageError
+from kioskd.ledger.sqlite import translated
 from tests.audit.test_tamper import attacker, edit_field, save_key, write_chain
 from tests.daemon import ROOT
 
 
-def _codes_in(folder: Path, constructor: str, position: int | None, keyword: str | None = None) -> set[str]:
-    """The codes the source under `folder` passes to `constructor` (a literal, or either side of an if)."""
+def _codes_in(folder: Path, constructor: str, position: int | None, keyword: str | None = None,
+              required: bool = True) -> set[str]:
+    """The codes the source under `folder` passes to `constructor` (a literal, or either side of an if);
+    `required`: every call must give one."""
     codes = set()
     for path in folder.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -30,7 +36,7 @@ def _codes_in(folder: Path, constructor: str, position: int | None, keyword: str
             for arg in [given] if given is not None else []:
                 parts = [arg.body, arg.orelse] if isinstance(arg, ast.IfExp) else [arg]
                 codes |= {p.value for p in parts if isinstance(p, ast.Constant) and isinstance(p.value, str)}
-            assert given is not None, f"{path.relative_to(ROOT)}:{node.lineno}: {constructor} without a code"
+            assert given is not None or not required, f"{path.relative_to(ROOT)}:{node.lineno}: {constructor} without a code"
     return codes
 
 
@@ -39,9 +45,14 @@ def test_every_problem_and_key_code_has_words_in_both_languages() -> None:
     assert len(codes) > 40 and not codes - set(PROBLEM_WORDS), sorted(codes - set(PROBLEM_WORDS))
     keys = _codes_in(ROOT / "kioskd" / "uplink", "KeyFileError", 1)
     assert keys == set(KEY_WORDS), keys ^ set(KEY_WORDS)
-    for zh, en in [*PROBLEM_WORDS.values(), *KEY_WORDS.values()]:
+    # the journal cannot be locked, opened, migrated, read or written (one without a code fails _codes_in)
+    ledger = ROOT / "kioskd" / "ledger"
+    storage = _codes_in(ledger, "StorageError", 1) | _codes_in(ledger, "JournalLocked", 1)
+    storage |= _codes_in(ledger, "LedgerError", 1, required=False)  # a rule broken: most say it in English
+    assert len(storage) > 8 and storage == set(STORAGE_WORDS), storage ^ set(STORAGE_WORDS)
+    for zh, en in [*PROBLEM_WORDS.values(), *KEY_WORDS.values(), *STORAGE_WORDS.values(), *SQLITE_WORDS.values()]:
         # the zh words hold no English but the values, identifiers and commands they quote
-        bare = re.sub(r"\{\w+\}|`[^`]*`|PEM PKCS#8|Ed25519", "", zh)
+        bare = re.sub(r"\{\w+\}|`[^`]*`|PEM PKCS#8|Ed25519|kioskd", "", zh)
         assert not re.search(r"[A-Za-z]", bare), zh
         assert set(re.findall(r"\{(\w+)\}", zh)) <= set(re.findall(r"\{(\w+)\}", en)) | {"seq"}, (zh, en)
 
@@ -95,3 +106,23 @@ def test_an_unusable_key_is_said_in_the_staffs_language(tmp_path: Path, capsys: 
     assert f"无法读取终端密钥 ({tmp_path / 'nowhere.key'}: 文件或目录不存在)" in capsys.readouterr().err
     assert kioskctl(["receipt", "verify", "K1.x", "--key", str(key), "--state", str(tmp_path)]) == 2
     assert f"无法读取公钥 ({key}: 不是可用的 Ed25519 密钥)" in capsys.readouterr().err
+
+
+def test_a_full_disk_and_a_read_only_journal_are_said_in_the_staffs_language(tmp_path: Path) -> None:
+    """SQLite's own refusals, turned into StorageError by the ledger's translated(); no kioskctl test can fill
+    a disk or make one read-only without root."""
+    path = tmp_path / "journal.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.execute("PRAGMA max_page_count = 2")  # SQLite says of a page limit what it says of a full disk
+    with pytest.raises(StorageError) as full:
+        translated(path, conn.execute, "INSERT INTO t SELECT zeroblob(100000)")
+    conn.close()
+    assert storage_text(full.value, "zh-CN") == f"磁盘已满，无法写入账本 {path}"
+    assert storage_text(full.value, "en") == f"the disk is full: the journal {path} cannot be written"
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    with pytest.raises(StorageError) as read_only:
+        translated(path, conn.execute, "INSERT INTO t VALUES (1)")
+    conn.close()
+    assert storage_text(read_only.value, "zh-CN") == f"账本 {path} 无法写入：文件系统只读或没有写权限"
+    assert str(read_only.value) == f"journal {path}: attempt to write a readonly database"  # what the log keeps
