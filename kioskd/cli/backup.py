@@ -33,12 +33,14 @@ _TEXT = {  # what backup and restore say, in the staff's language (--json keeps 
               "written": "备份已写入 {dest}：{summary}", "restored": "已恢复 {src}（{summary}）",
               "kept": "；原账本保留为 {aside}", "held": "{err}；请先停止 kioskd",
               "unusable": "{src} 不是可用的账本：{err}", "unreadable": "无法读取备份文件 {src}：{why}", "this_file": "此文件",
+              "unstaged": "无法把备份写入 {state}：{why}；原账本未改动",
               "unchecked": "{src} 未通过完整性检查：{problems}"},
     "en": {"no_config": "name the kiosk's config with --config FILE", "summary": "{count} payments (last seq {last}), {amount}",
            "written": "backup written to {dest}: {summary}", "restored": "restored {src} ({summary})",
            "kept": "; the previous journal is kept as {aside}", "held": "{err}; stop kioskd first",
            "unusable": "{src} is not a usable journal: {err}",
            "unreadable": "cannot read the backup file {src}: {why}", "this_file": "the file",
+           "unstaged": "cannot write the backup into {state}: {why}; the journal is unchanged",
            "unchecked": "{src} fails the integrity check: {problems}"},
 }
 
@@ -169,6 +171,12 @@ def _restore(src: Path, config: cfg.Config, lang: str, as_json: bool = False) ->
               file=sys.stderr)
         return 1
     target = config.state_dir / JOURNAL
+    try:  # the copy is written beside the journal before anything moves: a full disk leaves the journal be
+        staged = _private_copy(src, target)
+    except OSError as err:
+        why = os_reason(err.errno, err.strerror or str(err), lang)
+        print(f"kioskctl restore: {text['unstaged'].format(state=config.state_dir, why=why)}", file=sys.stderr)
+        return 1
     aside = target.with_name(f"{JOURNAL}.before-restore-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
     kept = []
     for suffix in ("", "-wal", "-shm"):
@@ -176,7 +184,7 @@ def _restore(src: Path, config: cfg.Config, lang: str, as_json: bool = False) ->
         if old.exists():
             os.replace(old, Path(str(aside) + suffix))
             kept.append(suffix)
-    _private_copy(src, target)
+    os.replace(staged, target)
     fsync_dir(target.parent)  # else a power cut could bring the old journal back
     asyncio.run(_record_restore(config, src, summary.record()))
     if as_json:
@@ -207,13 +215,18 @@ async def _record_restore(config: cfg.Config, src: Path, summary: str) -> None:
         await ledger.close()
 
 
-def _private_copy(src: Path, dest: Path) -> None:
-    """Copy `src` to `dest` (mode 0600, fsynced, appearing whole)."""
+def _private_copy(src: Path, dest: Path) -> Path:
+    """Copy `src` beside `dest` (mode 0600, fsynced) and return the copy, for os.replace to put in place;
+    a partial copy is removed."""
     partial = dest.with_name(dest.name + ".restoring")
     partial.unlink(missing_ok=True)
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
-        shutil.copyfileobj(inp, out)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(partial, dest)
+    try:
+        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+            shutil.copyfileobj(inp, out)
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError:
+        partial.unlink(missing_ok=True)
+        raise
+    return partial

@@ -105,3 +105,21 @@ def test_a_journal_newer_than_this_kioskd_is_said_in_the_staffs_language(
 async def _journal_of(state: Path, kiosk: str) -> None:
     ledger = await Ledger.open(state, kiosk)
     await ledger.close()
+
+
+def test_a_backup_that_cannot_be_written_into_place_leaves_the_journal_be(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    config = str(write_config(tmp_path / "k.toml", state, tmp_path / "gone.sock"))
+    assert kioskctl(["keys", "init", "--config", config]) == 0
+    copy = tmp_path / "copy.sqlite3"
+    assert kioskctl(["backup", str(copy), "--config", config]) == 0
+    said(capsys)
+    journal = (state / "journal.sqlite3").read_bytes()
+    (state / "journal.sqlite3.restoring").mkdir()  # where the copy is written first cannot take it
+    assert refused(capsys, "restore", str(copy), "--config", config) == (
+        f"kioskctl restore: 无法把备份写入 {state}：这是一个目录；原账本未改动",
+        f"kioskctl restore: cannot write the backup into {state}: Is a directory; the journal is unchanged")
+    assert (state / "journal.sqlite3").read_bytes() == journal  # nothing was moved aside
+    assert list(state.glob("journal.sqlite3.before-restore-*")) == []
