@@ -12,9 +12,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from drivers.base import BillValidator
+if TYPE_CHECKING:  # named in hints only: config validation reads this table without the driver classes
+    from drivers.base import BillValidator
 
 
 @dataclass(frozen=True)

@@ -4,24 +4,27 @@ directly on the journal, each change recorded with the caller's identity (the lo
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import json
 import os
 import sys
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kioskd.cli.staff import table, when_local
 from kioskd.cli.where import resolve
 from kioskd.config import DEFAULT_TZ
 from kioskd.hall.accounts import ROLE_NAMES, socket_caller
 from kioskd.hall.journal_words import key_text
-from kioskd.ledger import Ledger, LedgerError
-from kioskd.ledger.custody import read_identity
-from kioskd.ledger.staff import ROLES, id_problem, secret_problem
+from kioskd.ledger.errors import LedgerError
+from kioskd.ledger.roles import ROLES
 from kioskd.uplink.errors import KeyFileError
-from kioskd.uplink.keys import load_key, pin_key
+
+if TYPE_CHECKING:
+    from kioskd.ledger import Ledger
+
+# The journal (SQLite) and the key code (cryptography) are imported in the functions that use
+# them, not with kioskctl's parser: the commands that only ask the daemon do not load them.
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -108,6 +111,8 @@ def _read_secret(args: argparse.Namespace) -> str | None:
 
 
 def _add(args: argparse.Namespace) -> int:
+    from kioskd.ledger.staff import id_problem, secret_problem
+
     lang = _lang(args)
     t = _TEXT[lang]
     problem = id_problem(args.id, lang)
@@ -173,6 +178,12 @@ def _caller() -> dict[str, Any]:
 
 
 def _with_ledger(args: argparse.Namespace, action: Any, show: Any) -> int:
+    import asyncio
+
+    from kioskd.ledger import Ledger
+    from kioskd.ledger.custody import read_identity
+    from kioskd.uplink.keys import load_key, pin_key
+
     t = _TEXT[_lang(args)]
     target = resolve(args)
     state = target.state

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import binascii
 import json
 import sys
 from pathlib import Path
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from kioskd.cli.receipts import load_public_key
 from kioskd.cli.staff import when_local
@@ -17,12 +15,27 @@ from kioskd.cli.where import resolve
 from kioskd.config import DEFAULT_TZ
 from kioskd.hall.journal_words import problem_text, public_key_reason
 from kioskd.hall.storage_words import storage_text
-from kioskd.ledger import Ledger, LedgerError
-from kioskd.ledger.checkpoints import AuditProblem
-from kioskd.ledger.custody import read_identity
-from kioskd.uplink.keys import signature_checker
+from kioskd.ledger.errors import LedgerError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from kioskd.ledger.checkpoints import AuditProblem
+    from kioskd.uplink.keys import signature_checker
+
+# The journal (SQLite) and the key code (cryptography) are imported where the chain is walked, not
+# with kioskctl's parser: the commands that only ask the daemon do not load them.
 
 __all__ = ["add_commands", "signature_checker", "verify_command"]
+
+
+def __getattr__(name: str) -> Any:
+    """`signature_checker` (kioskd.uplink.keys) as this module has always named it, imported when asked."""
+    if name == "signature_checker":
+        from kioskd.uplink.keys import signature_checker
+
+        return signature_checker
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 EXIT_OK, EXIT_BAD, EXIT_USAGE = 0, 1, 2
 
@@ -78,6 +91,10 @@ def verify_command(args: argparse.Namespace) -> int:
             print(text["witness"], file=sys.stderr)
             return EXIT_USAGE
         witness = (int(seq), digest.lower())
+    import asyncio
+
+    from kioskd.ledger.custody import read_identity
+
     identity = read_identity(target.state)
     if identity is None:
         print(f"kioskctl: {text['no_journal']}: {target.state.absolute()} [{target.describe(args.lang)}]: "
@@ -114,6 +131,9 @@ async def _check(
     state: Path, identity: tuple[str, str], public_key: Ed25519PublicKey, witness: tuple[int, str] | None,
     *, full: bool,
 ) -> tuple[list[AuditProblem], tuple[int, str], dict | None]:
+    from kioskd.ledger import Ledger
+    from kioskd.uplink.keys import signature_checker
+
     ledger = await Ledger.open(state, *identity)
     try:
         problems = await ledger.audit_check(signature_checker(public_key), witness, full=full)

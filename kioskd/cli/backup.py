@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import json
 import os
@@ -17,14 +16,15 @@ from pathlib import Path
 from drivers.statefile import fsync_dir
 from kioskd import config as cfg
 from kioskd.cli.where import resolve
-from kioskd.customer.receipts.layout import format_money
-from kioskd.hall.accounts import socket_caller
+from kioskd.customer.receipts.money import format_money
 from kioskd.hall.journal_words import key_text, os_reason, problems_line
 from kioskd.hall.storage_words import storage_text
-from kioskd.ledger import Ledger, LedgerError, StorageError
+from kioskd.ledger.errors import LedgerError, StorageError
 from kioskd.ledger.lock import JournalLock
 from kioskd.uplink.errors import KeyFileError
-from kioskd.uplink.keys import load_key, signature_checker
+
+# The journal (SQLite), the staff table and the key code (cryptography) are imported in the
+# functions that use them, not with kioskctl's parser: the commands that only ask the daemon do not load them.
 
 JOURNAL = "journal.sqlite3"
 
@@ -72,6 +72,8 @@ def _config(args: argparse.Namespace) -> cfg.Config | None:
 
 
 async def _summary(state_dir: Path, kiosk: str, currency: str) -> Summary:
+    from kioskd.ledger import Ledger
+
     ledger = await Ledger.open(state_dir, kiosk, currency)
     try:
         paid = [t for t in await ledger.transactions() if t.seq is not None]
@@ -102,11 +104,15 @@ class Summary:
 
 def run_backup(args: argparse.Namespace) -> int:
     """Copy the journal with SQLite's backup API; the copy opens on its own."""
+    import asyncio
+
     config = _config(args)
     if config is None:
         return cfg.EXIT_CONFIG
 
     async def backup() -> Summary:
+        from kioskd.ledger import Ledger
+
         ledger = await Ledger.open(config.state_dir, config.kiosk.id, config.kiosk.currency)
         try:
             await ledger.backup(args.dest.resolve())
@@ -146,6 +152,10 @@ def run_restore(args: argparse.Namespace) -> int:
 
 
 def _restore(src: Path, config: cfg.Config, lang: str, as_json: bool = False) -> int:
+    import asyncio
+
+    from kioskd.uplink.keys import load_key, signature_checker
+
     text = _TEXT[lang]
     with tempfile.TemporaryDirectory() as tmp:
         try:
@@ -197,6 +207,8 @@ def _restore(src: Path, config: cfg.Config, lang: str, as_json: bool = False) ->
 
 
 async def _problems(state_dir: Path, config: cfg.Config, check: Callable[[bytes, str], bool]) -> list:
+    from kioskd.ledger import Ledger
+
     ledger = await Ledger.open(state_dir, config.kiosk.id, config.kiosk.currency)
     try:
         return await ledger.audit_check(check, full=True)
@@ -206,6 +218,9 @@ async def _problems(state_dir: Path, config: cfg.Config, check: Callable[[bytes,
 
 async def _record_restore(config: cfg.Config, src: Path, summary: str) -> None:
     """The restore is itself an audit entry in the journal put back: who, from which file, what."""
+    from kioskd.hall.accounts import socket_caller
+    from kioskd.ledger import Ledger
+
     ledger = await Ledger.open(config.state_dir, config.kiosk.id, config.kiosk.currency)
     try:
         # named as an installer's other journal changes are (kioskctl staff add): by, by_name, uid

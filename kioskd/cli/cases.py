@@ -11,7 +11,7 @@ from typing import Any
 
 from kioskd.cli.staff import _run, common_options, reason_words, table, yuan_to_fen
 from kioskd.cli.staff import when_local as _when
-from kioskd.customer.receipts.layout import format_money
+from kioskd.customer.receipts.money import format_money
 from kioskd.hall.cases.words import WORDS, found_word, step_words
 
 _CLI: dict[str, dict[str, Any]] = {

@@ -6,14 +6,16 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typing import TYPE_CHECKING, Any
 
 from kioskd.cli.where import resolve
 from kioskd.hall.journal_words import key_text
 from kioskd.uplink.errors import KeyFileError
-from kioskd.uplink.keys import init_key, load_key, public_b64url, public_jwk
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+# kioskd.uplink.keys (cryptography) is imported where a key is read, not with kioskctl's parser
 
 _TEXT = {"zh-CN": {"created": "已创建 {path}", "public": "公钥（在后台登记）: {key}"},
          "en": {"created": "created {path}", "public": "public key (enrol at the backend): {key}"}}
@@ -42,6 +44,8 @@ def key_file(args: argparse.Namespace) -> Path:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from kioskd.uplink.keys import init_key, load_key, public_b64url
+
     path = key_file(args)
     try:
         init_key(path)
@@ -58,6 +62,8 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from kioskd.uplink.keys import load_key, public_b64url, public_jwk
+
     path = key_file(args)
     try:
         key = load_key(path)
@@ -74,4 +80,6 @@ def _show(args: argparse.Namespace) -> int:
 
 def _public(key: Ed25519PrivateKey) -> dict[str, Any]:
     """The public half as the backend enrols it: raw base64url and the JWK."""
+    from kioskd.uplink.keys import public_b64url, public_jwk
+
     return {"public_key": public_b64url(key), "jwk": public_jwk(key)}

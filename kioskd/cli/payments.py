@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from kioskd.cli.staff import _run, common_options
-from kioskd.customer.receipts.layout import format_money
+from kioskd.customer.receipts.money import format_money
 
 _L = {
     "zh-CN": "缴费已结束：已收 {counted} 提交入账{stuck}（审计 #{audit}）",

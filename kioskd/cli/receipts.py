@@ -7,13 +7,16 @@ import base64
 import binascii
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
-from backend_api.receipt_proof import ProofError, proof_in, verify_proof
 from kioskd.cli.where import resolve
 from kioskd.hall.journal_words import public_key_reason
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+# cryptography is imported where a key is read, not with kioskctl's parser: the commands that
+# only ask the daemon (status, alerts, ...) do not load it
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -63,6 +66,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def load_public_key(*, pubkey: str | None = None, key_file: str | None = None) -> Ed25519PublicKey:
     """An Ed25519 public key from base64url raw bytes or a PEM file (public or private key)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
     if pubkey is not None:
         raw = base64.urlsafe_b64decode(pubkey + "=" * (-len(pubkey) % 4))
         return Ed25519PublicKey.from_public_bytes(raw)
@@ -82,6 +91,8 @@ def load_public_key(*, pubkey: str | None = None, key_file: str | None = None) -
 
 def verify_command(args: argparse.Namespace) -> int:
     """Print the verified fields (exit 0) or say the proof is not valid (exit 1)."""
+    from backend_api.receipt_proof import ProofError, proof_in, verify_proof
+
     text = _MESSAGES[args.lang]
     key_file = args.key or (None if args.pubkey else str(resolve(args).key))
     try:

@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from kioskd.cli.staff import EXIT_OK, _run, _subactions, answered, common_options, prepared, table
-from kioskd.control.server import call
+from kioskd.control.client import call
 from kioskd.custody.handover import handover_lines, local
 from kioskd.hall.export import REGISTER_COLUMNS, register_rows, to_csv
 from kioskd.hall.range_report import range_lines

@@ -12,13 +12,12 @@ from typing import Any
 
 from kioskd.cli.usage import Unreadable
 from kioskd.cli.where import resolve, unreachable
-from kioskd.control.server import ControlError, call
-from kioskd.customer.receipts.layout import format_money
+from kioskd.control.client import ControlError, call
+from kioskd.customer.receipts.money import format_money
 from kioskd.hall import words
 from kioskd.hall.accounts import ROLE_NAMES
-from kioskd.hall.alerts import TITLES
+from kioskd.hall.alert_titles import TITLES
 from kioskd.hall.range_report import range_lines
-from kioskd.hall.reports import report_lines
 from kioskd.system.clock import local_text
 
 EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 1, 3
@@ -390,4 +389,7 @@ def _show_reprint(r: dict[str, Any], lang: str) -> None:
 
 
 def _show_report(r: dict[str, Any], lang: str) -> None:
+    # imported here: the daily close's code comes with it, and only `report` needs it
+    from kioskd.hall.reports import report_lines
+
     print("\n".join(report_lines(r["report"], lang)))

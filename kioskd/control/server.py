@@ -23,6 +23,10 @@ from typing import Any
 
 from backend_api.strictjson import JsonRefused, loads
 
+# kioskctl's side (kioskd.control.client), named here too for the code and tests that import it from here
+from kioskd.control.client import ControlError as ControlError
+from kioskd.control.client import call as call
+
 log = logging.getLogger("kioskd.control.server")
 
 MAX_REQUEST = 64 * 1024  # bytes per request line; kioskctl's requests are far smaller
@@ -41,14 +45,6 @@ class Peer:
 
 
 Handler = Callable[[dict[str, Any], Peer], Awaitable[dict[str, Any]]]
-
-
-class ControlError(Exception):
-    """A request the daemon refuses; str() is the reply's `error`, `zh` (when given) its `error_zh`."""
-
-    def __init__(self, message: str, zh: str | None = None) -> None:
-        super().__init__(message)
-        self.zh = zh
 
 
 class NotPermitted(ControlError):
@@ -193,32 +189,3 @@ def _remove_stale(path: Path) -> None:
     finally:
         probe.close()
     raise ControlError(f"control socket {path}: another kioskd is listening on it")
-
-
-def call(path: str | Path, request: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
-    """Send one request to the daemon and return its reply (blocking; for kioskctl)."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        try:
-            sock.connect(str(path))
-        except FileNotFoundError:
-            raise ControlError(f"no control socket at {path}: is kioskd running?",
-                               f"{path} 处没有控制套接字：kioskd 是否在运行？") from None
-        except PermissionError:
-            raise ControlError(f"control socket {path}: permission denied (are you in the staff group?)",
-                               f"控制套接字 {path}：无权访问（是否在员工组中？）") from None
-        except ConnectionRefusedError:
-            raise ControlError(f"control socket {path}: nobody listening (kioskd stopped?)",
-                               f"控制套接字 {path}：无人监听（kioskd 已停止？）") from None
-        sock.sendall(json.dumps(request, ensure_ascii=False).encode("utf-8") + b"\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = sock.recv(65536)
-            if not chunk:
-                raise ControlError(f"control socket {path}: the daemon closed the connection",
-                                   f"控制套接字 {path}：kioskd 关闭了连接")
-            data += chunk
-    reply = json.loads(data.decode("utf-8"))
-    if not isinstance(reply, dict):
-        raise ControlError(f"control socket {path}: reply is not a JSON object", f"控制套接字 {path}：回复不是 JSON 对象")
-    return reply

@@ -21,10 +21,13 @@ import pwd
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from kioskd.ledger.staff import ROLES, AuthResult
+from kioskd.ledger.roles import ROLES
 from kioskd.system.clock import local_text
+
+if TYPE_CHECKING:
+    from kioskd.ledger.staff import AuthResult
 
 INSTALLER = "installer"
 HALL_UP = frozenset({"hall", "manager"})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from kioskd.customer.receipts.layout import format_money
+from kioskd.customer.receipts.money import format_money
 from kioskd.hall.cases.report import case_lines
 from kioskd.hall.paid_figures import paid_figures
 from kioskd.hall.registers.figures import register_figures, register_lines

@@ -20,8 +20,8 @@ from kioskd.ledger.audit import AuditStore
 from kioskd.ledger.custody import KEYED, SCRYPT_N, hash_pin, keyed, pin_matches
 from kioskd.ledger.errors import LedgerError
 from kioskd.ledger.records import utc_now
+from kioskd.ledger.roles import ROLES
 
-ROLES = ("hall", "manager", "technician")
 ID_MAX_DIGITS = 12  # IDs are typed on the kiosk keypad too
 PIN_MIN_DIGITS = 6
 PASSWORD_MIN = 8

@@ -18,6 +18,7 @@ from backend_api.receipt_proof import make_proof, receipt_link
 from drivers.base import ReceiptPrinter
 from drivers.errors import DeviceError
 from drivers.printer.commands import EscposJob
+from kioskd.customer.receipts.money import format_money
 from statemachine.ports import PaymentResult, StuckNote
 
 log = logging.getLogger(__name__)
@@ -102,14 +103,6 @@ _TEXT: dict[str, dict[str, str]] = {
         "stuck_back": "Handed back; not in this payment",
     },
 }
-
-
-def format_money(fen: int, currency: str = "CNY", locale: str = "zh-CN") -> str:
-    """Integer fen as "123.45 元" (zh-CN, CNY) or "123.45 CNY"; never through a float."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    unit = "元" if locale == "zh-CN" and currency == "CNY" else currency
-    return f"{sign}{whole}.{cents:02d} {unit}"
 
 
 def receipt_lines(data: ReceiptData, *, locale: str, tz: str = "Asia/Shanghai") -> list[str]:

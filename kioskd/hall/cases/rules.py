@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from backend_api.fields import format_utc
-from kioskd.customer.receipts.layout import format_money
+from kioskd.customer.receipts.money import format_money
 from kioskd.ledger.cases import CaseRecord, OutcomeRecord
 
 ACTIONS = ("note", "recredit", "void", "refund", "writeoff", "close", "reject")

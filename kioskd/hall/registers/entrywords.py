@@ -14,7 +14,7 @@ from typing import Any
 
 from kioskd.custody.statement import yuan
 from kioskd.hall.accounts import ROLE_NAMES
-from kioskd.hall.alerts import TITLES
+from kioskd.hall.alert_titles import TITLES
 from kioskd.hall.words import BACKEND_REASONS, reason_code
 
 # shown elsewhere (who), internal identifiers, or records too large for one line
