@@ -12,7 +12,8 @@ from kioskd.cli.main import main as kioskctl
 from tests.cli.test_where import write_config
 
 # what may stay Latin in a Chinese line: paths, option names, file and program names, key text, codes
-_NAMES = re.compile(r"(/[^\s：；，（）\[\]]*)|--[a-z-]+|kioskctl|kioskd|`make run`|JSON|KIOSKD_CONFIG|\b[A-Za-z0-9_-]{43}\b")
+# a public key is 43 base64url characters and may begin or end with - or _ (no \b there)
+_NAMES = re.compile(r"(/[^\s：；，（）\[\]]*)|--[a-z-]+|kioskctl|kioskd|`make run`|JSON|KIOSKD_CONFIG|(?<![\w-])[A-Za-z0-9_-]{43}(?![\w-])")
 
 
 def latin_words(line: str) -> list[str]:
