@@ -17,6 +17,18 @@ from tests.cli.test_offline_words import latin_words, said
 from tests.cli.test_where import write_config
 
 
+def backed_up(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, str, Path]:
+    """A state folder with a key and a journal, and a backup of it: (state, config, the backup)."""
+    state = tmp_path / "state"
+    state.mkdir()
+    config = str(write_config(tmp_path / "k.toml", state, tmp_path / "gone.sock"))
+    assert kioskctl(["keys", "init", "--config", config]) == 0
+    copy = tmp_path / "copy.sqlite3"
+    assert kioskctl(["backup", str(copy), "--config", config]) == 0
+    said(capsys)
+    return state, config, copy
+
+
 def refused(capsys: pytest.CaptureFixture[str], *args: str, ids: tuple[str, ...] = ()) -> tuple[str, str]:
     """The one line a refused command says, in zh-CN and then with --lang en; the zh line holds no
     English but the command, paths, options and the kiosk `ids` it quotes."""
@@ -34,13 +46,7 @@ def refused(capsys: pytest.CaptureFixture[str], *args: str, ids: tuple[str, ...]
 
 def test_restore_and_backup_refusals_are_said_in_the_staffs_language(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    state = tmp_path / "state"
-    state.mkdir()
-    config = str(write_config(tmp_path / "k.toml", state, tmp_path / "gone.sock"))
-    assert kioskctl(["keys", "init", "--config", config]) == 0
-    copy = tmp_path / "copy.sqlite3"
-    assert kioskctl(["backup", str(copy), "--config", config]) == 0
-    said(capsys)
+    state, config, copy = backed_up(tmp_path, capsys)
 
     with JournalLock(state):  # the lock the running kioskd holds for its whole life
         zh, en = refused(capsys, "restore", str(copy), "--config", config)
@@ -84,12 +90,7 @@ def test_restore_and_backup_refusals_are_said_in_the_staffs_language(
 
 def test_a_journal_newer_than_this_kioskd_is_said_in_the_staffs_language(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    state = tmp_path / "state"
-    state.mkdir()
-    config = str(write_config(tmp_path / "k.toml", state, tmp_path / "gone.sock"))
-    assert kioskctl(["keys", "init", "--config", config]) == 0
-    assert kioskctl(["backup", str(tmp_path / "copy.sqlite3"), "--config", config]) == 0
-    said(capsys)
+    state, config, _ = backed_up(tmp_path, capsys)
     with sqlite3.connect(state / "journal.sqlite3") as conn:  # as a later kioskd would leave it
         latest = conn.execute("PRAGMA user_version").fetchone()[0]
         conn.execute(f"PRAGMA user_version = {latest + 1}")
@@ -109,13 +110,7 @@ async def _journal_of(state: Path, kiosk: str) -> None:
 
 def test_a_backup_that_cannot_be_written_into_place_leaves_the_journal_be(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    state = tmp_path / "state"
-    state.mkdir()
-    config = str(write_config(tmp_path / "k.toml", state, tmp_path / "gone.sock"))
-    assert kioskctl(["keys", "init", "--config", config]) == 0
-    copy = tmp_path / "copy.sqlite3"
-    assert kioskctl(["backup", str(copy), "--config", config]) == 0
-    said(capsys)
+    state, config, copy = backed_up(tmp_path, capsys)
     journal = (state / "journal.sqlite3").read_bytes()
     (state / "journal.sqlite3.restoring").mkdir()  # where the copy is written first cannot take it
     assert refused(capsys, "restore", str(copy), "--config", config) == (
